@@ -1,0 +1,127 @@
+/**
+ * The rxpath command line: `deno task rxpath <command> ...`.
+ *
+ * - `decode FRAMES.pcap [--json]`: every frame's layers and problems, with byte offsets.
+ * - `boot [--cpus N] [--hz HZ]`: boot a host and print its /proc views.
+ *
+ * @example
+ * ```ts
+ * import { main } from "@rxpath/rxpath/cli";
+ * main(["boot", "--cpus", "1"]);
+ * ```
+ *
+ * @module
+ */
+
+import { decodeFrame } from "./wire/decode.ts";
+import { readPcap } from "./wire/pcap.ts";
+import { createHost } from "./host.ts";
+import { procNetProtocols } from "./proc/protocols.ts";
+import { procNetPtype, procNetSoftnetStat } from "./proc/net_procfs.ts";
+import { procSoftirqs } from "./proc/softirqs.ts";
+
+const USAGE = `usage: rxpath <command> [options]
+commands:
+  decode FRAMES.pcap [--json]   decode every frame, naming problems by byte offset
+  boot [--cpus N] [--hz HZ]     boot a host and print /proc/net/ptype, /proc/net/protocols,
+                                /proc/softirqs and /proc/net/softnet_stat`;
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  if (v === undefined || v.startsWith("--")) {
+    throw new SyntaxError(`Cannot read option ${name}: it needs a value`);
+  }
+  return v;
+}
+
+function integer(args: string[], name: string): number | undefined {
+  const v = option(args, name);
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) {
+    throw new SyntaxError(`Cannot read option ${name}: "${v}" is not a whole number`);
+  }
+  return Number(v);
+}
+
+function checkOptions(args: string[], known: string[]): void {
+  for (const a of args) {
+    if (a.startsWith("--") && !known.includes(a)) {
+      throw new SyntaxError(`Cannot run: unknown option ${a}`);
+    }
+  }
+}
+
+function decode(args: string[], out: (line: string) => void): void {
+  checkOptions(args, ["--json"]);
+  const path = args.find((a) => !a.startsWith("--"));
+  if (!path) throw new SyntaxError("Cannot decode: no pcap file given");
+  const file = readPcap(Deno.readFileSync(path));
+  file.records.forEach((r, i) => {
+    const d = decodeFrame(r.data);
+    if (args.includes("--json")) {
+      out(JSON.stringify({ frame: i, ...d }));
+      return;
+    }
+    const l4 = d.udp
+      ? `UDP ${d.udp.source} > ${d.udp.dest}`
+      : d.tcp
+      ? `TCP ${d.tcp.source} > ${d.tcp.dest} [${d.tcp.flags}] seq ${d.tcp.seq}`
+      : d.icmp
+      ? `ICMP type ${d.icmp.type} code ${d.icmp.code}`
+      : "";
+    const l3 = d.ipv4
+      ? `${d.ipv4.saddr} > ${d.ipv4.daddr} ttl ${d.ipv4.ttl} len ${d.ipv4.totLen}`
+      : "";
+    const eth = d.eth
+      ? `${d.eth.src} > ${d.eth.dst} type 0x${d.eth.type.toString(16).padStart(4, "0")}`
+      : "";
+    out(`${i}: ${d.length} bytes ${[eth, l3, l4].filter(Boolean).join(", ")}`);
+    for (const p of d.problems) out(`    ${p.layer} at byte ${p.offset}: ${p.what}`);
+  });
+}
+
+function boot(args: string[], out: (line: string) => void): void {
+  checkOptions(args, ["--cpus", "--hz"]);
+  const host = createHost({ cpus: integer(args, "--cpus"), hz: integer(args, "--hz") });
+  for (
+    const view of [
+      procNetPtype(host),
+      procNetProtocols(host),
+      procSoftirqs(host),
+      procNetSoftnetStat(host),
+    ]
+  ) {
+    out(`==> ${view.title} <==`);
+    out(view.text.trimEnd());
+  }
+}
+
+/**
+ * Runs one command line; errors in the input are reported on stderr with exit code 2.
+ * @param args the arguments after the program name
+ * @param out where output lines go, default stdout
+ * @returns the exit code: 0 on success, 2 on bad input
+ */
+export function main(args: string[], out: (line: string) => void = console.log): number {
+  const [command, ...rest] = args;
+  try {
+    if (command === "decode") decode(rest, out);
+    else if (command === "boot") boot(rest, out);
+    else if (command === undefined || command === "help" || command === "--help") out(USAGE);
+    else throw new SyntaxError(`Cannot run "${command}": unknown command\n${USAGE}`);
+    return 0;
+  } catch (e) {
+    if (
+      e instanceof SyntaxError || e instanceof RangeError || e instanceof TypeError ||
+      e instanceof Deno.errors.NotFound
+    ) {
+      console.error(`rxpath: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.main) Deno.exit(main(Deno.args));

@@ -1,0 +1,84 @@
+// Models struct net_device of include/linux/netdevice.h (Linux 6.18): the fields the receive
+// path reads, the per-device tap and handler lists, and the rtnl_link_stats64 counters.
+
+import type { PacketType } from "./dev.ts";
+
+/** Device counters named as in struct rtnl_link_stats64 (ip -s link). */
+export interface RtnlLinkStats64 {
+  /** Packets received. */
+  rx_packets: number;
+  /** Bytes received. */
+  rx_bytes: number;
+  /** Packets dropped by the stack (no handler, backlog full, ...). */
+  rx_dropped: number;
+  /** Packets dropped because no protocol handler wanted them on an exact-match device. */
+  rx_nohandler: number;
+  /** Frames the NIC missed: no buffer posted. */
+  rx_missed_errors: number;
+  /** Frames to another host dropped by ip_rcv (rx_otherhost_dropped). */
+  rx_otherhost_dropped: number;
+}
+
+/** What {@linkcode NetDevice} needs to be made. */
+export interface NetDeviceOptions {
+  /** Interface name. */
+  name: string;
+  /** Interface index, unique in the host. */
+  ifindex: number;
+  /** MTU in bytes. */
+  mtu: number;
+  /** MAC address, six bytes (all zero for loopback). */
+  devAddr: Uint8Array;
+  /** Loopback device (IFF_LOOPBACK). */
+  loopback?: boolean;
+}
+
+/**
+ * A network device: name, index, MTU, address, counters, and its own packet_type lists.
+ *
+ * @example
+ * ```ts
+ * import { NetDevice } from "@rxpath/rxpath";
+ * const lo = new NetDevice({ name: "lo", ifindex: 1, mtu: 65536, devAddr: new Uint8Array(6), loopback: true });
+ * console.log(lo.name, lo.stats.rx_packets); // lo 0
+ * ```
+ */
+export class NetDevice {
+  /** Interface name. */
+  readonly name: string;
+  /** Interface index. */
+  readonly ifindex: number;
+  /** MTU in bytes. */
+  mtu: number;
+  /** MAC address. */
+  readonly devAddr: Uint8Array;
+  /** IFF_LOOPBACK. */
+  readonly loopback: boolean;
+  /** IFF_UP. */
+  up = true;
+  /** Counters. */
+  readonly stats: RtnlLinkStats64 = {
+    rx_packets: 0,
+    rx_bytes: 0,
+    rx_dropped: 0,
+    rx_nohandler: 0,
+    rx_missed_errors: 0,
+    rx_otherhost_dropped: 0,
+  };
+  /** Taps bound to this device (dev->ptype_all). */
+  readonly ptypeAll: PacketType[] = [];
+  /** Handlers bound to this device (dev->ptype_specific). */
+  readonly ptypeSpecific: PacketType[] = [];
+
+  /**
+   * Makes a device.
+   * @param o name, index, MTU, address
+   */
+  constructor(o: NetDeviceOptions) {
+    this.name = o.name;
+    this.ifindex = o.ifindex;
+    this.mtu = o.mtu;
+    this.devAddr = o.devAddr;
+    this.loopback = o.loopback ?? false;
+  }
+}

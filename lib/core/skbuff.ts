@@ -1,0 +1,200 @@
+// Models include/linux/skbuff.h and net/core/skbuff.c (Linux 6.18): struct sk_buff with the
+// fields the receive path reads, its allocation size (truesize) and its two ways to end,
+// consume_skb() and kfree_skb_reason().
+
+import type { Sim } from "../sim/sim.ts";
+import type { SkbDropReason } from "./dropreason.ts";
+
+/** To us (PACKET_HOST), from include/uapi/linux/if_packet.h. */
+export const PACKET_HOST = 0;
+/** To all (PACKET_BROADCAST). */
+export const PACKET_BROADCAST = 1;
+/** To a group (PACKET_MULTICAST). */
+export const PACKET_MULTICAST = 2;
+/** To someone else (PACKET_OTHERHOST). */
+export const PACKET_OTHERHOST = 3;
+/** Sent by us (PACKET_OUTGOING). */
+export const PACKET_OUTGOING = 4;
+/** Looped back (PACKET_LOOPBACK). */
+export const PACKET_LOOPBACK = 5;
+
+/** The device gave no checksum help (CHECKSUM_NONE). */
+export const CHECKSUM_NONE = 0;
+/** The device verified the checksum (CHECKSUM_UNNECESSARY). */
+export const CHECKSUM_UNNECESSARY = 1;
+/** The device summed the whole packet (CHECKSUM_COMPLETE). */
+export const CHECKSUM_COMPLETE = 2;
+/** The checksum is still to be filled in (CHECKSUM_PARTIAL). */
+export const CHECKSUM_PARTIAL = 3;
+
+/** L1 cache line on x86-64 (SMP_CACHE_BYTES), the unit SKB_DATA_ALIGN rounds to. */
+export const SMP_CACHE_BYTES = 64;
+// sizeof(struct sk_buff) = 224 and sizeof(struct skb_shared_info) = 320 on x86-64 Linux 6.18,
+// read from the running kernel's BTF (bpftool btf dump file /sys/kernel/btf/vmlinux).
+const SIZEOF_SK_BUFF = 224;
+const SIZEOF_SKB_SHARED_INFO = 320;
+
+/**
+ * Rounds up to a cache line, as SKB_DATA_ALIGN().
+ * @param x bytes
+ * @returns bytes rounded up to SMP_CACHE_BYTES
+ * @example
+ * ```ts
+ * import { skbDataAlign } from "@rxpath/rxpath";
+ * console.log(skbDataAlign(100)); // 128
+ * ```
+ */
+export function skbDataAlign(x: number): number {
+  return Math.ceil(x / SMP_CACHE_BYTES) * SMP_CACHE_BYTES;
+}
+
+/**
+ * The memory an skb with `x` bytes of buffer is charged for, as SKB_TRUESIZE(): the buffer plus
+ * the aligned struct sk_buff and struct skb_shared_info.
+ * @param x buffer bytes
+ * @returns truesize in bytes
+ * @example
+ * ```ts
+ * import { SKB_TRUESIZE } from "@rxpath/rxpath";
+ * console.log(SKB_TRUESIZE(256)); // 832: rmem_default is 256 of these (net/core/sock.c)
+ * ```
+ */
+export function SKB_TRUESIZE(x: number): number {
+  return x + skbDataAlign(SIZEOF_SK_BUFF) + skbDataAlign(SIZEOF_SKB_SHARED_INFO);
+}
+
+// mm/slab_common.c: kmalloc_size_roundup() rounds to the kmalloc caches 8..8192 (with the 96
+// and 192 byte caches); larger buffers come from the page allocator in powers of two pages.
+function kmallocSizeRoundup(size: number): number {
+  if (size <= 96 && size > 64) return 96;
+  if (size <= 192 && size > 128) return 192;
+  let c = 8;
+  while (c < size) c *= 2;
+  return c;
+}
+
+/** The device an skb came in on, as far as an skb needs to know it. */
+export interface SkbDevice {
+  /** Interface name, such as `eth0`. */
+  readonly name: string;
+  /** Interface index. */
+  readonly ifindex: number;
+}
+
+/**
+ * The kit's sk_buff: the frame bytes and the metadata the stack attaches, named as in
+ * include/linux/skbuff.h. Offsets are into `head`.
+ *
+ * @example
+ * ```ts
+ * import { allocSkb, buildFrame, Sim } from "@rxpath/rxpath";
+ * const sim = new Sim();
+ * const skb = allocSkb(sim, buildFrame({ ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, udp: { source: 1, dest: 2 } }));
+ * console.log(skb.len, skb.truesize); // 60 768
+ * ```
+ */
+export class SkBuff {
+  /** Identity in the run's ledger and trace. */
+  readonly id: number;
+  /** The buffer: the frame starts at offset 0 (headroom is not modelled). */
+  readonly head: Uint8Array;
+  /** Offset of the current data start: it moves forward as headers are pulled. */
+  data = 0;
+  /** Bytes from `data` to the end of the packet. */
+  len: number;
+  /** Offset of the MAC header, or -1 while unset (skb_mac_header_was_set()). */
+  macHeader = -1;
+  /** Offset of the network header, or -1 while unset. */
+  networkHeader = -1;
+  /** Offset of the transport header, or -1 while unset. */
+  transportHeader = -1;
+  /** Memory charged for this skb: buffer and metadata (see SKB_TRUESIZE). */
+  truesize: number;
+  /** The ethertype, host order, once eth_type_trans() set it (skb->protocol). */
+  protocol = 0;
+  /** Who the frame is for (PACKET_HOST ...), set by eth_type_trans(). */
+  pktType = PACKET_HOST;
+  /** Flow hash from the NIC (RSS) or the stack; 0 means none. */
+  hash = 0;
+  /** True when `hash` covers the L4 ports (skb->l4_hash). */
+  l4Hash = false;
+  /** What the device did about checksums (CHECKSUM_NONE ...). */
+  ipSummed = CHECKSUM_NONE;
+  /** The receiving device. */
+  dev: SkbDevice | null;
+  /** RX queue index + 1, or 0 when unrecorded (skb_record_rx_queue()). */
+  queueMapping = 0;
+  /** Receive timestamp in ns of virtual time (skb->tstamp). */
+  tstamp = 0;
+
+  /**
+   * Wraps bytes in a new skb; use {@linkcode allocSkb} to register it in a simulation.
+   * @param id ledger id
+   * @param head the frame bytes
+   * @param truesize memory charged
+   * @param dev receiving device
+   */
+  constructor(id: number, head: Uint8Array, truesize: number, dev: SkbDevice | null) {
+    this.id = id;
+    this.head = head;
+    this.len = head.length;
+    this.truesize = truesize;
+    this.dev = dev;
+  }
+
+  /** The bytes from `data` on. */
+  get bytes(): Uint8Array {
+    return this.head.subarray(this.data, this.data + this.len);
+  }
+
+  /**
+   * Records the receive queue, as skb_record_rx_queue(): stored as queue + 1.
+   * @param rxQueue queue index
+   */
+  recordRxQueue(rxQueue: number): void {
+    this.queueMapping = rxQueue + 1;
+  }
+}
+
+/**
+ * Allocates an skb for a received frame and enters it in the simulation's ledger. truesize is
+ * what __alloc_skb() charges: the buffer rounded up to its kmalloc cache, plus metadata.
+ * @param sim the simulation
+ * @param frame the frame bytes
+ * @param dev the receiving device, if any
+ * @returns the skb, born now
+ * @example
+ * ```ts
+ * import { allocSkb, Sim } from "@rxpath/rxpath";
+ * const skb = allocSkb(new Sim(), new Uint8Array(1514));
+ * console.log(skb.truesize); // 2304
+ * ```
+ */
+export function allocSkb(sim: Sim, frame: Uint8Array, dev: SkbDevice | null = null): SkBuff {
+  const shinfo = skbDataAlign(SIZEOF_SKB_SHARED_INFO);
+  const size = kmallocSizeRoundup(skbDataAlign(frame.length) + shinfo) - shinfo;
+  const skb = new SkBuff(sim.ledger.born(sim.now), frame, SKB_TRUESIZE(size), dev);
+  skb.tstamp = sim.now;
+  return skb;
+}
+
+/**
+ * Frees an skb that was used as intended (consume_skb()): it counts as delivered.
+ * @param sim the simulation
+ * @param skb the skb
+ * @param where the consumer, such as a socket or a counting sink
+ */
+export function consumeSkb(sim: Sim, skb: SkBuff, where: string): void {
+  sim.ledger.end({ skb: skb.id, kind: "delivered", where, t: sim.now });
+}
+
+/**
+ * Drops an skb with a reason (kfree_skb_reason()), as the skb:kfree_skb tracepoint reports.
+ * @param sim the simulation
+ * @param skb the skb
+ * @param reason the kernel's drop reason
+ * @param where the function that dropped it
+ */
+export function kfreeSkbReason(sim: Sim, skb: SkBuff, reason: SkbDropReason, where: string): void {
+  sim.ledger.end({ skb: skb.id, kind: "dropped", reason, where, t: sim.now });
+}

@@ -1,0 +1,175 @@
+// A host: one booted Linux kernel's receive-side state on a simulation, with its tunables and
+// registration tables. createHost() boots it the way the kernel does (see init/main.ts).
+
+import { Sim, type SimOptions } from "./sim/sim.ts";
+import { Softirqs } from "./kernel/softirq.ts";
+import { newPtypeTables, type PtypeTables, type SoftnetData } from "./core/dev.ts";
+import type { NetDevice } from "./core/netdevice.ts";
+import type { Proto } from "./core/sock.ts";
+import type { NetProtoFamily } from "./core/socket.ts";
+import type { NetProtocol } from "./ipv4/protocol.ts";
+import type { NeighTable, RtnlHandler } from "./core/neighbour.ts";
+import { doInitcalls } from "./init/main.ts";
+
+/** The tunables the kit models, by their sysctl names, with the kernel's defaults. */
+export interface Sysctl {
+  /** Packets per net_rx_action() run (net_hotdata.netdev_budget). */
+  "net.core.netdev_budget": number;
+  /** Time per net_rx_action() run, µs; default 2 * USEC_PER_SEC / HZ. */
+  "net.core.netdev_budget_usecs": number;
+  /** Backlog NAPI weight (weight_p). */
+  "net.core.dev_weight": number;
+  /** Per-CPU backlog length limit. */
+  "net.core.netdev_max_backlog": number;
+}
+
+/** Options of {@linkcode createHost}. */
+export interface HostOptions extends SimOptions {
+  /** CONFIG_HZ, default 250 (Debian's kernels and the reference host). */
+  hz?: number;
+  /** Sysctl overrides by name. */
+  sysctl?: Partial<Record<string, number>>;
+}
+
+/**
+ * The kernel state of one host. Most users call {@linkcode createHost}, which boots it.
+ *
+ * @example
+ * ```ts
+ * import { Host } from "@rxpath/rxpath";
+ * const host = new Host({ cpus: 2 });
+ * console.log(host.booted, host.sysctl["net.core.netdev_budget"]); // false 300
+ * ```
+ */
+export class Host {
+  /** The simulation the host runs on. */
+  readonly sim: Sim;
+  /** CONFIG_HZ. */
+  readonly hz: number;
+  /** Tunables in force. */
+  readonly sysctl: Sysctl;
+  /** The softirq engine (kernel/softirq.c). */
+  readonly softirqs: Softirqs;
+  /** ptype_all and ptype_base. */
+  ptype: PtypeTables = newPtypeTables();
+  /** Per-CPU softnet_data, made by net_dev_init(). */
+  softnetData: SoftnetData[] = [];
+  /** Network devices in registration order (dev_base_head). */
+  readonly devices: NetDevice[] = [];
+  /** IPv4 protocol handlers by protocol number (inet_protos[MAX_INET_PROTOS]). */
+  readonly inetProtos: (NetProtocol | null)[] = new Array(256).fill(null);
+  /** Registered transport protocols, newest first (proto_list). */
+  readonly protoList: Proto[] = [];
+  /** Socket families by number (net_families[NPROTO]). */
+  readonly netFamilies: (NetProtoFamily | null)[] = new Array(46).fill(null);
+  /** Neighbour tables (neigh_tables). */
+  readonly neighTables: NeighTable[] = [];
+  /** rtnetlink message handlers registered at boot (rtnl_register). */
+  readonly rtnlHandlers: RtnlHandler[] = [];
+  /** True once do_initcalls() has run. */
+  booted = false;
+
+  /**
+   * Makes an unbooted host.
+   * @param options CPUs, seed, HZ, sysctls, costs
+   * @throws {RangeError} for an unknown sysctl or an impossible value
+   */
+  constructor(options: HostOptions = {}) {
+    this.sim = new Sim(options);
+    this.hz = options.hz ?? 250;
+    this.softirqs = new Softirqs(this.sim, this.hz);
+    this.sysctl = {
+      "net.core.netdev_budget": 300,
+      "net.core.netdev_budget_usecs": (2 * 1_000_000) / this.hz,
+      "net.core.dev_weight": 64,
+      "net.core.netdev_max_backlog": 1000,
+    };
+    for (const [name, value] of Object.entries(options.sysctl ?? {})) this.setSysctl(name, value!);
+  }
+
+  /**
+   * Sets a tunable, with the kernel's range checks.
+   * @param name the sysctl name, such as `net.core.netdev_budget`
+   * @param value the new value
+   * @throws {RangeError} for an unknown name or a value the kernel rejects
+   */
+  setSysctl(name: string, value: number): void {
+    if (!Object.hasOwn(this.sysctl, name)) {
+      throw new RangeError(
+        `Cannot set sysctl ${name}: unknown name (known: ${Object.keys(this.sysctl).join(", ")})`,
+      );
+    }
+    // net/core/sysctl_net_core.c: these are proc_dointvec_minmax with a minimum.
+    const min: Record<string, number> = {
+      "net.core.netdev_budget": 0,
+      "net.core.netdev_budget_usecs": 0,
+      "net.core.dev_weight": 1,
+      "net.core.netdev_max_backlog": 0,
+    };
+    if (!Number.isInteger(value) || value < min[name] || value > 0x7fffffff) {
+      throw new RangeError(
+        `Cannot set sysctl ${name} to ${value}: must be an integer from ${min[name]} to 2147483647`,
+      );
+    }
+    this.sysctl[name as keyof Sysctl] = value;
+  }
+
+  /**
+   * Converts µs to jiffies, rounding up as usecs_to_jiffies().
+   * @param usecs microseconds
+   * @returns jiffies
+   */
+  usecsToJiffies(usecs: number): number {
+    return Math.ceil((usecs * this.hz) / 1_000_000);
+  }
+
+  /**
+   * Adds a device to the host, as register_netdevice().
+   * @param dev the device
+   * @throws {RangeError} when the name or index is taken
+   */
+  registerNetdevice(dev: NetDevice): void {
+    if (this.devices.some((d) => d.name === dev.name || d.ifindex === dev.ifindex)) {
+      throw new RangeError(
+        `Cannot register device ${dev.name} (ifindex ${dev.ifindex}): name or index in use`,
+      );
+    }
+    this.enterFn("register_netdevice");
+    this.devices.push(dev);
+    this.exitFn("register_netdevice");
+  }
+
+  /**
+   * Traces entry to a function run on the boot CPU (CPU 0), for init code.
+   * @param fn the kernel symbol
+   */
+  enterFn(fn: string): void {
+    this.sim.enterFn(this.sim.cpus[0], fn);
+  }
+
+  /**
+   * Traces the return from a function run on the boot CPU.
+   * @param fn the kernel symbol
+   */
+  exitFn(fn: string): void {
+    this.sim.exitFn(this.sim.cpus[0], fn);
+  }
+}
+
+/**
+ * Makes a host and boots its networking, as the kernel's initcalls do: ksoftirqd, net_dev_init,
+ * neigh_init, inet_init. The result has the registration tables a learner can print.
+ * @param options CPUs, seed, HZ, sysctls, costs
+ * @returns the booted host
+ * @example
+ * ```ts
+ * import { createHost, procNetPtype } from "@rxpath/rxpath";
+ * const host = createHost({ cpus: 2 });
+ * console.log(procNetPtype(host).text);
+ * ```
+ */
+export function createHost(options: HostOptions = {}): Host {
+  const host = new Host(options);
+  doInitcalls(host);
+  return host;
+}

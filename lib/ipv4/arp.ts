@@ -1,0 +1,22 @@
+// Models the init side of net/ipv4/arp.c (Linux 6.18): arp_init() sets up the ARP neighbour
+// table and registers the ARP packet handler.
+
+import type { Host } from "../host.ts";
+import { devAddPack } from "../core/dev.ts";
+import { neighTableInit } from "../core/neighbour.ts";
+import { countingSink } from "../core/sink.ts";
+import { ETH_P_ARP } from "../wire/ethernet.ts";
+import { PF_INET } from "../core/socket.ts";
+
+/**
+ * Initialises ARP, as arp_init() called from inet_init(): neigh_table_init(arp_tbl), then
+ * dev_add_pack(&arp_packet_type). ARP is not modelled further: its handler counts frames.
+ * @param host the host being booted
+ */
+export function arpInit(host: Host): void {
+  host.enterFn("arp_init");
+  neighTableInit(host, { index: 0, id: "arp_cache", family: PF_INET });
+  const sink = countingSink(host, "arp_rcv");
+  devAddPack(host, { type: ETH_P_ARP, dev: null, name: "arp_rcv", func: (skb) => sink(skb) });
+  host.exitFn("arp_init");
+}

@@ -1,0 +1,36 @@
+// Models net/ipv4/protocol.c (Linux 6.18): inet_protos[], the table ip_local_deliver_finish()
+// dispatches on by IP protocol number, and inet_add_protocol().
+
+import type { Host } from "../host.ts";
+import type { SkBuff } from "../core/skbuff.ts";
+import type { Work } from "../sim/cpu.ts";
+
+/** Entries in inet_protos (MAX_INET_PROTOS). */
+export const MAX_INET_PROTOS = 256;
+
+/** An IPv4 protocol handler (struct net_protocol). */
+export interface NetProtocol {
+  /** The handler's symbol, such as `udp_rcv`. */
+  name: string;
+  /** The handler. */
+  handler: (skb: SkBuff) => Work;
+}
+
+/**
+ * Registers a protocol handler, as inet_add_protocol(): the slot must be empty (the kernel
+ * uses cmpxchg, so the first registration wins).
+ * @param host the host
+ * @param prot the handler
+ * @param protocol the IP protocol number
+ * @returns 0, or -1 when the slot is taken
+ */
+export function inetAddProtocol(host: Host, prot: NetProtocol, protocol: number): number {
+  if (!Number.isInteger(protocol) || protocol < 0 || protocol >= MAX_INET_PROTOS) {
+    throw new RangeError(`Cannot add IP protocol ${protocol}: number must be from 0 to 255`);
+  }
+  if (host.inetProtos[protocol]) return -1;
+  host.enterFn("inet_add_protocol");
+  host.inetProtos[protocol] = prot;
+  host.exitFn("inet_add_protocol");
+  return 0;
+}

@@ -1,0 +1,418 @@
+// A CPU with the kernel's three contexts and the rules between them:
+// - a hard interrupt preempts softirq and task code; hardirq handlers do not nest (IRQs stay off
+//   while one runs, kernel/irq/handle.c:handle_irq_event), so a second one waits for the first;
+// - softirqs run at irq exit (kernel/softirq.c:irq_exit_rcu -> invoke_softirq), at
+//   local_bh_enable (__local_bh_enable_ip -> do_softirq) and in ksoftirqd, never nested inside
+//   each other (in_interrupt() is true while one runs);
+// - tasks take turns on a per-CPU run queue.
+// Code runs as generators: yielding a number of nanoseconds charges that much CPU time to the
+// current context before the generator continues. What the bottom halves are is the kernel
+// layer's business (lib/kernel/softirq.ts); this file only knows when they may run.
+
+import type { EventQueue, SimEvent } from "./events.ts";
+import type { Context } from "./trace.ts";
+
+/** Code of a hardirq handler or a softirq run: yields ns of CPU time. */
+export type Work = Generator<number, void, void>;
+
+/** Something a task can ask the CPU for besides running for some time. */
+export type TaskOp =
+  | { op: "sleep" }
+  | { op: "system"; ns: number }
+  | { op: "local_bh_disable" }
+  | { op: "local_bh_enable" }
+  | { op: "do_softirq" }
+  | { op: "cond_resched" };
+
+/** A task's body: yields ns of CPU time (user time for a user task) or a {@linkcode TaskOp}. */
+export type TaskBody = Generator<number | TaskOp, void, void>;
+
+/** Where softirq processing starts, as kernel/softirq.c distinguishes it. */
+export type SoftirqEntry = "irq_exit" | "local_bh_enable" | "ksoftirqd";
+
+/** The kernel layer's softirq engine, as the CPU sees it. */
+export interface BottomHalves {
+  /** True when this CPU has softirqs pending (local_softirq_pending()). */
+  pending(cpu: Cpu): boolean;
+  /** The code that runs pending softirqs (handle_softirqs()). */
+  run(cpu: Cpu, from: SoftirqEntry): Work;
+}
+
+/** CPU time per class, in ns, split as /proc/stat splits it. */
+export interface CpuTime {
+  /** User-mode task time. */
+  user: number;
+  /** Kernel-mode task time (system calls, kernel threads other than ksoftirqd's softirqs). */
+  system: number;
+  /** Hard interrupt handlers. */
+  irq: number;
+  /** Softirq handlers, wherever they ran (irq exit, local_bh_enable, ksoftirqd). */
+  softirq: number;
+}
+
+type Charge = keyof CpuTime;
+
+interface Frame {
+  ctx: Context;
+  work: Work | TaskBody;
+  task?: Task;
+  billTo?: Task;
+  charge: Charge;
+  remaining: number;
+  since: number;
+  event?: SimEvent;
+  name: string;
+}
+
+/** Options of a {@linkcode Task}. */
+export interface TaskOptions {
+  /** Kernel thread (its time is system time) rather than a user task. */
+  kthread?: boolean;
+}
+
+/**
+ * A schedulable task pinned to one CPU: a user reader or a kernel thread such as ksoftirqd.
+ *
+ * @example
+ * ```ts
+ * import { Cpu, EventQueue, Task } from "@rxpath/rxpath";
+ * const q = new EventQueue();
+ * const cpu = new Cpu(0, q);
+ * const t = new Task("reader", function* () { yield 1000; }(), { kthread: false });
+ * cpu.addTask(t);
+ * q.runUntil(10_000);
+ * console.log(cpu.time.user); // 1000
+ * ```
+ */
+export class Task {
+  /** Name as ps shows it (comm), such as `ksoftirqd/0`. */
+  readonly name: string;
+  /** Kernel thread or user task. */
+  readonly kthread: boolean;
+  /** Scheduling state. */
+  state: "runnable" | "running" | "sleeping" | "exited" = "runnable";
+  /** CPU time this task used, in ns (softirqs it ran included). */
+  runtime = 0;
+  /** How many times it was woken from sleep. */
+  wakeups = 0;
+  /** Depth of local_bh_disable() nesting. */
+  bhDisabled = 0;
+  /** The CPU it is pinned to, set by {@linkcode Cpu.addTask}. */
+  cpu?: Cpu;
+  readonly body: TaskBody;
+
+  /**
+   * Makes a task; it runs once added to a CPU.
+   * @param name the task's name
+   * @param body its code
+   * @param options kernel thread or user task
+   */
+  constructor(name: string, body: TaskBody, options: TaskOptions = {}) {
+    this.name = name;
+    this.body = body;
+    this.kthread = options.kthread ?? false;
+  }
+
+  /**
+   * Wakes the task if it sleeps (try_to_wake_up()); returns whether it was asleep.
+   * @returns true when the task was sleeping and is now runnable
+   */
+  wake(): boolean {
+    if (this.state !== "sleeping") return false;
+    this.state = "runnable";
+    this.wakeups++;
+    this.cpu!.enqueue(this);
+    return true;
+  }
+}
+
+/** Options of a {@linkcode Cpu}. */
+export interface CpuOptions {
+  /** Time slice of the task scheduler, ns; default 1.5 ms (see below). */
+  sliceNs?: number;
+  /** Cost of switching between two tasks, ns, charged as system time; default 0. */
+  contextSwitchNs?: number;
+}
+
+// kernel/sched/fair.c: sysctl_sched_base_slice is 0.75 ms scaled by 1 + ilog2(ncpus)
+// (update_sysctl, SCHED_TUNABLESCALING_LOG); on the 2-CPU machines this kit targets, 1.5 ms.
+const DEFAULT_SLICE_NS = 1_500_000;
+
+/**
+ * One CPU: runs hardirq, softirq and task code by the kernel's preemption rules and accounts
+ * its time per context.
+ *
+ * @example
+ * ```ts
+ * import { Cpu, EventQueue } from "@rxpath/rxpath";
+ * const q = new EventQueue();
+ * const cpu = new Cpu(0, q);
+ * cpu.raiseIrq("virtio0-input.0", function* () { yield 800; });
+ * q.runUntil(1000);
+ * console.log(cpu.time.irq); // 800
+ * ```
+ */
+export class Cpu {
+  /** CPU number. */
+  readonly id: number;
+  /** The softirq engine; without one, irq exit and local_bh_enable run nothing. */
+  bottomHalves?: BottomHalves;
+  /** CPU time used per class, ns. */
+  readonly time: CpuTime = { user: 0, system: 0, irq: 0, softirq: 0 };
+  /** Hard interrupts handled. */
+  irqCount = 0;
+  /** Context switches between tasks. */
+  contextSwitches = 0;
+  readonly #q: EventQueue;
+  readonly #slice: number;
+  readonly #switchCost: number;
+  #stack: Frame[] = [];
+  #pendingIrqs: { name: string; handler: () => Work }[] = [];
+  #runqueue: Task[] = [];
+  #lastTask?: Task;
+  #sliceUsed = 0;
+  #looping = false;
+
+  /**
+   * Makes a CPU on an event queue.
+   * @param id the CPU number
+   * @param queue the simulation's event queue
+   * @param options scheduler settings
+   */
+  constructor(id: number, queue: EventQueue, options: CpuOptions = {}) {
+    this.id = id;
+    this.#q = queue;
+    this.#slice = options.sliceNs ?? DEFAULT_SLICE_NS;
+    this.#switchCost = options.contextSwitchNs ?? 0;
+  }
+
+  /** The context running now, or "idle". */
+  get context(): Context | "idle" {
+    return this.#stack.at(-1)?.ctx ?? "idle";
+  }
+
+  /** The task whose context is on the CPU (possibly interrupted), if any. */
+  get currentTask(): Task | undefined {
+    return this.#stack[0]?.task;
+  }
+
+  /** Idle time in ns up to now: the time not charged to any class. */
+  get idle(): number {
+    const t = this.time;
+    return this.#q.now - t.user - t.system - t.irq - t.softirq - this.#inFlight();
+  }
+
+  /**
+   * Tells whether a waiting task should get the CPU (need_resched()): one is queued and the CPU
+   * idles or the running task used up its slice. Simplified: no wakeup preemption by vruntime.
+   * @returns true when softirq processing should stop restarting and yield
+   */
+  needResched(): boolean {
+    if (this.#runqueue.length === 0) return false;
+    return this.currentTask === undefined || this.#sliceUsed >= this.#slice;
+  }
+
+  /**
+   * Tells whether softirqs may not start here now: in hardirq or softirq context, or in a task
+   * that disabled bottom halves (include/linux/preempt.h: in_interrupt()).
+   * @returns true when softirqs must wait
+   */
+  inInterrupt(): boolean {
+    return this.#stack.some((f) => f.ctx !== "task") || (this.currentTask?.bhDisabled ?? 0) > 0;
+  }
+
+  /**
+   * Delivers a hard interrupt to this CPU: it preempts anything but another hardirq, which it
+   * waits for. After the handler, irq exit runs pending softirqs unless in_interrupt().
+   * @param name the interrupt's action name, such as `virtio0-input.0`
+   * @param handler the handler's code
+   */
+  raiseIrq(name: string, handler: () => Work): void {
+    this.#pendingIrqs.push({ name, handler });
+    if (this.#looping || this.context === "hardirq") return;
+    this.#preemptTop();
+    this.#loop();
+  }
+
+  /**
+   * Puts a task on this CPU's run queue, pinning it here.
+   * @param task the task
+   */
+  addTask(task: Task): void {
+    task.cpu = this;
+    if (task.state === "runnable") this.enqueue(task);
+  }
+
+  /**
+   * Queues a runnable task and, if the CPU idles, runs it.
+   * @param task the task, already runnable and pinned here
+   */
+  enqueue(task: Task): void {
+    this.#runqueue.push(task);
+    if (!this.#looping && this.#stack.length === 0) this.#loop();
+  }
+
+  #inFlight(): number {
+    const top = this.#stack.at(-1);
+    return top?.event ? this.#q.now - top.since : 0;
+  }
+
+  #push(ctx: Context, work: Work | TaskBody, charge: Charge, name: string, task?: Task): Frame {
+    const f: Frame = { ctx, work, task, charge, remaining: 0, since: this.#q.now, name };
+    this.#stack.push(f);
+    return f;
+  }
+
+  #account(f: Frame, ns: number): void {
+    this.time[f.charge] += ns;
+    const task = f.task ?? f.billTo;
+    if (!task) return;
+    task.runtime += ns;
+    this.#sliceUsed += ns;
+  }
+
+  #preemptTop(): void {
+    const top = this.#stack.at(-1);
+    if (!top?.event) return;
+    this.#q.cancel(top.event);
+    top.event = undefined;
+    const elapsed = this.#q.now - top.since;
+    this.#account(top, elapsed);
+    top.remaining -= elapsed;
+  }
+
+  #loop(): void {
+    this.#looping = true;
+    try {
+      while (this.#stepOnce());
+    } finally {
+      this.#looping = false;
+    }
+  }
+
+  // One decision; returns false once an event is scheduled or the CPU idles.
+  #stepOnce(): boolean {
+    const top = this.#stack.at(-1);
+    if (this.#pendingIrqs.length > 0 && top?.ctx !== "hardirq") {
+      const irq = this.#pendingIrqs.shift()!;
+      this.irqCount++;
+      this.#push("hardirq", irq.handler(), "irq", irq.name);
+      return true;
+    }
+    if (!top) return this.#schedule();
+    if (top.remaining > 0) {
+      top.since = this.#q.now;
+      top.event = this.#q.schedule(this.#q.now + top.remaining, () => this.#stepDone(top));
+      return false;
+    }
+    const r = top.work.next();
+    if (r.done) {
+      this.#stack.pop();
+      this.#finished(top);
+      return true;
+    }
+    const v = r.value;
+    if (typeof v === "number") {
+      if (!Number.isSafeInteger(v) || v < 0) {
+        throw new RangeError(
+          `Cannot run ${top.name} for ${v} ns: CPU time must be a non-negative integer`,
+        );
+      }
+      top.charge = top.ctx === "task" ? (top.task!.kthread ? "system" : "user") : top.charge;
+      top.remaining = v;
+      return true;
+    }
+    return this.#taskOp(top, v);
+  }
+
+  #taskOp(top: Frame, v: TaskOp): boolean {
+    const task = top.task;
+    if (!task) throw new Error(`BUG: ${top.name} in ${top.ctx} context asked for ${v.op}`);
+    switch (v.op) {
+      case "sleep":
+        this.#stack.pop();
+        task.state = "sleeping";
+        return true;
+      case "system":
+        top.charge = "system";
+        top.remaining = v.ns;
+        return true;
+      case "local_bh_disable":
+        task.bhDisabled++;
+        return true;
+      case "local_bh_enable":
+        if (--task.bhDisabled < 0) {
+          throw new Error(`BUG: ${task.name} enabled bottom halves more than it disabled them`);
+        }
+        if (task.bhDisabled === 0 && this.bottomHalves?.pending(this)) {
+          this.#push(
+            "softirq",
+            this.bottomHalves.run(this, "local_bh_enable"),
+            "softirq",
+            "do_softirq",
+          );
+        }
+        return true;
+      case "do_softirq":
+        if (this.bottomHalves?.pending(this)) {
+          const run = this.bottomHalves.run(this, "ksoftirqd");
+          // ksoftirqd's own runtime includes the softirqs it ran
+          this.#push("softirq", run, "softirq", "run_ksoftirqd").billTo = task;
+        }
+        return true;
+      case "cond_resched":
+        if (this.needResched()) this.#requeueCurrent();
+        return true;
+    }
+  }
+
+  #stepDone(f: Frame): void {
+    f.event = undefined;
+    this.#account(f, f.remaining);
+    f.remaining = 0;
+    if (
+      f.task && this.#stack.length === 1 && this.#sliceUsed >= this.#slice &&
+      this.#runqueue.length > 0
+    ) {
+      this.#requeueCurrent(); // the slice ran out and someone waits: scheduler_tick -> resched_curr
+    }
+    this.#loop();
+  }
+
+  #requeueCurrent(): void {
+    const f = this.#stack.pop()!;
+    f.task!.state = "runnable";
+    this.#runqueue.push(f.task!);
+  }
+
+  #finished(f: Frame): void {
+    if (f.task) {
+      f.task.state = "exited";
+      return;
+    }
+    // irq_exit_rcu -> invoke_softirq: only when the interrupt did not land in softirq context
+    // or a bh-disabled section.
+    if (f.ctx === "hardirq" && this.bottomHalves?.pending(this) && !this.inInterrupt()) {
+      this.#push("softirq", this.bottomHalves.run(this, "irq_exit"), "softirq", "irq_exit");
+    }
+  }
+
+  #schedule(): boolean {
+    const next = this.#runqueue.shift();
+    if (!next) return false;
+    next.state = "running";
+    if (next !== this.#lastTask) {
+      this.contextSwitches++;
+      this.#sliceUsed = 0;
+    } else if (this.#sliceUsed >= this.#slice) {
+      this.#sliceUsed = 0;
+    }
+    const f = this.#push("task", next.body, next.kthread ? "system" : "user", next.name, next);
+    if (next !== this.#lastTask && this.#lastTask !== undefined && this.#switchCost > 0) {
+      f.charge = "system";
+      f.remaining = this.#switchCost;
+    }
+    this.#lastTask = next;
+    return true;
+  }
+}

@@ -1,0 +1,112 @@
+// Accounts for every packet buffer: each one that enters the model ends exactly one way, or is
+// still sitting in a queue when the run stops. A packet that vanishes is a bug in the model.
+
+/** How an skb's life ended. */
+export type FateKind = "delivered" | "forwarded" | "dropped";
+
+/** The end of one skb's life. */
+export interface Fate {
+  /** The skb id. */
+  skb: number;
+  /** Delivered (to a socket or a counting sink), forwarded, or dropped. */
+  kind: FateKind;
+  /** For a drop, the kernel's skb_drop_reason name without the SKB_DROP_REASON_ prefix. */
+  reason?: string;
+  /** Where it ended: the function or component. */
+  where: string;
+  /** Virtual time in ns. */
+  t: number;
+}
+
+/** Something that holds skbs at the end of a run: a ring, a backlog, a socket queue. */
+export interface SkbHolder {
+  /** Its name, for the error message. */
+  name: string;
+  /** The ids of the skbs it holds now. */
+  skbIds(): Iterable<number>;
+}
+
+/**
+ * The ledger of skb lives: born, then ended once.
+ *
+ * @example
+ * ```ts
+ * import { SkbLedger } from "@rxpath/rxpath";
+ * const l = new SkbLedger();
+ * const id = l.born(0);
+ * l.end({ skb: id, kind: "dropped", reason: "NO_SOCKET", where: "udp_rcv", t: 5 });
+ * l.check([]); // every skb accounted for
+ * ```
+ */
+export class SkbLedger {
+  /** Every fate, in order. */
+  readonly fates: Fate[] = [];
+  #next = 1;
+  #alive = new Map<number, number>();
+
+  /** How many skbs are alive now (not yet ended). */
+  get alive(): number {
+    return this.#alive.size;
+  }
+
+  /**
+   * Registers a new skb.
+   * @param t birth time in ns
+   * @returns its id, unique within the run
+   */
+  born(t: number): number {
+    const id = this.#next++;
+    this.#alive.set(id, t);
+    return id;
+  }
+
+  /**
+   * Ends an skb's life.
+   * @param fate how it ended
+   */
+  end(fate: Fate): void {
+    if (!this.#alive.delete(fate.skb)) {
+      throw new Error(
+        `BUG: skb ${fate.skb} ended twice or never born (${fate.kind} in ${fate.where})`,
+      );
+    }
+    this.fates.push(fate);
+  }
+
+  /**
+   * Checks that every skb alive is held by one of the holders, and none by two.
+   * @param holders every place that can hold skbs at the end of the run
+   * @throws {Error} naming the skbs that are lost or held twice
+   */
+  check(holders: Iterable<SkbHolder>): void {
+    const held = new Map<number, string>();
+    for (const h of holders) {
+      for (const id of h.skbIds()) {
+        if (held.has(id)) {
+          throw new Error(`BUG: skb ${id} is held by both ${held.get(id)} and ${h.name}`);
+        }
+        if (!this.#alive.has(id)) throw new Error(`BUG: skb ${id} in ${h.name} has already ended`);
+        held.set(id, h.name);
+      }
+    }
+    const lost = [...this.#alive.keys()].filter((id) => !held.has(id));
+    if (lost.length > 0) {
+      throw new Error(
+        `BUG: ${lost.length} skb(s) neither ended nor queued: ${lost.slice(0, 10).join(", ")}`,
+      );
+    }
+  }
+
+  /**
+   * Counts fates by kind and, for drops, by reason.
+   * @returns counts such as `{ delivered: 10, "dropped:NO_SOCKET": 2 }`
+   */
+  summary(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const f of this.fates) {
+      const key = f.kind === "dropped" ? `dropped:${f.reason}` : f.kind;
+      out[key] = (out[key] ?? 0) + 1;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,125 @@
+// One simulation: the virtual clock and event queue, the seeded random source, the CPUs, the
+// cost table, the tracer and the skb ledger, shared by every component of a run.
+
+import { CostModel } from "./cost.ts";
+import { Cpu } from "./cpu.ts";
+import { EventQueue } from "./events.ts";
+import { SkbLedger } from "./ledger.ts";
+import { Rng } from "./rng.ts";
+import { Tracer } from "./trace.ts";
+
+/** Options of a {@linkcode Sim}. */
+export interface SimOptions {
+  /** Number of CPUs, default 2. */
+  cpus?: number;
+  /** Seed of the random source, default 1. */
+  seed?: number;
+  /** Cost overrides, ns per step. */
+  costs?: Partial<Record<string, number>>;
+  /** Record trace events, default true. */
+  trace?: boolean;
+  /** Scheduler time slice, ns. */
+  sliceNs?: number;
+}
+
+/**
+ * A simulation run: everything a model component needs to take time and make choices.
+ *
+ * @example
+ * ```ts
+ * import { Sim } from "@rxpath/rxpath";
+ * const sim = new Sim({ cpus: 2, seed: 7 });
+ * sim.after(1000, () => console.log(sim.now)); // 1000
+ * sim.run(5000);
+ * ```
+ */
+export class Sim {
+  /** The event queue and clock. */
+  readonly events: EventQueue = new EventQueue();
+  /** The seeded random source. */
+  readonly rng: Rng;
+  /** The CPUs, by id. */
+  readonly cpus: Cpu[];
+  /** The cost table. */
+  readonly costs: CostModel;
+  /** The tracer. */
+  readonly trace: Tracer = new Tracer();
+  /** The skb ledger. */
+  readonly ledger: SkbLedger = new SkbLedger();
+
+  /**
+   * Builds a simulation.
+   * @param options CPUs, seed, costs, tracing
+   * @throws {RangeError} for an impossible CPU count or a bad cost override
+   */
+  constructor(options: SimOptions = {}) {
+    const n = options.cpus ?? 2;
+    if (!Number.isInteger(n) || n < 1 || n > 64) {
+      throw new RangeError(
+        `Cannot build a simulation with ${n} CPUs: the count must be an integer from 1 to 64`,
+      );
+    }
+    this.rng = new Rng(options.seed ?? 1);
+    this.costs = new CostModel(options.costs);
+    this.trace.enabled = options.trace ?? true;
+    this.cpus = Array.from({ length: n }, (_, i) =>
+      new Cpu(i, this.events, {
+        sliceNs: options.sliceNs,
+        contextSwitchNs: this.costs.ns("contextSwitch"),
+      }));
+  }
+
+  /** Virtual time now, ns. */
+  get now(): number {
+    return this.events.now;
+  }
+
+  /**
+   * Traces entry into a kernel function on a CPU, in the CPU's current context.
+   * @param cpu the CPU
+   * @param fn the kernel symbol
+   * @param skb the skb id, if the call is about one
+   */
+  enterFn(cpu: Cpu, fn: string, skb?: number): void {
+    const ctx = cpu.context;
+    this.trace.enter(this.now, cpu.id, ctx === "idle" ? "task" : ctx, fn, skb);
+  }
+
+  /**
+   * Traces the return from a kernel function on a CPU.
+   * @param cpu the CPU
+   * @param fn the kernel symbol
+   * @param skb the skb id, if the call is about one
+   */
+  exitFn(cpu: Cpu, fn: string, skb?: number): void {
+    const ctx = cpu.context;
+    this.trace.exit(this.now, cpu.id, ctx === "idle" ? "task" : ctx, fn, skb);
+  }
+
+  /**
+   * Runs `fn` at absolute time `t` ns.
+   * @param t the time
+   * @param fn what to do
+   */
+  at(t: number, fn: () => void): void {
+    this.events.schedule(t, fn);
+  }
+
+  /**
+   * Runs `fn` `dt` ns from now.
+   * @param dt the delay
+   * @param fn what to do
+   */
+  after(dt: number, fn: () => void): void {
+    this.events.schedule(this.now + dt, fn);
+  }
+
+  /**
+   * Advances the clock to `until` ns, running every event on the way.
+   * @param until the end time
+   * @returns events run
+   */
+  run(until: number): number {
+    return this.events.runUntil(until);
+  }
+}

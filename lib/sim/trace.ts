@@ -1,0 +1,134 @@
+// Records what the model runs, named after the kernel functions it models, and prints it the
+// way ftrace's function_graph tracer does (kernel/trace/trace_functions_graph.c), with the
+// absolute time and the CPU context in front.
+
+/** The three contexts a CPU runs kernel code in. */
+export type Context = "hardirq" | "softirq" | "task";
+
+/** One trace record: a function entered or left on a CPU, possibly for one skb. */
+export interface TraceRecord {
+  /** Virtual time in ns. */
+  t: number;
+  /** CPU id. */
+  cpu: number;
+  /** Context the CPU was in. */
+  ctx: Context;
+  /** The kernel function's exact symbol, such as `net_rx_action`. */
+  fn: string;
+  /** "entry" or "exit". */
+  kind: "entry" | "exit";
+  /** Nesting depth on this CPU when entered. */
+  depth: number;
+  /** The skb this call works on, if one. */
+  skb?: number;
+}
+
+/** Which records {@linkcode Tracer.functionGraph} prints. */
+export interface GraphFilter {
+  /** Only this CPU. */
+  cpu?: number;
+  /** Only calls on this skb: one packet's path. */
+  skb?: number;
+}
+
+/**
+ * Collects entry and exit records per CPU and renders them as a call graph.
+ *
+ * @example
+ * ```ts
+ * import { Tracer } from "@rxpath/rxpath";
+ * const t = new Tracer();
+ * t.enter(0, 0, "softirq", "net_rx_action");
+ * t.enter(100, 0, "softirq", "napi_poll", 1);
+ * t.exit(600, 0, "softirq", "napi_poll", 1);
+ * t.exit(900, 0, "softirq", "net_rx_action");
+ * console.log(t.functionGraph());
+ * ```
+ */
+export class Tracer {
+  /** False stops recording (for speed); entries and exits are then ignored. */
+  enabled = true;
+  /** Every record, in the order made. */
+  readonly records: TraceRecord[] = [];
+  #depth = new Map<number, number>();
+
+  /**
+   * Records that `fn` was entered.
+   * @param t time in ns
+   * @param cpu CPU id
+   * @param ctx context on that CPU
+   * @param fn the kernel symbol
+   * @param skb the skb id, if the call is about one skb
+   */
+  enter(t: number, cpu: number, ctx: Context, fn: string, skb?: number): void {
+    if (!this.enabled) return;
+    const depth = this.#depth.get(cpu) ?? 0;
+    this.records.push({ t, cpu, ctx, fn, kind: "entry", depth, skb });
+    this.#depth.set(cpu, depth + 1);
+  }
+
+  /**
+   * Records that `fn` returned; it must be the innermost open call on that CPU.
+   * @param t time in ns
+   * @param cpu CPU id
+   * @param ctx context on that CPU
+   * @param fn the kernel symbol
+   * @param skb the skb id, if the call is about one skb
+   */
+  exit(t: number, cpu: number, ctx: Context, fn: string, skb?: number): void {
+    if (!this.enabled) return;
+    const depth = (this.#depth.get(cpu) ?? 0) - 1;
+    if (depth < 0) throw new Error(`BUG: trace exit from ${fn} on CPU ${cpu} with no open call`);
+    this.#depth.set(cpu, depth);
+    this.records.push({ t, cpu, ctx, fn, kind: "exit", depth, skb });
+  }
+
+  /**
+   * Prints the records as ftrace's function_graph does with funcgraph-abstime: time, CPU,
+   * duration and the indented call, `func() {` ... `}` for calls with children, `func();` for
+   * leaves. The context stands after the CPU.
+   * @param filter one CPU or one skb; default everything
+   * @returns the text, one line per call or closing brace
+   */
+  functionGraph(filter: GraphFilter = {}): string {
+    const recs = this.records.filter((r) =>
+      (filter.cpu === undefined || r.cpu === filter.cpu) &&
+      (filter.skb === undefined || r.skb === filter.skb)
+    );
+    const base = recs.reduce((m, r) => Math.min(m, r.depth), Infinity);
+    const lines = [
+      "#     TIME       CPU  CONTEXT   DURATION                  FUNCTION CALLS",
+      "#      |          |     |        |   |                     |   |   |   |",
+    ];
+    const exits = new Map<number, number>();
+    const open: number[] = [];
+    recs.forEach((r, i) => {
+      if (r.kind === "entry") open.push(i);
+      else if (open.length > 0) exits.set(open.pop()!, i);
+    });
+    recs.forEach((r, i) => {
+      const indent = "  ".repeat(r.depth - base);
+      const head = `${(r.t / 1e9).toFixed(9).padStart(14)} | ${String(r.cpu).padStart(3)})  ${
+        r.ctx.padEnd(8)
+      }`;
+      if (r.kind === "entry") {
+        const j = exits.get(i);
+        if (j === i + 1) {
+          lines.push(`${head} ${duration(recs[j].t - r.t)} |  ${indent}${r.fn}();`);
+        } else {
+          lines.push(`${head} ${" ".repeat(13)} |  ${indent}${r.fn}() {`);
+        }
+      } else if (recs[i - 1]?.kind !== "entry" || recs[i - 1].fn !== r.fn) {
+        const start = [...exits].find(([, j]) => j === i)?.[0];
+        const d = start === undefined ? " ".repeat(13) : duration(r.t - recs[start].t);
+        lines.push(`${head} ${d} |  ${indent}} /* ${r.fn} */`);
+      }
+    });
+    return lines.join("\n");
+  }
+}
+
+// function_graph prints "%7.3f us" style durations in a 13-column field.
+function duration(ns: number): string {
+  return `${(ns / 1000).toFixed(3)} us`.padStart(10).padEnd(13);
+}

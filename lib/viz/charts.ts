@@ -1,0 +1,246 @@
+// Vega-Lite (v5) spec builders for what the chapters plot, and the Chart that shows a spec in
+// a notebook as the interactive chart plus an SVG rendering made headless with vega.
+
+import * as vega from "vega";
+import { compile } from "vega-lite";
+import { $display, type MimeBundle } from "./display.ts";
+
+/** A Vega-Lite v5 specification, as JSON. */
+export type VegaLiteSpec = Record<string, unknown>;
+
+/** One data row of a chart. */
+export type Row = Record<string, string | number | boolean | null>;
+
+const SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
+
+/** Labels shared by the builders. */
+export interface ChartText {
+  /** Chart title. */
+  title: string;
+  /** Axis title of x, default the field name. */
+  xTitle?: string;
+  /** Axis title of y, default the field name. */
+  yTitle?: string;
+}
+
+function base(title: string, data: Row[]): VegaLiteSpec {
+  return { $schema: SCHEMA, title, width: 480, height: 240, data: { values: data } };
+}
+
+/**
+ * A line chart over time or any quantitative x, one line per `color` value.
+ * @param data rows
+ * @param x the x field
+ * @param y the y field
+ * @param text title and axis titles
+ * @param color field that splits lines
+ * @returns the spec
+ * @example
+ * ```ts
+ * import { timeSeries } from "@rxpath/rxpath";
+ * const spec = timeSeries([{ t: 0, pps: 1 }, { t: 1, pps: 3 }], "t", "pps", { title: "rate" });
+ * ```
+ */
+export function timeSeries(
+  data: Row[],
+  x: string,
+  y: string,
+  text: ChartText,
+  color?: string,
+): VegaLiteSpec {
+  return {
+    ...base(text.title, data),
+    mark: { type: "line", point: data.length <= 60 },
+    encoding: {
+      x: { field: x, type: "quantitative", title: text.xTitle ?? x },
+      y: { field: y, type: "quantitative", title: text.yTitle ?? y },
+      ...(color ? { color: { field: color, type: "nominal" } } : {}),
+    },
+  };
+}
+
+/**
+ * Bars per category (such as a CPU), stacked by a second field (such as a context).
+ * @param data rows
+ * @param x the category field
+ * @param y the quantitative field
+ * @param text title and axis titles
+ * @param stack field whose values stack, if any
+ * @returns the spec
+ * @example
+ * ```ts
+ * import { stackedBars } from "@rxpath/rxpath";
+ * stackedBars([{ cpu: "cpu0", ctx: "irq", ms: 1 }], "cpu", "ms", { title: "CPU time" }, "ctx");
+ * ```
+ */
+export function stackedBars(
+  data: Row[],
+  x: string,
+  y: string,
+  text: ChartText,
+  stack?: string,
+): VegaLiteSpec {
+  return {
+    ...base(text.title, data),
+    mark: "bar",
+    encoding: {
+      x: { field: x, type: "nominal", title: text.xTitle ?? x, sort: null },
+      y: { field: y, type: "quantitative", title: text.yTitle ?? y, stack: stack ? "zero" : null },
+      ...(stack ? { color: { field: stack, type: "nominal", sort: null } } : {}),
+    },
+  };
+}
+
+/**
+ * A histogram of one quantitative field.
+ * @param data rows
+ * @param field the field to bin
+ * @param text title and axis titles
+ * @param maxbins bin count limit, default 40
+ * @returns the spec
+ * @example
+ * ```ts
+ * import { histogram } from "@rxpath/rxpath";
+ * histogram([{ us: 3 }, { us: 5 }], "us", { title: "latency" });
+ * ```
+ */
+export function histogram(data: Row[], field: string, text: ChartText, maxbins = 40): VegaLiteSpec {
+  return {
+    ...base(text.title, data),
+    mark: "bar",
+    encoding: {
+      x: { field, type: "quantitative", bin: { maxbins }, title: text.xTitle ?? field },
+      y: { aggregate: "count", type: "quantitative", title: text.yTitle ?? "count" },
+    },
+  };
+}
+
+/**
+ * An empirical CDF of one field, one curve per `color` value.
+ * @param data rows
+ * @param field the field
+ * @param text title and axis titles
+ * @param color field that splits curves
+ * @returns the spec
+ * @example
+ * ```ts
+ * import { cdf } from "@rxpath/rxpath";
+ * cdf([{ us: 3 }, { us: 5 }], "us", { title: "latency CDF" });
+ * ```
+ */
+export function cdf(data: Row[], field: string, text: ChartText, color?: string): VegaLiteSpec {
+  const groupby = color ? [color] : [];
+  return {
+    ...base(text.title, data),
+    transform: [
+      { sort: [{ field }], window: [{ op: "cume_dist", as: "fraction" }], groupby },
+    ],
+    mark: { type: "line", interpolate: "step-after" },
+    encoding: {
+      x: { field, type: "quantitative", title: text.xTitle ?? field },
+      y: { field: "fraction", type: "quantitative", title: text.yTitle ?? "fraction ≤ x" },
+      ...(color ? { color: { field: color, type: "nominal" } } : {}),
+    },
+  };
+}
+
+/**
+ * A heatmap: x and y categories (such as time bins and queues), colour by value.
+ * @param data rows
+ * @param x the x field (ordinal)
+ * @param y the y field (ordinal)
+ * @param value the quantitative field that colours the cell
+ * @param text title and axis titles
+ * @returns the spec
+ * @example
+ * ```ts
+ * import { heatmap } from "@rxpath/rxpath";
+ * heatmap([{ t: 0, queue: 0, depth: 5 }], "t", "queue", "depth", { title: "ring fill" });
+ * ```
+ */
+export function heatmap(
+  data: Row[],
+  x: string,
+  y: string,
+  value: string,
+  text: ChartText,
+): VegaLiteSpec {
+  return {
+    ...base(text.title, data),
+    mark: "rect",
+    encoding: {
+      x: { field: x, type: "ordinal", title: text.xTitle ?? x },
+      y: { field: y, type: "ordinal", title: text.yTitle ?? y },
+      color: { field: value, type: "quantitative" },
+    },
+  };
+}
+
+/**
+ * Renders a Vega-Lite spec to SVG text headless: vega-lite compiles it, vega draws it with no
+ * browser and no canvas.
+ * @param spec the spec
+ * @returns the SVG document
+ * @example
+ * ```ts
+ * import { renderSvg, timeSeries } from "@rxpath/rxpath";
+ * const svg = await renderSvg(timeSeries([{ t: 0, v: 1 }], "t", "v", { title: "x" }));
+ * console.log(svg.startsWith("<svg")); // true
+ * ```
+ */
+export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
+  // deno-lint-ignore no-explicit-any
+  const compiled = compile(spec as any).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: "none" });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/**
+ * A chart for a notebook: as a cell's value it shows as one MIME bundle with the Vega-Lite v5
+ * spec, an SVG rendering of it (for viewers that do not run Vega, such as a repository page or
+ * an HTML export) and a short text line; no text/html, which exporters would prefer to the SVG.
+ *
+ * @example
+ * ```ts
+ * import { Chart, timeSeries } from "@rxpath/rxpath";
+ * const chart = new Chart(timeSeries([{ t: 0, v: 1 }], "t", "v", { title: "demo" }));
+ * const bundle = await chart.bundle();
+ * console.log(Object.keys(bundle));
+ * ```
+ */
+export class Chart {
+  /** The Vega-Lite spec. */
+  readonly spec: VegaLiteSpec;
+
+  /**
+   * Wraps a spec.
+   * @param spec a Vega-Lite v5 spec
+   */
+  constructor(spec: VegaLiteSpec) {
+    this.spec = spec;
+  }
+
+  /**
+   * The MIME bundle: application/vnd.vegalite.v5+json, image/svg+xml and text/plain.
+   * @returns the bundle
+   */
+  async bundle(): Promise<MimeBundle> {
+    return {
+      "application/vnd.vegalite.v5+json": this.spec,
+      "image/svg+xml": await renderSvg(this.spec),
+      "text/plain": `<Chart: ${String(this.spec.title ?? "untitled")}>`,
+    };
+  }
+
+  /**
+   * What the notebook shows for this chart.
+   * @returns the bundle
+   */
+  [$display](): Promise<MimeBundle> {
+    return this.bundle();
+  }
+}

@@ -1,0 +1,124 @@
+// Models include/uapi/linux/if_ether.h and if_vlan.h (Linux 6.18): the Ethernet II header,
+// 802.1Q tags and the ethertypes the receive path dispatches on.
+
+/** Length of an Ethernet II header (ETH_HLEN). */
+export const ETH_HLEN = 14;
+/** Length of an 802.1Q tag (VLAN_HLEN). */
+export const VLAN_HLEN = 4;
+/** Smallest frame without FCS that Ethernet carries (ETH_ZLEN). */
+export const ETH_ZLEN = 60;
+/** Ethertype of IPv4 (ETH_P_IP). */
+export const ETH_P_IP = 0x0800;
+/** Ethertype of ARP (ETH_P_ARP). */
+export const ETH_P_ARP = 0x0806;
+/** Ethertype of IPv6 (ETH_P_IPV6). */
+export const ETH_P_IPV6 = 0x86dd;
+/** Ethertype of an 802.1Q VLAN tag (ETH_P_8021Q). */
+export const ETH_P_8021Q = 0x8100;
+/** Ethertype of an 802.1ad service tag (ETH_P_8021AD). */
+export const ETH_P_8021AD = 0x88a8;
+/** Pseudo-type that packet taps register to see every frame (ETH_P_ALL). */
+export const ETH_P_ALL = 0x0003;
+/** Values below this are 802.3 lengths, not ethertypes (ETH_P_802_3_MIN). */
+export const ETH_P_802_3_MIN = 0x0600;
+
+/**
+ * A view over an Ethernet II header in a frame; fields named as in struct ethhdr.
+ *
+ * @example
+ * ```ts
+ * import { buildFrame, EthHdr } from "@rxpath/rxpath";
+ * const frame = buildFrame({ ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, udp: { source: 1, dest: 2 } });
+ * console.log(new EthHdr(frame, 0).hProto.toString(16)); // "800"
+ * ```
+ */
+export class EthHdr {
+  #buf: Uint8Array;
+  #off: number;
+  /**
+   * Views the header at `off`; the caller has checked that ETH_HLEN bytes are there.
+   * @param buf the frame
+   * @param off where the header starts
+   */
+  constructor(buf: Uint8Array, off: number) {
+    this.#buf = buf;
+    this.#off = off;
+  }
+  /** Destination MAC address bytes (h_dest). */
+  get hDest(): Uint8Array {
+    return this.#buf.subarray(this.#off, this.#off + 6);
+  }
+  /** Source MAC address bytes (h_source). */
+  get hSource(): Uint8Array {
+    return this.#buf.subarray(this.#off + 6, this.#off + 12);
+  }
+  /** The ethertype, host order (ntohs(h_proto)). */
+  get hProto(): number {
+    return (this.#buf[this.#off + 12] << 8) | this.#buf[this.#off + 13];
+  }
+}
+
+/**
+ * Formats a MAC address as the kernel prints it (%pM): lower-case, colon-separated.
+ *
+ * @param mac six bytes
+ * @returns text such as `02:00:00:00:00:01`
+ * @example
+ * ```ts
+ * import { macToString } from "@rxpath/rxpath";
+ * console.log(macToString(new Uint8Array([2, 0, 0, 0, 0, 1])));
+ * ```
+ */
+export function macToString(mac: Uint8Array): string {
+  return Array.from(mac.subarray(0, 6), (b) => b.toString(16).padStart(2, "0")).join(":");
+}
+
+/**
+ * Parses a MAC address written as six colon-separated hex bytes.
+ *
+ * @param text such as `02:00:00:00:00:01`
+ * @returns six bytes
+ * @throws {SyntaxError} when the text is not a MAC address
+ * @example
+ * ```ts
+ * import { macAton } from "@rxpath/rxpath";
+ * console.log(macAton("ff:ff:ff:ff:ff:ff"));
+ * ```
+ */
+export function macAton(text: string): Uint8Array {
+  const parts = text.split(":");
+  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) {
+    throw new SyntaxError(`Cannot parse MAC address: "${text}" is not six hex bytes`);
+  }
+  return new Uint8Array(parts.map((p) => parseInt(p, 16)));
+}
+
+/**
+ * Tells whether a MAC address is multicast (the group bit), as is_multicast_ether_addr().
+ *
+ * @param mac six bytes
+ * @returns true for multicast and broadcast addresses
+ * @example
+ * ```ts
+ * import { isMulticastEtherAddr, macAton } from "@rxpath/rxpath";
+ * console.log(isMulticastEtherAddr(macAton("01:00:5e:00:00:01"))); // true
+ * ```
+ */
+export function isMulticastEtherAddr(mac: Uint8Array): boolean {
+  return (mac[0] & 1) === 1;
+}
+
+/**
+ * Tells whether a MAC address is ff:ff:ff:ff:ff:ff, as is_broadcast_ether_addr().
+ *
+ * @param mac six bytes
+ * @returns true for the broadcast address
+ * @example
+ * ```ts
+ * import { isBroadcastEtherAddr, macAton } from "@rxpath/rxpath";
+ * console.log(isBroadcastEtherAddr(macAton("ff:ff:ff:ff:ff:ff"))); // true
+ * ```
+ */
+export function isBroadcastEtherAddr(mac: Uint8Array): boolean {
+  return mac.subarray(0, 6).every((b) => b === 0xff);
+}

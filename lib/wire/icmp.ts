@@ -1,0 +1,70 @@
+// Models include/uapi/linux/icmp.h (Linux 6.18): struct icmphdr and the message types.
+
+/** Length of an ICMP header (sizeof(struct icmphdr)). */
+export const ICMP_HLEN = 8;
+/** Echo reply (ICMP_ECHOREPLY). */
+export const ICMP_ECHOREPLY = 0;
+/** Destination unreachable (ICMP_DEST_UNREACH). */
+export const ICMP_DEST_UNREACH = 3;
+/** Redirect (ICMP_REDIRECT). */
+export const ICMP_REDIRECT = 5;
+/** Echo request (ICMP_ECHO). */
+export const ICMP_ECHO = 8;
+/** Time exceeded (ICMP_TIME_EXCEEDED). */
+export const ICMP_TIME_EXCEEDED = 11;
+/** Parameter problem (ICMP_PARAMETERPROB). */
+export const ICMP_PARAMETERPROB = 12;
+/** Destination unreachable code: network unreachable (ICMP_NET_UNREACH). */
+export const ICMP_NET_UNREACH = 0;
+/** Destination unreachable code: host unreachable (ICMP_HOST_UNREACH). */
+export const ICMP_HOST_UNREACH = 1;
+/** Destination unreachable code: protocol unreachable (ICMP_PROT_UNREACH). */
+export const ICMP_PROT_UNREACH = 2;
+/** Destination unreachable code: port unreachable (ICMP_PORT_UNREACH). */
+export const ICMP_PORT_UNREACH = 3;
+/** Destination unreachable code: fragmentation needed and DF set (ICMP_FRAG_NEEDED). */
+export const ICMP_FRAG_NEEDED = 4;
+/** Time exceeded code: TTL expired in transit (ICMP_EXC_TTL). */
+export const ICMP_EXC_TTL = 0;
+
+/**
+ * A view over an ICMP header; getters named after struct icmphdr fields.
+ *
+ * @example
+ * ```ts
+ * import { buildFrame, ICMP_ECHO, IcmpHdr } from "@rxpath/rxpath";
+ * const f = buildFrame({ ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, icmp: { type: ICMP_ECHO, id: 7, sequence: 1 } });
+ * console.log(new IcmpHdr(f, 34).type); // 8
+ * ```
+ */
+export class IcmpHdr {
+  #v: DataView;
+  /**
+   * Views the header at `off`; the caller has checked that ICMP_HLEN bytes are there.
+   * @param buf the frame
+   * @param off where the header starts
+   */
+  constructor(buf: Uint8Array, off: number) {
+    this.#v = new DataView(buf.buffer, buf.byteOffset + off, ICMP_HLEN);
+  }
+  /** Message type. */
+  get type(): number {
+    return this.#v.getUint8(0);
+  }
+  /** Message code. */
+  get code(): number {
+    return this.#v.getUint8(1);
+  }
+  /** Checksum over the whole ICMP message. */
+  get checksum(): number {
+    return this.#v.getUint16(2);
+  }
+  /** Echo identifier (un.echo.id). */
+  get id(): number {
+    return this.#v.getUint16(4);
+  }
+  /** Echo sequence number (un.echo.sequence). */
+  get sequence(): number {
+    return this.#v.getUint16(6);
+  }
+}

@@ -1,0 +1,149 @@
+// Models include/uapi/linux/ip.h and include/uapi/linux/in.h (Linux 6.18): struct iphdr, its
+// flags and options, and the protocol numbers.
+
+/** Length of an IPv4 header without options (sizeof(struct iphdr)). */
+export const IPV4_HLEN = 20;
+/** Protocol number of ICMP (IPPROTO_ICMP). */
+export const IPPROTO_ICMP = 1;
+/** Protocol number of IGMP (IPPROTO_IGMP). */
+export const IPPROTO_IGMP = 2;
+/** Protocol number of TCP (IPPROTO_TCP). */
+export const IPPROTO_TCP = 6;
+/** Protocol number of UDP (IPPROTO_UDP). */
+export const IPPROTO_UDP = 17;
+/** Protocol number of GRE (IPPROTO_GRE). */
+export const IPPROTO_GRE = 47;
+/** The "congestion experienced" flag bit in frag_off (IP_CE). */
+export const IP_CE = 0x8000;
+/** The "don't fragment" flag in frag_off (IP_DF). */
+export const IP_DF = 0x4000;
+/** The "more fragments" flag in frag_off (IP_MF). */
+export const IP_MF = 0x2000;
+/** The fragment offset bits of frag_off, in 8-byte units (IP_OFFSET). */
+export const IP_OFFSET = 0x1fff;
+
+/**
+ * A view over an IPv4 header; getters named after struct iphdr fields, numbers in host order.
+ *
+ * @example
+ * ```ts
+ * import { buildFrame, ETH_HLEN, IpHdr } from "@rxpath/rxpath";
+ * const frame = buildFrame({ ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2", ttl: 9 }, udp: { source: 1, dest: 2 } });
+ * console.log(new IpHdr(frame, ETH_HLEN).ttl); // 9
+ * ```
+ */
+export class IpHdr {
+  #v: DataView;
+  #buf: Uint8Array;
+  #off: number;
+  /**
+   * Views the header at `off`; the caller has checked that IPV4_HLEN bytes are there.
+   * @param buf the frame
+   * @param off where the header starts
+   */
+  constructor(buf: Uint8Array, off: number) {
+    this.#buf = buf;
+    this.#off = off;
+    this.#v = new DataView(buf.buffer, buf.byteOffset + off, Math.min(60, buf.length - off));
+  }
+  /** IP version, 4 for IPv4. */
+  get version(): number {
+    return this.#v.getUint8(0) >> 4;
+  }
+  /** Header length in 32-bit words. */
+  get ihl(): number {
+    return this.#v.getUint8(0) & 0x0f;
+  }
+  /** Type of service byte: DSCP in the top six bits, ECN in the bottom two. */
+  get tos(): number {
+    return this.#v.getUint8(1);
+  }
+  /** Total length of the datagram: header and data. */
+  get totLen(): number {
+    return this.#v.getUint16(2);
+  }
+  /** Identification, used to reassemble fragments. */
+  get id(): number {
+    return this.#v.getUint16(4);
+  }
+  /** Flags (IP_CE, IP_DF, IP_MF) and fragment offset. */
+  get fragOff(): number {
+    return this.#v.getUint16(6);
+  }
+  /** Time to live. */
+  get ttl(): number {
+    return this.#v.getUint8(8);
+  }
+  /** Transport protocol number. */
+  get protocol(): number {
+    return this.#v.getUint8(9);
+  }
+  /** Header checksum as found. */
+  get check(): number {
+    return this.#v.getUint16(10);
+  }
+  /** Source address as an unsigned 32-bit number. */
+  get saddr(): number {
+    return this.#v.getUint32(12);
+  }
+  /** Destination address as an unsigned 32-bit number. */
+  get daddr(): number {
+    return this.#v.getUint32(16);
+  }
+  /** The option bytes (empty when ihl is 5). */
+  get options(): Uint8Array {
+    return this.#buf.subarray(this.#off + IPV4_HLEN, this.#off + Math.max(this.ihl, 5) * 4);
+  }
+}
+
+/**
+ * Tells whether a header's frag_off marks a fragment, as ip_is_fragment().
+ *
+ * @param iph the header
+ * @returns true when MF is set or the offset is not zero
+ * @example
+ * ```ts
+ * import { buildFrame, ETH_HLEN, IpHdr, ipIsFragment } from "@rxpath/rxpath";
+ * const f = buildFrame({ ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2", fragOff: 0x2000 }, payload: 8 });
+ * console.log(ipIsFragment(new IpHdr(f, ETH_HLEN))); // true
+ * ```
+ */
+export function ipIsFragment(iph: IpHdr): boolean {
+  return (iph.fragOff & (IP_MF | IP_OFFSET)) !== 0;
+}
+
+/**
+ * Parses a dotted-quad IPv4 address into an unsigned 32-bit number, as inet_aton() for the
+ * four-part form.
+ *
+ * @param text such as `10.0.0.1`
+ * @returns the address in host order
+ * @throws {SyntaxError} when the text is not four decimal bytes
+ * @example
+ * ```ts
+ * import { inAton } from "@rxpath/rxpath";
+ * console.log(inAton("10.0.0.1").toString(16)); // "a000001"
+ * ```
+ */
+export function inAton(text: string): number {
+  const parts = text.split(".");
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
+    throw new SyntaxError(`Cannot parse IPv4 address: "${text}" is not four bytes a.b.c.d`);
+  }
+  return parts.reduce((a, p) => a * 256 + Number(p), 0);
+}
+
+/**
+ * Formats an IPv4 address as %pI4 does.
+ *
+ * @param addr the address in host order
+ * @returns such as `10.0.0.1`
+ * @example
+ * ```ts
+ * import { inNtoa } from "@rxpath/rxpath";
+ * console.log(inNtoa(0x0a000001)); // "10.0.0.1"
+ * ```
+ */
+export function inNtoa(addr: number): string {
+  return [addr >>> 24, (addr >>> 16) & 255, (addr >>> 8) & 255, addr & 255].join(".");
+}

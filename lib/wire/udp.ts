@@ -1,0 +1,42 @@
+// Models include/uapi/linux/udp.h (Linux 6.18): struct udphdr.
+
+/** Length of a UDP header (sizeof(struct udphdr)). */
+export const UDP_HLEN = 8;
+
+/**
+ * A view over a UDP header; getters named after struct udphdr fields.
+ *
+ * @example
+ * ```ts
+ * import { buildFrame, UdpHdr } from "@rxpath/rxpath";
+ * const f = buildFrame({ ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, udp: { source: 5, dest: 53 } });
+ * console.log(new UdpHdr(f, 34).dest); // 53
+ * ```
+ */
+export class UdpHdr {
+  #v: DataView;
+  /**
+   * Views the header at `off`; the caller has checked that UDP_HLEN bytes are there.
+   * @param buf the frame
+   * @param off where the header starts
+   */
+  constructor(buf: Uint8Array, off: number) {
+    this.#v = new DataView(buf.buffer, buf.byteOffset + off, UDP_HLEN);
+  }
+  /** Source port. */
+  get source(): number {
+    return this.#v.getUint16(0);
+  }
+  /** Destination port. */
+  get dest(): number {
+    return this.#v.getUint16(2);
+  }
+  /** Length of header and data. */
+  get len(): number {
+    return this.#v.getUint16(4);
+  }
+  /** Checksum as found; 0 means the sender computed none (RFC 768). */
+  get check(): number {
+    return this.#v.getUint16(6);
+  }
+}

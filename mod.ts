@@ -1,0 +1,36 @@
+/**
+ * rxpath: the Linux kernel's network receive path as composable, kernel-faithful components on
+ * a deterministic discrete-event simulation, for learning in Deno notebooks.
+ *
+ * @example
+ * ```ts
+ * import { createHost, procNetPtype } from "@rxpath/rxpath";
+ * const host = createHost({ cpus: 2 });
+ * console.log(procNetPtype(host).text);
+ * ```
+ *
+ * @module
+ */
+export * from "./lib/wire/mod.ts";
+export * from "./lib/sim/mod.ts";
+export * from "./lib/core/dropreason.ts";
+export * from "./lib/core/skbuff.ts";
+export * from "./lib/core/netdevice.ts";
+export * from "./lib/core/dev.ts";
+export * from "./lib/core/sink.ts";
+export * from "./lib/core/sock.ts";
+export * from "./lib/core/socket.ts";
+export * from "./lib/core/neighbour.ts";
+export * from "./lib/kernel/softirq.ts";
+export * from "./lib/ipv4/protocol.ts";
+export * from "./lib/ipv4/arp.ts";
+export * from "./lib/ipv4/af_inet.ts";
+export * from "./lib/init/main.ts";
+export * from "./lib/host.ts";
+export * from "./lib/proc/net_procfs.ts";
+export * from "./lib/proc/protocols.ts";
+export * from "./lib/proc/softirqs.ts";
+export * from "./lib/proc/stat.ts";
+export * from "./lib/viz/display.ts";
+export * from "./lib/viz/charts.ts";
+export * from "./lib/traffic/generator.ts";

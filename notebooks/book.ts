@@ -1,0 +1,42 @@
+// deno task book: executes every chapter headless and renders the HTML book into book/.
+// With --inplace the chapters in notebooks/ are refreshed too (what gets committed).
+
+import {
+  chapterPaths,
+  executeNotebook,
+  exportHtml,
+  notebookProblems,
+  readNotebook,
+} from "./nbtools.ts";
+
+const inplace = Deno.args.includes("--inplace");
+const root = new URL("..", import.meta.url).pathname;
+const outDir = root + "book";
+Deno.mkdirSync(outDir, { recursive: true });
+
+const chapters = chapterPaths();
+const entries: string[] = [];
+for (const path of chapters) {
+  const name = path.split("/").pop()!;
+  console.log(`executing ${name}`);
+  await executeNotebook(path, inplace ? null : outDir);
+  const executed = inplace ? path : `${outDir}/${name}`;
+  const problems = notebookProblems(readNotebook(executed));
+  if (problems.length > 0) throw new Error(`${name}:\n${problems.join("\n")}`);
+  await exportHtml(executed, outDir);
+  const html = name.replace(/\.ipynb$/, ".html");
+  const title = readNotebook(executed).cells.find((c) => c.cell_type === "markdown");
+  const heading = (Array.isArray(title?.source) ? title.source.join("") : title?.source ?? name)
+    .split("\n")[0].replace(/^#+\s*/, "");
+  entries.push(`<li><a href="${html}">${heading}</a></li>`);
+}
+Deno.writeTextFileSync(
+  `${outDir}/index.html`,
+  `<!doctype html><meta charset="utf-8"><title>rxpath: the Linux receive path</title>
+<h1>rxpath: the Linux receive path, chapter by chapter</h1>
+<ol start="0">
+${entries.join("\n")}
+</ol>
+`,
+);
+console.log(`book written to ${outDir}/index.html (${chapters.length} chapters)`);
