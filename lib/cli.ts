@@ -102,9 +102,14 @@ function boot(args: string[], out: (line: string) => void): void {
  * Runs one command line; errors in the input are reported on stderr with exit code 2.
  * @param args the arguments after the program name
  * @param out where output lines go, default stdout
+ * @param err where error messages go, default stderr
  * @returns the exit code: 0 on success, 2 on bad input
  */
-export function main(args: string[], out: (line: string) => void = console.log): number {
+export function main(
+  args: string[],
+  out: (line: string) => void = console.log,
+  err: (line: string) => void = console.error,
+): number {
   const [command, ...rest] = args;
   try {
     if (command === "decode") decode(rest, out);
@@ -117,7 +122,7 @@ export function main(args: string[], out: (line: string) => void = console.log):
       e instanceof SyntaxError || e instanceof RangeError || e instanceof TypeError ||
       e instanceof Deno.errors.NotFound
     ) {
-      console.error(`rxpath: ${e.message}`);
+      err(`rxpath: ${e.message}`);
       return 2;
     }
     throw e;

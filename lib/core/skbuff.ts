@@ -103,23 +103,23 @@ export class SkBuff {
   /** Bytes from `data` to the end of the packet. */
   len: number;
   /** Offset of the MAC header, or -1 while unset (skb_mac_header_was_set()). */
-  macHeader = -1;
+  macHeader: number = -1;
   /** Offset of the network header, or -1 while unset. */
-  networkHeader = -1;
+  networkHeader: number = -1;
   /** Offset of the transport header, or -1 while unset. */
-  transportHeader = -1;
+  transportHeader: number = -1;
   /** Memory charged for this skb: buffer and metadata (see SKB_TRUESIZE). */
   truesize: number;
   /** The ethertype, host order, once eth_type_trans() set it (skb->protocol). */
   protocol = 0;
   /** Who the frame is for (PACKET_HOST ...), set by eth_type_trans(). */
-  pktType = PACKET_HOST;
+  pktType: number = PACKET_HOST;
   /** Flow hash from the NIC (RSS) or the stack; 0 means none. */
   hash = 0;
   /** True when `hash` covers the L4 ports (skb->l4_hash). */
   l4Hash = false;
   /** What the device did about checksums (CHECKSUM_NONE ...). */
-  ipSummed = CHECKSUM_NONE;
+  ipSummed: number = CHECKSUM_NONE;
   /** The receiving device. */
   dev: SkbDevice | null;
   /** RX queue index + 1, or 0 when unrecorded (skb_record_rx_queue()). */

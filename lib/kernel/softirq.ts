@@ -191,10 +191,10 @@ export class Softirqs {
     const sim = this.#sim;
     sim.enterFn(sim.cpus[0], "spawn_ksoftirqd");
     for (const cpu of sim.cpus) {
-      const self = this;
+      const pending = this.pendingBits;
       const body = function* () {
         for (;;) {
-          if (self.pendingBits[cpu.id] === 0) {
+          if (pending[cpu.id] === 0) {
             yield { op: "sleep" } as const;
             continue;
           }

@@ -99,6 +99,7 @@ export class Task {
   bhDisabled = 0;
   /** The CPU it is pinned to, set by {@linkcode Cpu.addTask}. */
   cpu?: Cpu;
+  /** The task's code. */
   readonly body: TaskBody;
 
   /**

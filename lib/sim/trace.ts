@@ -97,8 +97,12 @@ export class Tracer {
     );
     const base = recs.reduce((m, r) => Math.min(m, r.depth), Infinity);
     const lines = [
-      "#     TIME       CPU  CONTEXT   DURATION                  FUNCTION CALLS",
-      "#      |          |     |        |   |                     |   |   |   |",
+      `#${"TIME".padStart(10).padEnd(13)} |  CPU  ${"CONTEXT".padEnd(8)} ${
+        "DURATION".padEnd(13)
+      } |  FUNCTION CALLS`,
+      `#${"|".padStart(8).padEnd(13)} |   |   ${"|".padEnd(8)} ${
+        "  |   |".padEnd(13)
+      } |   |   |   |   |`,
     ];
     const exits = new Map<number, number>();
     const open: number[] = [];

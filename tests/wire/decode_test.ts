@@ -3,20 +3,115 @@ import { buildFrame } from "../../lib/wire/build.ts";
 import { decodeFrame } from "../../lib/wire/decode.ts";
 import { Rng } from "../../lib/sim/rng.ts";
 
-const udp = () => buildFrame({ ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, udp: { source: 1, dest: 2 }, payload: 30 });
+const udp = () =>
+  buildFrame({
+    ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" },
+    udp: { source: 1, dest: 2 },
+    payload: 30,
+  });
 
 const cases: { name: string; frame: Uint8Array; layer: string; offset: number; what: RegExp }[] = [
-  { name: "a frame shorter than an Ethernet header", frame: new Uint8Array(10), layer: "eth", offset: 0, what: /shorter/ },
-  { name: "an IPv4 header cut short", frame: udp().slice(0, 30), layer: "ipv4", offset: 14, what: /needs 20 bytes, 16 left/ },
-  { name: "version 6 in an IPv4 ethertype", frame: buildFrame({ ipv4: { saddr: "1.1.1.1", daddr: "2.2.2.2", version: 6 }, udp: { source: 1, dest: 2 } }), layer: "ipv4", offset: 14, what: /version is 6/ },
-  { name: "ihl below 5", frame: buildFrame({ ipv4: { saddr: "1.1.1.1", daddr: "2.2.2.2", ihl: 4 }, udp: { source: 1, dest: 2 } }), layer: "ipv4", offset: 14, what: /ihl is 4/ },
-  { name: "a wrong IPv4 header checksum", frame: buildFrame({ ipv4: { saddr: "1.1.1.1", daddr: "2.2.2.2", check: 0x1234 }, udp: { source: 1, dest: 2 } }), layer: "ipv4", offset: 24, what: /checksum 0x1234/ },
-  { name: "tot_len past the frame", frame: buildFrame({ ipv4: { saddr: "1.1.1.1", daddr: "2.2.2.2", totLen: 1000 }, udp: { source: 1, dest: 2 } }), layer: "ipv4", offset: 16, what: /exceeds/ },
-  { name: "a UDP length larger than the datagram", frame: buildFrame({ ipv4: { saddr: "1.1.1.1", daddr: "2.2.2.2" }, udp: { source: 1, dest: 2, len: 500 } }), layer: "udp", offset: 38, what: /length 500/ },
-  { name: "a wrong UDP checksum", frame: buildFrame({ ipv4: { saddr: "1.1.1.1", daddr: "2.2.2.2" }, udp: { source: 1, dest: 2, check: 0xbeef } }), layer: "udp", offset: 40, what: /checksum 0xbeef/ },
-  { name: "a TCP data offset past the segment", frame: buildFrame({ ipv4: { saddr: "1.1.1.1", daddr: "2.2.2.2" }, tcp: { source: 1, dest: 2, doff: 15 } }), layer: "tcp", offset: 46, what: /data offset 15/ },
-  { name: "a TCP option whose length runs past the header", frame: buildFrame({ ipv4: { saddr: "1.1.1.1", daddr: "2.2.2.2" }, tcp: { source: 1, dest: 2, options: new Uint8Array([1, 8, 20, 0]) } }), layer: "tcp", offset: 55, what: /option 8 has length 20/ },
-  { name: "a VLAN tag cut short", frame: new Uint8Array([...new Uint8Array(12), 0x81, 0x00, 0x00]), layer: "vlan", offset: 12, what: /VLAN tag/ },
+  {
+    name: "a frame shorter than an Ethernet header",
+    frame: new Uint8Array(10),
+    layer: "eth",
+    offset: 0,
+    what: /shorter/,
+  },
+  {
+    name: "an IPv4 header cut short",
+    frame: udp().slice(0, 30),
+    layer: "ipv4",
+    offset: 14,
+    what: /needs 20 bytes, 16 left/,
+  },
+  {
+    name: "version 6 in an IPv4 ethertype",
+    frame: buildFrame({
+      ipv4: { saddr: "1.1.1.1", daddr: "2.2.2.2", version: 6 },
+      udp: { source: 1, dest: 2 },
+    }),
+    layer: "ipv4",
+    offset: 14,
+    what: /version is 6/,
+  },
+  {
+    name: "ihl below 5",
+    frame: buildFrame({
+      ipv4: { saddr: "1.1.1.1", daddr: "2.2.2.2", ihl: 4 },
+      udp: { source: 1, dest: 2 },
+    }),
+    layer: "ipv4",
+    offset: 14,
+    what: /ihl is 4/,
+  },
+  {
+    name: "a wrong IPv4 header checksum",
+    frame: buildFrame({
+      ipv4: { saddr: "1.1.1.1", daddr: "2.2.2.2", check: 0x1234 },
+      udp: { source: 1, dest: 2 },
+    }),
+    layer: "ipv4",
+    offset: 24,
+    what: /checksum 0x1234/,
+  },
+  {
+    name: "tot_len past the frame",
+    frame: buildFrame({
+      ipv4: { saddr: "1.1.1.1", daddr: "2.2.2.2", totLen: 1000 },
+      udp: { source: 1, dest: 2 },
+    }),
+    layer: "ipv4",
+    offset: 16,
+    what: /exceeds/,
+  },
+  {
+    name: "a UDP length larger than the datagram",
+    frame: buildFrame({
+      ipv4: { saddr: "1.1.1.1", daddr: "2.2.2.2" },
+      udp: { source: 1, dest: 2, len: 500 },
+    }),
+    layer: "udp",
+    offset: 38,
+    what: /length 500/,
+  },
+  {
+    name: "a wrong UDP checksum",
+    frame: buildFrame({
+      ipv4: { saddr: "1.1.1.1", daddr: "2.2.2.2" },
+      udp: { source: 1, dest: 2, check: 0xbeef },
+    }),
+    layer: "udp",
+    offset: 40,
+    what: /checksum 0xbeef/,
+  },
+  {
+    name: "a TCP data offset past the segment",
+    frame: buildFrame({
+      ipv4: { saddr: "1.1.1.1", daddr: "2.2.2.2" },
+      tcp: { source: 1, dest: 2, doff: 15 },
+    }),
+    layer: "tcp",
+    offset: 46,
+    what: /data offset 15/,
+  },
+  {
+    name: "a TCP option whose length runs past the header",
+    frame: buildFrame({
+      ipv4: { saddr: "1.1.1.1", daddr: "2.2.2.2" },
+      tcp: { source: 1, dest: 2, options: new Uint8Array([1, 8, 20, 0]) },
+    }),
+    layer: "tcp",
+    offset: 55,
+    what: /option 8 has length 20/,
+  },
+  {
+    name: "a VLAN tag cut short",
+    frame: new Uint8Array([...new Uint8Array(12), 0x81, 0x00, 0x00]),
+    layer: "vlan",
+    offset: 12,
+    what: /VLAN tag/,
+  },
 ];
 
 for (const c of cases) {
@@ -30,7 +125,12 @@ for (const c of cases) {
 }
 
 Deno.test("decodeFrame() accepts a UDP checksum of zero: the sender computed none (RFC 768)", () => {
-  const d = decodeFrame(buildFrame({ ipv4: { saddr: "1.1.1.1", daddr: "2.2.2.2" }, udp: { source: 1, dest: 2, check: 0 } }));
+  const d = decodeFrame(
+    buildFrame({
+      ipv4: { saddr: "1.1.1.1", daddr: "2.2.2.2" },
+      udp: { source: 1, dest: 2, check: 0 },
+    }),
+  );
   assert.equal(d.udp?.checksumOk, true);
   assert.deepEqual(d.problems, []);
 });
@@ -44,10 +144,16 @@ Deno.test("decodeFrame() never throws on hostile bytes: random frames and every 
     if (f.length > 14 && i % 2 === 0) [f[12], f[13], f[14]] = [0x08, 0x00, 0x40 | rng.int(16)];
     frames.push(f);
   }
-  const good = buildFrame({ ipv4: { saddr: "1.1.1.1", daddr: "2.2.2.2", options: new Uint8Array([1, 1, 1, 1]) }, tcp: { source: 1, dest: 2, options: { mss: 1400, timestamp: [1, 2] } }, payload: 20 });
+  const good = buildFrame({
+    ipv4: { saddr: "1.1.1.1", daddr: "2.2.2.2", options: new Uint8Array([1, 1, 1, 1]) },
+    tcp: { source: 1, dest: 2, options: { mss: 1400, timestamp: [1, 2] } },
+    payload: 20,
+  });
   for (let n = 0; n <= good.length; n++) frames.push(good.slice(0, n));
   for (const f of frames) {
     const d = decodeFrame(f);
-    for (const p of d.problems) assert.ok(p.offset >= 0 && p.offset <= f.length, `offset ${p.offset} outside ${f.length}`);
+    for (const p of d.problems) {
+      assert.ok(p.offset >= 0 && p.offset <= f.length, `offset ${p.offset} outside ${f.length}`);
+    }
   }
 });

@@ -1,10 +1,16 @@
 import assert from "node:assert/strict";
 import { buildFrame } from "../../lib/wire/build.ts";
-import { readPcap, writePcap, type PcapRecord } from "../../lib/wire/pcap.ts";
+import { type PcapRecord, readPcap, writePcap } from "../../lib/wire/pcap.ts";
 
 const frame = buildFrame({
   ipv4: { saddr: "10.1.0.9", daddr: "10.1.0.2", ttl: 33 },
-  tcp: { source: 40000, dest: 80, seq: 1000, flags: "PA", options: { timestamp: [123456, 654321] } },
+  tcp: {
+    source: 40000,
+    dest: 80,
+    seq: 1000,
+    flags: "PA",
+    options: { timestamp: [123456, 654321] },
+  },
   payload: 100,
 });
 const records: PcapRecord[] = [
@@ -23,7 +29,10 @@ for (const resolution of ["usec", "nsec"] as const) {
       assert.deepEqual(file.records[0].data, frame);
       assert.equal(file.records[1].origLen, frame.length);
       // microsecond files keep microseconds: 123456789 ns becomes 123456000 ns
-      assert.equal(file.records[0].tsNs, resolution === "nsec" ? 1_700_000_000_123_456_789n : 1_700_000_000_123_456_000n);
+      assert.equal(
+        file.records[0].tsNs,
+        resolution === "nsec" ? 1_700_000_000_123_456_789n : 1_700_000_000_123_456_000n,
+      );
     });
   }
 }
@@ -36,16 +45,70 @@ function corrupt(edit: (dv: DataView) => void, cut?: number): Uint8Array {
 const rec1 = 24 + 16 + frame.length; // byte offset of the second record header
 
 const broken: { name: string; bytes: Uint8Array; error: string; message: RegExp }[] = [
-  { name: "an empty file", bytes: new Uint8Array(0), error: "SyntaxError", message: /file header at byte 0: file is 0 bytes/ },
-  { name: "a truncated file header", bytes: corrupt(() => {}, 20), error: "SyntaxError", message: /byte 0: file is 20 bytes/ },
-  { name: "a bad magic", bytes: corrupt((dv) => dv.setUint32(0, 0x0a0d0d0a)), error: "SyntaxError", message: /magic at byte 0: found 0x0a0d0d0a/ },
-  { name: "a wrong major version", bytes: corrupt((dv) => dv.setUint16(4, 3, true)), error: "SyntaxError", message: /version at byte 4: major version 3/ },
-  { name: "a link type other than Ethernet", bytes: corrupt((dv) => dv.setUint32(20, 101, true)), error: "RangeError", message: /link type at byte 20: type 101/ },
-  { name: "a truncated record header", bytes: corrupt(() => {}, rec1 + 10), error: "SyntaxError", message: new RegExp(`record 1 header at byte ${rec1}: 10 bytes left`) },
-  { name: "a record longer than the file", bytes: corrupt(() => {}, rec1 + 16 + 20), error: "SyntaxError", message: new RegExp(`record 1 data at byte ${rec1 + 16}: caplen 40 runs past the end of the file \\(20 bytes left\\)`) },
-  { name: "caplen greater than snaplen", bytes: corrupt((dv) => dv.setUint32(24 + 8, 70000, true)), error: "SyntaxError", message: /record 0 at byte 32: caplen 70000 exceeds snaplen 65535/ },
-  { name: "caplen greater than the wire length", bytes: corrupt((dv) => dv.setUint32(24 + 12, 10, true)), error: "SyntaxError", message: /record 0 at byte 32: caplen \d+ exceeds wire length 10/ },
-  { name: "a microsecond fraction of a second or more", bytes: corrupt((dv) => dv.setUint32(24 + 4, 1_000_000, true)), error: "SyntaxError", message: /timestamp at byte 28/ },
+  {
+    name: "an empty file",
+    bytes: new Uint8Array(0),
+    error: "SyntaxError",
+    message: /file header at byte 0: file is 0 bytes/,
+  },
+  {
+    name: "a truncated file header",
+    bytes: corrupt(() => {}, 20),
+    error: "SyntaxError",
+    message: /byte 0: file is 20 bytes/,
+  },
+  {
+    name: "a bad magic",
+    bytes: corrupt((dv) => dv.setUint32(0, 0x0a0d0d0a)),
+    error: "SyntaxError",
+    message: /magic at byte 0: found 0x0a0d0d0a/,
+  },
+  {
+    name: "a wrong major version",
+    bytes: corrupt((dv) => dv.setUint16(4, 3, true)),
+    error: "SyntaxError",
+    message: /version at byte 4: major version 3/,
+  },
+  {
+    name: "a link type other than Ethernet",
+    bytes: corrupt((dv) => dv.setUint32(20, 101, true)),
+    error: "RangeError",
+    message: /link type at byte 20: type 101/,
+  },
+  {
+    name: "a truncated record header",
+    bytes: corrupt(() => {}, rec1 + 10),
+    error: "SyntaxError",
+    message: new RegExp(`record 1 header at byte ${rec1}: 10 bytes left`),
+  },
+  {
+    name: "a record longer than the file",
+    bytes: corrupt(() => {}, rec1 + 16 + 20),
+    error: "SyntaxError",
+    message: new RegExp(
+      `record 1 data at byte ${
+        rec1 + 16
+      }: caplen 40 runs past the end of the file \\(20 bytes left\\)`,
+    ),
+  },
+  {
+    name: "caplen greater than snaplen",
+    bytes: corrupt((dv) => dv.setUint32(24 + 8, 70000, true)),
+    error: "SyntaxError",
+    message: /record 0 at byte 32: caplen 70000 exceeds snaplen 65535/,
+  },
+  {
+    name: "caplen greater than the wire length",
+    bytes: corrupt((dv) => dv.setUint32(24 + 12, 10, true)),
+    error: "SyntaxError",
+    message: /record 0 at byte 32: caplen \d+ exceeds wire length 10/,
+  },
+  {
+    name: "a microsecond fraction of a second or more",
+    bytes: corrupt((dv) => dv.setUint32(24 + 4, 1_000_000, true)),
+    error: "SyntaxError",
+    message: /timestamp at byte 28/,
+  },
 ];
 
 for (const b of broken) {
@@ -55,17 +118,57 @@ for (const b of broken) {
 }
 
 Deno.test("writePcap() rejects a record longer than the snaplen", () => {
-  assert.throws(() => writePcap(records, { snaplen: 50 }), { name: "RangeError", message: /record 0: \d+ bytes exceed snaplen 50/ });
+  assert.throws(() => writePcap(records, { snaplen: 50 }), {
+    name: "RangeError",
+    message: /record 0: \d+ bytes exceed snaplen 50/,
+  });
 });
 
 Deno.test("tshark reads a file writePcap() wrote with the right fields", async () => {
   const path = await Deno.makeTempFile({ suffix: ".pcap" });
   try {
-    const udp = buildFrame({ eth: { vlan: 7 }, ipv4: { saddr: "192.0.2.1", daddr: "198.51.100.2", ttl: 9 }, udp: { source: 5353, dest: 9999 }, payload: 12 });
-    await Deno.writeFile(path, writePcap([...records, { tsNs: 2_000_000_000n, data: udp, origLen: udp.length }], { bigEndian: true }));
-    const fields = ["frame.time_epoch", "ip.src", "ip.dst", "ip.ttl", "tcp.srcport", "tcp.flags.push", "tcp.options.timestamp.tsval", "tcp.checksum.status", "udp.dstport", "vlan.id", "udp.checksum.status", "ip.checksum.status"];
+    const udp = buildFrame({
+      eth: { vlan: 7 },
+      ipv4: { saddr: "192.0.2.1", daddr: "198.51.100.2", ttl: 9 },
+      udp: { source: 5353, dest: 9999 },
+      payload: 12,
+    });
+    await Deno.writeFile(
+      path,
+      writePcap([...records, { tsNs: 2_000_000_000n, data: udp, origLen: udp.length }], {
+        bigEndian: true,
+      }),
+    );
+    const fields = [
+      "frame.time_epoch",
+      "ip.src",
+      "ip.dst",
+      "ip.ttl",
+      "tcp.srcport",
+      "tcp.flags.push",
+      "tcp.options.timestamp.tsval",
+      "tcp.checksum.status",
+      "udp.dstport",
+      "vlan.id",
+      "udp.checksum.status",
+      "ip.checksum.status",
+    ];
     const out = await new Deno.Command("tshark", {
-      args: ["-r", path, "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE", "-T", "fields", "-E", "separator=|", ...fields.flatMap((f) => ["-e", f])],
+      args: [
+        "-r",
+        path,
+        "-o",
+        "tcp.check_checksum:TRUE",
+        "-o",
+        "udp.check_checksum:TRUE",
+        "-o",
+        "ip.check_checksum:TRUE",
+        "-T",
+        "fields",
+        "-E",
+        "separator=|",
+        ...fields.flatMap((f) => ["-e", f]),
+      ],
       stdout: "piped",
       stderr: "piped",
     }).output();

@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { Cpu, Task } from "../../lib/sim/cpu.ts";
+import { EventQueue } from "../../lib/sim/events.ts";
+
+function setup() {
+  const q = new EventQueue();
+  const cpu = new Cpu(0, q);
+  const log: [number, string][] = [];
+  return { q, cpu, log, note: (what: string) => log.push([q.now, what]) };
+}
+
+Deno.test("Cpu: a hardirq preempts a task, which ends later by the handler's time", () => {
+  const { q, cpu, log, note } = setup();
+  cpu.addTask(
+    new Task(
+      "reader",
+      function* () {
+        note("task start");
+        yield 10_000;
+        note("task end");
+      }(),
+    ),
+  );
+  q.schedule(3000, () =>
+    cpu.raiseIrq("eth0", function* () {
+      note("irq");
+      yield 1000;
+      note("irq end");
+    }));
+  q.runUntil(20_000);
+  assert.deepEqual(log, [[0, "task start"], [3000, "irq"], [4000, "irq end"], [
+    11_000,
+    "task end",
+  ]]);
+  assert.deepEqual(cpu.time, { user: 10_000, system: 0, irq: 1000, softirq: 0 });
+  assert.equal(cpu.idle, 9000);
+});
+
+Deno.test("Cpu: hardirq handlers do not nest; a second one waits for the first", () => {
+  const { q, cpu, log, note } = setup();
+  const handler = (name: string) =>
+    function* () {
+      note(`${name} start`);
+      yield 1000;
+      note(`${name} end`);
+    };
+  q.schedule(0, () => cpu.raiseIrq("a", handler("a")));
+  q.schedule(500, () => cpu.raiseIrq("b", handler("b")));
+  q.runUntil(5000);
+  assert.deepEqual(log, [[0, "a start"], [1000, "a end"], [1000, "b start"], [2000, "b end"]]);
+  assert.equal(cpu.irqCount, 2);
+});
+
+Deno.test("Cpu: two tasks share the CPU in 1.5 ms slices (sched_base_slice for 2 CPUs)", () => {
+  const { q, cpu } = setup();
+  const spin = () =>
+    function* () {
+      for (;;) yield 100_000;
+    }();
+  const a = new Task("a", spin()), b = new Task("b", spin());
+  cpu.addTask(a);
+  cpu.addTask(b);
+  q.runUntil(30_000_000);
+  assert.equal(a.runtime, 15_000_000);
+  assert.equal(b.runtime, 15_000_000);
+  assert.equal(cpu.contextSwitches, 21); // 20 slices, and the 21st begins at 30 ms
+});
+
+Deno.test("Cpu: user, system, irq, softirq and idle add up to the elapsed time", () => {
+  const { q, cpu } = setup();
+  cpu.addTask(
+    new Task(
+      "reader",
+      function* () {
+        yield 2000;
+        yield { op: "system", ns: 3000 } as const;
+      }(),
+    ),
+  );
+  q.schedule(1000, () =>
+    cpu.raiseIrq("x", function* () {
+      yield 700;
+    }));
+  q.runUntil(100_000);
+  const t = cpu.time;
+  assert.deepEqual(t, { user: 2000, system: 3000, irq: 700, softirq: 0 });
+  assert.equal(t.user + t.system + t.irq + t.softirq + cpu.idle, 100_000);
+});
+
+Deno.test("Cpu: a task that sleeps runs again when woken", () => {
+  const { q, cpu, log, note } = setup();
+  const t = new Task(
+    "reader",
+    function* () {
+      yield { op: "sleep" } as const;
+      note("woken");
+    }(),
+  );
+  cpu.addTask(t);
+  q.schedule(5000, () => t.wake());
+  q.runUntil(10_000);
+  assert.deepEqual(log, [[5000, "woken"]]);
+  assert.equal(t.state, "exited");
+  assert.equal(t.wakeups, 1);
+});
+
+Deno.test("Cpu: CPU time must be a non-negative integer", () => {
+  const { cpu } = setup();
+  const bad = new Task(
+    "bad",
+    function* () {
+      yield 1.5;
+    }(),
+  );
+  assert.throws(() => cpu.addTask(bad), {
+    name: "RangeError",
+    message: /Cannot run bad for 1.5 ns/,
+  });
+});

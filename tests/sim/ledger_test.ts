@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { SkbLedger } from "../../lib/sim/ledger.ts";
+
+Deno.test("SkbLedger.check() passes when every skb ended or is held", () => {
+  const l = new SkbLedger();
+  const a = l.born(0), b = l.born(0), c = l.born(0);
+  l.end({ skb: a, kind: "delivered", where: "udp_rcv", t: 1 });
+  l.end({ skb: b, kind: "dropped", reason: "NO_SOCKET", where: "__udp4_lib_rcv", t: 2 });
+  l.check([{ name: "rx ring", skbIds: () => [c] }]);
+  assert.deepEqual(l.summary(), { delivered: 1, "dropped:NO_SOCKET": 1 });
+});
+
+Deno.test("SkbLedger.check() finds an skb that vanished", () => {
+  const l = new SkbLedger();
+  l.born(0);
+  assert.throws(() => l.check([]), /1 skb\(s\) neither ended nor queued: 1/);
+});
+
+Deno.test("SkbLedger finds an skb ended twice or held in two places", () => {
+  const l = new SkbLedger();
+  const a = l.born(0);
+  l.end({ skb: a, kind: "delivered", where: "x", t: 0 });
+  assert.throws(() => l.end({ skb: a, kind: "delivered", where: "y", t: 0 }), /ended twice/);
+  const b = l.born(0);
+  assert.throws(
+    () => l.check([{ name: "q1", skbIds: () => [b] }, { name: "q2", skbIds: () => [b] }]),
+    /both q1 and q2/,
+  );
+});

@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { Tracer } from "../../lib/sim/trace.ts";
+
+function sample(): Tracer {
+  const t = new Tracer();
+  t.enter(1000, 0, "softirq", "net_rx_action");
+  t.enter(1200, 0, "softirq", "napi_poll");
+  t.enter(1300, 0, "softirq", "napi_gro_receive", 7);
+  t.exit(1800, 0, "softirq", "napi_gro_receive", 7);
+  t.exit(2500, 0, "softirq", "napi_poll");
+  t.exit(3000, 0, "softirq", "net_rx_action");
+  return t;
+}
+
+Deno.test("Tracer.functionGraph() prints calls with children as braces and leaves with ;", () => {
+  assert.equal(
+    sample().functionGraph(),
+    [
+      "#      TIME    |  CPU  CONTEXT  DURATION      |  FUNCTION CALLS",
+      "#       |      |   |   |          |   |       |   |   |   |   |",
+      "   0.000001000 |   0)  softirq                |  net_rx_action() {",
+      "   0.000001200 |   0)  softirq                |    napi_poll() {",
+      "   0.000001300 |   0)  softirq    0.500 us    |      napi_gro_receive();",
+      "   0.000002500 |   0)  softirq    1.300 us    |    } /* napi_poll */",
+      "   0.000003000 |   0)  softirq    2.000 us    |  } /* net_rx_action */",
+    ].join("\n"),
+  );
+});
+
+Deno.test("Tracer.functionGraph({ skb }) shows one packet's calls from their own depth", () => {
+  const lines = sample().functionGraph({ skb: 7 }).split("\n").slice(2);
+  assert.deepEqual(lines, ["   0.000001300 |   0)  softirq    0.500 us    |  napi_gro_receive();"]);
+});
+
+Deno.test("Tracer.exit() without an open call is a bug in the model", () => {
+  assert.throws(() => new Tracer().exit(0, 0, "task", "ip_rcv"), /BUG: trace exit from ip_rcv/);
+});
+
+Deno.test("Tracer records nothing when disabled", () => {
+  const t = new Tracer();
+  t.enabled = false;
+  t.enter(0, 0, "task", "x");
+  assert.equal(t.records.length, 0);
+});

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import {
+  cdf,
+  Chart,
+  heatmap,
+  histogram,
+  renderSvg,
+  stackedBars,
+  timeSeries,
+} from "../../lib/viz/charts.ts";
+import { $display, show, tableView, TextView } from "../../lib/viz/display.ts";
+
+const rows = Array.from(
+  { length: 20 },
+  (_, i) => ({
+    t: i,
+    cpu: `cpu${i % 2}`,
+    ctx: i % 3 ? "softirq" : "irq",
+    us: (i * 7) % 13,
+    q: i % 4,
+  }),
+);
+const specs = {
+  timeSeries: timeSeries(rows, "t", "us", { title: "ts" }, "cpu"),
+  stackedBars: stackedBars(rows, "cpu", "us", { title: "bars" }, "ctx"),
+  histogram: histogram(rows, "us", { title: "hist" }),
+  cdf: cdf(rows, "us", { title: "cdf" }, "cpu"),
+  heatmap: heatmap(rows, "t", "q", "us", { title: "heat" }),
+};
+
+for (const [name, spec] of Object.entries(specs)) {
+  Deno.test(`${name}() compiles as Vega-Lite v5 and renders an SVG with marks`, async () => {
+    assert.equal(spec.$schema, "https://vega.github.io/schema/vega-lite/v5.json");
+    const svg = await renderSvg(spec);
+    assert.match(svg, /^<svg[^>]*>/);
+    assert.match(svg, /class="mark-(line|rect|symbol)/);
+    assert.match(svg, new RegExp(String(spec.title)));
+  });
+}
+
+Deno.test("Chart shows one bundle: Vega-Lite v5 spec, SVG and text, and no text/html", async () => {
+  const chart = new Chart(specs.stackedBars);
+  const bundle = await chart[$display]();
+  assert.deepEqual(Object.keys(bundle).sort(), [
+    "application/vnd.vegalite.v5+json",
+    "image/svg+xml",
+    "text/plain",
+  ]);
+  assert.equal(bundle["text/plain"], "<Chart: bars>");
+});
+
+Deno.test("show() sends raw MIME bundles in order, then waits for the kernel to flush", async () => {
+  const sent: [unknown, unknown][] = [];
+  const start = performance.now();
+  await show({ display: (b, o) => sent.push([b, o]) }, new TextView("t", "hello"), 42);
+  assert.ok(performance.now() - start >= 90);
+  assert.deepEqual(sent.map(([, o]) => o), [{ raw: true }, { raw: true }]);
+  assert.equal((sent[0][0] as Record<string, string>)["text/plain"], "hello");
+  assert.equal((sent[1][0] as Record<string, string>)["text/plain"], "42");
+});
+
+Deno.test("tableView() right-aligns numbers and left-aligns text", () => {
+  assert.equal(
+    tableView("x", [{ nr: 3, name: "NET_RX" }, { nr: 10, name: "RCU" }]).text,
+    "nr  name\n 3  NET_RX\n10  RCU\n",
+  );
+});
+
+Deno.test("TextView escapes HTML in its html form", () => {
+  const b = new TextView("a<b", "<x>")[$display]();
+  assert.equal(b["text/html"], '<pre title="a&lt;b">&lt;x&gt;</pre>');
+});
