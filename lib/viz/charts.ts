@@ -66,6 +66,7 @@ export function timeSeries(
  * @param y the quantitative field
  * @param text title and axis titles
  * @param stack field whose values stack, if any
+ * @param xDomain every category to show on x, in order, even those without rows
  * @returns the spec
  * @example
  * ```ts
@@ -79,12 +80,14 @@ export function stackedBars(
   y: string,
   text: ChartText,
   stack?: string,
+  xDomain?: (string | number)[],
 ): VegaLiteSpec {
+  const scale = xDomain ? { scale: { domain: xDomain } } : {};
   return {
     ...base(text.title, data),
     mark: "bar",
     encoding: {
-      x: { field: x, type: "nominal", title: text.xTitle ?? x, sort: null },
+      x: { field: x, type: "nominal", title: text.xTitle ?? x, sort: null, ...scale },
       y: { field: y, type: "quantitative", title: text.yTitle ?? y, stack: stack ? "zero" : null },
       ...(stack ? { color: { field: stack, type: "nominal", sort: null } } : {}),
     },

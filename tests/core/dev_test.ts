@@ -9,6 +9,9 @@ import {
   PTYPE_HASH_MASK,
 } from "../../lib/core/dev.ts";
 import { ETH_P_ALL, ETH_P_ARP, ETH_P_IP } from "../../lib/wire/ethernet.ts";
+import { buildFrame } from "../../lib/wire/build.ts";
+import { allocSkb } from "../../lib/core/skbuff.ts";
+import { countingSink } from "../../lib/core/sink.ts";
 import { NET_RX_SOFTIRQ } from "../../lib/kernel/softirq.ts";
 
 const noop = function* () {};
@@ -37,31 +40,38 @@ Deno.test("devAddPack() puts ETH_P_ALL taps on ptype_all, or on the device's own
   assert.deepEqual(lo.ptypeAll.map((p) => p.name), ["tpacket_rcv"]);
 });
 
-// A NAPI instance that has `backlog` packets, each costing `ns`, and completes when it runs dry.
+// A NAPI instance with a queue of `backlog` received skbs, each costing `ns` to hand up to a
+// counting sink; it completes when the queue runs dry. `ledger()` checks every skb's fate.
 function device(host: ReturnType<typeof createHost>, backlog: number, ns = 1000) {
   const cpu = host.sim.cpus[0];
-  let left = backlog;
+  const frame = buildFrame({
+    ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" },
+    udp: { source: 1, dest: 2 },
+  });
+  const queue = Array.from({ length: backlog }, () => allocSkb(host.sim, frame));
+  const handUp = countingSink(host, "netif_receive_skb");
   const napi: Napi = {
     name: "test_poll",
     weight: 64,
     state: { sched: false, missed: false },
     poll: function* (n, budget) {
       let work = 0;
-      while (work < budget && left > 0) {
+      while (work < budget && queue.length > 0) {
         yield ns;
-        left--;
+        yield* handUp(queue.shift()!);
         work++;
       }
       if (work < budget) napiCompleteDone(host, cpu, n, work);
       return work;
     },
   };
-  return { napi, cpu, left: () => left };
+  const holder = { name: "test ring", skbIds: () => queue.map((skb) => skb.id) };
+  return { napi, cpu, left: () => queue.length, holder };
 }
 
 Deno.test("net_rx_action() polls a busy instance once per run and raises NET_RX again (repoll)", () => {
   const host = createHost({ cpus: 1, costs: { softirqEntry: 0, hardirq: 0 } });
-  const { napi, cpu, left } = device(host, 1000, 100);
+  const { napi, cpu, left, holder } = device(host, 1000, 100);
   host.sim.at(0, () =>
     cpu.raiseIrq("eth0", function* () {
       napiSchedule(host, cpu, napi);
@@ -74,6 +84,8 @@ Deno.test("net_rx_action() polls a busy instance once per run and raises NET_RX 
   assert.equal(host.softirqs.counts[0][NET_RX_SOFTIRQ], 16);
   assert.equal(host.softnetData[0].timeSqueeze, 0);
   assert.equal(host.softirqs.ksoftirqd[0].wakeups, 1);
+  host.sim.ledger.check([holder]);
+  assert.deepEqual(host.sim.ledger.summary(), { delivered: 1000 });
 });
 
 Deno.test("net_rx_action() stops at netdev_budget (300) across instances: time_squeeze++", () => {
@@ -90,6 +102,7 @@ Deno.test("net_rx_action() stops at netdev_budget (300) across instances: time_s
   // the next run starts with the one left unpolled, then the repolled ones in order
   host.sim.run(32_100);
   assert.deepEqual(devices.map((d) => d.left()), [936, 936, 936, 936, 936, 999]);
+  host.sim.ledger.check(devices.map((d) => d.holder)); // 321 handed up, the rest still queued
 });
 
 Deno.test("net_rx_action() stops at netdev_budget_usecs (2 jiffies at HZ 250) and counts a time_squeeze", () => {

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { createHost } from "../../lib/host.ts";
 import { devAddPack } from "../../lib/core/dev.ts";
+import { ETH_P_ALL } from "../../lib/wire/ethernet.ts";
 import { procNetPtype, procNetSoftnetStat } from "../../lib/proc/net_procfs.ts";
 import { procNetProtocols } from "../../lib/proc/protocols.ts";
 import { procSoftirqs } from "../../lib/proc/softirqs.ts";
@@ -17,6 +18,16 @@ Deno.test("procNetPtype() matches /proc/net/ptype of a 6.18 host with the same h
   devAddPack(host, { type: 0x0004, dev: null, name: "llc_rcv", func: noop });
   devAddPack(host, { type: 0x86dd, dev: null, name: "ipv6_rcv", func: noop });
   assert.equal(procNetPtype(host).text, golden("proc_net_ptype.txt"));
+});
+
+Deno.test("procNetPtype() lists device taps, then global taps, then ptype_base, as 6.18 does", () => {
+  const host = createHost();
+  devAddPack(host, { type: 0x0004, dev: null, name: "llc_rcv", func: noop });
+  devAddPack(host, { type: 0x86dd, dev: null, name: "ipv6_rcv", func: noop });
+  // registered global first, device second: the listing order does not follow registration
+  devAddPack(host, { type: ETH_P_ALL, dev: null, name: "tpacket_rcv", func: noop });
+  devAddPack(host, { type: ETH_P_ALL, dev: host.devices[0], name: "tpacket_rcv", func: noop });
+  assert.equal(procNetPtype(host).text, golden("proc_net_ptype_taps.txt"));
 });
 
 Deno.test("procNetProtocols() gives the 6.18 header and rows of UDP-Lite, PING, RAW, UDP and TCP", () => {

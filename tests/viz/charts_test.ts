@@ -38,6 +38,13 @@ for (const [name, spec] of Object.entries(specs)) {
   });
 }
 
+Deno.test("stackedBars() with an x domain draws an axis label for categories without rows", async () => {
+  const svg = await renderSvg(
+    stackedBars([{ bucket: 6, n: 1 }], "bucket", "n", { title: "b" }, undefined, [0, 6, 15]),
+  );
+  assert.match(svg, />15<\/text>/);
+});
+
 Deno.test("Chart shows one bundle: Vega-Lite v5 spec, SVG and text, and no text/html", async () => {
   const chart = new Chart(specs.stackedBars);
   const bundle = await chart[$display]();
