@@ -3,15 +3,12 @@ import { createHost } from "../../lib/host.ts";
 import {
   devAddPack,
   devRemovePack,
-  type Napi,
   napiCompleteDone,
   napiSchedule,
   PTYPE_HASH_MASK,
 } from "../../lib/core/dev.ts";
 import { ETH_P_ALL, ETH_P_ARP, ETH_P_IP } from "../../lib/wire/ethernet.ts";
-import { buildFrame } from "../../lib/wire/build.ts";
-import { allocSkb } from "../../lib/core/skbuff.ts";
-import { countingSink } from "../../lib/core/sink.ts";
+import { queueDevice } from "../helpers/queue_device.ts";
 import { NET_RX_SOFTIRQ } from "../../lib/kernel/softirq.ts";
 
 const noop = function* () {};
@@ -40,38 +37,9 @@ Deno.test("devAddPack() puts ETH_P_ALL taps on ptype_all, or on the device's own
   assert.deepEqual(lo.ptypeAll.map((p) => p.name), ["tpacket_rcv"]);
 });
 
-// A NAPI instance with a queue of `backlog` received skbs, each costing `ns` to hand up to a
-// counting sink; it completes when the queue runs dry. `ledger()` checks every skb's fate.
-function device(host: ReturnType<typeof createHost>, backlog: number, ns = 1000) {
-  const cpu = host.sim.cpus[0];
-  const frame = buildFrame({
-    ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" },
-    udp: { source: 1, dest: 2 },
-  });
-  const queue = Array.from({ length: backlog }, () => allocSkb(host.sim, frame));
-  const handUp = countingSink(host, "netif_receive_skb");
-  const napi: Napi = {
-    name: "test_poll",
-    weight: 64,
-    state: { sched: false, missed: false },
-    poll: function* (n, budget) {
-      let work = 0;
-      while (work < budget && queue.length > 0) {
-        yield ns;
-        yield* handUp(queue.shift()!);
-        work++;
-      }
-      if (work < budget) napiCompleteDone(host, cpu, n, work);
-      return work;
-    },
-  };
-  const holder = { name: "test ring", skbIds: () => queue.map((skb) => skb.id) };
-  return { napi, cpu, left: () => queue.length, holder };
-}
-
 Deno.test("net_rx_action() polls a busy instance once per run and raises NET_RX again (repoll)", () => {
   const host = createHost({ cpus: 1, costs: { softirqEntry: 0, hardirq: 0 } });
-  const { napi, cpu, left, holder } = device(host, 1000, 100);
+  const { napi, cpu, left, holder } = queueDevice(host, 1000, 100);
   host.sim.at(0, () =>
     cpu.raiseIrq("eth0", function* () {
       napiSchedule(host, cpu, napi);
@@ -90,7 +58,7 @@ Deno.test("net_rx_action() polls a busy instance once per run and raises NET_RX 
 
 Deno.test("net_rx_action() stops at netdev_budget (300) across instances: time_squeeze++", () => {
   const host = createHost({ cpus: 1, costs: { softirqEntry: 0, hardirq: 0 } });
-  const devices = Array.from({ length: 6 }, () => device(host, 1000, 100));
+  const devices = Array.from({ length: 6 }, () => queueDevice(host, 1000, 100));
   const cpu = host.sim.cpus[0];
   host.sim.at(0, () =>
     cpu.raiseIrq("eth0", function* () {
@@ -107,7 +75,7 @@ Deno.test("net_rx_action() stops at netdev_budget (300) across instances: time_s
 
 Deno.test("net_rx_action() stops at netdev_budget_usecs (2 jiffies at HZ 250) and counts a time_squeeze", () => {
   const host = createHost({ cpus: 1, costs: { softirqEntry: 0, hardirq: 0 } });
-  const { napi, cpu } = device(host, 400, 200_000); // 0.2 ms a packet: 64 take 12.8 ms
+  const { napi, cpu } = queueDevice(host, 400, 200_000); // 0.2 ms a packet: 64 take 12.8 ms
   host.sim.at(0, () =>
     cpu.raiseIrq("eth0", function* () {
       napiSchedule(host, cpu, napi);
@@ -119,7 +87,7 @@ Deno.test("net_rx_action() stops at netdev_budget_usecs (2 jiffies at HZ 250) an
 
 Deno.test("napi_schedule() on a scheduled instance only sets MISSED; completion then polls again", () => {
   const host = createHost({ cpus: 1 });
-  const { napi, cpu } = device(host, 0);
+  const { napi, cpu } = queueDevice(host, 0);
   assert.equal(napiSchedule(host, cpu, napi), true);
   assert.equal(napiSchedule(host, cpu, napi), false);
   assert.equal(napi.state.missed, true);

@@ -1,6 +1,7 @@
 // deno task bench: the simulation core's speed, as a ratio to a bare loop in the same run.
 import { createHost } from "../../lib/host.ts";
-import { type Napi, napiCompleteDone, napiSchedule } from "../../lib/core/dev.ts";
+import { napiSchedule } from "../../lib/core/dev.ts";
+import { queueDevice } from "../helpers/queue_device.ts";
 
 const PACKETS = 10_000;
 
@@ -12,27 +13,11 @@ Deno.bench("bare loop over 10k packets", { group: "napi", baseline: true }, () =
 
 Deno.bench("hardirq -> NET_RX -> NAPI polls of 10k packets", { group: "napi" }, () => {
   const host = createHost({ cpus: 1, trace: false });
-  const cpu = host.sim.cpus[0];
-  let left = PACKETS;
-  const napi: Napi = {
-    name: "bench_poll",
-    weight: 64,
-    state: { sched: false, missed: false },
-    poll: function* (n, budget) {
-      let work = 0;
-      while (work < budget && left > 0) {
-        yield 100;
-        left--;
-        work++;
-      }
-      if (work < budget) napiCompleteDone(host, cpu, n, work);
-      return work;
-    },
-  };
+  const { napi, cpu, left } = queueDevice(host, PACKETS, 100);
   host.sim.at(0, () =>
     cpu.raiseIrq("eth0", function* () {
       napiSchedule(host, cpu, napi);
     }));
   host.sim.run(1e9);
-  if (left !== 0) throw new Error(`BUG: ${left} packets left`);
+  if (left() !== 0) throw new Error(`BUG: ${left()} packets left`);
 });
