@@ -252,7 +252,7 @@ export function* netRxAction(host: Host, cpu: Cpu): Work {
     break;
   }
   sd.pollList = [...list, ...sd.pollList, ...repoll];
-  if (sd.pollList.length > 0) host.softirqs.pendingBits[cpu.id] |= 1 << NET_RX_SOFTIRQ;
+  if (sd.pollList.length > 0) host.softirqs.__raiseSoftirqIrqoff(cpu, NET_RX_SOFTIRQ);
   else sd.inNetRxAction = false;
 }
 

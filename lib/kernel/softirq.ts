@@ -133,8 +133,18 @@ export class Softirqs {
    * @param nr the vector
    */
   raiseSoftirqIrqoff(cpu: Cpu, nr: number): void {
-    this.pendingBits[cpu.id] |= 1 << nr;
+    this.__raiseSoftirqIrqoff(cpu, nr);
     if (!cpu.inInterrupt()) this.wakeupSoftirqd(cpu);
+  }
+
+  /**
+   * Marks a vector pending without waking anyone, as __raise_softirq_irqoff(): for callers
+   * that know softirqs will be run soon anyway, such as net_rx_action() re-raising NET_RX.
+   * @param cpu the CPU
+   * @param nr the vector
+   */
+  __raiseSoftirqIrqoff(cpu: Cpu, nr: number): void {
+    this.pendingBits[cpu.id] |= 1 << nr;
   }
 
   /**
