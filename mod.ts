@@ -34,3 +34,4 @@ export * from "./lib/proc/stat.ts";
 export * from "./lib/viz/display.ts";
 export * from "./lib/viz/charts.ts";
 export * from "./lib/traffic/generator.ts";
+export * from "./lib/drivers/rss.ts";

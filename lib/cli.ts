@@ -3,6 +3,8 @@
  *
  * - `decode FRAMES.pcap [--json]`: every frame's layers and problems, with byte offsets.
  * - `boot [--cpus N] [--hz HZ]`: boot a host and print its /proc views.
+ * - `rss --src A --dst B [--sport P --dport Q] [--key HEX] [--queues N] [--json]`: the RSS
+ *   Toeplitz hash of a flow and the RX queue it selects.
  *
  * @example
  * ```ts
@@ -19,12 +21,27 @@ import { createHost } from "./host.ts";
 import { procNetProtocols } from "./proc/protocols.ts";
 import { procNetPtype, procNetSoftnetStat } from "./proc/net_procfs.ts";
 import { procSoftirqs } from "./proc/softirqs.ts";
+import {
+  MS_RSS_KEY,
+  parseRssKey,
+  rssInput,
+  rssQueue,
+  rxfhIndirDefault,
+  toeplitzHash,
+} from "./drivers/rss.ts";
+
+// QEMU's virtio-net device reports an indirection table of 128 entries
+// (hw/net/virtio-net.c: VIRTIO_NET_RSS_MAX_TABLE_LEN).
+const RSS_INDIR_SIZE = 128;
 
 const USAGE = `usage: rxpath <command> [options]
 commands:
   decode FRAMES.pcap [--json]   decode every frame, naming problems by byte offset
   boot [--cpus N] [--hz HZ]     boot a host and print /proc/net/ptype, /proc/net/protocols,
-                                /proc/softirqs and /proc/net/softnet_stat`;
+                                /proc/softirqs and /proc/net/softnet_stat
+  rss --src A --dst B [--sport P --dport Q] [--key HEX] [--queues N] [--json]
+                                Toeplitz hash of the flow (key default: Microsoft's) and the
+                                queue of a ${RSS_INDIR_SIZE}-entry default indirection table (N default 1)`;
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -98,6 +115,39 @@ function boot(args: string[], out: (line: string) => void): void {
   }
 }
 
+function rss(args: string[], out: (line: string) => void): void {
+  checkOptions(args, ["--src", "--dst", "--sport", "--dport", "--key", "--queues", "--json"]);
+  const src = option(args, "--src"), dst = option(args, "--dst");
+  if (!src || !dst) throw new SyntaxError("Cannot hash: --src and --dst are both needed");
+  const sport = integer(args, "--sport"), dport = integer(args, "--dport");
+  if ((sport === undefined) !== (dport === undefined)) {
+    throw new SyntaxError("Cannot hash ports: give both --sport and --dport, or neither");
+  }
+  const keyText = option(args, "--key");
+  const key = keyText === undefined ? MS_RSS_KEY : parseRssKey(keyText);
+  const queues = integer(args, "--queues") ?? 1;
+  const hashIp = toeplitzHash(key, rssInput(src, dst));
+  const hashPorts = sport === undefined
+    ? undefined
+    : toeplitzHash(key, rssInput(src, dst, [sport, dport!]));
+  // A NIC hashes TCP/UDP flows on the 4-tuple and everything else on addresses only.
+  const queue = rssQueue(rxfhIndirDefault(RSS_INDIR_SIZE, queues), hashPorts ?? hashIp);
+  const hex = (h: number) => "0x" + h.toString(16).padStart(8, "0");
+  if (args.includes("--json")) {
+    out(
+      JSON.stringify({
+        hash_ip: hex(hashIp),
+        ...(hashPorts === undefined ? {} : { hash_ip_ports: hex(hashPorts) }),
+        queue,
+      }),
+    );
+    return;
+  }
+  out(`hash over addresses:         ${hex(hashIp)}`);
+  if (hashPorts !== undefined) out(`hash over addresses + ports: ${hex(hashPorts)}`);
+  out(`queue: ${queue} of ${queues} (indir[hash & ${RSS_INDIR_SIZE - 1}], default table)`);
+}
+
 /**
  * Runs one command line; errors in the input are reported on stderr with exit code 2.
  * @param args the arguments after the program name
@@ -114,6 +164,7 @@ export function main(
   try {
     if (command === "decode") decode(rest, out);
     else if (command === "boot") boot(rest, out);
+    else if (command === "rss") rss(rest, out);
     else if (command === undefined || command === "help" || command === "--help") out(USAGE);
     else throw new SyntaxError(`Cannot run "${command}": unknown command\n${USAGE}`);
     return 0;

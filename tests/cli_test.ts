@@ -73,3 +73,62 @@ Deno.test("rxpath rejects unknown commands and options and bad values with exit 
     assert.match(err[0], message);
   }
 });
+
+Deno.test("rxpath rss --json prints Microsoft's verification hashes and the queue", () => {
+  const { code, out } = run([
+    "rss",
+    "--src",
+    "66.9.149.187",
+    "--dst",
+    "161.142.100.80",
+    "--sport",
+    "2794",
+    "--dport",
+    "1766",
+    "--queues",
+    "4",
+    "--json",
+  ]);
+  assert.equal(code, 0);
+  // 0x51ccc178 & 127 = 120, and entry 120 of the default table is 120 % 4 = 0
+  assert.deepEqual(JSON.parse(out[0]), {
+    hash_ip: "0x323e8fc2",
+    hash_ip_ports: "0x51ccc178",
+    queue: 0,
+  });
+  assert.equal(out[0], '{"hash_ip":"0x323e8fc2","hash_ip_ports":"0x51ccc178","queue":0}');
+});
+
+Deno.test("rxpath rss without ports hashes addresses only and picks the queue from that", () => {
+  const { out } = run([
+    "rss",
+    "--src",
+    "3ffe:2501:200:1fff::7",
+    "--dst",
+    "3ffe:2501:200:3::1",
+    "--queues",
+    "3",
+    "--json",
+  ]);
+  // 0x2cc18cd5 & 127 = 85, 85 % 3 = 1
+  assert.deepEqual(JSON.parse(out[0]), { hash_ip: "0x2cc18cd5", queue: 1 });
+});
+
+Deno.test("rxpath rss takes a key in ethtool's colon form and rejects half a port pair", () => {
+  const key =
+    "6d:5a:56:da:25:5b:0e:c2:41:67:25:3d:43:a3:8f:b0:d0:ca:2b:cb:ae:7b:30:b4:77:cb:2d:a3:80:30:f2:0c:6a:42:b7:3b:be:ac:01:fa";
+  assert.equal(
+    JSON.parse(
+      run(["rss", "--src", "66.9.149.187", "--dst", "161.142.100.80", "--key", key, "--json"])
+        .out[0],
+    ).hash_ip,
+    "0x323e8fc2",
+  );
+  const { code, err } = run(["rss", "--src", "1.1.1.1", "--dst", "2.2.2.2", "--sport", "1"]);
+  assert.equal(code, 2);
+  assert.match(err[0], /both --sport and --dport/);
+  assert.match(
+    run(["rss", "--src", "1.1.1.1", "--dst", "2.2.2.2", "--key", "6d5a"]).err[0],
+    /4-byte key/,
+  );
+});
