@@ -10,6 +10,7 @@ import type { NetProtoFamily } from "./core/socket.ts";
 import type { NetProtocol } from "./ipv4/protocol.ts";
 import type { NeighTable, RtnlHandler } from "./core/neighbour.ts";
 import { doInitcalls } from "./init/main.ts";
+import { IrqController } from "./kernel/irq.ts";
 
 /** The tunables the kit models, by their sysctl names, with the kernel's defaults. */
 export interface Sysctl {
@@ -50,6 +51,8 @@ export class Host {
   readonly sysctl: Sysctl;
   /** The softirq engine (kernel/softirq.c). */
   readonly softirqs: Softirqs;
+  /** The interrupt controller and /proc/interrupts (kernel/irq/). */
+  readonly irqs: IrqController;
   /** ptype_all and ptype_base. */
   ptype: PtypeTables = newPtypeTables();
   /** Per-CPU softnet_data, made by net_dev_init(). */
@@ -78,6 +81,7 @@ export class Host {
     this.sim = new Sim(options);
     this.hz = options.hz ?? 250;
     this.softirqs = new Softirqs(this.sim, this.hz);
+    this.irqs = new IrqController(this.sim, () => this.sim.costs.ns("hardirq"));
     this.sysctl = {
       "net.core.netdev_budget": 300,
       "net.core.netdev_budget_usecs": (2 * 1_000_000) / this.hz,

@@ -3,7 +3,7 @@
 // napi_poll, napi_complete_done), the NET_RX and NET_TX softirq handlers, and net_dev_init().
 // GRO, RPS and the backlog NAPI come with later chapters.
 
-import type { Cpu, Work } from "../sim/cpu.ts";
+import type { Cpu, TaskOp, Work } from "../sim/cpu.ts";
 import type { Host } from "../host.ts";
 import { NET_RX_SOFTIRQ, NET_TX_SOFTIRQ } from "../kernel/softirq.ts";
 import { ETH_P_ALL } from "../wire/ethernet.ts";
@@ -90,26 +90,64 @@ export function devRemovePack(host: Host, pt: PacketType): void {
   list.splice(i, 1);
 }
 
-/** NAPI state bits that the kit models (NAPI_STATE_SCHED, NAPI_STATE_MISSED). */
+/** NAPI state bits that the kit models (include/linux/netdevice.h: NAPI_STATE_*). */
 export interface NapiState {
-  /** Scheduled: on a poll list or being polled. */
+  /** NAPI_STATE_SCHED: on a poll list, being polled, or owned by a busy poller. */
   sched: boolean;
-  /** Scheduled again while being polled: poll once more. */
+  /** NAPI_STATE_MISSED: scheduled again while being polled: poll once more. */
   missed: boolean;
+  /** NAPI_STATE_IN_BUSY_POLL: a task's napi_busy_loop() owns the instance. */
+  inBusyPoll: boolean;
 }
 
 /** A NAPI instance (struct napi_struct). */
 export interface Napi {
-  /** Name for traces, such as `virtnet_poll` on `eth0-rx-0`. */
+  /** Name for traces, such as `eth0-rx-0`. */
   name: string;
+  /** The device it belongs to (n->dev): gro_flush_timeout and napi_defer_hard_irqs live there. */
+  dev: NetDevice;
   /** Packets per poll (n->weight). */
   weight: number;
   /** State bits. */
   state: NapiState;
+  /** Completions left before the device IRQ is re-enabled (n->defer_hard_irqs_count). */
+  deferHardIrqsCount: number;
+  /** The CPU whose poll list it is on or was last polled from (n->list_owner). */
+  listOwner: number;
   /** The driver's poll function: yields CPU time, returns work done (at most budget). */
   poll: (napi: Napi, budget: number) => Generator<number, number, void>;
-  /** Called when napi_complete_done() succeeds: the driver re-enables its interrupt. */
-  onComplete?: () => void;
+}
+
+/**
+ * Makes a NAPI instance, as netif_napi_add_weight(): idle, on no list.
+ * @param name name for traces
+ * @param dev its device
+ * @param poll the driver's poll function
+ * @param weight packets per poll, default NAPI_POLL_WEIGHT (64)
+ * @returns the instance
+ * @example
+ * ```ts
+ * import { NetDevice, netifNapiAdd } from "@rxpath/rxpath";
+ * const dev = new NetDevice({ name: "eth0", ifindex: 2, mtu: 1500, devAddr: new Uint8Array(6) });
+ * const napi = netifNapiAdd("eth0-rx-0", dev, function* () { return 0; });
+ * console.log(napi.weight); // 64
+ * ```
+ */
+export function netifNapiAdd(
+  name: string,
+  dev: NetDevice,
+  poll: Napi["poll"],
+  weight: number = NAPI_POLL_WEIGHT,
+): Napi {
+  return {
+    name,
+    dev,
+    weight,
+    state: { sched: false, missed: false, inBusyPoll: false },
+    deferHardIrqsCount: 0,
+    listOwner: -1,
+    poll,
+  };
 }
 
 /** Per-CPU receive state (struct softnet_data) with the /proc/net/softnet_stat counters. */
@@ -124,7 +162,7 @@ export class SoftnetData {
   processed = 0;
   /** Packets dropped at the backlog (dropped). */
   dropped = 0;
-  /** net_rx_action() runs that ended with budget or time left over work (time_squeeze). */
+  /** net_rx_action() runs that stopped with budget or time used up (time_squeeze). */
   timeSqueeze = 0;
   /** RPS IPIs received (received_rps). */
   receivedRps = 0;
@@ -147,46 +185,160 @@ export class SoftnetData {
 }
 
 /**
- * Puts a NAPI instance on this CPU's poll list and raises NET_RX unless net_rx_action() is
- * already running here, as napi_schedule() -> ____napi_schedule(). If it is already
- * scheduled, only NAPI_STATE_MISSED is set (napi_schedule_prep()).
- * @param host the host
- * @param cpu the CPU the caller runs on
- * @param n the NAPI instance
- * @returns true when it was newly scheduled
+ * Claims a NAPI instance for scheduling, as napi_schedule_prep(): sets SCHED and returns true,
+ * or, if it is already scheduled, sets MISSED (so the poller runs once more) and returns false.
+ * @param n the instance
+ * @returns true when the caller must schedule it
  */
-export function napiSchedule(host: Host, cpu: Cpu, n: Napi): boolean {
+export function napiSchedulePrep(n: Napi): boolean {
   if (n.state.sched) {
     n.state.missed = true;
     return false;
   }
   n.state.sched = true;
-  const sd = host.softnetData[cpu.id];
-  sd.pollList.push(n);
-  if (!sd.inNetRxAction) host.softirqs.raiseSoftirqIrqoff(cpu, NET_RX_SOFTIRQ);
   return true;
 }
 
 /**
- * Ends a poll that did less than its budget, as napi_complete_done(): clears SCHED unless
- * MISSED was set, in which case the instance is polled again.
+ * Puts a claimed NAPI instance on this CPU's poll list, as __napi_schedule() ->
+ * ____napi_schedule(): NET_RX is raised unless net_rx_action() is running here already and
+ * will see the list.
+ * @param host the host
+ * @param cpu the CPU the caller runs on
+ * @param n the instance, with SCHED set
+ */
+export function __napiSchedule(host: Host, cpu: Cpu, n: Napi): void {
+  const sd = host.softnetData[cpu.id];
+  sd.pollList.push(n);
+  n.listOwner = cpu.id;
+  if (!sd.inNetRxAction) host.softirqs.raiseSoftirqIrqoff(cpu, NET_RX_SOFTIRQ);
+}
+
+/**
+ * Schedules a NAPI instance if it is not already, as napi_schedule().
+ * @param host the host
+ * @param cpu the CPU the caller runs on
+ * @param n the instance
+ * @returns true when it was newly scheduled
+ */
+export function napiSchedule(host: Host, cpu: Cpu, n: Napi): boolean {
+  if (!napiSchedulePrep(n)) return false;
+  __napiSchedule(host, cpu, n);
+  return true;
+}
+
+// napi_watchdog(): the gro_flush_timeout hrtimer. It schedules the instance without setting
+// MISSED, since no device IRQ is involved.
+function* napiWatchdog(host: Host, cpu: Cpu, n: Napi): Work {
+  if (!n.state.sched) {
+    n.state.sched = true;
+    __napiSchedule(host, cpu, n);
+  }
+}
+
+/**
+ * Ends a poll that did less than its budget, as napi_complete_done(): with work done it reloads
+ * napi_defer_hard_irqs; while that count lasts and gro_flush_timeout is set, the device IRQ
+ * stays off and an hrtimer (napi_watchdog) polls again after the timeout. Otherwise SCHED is
+ * cleared — unless MISSED was set, in which case the instance is rescheduled at once.
  * @param host the host
  * @param cpu the CPU
- * @param n the NAPI instance
- * @param _workDone packets the poll handled (used for GRO and IRQ deferral in later chapters)
+ * @param n the instance
+ * @param workDone packets the poll handled
  * @returns true when the driver may re-enable its interrupt
  */
-export function napiCompleteDone(host: Host, cpu: Cpu, n: Napi, _workDone: number): boolean {
+export function napiCompleteDone(host: Host, cpu: Cpu, n: Napi, workDone: number): boolean {
+  if (n.state.inBusyPoll) return false; // the busy poller will call the driver again
   if (!n.state.sched) throw new Error(`BUG: napi_complete_done on ${n.name} while not scheduled`);
+  let timeout = 0;
+  let ret = true;
+  if (workDone > 0) n.deferHardIrqsCount = n.dev.napiDeferHardIrqs;
+  if (n.deferHardIrqsCount > 0) {
+    n.deferHardIrqsCount--;
+    timeout = n.dev.groFlushTimeout;
+    if (timeout) ret = false;
+  }
+  const i = host.softnetData[cpu.id].pollList.indexOf(n);
+  if (i >= 0) host.softnetData[cpu.id].pollList.splice(i, 1);
+  n.listOwner = -1;
   if (n.state.missed) {
     n.state.missed = false;
-    n.state.sched = false;
-    napiSchedule(host, cpu, n);
+    __napiSchedule(host, cpu, n);
     return false;
   }
   n.state.sched = false;
-  n.onComplete?.();
-  return true;
+  if (timeout) {
+    host.sim.after(
+      timeout,
+      () => host.irqs.timerInterrupt(cpu, "napi_watchdog", (c) => napiWatchdog(host, c, n)),
+    );
+  }
+  return ret;
+}
+
+/** Packets per poll of a busy-polling task (BUSY_POLL_BUDGET, include/net/busy_poll.h). */
+export const BUSY_POLL_BUDGET = 8;
+
+// Busy polling runs the driver's poll in the task's own system call: its CPU time is the
+// task's system time, not softirq time.
+function* asSystem<T>(g: Generator<number, T, void>): Generator<number | TaskOp, T, void> {
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+    yield { op: "system", ns: r.value };
+  }
+}
+
+/**
+ * Busy-polls a NAPI instance from a task, as napi_busy_loop() does for a reader with
+ * SO_BUSY_POLL or net.core.busy_read: with bottom halves off, take the instance
+ * (SCHED | IN_BUSY_POLL) unless the softirq side owns it, poll it with BUSY_POLL_BUDGET,
+ * and repeat until `loopEnd()` says stop or another task needs the CPU; then
+ * busy_poll_stop() polls once more so the driver can re-enable its interrupt.
+ * @param host the host
+ * @param cpu the task's CPU
+ * @param n the instance (the socket's napi_id)
+ * @param loopEnd true when the task has what it waited for or its time is up
+ * @returns task code
+ */
+export function* napiBusyLoop(
+  host: Host,
+  cpu: Cpu,
+  n: Napi,
+  loopEnd: () => boolean,
+): Generator<number | TaskOp, void, void> {
+  let owned = false;
+  for (;;) {
+    yield { op: "local_bh_disable" };
+    if (!owned && !n.state.sched && !n.state.inBusyPoll) {
+      n.state.sched = true;
+      n.state.inBusyPoll = true;
+      n.listOwner = cpu.id;
+      owned = true;
+    }
+    const work = owned ? yield* asSystem(n.poll(n, BUSY_POLL_BUDGET)) : 0;
+    yield { op: "local_bh_enable" };
+    if (loopEnd()) break;
+    if (cpu.needResched()) {
+      if (owned) yield* busyPollStop(host, cpu, n);
+      owned = false;
+      yield { op: "cond_resched" };
+      if (loopEnd()) break;
+    }
+    if (work === 0) yield { op: "system", ns: host.sim.costs.ns("busyPollSpin") }; // cpu_relax()
+  }
+  if (owned) yield* busyPollStop(host, cpu, n);
+}
+
+// busy_poll_stop(): give the instance back; one more poll lets the driver complete NAPI and
+// re-enable its interrupt, and a full poll hands it to the softirq side instead.
+function* busyPollStop(host: Host, cpu: Cpu, n: Napi): Generator<number | TaskOp, void, void> {
+  n.state.missed = false;
+  n.state.inBusyPoll = false;
+  yield { op: "local_bh_disable" };
+  const rc = yield* asSystem(n.poll(n, BUSY_POLL_BUDGET));
+  if (rc === BUSY_POLL_BUDGET) __napiSchedule(host, cpu, n);
+  yield { op: "local_bh_enable" };
 }
 
 /**

@@ -17,6 +17,8 @@ export interface RtnlLinkStats64 {
   rx_missed_errors: number;
   /** Frames to another host dropped by ip_rcv (rx_otherhost_dropped). */
   rx_otherhost_dropped: number;
+  /** Frames too short or too long for the device (rx_length_errors). */
+  rx_length_errors: number;
 }
 
 /** What {@linkcode NetDevice} needs to be made. */
@@ -56,6 +58,10 @@ export class NetDevice {
   readonly loopback: boolean;
   /** IFF_UP. */
   up = true;
+  /** Time GRO may hold packets and IRQs stay deferred, ns (/sys/class/net/DEV/gro_flush_timeout). */
+  groFlushTimeout = 0;
+  /** Completions to defer re-enabling the IRQ for (/sys/class/net/DEV/napi_defer_hard_irqs). */
+  napiDeferHardIrqs = 0;
   /** Counters. */
   readonly stats: RtnlLinkStats64 = {
     rx_packets: 0,
@@ -64,6 +70,7 @@ export class NetDevice {
     rx_nohandler: 0,
     rx_missed_errors: 0,
     rx_otherhost_dropped: 0,
+    rx_length_errors: 0,
   };
   /** Taps bound to this device (dev->ptype_all). */
   readonly ptypeAll: PacketType[] = [];

@@ -35,6 +35,32 @@ export const DEFAULT_COSTS = {
     per: "call",
     basis: "estimate: a task switch on one CPU is of the order of 1-2 us including cache effects",
   },
+  nicDma: {
+    ns: 500,
+    per: "packet",
+    basis:
+      "estimate: the device writing one frame into a posted buffer and the used ring (PCIe or vhost copy)",
+  },
+  virtnetReceiveBuf: {
+    ns: 400,
+    per: "packet",
+    basis: "estimate: receive_buf(): build the skb from the buffer, eth_type_trans(), stats",
+  },
+  virtnetRefill: {
+    ns: 80,
+    per: "packet",
+    basis: "estimate: try_fill_recv() posting one receive buffer",
+  },
+  napiGroReceive: {
+    ns: 300,
+    per: "packet",
+    basis: "estimate: napi_gro_receive() and the hand-off of one skb to the stack",
+  },
+  busyPollSpin: {
+    ns: 100,
+    per: "call",
+    basis: "estimate: one empty pass of napi_busy_loop() (cpu_relax and the checks around it)",
+  },
   wakeup: {
     ns: 500,
     per: "call",

@@ -1,6 +1,7 @@
 // A test NIC stand-in shared by tests and benches.
 import type { Host } from "../../lib/host.ts";
-import { type Napi, napiCompleteDone } from "../../lib/core/dev.ts";
+import { napiCompleteDone, netifNapiAdd } from "../../lib/core/dev.ts";
+import { NetDevice } from "../../lib/core/netdevice.ts";
 import { buildFrame } from "../../lib/wire/build.ts";
 import { allocSkb } from "../../lib/core/skbuff.ts";
 import { countingSink } from "../../lib/core/sink.ts";
@@ -16,21 +17,17 @@ export function queueDevice(host: Host, backlog: number, ns = 1000) {
   });
   const queue = Array.from({ length: backlog }, () => allocSkb(host.sim, frame));
   const handUp = countingSink(host, "netif_receive_skb");
-  const napi: Napi = {
-    name: "test_poll",
-    weight: 64,
-    state: { sched: false, missed: false },
-    poll: function* (n, budget) {
-      let work = 0;
-      while (work < budget && queue.length > 0) {
-        yield ns;
-        yield* handUp(queue.shift()!);
-        work++;
-      }
-      if (work < budget) napiCompleteDone(host, cpu, n, work);
-      return work;
-    },
-  };
+  const dev = new NetDevice({ name: "test0", ifindex: 2, mtu: 1500, devAddr: new Uint8Array(6) });
+  const napi = netifNapiAdd("test_poll", dev, function* (n, budget) {
+    let work = 0;
+    while (work < budget && queue.length > 0) {
+      yield ns;
+      yield* handUp(queue.shift()!);
+      work++;
+    }
+    if (work < budget) napiCompleteDone(host, cpu, n, work);
+    return work;
+  });
   const holder = { name: "test ring", skbIds: () => queue.map((skb) => skb.id) };
   return { napi, cpu, left: () => queue.length, holder };
 }

@@ -1,0 +1,186 @@
+// Models the generic IRQ layer of kernel/irq/ (Linux 6.18) as the receive path meets it: an
+// irq_desc per MSI-X vector with its action name, per-CPU counts (kstat_irqs) and
+// smp_affinity, the flow handler that counts and calls the action (handle_edge_irq), and
+// /proc/interrupts (kernel/irq/proc.c:show_interrupts, arch/x86/kernel/irq.c).
+
+import type { Cpu, Work } from "../sim/cpu.ts";
+import type { Sim } from "../sim/sim.ts";
+import { TextView } from "../viz/display.ts";
+
+/** One interrupt line (struct irq_desc with its irqaction). */
+export interface IrqDesc {
+  /** Linux IRQ number. */
+  readonly irq: number;
+  /** Interrupt chip name, such as `PCI-MSIX-0000:00:03.0`. */
+  readonly chip: string;
+  /** Hardware IRQ number in the chip's domain: the MSI-X vector index. */
+  readonly hwirq: number;
+  /** Flow type name shown after the hwirq (`edge` for MSI-X). */
+  readonly flow: string;
+  /** The action's name (request_irq()'s name), such as `virtio0-input.0`. */
+  readonly action: string;
+  /** CPUs the interrupt may be delivered to (/proc/irq/N/smp_affinity). */
+  affinity: number[];
+  /** Interrupts handled per CPU (kstat_irqs). */
+  readonly counts: number[];
+  /** The action's handler, run in hardirq context; null for a vector that never fires. */
+  readonly handler: ((cpu: Cpu) => Work) | null;
+}
+
+/** What {@linkcode IrqController.requestIrq} needs. */
+export interface IrqRequest {
+  /** Chip name. */
+  chip: string;
+  /** MSI-X vector index. */
+  hwirq: number;
+  /** Action name. */
+  action: string;
+  /** Initial affinity: CPU ids. */
+  affinity: number[];
+  /** The handler, or null for a vector that is registered but not modelled as firing. */
+  handler: ((cpu: Cpu) => Work) | null;
+}
+
+// x86: IRQs 0-15 are legacy ISA and 16-23 the IO-APIC's PCI pins; MSI vectors come after.
+const FIRST_DYNAMIC_IRQ = 24;
+
+/**
+ * The interrupt controller of a host: allocates IRQ numbers, routes each interrupt to one CPU
+ * of its affinity mask and runs its handler there in hardirq context.
+ *
+ * @example
+ * ```ts
+ * import { createHost } from "@rxpath/rxpath";
+ * const host = createHost({ cpus: 2 });
+ * const d = host.irqs.requestIrq({ chip: "PCI-MSIX-0000:00:03.0", hwirq: 1, action: "virtio0-input.0", affinity: [1], handler: function* () { yield 500; } });
+ * host.irqs.fire(d);
+ * host.sim.run(10_000);
+ * console.log(d.counts); // [0, 1]
+ * ```
+ */
+export class IrqController {
+  /** Every line, by registration order. */
+  readonly descs: IrqDesc[] = [];
+  /** Local timer interrupts per CPU that the kit models (hrtimer expiries): the LOC row. */
+  readonly localTimer: number[];
+  /** Function call IPIs per CPU (the CAL row): RPS and remote wakeups. */
+  readonly callFunction: number[];
+  readonly #sim: Sim;
+  readonly #entryNs: () => number;
+
+  /**
+   * Makes the controller of a simulation.
+   * @param sim the simulation
+   * @param entryNs CPU time of interrupt entry and exit around a handler
+   */
+  constructor(sim: Sim, entryNs: () => number) {
+    this.#sim = sim;
+    this.#entryNs = entryNs;
+    this.localTimer = new Array(sim.cpus.length).fill(0);
+    this.callFunction = new Array(sim.cpus.length).fill(0);
+  }
+
+  /**
+   * Allocates an IRQ and installs its action, as request_irq() after MSI-X allocation.
+   * @param req chip, vector, name, affinity and handler
+   * @returns the descriptor
+   * @throws {RangeError} for an affinity naming no CPU or a missing one
+   */
+  requestIrq(req: IrqRequest): IrqDesc {
+    const desc: IrqDesc = {
+      irq: FIRST_DYNAMIC_IRQ + this.descs.length,
+      chip: req.chip,
+      hwirq: req.hwirq,
+      flow: "edge",
+      action: req.action,
+      affinity: [],
+      counts: new Array(this.#sim.cpus.length).fill(0),
+      handler: req.handler,
+    };
+    this.setAffinity(desc, req.affinity);
+    this.descs.push(desc);
+    return desc;
+  }
+
+  /**
+   * Sets an IRQ's affinity, as writing /proc/irq/N/smp_affinity_list.
+   * @param desc the IRQ
+   * @param cpus CPU ids
+   * @throws {RangeError} when the list is empty or names a CPU that does not exist
+   */
+  setAffinity(desc: IrqDesc, cpus: number[]): void {
+    const n = this.#sim.cpus.length;
+    if (cpus.length === 0 || cpus.some((c) => !Number.isInteger(c) || c < 0 || c >= n)) {
+      throw new RangeError(
+        `Cannot set smp_affinity of IRQ ${desc.irq} to [${cpus.join(",")}]: CPUs are 0 to ${n - 1}`,
+      );
+    }
+    desc.affinity = [...new Set(cpus)].sort((a, b) => a - b);
+  }
+
+  /**
+   * Raises the interrupt: it is delivered to one CPU of its affinity mask (x86 programs each
+   * MSI to a single target; the kit takes the lowest CPU of the mask) and handled there.
+   * @param desc the IRQ
+   */
+  fire(desc: IrqDesc): void {
+    const handler = desc.handler;
+    if (!handler) throw new Error(`BUG: IRQ ${desc.irq} (${desc.action}) fired with no handler`);
+    const cpu = this.#sim.cpus[desc.affinity[0]];
+    const entryNs = this.#entryNs;
+    const sim = this.#sim;
+    cpu.raiseIrq(desc.action, function* () {
+      desc.counts[cpu.id]++; // kstat_incr_irqs_this_cpu() in handle_edge_irq()
+      sim.enterFn(cpu, "handle_edge_irq");
+      yield entryNs();
+      yield* handler(cpu);
+      sim.exitFn(cpu, "handle_edge_irq");
+    });
+  }
+
+  /**
+   * Runs code in hardirq context on a CPU from its local APIC timer, as an hrtimer expiry
+   * does (counted in the LOC row).
+   * @param cpu the CPU
+   * @param name the timer function's symbol, such as `napi_watchdog`
+   * @param fn what it does
+   */
+  timerInterrupt(cpu: Cpu, name: string, fn: (cpu: Cpu) => Work): void {
+    const entryNs = this.#entryNs;
+    const sim = this.#sim;
+    const counts = this.localTimer;
+    cpu.raiseIrq("LOC", function* () {
+      counts[cpu.id]++;
+      sim.enterFn(cpu, "hrtimer_interrupt");
+      yield entryNs();
+      sim.enterFn(cpu, name);
+      yield* fn(cpu);
+      sim.exitFn(cpu, name);
+      sim.exitFn(cpu, "hrtimer_interrupt");
+    });
+  }
+
+  /**
+   * /proc/interrupts: a header of CPU columns, a row per IRQ with counts per CPU, chip, hwirq,
+   * flow and action, then the arch rows the kit models (LOC, CAL), in the kernel's widths.
+   * @returns the text view
+   */
+  procInterrupts(): TextView {
+    const cpus = this.#sim.cpus.map((c) => c.id);
+    let prec = 3;
+    for (let j = 1000; prec < 10 && j <= FIRST_DYNAMIC_IRQ + this.descs.length; prec++) j *= 10;
+    const counts = (v: number[]) => cpus.map((c) => String(v[c]).padStart(10) + " ").join("");
+    const lines = [" ".repeat(prec + 8) + cpus.map((c) => `CPU${String(c).padEnd(8)}`).join("")];
+    for (const d of this.descs) {
+      lines.push(
+        `${String(d.irq).padStart(prec)}: ${counts(d.counts)} ${d.chip.padStart(8)} ${
+          String(d.hwirq).padStart(prec)
+        }` +
+          `-${d.flow.padEnd(8)}  ${d.action}`,
+      );
+    }
+    lines.push(`${"LOC".padStart(prec)}: ${counts(this.localTimer)}  Local timer interrupts`);
+    lines.push(`${"CAL".padStart(prec)}: ${counts(this.callFunction)}  Function call interrupts`);
+    return new TextView("/proc/interrupts", lines.join("\n") + "\n");
+  }
+}
