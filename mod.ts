@@ -38,3 +38,7 @@ export * from "./lib/drivers/rss.ts";
 export * from "./lib/drivers/virtio_net.ts";
 export * from "./lib/ethernet/eth.ts";
 export * from "./lib/kernel/irq.ts";
+export * from "./lib/drivers/virtio_net_features.ts";
+export * from "./lib/proc/ethtool.ts";
+export * from "./lib/proc/interrupts.ts";
+export * from "./lib/proc/qstats.ts";

@@ -27,6 +27,7 @@ import { wireTimeNs } from "../traffic/generator.ts";
 import { ETH_HLEN, ETH_P_IP, EthHdr, macAton } from "../wire/ethernet.ts";
 import { IP_MF, IP_OFFSET, IpHdr, IPPROTO_TCP, IPPROTO_UDP, IPV4_HLEN } from "../wire/ipv4.ts";
 import { MS_RSS_KEY, rssQueue, rxfhIndirDefault, toeplitzHash } from "./rss.ts";
+import { VIRTIO_NET_FEATURES } from "./virtio_net_features.ts";
 
 /** Options of {@linkcode VirtioNet}. */
 export interface VirtioNetOptions {
@@ -46,6 +47,8 @@ export interface VirtioNetOptions {
   linkGbps?: number;
   /** The device reports statistics (VIRTIO_NET_F_DEVICE_STATS), default false. */
   deviceStats?: boolean;
+  /** The device does RSS and reports hashes (VIRTIO_NET_F_RSS, _HASH_REPORT), default true. */
+  rss?: boolean;
   /** Where napi_gro_receive() hands skbs; default a counting sink until GRO is modelled. */
   rxHandler?: (skb: SkBuff, napi: Napi) => Work;
   /** virtio device index for IRQ names (`virtio0-input.0`), default 0. */
@@ -88,9 +91,13 @@ export interface VirtioRxHwStats {
   dropOverruns: number;
 }
 
-interface UsedBuffer {
+/** A receive buffer the device filled: the frame and the hash it reports. */
+export interface UsedBuffer {
+  /** The frame bytes. */
   frame: Uint8Array;
+  /** The RSS hash the device computed. */
   hash: number;
+  /** True when the hash covered the ports (a TCP or UDP hash type). */
   l4Hash: boolean;
 }
 
@@ -201,6 +208,10 @@ export class VirtioNet {
   readonly linkGbps: number;
   /** Whether the device reports its own statistics. */
   readonly deviceStats: boolean;
+  /** Whether the device does RSS and hash reports. */
+  readonly rss: boolean;
+  /** Netdev features by name (ethtool -k), in ethtool's order. */
+  readonly features: Map<string, { on: boolean; fixed: boolean; child: boolean }>;
   /** virtio device index, as in `virtio0-input.0`. */
   readonly virtioIndex: number;
   /** MSI-X chip name of the device. */
@@ -236,6 +247,12 @@ export class VirtioNet {
     this.ringSize = this.maxRingSize;
     this.linkGbps = options.linkGbps ?? 10;
     this.deviceStats = options.deviceStats ?? false;
+    this.rss = options.rss ?? true;
+    this.features = new Map(
+      VIRTIO_NET_FEATURES.map(([name, on, fixed, child]) => [name, { on, fixed, child }]),
+    );
+    // virtnet_probe(): an RSS device adds NETIF_F_RXHASH to hw_features (changeable, off).
+    if (this.rss) this.features.set("receive-hashing", { on: false, fixed: false, child: false });
     this.virtioIndex = options.virtioIndex ?? 0;
     this.chip = `PCI-MSIX-${options.pciAddress ?? "0000:00:03.0"}`;
     this.dev = new NetDevice({
@@ -339,7 +356,7 @@ export class VirtioNet {
   receive(frame: Uint8Array): void {
     const sim = this.host.sim;
     const { hash, l4 } = this.rssHash(frame);
-    const q = this.rq[this.currQueuePairs > 1 ? rssQueue(this.indir, hash) : 0];
+    const q = this.rq[this.rss && this.currQueuePairs > 1 ? rssQueue(this.indir, hash) : 0];
     const received = sim.now + Math.round(wireTimeNs(frame.length, this.linkGbps));
     const done = Math.max(received, q.dmaBusyUntil) + sim.costs.ns("nicDma");
     q.dmaBusyUntil = done;
@@ -492,8 +509,11 @@ export class VirtioNet {
     }
     const skb = allocSkb(sim, buf.frame, this.dev);
     sim.enterFn(cpu, "receive_buf", skb.id);
-    skb.hash = buf.hash;
-    skb.l4Hash = buf.l4Hash;
+    // virtnet_receive_done(): the reported hash reaches the skb only with receive-hashing on.
+    if (this.rss && this.features.get("receive-hashing")!.on) {
+      skb.hash = buf.hash;
+      skb.l4Hash = buf.l4Hash;
+    }
     skb.recordRxQueue(q.index);
     skb.protocol = ethTypeTrans(skb, this.dev);
     q.stats.packets++;
@@ -568,6 +588,25 @@ export class VirtioNet {
   }
 
   /**
+   * Turns a feature on or off (ethtool -K DEV NAME on|off).
+   * @param name the feature's ethtool name, such as `generic-receive-offload`
+   * @param on the new state
+   * @throws {RangeError} for an unknown or fixed feature
+   */
+  setFeature(name: string, on: boolean): void {
+    const f = this.features.get(name);
+    if (!f) {
+      throw new RangeError(`Cannot set feature ${name}: ${this.dev.name} has no such feature`);
+    }
+    if (f.fixed && f.on !== on) {
+      throw new RangeError(
+        `Cannot set feature ${name} ${on ? "on" : "off"}: it is fixed ${f.on ? "on" : "off"}`,
+      );
+    }
+    f.on = on;
+  }
+
+  /**
    * Sets interrupt coalescing (ethtool -C rx-usecs U rx-frames F).
    * @param c the settings to change
    * @throws {RangeError} for negative values or rx-frames 0
@@ -591,6 +630,9 @@ export class VirtioNet {
    * @throws {RangeError} for a table of the wrong size, a queue not in use, or a key that is not 40 bytes
    */
   setRxfh(rxfh: { indir?: number[]; key?: Uint8Array }): void {
+    if (!this.rss) {
+      throw new RangeError(`Cannot set RSS on ${this.dev.name}: the device does not do RSS`);
+    }
     if (rxfh.indir) {
       if (rxfh.indir.length !== this.indir.length) {
         throw new RangeError(

@@ -1,11 +1,9 @@
 // Models the generic IRQ layer of kernel/irq/ (Linux 6.18) as the receive path meets it: an
 // irq_desc per MSI-X vector with its action name, per-CPU counts (kstat_irqs) and
-// smp_affinity, the flow handler that counts and calls the action (handle_edge_irq), and
-// /proc/interrupts (kernel/irq/proc.c:show_interrupts, arch/x86/kernel/irq.c).
+// smp_affinity, and the flow handler that counts and calls the action (handle_edge_irq).
 
 import type { Cpu, Work } from "../sim/cpu.ts";
 import type { Sim } from "../sim/sim.ts";
-import { TextView } from "../viz/display.ts";
 
 /** One interrupt line (struct irq_desc with its irqaction). */
 export interface IrqDesc {
@@ -41,8 +39,8 @@ export interface IrqRequest {
   handler: ((cpu: Cpu) => Work) | null;
 }
 
-// x86: IRQs 0-15 are legacy ISA and 16-23 the IO-APIC's PCI pins; MSI vectors come after.
-const FIRST_DYNAMIC_IRQ = 24;
+/** First IRQ number for MSI vectors: on x86, 0-15 are legacy ISA and 16-23 IO-APIC pins. */
+export const FIRST_DYNAMIC_IRQ = 24;
 
 /**
  * The interrupt controller of a host: allocates IRQ numbers, routes each interrupt to one CPU
@@ -158,29 +156,5 @@ export class IrqController {
       sim.exitFn(cpu, name);
       sim.exitFn(cpu, "hrtimer_interrupt");
     });
-  }
-
-  /**
-   * /proc/interrupts: a header of CPU columns, a row per IRQ with counts per CPU, chip, hwirq,
-   * flow and action, then the arch rows the kit models (LOC, CAL), in the kernel's widths.
-   * @returns the text view
-   */
-  procInterrupts(): TextView {
-    const cpus = this.#sim.cpus.map((c) => c.id);
-    let prec = 3;
-    for (let j = 1000; prec < 10 && j <= FIRST_DYNAMIC_IRQ + this.descs.length; prec++) j *= 10;
-    const counts = (v: number[]) => cpus.map((c) => String(v[c]).padStart(10) + " ").join("");
-    const lines = [" ".repeat(prec + 8) + cpus.map((c) => `CPU${String(c).padEnd(8)}`).join("")];
-    for (const d of this.descs) {
-      lines.push(
-        `${String(d.irq).padStart(prec)}: ${counts(d.counts)} ${d.chip.padStart(8)} ${
-          String(d.hwirq).padStart(prec)
-        }` +
-          `-${d.flow.padEnd(8)}  ${d.action}`,
-      );
-    }
-    lines.push(`${"LOC".padStart(prec)}: ${counts(this.localTimer)}  Local timer interrupts`);
-    lines.push(`${"CAL".padStart(prec)}: ${counts(this.callFunction)}  Function call interrupts`);
-    return new TextView("/proc/interrupts", lines.join("\n") + "\n");
   }
 }
