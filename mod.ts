@@ -42,3 +42,4 @@ export * from "./lib/drivers/virtio_net_features.ts";
 export * from "./lib/proc/ethtool.ts";
 export * from "./lib/proc/interrupts.ts";
 export * from "./lib/proc/qstats.ts";
+export * from "./lib/experiments/rx.ts";

@@ -126,6 +126,8 @@ export class SkBuff {
   queueMapping = 0;
   /** Receive timestamp in ns of virtual time (skb->tstamp). */
   tstamp = 0;
+  /** When the frame reached the NIC, ns, as a hardware timestamp records it (skb_hwtstamps()). */
+  hwtstamp = 0;
 
   /**
    * Wraps bytes in a new skb; use {@linkcode allocSkb} to register it in a simulation.

@@ -11,6 +11,7 @@
 import type { Host } from "../host.ts";
 import type { Cpu, Work } from "../sim/cpu.ts";
 import type { SimEvent } from "../sim/events.ts";
+import type { SkbHolder } from "../sim/ledger.ts";
 import { NetDevice } from "../core/netdevice.ts";
 import {
   __napiSchedule,
@@ -99,6 +100,8 @@ export interface UsedBuffer {
   hash: number;
   /** True when the hash covered the ports (a TCP or UDP hash type). */
   l4Hash: boolean;
+  /** When the frame reached the NIC, ns. */
+  arrivedAt: number;
 }
 
 /** One receive virtqueue with its NAPI instance and MSI-X vector (struct receive_queue). */
@@ -219,6 +222,7 @@ export class VirtioNet {
   /** The config-change vector and the transmit vectors, registered but never fired here. */
   readonly otherIrqs: IrqDesc[] = [];
   readonly #rxHandler: (skb: SkBuff, napi: Napi) => Work;
+  #inHandOff: SkBuff | null = null;
   #opened = false;
 
   /**
@@ -360,7 +364,8 @@ export class VirtioNet {
     const received = sim.now + Math.round(wireTimeNs(frame.length, this.linkGbps));
     const done = Math.max(received, q.dmaBusyUntil) + sim.costs.ns("nicDma");
     q.dmaBusyUntil = done;
-    sim.at(done, () => this.#deviceDeliver(q, { frame, hash, l4Hash: l4 }));
+    const arrivedAt = sim.now;
+    sim.at(done, () => this.#deviceDeliver(q, { frame, hash, l4Hash: l4, arrivedAt }));
   }
 
   /**
@@ -484,7 +489,9 @@ export class VirtioNet {
       const skb = this.#receiveBuf(cpu, q, buf);
       if (skb) {
         sim.enterFn(cpu, "napi_gro_receive", skb.id);
+        this.#inHandOff = skb;
         yield sim.costs.ns("napiGroReceive");
+        this.#inHandOff = null;
         yield* this.#rxHandler(skb, q.napi);
         sim.exitFn(cpu, "napi_gro_receive", skb.id);
       }
@@ -515,6 +522,7 @@ export class VirtioNet {
       skb.l4Hash = buf.l4Hash;
     }
     skb.recordRxQueue(q.index);
+    skb.hwtstamp = buf.arrivedAt;
     skb.protocol = ethTypeTrans(skb, this.dev);
     q.stats.packets++;
     q.stats.bytes += buf.frame.length;
@@ -543,6 +551,18 @@ export class VirtioNet {
     } else {
       q.callbacksEnabled = false;
     }
+  }
+
+  /**
+   * What the driver holds between building an skb and handing it up, for the ledger's check at
+   * the end of a run that stopped mid-poll.
+   * @returns a holder of at most one skb
+   */
+  skbHolder(): SkbHolder {
+    return {
+      name: `${this.dev.name} driver`,
+      skbIds: () => (this.#inHandOff ? [this.#inHandOff.id] : []),
+    };
   }
 
   /**

@@ -160,6 +160,8 @@ export class Cpu {
   bottomHalves?: BottomHalves;
   /** CPU time used per class, ns. */
   readonly time: CpuTime = { user: 0, system: 0, irq: 0, softirq: 0 };
+  /** Softirq time by where it ran: "irq_exit", "do_softirq" (local_bh_enable), "run_ksoftirqd". */
+  readonly softirqTimeBy: Record<string, number> = { irq_exit: 0, do_softirq: 0, run_ksoftirqd: 0 };
   /** Hard interrupts handled. */
   irqCount = 0;
   /** Context switches between tasks. */
@@ -266,6 +268,7 @@ export class Cpu {
 
   #account(f: Frame, ns: number): void {
     this.time[f.charge] += ns;
+    if (f.ctx === "softirq") this.softirqTimeBy[f.name] += ns;
     const task = f.task ?? f.billTo;
     if (!task) return;
     task.runtime += ns;

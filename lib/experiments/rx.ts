@@ -1,0 +1,240 @@
+// One receive experiment in a call: a booted host, a virtio-net NIC, traffic on the wire,
+// optional competing user tasks or a busy-polling reader, run for a while and summed up —
+// what the chapters sweep and plot. Nothing here is kernel code; it only drives and reads it.
+
+import { createHost, type Host } from "../host.ts";
+import { type Coalesce, VirtioNet, type VirtioNetOptions } from "../drivers/virtio_net.ts";
+import { napiBusyLoop } from "../core/dev.ts";
+import { consumeSkb } from "../core/skbuff.ts";
+import { NET_RX_SOFTIRQ } from "../kernel/softirq.ts";
+import { Task } from "../sim/cpu.ts";
+import { generateTraffic, type TrafficSpec } from "../traffic/generator.ts";
+
+/** What {@linkcode runRx} sets up. */
+export interface RxExperiment {
+  /** Seed, default 1. */
+  seed?: number;
+  /** CPUs, default 1. */
+  cpus?: number;
+  /** CONFIG_HZ, default 250. */
+  hz?: number;
+  /** NIC options (queues, ring size, ...). */
+  nic?: VirtioNetOptions;
+  /** Interrupt coalescing (ethtool -C). */
+  coalesce?: Partial<Coalesce>;
+  /** sysctls, such as net.core.netdev_budget. */
+  sysctl?: Record<string, number>;
+  /** Cost overrides, ns. */
+  costs?: Record<string, number>;
+  /** /sys/class/net/DEV/napi_defer_hard_irqs. */
+  napiDeferHardIrqs?: number;
+  /** /sys/class/net/DEV/gro_flush_timeout, ns. */
+  groFlushTimeout?: number;
+  /** smp_affinity of each queue's vector, by queue. */
+  irqAffinity?: number[][];
+  /** The traffic: one spec, or several whose frames are merged in time order (phases of load). */
+  traffic: TrafficSpec | TrafficSpec[];
+  /** How long to run, ns. */
+  durationNs: number;
+  /** CPUs that each run a CPU-bound user task (a competing application). */
+  userTasksOn?: number[];
+  /** A reader task that busy-polls one queue from a CPU, until the run ends. */
+  busyPoll?: { cpu: number; queue: number };
+  /** Timeline bin, ns; default durationNs / 50. */
+  binNs?: number;
+  /** Keep trace records (memory grows with the run), default false. */
+  trace?: boolean;
+}
+
+/** CPU time of one CPU over the run, ns, split as /proc/stat does and by softirq origin. */
+export interface CpuTimeRow {
+  /** CPU id. */
+  cpu: number;
+  /** User tasks. */
+  user: number;
+  /** System time (busy polling, kernel threads). */
+  system: number;
+  /** Hard interrupts. */
+  irq: number;
+  /** Softirqs run at irq exit. */
+  softirqIrqExit: number;
+  /** Softirqs run by ksoftirqd. */
+  softirqKsoftirqd: number;
+  /** Softirqs run at local_bh_enable. */
+  softirqBhEnable: number;
+  /** Idle. */
+  idle: number;
+}
+
+/** One timeline bin: what happened between t and t + binNs. */
+export interface TimelineRow {
+  /** Bin start, ns. */
+  t: number;
+  /** Interrupts the NIC raised. */
+  interrupts: number;
+  /** Packets handed up. */
+  packets: number;
+  /** NET_RX softirq runs. */
+  netRxRuns: number;
+  /** Softirq time in ksoftirqd, ns. */
+  ksoftirqdNs: number;
+  /** Softirq time at irq exit, ns. */
+  irqExitNs: number;
+}
+
+/** What {@linkcode runRx} measured. */
+export interface RxResult {
+  /** The host, to read any other counter or view. */
+  host: Host;
+  /** The NIC. */
+  nic: VirtioNet;
+  /** Frames sent on the wire. */
+  offered: number;
+  /** Packets handed up by NAPI. */
+  handedUp: number;
+  /** Frames the device dropped for want of a posted buffer. */
+  dropOverruns: number;
+  /** NIC arrival to hand-off latency of every packet handed up, ns, in order. */
+  latenciesNs: number[];
+  /** Interrupts the NIC raised. */
+  interrupts: number;
+  /** NET_RX softirq runs over all CPUs. */
+  netRxRuns: number;
+  /** time_squeeze over all CPUs. */
+  timeSqueeze: number;
+  /** ksoftirqd wakeups over all CPUs. */
+  ksoftirqdWakeups: number;
+  /** CPU time per CPU. */
+  cpuTime: CpuTimeRow[];
+  /** Per-bin activity. */
+  timeline: TimelineRow[];
+}
+
+/**
+ * Runs a receive experiment and sums it up; every skb's fate is checked at the end.
+ * @param exp the setup
+ * @returns the measurements
+ * @example
+ * ```ts
+ * import { runRx } from "@rxpath/rxpath";
+ * const r = runRx({
+ *   traffic: { flows: [{ proto: "udp", saddr: "10.0.0.1", daddr: "10.0.0.2", sport: 1, dport: 2 }], size: 64, rate: { kind: "constant", pps: 100_000 }, count: 100 },
+ *   durationNs: 2_000_000,
+ * });
+ * console.log(r.handedUp, r.interrupts);
+ * ```
+ */
+export function runRx(exp: RxExperiment): RxResult {
+  const host = createHost({
+    cpus: exp.cpus ?? 1,
+    seed: exp.seed ?? 1,
+    hz: exp.hz,
+    sysctl: exp.sysctl,
+    costs: exp.costs,
+    trace: exp.trace ?? false,
+  });
+  const sim = host.sim;
+  const latenciesNs: number[] = [];
+  const nic = new VirtioNet(host, {
+    ...exp.nic,
+    rxHandler: function* (skb) {
+      latenciesNs.push(sim.now - skb.hwtstamp);
+      consumeSkb(sim, skb, "napi_gro_receive");
+    },
+  });
+  if (exp.coalesce) nic.setCoalesce(exp.coalesce);
+  nic.dev.napiDeferHardIrqs = exp.napiDeferHardIrqs ?? 0;
+  nic.dev.groFlushTimeout = exp.groFlushTimeout ?? 0;
+  exp.irqAffinity?.forEach((cpus, q) => host.irqs.setAffinity(nic.rq[q].irq!, cpus));
+  nic.open();
+  for (const cpuId of exp.userTasksOn ?? []) {
+    sim.cpus[cpuId].addTask(new Task(`app/${cpuId}`, spin()));
+  }
+  if (exp.busyPoll) {
+    const cpu = sim.cpus[exp.busyPoll.cpu];
+    const napi = nic.rq[exp.busyPoll.queue].napi;
+    cpu.addTask(new Task("reader", napiBusyLoop(host, cpu, napi, () => sim.now >= exp.durationNs)));
+  }
+  const specs = Array.isArray(exp.traffic) ? exp.traffic : [exp.traffic];
+  const arrivals = specs.flatMap((spec) => generateTraffic(spec, sim.rng)).sort((a, b) =>
+    a.t - b.t
+  );
+  for (const a of arrivals) sim.at(a.t, () => nic.receive(a.frame));
+
+  const binNs = exp.binNs ?? Math.max(1, Math.floor(exp.durationNs / 50));
+  const timeline: TimelineRow[] = [];
+  let last = snapshot(host, nic);
+  for (let t = binNs; t <= exp.durationNs; t += binNs) {
+    sim.at(t, () => {
+      const now = snapshot(host, nic);
+      timeline.push({
+        t: t - binNs,
+        interrupts: now.interrupts - last.interrupts,
+        packets: now.packets - last.packets,
+        netRxRuns: now.netRxRuns - last.netRxRuns,
+        ksoftirqdNs: now.ksoftirqdNs - last.ksoftirqdNs,
+        irqExitNs: now.irqExitNs - last.irqExitNs,
+      });
+      last = now;
+    });
+  }
+  sim.run(exp.durationNs);
+  sim.ledger.check([nic.skbHolder()]);
+
+  const end = snapshot(host, nic);
+  return {
+    host,
+    nic,
+    offered: arrivals.filter((a) => a.t <= exp.durationNs).length,
+    handedUp: end.packets,
+    dropOverruns: nic.rq.reduce((a, q) => a + q.hw.dropOverruns, 0),
+    latenciesNs,
+    interrupts: end.interrupts,
+    netRxRuns: end.netRxRuns,
+    timeSqueeze: host.softnetData.reduce((a, sd) => a + sd.timeSqueeze, 0),
+    ksoftirqdWakeups: host.softirqs.ksoftirqd.reduce((a, t) => a + t.wakeups, 0),
+    cpuTime: sim.cpus.map((c) => ({
+      cpu: c.id,
+      user: c.time.user,
+      system: c.time.system,
+      irq: c.time.irq,
+      softirqIrqExit: c.softirqTimeBy.irq_exit,
+      softirqKsoftirqd: c.softirqTimeBy.run_ksoftirqd,
+      softirqBhEnable: c.softirqTimeBy.do_softirq,
+      idle: c.idle,
+    })),
+    timeline,
+  };
+}
+
+function* spin(): Generator<number, void, void> {
+  for (;;) yield 100_000;
+}
+
+function snapshot(host: Host, nic: VirtioNet) {
+  const cpus = host.sim.cpus;
+  return {
+    interrupts: nic.rq.reduce((a, q) => a + q.hw.interrupts, 0),
+    packets: nic.rq.reduce((a, q) => a + q.stats.packets, 0),
+    netRxRuns: host.softirqs.counts.reduce((a, c) => a + c[NET_RX_SOFTIRQ], 0),
+    ksoftirqdNs: cpus.reduce((a, c) => a + c.softirqTimeBy.run_ksoftirqd, 0),
+    irqExitNs: cpus.reduce((a, c) => a + c.softirqTimeBy.irq_exit, 0),
+  };
+}
+
+/**
+ * The p-th percentile of values (nearest rank), or 0 for none.
+ * @param values numbers in any order
+ * @param p percentile from 0 to 100
+ * @returns the value at that rank
+ * @example
+ * ```ts
+ * import { percentile } from "@rxpath/rxpath";
+ * console.log(percentile([5, 1, 3, 2, 4], 50)); // 3
+ * ```
+ */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
