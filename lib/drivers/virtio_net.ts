@@ -143,8 +143,6 @@ export class ReceiveQueue {
   pendingNotify = 0;
   /** Pending coalescing timer. */
   notifyTimer?: SimEvent;
-  /** When the device's DMA engine for this queue is free again, ns. */
-  dmaBusyUntil = 0;
 
   /**
    * Makes a queue.
@@ -222,6 +220,7 @@ export class VirtioNet {
   /** The config-change vector and the transmit vectors, registered but never fired here. */
   readonly otherIrqs: IrqDesc[] = [];
   readonly #rxHandler: (skb: SkBuff, napi: Napi) => Work;
+  #linkBusyUntil = 0;
   #inHandOff: SkBuff | null = null;
   #opened = false;
 
@@ -352,18 +351,20 @@ export class VirtioNet {
   }
 
   /**
-   * A frame arrives from the wire now: the device hashes it, picks a queue by the
-   * indirection table, and after the wire and DMA time writes it into a posted buffer or,
-   * if none is posted, drops it (rx_drop_overruns).
+   * A frame starts arriving from the wire now: the link carries one frame at a time at its
+   * speed; once received, the device hashes it, picks a queue by the indirection table, and
+   * after the DMA latency (descriptors are pipelined) writes it into a posted buffer or, if
+   * none is posted, drops it (rx_drop_overruns).
    * @param frame the frame bytes
    */
   receive(frame: Uint8Array): void {
     const sim = this.host.sim;
     const { hash, l4 } = this.rssHash(frame);
     const q = this.rq[this.rss && this.currQueuePairs > 1 ? rssQueue(this.indir, hash) : 0];
-    const received = sim.now + Math.round(wireTimeNs(frame.length, this.linkGbps));
-    const done = Math.max(received, q.dmaBusyUntil) + sim.costs.ns("nicDma");
-    q.dmaBusyUntil = done;
+    const start = Math.max(sim.now, this.#linkBusyUntil);
+    const received = start + Math.round(wireTimeNs(frame.length, this.linkGbps));
+    this.#linkBusyUntil = received;
+    const done = received + sim.costs.ns("nicDma");
     const arrivedAt = sim.now;
     sim.at(done, () => this.#deviceDeliver(q, { frame, hash, l4Hash: l4, arrivedAt }));
   }
@@ -496,9 +497,10 @@ export class VirtioNet {
         sim.exitFn(cpu, "napi_gro_receive", skb.id);
       }
     }
-    // Refill when more than half of min(budget, ring) buffers are free.
-    if (this.ringSize - q.posted > Math.floor(Math.min(budget, this.ringSize) / 2)) {
-      yield sim.costs.ns("virtnetRefill") * (this.ringSize - q.posted);
+    // Refill when more than half of min(budget, ring) descriptors are free (vq->num_free).
+    const numFree = this.#numFree(q);
+    if (numFree > Math.floor(Math.min(budget, this.ringSize) / 2)) {
+      yield sim.costs.ns("virtnetRefill") * numFree;
       this.#tryFillRecv(q);
     }
     sim.exitFn(cpu, "virtnet_receive");
@@ -532,10 +534,16 @@ export class VirtioNet {
     return skb;
   }
 
-  // try_fill_recv(): post buffers until the ring is full, then kick the device.
+  // Descriptors neither posted nor holding a used buffer the driver has yet to take.
+  #numFree(q: ReceiveQueue): number {
+    return this.ringSize - q.posted - q.used.length;
+  }
+
+  // try_fill_recv(): post buffers until no descriptor is free, then kick the device.
   #tryFillRecv(q: ReceiveQueue): void {
-    if (q.posted === this.ringSize) return;
-    q.posted = this.ringSize;
+    const free = this.#numFree(q);
+    if (free <= 0) return;
+    q.posted += free;
     q.stats.kicks++;
     q.hw.notifications++;
   }
@@ -581,7 +589,7 @@ export class VirtioNet {
       throw new RangeError(`Cannot set rx ring size to ${size}: size must be a power of two`);
     }
     this.ringSize = size;
-    for (const q of this.rq) q.posted = Math.min(q.posted, size);
+    for (const q of this.rq) q.posted = Math.max(0, Math.min(q.posted, size - q.used.length));
     if (this.#opened) {
       for (const q of this.rq.slice(0, this.currQueuePairs)) {
         this.#tryFillRecv(q);
