@@ -29,6 +29,8 @@ export interface GraphFilter {
   cpu?: number;
   /** Only calls on this skb: one packet's path. */
   skb?: number;
+  /** Only records at or after this time, ns. */
+  from?: number;
 }
 
 /**
@@ -87,13 +89,14 @@ export class Tracer {
    * Prints the records as ftrace's function_graph does with funcgraph-abstime: time, CPU,
    * duration and the indented call, `func() {` ... `}` for calls with children, `func();` for
    * leaves. The context stands after the CPU.
-   * @param filter one CPU or one skb; default everything
+   * @param filter one CPU, one skb, records from a time on; default everything
    * @returns the text, one line per call or closing brace
    */
   functionGraph(filter: GraphFilter = {}): string {
     const recs = this.records.filter((r) =>
       (filter.cpu === undefined || r.cpu === filter.cpu) &&
-      (filter.skb === undefined || r.skb === filter.skb)
+      (filter.skb === undefined || r.skb === filter.skb) &&
+      (filter.from === undefined || r.t >= filter.from)
     );
     const base = recs.reduce((m, r) => Math.min(m, r.depth), Infinity);
     const lines = [

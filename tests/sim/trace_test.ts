@@ -32,6 +32,15 @@ Deno.test("Tracer.functionGraph({ skb }) shows one packet's calls from their own
   assert.deepEqual(lines, ["   0.000001300 |   0)  softirq    0.500 us    |  napi_gro_receive();"]);
 });
 
+Deno.test("Tracer.functionGraph({ from }) leaves out what happened before", () => {
+  const t = sample();
+  t.enter(5000, 0, "hardirq", "handle_edge_irq");
+  t.exit(6000, 0, "hardirq", "handle_edge_irq");
+  assert.deepEqual(t.functionGraph({ from: 4000 }).split("\n").slice(2), [
+    "   0.000005000 |   0)  hardirq    1.000 us    |  handle_edge_irq();",
+  ]);
+});
+
 Deno.test("Tracer.exit() without an open call is a bug in the model", () => {
   assert.throws(() => new Tracer().exit(0, 0, "task", "ip_rcv"), /BUG: trace exit from ip_rcv/);
 });
