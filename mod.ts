@@ -43,3 +43,5 @@ export * from "./lib/proc/ethtool.ts";
 export * from "./lib/proc/interrupts.ts";
 export * from "./lib/proc/qstats.ts";
 export * from "./lib/experiments/rx.ts";
+export * from "./lib/scenario/scenario.ts";
+export * from "./lib/scenario/sysctl_names.ts";

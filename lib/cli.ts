@@ -5,6 +5,8 @@
  * - `boot [--cpus N] [--hz HZ]`: boot a host and print its /proc views.
  * - `rss --src A --dst B [--sport P --dport Q] [--key HEX] [--queues N] [--json]`: the RSS
  *   Toeplitz hash of a flow and the RX queue it selects.
+ * - `trace SCENARIO.json FRAMES.pcap`: each frame's path through the modelled kernel, as an
+ *   ftrace function_graph call chain with CPU, context and time.
  *
  * @example
  * ```ts
@@ -21,6 +23,10 @@ import { createHost } from "./host.ts";
 import { procNetProtocols } from "./proc/protocols.ts";
 import { procNetPtype, procNetSoftnetStat } from "./proc/net_procfs.ts";
 import { procSoftirqs } from "./proc/softirqs.ts";
+import { loadScenario } from "./scenario/scenario.ts";
+import { VirtioNet } from "./drivers/virtio_net.ts";
+import { NetDevice } from "./core/netdevice.ts";
+import { macAton } from "./wire/ethernet.ts";
 import {
   MS_RSS_KEY,
   parseRssKey,
@@ -41,7 +47,13 @@ commands:
                                 /proc/softirqs and /proc/net/softnet_stat
   rss --src A --dst B [--sport P --dport Q] [--key HEX] [--queues N] [--json]
                                 Toeplitz hash of the flow (key default: Microsoft's) and the
-                                queue of a ${RSS_INDIR_SIZE}-entry default indirection table (N default 1)`;
+                                queue of a ${RSS_INDIR_SIZE}-entry default indirection table (N default 1)
+  trace SCENARIO.json FRAMES.pcap
+                                each frame's call chain through the modelled kernel, in
+                                ftrace function_graph style with CPU, context and time`;
+
+// Frames are injected this far apart, so each is handled completely before the next.
+const TRACE_GAP_NS = 1_000_000;
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -148,6 +160,69 @@ function rss(args: string[], out: (line: string) => void): void {
   out(`queue: ${queue} of ${queues} (indir[hash & ${RSS_INDIR_SIZE - 1}], default table)`);
 }
 
+function trace(args: string[], out: (line: string) => void): void {
+  checkOptions(args, []);
+  const [scenarioPath, pcapPath, extra] = args;
+  if (!scenarioPath || !pcapPath || extra) {
+    throw new SyntaxError("Cannot trace: give SCENARIO.json and FRAMES.pcap");
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(Deno.readTextFileSync(scenarioPath));
+  } catch (e) {
+    if (e instanceof SyntaxError) {
+      throw new SyntaxError(`Cannot read scenario ${scenarioPath}: ${e.message}`);
+    }
+    throw e;
+  }
+  const scenario = loadScenario(json);
+  const records = readPcap(Deno.readFileSync(pcapPath)).records;
+  const host = createHost({ cpus: 1 });
+  const modelled = Object.entries(scenario.sysctl).filter(([name]) => name in host.sysctl);
+  for (const [name, value] of modelled) host.setSysctl(name, value);
+  const ingress = scenario.interfaces.find((i) => i.name === scenario.ingress)!;
+  for (const i of scenario.interfaces.filter((i) => i !== ingress)) {
+    host.registerNetdevice(
+      new NetDevice({
+        name: i.name,
+        ifindex: host.devices.length + 1,
+        mtu: i.mtu,
+        devAddr: macAton(i.mac),
+      }),
+    );
+  }
+  // The reference receiver is a veth: one queue, no RSS hash.
+  const nic = new VirtioNet(host, {
+    name: ingress.name,
+    mac: ingress.mac,
+    mtu: ingress.mtu,
+    rss: false,
+  });
+  nic.open();
+  const later = [
+    scenario.routes.length ? "routes" : "",
+    scenario.filter.length ? "filter rules" : "",
+    Object.keys(scenario.policies).length ? "policies" : "",
+    scenario.sockets.length ? "sockets" : "",
+    modelled.length < Object.keys(scenario.sysctl).length ? "IPv4 sysctls" : "",
+  ].filter(Boolean);
+  out(
+    `# ${records.length} frame(s) into ${ingress.name}; modelled: NIC, IRQ, softirq, NAPI (up to napi_gro_receive)`,
+  );
+  if (later.length) out(`# checked but not modelled yet: ${later.join(", ")}`);
+  records.forEach((r, i) => {
+    const t = (i + 1) * TRACE_GAP_NS;
+    host.sim.at(t, () => nic.receive(r.data));
+    host.sim.run(t + TRACE_GAP_NS - 1);
+    const d = decodeFrame(r.data);
+    const what = d.ipv4
+      ? `${d.ipv4.saddr} > ${d.ipv4.daddr} proto ${d.ipv4.protocol}`
+      : `ethertype 0x${(d.eth?.type ?? 0).toString(16).padStart(4, "0")}`;
+    out(`\n# frame ${i}: ${r.data.length} bytes, ${what}`);
+    out(host.sim.trace.functionGraph({ from: t, to: t + TRACE_GAP_NS }));
+  });
+}
+
 /**
  * Runs one command line; errors in the input are reported on stderr with exit code 2.
  * @param args the arguments after the program name
@@ -165,6 +240,7 @@ export function main(
     if (command === "decode") decode(rest, out);
     else if (command === "boot") boot(rest, out);
     else if (command === "rss") rss(rest, out);
+    else if (command === "trace") trace(rest, out);
     else if (command === undefined || command === "help" || command === "--help") out(USAGE);
     else throw new SyntaxError(`Cannot run "${command}": unknown command\n${USAGE}`);
     return 0;

@@ -359,8 +359,11 @@ export class VirtioNet {
    */
   receive(frame: Uint8Array): void {
     const sim = this.host.sim;
-    const { hash, l4 } = this.rssHash(frame);
-    const q = this.rq[this.rss && this.currQueuePairs > 1 ? rssQueue(this.indir, hash) : 0];
+    // The device hashes only when the hash is used: to pick a queue or to report it.
+    const hashed = this.rss &&
+      (this.currQueuePairs > 1 || this.features.get("receive-hashing")!.on);
+    const { hash, l4 } = hashed ? this.rssHash(frame) : { hash: 0, l4: false };
+    const q = this.rq[hashed && this.currQueuePairs > 1 ? rssQueue(this.indir, hash) : 0];
     const start = Math.max(sim.now, this.#linkBusyUntil);
     const received = start + Math.round(wireTimeNs(frame.length, this.linkGbps));
     this.#linkBusyUntil = received;

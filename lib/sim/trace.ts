@@ -31,6 +31,8 @@ export interface GraphFilter {
   skb?: number;
   /** Only records at or after this time, ns. */
   from?: number;
+  /** Only records before this time, ns. */
+  to?: number;
 }
 
 /**
@@ -89,14 +91,15 @@ export class Tracer {
    * Prints the records as ftrace's function_graph does with funcgraph-abstime: time, CPU,
    * duration and the indented call, `func() {` ... `}` for calls with children, `func();` for
    * leaves. The context stands after the CPU.
-   * @param filter one CPU, one skb, records from a time on; default everything
+   * @param filter one CPU, one skb, a time window; default everything
    * @returns the text, one line per call or closing brace
    */
   functionGraph(filter: GraphFilter = {}): string {
     const recs = this.records.filter((r) =>
       (filter.cpu === undefined || r.cpu === filter.cpu) &&
       (filter.skb === undefined || r.skb === filter.skb) &&
-      (filter.from === undefined || r.t >= filter.from)
+      (filter.from === undefined || r.t >= filter.from) &&
+      (filter.to === undefined || r.t < filter.to)
     );
     const base = recs.reduce((m, r) => Math.min(m, r.depth), Infinity);
     const lines = [
