@@ -103,12 +103,14 @@ export class Host {
         `Cannot set sysctl ${name}: unknown name (known: ${Object.keys(this.sysctl).join(", ")})`,
       );
     }
-    // net/core/sysctl_net_core.c: these are proc_dointvec_minmax with a minimum.
+    // net/core/sysctl_net_core.c: netdev_budget and netdev_max_backlog are plain
+    // proc_dointvec (any int, even 0 or -1); dev_weight has a minimum of 1; netdev_budget_usecs
+    // a minimum of 2 * USEC_PER_SEC / HZ (8000 at HZ 250, as a 6.18 host rejects 100).
     const min: Record<string, number> = {
-      "net.core.netdev_budget": 0,
-      "net.core.netdev_budget_usecs": 0,
+      "net.core.netdev_budget": -0x80000000,
+      "net.core.netdev_budget_usecs": (2 * 1_000_000) / this.hz,
       "net.core.dev_weight": 1,
-      "net.core.netdev_max_backlog": 0,
+      "net.core.netdev_max_backlog": -0x80000000,
     };
     if (!Number.isInteger(value) || value < min[name] || value > 0x7fffffff) {
       throw new RangeError(

@@ -56,6 +56,20 @@ Deno.test("Host rejects an unknown sysctl and a value out of the kernel's range,
   assert.throws(() => new Host({ cpus: 0 }), { name: "RangeError", message: /0 CPUs/ });
 });
 
+Deno.test("Host takes the kernel's sysctl ranges: netdev_budget_usecs at least 2 jiffies, budget any int", () => {
+  // measured on a 6.18 host at HZ 250: usecs 100 is rejected (EINVAL), netdev_budget 0 accepted
+  assert.throws(() => new Host({ sysctl: { "net.core.netdev_budget_usecs": 100 } }), /from 8000/);
+  assert.equal(
+    new Host({ hz: 1000, sysctl: { "net.core.netdev_budget_usecs": 2000 } })
+      .sysctl["net.core.netdev_budget_usecs"],
+    2000,
+  );
+  assert.equal(
+    new Host({ sysctl: { "net.core.netdev_budget": 0 } }).sysctl["net.core.netdev_budget"],
+    0,
+  );
+});
+
 Deno.test("doInitcalls() refuses to boot a host twice", () => {
   assert.throws(() => doInitcalls(createHost()), /booted already/);
 });
