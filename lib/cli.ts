@@ -7,6 +7,8 @@
  *   Toeplitz hash of a flow and the RX queue it selects.
  * - `trace SCENARIO.json FRAMES.pcap`: each frame's path through the modelled kernel, as an
  *   ftrace function_graph call chain with CPU, context and time.
+ * - `gro FRAMES.pcap [--json] [--gro off]`: what GRO hands to the stack when all frames reach
+ *   one NAPI poll of a veth, one skb a line.
  *
  * @example
  * ```ts
@@ -27,6 +29,7 @@ import { loadScenario } from "./scenario/scenario.ts";
 import { VirtioNet } from "./drivers/virtio_net.ts";
 import { NetDevice } from "./core/netdevice.ts";
 import { macAton } from "./wire/ethernet.ts";
+import { runGro } from "./experiments/gro.ts";
 import {
   MS_RSS_KEY,
   parseRssKey,
@@ -50,7 +53,10 @@ commands:
                                 queue of a ${RSS_INDIR_SIZE}-entry default indirection table (N default 1)
   trace SCENARIO.json FRAMES.pcap
                                 each frame's call chain through the modelled kernel, in
-                                ftrace function_graph style with CPU, context and time`;
+                                ftrace function_graph style with CPU, context and time
+  gro FRAMES.pcap [--json] [--gro on|off]
+                                the skbs GRO hands to the stack when the frames reach one
+                                NAPI poll of a veth (no hash, no checksum offload, weight 64)`;
 
 // Frames are injected this far apart, so each is handled completely before the next.
 const TRACE_GAP_NS = 1_000_000;
@@ -207,7 +213,7 @@ function trace(args: string[], out: (line: string) => void): void {
     modelled.length < Object.keys(scenario.sysctl).length ? "IPv4 sysctls" : "",
   ].filter(Boolean);
   out(
-    `# ${records.length} frame(s) into ${ingress.name}; modelled: NIC, IRQ, softirq, NAPI (up to napi_gro_receive)`,
+    `# ${records.length} frame(s) into ${ingress.name}; modelled: NIC, IRQ, softirq, NAPI, GRO (up to netif_receive_skb_list_internal)`,
   );
   if (later.length) out(`# checked but not modelled yet: ${later.join(", ")}`);
   records.forEach((r, i) => {
@@ -221,6 +227,27 @@ function trace(args: string[], out: (line: string) => void): void {
     out(`\n# frame ${i}: ${r.data.length} bytes, ${what}`);
     out(host.sim.trace.functionGraph({ from: t, to: t + TRACE_GAP_NS }));
   });
+}
+
+function gro(args: string[], out: (line: string) => void): void {
+  checkOptions(args, ["--json", "--gro"]);
+  const setting = option(args, "--gro") ?? "on";
+  if (setting !== "on" && setting !== "off") {
+    throw new SyntaxError(`Cannot read option --gro: "${setting}" is not on or off`);
+  }
+  const path = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--gro");
+  if (!path) throw new SyntaxError("Cannot run gro: no pcap file given");
+  const frames = readPcap(Deno.readFileSync(path)).records.map((r) => r.data);
+  for (const line of runGro(frames, { gro: setting === "on" })) {
+    if (args.includes("--json")) out(JSON.stringify(line));
+    else {
+      out(
+        `frames ${
+          line.frames.join(",")
+        }: ip_len ${line.ip_len}, payload ${line.payload}, segs ${line.segs}, gso_size ${line.gso_size}`,
+      );
+    }
+  }
 }
 
 /**
@@ -241,6 +268,7 @@ export function main(
     else if (command === "boot") boot(rest, out);
     else if (command === "rss") rss(rest, out);
     else if (command === "trace") trace(rest, out);
+    else if (command === "gro") gro(rest, out);
     else if (command === undefined || command === "help" || command === "--help") out(USAGE);
     else throw new SyntaxError(`Cannot run "${command}": unknown command\n${USAGE}`);
     return 0;

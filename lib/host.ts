@@ -5,6 +5,8 @@ import { Sim, type SimOptions } from "./sim/sim.ts";
 import { Softirqs } from "./kernel/softirq.ts";
 import { newPtypeTables, type PtypeTables, type SoftnetData } from "./core/dev.ts";
 import type { NetDevice } from "./core/netdevice.ts";
+import type { NetOffload, PacketOffload } from "./core/gro.ts";
+import type { SkBuff } from "./core/skbuff.ts";
 import type { Proto } from "./core/sock.ts";
 import type { NetProtoFamily } from "./core/socket.ts";
 import type { NetProtocol } from "./ipv4/protocol.ts";
@@ -14,6 +16,8 @@ import { IrqController } from "./kernel/irq.ts";
 
 /** The tunables the kit models, by their sysctl names, with the kernel's defaults. */
 export interface Sysctl {
+  /** Segments GRO batches before handing them up (net_hotdata.gro_normal_batch). */
+  "net.core.gro_normal_batch": number;
   /** Packets per net_rx_action() run (net_hotdata.netdev_budget). */
   "net.core.netdev_budget": number;
   /** Time per net_rx_action() run, µs; default 2 * USEC_PER_SEC / HZ. */
@@ -59,6 +63,12 @@ export class Host {
   softnetData: SoftnetData[] = [];
   /** Network devices in registration order (dev_base_head). */
   readonly devices: NetDevice[] = [];
+  /** Link-layer GRO offloads (offload_base). */
+  readonly offloadBase: PacketOffload[] = [];
+  /** IPv4 transport GRO offloads by protocol number (inet_offloads[]). */
+  readonly inetOffloads: (NetOffload | null)[] = new Array(256).fill(null);
+  /** Shown every skb that reaches netif_receive_skb_list_internal(), for tools such as rxpath gro. */
+  rxTap?: (skb: SkBuff) => void;
   /** IPv4 protocol handlers by protocol number (inet_protos[MAX_INET_PROTOS]). */
   readonly inetProtos: (NetProtocol | null)[] = new Array(256).fill(null);
   /** Registered transport protocols, newest first (proto_list). */
@@ -87,6 +97,7 @@ export class Host {
       "net.core.netdev_budget_usecs": (2 * 1_000_000) / this.hz,
       "net.core.dev_weight": 64,
       "net.core.netdev_max_backlog": 1000,
+      "net.core.gro_normal_batch": 8,
     };
     for (const [name, value] of Object.entries(options.sysctl ?? {})) this.setSysctl(name, value!);
   }
@@ -111,6 +122,7 @@ export class Host {
       "net.core.netdev_budget_usecs": (2 * 1_000_000) / this.hz,
       "net.core.dev_weight": 1,
       "net.core.netdev_max_backlog": -0x80000000,
+      "net.core.gro_normal_batch": 1, // proc_dointvec_minmax with SYSCTL_ONE
     };
     if (!Number.isInteger(value) || value < min[name] || value > 0x7fffffff) {
       throw new RangeError(

@@ -134,7 +134,7 @@ Deno.test("rxpath rss takes a key in ethtool's colon form and rejects half a por
   );
 });
 
-Deno.test("rxpath trace prints each frame's call chain down to napi_gro_receive, with CPU, context and time", async () => {
+Deno.test("rxpath trace prints each frame's call chain down to netif_receive_skb_list_internal, with CPU, context and time", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(
@@ -164,7 +164,7 @@ Deno.test("rxpath trace prints each frame's call chain down to napi_gro_receive,
     const chain = out[3].split("\n").filter((l) => !l.startsWith("#")).map((l) =>
       l.split("|").at(-1)!.trim()
     );
-    assert.deepEqual(chain.slice(0, 11), [
+    assert.deepEqual(chain.slice(0, 14), [
       "handle_edge_irq() {",
       "skb_recv_done();",
       "} /* handle_edge_irq */",
@@ -174,8 +174,11 @@ Deno.test("rxpath trace prints each frame's call chain down to napi_gro_receive,
       "virtnet_poll() {",
       "virtnet_receive() {",
       "receive_buf();",
-      "napi_gro_receive();",
+      "napi_gro_receive() {",
+      "dev_gro_receive();",
+      "} /* napi_gro_receive */",
       "} /* virtnet_receive */",
+      "netif_receive_skb_list_internal();",
     ]);
     assert.match(out[3], / {3}0\.001000\d+ \| {3}0\) {2}hardirq/);
     assert.equal(out.filter((l) => l.startsWith("\n# frame")).length, 2);

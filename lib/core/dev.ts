@@ -9,6 +9,7 @@ import { NET_RX_SOFTIRQ, NET_TX_SOFTIRQ } from "../kernel/softirq.ts";
 import { ETH_P_ALL } from "../wire/ethernet.ts";
 import { NetDevice } from "./netdevice.ts";
 import { consumeSkb, type SkBuff } from "./skbuff.ts";
+import { groNormalList, type GroState, initGroHash, napiGroFlush, napiGroHolds } from "./gro.ts";
 
 /** Buckets of ptype_base (PTYPE_HASH_SIZE). */
 export const PTYPE_HASH_SIZE = 16;
@@ -116,6 +117,8 @@ export interface Napi {
   listOwner: number;
   /** The driver's poll function: yields CPU time, returns work done (at most budget). */
   poll: (napi: Napi, budget: number) => Generator<number, number, void>;
+  /** GRO's held skbs and the batch going up. */
+  gro: GroState;
 }
 
 /**
@@ -147,6 +150,7 @@ export function netifNapiAdd(
     deferHardIrqsCount: 0,
     listOwner: -1,
     poll,
+    gro: initGroHash(),
   };
 }
 
@@ -252,12 +256,18 @@ export function napiCompleteDone(host: Host, cpu: Cpu, n: Napi, workDone: number
   if (!n.state.sched) throw new Error(`BUG: napi_complete_done on ${n.name} while not scheduled`);
   let timeout = 0;
   let ret = true;
-  if (workDone > 0) n.deferHardIrqsCount = n.dev.napiDeferHardIrqs;
+  if (workDone > 0) {
+    if (napiGroHolds(n)) timeout = n.dev.groFlushTimeout;
+    n.deferHardIrqsCount = n.dev.napiDeferHardIrqs;
+  }
   if (n.deferHardIrqsCount > 0) {
     n.deferHardIrqsCount--;
     timeout = n.dev.groFlushTimeout;
     if (timeout) ret = false;
   }
+  // With a timeout pending, keep what arrived in this jiffy: the timer will poll again.
+  if (napiGroHolds(n)) napiGroFlush(host, cpu, n, timeout !== 0);
+  groNormalList(host, cpu, n);
   const i = host.softnetData[cpu.id].pollList.indexOf(n);
   if (i >= 0) host.softnetData[cpu.id].pollList.splice(i, 1);
   n.listOwner = -1;
@@ -361,7 +371,13 @@ export function* napiPoll(
   if (work > n.weight) {
     throw new Error(`BUG: ${n.name} returned ${work}, exceeding its budget of ${n.weight}`);
   }
-  if (work === n.weight) repoll.push(n);
+  if (work === n.weight) {
+    // The instance has more work: flush GRO packets older than this jiffy (all when HZ < 1000),
+    // pass the batch up, and poll it again later.
+    if (napiGroHolds(n)) napiGroFlush(host, cpu, n, host.hz >= 1000);
+    groNormalList(host, cpu, n);
+    repoll.push(n);
+  }
   host.sim.exitFn(cpu, "napi_poll");
   return work;
 }

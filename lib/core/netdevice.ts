@@ -58,6 +58,8 @@ export class NetDevice {
   readonly loopback: boolean;
   /** IFF_UP. */
   up = true;
+  /** NETIF_F_GRO: GRO on (ethtool -K DEV gro on|off). */
+  groEnabled = true;
   /** Time GRO may hold packets and IRQs stay deferred, ns (/sys/class/net/DEV/gro_flush_timeout). */
   groFlushTimeout = 0;
   /** Completions to defer re-enabling the IRQ for (/sys/class/net/DEV/napi_defer_hard_irqs). */

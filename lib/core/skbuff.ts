@@ -27,6 +27,37 @@ export const CHECKSUM_COMPLETE = 2;
 /** The checksum is still to be filled in (CHECKSUM_PARTIAL). */
 export const CHECKSUM_PARTIAL = 3;
 
+/** GSO type: TCP over IPv4 (SKB_GSO_TCPV4). */
+export const SKB_GSO_TCPV4 = 1 << 0;
+/** GSO type: from an untrusted source (SKB_GSO_DODGY). */
+export const SKB_GSO_DODGY = 1 << 1;
+/** GSO type: TCP with ECN CWR set (SKB_GSO_TCP_ECN). */
+export const SKB_GSO_TCP_ECN = 1 << 2;
+/** GSO type: IPv4 ID fixed, not incrementing (SKB_GSO_TCP_FIXEDID). */
+export const SKB_GSO_TCP_FIXEDID = 1 << 3;
+
+/** The GRO control block (struct napi_gro_cb, in skb->cb while GRO holds the skb). */
+export interface NapiGroCb {
+  /** Bytes of the packet GRO has pulled past skb->data (the GRO offset). */
+  offset: number;
+  /** Must not be held: hand it up as it is. */
+  flush: number;
+  /** Segments in this skb. */
+  count: number;
+  /** The held skb is of the same flow as the one arriving (set per arrival). */
+  sameFlow: boolean;
+  /** Its data was moved into another skb, which now carries it. */
+  free: boolean;
+  /** Transport protocol, set by inet_gro_receive(). */
+  proto: number;
+  /** jiffies when GRO started holding it. */
+  age: number;
+  /** The IPv4 ID is fixed, not incrementing (set at the second segment). */
+  ipFixedId: boolean;
+  /** The held skb this one's data went into, once merged. */
+  mergedInto: SkBuff | null;
+}
+
 /** L1 cache line on x86-64 (SMP_CACHE_BYTES), the unit SKB_DATA_ALIGN rounds to. */
 export const SMP_CACHE_BYTES = 64;
 // sizeof(struct sk_buff) = 224 and sizeof(struct skb_shared_info) = 320 on x86-64 Linux 6.18,
@@ -128,6 +159,18 @@ export class SkBuff {
   tstamp = 0;
   /** When the frame reached the NIC, ns, as a hardware timestamp records it (skb_hwtstamps()). */
   hwtstamp = 0;
+  /** Payload pieces added after the head (page frags and frag_list, as GRO appends them). */
+  readonly frags: Uint8Array[] = [];
+  /** Segment size of a GSO/GRO packet; 0 for an ordinary one (skb_shinfo()->gso_size). */
+  gsoSize = 0;
+  /** Segments a GSO/GRO packet stands for (gso_segs). */
+  gsoSegs = 0;
+  /** SKB_GSO_* bits (gso_type). */
+  gsoType = 0;
+  /** The GRO control block while GRO looks at the skb (NAPI_GRO_CB()). */
+  groCb: NapiGroCb | null = null;
+  /** ids of the skbs GRO merged into this one, itself first: the kit's record for learners. */
+  readonly mergedIds: number[] = [];
 
   /**
    * Wraps bytes in a new skb; use {@linkcode allocSkb} to register it in a simulation.
@@ -144,9 +187,23 @@ export class SkBuff {
     this.dev = dev;
   }
 
-  /** The bytes from `data` on. */
+  /** The bytes from `data` on, the frags included. */
   get bytes(): Uint8Array {
-    return this.head.subarray(this.data, this.data + this.len);
+    const headLen = this.len - this.dataLen;
+    if (this.frags.length === 0) return this.head.subarray(this.data, this.data + headLen);
+    const out = new Uint8Array(this.len);
+    out.set(this.head.subarray(this.data, this.data + headLen));
+    let off = headLen;
+    for (const f of this.frags) {
+      out.set(f, off);
+      off += f.length;
+    }
+    return out;
+  }
+
+  /** Bytes held in frags rather than the head (skb->data_len). */
+  get dataLen(): number {
+    return this.frags.reduce((a, f) => a + f.length, 0);
   }
 
   /**
@@ -159,7 +216,8 @@ export class SkBuff {
 }
 
 /**
- * Allocates an skb for a received frame and enters it in the simulation's ledger. truesize is
+ * Allocates an skb for a received frame, copying its bytes, and enters it in the simulation's
+ * ledger. truesize is
  * what __alloc_skb() charges: the buffer rounded up to its kmalloc cache, plus metadata.
  * @param sim the simulation
  * @param frame the frame bytes
@@ -175,7 +233,8 @@ export class SkBuff {
 export function allocSkb(sim: Sim, frame: Uint8Array, dev: SkbDevice | null = null): SkBuff {
   const shinfo = skbDataAlign(SIZEOF_SKB_SHARED_INFO);
   const size = kmallocSizeRoundup(skbDataAlign(frame.length) + shinfo) - shinfo;
-  const skb = new SkBuff(sim.ledger.born(sim.now), frame, SKB_TRUESIZE(size), dev);
+  // The buffer is the skb's own, as a DMA'd copy is: the stack rewrites headers in place.
+  const skb = new SkBuff(sim.ledger.born(sim.now), frame.slice(), SKB_TRUESIZE(size), dev);
   skb.tstamp = sim.now;
   return skb;
 }
@@ -188,6 +247,22 @@ export function allocSkb(sim: Sim, frame: Uint8Array, dev: SkbDevice | null = nu
  */
 export function consumeSkb(sim: Sim, skb: SkBuff, where: string): void {
   sim.ledger.end({ skb: skb.id, kind: "delivered", where, t: sim.now });
+}
+
+/**
+ * Ends an skb whose data GRO moved into another skb (napi_skb_finish() with GRO_MERGED_FREE or
+ * GRO_MERGED): its bytes travel on inside `into`.
+ * @param sim the simulation
+ * @param skb the merged skb
+ * @param into the skb that now carries its data
+ */
+export function napiSkbMerged(sim: Sim, skb: SkBuff, into: SkBuff): void {
+  sim.ledger.end({
+    skb: skb.id,
+    kind: "merged",
+    where: `napi_gro_receive (into skb ${into.id})`,
+    t: sim.now,
+  });
 }
 
 /**

@@ -21,7 +21,7 @@ import {
   netifNapiAdd,
 } from "../core/dev.ts";
 import { allocSkb, type SkBuff } from "../core/skbuff.ts";
-import { countingSink } from "../core/sink.ts";
+import { napiGroReceive } from "../core/gro.ts";
 import { ethTypeTrans } from "../ethernet/eth.ts";
 import type { IrqDesc } from "../kernel/irq.ts";
 import { wireTimeNs } from "../traffic/generator.ts";
@@ -50,7 +50,7 @@ export interface VirtioNetOptions {
   deviceStats?: boolean;
   /** The device does RSS and reports hashes (VIRTIO_NET_F_RSS, _HASH_REPORT), default true. */
   rss?: boolean;
-  /** Where napi_gro_receive() hands skbs; default a counting sink until GRO is modelled. */
+  /** What receive_buf() hands each skb to; default napi_gro_receive(). */
   rxHandler?: (skb: SkBuff, napi: Napi) => Work;
   /** virtio device index for IRQ names (`virtio0-input.0`), default 0. */
   virtioIndex?: number;
@@ -265,7 +265,7 @@ export class VirtioNet {
       devAddr: macAton(options.mac ?? "02:00:00:00:00:02"),
     });
     host.registerNetdevice(this.dev);
-    this.#rxHandler = options.rxHandler ?? sinkHandler(host);
+    this.#rxHandler = options.rxHandler ?? groHandler(host);
     this.rq = Array.from(
       { length: this.maxQueuePairs },
       (_, i) =>
@@ -635,6 +635,7 @@ export class VirtioNet {
       );
     }
     f.on = on;
+    if (name === "generic-receive-offload") this.dev.groEnabled = on;
   }
 
   /**
@@ -696,6 +697,9 @@ function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 }
 
-function sinkHandler(host: Host): (skb: SkBuff) => Work {
-  return countingSink(host, "napi_gro_receive");
+// receive_buf() -> napi_gro_receive(): GRO decides; what it hands up reaches the stack.
+function groHandler(host: Host): (skb: SkBuff, napi: Napi) => Work {
+  return function* (skb, napi) {
+    napiGroReceive(host, host.sim.cpus[napi.listOwner], napi, skb);
+  };
 }

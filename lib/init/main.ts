@@ -3,7 +3,7 @@
 
 import { neighInit } from "../core/neighbour.ts";
 import { netDevInit } from "../core/dev.ts";
-import { inetInit } from "../ipv4/af_inet.ts";
+import { inetInit, ipv4OffloadInit } from "../ipv4/af_inet.ts";
 import type { Host } from "../host.ts";
 
 /** One initcall: its level (include/linux/init.h) and the function. */
@@ -25,6 +25,7 @@ export const NET_INITCALLS: readonly Initcall[] = [
   { level: "early", name: "spawn_ksoftirqd", fn: (h) => h.softirqs.spawnKsoftirqd() },
   { level: "subsys", name: "net_dev_init", fn: netDevInit },
   { level: "subsys", name: "neigh_init", fn: neighInit },
+  { level: "fs", name: "ipv4_offload_init", fn: ipv4OffloadInit },
   { level: "fs", name: "inet_init", fn: inetInit },
 ];
 

@@ -9,7 +9,20 @@ import { countingSink } from "../core/sink.ts";
 import { type Proto, PROTO_METHODS, protoRegister } from "../core/sock.ts";
 import { PF_INET, sockRegister } from "../core/socket.ts";
 import { ETH_P_IP } from "../wire/ethernet.ts";
-import { IPPROTO_ICMP, IPPROTO_IGMP, IPPROTO_TCP, IPPROTO_UDP } from "../wire/ipv4.ts";
+import {
+  IP_DF,
+  IP_MF,
+  IP_OFFSET,
+  IPPROTO_ICMP,
+  IPPROTO_IGMP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  IPV4_HLEN,
+} from "../wire/ipv4.ts";
+import { csumFold, csumPartial } from "../wire/checksum.ts";
+import { devAddOffload, skbGroLen } from "../core/gro.ts";
+import type { SkBuff } from "../core/skbuff.ts";
+import { tcp4GroComplete, tcp4GroReceive } from "./tcp_offload.ts";
 import { arpInit } from "./arp.ts";
 import { inetAddProtocol } from "./protocol.ts";
 
@@ -71,4 +84,97 @@ export function inetInit(host: Host): void {
   const ipRcv = countingSink(host, "ip_rcv");
   devAddPack(host, { type: ETH_P_IP, dev: null, name: "ip_rcv", func: (skb) => ipRcv(skb) });
   host.exitFn("inet_init");
+}
+
+/**
+ * IPv4's gro_receive, inet_gro_receive(): only a plain 20-byte header (0x45) of a protocol with
+ * an offload, not a fragment and with a good checksum is a candidate; a total length that does
+ * not match the bytes GRO sees (Ethernet padding, truncation) or flag bits other than DF mark the
+ * skb to flush. Held skbs of another protocol or address pair stop being the same flow.
+ * @param host the host
+ * @param head the bucket's held skbs
+ * @param skb the new skb
+ * @returns a held skb to complete now, or null
+ */
+export function inetGroReceive(host: Host, head: SkBuff[], skb: SkBuff): SkBuff | null {
+  const cb = skb.groCb!;
+  const off = skb.data + cb.offset;
+  let flush = 1;
+  let pp: SkBuff | null = null;
+  const h = skb.head;
+  if (skbGroLen(skb) >= IPV4_HLEN) {
+    const proto = h[off + 9];
+    const ops = host.inetOffloads[proto];
+    const fragOff = (h[off + 6] << 8) | h[off + 7];
+    if (
+      ops && h[off] === 0x45 && (fragOff & (IP_MF | IP_OFFSET)) === 0 &&
+      csumFold(csumPartial(h, 0, off, off + IPV4_HLEN)) === 0
+    ) {
+      cb.proto = proto;
+      const totLen = (h[off + 2] << 8) | h[off + 3];
+      flush = ((totLen ^ skbGroLen(skb)) | (fragOff & ~IP_DF)) & 0xffff;
+      for (const p of head) {
+        if (!p.groCb!.sameFlow) continue;
+        const o2 = p.networkHeader;
+        let diff = h[off + 9] ^ p.head[o2 + 9];
+        for (let i = 12; i < 20; i++) diff |= h[off + i] ^ p.head[o2 + i];
+        if (diff) p.groCb!.sameFlow = false;
+      }
+      cb.flush |= flush;
+      cb.offset += IPV4_HLEN;
+      skb.transportHeader = skb.data + cb.offset;
+      pp = ops.groReceive(host, head, skb);
+    }
+  }
+  cb.flush |= flush; // skb_gro_flush_final()
+  return pp;
+}
+
+/**
+ * Fixes the IPv4 header of a merged skb, inet_gro_complete(): the total length becomes the
+ * merged length (checksum updated, csum_replace2()), then the transport's gro_complete runs.
+ * @param host the host
+ * @param skb the merged skb
+ * @param nhoff offset of the IPv4 header from skb.data
+ */
+export function inetGroComplete(host: Host, skb: SkBuff, nhoff: number): void {
+  const off = skb.data + nhoff;
+  const v = new DataView(skb.head.buffer, skb.head.byteOffset);
+  v.setUint16(off + 2, skb.len - nhoff);
+  v.setUint16(off + 10, 0);
+  v.setUint16(off + 10, csumFold(csumPartial(skb.head, 0, off, off + IPV4_HLEN)));
+  host.inetOffloads[skb.head[off + 9]]!.groComplete(host, skb, nhoff + IPV4_HLEN);
+}
+
+// udp4_gro_receive() with no socket asking for UDP GRO and no UDP forwarding or fraglist GRO
+// on the device: "no GRO, be sure flush the current packet".
+function udp4GroReceive(_host: Host, _head: SkBuff[], skb: SkBuff): SkBuff | null {
+  skb.groCb!.flush = 1;
+  return null;
+}
+
+/**
+ * Registers IPv4's offloads, as ipv4_offload_init() (an fs_initcall that runs before
+ * inet_init): UDP and TCP in inet_offloads[], and IPv4 on offload_base.
+ * @param host the host being booted
+ */
+export function ipv4OffloadInit(host: Host): void {
+  host.enterFn("ipv4_offload_init");
+  host.inetOffloads[IPPROTO_UDP] = {
+    name: "udp4_gro_receive",
+    groReceive: udp4GroReceive,
+    groComplete: () => {},
+  };
+  host.inetOffloads[IPPROTO_TCP] = {
+    name: "tcp4_gro_receive",
+    groReceive: tcp4GroReceive,
+    groComplete: tcp4GroComplete,
+  };
+  devAddOffload(host, {
+    type: ETH_P_IP,
+    name: "inet_gro_receive",
+    groReceive: inetGroReceive,
+    groComplete: inetGroComplete,
+  });
+  host.exitFn("ipv4_offload_init");
 }

@@ -1,14 +1,14 @@
 // Accounts for every packet buffer: each one that enters the model ends exactly one way, or is
 // still sitting in a queue when the run stops. A packet that vanishes is a bug in the model.
 
-/** How an skb's life ended. */
-export type FateKind = "delivered" | "forwarded" | "dropped";
+/** How an skb's life ended; "merged" means GRO moved its data into another skb. */
+export type FateKind = "delivered" | "forwarded" | "dropped" | "merged";
 
 /** The end of one skb's life. */
 export interface Fate {
   /** The skb id. */
   skb: number;
-  /** Delivered (to a socket or a counting sink), forwarded, or dropped. */
+  /** Delivered (to a socket or a counting sink), forwarded, dropped, or merged by GRO. */
   kind: FateKind;
   /** For a drop, the kernel's skb_drop_reason name without the SKB_DROP_REASON_ prefix. */
   reason?: string;
@@ -43,6 +43,11 @@ export class SkbLedger {
   readonly fates: Fate[] = [];
   #next = 1;
   #alive = new Map<number, number>();
+
+  /** The id the next skb born will get. */
+  get nextId(): number {
+    return this.#next;
+  }
 
   /** How many skbs are alive now (not yet ended). */
   get alive(): number {

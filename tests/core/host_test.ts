@@ -10,7 +10,13 @@ Deno.test("createHost() runs the networking initcalls in the kernel's order", ()
   const initcalls = host.sim.trace.records
     .filter((r) => r.kind === "entry" && r.depth === 2)
     .map((r) => r.fn);
-  assert.deepEqual(initcalls, ["spawn_ksoftirqd", "net_dev_init", "neigh_init", "inet_init"]);
+  assert.deepEqual(initcalls, [
+    "spawn_ksoftirqd",
+    "net_dev_init",
+    "neigh_init",
+    "ipv4_offload_init",
+    "inet_init",
+  ]);
 });
 
 Deno.test("inet_init registers protocols newest-first, AF_INET, inet_protos and ip_rcv last", () => {

@@ -59,6 +59,13 @@ export const GRO_CASES: Record<string, Uint8Array[]> = {
   flags_urg: run([100, 100, 100], (i) => ({ flags: i === 1 ? "UA" : "A" })),
   flags_fin: run([100, 100, 100], (i) => ({ flags: i === 1 ? "FA" : "A" })),
   flags_cwr: run([100, 100, 100], (i) => ({ flags: i === 1 ? "CA" : "A" })),
+  flags_cwr_first: run([100, 100, 100], (i) => ({ flags: i === 0 ? "CA" : "A" })),
+  flags_cwr_all: run([100, 100, 100], () => ({ flags: "CA" })),
+  flags_cwr_other_flow: [
+    seg(0, { seq: 1000 }),
+    seg(1, { flow: 1, seq: 1000, flags: "CA", ip: { id: 1000 } }),
+    seg(2, { seq: 1100, ip: { id: 1001 } }),
+  ],
   flags_ece: run([100, 100, 100], (i) => ({ flags: i === 1 ? "EA" : "A" })),
   tcp_seq_gap: [seg(0, { seq: 1000 }), seg(1, { seq: 1100 }), seg(2, { seq: 1300 })],
   tcp_ts_same: run([100, 100, 100], () => ({ tcp: ts(5) })),

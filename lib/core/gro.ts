@@ -1,0 +1,288 @@
+// Models net/core/gro.c and include/net/gro.h (Linux 6.18): generic receive offload. NAPI hands
+// each skb to napi_gro_receive(); dev_gro_receive() looks for a held skb of the same flow in
+// one of GRO_HASH_BUCKETS buckets (by skb hash) and lets the protocol callbacks
+// (inet_gro_receive -> tcp4_gro_receive) decide to merge, to hold, or to flush. Completed and
+// unmergeable skbs queue on napi->rx_list and go up in batches of gro_normal_batch.
+
+import type { Host } from "../host.ts";
+import type { Cpu } from "../sim/cpu.ts";
+import type { Napi } from "./dev.ts";
+import { consumeSkb, napiSkbMerged, type SkBuff } from "./skbuff.ts";
+
+/** Buckets of held skbs per NAPI instance (GRO_HASH_BUCKETS). */
+export const GRO_HASH_BUCKETS = 8;
+/** Held skbs per bucket before the oldest is completed (MAX_GRO_SKBS). */
+export const MAX_GRO_SKBS = 8;
+/** Largest packet GRO builds for IPv4 (GRO_LEGACY_MAX_SIZE, the default gro_max_size). */
+export const GRO_LEGACY_MAX_SIZE = 65536;
+
+/** dev_gro_receive()'s verdicts (enum gro_result). */
+export type GroResult =
+  | "GRO_MERGED"
+  | "GRO_MERGED_FREE"
+  | "GRO_HELD"
+  | "GRO_NORMAL"
+  | "GRO_CONSUMED";
+
+/** A link-layer offload (struct packet_offload) on offload_base. */
+export interface PacketOffload {
+  /** Ethertype, host order. */
+  type: number;
+  /** Symbol of gro_receive. */
+  name: string;
+  /** Looks for a held skb to merge with; returns one to complete now, or null. */
+  groReceive: (host: Host, head: SkBuff[], skb: SkBuff) => SkBuff | null;
+  /** Fixes headers of a merged skb before it goes up. */
+  groComplete: (host: Host, skb: SkBuff, nhoff: number) => void;
+}
+
+/** A transport offload (struct net_offload) in inet_offloads[]. */
+export interface NetOffload {
+  /** Symbol of gro_receive. */
+  name: string;
+  /** As PacketOffload.groReceive, one layer up. */
+  groReceive: (host: Host, head: SkBuff[], skb: SkBuff) => SkBuff | null;
+  /** As PacketOffload.groComplete, one layer up. */
+  groComplete: (host: Host, skb: SkBuff, thoff: number) => void;
+}
+
+/** The GRO state of one NAPI instance: buckets of held skbs and the batch going up. */
+export interface GroState {
+  /** Held skbs per bucket, youngest first (napi->gro_hash[].list). */
+  hash: SkBuff[][];
+  /** Completed and normal skbs waiting to go up (napi->rx_list). */
+  rxList: SkBuff[];
+  /** Segments in rx_list (napi->rx_count). */
+  rxCount: number;
+}
+
+/**
+ * Makes the empty GRO state of a NAPI instance (init_gro_hash()).
+ * @returns eight empty buckets and an empty batch
+ */
+export function initGroHash(): GroState {
+  return { hash: Array.from({ length: GRO_HASH_BUCKETS }, () => []), rxList: [], rxCount: 0 };
+}
+
+/**
+ * Registers a link-layer offload, as dev_add_offload().
+ * @param host the host
+ * @param po the offload
+ */
+export function devAddOffload(host: Host, po: PacketOffload): void {
+  host.enterFn("dev_add_offload");
+  host.offloadBase.unshift(po);
+  host.exitFn("dev_add_offload");
+}
+
+/** Bytes GRO has not yet pulled (skb_gro_len()). */
+export function skbGroLen(skb: SkBuff): number {
+  return skb.len - skb.groCb!.offset;
+}
+
+/**
+ * Gives an skb to GRO, as napi_gro_receive(): merged skbs end here, held ones stay in the
+ * NAPI's buckets, and the rest go on the batch to the stack.
+ * @param host the host
+ * @param cpu the CPU polling
+ * @param napi the NAPI instance
+ * @param skb the received skb, MAC header pulled
+ * @returns the verdict
+ */
+export function napiGroReceive(host: Host, cpu: Cpu, napi: Napi, skb: SkBuff): GroResult {
+  host.sim.enterFn(cpu, "dev_gro_receive", skb.id);
+  const ret = devGroReceive(host, cpu, napi, skb);
+  host.sim.exitFn(cpu, "dev_gro_receive", skb.id);
+  // napi_skb_finish(): a merged skb's data lives on in the held one
+  if (ret === "GRO_NORMAL") groNormalOne(host, cpu, napi, skb, 1);
+  else if (ret === "GRO_MERGED" || ret === "GRO_MERGED_FREE") {
+    napiSkbMerged(host.sim, skb, skb.groCb!.mergedInto!);
+  }
+  return ret;
+}
+
+function devGroReceive(host: Host, cpu: Cpu, napi: Napi, skb: SkBuff): GroResult {
+  const bucket = skb.hash & (GRO_HASH_BUCKETS - 1);
+  const list = napi.gro.hash[bucket];
+  // netif_elide_gro(): GRO off (ethtool -K gro off) hands everything up as it is.
+  if (!napi.dev.groEnabled) return groNormal(skb);
+  groListPrepare(list, skb);
+  const ptype = host.offloadBase.find((po) => po.type === skb.protocol);
+  if (!ptype) return groNormal(skb);
+  skb.networkHeader = skb.data;
+  skb.groCb = {
+    offset: 0,
+    flush: 0,
+    count: 1,
+    sameFlow: false,
+    free: false,
+    proto: 0,
+    age: 0,
+    ipFixedId: false,
+    mergedInto: null,
+  };
+  if (skb.mergedIds.length === 0) skb.mergedIds.push(skb.id);
+  const pp = ptype.groReceive(host, list, skb);
+  const cb = skb.groCb;
+  const ret: GroResult = cb.free ? "GRO_MERGED_FREE" : "GRO_MERGED";
+  if (pp) {
+    list.splice(list.indexOf(pp), 1);
+    napiGroComplete(host, cpu, napi, pp);
+  }
+  if (cb.sameFlow) return ret;
+  if (cb.flush) return "GRO_NORMAL";
+  if (list.length >= MAX_GRO_SKBS) napiGroComplete(host, cpu, napi, list.pop()!); // gro_flush_oldest()
+  cb.age = host.softirqs.jiffies;
+  skb.gsoSize = skbGroLen(skb);
+  list.unshift(skb);
+  return "GRO_HELD";
+}
+
+function groNormal(skb: SkBuff): GroResult {
+  skb.groCb = null;
+  return "GRO_NORMAL";
+}
+
+// gro_list_prepare(): a held skb can be of the new skb's flow only with the same hash,
+// device and MAC header (compare_ether_header()).
+function groListPrepare(list: SkBuff[], skb: SkBuff): void {
+  const mac = skb.head.subarray(skb.macHeader, skb.macHeader + 14);
+  for (const p of list) {
+    const pmac = p.head.subarray(p.macHeader, p.macHeader + 14);
+    p.groCb!.sameFlow = p.hash === skb.hash && p.dev === skb.dev &&
+      pmac.every((b, i) => b === mac[i]);
+  }
+}
+
+/**
+ * Appends skb's payload to the held skb p, as skb_gro_receive(): refused (E2BIG) when p would
+ * reach gro_max_size (64 KB) or skb must be flushed.
+ * @param p the held skb
+ * @param skb the new segment, headers pulled
+ * @returns 0, or -7 (E2BIG) when refused
+ */
+export function skbGroReceive(p: SkBuff, skb: SkBuff): number {
+  const len = skbGroLen(skb);
+  if (p.len + len >= GRO_LEGACY_MAX_SIZE || skb.groCb!.flush) return -7;
+  const payload = skb.head.subarray(skb.data + skb.groCb!.offset, skb.data + skb.len);
+  p.frags.push(payload);
+  p.len += len;
+  p.truesize += skb.truesize;
+  p.groCb!.count += skb.groCb!.count;
+  p.mergedIds.push(...skb.mergedIds);
+  skb.groCb!.free = true;
+  skb.groCb!.sameFlow = true;
+  skb.groCb!.mergedInto = p;
+  return 0;
+}
+
+/**
+ * Completes a held skb and queues it for the stack, as napi_gro_complete(): a lone segment
+ * goes up as it came (gso_size 0); a merged one has its headers fixed by the protocol's
+ * gro_complete (IPv4 total length, TCP GSO fields).
+ * @param host the host
+ * @param cpu the CPU
+ * @param napi the NAPI instance
+ * @param skb the held skb
+ */
+export function napiGroComplete(host: Host, cpu: Cpu, napi: Napi, skb: SkBuff): void {
+  host.sim.enterFn(cpu, "napi_gro_complete", skb.id);
+  if (skb.groCb!.count === 1) {
+    skb.gsoSize = 0;
+  } else {
+    host.offloadBase.find((po) => po.type === skb.protocol)!.groComplete(host, skb, 0);
+  }
+  host.sim.exitFn(cpu, "napi_gro_complete", skb.id);
+  groNormalOne(host, cpu, napi, skb, skb.groCb!.count);
+}
+
+/**
+ * Completes held skbs, oldest first in each bucket, as napi_gro_flush(): all of them, or with
+ * `flushOld` only those held since an earlier jiffy.
+ * @param host the host
+ * @param cpu the CPU
+ * @param napi the NAPI instance
+ * @param flushOld keep what arrived in this jiffy
+ */
+export function napiGroFlush(host: Host, cpu: Cpu, napi: Napi, flushOld: boolean): void {
+  const jiffies = host.softirqs.jiffies;
+  for (const list of napi.gro.hash) {
+    while (list.length > 0) {
+      const oldest = list[list.length - 1];
+      if (flushOld && oldest.groCb!.age === jiffies) break;
+      list.pop();
+      napiGroComplete(host, cpu, napi, oldest);
+    }
+  }
+}
+
+/** True when GRO holds skbs (napi->gro_bitmask != 0). */
+export function napiGroHolds(napi: Napi): boolean {
+  return napi.gro.hash.some((l) => l.length > 0);
+}
+
+/**
+ * Queues an skb for the stack, as gro_normal_one(): the batch goes up once it holds
+ * gro_normal_batch segments.
+ * @param host the host
+ * @param cpu the CPU
+ * @param napi the NAPI instance
+ * @param skb the skb
+ * @param segs segments it stands for
+ */
+export function groNormalOne(host: Host, cpu: Cpu, napi: Napi, skb: SkBuff, segs: number): void {
+  napi.gro.rxList.push(skb);
+  napi.gro.rxCount += segs;
+  if (napi.gro.rxCount >= host.sysctl["net.core.gro_normal_batch"]) groNormalList(host, cpu, napi);
+}
+
+/**
+ * Passes the batch up, as gro_normal_list() -> netif_receive_skb_list_internal().
+ * @param host the host
+ * @param cpu the CPU
+ * @param napi the NAPI instance
+ */
+export function groNormalList(host: Host, cpu: Cpu, napi: Napi): void {
+  if (napi.gro.rxCount === 0) return;
+  const batch = napi.gro.rxList;
+  napi.gro.rxList = [];
+  napi.gro.rxCount = 0;
+  netifReceiveSkbListInternal(host, cpu, batch);
+}
+
+/**
+ * Takes a batch of skbs into the stack (netif_receive_skb_list_internal()). RPS and the L2
+ * hand-off come with later chapters; until then each skb is shown to `host.rxTap` if set and
+ * counted as delivered here.
+ * @param host the host
+ * @param cpu the CPU
+ * @param skbs the batch
+ */
+export function netifReceiveSkbListInternal(host: Host, cpu: Cpu, skbs: SkBuff[]): void {
+  for (const skb of skbs) {
+    host.sim.enterFn(cpu, "netif_receive_skb_list_internal", skb.id);
+    skb.groCb = null;
+    host.rxTap?.(skb);
+    consumeSkb(host.sim, skb, "netif_receive_skb_list_internal");
+    host.sim.exitFn(cpu, "netif_receive_skb_list_internal", skb.id);
+  }
+}
+
+/**
+ * Decides whether two IPv4 headers of one flow may be merged, as inet_gro_flush() in 6.18: TTL,
+ * TOS and DF must match; the ID must follow the held skb's by its segment count, or stay fixed
+ * if it already stayed fixed at the second segment (DF or not, since 6.18).
+ * @param iph the new header bytes (20)
+ * @param iph2 the held skb's header bytes (20)
+ * @param p the held skb
+ * @returns non-zero to flush
+ */
+export function inetGroFlush(iph: Uint8Array, iph2: Uint8Array, p: SkBuff): number {
+  const id = (iph[4] << 8) | iph[5], id2 = (iph2[4] << 8) | iph2[5];
+  const df = iph[6] & 0x40, df2 = iph2[6] & 0x40;
+  if ((iph[8] ^ iph2[8]) | (iph[1] ^ iph2[1]) | (df ^ df2)) return 1;
+  const ipidOffset = (id - id2) & 0xffff;
+  const count = p.groCb!.count & 0xffff;
+  if (count === 1 && ipidOffset === 0) p.groCb!.ipFixedId = true;
+  return ipidOffset ^ (p.groCb!.ipFixedId ? 0 : count);
+}

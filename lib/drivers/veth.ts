@@ -1,0 +1,129 @@
+// Models the receive side of drivers/net/veth.c (Linux 6.18) with GRO on: the peer's
+// veth_xmit() -> veth_forward_skb() passes each skb through eth_type_trans() into the receiving
+// queue's ring (VETH_RING_SIZE) and schedules its NAPI; veth_poll() -> veth_xdp_rcv() takes up
+// to the budget from the ring into napi_gro_receive(), then completes NAPI if the ring ran dry.
+// This is the receiver the kit's GRO results are compared against.
+
+import type { Host } from "../host.ts";
+import { type Cpu, Task } from "../sim/cpu.ts";
+import type { SkbHolder } from "../sim/ledger.ts";
+import { NetDevice } from "../core/netdevice.ts";
+import { type Napi, napiCompleteDone, napiSchedule, netifNapiAdd } from "../core/dev.ts";
+import { napiGroReceive } from "../core/gro.ts";
+import { allocSkb, kfreeSkbReason, type SkBuff } from "../core/skbuff.ts";
+import { ethTypeTrans } from "../ethernet/eth.ts";
+import { ETH_HLEN, macAton } from "../wire/ethernet.ts";
+
+/** Entries of a veth receive ring (VETH_RING_SIZE). */
+export const VETH_RING_SIZE = 256;
+
+/**
+ * The receiving end of a veth pair with GRO on (NAPI mode).
+ *
+ * @example
+ * ```ts
+ * import { buildFrame, createHost, Veth } from "@rxpath/rxpath";
+ * const host = createHost({ cpus: 1 });
+ * const veth = new Veth(host, "veth1", "02:00:00:00:00:02");
+ * veth.xmit(host.sim.cpus[0], [buildFrame({ ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, udp: { source: 1, dest: 2 } })]);
+ * host.sim.run(1_000_000);
+ * ```
+ */
+export class Veth {
+  /** The device. */
+  readonly dev: NetDevice;
+  /** Its NAPI instance (rq->xdp_napi). */
+  readonly napi: Napi;
+  /** skbs waiting in the ring (rq->xdp_ring). */
+  readonly ring: SkBuff[] = [];
+  readonly #host: Host;
+
+  /**
+   * Makes and registers the device.
+   * @param host the host
+   * @param name interface name
+   * @param mac its MAC address
+   */
+  constructor(host: Host, name: string, mac: string) {
+    this.#host = host;
+    this.dev = new NetDevice({
+      name,
+      ifindex: host.devices.length + 1,
+      mtu: 1500,
+      devAddr: macAton(mac),
+    });
+    host.registerNetdevice(this.dev);
+    this.napi = netifNapiAdd(`${name}-rx-0`, this.dev, (n, budget) => this.vethPoll(n, budget));
+  }
+
+  /**
+   * The peer sends frames, as a packet socket on the other end does: each becomes an skb,
+   * passes eth_type_trans() and joins the ring; NAPI is scheduled on the sender's CPU. All of
+   * them are queued before bottom halves are enabled again, so one poll sees them together.
+   * @param cpu the sending CPU
+   * @param frames the frames
+   */
+  xmit(cpu: Cpu, frames: Uint8Array[]): void {
+    const host = this.#host;
+    const { dev, ring, napi } = this;
+    cpu.addTask(
+      new Task(
+        "sender",
+        function* () {
+          yield { op: "local_bh_disable" } as const;
+          for (const frame of frames) {
+            const skb = allocSkb(host.sim, frame);
+            if (frame.length < ETH_HLEN) {
+              kfreeSkbReason(host.sim, skb, "PKT_TOO_SMALL", "veth_xmit");
+              continue;
+            }
+            skb.protocol = ethTypeTrans(skb, dev);
+            if (ring.length >= VETH_RING_SIZE) {
+              kfreeSkbReason(host.sim, skb, "FULL_RING", "veth_xmit");
+              continue;
+            }
+            ring.push(skb);
+          }
+          napiSchedule(host, cpu, napi);
+          yield { op: "local_bh_enable" } as const;
+        }(),
+      ),
+    );
+  }
+
+  /**
+   * veth_poll(): up to budget skbs from the ring into GRO; if fewer were waiting, complete NAPI.
+   * @param napi the instance
+   * @param budget the weight
+   * @returns the code; its value is the work done
+   */
+  *vethPoll(napi: Napi, budget: number): Generator<number, number, void> {
+    const host = this.#host;
+    const cpu = host.sim.cpus[napi.listOwner];
+    let done = 0;
+    host.sim.enterFn(cpu, "veth_poll");
+    while (done < budget && this.ring.length > 0) {
+      const skb = this.ring.shift()!;
+      yield host.sim.costs.ns("napiGroReceive");
+      napiGroReceive(host, cpu, napi, skb);
+      done++;
+    }
+    if (done < budget && napiCompleteDone(host, cpu, napi, done) && this.ring.length > 0) {
+      napiSchedule(host, cpu, napi);
+    }
+    host.sim.exitFn(cpu, "veth_poll");
+    return done;
+  }
+
+  /**
+   * The skbs the device holds: in its ring, or held by GRO, for the ledger's end-of-run check.
+   * @returns a holder
+   */
+  skbHolder(): SkbHolder {
+    return {
+      name: `${this.dev.name} ring and GRO`,
+      skbIds: () =>
+        [...this.ring, ...this.napi.gro.hash.flat(), ...this.napi.gro.rxList].map((s) => s.id),
+    };
+  }
+}
