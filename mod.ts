@@ -49,3 +49,5 @@ export * from "./lib/drivers/veth.ts";
 export * from "./lib/core/gro.ts";
 export * from "./lib/ipv4/tcp_offload.ts";
 export * from "./lib/experiments/gro.ts";
+export * from "./lib/core/netif_receive.ts";
+export * from "./lib/packet/af_packet.ts";

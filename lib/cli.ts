@@ -213,7 +213,7 @@ function trace(args: string[], out: (line: string) => void): void {
     modelled.length < Object.keys(scenario.sysctl).length ? "IPv4 sysctls" : "",
   ].filter(Boolean);
   out(
-    `# ${records.length} frame(s) into ${ingress.name}; modelled: NIC, IRQ, softirq, NAPI, GRO (up to netif_receive_skb_list_internal)`,
+    `# ${records.length} frame(s) into ${ingress.name}; modelled: NIC, IRQ, softirq, NAPI, GRO, RPS, L2 hand-off (handlers above it count packets)`,
   );
   if (later.length) out(`# checked but not modelled yet: ${later.join(", ")}`);
   records.forEach((r, i) => {

@@ -18,6 +18,12 @@ import { IrqController } from "./kernel/irq.ts";
 export interface Sysctl {
   /** Segments GRO batches before handing them up (net_hotdata.gro_normal_batch). */
   "net.core.gro_normal_batch": number;
+  /** Entries of RFS's global table (0: RFS off). */
+  "net.core.rps_sock_flow_entries": number;
+  /** CPUs (bit per CPU) with a flow limit table; 0: none. */
+  "net.core.flow_limit_cpu_bitmap": number;
+  /** Buckets of each flow limit table. */
+  "net.core.flow_limit_table_len": number;
   /** Packets per net_rx_action() run (net_hotdata.netdev_budget). */
   "net.core.netdev_budget": number;
   /** Time per net_rx_action() run, µs; default 2 * USEC_PER_SEC / HZ. */
@@ -69,6 +75,12 @@ export class Host {
   readonly inetOffloads: (NetOffload | null)[] = new Array(256).fill(null);
   /** Shown every skb that reaches netif_receive_skb_list_internal(), for tools such as rxpath gro. */
   rxTap?: (skb: SkBuff) => void;
+  /** RFS's global table (rps_sock_flow_table), or null while rps_sock_flow_entries is 0. */
+  rpsSockFlowTable: Uint32Array | null = null;
+  /** Low bits of a sock flow entry that hold the CPU (rps_cpu_mask). */
+  readonly rpsCpuMask: number;
+  /** The per-boot key of software flow hashes (the kernel's random siphash key). */
+  readonly hashSecret: number;
   /** IPv4 protocol handlers by protocol number (inet_protos[MAX_INET_PROTOS]). */
   readonly inetProtos: (NetProtocol | null)[] = new Array(256).fill(null);
   /** Registered transport protocols, newest first (proto_list). */
@@ -92,12 +104,18 @@ export class Host {
     this.hz = options.hz ?? 250;
     this.softirqs = new Softirqs(this.sim, this.hz);
     this.irqs = new IrqController(this.sim, () => this.sim.costs.ns("hardirq"));
+    // rps_cpu_mask = roundup_pow_of_two(nr_cpu_ids) - 1 (net/core/dev.c:net_dev_init)
+    this.rpsCpuMask = (1 << Math.ceil(Math.log2(Math.max(2, this.sim.cpus.length)))) - 1;
+    this.hashSecret = this.sim.rng.nextU32();
     this.sysctl = {
       "net.core.netdev_budget": 300,
       "net.core.netdev_budget_usecs": (2 * 1_000_000) / this.hz,
       "net.core.dev_weight": 64,
       "net.core.netdev_max_backlog": 1000,
       "net.core.gro_normal_batch": 8,
+      "net.core.rps_sock_flow_entries": 0,
+      "net.core.flow_limit_cpu_bitmap": 0,
+      "net.core.flow_limit_table_len": 4096,
     };
     for (const [name, value] of Object.entries(options.sysctl ?? {})) this.setSysctl(name, value!);
   }
@@ -123,13 +141,93 @@ export class Host {
       "net.core.dev_weight": 1,
       "net.core.netdev_max_backlog": -0x80000000,
       "net.core.gro_normal_batch": 1, // proc_dointvec_minmax with SYSCTL_ONE
+      "net.core.rps_sock_flow_entries": 0,
+      "net.core.flow_limit_cpu_bitmap": 0,
+      "net.core.flow_limit_table_len": 1,
     };
     if (!Number.isInteger(value) || value < min[name] || value > 0x7fffffff) {
       throw new RangeError(
         `Cannot set sysctl ${name} to ${value}: must be an integer from ${min[name]} to 2147483647`,
       );
     }
+    if (name === "net.core.flow_limit_table_len" && (value & (value - 1)) !== 0) {
+      // flow_limit_table_len_sysctl(): the table is indexed with a mask, so only powers of two
+      throw new RangeError(`Cannot set sysctl ${name} to ${value}: must be a power of two`);
+    }
     this.sysctl[name as keyof Sysctl] = value;
+    if (name === "net.core.rps_sock_flow_entries") {
+      // rps_sock_flow_sysctl(): rounded up to a power of two, at most 2^29; 0 frees the table.
+      const size = value > 0 ? 2 ** Math.ceil(Math.log2(value)) : 0;
+      this.rpsSockFlowTable = size ? new Uint32Array(size).fill(0xffffffff) : null;
+    }
+    if (name === "net.core.flow_limit_cpu_bitmap" || name === "net.core.flow_limit_table_len") {
+      this.applyFlowLimit();
+    }
+  }
+
+  /**
+   * Gives the CPUs in net.core.flow_limit_cpu_bitmap a flow limit table of flow_limit_table_len
+   * buckets, and the others none, as flow_limit_cpu_sysctl() does.
+   */
+  applyFlowLimit(): void {
+    const len = this.sysctl["net.core.flow_limit_table_len"];
+    this.softnetData.forEach((sd, cpu) => {
+      const on = (this.sysctl["net.core.flow_limit_cpu_bitmap"] >> cpu) & 1;
+      sd.flowLimit = on
+        ? { count: 0, buckets: new Uint8Array(len), history: new Uint32Array(128), historyHead: 0 }
+        : null;
+    });
+  }
+
+  /**
+   * True when RPS or RFS is configured on any device queue (the rps_needed static key).
+   * @returns whether netif_receive_skb_list_internal() must consult get_rps_cpu()
+   */
+  rpsNeeded(): boolean {
+    return this.devices.some((d) => d.rx.some((q) => q.rpsCpus.length > 0 || q.rpsFlowTable));
+  }
+
+  /**
+   * Sets a queue's RPS CPUs, as writing queues/rx-N/rps_cpus.
+   * @param dev the device
+   * @param queue the RX queue
+   * @param cpus CPU ids (empty turns RPS off)
+   * @throws {RangeError} for a queue or CPU that does not exist
+   */
+  setRpsCpus(dev: NetDevice, queue: number, cpus: number[]): void {
+    if (!dev.rx[queue]) {
+      throw new RangeError(`Cannot set rps_cpus of ${dev.name} rx-${queue}: no such queue`);
+    }
+    const n = this.sim.cpus.length;
+    const bad = cpus.find((c) => !Number.isInteger(c) || c < 0 || c >= n);
+    if (bad !== undefined) {
+      throw new RangeError(
+        `Cannot set rps_cpus of ${dev.name} rx-${queue}: CPU ${bad} does not exist (0 to ${n - 1})`,
+      );
+    }
+    dev.rx[queue].rpsCpus = [...new Set(cpus)].sort((a, b) => a - b);
+  }
+
+  /**
+   * Sets a queue's RFS flow table size, as writing queues/rx-N/rps_flow_cnt (rounded up to a
+   * power of two; 0 removes the table).
+   * @param dev the device
+   * @param queue the RX queue
+   * @param count entries
+   * @throws {RangeError} for a queue that does not exist or a negative count
+   */
+  setRpsFlowCnt(dev: NetDevice, queue: number, count: number): void {
+    if (!dev.rx[queue]) {
+      throw new RangeError(`Cannot set rps_flow_cnt of ${dev.name} rx-${queue}: no such queue`);
+    }
+    if (!Number.isInteger(count) || count < 0) {
+      throw new RangeError(`Cannot set rps_flow_cnt to ${count}: must be a whole number`);
+    }
+    const size = count > 0 ? 2 ** Math.ceil(Math.log2(count)) : 0;
+    // entries start with no CPU (RPS_NO_CPU) and a tail that counts as dequeued
+    dev.rx[queue].rpsFlowTable = size
+      ? Array.from({ length: size }, () => ({ cpu: 0xffff, lastQtail: 0 }))
+      : null;
   }
 
   /**

@@ -134,7 +134,7 @@ Deno.test("rxpath rss takes a key in ethtool's colon form and rejects half a por
   );
 });
 
-Deno.test("rxpath trace prints each frame's call chain down to netif_receive_skb_list_internal, with CPU, context and time", async () => {
+Deno.test("rxpath trace prints each frame's call chain down to ip_rcv, with CPU, context and time", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(
@@ -164,7 +164,7 @@ Deno.test("rxpath trace prints each frame's call chain down to netif_receive_skb
     const chain = out[3].split("\n").filter((l) => !l.startsWith("#")).map((l) =>
       l.split("|").at(-1)!.trim()
     );
-    assert.deepEqual(chain.slice(0, 14), [
+    assert.deepEqual(chain.slice(0, 17), [
       "handle_edge_irq() {",
       "skb_recv_done();",
       "} /* handle_edge_irq */",
@@ -178,7 +178,10 @@ Deno.test("rxpath trace prints each frame's call chain down to netif_receive_skb
       "dev_gro_receive();",
       "} /* napi_gro_receive */",
       "} /* virtnet_receive */",
-      "netif_receive_skb_list_internal();",
+      "netif_receive_skb_list_internal() {",
+      "__netif_receive_skb_core();",
+      "ip_rcv();",
+      "} /* netif_receive_skb_list_internal */",
     ]);
     assert.match(out[3], / {3}0\.001000\d+ \| {3}0\) {2}hardirq/);
     assert.equal(out.filter((l) => l.startsWith("\n# frame")).length, 2);

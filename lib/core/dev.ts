@@ -10,6 +10,7 @@ import { ETH_P_ALL } from "../wire/ethernet.ts";
 import { NetDevice } from "./netdevice.ts";
 import { consumeSkb, type SkBuff } from "./skbuff.ts";
 import { groNormalList, type GroState, initGroHash, napiGroFlush, napiGroHolds } from "./gro.ts";
+import { backlogNapi, netRpsActionAndIrqEnable, type SdFlowLimit } from "./netif_receive.ts";
 
 /** Buckets of ptype_base (PTYPE_HASH_SIZE). */
 export const PTYPE_HASH_SIZE = 16;
@@ -170,14 +171,22 @@ export class SoftnetData {
   timeSqueeze = 0;
   /** RPS IPIs received (received_rps). */
   receivedRps = 0;
-  /** Drops by the flow limit (flow_limit_count). */
-  flowLimitCount = 0;
   /** The RPS backlog (input_pkt_queue). */
   inputPktQueue: SkBuff[] = [];
   /** The backlog being processed (process_queue). */
   processQueue: SkBuff[] = [];
   /** skbs freed from hard interrupt context, freed by net_tx_action (completion_queue). */
   completionQueue: SkBuff[] = [];
+  /** The backlog NAPI instance, polled by process_backlog() (sd->backlog). */
+  backlog!: Napi;
+  /** CPUs whose backlogs this CPU must kick by IPI when net_rx_action() ends (rps_ipi_list). */
+  rpsIpiList: SoftnetData[] = [];
+  /** Packets dequeued from the backlog so far (input_queue_head). */
+  inputQueueHead = 0;
+  /** Packets enqueued to the backlog so far (input_queue_tail). */
+  inputQueueTail = 0;
+  /** The flow limit table, when this CPU is in net.core.flow_limit_cpu_bitmap. */
+  flowLimit: SdFlowLimit | null = null;
 
   /**
    * Makes the state of one CPU.
@@ -415,13 +424,14 @@ export function* netRxAction(host: Host, cpu: Cpu): Work {
     if (!squeezed && repoll.length === 0) {
       sd.inNetRxAction = false;
       if (sd.pollList.length > 0) continue; // ____napi_schedule() refilled it meanwhile
-      return;
+      if (sd.rpsIpiList.length === 0) return;
     }
     break;
   }
   sd.pollList = [...list, ...sd.pollList, ...repoll];
   if (sd.pollList.length > 0) host.softirqs.__raiseSoftirqIrqoff(cpu, NET_RX_SOFTIRQ);
   else sd.inNetRxAction = false;
+  netRpsActionAndIrqEnable(host, cpu);
 }
 
 /**
@@ -450,15 +460,17 @@ export function netDevInit(host: Host): void {
   host.ptype = newPtypeTables();
   host.softnetData = host.sim.cpus.map((c) => new SoftnetData(c.id));
   // register_pernet_device(&loopback_net_ops): lo is always the first device, ifindex 1.
-  host.registerNetdevice(
-    new NetDevice({
-      name: "lo",
-      ifindex: 1,
-      mtu: 65536,
-      devAddr: new Uint8Array(6),
-      loopback: true,
-    }),
-  );
+  const lo = new NetDevice({
+    name: "lo",
+    ifindex: 1,
+    mtu: 65536,
+    devAddr: new Uint8Array(6),
+    loopback: true,
+  });
+  host.registerNetdevice(lo);
+  // The backlog NAPI belongs to no device; the kit hangs it on lo, which it never polls.
+  for (const sd of host.softnetData) sd.backlog = backlogNapi(host, sd, lo);
+  host.applyFlowLimit();
   host.softirqs.openSoftirq(NET_TX_SOFTIRQ, {
     name: "net_tx_action",
     action: (c) => netTxAction(host, c),

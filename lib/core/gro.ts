@@ -7,7 +7,8 @@
 import type { Host } from "../host.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import type { Napi } from "./dev.ts";
-import { consumeSkb, napiSkbMerged, type SkBuff } from "./skbuff.ts";
+import { napiSkbMerged, type SkBuff } from "./skbuff.ts";
+import { netifReceiveSkbListInternal } from "./netif_receive.ts";
 
 /** Buckets of held skbs per NAPI instance (GRO_HASH_BUCKETS). */
 export const GRO_HASH_BUCKETS = 8;
@@ -248,24 +249,6 @@ export function groNormalList(host: Host, cpu: Cpu, napi: Napi): void {
   napi.gro.rxList = [];
   napi.gro.rxCount = 0;
   netifReceiveSkbListInternal(host, cpu, batch);
-}
-
-/**
- * Takes a batch of skbs into the stack (netif_receive_skb_list_internal()). RPS and the L2
- * hand-off come with later chapters; until then each skb is shown to `host.rxTap` if set and
- * counted as delivered here.
- * @param host the host
- * @param cpu the CPU
- * @param skbs the batch
- */
-export function netifReceiveSkbListInternal(host: Host, cpu: Cpu, skbs: SkBuff[]): void {
-  for (const skb of skbs) {
-    host.sim.enterFn(cpu, "netif_receive_skb_list_internal", skb.id);
-    skb.groCb = null;
-    host.rxTap?.(skb);
-    consumeSkb(host.sim, skb, "netif_receive_skb_list_internal");
-    host.sim.exitFn(cpu, "netif_receive_skb_list_internal", skb.id);
-  }
 }
 
 /**

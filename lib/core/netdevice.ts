@@ -2,6 +2,22 @@
 // path reads, the per-device tap and handler lists, and the rtnl_link_stats64 counters.
 
 import type { PacketType } from "./dev.ts";
+import type { SkBuff } from "./skbuff.ts";
+
+/** What an rx_handler tells __netif_receive_skb_core() (enum rx_handler_result). */
+export type RxHandlerResult =
+  | "RX_HANDLER_CONSUMED"
+  | "RX_HANDLER_ANOTHER"
+  | "RX_HANDLER_EXACT"
+  | "RX_HANDLER_PASS";
+
+/** A device's per-RX-queue RPS state (struct netdev_rx_queue). */
+export interface NetdevRxQueue {
+  /** CPUs RPS may steer to (queues/rx-N/rps_cpus), or empty for none. */
+  rpsCpus: number[];
+  /** The RFS flow table (queues/rx-N/rps_flow_cnt entries), or null. */
+  rpsFlowTable: { cpu: number; lastQtail: number }[] | null;
+}
 
 /** Device counters named as in struct rtnl_link_stats64 (ip -s link). */
 export interface RtnlLinkStats64 {
@@ -74,6 +90,10 @@ export class NetDevice {
     rx_otherhost_dropped: 0,
     rx_length_errors: 0,
   };
+  /** Per-RX-queue RPS state (dev->_rx), one entry per queue. */
+  rx: NetdevRxQueue[] = [{ rpsCpus: [], rpsFlowTable: null }];
+  /** The rx_handler a bridge or bond installs (netdev_rx_handler_register()), if any. */
+  rxHandler: ((skb: SkBuff) => RxHandlerResult) | null = null;
   /** Taps bound to this device (dev->ptype_all). */
   readonly ptypeAll: PacketType[] = [];
   /** Handlers bound to this device (dev->ptype_specific). */

@@ -169,6 +169,10 @@ export class SkBuff {
   gsoType = 0;
   /** The GRO control block while GRO looks at the skb (NAPI_GRO_CB()). */
   groCb: NapiGroCb | null = null;
+  /** References held (skb->users): deliver_skb() adds one per extra handler; the last free ends it. */
+  users = 1;
+  /** The hash was computed by the stack, not reported by the NIC (skb->sw_hash). */
+  swHash = false;
   /** ids of the skbs GRO merged into this one, itself first: the kit's record for learners. */
   readonly mergedIds: number[] = [];
 
@@ -246,6 +250,7 @@ export function allocSkb(sim: Sim, frame: Uint8Array, dev: SkbDevice | null = nu
  * @param where the consumer, such as a socket or a counting sink
  */
 export function consumeSkb(sim: Sim, skb: SkBuff, where: string): void {
+  if (--skb.users > 0) return; // skb_unref(): another handler still holds it
   sim.ledger.end({ skb: skb.id, kind: "delivered", where, t: sim.now });
 }
 
@@ -273,5 +278,53 @@ export function napiSkbMerged(sim: Sim, skb: SkBuff, into: SkBuff): void {
  * @param where the function that dropped it
  */
 export function kfreeSkbReason(sim: Sim, skb: SkBuff, reason: SkbDropReason, where: string): void {
+  if (--skb.users > 0) return; // skb_unref(): only the last reference's free is a drop
   sim.ledger.end({ skb: skb.id, kind: "dropped", reason, where, t: sim.now });
+}
+
+/**
+ * Ends an skb that was sent out of a device (forwarded, as by a bridge or ip_forward()).
+ * @param sim the simulation
+ * @param skb the skb
+ * @param dev the egress device's name
+ */
+export function skbForwarded(sim: Sim, skb: SkBuff, dev: string): void {
+  if (--skb.users > 0) return;
+  sim.ledger.end({ skb: skb.id, kind: "forwarded", where: dev, t: sim.now });
+}
+
+/**
+ * Makes a copy of an skb with its own life in the ledger, as skb_clone() gives another
+ * sk_buff on the same data (the kit copies the bytes; the model never writes through both).
+ * @param sim the simulation
+ * @param skb the original
+ * @returns the clone
+ */
+export function skbClone(sim: Sim, skb: SkBuff): SkBuff {
+  const c = new SkBuff(sim.ledger.born(sim.now), skb.head.slice(), skb.truesize, skb.dev);
+  for (
+    const k of [
+      "data",
+      "len",
+      "macHeader",
+      "networkHeader",
+      "transportHeader",
+      "protocol",
+      "pktType",
+      "hash",
+      "l4Hash",
+      "swHash",
+      "ipSummed",
+      "queueMapping",
+      "tstamp",
+      "hwtstamp",
+      "gsoSize",
+      "gsoSegs",
+      "gsoType",
+    ] as const
+  ) {
+    (c as unknown as Record<string, unknown>)[k] = skb[k];
+  }
+  c.frags.push(...skb.frags);
+  return c;
 }

@@ -132,6 +132,7 @@ export class IrqController {
       sim.enterFn(cpu, "handle_edge_irq");
       yield entryNs();
       yield* handler(cpu);
+      yield 0; // charged time is spent inside the handler, before irq exit
       sim.exitFn(cpu, "handle_edge_irq");
     });
   }

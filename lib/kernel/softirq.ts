@@ -181,6 +181,7 @@ export class Softirqs {
         if (!h) continue; // raised without a handler: the kernel would call NULL; we skip it
         sim.enterFn(cpu, h.name);
         yield* h.action(cpu);
+        yield 0; // time the handler charged without yielding is spent before the restart check
         sim.exitFn(cpu, h.name);
       }
       if (this.pendingBits[cpu.id] === 0) break;

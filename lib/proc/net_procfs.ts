@@ -57,7 +57,7 @@ export function procNetSoftnetStat(host: Host): TextView {
       0,
       0,
       sd.receivedRps,
-      sd.flowLimitCount,
+      sd.flowLimit?.count ?? 0, // flow_limit_count: fl->count
       input + proc,
       sd.cpu,
       input,

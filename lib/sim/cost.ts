@@ -56,6 +56,11 @@ export const DEFAULT_COSTS = {
     per: "packet",
     basis: "estimate: napi_gro_receive() and the hand-off of one skb to the stack",
   },
+  netifReceiveSkbCore: {
+    ns: 150,
+    per: "packet",
+    basis: "estimate: __netif_receive_skb_core() walking taps and ptype lists for one skb",
+  },
   busyPollSpin: {
     ns: 100,
     per: "call",

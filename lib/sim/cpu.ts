@@ -55,6 +55,7 @@ type Charge = keyof CpuTime;
 interface Frame {
   ctx: Context;
   work: Work | TaskBody;
+  ending?: boolean;
   task?: Task;
   billTo?: Task;
   charge: Charge;
@@ -175,6 +176,7 @@ export class Cpu {
   #lastTask?: Task;
   #sliceUsed = 0;
   #looping = false;
+  #debt = 0;
 
   /**
    * Makes a CPU on an event queue.
@@ -203,6 +205,19 @@ export class Cpu {
   get idle(): number {
     const t = this.time;
     return this.#q.now - t.user - t.system - t.irq - t.softirq - this.#inFlight();
+  }
+
+  /**
+   * Charges CPU time from code that runs without yielding (a chain of kernel calls made inside
+   * one step): the time is added to the running context's next step, or to the end of its
+   * current code.
+   * @param ns CPU time, a non-negative integer
+   */
+  chargeLater(ns: number): void {
+    if (!Number.isSafeInteger(ns) || ns < 0) {
+      throw new RangeError(`Cannot charge ${ns} ns: CPU time must be a non-negative integer`);
+    }
+    this.#debt += ns;
   }
 
   /**
@@ -309,8 +324,15 @@ export class Cpu {
       top.event = this.#q.schedule(this.#q.now + top.remaining, () => this.#stepDone(top));
       return false;
     }
-    const r = top.work.next();
+    const r = top.ending ? { done: true as const, value: undefined } : top.work.next();
     if (r.done) {
+      if (this.#debt > 0) {
+        // Time charged by synchronous code at the very end: run it in this frame's context.
+        top.remaining = this.#debt;
+        this.#debt = 0;
+        top.ending = true;
+        return true;
+      }
       this.#stack.pop();
       this.#finished(top);
       return true;
@@ -323,7 +345,8 @@ export class Cpu {
         );
       }
       top.charge = top.ctx === "task" ? (top.task!.kthread ? "system" : "user") : top.charge;
-      top.remaining = v;
+      top.remaining = v + this.#debt;
+      this.#debt = 0;
       return true;
     }
     return this.#taskOp(top, v);

@@ -1,0 +1,412 @@
+// Models the part of net/core/dev.c (Linux 6.18) between NAPI and the protocol handlers:
+// netif_receive_skb_list_internal() with RPS and RFS (get_rps_cpu(), enqueue_to_backlog(), the
+// flow limit, the IPIs of net_rps_action_and_irq_enable(), the backlog NAPI process_backlog()),
+// and the L2 hand-off __netif_receive_skb_core(): taps, rx_handler, ptype_base, with the
+// pt_prev deferral of deliver_skb().
+
+import type { Host } from "../host.ts";
+import type { Cpu } from "../sim/cpu.ts";
+import { NET_RX_SOFTIRQ } from "../kernel/softirq.ts";
+import { ETH_P_ALL } from "../wire/ethernet.ts";
+import {
+  type Napi,
+  netifNapiAdd,
+  type PacketType,
+  PTYPE_HASH_MASK,
+  type SoftnetData,
+} from "./dev.ts";
+import type { NetDevice } from "./netdevice.ts";
+import { kfreeSkbReason, type SkBuff } from "./skbuff.ts";
+
+/** Entries in the flow limit's history (FLOW_LIMIT_HISTORY). */
+export const FLOW_LIMIT_HISTORY = 128;
+
+/** A CPU's flow limit state (struct sd_flow_limit). */
+export interface SdFlowLimit {
+  /** Drops it caused (flow_limit_count). */
+  count: number;
+  /** Buckets of recent packets, hash folded to the table length. */
+  buckets: Uint8Array;
+  /** The last FLOW_LIMIT_HISTORY buckets seen. */
+  history: Uint32Array;
+  /** Next history slot. */
+  historyHead: number;
+}
+
+// reciprocal_scale(): maps a 32-bit value onto [0, len) with a multiply and a shift.
+function reciprocalScale(val: number, len: number): number {
+  return Math.floor(((val >>> 0) * len) / 0x1_0000_0000);
+}
+
+/**
+ * The skb's flow hash, computing one in software if the NIC gave none, as skb_get_hash():
+ * the kernel hashes the flow dissector's keys with siphash and a random per-boot key; the kit
+ * uses a keyed hash seeded from the run's Rng, so a run is reproducible. A hash of 0 becomes 1.
+ * @param host the host
+ * @param skb the skb, network header set
+ * @returns the hash
+ */
+export function skbGetHash(host: Host, skb: SkBuff): number {
+  if (skb.hash || skb.swHash) return skb.hash;
+  const h = skb.head;
+  const nh = skb.networkHeader >= 0 ? skb.networkHeader : skb.data;
+  let x = host.hashSecret;
+  const mix = (v: number) => {
+    x = Math.imul(x ^ v, 0x9e3779b1) >>> 0;
+    x = (x ^ (x >>> 15)) >>> 0;
+  };
+  if (skb.protocol === 0x0800 && skb.len >= 20) {
+    for (let i = 12; i < 20; i++) mix(h[nh + i]);
+    mix(h[nh + 9]);
+    const ihl = (h[nh] & 15) * 4;
+    const fragmented = (((h[nh + 6] << 8) | h[nh + 7]) & 0x3fff) !== 0;
+    if ((h[nh + 9] === 6 || h[nh + 9] === 17) && !fragmented && skb.len >= ihl + 4) {
+      for (let i = 0; i < 4; i++) mix(h[nh + ihl + i]);
+      skb.l4Hash = true;
+    }
+  } else {
+    mix(skb.protocol);
+  }
+  skb.hash = x || 1;
+  skb.swHash = true;
+  return skb.hash;
+}
+
+/**
+ * The CPU whose backlog should take an skb, or -1 to handle it here, as get_rps_cpu(): with
+ * neither rps_cpus nor a flow table on the skb's RX queue, or no hash, -1. With RFS (a global
+ * sock flow table and the queue's flow table) the flow goes to the CPU its reader last ran on,
+ * but moves only once every packet it queued on its old CPU has been dequeued (in-order
+ * delivery). Otherwise RPS: rps_cpus[reciprocal_scale(hash, len)].
+ * @param host the host
+ * @param dev the receiving device
+ * @param skb the skb
+ * @returns the CPU and the flow table entry to record the queue tail in
+ */
+export function getRpsCpu(
+  host: Host,
+  dev: NetDevice,
+  skb: SkBuff,
+): { cpu: number; rflow: { cpu: number; lastQtail: number } | null } {
+  const index = skb.queueMapping ? skb.queueMapping - 1 : 0;
+  if (index >= dev.rx.length) return { cpu: -1, rflow: null };
+  const rxq = dev.rx[index];
+  if (!rxq.rpsFlowTable && rxq.rpsCpus.length === 0) return { cpu: -1, rflow: null };
+  const hash = skbGetHash(host, skb);
+  if (!hash) return { cpu: -1, rflow: null };
+  const sockTable = host.rpsSockFlowTable;
+  const ncpu = host.sim.cpus.length;
+  if (rxq.rpsFlowTable && sockTable) {
+    const ident = sockTable[hash & (sockTable.length - 1)];
+    if (((ident ^ hash) & ~host.rpsCpuMask) === 0) {
+      const nextCpu = ident & host.rpsCpuMask;
+      const rflow = rxq.rpsFlowTable[hash & (rxq.rpsFlowTable.length - 1)];
+      let tcpu = rflow.cpu;
+      // Move only once every packet the flow queued on its old CPU has been dequeued.
+      const drained = tcpu >= ncpu ||
+        ((host.softnetData[tcpu].inputQueueHead - rflow.lastQtail) | 0) >= 0;
+      if (tcpu !== nextCpu && drained) {
+        tcpu = nextCpu;
+        rflow.cpu = nextCpu; // set_rps_cpu()
+        rflow.lastQtail = host.softnetData[nextCpu].inputQueueTail;
+      }
+      if (tcpu < ncpu) return { cpu: tcpu, rflow };
+    }
+  }
+  if (rxq.rpsCpus.length > 0) {
+    return { cpu: rxq.rpsCpus[reciprocalScale(hash, rxq.rpsCpus.length)], rflow: null };
+  }
+  return { cpu: -1, rflow: null };
+}
+
+/**
+ * Records where a flow's reader runs, as sock_rps_record_flow() -> rps_record_sock_flow() does
+ * on recvmsg: the sock flow table entry keeps the hash's high bits and the CPU.
+ * @param host the host
+ * @param hash the flow's hash
+ * @param cpu the reader's CPU
+ */
+export function rpsRecordSockFlow(host: Host, hash: number, cpu: number): void {
+  const table = host.rpsSockFlowTable;
+  if (!table) return;
+  const val = ((hash & ~host.rpsCpuMask) | cpu) >>> 0;
+  if (table[hash & (table.length - 1)] !== val) table[hash & (table.length - 1)] = val;
+}
+
+// skb_flow_limit(): once the backlog is half full, a CPU with a flow limit table drops
+// packets of any flow holding more than half of the last FLOW_LIMIT_HISTORY packets.
+function skbFlowLimit(host: Host, cpu: Cpu, skb: SkBuff, qlen: number): boolean {
+  if (qlen < host.sysctl["net.core.netdev_max_backlog"] >> 1) return false;
+  const fl = host.softnetData[cpu.id].flowLimit;
+  if (!fl) return false;
+  const newFlow = skbGetHash(host, skb) & (fl.buckets.length - 1);
+  const oldFlow = fl.history[fl.historyHead];
+  fl.history[fl.historyHead] = newFlow;
+  fl.historyHead = (fl.historyHead + 1) & (FLOW_LIMIT_HISTORY - 1);
+  if (fl.buckets[oldFlow]) fl.buckets[oldFlow]--;
+  if (++fl.buckets[newFlow] > FLOW_LIMIT_HISTORY >> 1) {
+    fl.count++;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Queues an skb on a CPU's backlog (input_pkt_queue), as enqueue_to_backlog(): above
+ * netdev_max_backlog, or past the flow limit, it is dropped (CPU_BACKLOG, counted in the target
+ * CPU's softnet_stat `dropped` and the device's rx_dropped); a device that is down drops
+ * DEV_READY. An empty queue gets its backlog NAPI scheduled: locally, or through an IPI that
+ * net_rx_action() sends when it ends.
+ * @param host the host
+ * @param cpu the CPU doing the enqueueing
+ * @param skb the skb
+ * @param target the backlog's CPU
+ * @param rflow an RFS flow entry to record the queue tail in, if any
+ * @returns true when queued
+ */
+export function enqueueToBacklog(
+  host: Host,
+  cpu: Cpu,
+  skb: SkBuff,
+  target: number,
+  rflow: { lastQtail: number } | null,
+): boolean {
+  host.sim.enterFn(cpu, "enqueue_to_backlog", skb.id);
+  const sd = host.softnetData[target];
+  const qlen = sd.inputPktQueue.length;
+  const maxBacklog = host.sysctl["net.core.netdev_max_backlog"];
+  let reason: "CPU_BACKLOG" | "DEV_READY" = "CPU_BACKLOG";
+  if (qlen <= maxBacklog && !skbFlowLimit(host, cpu, skb, qlen)) {
+    if (skb.dev && !(skb.dev as NetDevice).up) {
+      reason = "DEV_READY";
+    } else {
+      if (qlen === 0 && !sd.backlog.state.sched) {
+        sd.backlog.state.sched = true;
+        napiScheduleRps(host, cpu, sd);
+      }
+      sd.inputPktQueue.push(skb);
+      sd.inputQueueTail++;
+      if (rflow) rflow.lastQtail = sd.inputQueueTail;
+      host.sim.exitFn(cpu, "enqueue_to_backlog", skb.id);
+      return true;
+    }
+  }
+  if (reason === "CPU_BACKLOG") sd.dropped++;
+  if (skb.dev) (skb.dev as NetDevice).stats.rx_dropped++;
+  kfreeSkbReason(host.sim, skb, reason, "enqueue_to_backlog");
+  host.sim.exitFn(cpu, "enqueue_to_backlog", skb.id);
+  return false;
+}
+
+// napi_schedule_rps(): a remote CPU's backlog is kicked by IPI, sent from
+// net_rps_action_and_irq_enable(); the local one is scheduled at once.
+function napiScheduleRps(host: Host, cpu: Cpu, sd: SoftnetData): void {
+  const mysd = host.softnetData[cpu.id];
+  if (sd !== mysd) {
+    if (!mysd.rpsIpiList.includes(sd)) mysd.rpsIpiList.push(sd);
+    if (!mysd.inNetRxAction) host.softirqs.__raiseSoftirqIrqoff(cpu, NET_RX_SOFTIRQ);
+    return;
+  }
+  mysd.pollList.push(mysd.backlog);
+  mysd.backlog.listOwner = cpu.id;
+  if (!mysd.inNetRxAction) host.softirqs.raiseSoftirqIrqoff(cpu, NET_RX_SOFTIRQ);
+}
+
+/**
+ * Sends the IPIs RPS has queued, as net_rps_action_and_irq_enable() -> net_rps_send_ipi():
+ * each target CPU takes a function-call interrupt that runs rps_trigger_softirq(), which
+ * schedules its backlog NAPI and counts received_rps.
+ * @param host the host
+ * @param cpu the sending CPU
+ */
+export function netRpsActionAndIrqEnable(host: Host, cpu: Cpu): void {
+  const sd = host.softnetData[cpu.id];
+  const targets = sd.rpsIpiList;
+  sd.rpsIpiList = [];
+  for (const remsd of targets) {
+    const target = host.sim.cpus[remsd.cpu];
+    host.sim.enterFn(cpu, "smp_call_function_single_async");
+    host.sim.exitFn(cpu, "smp_call_function_single_async");
+    target.raiseIrq("CAL", function* () {
+      host.irqs.callFunction[target.id]++;
+      host.sim.enterFn(target, "rps_trigger_softirq");
+      yield host.sim.costs.ns("hardirq");
+      remsd.pollList.push(remsd.backlog); // ____napi_schedule()
+      remsd.backlog.listOwner = target.id;
+      if (!remsd.inNetRxAction) host.softirqs.raiseSoftirqIrqoff(target, NET_RX_SOFTIRQ);
+      remsd.receivedRps++;
+      host.sim.exitFn(target, "rps_trigger_softirq");
+    });
+  }
+}
+
+/**
+ * Makes a CPU's backlog NAPI (sd->backlog), whose poll is process_backlog().
+ * @param host the host
+ * @param sd the CPU's softnet_data
+ * @param dev a device to hang the instance on (the backlog belongs to no real device)
+ * @returns the instance
+ */
+export function backlogNapi(host: Host, sd: SoftnetData, dev: NetDevice): Napi {
+  return netifNapiAdd(
+    `backlog/${sd.cpu}`,
+    dev,
+    (n, quota) => processBacklog(host, sd, n, quota),
+    host.sysctl["net.core.dev_weight"],
+  );
+}
+
+/**
+ * The backlog NAPI's poll, process_backlog(): sends pending IPIs first, then hands skbs from
+ * process_queue to __netif_receive_skb(), refilling it from input_pkt_queue, until quota or
+ * empty; an empty backlog completes itself.
+ * @param host the host
+ * @param sd the CPU's softnet_data
+ * @param napi the backlog instance
+ * @param quota the budget (dev_rx_weight)
+ * @returns the code; its value is the work done
+ */
+export function* processBacklog(
+  host: Host,
+  sd: SoftnetData,
+  napi: Napi,
+  quota: number,
+): Generator<number, number, void> {
+  const cpu = host.sim.cpus[sd.cpu];
+  host.sim.enterFn(cpu, "process_backlog");
+  if (sd.rpsIpiList.length > 0) netRpsActionAndIrqEnable(host, cpu);
+  napi.weight = host.sysctl["net.core.dev_weight"]; // dev_rx_weight = dev_weight * dev_weight_rx_bias (1)
+  let work = 0;
+  for (;;) {
+    while (sd.processQueue.length > 0) {
+      const skb = sd.processQueue.shift()!;
+      __netifReceiveSkb(host, cpu, skb);
+      yield 0; // lets the CPU time __netif_receive_skb() charged run before the next packet
+      if (++work >= quota) {
+        sd.inputQueueHead += work;
+        host.sim.exitFn(cpu, "process_backlog");
+        return work;
+      }
+    }
+    if (sd.inputPktQueue.length === 0) {
+      napi.state.sched = false; // an inline __napi_complete()
+      break;
+    }
+    sd.processQueue.push(...sd.inputPktQueue.splice(0));
+  }
+  sd.inputQueueHead += work;
+  host.sim.exitFn(cpu, "process_backlog");
+  return work;
+}
+
+/**
+ * Takes a batch of skbs from GRO into the stack, netif_receive_skb_list_internal(): with RPS
+ * configured, each skb get_rps_cpu() places goes to that CPU's backlog; the rest are handled
+ * here and now.
+ * @param host the host
+ * @param cpu the CPU
+ * @param skbs the batch
+ */
+export function netifReceiveSkbListInternal(host: Host, cpu: Cpu, skbs: SkBuff[]): void {
+  host.sim.enterFn(cpu, "netif_receive_skb_list_internal");
+  const here: SkBuff[] = [];
+  for (const skb of skbs) {
+    skb.groCb = null;
+    host.rxTap?.(skb);
+    if (host.rpsNeeded() && skb.dev) {
+      const { cpu: target, rflow } = getRpsCpu(host, skb.dev as NetDevice, skb);
+      if (target >= 0) {
+        enqueueToBacklog(host, cpu, skb, target, rflow);
+        continue;
+      }
+    }
+    here.push(skb);
+  }
+  for (const skb of here) __netifReceiveSkb(host, cpu, skb);
+  host.sim.exitFn(cpu, "netif_receive_skb_list_internal");
+}
+
+/**
+ * One skb through __netif_receive_skb_core() and on to the handler it picked, as
+ * __netif_receive_skb_one_core() (the list variant groups skbs by handler, with the same result).
+ * @param host the host
+ * @param cpu the CPU
+ * @param skb the skb
+ */
+export function __netifReceiveSkb(host: Host, cpu: Cpu, skb: SkBuff): void {
+  const ptPrev = __netifReceiveSkbCore(host, cpu, skb);
+  if (ptPrev) runHandler(host, cpu, ptPrev, skb);
+}
+
+function runHandler(host: Host, cpu: Cpu, pt: PacketType, skb: SkBuff): void {
+  host.sim.enterFn(cpu, pt.name, skb.id);
+  for (const ns of pt.func(skb, skb.dev as NetDevice, pt)) cpu.chargeLater(ns);
+  host.sim.exitFn(cpu, pt.name, skb.id);
+}
+
+// deliver_skb(): one more reference, then the handler; the last match gets the skb itself.
+function deliverSkb(host: Host, cpu: Cpu, skb: SkBuff, pt: PacketType): void {
+  skb.users++;
+  runHandler(host, cpu, pt, skb);
+}
+
+/**
+ * The L2 hand-off, __netif_receive_skb_core(): count it (softnet_stat processed), show it to
+ * every tap on ptype_all, then the device's own taps; let the device's rx_handler (a bridge)
+ * take it or send it round again; then every handler for its ethertype in
+ * ptype_base[type & 15] and the device's ptype_specific. Each match first delivers to the
+ * previous one (pt_prev), so the last gets the skb without an extra reference. With no match
+ * at all it is dropped: UNHANDLED_PROTO, counted as the device's rx_dropped (rx_nohandler
+ * when the rx_handler asked for exact delivery).
+ * @param host the host
+ * @param cpu the CPU
+ * @param skb the skb, MAC header pulled
+ * @returns the handler that still has to run (pt_prev), or null when the skb is done
+ */
+export function __netifReceiveSkbCore(host: Host, cpu: Cpu, skb: SkBuff): PacketType | null {
+  host.sim.enterFn(cpu, "__netif_receive_skb_core", skb.id);
+  cpu.chargeLater(host.sim.costs.ns("netifReceiveSkbCore"));
+  const origDev = skb.dev as NetDevice;
+  let ptPrev: PacketType | null = null;
+  let deliverExact = false;
+  const offer = (pt: PacketType) => {
+    if (ptPrev) deliverSkb(host, cpu, skb, ptPrev);
+    ptPrev = pt;
+  };
+  for (let round = 0;; round++) {
+    if (round > 8) throw new Error(`BUG: rx_handler sent skb ${skb.id} round more than 8 times`);
+    const dev = skb.dev as NetDevice;
+    skb.networkHeader = skb.data;
+    host.softnetData[cpu.id].processed++;
+    for (const pt of host.ptype.all) offer(pt);
+    for (const pt of dev.ptypeAll) offer(pt);
+    if (!dev.rxHandler) break;
+    if (ptPrev) {
+      deliverSkb(host, cpu, skb, ptPrev);
+      ptPrev = null;
+    }
+    const res = dev.rxHandler(skb);
+    if (res === "RX_HANDLER_CONSUMED") {
+      host.sim.exitFn(cpu, "__netif_receive_skb_core", skb.id);
+      return null;
+    }
+    if (res === "RX_HANDLER_ANOTHER") continue;
+    deliverExact = res === "RX_HANDLER_EXACT";
+    break;
+  }
+  const type = skb.protocol;
+  const matches = (list: PacketType[]) => {
+    for (const pt of list) if (pt.type === type && pt.type !== ETH_P_ALL) offer(pt);
+  };
+  if (!deliverExact) matches(host.ptype.base[type & PTYPE_HASH_MASK]);
+  matches(origDev.ptypeSpecific);
+  if (skb.dev !== origDev) matches((skb.dev as NetDevice).ptypeSpecific);
+  if (!ptPrev) {
+    const dev = skb.dev as NetDevice;
+    if (deliverExact) dev.stats.rx_nohandler++;
+    else dev.stats.rx_dropped++;
+    kfreeSkbReason(host.sim, skb, "UNHANDLED_PROTO", "__netif_receive_skb_core");
+  }
+  host.sim.exitFn(cpu, "__netif_receive_skb_core", skb.id);
+  return ptPrev;
+}
