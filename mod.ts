@@ -51,3 +51,4 @@ export * from "./lib/ipv4/tcp_offload.ts";
 export * from "./lib/experiments/gro.ts";
 export * from "./lib/core/netif_receive.ts";
 export * from "./lib/packet/af_packet.ts";
+export * from "./lib/bridge/bridge.ts";

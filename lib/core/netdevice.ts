@@ -3,6 +3,7 @@
 
 import type { PacketType } from "./dev.ts";
 import type { SkBuff } from "./skbuff.ts";
+import type { Cpu } from "../sim/cpu.ts";
 
 /** What an rx_handler tells __netif_receive_skb_core() (enum rx_handler_result). */
 export type RxHandlerResult =
@@ -93,7 +94,7 @@ export class NetDevice {
   /** Per-RX-queue RPS state (dev->_rx), one entry per queue. */
   rx: NetdevRxQueue[] = [{ rpsCpus: [], rpsFlowTable: null }];
   /** The rx_handler a bridge or bond installs (netdev_rx_handler_register()), if any. */
-  rxHandler: ((skb: SkBuff) => RxHandlerResult) | null = null;
+  rxHandler: ((skb: SkBuff, cpu: Cpu) => RxHandlerResult) | null = null;
   /** Taps bound to this device (dev->ptype_all). */
   readonly ptypeAll: PacketType[] = [];
   /** Handlers bound to this device (dev->ptype_specific). */

@@ -385,7 +385,7 @@ export function __netifReceiveSkbCore(host: Host, cpu: Cpu, skb: SkBuff): Packet
       deliverSkb(host, cpu, skb, ptPrev);
       ptPrev = null;
     }
-    const res = dev.rxHandler(skb);
+    const res = dev.rxHandler(skb, cpu);
     if (res === "RX_HANDLER_CONSUMED") {
       host.sim.exitFn(cpu, "__netif_receive_skb_core", skb.id);
       return null;
