@@ -14,7 +14,6 @@ import {
   PACKET_BROADCAST,
   PACKET_HOST,
   PACKET_MULTICAST,
-  PACKET_OTHERHOST,
   skbClone,
   skbForwarded,
   type SkBuff,
