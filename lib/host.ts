@@ -7,6 +7,7 @@ import { newPtypeTables, type PtypeTables, type SoftnetData } from "./core/dev.t
 import type { NetDevice } from "./core/netdevice.ts";
 import type { NetOffload, PacketOffload } from "./core/gro.ts";
 import type { SkBuff } from "./core/skbuff.ts";
+import type { Cpu } from "./sim/cpu.ts";
 import type { Proto } from "./core/sock.ts";
 import type { NetProtoFamily } from "./core/socket.ts";
 import type { NetProtocol } from "./ipv4/protocol.ts";
@@ -75,6 +76,9 @@ export class Host {
   readonly inetOffloads: (NetOffload | null)[] = new Array(256).fill(null);
   /** Shown every skb that reaches netif_receive_skb_list_internal(), for tools such as rxpath gro. */
   rxTap?: (skb: SkBuff) => void;
+  /** Shown every skb as __netif_receive_skb_core() starts on it, with the CPU: the kit's
+   * counterpart of the net:netif_receive_skb tracepoint. */
+  netifReceiveSkbTap?: (skb: SkBuff, cpu: Cpu) => void;
   /** RFS's global table (rps_sock_flow_table), or null while rps_sock_flow_entries is 0. */
   rpsSockFlowTable: Uint32Array | null = null;
   /** Low bits of a sock flow entry that hold the CPU (rps_cpu_mask). */

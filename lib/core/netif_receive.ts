@@ -365,6 +365,7 @@ function deliverSkb(host: Host, cpu: Cpu, skb: SkBuff, pt: PacketType): void {
  */
 export function __netifReceiveSkbCore(host: Host, cpu: Cpu, skb: SkBuff): PacketType | null {
   host.sim.enterFn(cpu, "__netif_receive_skb_core", skb.id);
+  host.netifReceiveSkbTap?.(skb, cpu);
   cpu.chargeLater(host.sim.costs.ns("netifReceiveSkbCore"));
   const origDev = skb.dev as NetDevice;
   let ptPrev: PacketType | null = null;

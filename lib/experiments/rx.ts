@@ -5,6 +5,7 @@
 import { createHost, type Host } from "../host.ts";
 import { type Coalesce, VirtioNet, type VirtioNetOptions } from "../drivers/virtio_net.ts";
 import { napiBusyLoop } from "../core/dev.ts";
+import { rpsRecordSockFlow } from "../core/netif_receive.ts";
 import { consumeSkb } from "../core/skbuff.ts";
 import { NET_RX_SOFTIRQ } from "../kernel/softirq.ts";
 import { Task } from "../sim/cpu.ts";
@@ -44,6 +45,15 @@ export interface RxExperiment {
   binNs?: number;
   /** Keep trace records (memory grows with the run), default false. */
   trace?: boolean;
+  /**
+   * Run the whole modelled path — GRO, RPS/RFS, the L2 hand-off — instead of stopping at
+   * napi_gro_receive(); latency is then measured where __netif_receive_skb_core() starts.
+   */
+  fullStack?: boolean;
+  /** RPS and RFS on queue rx-0 (implies fullStack): rps_cpus, rps_flow_cnt, rps_sock_flow_entries. */
+  rps?: { cpus: number[]; flowCnt?: number; sockFlowEntries?: number };
+  /** With RFS: the CPU each flow's reader runs on, by flow index (cycled). */
+  readers?: number[];
 }
 
 /** CPU time of one CPU over the run, ns, split as /proc/stat does and by softirq origin. */
@@ -108,6 +118,10 @@ export interface RxResult {
   cpuTime: CpuTimeRow[];
   /** Per-bin activity. */
   timeline: TimelineRow[];
+  /** With fullStack: packets __netif_receive_skb_core() handled on each CPU. */
+  handledOn: number[];
+  /** With readers: the fraction of packets handled on their reader's CPU (cache locality). */
+  locality: number;
 }
 
 /**
@@ -135,13 +149,31 @@ export function runRx(exp: RxExperiment): RxResult {
   });
   const sim = host.sim;
   const latenciesNs: number[] = [];
+  const fullStack = exp.fullStack || exp.rps !== undefined;
   const nic = new VirtioNet(host, {
     ...exp.nic,
-    rxHandler: function* (skb) {
+    rxHandler: fullStack ? undefined : function* (skb) {
       latenciesNs.push(sim.now - skb.hwtstamp);
       consumeSkb(sim, skb, "napi_gro_receive");
     },
   });
+  const handledOn = sim.cpus.map(() => 0);
+  const readerOf = new Map<number, number>();
+  let local = 0;
+  if (fullStack) {
+    host.netifReceiveSkbTap = (skb, cpu) => {
+      handledOn[cpu.id]++;
+      latenciesNs.push(sim.now - skb.hwtstamp);
+      if (readerOf.get(skb.hash) === cpu.id) local++;
+    };
+  }
+  if (exp.rps) {
+    host.setRpsCpus(nic.dev, 0, exp.rps.cpus);
+    if (exp.rps.flowCnt) host.setRpsFlowCnt(nic.dev, 0, exp.rps.flowCnt);
+    if (exp.rps.sockFlowEntries) {
+      host.setSysctl("net.core.rps_sock_flow_entries", exp.rps.sockFlowEntries);
+    }
+  }
   if (exp.coalesce) nic.setCoalesce(exp.coalesce);
   nic.dev.napiDeferHardIrqs = exp.napiDeferHardIrqs ?? 0;
   nic.dev.groFlushTimeout = exp.groFlushTimeout ?? 0;
@@ -156,6 +188,21 @@ export function runRx(exp: RxExperiment): RxResult {
     cpu.addTask(new Task("reader", napiBusyLoop(host, cpu, napi, () => sim.now >= exp.durationNs)));
   }
   const specs = Array.isArray(exp.traffic) ? exp.traffic : [exp.traffic];
+  if (exp.readers) {
+    // A reader per flow, recorded as its recvmsg() would (sock_rps_record_flow()); the NIC
+    // reports its RSS hash so the flow's hash is known before the first packet.
+    nic.setFeature("receive-hashing", true);
+    specs.flatMap((spec) => spec.flows).forEach((flow, i) => {
+      const probe = generateTraffic(
+        { flows: [flow], size: 128, rate: { kind: "constant", pps: 1 }, count: 1 },
+        sim.rng,
+      )[0];
+      const hash = nic.rssHash(probe.frame).hash;
+      const cpu = exp.readers![i % exp.readers!.length];
+      readerOf.set(hash, cpu);
+      rpsRecordSockFlow(host, hash, cpu);
+    });
+  }
   const arrivals = specs.flatMap((spec) => generateTraffic(spec, sim.rng)).sort((a, b) =>
     a.t - b.t
   );
@@ -179,7 +226,7 @@ export function runRx(exp: RxExperiment): RxResult {
     });
   }
   sim.run(exp.durationNs);
-  sim.ledger.check([nic.skbHolder()]);
+  sim.ledger.check([nic.skbHolder(), ...backlogHolders(host), ...groHolders(nic)]);
 
   const end = snapshot(host, nic);
   return {
@@ -204,7 +251,23 @@ export function runRx(exp: RxExperiment): RxResult {
       idle: c.idle,
     })),
     timeline,
+    handledOn,
+    locality: latenciesNs.length && readerOf.size ? local / latenciesNs.length : 0,
   };
+}
+
+function backlogHolders(host: Host) {
+  return host.softnetData.map((sd) => ({
+    name: `cpu${sd.cpu} backlog`,
+    skbIds: () => [...sd.inputPktQueue, ...sd.processQueue].map((s) => s.id),
+  }));
+}
+
+function groHolders(nic: VirtioNet) {
+  return nic.rq.map((q) => ({
+    name: `${q.napi.name} GRO`,
+    skbIds: () => [...q.napi.gro.hash.flat(), ...q.napi.gro.rxList].map((s) => s.id),
+  }));
 }
 
 function* spin(): Generator<number, void, void> {
