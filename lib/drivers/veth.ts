@@ -83,6 +83,8 @@ export class Veth {
               continue;
             }
             ring.push(skb);
+            dev.stats.rx_packets++; // veth_xmit() counts the peer's rx as it forwards
+            dev.stats.rx_bytes += frame.length;
           }
           napiSchedule(host, cpu, napi);
           yield { op: "local_bh_enable" } as const;

@@ -82,12 +82,13 @@ export class TextView {
  * console.log(tableView("protocols", [{ nr: 6, name: "tcp_v4_rcv" }]).text);
  * ```
  */
-export function tableView(title: string, rows: Record<string, unknown>[]): TextView {
+export function tableView(title: string, rows: readonly object[]): TextView {
   if (rows.length === 0) return new TextView(title, "(empty)\n");
-  const keys = Object.keys(rows[0]);
-  const cells = rows.map((r) => keys.map((k) => String(r[k] ?? "")));
+  const recs = rows as readonly Record<string, unknown>[];
+  const keys = Object.keys(recs[0]);
+  const cells = recs.map((r) => keys.map((k) => String(r[k] ?? "")));
   const widths = keys.map((k, i) => Math.max(k.length, ...cells.map((c) => c[i].length)));
-  const numeric = keys.map((k) => rows.every((r) => typeof r[k] === "number"));
+  const numeric = keys.map((k) => recs.every((r) => typeof r[k] === "number"));
   const fmt = (vals: string[]) =>
     vals.map((v, i) => numeric[i] ? v.padStart(widths[i]) : v.padEnd(widths[i])).join("  ")
       .trimEnd();
