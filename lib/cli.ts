@@ -5,8 +5,8 @@
  * - `boot [--cpus N] [--hz HZ]`: boot a host and print its /proc views.
  * - `rss --src A --dst B [--sport P --dport Q] [--key HEX] [--queues N] [--json]`: the RSS
  *   Toeplitz hash of a flow and the RX queue it selects.
- * - `trace SCENARIO.json FRAMES.pcap`: each frame's path through the modelled kernel, as an
- *   ftrace function_graph call chain with CPU, context and time.
+ * - `trace SCENARIO.json FRAMES.pcap [--rps-cpus LIST]`: each frame's path through the modelled
+ *   kernel, as an ftrace function_graph call chain with CPU, context and time.
  * - `gro FRAMES.pcap [--json] [--gro off]`: what GRO hands to the stack when all frames reach
  *   one NAPI poll of a veth, one skb a line.
  *
@@ -51,9 +51,10 @@ commands:
   rss --src A --dst B [--sport P --dport Q] [--key HEX] [--queues N] [--json]
                                 Toeplitz hash of the flow (key default: Microsoft's) and the
                                 queue of a ${RSS_INDIR_SIZE}-entry default indirection table (N default 1)
-  trace SCENARIO.json FRAMES.pcap
+  trace SCENARIO.json FRAMES.pcap [--rps-cpus LIST]
                                 each frame's call chain through the modelled kernel, in
-                                ftrace function_graph style with CPU, context and time
+                                ftrace function_graph style with CPU, context and time;
+                                --rps-cpus 1,2 steers the ingress queue's packets (RPS)
   gro FRAMES.pcap [--json] [--gro on|off]
                                 the skbs GRO hands to the stack when the frames reach one
                                 NAPI poll of a veth (no hash, no checksum offload, weight 64)`;
@@ -153,7 +154,7 @@ function rss(args: string[], out: (line: string) => void): void {
   const hex = (h: number) => "0x" + h.toString(16).padStart(8, "0");
   if (args.includes("--json")) {
     out(
-      JSON.stringify({
+      jsonLine({
         hash_ip: hex(hashIp),
         ...(hashPorts === undefined ? {} : { hash_ip_ports: hex(hashPorts) }),
         queue,
@@ -167,8 +168,19 @@ function rss(args: string[], out: (line: string) => void): void {
 }
 
 function trace(args: string[], out: (line: string) => void): void {
-  checkOptions(args, []);
-  const [scenarioPath, pcapPath, extra] = args;
+  checkOptions(args, ["--rps-cpus"]);
+  const rpsText = option(args, "--rps-cpus");
+  const rpsCpus = rpsText === undefined ? [] : rpsText.split(",").map((c) => {
+    if (!/^\d+$/.test(c)) {
+      throw new SyntaxError(
+        `Cannot read option --rps-cpus: "${rpsText}" is not a list of CPU numbers`,
+      );
+    }
+    return Number(c);
+  });
+  const [scenarioPath, pcapPath, extra] = args.filter((a, i) =>
+    !a.startsWith("--") && args[i - 1] !== "--rps-cpus"
+  );
   if (!scenarioPath || !pcapPath || extra) {
     throw new SyntaxError("Cannot trace: give SCENARIO.json and FRAMES.pcap");
   }
@@ -183,7 +195,7 @@ function trace(args: string[], out: (line: string) => void): void {
   }
   const scenario = loadScenario(json);
   const records = readPcap(Deno.readFileSync(pcapPath)).records;
-  const host = createHost({ cpus: 1 });
+  const host = createHost({ cpus: Math.max(1, ...rpsCpus.map((c) => c + 1)) });
   const modelled = Object.entries(scenario.sysctl).filter(([name]) => name in host.sysctl);
   for (const [name, value] of modelled) host.setSysctl(name, value);
   const ingress = scenario.interfaces.find((i) => i.name === scenario.ingress)!;
@@ -205,6 +217,7 @@ function trace(args: string[], out: (line: string) => void): void {
     rss: false,
   });
   nic.open();
+  if (rpsCpus.length) host.setRpsCpus(nic.dev, 0, rpsCpus);
   const later = [
     scenario.routes.length ? "routes" : "",
     scenario.filter.length ? "filter rules" : "",
@@ -225,7 +238,10 @@ function trace(args: string[], out: (line: string) => void): void {
       ? `${d.ipv4.saddr} > ${d.ipv4.daddr} proto ${d.ipv4.protocol}`
       : `ethertype 0x${(d.eth?.type ?? 0).toString(16).padStart(4, "0")}`;
     out(`\n# frame ${i}: ${r.data.length} bytes, ${what}`);
-    out(host.sim.trace.functionGraph({ from: t, to: t + TRACE_GAP_NS }));
+    for (const cpu of host.sim.cpus) {
+      const graph = host.sim.trace.functionGraph({ cpu: cpu.id, from: t, to: t + TRACE_GAP_NS });
+      if (graph.split("\n").length > 2) out(graph);
+    }
   });
 }
 
@@ -239,7 +255,7 @@ function gro(args: string[], out: (line: string) => void): void {
   if (!path) throw new SyntaxError("Cannot run gro: no pcap file given");
   const frames = readPcap(Deno.readFileSync(path)).records.map((r) => r.data);
   for (const line of runGro(frames, { gro: setting === "on" })) {
-    if (args.includes("--json")) out(JSON.stringify(line));
+    if (args.includes("--json")) out(jsonLine(line));
     else {
       out(
         `frames ${
@@ -248,6 +264,12 @@ function gro(args: string[], out: (line: string) => void): void {
       );
     }
   }
+}
+
+// JSON as Python's json.dumps writes it ("a": 1, [1, 2]), the layout the issue texts and the
+// kernel-side tools use.
+function jsonLine(v: unknown): string {
+  return JSON.stringify(v).replace(/":/g, '": ').replace(/,(?=["\d\[{-])/g, ", ");
 }
 
 /**

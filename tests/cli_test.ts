@@ -97,7 +97,7 @@ Deno.test("rxpath rss --json prints Microsoft's verification hashes and the queu
     hash_ip_ports: "0x51ccc178",
     queue: 0,
   });
-  assert.equal(out[0], '{"hash_ip":"0x323e8fc2","hash_ip_ports":"0x51ccc178","queue":0}');
+  assert.equal(out[0], '{"hash_ip": "0x323e8fc2", "hash_ip_ports": "0x51ccc178", "queue": 0}');
 });
 
 Deno.test("rxpath rss without ports hashes addresses only and picks the queue from that", () => {
@@ -164,7 +164,7 @@ Deno.test("rxpath trace prints each frame's call chain down to ip_rcv, with CPU,
     const chain = out[3].split("\n").filter((l) => !l.startsWith("#")).map((l) =>
       l.split("|").at(-1)!.trim()
     );
-    assert.deepEqual(chain.slice(0, 17), [
+    assert.deepEqual(chain.slice(0, 19), [
       "handle_edge_irq() {",
       "skb_recv_done();",
       "} /* handle_edge_irq */",
@@ -179,8 +179,10 @@ Deno.test("rxpath trace prints each frame's call chain down to ip_rcv, with CPU,
       "} /* napi_gro_receive */",
       "} /* virtnet_receive */",
       "netif_receive_skb_list_internal() {",
+      "__netif_receive_skb_list_core() {",
       "__netif_receive_skb_core();",
       "ip_rcv();",
+      "} /* __netif_receive_skb_list_core */",
       "} /* netif_receive_skb_list_internal */",
     ]);
     assert.match(out[3], / {3}0\.001000\d+ \| {3}0\) {2}hardirq/);
@@ -209,6 +211,45 @@ Deno.test("rxpath trace names a bad scenario field and exits 2", async () => {
       run(["trace", `${dir}/s.json`, `${dir}/f.pcap`]).err[0],
       /Cannot read scenario .*s\.json/,
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("rxpath trace --rps-cpus shows the RPS hand-over: enqueue_to_backlog, the IPI, process_backlog", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/s.json`,
+      JSON.stringify({
+        ingress: "eth0",
+        interfaces: [{ name: "eth0", mac: "02:00:00:00:00:02", addrs: ["10.1.0.2/24"], mtu: 1500 }],
+      }),
+    );
+    const f = buildFrame({
+      eth: { dst: "02:00:00:00:00:02" },
+      ipv4: { saddr: "10.1.0.9", daddr: "10.1.0.2" },
+      udp: { source: 1, dest: 5000 },
+    });
+    await Deno.writeFile(`${dir}/f.pcap`, writePcap([{ tsNs: 0n, data: f, origLen: f.length }]));
+    const { code, out } = run(["trace", `${dir}/s.json`, `${dir}/f.pcap`, "--rps-cpus", "1"]);
+    assert.equal(code, 0);
+    const text = out.join("\n");
+    for (
+      const fn of [
+        "dev_gro_receive",
+        "netif_receive_skb_list_internal",
+        "enqueue_to_backlog",
+        "smp_call_function_single_async",
+        "rps_trigger_softirq",
+        "process_backlog",
+        "__netif_receive_skb_core",
+        "ip_rcv",
+      ]
+    ) {
+      assert.match(text, new RegExp(`${fn}\\(\\)`), fn);
+    }
+    assert.match(text, /\| {3}1\) {2}softirq .*process_backlog/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -322,8 +322,23 @@ export function netifReceiveSkbListInternal(host: Host, cpu: Cpu, skbs: SkBuff[]
     }
     here.push(skb);
   }
-  for (const skb of here) __netifReceiveSkb(host, cpu, skb);
+  if (here.length) __netifReceiveSkbListCore(host, cpu, here);
   host.sim.exitFn(cpu, "netif_receive_skb_list_internal");
+}
+
+/**
+ * The list variant of the L2 hand-off, __netif_receive_skb_list_core(): each skb through
+ * __netif_receive_skb_core(); runs of skbs that picked the same handler go to it together
+ * (ip_list_rcv() for IPv4), which the kit does one skb at a time, in the same order.
+ * @param host the host
+ * @param cpu the CPU
+ * @param skbs the skbs, in order
+ */
+export function __netifReceiveSkbListCore(host: Host, cpu: Cpu, skbs: SkBuff[]): void {
+  host.sim.enterFn(cpu, "__netif_receive_skb_list_core");
+  const picked = skbs.map((skb) => ({ skb, pt: __netifReceiveSkbCore(host, cpu, skb) }));
+  for (const { skb, pt } of picked) if (pt) runHandler(host, cpu, pt, skb);
+  host.sim.exitFn(cpu, "__netif_receive_skb_list_core");
 }
 
 /**

@@ -100,6 +100,21 @@ export const GRO_CASES: Record<string, Uint8Array[]> = {
   flows_interleaved_shared_ids: [0, 1, 2, 3, 4, 5].map((i) =>
     seg(i, { flow: i % 2, seq: 1000 + Math.floor(i / 2) * 100 })
   ),
+  // eight flows, two segments each: all fit the bucket (MAX_GRO_SKBS 8) and merge
+  flows_eight_fit: [0, 1].flatMap((round) =>
+    Array.from(
+      { length: 8 },
+      (_, f) => seg(round * 8 + f, { flow: f, seq: 1000 + round * 100, ip: { id: 1000 + round } }),
+    )
+  ),
+  // nine flows, two segments each: each new flow evicts the oldest held skb (gro_flush_oldest),
+  // which is always the next one to get its second segment, so nothing merges
+  flows_nine_max_gro_skbs: [0, 1].flatMap((round) =>
+    Array.from(
+      { length: 9 },
+      (_, f) => seg(round * 9 + f, { flow: f, seq: 1000 + round * 100, ip: { id: 1000 + round } }),
+    )
+  ),
   large_64k_limit: run(new Array(50).fill(1448)),
   large_weight_65: run(new Array(70).fill(100)),
 };
