@@ -115,6 +115,12 @@ export const GRO_CASES: Record<string, Uint8Array[]> = {
       (_, f) => seg(round * 9 + f, { flow: f, seq: 1000 + round * 100, ip: { id: 1000 + round } }),
     )
   ),
+  data_then_pure_ack: run([100, 100, 0]),
+  pure_ack_then_data: run([0, 100, 100]),
+  data_padded_small: run([2, 2, 2]), // Ethernet pads each 56-byte frame to 60: tot_len < bytes seen
+  flags_ack_missing: run([100, 100, 100], (i) => ({ flags: i === 1 ? "" : "A" })),
+  tcp_urg_ptr_without_urg: run([100, 100, 100], (i) => ({ tcp: { urgPtr: i } })),
+  ip_ecn_ect0_differs: run([100, 100, 100], (i) => ({ ip: { tos: i === 1 ? 0x02 : 0 } })),
   large_64k_limit: run(new Array(50).fill(1448)),
   large_weight_65: run(new Array(70).fill(100)),
 };
