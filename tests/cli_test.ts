@@ -10,6 +10,35 @@ function run(args: string[]): { code: number; out: string[]; err: string[] } {
   return { code, out, err };
 }
 
+// Writes a scenario and frames to a temporary folder, runs `fn` with their paths, cleans up.
+async function withFiles(
+  scenario: unknown,
+  frames: Uint8Array[],
+  fn: (scenarioPath: string, pcapPath: string) => void,
+): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/s.json`,
+      typeof scenario === "string" ? scenario : JSON.stringify(scenario),
+    );
+    await Deno.writeFile(
+      `${dir}/f.pcap`,
+      writePcap(frames.map((data) => ({ tsNs: 0n, data, origLen: data.length }))),
+    );
+    fn(`${dir}/s.json`, `${dir}/f.pcap`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const eth0 = (addr = "10.1.0.2/24") => ({
+  name: "eth0",
+  mac: "02:00:00:00:00:02",
+  addrs: [addr],
+  mtu: 1500,
+});
+
 Deno.test("rxpath decode prints each frame and names problems by byte offset", async () => {
   const good = buildFrame({
     ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" },
@@ -135,28 +164,20 @@ Deno.test("rxpath rss takes a key in ethtool's colon form and rejects half a por
 });
 
 Deno.test("rxpath trace prints each frame's call chain down to ip_rcv, with CPU, context and time", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeTextFile(
-      `${dir}/s.json`,
-      JSON.stringify({
-        ingress: "eth0",
-        interfaces: [{ name: "eth0", mac: "02:00:00:00:00:02", addrs: ["10.1.0.2/24"], mtu: 1500 }],
-        sockets: [{ proto: "udp", local: "0.0.0.0:5000" }],
-      }),
-    );
-    const frames = [
-      buildFrame({
-        ipv4: { saddr: "10.1.0.9", daddr: "10.1.0.2" },
-        udp: { source: 1, dest: 5000 },
-      }),
-      buildFrame({ ipv4: { saddr: "10.1.0.9", daddr: "10.1.0.2" }, icmp: { type: ICMP_ECHO } }),
-    ];
-    await Deno.writeFile(
-      `${dir}/f.pcap`,
-      writePcap(frames.map((data) => ({ tsNs: 0n, data, origLen: data.length }))),
-    );
-    const { code, out } = run(["trace", `${dir}/s.json`, `${dir}/f.pcap`]);
+  const scenario = {
+    ingress: "eth0",
+    interfaces: [eth0()],
+    sockets: [{ proto: "udp", local: "0.0.0.0:5000" }],
+  };
+  const frames = [
+    buildFrame({
+      ipv4: { saddr: "10.1.0.9", daddr: "10.1.0.2" },
+      udp: { source: 1, dest: 5000 },
+    }),
+    buildFrame({ ipv4: { saddr: "10.1.0.9", daddr: "10.1.0.2" }, icmp: { type: ICMP_ECHO } }),
+  ];
+  await withFiles(scenario, frames, (scn, pcap) => {
+    const { code, out } = run(["trace", scn, pcap]);
     assert.equal(code, 0);
     const text = out.join("\n");
     assert.match(text, /# checked but not modelled yet: sockets/);
@@ -187,52 +208,28 @@ Deno.test("rxpath trace prints each frame's call chain down to ip_rcv, with CPU,
     ]);
     assert.match(out[3], / {3}0\.001000\d+ \| {3}0\) {2}hardirq/);
     assert.equal(out.filter((l) => l.startsWith("\n# frame")).length, 2);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("rxpath trace names a bad scenario field and exits 2", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeTextFile(
-      `${dir}/s.json`,
-      JSON.stringify({
-        ingress: "eth0",
-        interfaces: [{ name: "eth0", mac: "02:00:00:00:00:02", addrs: ["10.1.0.2/99"], mtu: 1500 }],
-      }),
-    );
-    await Deno.writeFile(`${dir}/f.pcap`, writePcap([]));
-    const { code, err } = run(["trace", `${dir}/s.json`, `${dir}/f.pcap`]);
+  await withFiles({ ingress: "eth0", interfaces: [eth0("10.1.0.2/99")] }, [], (scn, pcap) => {
+    const { code, err } = run(["trace", scn, pcap]);
     assert.equal(code, 2);
     assert.match(err[0], /interfaces\[0\]\.addrs\[0\] "10\.1\.0\.2\/99" is not a CIDR/);
-    await Deno.writeTextFile(`${dir}/s.json`, "{ not json");
-    assert.match(
-      run(["trace", `${dir}/s.json`, `${dir}/f.pcap`]).err[0],
-      /Cannot read scenario .*s\.json/,
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
+  await withFiles("{ not json", [], (scn, pcap) => {
+    assert.match(run(["trace", scn, pcap]).err[0], /Cannot read scenario .*s\.json/);
+  });
 });
 
 Deno.test("rxpath trace --rps-cpus shows the RPS hand-over: enqueue_to_backlog, the IPI, process_backlog", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeTextFile(
-      `${dir}/s.json`,
-      JSON.stringify({
-        ingress: "eth0",
-        interfaces: [{ name: "eth0", mac: "02:00:00:00:00:02", addrs: ["10.1.0.2/24"], mtu: 1500 }],
-      }),
-    );
-    const f = buildFrame({
-      eth: { dst: "02:00:00:00:00:02" },
-      ipv4: { saddr: "10.1.0.9", daddr: "10.1.0.2" },
-      udp: { source: 1, dest: 5000 },
-    });
-    await Deno.writeFile(`${dir}/f.pcap`, writePcap([{ tsNs: 0n, data: f, origLen: f.length }]));
-    const { code, out } = run(["trace", `${dir}/s.json`, `${dir}/f.pcap`, "--rps-cpus", "1"]);
+  const f = buildFrame({
+    eth: { dst: "02:00:00:00:00:02" },
+    ipv4: { saddr: "10.1.0.9", daddr: "10.1.0.2" },
+    udp: { source: 1, dest: 5000 },
+  });
+  await withFiles({ ingress: "eth0", interfaces: [eth0()] }, [f], (scn, pcap) => {
+    const { code, out } = run(["trace", scn, pcap, "--rps-cpus", "1"]);
     assert.equal(code, 0);
     const text = out.join("\n");
     for (
@@ -250,7 +247,5 @@ Deno.test("rxpath trace --rps-cpus shows the RPS hand-over: enqueue_to_backlog, 
       assert.match(text, new RegExp(`${fn}\\(\\)`), fn);
     }
     assert.match(text, /\| {3}1\) {2}softirq .*process_backlog/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

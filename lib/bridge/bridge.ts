@@ -7,7 +7,7 @@
 
 import type { Host } from "../host.ts";
 import type { Cpu } from "../sim/cpu.ts";
-import { NetDevice, type RxHandlerResult } from "../core/netdevice.ts";
+import { type NetDevice, registerEtherdev, type RxHandlerResult } from "../core/netdevice.ts";
 import { __netifReceiveSkb } from "../core/netif_receive.ts";
 import {
   kfreeSkbReason,
@@ -18,12 +18,7 @@ import {
   skbForwarded,
   type SkBuff,
 } from "../core/skbuff.ts";
-import {
-  isBroadcastEtherAddr,
-  isMulticastEtherAddr,
-  macAton,
-  macToString,
-} from "../wire/ethernet.ts";
+import { isBroadcastEtherAddr, isMulticastEtherAddr, macToString } from "../wire/ethernet.ts";
 
 /** One forwarding database entry (struct net_bridge_fdb_entry). */
 export interface FdbEntry {
@@ -70,13 +65,7 @@ export class Bridge {
    */
   constructor(host: Host, name: string, mac: string) {
     this.#host = host;
-    this.dev = new NetDevice({
-      name,
-      ifindex: host.devices.length + 1,
-      mtu: 1500,
-      devAddr: macAton(mac),
-    });
-    host.registerNetdevice(this.dev);
+    this.dev = registerEtherdev(host, name, mac);
     this.fdb.set(mac, { mac, port: null, updated: 0 });
   }
 

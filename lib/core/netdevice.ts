@@ -2,6 +2,8 @@
 // path reads, the per-device tap and handler lists, and the rtnl_link_stats64 counters.
 
 import type { PacketType } from "./dev.ts";
+import type { Host } from "../host.ts";
+import { macAton } from "../wire/ethernet.ts";
 import type { SkBuff } from "./skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
 
@@ -111,4 +113,25 @@ export class NetDevice {
     this.devAddr = o.devAddr;
     this.loopback = o.loopback ?? false;
   }
+}
+
+/**
+ * Makes an Ethernet device with the next free index and registers it, as alloc_etherdev()
+ * (MTU 1500 by default, ether_setup()) followed by register_netdev().
+ * @param host the host
+ * @param name interface name
+ * @param mac MAC address as aa:bb:cc:dd:ee:ff
+ * @param mtu MTU, default 1500
+ * @returns the registered device
+ * @example
+ * ```ts
+ * import { createHost, registerEtherdev } from "@rxpath/rxpath";
+ * const host = createHost();
+ * console.log(registerEtherdev(host, "eth1", "02:00:00:00:00:09").ifindex); // 2
+ * ```
+ */
+export function registerEtherdev(host: Host, name: string, mac: string, mtu = 1500): NetDevice {
+  const dev = new NetDevice({ name, ifindex: host.devices.length + 1, mtu, devAddr: macAton(mac) });
+  host.registerNetdevice(dev);
+  return dev;
 }

@@ -7,12 +7,12 @@
 import type { Host } from "../host.ts";
 import { type Cpu, Task } from "../sim/cpu.ts";
 import type { SkbHolder } from "../sim/ledger.ts";
-import { NetDevice } from "../core/netdevice.ts";
+import { type NetDevice, registerEtherdev } from "../core/netdevice.ts";
 import { type Napi, napiCompleteDone, napiSchedule, netifNapiAdd } from "../core/dev.ts";
 import { napiGroReceive } from "../core/gro.ts";
 import { allocSkb, kfreeSkbReason, type SkBuff } from "../core/skbuff.ts";
 import { ethTypeTrans } from "../ethernet/eth.ts";
-import { ETH_HLEN, macAton } from "../wire/ethernet.ts";
+import { ETH_HLEN } from "../wire/ethernet.ts";
 
 /** Entries of a veth receive ring (VETH_RING_SIZE). */
 export const VETH_RING_SIZE = 256;
@@ -46,13 +46,7 @@ export class Veth {
    */
   constructor(host: Host, name: string, mac: string) {
     this.#host = host;
-    this.dev = new NetDevice({
-      name,
-      ifindex: host.devices.length + 1,
-      mtu: 1500,
-      devAddr: macAton(mac),
-    });
-    host.registerNetdevice(this.dev);
+    this.dev = registerEtherdev(host, name, mac);
     this.napi = netifNapiAdd(`${name}-rx-0`, this.dev, (n, budget) => this.vethPoll(n, budget));
   }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
+import { bhOffTask } from "../helpers/tasks.ts";
 import { createHost, type HostOptions } from "../../lib/host.ts";
 import { VirtioNet } from "../../lib/drivers/virtio_net.ts";
-import { Task } from "../../lib/sim/cpu.ts";
 import { buildFrame } from "../../lib/wire/build.ts";
 import { devAddPack } from "../../lib/core/dev.ts";
 import { rpsRecordSockFlow } from "../../lib/core/netif_receive.ts";
@@ -61,14 +61,7 @@ Deno.test("enqueue_to_backlog() drops above netdev_max_backlog: CPU_BACKLOG, dro
   host.setRpsCpus(nic.dev, 0, [1]);
   // CPU 1 keeps bottom halves off for 2 ms, so its backlog only fills
   host.sim.cpus[1].addTask(
-    new Task(
-      "busy",
-      function* () {
-        yield { op: "local_bh_disable" } as const;
-        yield 2_000_000;
-        yield { op: "local_bh_enable" } as const;
-      }(),
-    ),
+    bhOffTask(2_000_000),
   );
   send(Array.from({ length: 30 }, (_, i) => udp(i)), 1_000, 10_000);
   host.sim.run(10_000_000);
@@ -83,14 +76,7 @@ Deno.test("skb_flow_limit(): past half the backlog, a flow with most of the last
   const { host, nic, send } = setup({ sysctl: { "net.core.flow_limit_cpu_bitmap": 0b0001 } });
   host.setRpsCpus(nic.dev, 0, [1]);
   host.sim.cpus[1].addTask(
-    new Task(
-      "busy",
-      function* () {
-        yield { op: "local_bh_disable" } as const;
-        yield 5_000_000;
-        yield { op: "local_bh_enable" } as const;
-      }(),
-    ),
+    bhOffTask(5_000_000),
   );
   // 4 of every 5 packets are one flow; the backlog (netdev_max_backlog 1000) never fills
   const frames = Array.from({ length: 700 }, (_, i) => (i % 5 === 4 ? udp(2000 + i) : udp(7)));
@@ -117,14 +103,7 @@ Deno.test("RFS: a flow follows its reader's CPU, but only once its queued packet
   assert.equal(host.softnetData[3].processed, 3);
   // CPU 3 stops dequeuing for 1 ms; two packets queue there; then the reader moves to CPU 2
   host.sim.cpus[3].addTask(
-    new Task(
-      "busy",
-      function* () {
-        yield { op: "local_bh_disable" } as const;
-        yield 1_000_000;
-        yield { op: "local_bh_enable" } as const;
-      }(),
-    ),
+    bhOffTask(1_000_000),
   );
   send([frame, frame], 2_000, 1_100_000);
   host.sim.at(1_200_000, () => rpsRecordSockFlow(host, hash, 2));

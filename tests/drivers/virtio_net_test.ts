@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { bhOffTask } from "../helpers/tasks.ts";
 import { createHost } from "../../lib/host.ts";
 import { VirtioNet } from "../../lib/drivers/virtio_net.ts";
 import { Task } from "../../lib/sim/cpu.ts";
@@ -66,14 +67,7 @@ Deno.test("virtio-net: a frame that finds no posted buffer is dropped and counte
   const cpu = host.sim.cpus[0];
   // a task keeps bottom halves off for 1 ms: NAPI cannot poll, so the ring fills up
   cpu.addTask(
-    new Task(
-      "bh-off",
-      function* () {
-        yield { op: "local_bh_disable" } as const;
-        yield 1_000_000;
-        yield { op: "local_bh_enable" } as const;
-      }(),
-    ),
+    bhOffTask(1_000_000),
   );
   inject(Array.from({ length: 100 }, (_, i) => udp(i)), 1000);
   host.sim.run(5_000_000);
