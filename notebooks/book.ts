@@ -10,6 +10,14 @@ import {
 } from "./nbtools.ts";
 
 const inplace = Deno.args.includes("--inplace");
+
+// nbconvert stamps each cell with when it ran; the committed chapters leave that out, so that
+// re-running them (their outputs are deterministic) changes nothing.
+function dropExecutionTimes(path: string): void {
+  const nb = JSON.parse(Deno.readTextFileSync(path));
+  for (const cell of nb.cells) delete cell.metadata?.execution;
+  Deno.writeTextFileSync(path, JSON.stringify(nb, null, 1) + "\n");
+}
 const root = new URL("..", import.meta.url).pathname;
 const outDir = root + "book";
 Deno.mkdirSync(outDir, { recursive: true });
@@ -21,6 +29,7 @@ for (const path of chapters) {
   console.log(`executing ${name}`);
   await executeNotebook(path, inplace ? null : outDir);
   const executed = inplace ? path : `${outDir}/${name}`;
+  if (inplace) dropExecutionTimes(path);
   const problems = notebookProblems(readNotebook(executed));
   if (problems.length > 0) throw new Error(`${name}:\n${problems.join("\n")}`);
   await exportHtml(executed, outDir);
