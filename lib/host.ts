@@ -14,6 +14,11 @@ import type { NetProtocol } from "./ipv4/protocol.ts";
 import type { NeighTable, RtnlHandler } from "./core/neighbour.ts";
 import { doInitcalls } from "./init/main.ts";
 import { IrqController } from "./kernel/irq.ts";
+import { NetnsIpv4 } from "./ipv4/netns_ipv4.ts";
+import { Mib } from "./ipv4/snmp.ts";
+import { devinetSetConf, inetdevInit } from "./ipv4/devinet.ts";
+import { NF_INET_HOOKS, type NfHookOps, type NfInetHook } from "./netfilter/core.ts";
+import type { IptTable, IptTableName } from "./netfilter/ip_tables.ts";
 
 /** The tunables the kit models, by their sysctl names, with the kernel's defaults. */
 export interface Sysctl {
@@ -33,6 +38,30 @@ export interface Sysctl {
   "net.core.dev_weight": number;
   /** Per-CPU backlog length limit. */
   "net.core.netdev_max_backlog": number;
+  /** Default receive buffer of a socket, bytes (SKB_TRUESIZE(256) * 256 on x86-64). */
+  "net.core.rmem_default": number;
+  /** Largest SO_RCVBUF a socket may ask for, bytes (4 MiB since 6.18). */
+  "net.core.rmem_max": number;
+  /** Default SO_BUSY_POLL, µs: how long recvmsg() polls the device before sleeping. */
+  "net.core.busy_read": number;
+  /** Forwarding on every device (net.ipv4.conf.all.forwarding; devinet.c). */
+  "net.ipv4.ip_forward": number;
+  /** TTL of packets the host sends. */
+  "net.ipv4.ip_default_ttl": number;
+  /** Seconds a reassembly queue waits for its missing fragments. */
+  "net.ipv4.ipfrag_time": number;
+  /** Ignore every echo request. */
+  "net.ipv4.icmp_echo_ignore_all": number;
+  /** Ignore echo and timestamp requests sent to broadcast or multicast addresses. */
+  "net.ipv4.icmp_echo_ignore_broadcasts": number;
+  /** Least ms between ICMP messages to one destination, for the types in icmp_ratemask. */
+  "net.ipv4.icmp_ratelimit": number;
+  /** ICMP types (bit per type) that are rate limited: 3, 4, 11, 12 by default. */
+  "net.ipv4.icmp_ratemask": number;
+  /** Global ICMP rate limit, messages per second. */
+  "net.ipv4.icmp_msgs_per_sec": number;
+  /** Global ICMP burst. */
+  "net.ipv4.icmp_msgs_burst": number;
 }
 
 /** Options of {@linkcode createHost}. */
@@ -74,7 +103,8 @@ export class Host {
   readonly offloadBase: PacketOffload[] = [];
   /** IPv4 transport GRO offloads by protocol number (inet_offloads[]). */
   readonly inetOffloads: (NetOffload | null)[] = new Array(256).fill(null);
-  /** Shown every skb that reaches netif_receive_skb_list_internal(), for tools such as rxpath gro. */
+  /** Shown every skb handed to the stack by netif_receive_skb_list_internal() or netif_rx(), for
+   * tools such as rxpath gro. */
   rxTap?: (skb: SkBuff) => void;
   /** Shown every skb as __netif_receive_skb_core() starts on it, with the CPU: the kit's
    * counterpart of the net:netif_receive_skb tracepoint. */
@@ -95,6 +125,18 @@ export class Host {
   readonly neighTables: NeighTable[] = [];
   /** rtnetlink message handlers registered at boot (rtnl_register). */
   readonly rtnlHandlers: RtnlHandler[] = [];
+  /** IPv4 state of the host's network namespace (struct netns_ipv4). */
+  readonly ipv4: NetnsIpv4 = new NetnsIpv4();
+  /** SNMP counters (net->mib). */
+  readonly mib: Mib = new Mib();
+  /** Netfilter's IPv4 hook entries, per hook, in priority order (net->nf.hooks_ipv4). */
+  readonly nfHooks: Record<NfInetHook, NfHookOps[]> = Object.fromEntries(
+    NF_INET_HOOKS.map((h) => [h, []]),
+  ) as unknown as Record<NfInetHook, NfHookOps[]>;
+  /** iptables tables loaded, by name. */
+  readonly iptables: Map<IptTableName, IptTable> = new Map();
+  /** Shown every frame a device sends (dev_queue_xmit()). */
+  devXmitTap?: (dev: NetDevice, frame: Uint8Array) => void;
   /** True once do_initcalls() has run. */
   booted = false;
 
@@ -120,6 +162,18 @@ export class Host {
       "net.core.rps_sock_flow_entries": 0,
       "net.core.flow_limit_cpu_bitmap": 0,
       "net.core.flow_limit_table_len": 4096,
+      "net.core.rmem_default": 212992,
+      "net.core.rmem_max": 4194304,
+      "net.core.busy_read": 0,
+      "net.ipv4.ip_forward": 0,
+      "net.ipv4.ip_default_ttl": 64,
+      "net.ipv4.ipfrag_time": 30,
+      "net.ipv4.icmp_echo_ignore_all": 0,
+      "net.ipv4.icmp_echo_ignore_broadcasts": 1,
+      "net.ipv4.icmp_ratelimit": 1000,
+      "net.ipv4.icmp_ratemask": 6168,
+      "net.ipv4.icmp_msgs_per_sec": 1000,
+      "net.ipv4.icmp_msgs_burst": 50,
     };
     for (const [name, value] of Object.entries(options.sysctl ?? {})) this.setSysctl(name, value!);
   }
@@ -131,6 +185,8 @@ export class Host {
    * @throws {RangeError} for an unknown name or a value the kernel rejects
    */
   setSysctl(name: string, value: number): void {
+    const conf = /^net\.ipv4\.conf\.([^.]+)\.([a-z_0-9]+)$/.exec(name);
+    if (conf) return devinetSetConf(this, conf[1], conf[2], value);
     if (!Object.hasOwn(this.sysctl, name)) {
       throw new RangeError(
         `Cannot set sysctl ${name}: unknown name (known: ${Object.keys(this.sysctl).join(", ")})`,
@@ -148,10 +204,29 @@ export class Host {
       "net.core.rps_sock_flow_entries": 0,
       "net.core.flow_limit_cpu_bitmap": 0,
       "net.core.flow_limit_table_len": 1,
+      "net.core.rmem_default": 2304, // SOCK_MIN_RCVBUF
+      "net.core.rmem_max": 2304,
+      "net.core.busy_read": 0,
+      "net.ipv4.ip_forward": 0,
+      "net.ipv4.ip_default_ttl": 1,
+      "net.ipv4.ipfrag_time": 0,
+      "net.ipv4.icmp_echo_ignore_all": 0,
+      "net.ipv4.icmp_echo_ignore_broadcasts": 0,
+      "net.ipv4.icmp_ratelimit": 0,
+      "net.ipv4.icmp_ratemask": 0,
+      "net.ipv4.icmp_msgs_per_sec": 0,
+      "net.ipv4.icmp_msgs_burst": 0,
     };
-    if (!Number.isInteger(value) || value < min[name] || value > 0x7fffffff) {
+    const max: Record<string, number> = {
+      "net.ipv4.ip_forward": 1,
+      "net.ipv4.ip_default_ttl": 255,
+      "net.ipv4.icmp_echo_ignore_all": 1,
+      "net.ipv4.icmp_echo_ignore_broadcasts": 1,
+    };
+    const hi = max[name] ?? 0x7fffffff;
+    if (!Number.isInteger(value) || value < min[name] || value > hi) {
       throw new RangeError(
-        `Cannot set sysctl ${name} to ${value}: must be an integer from ${min[name]} to 2147483647`,
+        `Cannot set sysctl ${name} to ${value}: must be an integer from ${min[name]} to ${hi}`,
       );
     }
     if (name === "net.core.flow_limit_table_len" && (value & (value - 1)) !== 0) {
@@ -159,6 +234,7 @@ export class Host {
       throw new RangeError(`Cannot set sysctl ${name} to ${value}: must be a power of two`);
     }
     this.sysctl[name as keyof Sysctl] = value;
+    if (name === "net.ipv4.ip_forward") devinetSetConf(this, "all", "forwarding", value);
     if (name === "net.core.rps_sock_flow_entries") {
       // rps_sock_flow_sysctl(): rounded up to a power of two, at most 2^29; 0 frees the table.
       const size = value > 0 ? 2 ** Math.ceil(Math.log2(value)) : 0;
@@ -256,6 +332,8 @@ export class Host {
     }
     this.enterFn("register_netdevice");
     this.devices.push(dev);
+    // NETDEV_REGISTER → inetdev_event() → inetdev_init(): IPv4 state for every device
+    inetdevInit(this, dev);
     this.exitFn("register_netdevice");
   }
 

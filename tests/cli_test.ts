@@ -163,7 +163,7 @@ Deno.test("rxpath rss takes a key in ethtool's colon form and rejects half a por
   );
 });
 
-Deno.test("rxpath trace prints each frame's call chain down to ip_rcv, with CPU, context and time", async () => {
+Deno.test("rxpath trace prints each frame's call chain down to the socket, with CPU, context and time", async () => {
   const scenario = {
     ingress: "eth0",
     interfaces: [eth0()],
@@ -180,12 +180,11 @@ Deno.test("rxpath trace prints each frame's call chain down to ip_rcv, with CPU,
     const { code, out } = run(["trace", scn, pcap]);
     assert.equal(code, 0);
     const text = out.join("\n");
-    assert.match(text, /# checked but not modelled yet: sockets/);
     assert.match(text, /# frame 0: 60 bytes, 10\.1\.0\.9 > 10\.1\.0\.2 proto 17/);
-    const chain = out[3].split("\n").filter((l) => !l.startsWith("#")).map((l) =>
+    const chain = out[2].split("\n").filter((l) => !l.startsWith("#")).map((l) =>
       l.split("|").at(-1)!.trim()
     );
-    assert.deepEqual(chain.slice(0, 19), [
+    assert.deepEqual(chain.slice(0, 27), [
       "handle_edge_irq() {",
       "skb_recv_done();",
       "} /* handle_edge_irq */",
@@ -202,11 +201,19 @@ Deno.test("rxpath trace prints each frame's call chain down to ip_rcv, with CPU,
       "netif_receive_skb_list_internal() {",
       "__netif_receive_skb_list_core() {",
       "__netif_receive_skb_core();",
-      "ip_rcv();",
-      "} /* __netif_receive_skb_list_core */",
-      "} /* netif_receive_skb_list_internal */",
+      "ip_rcv() {",
+      "ip_rcv_core();",
+      "ip_rcv_finish() {",
+      "ip_local_deliver() {",
+      "ip_local_deliver_finish() {",
+      "udp_rcv() {",
+      "udp_queue_rcv_skb() {",
+      "__udp_enqueue_schedule_skb() {",
+      "sock_def_readable();",
+      "} /* __udp_enqueue_schedule_skb */",
+      "} /* udp_queue_rcv_skb */",
     ]);
-    assert.match(out[3], / {3}0\.001000\d+ \| {3}0\) {2}hardirq/);
+    assert.match(out[2], / {3}0\.001000\d+ \| {3}0\) {2}hardirq/);
     assert.equal(out.filter((l) => l.startsWith("\n# frame")).length, 2);
   });
 });

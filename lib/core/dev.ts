@@ -20,7 +20,7 @@ export const PTYPE_HASH_MASK = PTYPE_HASH_SIZE - 1;
 export const NAPI_POLL_WEIGHT = 64;
 
 /** A protocol handler's code: takes the skb on; returns the CPU time it used via yields. */
-export type PacketHandler = (skb: SkBuff, dev: NetDevice, pt: PacketType) => Work;
+export type PacketHandler = (skb: SkBuff, dev: NetDevice, pt: PacketType, cpu?: Cpu) => Work;
 
 /** A protocol handler registration (struct packet_type). */
 export interface PacketType {
@@ -336,6 +336,8 @@ export function* napiBusyLoop(
       owned = true;
     }
     const work = owned ? yield* asSystem(n.poll(n, BUSY_POLL_BUDGET)) : 0;
+    // napi_busy_loop_rcu(): what the poll batched for the stack goes up now (gro_normal_list())
+    if (owned) groNormalList(host, cpu, n);
     yield { op: "local_bh_enable" };
     if (loopEnd()) break;
     if (cpu.needResched()) {

@@ -97,6 +97,8 @@ export class NetDevice {
   rx: NetdevRxQueue[] = [{ rpsCpus: [], rpsFlowTable: null }];
   /** The rx_handler a bridge or bond installs (netdev_rx_handler_register()), if any. */
   rxHandler: ((skb: SkBuff, cpu: Cpu) => RxHandlerResult) | null = null;
+  /** Frames sent out of the device (dev_queue_xmit()), with the time, for learners and replays. */
+  readonly transmitted: { t: number; frame: Uint8Array }[] = [];
   /** Taps bound to this device (dev->ptype_all). */
   readonly ptypeAll: PacketType[] = [];
   /** Handlers bound to this device (dev->ptype_specific). */

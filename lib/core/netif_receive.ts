@@ -300,6 +300,28 @@ export function* processBacklog(
 }
 
 /**
+ * Queues an skb from a device without NAPI, as netif_rx() → netif_rx_internal(): to the CPU
+ * RPS picks, else to this CPU's backlog; process_backlog() takes it from there.
+ * @param host the host
+ * @param cpu the CPU
+ * @param skb the skb
+ * @returns true when queued
+ */
+export function netifRx(host: Host, cpu: Cpu, skb: SkBuff): boolean {
+  host.sim.enterFn(cpu, "netif_rx", skb.id);
+  host.rxTap?.(skb);
+  let target = cpu.id;
+  let rflow: { lastQtail: number } | null = null;
+  if (host.rpsNeeded() && skb.dev) {
+    const r = getRpsCpu(host, skb.dev as NetDevice, skb);
+    if (r.cpu >= 0) ({ cpu: target, rflow } = r);
+  }
+  const queued = enqueueToBacklog(host, cpu, skb, target, rflow);
+  host.sim.exitFn(cpu, "netif_rx", skb.id);
+  return queued;
+}
+
+/**
  * Takes a batch of skbs from GRO into the stack, netif_receive_skb_list_internal(): with RPS
  * configured, each skb get_rps_cpu() places goes to that CPU's backlog; the rest are handled
  * here and now.
@@ -355,7 +377,7 @@ export function __netifReceiveSkb(host: Host, cpu: Cpu, skb: SkBuff): void {
 
 function runHandler(host: Host, cpu: Cpu, pt: PacketType, skb: SkBuff): void {
   host.sim.enterFn(cpu, pt.name, skb.id);
-  for (const ns of pt.func(skb, skb.dev as NetDevice, pt)) cpu.chargeLater(ns);
+  for (const ns of pt.func(skb, skb.dev as NetDevice, pt, cpu)) cpu.chargeLater(ns);
   host.sim.exitFn(cpu, pt.name, skb.id);
 }
 

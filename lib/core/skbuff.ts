@@ -127,8 +127,9 @@ export interface SkbDevice {
 export class SkBuff {
   /** Identity in the run's ledger and trace. */
   readonly id: number;
-  /** The buffer: the frame starts at offset 0 (headroom is not modelled). */
-  readonly head: Uint8Array;
+  /** The buffer: the frame starts at offset 0 (headroom is not modelled); reassembly replaces it
+   * with the joined datagram. */
+  head: Uint8Array;
   /** Offset of the current data start: it moves forward as headers are pulled. */
   data = 0;
   /** Bytes from `data` to the end of the packet. */
@@ -243,6 +244,44 @@ export function allocSkb(sim: Sim, frame: Uint8Array, dev: SkbDevice | null = nu
   return skb;
 }
 
+// SKB_SMALL_HEAD_CACHE_SIZE on x86-64 6.18: SKB_HEAD_ALIGN(MAX_TCP_HEADER) = 576, not a power
+// of two, so heads that fit come from skb_small_head_cache (net/core/skbuff.c:kmalloc_reserve()).
+const SKB_SMALL_HEAD_CACHE_SIZE = 576;
+
+/**
+ * Allocates a linear skb the way __alloc_skb() sizes it: `headroom` + the frame, rounded to a
+ * cache line, plus skb_shared_info, from the small-head cache when that fits (576 bytes) or
+ * else the kmalloc size class; truesize is SKB_TRUESIZE of what the buffer can hold. This is
+ * how a packet socket's skb arrives through a veth (packet_snd() reserves
+ * LL_RESERVED_SPACE = 16 bytes): measured on 6.18.44 as 832 bytes for frames up to 240 bytes,
+ * 1280 up to 688, 2304 up to 1514 (tests/golden/linux-6.18/replay).
+ * @param sim the simulation
+ * @param frame the frame bytes
+ * @param headroom bytes reserved before the frame
+ * @param dev the receiving device, if any
+ * @returns the skb, born now
+ * @example
+ * ```ts
+ * import { allocSkbLinear, Sim } from "@rxpath/rxpath";
+ * console.log(allocSkbLinear(new Sim(), new Uint8Array(60), 16).truesize); // 832
+ * ```
+ */
+export function allocSkbLinear(
+  sim: Sim,
+  frame: Uint8Array,
+  headroom: number,
+  dev: SkbDevice | null = null,
+): SkBuff {
+  const shinfo = skbDataAlign(SIZEOF_SKB_SHARED_INFO);
+  const obj = skbDataAlign(headroom + frame.length) + shinfo;
+  const size =
+    (obj <= SKB_SMALL_HEAD_CACHE_SIZE ? SKB_SMALL_HEAD_CACHE_SIZE : kmallocSizeRoundup(obj)) -
+    shinfo;
+  const skb = new SkBuff(sim.ledger.born(sim.now), frame.slice(), SKB_TRUESIZE(size), dev);
+  skb.tstamp = sim.now;
+  return skb;
+}
+
 /**
  * Frees an skb that was used as intended (consume_skb()): it counts as delivered.
  * @param sim the simulation
@@ -266,6 +305,7 @@ export function napiSkbMerged(sim: Sim, skb: SkBuff, into: SkBuff): void {
     skb: skb.id,
     kind: "merged",
     where: `napi_gro_receive (into skb ${into.id})`,
+    into: into.id,
     t: sim.now,
   });
 }

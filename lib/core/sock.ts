@@ -62,3 +62,102 @@ export function protoRegister(host: Host, prot: Proto, allocSlab: boolean): void
   host.protoList.unshift(prot);
   host.exitFn("proto_register");
 }
+
+/** TCP states (include/net/tcp_states.h) the kit uses; UDP reuses ESTABLISHED and CLOSE. */
+export const TCP_STATES = { ESTABLISHED: 1, SYN_RECV: 3, CLOSE: 7, LISTEN: 10 } as const;
+
+/** Options of a new {@linkcode Sock}. */
+export interface SockOptions {
+  /** IPPROTO_UDP or IPPROTO_TCP. */
+  protocol: number;
+  /** Bound address, host order; 0 for INADDR_ANY. */
+  rcvSaddr: number;
+  /** Bound port. */
+  num: number;
+  /** Connected peer address, host order, or 0. */
+  daddr?: number;
+  /** Connected peer port, or 0. */
+  dport?: number;
+  /** State; default CLOSE (unconnected UDP), ESTABLISHED for a connected one. */
+  state?: number;
+  /** sk_rcvbuf, bytes. */
+  rcvbuf: number;
+  /** Bound device (SO_BINDTODEVICE) ifindex, or 0. */
+  boundDevIf?: number;
+  /** SO_REUSEPORT. */
+  reuseport?: boolean;
+  /** Inode number, as /proc/net/udp shows it. */
+  ino: number;
+}
+
+/**
+ * A socket's receive side (struct sock): its addresses, receive queue and memory account, and
+ * the tasks sleeping on it (sk_wq).
+ *
+ * @example
+ * ```ts
+ * import { Sock } from "@rxpath/rxpath";
+ * const sk = new Sock({ protocol: 17, rcvSaddr: 0, num: 5000, rcvbuf: 212992, ino: 1 });
+ * console.log(sk.rmemAlloc, sk.drops); // 0 0
+ * ```
+ */
+export class Sock {
+  /** IPPROTO_UDP or IPPROTO_TCP (sk_protocol). */
+  readonly protocol: number;
+  /** Bound address (inet_rcv_saddr). */
+  rcvSaddr: number;
+  /** Bound port (inet_num). */
+  num: number;
+  /** Peer address (inet_daddr). */
+  daddr: number;
+  /** Peer port (inet_dport). */
+  dport: number;
+  /** State (sk_state). */
+  state: number;
+  /** Receive buffer limit, bytes (sk_rcvbuf). */
+  rcvbuf: number;
+  /** Bound device, or 0 (sk_bound_dev_if). */
+  boundDevIf: number;
+  /** SO_REUSEPORT (sk_reuseport). */
+  reuseport: boolean;
+  /** Bytes charged for queued skbs (sk_rmem_alloc). */
+  rmemAlloc = 0;
+  /** Receive-buffer and other drops (sk_drops). */
+  drops = 0;
+  /** Queued skbs (sk_receive_queue), with the bytes each carries to the reader. */
+  readonly receiveQueue: { id: number; truesize: number; len: number; arrived: number }[] = [];
+  /** The CPU that last handled its packets (sk_incoming_cpu), or -1. */
+  incomingCpu: number = -1;
+  /** Tasks sleeping in recvmsg (the wait queue). */
+  readonly waiters: { wake(): boolean }[] = [];
+  /** Inode number. */
+  readonly ino: number;
+  /** SO_BUSY_POLL in µs (sk_ll_usec), from net.core.busy_read. */
+  llUsec = 0;
+  /** For a TCP socket: next sequence number expected (rcv_nxt). */
+  rcvNxt = 0;
+  /** For a TCP socket: out-of-order segments held (out_of_order_queue), by sequence. */
+  readonly outOfOrder: { seq: number; len: number; id: number; truesize: number }[] = [];
+  /** For a TCP listener: connections waiting in SYN_RECV (request socks). */
+  readonly requests: { saddr: number; sport: number; daddr: number; iss: number; irs: number }[] =
+    [];
+  /** For a TCP listener: established children waiting for accept() (icsk_accept_queue). */
+  readonly acceptQueue: Sock[] = [];
+
+  /**
+   * Makes a socket.
+   * @param o addresses, buffer, inode
+   */
+  constructor(o: SockOptions) {
+    this.protocol = o.protocol;
+    this.rcvSaddr = o.rcvSaddr;
+    this.num = o.num;
+    this.daddr = o.daddr ?? 0;
+    this.dport = o.dport ?? 0;
+    this.state = o.state ?? (o.daddr ? TCP_STATES.ESTABLISHED : TCP_STATES.CLOSE);
+    this.rcvbuf = o.rcvbuf;
+    this.boundDevIf = o.boundDevIf ?? 0;
+    this.reuseport = o.reuseport ?? false;
+    this.ino = o.ino;
+  }
+}

@@ -10,7 +10,8 @@ import type { SkbHolder } from "../sim/ledger.ts";
 import { type NetDevice, registerEtherdev } from "../core/netdevice.ts";
 import { type Napi, napiCompleteDone, napiSchedule, netifNapiAdd } from "../core/dev.ts";
 import { napiGroReceive } from "../core/gro.ts";
-import { allocSkb, kfreeSkbReason, type SkBuff } from "../core/skbuff.ts";
+import { allocSkb, allocSkbLinear, kfreeSkbReason, type SkBuff } from "../core/skbuff.ts";
+import { netifRx } from "../core/netif_receive.ts";
 import { ethTypeTrans } from "../ethernet/eth.ts";
 import { ETH_HLEN } from "../wire/ethernet.ts";
 
@@ -56,8 +57,9 @@ export class Veth {
    * them are queued before bottom halves are enabled again, so one poll sees them together.
    * @param cpu the sending CPU
    * @param frames the frames
+   * @param onSkb told each frame's skb as it is made, with the frame's index
    */
-  xmit(cpu: Cpu, frames: Uint8Array[]): void {
+  xmit(cpu: Cpu, frames: Uint8Array[], onSkb?: (skb: SkBuff, i: number) => void): void {
     const host = this.#host;
     const { dev, ring, napi } = this;
     cpu.addTask(
@@ -65,13 +67,24 @@ export class Veth {
         "sender",
         function* () {
           yield { op: "local_bh_disable" } as const;
-          for (const frame of frames) {
-            const skb = allocSkb(host.sim, frame);
+          for (const [i, frame] of frames.entries()) {
+            // veth_forward_skb(): with GRO off (and no XDP) the peer's skb goes to netif_rx();
+            // it was sized by the sender's packet_snd(), 16 bytes of headroom before the frame.
+            const skb = dev.groEnabled
+              ? allocSkb(host.sim, frame)
+              : allocSkbLinear(host.sim, frame, 16);
+            onSkb?.(skb, i);
             if (frame.length < ETH_HLEN) {
               kfreeSkbReason(host.sim, skb, "PKT_TOO_SMALL", "veth_xmit");
               continue;
             }
             skb.protocol = ethTypeTrans(skb, dev);
+            if (!dev.groEnabled) {
+              dev.stats.rx_packets++;
+              dev.stats.rx_bytes += frame.length;
+              netifRx(host, cpu, skb);
+              continue;
+            }
             if (ring.length >= VETH_RING_SIZE) {
               kfreeSkbReason(host.sim, skb, "FULL_RING", "veth_xmit");
               continue;
@@ -80,7 +93,7 @@ export class Veth {
             dev.stats.rx_packets++; // veth_xmit() counts the peer's rx as it forwards
             dev.stats.rx_bytes += frame.length;
           }
-          napiSchedule(host, cpu, napi);
+          if (ring.length) napiSchedule(host, cpu, napi);
           yield { op: "local_bh_enable" } as const;
         }(),
       ),

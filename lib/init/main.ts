@@ -4,6 +4,7 @@
 import { neighInit } from "../core/neighbour.ts";
 import { netDevInit } from "../core/dev.ts";
 import { inetInit, ipv4OffloadInit } from "../ipv4/af_inet.ts";
+import { inet6Init } from "../ipv6/af_inet6.ts";
 import type { Host } from "../host.ts";
 
 /** One initcall: its level (include/linux/init.h) and the function. */
@@ -19,7 +20,8 @@ export interface Initcall {
 /**
  * The networking initcalls, in the order the kernel runs them: early_initcall(spawn_ksoftirqd)
  * (kernel/softirq.c), subsys_initcall(net_dev_init) and subsys_initcall(neigh_init) (dev.o is
- * linked before neighbour.o in net/core/Makefile), fs_initcall(inet_init) (net/ipv4/af_inet.c).
+ * linked before neighbour.o in net/core/Makefile), fs_initcall(inet_init) (net/ipv4/af_inet.c),
+ * module_init(inet6_init) (net/ipv6/af_inet6.c, a device initcall when built in).
  */
 export const NET_INITCALLS: readonly Initcall[] = [
   { level: "early", name: "spawn_ksoftirqd", fn: (h) => h.softirqs.spawnKsoftirqd() },
@@ -27,6 +29,7 @@ export const NET_INITCALLS: readonly Initcall[] = [
   { level: "subsys", name: "neigh_init", fn: neighInit },
   { level: "fs", name: "ipv4_offload_init", fn: ipv4OffloadInit },
   { level: "fs", name: "inet_init", fn: inetInit },
+  { level: "device", name: "inet6_init", fn: inet6Init },
 ];
 
 /**

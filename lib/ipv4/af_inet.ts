@@ -5,7 +5,6 @@
 
 import type { Host } from "../host.ts";
 import { devAddPack } from "../core/dev.ts";
-import { countingSink } from "../core/sink.ts";
 import { type Proto, PROTO_METHODS, protoRegister } from "../core/sock.ts";
 import { PF_INET, sockRegister } from "../core/socket.ts";
 import { ETH_P_IP } from "../wire/ethernet.ts";
@@ -24,7 +23,15 @@ import { devAddOffload, skbGroLen } from "../core/gro.ts";
 import type { SkBuff } from "../core/skbuff.ts";
 import { tcp4GroComplete, tcp4GroReceive } from "./tcp_offload.ts";
 import { arpInit } from "./arp.ts";
-import { inetAddProtocol } from "./protocol.ts";
+import { inetAddProtocol, type NetProtocol } from "./protocol.ts";
+import { icmpRcv, icmpSend } from "./icmp.ts";
+import { ipPacketHandler } from "./ip_input.ts";
+import { inetAddAddr } from "./devinet.ts";
+import { tcpV4Rcv } from "./tcp_ipv4.ts";
+import { udpRcv } from "./udp.ts";
+import { consumeSkb, kfreeSkbReason } from "../core/skbuff.ts";
+import type { Cpu } from "../sim/cpu.ts";
+import type { Rtable } from "./route.ts";
 
 /** Protocol number of UDP-Lite (IPPROTO_UDPLITE). */
 export const IPPROTO_UDPLITE = 136;
@@ -67,22 +74,25 @@ export function inetInit(host: Host): void {
   protoRegister(host, proto("RAW", 1152, 0, false, false, "yyynyyynyyyyyyyynn"), true);
   protoRegister(host, proto("PING", 1016, 0, false, false, "yyynnynnyyyyyynyyn"), true);
   sockRegister(host, { family: PF_INET, create: "inet_create", name: "AF_INET" });
-  const add = (name: string, num: number) => {
-    const handler = countingSink(host, name);
+  const add = (name: string, num: number, handler: NetProtocol["handler"]) => {
     inetAddProtocol(host, { name, handler }, num);
   };
-  add("icmp_rcv", IPPROTO_ICMP);
-  add("udp_rcv", IPPROTO_UDP);
-  add("tcp_v4_rcv", IPPROTO_TCP);
-  add("igmp_rcv", IPPROTO_IGMP); // CONFIG_IP_MULTICAST=y, as in distribution kernels
+  add("icmp_rcv", IPPROTO_ICMP, (cpu, skb, rt) => icmpRcv(host, cpu, skb, rt));
+  add("udp_rcv", IPPROTO_UDP, (cpu, skb, rt) => udpRcv(host, cpu, skb, rt));
+  add("tcp_v4_rcv", IPPROTO_TCP, (cpu, skb, rt) => tcpV4Rcv(host, cpu, skb, rt));
+  // CONFIG_IP_MULTICAST=y, as in distribution kernels
+  add("igmp_rcv", IPPROTO_IGMP, (cpu, skb) => igmpRcv(host, cpu, skb));
   arpInit(host);
   // udplite4_register(): proto_register(&udplite_prot, 1), inet_add_protocol(IPPROTO_UDPLITE)
   host.enterFn("udplite4_register");
   protoRegister(host, proto("UDP-Lite", 1344, 0, true, false, "yyynyyynyyyynnyyyn"), true);
-  add("udplite_rcv", IPPROTO_UDPLITE);
+  add("udplite_rcv", IPPROTO_UDPLITE, (cpu, skb, rt) => udpliteRcv(host, cpu, skb, rt));
   host.exitFn("udplite4_register");
-  const ipRcv = countingSink(host, "ip_rcv");
-  devAddPack(host, { type: ETH_P_IP, dev: null, name: "ip_rcv", func: (skb) => ipRcv(skb) });
+  devAddPack(host, { type: ETH_P_IP, dev: null, name: "ip_rcv", func: ipPacketHandler(host) });
+
+  // inetdev_event(NETDEV_UP) on lo: the loopback device gets 127.0.0.1/8.
+  const lo = host.devices.find((d) => d.loopback);
+  if (lo) inetAddAddr(host, lo, 0x7f000001, 8);
   host.exitFn("inet_init");
 }
 
@@ -177,4 +187,26 @@ export function ipv4OffloadInit(host: Host): void {
     groComplete: inetGroComplete,
   });
   host.exitFn("ipv4_offload_init");
+}
+
+// igmp_rcv(): a message shorter than its 8-byte header or with a bad checksum is dropped; the
+// kit keeps no group memberships beyond 224.0.0.1, so a good one is taken and consumed.
+function igmpRcv(host: Host, cpu: Cpu, skb: SkBuff): void {
+  const h = skb.head;
+  const nh = skb.networkHeader;
+  const end = nh + ((h[nh + 2] << 8) | h[nh + 3]);
+  const th = skb.transportHeader;
+  if (end - th < 8 || csumFold(csumPartial(h, 0, th, end)) !== 0) {
+    kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "igmp_rcv");
+  } else {
+    consumeSkb(host.sim, skb, "igmp_rcv");
+  }
+  void cpu;
+}
+
+// udplite_rcv(): the kit has no UDP-Lite sockets, so a datagram finds none — NoPorts in the
+// UdpLite MIB (not shown in the replay), a port unreachable and NO_SOCKET.
+function udpliteRcv(host: Host, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
+  icmpSend(host, cpu, skb, rt, 3, 3, 0);
+  kfreeSkbReason(host.sim, skb, "NO_SOCKET", "udplite_rcv");
 }

@@ -3,7 +3,8 @@
 
 import type { Host } from "../host.ts";
 import type { SkBuff } from "../core/skbuff.ts";
-import type { Work } from "../sim/cpu.ts";
+import type { Cpu } from "../sim/cpu.ts";
+import type { Rtable } from "./route.ts";
 
 /** Entries in inet_protos (MAX_INET_PROTOS). */
 export const MAX_INET_PROTOS = 256;
@@ -12,8 +13,8 @@ export const MAX_INET_PROTOS = 256;
 export interface NetProtocol {
   /** The handler's symbol, such as `udp_rcv`. */
   name: string;
-  /** The handler. */
-  handler: (skb: SkBuff) => Work;
+  /** The handler, given the packet with its input route (skb_rtable()). */
+  handler: (cpu: Cpu, skb: SkBuff, rt: Rtable) => void;
 }
 
 /**

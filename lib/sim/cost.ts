@@ -66,6 +66,36 @@ export const DEFAULT_COSTS = {
     per: "call",
     basis: "estimate: one empty pass of napi_busy_loop() (cpu_relax and the checks around it)",
   },
+  ipRcv: {
+    ns: 150,
+    per: "packet",
+    basis: "estimate: ip_rcv_core() header checks and the route lookup of ip_rcv_finish()",
+  },
+  iptRule: {
+    ns: 20,
+    per: "call",
+    basis: "estimate: one iptables rule's matches tested in ipt_do_table()",
+  },
+  ipForward: {
+    ns: 300,
+    per: "packet",
+    basis: "estimate: ip_forward(), the output path and the neighbour hand-off to the device",
+  },
+  transport: {
+    ns: 250,
+    per: "packet",
+    basis: "estimate: udp_rcv()/icmp_rcv()/tcp_v4_rcv() up to the socket lookup and checksum",
+  },
+  sockQueue: {
+    ns: 150,
+    per: "packet",
+    basis: "estimate: __udp_enqueue_schedule_skb() charging the buffer and queueing the skb",
+  },
+  recvmsg: {
+    ns: 1000,
+    per: "packet",
+    basis: "estimate: a recvfrom() system call copying one small datagram to user space",
+  },
   wakeup: {
     ns: 500,
     per: "call",

@@ -14,6 +14,8 @@ export interface Fate {
   reason?: string;
   /** Where it ended: the function or component. */
   where: string;
+  /** For a merge: the skb that carries its data on (GRO or IP reassembly). */
+  into?: number;
   /** Virtual time in ns. */
   t: number;
 }

@@ -16,6 +16,7 @@ Deno.test("createHost() runs the networking initcalls in the kernel's order", ()
     "neigh_init",
     "ipv4_offload_init",
     "inet_init",
+    "inet6_init",
   ]);
 });
 
@@ -28,7 +29,8 @@ Deno.test("inet_init registers protocols newest-first, AF_INET, inet_protos and 
     [[1, "icmp_rcv"], [2, "igmp_rcv"], [6, "tcp_v4_rcv"], [17, "udp_rcv"], [136, "udplite_rcv"]],
   );
   const packs = host.sim.trace.records.filter((r) => r.kind === "entry" && r.fn === "dev_add_pack");
-  assert.equal(packs.length, 2); // arp_init's, then inet_init's ip_packet_type
+  // arp_init's, inet_init's ip_packet_type, then inet6_init's ipv6_packet_type
+  assert.equal(packs.length, 3);
   assert.equal(host.neighTables[0].id, "arp_cache");
 });
 

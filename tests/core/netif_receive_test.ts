@@ -87,7 +87,7 @@ Deno.test("skb_flow_limit(): past half the backlog, a flow with most of the last
   assert.ok(limited > 0);
   assert.equal(host.softnetData[1].dropped, limited);
   assert.equal(host.sim.ledger.summary()["dropped:CPU_BACKLOG"], limited);
-  const dropped = host.sim.ledger.fates.filter((f) => f.kind === "dropped").length;
+  const dropped = host.sim.ledger.fates.filter((f) => f.reason === "CPU_BACKLOG").length;
   assert.equal(host.softnetData[1].processed + dropped, 700);
 });
 
@@ -136,8 +136,9 @@ Deno.test("__netif_receive_skb_core(): taps first, then the ethertype handler; t
   host.sim.run(1_000_000);
   // ptype_all is newest first: tap_b, tap_a; each got an extra reference (deliver_skb)
   assert.deepEqual(order, ["tap_b:2", "tap_a:2"]);
-  assert.deepEqual(host.sim.ledger.summary(), { delivered: 1 }); // ended once, by ip_rcv
-  assert.equal(host.sim.ledger.fates[0].where, "ip_rcv");
+  // ended once, by ip_rcv's path: the host has no address, so ip_error() drops it
+  assert.deepEqual(host.sim.ledger.summary(), { "dropped:IP_INADDRERRORS": 1 });
+  assert.equal(host.sim.ledger.fates[0].where, "ip_error");
 });
 
 Deno.test("__netif_receive_skb_core(): no handler for the ethertype drops UNHANDLED_PROTO and counts rx_dropped", () => {

@@ -14,16 +14,14 @@ const noop = function* () {};
 
 Deno.test("procNetPtype() matches /proc/net/ptype of a 6.18 host with the same handlers", () => {
   const host = createHost();
-  // the real host also registered llc_rcv (LLC, type 0x0004) and ipv6_rcv after inet_init
+  // the real host also registered llc_rcv (LLC, type 0x0004)
   devAddPack(host, { type: 0x0004, dev: null, name: "llc_rcv", func: noop });
-  devAddPack(host, { type: 0x86dd, dev: null, name: "ipv6_rcv", func: noop });
   assert.equal(procNetPtype(host).text, golden("proc_net_ptype.txt"));
 });
 
 Deno.test("procNetPtype() lists device taps, then global taps, then ptype_base, as 6.18 does", () => {
   const host = createHost();
   devAddPack(host, { type: 0x0004, dev: null, name: "llc_rcv", func: noop });
-  devAddPack(host, { type: 0x86dd, dev: null, name: "ipv6_rcv", func: noop });
   // registered global first, device second: the listing order does not follow registration
   devAddPack(host, { type: ETH_P_ALL, dev: null, name: "tpacket_rcv", func: noop });
   devAddPack(host, { type: ETH_P_ALL, dev: host.devices[0], name: "tpacket_rcv", func: noop });

@@ -1,0 +1,259 @@
+// Models net/ipv4/devinet.c (Linux 6.18): a device's IPv4 state (struct in_device) with its
+// addresses and its net.ipv4.conf.<dev>.* settings (struct ipv4_devconf), the all/default sets,
+// and inet_insert_ifa(), which announces a new address to the FIB (fib_add_ifaddr()).
+
+import type { Host } from "../host.ts";
+import type { NetDevice } from "../core/netdevice.ts";
+import { fibAddIfaddr } from "./fib.ts";
+
+/** The per-device IPv4 settings the kit models (struct ipv4_devconf), by sysctl name. */
+export interface Ipv4Devconf {
+  /** Forward packets received here (IN_DEV_FORWARD). */
+  forwarding: number;
+  /** Reverse-path filter: 0 off, 1 strict, 2 loose; the effective value is max(all, dev). */
+  rp_filter: number;
+  /** Accept 127/8 as source or destination (IN_DEV_NET_ROUTE_LOCALNET: all or dev). */
+  route_localnet: number;
+  /** Accept packets with a local source address (IN_DEV_ACCEPT_LOCAL: all or dev). */
+  accept_local: number;
+  /** Forward directed broadcasts (IN_DEV_BFORWARD: all and dev). */
+  bc_forwarding: number;
+  /** Send ICMP redirects (IN_DEV_TX_REDIRECTS: all or dev). */
+  send_redirects: number;
+  /** Media shared with other subnets (IN_DEV_SHARED_MEDIA: all or dev). */
+  shared_media: number;
+  /** Log martians (IN_DEV_LOG_MARTIANS: all or dev); the kit keeps the setting only. */
+  log_martians: number;
+  /** Drop unicast IP in link-layer multicast or broadcast frames (this device's value). */
+  drop_unicast_in_l2_multicast: number;
+}
+
+/** The kernel's built-in defaults (ipv4_devconf and ipv4_devconf_dflt in devinet.c). */
+export function defaultDevconf(): Ipv4Devconf {
+  return {
+    forwarding: 0,
+    rp_filter: 0,
+    route_localnet: 0,
+    accept_local: 0,
+    bc_forwarding: 0,
+    send_redirects: 1,
+    shared_media: 1,
+    log_martians: 0,
+    drop_unicast_in_l2_multicast: 0,
+  };
+}
+
+/** An IPv4 address on a device (struct in_ifaddr). */
+export interface InIfaddr {
+  /** The address (ifa_local), host order. */
+  local: number;
+  /** Prefix length. */
+  prefixlen: number;
+  /** Netmask, host order. */
+  mask: number;
+  /** Broadcast address (0 for /31 and /32). */
+  broadcast: number;
+  /** A secondary address (another in the same subnet came first). */
+  secondary: boolean;
+}
+
+/** A device's IPv4 state (struct in_device). */
+export interface InDevice {
+  /** The device. */
+  dev: NetDevice;
+  /** Addresses, primaries first (ifa_list). */
+  ifaList: InIfaddr[];
+  /** Settings (cnf). */
+  cnf: Ipv4Devconf;
+}
+
+/**
+ * The netmask of a prefix length, host order (inet_make_mask()).
+ * @param len 0-32
+ * @returns the mask
+ */
+export function inetMakeMask(len: number): number {
+  return len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+}
+
+/**
+ * Gives a device its IPv4 state, as inetdev_init() on NETDEV_REGISTER: settings copied from
+ * net.ipv4.conf.default.
+ * @param host the host
+ * @param dev the device
+ * @returns the new in_device
+ */
+export function inetdevInit(host: Host, dev: NetDevice): InDevice {
+  const inDev: InDevice = { dev, ifaList: [], cnf: { ...host.ipv4.devconfDefault } };
+  host.ipv4.inDevices.set(dev.ifindex, inDev);
+  return inDev;
+}
+
+/**
+ * A device's IPv4 state (__in_dev_get_rcu()), or undefined without one.
+ * @param host the host
+ * @param dev the device
+ * @returns the in_device
+ */
+export function inDevGet(host: Host, dev: { ifindex: number }): InDevice | undefined {
+  return host.ipv4.inDevices.get(dev.ifindex);
+}
+
+/**
+ * Adds an address, as `ip addr add A/LEN dev DEV` does through inet_rtm_newaddr() →
+ * __inet_insert_ifa(): an address in the subnet of one already there becomes secondary; the
+ * FIB gets the local, connected and broadcast routes (fib_add_ifaddr()).
+ * @param host the host
+ * @param dev the device
+ * @param local the address, host order
+ * @param prefixlen prefix length
+ * @throws {RangeError} when the address is on the device already
+ */
+export function inetAddAddr(host: Host, dev: NetDevice, local: number, prefixlen: number): void {
+  const inDev = inDevGet(host, dev) ?? inetdevInit(host, dev);
+  const mask = inetMakeMask(prefixlen);
+  if (inDev.ifaList.some((a) => a.local === local && a.prefixlen === prefixlen)) {
+    throw new RangeError(`Cannot add address to ${dev.name}: it has it already (EEXIST)`);
+  }
+  const secondary = inDev.ifaList.some((a) =>
+    !a.secondary && a.mask === mask && ((a.local ^ local) & mask) === 0
+  );
+  // `ip addr add` sets the broadcast only with "brd +"; the kernel's broadcast route does not
+  // depend on it (fib_add_ifaddr() uses prefix | ~mask).
+  const broadcast = prefixlen < 31 ? ((local & mask) | ~mask) >>> 0 : 0;
+  const ifa: InIfaddr = { local, prefixlen, mask, broadcast, secondary };
+  inDev.ifaList.push(ifa);
+  inDev.ifaList.sort((a, b) => Number(a.secondary) - Number(b.secondary));
+  fibAddIfaddr(host, dev, ifa);
+}
+
+/**
+ * True when `addr` is an address of some device of the host (inet_addr_type() == RTN_LOCAL
+ * for the address itself).
+ * @param host the host
+ * @param addr address, host order
+ * @returns whether it is local
+ */
+export function isLocalAddress(host: Host, addr: number): boolean {
+  for (const inDev of host.ipv4.inDevices.values()) {
+    if (inDev.ifaList.some((a) => a.local === addr)) return true;
+  }
+  return false;
+}
+
+/**
+ * Picks the source address for a packet out of a device towards `dst`, as inet_select_addr():
+ * a primary address of the device in the destination's subnet, else its first primary, else
+ * any primary address of the host.
+ * @param host the host
+ * @param dev the device
+ * @param dst destination, host order (0 for any)
+ * @returns the address, or 0 when the host has none
+ */
+export function inetSelectAddr(host: Host, dev: { ifindex: number }, dst: number): number {
+  const own = inDevGet(host, dev)?.ifaList.filter((a) => !a.secondary) ?? [];
+  const match = own.find((a) => ((a.local ^ dst) & a.mask) === 0);
+  if (match) return match.local;
+  if (own.length) return own[0].local;
+  for (const inDev of host.ipv4.inDevices.values()) {
+    const a = inDev.ifaList.find((x) => !x.secondary && !inDev.dev.loopback);
+    if (a) return a.local;
+  }
+  return 0;
+}
+
+/**
+ * True when `addr` lies in a subnet of one of the device's addresses (inet_addr_onlink()).
+ * @param inDev the device's IPv4 state
+ * @param a first address, host order
+ * @param b second address, host order (0 to skip)
+ * @returns whether both are on-link
+ */
+export function inetAddrOnlink(inDev: InDevice, a: number, b: number): boolean {
+  return inDev.ifaList.some((ifa) =>
+    ((a ^ ifa.local) & ifa.mask) === 0 && (b === 0 || ((b ^ ifa.local) & ifa.mask) === 0)
+  );
+}
+
+/** The name of a per-device setting. */
+export type ConfKey = keyof Ipv4Devconf;
+
+/**
+ * The value of a setting as the kernel's IN_DEV_* macro reads it: max(all, dev) for
+ * rp_filter, all and dev for bc_forwarding, the device's own forwarding and
+ * drop_unicast_in_l2_multicast, all or dev for the rest.
+ * @param host the host
+ * @param inDev the device
+ * @param key the setting
+ * @returns the effective value
+ */
+export function inDevConf(host: Host, inDev: InDevice, key: ConfKey): number {
+  const all = host.ipv4.devconfAll[key];
+  const dev = inDev.cnf[key];
+  switch (key) {
+    case "rp_filter": // IN_DEV_MAXCONF
+      return Math.max(all, dev);
+    case "bc_forwarding": // IN_DEV_ANDCONF
+      return all && dev ? 1 : 0;
+    case "forwarding":
+    case "drop_unicast_in_l2_multicast": // IN_DEV_CONF_GET
+      return dev;
+    default: // IN_DEV_ORCONF
+      return all || dev ? 1 : 0;
+  }
+}
+
+/** The conf keys the kit models, with the range the kernel's handler accepts. */
+const CONF_RANGES: Record<ConfKey, [number, number]> = {
+  forwarding: [0, 1], // devinet_sysctl_forward: any int, stored as given; 0/1 in practice
+  rp_filter: [0, 2],
+  route_localnet: [0, 1],
+  accept_local: [0, 1],
+  bc_forwarding: [0, 1],
+  send_redirects: [0, 1],
+  shared_media: [0, 1],
+  log_martians: [0, 1],
+  drop_unicast_in_l2_multicast: [0, 1],
+};
+
+/**
+ * Writes net.ipv4.conf.<which>.<key>. Forwarding follows devinet_sysctl_forward(): writing it
+ * for "all" is inet_forward_change(), which sets it on default and on every device too;
+ * net.ipv4.ip_forward is the same switch.
+ * @param host the host
+ * @param which "all", "default" or a device name
+ * @param key the setting
+ * @param value the value
+ * @throws {RangeError} for an unknown device or setting, or a value out of range
+ */
+export function devinetSetConf(host: Host, which: string, key: string, value: number): void {
+  const name = `net.ipv4.conf.${which}.${key}`;
+  if (!Object.hasOwn(CONF_RANGES, key)) {
+    throw new RangeError(
+      `Cannot set sysctl ${name}: ${key} is not modelled by rxpath (modelled: ${
+        Object.keys(CONF_RANGES).join(", ")
+      })`,
+    );
+  }
+  const [min, max] = CONF_RANGES[key as ConfKey];
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`Cannot set sysctl ${name} to ${value}: must be from ${min} to ${max}`);
+  }
+  const k = key as ConfKey;
+  if (which === "all") {
+    host.ipv4.devconfAll[k] = value;
+    if (k === "forwarding") {
+      host.sysctl["net.ipv4.ip_forward"] = value;
+      host.ipv4.devconfDefault.forwarding = value;
+      for (const inDev of host.ipv4.inDevices.values()) inDev.cnf.forwarding = value;
+    }
+    return;
+  }
+  if (which === "default") {
+    host.ipv4.devconfDefault[k] = value;
+    return;
+  }
+  const dev = host.devices.find((d) => d.name === which);
+  if (!dev) throw new RangeError(`Cannot set sysctl ${name}: no device ${which}`);
+  (inDevGet(host, dev) ?? inetdevInit(host, dev)).cnf[k] = value;
+}

@@ -1,0 +1,303 @@
+// Models the IPv4 FIB of net/ipv4/fib_*.c (Linux 6.18) as a learner sees it with `ip route`:
+// the local (255) and main (254) tables, looked up in the order of the default rules (0: local,
+// 32766: main, 32767: default) with longest-prefix match; route types; fib_add_ifaddr()'s
+// local, connected and broadcast routes; and fib_validate_source(), the reverse-path check.
+
+import type { Host } from "../host.ts";
+import type { NetDevice } from "../core/netdevice.ts";
+import { inNtoa } from "../wire/ipv4.ts";
+import { inDevConf, inDevGet, inetMakeMask, type InIfaddr, isLocalAddress } from "./devinet.ts";
+
+/** Route types (enum rtn_type) the kit models. */
+export type RouteType =
+  | "unicast"
+  | "local"
+  | "broadcast"
+  | "unreachable"
+  | "blackhole"
+  | "prohibit";
+
+/** Route scopes (enum rt_scope_t): universe 0, link 253, host 254. */
+export const RT_SCOPE = { universe: 0, link: 253, host: 254 } as const;
+
+/** One route (a fib_alias with its fib_info). */
+export interface FibRoute {
+  /** Destination prefix, host order. */
+  dst: number;
+  /** Prefix length. */
+  len: number;
+  /** Route type. */
+  type: RouteType;
+  /** Egress device (none for unreachable, blackhole, prohibit). */
+  dev: NetDevice | null;
+  /** Gateway, host order, or 0 for a direct route. */
+  gw: number;
+  /** Scope. */
+  scope: number;
+  /** Preferred source address, or 0. */
+  prefsrc: number;
+  /** Who added it: "kernel" for address routes, "boot" for `ip route add`. */
+  proto: "kernel" | "boot";
+  /** Metric (priority). */
+  metric: number;
+}
+
+/** A routing table (struct fib_table). */
+export interface FibTable {
+  /** Table id: 255 local, 254 main. */
+  id: number;
+  /** Routes, in insertion order. */
+  routes: FibRoute[];
+}
+
+/** The result of a lookup (struct fib_result). */
+export interface FibResult {
+  /** The route matched. */
+  route: FibRoute;
+  /** The table it is in. */
+  table: number;
+}
+
+/** The error a lookup returns for each route type that is not a path (fib_props[].error). */
+export const FIB_TYPE_ERROR: Partial<Record<RouteType, number>> = {
+  unreachable: -113, // -EHOSTUNREACH
+  blackhole: -22, // -EINVAL
+  prohibit: -13, // -EACCES
+};
+
+/** -ENETUNREACH: no route matched in any table. */
+export const ENETUNREACH: number = -101;
+
+/** Makes the local and main tables, as fib_net_init() → ip_fib_net_init(). */
+export function newFibTables(): { local: FibTable; main: FibTable } {
+  return { local: { id: 255, routes: [] }, main: { id: 254, routes: [] } };
+}
+
+function matches(r: FibRoute, daddr: number): boolean {
+  return ((daddr ^ r.dst) & inetMakeMask(r.len)) === 0;
+}
+
+/**
+ * Looks up one table, as fib_table_lookup(): the longest prefix that covers the address, then
+ * the lowest metric, then the first added.
+ * @param table the table
+ * @param daddr the destination, host order
+ * @param oif restrict to routes out of this device (ifindex), or 0
+ * @returns the route, or undefined
+ */
+export function fibTableLookup(table: FibTable, daddr: number, oif = 0): FibRoute | undefined {
+  let best: FibRoute | undefined;
+  for (const r of table.routes) {
+    if (!matches(r, daddr)) continue;
+    if (oif && r.dev && r.dev.ifindex !== oif) continue;
+    if (!best || r.len > best.len || (r.len === best.len && r.metric < best.metric)) best = r;
+  }
+  return best;
+}
+
+/**
+ * Looks up a destination, as fib_lookup() with the default rules: the local table, then main.
+ * @param host the host
+ * @param daddr the destination, host order
+ * @param oif restrict to this output device (ifindex), or 0
+ * @returns the result, or an errno: ENETUNREACH when nothing matched, or the route type's own
+ *   error (unreachable, blackhole, prohibit)
+ */
+export function fibLookup(host: Host, daddr: number, oif = 0): FibResult | number {
+  for (const table of [host.ipv4.fib.local, host.ipv4.fib.main]) {
+    const route = fibTableLookup(table, daddr, oif);
+    if (route) return FIB_TYPE_ERROR[route.type] ?? { route, table: table.id };
+  }
+  return ENETUNREACH;
+}
+
+function fibMagic(
+  host: Host,
+  type: RouteType,
+  dst: number,
+  len: number,
+  dev: NetDevice,
+  src: number,
+) {
+  // fib_magic(): types other than unicast go to the local table; host routes get scope host,
+  // local ones too, the rest scope link.
+  const table = type === "unicast" ? host.ipv4.fib.main : host.ipv4.fib.local;
+  const scope = type === "local" ? RT_SCOPE.host : RT_SCOPE.link;
+  table.routes.push({
+    dst,
+    len,
+    type,
+    dev,
+    gw: 0,
+    scope,
+    prefsrc: src,
+    proto: "kernel",
+    metric: 0,
+  });
+}
+
+/**
+ * Adds the routes an address brings, as fib_add_ifaddr(): `local ADDR` in the local table; for
+ * a primary address whose prefix is not all-zero, the connected subnet route in main (type local
+ * on loopback, in the local table) and, below /31, `broadcast PREFIX|~MASK` in local.
+ * @param host the host
+ * @param dev the device
+ * @param ifa the new address
+ */
+export function fibAddIfaddr(host: Host, dev: NetDevice, ifa: InIfaddr): void {
+  const prefix = (ifa.local & ifa.mask) >>> 0;
+  fibMagic(host, "local", ifa.local, 32, dev, ifa.local);
+  if (prefix !== 0 && !ifa.secondary && (prefix !== ifa.local || ifa.prefixlen < 32)) {
+    fibMagic(host, dev.loopback ? "local" : "unicast", prefix, ifa.prefixlen, dev, ifa.local);
+    if (ifa.prefixlen < 31) {
+      fibMagic(host, "broadcast", (prefix | ~ifa.mask) >>> 0, 32, dev, ifa.local);
+    }
+  }
+}
+
+/** A route to add, as `ip route add` takes it. */
+export interface RouteSpec {
+  /** Destination prefix, host order. */
+  dst: number;
+  /** Prefix length. */
+  len: number;
+  /** Type, default unicast. */
+  type?: RouteType;
+  /** Egress device, for unicast routes. */
+  dev?: NetDevice;
+  /** Gateway, host order, or 0/undefined for a direct route. */
+  gw?: number;
+  /** Metric, default 0. */
+  metric?: number;
+}
+
+/**
+ * Adds a main-table route, as `ip route add` (fib_table_insert() after fib_create_info()'s
+ * checks): a gateway must be on-link through the device (fib_check_nh(): "Nexthop has invalid
+ * gateway"); the same prefix, type and metric twice is EEXIST.
+ * @param host the host
+ * @param spec the route
+ * @throws {RangeError} naming what is wrong
+ */
+export function fibAddRoute(host: Host, spec: RouteSpec): void {
+  const type = spec.type ?? "unicast";
+  const text = `${inNtoa(spec.dst)}/${spec.len}`;
+  if ((spec.dst & ~inetMakeMask(spec.len)) !== 0) {
+    throw new RangeError(
+      `Cannot add route ${text}: host bits are set (Invalid prefix for given prefix length)`,
+    );
+  }
+  if (type === "unicast" && !spec.dev) {
+    throw new RangeError(`Cannot add route ${text}: a unicast route needs a device`);
+  }
+  const gw = spec.gw ?? 0;
+  if (gw) {
+    const inDev = inDevGet(host, spec.dev!);
+    const onlink = inDev?.ifaList.some((a) => ((a.local ^ gw) & a.mask) === 0);
+    if (!onlink) {
+      throw new RangeError(
+        `Cannot add route ${text} via ${inNtoa(gw)} dev ${
+          spec.dev!.name
+        }: Nexthop has invalid gateway`,
+      );
+    }
+  }
+  const metric = spec.metric ?? 0;
+  const main = host.ipv4.fib.main;
+  if (main.routes.some((r) => r.dst === spec.dst && r.len === spec.len && r.metric === metric)) {
+    throw new RangeError(`Cannot add route ${text}: File exists (EEXIST)`);
+  }
+  main.routes.push({
+    dst: spec.dst,
+    len: spec.len,
+    type,
+    dev: type === "unicast" ? spec.dev! : null,
+    gw,
+    scope: gw || type !== "unicast" ? RT_SCOPE.universe : RT_SCOPE.link,
+    prefsrc: 0,
+    proto: "boot",
+    metric,
+  });
+}
+
+const SCOPE_NAMES: Record<number, string> = { 253: "link", 254: "host" };
+
+/**
+ * Prints a table as `ip route show table local|main` does: sorted by prefix (the trie's
+ * order), one route per line.
+ * @param host the host
+ * @param table "local" or "main"
+ * @returns the text
+ * @example
+ * ```ts
+ * import { createHost, ipRouteShow } from "@rxpath/rxpath";
+ * console.log(ipRouteShow(createHost(), "local"));
+ * ```
+ */
+export function ipRouteShow(host: Host, table: "local" | "main"): string {
+  const routes = [...host.ipv4.fib[table].routes].sort((a, b) =>
+    a.dst - b.dst || a.len - b.len || a.metric - b.metric
+  );
+  const lines = routes.map((r) => {
+    const dst = r.len === 0
+      ? "default"
+      : r.len === 32
+      ? inNtoa(r.dst)
+      : `${inNtoa(r.dst)}/${r.len}`;
+    const parts = [r.type === "unicast" ? dst : `${r.type} ${dst}`];
+    if (r.gw) parts.push(`via ${inNtoa(r.gw)}`);
+    if (r.dev) parts.push(`dev ${r.dev.name}`);
+    if (r.proto === "kernel") parts.push("proto kernel");
+    if (r.scope in SCOPE_NAMES) parts.push(`scope ${SCOPE_NAMES[r.scope]}`);
+    if (r.prefsrc) parts.push(`src ${inNtoa(r.prefsrc)}`);
+    if (r.metric) parts.push(`metric ${r.metric}`);
+    return parts.join(" ") + " ";
+  });
+  return lines.map((l) => l.trimEnd()).join("\n") + (lines.length ? "\n" : "");
+}
+
+/** What fib_validate_source() concluded: a drop reason, or 1 when the source is reached
+ * through a connected route of the input device (the redirect test uses it), else 0. */
+export type SourceCheck = 0 | 1 | "IP_RPFILTER" | "IP_LOCAL_SOURCE" | "IP_INVALID_SOURCE";
+
+/**
+ * The reverse-path check, fib_validate_source() (6.18, returning drop reasons). Without
+ * rp_filter, and unless the packet would leave by the device it came in on with redirects on,
+ * only a source that is one of the host's addresses fails (accept_local lets it pass). Otherwise
+ * __fib_validate_source() looks the source up as a destination: a local or broadcast answer
+ * fails, a route through the input device passes; strict mode (1) fails any other, loose mode
+ * (2) passes when a route through the input device exists at all, and finding no route fails
+ * whenever rp_filter is on.
+ * @param host the host
+ * @param saddr source, host order
+ * @param oif the device a forward would leave by (ifindex), or 0 for local input
+ * @param dev the input device
+ * @returns a drop reason, or 0/1 as above
+ */
+export function fibValidateSource(
+  host: Host,
+  saddr: number,
+  oif: number,
+  dev: NetDevice,
+): SourceCheck {
+  const inDev = inDevGet(host, dev)!;
+  const rpf = inDevConf(host, inDev, "rp_filter");
+  const acceptLocal = inDevConf(host, inDev, "accept_local");
+  if (!rpf && (dev.ifindex !== oif || !inDevConf(host, inDev, "send_redirects"))) {
+    if (acceptLocal) return 0;
+    return isLocalAddress(host, saddr) ? "IP_LOCAL_SOURCE" : 0;
+  }
+  const res = fibLookup(host, saddr);
+  if (typeof res === "number") return rpf ? "IP_RPFILTER" : 0;
+  if (res.route.type !== "unicast") {
+    if (res.route.type !== "local") return "IP_INVALID_SOURCE";
+    if (!acceptLocal) return "IP_LOCAL_SOURCE";
+  }
+  // fib_info_nh_uses_dev(); the nexthop of a connected route has scope host (fib_check_nh()).
+  const onlinkScope = (r: FibRoute) => (r.gw === 0 ? 1 : 0);
+  if (res.route.dev?.ifindex === dev.ifindex) return onlinkScope(res.route);
+  if (inDev.ifaList.length === 0) return rpf ? "IP_RPFILTER" : 0;
+  if (rpf === 1) return "IP_RPFILTER";
+  const again = fibLookup(host, saddr, dev.ifindex);
+  return typeof again !== "number" && again.route.type === "unicast" ? onlinkScope(again.route) : 0;
+}

@@ -1,0 +1,335 @@
+// Models net/ipv4/icmp.c (Linux 6.18): icmp_rcv() with the handler table icmp_pointers[], the
+// echo and timestamp replies (icmp_reply()), and __icmp_send() for the errors the receive path
+// raises (port and protocol unreachable, time exceeded, fragmentation needed, redirect), with
+// its rules — never about broadcasts, multicasts, non-first fragments or ICMP errors — and both
+// rate limits: the global credit (icmp_msgs_per_sec, icmp_msgs_burst) and the per-destination
+// token bucket of inet_peer (icmp_ratelimit, icmp_ratemask).
+
+import type { Host } from "../host.ts";
+import { consumeSkb, kfreeSkbReason, PACKET_HOST, type SkBuff } from "../core/skbuff.ts";
+import type { SkbDropReason } from "../core/dropreason.ts";
+import type { Cpu } from "../sim/cpu.ts";
+import { csumFold, csumPartial } from "../wire/checksum.ts";
+import { IP_OFFSET, IPPROTO_ICMP } from "../wire/ipv4.ts";
+import { inetSelectAddr } from "./devinet.ts";
+import { fibLookup } from "./fib.ts";
+import { ipLocalOut, type OutRoute } from "./ip_output.ts";
+import type { InetPeer } from "./netns_ipv4.ts";
+import type { Rtable } from "./route.ts";
+import { icmpMsgInc } from "./snmp.ts";
+
+/** The highest ICMP type the kernel knows (NR_ICMP_TYPES). */
+export const NR_ICMP_TYPES = 18;
+/** Extended echo request, RFC 8335 PROBE (ICMP_EXT_ECHO). */
+export const ICMP_EXT_ECHO = 42;
+
+// icmp_pointers[].error: the types that are error messages (never answered with an error).
+const ICMP_ERROR_TYPES = new Set([1, 2, 3, 4, 5, 6, 7, 11, 12]);
+
+/**
+ * The inet_peer entry of an address, made on first use with rate_last 60 s in the past
+ * (inet_getpeer()), so a new peer starts with a full bucket.
+ * @param host the host
+ * @param addr the address, host order
+ * @returns the entry
+ */
+export function inetGetpeer(host: Host, addr: number): InetPeer {
+  let p = host.ipv4.peers.get(addr);
+  if (!p) {
+    p = { rateTokens: 0, rateLast: host.softirqs.jiffies - 60 * host.hz, nRedirects: 0 };
+    host.ipv4.peers.set(addr, p);
+  }
+  return p;
+}
+
+/**
+ * The token bucket of inet_peer_xrlim_allow(): tokens grow by elapsed jiffies up to
+ * XRLIM_BURST_FACTOR (6) times the timeout; a message costs one timeout's worth.
+ * @param host the host
+ * @param peer the peer
+ * @param timeout jiffies per message
+ * @returns whether a message may go
+ */
+export function inetPeerXrlimAllow(host: Host, peer: InetPeer, timeout: number): boolean {
+  const now = host.softirqs.jiffies;
+  let token = peer.rateTokens + now - peer.rateLast;
+  peer.rateLast = now;
+  if (token > 6 * timeout) token = 6 * timeout;
+  let rc = false;
+  if (token >= timeout) {
+    token -= timeout;
+    rc = true;
+  }
+  peer.rateTokens = token;
+  return rc;
+}
+
+// icmpv4_mask_allow(): types outside icmp_ratemask and PMTU messages are never limited.
+function maskAllow(host: Host, type: number, code: number): boolean {
+  if (type > NR_ICMP_TYPES) return true;
+  if (type === 3 && code === 4) return true;
+  return ((1 << type) & host.sysctl["net.ipv4.icmp_ratemask"]) === 0;
+}
+
+// icmp_global_allow(): a credit refilled at icmp_msgs_per_sec up to icmp_msgs_burst.
+function globalAllow(host: Host): boolean {
+  const ip4 = host.ipv4;
+  const burst = host.sysctl["net.ipv4.icmp_msgs_burst"];
+  if (ip4.icmpGlobalCredit < 0) {
+    ip4.icmpGlobalCredit = burst;
+    ip4.icmpGlobalStamp = host.sim.now;
+  }
+  const elapsed = Math.min(host.sim.now - ip4.icmpGlobalStamp, 1e9);
+  if (elapsed >= 1e9 / 50) {
+    ip4.icmpGlobalCredit = Math.min(
+      burst,
+      ip4.icmpGlobalCredit + Math.floor(host.sysctl["net.ipv4.icmp_msgs_per_sec"] * elapsed / 1e9),
+    );
+    ip4.icmpGlobalStamp = host.sim.now;
+  }
+  if (ip4.icmpGlobalCredit <= 0) return false;
+  ip4.icmpGlobalCredit--;
+  return true;
+}
+
+function msToJiffies(host: Host, ms: number): number {
+  return Math.ceil((ms * host.hz) / 1000);
+}
+
+/**
+ * The output route to an address (ip_route_output_key()): device and next hop from the FIB.
+ * @param host the host
+ * @param daddr destination, host order
+ * @returns the route and the source address the host would use, or null without a route
+ */
+export function ipRouteOutput(
+  host: Host,
+  daddr: number,
+): { route: OutRoute; saddr: number } | null {
+  const res = fibLookup(host, daddr);
+  if (typeof res === "number" || !res.route.dev) return null;
+  const r = res.route;
+  if (r.type !== "unicast" && r.type !== "local" && r.type !== "broadcast") return null;
+  const saddr = r.prefsrc || inetSelectAddr(host, r.dev!, daddr);
+  return { route: { dev: r.dev!, nexthop: r.gw || daddr }, saddr };
+}
+
+// icmp_push_reply(): the checksum, then ip_local_out(). __ip_make_skb() counts OutMsgs and
+// OutType<n> (icmp_out_count()) with the flow's fl4_icmp_type, since the ICMP socket is
+// SOCK_RAW: __icmp_send() sets it to the type sent, icmp_reply() leaves it 0 — so an echo or a
+// timestamp reply both count as OutType0 (OutEchoReps), as a 6.18 host shows.
+function icmpPush(
+  host: Host,
+  cpu: Cpu,
+  out: { route: OutRoute; saddr: number },
+  daddr: number,
+  tos: number,
+  icmp: Uint8Array,
+  countedType: number,
+): void {
+  icmp[2] = icmp[3] = 0;
+  const c = csumFold(csumPartial(icmp, 0, 0, icmp.length));
+  icmp[2] = c >> 8;
+  icmp[3] = c & 255;
+  host.mib.icmp.OutMsgs++;
+  icmpMsgInc(host, "out", countedType);
+  // The ICMP socket does not set DF (icmp_sk_init(): IP_PMTUDISC_DONT).
+  ipLocalOut(host, cpu, {
+    saddr: out.saddr,
+    daddr,
+    protocol: IPPROTO_ICMP,
+    tos,
+    df: false,
+    payload: icmp,
+  }, out.route);
+}
+
+/**
+ * Sends an ICMP error about a received packet, as __icmp_send(). Nothing goes out about a packet
+ * that came as link-layer or IP broadcast or multicast, about a fragment other than the first,
+ * or about an ICMP error; the global and per-destination limits apply to the types in
+ * icmp_ratemask (counted in OutRateLimitGlobal / OutRateLimitHost when they bite). The message
+ * quotes the original datagram up to 576 bytes in all.
+ * @param host the host
+ * @param cpu the CPU
+ * @param skb the packet the error is about (network header set)
+ * @param rt its input route
+ * @param type ICMP type
+ * @param code ICMP code
+ * @param info the rest-of-header word (MTU for frag-needed, gateway for a redirect)
+ */
+export function icmpSend(
+  host: Host,
+  cpu: Cpu,
+  skb: SkBuff,
+  rt: Rtable,
+  type: number,
+  code: number,
+  info: number,
+): void {
+  host.sim.enterFn(cpu, "__icmp_send", skb.id);
+  try {
+    if (rt.broadcast || rt.multicast || skb.pktType !== PACKET_HOST) return;
+    const h = skb.head;
+    const nh = skb.networkHeader;
+    const v = new DataView(h.buffer, h.byteOffset);
+    if (v.getUint16(nh + 6) & IP_OFFSET) return;
+    const ihl = (h[nh] & 15) * 4;
+    if (ICMP_ERROR_TYPES.has(type) && h[nh + 9] === IPPROTO_ICMP) {
+      const inner = h[nh + ihl];
+      if (nh + ihl >= h.length || inner > NR_ICMP_TYPES || ICMP_ERROR_TYPES.has(inner)) return;
+    }
+    const saddr = v.getUint32(nh + 12);
+    let applyLimit = false;
+    if (!maskAllow(host, type, code)) {
+      if (!globalAllow(host)) {
+        host.mib.icmp.OutRateLimitGlobal++;
+        return;
+      }
+      applyLimit = true;
+    }
+    const out = ipRouteOutput(host, saddr);
+    if (!out) return;
+    if (rt.local) out.saddr = v.getUint32(nh + 16); // reply from the address it was sent to
+    if (applyLimit && !out.route.dev.loopback) {
+      const timeout = msToJiffies(host, host.sysctl["net.ipv4.icmp_ratelimit"]);
+      if (!inetPeerXrlimAllow(host, inetGetpeer(host, saddr), timeout)) {
+        host.mib.icmp.OutRateLimitHost++;
+        return;
+      }
+    }
+    const totLen = v.getUint16(nh + 2);
+    const room = Math.min(576, out.route.dev.mtu) - 20 - 8;
+    const quote = h.subarray(nh, nh + Math.min(totLen, room, h.length - nh));
+    const icmp = new Uint8Array(8 + quote.length);
+    icmp[0] = type;
+    icmp[1] = code;
+    new DataView(icmp.buffer).setUint32(4, info >>> 0);
+    icmp.set(quote, 8);
+    // Errors go with precedence "internetwork control" (IPTOS_PREC_INTERNETCONTROL).
+    const tos = ICMP_ERROR_TYPES.has(type) ? (h[nh + 1] & 0x1e) | 0xc0 : h[nh + 1];
+    icmpPush(host, cpu, out, saddr, tos, icmp, type);
+  } finally {
+    host.sim.exitFn(cpu, "__icmp_send", skb.id);
+  }
+}
+
+// icmp_reply(): answer an echo or timestamp request from the address it was sent to (or, for a
+// broadcast, one of the input device's), with the request's TOS.
+function icmpReply(host: Host, cpu: Cpu, skb: SkBuff, rt: Rtable, icmp: Uint8Array): void {
+  const h = skb.head;
+  const nh = skb.networkHeader;
+  const v = new DataView(h.buffer, h.byteOffset);
+  const saddr = v.getUint32(nh + 12);
+  const out = ipRouteOutput(host, saddr);
+  if (!out) return;
+  out.saddr = rt.broadcast || rt.multicast
+    ? inetSelectAddr(host, skb.dev!, saddr)
+    : v.getUint32(nh + 16);
+  icmpPush(host, cpu, out, saddr, h[nh + 1], icmp, 0);
+}
+
+/**
+ * Receives an ICMP message, as icmp_rcv(): InMsgs; a bad checksum is ICMP_CSUM
+ * (InCsumErrors, InErrors); InType<n>; types above 18 other than PROBE are UNHANDLED_PROTO; to a
+ * broadcast or multicast only echo, timestamp and address-mask requests are taken, and echo and
+ * timestamp not at all with icmp_echo_ignore_broadcasts (INVALID_PROTO). Then the type's
+ * handler: echo → reply (unless icmp_echo_ignore_all), timestamp → reply, echo reply → a ping
+ * socket (none: NO_SOCKET), errors → the quoted protocol's error handler.
+ * @param host the host
+ * @param cpu the CPU
+ * @param skb the packet, transport header set
+ * @param rt its input route
+ */
+export function icmpRcv(host: Host, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
+  host.sim.enterFn(cpu, "icmp_rcv", skb.id);
+  cpu.chargeLater(host.sim.costs.ns("transport"));
+  const reason = icmpRcvReason(host, cpu, skb, rt);
+  if (reason) kfreeSkbReason(host.sim, skb, reason, "icmp_rcv");
+  else consumeSkb(host.sim, skb, "icmp_rcv");
+  host.sim.exitFn(cpu, "icmp_rcv", skb.id);
+}
+
+function icmpRcvReason(host: Host, cpu: Cpu, skb: SkBuff, rt: Rtable): SkbDropReason | null {
+  const mib = host.mib.icmp;
+  mib.InMsgs++;
+  const h = skb.head;
+  const th = skb.transportHeader;
+  const end = skb.networkHeader + ((h[skb.networkHeader + 2] << 8) | h[skb.networkHeader + 3]);
+  const len = end - th;
+  // skb_checksum_simple_validate(): the sum over the whole message must fold to zero.
+  if (csumFold(csumPartial(h, 0, th, end)) !== 0) {
+    mib.InCsumErrors++;
+    mib.InErrors++;
+    return "ICMP_CSUM";
+  }
+  if (len < 8) {
+    mib.InErrors++;
+    return "NOT_SPECIFIED";
+  }
+  const type = h[th];
+  icmpMsgInc(host, "in", type);
+  const body = h.subarray(th + 8, end);
+  if (type === ICMP_EXT_ECHO) return null; // icmp_echo(): PROBE off (icmp_echo_enable_probe 0)
+  if (type > NR_ICMP_TYPES) {
+    mib.InErrors++;
+    return "UNHANDLED_PROTO";
+  }
+  if (rt.broadcast || rt.multicast) {
+    if ((type === 8 || type === 13) && host.sysctl["net.ipv4.icmp_echo_ignore_broadcasts"]) {
+      mib.InErrors++;
+      return "INVALID_PROTO";
+    }
+    if (type !== 8 && type !== 13 && type !== 17 && type !== 18) {
+      mib.InErrors++;
+      return "INVALID_PROTO";
+    }
+  }
+  switch (type) {
+    case 8: { // icmp_echo()
+      if (host.sysctl["net.ipv4.icmp_echo_ignore_all"]) return null;
+      const reply = h.slice(th, end);
+      reply[0] = 0;
+      icmpReply(host, cpu, skb, rt, reply);
+      return null;
+    }
+    case 13: { // icmp_timestamp(): originate echoed, receive and transmit = ms since midnight UTC
+      if (len < 8 + 12) {
+        mib.InErrors++;
+        return "PKT_TOO_SMALL";
+      }
+      const reply = new Uint8Array(20);
+      reply.set(h.subarray(th, th + 12));
+      reply[0] = 14;
+      const ms = Math.floor(host.sim.now / 1e6) % 86400000;
+      new DataView(reply.buffer).setUint32(12, ms);
+      new DataView(reply.buffer).setUint32(16, ms);
+      icmpReply(host, cpu, skb, rt, reply);
+      return null;
+    }
+    case 0: // ping_rcv(): the kit has no ping sockets
+      return "NO_SOCKET";
+    case 3:
+    case 4:
+    case 11:
+    case 12: { // icmp_unreach(): the quoted header must be readable and sane
+      if (body.length < 20) {
+        mib.InErrors++;
+        return "PKT_TOO_SMALL";
+      }
+      if ((body[0] & 15) < 5) {
+        mib.InErrors++;
+        return "IP_INHDR";
+      }
+      return null; // icmp_socket_deliver() → the protocol's err_handler
+    }
+    case 5: // icmp_redirect()
+      if (body.length < 20) {
+        mib.InErrors++;
+        return "PKT_TOO_SMALL";
+      }
+      return null;
+    default: // icmp_discard()
+      return null;
+  }
+}

@@ -1,0 +1,214 @@
+// Models IPv4 reassembly of net/ipv4/ip_fragment.c and net/ipv4/inet_fragment.c (Linux 6.18):
+// ip_defrag() files each fragment in the queue of its (saddr, daddr, id, protocol); a queue with
+// its first and last fragments and no holes becomes one datagram (ip_frag_reasm(), ReasmOKs).
+// Overlapping fragments kill the queue (ReasmOverlaps, ReasmFails); a queue still incomplete when
+// its timer (net.ipv4.ipfrag_time, 30 s) fires is freed by ip_expire() with
+// FRAG_REASM_TIMEOUT (ReasmTimeout, ReasmFails), and an ICMP time exceeded (fragment reassembly)
+// goes back when the first fragment had come.
+
+import type { Host } from "../host.ts";
+import { kfreeSkbReason, type SkBuff } from "../core/skbuff.ts";
+import type { Cpu } from "../sim/cpu.ts";
+import { IP_MF, IP_OFFSET } from "../wire/ipv4.ts";
+import { icmpSend } from "./icmp.ts";
+import type { Rtable } from "./route.ts";
+
+/** A reassembly queue (struct ipq). */
+export interface Ipq {
+  /** Key: saddr/daddr/id/protocol. */
+  key: string;
+  /** Fragments held, by offset: [offset, end, skb]. */
+  fragments: { offset: number; end: number; skb: SkBuff }[];
+  /** Datagram length once the last fragment came (q.len), else the highest end seen. */
+  len: number;
+  /** INET_FRAG_FIRST_IN, INET_FRAG_LAST_IN. */
+  firstIn: boolean;
+  /** The last fragment has come. */
+  lastIn: boolean;
+  /** Bytes of payload held (q.meat). */
+  meat: number;
+  /** The route of the first fragment, to send ICMP on expiry. */
+  rt: Rtable;
+  /** The CPU to run the timer on. */
+  cpu: Cpu;
+  /** Set once the queue is finished (INET_FRAG_COMPLETE). */
+  complete: boolean;
+}
+
+function fragKey(h: Uint8Array, nh: number): string {
+  const v = new DataView(h.buffer, h.byteOffset);
+  return `${v.getUint32(nh + 12)}/${v.getUint32(nh + 16)}/${v.getUint16(nh + 4)}/${h[nh + 9]}`;
+}
+
+function killQueue(host: Host, q: Ipq, reason: "FRAG_REASM_TIMEOUT" | "IP_INHDR" | "DUP_FRAG") {
+  q.complete = true;
+  host.ipv4.frags.delete(q.key);
+  for (const f of q.fragments) {
+    host.ipv4.fragMem -= f.skb.truesize;
+    kfreeSkbReason(host.sim, f.skb, reason, "ip_defrag");
+  }
+  q.fragments.length = 0;
+}
+
+/**
+ * The reassembly timer's handler, ip_expire(): ReasmFails and ReasmTimeout; an ICMP time
+ * exceeded (code 1) about the first fragment, if it came; every fragment freed with
+ * FRAG_REASM_TIMEOUT.
+ * @param host the host
+ * @param q the queue
+ */
+function ipExpire(host: Host, q: Ipq): void {
+  if (q.complete) return;
+  host.mib.ip.ReasmFails++;
+  host.mib.ip.ReasmTimeout++;
+  const first = q.fragments.find((f) => f.offset === 0);
+  if (q.firstIn && first) icmpSend(host, q.cpu, first.skb, q.rt, 11, 1, 0);
+  killQueue(host, q, "FRAG_REASM_TIMEOUT");
+}
+
+/**
+ * Files a fragment, as ip_defrag(): ReasmReqds counts it. When it completes its datagram, the
+ * fragments are joined into this skb (the others end as merged into it) and the datagram is
+ * returned; otherwise the fragment is held (or dropped) and null returned.
+ * @param host the host
+ * @param cpu the CPU
+ * @param skb the fragment (its network header set, trimmed to tot_len)
+ * @param route its input route
+ * @returns the whole datagram, or null
+ */
+export function ipDefrag(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): SkBuff | null {
+  host.sim.enterFn(cpu, "ip_defrag", skb.id);
+  host.mib.ip.ReasmReqds++;
+  const h = skb.head;
+  const nh = skb.networkHeader;
+  const ihl = (h[nh] & 15) * 4;
+  const fo = (h[nh + 6] << 8) | h[nh + 7];
+  const offset = (fo & IP_OFFSET) * 8;
+  const totLen = (h[nh + 2] << 8) | h[nh + 3];
+  const end = offset + totLen - ihl;
+  const key = fragKey(h, nh);
+  let q = host.ipv4.frags.get(key);
+  if (!q) {
+    q = {
+      key,
+      fragments: [],
+      len: 0,
+      firstIn: false,
+      lastIn: false,
+      meat: 0,
+      rt: route,
+      cpu,
+      complete: false,
+    };
+    host.ipv4.frags.set(key, q);
+    const queue = q;
+    host.sim.after(host.sysctl["net.ipv4.ipfrag_time"] * 1e9, () => ipExpire(host, queue));
+  }
+  const result = ipFragQueue(host, q, skb, offset, end, (fo & IP_MF) !== 0);
+  host.sim.exitFn(cpu, "ip_defrag", skb.id);
+  return result;
+}
+
+// ip_frag_queue(): length checks, overlap detection, then reassembly when complete.
+function ipFragQueue(
+  host: Host,
+  q: Ipq,
+  skb: SkBuff,
+  offset: number,
+  end: number,
+  more: boolean,
+): SkBuff | null {
+  if (!more) {
+    // The last fragment fixes the length; one that contradicts it is corrupt.
+    if (end < q.len || (q.lastIn && end !== q.len)) {
+      host.mib.ip.ReasmFails++;
+      killQueue(host, q, "IP_INHDR");
+      kfreeSkbReason(host.sim, skb, "IP_INHDR", "ip_frag_queue");
+      return null;
+    }
+    q.lastIn = true;
+    q.len = end;
+  } else {
+    if (end & 7) end &= ~7; // non-last fragments carry multiples of 8 bytes
+    if (end > q.len) {
+      if (q.lastIn) {
+        host.mib.ip.ReasmFails++;
+        killQueue(host, q, "IP_INHDR");
+        kfreeSkbReason(host.sim, skb, "IP_INHDR", "ip_frag_queue");
+        return null;
+      }
+      q.len = end;
+    }
+  }
+  // inet_frag_queue_insert(): an exact duplicate is dropped alone (DUP_FRAG); any other overlap
+  // (RFC 5722) kills the whole queue.
+  for (const f of q.fragments) {
+    if (offset < f.end && end > f.offset) {
+      if (offset === f.offset && end === f.end) {
+        kfreeSkbReason(host.sim, skb, "DUP_FRAG", "ip_frag_queue");
+        return null;
+      }
+      host.mib.ipExt.ReasmOverlaps++;
+      host.mib.ip.ReasmFails++;
+      killQueue(host, q, "IP_INHDR");
+      kfreeSkbReason(host.sim, skb, "IP_INHDR", "ip_frag_queue");
+      return null;
+    }
+  }
+  q.fragments.push({ offset, end, skb });
+  q.fragments.sort((a, b) => a.offset - b.offset);
+  q.meat += end - offset;
+  host.ipv4.fragMem += skb.truesize;
+  if (offset === 0) q.firstIn = true;
+  if (!(q.firstIn && q.lastIn && q.meat === q.len)) return null;
+  return ipFragReasm(host, q, skb);
+}
+
+// ip_frag_reasm(): the skb that completed the queue becomes the datagram (the kernel morphs it
+// into the head); the payloads are joined after the first fragment's header, tot_len and the
+// fragment field rewritten, truesize summed, ReasmOKs counted.
+function ipFragReasm(host: Host, q: Ipq, last: SkBuff): SkBuff {
+  const first = q.fragments[0].skb;
+  const fnh = first.networkHeader;
+  const ihl = (first.head[fnh] & 15) * 4;
+  const pkt = new Uint8Array(fnh + ihl + q.len);
+  pkt.set(first.head.subarray(0, fnh + ihl));
+  let truesize = 0;
+  for (const f of q.fragments) {
+    const s = f.skb;
+    const sihl = (s.head[s.networkHeader] & 15) * 4;
+    pkt.set(
+      s.head.subarray(s.networkHeader + sihl, s.networkHeader + sihl + f.end - f.offset),
+      fnh + ihl + f.offset,
+    );
+    truesize += s.truesize;
+    host.ipv4.fragMem -= s.truesize;
+    if (s !== last) {
+      host.sim.ledger.end({
+        skb: s.id,
+        kind: "merged",
+        where: "ip_frag_reasm",
+        into: last.id,
+        t: host.sim.now,
+      });
+    }
+  }
+  const tot = ihl + q.len;
+  pkt[fnh + 2] = tot >> 8;
+  pkt[fnh + 3] = tot & 255;
+  pkt[fnh + 6] = 0;
+  pkt[fnh + 7] = 0;
+  const whole = last;
+  whole.head = pkt;
+  whole.truesize = truesize;
+  whole.frags.length = 0;
+  whole.networkHeader = fnh;
+  whole.data = fnh;
+  whole.len = tot;
+  whole.transportHeader = fnh + ihl;
+  q.complete = true;
+  q.fragments.length = 0;
+  host.ipv4.frags.delete(q.key);
+  host.mib.ip.ReasmOKs++;
+  return whole;
+}

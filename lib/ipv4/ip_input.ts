@@ -1,0 +1,253 @@
+// Models IPv4 input of net/ipv4/ip_input.c (Linux 6.18): ip_rcv() → ip_rcv_core()'s header checks
+// in the kernel's order, each with its counter and drop reason; NF_INET_PRE_ROUTING;
+// ip_rcv_finish() → ip_rcv_finish_core() routing the packet; dst_input() to ip_local_deliver()
+// (reassembly, NF_INET_LOCAL_IN, ip_protocol_deliver_rcu() through inet_protos), ip_forward()
+// or ip_error().
+
+import type { Host } from "../host.ts";
+import type { NetDevice } from "../core/netdevice.ts";
+import type { PacketHandler } from "../core/dev.ts";
+import {
+  kfreeSkbReason,
+  PACKET_BROADCAST,
+  PACKET_MULTICAST,
+  PACKET_OTHERHOST,
+  type SkBuff,
+} from "../core/skbuff.ts";
+import type { Cpu } from "../sim/cpu.ts";
+import { csumFold, csumPartial } from "../wire/checksum.ts";
+import { IP_MF, IP_OFFSET } from "../wire/ipv4.ts";
+import { nfHook } from "../netfilter/core.ts";
+import { inDevConf, inDevGet } from "./devinet.ts";
+import { icmpSend, inetGetpeer } from "./icmp.ts";
+import { ipDefrag } from "./ip_fragment.ts";
+import { ipForward } from "./ip_forward.ts";
+import { ipRouteInputNoref, type Rtable } from "./route.ts";
+
+/**
+ * The IPv4 packet handler on ptype_base, ip_rcv(): ip_rcv_core(), then NF_INET_PRE_ROUTING,
+ * then ip_rcv_finish().
+ * @param host the host
+ * @param cpu the CPU
+ * @param skb the packet, data at the IP header
+ * @param dev the input device
+ */
+export function ipRcv(host: Host, cpu: Cpu, skb: SkBuff, dev: NetDevice): void {
+  cpu.chargeLater(host.sim.costs.ns("ipRcv"));
+  if (!ipRcvCore(host, cpu, skb)) return;
+  const verdict = nfHook(host, skb, { hook: "PRE_ROUTING", in: dev, out: null, cpu });
+  if (verdict === "NF_DROP") return kfreeSkbReason(host.sim, skb, "NETFILTER_DROP", "nf_hook_slow");
+  ipRcvFinish(host, cpu, skb, dev);
+}
+
+/**
+ * The header checks of ip_rcv_core(), in order: a frame for another host (OTHERHOST, the
+ * device's rx_otherhost_dropped, no MIB); InReceives and InOctets; a header that cannot be
+ * pulled, ihl under 5 or a version other than 4 (IP_INHDR, InHdrErrors); the ECN counters; the
+ * whole header must be there (IP_INHDR); the header checksum (IP_CSUM, InCsumErrors and
+ * InHdrErrors); a packet shorter than tot_len (PKT_TOO_SMALL, InTruncatedPkts); tot_len under
+ * the header length (IP_INHDR). The packet is then trimmed to tot_len (Ethernet padding).
+ * @param host the host
+ * @param cpu the CPU
+ * @param skb the packet
+ * @returns true when the packet goes on
+ */
+export function ipRcvCore(host: Host, cpu: Cpu, skb: SkBuff): boolean {
+  host.sim.enterFn(cpu, "ip_rcv_core", skb.id);
+  const ok = ipRcvCoreChecks(host, skb);
+  host.sim.exitFn(cpu, "ip_rcv_core", skb.id);
+  return ok;
+}
+
+function ipRcvCoreChecks(host: Host, skb: SkBuff): boolean {
+  const ip = host.mib.ip;
+  if (skb.pktType === PACKET_OTHERHOST) {
+    const dev = host.devices.find((d) => d.ifindex === skb.dev?.ifindex);
+    if (dev) dev.stats.rx_otherhost_dropped++;
+    kfreeSkbReason(host.sim, skb, "OTHERHOST", "ip_rcv_core");
+    return false;
+  }
+  ip.InReceives++;
+  host.mib.ipExt.InOctets += skb.len;
+  const h = skb.head;
+  const nh = skb.data;
+  skb.networkHeader = nh;
+  const inhdr = (reason: "IP_INHDR" | "IP_CSUM" = "IP_INHDR") => {
+    ip.InHdrErrors++;
+    kfreeSkbReason(host.sim, skb, reason, "ip_rcv_core");
+    return false;
+  };
+  if (skb.len < 20) return inhdr();
+  const ihl = h[nh] & 15;
+  if (ihl < 5 || h[nh] >> 4 !== 4) return inhdr();
+  const ecn = ["InNoECTPkts", "InECT1Pkts", "InECT0Pkts", "InCEPkts"] as const;
+  host.mib.ipExt[ecn[h[nh + 1] & 3]]++;
+  if (skb.len < ihl * 4) return inhdr();
+  if (csumFold(csumPartial(h, 0, nh, nh + ihl * 4)) !== 0) {
+    host.mib.ipExt.InCsumErrors++;
+    return inhdr("IP_CSUM");
+  }
+  const len = (h[nh + 2] << 8) | h[nh + 3];
+  if (skb.len < len) {
+    host.mib.ipExt.InTruncatedPkts++;
+    kfreeSkbReason(host.sim, skb, "PKT_TOO_SMALL", "ip_rcv_core");
+    return false;
+  }
+  if (len < ihl * 4) return inhdr();
+  skb.len = len; // pskb_trim_rcsum(): drop the link layer's padding
+  skb.transportHeader = nh + ihl * 4;
+  return true;
+}
+
+/**
+ * Routes the packet and sends it on, as ip_rcv_finish() → ip_rcv_finish_core(): the input
+ * route (or its drop reason); InMcastPkts/InBcastPkts; a unicast packet that came in a link-layer
+ * broadcast or multicast frame is dropped with drop_unicast_in_l2_multicast; then dst_input().
+ * @param host the host
+ * @param cpu the CPU
+ * @param skb the packet
+ * @param dev the input device
+ */
+export function ipRcvFinish(host: Host, cpu: Cpu, skb: SkBuff, dev: NetDevice): void {
+  host.sim.enterFn(cpu, "ip_rcv_finish", skb.id);
+  const h = skb.head;
+  const nh = skb.networkHeader;
+  const v = new DataView(h.buffer, h.byteOffset);
+  const route = ipRouteInputNoref(host, v.getUint32(nh + 16), v.getUint32(nh + 12), h[nh + 9], dev);
+  if (typeof route === "string") {
+    kfreeSkbReason(host.sim, skb, route, "ip_rcv_finish_core");
+  } else if (route.multicast) {
+    host.mib.ipExt.InMcastPkts++;
+    host.mib.ipExt.InMcastOctets += skb.len;
+    dstInput(host, cpu, skb, route);
+  } else if (route.broadcast) {
+    host.mib.ipExt.InBcastPkts++;
+    host.mib.ipExt.InBcastOctets += skb.len;
+    dstInput(host, cpu, skb, route);
+  } else if (
+    (skb.pktType === PACKET_BROADCAST || skb.pktType === PACKET_MULTICAST) &&
+    inDevConf(host, inDevGet(host, dev)!, "drop_unicast_in_l2_multicast")
+  ) {
+    kfreeSkbReason(host.sim, skb, "UNICAST_IN_L2_MULTICAST", "ip_rcv_finish_core");
+  } else {
+    dstInput(host, cpu, skb, route);
+  }
+  host.sim.exitFn(cpu, "ip_rcv_finish", skb.id);
+}
+
+function dstInput(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): void {
+  if (route.input === "ip_local_deliver") ipLocalDeliver(host, cpu, skb, route);
+  else if (route.input === "ip_forward") ipForward(host, cpu, skb, route);
+  else ipError(host, cpu, skb, route);
+}
+
+/**
+ * Delivers a packet addressed to the host, as ip_local_deliver(): fragments go to ip_defrag()
+ * first, and only a whole datagram goes on, through NF_INET_LOCAL_IN to
+ * ip_local_deliver_finish().
+ * @param host the host
+ * @param cpu the CPU
+ * @param skb the packet
+ * @param route its input route
+ */
+export function ipLocalDeliver(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): void {
+  host.sim.enterFn(cpu, "ip_local_deliver", skb.id);
+  const nh = skb.networkHeader;
+  const fragOff = (skb.head[nh + 6] << 8) | skb.head[nh + 7];
+  let whole: SkBuff | null = skb;
+  if (fragOff & (IP_MF | IP_OFFSET)) whole = ipDefrag(host, cpu, skb, route);
+  if (whole) {
+    const verdict = nfHook(host, whole, {
+      hook: "LOCAL_IN",
+      in: whole.dev as NetDevice,
+      out: null,
+      cpu,
+    });
+    if (verdict === "NF_DROP") kfreeSkbReason(host.sim, whole, "NETFILTER_DROP", "nf_hook_slow");
+    else ipLocalDeliverFinish(host, cpu, whole, route);
+  }
+  host.sim.exitFn(cpu, "ip_local_deliver", skb.id);
+}
+
+/**
+ * Hands the datagram to its protocol, as ip_local_deliver_finish() → ip_protocol_deliver_rcu():
+ * the inet_protos handler, counted in InDelivers whatever the handler then does; with no handler
+ * (and no raw socket) InUnknownProtos, an ICMP protocol unreachable and IP_NOPROTO.
+ * @param host the host
+ * @param cpu the CPU
+ * @param skb the datagram
+ * @param route its input route
+ */
+export function ipLocalDeliverFinish(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): void {
+  host.sim.enterFn(cpu, "ip_local_deliver_finish", skb.id);
+  const protocol = skb.head[skb.networkHeader + 9];
+  const ipprot = host.inetProtos[protocol];
+  if (ipprot) {
+    ipprot.handler(cpu, skb, route);
+    host.mib.ip.InDelivers++;
+  } else {
+    host.mib.ip.InUnknownProtos++;
+    icmpSend(host, cpu, skb, route, 3, 2, 0);
+    kfreeSkbReason(host.sim, skb, "IP_NOPROTO", "ip_local_deliver_finish");
+  }
+  host.sim.exitFn(cpu, "ip_local_deliver_finish", skb.id);
+}
+
+/**
+ * The input of a packet with no route, ip_error(): on a device that does not forward, an
+ * unreachable host counts InAddrErrors (IP_INADDRERRORS) and a missing route InNoRoutes
+ * (IP_INNOROUTES), with no ICMP; on a forwarding device the sender gets a destination
+ * unreachable (net for no route, host, or administratively prohibited), paced by a token bucket
+ * per source (ip_rt_error_cost = HZ, ip_rt_error_burst = 5 * HZ) on the inet_peer.
+ * @param host the host
+ * @param cpu the CPU
+ * @param skb the packet
+ * @param route the unreachable route
+ */
+export function ipError(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): void {
+  host.sim.enterFn(cpu, "ip_error", skb.id);
+  const inDev = inDevGet(host, skb.dev!)!;
+  let reason: "NOT_SPECIFIED" | "IP_INADDRERRORS" | "IP_INNOROUTES" = "NOT_SPECIFIED";
+  if (!inDevConf(host, inDev, "forwarding")) {
+    if (route.error === 113) {
+      reason = "IP_INADDRERRORS";
+      host.mib.ip.InAddrErrors++;
+    } else if (route.error === 101) {
+      reason = "IP_INNOROUTES";
+      host.mib.ipExt.InNoRoutes++;
+    }
+  } else {
+    const codes: Record<number, number> = { 113: 1, 101: 0, 13: 13 };
+    const code = codes[route.error];
+    if (route.error === 101) {
+      reason = "IP_INNOROUTES";
+      host.mib.ipExt.InNoRoutes++;
+    }
+    if (code !== undefined) {
+      const saddr = new DataView(skb.head.buffer, skb.head.byteOffset).getUint32(
+        skb.networkHeader + 12,
+      );
+      const peer = inetGetpeer(host, saddr);
+      const now = host.softirqs.jiffies;
+      peer.rateTokens = Math.min(peer.rateTokens + now - peer.rateLast, 5 * host.hz);
+      peer.rateLast = now;
+      if (peer.rateTokens >= host.hz) {
+        peer.rateTokens -= host.hz;
+        icmpSend(host, cpu, skb, route, 3, code, 0);
+      }
+    }
+  }
+  kfreeSkbReason(host.sim, skb, reason, "ip_error");
+  host.sim.exitFn(cpu, "ip_error", skb.id);
+}
+
+/**
+ * Makes the ptype_base handler for ETH_P_IP: ip_rcv() on the CPU running the receive path.
+ * @param host the host
+ * @returns the handler
+ */
+export function ipPacketHandler(host: Host): PacketHandler {
+  return function* (skb, dev, _pt, cpu) {
+    ipRcv(host, cpu ?? host.sim.cpus[0], skb, dev);
+  };
+}

@@ -1,0 +1,187 @@
+// Models the IPv4 output path of net/ipv4/ip_output.c (Linux 6.18) for packets the receive path
+// sends on: forwarded ones and the host's own ICMP and TCP replies. ip_local_out() counts
+// OutRequests and runs NF_INET_LOCAL_OUT; ip_output() runs NF_INET_POST_ROUTING;
+// ip_finish_output() fragments what exceeds the MTU (ip_do_fragment(): FragOKs, FragCreates);
+// ip_finish_output2() resolves the neighbour and hands the frame to the device (OutTransmits).
+
+import type { Host } from "../host.ts";
+import type { NetDevice } from "../core/netdevice.ts";
+import { allocSkb, kfreeSkbReason, skbForwarded, type SkBuff } from "../core/skbuff.ts";
+import type { Cpu } from "../sim/cpu.ts";
+import { csumFold, csumPartial } from "../wire/checksum.ts";
+import { ETH_HLEN, ETH_P_IP } from "../wire/ethernet.ts";
+import { IP_DF, IP_MF, IP_OFFSET } from "../wire/ipv4.ts";
+import { nfHook } from "../netfilter/core.ts";
+
+/** Where a packet leaves: device and next hop (the parts of a dst_entry output uses). */
+export interface OutRoute {
+  /** Egress device. */
+  dev: NetDevice;
+  /** Next hop address, host order (the destination itself for a direct route). */
+  nexthop: number;
+}
+
+/**
+ * The MAC address of a neighbour (arp_tbl lookup). The kit models no ARP: a neighbour the host
+ * was told about has its address; any other counts as resolved too, to 02:fe and its IPv4
+ * address, as the scenario format takes every on-link peer as resolved.
+ * @param host the host
+ * @param dev the device
+ * @param addr the neighbour's address, host order
+ * @returns six bytes
+ */
+export function neighLookup(host: Host, dev: NetDevice, addr: number): Uint8Array {
+  const known = host.ipv4.neigh.get(`${dev.name}/${addr >>> 0}`);
+  if (known) return known;
+  return new Uint8Array([
+    0x02,
+    0xfe,
+    addr >>> 24,
+    (addr >>> 16) & 255,
+    (addr >>> 8) & 255,
+    addr & 255,
+  ]);
+}
+
+/**
+ * Hands a frame to the device, as neigh_output() → dev_queue_xmit(): the Ethernet header is
+ * written and the frame recorded on the device (the kit has no qdisc or driver TX ring).
+ * @param host the host
+ * @param cpu the CPU
+ * @param ipPacket the IP datagram
+ * @param route device and next hop
+ */
+function ipFinishOutput2(host: Host, cpu: Cpu, ipPacket: Uint8Array, route: OutRoute): void {
+  host.sim.enterFn(cpu, "ip_finish_output2");
+  const frame = new Uint8Array(ETH_HLEN + ipPacket.length);
+  frame.set(neighLookup(host, route.dev, route.nexthop), 0);
+  frame.set(route.dev.devAddr, 6);
+  frame[12] = ETH_P_IP >> 8;
+  frame[13] = ETH_P_IP & 255;
+  frame.set(ipPacket, ETH_HLEN);
+  host.mib.ip.OutTransmits++;
+  route.dev.transmitted.push({ t: host.sim.now, frame });
+  host.devXmitTap?.(route.dev, frame);
+  host.sim.exitFn(cpu, "ip_finish_output2");
+}
+
+function setCheck(pkt: Uint8Array): void {
+  const ihl = (pkt[0] & 15) * 4;
+  pkt[10] = pkt[11] = 0;
+  const c = csumFold(csumPartial(pkt, 0, 0, ihl));
+  pkt[10] = c >> 8;
+  pkt[11] = c & 255;
+}
+
+/**
+ * Sends a datagram on after POST_ROUTING, as ip_finish_output(): within the MTU it goes out
+ * whole; larger, it is cut into fragments of at most the MTU with payloads in multiples of 8
+ * (ip_do_fragment()'s slow path), each counted in FragCreates, the datagram in FragOKs.
+ * @param host the host
+ * @param cpu the CPU
+ * @param pkt the datagram
+ * @param route device and next hop
+ */
+function ipFinishOutput(host: Host, cpu: Cpu, pkt: Uint8Array, route: OutRoute): void {
+  const mtu = route.dev.mtu;
+  if (pkt.length <= mtu) return ipFinishOutput2(host, cpu, pkt, route);
+  const ihl = (pkt[0] & 15) * 4;
+  const fragOff = (pkt[6] << 8) | pkt[7];
+  const step = (mtu - ihl) & ~7;
+  const body = pkt.subarray(ihl);
+  const base = (fragOff & IP_OFFSET) * 8;
+  for (let off = 0; off < body.length; off += step) {
+    const part = body.subarray(off, off + step);
+    const more = off + step < body.length || (fragOff & IP_MF) !== 0;
+    const frag = new Uint8Array(ihl + part.length);
+    frag.set(pkt.subarray(0, ihl));
+    frag.set(part, ihl);
+    const fo = ((base + off) / 8) | (more ? IP_MF : 0);
+    frag[2] = frag.length >> 8;
+    frag[3] = frag.length & 255;
+    frag[6] = fo >> 8;
+    frag[7] = fo & 255;
+    setCheck(frag);
+    host.mib.ip.FragCreates++;
+    ipFinishOutput2(host, cpu, frag, route);
+  }
+  host.mib.ip.FragOKs++;
+}
+
+/**
+ * The last steps of every IPv4 packet out, ip_output(): NF_INET_POST_ROUTING, then
+ * ip_finish_output(). The skb ends as forwarded out of the device.
+ * @param host the host
+ * @param cpu the CPU
+ * @param skb the packet (its network header is the datagram)
+ * @param route device and next hop
+ * @param inDev the device a forwarded packet came in on
+ */
+export function ipOutput(
+  host: Host,
+  cpu: Cpu,
+  skb: SkBuff,
+  route: OutRoute,
+  inDev: NetDevice | null,
+): void {
+  host.sim.enterFn(cpu, "ip_output", skb.id);
+  const verdict = nfHook(host, skb, { hook: "POST_ROUTING", in: inDev, out: route.dev, cpu });
+  if (verdict === "NF_DROP") {
+    kfreeSkbReason(host.sim, skb, "NETFILTER_DROP", "nf_hook_slow");
+  } else {
+    const nh = skb.networkHeader;
+    const len = (skb.head[nh + 2] << 8) | skb.head[nh + 3];
+    ipFinishOutput(host, cpu, skb.head.slice(nh, nh + len), route);
+    skbForwarded(host.sim, skb, route.dev.name);
+  }
+  host.sim.exitFn(cpu, "ip_output", skb.id);
+}
+
+/** A datagram the host itself sends. */
+export interface LocalPacket {
+  /** Source address, host order. */
+  saddr: number;
+  /** Destination address, host order. */
+  daddr: number;
+  /** Protocol number. */
+  protocol: number;
+  /** TOS byte. */
+  tos: number;
+  /** Set DF (path MTU discovery). */
+  df: boolean;
+  /** The transport header and payload. */
+  payload: Uint8Array;
+}
+
+/**
+ * Sends a datagram the host made, as ip_local_out() → __ip_local_out(): the IP header is built
+ * (TTL from ip_default_ttl, the next ID), OutRequests counted, NF_INET_LOCAL_OUT run, then
+ * ip_output().
+ * @param host the host
+ * @param cpu the CPU
+ * @param p the datagram's fields
+ * @param route device and next hop
+ */
+export function ipLocalOut(host: Host, cpu: Cpu, p: LocalPacket, route: OutRoute): void {
+  host.sim.enterFn(cpu, "ip_local_out");
+  const pkt = new Uint8Array(20 + p.payload.length);
+  const v = new DataView(pkt.buffer);
+  v.setUint8(0, 0x45);
+  v.setUint8(1, p.tos);
+  v.setUint16(2, pkt.length);
+  v.setUint16(4, host.ipv4.ipIdent++ & 0xffff);
+  v.setUint16(6, p.df ? IP_DF : 0);
+  v.setUint8(8, host.sysctl["net.ipv4.ip_default_ttl"]);
+  v.setUint8(9, p.protocol);
+  v.setUint32(12, p.saddr);
+  v.setUint32(16, p.daddr);
+  pkt.set(p.payload, 20);
+  setCheck(pkt);
+  const skb = allocSkb(host.sim, pkt);
+  skb.networkHeader = 0;
+  host.mib.ip.OutRequests++;
+  const verdict = nfHook(host, skb, { hook: "LOCAL_OUT", in: null, out: route.dev, cpu });
+  if (verdict === "NF_DROP") kfreeSkbReason(host.sim, skb, "NETFILTER_DROP", "nf_hook_slow");
+  else ipOutput(host, cpu, skb, route, null);
+  host.sim.exitFn(cpu, "ip_local_out");
+}

@@ -1,0 +1,49 @@
+// Models struct netns_ipv4 (include/net/netns/ipv4.h, Linux 6.18) as far as the receive path
+// reads it: the conf.all/default settings, each device's in_device, the FIB tables, the inet_peer
+// entries that rate-limit ICMP, the reassembly queues, and the UDP and TCP socket tables.
+
+import type { InDevice, Ipv4Devconf } from "./devinet.ts";
+import { defaultDevconf } from "./devinet.ts";
+import { type FibTable, newFibTables } from "./fib.ts";
+import type { Ipq } from "./ip_fragment.ts";
+import type { Sock } from "../core/sock.ts";
+
+/** Per-source state of ICMP rate limiting and redirects (struct inet_peer). */
+export interface InetPeer {
+  /** Tokens, in jiffies (rate_tokens). */
+  rateTokens: number;
+  /** Jiffies of the last update (rate_last). */
+  rateLast: number;
+  /** Redirects sent since the last silence (n_redirects). */
+  nRedirects: number;
+}
+
+/** A network namespace's IPv4 state. */
+export class NetnsIpv4 {
+  /** net.ipv4.conf.all.* (ipv4.devconf_all). */
+  readonly devconfAll: Ipv4Devconf = defaultDevconf();
+  /** net.ipv4.conf.default.* (ipv4.devconf_dflt). */
+  readonly devconfDefault: Ipv4Devconf = defaultDevconf();
+  /** Devices' IPv4 state by ifindex (dev->ip_ptr). */
+  readonly inDevices: Map<number, InDevice> = new Map();
+  /** The local and main routing tables. */
+  readonly fib: { local: FibTable; main: FibTable } = newFibTables();
+  /** inet_peer entries by address (ipv4.peers). */
+  readonly peers: Map<number, InetPeer> = new Map();
+  /** Neighbour entries (arp_tbl) the host has, address to MAC, per device name. */
+  readonly neigh: Map<string, Uint8Array> = new Map();
+  /** Reassembly queues by key (ipv4.fqdir). */
+  readonly frags: Map<string, Ipq> = new Map();
+  /** Bytes held by reassembly queues (fqdir->mem). */
+  fragMem = 0;
+  /** UDP sockets, in bind order (udp_table). */
+  readonly udpSockets: Sock[] = [];
+  /** TCP sockets: listeners and established ones, in creation order (tcp_hashinfo). */
+  readonly tcpSockets: Sock[] = [];
+  /** Tokens of the global ICMP rate limit (icmp_global.credit). */
+  icmpGlobalCredit: number = -1;
+  /** When the global credit was last refilled, ns. */
+  icmpGlobalStamp = 0;
+  /** The next IP ID the host's own packets take (ip_idents, simplified to one counter). */
+  ipIdent = 0;
+}

@@ -1,0 +1,147 @@
+// Models input routing of net/ipv4/route.c (Linux 6.18): ip_route_input_noref() →
+// ip_route_input_rcu() → ip_route_input_slow() and __mkroute_input(). It decides what happens
+// to a packet — local delivery (RTCF_LOCAL), broadcast or multicast input, forwarding, or
+// ip_error() — and finds martians on the way, each with the kernel's drop reason.
+
+import type { Host } from "../host.ts";
+import type { NetDevice } from "../core/netdevice.ts";
+import type { SkbDropReason } from "../core/dropreason.ts";
+import { inDevConf, inDevGet, inetAddrOnlink } from "./devinet.ts";
+import { fibLookup, type FibRoute, fibValidateSource } from "./fib.ts";
+
+/** What a packet's route says to do next (dst.input). */
+export type DstInput = "ip_local_deliver" | "ip_forward" | "ip_error";
+
+/** An input route (struct rtable): where the packet goes and how it was classified. */
+export interface Rtable {
+  /** The function the packet goes to (dst_input()). */
+  input: DstInput;
+  /** Route type: unicast (forward), local, broadcast, multicast, unreachable. */
+  type: "unicast" | "local" | "broadcast" | "multicast" | "unreachable";
+  /** RTCF_LOCAL: for this host. */
+  local: boolean;
+  /** RTCF_BROADCAST. */
+  broadcast: boolean;
+  /** RTCF_MULTICAST. */
+  multicast: boolean;
+  /** IPSKB_DOREDIRECT: a forward back out of the input device to an on-link source. */
+  doRedirect: boolean;
+  /** For ip_error: the errno (positive: EHOSTUNREACH 113, ENETUNREACH 101, EACCES 13, EINVAL 22). */
+  error: number;
+  /** For a forward: the route used. */
+  fib: FibRoute | null;
+}
+
+const IGMP_ALL_HOSTS = 0xe0000001; // 224.0.0.1, joined by every IPv4 device (ip_mc_up())
+
+/** True for 0.0.0.0, as ipv4_is_zeronet() tests since 5.3 (0/8 is no longer martian). */
+const isZero = (a: number) => a === 0;
+const isLbcast = (a: number) => a === 0xffffffff;
+const isMulticast = (a: number) => (a >>> 28) === 0xe;
+const isLoopback = (a: number) => (a >>> 24) === 127;
+
+function rt(input: DstInput, type: Rtable["type"], extra: Partial<Rtable> = {}): Rtable {
+  return {
+    input,
+    type,
+    local: input === "ip_local_deliver",
+    broadcast: type === "broadcast",
+    multicast: type === "multicast",
+    doRedirect: false,
+    error: 0,
+    fib: null,
+    ...extra,
+  };
+}
+
+/**
+ * Routes a received packet, as ip_route_input_noref(): multicast first (only groups the host
+ * joined are taken; every device is in 224.0.0.1), then ip_route_input_slow(): martian sources
+ * (multicast, limited broadcast, 0.0.0.0, 127/8 without route_localnet) and destinations,
+ * limited broadcast input, the FIB lookup, local input with the reverse-path check, forwarding
+ * (when the device forwards) or ip_error() for no route.
+ * @param host the host
+ * @param daddr destination, host order
+ * @param saddr source, host order
+ * @param protocol IP protocol (multicast input of IGMP accepts a zero source)
+ * @param dev the input device
+ * @returns the route, or the reason to drop the packet
+ */
+export function ipRouteInputNoref(
+  host: Host,
+  daddr: number,
+  saddr: number,
+  protocol: number,
+  dev: NetDevice,
+): Rtable | SkbDropReason {
+  const inDev = inDevGet(host, dev);
+  if (!inDev) return "NOT_SPECIFIED";
+  if (isMulticast(daddr)) {
+    // ip_route_input_rcu(): ip_check_mc_rcu() — only a joined group is ours.
+    if (daddr !== IGMP_ALL_HOSTS) return "NOT_SPECIFIED";
+    // ip_mc_validate_source()
+    if (isMulticast(saddr) || isLbcast(saddr) || (isZero(saddr) && protocol !== 2)) {
+      return "NOT_SPECIFIED";
+    }
+    if (isLoopback(saddr) && !inDevConf(host, inDev, "route_localnet")) return "NOT_SPECIFIED";
+    if (!isZero(saddr) && typeof fibValidateSource(host, saddr, 0, dev) === "string") {
+      return "NOT_SPECIFIED";
+    }
+    return rt("ip_local_deliver", "multicast");
+  }
+  if (isMulticast(saddr) || isLbcast(saddr)) return "IP_INVALID_SOURCE";
+  const brdInput = (): Rtable | SkbDropReason => {
+    if (!isZero(saddr)) {
+      const v = fibValidateSource(host, saddr, 0, dev);
+      if (typeof v === "string") return v;
+    }
+    return rt("ip_local_deliver", "broadcast");
+  };
+  if (isLbcast(daddr) || (saddr === 0 && daddr === 0)) return brdInput();
+  if (isZero(saddr)) return "IP_INVALID_SOURCE";
+  if (isZero(daddr)) return "IP_INVALID_DEST";
+  if (isLoopback(daddr)) {
+    if (!inDevConf(host, inDev, "route_localnet")) return "IP_LOCALNET";
+  } else if (isLoopback(saddr)) {
+    if (!inDevConf(host, inDev, "route_localnet")) return "IP_LOCALNET";
+  }
+  const forwarding = inDevConf(host, inDev, "forwarding") !== 0;
+  const res = fibLookup(host, daddr);
+  if (typeof res === "number") {
+    // no_route: ip_error() with EHOSTUNREACH when the device does not forward
+    const err = forwarding ? -res : 113;
+    return rt("ip_error", "unreachable", { error: err });
+  }
+  const r = res.route;
+  if (r.type === "broadcast") {
+    if (inDevConf(host, inDev, "bc_forwarding")) return mkrouteInput(host, r, saddr, dev);
+    return brdInput();
+  }
+  if (r.type === "local") {
+    const v = fibValidateSource(host, saddr, 0, dev);
+    if (typeof v === "string") return v;
+    return rt("ip_local_deliver", "local");
+  }
+  if (!forwarding) return rt("ip_error", "unreachable", { error: 113 });
+  if (r.type !== "unicast") return "IP_INVALID_DEST";
+  return mkrouteInput(host, r, saddr, dev);
+}
+
+// __mkroute_input(): validate the source against the output device; a forward back out of the
+// input device to an on-link source earns the sender a redirect (IPSKB_DOREDIRECT).
+function mkrouteInput(
+  host: Host,
+  r: FibRoute,
+  saddr: number,
+  dev: NetDevice,
+): Rtable | SkbDropReason {
+  const out = r.dev!;
+  const v = fibValidateSource(host, saddr, out.ifindex, dev);
+  if (typeof v === "string") return v;
+  const inDev = inDevGet(host, dev)!;
+  const outDev = inDevGet(host, out)!;
+  const doRedirect = out.ifindex === dev.ifindex && v === 1 &&
+    inDevConf(host, outDev, "send_redirects") !== 0 &&
+    (inDevConf(host, outDev, "shared_media") !== 0 || inetAddrOnlink(inDev, saddr, r.gw));
+  return rt("ip_forward", "unicast", { fib: r, doRedirect });
+}

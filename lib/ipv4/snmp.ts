@@ -1,0 +1,232 @@
+// Models the IPv4 MIB counters of include/net/snmp.h and their /proc files
+// (net/ipv4/proc.c: snmp_seq_show and netstat_seq_show, Linux 6.18): the Ip, Icmp, IcmpMsg,
+// Tcp and Udp groups of /proc/net/snmp and IpExt of /proc/net/netstat, named as there.
+
+import type { Host } from "../host.ts";
+
+/** Ip: fields of /proc/net/snmp in order (snmp4_ipstats_list, 6.18 with OutTransmits). */
+export const IP_MIB_FIELDS = [
+  "Forwarding",
+  "DefaultTTL",
+  "InReceives",
+  "InHdrErrors",
+  "InAddrErrors",
+  "ForwDatagrams",
+  "InUnknownProtos",
+  "InDiscards",
+  "InDelivers",
+  "OutRequests",
+  "OutDiscards",
+  "OutNoRoutes",
+  "ReasmTimeout",
+  "ReasmReqds",
+  "ReasmOKs",
+  "ReasmFails",
+  "FragOKs",
+  "FragFails",
+  "FragCreates",
+  "OutTransmits",
+] as const;
+
+/** IpExt: fields of /proc/net/netstat in order (snmp4_ipextstats_list). */
+export const IPEXT_MIB_FIELDS = [
+  "InNoRoutes",
+  "InTruncatedPkts",
+  "InMcastPkts",
+  "OutMcastPkts",
+  "InBcastPkts",
+  "OutBcastPkts",
+  "InOctets",
+  "OutOctets",
+  "InMcastOctets",
+  "OutMcastOctets",
+  "InBcastOctets",
+  "OutBcastOctets",
+  "InCsumErrors",
+  "InNoECTPkts",
+  "InECT1Pkts",
+  "InECT0Pkts",
+  "InCEPkts",
+  "ReasmOverlaps",
+] as const;
+
+/** Tcp: fields in order (snmp4_tcp_list). */
+export const TCP_MIB_FIELDS = [
+  "RtoAlgorithm",
+  "RtoMin",
+  "RtoMax",
+  "MaxConn",
+  "ActiveOpens",
+  "PassiveOpens",
+  "AttemptFails",
+  "EstabResets",
+  "CurrEstab",
+  "InSegs",
+  "OutSegs",
+  "RetransSegs",
+  "InErrs",
+  "OutRsts",
+  "InCsumErrors",
+] as const;
+
+/** Udp: fields in order (snmp4_udp_list). */
+export const UDP_MIB_FIELDS = [
+  "InDatagrams",
+  "NoPorts",
+  "InErrors",
+  "OutDatagrams",
+  "RcvbufErrors",
+  "SndbufErrors",
+  "InCsumErrors",
+  "IgnoredMulti",
+  "MemErrors",
+] as const;
+
+// icmp_pointers[] names of the types /proc/net/snmp's Icmp line breaks out, in its order
+// (net/ipv4/proc.c:icmp_put): In<name> and Out<name> are the IcmpMsg counts of these types.
+const ICMP_TYPE_NAMES: [number, string][] = [
+  [3, "DestUnreachs"],
+  [11, "TimeExcds"],
+  [12, "ParmProbs"],
+  [4, "SrcQuenchs"],
+  [5, "Redirects"],
+  [8, "Echos"],
+  [0, "EchoReps"],
+  [13, "Timestamps"],
+  [14, "TimestampReps"],
+  [17, "AddrMasks"],
+  [18, "AddrMaskReps"],
+];
+
+/** The Icmp group's own counters (the rest come from IcmpMsg). */
+export const ICMP_MIB_FIELDS = [
+  "InMsgs",
+  "InErrors",
+  "InCsumErrors",
+  "OutMsgs",
+  "OutErrors",
+  "OutRateLimitGlobal",
+  "OutRateLimitHost",
+] as const;
+
+/** A group of counters by field name. */
+export type Counters<T extends readonly string[]> = Record<T[number], number>;
+
+function zeros<T extends readonly string[]>(fields: T): Counters<T> {
+  return Object.fromEntries(fields.map((f) => [f, 0])) as Counters<T>;
+}
+
+/**
+ * A network namespace's MIB counters (net->mib), the ones /proc/net/snmp and the IpExt line of
+ * /proc/net/netstat show. Forwarding, DefaultTTL and the Tcp constants are read from the host
+ * when shown.
+ *
+ * @example
+ * ```ts
+ * import { createHost } from "@rxpath/rxpath";
+ * const host = createHost();
+ * console.log(host.mib.ip.InReceives, host.mib.udp.NoPorts); // 0 0
+ * ```
+ */
+export class Mib {
+  /** Ip group. */
+  readonly ip: Counters<typeof IP_MIB_FIELDS> = zeros(IP_MIB_FIELDS);
+  /** IpExt group. */
+  readonly ipExt: Counters<typeof IPEXT_MIB_FIELDS> = zeros(IPEXT_MIB_FIELDS);
+  /** Icmp group's own counters. */
+  readonly icmp: Counters<typeof ICMP_MIB_FIELDS> = zeros(ICMP_MIB_FIELDS);
+  /** IcmpMsg: messages received, by type. */
+  readonly icmpMsgIn: number[] = new Array(256).fill(0);
+  /** IcmpMsg: messages sent, by type. */
+  readonly icmpMsgOut: number[] = new Array(256).fill(0);
+  /** Tcp group. */
+  readonly tcp: Counters<typeof TCP_MIB_FIELDS> = zeros(TCP_MIB_FIELDS);
+  /** Udp group. */
+  readonly udp: Counters<typeof UDP_MIB_FIELDS> = zeros(UDP_MIB_FIELDS);
+}
+
+/** The groups of /proc/net/snmp as name → value, every field included. */
+export type SnmpGroups = Record<"Ip" | "Icmp" | "IcmpMsg" | "Tcp" | "Udp", Record<string, number>>;
+
+/**
+ * Reads the counters as /proc/net/snmp shows them, every field of each group.
+ * @param host the host
+ * @returns groups of fields, in the file's order
+ */
+export function snmpGroups(host: Host): SnmpGroups {
+  const m = host.mib;
+  // Forwarding: 1 forwarding, 2 not (RFC 1213 ipForwarding), from conf.all.forwarding.
+  const ip: Record<string, number> = {
+    ...m.ip,
+    Forwarding: host.ipv4.devconfAll.forwarding ? 1 : 2,
+    DefaultTTL: host.sysctl["net.ipv4.ip_default_ttl"],
+  };
+  const icmp: Record<string, number> = {};
+  for (const f of ICMP_MIB_FIELDS.slice(0, 3)) icmp[f] = m.icmp[f];
+  for (const [t, name] of ICMP_TYPE_NAMES) icmp[`In${name}`] = m.icmpMsgIn[t];
+  for (const f of ICMP_MIB_FIELDS.slice(3)) icmp[f] = m.icmp[f];
+  for (const [t, name] of ICMP_TYPE_NAMES) icmp[`Out${name}`] = m.icmpMsgOut[t];
+  const icmpMsg: Record<string, number> = {};
+  for (let t = 0; t < 256; t++) if (m.icmpMsgIn[t]) icmpMsg[`InType${t}`] = m.icmpMsgIn[t];
+  for (let t = 0; t < 256; t++) if (m.icmpMsgOut[t]) icmpMsg[`OutType${t}`] = m.icmpMsgOut[t];
+  // tcp_mib_init(): RtoAlgorithm 1 (other), RtoMin/RtoMax in ms, MaxConn -1 (dynamic);
+  // CurrEstab is counted live.
+  const tcp: Record<string, number> = {
+    ...m.tcp,
+    RtoAlgorithm: 1,
+    RtoMin: 200,
+    RtoMax: 120000,
+    MaxConn: -1,
+  };
+  return { Ip: ip, Icmp: icmp, IcmpMsg: icmpMsg, Tcp: tcp, Udp: { ...m.udp } };
+}
+
+/**
+ * Renders /proc/net/snmp's IPv4 groups (UdpLite included, as the file has it): for each group
+ * a line of names and a line of values. IcmpMsg appears only when some type was counted.
+ * @param host the host
+ * @returns the file's text
+ * @example
+ * ```ts
+ * import { createHost, procNetSnmp } from "@rxpath/rxpath";
+ * console.log(procNetSnmp(createHost()).split("\n")[0].slice(0, 30)); // "Ip: Forwarding DefaultTTL InRe"
+ * ```
+ */
+export function procNetSnmp(host: Host): string {
+  const g = snmpGroups(host);
+  const lines: string[] = [];
+  const put = (name: string, rec: Record<string, number>) => {
+    lines.push(`${name}: ${Object.keys(rec).join(" ")}`);
+    lines.push(`${name}: ${Object.values(rec).join(" ")}`);
+  };
+  put("Ip", g.Ip);
+  put("Icmp", g.Icmp);
+  if (Object.keys(g.IcmpMsg).length) put("IcmpMsg", g.IcmpMsg);
+  put("Tcp", g.Tcp);
+  put("Udp", g.Udp);
+  put("UdpLite", zeros(UDP_MIB_FIELDS));
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * The non-zero fields of each /proc/net/snmp group (Ip, Icmp, IcmpMsg, Tcp, Udp), as the
+ * replay summary reports them.
+ * @param host the host
+ * @returns groups with their non-zero fields
+ */
+export function snmpNonZero(host: Host): SnmpGroups {
+  const g = snmpGroups(host);
+  const nz = (r: Record<string, number>) =>
+    Object.fromEntries(Object.entries(r).filter(([, v]) => v !== 0));
+  return { Ip: nz(g.Ip), Icmp: nz(g.Icmp), IcmpMsg: nz(g.IcmpMsg), Tcp: nz(g.Tcp), Udp: nz(g.Udp) };
+}
+
+/**
+ * Counts an ICMP message received or sent in IcmpMsg (ICMPMSGIN_INC_STATS / ICMPMSGOUT_INC_STATS).
+ * @param host the host
+ * @param dir "in" or "out"
+ * @param type the ICMP type
+ */
+export function icmpMsgInc(host: Host, dir: "in" | "out", type: number): void {
+  (dir === "in" ? host.mib.icmpMsgIn : host.mib.icmpMsgOut)[type & 255]++;
+}

@@ -1,0 +1,392 @@
+// Models the TCP receive side of net/ipv4/tcp_ipv4.c, tcp_input.c and tcp_minisocks.c
+// (Linux 6.18), small but real: tcp_v4_rcv()'s checks and lookup (established 4-tuple, request
+// sock, listener); a listener answers a SYN with a SYN-ACK and keeps a request sock
+// (tcp_conn_request()); the handshake's last ACK makes an established child
+// (tcp_check_req()); a segment for no socket gets a RST (tcp_v4_send_reset()); an established
+// connection queues in-order data and holds out-of-order data (tcp_rcv_established() →
+// tcp_data_queue()), waking the reader. Timers (SYN-ACK retransmission, delayed ACK) and the
+// ACKs a receiver sends are not modelled.
+
+import type { Host } from "../host.ts";
+import { consumeSkb, kfreeSkbReason, PACKET_HOST, type SkBuff } from "../core/skbuff.ts";
+import type { SkbDropReason } from "../core/dropreason.ts";
+import { Sock, TCP_STATES } from "../core/sock.ts";
+import type { Cpu } from "../sim/cpu.ts";
+import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
+import { IPPROTO_TCP } from "../wire/ipv4.ts";
+import { TCP_FLAGS } from "../wire/tcp.ts";
+import { ipRouteOutput } from "./icmp.ts";
+import { ipLocalOut } from "./ip_output.ts";
+import type { Rtable } from "./route.ts";
+import { sockDefReadable } from "./udp.ts";
+
+/**
+ * Makes a listening TCP socket (socket(), bind() with SO_REUSEADDR, listen()).
+ * @param host the host
+ * @param addr local address, host order (0: any)
+ * @param port local port
+ * @returns the socket
+ */
+export function tcpListen(host: Host, addr: number, port: number): Sock {
+  const sk = new Sock({
+    protocol: IPPROTO_TCP,
+    rcvSaddr: addr,
+    num: port,
+    state: TCP_STATES.LISTEN,
+    rcvbuf: host.sysctl["net.core.rmem_default"],
+    ino: 10000 + host.ipv4.udpSockets.length + host.ipv4.tcpSockets.length,
+  });
+  host.ipv4.tcpSockets.push(sk);
+  return sk;
+}
+
+interface Seg {
+  saddr: number;
+  daddr: number;
+  sport: number;
+  dport: number;
+  seq: number;
+  ack: number;
+  flags: number;
+  doff: number;
+  dataLen: number;
+}
+
+function parse(skb: SkBuff): Seg {
+  const h = skb.head;
+  const v = new DataView(h.buffer, h.byteOffset);
+  const nh = skb.networkHeader;
+  const th = skb.transportHeader;
+  const totLen = v.getUint16(nh + 2);
+  const doff = (h[th + 12] >> 4) * 4;
+  return {
+    saddr: v.getUint32(nh + 12),
+    daddr: v.getUint32(nh + 16),
+    sport: v.getUint16(th),
+    dport: v.getUint16(th + 2),
+    seq: v.getUint32(th + 4),
+    ack: v.getUint32(th + 8),
+    flags: h[th + 13],
+    doff,
+    dataLen: nh + totLen - th - doff,
+  };
+}
+
+const before = (a: number, b: number) => ((a - b) | 0) < 0;
+const after = (a: number, b: number) => before(b, a);
+
+// tcp_v4_send_reset() / tcp_v4_send_synack(): a segment back to the sender (OutSegs).
+function tcpSend(
+  host: Host,
+  cpu: Cpu,
+  s: Seg,
+  seq: number,
+  ack: number,
+  flags: number,
+  mss: boolean,
+) {
+  const out = ipRouteOutput(host, s.saddr);
+  if (!out) return;
+  const len = mss ? 24 : 20;
+  const t = new Uint8Array(len);
+  const v = new DataView(t.buffer);
+  v.setUint16(0, s.dport);
+  v.setUint16(2, s.sport);
+  v.setUint32(4, seq >>> 0);
+  v.setUint32(8, ack >>> 0);
+  t[12] = (len / 4) << 4;
+  t[13] = flags;
+  v.setUint16(14, flags & TCP_FLAGS.RST ? 0 : 64240);
+  if (mss) v.setUint32(20, 0x020405b4); // MSS 1460
+  const c = csumFold(
+    csumPartial(t, csumTcpudpNofold(s.daddr, s.saddr, len, IPPROTO_TCP, 0), 0, len),
+  );
+  v.setUint16(16, c);
+  host.mib.tcp.OutSegs++;
+  if (flags & TCP_FLAGS.RST) host.mib.tcp.OutRsts++;
+  ipLocalOut(host, cpu, {
+    saddr: s.daddr,
+    daddr: s.saddr,
+    protocol: IPPROTO_TCP,
+    tos: 0,
+    df: true,
+    payload: t,
+  }, out.route);
+}
+
+// tcp_v4_send_reset(): never for a RST, only for packets to a local address; seq from the ACK
+// field, or an ACK of everything the segment occupied.
+function sendReset(host: Host, cpu: Cpu, s: Seg, rt: Rtable): void {
+  if (s.flags & TCP_FLAGS.RST || rt.type !== "local") return;
+  if (s.flags & TCP_FLAGS.ACK) tcpSend(host, cpu, s, s.ack, 0, TCP_FLAGS.RST, false);
+  else {
+    const len = s.dataLen + (s.flags & TCP_FLAGS.SYN ? 1 : 0) + (s.flags & TCP_FLAGS.FIN ? 1 : 0);
+    tcpSend(host, cpu, s, 0, s.seq + len, TCP_FLAGS.RST | TCP_FLAGS.ACK, false);
+  }
+}
+
+function tcpChecksumOk(skb: SkBuff, s: Seg): boolean {
+  const h = skb.head;
+  const th = skb.transportHeader;
+  const len = s.doff + s.dataLen;
+  return csumFold(
+    csumPartial(h, csumTcpudpNofold(s.saddr, s.daddr, len, IPPROTO_TCP, 0), th, th + len),
+  ) === 0;
+}
+
+/**
+ * Receives a TCP segment, as tcp_v4_rcv(): only PACKET_HOST; InSegs; a data offset under 5 words
+ * is PKT_TOO_SMALL (InErrs); a bad checksum TCP_CSUM (InCsumErrors, InErrs). Then the socket:
+ * established, request sock, listener — or none: a RST (unless it was one) and NO_SOCKET.
+ * @param host the host
+ * @param cpu the CPU
+ * @param skb the segment, transport header set
+ * @param rt its input route
+ */
+export function tcpV4Rcv(host: Host, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
+  host.sim.enterFn(cpu, "tcp_v4_rcv", skb.id);
+  cpu.chargeLater(host.sim.costs.ns("transport"));
+  const reason = tcpV4RcvReason(host, cpu, skb, rt);
+  if (reason === "consumed") consumeSkb(host.sim, skb, "tcp_v4_rcv");
+  else if (reason !== "held") kfreeSkbReason(host.sim, skb, reason, "tcp_v4_rcv");
+  host.sim.exitFn(cpu, "tcp_v4_rcv", skb.id);
+}
+
+function tcpV4RcvReason(
+  host: Host,
+  cpu: Cpu,
+  skb: SkBuff,
+  rt: Rtable,
+): SkbDropReason | "consumed" | "held" {
+  const mib = host.mib.tcp;
+  if (skb.pktType !== PACKET_HOST) return "NOT_SPECIFIED";
+  mib.InSegs++;
+  const h = skb.head;
+  const nh = skb.networkHeader;
+  const th = skb.transportHeader;
+  const ipEnd = nh + ((h[nh + 2] << 8) | h[nh + 3]);
+  if (ipEnd - th < 20) return "NOT_SPECIFIED";
+  const s = parse(skb);
+  if (s.doff < 20) {
+    mib.InErrs++;
+    return "PKT_TOO_SMALL";
+  }
+  if (th + s.doff > ipEnd) return "NOT_SPECIFIED";
+  if (!tcpChecksumOk(skb, s)) {
+    mib.InCsumErrors++;
+    mib.InErrs++;
+    return "TCP_CSUM";
+  }
+  const socks = host.ipv4.tcpSockets;
+  // __inet_lookup_established(): the exact 4-tuple
+  const est = socks.find((sk) =>
+    sk.state === TCP_STATES.ESTABLISHED && sk.rcvSaddr === s.daddr && sk.num === s.dport &&
+    sk.daddr === s.saddr && sk.dport === s.sport
+  );
+  if (est) return tcpRcvEstablished(host, cpu, est, skb, s);
+  // __inet_lookup_listener(): a listener bound to the address beats a wildcard one
+  const listener =
+    socks.find((sk) =>
+      sk.state === TCP_STATES.LISTEN && sk.num === s.dport && sk.rcvSaddr === s.daddr
+    ) ??
+      socks.find((sk) => sk.state === TCP_STATES.LISTEN && sk.num === s.dport && sk.rcvSaddr === 0);
+  if (!listener) {
+    sendReset(host, cpu, s, rt);
+    return "NO_SOCKET";
+  }
+  const req = listener.requests.find((r) =>
+    r.saddr === s.saddr && r.sport === s.sport && r.daddr === s.daddr
+  );
+  if (req) return tcpCheckReq(host, cpu, listener, req, skb, s, rt);
+  // tcp_rcv_state_process(), TCP_LISTEN
+  if (s.flags & TCP_FLAGS.ACK) {
+    sendReset(host, cpu, s, rt);
+    return "TCP_FLAGS";
+  }
+  if (s.flags & TCP_FLAGS.RST) return "TCP_RESET";
+  if (!(s.flags & TCP_FLAGS.SYN) || s.flags & TCP_FLAGS.FIN) return "TCP_FLAGS";
+  // tcp_conn_request(): a request sock, and the SYN-ACK (initial sequence from the run's Rng)
+  const iss = host.sim.rng.nextU32();
+  const request = { saddr: s.saddr, sport: s.sport, daddr: s.daddr, iss, irs: s.seq };
+  listener.requests.push(request);
+  tcpSend(host, cpu, s, iss, s.seq + 1, TCP_FLAGS.SYN | TCP_FLAGS.ACK, true);
+  reqskTimer(host, cpu, listener, request, s, 0);
+  return "consumed";
+}
+
+// reqsk_timer_handler(): the SYN-ACK goes again after TCP_TIMEOUT_INIT (1 s), doubling each time,
+// net.ipv4.tcp_synack_retries (5) times; then the request sock is dropped.
+function reqskTimer(
+  host: Host,
+  cpu: Cpu,
+  listener: Sock,
+  req: Sock["requests"][number],
+  s: Seg,
+  n: number,
+) {
+  host.sim.after(2 ** n * 1e9, () => {
+    const i = listener.requests.indexOf(req);
+    if (i < 0) return;
+    if (n >= 5) {
+      listener.requests.splice(i, 1);
+      return;
+    }
+    host.mib.tcp.RetransSegs++;
+    tcpSend(host, cpu, s, req.iss, req.irs + 1, TCP_FLAGS.SYN | TCP_FLAGS.ACK, true);
+    reqskTimer(host, cpu, listener, req, s, n + 1);
+  });
+}
+
+// tcp_check_req(): a segment for a connection in SYN_RECV.
+function tcpCheckReq(
+  host: Host,
+  cpu: Cpu,
+  listener: Sock,
+  req: Sock["requests"][number],
+  skb: SkBuff,
+  s: Seg,
+  rt: Rtable,
+): SkbDropReason | "consumed" | "held" {
+  const flg = s.flags & (TCP_FLAGS.RST | TCP_FLAGS.SYN | TCP_FLAGS.ACK);
+  if (s.seq === req.irs && flg === TCP_FLAGS.SYN) {
+    // a retransmitted SYN: send the SYN-ACK again (inet_rtx_syn_ack(), RetransSegs)
+    host.mib.tcp.RetransSegs++;
+    tcpSend(host, cpu, s, req.iss, req.irs + 1, TCP_FLAGS.SYN | TCP_FLAGS.ACK, true);
+    return "NOT_SPECIFIED";
+  }
+  if (flg & TCP_FLAGS.ACK && s.ack !== ((req.iss + 1) >>> 0)) {
+    sendReset(host, cpu, s, rt); // tcp_v4_do_rcv() resets when the listener rejects it
+    return "TCP_FLAGS";
+  }
+  const rcvNxt = (req.irs + 1) >>> 0;
+  const endSeq = s.seq + s.dataLen + (s.flags & TCP_FLAGS.SYN ? 1 : 0) +
+    (s.flags & TCP_FLAGS.FIN ? 1 : 0);
+  const inWindow = s.seq === rcvNxt || (after(endSeq, rcvNxt) && before(s.seq, rcvNxt + 64240));
+  if (!inWindow) return "TCP_OVERWINDOW";
+  if (flg & (TCP_FLAGS.RST | TCP_FLAGS.SYN)) {
+    host.mib.tcp.AttemptFails++;
+    listener.requests.splice(listener.requests.indexOf(req), 1);
+    if (!(flg & TCP_FLAGS.RST)) sendReset(host, cpu, s, rt);
+    return flg & TCP_FLAGS.RST ? "TCP_RESET" : "TCP_FLAGS";
+  }
+  if (!(flg & TCP_FLAGS.ACK)) return "NOT_SPECIFIED";
+  // The handshake completes: an established child joins the accept queue (PassiveOpens).
+  listener.requests.splice(listener.requests.indexOf(req), 1);
+  const child = new Sock({
+    protocol: IPPROTO_TCP,
+    rcvSaddr: s.daddr,
+    num: s.dport,
+    daddr: s.saddr,
+    dport: s.sport,
+    state: TCP_STATES.ESTABLISHED,
+    rcvbuf: listener.rcvbuf,
+    ino: 10000 + host.ipv4.udpSockets.length + host.ipv4.tcpSockets.length,
+  });
+  child.rcvNxt = rcvNxt;
+  host.ipv4.tcpSockets.push(child);
+  listener.acceptQueue.push(child);
+  host.mib.tcp.PassiveOpens++;
+  host.mib.tcp.CurrEstab++;
+  if (s.dataLen) return tcpRcvEstablished(host, cpu, child, skb, s);
+  return "consumed";
+}
+
+/**
+ * Connects an established TCP socket directly, for experiments that start mid-connection: as if
+ * a handshake with the peer had completed, expecting `rcvNxt` next.
+ * @param host the host
+ * @param local local address and port
+ * @param remote peer address and port
+ * @param rcvNxt the next sequence number expected
+ * @returns the socket
+ */
+export function tcpEstablished(
+  host: Host,
+  local: { addr: number; port: number },
+  remote: { addr: number; port: number },
+  rcvNxt: number,
+): Sock {
+  const sk = new Sock({
+    protocol: IPPROTO_TCP,
+    rcvSaddr: local.addr,
+    num: local.port,
+    daddr: remote.addr,
+    dport: remote.port,
+    state: TCP_STATES.ESTABLISHED,
+    rcvbuf: host.sysctl["net.core.rmem_default"],
+    ino: 10000 + host.ipv4.udpSockets.length + host.ipv4.tcpSockets.length,
+  });
+  sk.rcvNxt = rcvNxt >>> 0;
+  host.ipv4.tcpSockets.push(sk);
+  host.mib.tcp.CurrEstab++;
+  return sk;
+}
+
+// tcp_rcv_established() → tcp_data_queue(): in-order data joins the receive queue
+// (tcp_queue_rcv()), then any held segments it makes contiguous (tcp_ofo_queue()), and the
+// reader is woken; data beyond rcv_nxt waits in the out-of-order queue (tcp_data_queue_ofo());
+// data wholly before rcv_nxt is a duplicate (TCP_OLD_DATA).
+function tcpRcvEstablished(
+  host: Host,
+  cpu: Cpu,
+  sk: Sock,
+  skb: SkBuff,
+  s: Seg,
+): SkbDropReason | "consumed" | "held" {
+  host.sim.enterFn(cpu, "tcp_rcv_established", skb.id);
+  try {
+    if (s.flags & TCP_FLAGS.RST) return "TCP_RESET";
+    if (s.dataLen === 0) return "consumed"; // a pure ACK is processed and freed
+    host.sim.enterFn(cpu, "tcp_data_queue", skb.id);
+    const endSeq = (s.seq + s.dataLen) >>> 0;
+    let verdict: SkbDropReason | "held" = "held";
+    if (!after(endSeq, sk.rcvNxt)) verdict = "TCP_OLD_DATA";
+    else if (s.seq === sk.rcvNxt) {
+      host.sim.enterFn(cpu, "tcp_queue_rcv", skb.id);
+      sk.receiveQueue.push({
+        id: skb.id,
+        truesize: skb.truesize,
+        len: s.dataLen,
+        arrived: skb.hwtstamp || skb.tstamp,
+      });
+      sk.rmemAlloc += skb.truesize;
+      sk.rcvNxt = endSeq;
+      host.sim.exitFn(cpu, "tcp_queue_rcv", skb.id);
+      sk.outOfOrder.sort((a, b) => ((a.seq - b.seq) | 0));
+      while (sk.outOfOrder.length && !after(sk.outOfOrder[0].seq, sk.rcvNxt)) {
+        const o = sk.outOfOrder.shift()!;
+        const end = (o.seq + o.len) >>> 0;
+        if (after(end, sk.rcvNxt)) {
+          sk.receiveQueue.push({
+            id: o.id,
+            truesize: o.truesize,
+            len: o.len,
+            arrived: host.sim.now,
+          });
+          sk.rcvNxt = end;
+        } else {
+          sk.rmemAlloc -= o.truesize;
+          host.sim.ledger.end({
+            skb: o.id,
+            kind: "dropped",
+            reason: "TCP_OFOMERGE",
+            where: "tcp_ofo_queue",
+            t: host.sim.now,
+          });
+        }
+      }
+      sockDefReadable(host, cpu, sk);
+      verdict = "held";
+    } else {
+      host.sim.enterFn(cpu, "tcp_data_queue_ofo", skb.id);
+      sk.outOfOrder.push({ seq: s.seq, len: s.dataLen, id: skb.id, truesize: skb.truesize });
+      sk.rmemAlloc += skb.truesize;
+      host.sim.exitFn(cpu, "tcp_data_queue_ofo", skb.id);
+      verdict = "held";
+    }
+    host.sim.exitFn(cpu, "tcp_data_queue", skb.id);
+    return verdict;
+  } finally {
+    host.sim.exitFn(cpu, "tcp_rcv_established", skb.id);
+  }
+}

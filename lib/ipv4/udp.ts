@@ -1,0 +1,369 @@
+// Models the UDP receive side of net/ipv4/udp.c (Linux 6.18): __udp4_lib_rcv() with its length
+// and checksum checks, the socket lookup and its scoring, broadcast and multicast delivery to
+// every matching socket, __udp_enqueue_schedule_skb()'s receive-buffer accounting by truesize,
+// sock_def_readable() waking a reader, and the /proc/net/udp view.
+
+import type { Host } from "../host.ts";
+import { kfreeSkbReason, skbClone, type SkBuff } from "../core/skbuff.ts";
+import type { SkbDropReason } from "../core/dropreason.ts";
+import { Sock, TCP_STATES } from "../core/sock.ts";
+import type { Cpu } from "../sim/cpu.ts";
+import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
+import { IPPROTO_UDP } from "../wire/ipv4.ts";
+import { icmpSend, ipRouteOutput } from "./icmp.ts";
+import type { Rtable } from "./route.ts";
+
+/** Packets at most this long have their checksum verified at once (CHECKSUM_BREAK). */
+export const CHECKSUM_BREAK = 76;
+/** The least sk_rcvbuf SO_RCVBUF can set (SOCK_MIN_RCVBUF = 2048 + sizeof(struct sk_buff)). */
+export const SOCK_MIN_RCVBUF: number = 2048 + 256;
+
+const checksumOk = new WeakSet<SkBuff>();
+
+function udpChecksumComplete(skb: SkBuff): boolean {
+  if (checksumOk.has(skb)) return true;
+  const h = skb.head;
+  const nh = skb.networkHeader;
+  const th = skb.transportHeader;
+  const v = new DataView(h.buffer, h.byteOffset);
+  if (v.getUint16(th + 6) === 0) return true; // no checksum sent (RFC 768)
+  const ulen = v.getUint16(th + 4);
+  const sum = csumPartial(
+    h,
+    csumTcpudpNofold(v.getUint32(nh + 12), v.getUint32(nh + 16), ulen, IPPROTO_UDP, 0),
+    th,
+    th + ulen,
+  );
+  const ok = csumFold(sum) === 0;
+  if (ok) checksumOk.add(skb);
+  return ok;
+}
+
+/**
+ * Sets a socket's receive buffer as setsockopt(SO_RCVBUF) does (__sock_set_rcvbuf()): the value
+ * is capped by net.core.rmem_max, doubled for bookkeeping overhead, and at least SOCK_MIN_RCVBUF.
+ * @param host the host
+ * @param val the value asked for, bytes
+ * @returns sk_rcvbuf
+ */
+export function sockSetRcvbuf(host: Host, val: number): number {
+  const capped = Math.min(val, host.sysctl["net.core.rmem_max"]);
+  return Math.max(capped * 2, SOCK_MIN_RCVBUF);
+}
+
+/** Where a UDP socket is bound and to whom it is connected. */
+export interface UdpBind {
+  /** Local address, host order (0: any). */
+  addr: number;
+  /** Local port. */
+  port: number;
+  /** Peer address and port of a connected socket. */
+  remote?: { addr: number; port: number };
+  /** SO_RCVBUF value, if set. */
+  rcvbuf?: number;
+  /** SO_REUSEPORT. */
+  reuseport?: boolean;
+  /** SO_BINDTODEVICE ifindex. */
+  boundDevIf?: number;
+}
+
+/**
+ * Creates, binds and maybe connects a UDP socket (socket(), bind() with SO_REUSEADDR,
+ * connect()): sk_rcvbuf starts at net.core.rmem_default, SO_BUSY_POLL at net.core.busy_read;
+ * connecting a wildcard-bound socket binds it to the route's source address.
+ * @param host the host
+ * @param b address, port, peer, buffer
+ * @returns the socket
+ */
+export function udpSocket(host: Host, b: UdpBind): Sock {
+  // ip4_datagram_connect(): a socket bound to any address takes, on connect(), the source
+  // address the route to the peer would use as its bound address.
+  const addr = b.addr || (b.remote ? ipRouteOutput(host, b.remote.addr)?.saddr ?? 0 : 0);
+  const sk = new Sock({
+    protocol: IPPROTO_UDP,
+    rcvSaddr: addr,
+    num: b.port,
+    daddr: b.remote?.addr,
+    dport: b.remote?.port,
+    rcvbuf: b.rcvbuf === undefined
+      ? host.sysctl["net.core.rmem_default"]
+      : sockSetRcvbuf(host, b.rcvbuf),
+    boundDevIf: b.boundDevIf,
+    reuseport: b.reuseport,
+    ino: 10000 + host.ipv4.udpSockets.length + host.ipv4.tcpSockets.length,
+  });
+  sk.llUsec = host.sysctl["net.core.busy_read"];
+  // udp_lib_get_port() adds at the head of the port's slots: the newest socket is seen first.
+  host.ipv4.udpSockets.unshift(sk);
+  return sk;
+}
+
+// compute_score(): -1 excludes; 2 for an IPv4 socket, +4 for each of peer address, peer port
+// and bound device that match, +1 when the socket last ran on this CPU.
+function computeScore(
+  sk: Sock,
+  saddr: number,
+  sport: number,
+  daddr: number,
+  dport: number,
+  dif: number,
+  cpu: number,
+) {
+  if (sk.num !== dport || sk.rcvSaddr !== daddr) return -1;
+  let score = 2;
+  if (sk.daddr) {
+    if (sk.daddr !== saddr) return -1;
+    score += 4;
+  }
+  if (sk.dport) {
+    if (sk.dport !== sport) return -1;
+    score += 4;
+  }
+  if (sk.boundDevIf) {
+    if (sk.boundDevIf !== dif) return -1;
+    score += 4;
+  }
+  if (sk.incomingCpu === cpu) score++;
+  return score;
+}
+
+/**
+ * Finds the socket for a datagram, as __udp4_lib_lookup(): first among sockets bound to the
+ * destination address, and only if none matches among wildcard ones; the best score wins (on a
+ * tie the newest socket); a reuseport group answers with one member chosen by the flow hash.
+ * @param host the host
+ * @param saddr source, host order
+ * @param sport source port
+ * @param daddr destination, host order
+ * @param dport destination port
+ * @param dif input ifindex
+ * @param cpu the CPU
+ * @param hash the flow hash, for reuseport groups
+ * @returns the socket, or null
+ */
+export function udp4LibLookup(
+  host: Host,
+  saddr: number,
+  sport: number,
+  daddr: number,
+  dport: number,
+  dif: number,
+  cpu: number,
+  hash = 0,
+): Sock | null {
+  for (const addr of [daddr, 0]) {
+    let best: Sock | null = null;
+    let badness = 0;
+    for (const sk of host.ipv4.udpSockets) {
+      if (sk.rcvSaddr !== addr) continue;
+      const score = computeScore(sk, saddr, sport, addr, dport, dif, cpu);
+      if (score > badness) {
+        best = sk;
+        badness = score;
+      }
+    }
+    if (best?.reuseport && best.state !== TCP_STATES.ESTABLISHED) {
+      // reuseport_select_sock(): reciprocal_scale(hash, group size) over the group in bind order
+      const group = host.ipv4.udpSockets.filter((s) =>
+        s.reuseport && s.num === best!.num && s.rcvSaddr === best!.rcvSaddr && !s.daddr
+      ).reverse();
+      best = group[Math.floor((hash >>> 0) * group.length / 2 ** 32)];
+    }
+    if (best) return best;
+  }
+  return null;
+}
+
+/**
+ * Wakes what waits on a socket, as sock_def_readable(): every task asleep in recvmsg.
+ * @param host the host
+ * @param cpu the CPU doing the wakeup
+ * @param sk the socket
+ */
+export function sockDefReadable(host: Host, cpu: Cpu, sk: Sock): void {
+  host.sim.enterFn(cpu, "sock_def_readable");
+  for (const w of sk.waiters.splice(0)) if (w.wake()) cpu.chargeLater(host.sim.costs.ns("wakeup"));
+  host.sim.exitFn(cpu, "sock_def_readable");
+}
+
+/**
+ * Queues a datagram on a socket, as __udp_enqueue_schedule_skb() in 6.18: the skb is charged
+ * its truesize; when that would take sk_rmem_alloc past sk_rcvbuf the datagram is dropped —
+ * except that an empty queue takes one datagram whatever its size — with SOCKET_RCVBUFF,
+ * RcvbufErrors and InErrors, and sk_drops counts it. A queued one wakes the reader.
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the socket
+ * @param skb the datagram
+ * @returns whether it was queued
+ */
+export function udpEnqueueScheduleSkb(host: Host, cpu: Cpu, sk: Sock, skb: SkBuff): boolean {
+  host.sim.enterFn(cpu, "__udp_enqueue_schedule_skb", skb.id);
+  cpu.chargeLater(host.sim.costs.ns("sockQueue"));
+  const size = skb.truesize;
+  let queued = false;
+  if (sk.rmemAlloc + size > sk.rcvbuf && sk.rmemAlloc > 0) {
+    sk.drops++;
+    host.mib.udp.RcvbufErrors++;
+    host.mib.udp.InErrors++;
+    kfreeSkbReason(host.sim, skb, "SOCKET_RCVBUFF", "__udp_enqueue_schedule_skb");
+  } else {
+    sk.rmemAlloc += size;
+    sk.incomingCpu = cpu.id;
+    const ulen = (skb.head[skb.transportHeader + 4] << 8) | skb.head[skb.transportHeader + 5];
+    sk.receiveQueue.push({
+      id: skb.id,
+      truesize: size,
+      len: ulen - 8,
+      arrived: skb.hwtstamp || skb.tstamp,
+    });
+    sockDefReadable(host, cpu, sk);
+    queued = true;
+  }
+  host.sim.exitFn(cpu, "__udp_enqueue_schedule_skb", skb.id);
+  return queued;
+}
+
+// udp_queue_rcv_one_skb() → __udp_queue_rcv_skb(): the skb ends in the socket's queue (counted
+// as delivered when read) or as a drop.
+function udpQueueRcvSkb(host: Host, cpu: Cpu, sk: Sock, skb: SkBuff): void {
+  host.sim.enterFn(cpu, "udp_queue_rcv_skb", skb.id);
+  udpEnqueueScheduleSkb(host, cpu, sk, skb);
+  host.sim.exitFn(cpu, "udp_queue_rcv_skb", skb.id);
+}
+
+/**
+ * Receives a UDP datagram, as udp_rcv() → __udp4_lib_rcv(): a header that does not fit, or a
+ * length field beyond the packet or below 8, is PKT_TOO_SMALL (InErrors); a datagram of at most
+ * CHECKSUM_BREAK bytes has its checksum checked now (UDP_CSUM, InCsumErrors); broadcasts and
+ * multicasts go to every matching socket (none: IgnoredMulti); else the lookup's socket, or —
+ * after checking the checksum — NoPorts, an ICMP port unreachable and NO_SOCKET.
+ * @param host the host
+ * @param cpu the CPU
+ * @param skb the datagram, transport header set
+ * @param rt its input route
+ */
+export function udpRcv(host: Host, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
+  host.sim.enterFn(cpu, "udp_rcv", skb.id);
+  cpu.chargeLater(host.sim.costs.ns("transport"));
+  const reason = udpRcvReason(host, cpu, skb, rt);
+  if (reason) kfreeSkbReason(host.sim, skb, reason, "udp_rcv");
+  host.sim.exitFn(cpu, "udp_rcv", skb.id);
+}
+
+function udpRcvReason(host: Host, cpu: Cpu, skb: SkBuff, rt: Rtable): SkbDropReason | null {
+  const mib = host.mib.udp;
+  const h = skb.head;
+  const nh = skb.networkHeader;
+  const th = skb.transportHeader;
+  const v = new DataView(h.buffer, h.byteOffset);
+  const ipEnd = nh + v.getUint16(nh + 2);
+  if (ipEnd - th < 8) {
+    mib.InErrors++;
+    return "NOT_SPECIFIED";
+  }
+  const ulen = v.getUint16(th + 4);
+  if (ulen > ipEnd - th || ulen < 8) {
+    mib.InErrors++;
+    return "PKT_TOO_SMALL";
+  }
+  // udp4_csum_init() → __skb_checksum_validate(): short datagrams are verified at once.
+  if (ulen <= CHECKSUM_BREAK && !udpChecksumComplete(skb)) {
+    mib.InCsumErrors++;
+    mib.InErrors++;
+    return "UDP_CSUM";
+  }
+  const saddr = v.getUint32(nh + 12);
+  const daddr = v.getUint32(nh + 16);
+  const sport = v.getUint16(th);
+  const dport = v.getUint16(th + 2);
+  const dif = skb.dev?.ifindex ?? 0;
+  if (rt.broadcast || rt.multicast) {
+    return udpMcastDeliver(host, cpu, skb, saddr, sport, daddr, dport, dif);
+  }
+  const sk = udp4LibLookup(host, saddr, sport, daddr, dport, dif, cpu.id, skb.hash);
+  if (sk) {
+    udpQueueRcvSkb(host, cpu, sk, skb);
+    return null;
+  }
+  if (!udpChecksumComplete(skb)) {
+    mib.InCsumErrors++;
+    mib.InErrors++;
+    return "UDP_CSUM";
+  }
+  mib.NoPorts++;
+  icmpSend(host, cpu, skb, rt, 3, 3, 0);
+  return "NO_SOCKET";
+}
+
+// __udp4_lib_mcast_deliver(): a clone to each matching socket but the first, the skb itself to
+// the first (the newest); none matching → IgnoredMulti and a plain kfree_skb().
+function udpMcastDeliver(
+  host: Host,
+  cpu: Cpu,
+  skb: SkBuff,
+  saddr: number,
+  sport: number,
+  daddr: number,
+  dport: number,
+  dif: number,
+): SkbDropReason | null {
+  const socks = host.ipv4.udpSockets.filter((sk) =>
+    sk.num === dport && !(sk.daddr && sk.daddr !== saddr) && !(sk.dport && sk.dport !== sport) &&
+    !(sk.rcvSaddr && sk.rcvSaddr !== daddr) && !(sk.boundDevIf && sk.boundDevIf !== dif)
+  );
+  if (socks.length === 0) {
+    host.mib.udp.IgnoredMulti++;
+    return "NOT_SPECIFIED";
+  }
+  for (const sk of socks.slice(1)) udpQueueRcvSkb(host, cpu, sk, skbClone(host.sim, skb));
+  udpQueueRcvSkb(host, cpu, socks[0], skb);
+  return null;
+}
+
+/**
+ * Takes the oldest datagram off a socket's queue, as udp_recvmsg() does once the data is
+ * copied: the memory is uncharged and InDatagrams counted; the skb ends delivered.
+ * @param host the host
+ * @param sk the socket
+ * @returns the datagram's payload length and arrival time, or null when the queue is empty
+ */
+export function udpRecvmsg(host: Host, sk: Sock): { len: number; arrived: number } | null {
+  const q = sk.receiveQueue.shift();
+  if (!q) return null;
+  sk.rmemAlloc -= q.truesize;
+  host.mib.udp.InDatagrams++;
+  host.sim.ledger.end({ skb: q.id, kind: "delivered", where: "udp_recvmsg", t: host.sim.now });
+  return { len: q.len, arrived: q.arrived };
+}
+
+function hexAddr(addr: number, port: number): string {
+  // %08X of the raw __be32 as a little-endian u32, then the port
+  const le = ((addr & 255) << 24 | ((addr >>> 8) & 255) << 16 | ((addr >>> 16) & 255) << 8 |
+    (addr >>> 24)) >>> 0;
+  return `${le.toString(16).toUpperCase().padStart(8, "0")}:${
+    port.toString(16).toUpperCase().padStart(4, "0")
+  }`;
+}
+
+/**
+ * Renders /proc/net/udp as udp4_seg_show() prints it: one row per socket with its rx_queue
+ * (sk_rmem_alloc) and drops (sk_drops), lines padded to 127 characters.
+ * @param host the host
+ * @returns the file's text
+ */
+export function procNetUdp(host: Host): string {
+  const head =
+    "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops";
+  const rows = [...host.ipv4.udpSockets].sort((a, b) => a.num - b.num).map((sk, i) => {
+    const row = `${String(i).padStart(5)}: ${hexAddr(sk.rcvSaddr, sk.num)} ${
+      hexAddr(sk.daddr, sk.dport)
+    } ${sk.state.toString(16).toUpperCase().padStart(2, "0")} ${"0".padStart(8, "0")}:${
+      sk.rmemAlloc.toString(16).toUpperCase().padStart(8, "0")
+    } 00:00000000 00000000 ${String(0).padStart(5)} ${
+      String(0).padStart(8)
+    } ${sk.ino} 2 0000000000000000 ${sk.drops}`;
+    return row.padEnd(127);
+  });
+  return [head.padEnd(127), ...rows].join("\n") + "\n";
+}

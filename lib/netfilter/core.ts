@@ -1,0 +1,108 @@
+// Models the hook core of net/netfilter/core.c (Linux 6.18): per-hook arrays of hook entries
+// sorted by priority (nf_register_net_hook() → nf_hook_entries_grow()), and nf_hook_slow(),
+// which runs them in order until one drops or steals the packet.
+
+import type { Host } from "../host.ts";
+import type { NetDevice } from "../core/netdevice.ts";
+import type { SkBuff } from "../core/skbuff.ts";
+import type { Cpu } from "../sim/cpu.ts";
+
+/** The IPv4 hooks (enum nf_inet_hooks), by number. */
+export const NF_INET_HOOKS = [
+  "PRE_ROUTING",
+  "LOCAL_IN",
+  "FORWARD",
+  "LOCAL_OUT",
+  "POST_ROUTING",
+] as const;
+
+/** An IPv4 hook's name. */
+export type NfInetHook = (typeof NF_INET_HOOKS)[number];
+
+/** Priorities of the standard users of the IPv4 hooks (enum nf_ip_hook_priorities). */
+export const NF_IP_PRI = {
+  CONNTRACK_DEFRAG: -400,
+  RAW: -300,
+  SELINUX_FIRST: -225,
+  CONNTRACK: -200,
+  MANGLE: -150,
+  NAT_DST: -100,
+  FILTER: 0,
+  SECURITY: 50,
+  NAT_SRC: 100,
+  SELINUX_LAST: 225,
+  CONNTRACK_HELPER: 300,
+  CONNTRACK_CONFIRM: 0x7fffffff,
+} as const;
+
+/** A hook function's verdict. */
+export type NfVerdict = "NF_ACCEPT" | "NF_DROP" | "NF_STOLEN";
+
+/** What a hook function sees besides the skb (struct nf_hook_state). */
+export interface NfHookState {
+  /** The hook. */
+  hook: NfInetHook;
+  /** Input device, if any. */
+  in: NetDevice | null;
+  /** Output device, if any. */
+  out: NetDevice | null;
+  /** The CPU running it. */
+  cpu: Cpu;
+}
+
+/** A registered hook function (struct nf_hook_ops). */
+export interface NfHookOps {
+  /** Its owner and symbol, such as `iptable_filter_hook`. */
+  name: string;
+  /** The hook it is on. */
+  hook: NfInetHook;
+  /** Priority: lower runs first. */
+  priority: number;
+  /** The function. */
+  fn: (skb: SkBuff, state: NfHookState) => NfVerdict;
+}
+
+/**
+ * Registers a hook function, as nf_register_net_hook(): it goes after every entry of lower or
+ * equal priority, so the array stays sorted and earlier registrations win ties.
+ * @param host the host
+ * @param ops the hook function
+ */
+export function nfRegisterNetHook(host: Host, ops: NfHookOps): void {
+  const list = host.nfHooks[ops.hook];
+  const at = list.findIndex((e) => e.priority > ops.priority);
+  list.splice(at < 0 ? list.length : at, 0, ops);
+}
+
+/**
+ * Runs a hook, as NF_HOOK() → nf_hook() → nf_hook_slow(): each entry in priority order; the
+ * first NF_DROP ends the packet with SKB_DROP_REASON_NETFILTER_DROP (the caller frees it), and
+ * with no entries the packet passes straight on.
+ * @param host the host
+ * @param skb the packet
+ * @param state hook, devices, CPU
+ * @returns the verdict: NF_ACCEPT means call okfn
+ */
+export function nfHook(host: Host, skb: SkBuff, state: NfHookState): NfVerdict {
+  const list = host.nfHooks[state.hook];
+  if (list.length === 0) return "NF_ACCEPT";
+  host.sim.enterFn(state.cpu, "nf_hook_slow", skb.id);
+  let verdict: NfVerdict = "NF_ACCEPT";
+  for (const e of list) {
+    verdict = e.fn(skb, state);
+    if (verdict !== "NF_ACCEPT") break;
+  }
+  host.sim.exitFn(state.cpu, "nf_hook_slow", skb.id);
+  return verdict;
+}
+
+/**
+ * The hooks' registrations as a learner would list them: hook, priority, function.
+ * @param host the host
+ * @returns rows in hook and priority order
+ */
+export function nfHookTable(host: Host): { hook: NfInetHook; priority: number; name: string }[] {
+  return NF_INET_HOOKS.flatMap((hook) =>
+    host.nfHooks[hook].map((e) => ({ hook, priority: e.priority, name: e.name }))
+  );
+}

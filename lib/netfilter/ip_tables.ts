@@ -1,0 +1,326 @@
+// Models the iptables tables of net/ipv4/netfilter/ (iptable_raw, iptable_mangle, iptable_nat,
+// iptable_filter, iptable_security; Linux 6.18) and ipt_do_table(): each table sits on its hooks
+// at its priority; a packet walks the built-in chain's rules in order, jumping into user chains
+// and RETURNing from them; the first ACCEPT or DROP decides, the chain policy otherwise. Every
+// rule that matches counts the packet and its bytes (the IP datagram's length), as
+// `iptables -L -v -x` reports.
+
+import type { Host } from "../host.ts";
+import type { SkBuff } from "../core/skbuff.ts";
+import { inNtoa } from "../wire/ipv4.ts";
+import {
+  NF_IP_PRI,
+  type NfHookState,
+  type NfInetHook,
+  nfRegisterNetHook,
+  type NfVerdict,
+} from "./core.ts";
+
+/** The iptables tables. */
+export type IptTableName = "raw" | "mangle" | "nat" | "filter" | "security";
+
+/** A rule's matches and target (one `iptables -A` line). */
+export interface IptRule {
+  /** Protocol number, or undefined for all. */
+  proto?: number;
+  /** Source prefix [address host order, length]. */
+  src?: [number, number];
+  /** Destination prefix. */
+  dst?: [number, number];
+  /** Source port (UDP/TCP). */
+  sport?: number;
+  /** Destination port (UDP/TCP). */
+  dport?: number;
+  /** Input interface name. */
+  in?: string;
+  /** Output interface name. */
+  out?: string;
+  /** ACCEPT, DROP, RETURN, or a user chain's name to jump to. */
+  target: string;
+  /** Packets that matched. */
+  pkts: number;
+  /** Bytes of the packets that matched. */
+  bytes: number;
+}
+
+/** A chain: built-in ones have a policy and count the packets it decided. */
+export interface IptChain {
+  /** Name. */
+  name: string;
+  /** Policy of a built-in chain, null for a user chain. */
+  policy: "ACCEPT" | "DROP" | null;
+  /** Packets the policy decided. */
+  policyPkts: number;
+  /** Their bytes. */
+  policyBytes: number;
+  /** Rules in order. */
+  rules: IptRule[];
+}
+
+/** A table with its chains. */
+export interface IptTable {
+  /** Name. */
+  name: IptTableName;
+  /** Chains by name, built-in ones first. */
+  chains: Map<string, IptChain>;
+}
+
+// Built-in chains (valid_hooks) and priorities of each table (iptable_*.c).
+const TABLES: Record<IptTableName, { priority: number; hooks: NfInetHook[] }> = {
+  raw: { priority: NF_IP_PRI.RAW, hooks: ["PRE_ROUTING", "LOCAL_OUT"] },
+  mangle: {
+    priority: NF_IP_PRI.MANGLE,
+    hooks: ["PRE_ROUTING", "LOCAL_IN", "FORWARD", "LOCAL_OUT", "POST_ROUTING"],
+  },
+  nat: {
+    priority: NF_IP_PRI.NAT_DST,
+    hooks: ["PRE_ROUTING", "LOCAL_IN", "LOCAL_OUT", "POST_ROUTING"],
+  },
+  filter: { priority: NF_IP_PRI.FILTER, hooks: ["LOCAL_IN", "FORWARD", "LOCAL_OUT"] },
+  security: { priority: NF_IP_PRI.SECURITY, hooks: ["LOCAL_IN", "FORWARD", "LOCAL_OUT"] },
+};
+
+// The chain name of each hook, as iptables names them.
+const CHAIN_OF: Record<NfInetHook, string> = {
+  PRE_ROUTING: "PREROUTING",
+  LOCAL_IN: "INPUT",
+  FORWARD: "FORWARD",
+  LOCAL_OUT: "OUTPUT",
+  POST_ROUTING: "POSTROUTING",
+};
+
+// iptable_nat's SNAT side runs at NF_IP_PRI_NAT_SRC on LOCAL_IN and POST_ROUTING.
+function natPriority(hook: NfInetHook): number {
+  return hook === "LOCAL_IN" || hook === "POST_ROUTING" ? NF_IP_PRI.NAT_SRC : NF_IP_PRI.NAT_DST;
+}
+
+/**
+ * Loads a table, as the first `iptables -t TABLE` does (modprobe iptable_TABLE): its built-in
+ * chains with policy ACCEPT, its hook functions registered at the table's priority.
+ * @param host the host
+ * @param name the table
+ * @returns the table (the loaded one if it is there already)
+ */
+export function iptTableLoad(host: Host, name: IptTableName): IptTable {
+  const have = host.iptables.get(name);
+  if (have) return have;
+  const { priority, hooks } = TABLES[name];
+  const table: IptTable = { name, chains: new Map() };
+  for (const hook of hooks) {
+    const chain = CHAIN_OF[hook];
+    table.chains.set(chain, {
+      name: chain,
+      policy: "ACCEPT",
+      policyPkts: 0,
+      policyBytes: 0,
+      rules: [],
+    });
+    nfRegisterNetHook(host, {
+      name: `iptable_${name}_hook`,
+      hook,
+      priority: name === "nat" ? natPriority(hook) : priority,
+      fn: (skb, state) => iptDoTable(host, table, chain, skb, state),
+    });
+  }
+  host.iptables.set(name, table);
+  return table;
+}
+
+/**
+ * Appends a rule to a chain, as `iptables -t TABLE -A CHAIN ...`; a jump target must be a user
+ * chain of the table.
+ * @param host the host
+ * @param table the table name
+ * @param chain the chain name
+ * @param rule matches and target
+ * @throws {RangeError} for an unknown chain or target
+ */
+export function iptAppend(
+  host: Host,
+  table: IptTableName,
+  chain: string,
+  rule: Omit<IptRule, "pkts" | "bytes">,
+): void {
+  const t = iptTableLoad(host, table);
+  const c = t.chains.get(chain);
+  if (!c) throw new RangeError(`Cannot append to ${table} ${chain}: no such chain`);
+  if (!["ACCEPT", "DROP", "RETURN"].includes(rule.target) && !t.chains.has(rule.target)) {
+    throw new RangeError(`Cannot append to ${table} ${chain}: no target or chain ${rule.target}`);
+  }
+  if (
+    (rule.sport !== undefined || rule.dport !== undefined) && rule.proto !== 6 && rule.proto !== 17
+  ) {
+    throw new RangeError(`Cannot append to ${table} ${chain}: ports need proto tcp or udp`);
+  }
+  c.rules.push({ ...rule, pkts: 0, bytes: 0 });
+}
+
+/**
+ * Makes a user chain, as `iptables -N`.
+ * @param host the host
+ * @param table the table
+ * @param name the chain name
+ * @throws {RangeError} when the chain exists
+ */
+export function iptNewChain(host: Host, table: IptTableName, name: string): void {
+  const t = iptTableLoad(host, table);
+  if (t.chains.has(name)) throw new RangeError(`Cannot create chain ${name}: Chain already exists`);
+  t.chains.set(name, { name, policy: null, policyPkts: 0, policyBytes: 0, rules: [] });
+}
+
+/**
+ * Sets a built-in chain's policy, as `iptables -P`.
+ * @param host the host
+ * @param table the table
+ * @param chain the chain
+ * @param policy ACCEPT or DROP
+ * @throws {RangeError} for a user chain or an unknown one
+ */
+export function iptSetPolicy(
+  host: Host,
+  table: IptTableName,
+  chain: string,
+  policy: "ACCEPT" | "DROP",
+): void {
+  const c = iptTableLoad(host, table).chains.get(chain);
+  if (!c || c.policy === null) {
+    throw new RangeError(`Cannot set policy of ${table} ${chain}: not a built-in chain`);
+  }
+  c.policy = policy;
+}
+
+function ports(skb: SkBuff): [number, number] | null {
+  const h = skb.head;
+  const nh = skb.networkHeader;
+  const fragOff = ((h[nh + 6] << 8) | h[nh + 7]) & 0x1fff;
+  const th = nh + (h[nh] & 15) * 4;
+  // A fragment other than the first has no ports: port matches fail (xt_tcpudp: par->fragoff).
+  if (fragOff || th + 4 > skb.head.length) return null;
+  return [(h[th] << 8) | h[th + 1], (h[th + 2] << 8) | h[th + 3]];
+}
+
+function ruleMatches(r: IptRule, skb: SkBuff, state: NfHookState): boolean {
+  const h = skb.head;
+  const nh = skb.networkHeader;
+  const v = new DataView(h.buffer, h.byteOffset);
+  const saddr = v.getUint32(nh + 12);
+  const daddr = v.getUint32(nh + 16);
+  const inPrefix = (a: number, p: [number, number]) =>
+    p[1] === 0 || ((a ^ p[0]) >>> (32 - p[1])) === 0;
+  if (r.proto !== undefined && h[nh + 9] !== r.proto) return false;
+  if (r.src && !inPrefix(saddr, r.src)) return false;
+  if (r.dst && !inPrefix(daddr, r.dst)) return false;
+  if (r.in && state.in?.name !== r.in) return false;
+  if (r.out && state.out?.name !== r.out) return false;
+  if (r.sport !== undefined || r.dport !== undefined) {
+    const p = ports(skb);
+    if (!p) return false;
+    if (r.sport !== undefined && p[0] !== r.sport) return false;
+    if (r.dport !== undefined && p[1] !== r.dport) return false;
+  }
+  return true;
+}
+
+/**
+ * Walks a built-in chain for one packet, as ipt_do_table(): user chains are entered on a jump
+ * and left on RETURN or at their end; the packet's verdict is the first ACCEPT or DROP, else the
+ * built-in chain's policy.
+ * @param host the host
+ * @param table the table
+ * @param chainName the built-in chain of this hook
+ * @param skb the packet
+ * @param state hook, devices, CPU
+ * @returns NF_ACCEPT or NF_DROP
+ */
+export function iptDoTable(
+  host: Host,
+  table: IptTable,
+  chainName: string,
+  skb: SkBuff,
+  state: NfHookState,
+): NfVerdict {
+  host.sim.enterFn(state.cpu, "ipt_do_table", skb.id);
+  const len = (skb.head[skb.networkHeader + 2] << 8) | skb.head[skb.networkHeader + 3];
+  const stack: { chain: IptChain; next: number }[] = [];
+  let chain = table.chains.get(chainName)!;
+  let i = 0;
+  let verdict: "ACCEPT" | "DROP" | null = null;
+  while (verdict === null) {
+    if (i >= chain.rules.length) {
+      const back = stack.pop();
+      if (back) {
+        ({ chain, next: i } = back);
+        continue;
+      }
+      verdict = chain.policy ?? "ACCEPT";
+      chain.policyPkts++;
+      chain.policyBytes += len;
+      break;
+    }
+    const r = chain.rules[i++];
+    state.cpu.chargeLater(host.sim.costs.ns("iptRule"));
+    if (!ruleMatches(r, skb, state)) continue;
+    r.pkts++;
+    r.bytes += len;
+    if (r.target === "ACCEPT" || r.target === "DROP") verdict = r.target;
+    else if (r.target === "RETURN") {
+      const back = stack.pop();
+      if (!back) {
+        verdict = chain.policy ?? "ACCEPT";
+        break;
+      }
+      ({ chain, next: i } = back);
+    } else {
+      stack.push({ chain, next: i });
+      chain = table.chains.get(r.target)!;
+      i = 0;
+    }
+  }
+  host.sim.exitFn(state.cpu, "ipt_do_table", skb.id);
+  return verdict === "DROP" ? "NF_DROP" : "NF_ACCEPT";
+}
+
+const PROTO_NAMES: Record<number, string> = { 1: "icmp", 6: "tcp", 17: "udp" };
+
+/**
+ * Lists a table as `iptables -t TABLE -L -v -x -n` does.
+ * @param host the host
+ * @param table the table, default filter
+ * @returns the text
+ */
+export function iptablesList(host: Host, table: IptTableName = "filter"): string {
+  const t = iptTableLoad(host, table);
+  const out: string[] = [];
+  const cidr = (
+    p?: [number, number],
+  ) => (p ? (p[1] === 32 ? inNtoa(p[0]) : `${inNtoa(p[0])}/${p[1]}`) : "0.0.0.0/0");
+  for (const c of t.chains.values()) {
+    if (out.length) out.push("");
+    out.push(
+      c.policy
+        ? `Chain ${c.name} (policy ${c.policy} ${c.policyPkts} packets, ${c.policyBytes} bytes)`
+        : `Chain ${c.name} (0 references)`,
+    );
+    out.push(
+      `${"pkts".padStart(8)} ${
+        "bytes".padStart(10)
+      } target     prot opt in     out     source               destination`,
+    );
+    for (const r of c.rules) {
+      const prot = r.proto === undefined ? "all" : PROTO_NAMES[r.proto] ?? String(r.proto);
+      const extra = [
+        r.sport !== undefined || r.dport !== undefined ? PROTO_NAMES[r.proto!] : "",
+        r.sport !== undefined ? `spt:${r.sport}` : "",
+        r.dport !== undefined ? `dpt:${r.dport}` : "",
+      ].filter(Boolean).join(" ");
+      out.push(
+        `${String(r.pkts).padStart(8)} ${String(r.bytes).padStart(10)} ${r.target.padEnd(10)} ${
+          prot.padEnd(4)
+        } --  ${(r.in ?? "*").padEnd(6)} ${(r.out ?? "*").padEnd(6)}  ${cidr(r.src).padEnd(20)} ${
+          cidr(r.dst).padEnd(20)
+        } ${extra}`.trimEnd(),
+      );
+    }
+  }
+  return out.join("\n") + "\n";
+}

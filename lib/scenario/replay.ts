@@ -1,0 +1,279 @@
+// Replays a pcap through a host set up from a scenario (../shared/scenario-format.md): the
+// frames arrive one at a time on the ingress veth (GRO off, CHECKSUM_NONE, no hash — the
+// reference host's setup), each handled completely before the next, and the result is what the
+// host did with every frame in the kernel's vocabulary, then its SNMP counters and rule counters.
+
+import { createHost, type Host } from "../host.ts";
+import { type NetDevice, registerEtherdev } from "../core/netdevice.ts";
+import type { Sock } from "../core/sock.ts";
+import type { SkBuff } from "../core/skbuff.ts";
+import { Veth } from "../drivers/veth.ts";
+import { VirtioNet } from "../drivers/virtio_net.ts";
+import { inetAddAddr } from "../ipv4/devinet.ts";
+import { fibAddRoute } from "../ipv4/fib.ts";
+import { type SnmpGroups, snmpNonZero } from "../ipv4/snmp.ts";
+import { tcpListen } from "../ipv4/tcp_ipv4.ts";
+import { udpSocket } from "../ipv4/udp.ts";
+import { iptAppend, type IptRule, iptSetPolicy, iptTableLoad } from "../netfilter/ip_tables.ts";
+import type { PcapRecord } from "../wire/pcap.ts";
+import type { Scenario } from "./scenario.ts";
+
+/** A host built from a scenario. */
+export interface ScenarioHost {
+  /** The host. */
+  host: Host;
+  /** The ingress device. */
+  ingress: NetDevice;
+  /** Hands one frame to the ingress as its peer or the wire would, at the current time; a veth
+   * ingress tells `onSkb` the skb it made. */
+  inject(frame: Uint8Array, onSkb?: (skb: SkBuff) => void): void;
+  /** The scenario's sockets, in its order. */
+  sockets: Sock[];
+  /** The scenario's filter rules, in its order. */
+  rules: IptRule[];
+  /** The ingress NIC, when it is a virtio-net one. */
+  nic?: VirtioNet;
+}
+
+/** Options of {@linkcode scenarioHost}. */
+export interface ScenarioHostOptions {
+  /** The ingress: "veth" (the reference host, default) or "virtio" (a NIC with an IRQ). */
+  nic?: "veth" | "virtio";
+  /** CPUs, default 1. */
+  cpus?: number;
+  /** RPS CPUs of the ingress queue. */
+  rpsCpus?: number[];
+  /** Seed of the run. */
+  seed?: number;
+}
+
+/**
+ * Builds a host from a scenario in the reference host's order: interfaces (lo has
+ * 127.0.0.1/8), addresses with the routes they imply, main-table routes, sysctls, filter rules
+ * and policies, sockets.
+ * @param scenario a loaded scenario
+ * @param options ingress kind, CPUs, RPS, seed
+ * @returns the host and handles on its parts
+ * @throws {RangeError} for a route, rule or sysctl the kernel (or the kit) refuses, naming it
+ */
+export function scenarioHost(scenario: Scenario, options: ScenarioHostOptions = {}): ScenarioHost {
+  const host = createHost({ cpus: options.cpus ?? 1, seed: options.seed });
+  const devs = new Map<string, NetDevice>();
+  let inject: ScenarioHost["inject"] = () => {};
+  let virtio: VirtioNet | undefined;
+  for (const itf of scenario.interfaces) {
+    let dev: NetDevice;
+    if (itf.name !== scenario.ingress) dev = registerEtherdev(host, itf.name, itf.mac, itf.mtu);
+    else if (options.nic === "virtio") {
+      const nic = new VirtioNet(host, { name: itf.name, mac: itf.mac, mtu: itf.mtu, rss: false });
+      nic.open();
+      virtio = nic;
+      dev = nic.dev;
+      inject = (frame) => nic.receive(frame);
+    } else {
+      const veth = new Veth(host, itf.name, itf.mac);
+      dev = veth.dev;
+      dev.mtu = itf.mtu;
+      dev.groEnabled = false; // a veth's default: GRO only when asked for (or with XDP)
+      inject = (frame, onSkb) => veth.xmit(host.sim.cpus[0], [frame], onSkb);
+    }
+    devs.set(itf.name, dev);
+    for (const a of itf.addrs) inetAddAddr(host, dev, a.addr, a.len);
+  }
+  if (options.rpsCpus?.length) host.setRpsCpus(devs.get(scenario.ingress)!, 0, options.rpsCpus);
+  scenario.routes.forEach((r, i) => {
+    try {
+      fibAddRoute(host, { dst: r.dst.addr, len: r.dst.len, dev: devs.get(r.dev), gw: r.via ?? 0 });
+    } catch (e) {
+      throw new RangeError(`Cannot set up scenario: routes[${i}]: ${(e as Error).message}`);
+    }
+  });
+  for (const [name, value] of Object.entries(scenario.sysctl)) {
+    try {
+      host.setSysctl(name, value);
+    } catch (e) {
+      throw new RangeError(`Cannot set up scenario: sysctl "${name}": ${(e as Error).message}`);
+    }
+  }
+  const rules: IptRule[] = [];
+  if (scenario.filter.length || Object.keys(scenario.policies).length) iptTableLoad(host, "filter");
+  for (const r of scenario.filter) {
+    iptAppend(host, "filter", r.chain, {
+      proto: r.proto,
+      src: r.src && [r.src.addr, r.src.len],
+      dst: r.dst && [r.dst.addr, r.dst.len],
+      sport: r.sport,
+      dport: r.dport,
+      in: r.in,
+      target: r.target,
+    });
+    const chain = host.iptables.get("filter")!.chains.get(r.chain)!;
+    rules.push(chain.rules[chain.rules.length - 1]);
+  }
+  for (const [chain, policy] of Object.entries(scenario.policies)) {
+    iptSetPolicy(host, "filter", chain, policy!);
+  }
+  const sockets = scenario.sockets.map((s) =>
+    s.proto === "udp"
+      ? udpSocket(host, {
+        addr: s.local.addr,
+        port: s.local.port,
+        remote: s.remote,
+        rcvbuf: s.rcvbuf,
+      })
+      : tcpListen(host, s.local.addr, s.local.port)
+  );
+  return { host, ingress: devs.get(scenario.ingress)!, inject, sockets, rules, nic: virtio };
+}
+
+/** One frame's line of a replay. */
+export type ReplayLine =
+  & { frame: number; fate: "delivered" | "forwarded" | "dropped" }
+  & ({ socket: number | null } | { dev: string } | { reason: string })
+  & { reply?: string };
+
+/** The summary line of a replay. */
+export interface ReplaySummary {
+  /** Always true. */
+  summary: true;
+  /** Non-zero /proc/net/snmp fields after the replay. */
+  counters: SnmpGroups;
+  /** Packet and byte counters of each filter rule, in the scenario's order. */
+  rules: { pkts: number; bytes: number }[];
+}
+
+/**
+ * Names what the host sent back, as the replay output does: `icmp echo-reply`,
+ * `icmp port-unreachable`, `tcp syn-ack`, `tcp rst`, ...
+ * @param frame an Ethernet frame carrying IPv4
+ * @returns the name
+ */
+export function replyName(frame: Uint8Array): string {
+  const ip = frame.subarray(14);
+  const ihl = (ip[0] & 15) * 4;
+  if (ip[9] === 1) {
+    const [t, c] = [ip[ihl], ip[ihl + 1]];
+    const unreach = [
+      "net-unreachable",
+      "host-unreachable",
+      "protocol-unreachable",
+      "port-unreachable",
+      "frag-needed",
+    ];
+    const names: Record<number, string> = {
+      0: "echo-reply",
+      5: "redirect",
+      11: "time-exceeded",
+      14: "timestamp-reply",
+    };
+    if (t === 3) return `icmp ${unreach[c] ?? `dest-unreachable code ${c}`}`;
+    return `icmp ${names[t] ?? `type-${t}`}`;
+  }
+  if (ip[9] === 6) {
+    const flags = ip[ihl + 13];
+    if (flags & 0x04) return "tcp rst";
+    if ((flags & 0x12) === 0x12) return "tcp syn-ack";
+    return "tcp";
+  }
+  return `proto ${ip[9]}`;
+}
+
+/**
+ * True when a frame the host sent answers a received one: addressed to its source, and an ICMP
+ * error quoting it, an echo or timestamp reply with its identifier, or a TCP segment back
+ * between its ports — not, say, a SYN-ACK retransmitted for an earlier SYN.
+ * @param sent the frame sent
+ * @param got the frame received
+ * @returns whether it is a reply to it
+ */
+export function answers(sent: Uint8Array, got: Uint8Array): boolean {
+  if (sent.length < 34 || got.length < 34) return false;
+  const same = (a: number, b: number, n: number) =>
+    sent.subarray(a, a + n).every((x, k) => x === got[b + k]);
+  if (!same(30, 26, 4)) return false; // to the sender
+  if (same(26, 26, 8)) return false; // a forward of the frame itself
+  const body = 14 + (sent[14] & 15) * 4;
+  const gotL4 = 14 + (got[14] & 15) * 4;
+  if (sent[23] === 1) {
+    const type = sent[body];
+    if ([3, 4, 5, 11, 12].includes(type)) {
+      return same(body + 8 + 12, 26, 8) && same(body + 8 + 4, 18, 2); // quotes its header
+    }
+    return got[23] === 1 && same(body + 4, gotL4 + 4, 4); // same identifier and sequence
+  }
+  if (sent[23] === 6) return got[23] === 6 && same(body, gotL4 + 2, 2) && same(body + 2, gotL4, 2);
+  return true;
+}
+
+const FRAME_WINDOW_NS = 1_000_000; // a frame is handled well within 1 ms of virtual time
+
+/**
+ * Replays frames through a scenario's host, one at a time at their capture times (relative to
+ * the first; never before the previous one is done), and reports every frame's fate — delivered
+ * (to which socket, or null when the kernel consumed it itself), forwarded (out of which
+ * device) or dropped (with the drop reason) — with the first reply the host sent, then the
+ * counters. A fragment takes the fate of the datagram it ends up in; fragments still held after
+ * the last frame wait out net.ipv4.ipfrag_time.
+ * @param scenario a loaded scenario
+ * @param records the frames, as read from a pcap
+ * @returns one line per frame, then the summary
+ */
+export function replay(scenario: Scenario, records: PcapRecord[]): (ReplayLine | ReplaySummary)[] {
+  const { host, ingress, inject, sockets, rules } = scenarioHost(scenario);
+  const sim = host.sim;
+  const sent: { t: number; dev: string; frame: Uint8Array }[] = [];
+  host.devXmitTap = (dev, frame) => sent.push({ t: sim.now, dev: dev.name, frame });
+  const base = records.length ? records[0].tsNs : 0n;
+  const frameOfSkb = new Map<number, number>();
+  const socketOfFrame: (number | null)[] = [];
+  const windows: { from: number; to: number }[] = [];
+  const activity = () =>
+    sockets.map((s) =>
+      s.receiveQueue.length + s.requests.length + s.acceptQueue.length + s.outOfOrder.length
+    );
+  let t = 0;
+  records.forEach((r, i) => {
+    t = Math.max(t, Number(r.tsNs - base));
+    const before = activity();
+    sim.at(t, () => inject(r.data, (skb) => frameOfSkb.set(skb.id, i)));
+    sim.run(t + FRAME_WINDOW_NS);
+    const after = activity();
+    const grew = after.findIndex((n, k) => n > before[k]);
+    socketOfFrame.push(grew < 0 ? null : grew);
+    windows.push({ from: t, to: t + FRAME_WINDOW_NS });
+    t += FRAME_WINDOW_NS;
+  });
+  if (host.ipv4.frags.size) {
+    sim.run(t + host.sysctl["net.ipv4.ipfrag_time"] * 1e9 + FRAME_WINDOW_NS);
+  }
+  const fates = new Map(sim.ledger.fates.map((f) => [f.skb, f]));
+  const lines: (ReplayLine | ReplaySummary)[] = records.map((r, i) => {
+    let id = [...frameOfSkb].find(([, f]) => f === i)![0];
+    let fate = fates.get(id);
+    while (fate?.kind === "merged" && fate.into !== undefined) {
+      id = fate.into;
+      fate = fates.get(id);
+    }
+    const owner = frameOfSkb.get(id) ?? i;
+    const w = windows[i];
+    const replies = sent.filter((s) =>
+      s.t >= w.from && s.t < w.to && s.dev === ingress.name && answers(s.frame, r.data)
+    );
+    let line: ReplayLine;
+    if (!fate || fate.kind === "delivered") {
+      line = { frame: i, fate: "delivered", socket: socketOfFrame[owner] };
+    } else if (fate.kind === "forwarded") {
+      line = { frame: i, fate: "forwarded", dev: fate.where };
+    } else {
+      line = { frame: i, fate: "dropped", reason: fate.reason ?? "NOT_SPECIFIED" };
+    }
+    if (replies.length) line.reply = replyName(replies[0].frame);
+    return line;
+  });
+  lines.push({
+    summary: true,
+    counters: snmpNonZero(host),
+    rules: rules.map((r) => ({ pkts: r.pkts, bytes: r.bytes })),
+  });
+  return lines;
+}

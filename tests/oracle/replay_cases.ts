@@ -1,0 +1,379 @@
+// Replay cases in the categories the replay is judged on: each is a scenario
+// (../shared/scenario-format.md) and the frames arriving on its ingress. record_replay.ts runs
+// them through the machine's own kernel (replay_oracle.py) and keeps the answers.
+import { buildFrame, type FrameSpec } from "../../lib/wire/build.ts";
+import { IP_MF } from "../../lib/wire/ipv4.ts";
+
+/** A replay case: the scenario as JSON and the frames. */
+export interface ReplayCase {
+  /** The scenario, as it would be written to a file. */
+  scenario: Record<string, unknown>;
+  /** Frames arriving on the ingress interface, in order. */
+  frames: Uint8Array[];
+}
+
+const PEER = "10.1.0.7";
+const HOST = "10.1.0.2";
+
+/** The format's own example host: two interfaces, forwarding on, strict rp_filter on eth0. */
+export const BASE_SCENARIO = {
+  ingress: "eth0",
+  interfaces: [
+    { name: "eth0", mac: "02:00:00:00:00:02", addrs: ["10.1.0.2/24"], mtu: 1500 },
+    { name: "eth1", mac: "02:00:00:00:01:02", addrs: ["10.2.0.2/24"], mtu: 1500 },
+  ],
+  routes: [
+    { dst: "10.9.0.0/16", via: "10.2.0.1", dev: "eth1" },
+    { dst: "0.0.0.0/0", via: "10.1.0.1", dev: "eth0" },
+  ],
+  sysctl: {
+    "net.ipv4.ip_forward": 1,
+    "net.ipv4.conf.all.rp_filter": 0,
+    "net.ipv4.conf.eth0.rp_filter": 1,
+  },
+  filter: [
+    { chain: "INPUT", proto: "udp", src: "10.1.0.9/32", dport: 7000, target: "DROP" },
+    { chain: "FORWARD", proto: "icmp", target: "DROP" },
+  ],
+  policies: { INPUT: "ACCEPT", FORWARD: "ACCEPT" },
+  sockets: [
+    { proto: "udp", local: "0.0.0.0:5000" },
+    { proto: "udp", local: "10.1.0.2:5001", rcvbuf: 4608 },
+    { proto: "udp", local: "10.1.0.2:5002", remote: "10.1.0.7:6000" },
+    { proto: "tcp", local: "0.0.0.0:80" },
+  ],
+};
+
+function udp(
+  dport: number,
+  o: { saddr?: string; daddr?: string; sport?: number; payload?: number } & Partial<FrameSpec> = {},
+): Uint8Array {
+  return buildFrame({
+    eth: o.eth,
+    ipv4: { saddr: o.saddr ?? PEER, daddr: o.daddr ?? HOST, ...o.ipv4 },
+    udp: { source: o.sport ?? 6000, dest: dport, ...o.udp },
+    payload: o.payload ?? 32,
+    pad: o.pad,
+  });
+}
+
+function icmp(type: number, o: { saddr?: string; daddr?: string } & Partial<FrameSpec> = {}) {
+  return buildFrame({
+    eth: o.eth,
+    ipv4: { saddr: o.saddr ?? PEER, daddr: o.daddr ?? HOST, ...o.ipv4 },
+    icmp: { type, id: 0x1234, sequence: 1, ...o.icmp },
+    payload: 56,
+  });
+}
+
+function tcp(dport: number, flags: string, o: Partial<FrameSpec> = {}): Uint8Array {
+  return buildFrame({
+    eth: o.eth,
+    ipv4: { saddr: PEER, daddr: HOST, ...o.ipv4 },
+    tcp: { source: 40000, dest: dport, seq: 1000, flags, options: { mss: 1460 }, ...o.tcp },
+  });
+}
+
+function with_(changes: Record<string, unknown>): Record<string, unknown> {
+  return { ...BASE_SCENARIO, ...changes };
+}
+
+/** A UDP datagram of `len` payload bytes cut into fragments of `size` bytes of IP payload. */
+function fragments(id: number, len: number, size: number, dport = 5000): Uint8Array[] {
+  const whole = udp(dport, { payload: len, ipv4: { id, fragOff: 0 } as never, pad: false });
+  const ipPayload = whole.subarray(34);
+  const out: Uint8Array[] = [];
+  for (let off = 0; off < ipPayload.length; off += size) {
+    const more = off + size < ipPayload.length;
+    out.push(buildFrame({
+      ipv4: {
+        saddr: PEER,
+        daddr: HOST,
+        id,
+        protocol: 17,
+        fragOff: (more ? IP_MF : 0) | (off / 8),
+      },
+      payload: ipPayload.subarray(off, off + size),
+    }));
+  }
+  return out;
+}
+
+/** The cases, by name. */
+export const REPLAY_CASES: Record<string, ReplayCase> = {
+  ip_header_errors: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      udp(5000),
+      udp(5000, { ipv4: { version: 6 } as never }),
+      udp(5000, { ipv4: { ihl: 4 } as never }),
+      udp(5000, { ipv4: { check: 0x1234 } as never }),
+      udp(5000, { ipv4: { totLen: 200 } as never }),
+      udp(5000, { ipv4: { totLen: 16 } as never }),
+      udp(5000, { ipv4: { ihl: 15 } as never }),
+      buildFrame({ eth: { type: 0x0800 }, payload: 12, pad: false }),
+      udp(5000, { ipv4: { fragOff: 0 } as never }),
+    ],
+  },
+  udp_checksums_and_lengths: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      udp(5000, { udp: { check: 0x1234 } as never }),
+      udp(5000, { udp: { check: 0 } as never }),
+      udp(5000, { udp: { len: 100 } as never }),
+      udp(5000, { udp: { len: 4 } as never }),
+      udp(5003),
+      udp(5003, { udp: { check: 0x1234 } as never }),
+      udp(5000, { payload: 0 }),
+    ],
+  },
+  otherhost_and_l2: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      udp(5000, { eth: { dst: "02:00:00:00:00:99" } }),
+      udp(5000, { eth: { dst: "ff:ff:ff:ff:ff:ff" } }),
+      udp(5000, { eth: { dst: "01:00:5e:00:00:fb" }, daddr: "224.0.0.251" }),
+      udp(5000, { eth: { dst: "01:00:5e:00:00:01" } }),
+      buildFrame({ eth: { type: 0x86dd }, payload: 40 }),
+    ],
+  },
+  broadcasts: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      udp(5000, { eth: { dst: "ff:ff:ff:ff:ff:ff" }, daddr: "255.255.255.255" }),
+      udp(5000, { eth: { dst: "ff:ff:ff:ff:ff:ff" }, daddr: "10.1.0.255" }),
+      udp(5009, { eth: { dst: "ff:ff:ff:ff:ff:ff" }, daddr: "10.1.0.255" }),
+      udp(5001, { eth: { dst: "ff:ff:ff:ff:ff:ff" }, daddr: "10.1.0.255" }),
+      icmp(8, { eth: { dst: "ff:ff:ff:ff:ff:ff" }, daddr: "10.1.0.255" }),
+      icmp(8, { eth: { dst: "ff:ff:ff:ff:ff:ff" }, daddr: "255.255.255.255" }),
+      udp(5000, { daddr: "10.2.0.255" }),
+      udp(5000, { eth: { dst: "ff:ff:ff:ff:ff:ff" }, daddr: "10.1.0.0" }),
+    ],
+  },
+  broadcast_echo_answered: {
+    scenario: with_({
+      sysctl: { ...BASE_SCENARIO.sysctl, "net.ipv4.icmp_echo_ignore_broadcasts": 0 },
+    }),
+    frames: [icmp(8, { eth: { dst: "ff:ff:ff:ff:ff:ff" }, daddr: "10.1.0.255" })],
+  },
+  forwarding_and_ttl: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      udp(5000, { daddr: "10.9.1.1" }),
+      udp(5000, { daddr: "10.9.1.1", ipv4: { ttl: 1 } as never }),
+      udp(5000, { daddr: "10.9.1.1", ipv4: { ttl: 2 } as never }),
+      udp(5000, { daddr: "10.9.1.1", ipv4: { ttl: 0 } as never }),
+      icmp(8, { daddr: "10.9.1.1" }),
+      udp(5000, { daddr: "10.2.0.9" }),
+      udp(5000, { daddr: "10.2.0.2" }),
+      udp(5000, { daddr: "8.8.8.8" }),
+      udp(5000, { daddr: "10.9.1.1", ipv4: { ttl: 1 } as never, udp: { check: 0x1234 } as never }),
+    ],
+  },
+  forward_too_big: {
+    scenario: with_({
+      interfaces: [
+        BASE_SCENARIO.interfaces[0],
+        { name: "eth1", mac: "02:00:00:00:01:02", addrs: ["10.2.0.2/24"], mtu: 1000 },
+      ],
+    }),
+    frames: [
+      udp(5000, { daddr: "10.9.1.1", payload: 1200 }),
+      udp(5000, { daddr: "10.9.1.1", payload: 1200, ipv4: { fragOff: 0 } as never }),
+      udp(5000, { daddr: "10.9.1.1", payload: 900 }),
+    ],
+  },
+  forwarding_off: {
+    scenario: with_({ sysctl: { "net.ipv4.ip_forward": 0 } }),
+    frames: [
+      udp(5000, { daddr: "10.9.1.1" }),
+      udp(5000, { daddr: "10.9.1.1", ipv4: { ttl: 1 } as never }),
+    ],
+  },
+  no_route: {
+    scenario: with_({ routes: [{ dst: "10.9.0.0/16", via: "10.2.0.1", dev: "eth1" }] }),
+    frames: [udp(5000, { daddr: "8.8.8.8" }), udp(5000, { daddr: "10.9.3.3" })],
+  },
+  unreachable_routes: {
+    scenario: with_({
+      routes: [
+        { dst: "10.9.0.0/16", via: "10.2.0.1", dev: "eth1" },
+        { dst: "0.0.0.0/0", via: "10.1.0.1", dev: "eth0" },
+      ],
+    }),
+    frames: [udp(5000, { daddr: "10.2.0.2", ipv4: { ttl: 1 } as never })],
+  },
+  netfilter_rules: {
+    scenario: with_({
+      filter: [
+        { chain: "INPUT", proto: "udp", src: "10.1.0.9/32", dport: 7000, target: "DROP" },
+        { chain: "INPUT", proto: "tcp", dport: 80, in: "eth0", target: "ACCEPT" },
+        { chain: "INPUT", proto: "icmp", target: "DROP" },
+        { chain: "INPUT", proto: "udp", sport: 6001, target: "ACCEPT" },
+        { chain: "FORWARD", proto: "udp", dst: "10.9.0.0/16", target: "DROP" },
+        { chain: "FORWARD", proto: 17, target: "ACCEPT" },
+      ],
+      policies: { INPUT: "DROP", FORWARD: "ACCEPT" },
+    }),
+    frames: [
+      udp(7000, { saddr: "10.1.0.9" }),
+      udp(7000, { saddr: "10.1.0.8" }),
+      udp(5000, { sport: 6001 }),
+      udp(5000, { sport: 6001, payload: 100 }),
+      tcp(80, "S"),
+      icmp(8),
+      udp(5000, { daddr: "10.9.1.1" }),
+      udp(5000, { daddr: "8.8.8.8" }),
+      udp(5000),
+      udp(5003, { sport: 6001 }),
+    ],
+  },
+  rp_filter: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      udp(5000, { saddr: "10.9.1.1" }),
+      udp(5000, { saddr: "10.2.0.9" }),
+      udp(5000, { saddr: "8.8.4.4" }),
+      udp(5000, { saddr: "10.9.1.1", daddr: "10.2.0.2" }),
+      udp(5000, { saddr: "10.9.1.1", daddr: "8.8.8.8" }),
+    ],
+  },
+  rp_filter_loose: {
+    scenario: with_({
+      sysctl: { "net.ipv4.ip_forward": 1, "net.ipv4.conf.all.rp_filter": 2 },
+      routes: [{ dst: "10.9.0.0/16", via: "10.2.0.1", dev: "eth1" }],
+    }),
+    frames: [
+      udp(5000, { saddr: "10.9.1.1" }),
+      udp(5000, { saddr: "8.8.4.4" }),
+      udp(5000, { saddr: "10.2.0.9" }),
+    ],
+  },
+  martians: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      udp(5000, { saddr: "127.0.0.1" }),
+      udp(5000, { saddr: "0.0.0.0" }),
+      udp(5000, { saddr: "224.0.0.5" }),
+      udp(5000, { saddr: "255.255.255.255" }),
+      udp(5000, { saddr: "10.1.0.2" }),
+      udp(5000, { daddr: "127.0.0.1" }),
+      udp(5000, { daddr: "0.1.2.3" }),
+      udp(5000, { saddr: "0.0.0.0", daddr: "255.255.255.255", eth: { dst: "ff:ff:ff:ff:ff:ff" } }),
+      udp(5000, { saddr: "10.1.0.255" }),
+      udp(5000, { daddr: "240.0.0.1" }),
+    ],
+  },
+  martians_route_localnet: {
+    scenario: with_({ sysctl: { "net.ipv4.conf.all.route_localnet": 1 } }),
+    frames: [udp(5000, { saddr: "127.0.0.1" }), udp(5000, { daddr: "127.0.0.1" })],
+  },
+  icmp_echo: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      icmp(8),
+      icmp(8, { icmp: { checksum: 0x1234 } as never }),
+      icmp(0),
+      icmp(13),
+      icmp(3, { icmp: { code: 3 } as never }),
+      icmp(8, { daddr: "10.2.0.2" }),
+      icmp(42),
+    ],
+  },
+  icmp_echo_ignored: {
+    scenario: with_({ sysctl: { "net.ipv4.icmp_echo_ignore_all": 1 } }),
+    frames: [icmp(8)],
+  },
+  unknown_protocols: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      buildFrame({ ipv4: { saddr: PEER, daddr: HOST, protocol: 200 }, payload: 20 }),
+      buildFrame({ ipv4: { saddr: PEER, daddr: HOST, protocol: 47 }, payload: 20 }),
+      buildFrame({ ipv4: { saddr: PEER, daddr: HOST, protocol: 2 }, payload: 8 }),
+      buildFrame({
+        ipv4: { saddr: PEER, daddr: "10.1.0.255", protocol: 200 },
+        eth: { dst: "ff:ff:ff:ff:ff:ff" },
+        payload: 20,
+      }),
+    ],
+  },
+  rcvbuf_overflow: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      ...Array.from({ length: 6 }, () => udp(5001, { payload: 1000 })),
+      ...Array.from({ length: 6 }, () => udp(5001, { payload: 10 })),
+      udp(5001, { payload: 1400 }),
+    ],
+  },
+  rcvbuf_sizes: {
+    scenario: with_({
+      sockets: [
+        { proto: "udp", local: "0.0.0.0:5000", rcvbuf: 1 },
+        { proto: "udp", local: "0.0.0.0:5001", rcvbuf: 3000 },
+        { proto: "udp", local: "0.0.0.0:5002", rcvbuf: 100000000 },
+      ],
+    }),
+    frames: [
+      ...Array.from({ length: 4 }, () => udp(5000, { payload: 200 })),
+      ...Array.from({ length: 6 }, () => udp(5001, { payload: 500 })),
+      ...Array.from({ length: 6 }, () => udp(5002, { payload: 1400 })),
+    ],
+  },
+  tcp_syn: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      tcp(80, "S"),
+      tcp(81, "S"),
+      tcp(81, "A", { tcp: { ackSeq: 5555 } as never }),
+      tcp(81, "R"),
+      tcp(81, "SA", { tcp: { ackSeq: 5555 } as never }),
+      tcp(80, "S", { tcp: { check: 0x1234 } as never }),
+      tcp(80, "A", { tcp: { ackSeq: 5555 } as never }),
+      tcp(80, "R"),
+      tcp(81, "FA", { tcp: { ackSeq: 5555 } as never }),
+      tcp(80, "S", {
+        ipv4: { saddr: PEER, daddr: "10.1.0.255" },
+        eth: { dst: "ff:ff:ff:ff:ff:ff" },
+      }),
+      tcp(80, "SF"),
+    ],
+  },
+  fragments: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      ...fragments(0x101, 1000, 512),
+      ...(() => {
+        const f = fragments(0x102, 1200, 400); // 400, 400, 400 and 8 bytes
+        return [f[3], f[0], f[2], f[1]];
+      })(),
+      fragments(0x103, 1000, 512)[0],
+      ...fragments(0x104, 1000, 512, 5003),
+    ],
+  },
+  fragments_trailing: {
+    scenario: BASE_SCENARIO,
+    frames: [fragments(0x201, 1000, 512)[1], fragments(0x202, 1000, 512)[0]],
+  },
+  socket_lookup: {
+    scenario: with_({
+      sockets: [
+        { proto: "udp", local: "0.0.0.0:5000" },
+        { proto: "udp", local: "10.1.0.2:5000" },
+        { proto: "udp", local: "10.1.0.2:5000", remote: "10.1.0.7:6000" },
+        { proto: "udp", local: "0.0.0.0:5001", remote: "10.1.0.8:6000" },
+        { proto: "udp", local: "10.2.0.2:5002" },
+      ],
+    }),
+    frames: [
+      udp(5000, { sport: 6000 }),
+      udp(5000, { sport: 6001 }),
+      udp(5000, { saddr: "10.1.0.8" }),
+      udp(5000, { daddr: "10.2.0.2" }),
+      udp(5001, { saddr: "10.1.0.8" }),
+      udp(5001, { saddr: "10.1.0.9" }),
+      udp(5002, { daddr: "10.2.0.2" }),
+      udp(5002),
+      udp(5000, { eth: { dst: "ff:ff:ff:ff:ff:ff" }, daddr: "10.1.0.255" }),
+    ],
+  },
+};

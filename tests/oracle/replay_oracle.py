@@ -1,0 +1,346 @@
+#!/usr/bin/env python3
+"""What a real Linux kernel does with each frame of a pcap on a host set up from a scenario
+(shared/scenario-format.md), printed as `rxpath replay --json` prints it.
+
+Run as root on the machine's own kernel:  python3 tests/oracle/replay_oracle.py SCENARIO.json FRAMES.pcap
+
+The host is a network namespace; each scenario interface is one end of a veth pair whose other
+end sits in a "wire" namespace. Frames are injected one at a time on the ingress peer, each
+handled before the next. A frame's fate comes from what the kernel shows: a forward is a frame
+leaving another interface, a delivery is a socket's receive queue growing (/proc/net/udp) or a
+listener answering, a drop is the skb:kfree_skb tracepoint's reason, a reply is what comes back
+out of the ingress interface. Counters are the namespace's /proc/net/snmp; rule counters come
+from iptables -L -v -x. Not handled yet: IP fragments held for reassembly.
+"""
+import ipaddress
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+HOST, WIRE = "rxr_host", "rxr_wire"
+TRACE = "/sys/kernel/tracing"
+ETH_P_ALL = 0x0003
+
+
+def sh(*args, check=True, ns=None):
+    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(args)
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}: {r.stderr.strip()}")
+    return r.stdout
+
+
+def read_pcap(path):
+    data = open(path, "rb").read()
+    endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    nano = data[:4] in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
+    frames, stamps, off = [], [], 24
+    while off + 16 <= len(data):
+        sec, frac, caplen = struct.unpack(endian + "III", data[off:off + 12])
+        frames.append(data[off + 16:off + 16 + caplen])
+        stamps.append(sec + frac / (1e9 if nano else 1e6))
+        off += 16 + caplen
+    return frames, [t - stamps[0] for t in stamps] if stamps else []
+
+
+def teardown():
+    for ns in (HOST, WIRE):
+        sh("ip", "netns", "del", ns, check=False)
+
+
+def setup(s, frames):
+    teardown()
+    sh("ip", "netns", "add", HOST)
+    sh("ip", "netns", "add", WIRE)
+    for ns in (HOST, WIRE):  # no IPv6 chatter on the links
+        sh("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", ns=ns)
+        sh("sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1", ns=ns)
+    sh("ip", "link", "set", "lo", "up", ns=HOST)
+    for i, itf in enumerate(s["interfaces"]):
+        peer = f"w{i}"
+        sh("ip", "link", "add", itf["name"], "netns", HOST, "type", "veth", "peer", "name", peer, "netns", WIRE)
+        sh("ip", "link", "set", itf["name"], "address", itf["mac"], "mtu", str(itf["mtu"]), "up", ns=HOST)
+        sh("ip", "link", "set", peer, "mtu", str(itf["mtu"]), "up", ns=WIRE)
+        # no offloads: the reference host's frames come as from a veth peer, CHECKSUM_NONE
+        sh("ethtool", "-K", itf["name"], "rx", "off", "gro", "off", ns=HOST, check=False)
+        for a in itf["addrs"]:
+            sh("ip", "addr", "add", a, "dev", itf["name"], ns=HOST)
+    for r in s.get("routes", []):
+        args = ["ip", "route", "add", r["dst"]] + (["via", r["via"]] if "via" in r else []) + ["dev", r["dev"]]
+        sh(*args, ns=HOST)
+    # Next hops and on-link peers are resolved already: permanent neighbour entries.
+    peers = {r["via"]: r["dev"] for r in s.get("routes", []) if "via" in r}
+    nets = [(ipaddress.ip_interface(a), itf["name"]) for itf in s["interfaces"] for a in itf["addrs"]]
+    for f in frames:
+        if len(f) >= 34 and f[12:14] == b"\x08\x00":
+            peers.setdefault(socket.inet_ntoa(f[26:30]), s["ingress"])
+            dst = ipaddress.ip_address(f[30:34])
+            for itf, dev in nets:  # an on-link destination of a forward
+                if dst in itf.network and dst not in (itf.ip, itf.network.broadcast_address):
+                    peers.setdefault(str(dst), dev)
+    for n, (ip, dev) in enumerate(sorted(peers.items())):
+        sh("ip", "neigh", "replace", ip, "lladdr", f"02:fe:00:00:{n >> 8:02x}:{n & 255:02x}", "nud", "permanent", "dev", dev, ns=HOST, check=False)
+    for name, value in s.get("sysctl", {}).items():
+        if sh("sysctl", "-w", f"{name}={value}", ns=HOST).strip() != f"{name} = {value}":
+            raise RuntimeError(f"sysctl {name}={value} did not take in the namespace")
+    for rule in s.get("filter", []):
+        args = ["iptables", "-A", rule["chain"]]
+        if "proto" in rule:
+            args += ["-p", str(rule["proto"])]
+        if "src" in rule:
+            args += ["-s", rule["src"]]
+        if "dst" in rule:
+            args += ["-d", rule["dst"]]
+        if "sport" in rule:
+            args += ["--sport", str(rule["sport"])]
+        if "dport" in rule:
+            args += ["--dport", str(rule["dport"])]
+        if "in" in rule:
+            args += ["-i", rule["in"]]
+        sh(*args, "-j", rule["target"], ns=HOST)
+    for chain, target in s.get("policies", {}).items():
+        sh("iptables", "-P", chain, target, ns=HOST)
+
+
+SOCKETS = r"""
+import json, os, socket, sys, time
+specs = json.loads(sys.argv[1])
+keep = []
+for sp in specs:
+    kind = socket.SOCK_DGRAM if sp["proto"] == "udp" else socket.SOCK_STREAM
+    s = socket.socket(socket.AF_INET, kind)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if "rcvbuf" in sp:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, sp["rcvbuf"])
+    a, p = sp["local"].rsplit(":", 1)
+    s.bind((a, int(p)))
+    if sp["proto"] == "tcp":
+        s.listen(128)
+    elif "remote" in sp:
+        ra, rp = sp["remote"].rsplit(":", 1)
+        s.connect((ra, int(rp)))
+    keep.append(s)
+print(" ".join(str(os.fstat(s.fileno()).st_ino) for s in keep), flush=True)
+sys.stdin.read()
+"""
+
+
+def udp_table():
+    """inode -> (rx_queue, drops) from /proc/net/udp in the host namespace."""
+    out = {}
+    for line in sh("cat", "/proc/net/udp", ns=HOST).splitlines()[1:]:
+        f = line.split()
+        rxq = int(f[4].split(":")[1], 16)
+        out[f[9]] = (rxq, int(f[-1]))
+    return out
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: replay_oracle.py SCENARIO.json FRAMES.pcap")
+    s = json.load(open(sys.argv[1]))
+    frames, stamps = read_pcap(sys.argv[2])
+    setup(s, frames)
+    try:
+        socks = subprocess.Popen(["ip", "netns", "exec", HOST, "python3", "-c", SOCKETS, json.dumps(s.get("sockets", []))],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        keys = socks.stdout.readline().split()
+        sniff = {}
+        for i, itf in enumerate(s["interfaces"]):
+            p = subprocess.Popen(["ip", "netns", "exec", WIRE, "python3", "-c", SNIFFER, f"w{i}"], stdout=subprocess.PIPE, text=True)
+            assert p.stdout.readline().strip() == "ready"
+            sniff[itf["name"]] = p
+        ingress_peer = "w%d" % [i for i, itf in enumerate(s["interfaces"]) if itf["name"] == s["ingress"]][0]
+        open(f"{TRACE}/events/skb/kfree_skb/enable", "w").write("1")
+        results = []
+        time.sleep(0.3)
+        start = time.time()
+        for n, f in enumerate(frames):
+            # frames go at their capture times (relative to the first), never sooner than the
+            # previous one is done with
+            time.sleep(max(0.0, start + stamps[n] - time.time()))
+            open(f"{TRACE}/trace", "w").write("")
+            before = udp_table()
+            t0 = time.time()
+            subprocess.run(["ip", "netns", "exec", WIRE, "python3", "-c", SENDER, ingress_peer], input=f.hex(), text=True, check=True)
+            time.sleep(0.15)
+            after = udp_table()
+            trace = open(f"{TRACE}/trace").read()
+            results.append((t0, time.time(), before, after, trace))
+        lines = describe(s, results, keys, {name: drain(p) for name, p in sniff.items()}, frames)
+        pending = [l for l in lines if l.get("fate") == "held"]
+        if pending:  # fragments still queued: wait out the reassembly timer (ip_expire)
+            open(f"{TRACE}/trace", "w").write("")
+            time.sleep(31)
+            expired = "FRAG_REASM_TIMEOUT" in open(f"{TRACE}/trace").read()
+            for l in pending:
+                l.update({"fate": "dropped", "reason": "FRAG_REASM_TIMEOUT" if expired else "?"})
+        open(f"{TRACE}/events/skb/kfree_skb/enable", "w").write("0")
+        for line in lines:
+            print(json.dumps(line, separators=(", ", ": ")))
+        print(json.dumps({"summary": True, "counters": snmp(), "rules": rule_counters(s)}, separators=(", ", ": ")))
+        socks.stdin.close()
+    finally:
+        teardown()
+
+
+# The wire side only watches: a tcx ingress program (r0 = TC_ACT_SHOT; exit) drops everything
+# after the packet socket taps, so the wire's own drops read TC_INGRESS and are told apart.
+SNIFFER = r"""
+import ctypes, os, select, socket, struct, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+def bpf(cmd, attr):
+    buf = ctypes.create_string_buffer(attr, 128)
+    r = libc.syscall(321, cmd, buf, 128)  # __NR_bpf on x86-64
+    if r < 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    return r
+insns = ctypes.create_string_buffer(struct.pack("<BBhiBBhi", 0xb7, 0, 0, 2, 0x95, 0, 0, 0))
+lic = ctypes.create_string_buffer(b"GPL")
+# BPF_PROG_LOAD of a BPF_PROG_TYPE_SCHED_CLS, then BPF_LINK_CREATE at BPF_TCX_INGRESS (46)
+prog = bpf(5, struct.pack("<IIQQIIQII16sII", 3, 2, ctypes.addressof(insns), ctypes.addressof(lic),
+                          0, 0, 0, 0, 0, b"wire_drop", 0, 46))
+link = bpf(28, struct.pack("<IIII", prog, socket.if_nametoindex(sys.argv[1]), 46, 0))
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind((sys.argv[1], 0))
+print("ready", flush=True)
+while True:
+    r, _, _ = select.select([s], [], [], 30)
+    if not r:
+        break
+    data, addr = s.recvfrom(65535)
+    if addr[2] == socket.PACKET_OUTGOING:
+        continue
+    print("%.6f %s" % (time.time(), data.hex()), flush=True)
+"""
+
+SENDER = r"""
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+s.bind((sys.argv[1], 0))
+s.send(bytes.fromhex(sys.stdin.read().strip()))
+"""
+
+
+def drain(p):
+    p.kill()
+    out = p.stdout.read().split("\n")
+    return [(float(l.split()[0]), bytes.fromhex(l.split()[1])) for l in out if l.strip()]
+
+
+def reply_name(pkt):
+    ip = pkt[14:]
+    ihl = (ip[0] & 15) * 4
+    if ip[9] == 1:
+        t, c = ip[ihl], ip[ihl + 1]
+        names = {(0, None): "echo-reply", (3, 0): "net-unreachable", (3, 1): "host-unreachable",
+                 (3, 2): "protocol-unreachable", (3, 3): "port-unreachable", (3, 4): "frag-needed",
+                 (5, None): "redirect", (14, None): "timestamp-reply",
+                 (11, 0): "time-exceeded", (11, 1): "time-exceeded"}
+        return "icmp " + names.get((t, None if t in (0, 5, 14) else c), f"type-{t}")
+    if ip[9] == 6:
+        flags = ip[ihl + 13]
+        if flags & 0x04:
+            return "tcp rst"
+        if flags & 0x12 == 0x12:
+            return "tcp syn-ack"
+        return "tcp"
+    return f"proto {ip[9]}"
+
+
+def snmp():
+    """The non-zero fields of the host namespace's /proc/net/snmp, UdpLite left out."""
+    rows = [l.split() for l in sh("cat", "/proc/net/snmp", ns=HOST).splitlines()]
+    out = {}
+    for names, values in zip(rows[0::2], rows[1::2]):
+        group = names[0].rstrip(":")
+        if group == "UdpLite":
+            continue
+        out[group] = {k: int(v) for k, v in zip(names[1:], values[1:]) if int(v) != 0}
+    return out
+
+
+def rule_counters(s):
+    """pkts and bytes of each scenario rule, from iptables -L -v -x -n, in the scenario's order."""
+    per_chain = {}
+    for chain in ("INPUT", "FORWARD", "OUTPUT"):
+        lines = sh("iptables", "-L", chain, "-v", "-x", "-n", ns=HOST).splitlines()[2:]
+        per_chain[chain] = [(int(l.split()[0]), int(l.split()[1])) for l in lines if l.strip()]
+    seen = {c: 0 for c in per_chain}
+    out = []
+    for rule in s.get("filter", []):
+        pkts, nbytes = per_chain[rule["chain"]][seen[rule["chain"]]]
+        seen[rule["chain"]] += 1
+        out.append({"pkts": pkts, "bytes": nbytes})
+    return out
+
+
+def answers(reply, f):
+    """True when an IPv4 packet the host sent answers frame f: an ICMP error quoting it, an echo
+    reply to it, or a TCP segment back to its ports (not a SYN-ACK retransmitted for another)."""
+    if len(f) < 34 or reply[30:34] != f[26:30]:
+        return False
+    ihl = (reply[14] & 15) * 4
+    body = reply[14 + ihl:]
+    if reply[23] == 1 and body[0] in (3, 4, 5, 11, 12):
+        return body[8 + 12:8 + 20] == f[26:34] and body[8 + 4:8 + 6] == f[18:20]
+    fihl = (f[14] & 15) * 4
+    if reply[23] == 1:
+        return f[23] == 1 and body[4:8] == f[14 + fihl + 4:14 + fihl + 8]
+    if reply[23] == 6:
+        return f[23] == 6 and body[0:2] == f[14 + fihl + 2:14 + fihl + 4] and body[2:4] == f[14 + fihl:14 + fihl + 2]
+    return True
+
+
+def frag_key(f):
+    """(saddr, daddr, id, proto) of an IPv4 fragment, or None."""
+    if len(f) < 34 or f[12:14] != b"\x08\x00":
+        return None
+    if struct.unpack("!H", f[20:22])[0] & 0x3fff == 0:
+        return None
+    return (f[26:30], f[30:34], f[18:20], f[23])
+
+
+def describe(s, results, keys, seen, frames):
+    lines = []
+    for n, (t0, t1, before, after, trace) in enumerate(results):
+        win = {name: [p for t, p in pkts if t0 <= t <= t1 and p[12:14] == b"\x08\x00"] for name, pkts in seen.items()}
+        line = {"frame": n}
+        f = frames[n]
+        # A forward carries the frame's own addresses (out of any interface, the ingress too);
+        # a reply is addressed to the frame's source and answers this frame, not an earlier one.
+        fwd = lambda p: len(f) >= 34 and p[26:34] == f[26:34]
+        out_dev = next((name for name, pkts in win.items() if any(fwd(p) for p in pkts)), None)
+        win[s["ingress"]] = [p for p in win.get(s["ingress"], []) if not fwd(p) and answers(p, f)]
+        grew = [i for i, k in enumerate(keys) if after.get(k, (0, 0))[0] > before.get(k, (0, 0))[0]]
+        dropped_at = [i for i, k in enumerate(keys) if after.get(k, (0, 0))[1] > before.get(k, (0, 0))[1]]
+        reasons = [l.split("reason: ")[1].strip() for l in trace.splitlines() if "kfree_skb:" in l and "reason: " in l]
+        reasons = [r for r in reasons if r != "TC_INGRESS"]
+        replies = [reply_name(p) for p in win.get(s["ingress"], [])]
+        if out_dev:
+            line.update({"fate": "forwarded", "dev": out_dev})
+        elif grew:
+            line.update({"fate": "delivered", "socket": grew[0]})
+        elif reasons or dropped_at:
+            line.update({"fate": "dropped", "reason": reasons[0] if reasons else "SOCKET_RCVBUFF"})
+        elif frag_key(frames[n]) and not replies:
+            line["fate"] = "held"  # queued for reassembly: takes the datagram's fate later
+        else:
+            listener = next((i for i, sp in enumerate(s.get("sockets", [])) if sp["proto"] == "tcp"), None)
+            line.update({"fate": "delivered", "socket": listener if "tcp syn-ack" in replies else None})
+        if replies:
+            line["reply"] = replies[0]
+        if frag_key(frames[n]) and line["fate"] != "held":
+            for m, prev in enumerate(lines):
+                if prev["fate"] == "held" and frag_key(frames[m]) == frag_key(frames[n]):
+                    prev.update({k: v for k, v in line.items() if k not in ("frame", "reply")})
+        lines.append(line)
+    return lines
+
+
+if __name__ == "__main__":
+    main()
