@@ -224,7 +224,7 @@ const SCOPE_NAMES: Record<number, string> = { 253: "link", 254: "host" };
 
 /**
  * Prints a table as `ip route show table local|main` does: sorted by prefix (the trie's
- * order), one route per line.
+ * order), one route per line; `proto boot`, iproute2's default, is not shown.
  * @param host the host
  * @param table "local" or "main"
  * @returns the text
@@ -251,9 +251,9 @@ export function ipRouteShow(host: Host, table: "local" | "main"): string {
     if (r.scope in SCOPE_NAMES) parts.push(`scope ${SCOPE_NAMES[r.scope]}`);
     if (r.prefsrc) parts.push(`src ${inNtoa(r.prefsrc)}`);
     if (r.metric) parts.push(`metric ${r.metric}`);
-    return parts.join(" ") + " ";
+    return parts.join(" ") + " "; // iproute2 ends each route with a space
   });
-  return lines.map((l) => l.trimEnd()).join("\n") + (lines.length ? "\n" : "");
+  return lines.join("\n") + (lines.length ? "\n" : "");
 }
 
 /** What fib_validate_source() concluded: a drop reason, or 1 when the source is reached

@@ -47,6 +47,10 @@ export interface IptRule {
 export interface IptChain {
   /** Name. */
   name: string;
+  /** The hook of a built-in chain, null for a user chain. */
+  hook: NfInetHook | null;
+  /** True once the built-in chain is on its hook. */
+  hooked: boolean;
   /** Policy of a built-in chain, null for a user chain. */
   policy: "ACCEPT" | "DROP" | null;
   /** Packets the policy decided. */
@@ -95,35 +99,45 @@ function natPriority(hook: NfInetHook): number {
 }
 
 /**
- * Loads a table, as the first `iptables -t TABLE` does (modprobe iptable_TABLE): its built-in
- * chains with policy ACCEPT, its hook functions registered at the table's priority.
+ * Makes a table, as the first `iptables -t TABLE` does: its built-in chains with policy ACCEPT.
+ * As with iptables-nft (the reference host's backend), a built-in chain is put on its hook only
+ * when it is first used — a rule appended or a policy set — so an untouched chain costs nothing
+ * and counts nothing; iptables-legacy would hook them all at once.
  * @param host the host
  * @param name the table
- * @returns the table (the loaded one if it is there already)
+ * @returns the table (the one there already, if any)
  */
 export function iptTableLoad(host: Host, name: IptTableName): IptTable {
   const have = host.iptables.get(name);
   if (have) return have;
-  const { priority, hooks } = TABLES[name];
   const table: IptTable = { name, chains: new Map() };
-  for (const hook of hooks) {
+  for (const hook of TABLES[name].hooks) {
     const chain = CHAIN_OF[hook];
     table.chains.set(chain, {
       name: chain,
+      hook,
+      hooked: false,
       policy: "ACCEPT",
       policyPkts: 0,
       policyBytes: 0,
       rules: [],
     });
-    nfRegisterNetHook(host, {
-      name: `iptable_${name}_hook`,
-      hook,
-      priority: name === "nat" ? natPriority(hook) : priority,
-      fn: (skb, state) => iptDoTable(host, table, chain, skb, state),
-    });
   }
   host.iptables.set(name, table);
   return table;
+}
+
+// nft_chain_builtin_init(): the base chain is registered on its hook at the table's priority.
+function hookChain(host: Host, table: IptTable, chain: IptChain): void {
+  if (chain.hooked || !chain.hook) return;
+  chain.hooked = true;
+  const hook = chain.hook;
+  nfRegisterNetHook(host, {
+    name: `iptable_${table.name}_hook`,
+    hook,
+    priority: table.name === "nat" ? natPriority(hook) : TABLES[table.name].priority,
+    fn: (skb, state) => iptDoTable(host, table, chain.name, skb, state),
+  });
 }
 
 /**
@@ -153,6 +167,7 @@ export function iptAppend(
     throw new RangeError(`Cannot append to ${table} ${chain}: ports need proto tcp or udp`);
   }
   c.rules.push({ ...rule, pkts: 0, bytes: 0 });
+  hookChain(host, t, c);
 }
 
 /**
@@ -165,7 +180,15 @@ export function iptAppend(
 export function iptNewChain(host: Host, table: IptTableName, name: string): void {
   const t = iptTableLoad(host, table);
   if (t.chains.has(name)) throw new RangeError(`Cannot create chain ${name}: Chain already exists`);
-  t.chains.set(name, { name, policy: null, policyPkts: 0, policyBytes: 0, rules: [] });
+  t.chains.set(name, {
+    name,
+    hook: null,
+    hooked: false,
+    policy: null,
+    policyPkts: 0,
+    policyBytes: 0,
+    rules: [],
+  });
 }
 
 /**
@@ -182,11 +205,13 @@ export function iptSetPolicy(
   chain: string,
   policy: "ACCEPT" | "DROP",
 ): void {
-  const c = iptTableLoad(host, table).chains.get(chain);
+  const t = iptTableLoad(host, table);
+  const c = t.chains.get(chain);
   if (!c || c.policy === null) {
     throw new RangeError(`Cannot set policy of ${table} ${chain}: not a built-in chain`);
   }
   c.policy = policy;
+  hookChain(host, t, c);
 }
 
 function ports(skb: SkBuff): [number, number] | null {
@@ -281,9 +306,12 @@ export function iptDoTable(
 }
 
 const PROTO_NAMES: Record<number, string> = { 1: "icmp", 6: "tcp", 17: "udp" };
+const HEADER =
+  "    pkts      bytes target     prot opt in     out     source               destination         ";
 
 /**
- * Lists a table as `iptables -t TABLE -L -v -x -n` does.
+ * Lists a table as `iptables -t TABLE -L -v -x -n` (1.8.9, nf_tables) prints it: per chain its
+ * policy and counters, then one row per rule with exact counts and numeric protocols.
  * @param host the host
  * @param table the table, default filter
  * @returns the text
@@ -291,35 +319,31 @@ const PROTO_NAMES: Record<number, string> = { 1: "icmp", 6: "tcp", 17: "udp" };
 export function iptablesList(host: Host, table: IptTableName = "filter"): string {
   const t = iptTableLoad(host, table);
   const out: string[] = [];
-  const cidr = (
-    p?: [number, number],
-  ) => (p ? (p[1] === 32 ? inNtoa(p[0]) : `${inNtoa(p[0])}/${p[1]}`) : "0.0.0.0/0");
+  const cidr = (p?: [number, number]) =>
+    p ? (p[1] === 32 ? inNtoa(p[0]) : `${inNtoa(p[0])}/${p[1]}`) : "0.0.0.0/0";
   for (const c of t.chains.values()) {
     if (out.length) out.push("");
+    const refs = [...t.chains.values()].flatMap((x) => x.rules).filter((r) => r.target === c.name);
     out.push(
       c.policy
         ? `Chain ${c.name} (policy ${c.policy} ${c.policyPkts} packets, ${c.policyBytes} bytes)`
-        : `Chain ${c.name} (0 references)`,
+        : `Chain ${c.name} (${refs.length} references)`,
     );
-    out.push(
-      `${"pkts".padStart(8)} ${
-        "bytes".padStart(10)
-      } target     prot opt in     out     source               destination`,
-    );
+    out.push(HEADER);
     for (const r of c.rules) {
-      const prot = r.proto === undefined ? "all" : PROTO_NAMES[r.proto] ?? String(r.proto);
       const extra = [
         r.sport !== undefined || r.dport !== undefined ? PROTO_NAMES[r.proto!] : "",
         r.sport !== undefined ? `spt:${r.sport}` : "",
         r.dport !== undefined ? `dpt:${r.dport}` : "",
       ].filter(Boolean).join(" ");
-      out.push(
-        `${String(r.pkts).padStart(8)} ${String(r.bytes).padStart(10)} ${r.target.padEnd(10)} ${
-          prot.padEnd(4)
-        } --  ${(r.in ?? "*").padEnd(6)} ${(r.out ?? "*").padEnd(6)}  ${cidr(r.src).padEnd(20)} ${
-          cidr(r.dst).padEnd(20)
-        } ${extra}`.trimEnd(),
-      );
+      const row = `${String(r.pkts).padStart(8)} ${String(r.bytes).padStart(8)} ${
+        r.target.padEnd(10)
+      } ${String(r.proto ?? 0).padEnd(4)} --  ${(r.in ?? "*").padEnd(6)} ${
+        (r.out ?? "*").padEnd(6)
+      }  ${cidr(r.src).padEnd(20)} ${
+        extra ? `${cidr(r.dst).padEnd(20)} ${extra}` : cidr(r.dst).padEnd(20)
+      }`;
+      out.push(row);
     }
   }
   return out.join("\n") + "\n";

@@ -219,7 +219,21 @@ const FRAME_WINDOW_NS = 1_000_000; // a frame is handled well within 1 ms of vir
  * @returns one line per frame, then the summary
  */
 export function replay(scenario: Scenario, records: PcapRecord[]): (ReplayLine | ReplaySummary)[] {
-  const { host, ingress, inject, sockets, rules } = scenarioHost(scenario);
+  return runReplay(scenario, records).lines;
+}
+
+/**
+ * Replays frames as {@linkcode replay} does and also returns the host, for its /proc views.
+ * @param scenario a loaded scenario
+ * @param records the frames
+ * @returns the lines and the host they came from
+ */
+export function runReplay(
+  scenario: Scenario,
+  records: PcapRecord[],
+): { lines: (ReplayLine | ReplaySummary)[]; host: ScenarioHost } {
+  const sh = scenarioHost(scenario);
+  const { host, ingress, inject, sockets, rules } = sh;
   const sim = host.sim;
   const sent: { t: number; dev: string; frame: Uint8Array }[] = [];
   host.devXmitTap = (dev, frame) => sent.push({ t: sim.now, dev: dev.name, frame });
@@ -275,5 +289,5 @@ export function replay(scenario: Scenario, records: PcapRecord[]): (ReplayLine |
     counters: snmpNonZero(host),
     rules: rules.map((r) => ({ pkts: r.pkts, bytes: r.bytes })),
   });
-  return lines;
+  return { lines, host: sh };
 }

@@ -182,6 +182,14 @@ def main():
         open(f"{TRACE}/events/skb/kfree_skb/enable", "w").write("0")
         for line in lines:
             print(json.dumps(line, separators=(", ", ": ")))
+        views = os.environ.get("RXR_VIEWS")
+        if views:  # the host's own views after the replay, for the kit's renderings to match
+            for name, cmd in {"ip_route_local.txt": ["ip", "route", "show", "table", "local"],
+                              "ip_route_main.txt": ["ip", "route", "show", "table", "main"],
+                              "proc_net_snmp.txt": ["cat", "/proc/net/snmp"],
+                              "proc_net_udp.txt": ["cat", "/proc/net/udp"],
+                              "iptables_filter.txt": ["iptables", "-L", "-v", "-x", "-n"]}.items():
+                open(os.path.join(views, name), "w").write(sh(*cmd, ns=HOST))
         print(json.dumps({"summary": True, "counters": snmp(), "rules": rule_counters(s)}, separators=(", ", ": ")))
         socks.stdin.close()
     finally:
