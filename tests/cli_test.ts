@@ -256,3 +256,73 @@ Deno.test("rxpath trace --rps-cpus shows the RPS hand-over: enqueue_to_backlog, 
     assert.match(text, /\| {3}1\) {2}softirq .*process_backlog/);
   });
 });
+
+Deno.test("rxpath replay --json prints the format's lines: one per frame, then the summary", () => {
+  const dir = new URL("./golden/linux-6.18/replay/", import.meta.url).pathname;
+  const { code, out } = run([
+    "replay",
+    `${dir}forwarding_and_ttl.json`,
+    `${dir}forwarding_and_ttl.pcap`,
+    "--json",
+  ]);
+  assert.equal(code, 0);
+  const kernel = Deno.readTextFileSync(`${dir}forwarding_and_ttl.jsonl`).trim().split("\n");
+  // the same text as the kernel-side tool prints, line for line (IcmpMsg is always present)
+  assert.deepEqual(out.slice(0, -1), kernel.slice(0, -1));
+  assert.deepEqual(JSON.parse(out.at(-1)!).rules, JSON.parse(kernel.at(-1)!).rules);
+});
+
+Deno.test("rxpath replay without --json reads as a table for a person", () => {
+  const dir = new URL("./golden/linux-6.18/replay/", import.meta.url).pathname;
+  const { code, out } = run(["replay", `${dir}netfilter_rules.json`, `${dir}netfilter_rules.pcap`]);
+  assert.equal(code, 0);
+  const text = out.join("\n");
+  assert.match(text, /^frame +fate +where \/ reason +reply/);
+  assert.match(text, /4 +delivered +socket 3 \(tcp 0\.0\.0\.0:80\) +tcp syn-ack/);
+  assert.match(text, /0: INPUT -> DROP: 1 packets, 60 bytes/);
+});
+
+Deno.test("rxpath replay names the scenario's unknown field, bad CIDR or unknown sysctl, and exits 2", async () => {
+  const bad = [
+    [
+      { ingress: "eth0", interfaces: [eth0()], colour: "red" },
+      /colour is not a field of the format/,
+    ],
+    [
+      { ingress: "eth0", interfaces: [eth0("10.1.0.300/24")] },
+      /interfaces\[0\]\.addrs\[0\] "10\.1\.0\.300"/,
+    ],
+    [
+      { ingress: "eth0", interfaces: [eth0()], sysctl: { "net.ipv4.no_such": 1 } },
+      /"net\.ipv4\.no_such" is not a sysctl of Linux 6\.18/,
+    ],
+    [{
+      ingress: "eth0",
+      interfaces: [eth0()],
+      routes: [{ dst: "10.9.0.0/16", via: "10.7.0.1", dev: "eth0" }],
+    }, /routes\[0\].*Nexthop has invalid gateway/],
+  ] as const;
+  for (const [scenario, message] of bad) {
+    await withFiles(scenario, [], (scn, pcap) => {
+      const { code, err } = run(["replay", scn, pcap]);
+      assert.equal(code, 2);
+      assert.match(err[0], message);
+    });
+  }
+});
+
+Deno.test("rxpath replay reports a broken pcap as an error, not a crash", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/s.json`,
+      JSON.stringify({ ingress: "eth0", interfaces: [eth0()] }),
+    );
+    await Deno.writeFile(`${dir}/f.pcap`, new Uint8Array([1, 2, 3]));
+    const { code, err } = run(["replay", `${dir}/s.json`, `${dir}/f.pcap`]);
+    assert.equal(code, 2);
+    assert.match(err[0], /pcap/i);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -78,6 +78,13 @@ export class Veth {
               kfreeSkbReason(host.sim, skb, "PKT_TOO_SMALL", "veth_xmit");
               continue;
             }
+            // __dev_forward_skb() → is_skb_forwardable(): longer than the receiving device's
+            // MTU + hard_header_len + VLAN_HLEN is dropped, counted in rx_dropped.
+            if (frame.length > dev.mtu + ETH_HLEN + 4) {
+              dev.stats.rx_dropped++;
+              kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "__dev_forward_skb");
+              continue;
+            }
             skb.protocol = ethTypeTrans(skb, dev);
             if (!dev.groEnabled) {
               dev.stats.rx_packets++;

@@ -49,6 +49,8 @@ export interface SocketReaderResult {
   syscalls: number;
   /** NIC arrival to the reader's return from the system call, ns: 50th and 99th percentile. */
   latencyNs: { p50: number; p99: number };
+  /** Every datagram's latency, ns, in the order read. */
+  latenciesNs: number[];
   /** The socket's sk_rmem_alloc over time: [ns, bytes]. */
   rmem: [number, number][];
   /** CPU time of each CPU by context, ns. */
@@ -132,6 +134,7 @@ export function runSocketReader(exp: SocketReaderExperiment): SocketReaderResult
     wakeups: reader.wakeups,
     syscalls,
     latencyNs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+    latenciesNs: latencies,
     rmem,
     cpuTime: sim.cpus.map((c) => ({ cpu: c.id, ...c.time })),
   };

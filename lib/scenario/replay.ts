@@ -166,6 +166,7 @@ export function replyName(frame: Uint8Array): string {
       11: "time-exceeded",
       14: "timestamp-reply",
     };
+    if (t === 3 && c === 13) return "icmp admin-prohibited"; // ICMP_PKT_FILTERED
     if (t === 3) return `icmp ${unreach[c] ?? `dest-unreachable code ${c}`}`;
     return `icmp ${names[t] ?? `type-${t}`}`;
   }

@@ -3,6 +3,36 @@
 import type { ReplayLine, ReplaySummary } from "./replay.ts";
 import type { Scenario } from "./scenario.ts";
 
+/** A replay line as a table row: fate, where it went or why it was dropped, the reply. */
+export interface ReplayRow {
+  /** Frame index. */
+  frame: number;
+  /** delivered, forwarded or dropped. */
+  fate: string;
+  /** The socket index (or "kernel"), the egress device, or the drop reason. */
+  detail: string;
+  /** What the host sent back, or "". */
+  reply: string;
+}
+
+/**
+ * Turns a replay's frame lines into uniform rows for a table.
+ * @param lines the replay's lines (the summary is left out)
+ * @returns one row per frame
+ */
+export function replayRows(lines: readonly (ReplayLine | ReplaySummary)[]): ReplayRow[] {
+  return lines.filter((l): l is ReplayLine => !("summary" in l)).map((l) => ({
+    frame: l.frame,
+    fate: l.fate,
+    detail: "socket" in l
+      ? (l.socket === null ? "kernel" : `socket ${l.socket}`)
+      : "dev" in l
+      ? `out ${l.dev}`
+      : l.reason,
+    reply: l.reply ?? "",
+  }));
+}
+
 /**
  * Formats a replay as text: one row per frame (fate, where, reply), then the non-zero SNMP
  * counters by group and each filter rule's packets and bytes.
@@ -11,13 +41,10 @@ import type { Scenario } from "./scenario.ts";
  * @returns the text
  */
 export function replayTable(scenario: Scenario, lines: (ReplayLine | ReplaySummary)[]): string {
-  const rows = lines.filter((l): l is ReplayLine => !("summary" in l)).map((l) => {
-    const where = "socket" in l
-      ? (l.socket === null ? "kernel" : `socket ${l.socket} (${sockName(scenario, l.socket)})`)
-      : "dev" in l
-      ? `out ${l.dev}`
-      : l.reason;
-    return [String(l.frame), l.fate, where, l.reply ?? ""];
+  const rows = replayRows(lines).map((r) => {
+    const sock = /^socket (\d+)$/.exec(r.detail);
+    const where = sock ? `${r.detail} (${sockName(scenario, Number(sock[1]))})` : r.detail;
+    return [String(r.frame), r.fate, where, r.reply];
   });
   const head = ["frame", "fate", "where / reason", "reply"];
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));

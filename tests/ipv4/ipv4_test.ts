@@ -370,3 +370,9 @@ Deno.test("a scenario sysctl rxpath does not model is an error naming it", () =>
     /sysctl "net\.ipv4\.tcp_syncookies"/,
   );
 });
+
+Deno.test("a frame longer than the ingress MTU never reaches IP: the veth drops it (is_skb_forwardable)", () => {
+  const { frames, summary } = run({}, [udp({ payload: 1600 })]);
+  assert.deepEqual(frames[0], { frame: 0, fate: "dropped", reason: "NOT_SPECIFIED" });
+  assert.equal(summary.counters.Ip.InReceives, undefined);
+});
