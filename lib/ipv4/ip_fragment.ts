@@ -7,7 +7,7 @@
 // goes back when the first fragment had come.
 
 import type { Host } from "../host.ts";
-import { kfreeSkbReason, type SkBuff } from "../core/skbuff.ts";
+import { consumeSkb, kfreeSkbReason, type SkBuff } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { IP_MF, IP_OFFSET } from "../wire/ipv4.ts";
 import { icmpSend } from "./icmp.ts";
@@ -33,6 +33,8 @@ export interface Ipq {
   cpu: Cpu;
   /** Set once the queue is finished (INET_FRAG_COMPLETE). */
   complete: boolean;
+  /** End of the fragment that is last in offset order (fragments_tail's end). */
+  lastArrivedEnd: number;
 }
 
 function fragKey(h: Uint8Array, nh: number): string {
@@ -40,12 +42,16 @@ function fragKey(h: Uint8Array, nh: number): string {
   return `${v.getUint32(nh + 12)}/${v.getUint32(nh + 16)}/${v.getUint16(nh + 4)}/${h[nh + 9]}`;
 }
 
-function killQueue(host: Host, q: Ipq, reason: "FRAG_REASM_TIMEOUT" | "IP_INHDR" | "DUP_FRAG") {
+// inet_frag_kill() and inet_frag_destroy(): the held fragments are freed as drops
+// (FRAG_REASM_TIMEOUT) when the timer killed the queue, and with consume_skb() — no drop
+// reported, as a 6.18 host's skb:kfree_skb shows none — when a bad fragment did.
+function killQueue(host: Host, q: Ipq, timedOut: boolean) {
   q.complete = true;
   host.ipv4.frags.delete(q.key);
   for (const f of q.fragments) {
     host.ipv4.fragMem -= f.skb.truesize;
-    kfreeSkbReason(host.sim, f.skb, reason, "ip_defrag");
+    if (timedOut) kfreeSkbReason(host.sim, f.skb, "FRAG_REASM_TIMEOUT", "ip_expire");
+    else consumeSkb(host.sim, f.skb, "inet_frag_destroy");
   }
   q.fragments.length = 0;
 }
@@ -63,7 +69,7 @@ function ipExpire(host: Host, q: Ipq): void {
   host.mib.ip.ReasmTimeout++;
   const first = q.fragments.find((f) => f.offset === 0);
   if (q.firstIn && first) icmpSend(host, q.cpu, first.skb, q.rt, 11, 1, 0);
-  killQueue(host, q, "FRAG_REASM_TIMEOUT");
+  killQueue(host, q, true);
 }
 
 /**
@@ -99,6 +105,7 @@ export function ipDefrag(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): SkBu
       rt: route,
       cpu,
       complete: false,
+      lastArrivedEnd: 0,
     };
     host.ipv4.frags.set(key, q);
     const queue = q;
@@ -109,7 +116,9 @@ export function ipDefrag(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): SkBu
   return result;
 }
 
-// ip_frag_queue(): length checks, overlap detection, then reassembly when complete.
+// ip_frag_queue(): length checks, then inet_frag_queue_insert(); complete → ip_frag_reasm().
+// A fragment the queue cannot take kills the queue (ReasmFails): the fragment itself is freed
+// with NOT_SPECIFIED, the held ones consumed when the queue goes.
 function ipFragQueue(
   host: Host,
   q: Ipq,
@@ -118,43 +127,31 @@ function ipFragQueue(
   end: number,
   more: boolean,
 ): SkBuff | null {
+  const discard = (overlap: boolean) => {
+    if (overlap) host.mib.ipExt.ReasmOverlaps++;
+    host.mib.ip.ReasmFails++;
+    killQueue(host, q, false);
+    kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "ip_frag_queue");
+    return null;
+  };
   if (!more) {
     // The last fragment fixes the length; one that contradicts it is corrupt.
-    if (end < q.len || (q.lastIn && end !== q.len)) {
-      host.mib.ip.ReasmFails++;
-      killQueue(host, q, "IP_INHDR");
-      kfreeSkbReason(host.sim, skb, "IP_INHDR", "ip_frag_queue");
-      return null;
-    }
+    if (end < q.len || (q.lastIn && end !== q.len)) return discard(false);
     q.lastIn = true;
     q.len = end;
   } else {
     if (end & 7) end &= ~7; // non-last fragments carry multiples of 8 bytes
     if (end > q.len) {
-      if (q.lastIn) {
-        host.mib.ip.ReasmFails++;
-        killQueue(host, q, "IP_INHDR");
-        kfreeSkbReason(host.sim, skb, "IP_INHDR", "ip_frag_queue");
-        return null;
-      }
+      if (q.lastIn) return discard(false);
       q.len = end;
     }
   }
-  // inet_frag_queue_insert(): an exact duplicate is dropped alone (DUP_FRAG); any other overlap
-  // (RFC 5722) kills the whole queue.
-  for (const f of q.fragments) {
-    if (offset < f.end && end > f.offset) {
-      if (offset === f.offset && end === f.end) {
-        kfreeSkbReason(host.sim, skb, "DUP_FRAG", "ip_frag_queue");
-        return null;
-      }
-      host.mib.ipExt.ReasmOverlaps++;
-      host.mib.ip.ReasmFails++;
-      killQueue(host, q, "IP_INHDR");
-      kfreeSkbReason(host.sim, skb, "IP_INHDR", "ip_frag_queue");
-      return null;
-    }
+  const verdict = inetFragQueueInsert(q, offset, end);
+  if (verdict === "IPFRAG_DUP") {
+    kfreeSkbReason(host.sim, skb, "DUP_FRAG", "ip_frag_queue");
+    return null;
   }
+  if (verdict === "IPFRAG_OVERLAP") return discard(true);
   q.fragments.push({ offset, end, skb });
   q.fragments.sort((a, b) => a.offset - b.offset);
   q.meat += end - offset;
@@ -162,6 +159,44 @@ function ipFragQueue(
   if (offset === 0) q.firstIn = true;
   if (!(q.firstIn && q.lastIn && q.meat === q.len)) return null;
   return ipFragReasm(host, q, skb);
+}
+
+/**
+ * Where a fragment goes in its queue, as inet_frag_queue_insert() (RFC 5722 with erratum
+ * 3089): contiguous fragments form runs; past the last fragment's end it is appended, unless it
+ * starts before that end (an overlap); otherwise a fragment wholly inside a run is a duplicate,
+ * dropped alone, and any other overlap condemns the datagram.
+ * @param q the queue
+ * @param offset the fragment's first byte
+ * @param end one past its last byte
+ * @returns IPFRAG_OK, IPFRAG_DUP or IPFRAG_OVERLAP
+ */
+export function inetFragQueueInsert(
+  q: Ipq,
+  offset: number,
+  end: number,
+): "IPFRAG_OK" | "IPFRAG_DUP" | "IPFRAG_OVERLAP" {
+  if (q.fragments.length === 0) {
+    q.lastArrivedEnd = end;
+    return "IPFRAG_OK";
+  }
+  const lastEnd = q.lastArrivedEnd;
+  if (lastEnd < end) {
+    q.lastArrivedEnd = end;
+    return offset < lastEnd ? "IPFRAG_OVERLAP" : "IPFRAG_OK";
+  }
+  // the runs: maximal stretches of fragments each starting where the previous ended
+  const runs: [number, number][] = [];
+  for (const f of q.fragments) {
+    const r = runs.at(-1);
+    if (r && f.offset === r[1]) r[1] = f.end;
+    else runs.push([f.offset, f.end]);
+  }
+  for (const [start, runEnd] of runs) {
+    if (end <= start || offset >= runEnd) continue;
+    return offset >= start && end <= runEnd ? "IPFRAG_DUP" : "IPFRAG_OVERLAP";
+  }
+  return "IPFRAG_OK";
 }
 
 // ip_frag_reasm(): the skb that completed the queue becomes the datagram (the kernel morphs it

@@ -21,13 +21,23 @@ import type { Rtable } from "./route.ts";
 import { sockDefReadable } from "./udp.ts";
 
 /**
- * Makes a listening TCP socket (socket(), bind() with SO_REUSEADDR, listen()).
+ * Makes a listening TCP socket (socket(), bind() with SO_REUSEADDR, listen()). SO_REUSEADDR
+ * does not let two listeners share a port when their addresses overlap (the same address, or
+ * either is the wildcard): inet_csk_bind_conflict() refuses the bind.
  * @param host the host
  * @param addr local address, host order (0: any)
  * @param port local port
  * @returns the socket
+ * @throws {RangeError} EADDRINUSE when a listener holds the port on an overlapping address
  */
 export function tcpListen(host: Host, addr: number, port: number): Sock {
+  const clash = host.ipv4.tcpSockets.find((sk) =>
+    sk.state === TCP_STATES.LISTEN && sk.num === port &&
+    (sk.rcvSaddr === addr || sk.rcvSaddr === 0 || addr === 0)
+  );
+  if (clash) {
+    throw new RangeError(`Cannot bind TCP port ${port}: Address already in use (EADDRINUSE)`);
+  }
   const sk = new Sock({
     protocol: IPPROTO_TCP,
     rcvSaddr: addr,

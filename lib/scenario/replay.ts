@@ -113,16 +113,20 @@ export function scenarioHost(scenario: Scenario, options: ScenarioHostOptions = 
   for (const [chain, policy] of Object.entries(scenario.policies)) {
     iptSetPolicy(host, "filter", chain, policy!);
   }
-  const sockets = scenario.sockets.map((s) =>
-    s.proto === "udp"
-      ? udpSocket(host, {
-        addr: s.local.addr,
-        port: s.local.port,
-        remote: s.remote,
-        rcvbuf: s.rcvbuf,
-      })
-      : tcpListen(host, s.local.addr, s.local.port)
-  );
+  const sockets = scenario.sockets.map((s, i) => {
+    try {
+      return s.proto === "udp"
+        ? udpSocket(host, {
+          addr: s.local.addr,
+          port: s.local.port,
+          remote: s.remote,
+          rcvbuf: s.rcvbuf,
+        })
+        : tcpListen(host, s.local.addr, s.local.port);
+    } catch (e) {
+      throw new RangeError(`Cannot set up scenario: sockets[${i}]: ${(e as Error).message}`);
+    }
+  });
   return { host, ingress: devs.get(scenario.ingress)!, inject, sockets, rules, nic: virtio };
 }
 

@@ -3,6 +3,7 @@
 // them through the machine's own kernel (replay_oracle.py) and keeps the answers.
 import { buildFrame, type FrameSpec } from "../../lib/wire/build.ts";
 import { IP_MF } from "../../lib/wire/ipv4.ts";
+import { csumFold, csumPartial } from "../../lib/wire/checksum.ts";
 
 /** A replay case: the scenario as JSON and the frames. */
 export interface ReplayCase {
@@ -97,6 +98,17 @@ function fragments(id: number, len: number, size: number, dport = 5000): Uint8Ar
     }));
   }
   return out;
+}
+
+/** A frame sent to another destination, its IPv4 header checksum made good again. */
+function retarget(frame: Uint8Array, daddr: number[]): Uint8Array {
+  const g = frame.slice();
+  g.set(daddr, 30);
+  g[24] = g[25] = 0;
+  const c = csumFold(csumPartial(g, 0, 14, 34));
+  g[24] = c >> 8;
+  g[25] = c & 255;
+  return g;
 }
 
 /** The cases, by name. */
@@ -375,5 +387,115 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       udp(5002),
       udp(5000, { eth: { dst: "ff:ff:ff:ff:ff:ff" }, daddr: "10.1.0.255" }),
     ],
+  },
+
+  format_example: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      udp(5000),
+      udp(5001, { saddr: "10.1.0.9" }),
+      udp(5002, { sport: 6000 }),
+      udp(5002, { sport: 6001 }),
+      udp(7000, { saddr: "10.1.0.9" }),
+      icmp(8, { daddr: "10.9.3.3" }),
+      udp(5000, { daddr: "10.9.3.3" }),
+      tcp(80, "S", { tcp: { source: 41000 } as never }),
+      icmp(8),
+    ],
+  },
+  multicast_all_hosts: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      udp(5000, { eth: { dst: "01:00:5e:00:00:01" }, daddr: "224.0.0.1" }),
+      udp(5009, { eth: { dst: "01:00:5e:00:00:01" }, daddr: "224.0.0.1" }),
+      icmp(8, { eth: { dst: "01:00:5e:00:00:01" }, daddr: "224.0.0.1" }),
+      udp(5000, { eth: { dst: "01:00:5e:00:00:02" }, daddr: "224.0.0.2" }),
+    ],
+  },
+  reuseaddr_twins: {
+    scenario: with_({
+      sockets: [
+        { proto: "udp", local: "0.0.0.0:5000" },
+        { proto: "udp", local: "0.0.0.0:5000" },
+        { proto: "udp", local: "10.1.0.2:5001" },
+        { proto: "udp", local: "10.1.0.2:5001" },
+      ],
+    }),
+    frames: [
+      udp(5000),
+      udp(5000, { sport: 7000 }),
+      udp(5001),
+      udp(5001, { saddr: "10.1.0.8" }),
+      udp(5000, { eth: { dst: "ff:ff:ff:ff:ff:ff" }, daddr: "10.1.0.255" }),
+    ],
+  },
+  icmp_error_pacing: {
+    scenario: BASE_SCENARIO,
+    frames: Array.from({ length: 14 }, (_, i) => udp(6000 + i)),
+  },
+  ip_options_and_lengths: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      udp(5000, { ipv4: { options: new Uint8Array([1, 1, 1, 0]) } as never }),
+      icmp(8, { ipv4: { options: new Uint8Array([1, 1, 1, 1]) } as never }),
+      udp(5000, { udp: { len: 20 } as never }),
+      udp(5000, { payload: 0, pad: false }),
+      udp(5000, { ipv4: { tos: 0x03 } as never }),
+    ],
+  },
+  forward_details: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      udp(5000, { daddr: "10.2.0.0" }),
+      udp(5000, { daddr: "10.2.0.255", eth: { dst: "ff:ff:ff:ff:ff:ff" } }),
+      // to 10.9.1.1: forwarded fragment by fragment, never reassembled
+      ...fragments(0x301, 1000, 512).map((f) => retarget(f, [10, 9, 1, 1])),
+      udp(5000, { saddr: "10.2.0.255" }),
+      udp(5000, { daddr: "10.9.1.1", ipv4: { ttl: 2, fragOff: 0 } as never, payload: 1400 }),
+    ],
+  },
+  tcp_listeners: {
+    scenario: with_({
+      sockets: [
+        { proto: "tcp", local: "10.1.0.2:80" },
+        { proto: "tcp", local: "0.0.0.0:8080" },
+        { proto: "tcp", local: "10.2.0.2:443" },
+      ],
+    }),
+    frames: [
+      tcp(80, "S"),
+      tcp(80, "S", {
+        ipv4: { saddr: PEER, daddr: "10.2.0.2" } as never,
+        tcp: { source: 41001 } as never,
+      }),
+      tcp(8080, "S", {
+        ipv4: { saddr: PEER, daddr: "10.2.0.2" } as never,
+        tcp: { source: 41006 } as never,
+      }),
+      tcp(443, "S", {
+        ipv4: { saddr: PEER, daddr: "10.2.0.2" } as never,
+        tcp: { source: 41002 } as never,
+      }),
+      tcp(443, "S", { tcp: { source: 41003 } as never }),
+      tcp(80, "SE", { tcp: { source: 41004 } as never }),
+      tcp(80, "S", { tcp: { source: 41005, doff: 4 } as never }),
+    ],
+  },
+  fragment_overlaps: {
+    scenario: BASE_SCENARIO,
+    frames: (() => {
+      const f = fragments(0x401, 1000, 512);
+      const g = fragments(0x402, 1000, 256);
+      const dup = fragments(0x403, 1000, 512);
+      return [f[0], f[0], f[1], g[0], g[1], fragments(0x402, 1000, 512)[0], dup[1], dup[0]];
+    })(),
+  },
+  fragment_overlap_kills: {
+    scenario: BASE_SCENARIO,
+    frames: (() => {
+      const a = fragments(0x501, 1000, 512);
+      const b = fragments(0x501, 1000, 384); // 384..768 starts inside 0..512 and runs past it
+      return [a[0], b[1], a[1]];
+    })(),
   },
 };

@@ -147,8 +147,10 @@ def main():
     setup(s, frames)
     try:
         socks = subprocess.Popen(["ip", "netns", "exec", HOST, "python3", "-c", SOCKETS, json.dumps(s.get("sockets", []))],
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         keys = socks.stdout.readline().split()
+        if len(keys) != len(s.get("sockets", [])):  # a bind the kernel refused, say
+            raise RuntimeError("the sockets could not all be made: " + socks.stderr.read())
         sniff = {}
         for i, itf in enumerate(s["interfaces"]):
             p = subprocess.Popen(["ip", "netns", "exec", WIRE, "python3", "-c", SNIFFER, f"w{i}"], stdout=subprocess.PIPE, text=True)
@@ -304,6 +306,20 @@ def answers(reply, f):
     return True
 
 
+def tcp_listener(s, f):
+    """The listener a SYN-ACK came from: the scenario's TCP socket on the frame's port, bound to
+    its destination address before one bound to any (as __inet_lookup_listener() scores them)."""
+    ihl = (f[14] & 15) * 4
+    dport = struct.unpack("!H", f[14 + ihl + 2:14 + ihl + 4])[0]
+    daddr = socket.inet_ntoa(f[30:34])
+    tcp = [(i, sp["local"].rsplit(":", 1)) for i, sp in enumerate(s.get("sockets", [])) if sp["proto"] == "tcp"]
+    for want in (daddr, "0.0.0.0"):
+        for i, (a, p) in tcp:
+            if int(p) == dport and a == want:
+                return i
+    return None
+
+
 def frag_key(f):
     """(saddr, daddr, id, proto) of an IPv4 fragment, or None."""
     if len(f) < 34 or f[12:14] != b"\x08\x00":
@@ -338,13 +354,23 @@ def describe(s, results, keys, seen, frames):
         elif frag_key(frames[n]) and not replies:
             line["fate"] = "held"  # queued for reassembly: takes the datagram's fate later
         else:
-            listener = next((i for i, sp in enumerate(s.get("sockets", [])) if sp["proto"] == "tcp"), None)
+            listener = tcp_listener(s, frames[n])
             line.update({"fate": "delivered", "socket": listener if "tcp syn-ack" in replies else None})
         if replies:
             line["reply"] = replies[0]
         if frag_key(frames[n]) and line["fate"] != "held":
-            for m, prev in enumerate(lines):
-                if prev["fate"] == "held" and frag_key(frames[m]) == frag_key(frames[n]):
+            # Held fragments of the same datagram take the fate of the datagram they end up in.
+            held = [prev for m, prev in enumerate(lines)
+                    if prev["fate"] == "held" and frag_key(frames[m]) == frag_key(frames[n])]
+            if line.get("reason") == "DUP_FRAG":
+                pass  # a duplicate is dropped alone; the queue keeps waiting
+            elif line.get("reason") == "NOT_SPECIFIED":
+                # an overlap killed the queue; its held fragments were purged — with consume_skb()
+                # unless the trace shows them dropped
+                for prev, reason in zip(held, reasons[1:] + [None] * len(held)):
+                    prev.update({"fate": "dropped", "reason": reason} if reason else {"fate": "delivered", "socket": None})
+            else:  # the datagram completed: its fate is every fragment's
+                for prev in held:
                     prev.update({k: v for k, v in line.items() if k not in ("frame", "reply")})
         lines.append(line)
     return lines
