@@ -81,7 +81,7 @@ export function inetInit(host: Host): void {
   add("udp_rcv", IPPROTO_UDP, (cpu, skb, rt) => udpRcv(host, cpu, skb, rt));
   add("tcp_v4_rcv", IPPROTO_TCP, (cpu, skb, rt) => tcpV4Rcv(host, cpu, skb, rt));
   // CONFIG_IP_MULTICAST=y, as in distribution kernels
-  add("igmp_rcv", IPPROTO_IGMP, (cpu, skb) => igmpRcv(host, cpu, skb));
+  add("igmp_rcv", IPPROTO_IGMP, (_cpu, skb) => igmpRcv(host, skb));
   arpInit(host);
   // udplite4_register(): proto_register(&udplite_prot, 1), inet_add_protocol(IPPROTO_UDPLITE)
   host.enterFn("udplite4_register");
@@ -191,7 +191,7 @@ export function ipv4OffloadInit(host: Host): void {
 
 // igmp_rcv(): a message shorter than its 8-byte header or with a bad checksum is dropped; the
 // kit keeps no group memberships beyond 224.0.0.1, so a good one is taken and consumed.
-function igmpRcv(host: Host, cpu: Cpu, skb: SkBuff): void {
+function igmpRcv(host: Host, skb: SkBuff): void {
   const h = skb.head;
   const nh = skb.networkHeader;
   const end = nh + ((h[nh + 2] << 8) | h[nh + 3]);
@@ -201,7 +201,6 @@ function igmpRcv(host: Host, cpu: Cpu, skb: SkBuff): void {
   } else {
     consumeSkb(host.sim, skb, "igmp_rcv");
   }
-  void cpu;
 }
 
 // udplite_rcv(): the kit has no UDP-Lite sockets, so a datagram finds none — NoPorts in the

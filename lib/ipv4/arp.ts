@@ -20,3 +20,16 @@ export function arpInit(host: Host): void {
   devAddPack(host, { type: ETH_P_ARP, dev: null, name: "arp_rcv", func: (skb) => sink(skb) });
   host.exitFn("arp_init");
 }
+
+/**
+ * Adds a neighbour the way `ip neigh replace ADDR lladdr MAC nud permanent dev DEV` does: the
+ * host then sends to ADDR out of DEV with that MAC. The kit models no ARP exchange; a neighbour
+ * it was not told about counts as resolved to 02:fe followed by its IPv4 address.
+ * @param host the host
+ * @param dev the device's name
+ * @param addr the neighbour's IPv4 address, host order
+ * @param mac its MAC address, six bytes
+ */
+export function neighPermanent(host: Host, dev: string, addr: number, mac: Uint8Array): void {
+  host.ipv4.neigh.set(`${dev}/${addr >>> 0}`, mac);
+}

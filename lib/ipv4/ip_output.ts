@@ -23,8 +23,9 @@ export interface OutRoute {
 
 /**
  * The MAC address of a neighbour (arp_tbl lookup). The kit models no ARP: a neighbour the host
- * was told about has its address; any other counts as resolved too, to 02:fe and its IPv4
- * address, as the scenario format takes every on-link peer as resolved.
+ * was told about ({@linkcode neighPermanent}) has its address; any other counts as resolved
+ * too, to 02:fe and its IPv4 address, as the scenario format takes every on-link peer as
+ * resolved.
  * @param host the host
  * @param dev the device
  * @param addr the neighbour's address, host order

@@ -24,6 +24,7 @@ import { nfHookTable } from "../../lib/netfilter/core.ts";
 import { createHost } from "../../lib/host.ts";
 import { sockSetRcvbuf, udp4LibLookup, udpSocket } from "../../lib/ipv4/udp.ts";
 import { tcpEstablished } from "../../lib/ipv4/tcp_ipv4.ts";
+import { neighPermanent } from "../../lib/ipv4/arp.ts";
 
 const BASE = {
   ingress: "eth0",
@@ -379,4 +380,14 @@ Deno.test("a frame longer than the ingress MTU never reaches IP: the veth drops 
   const { frames, summary } = run({}, [udp({ payload: 1600 })]);
   assert.deepEqual(frames[0], { frame: 0, fate: "dropped", reason: "NOT_SPECIFIED" });
   assert.equal(summary.counters.Ip.InReceives, undefined);
+});
+
+Deno.test("a neighbour entry (ip neigh ... nud permanent) gives a forward its destination MAC", () => {
+  const sh = scenarioHost(loadScenario({ ...BASE, sysctl: { "net.ipv4.ip_forward": 1 } }));
+  neighPermanent(sh.host, "eth1", inAton("10.2.0.1"), new Uint8Array([2, 0, 0, 0, 0x99, 1]));
+  sh.host.sim.at(0, () => sh.inject(udp({ ipv4: { saddr: "10.1.0.7", daddr: "10.9.0.1" } })));
+  sh.host.sim.run(1_000_000);
+  const eth1 = sh.host.devices.find((d) => d.name === "eth1")!;
+  assert.deepEqual([...eth1.transmitted[0].frame.subarray(0, 6)], [2, 0, 0, 0, 0x99, 1]);
+  assert.equal(eth1.transmitted[0].frame[14 + 8], 63); // TTL decremented on the way
 });

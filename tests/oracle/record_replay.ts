@@ -12,12 +12,12 @@ Deno.mkdirSync(dir, { recursive: true });
 const FRAME_GAP_NS = 400_000_000n;
 const names = Deno.args.length ? Deno.args : Object.keys(REPLAY_CASES);
 for (const name of names) {
-  const { scenario, frames } = REPLAY_CASES[name];
+  const { scenario, frames, gapNs = FRAME_GAP_NS } = REPLAY_CASES[name];
   Deno.writeTextFileSync(`${dir}${name}.json`, JSON.stringify(scenario, null, 2) + "\n");
   Deno.writeFileSync(
     `${dir}${name}.pcap`,
     writePcap(
-      frames.map((data, i) => ({ tsNs: BigInt(i) * FRAME_GAP_NS, data, origLen: data.length })),
+      frames.map((data, i) => ({ tsNs: BigInt(i) * gapNs, data, origLen: data.length })),
     ),
   );
   const out = new Deno.Command("python3", {

@@ -11,6 +11,8 @@ export interface ReplayCase {
   scenario: Record<string, unknown>;
   /** Frames arriving on the ingress interface, in order. */
   frames: Uint8Array[];
+  /** Time between frames, ns, when the default (400 ms) will not do. */
+  gapNs?: bigint;
 }
 
 const PEER = "10.1.0.7";
@@ -430,6 +432,9 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
     ],
   },
   icmp_error_pacing: {
+    // 430 ms apart, each error's token check is at least 128 ms from the threshold (HZ 250,
+    // icmp_ratelimit 1 s), so the real host's timing jitter cannot tip it
+    gapNs: 430_000_000n,
     scenario: BASE_SCENARIO,
     frames: Array.from({ length: 14 }, (_, i) => udp(6000 + i)),
   },
