@@ -6,7 +6,7 @@ Deno.bench("bare loop over the flood's 20k frames", { group: "flood", baseline: 
 });
 
 Deno.bench(
-  "UDP flood, 20k frames through NIC + IRQ + softirq + NAPI, 1 CPU",
+  "UDP flood, 20k frames through NIC + IRQ + softirq + NAPI + IPv4 input, 1 CPU",
   { group: "flood" },
   () => {
     simulateFlood();
