@@ -45,6 +45,7 @@ export * from "./lib/proc/qstats.ts";
 export * from "./lib/experiments/rx.ts";
 export * from "./lib/scenario/scenario.ts";
 export * from "./lib/scenario/sysctl_names.ts";
+export * from "./lib/scenario/sysctl_defaults.ts";
 export * from "./lib/drivers/veth.ts";
 export * from "./lib/core/gro.ts";
 export * from "./lib/ipv4/tcp_offload.ts";

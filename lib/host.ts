@@ -16,7 +16,7 @@ import { doInitcalls } from "./init/main.ts";
 import { IrqController } from "./kernel/irq.ts";
 import { NetnsIpv4 } from "./ipv4/netns_ipv4.ts";
 import { Mib } from "./ipv4/snmp.ts";
-import { devinetSetConf, inetdevInit } from "./ipv4/devinet.ts";
+import { devinetModels, devinetSetConf, inetdevInit } from "./ipv4/devinet.ts";
 import { NF_INET_HOOKS, type NfHookOps, type NfInetHook } from "./netfilter/core.ts";
 import type { IptTable, IptTableName } from "./netfilter/ip_tables.ts";
 
@@ -176,6 +176,16 @@ export class Host {
       "net.ipv4.icmp_msgs_burst": 50,
     };
     for (const [name, value] of Object.entries(options.sysctl ?? {})) this.setSysctl(name, value!);
+  }
+
+  /**
+   * True when the kit models a sysctl: it acts on its value.
+   * @param name the sysctl name
+   * @returns whether setSysctl() takes it
+   */
+  modelsSysctl(name: string): boolean {
+    const conf = /^net\.ipv4\.conf\.([^.]+)\.([a-z_0-9]+)$/.exec(name);
+    return conf ? devinetModels(conf[2]) : Object.hasOwn(this.sysctl, name);
   }
 
   /**

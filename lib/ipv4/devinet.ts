@@ -203,6 +203,15 @@ export function inDevConf(host: Host, inDev: InDevice, key: ConfKey): number {
   }
 }
 
+/**
+ * True when rxpath models net.ipv4.conf.<which>.<key>.
+ * @param key the setting's name
+ * @returns whether the kit acts on it
+ */
+export function devinetModels(key: string): boolean {
+  return Object.hasOwn(CONF_RANGES, key);
+}
+
 /** The conf keys the kit models, with the range the kernel's handler accepts. */
 const CONF_RANGES: Record<ConfKey, [number, number]> = {
   forwarding: [0, 1], // devinet_sysctl_forward: any int, stored as given; 0/1 in practice

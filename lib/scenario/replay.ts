@@ -17,6 +17,7 @@ import { udpSocket } from "../ipv4/udp.ts";
 import { iptAppend, type IptRule, iptSetPolicy, iptTableLoad } from "../netfilter/ip_tables.ts";
 import type { PcapRecord } from "../wire/pcap.ts";
 import type { Scenario } from "./scenario.ts";
+import { NET_SYSCTL_DEFAULTS } from "./sysctl_defaults.ts";
 
 /** A host built from a scenario. */
 export interface ScenarioHost {
@@ -89,6 +90,18 @@ export function scenarioHost(scenario: Scenario, options: ScenarioHostOptions = 
     }
   });
   for (const [name, value] of Object.entries(scenario.sysctl)) {
+    if (!host.modelsSysctl(name)) {
+      // A sysctl the kit does not act on may be given at the kernel's default, which changes
+      // nothing; any other value would be silently ignored, so it is an error.
+      const generic = name.replace(/^(net\.ipv4\.conf)\.(?!all\.|default\.)[^.]+\./, "$1.<dev>.");
+      const dflt = NET_SYSCTL_DEFAULTS[name] ?? NET_SYSCTL_DEFAULTS[generic];
+      if (dflt === value) continue;
+      throw new RangeError(
+        `Cannot set up scenario: sysctl "${name}" = ${value} is not modelled by rxpath${
+          dflt === undefined ? "" : ` (only its default, ${dflt}, can be given)`
+        }`,
+      );
+    }
     try {
       host.setSysctl(name, value);
     } catch (e) {

@@ -503,4 +503,13 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       return [a[0], b[1], a[1]];
     })(),
   },
+  udp_checksum_break: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      udp(5000, { payload: 100, udp: { check: 0x1234 } as never }),
+      udp(5003, { payload: 100, udp: { check: 0x1234 } as never }),
+      udp(5000, { payload: 68, udp: { check: 0x1234 } as never }),
+      udp(5000, { payload: 69, udp: { check: 0x1234 } as never }),
+    ],
+  },
 };
