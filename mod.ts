@@ -60,6 +60,7 @@ export * from "./lib/ipv4/fib.ts";
 export * from "./lib/ipv4/route.ts";
 export * from "./lib/ipv4/ip_input.ts";
 export * from "./lib/ipv4/ip_fragment.ts";
+export * from "./lib/ipv4/ip_options.ts";
 export * from "./lib/ipv4/ip_forward.ts";
 export * from "./lib/ipv4/ip_output.ts";
 export * from "./lib/ipv4/icmp.ts";

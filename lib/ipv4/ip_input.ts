@@ -22,6 +22,7 @@ import { inDevConf, inDevGet } from "./devinet.ts";
 import { icmpSend, inetGetpeer } from "./icmp.ts";
 import { ipDefrag } from "./ip_fragment.ts";
 import { ipForward } from "./ip_forward.ts";
+import { ipOptionsCompile } from "./ip_options.ts";
 import { ipRouteInputNoref, type Rtable } from "./route.ts";
 
 /**
@@ -116,6 +117,8 @@ export function ipRcvFinish(host: Host, cpu: Cpu, skb: SkBuff, dev: NetDevice): 
   const route = ipRouteInputNoref(host, v.getUint32(nh + 16), v.getUint32(nh + 12), h[nh + 9], dev);
   if (typeof route === "string") {
     kfreeSkbReason(host.sim, skb, route, "ip_rcv_finish_core");
+  } else if ((h[nh] & 15) > 5 && !ipRcvOptions(host, cpu, skb, route)) {
+    // dropped by ip_rcv_options()
   } else if (route.multicast) {
     host.mib.ipExt.InMcastPkts++;
     host.mib.ipExt.InMcastOctets += skb.len;
@@ -133,6 +136,24 @@ export function ipRcvFinish(host: Host, cpu: Cpu, skb: SkBuff, dev: NetDevice): 
     dstInput(host, cpu, skb, route);
   }
   host.sim.exitFn(cpu, "ip_rcv_finish", skb.id);
+}
+
+// ip_rcv_options(): a malformed option is InHdrErrors and a parameter problem back (IP_INHDR); a
+// source route is dropped, as IN_DEV_SOURCE_ROUTE (accept_source_route, all and device) is off
+// by default — the kit takes that sysctl only at its default.
+function ipRcvOptions(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): boolean {
+  const { ppPtr, srr } = ipOptionsCompile(skb.head, skb.networkHeader);
+  if (ppPtr >= 0) {
+    host.mib.ip.InHdrErrors++;
+    icmpSend(host, cpu, skb, route, 12, 0, (ppPtr << 24) >>> 0);
+    kfreeSkbReason(host.sim, skb, "IP_INHDR", "ip_rcv_options");
+    return false;
+  }
+  if (srr) {
+    kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "ip_rcv_options");
+    return false;
+  }
+  return true;
 }
 
 function dstInput(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): void {

@@ -181,6 +181,7 @@ export function replyName(frame: Uint8Array): string {
       0: "echo-reply",
       5: "redirect",
       11: "time-exceeded",
+      12: "parameter-problem",
       14: "timestamp-reply",
     };
     if (t === 3 && c === 13) return "icmp admin-prohibited"; // ICMP_PKT_FILTERED

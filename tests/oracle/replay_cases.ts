@@ -512,4 +512,23 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       udp(5000, { payload: 69, udp: { check: 0x1234 } as never }),
     ],
   },
+  ip_options_bad: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      udp(5000, { ipv4: { options: new Uint8Array([0x55, 1, 0, 0]) } as never }),
+      udp(5000, { ipv4: { options: new Uint8Array([0x55, 9, 0, 0]) } as never }),
+      udp(5000, { ipv4: { options: new Uint8Array([0x55, 4, 0, 0]) } as never }),
+      udp(5000, { ipv4: { options: new Uint8Array([7, 7, 4, 0, 0, 0, 0, 0]) } as never }),
+      udp(5000, { ipv4: { options: new Uint8Array([131, 7, 4, 10, 1, 0, 1, 0]) } as never }),
+      udp(5000, { ipv4: { options: new Uint8Array([148, 4, 0, 0]) } as never }),
+      udp(5000, {
+        ipv4: { options: new Uint8Array([68, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0]) } as never,
+      }),
+      udp(5000, {
+        daddr: "10.9.1.1",
+        ipv4: { options: new Uint8Array([7, 7, 4, 0, 0, 0, 0, 0]) } as never,
+      }),
+      udp(5000, { ipv4: { options: new Uint8Array([7, 2, 4, 0]) } as never }),
+    ],
+  },
 };

@@ -249,9 +249,9 @@ def reply_name(pkt):
         t, c = ip[ihl], ip[ihl + 1]
         names = {(0, None): "echo-reply", (3, 0): "net-unreachable", (3, 1): "host-unreachable",
                  (3, 2): "protocol-unreachable", (3, 3): "port-unreachable", (3, 4): "frag-needed",
-                 (3, 13): "admin-prohibited", (5, None): "redirect", (14, None): "timestamp-reply",
+                 (3, 13): "admin-prohibited", (12, None): "parameter-problem", (5, None): "redirect", (14, None): "timestamp-reply",
                  (11, 0): "time-exceeded", (11, 1): "time-exceeded"}
-        return "icmp " + names.get((t, None if t in (0, 5, 14) else c), f"type-{t}")
+        return "icmp " + names.get((t, None if t in (0, 5, 12, 14) else c), f"type-{t}")
     if ip[9] == 6:
         flags = ip[ihl + 13]
         if flags & 0x04:
