@@ -156,8 +156,8 @@ export interface LocalPacket {
 
 /**
  * Sends a datagram the host made, as ip_local_out() → __ip_local_out(): the IP header is built
- * (TTL from ip_default_ttl, the next ID), OutRequests counted, NF_INET_LOCAL_OUT run, then
- * ip_output().
+ * (TTL from ip_default_ttl, the next ID), OutRequests counted, NF_INET_LOCAL_OUT run (a drop
+ * there counts OutDiscards), then ip_output().
  * @param host the host
  * @param cpu the CPU
  * @param p the datagram's fields
@@ -182,7 +182,12 @@ export function ipLocalOut(host: Host, cpu: Cpu, p: LocalPacket, route: OutRoute
   skb.networkHeader = 0;
   host.mib.ip.OutRequests++;
   const verdict = nfHook(host, skb, { hook: "LOCAL_OUT", in: null, out: route.dev, cpu });
-  if (verdict === "NF_DROP") kfreeSkbReason(host.sim, skb, "NETFILTER_DROP", "nf_hook_slow");
-  else ipOutput(host, cpu, skb, route, null);
+  if (verdict === "NF_DROP") {
+    // ip_send_skb(): the hook's -EPERM is counted as an output discard
+    host.mib.ip.OutDiscards++;
+    kfreeSkbReason(host.sim, skb, "NETFILTER_DROP", "nf_hook_slow");
+  } else {
+    ipOutput(host, cpu, skb, route, null);
+  }
   host.sim.exitFn(cpu, "ip_local_out");
 }

@@ -500,7 +500,7 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
     frames: (() => {
       const a = fragments(0x501, 1000, 512);
       const b = fragments(0x501, 1000, 384); // 384..768 starts inside 0..512 and runs past it
-      return [a[0], b[1], a[1]];
+      return [a[0], b[1], fragments(0x502, 1000, 512)[1]];
     })(),
   },
   udp_checksum_break: {
@@ -530,5 +530,34 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       }),
       udp(5000, { ipv4: { options: new Uint8Array([7, 2, 4, 0]) } as never }),
     ],
+  },
+  output_rules: {
+    scenario: with_({
+      filter: [
+        { chain: "OUTPUT", proto: "icmp", target: "DROP" },
+        { chain: "OUTPUT", proto: "tcp", target: "ACCEPT" },
+        { chain: "FORWARD", proto: "udp", in: "eth0", dport: 9, target: "DROP" },
+      ],
+      policies: { OUTPUT: "ACCEPT", FORWARD: "ACCEPT" },
+    }),
+    frames: [
+      udp(5009),
+      icmp(8),
+      tcp(80, "S"),
+      tcp(81, "S", { tcp: { source: 40001 } as never }),
+      udp(9, { daddr: "10.9.1.1" }),
+      udp(10, { daddr: "10.9.1.1" }),
+      udp(10, { daddr: "10.9.1.1", ipv4: { ttl: 1 } as never }),
+    ],
+  },
+  no_redirects: {
+    scenario: with_({
+      sysctl: {
+        ...BASE_SCENARIO.sysctl,
+        "net.ipv4.conf.all.send_redirects": 0,
+        "net.ipv4.conf.eth0.send_redirects": 0,
+      },
+    }),
+    frames: [udp(5000, { daddr: "8.8.8.8" }), udp(5009), udp(5000, { daddr: "8.8.4.4" })],
   },
 };

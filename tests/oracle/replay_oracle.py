@@ -158,6 +158,7 @@ def main():
             sniff[itf["name"]] = p
         ingress_peer = "w%d" % [i for i, itf in enumerate(s["interfaces"]) if itf["name"] == s["ingress"]][0]
         open(f"{TRACE}/events/skb/kfree_skb/enable", "w").write("1")
+        open(f"{TRACE}/events/net/netif_receive_skb/enable", "w").write("1")
         results = []
         time.sleep(0.3)
         start = time.time()
@@ -173,15 +174,17 @@ def main():
             after = udp_table()
             trace = open(f"{TRACE}/trace").read()
             results.append((t0, time.time(), before, after, trace))
-        lines = describe(s, results, keys, {name: drain(p) for name, p in sniff.items()}, frames)
+        lines, addrs = describe(s, results, keys, {name: drain(p) for name, p in sniff.items()}, frames)
         pending = [l for l in lines if l.get("fate") == "held"]
         if pending:  # fragments still queued: wait out the reassembly timer (ip_expire)
             open(f"{TRACE}/trace", "w").write("")
             time.sleep(31)
-            expired = "FRAG_REASM_TIMEOUT" in open(f"{TRACE}/trace").read()
+            freed = kfree_reasons(open(f"{TRACE}/trace").read())
             for l in pending:
-                l.update({"fate": "dropped", "reason": "FRAG_REASM_TIMEOUT" if expired else "?"})
+                reason = next((r for a, r in freed if a == addrs[l["frame"]]), "?")
+                l.update({"fate": "dropped", "reason": reason})
         open(f"{TRACE}/events/skb/kfree_skb/enable", "w").write("0")
+        open(f"{TRACE}/events/net/netif_receive_skb/enable", "w").write("0")
         for line in lines:
             print(json.dumps(line, separators=(", ", ": ")))
         views = os.environ.get("RXR_VIEWS")
@@ -329,8 +332,30 @@ def frag_key(f):
     return (f[26:30], f[30:34], f[18:20], f[23])
 
 
+def kfree_reasons(trace):
+    """(skbaddr, reason) of every skb:kfree_skb line, the wire side's TC_INGRESS left out."""
+    out = []
+    for l in trace.splitlines():
+        if "kfree_skb:" in l and "reason: " in l:
+            reason = l.split("reason: ")[1].strip()
+            if reason != "TC_INGRESS":
+                out.append((l.split("skbaddr=")[1].split()[0], reason))
+    return out
+
+
+def frame_skb(trace, dev):
+    """The address of the skb the frame became on the host's ingress (net:netif_receive_skb)."""
+    for l in trace.splitlines():
+        if "netif_receive_skb:" in l and f"dev={dev} " in l:
+            return l.split("skbaddr=")[1].split()[0]
+    return None
+
+
 def describe(s, results, keys, seen, frames):
-    lines = []
+    """Each frame's line, and the address of its skb (to find its fate in later traces). A drop is
+    the skb:kfree_skb of the frame's own skb, so that the drop of a reply (by an OUTPUT rule, say)
+    is not taken for the frame's."""
+    lines, addrs = [], []
     for n, (t0, t1, before, after, trace) in enumerate(results):
         win = {name: [p for t, p in pkts if t0 <= t <= t1 and p[12:14] == b"\x08\x00"] for name, pkts in seen.items()}
         line = {"frame": n}
@@ -342,15 +367,17 @@ def describe(s, results, keys, seen, frames):
         win[s["ingress"]] = [p for p in win.get(s["ingress"], []) if not fwd(p) and answers(p, f)]
         grew = [i for i, k in enumerate(keys) if after.get(k, (0, 0))[0] > before.get(k, (0, 0))[0]]
         dropped_at = [i for i, k in enumerate(keys) if after.get(k, (0, 0))[1] > before.get(k, (0, 0))[1]]
-        reasons = [l.split("reason: ")[1].strip() for l in trace.splitlines() if "kfree_skb:" in l and "reason: " in l]
-        reasons = [r for r in reasons if r != "TC_INGRESS"]
+        freed = kfree_reasons(trace)
+        addr = frame_skb(trace, s["ingress"])
+        addrs.append(addr)
+        own = [r for a, r in freed if a == addr] if addr else [r for _, r in freed[:1]]
         replies = [reply_name(p) for p in win.get(s["ingress"], [])]
         if out_dev:
             line.update({"fate": "forwarded", "dev": out_dev})
         elif grew:
             line.update({"fate": "delivered", "socket": grew[0]})
-        elif reasons or dropped_at:
-            line.update({"fate": "dropped", "reason": reasons[0] if reasons else "SOCKET_RCVBUFF"})
+        elif own or dropped_at:
+            line.update({"fate": "dropped", "reason": own[0] if own else "SOCKET_RCVBUFF"})
         elif frag_key(frames[n]) and not replies:
             line["fate"] = "held"  # queued for reassembly: takes the datagram's fate later
         else:
@@ -360,20 +387,21 @@ def describe(s, results, keys, seen, frames):
             line["reply"] = replies[0]
         if frag_key(frames[n]) and line["fate"] != "held":
             # Held fragments of the same datagram take the fate of the datagram they end up in.
-            held = [prev for m, prev in enumerate(lines)
+            held = [(prev, addrs[m]) for m, prev in enumerate(lines)
                     if prev["fate"] == "held" and frag_key(frames[m]) == frag_key(frames[n])]
             if line.get("reason") == "DUP_FRAG":
                 pass  # a duplicate is dropped alone; the queue keeps waiting
             elif line.get("reason") == "NOT_SPECIFIED":
                 # an overlap killed the queue; its held fragments were purged — with consume_skb()
                 # unless the trace shows them dropped
-                for prev, reason in zip(held, reasons[1:] + [None] * len(held)):
+                for prev, addr in held:
+                    reason = next((r for a, r in freed if a == addr), None)
                     prev.update({"fate": "dropped", "reason": reason} if reason else {"fate": "delivered", "socket": None})
             else:  # the datagram completed: its fate is every fragment's
-                for prev in held:
+                for prev, _ in held:
                     prev.update({k: v for k, v in line.items() if k not in ("frame", "reply")})
         lines.append(line)
-    return lines
+    return lines, addrs
 
 
 if __name__ == "__main__":
