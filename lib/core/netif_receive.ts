@@ -7,7 +7,7 @@
 import type { Host } from "../host.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { NET_RX_SOFTIRQ } from "../kernel/softirq.ts";
-import { ETH_P_ALL } from "../wire/ethernet.ts";
+import { ETH_P_8021AD, ETH_P_8021Q, ETH_P_ALL, VLAN_HLEN } from "../wire/ethernet.ts";
 import {
   type Napi,
   netifNapiAdd,
@@ -16,7 +16,7 @@ import {
   type SoftnetData,
 } from "./dev.ts";
 import type { NetDevice } from "./netdevice.ts";
-import { kfreeSkbReason, type SkBuff } from "./skbuff.ts";
+import { kfreeSkbReason, PACKET_OTHERHOST, type SkBuff } from "./skbuff.ts";
 
 /** Entries in the flow limit's history (FLOW_LIMIT_HISTORY). */
 export const FLOW_LIMIT_HISTORY = 128;
@@ -348,6 +348,21 @@ export function netifReceiveSkbListInternal(host: Host, cpu: Cpu, skbs: SkBuff[]
   host.sim.exitFn(cpu, "netif_receive_skb_list_internal");
 }
 
+const isVlanType = (t: number) => t === ETH_P_8021Q || t === ETH_P_8021AD;
+
+// skb_vlan_untag(): the 4-byte tag after the MAC addresses becomes skb->vlan_tci and the
+// ethertype inside it the skb's protocol.
+function skbVlanUntag(skb: SkBuff): void {
+  const h = skb.head;
+  const d = skb.data;
+  if (skb.len < VLAN_HLEN) return;
+  skb.vlanTci = (h[d] << 8) | h[d + 1];
+  skb.protocol = (h[d + 2] << 8) | h[d + 3];
+  skb.data += VLAN_HLEN;
+  skb.len -= VLAN_HLEN;
+  if (skb.macHeader >= 0) skb.macHeader += VLAN_HLEN;
+}
+
 /**
  * The list variant of the L2 hand-off, __netif_receive_skb_list_core(): each skb through
  * __netif_receive_skb_core(); runs of skbs that picked the same handler go to it together
@@ -414,6 +429,7 @@ export function __netifReceiveSkbCore(host: Host, cpu: Cpu, skb: SkBuff): Packet
   for (let round = 0;; round++) {
     if (round > 8) throw new Error(`BUG: rx_handler sent skb ${skb.id} round more than 8 times`);
     const dev = skb.dev as NetDevice;
+    if (isVlanType(skb.protocol)) skbVlanUntag(skb);
     skb.networkHeader = skb.data;
     host.softnetData[cpu.id].processed++;
     for (const pt of host.ptype.all) offer(pt);
@@ -431,6 +447,19 @@ export function __netifReceiveSkbCore(host: Host, cpu: Cpu, skb: SkBuff): Packet
     if (res === "RX_HANDLER_ANOTHER") continue;
     deliverExact = res === "RX_HANDLER_EXACT";
     break;
+  }
+  // No VLAN devices in the kit (vlan_do_receive() finds none): a frame tagged with a VLAN id is
+  // for another host; a priority tag (id 0) is taken off, and one inside it looked at again.
+  while (skb.vlanTci !== null) {
+    if (skb.vlanTci & 0x0fff) {
+      skb.pktType = PACKET_OTHERHOST;
+      skb.vlanTci = null;
+    } else if (isVlanType(skb.protocol)) {
+      skbVlanUntag(skb);
+      skb.networkHeader = skb.data;
+    } else {
+      skb.vlanTci = null;
+    }
   }
   const type = skb.protocol;
   const matches = (list: PacketType[]) => {

@@ -146,6 +146,8 @@ export class SkBuff {
   protocol = 0;
   /** Who the frame is for (PACKET_HOST ...), set by eth_type_trans(). */
   pktType: number = PACKET_HOST;
+  /** An 802.1Q tag taken off the packet (skb_vlan_tag_present()), with its TCI. */
+  vlanTci: number | null = null;
   /** Flow hash from the NIC (RSS) or the stack; 0 means none. */
   hash = 0;
   /** True when `hash` covers the L4 ports (skb->l4_hash). */
@@ -351,6 +353,7 @@ export function skbClone(sim: Sim, skb: SkBuff): SkBuff {
       "transportHeader",
       "protocol",
       "pktType",
+      "vlanTci",
       "hash",
       "l4Hash",
       "swHash",
