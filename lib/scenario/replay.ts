@@ -258,6 +258,7 @@ export function runReplay(
   host.devXmitTap = (dev, frame) => sent.push({ t: sim.now, dev: dev.name, frame });
   const base = records.length ? records[0].tsNs : 0n;
   const frameOfSkb = new Map<number, number>();
+  const skbOfFrame: number[] = [];
   const socketOfFrame: (number | null)[] = [];
   const windows: { from: number; to: number }[] = [];
   const activity = () =>
@@ -268,12 +269,17 @@ export function runReplay(
   records.forEach((r, i) => {
     t = Math.max(t, Number(r.tsNs - base));
     const before = activity();
-    sim.at(t, () => inject(r.data, (skb) => frameOfSkb.set(skb.id, i)));
+    const from = sent.length;
+    sim.at(t, () =>
+      inject(r.data, (skb) => {
+        frameOfSkb.set(skb.id, i);
+        skbOfFrame[i] = skb.id;
+      }));
     sim.run(t + FRAME_WINDOW_NS);
     const after = activity();
     const grew = after.findIndex((n, k) => n > before[k]);
     socketOfFrame.push(grew < 0 ? null : grew);
-    windows.push({ from: t, to: t + FRAME_WINDOW_NS });
+    windows.push({ from, to: sent.length });
     t += FRAME_WINDOW_NS;
   });
   if (host.ipv4.frags.size) {
@@ -281,7 +287,7 @@ export function runReplay(
   }
   const fates = new Map(sim.ledger.fates.map((f) => [f.skb, f]));
   const lines: (ReplayLine | ReplaySummary)[] = records.map((r, i) => {
-    let id = [...frameOfSkb].find(([, f]) => f === i)![0];
+    let id = skbOfFrame[i];
     let fate = fates.get(id);
     while (fate?.kind === "merged" && fate.into !== undefined) {
       id = fate.into;
@@ -289,8 +295,8 @@ export function runReplay(
     }
     const owner = frameOfSkb.get(id) ?? i;
     const w = windows[i];
-    const replies = sent.filter((s) =>
-      s.t >= w.from && s.t < w.to && s.dev === ingress.name && answers(s.frame, r.data)
+    const replies = sent.slice(w.from, w.to).filter((s) =>
+      s.dev === ingress.name && answers(s.frame, r.data)
     );
     let line: ReplayLine;
     if (!fate || fate.kind === "delivered") {
