@@ -239,11 +239,7 @@ export class SkBuff {
  */
 export function allocSkb(sim: Sim, frame: Uint8Array, dev: SkbDevice | null = null): SkBuff {
   const shinfo = skbDataAlign(SIZEOF_SKB_SHARED_INFO);
-  const size = kmallocSizeRoundup(skbDataAlign(frame.length) + shinfo) - shinfo;
-  // The buffer is the skb's own, as a DMA'd copy is: the stack rewrites headers in place.
-  const skb = new SkBuff(sim.ledger.born(sim.now), frame.slice(), SKB_TRUESIZE(size), dev);
-  skb.tstamp = sim.now;
-  return skb;
+  return bornSkb(sim, frame, kmallocSizeRoundup(skbDataAlign(frame.length) + shinfo) - shinfo, dev);
 }
 
 // SKB_SMALL_HEAD_CACHE_SIZE on x86-64 6.18: SKB_HEAD_ALIGN(MAX_TCP_HEADER) = 576, not a power
@@ -279,6 +275,12 @@ export function allocSkbLinear(
   const size =
     (obj <= SKB_SMALL_HEAD_CACHE_SIZE ? SKB_SMALL_HEAD_CACHE_SIZE : kmallocSizeRoundup(obj)) -
     shinfo;
+  return bornSkb(sim, frame, size, dev);
+}
+
+// A new skb with a copy of the frame and `size` bytes of buffer, entered in the ledger. The
+// buffer is the skb's own, as a DMA'd copy is: the stack rewrites headers in place.
+function bornSkb(sim: Sim, frame: Uint8Array, size: number, dev: SkbDevice | null): SkBuff {
   const skb = new SkBuff(sim.ledger.born(sim.now), frame.slice(), SKB_TRUESIZE(size), dev);
   skb.tstamp = sim.now;
   return skb;

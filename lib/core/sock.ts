@@ -64,7 +64,7 @@ export function protoRegister(host: Host, prot: Proto, allocSlab: boolean): void
 }
 
 /** TCP states (include/net/tcp_states.h) the kit uses; UDP reuses ESTABLISHED and CLOSE. */
-export const TCP_STATES = { ESTABLISHED: 1, SYN_RECV: 3, CLOSE: 7, LISTEN: 10 } as const;
+export const TCP_STATES = { ESTABLISHED: 1, CLOSE: 7, LISTEN: 10 } as const;
 
 /** Options of a new {@linkcode Sock}. */
 export interface SockOptions {

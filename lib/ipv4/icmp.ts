@@ -12,10 +12,9 @@ import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial } from "../wire/checksum.ts";
 import { IP_OFFSET, IPPROTO_ICMP } from "../wire/ipv4.ts";
 import { inetSelectAddr } from "./devinet.ts";
-import { fibLookup } from "./fib.ts";
 import { ipLocalOut, type OutRoute } from "./ip_output.ts";
 import type { InetPeer } from "./netns_ipv4.ts";
-import type { Rtable } from "./route.ts";
+import { ipRouteOutput, type Rtable } from "./route.ts";
 import { icmpMsgInc } from "./snmp.ts";
 
 /** The highest ICMP type the kernel knows (NR_ICMP_TYPES). */
@@ -94,24 +93,6 @@ function globalAllow(host: Host): boolean {
 
 function msToJiffies(host: Host, ms: number): number {
   return Math.ceil((ms * host.hz) / 1000);
-}
-
-/**
- * The output route to an address (ip_route_output_key()): device and next hop from the FIB.
- * @param host the host
- * @param daddr destination, host order
- * @returns the route and the source address the host would use, or null without a route
- */
-export function ipRouteOutput(
-  host: Host,
-  daddr: number,
-): { route: OutRoute; saddr: number } | null {
-  const res = fibLookup(host, daddr);
-  if (typeof res === "number" || !res.route.dev) return null;
-  const r = res.route;
-  if (r.type !== "unicast" && r.type !== "local" && r.type !== "broadcast") return null;
-  const saddr = r.prefsrc || inetSelectAddr(host, r.dev!, daddr);
-  return { route: { dev: r.dev!, nexthop: r.gw || daddr }, saddr };
 }
 
 // icmp_push_reply(): the checksum, then ip_local_out(). __ip_make_skb() counts OutMsgs and

@@ -29,7 +29,7 @@ export function ipForward(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): voi
   const nh = skb.networkHeader;
   const v = new DataView(h.buffer, h.byteOffset);
   const out = route.fib!.dev!;
-  const inDev = host.devices.find((d) => d.ifindex === skb.dev?.ifindex) ?? null;
+  const inDev = skb.dev as NetDevice | null;
   if (skb.pktType !== PACKET_HOST) {
     kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "ip_forward");
   } else if (h[nh + 8] <= 1) {

@@ -49,7 +49,6 @@ function killQueue(host: Host, q: Ipq, timedOut: boolean) {
   q.complete = true;
   host.ipv4.frags.delete(q.key);
   for (const f of q.fragments) {
-    host.ipv4.fragMem -= f.skb.truesize;
     if (timedOut) kfreeSkbReason(host.sim, f.skb, "FRAG_REASM_TIMEOUT", "ip_expire");
     else consumeSkb(host.sim, f.skb, "inet_frag_destroy");
   }
@@ -155,7 +154,6 @@ function ipFragQueue(
   q.fragments.push({ offset, end, skb });
   q.fragments.sort((a, b) => a.offset - b.offset);
   q.meat += end - offset;
-  host.ipv4.fragMem += skb.truesize;
   if (offset === 0) q.firstIn = true;
   if (!(q.firstIn && q.lastIn && q.meat === q.len)) return null;
   return ipFragReasm(host, q, skb);
@@ -217,7 +215,6 @@ function ipFragReasm(host: Host, q: Ipq, last: SkBuff): SkBuff {
       fnh + ihl + f.offset,
     );
     truesize += s.truesize;
-    host.ipv4.fragMem -= s.truesize;
     if (s !== last) {
       host.sim.ledger.end({
         skb: s.id,

@@ -63,8 +63,7 @@ export function ipRcvCore(host: Host, cpu: Cpu, skb: SkBuff): boolean {
 function ipRcvCoreChecks(host: Host, skb: SkBuff): boolean {
   const ip = host.mib.ip;
   if (skb.pktType === PACKET_OTHERHOST) {
-    const dev = host.devices.find((d) => d.ifindex === skb.dev?.ifindex);
-    if (dev) dev.stats.rx_otherhost_dropped++;
+    if (skb.dev) (skb.dev as NetDevice).stats.rx_otherhost_dropped++;
     kfreeSkbReason(host.sim, skb, "OTHERHOST", "ip_rcv_core");
     return false;
   }

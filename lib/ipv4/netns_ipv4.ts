@@ -34,8 +34,6 @@ export class NetnsIpv4 {
   readonly neigh: Map<string, Uint8Array> = new Map();
   /** Reassembly queues by key (ipv4.fqdir). */
   readonly frags: Map<string, Ipq> = new Map();
-  /** Bytes held by reassembly queues (fqdir->mem). */
-  fragMem = 0;
   /** UDP sockets, in bind order (udp_table). */
   readonly udpSockets: Sock[] = [];
   /** TCP sockets: listeners and established ones, in creation order (tcp_hashinfo). */
@@ -46,4 +44,6 @@ export class NetnsIpv4 {
   icmpGlobalStamp = 0;
   /** The next IP ID the host's own packets take (ip_idents, simplified to one counter). */
   ipIdent = 0;
+  /** The last socket inode number given out (get_next_ino()). */
+  lastIno = 9999;
 }

@@ -1,12 +1,14 @@
-// Models input routing of net/ipv4/route.c (Linux 6.18): ip_route_input_noref() →
+// Models routing of net/ipv4/route.c (Linux 6.18) — input routing: ip_route_input_noref() →
 // ip_route_input_rcu() → ip_route_input_slow() and __mkroute_input(). It decides what happens
 // to a packet — local delivery (RTCF_LOCAL), broadcast or multicast input, forwarding, or
-// ip_error() — and finds martians on the way, each with the kernel's drop reason.
+// ip_error() — and finds martians on the way, each with the kernel's drop reason; and the output
+// route the host's own replies take (ip_route_output_key()).
 
 import type { Host } from "../host.ts";
 import type { NetDevice } from "../core/netdevice.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
-import { inDevConf, inDevGet, inetAddrOnlink } from "./devinet.ts";
+import { inDevConf, inDevGet, inetAddrOnlink, inetSelectAddr } from "./devinet.ts";
+import type { OutRoute } from "./ip_output.ts";
 import { fibLookup, type FibRoute, fibValidateSource } from "./fib.ts";
 
 /** What a packet's route says to do next (dst.input). */
@@ -144,4 +146,22 @@ function mkrouteInput(
     inDevConf(host, outDev, "send_redirects") !== 0 &&
     (inDevConf(host, outDev, "shared_media") !== 0 || inetAddrOnlink(inDev, saddr, r.gw));
   return rt("ip_forward", "unicast", { fib: r, doRedirect });
+}
+
+/**
+ * The output route to an address (ip_route_output_key()): device and next hop from the FIB.
+ * @param host the host
+ * @param daddr destination, host order
+ * @returns the route and the source address the host would use, or null without a route
+ */
+export function ipRouteOutput(
+  host: Host,
+  daddr: number,
+): { route: OutRoute; saddr: number } | null {
+  const res = fibLookup(host, daddr);
+  if (typeof res === "number" || !res.route.dev) return null;
+  const r = res.route;
+  if (r.type !== "unicast" && r.type !== "local" && r.type !== "broadcast") return null;
+  const saddr = r.prefsrc || inetSelectAddr(host, r.dev!, daddr);
+  return { route: { dev: r.dev!, nexthop: r.gw || daddr }, saddr };
 }

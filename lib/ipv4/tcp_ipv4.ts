@@ -15,7 +15,7 @@ import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
 import { IPPROTO_TCP } from "../wire/ipv4.ts";
 import { TCP_FLAGS } from "../wire/tcp.ts";
-import { ipRouteOutput } from "./icmp.ts";
+import { ipRouteOutput } from "./route.ts";
 import { ipLocalOut } from "./ip_output.ts";
 import type { Rtable } from "./route.ts";
 import { sockDefReadable } from "./udp.ts";
@@ -38,15 +38,35 @@ export function tcpListen(host: Host, addr: number, port: number): Sock {
   if (clash) {
     throw new RangeError(`Cannot bind TCP port ${port}: Address already in use (EADDRINUSE)`);
   }
+  return tcpSock(
+    host,
+    { addr, port },
+    null,
+    TCP_STATES.LISTEN,
+    host.sysctl["net.core.rmem_default"],
+  );
+}
+
+// A TCP socket in the host's table (inet_hash() / inet_ehash_nolisten()).
+function tcpSock(
+  host: Host,
+  local: { addr: number; port: number },
+  remote: { addr: number; port: number } | null,
+  state: number,
+  rcvbuf: number,
+): Sock {
   const sk = new Sock({
     protocol: IPPROTO_TCP,
-    rcvSaddr: addr,
-    num: port,
-    state: TCP_STATES.LISTEN,
-    rcvbuf: host.sysctl["net.core.rmem_default"],
-    ino: 10000 + host.ipv4.udpSockets.length + host.ipv4.tcpSockets.length,
+    rcvSaddr: local.addr,
+    num: local.port,
+    daddr: remote?.addr,
+    dport: remote?.port,
+    state,
+    rcvbuf,
+    ino: ++host.ipv4.lastIno,
   });
   host.ipv4.tcpSockets.push(sk);
+  if (state === TCP_STATES.ESTABLISHED) host.mib.tcp.CurrEstab++;
   return sk;
 }
 
@@ -282,21 +302,16 @@ function tcpCheckReq(
   if (!(flg & TCP_FLAGS.ACK)) return "NOT_SPECIFIED";
   // The handshake completes: an established child joins the accept queue (PassiveOpens).
   listener.requests.splice(listener.requests.indexOf(req), 1);
-  const child = new Sock({
-    protocol: IPPROTO_TCP,
-    rcvSaddr: s.daddr,
-    num: s.dport,
-    daddr: s.saddr,
-    dport: s.sport,
-    state: TCP_STATES.ESTABLISHED,
-    rcvbuf: listener.rcvbuf,
-    ino: 10000 + host.ipv4.udpSockets.length + host.ipv4.tcpSockets.length,
-  });
+  const child = tcpSock(
+    host,
+    { addr: s.daddr, port: s.dport },
+    { addr: s.saddr, port: s.sport },
+    TCP_STATES.ESTABLISHED,
+    listener.rcvbuf,
+  );
   child.rcvNxt = rcvNxt;
-  host.ipv4.tcpSockets.push(child);
   listener.acceptQueue.push(child);
   host.mib.tcp.PassiveOpens++;
-  host.mib.tcp.CurrEstab++;
   if (s.dataLen) return tcpRcvEstablished(host, cpu, child, skb, s);
   return "consumed";
 }
@@ -316,19 +331,14 @@ export function tcpEstablished(
   remote: { addr: number; port: number },
   rcvNxt: number,
 ): Sock {
-  const sk = new Sock({
-    protocol: IPPROTO_TCP,
-    rcvSaddr: local.addr,
-    num: local.port,
-    daddr: remote.addr,
-    dport: remote.port,
-    state: TCP_STATES.ESTABLISHED,
-    rcvbuf: host.sysctl["net.core.rmem_default"],
-    ino: 10000 + host.ipv4.udpSockets.length + host.ipv4.tcpSockets.length,
-  });
+  const sk = tcpSock(
+    host,
+    local,
+    remote,
+    TCP_STATES.ESTABLISHED,
+    host.sysctl["net.core.rmem_default"],
+  );
   sk.rcvNxt = rcvNxt >>> 0;
-  host.ipv4.tcpSockets.push(sk);
-  host.mib.tcp.CurrEstab++;
   return sk;
 }
 

@@ -10,12 +10,13 @@ import { Sock, TCP_STATES } from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
 import { IPPROTO_UDP } from "../wire/ipv4.ts";
-import { icmpSend, ipRouteOutput } from "./icmp.ts";
-import type { Rtable } from "./route.ts";
+import { icmpSend } from "./icmp.ts";
+import { ipRouteOutput, type Rtable } from "./route.ts";
 
 /** Packets at most this long have their checksum verified at once (CHECKSUM_BREAK). */
 export const CHECKSUM_BREAK = 76;
-/** The least sk_rcvbuf SO_RCVBUF can set (SOCK_MIN_RCVBUF = 2048 + sizeof(struct sk_buff)). */
+/** The least sk_rcvbuf SO_RCVBUF can set: SOCK_MIN_RCVBUF = TCP_SKB_MIN_TRUESIZE =
+ * 2048 + SKB_DATA_ALIGN(sizeof(struct sk_buff)) (include/net/sock.h). */
 export const SOCK_MIN_RCVBUF: number = 2048 + 256;
 
 const checksumOk = new WeakSet<SkBuff>();
@@ -90,7 +91,7 @@ export function udpSocket(host: Host, b: UdpBind): Sock {
       : sockSetRcvbuf(host, b.rcvbuf),
     boundDevIf: b.boundDevIf,
     reuseport: b.reuseport,
-    ino: 10000 + host.ipv4.udpSockets.length + host.ipv4.tcpSockets.length,
+    ino: ++host.ipv4.lastIno,
   });
   sk.llUsec = host.sysctl["net.core.busy_read"];
   // udp_lib_get_port() adds at the head of the port's slots: the newest socket is seen first.
