@@ -23,7 +23,7 @@
 
 import { decodeFrame } from "./wire/decode.ts";
 import { readPcap } from "./wire/pcap.ts";
-import { createHost } from "./host.ts";
+import { createHost } from "./init/main.ts";
 import { procNetProtocols } from "./proc/protocols.ts";
 import { procNetPtype, procNetSoftnetStat } from "./proc/net_procfs.ts";
 import { procSoftirqs } from "./proc/softirqs.ts";

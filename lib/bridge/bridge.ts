@@ -5,7 +5,7 @@
 // multicast and unknown unicast are flooded to every other port (and broadcast and multicast
 // also go up). STP, VLAN filtering and netfilter on the bridge are not modelled.
 
-import type { Host } from "../host.ts";
+import type { Net } from "../core/net_namespace.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { type NetDevice, registerEtherdev, type RxHandlerResult } from "../core/netdevice.ts";
 import { __netifReceiveSkb } from "../core/netif_receive.ts";
@@ -55,7 +55,7 @@ export class Bridge {
   readonly fdb: Map<string, FdbEntry> = new Map();
   /** Frames sent out of each port, by port name. */
   readonly txFrames: Map<string, number> = new Map();
-  readonly #host: Host;
+  readonly #host: Net;
 
   /**
    * Creates and registers the bridge device.
@@ -63,7 +63,7 @@ export class Bridge {
    * @param name device name
    * @param mac its MAC address
    */
-  constructor(host: Host, name: string, mac: string) {
+  constructor(host: Net, name: string, mac: string) {
     this.#host = host;
     this.dev = registerEtherdev(host, name, mac);
     this.fdb.set(mac, { mac, port: null, updated: 0 });

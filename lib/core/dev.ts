@@ -4,7 +4,7 @@
 // GRO, RPS and the backlog NAPI come with later chapters.
 
 import type { Cpu, TaskOp, Work } from "../sim/cpu.ts";
-import type { Host } from "../host.ts";
+import type { Net } from "./net_namespace.ts";
 import { NET_RX_SOFTIRQ, NET_TX_SOFTIRQ } from "../kernel/softirq.ts";
 import { ETH_P_ALL } from "../wire/ethernet.ts";
 import { NetDevice } from "./netdevice.ts";
@@ -55,7 +55,7 @@ export function newPtypeTables(): PtypeTables {
   return { all: [], base: Array.from({ length: PTYPE_HASH_SIZE }, () => []) };
 }
 
-function ptypeHead(host: Host, pt: PacketType): PacketType[] {
+function ptypeHead(host: Net, pt: PacketType): PacketType[] {
   if (pt.type === ETH_P_ALL) return pt.dev ? pt.dev.ptypeAll : host.ptype.all;
   return pt.dev ? pt.dev.ptypeSpecific : host.ptype.base[pt.type & PTYPE_HASH_MASK];
 }
@@ -73,10 +73,10 @@ function ptypeHead(host: Host, pt: PacketType): PacketType[] {
  * console.log(host.ptype.base[0x88b5 & 15][0].name); // "local_exp_rcv"
  * ```
  */
-export function devAddPack(host: Host, pt: PacketType): void {
-  host.enterFn("dev_add_pack");
+export function devAddPack(host: Net, pt: PacketType): void {
+  host.sim.enterFn(host.bootCpu, "dev_add_pack");
   ptypeHead(host, pt).unshift(pt);
-  host.exitFn("dev_add_pack");
+  host.sim.exitFn(host.bootCpu, "dev_add_pack");
 }
 
 /**
@@ -85,7 +85,7 @@ export function devAddPack(host: Host, pt: PacketType): void {
  * @param pt the registration, as added
  * @throws {RangeError} when it was not registered
  */
-export function devRemovePack(host: Host, pt: PacketType): void {
+export function devRemovePack(host: Net, pt: PacketType): void {
   const list = ptypeHead(host, pt);
   const i = list.indexOf(pt);
   if (i < 0) throw new RangeError(`Cannot remove packet type ${pt.name}: it is not registered`);
@@ -220,7 +220,7 @@ export function napiSchedulePrep(n: Napi): boolean {
  * @param cpu the CPU the caller runs on
  * @param n the instance, with SCHED set
  */
-export function __napiSchedule(host: Host, cpu: Cpu, n: Napi): void {
+export function __napiSchedule(host: Net, cpu: Cpu, n: Napi): void {
   const sd = host.softnetData[cpu.id];
   sd.pollList.push(n);
   n.listOwner = cpu.id;
@@ -234,7 +234,7 @@ export function __napiSchedule(host: Host, cpu: Cpu, n: Napi): void {
  * @param n the instance
  * @returns true when it was newly scheduled
  */
-export function napiSchedule(host: Host, cpu: Cpu, n: Napi): boolean {
+export function napiSchedule(host: Net, cpu: Cpu, n: Napi): boolean {
   if (!napiSchedulePrep(n)) return false;
   __napiSchedule(host, cpu, n);
   return true;
@@ -242,7 +242,7 @@ export function napiSchedule(host: Host, cpu: Cpu, n: Napi): boolean {
 
 // napi_watchdog(): the gro_flush_timeout hrtimer. It schedules the instance without setting
 // MISSED, since no device IRQ is involved.
-function* napiWatchdog(host: Host, cpu: Cpu, n: Napi): Work {
+function* napiWatchdog(host: Net, cpu: Cpu, n: Napi): Work {
   if (!n.state.sched) {
     n.state.sched = true;
     __napiSchedule(host, cpu, n);
@@ -260,7 +260,7 @@ function* napiWatchdog(host: Host, cpu: Cpu, n: Napi): Work {
  * @param workDone packets the poll handled
  * @returns true when the driver may re-enable its interrupt
  */
-export function napiCompleteDone(host: Host, cpu: Cpu, n: Napi, workDone: number): boolean {
+export function napiCompleteDone(host: Net, cpu: Cpu, n: Napi, workDone: number): boolean {
   if (n.state.inBusyPoll) return false; // the busy poller will call the driver again
   if (!n.state.sched) throw new Error(`BUG: napi_complete_done on ${n.name} while not scheduled`);
   let timeout = 0;
@@ -321,7 +321,7 @@ function* asSystem<T>(g: Generator<number, T, void>): Generator<number | TaskOp,
  * @returns task code
  */
 export function* napiBusyLoop(
-  host: Host,
+  host: Net,
   cpu: Cpu,
   n: Napi,
   loopEnd: () => boolean,
@@ -353,7 +353,7 @@ export function* napiBusyLoop(
 
 // busy_poll_stop(): give the instance back; one more poll lets the driver complete NAPI and
 // re-enable its interrupt, and a full poll hands it to the softirq side instead.
-function* busyPollStop(host: Host, cpu: Cpu, n: Napi): Generator<number | TaskOp, void, void> {
+function* busyPollStop(host: Net, cpu: Cpu, n: Napi): Generator<number | TaskOp, void, void> {
   n.state.missed = false;
   n.state.inBusyPoll = false;
   yield { op: "local_bh_disable" };
@@ -372,7 +372,7 @@ function* busyPollStop(host: Host, cpu: Cpu, n: Napi): Generator<number | TaskOp
  * @returns the code; its return value is the work done
  */
 export function* napiPoll(
-  host: Host,
+  host: Net,
   cpu: Cpu,
   n: Napi,
   repoll: Napi[],
@@ -402,7 +402,7 @@ export function* napiPoll(
  * @param cpu the CPU
  * @returns the code to run in softirq context
  */
-export function* netRxAction(host: Host, cpu: Cpu): Work {
+export function* netRxAction(host: Net, cpu: Cpu): Work {
   const sd = host.softnetData[cpu.id];
   const usecs = host.sysctl["net.core.netdev_budget_usecs"];
   const timeLimit = host.softirqs.jiffies + host.usecsToJiffies(usecs);
@@ -443,7 +443,7 @@ export function* netRxAction(host: Host, cpu: Cpu): Work {
  * @param cpu the CPU
  * @returns the code to run in softirq context
  */
-export function* netTxAction(host: Host, cpu: Cpu): Work {
+export function* netTxAction(host: Net, cpu: Cpu): Work {
   const sd = host.softnetData[cpu.id];
   const done = sd.completionQueue;
   sd.completionQueue = [];
@@ -457,8 +457,8 @@ export function* netTxAction(host: Host, cpu: Cpu): Work {
  * softirq handlers.
  * @param host the host being booted
  */
-export function netDevInit(host: Host): void {
-  host.enterFn("net_dev_init");
+export function netDevInit(host: Net): void {
+  host.sim.enterFn(host.bootCpu, "net_dev_init");
   host.ptype = newPtypeTables();
   host.softnetData = host.sim.cpus.map((c) => new SoftnetData(c.id));
   // register_pernet_device(&loopback_net_ops): lo is always the first device, ifindex 1.
@@ -481,5 +481,5 @@ export function netDevInit(host: Host): void {
     name: "net_rx_action",
     action: (c) => netRxAction(host, c),
   });
-  host.exitFn("net_dev_init");
+  host.sim.exitFn(host.bootCpu, "net_dev_init");
 }

@@ -4,7 +4,7 @@
 // (inet_gro_receive -> tcp4_gro_receive) decide to merge, to hold, or to flush. Completed and
 // unmergeable skbs queue on napi->rx_list and go up in batches of gro_normal_batch.
 
-import type { Host } from "../host.ts";
+import type { Net } from "./net_namespace.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import type { Napi } from "./dev.ts";
 import { napiSkbMerged, type SkBuff } from "./skbuff.ts";
@@ -32,9 +32,9 @@ export interface PacketOffload {
   /** Symbol of gro_receive. */
   name: string;
   /** Looks for a held skb to merge with; returns one to complete now, or null. */
-  groReceive: (host: Host, head: SkBuff[], skb: SkBuff) => SkBuff | null;
+  groReceive: (host: Net, head: SkBuff[], skb: SkBuff) => SkBuff | null;
   /** Fixes headers of a merged skb before it goes up. */
-  groComplete: (host: Host, skb: SkBuff, nhoff: number) => void;
+  groComplete: (host: Net, skb: SkBuff, nhoff: number) => void;
 }
 
 /** A transport offload (struct net_offload) in inet_offloads[]. */
@@ -42,9 +42,9 @@ export interface NetOffload {
   /** Symbol of gro_receive. */
   name: string;
   /** As PacketOffload.groReceive, one layer up. */
-  groReceive: (host: Host, head: SkBuff[], skb: SkBuff) => SkBuff | null;
+  groReceive: (host: Net, head: SkBuff[], skb: SkBuff) => SkBuff | null;
   /** As PacketOffload.groComplete, one layer up. */
-  groComplete: (host: Host, skb: SkBuff, thoff: number) => void;
+  groComplete: (host: Net, skb: SkBuff, thoff: number) => void;
 }
 
 /** The GRO state of one NAPI instance: buckets of held skbs and the batch going up. */
@@ -70,10 +70,10 @@ export function initGroHash(): GroState {
  * @param host the host
  * @param po the offload
  */
-export function devAddOffload(host: Host, po: PacketOffload): void {
-  host.enterFn("dev_add_offload");
+export function devAddOffload(host: Net, po: PacketOffload): void {
+  host.sim.enterFn(host.bootCpu, "dev_add_offload");
   host.offloadBase.unshift(po);
-  host.exitFn("dev_add_offload");
+  host.sim.exitFn(host.bootCpu, "dev_add_offload");
 }
 
 /** Bytes GRO has not yet pulled (skb_gro_len()). */
@@ -90,7 +90,7 @@ export function skbGroLen(skb: SkBuff): number {
  * @param skb the received skb, MAC header pulled
  * @returns the verdict
  */
-export function napiGroReceive(host: Host, cpu: Cpu, napi: Napi, skb: SkBuff): GroResult {
+export function napiGroReceive(host: Net, cpu: Cpu, napi: Napi, skb: SkBuff): GroResult {
   host.sim.enterFn(cpu, "dev_gro_receive", skb.id);
   const ret = devGroReceive(host, cpu, napi, skb);
   host.sim.exitFn(cpu, "dev_gro_receive", skb.id);
@@ -102,7 +102,7 @@ export function napiGroReceive(host: Host, cpu: Cpu, napi: Napi, skb: SkBuff): G
   return ret;
 }
 
-function devGroReceive(host: Host, cpu: Cpu, napi: Napi, skb: SkBuff): GroResult {
+function devGroReceive(host: Net, cpu: Cpu, napi: Napi, skb: SkBuff): GroResult {
   const bucket = skb.hash & (GRO_HASH_BUCKETS - 1);
   const list = napi.gro.hash[bucket];
   // netif_elide_gro(): GRO off (ethtool -K gro off) hands everything up as it is.
@@ -186,7 +186,7 @@ export function skbGroReceive(p: SkBuff, skb: SkBuff): number {
  * @param napi the NAPI instance
  * @param skb the held skb
  */
-export function napiGroComplete(host: Host, cpu: Cpu, napi: Napi, skb: SkBuff): void {
+export function napiGroComplete(host: Net, cpu: Cpu, napi: Napi, skb: SkBuff): void {
   host.sim.enterFn(cpu, "napi_gro_complete", skb.id);
   if (skb.groCb!.count === 1) {
     skb.gsoSize = 0;
@@ -205,7 +205,7 @@ export function napiGroComplete(host: Host, cpu: Cpu, napi: Napi, skb: SkBuff): 
  * @param napi the NAPI instance
  * @param flushOld keep what arrived in this jiffy
  */
-export function napiGroFlush(host: Host, cpu: Cpu, napi: Napi, flushOld: boolean): void {
+export function napiGroFlush(host: Net, cpu: Cpu, napi: Napi, flushOld: boolean): void {
   const jiffies = host.softirqs.jiffies;
   for (const list of napi.gro.hash) {
     while (list.length > 0) {
@@ -231,7 +231,7 @@ export function napiGroHolds(napi: Napi): boolean {
  * @param skb the skb
  * @param segs segments it stands for
  */
-export function groNormalOne(host: Host, cpu: Cpu, napi: Napi, skb: SkBuff, segs: number): void {
+export function groNormalOne(host: Net, cpu: Cpu, napi: Napi, skb: SkBuff, segs: number): void {
   napi.gro.rxList.push(skb);
   napi.gro.rxCount += segs;
   if (napi.gro.rxCount >= host.sysctl["net.core.gro_normal_batch"]) groNormalList(host, cpu, napi);
@@ -243,7 +243,7 @@ export function groNormalOne(host: Host, cpu: Cpu, napi: Napi, skb: SkBuff, segs
  * @param cpu the CPU
  * @param napi the NAPI instance
  */
-export function groNormalList(host: Host, cpu: Cpu, napi: Napi): void {
+export function groNormalList(host: Net, cpu: Cpu, napi: Napi): void {
   if (napi.gro.rxCount === 0) return;
   const batch = napi.gro.rxList;
   napi.gro.rxList = [];

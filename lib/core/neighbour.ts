@@ -1,7 +1,7 @@
 // Models the init side of net/core/neighbour.c (Linux 6.18): neigh_init() registers the
 // rtnetlink handlers for neighbour messages; neigh_table_init() adds a protocol's table.
 
-import type { Host } from "../host.ts";
+import type { Net } from "./net_namespace.ts";
 
 /** A neighbour table (struct neigh_table), such as ARP's arp_tbl. */
 export interface NeighTable {
@@ -28,8 +28,8 @@ export interface RtnlHandler {
  * `ip neigh` talks to.
  * @param host the host being booted
  */
-export function neighInit(host: Host): void {
-  host.enterFn("neigh_init");
+export function neighInit(host: Net): void {
+  host.sim.enterFn(host.bootCpu, "neigh_init");
   const handlers: RtnlHandler[] = [
     { msgtype: "RTM_NEWNEIGH", doit: "neigh_add", dumpit: null },
     { msgtype: "RTM_DELNEIGH", doit: "neigh_delete", dumpit: null },
@@ -38,11 +38,11 @@ export function neighInit(host: Host): void {
     { msgtype: "RTM_SETNEIGHTBL", doit: "neightbl_set", dumpit: null },
   ];
   for (const h of handlers) {
-    host.enterFn("rtnl_register");
+    host.sim.enterFn(host.bootCpu, "rtnl_register");
     host.rtnlHandlers.push(h);
-    host.exitFn("rtnl_register");
+    host.sim.exitFn(host.bootCpu, "rtnl_register");
   }
-  host.exitFn("neigh_init");
+  host.sim.exitFn(host.bootCpu, "neigh_init");
 }
 
 /**
@@ -50,8 +50,8 @@ export function neighInit(host: Host): void {
  * @param host the host
  * @param table the table
  */
-export function neighTableInit(host: Host, table: NeighTable): void {
-  host.enterFn("neigh_table_init");
+export function neighTableInit(host: Net, table: NeighTable): void {
+  host.sim.enterFn(host.bootCpu, "neigh_table_init");
   host.neighTables[table.index] = table;
-  host.exitFn("neigh_table_init");
+  host.sim.exitFn(host.bootCpu, "neigh_table_init");
 }

@@ -2,7 +2,7 @@
 // path reads, the per-device tap and handler lists, and the rtnl_link_stats64 counters.
 
 import type { PacketType } from "./dev.ts";
-import type { Host } from "../host.ts";
+import type { Net } from "./net_namespace.ts";
 import { macAton } from "../wire/ethernet.ts";
 import type { SkBuff } from "./skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
@@ -132,7 +132,7 @@ export class NetDevice {
  * console.log(registerEtherdev(host, "eth1", "02:00:00:00:00:09").ifindex); // 2
  * ```
  */
-export function registerEtherdev(host: Host, name: string, mac: string, mtu = 1500): NetDevice {
+export function registerEtherdev(host: Net, name: string, mac: string, mtu = 1500): NetDevice {
   const dev = new NetDevice({ name, ifindex: host.devices.length + 1, mtu, devAddr: macAton(mac) });
   host.registerNetdevice(dev);
   return dev;

@@ -4,7 +4,7 @@
 // and the L2 hand-off __netif_receive_skb_core(): taps, rx_handler, ptype_base, with the
 // pt_prev deferral of deliver_skb().
 
-import type { Host } from "../host.ts";
+import type { Net } from "./net_namespace.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { NET_RX_SOFTIRQ } from "../kernel/softirq.ts";
 import { ETH_P_8021AD, ETH_P_8021Q, ETH_P_ALL, VLAN_HLEN } from "../wire/ethernet.ts";
@@ -46,7 +46,7 @@ function reciprocalScale(val: number, len: number): number {
  * @param skb the skb, network header set
  * @returns the hash
  */
-export function skbGetHash(host: Host, skb: SkBuff): number {
+export function skbGetHash(host: Net, skb: SkBuff): number {
   if (skb.hash || skb.swHash) return skb.hash;
   const h = skb.head;
   const nh = skb.networkHeader >= 0 ? skb.networkHeader : skb.data;
@@ -84,7 +84,7 @@ export function skbGetHash(host: Host, skb: SkBuff): number {
  * @returns the CPU and the flow table entry to record the queue tail in
  */
 export function getRpsCpu(
-  host: Host,
+  host: Net,
   dev: NetDevice,
   skb: SkBuff,
 ): { cpu: number; rflow: { cpu: number; lastQtail: number } | null } {
@@ -126,7 +126,7 @@ export function getRpsCpu(
  * @param hash the flow's hash
  * @param cpu the reader's CPU
  */
-export function rpsRecordSockFlow(host: Host, hash: number, cpu: number): void {
+export function rpsRecordSockFlow(host: Net, hash: number, cpu: number): void {
   const table = host.rpsSockFlowTable;
   if (!table) return;
   const val = ((hash & ~host.rpsCpuMask) | cpu) >>> 0;
@@ -135,7 +135,7 @@ export function rpsRecordSockFlow(host: Host, hash: number, cpu: number): void {
 
 // skb_flow_limit(): once the backlog is half full, a CPU with a flow limit table drops
 // packets of any flow holding more than half of the last FLOW_LIMIT_HISTORY packets.
-function skbFlowLimit(host: Host, cpu: Cpu, skb: SkBuff, qlen: number): boolean {
+function skbFlowLimit(host: Net, cpu: Cpu, skb: SkBuff, qlen: number): boolean {
   if (qlen < host.sysctl["net.core.netdev_max_backlog"] >> 1) return false;
   const fl = host.softnetData[cpu.id].flowLimit;
   if (!fl) return false;
@@ -165,7 +165,7 @@ function skbFlowLimit(host: Host, cpu: Cpu, skb: SkBuff, qlen: number): boolean 
  * @returns true when queued
  */
 export function enqueueToBacklog(
-  host: Host,
+  host: Net,
   cpu: Cpu,
   skb: SkBuff,
   target: number,
@@ -200,7 +200,7 @@ export function enqueueToBacklog(
 
 // napi_schedule_rps(): a remote CPU's backlog is kicked by IPI, sent from
 // net_rps_action_and_irq_enable(); the local one is scheduled at once.
-function napiScheduleRps(host: Host, cpu: Cpu, sd: SoftnetData): void {
+function napiScheduleRps(host: Net, cpu: Cpu, sd: SoftnetData): void {
   const mysd = host.softnetData[cpu.id];
   if (sd !== mysd) {
     if (!mysd.rpsIpiList.includes(sd)) mysd.rpsIpiList.push(sd);
@@ -219,7 +219,7 @@ function napiScheduleRps(host: Host, cpu: Cpu, sd: SoftnetData): void {
  * @param host the host
  * @param cpu the sending CPU
  */
-export function netRpsActionAndIrqEnable(host: Host, cpu: Cpu): void {
+export function netRpsActionAndIrqEnable(host: Net, cpu: Cpu): void {
   const sd = host.softnetData[cpu.id];
   const targets = sd.rpsIpiList;
   sd.rpsIpiList = [];
@@ -247,7 +247,7 @@ export function netRpsActionAndIrqEnable(host: Host, cpu: Cpu): void {
  * @param dev a device to hang the instance on (the backlog belongs to no real device)
  * @returns the instance
  */
-export function backlogNapi(host: Host, sd: SoftnetData, dev: NetDevice): Napi {
+export function backlogNapi(host: Net, sd: SoftnetData, dev: NetDevice): Napi {
   return netifNapiAdd(
     `backlog/${sd.cpu}`,
     dev,
@@ -267,7 +267,7 @@ export function backlogNapi(host: Host, sd: SoftnetData, dev: NetDevice): Napi {
  * @returns the code; its value is the work done
  */
 export function* processBacklog(
-  host: Host,
+  host: Net,
   sd: SoftnetData,
   napi: Napi,
   quota: number,
@@ -307,7 +307,7 @@ export function* processBacklog(
  * @param skb the skb
  * @returns true when queued
  */
-export function netifRx(host: Host, cpu: Cpu, skb: SkBuff): boolean {
+export function netifRx(host: Net, cpu: Cpu, skb: SkBuff): boolean {
   host.sim.enterFn(cpu, "netif_rx", skb.id);
   host.rxTap?.(skb);
   let target = cpu.id;
@@ -329,7 +329,7 @@ export function netifRx(host: Host, cpu: Cpu, skb: SkBuff): boolean {
  * @param cpu the CPU
  * @param skbs the batch
  */
-export function netifReceiveSkbListInternal(host: Host, cpu: Cpu, skbs: SkBuff[]): void {
+export function netifReceiveSkbListInternal(host: Net, cpu: Cpu, skbs: SkBuff[]): void {
   host.sim.enterFn(cpu, "netif_receive_skb_list_internal");
   const here: SkBuff[] = [];
   for (const skb of skbs) {
@@ -371,7 +371,7 @@ function skbVlanUntag(skb: SkBuff): void {
  * @param cpu the CPU
  * @param skbs the skbs, in order
  */
-export function __netifReceiveSkbListCore(host: Host, cpu: Cpu, skbs: SkBuff[]): void {
+export function __netifReceiveSkbListCore(host: Net, cpu: Cpu, skbs: SkBuff[]): void {
   host.sim.enterFn(cpu, "__netif_receive_skb_list_core");
   const picked = skbs.map((skb) => ({ skb, pt: __netifReceiveSkbCore(host, cpu, skb) }));
   for (const { skb, pt } of picked) if (pt) runHandler(host, cpu, pt, skb);
@@ -385,19 +385,19 @@ export function __netifReceiveSkbListCore(host: Host, cpu: Cpu, skbs: SkBuff[]):
  * @param cpu the CPU
  * @param skb the skb
  */
-export function __netifReceiveSkb(host: Host, cpu: Cpu, skb: SkBuff): void {
+export function __netifReceiveSkb(host: Net, cpu: Cpu, skb: SkBuff): void {
   const ptPrev = __netifReceiveSkbCore(host, cpu, skb);
   if (ptPrev) runHandler(host, cpu, ptPrev, skb);
 }
 
-function runHandler(host: Host, cpu: Cpu, pt: PacketType, skb: SkBuff): void {
+function runHandler(host: Net, cpu: Cpu, pt: PacketType, skb: SkBuff): void {
   host.sim.enterFn(cpu, pt.name, skb.id);
   for (const ns of pt.func(skb, skb.dev as NetDevice, pt, cpu)) cpu.chargeLater(ns);
   host.sim.exitFn(cpu, pt.name, skb.id);
 }
 
 // deliver_skb(): one more reference, then the handler; the last match gets the skb itself.
-function deliverSkb(host: Host, cpu: Cpu, skb: SkBuff, pt: PacketType): void {
+function deliverSkb(host: Net, cpu: Cpu, skb: SkBuff, pt: PacketType): void {
   skb.users++;
   runHandler(host, cpu, pt, skb);
 }
@@ -415,7 +415,7 @@ function deliverSkb(host: Host, cpu: Cpu, skb: SkBuff, pt: PacketType): void {
  * @param skb the skb, MAC header pulled
  * @returns the handler that still has to run (pt_prev), or null when the skb is done
  */
-export function __netifReceiveSkbCore(host: Host, cpu: Cpu, skb: SkBuff): PacketType | null {
+export function __netifReceiveSkbCore(host: Net, cpu: Cpu, skb: SkBuff): PacketType | null {
   host.sim.enterFn(cpu, "__netif_receive_skb_core", skb.id);
   host.netifReceiveSkbTap?.(skb, cpu);
   cpu.chargeLater(host.sim.costs.ns("netifReceiveSkbCore"));

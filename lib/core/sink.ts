@@ -2,7 +2,7 @@
 // as delivered where the real handler would have started, and uses no CPU time. Chapters that
 // model the layer register the real handler instead.
 
-import type { Host } from "../host.ts";
+import type { Net } from "./net_namespace.ts";
 import type { Work } from "../sim/cpu.ts";
 import { consumeSkb, type SkBuff } from "./skbuff.ts";
 
@@ -20,7 +20,7 @@ import { consumeSkb, type SkBuff } from "./skbuff.ts";
  * console.log(host.sim.ledger.fates[0].where); // "ip_rcv"
  * ```
  */
-export function countingSink(host: Host, name: string): (skb: SkBuff) => Work {
+export function countingSink(host: Net, name: string): (skb: SkBuff) => Work {
   return function* (skb: SkBuff): Work {
     consumeSkb(host.sim, skb, name);
   };

@@ -1,7 +1,7 @@
 // Models the protocol registry of net/core/sock.c (Linux 6.18): struct proto, proto_register()
 // and the proto_list that /proc/net/protocols walks.
 
-import type { Host } from "../host.ts";
+import type { Net } from "./net_namespace.ts";
 
 /** The struct proto methods /proc/net/protocols reports, in its column order. */
 export const PROTO_METHODS = [
@@ -53,14 +53,14 @@ export interface Proto {
  * @param allocSlab whether it gets a slab cache of its own
  * @throws {RangeError} when the name is registered already
  */
-export function protoRegister(host: Host, prot: Proto, allocSlab: boolean): void {
+export function protoRegister(host: Net, prot: Proto, allocSlab: boolean): void {
   if (host.protoList.some((p) => p.name === prot.name)) {
     throw new RangeError(`Cannot register protocol ${prot.name}: already registered`);
   }
-  host.enterFn("proto_register");
+  host.sim.enterFn(host.bootCpu, "proto_register");
   prot.slab = allocSlab;
   host.protoList.unshift(prot);
-  host.exitFn("proto_register");
+  host.sim.exitFn(host.bootCpu, "proto_register");
 }
 
 /** TCP states (include/net/tcp_states.h) the kit uses; UDP reuses ESTABLISHED and CLOSE. */

@@ -1,7 +1,7 @@
 // Models the address-family registry of net/socket.c (Linux 6.18): net_families[] and
 // sock_register().
 
-import type { Host } from "../host.ts";
+import type { Net } from "./net_namespace.ts";
 
 /** Address family of IPv4 sockets (PF_INET). */
 export const PF_INET = 2;
@@ -24,11 +24,11 @@ export interface NetProtoFamily {
  * @param ops the family
  * @returns 0, or -17 (-EEXIST) when the family is taken, -105 (-ENOBUFS) when out of range
  */
-export function sockRegister(host: Host, ops: NetProtoFamily): number {
+export function sockRegister(host: Net, ops: NetProtoFamily): number {
   if (ops.family < 0 || ops.family >= NPROTO) return -105;
   if (host.netFamilies[ops.family]) return -17;
-  host.enterFn("sock_register");
+  host.sim.enterFn(host.bootCpu, "sock_register");
   host.netFamilies[ops.family] = ops;
-  host.exitFn("sock_register");
+  host.sim.exitFn(host.bootCpu, "sock_register");
   return 0;
 }

@@ -4,7 +4,7 @@
 // to the budget from the ring into napi_gro_receive(), then completes NAPI if the ring ran dry.
 // This is the receiver the kit's GRO results are compared against.
 
-import type { Host } from "../host.ts";
+import type { Net } from "../core/net_namespace.ts";
 import { type Cpu, Task } from "../sim/cpu.ts";
 import type { SkbHolder } from "../sim/ledger.ts";
 import { type NetDevice, registerEtherdev } from "../core/netdevice.ts";
@@ -37,7 +37,7 @@ export class Veth {
   readonly napi: Napi;
   /** skbs waiting in the ring (rq->xdp_ring). */
   readonly ring: SkBuff[] = [];
-  readonly #host: Host;
+  readonly #host: Net;
 
   /**
    * Makes and registers the device.
@@ -45,7 +45,7 @@ export class Veth {
    * @param name interface name
    * @param mac its MAC address
    */
-  constructor(host: Host, name: string, mac: string) {
+  constructor(host: Net, name: string, mac: string) {
     this.#host = host;
     this.dev = registerEtherdev(host, name, mac);
     this.napi = netifNapiAdd(`${name}-rx-0`, this.dev, (n, budget) => this.vethPoll(n, budget));

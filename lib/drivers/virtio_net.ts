@@ -8,7 +8,7 @@
 // builds skbs and hands them to napi_gro_receive(), refills, and virtqueue_napi_complete()
 // re-enables callbacks through napi_complete_done().
 
-import type { Host } from "../host.ts";
+import type { Net } from "../core/net_namespace.ts";
 import type { Cpu, Work } from "../sim/cpu.ts";
 import type { SimEvent } from "../sim/events.ts";
 import type { SkbHolder } from "../sim/ledger.ts";
@@ -184,7 +184,7 @@ export interface Coalesce {
  */
 export class VirtioNet {
   /** The host. */
-  readonly host: Host;
+  readonly host: Net;
   /** The network device. */
   readonly dev: NetDevice;
   /** Receive queues, one per queue pair the device offers. */
@@ -231,7 +231,7 @@ export class VirtioNet {
    * @param options device settings
    * @throws {RangeError} for impossible settings
    */
-  constructor(host: Host, options: VirtioNetOptions = {}) {
+  constructor(host: Net, options: VirtioNetOptions = {}) {
     this.host = host;
     this.maxQueuePairs = options.maxQueuePairs ?? 1;
     if (
@@ -698,7 +698,7 @@ function isPowerOfTwo(n: number): boolean {
 }
 
 // receive_buf() -> napi_gro_receive(): GRO decides; what it hands up reaches the stack.
-function groHandler(host: Host): (skb: SkBuff, napi: Napi) => Work {
+function groHandler(host: Net): (skb: SkBuff, napi: Napi) => Work {
   return function* (skb, napi) {
     napiGroReceive(host, host.sim.cpus[napi.listOwner], napi, skb);
   };

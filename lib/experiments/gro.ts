@@ -2,7 +2,7 @@
 // receiver (a veth with GRO on: no packet hash, no checksum offload, NAPI weight 64) — the
 // answer `rxpath gro` prints and the tests compare with a real 6.18 kernel's.
 
-import { createHost } from "../host.ts";
+import { createHost } from "../init/main.ts";
 import { Veth } from "../drivers/veth.ts";
 import type { SkBuff } from "../core/skbuff.ts";
 import { ETH_P_IP } from "../wire/ethernet.ts";

@@ -2,7 +2,7 @@
 // optional competing user tasks or a busy-polling reader, run for a while and summed up —
 // what the chapters sweep and plot. Nothing here is kernel code; it only drives and reads it.
 
-import { createHost, type Host } from "../host.ts";
+import { createHost, type Host } from "../init/main.ts";
 import { type Coalesce, VirtioNet, type VirtioNetOptions } from "../drivers/virtio_net.ts";
 import { napiBusyLoop } from "../core/dev.ts";
 import { rpsRecordSockFlow } from "../core/netif_receive.ts";

@@ -1,11 +1,83 @@
-// Models init/main.c (Linux 6.18): do_initcalls() runs the initcall levels in order; within a
-// level, in link order. Only the networking initcalls of the receive path are modelled.
+// Models init/main.c (Linux 6.18): a host is made (its struct net with every layer's state) and
+// booted by do_initcalls(), which runs the initcall levels in order; within a level, in link
+// order. Only the networking initcalls of the receive path are modelled.
 
 import { neighInit } from "../core/neighbour.ts";
 import { netDevInit } from "../core/dev.ts";
+import { Net, type NetOptions } from "../core/net_namespace.ts";
+import type { NetOffload } from "../core/gro.ts";
 import { inetInit, ipv4OffloadInit } from "../ipv4/af_inet.ts";
+import { NetnsIpv4 } from "../ipv4/netns_ipv4.ts";
+import { Mib } from "../ipv4/snmp.ts";
+import type { NetProtocol } from "../ipv4/protocol.ts";
+import { ipv4SysctlTable } from "../ipv4/sysctl_net_ipv4.ts";
 import { inet6Init } from "../ipv6/af_inet6.ts";
-import type { Host } from "../host.ts";
+import { NF_INET_HOOKS, type NfHookOps, type NfInetHook } from "../netfilter/core.ts";
+import type { IptTable, IptTableName } from "../netfilter/ip_tables.ts";
+
+/** Options of {@linkcode createHost}. */
+export interface HostOptions extends NetOptions {
+  /** Sysctl overrides by name. */
+  sysctl?: Partial<Record<string, number>>;
+}
+
+/**
+ * A whole host: the namespace's core state (struct net) with every layer's own — netfilter's
+ * hooks and tables, IPv4's netns_ipv4, MIBs and protocol tables. Most users call
+ * {@linkcode createHost}, which also boots it.
+ *
+ * @example
+ * ```ts
+ * import { Host } from "@rxpath/rxpath";
+ * const host = new Host({ cpus: 2 });
+ * console.log(host.booted, host.sysctl["net.core.netdev_budget"]); // false 300
+ * ```
+ */
+export class Host extends Net {
+  /** IPv4 transport GRO offloads by protocol number (inet_offloads[]). */
+  readonly inetOffloads: (NetOffload | null)[] = new Array(256).fill(null);
+  /** IPv4 protocol handlers by protocol number (inet_protos[MAX_INET_PROTOS]). */
+  readonly inetProtos: (NetProtocol | null)[] = new Array(256).fill(null);
+  /** IPv4 state of the host's network namespace (struct netns_ipv4). */
+  readonly ipv4: NetnsIpv4 = new NetnsIpv4();
+  /** SNMP counters (net->mib). */
+  readonly mib: Mib = new Mib();
+  /** Netfilter's IPv4 hook entries, per hook, in priority order (net->nf.hooks_ipv4). */
+  readonly nfHooks: Record<NfInetHook, NfHookOps[]> = Object.fromEntries(
+    NF_INET_HOOKS.map((h) => [h, []]),
+  ) as unknown as Record<NfInetHook, NfHookOps[]>;
+  /** iptables tables loaded, by name. */
+  readonly iptables: Map<IptTableName, IptTable> = new Map();
+
+  /**
+   * Makes an unbooted host with every modelled sysctl registered, then applies the overrides.
+   * @param options CPUs, seed, HZ, sysctls, costs
+   * @throws {RangeError} for an unknown sysctl or an impossible value
+   */
+  constructor(options: HostOptions = {}) {
+    super(options);
+    this.registerNetSysctl(ipv4SysctlTable(this));
+    for (const [name, value] of Object.entries(options.sysctl ?? {})) this.setSysctl(name, value!);
+  }
+}
+
+/**
+ * Makes a host and boots its networking, as the kernel's initcalls do: ksoftirqd, net_dev_init,
+ * neigh_init, inet_init. The result has the registration tables a learner can print.
+ * @param options CPUs, seed, HZ, sysctls, costs
+ * @returns the booted host
+ * @example
+ * ```ts
+ * import { createHost, procNetPtype } from "@rxpath/rxpath";
+ * const host = createHost({ cpus: 2 });
+ * console.log(procNetPtype(host).text);
+ * ```
+ */
+export function createHost(options: HostOptions = {}): Host {
+  const host = new Host(options);
+  doInitcalls(host);
+  return host;
+}
 
 /** One initcall: its level (include/linux/init.h) and the function. */
 export interface Initcall {
@@ -40,13 +112,14 @@ export const NET_INITCALLS: readonly Initcall[] = [
  */
 export function doInitcalls(host: Host): void {
   if (host.booted) throw new Error(`Cannot boot the host: it is booted already`);
-  host.enterFn("kernel_init");
+  const { sim, bootCpu } = host;
+  sim.enterFn(bootCpu, "kernel_init");
   for (const call of NET_INITCALLS) {
-    host.enterFn("do_one_initcall");
+    sim.enterFn(bootCpu, "do_one_initcall");
     call.fn(host);
-    host.exitFn("do_one_initcall");
+    sim.exitFn(bootCpu, "do_one_initcall");
   }
-  host.exitFn("kernel_init");
+  sim.exitFn(bootCpu, "kernel_init");
   host.booted = true;
 }
 

@@ -3,7 +3,7 @@
 // inet_add_protocol() of ICMP, UDP, TCP and IGMP, arp_init(), udplite4_register(), and
 // dev_add_pack(&ip_packet_type). Handlers of layers later chapters model are counting sinks.
 
-import type { Host } from "../host.ts";
+import type { InetNet } from "./netns_ipv4.ts";
 import { devAddPack } from "../core/dev.ts";
 import { type Proto, PROTO_METHODS, protoRegister } from "../core/sock.ts";
 import { PF_INET, sockRegister } from "../core/socket.ts";
@@ -26,7 +26,7 @@ import { arpInit } from "./arp.ts";
 import { inetAddProtocol, type NetProtocol } from "./protocol.ts";
 import { icmpRcv, icmpSend } from "./icmp.ts";
 import { ipPacketHandler } from "./ip_input.ts";
-import { inetAddAddr } from "./devinet.ts";
+import { devinetInit } from "./devinet.ts";
 import { tcpV4Rcv } from "./tcp_ipv4.ts";
 import { udpRcv } from "./udp.ts";
 import { consumeSkb, kfreeSkbReason } from "../core/skbuff.ts";
@@ -67,8 +67,8 @@ function proto(
  * kernel's order.
  * @param host the host being booted
  */
-export function inetInit(host: Host): void {
-  host.enterFn("inet_init");
+export function inetInit(host: InetNet): void {
+  host.sim.enterFn(host.bootCpu, "inet_init");
   protoRegister(host, proto("TCP", 2304, 192, true, true, "yyyyyyyyyyyynyyyyy"), true);
   protoRegister(host, proto("UDP", 1344, 0, true, false, "yyynyyynyyyynnyyyn"), true);
   protoRegister(host, proto("RAW", 1152, 0, false, false, "yyynyyynyyyyyyyynn"), true);
@@ -84,16 +84,15 @@ export function inetInit(host: Host): void {
   add("igmp_rcv", IPPROTO_IGMP, (_cpu, skb) => igmpRcv(host, skb));
   arpInit(host);
   // udplite4_register(): proto_register(&udplite_prot, 1), inet_add_protocol(IPPROTO_UDPLITE)
-  host.enterFn("udplite4_register");
+  host.sim.enterFn(host.bootCpu, "udplite4_register");
   protoRegister(host, proto("UDP-Lite", 1344, 0, true, false, "yyynyyynyyyynnyyyn"), true);
   add("udplite_rcv", IPPROTO_UDPLITE, (cpu, skb, rt) => udpliteRcv(host, cpu, skb, rt));
-  host.exitFn("udplite4_register");
+  host.sim.exitFn(host.bootCpu, "udplite4_register");
   devAddPack(host, { type: ETH_P_IP, dev: null, name: "ip_rcv", func: ipPacketHandler(host) });
 
-  // inetdev_event(NETDEV_UP) on lo: the loopback device gets 127.0.0.1/8.
-  const lo = host.devices.find((d) => d.loopback);
-  if (lo) inetAddAddr(host, lo, 0x7f000001, 8);
-  host.exitFn("inet_init");
+  // ip_init() → ip_rt_init() → devinet_init(): in_devices, and 127.0.0.1/8 on lo
+  devinetInit(host);
+  host.sim.exitFn(host.bootCpu, "inet_init");
 }
 
 /**
@@ -106,7 +105,7 @@ export function inetInit(host: Host): void {
  * @param skb the new skb
  * @returns a held skb to complete now, or null
  */
-export function inetGroReceive(host: Host, head: SkBuff[], skb: SkBuff): SkBuff | null {
+export function inetGroReceive(host: InetNet, head: SkBuff[], skb: SkBuff): SkBuff | null {
   const cb = skb.groCb!;
   const off = skb.data + cb.offset;
   let flush = 1;
@@ -147,7 +146,7 @@ export function inetGroReceive(host: Host, head: SkBuff[], skb: SkBuff): SkBuff 
  * @param skb the merged skb
  * @param nhoff offset of the IPv4 header from skb.data
  */
-export function inetGroComplete(host: Host, skb: SkBuff, nhoff: number): void {
+export function inetGroComplete(host: InetNet, skb: SkBuff, nhoff: number): void {
   const off = skb.data + nhoff;
   const v = new DataView(skb.head.buffer, skb.head.byteOffset);
   v.setUint16(off + 2, skb.len - nhoff);
@@ -158,7 +157,7 @@ export function inetGroComplete(host: Host, skb: SkBuff, nhoff: number): void {
 
 // udp4_gro_receive() with no socket asking for UDP GRO and no UDP forwarding or fraglist GRO
 // on the device: "no GRO, be sure flush the current packet".
-function udp4GroReceive(_host: Host, _head: SkBuff[], skb: SkBuff): SkBuff | null {
+function udp4GroReceive(_host: InetNet, _head: SkBuff[], skb: SkBuff): SkBuff | null {
   skb.groCb!.flush = 1;
   return null;
 }
@@ -168,30 +167,30 @@ function udp4GroReceive(_host: Host, _head: SkBuff[], skb: SkBuff): SkBuff | nul
  * inet_init): UDP and TCP in inet_offloads[], and IPv4 on offload_base.
  * @param host the host being booted
  */
-export function ipv4OffloadInit(host: Host): void {
-  host.enterFn("ipv4_offload_init");
+export function ipv4OffloadInit(host: InetNet): void {
+  host.sim.enterFn(host.bootCpu, "ipv4_offload_init");
   host.inetOffloads[IPPROTO_UDP] = {
     name: "udp4_gro_receive",
-    groReceive: udp4GroReceive,
+    groReceive: (_net, head, skb) => udp4GroReceive(host, head, skb),
     groComplete: () => {},
   };
   host.inetOffloads[IPPROTO_TCP] = {
     name: "tcp4_gro_receive",
-    groReceive: tcp4GroReceive,
-    groComplete: tcp4GroComplete,
+    groReceive: (_net, head, skb) => tcp4GroReceive(host, head, skb),
+    groComplete: (_net, skb, thoff) => tcp4GroComplete(host, skb, thoff),
   };
   devAddOffload(host, {
     type: ETH_P_IP,
     name: "inet_gro_receive",
-    groReceive: inetGroReceive,
-    groComplete: inetGroComplete,
+    groReceive: (_net, head, skb) => inetGroReceive(host, head, skb),
+    groComplete: (_net, skb, nhoff) => inetGroComplete(host, skb, nhoff),
   });
-  host.exitFn("ipv4_offload_init");
+  host.sim.exitFn(host.bootCpu, "ipv4_offload_init");
 }
 
 // igmp_rcv(): a message shorter than its 8-byte header or with a bad checksum is dropped; the
 // kit keeps no group memberships beyond 224.0.0.1, so a good one is taken and consumed.
-function igmpRcv(host: Host, skb: SkBuff): void {
+function igmpRcv(host: InetNet, skb: SkBuff): void {
   const h = skb.head;
   const nh = skb.networkHeader;
   const end = nh + ((h[nh + 2] << 8) | h[nh + 3]);
@@ -205,7 +204,7 @@ function igmpRcv(host: Host, skb: SkBuff): void {
 
 // udplite_rcv(): the kit has no UDP-Lite sockets, so a datagram finds none — NoPorts in the
 // UdpLite MIB (not shown in the replay), a port unreachable and NO_SOCKET.
-function udpliteRcv(host: Host, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
+function udpliteRcv(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
   icmpSend(host, cpu, skb, rt, 3, 3, 0);
   kfreeSkbReason(host.sim, skb, "NO_SOCKET", "udplite_rcv");
 }

@@ -1,7 +1,7 @@
 // Models the init side of net/ipv4/arp.c (Linux 6.18): arp_init() sets up the ARP neighbour
 // table and registers the ARP packet handler.
 
-import type { Host } from "../host.ts";
+import type { InetNet } from "./netns_ipv4.ts";
 import { devAddPack } from "../core/dev.ts";
 import { neighTableInit } from "../core/neighbour.ts";
 import { countingSink } from "../core/sink.ts";
@@ -13,12 +13,12 @@ import { PF_INET } from "../core/socket.ts";
  * dev_add_pack(&arp_packet_type). ARP is not modelled further: its handler counts frames.
  * @param host the host being booted
  */
-export function arpInit(host: Host): void {
-  host.enterFn("arp_init");
+export function arpInit(host: InetNet): void {
+  host.sim.enterFn(host.bootCpu, "arp_init");
   neighTableInit(host, { index: 0, id: "arp_cache", family: PF_INET });
   const sink = countingSink(host, "arp_rcv");
   devAddPack(host, { type: ETH_P_ARP, dev: null, name: "arp_rcv", func: (skb) => sink(skb) });
-  host.exitFn("arp_init");
+  host.sim.exitFn(host.bootCpu, "arp_init");
 }
 
 /**
@@ -30,6 +30,6 @@ export function arpInit(host: Host): void {
  * @param addr the neighbour's IPv4 address, host order
  * @param mac its MAC address, six bytes
  */
-export function neighPermanent(host: Host, dev: string, addr: number, mac: Uint8Array): void {
+export function neighPermanent(host: InetNet, dev: string, addr: number, mac: Uint8Array): void {
   host.ipv4.neigh.set(`${dev}/${addr >>> 0}`, mac);
 }

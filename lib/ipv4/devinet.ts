@@ -2,8 +2,10 @@
 // addresses and its net.ipv4.conf.<dev>.* settings (struct ipv4_devconf), the all/default sets,
 // and inet_insert_ifa(), which announces a new address to the FIB (fib_add_ifaddr()).
 
-import type { Host } from "../host.ts";
 import type { NetDevice } from "../core/netdevice.ts";
+import type { NetdevCmd, NetdevNotifier } from "../core/net_namespace.ts";
+import type { CtlTable } from "../core/sysctl_net.ts";
+import type { InetNet } from "./netns_ipv4.ts";
 import { fibAddIfaddr } from "./fib.ts";
 
 /** The per-device IPv4 settings the kit models (struct ipv4_devconf), by sysctl name. */
@@ -83,7 +85,7 @@ export function inetMakeMask(len: number): number {
  * @param dev the device
  * @returns the new in_device
  */
-export function inetdevInit(host: Host, dev: NetDevice): InDevice {
+export function inetdevInit(host: InetNet, dev: NetDevice): InDevice {
   const inDev: InDevice = { dev, ifaList: [], cnf: { ...host.ipv4.devconfDefault } };
   host.ipv4.inDevices.set(dev.ifindex, inDev);
   return inDev;
@@ -95,7 +97,7 @@ export function inetdevInit(host: Host, dev: NetDevice): InDevice {
  * @param dev the device
  * @returns the in_device
  */
-export function inDevGet(host: Host, dev: { ifindex: number }): InDevice | undefined {
+export function inDevGet(host: InetNet, dev: { ifindex: number }): InDevice | undefined {
   return host.ipv4.inDevices.get(dev.ifindex);
 }
 
@@ -109,7 +111,7 @@ export function inDevGet(host: Host, dev: { ifindex: number }): InDevice | undef
  * @param prefixlen prefix length
  * @throws {RangeError} when the address is on the device already
  */
-export function inetAddAddr(host: Host, dev: NetDevice, local: number, prefixlen: number): void {
+export function inetAddAddr(host: InetNet, dev: NetDevice, local: number, prefixlen: number): void {
   const inDev = inDevGet(host, dev) ?? inetdevInit(host, dev);
   const mask = inetMakeMask(prefixlen);
   if (inDev.ifaList.some((a) => a.local === local && a.prefixlen === prefixlen)) {
@@ -134,7 +136,7 @@ export function inetAddAddr(host: Host, dev: NetDevice, local: number, prefixlen
  * @param addr address, host order
  * @returns whether it is local
  */
-export function isLocalAddress(host: Host, addr: number): boolean {
+export function isLocalAddress(host: InetNet, addr: number): boolean {
   for (const inDev of host.ipv4.inDevices.values()) {
     if (inDev.ifaList.some((a) => a.local === addr)) return true;
   }
@@ -150,7 +152,7 @@ export function isLocalAddress(host: Host, addr: number): boolean {
  * @param dst destination, host order (0 for any)
  * @returns the address, or 0 when the host has none
  */
-export function inetSelectAddr(host: Host, dev: { ifindex: number }, dst: number): number {
+export function inetSelectAddr(host: InetNet, dev: { ifindex: number }, dst: number): number {
   const own = inDevGet(host, dev)?.ifaList.filter((a) => !a.secondary) ?? [];
   const match = own.find((a) => ((a.local ^ dst) & a.mask) === 0);
   if (match) return match.local;
@@ -187,7 +189,7 @@ export type ConfKey = keyof Ipv4Devconf;
  * @param key the setting
  * @returns the effective value
  */
-export function inDevConf(host: Host, inDev: InDevice, key: ConfKey): number {
+export function inDevConf(host: InetNet, inDev: InDevice, key: ConfKey): number {
   const all = host.ipv4.devconfAll[key];
   const dev = inDev.cnf[key];
   switch (key) {
@@ -201,15 +203,6 @@ export function inDevConf(host: Host, inDev: InDevice, key: ConfKey): number {
     default: // IN_DEV_ORCONF
       return all || dev ? 1 : 0;
   }
-}
-
-/**
- * True when rxpath models net.ipv4.conf.<which>.<key>.
- * @param key the setting's name
- * @returns whether the kit acts on it
- */
-export function devinetModels(key: string): boolean {
-  return Object.hasOwn(CONF_RANGES, key);
 }
 
 /** The conf keys the kit models, with the range the kernel's handler accepts. */
@@ -226,32 +219,38 @@ const CONF_RANGES: Record<ConfKey, [number, number]> = {
 };
 
 /**
+ * The net.ipv4.conf.<dev>.* entries the kit models (devinet_sysctl), one per key, for `all`,
+ * `default` and every device.
+ * @param host the namespace whose settings the handlers change
+ * @returns the entries, defaults from ipv4_devconf
+ */
+export function devinetSysctlTable(host: InetNet): CtlTable[] {
+  const dflt = defaultDevconf();
+  return (Object.keys(CONF_RANGES) as ConfKey[]).map((key) => ({
+    procname: `net.ipv4.conf.<dev>.${key}`,
+    value: dflt[key],
+    min: CONF_RANGES[key][0],
+    max: CONF_RANGES[key][1],
+    source: "net/ipv4/devinet.c:devinet_conf_proc",
+    perDevice: true,
+    handler: (value: number, which?: string) => devinetSetConf(host, which!, key, value),
+  }));
+}
+
+/**
  * Writes net.ipv4.conf.<which>.<key>. Forwarding follows devinet_sysctl_forward(): writing it
  * for "all" is inet_forward_change(), which sets it on default and on every device too;
  * net.ipv4.ip_forward is the same switch.
  * @param host the host
  * @param which "all", "default" or a device name
  * @param key the setting
- * @param value the value
- * @throws {RangeError} for an unknown device or setting, or a value out of range
+ * @param value the value, checked by the caller against the entry's bounds
+ * @throws {RangeError} for an unknown device
  */
-export function devinetSetConf(host: Host, which: string, key: string, value: number): void {
-  const name = `net.ipv4.conf.${which}.${key}`;
-  if (!Object.hasOwn(CONF_RANGES, key)) {
-    throw new RangeError(
-      `Cannot set sysctl ${name}: ${key} is not modelled by rxpath (modelled: ${
-        Object.keys(CONF_RANGES).join(", ")
-      })`,
-    );
-  }
-  const [min, max] = CONF_RANGES[key as ConfKey];
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`Cannot set sysctl ${name} to ${value}: must be from ${min} to ${max}`);
-  }
-  const k = key as ConfKey;
+export function devinetSetConf(host: InetNet, which: string, key: ConfKey, value: number): void {
   if (which === "all") {
-    host.ipv4.devconfAll[k] = value;
-    if (k === "forwarding") {
+    host.ipv4.devconfAll[key] = value;
+    if (key === "forwarding") {
       host.sysctl["net.ipv4.ip_forward"] = value;
       host.ipv4.devconfDefault.forwarding = value;
       for (const inDev of host.ipv4.inDevices.values()) inDev.cnf.forwarding = value;
@@ -259,10 +258,35 @@ export function devinetSetConf(host: Host, which: string, key: string, value: nu
     return;
   }
   if (which === "default") {
-    host.ipv4.devconfDefault[k] = value;
+    host.ipv4.devconfDefault[key] = value;
     return;
   }
   const dev = host.devices.find((d) => d.name === which);
-  if (!dev) throw new RangeError(`Cannot set sysctl ${name}: no device ${which}`);
-  (inDevGet(host, dev) ?? inetdevInit(host, dev)).cnf[k] = value;
+  if (!dev) {
+    throw new RangeError(`Cannot set sysctl net.ipv4.conf.${which}.${key}: no device ${which}`);
+  }
+  (inDevGet(host, dev) ?? inetdevInit(host, dev)).cnf[key] = value;
+}
+
+/**
+ * Hooks IPv4 to device events, as devinet_init() registering ip_netdev_notifier: a device gets
+ * its in_device at NETDEV_REGISTER, and lo its 127.0.0.1/8 at NETDEV_UP (inetdev_event()).
+ * As register_netdevice_notifier() does, the devices already there are replayed.
+ * @param host the host being booted
+ */
+export function devinetInit(host: InetNet): void {
+  const nb: NetdevNotifier = {
+    name: "inetdev_event",
+    call: (event, dev) => inetdevEvent(host, event, dev),
+  };
+  host.registerNetdeviceNotifier(nb);
+  for (const dev of host.devices) {
+    nb.call("NETDEV_REGISTER", dev);
+    if (dev.up) nb.call("NETDEV_UP", dev);
+  }
+}
+
+function inetdevEvent(host: InetNet, event: NetdevCmd, dev: NetDevice): void {
+  if (event === "NETDEV_REGISTER") inetdevInit(host, dev);
+  if (event === "NETDEV_UP" && dev.loopback) inetAddAddr(host, dev, 0x7f000001, 8);
 }

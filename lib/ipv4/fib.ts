@@ -3,7 +3,7 @@
 // 32766: main, 32767: default) with longest-prefix match; route types; fib_add_ifaddr()'s
 // local, connected and broadcast routes; and fib_validate_source(), the reverse-path check.
 
-import type { Host } from "../host.ts";
+import type { InetNet } from "./netns_ipv4.ts";
 import type { NetDevice } from "../core/netdevice.ts";
 import { inNtoa } from "../wire/ipv4.ts";
 import { inDevConf, inDevGet, inetMakeMask, type InIfaddr, isLocalAddress } from "./devinet.ts";
@@ -103,7 +103,7 @@ export function fibTableLookup(table: FibTable, daddr: number, oif = 0): FibRout
  * @returns the result, or an errno: ENETUNREACH when nothing matched, or the route type's own
  *   error (unreachable, blackhole, prohibit)
  */
-export function fibLookup(host: Host, daddr: number, oif = 0): FibResult | number {
+export function fibLookup(host: InetNet, daddr: number, oif = 0): FibResult | number {
   for (const table of [host.ipv4.fib.local, host.ipv4.fib.main]) {
     const route = fibTableLookup(table, daddr, oif);
     if (route) return FIB_TYPE_ERROR[route.type] ?? { route, table: table.id };
@@ -112,7 +112,7 @@ export function fibLookup(host: Host, daddr: number, oif = 0): FibResult | numbe
 }
 
 function fibMagic(
-  host: Host,
+  host: InetNet,
   type: RouteType,
   dst: number,
   len: number,
@@ -144,7 +144,7 @@ function fibMagic(
  * @param dev the device
  * @param ifa the new address
  */
-export function fibAddIfaddr(host: Host, dev: NetDevice, ifa: InIfaddr): void {
+export function fibAddIfaddr(host: InetNet, dev: NetDevice, ifa: InIfaddr): void {
   const prefix = (ifa.local & ifa.mask) >>> 0;
   fibMagic(host, "local", ifa.local, 32, dev, ifa.local);
   if (prefix !== 0 && !ifa.secondary && (prefix !== ifa.local || ifa.prefixlen < 32)) {
@@ -179,7 +179,7 @@ export interface RouteSpec {
  * @param spec the route
  * @throws {RangeError} naming what is wrong
  */
-export function fibAddRoute(host: Host, spec: RouteSpec): void {
+export function fibAddRoute(host: InetNet, spec: RouteSpec): void {
   const type = spec.type ?? "unicast";
   const text = `${inNtoa(spec.dst)}/${spec.len}`;
   if ((spec.dst & ~inetMakeMask(spec.len)) !== 0) {
@@ -234,7 +234,7 @@ const SCOPE_NAMES: Record<number, string> = { 253: "link", 254: "host" };
  * console.log(ipRouteShow(createHost(), "local"));
  * ```
  */
-export function ipRouteShow(host: Host, table: "local" | "main"): string {
+export function ipRouteShow(host: InetNet, table: "local" | "main"): string {
   const routes = [...host.ipv4.fib[table].routes].sort((a, b) =>
     a.dst - b.dst || a.len - b.len || a.metric - b.metric
   );
@@ -275,7 +275,7 @@ export type SourceCheck = 0 | 1 | "IP_RPFILTER" | "IP_LOCAL_SOURCE" | "IP_INVALI
  * @returns a drop reason, or 0/1 as above
  */
 export function fibValidateSource(
-  host: Host,
+  host: InetNet,
   saddr: number,
   oif: number,
   dev: NetDevice,

@@ -5,7 +5,7 @@
 // rate limits: the global credit (icmp_msgs_per_sec, icmp_msgs_burst) and the per-destination
 // token bucket of inet_peer (icmp_ratelimit, icmp_ratemask).
 
-import type { Host } from "../host.ts";
+import type { InetNet } from "./netns_ipv4.ts";
 import { consumeSkb, kfreeSkbReason, PACKET_HOST, type SkBuff } from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
 import type { Cpu } from "../sim/cpu.ts";
@@ -32,7 +32,7 @@ const ICMP_ERROR_TYPES = new Set([1, 2, 3, 4, 5, 6, 7, 11, 12]);
  * @param addr the address, host order
  * @returns the entry
  */
-export function inetGetpeer(host: Host, addr: number): InetPeer {
+export function inetGetpeer(host: InetNet, addr: number): InetPeer {
   let p = host.ipv4.peers.get(addr);
   if (!p) {
     p = { rateTokens: 0, rateLast: host.softirqs.jiffies - 60 * host.hz, nRedirects: 0 };
@@ -49,7 +49,7 @@ export function inetGetpeer(host: Host, addr: number): InetPeer {
  * @param timeout jiffies per message
  * @returns whether a message may go
  */
-export function inetPeerXrlimAllow(host: Host, peer: InetPeer, timeout: number): boolean {
+export function inetPeerXrlimAllow(host: InetNet, peer: InetPeer, timeout: number): boolean {
   const now = host.softirqs.jiffies;
   let token = peer.rateTokens + now - peer.rateLast;
   peer.rateLast = now;
@@ -64,14 +64,14 @@ export function inetPeerXrlimAllow(host: Host, peer: InetPeer, timeout: number):
 }
 
 // icmpv4_mask_allow(): types outside icmp_ratemask and PMTU messages are never limited.
-function maskAllow(host: Host, type: number, code: number): boolean {
+function maskAllow(host: InetNet, type: number, code: number): boolean {
   if (type > NR_ICMP_TYPES) return true;
   if (type === 3 && code === 4) return true;
   return ((1 << type) & host.sysctl["net.ipv4.icmp_ratemask"]) === 0;
 }
 
 // icmp_global_allow(): a credit refilled at icmp_msgs_per_sec up to icmp_msgs_burst.
-function globalAllow(host: Host): boolean {
+function globalAllow(host: InetNet): boolean {
   const ip4 = host.ipv4;
   const burst = host.sysctl["net.ipv4.icmp_msgs_burst"];
   if (ip4.icmpGlobalCredit < 0) {
@@ -91,7 +91,7 @@ function globalAllow(host: Host): boolean {
   return true;
 }
 
-function msToJiffies(host: Host, ms: number): number {
+function msToJiffies(host: InetNet, ms: number): number {
   return Math.ceil((ms * host.hz) / 1000);
 }
 
@@ -100,7 +100,7 @@ function msToJiffies(host: Host, ms: number): number {
 // SOCK_RAW: __icmp_send() sets it to the type sent, icmp_reply() leaves it 0 — so an echo or a
 // timestamp reply both count as OutType0 (OutEchoReps), as a 6.18 host shows.
 function icmpPush(
-  host: Host,
+  host: InetNet,
   cpu: Cpu,
   out: { route: OutRoute; saddr: number },
   daddr: number,
@@ -140,7 +140,7 @@ function icmpPush(
  * @param info the rest-of-header word (MTU for frag-needed, gateway for a redirect)
  */
 export function icmpSend(
-  host: Host,
+  host: InetNet,
   cpu: Cpu,
   skb: SkBuff,
   rt: Rtable,
@@ -197,7 +197,7 @@ export function icmpSend(
 
 // icmp_reply(): answer an echo or timestamp request from the address it was sent to (or, for a
 // broadcast, one of the input device's), with the request's TOS.
-function icmpReply(host: Host, cpu: Cpu, skb: SkBuff, rt: Rtable, icmp: Uint8Array): void {
+function icmpReply(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable, icmp: Uint8Array): void {
   const h = skb.head;
   const nh = skb.networkHeader;
   const v = new DataView(h.buffer, h.byteOffset);
@@ -222,7 +222,7 @@ function icmpReply(host: Host, cpu: Cpu, skb: SkBuff, rt: Rtable, icmp: Uint8Arr
  * @param skb the packet, transport header set
  * @param rt its input route
  */
-export function icmpRcv(host: Host, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
+export function icmpRcv(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
   host.sim.enterFn(cpu, "icmp_rcv", skb.id);
   cpu.chargeLater(host.sim.costs.ns("transport"));
   const reason = icmpRcvReason(host, cpu, skb, rt);
@@ -231,7 +231,7 @@ export function icmpRcv(host: Host, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
   host.sim.exitFn(cpu, "icmp_rcv", skb.id);
 }
 
-function icmpRcvReason(host: Host, cpu: Cpu, skb: SkBuff, rt: Rtable): SkbDropReason | null {
+function icmpRcvReason(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): SkbDropReason | null {
   const mib = host.mib.icmp;
   mib.InMsgs++;
   const h = skb.head;

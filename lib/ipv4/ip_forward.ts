@@ -5,7 +5,7 @@
 // ICMP redirect when the packet goes back out where it came from; NF_INET_FORWARD;
 // ip_forward_finish() → ip_output().
 
-import type { Host } from "../host.ts";
+import type { InetNet } from "./netns_ipv4.ts";
 import { kfreeSkbReason, PACKET_HOST, type SkBuff } from "../core/skbuff.ts";
 import type { NetDevice } from "../core/netdevice.ts";
 import type { Cpu } from "../sim/cpu.ts";
@@ -22,7 +22,7 @@ import type { Rtable } from "./route.ts";
  * @param skb the packet
  * @param route its route (input ip_forward)
  */
-export function ipForward(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): void {
+export function ipForward(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): void {
   host.sim.enterFn(cpu, "ip_forward", skb.id);
   cpu.chargeLater(host.sim.costs.ns("ipForward"));
   const h = skb.head;
@@ -64,7 +64,7 @@ function ipDecreaseTtl(h: Uint8Array, nh: number): void {
 }
 
 function ipForwardFinish(
-  host: Host,
+  host: InetNet,
   cpu: Cpu,
   skb: SkBuff,
   route: Rtable,
@@ -89,7 +89,7 @@ function ipForwardFinish(
  * @param skb the forwarded packet
  * @param route its route
  */
-export function ipRtSendRedirect(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): void {
+export function ipRtSendRedirect(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): void {
   const v = new DataView(skb.head.buffer, skb.head.byteOffset);
   const peer = inetGetpeer(host, v.getUint32(skb.networkHeader + 12));
   const now = host.softirqs.jiffies;

@@ -6,7 +6,7 @@
 // FRAG_REASM_TIMEOUT (ReasmTimeout, ReasmFails), and an ICMP time exceeded (fragment reassembly)
 // goes back when the first fragment had come.
 
-import type { Host } from "../host.ts";
+import type { InetNet } from "./netns_ipv4.ts";
 import { consumeSkb, kfreeSkbReason, type SkBuff } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { IP_MF, IP_OFFSET } from "../wire/ipv4.ts";
@@ -45,7 +45,7 @@ function fragKey(h: Uint8Array, nh: number): string {
 // inet_frag_kill() and inet_frag_destroy(): the held fragments are freed as drops
 // (FRAG_REASM_TIMEOUT) when the timer killed the queue, and with consume_skb() — no drop
 // reported, as a 6.18 host's skb:kfree_skb shows none — when a bad fragment did.
-function killQueue(host: Host, q: Ipq, timedOut: boolean) {
+function killQueue(host: InetNet, q: Ipq, timedOut: boolean) {
   q.complete = true;
   host.ipv4.frags.delete(q.key);
   for (const f of q.fragments) {
@@ -62,7 +62,7 @@ function killQueue(host: Host, q: Ipq, timedOut: boolean) {
  * @param host the host
  * @param q the queue
  */
-function ipExpire(host: Host, q: Ipq): void {
+function ipExpire(host: InetNet, q: Ipq): void {
   if (q.complete) return;
   host.mib.ip.ReasmFails++;
   host.mib.ip.ReasmTimeout++;
@@ -81,7 +81,7 @@ function ipExpire(host: Host, q: Ipq): void {
  * @param route its input route
  * @returns the whole datagram, or null
  */
-export function ipDefrag(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): SkBuff | null {
+export function ipDefrag(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): SkBuff | null {
   host.sim.enterFn(cpu, "ip_defrag", skb.id);
   host.mib.ip.ReasmReqds++;
   const h = skb.head;
@@ -119,7 +119,7 @@ export function ipDefrag(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): SkBu
 // A fragment the queue cannot take kills the queue (ReasmFails): the fragment itself is freed
 // with NOT_SPECIFIED, the held ones consumed when the queue goes.
 function ipFragQueue(
-  host: Host,
+  host: InetNet,
   q: Ipq,
   skb: SkBuff,
   offset: number,
@@ -200,7 +200,7 @@ export function inetFragQueueInsert(
 // ip_frag_reasm(): the skb that completed the queue becomes the datagram (the kernel morphs it
 // into the head); the payloads are joined after the first fragment's header, tot_len and the
 // fragment field rewritten, truesize summed, ReasmOKs counted.
-function ipFragReasm(host: Host, q: Ipq, last: SkBuff): SkBuff {
+function ipFragReasm(host: InetNet, q: Ipq, last: SkBuff): SkBuff {
   const first = q.fragments[0].skb;
   const fnh = first.networkHeader;
   const ihl = (first.head[fnh] & 15) * 4;

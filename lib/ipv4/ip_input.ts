@@ -4,7 +4,7 @@
 // (reassembly, NF_INET_LOCAL_IN, ip_protocol_deliver_rcu() through inet_protos), ip_forward()
 // or ip_error().
 
-import type { Host } from "../host.ts";
+import type { InetNet } from "./netns_ipv4.ts";
 import type { NetDevice } from "../core/netdevice.ts";
 import type { PacketHandler } from "../core/dev.ts";
 import {
@@ -33,7 +33,7 @@ import { ipRouteInputNoref, type Rtable } from "./route.ts";
  * @param skb the packet, data at the IP header
  * @param dev the input device
  */
-export function ipRcv(host: Host, cpu: Cpu, skb: SkBuff, dev: NetDevice): void {
+export function ipRcv(host: InetNet, cpu: Cpu, skb: SkBuff, dev: NetDevice): void {
   cpu.chargeLater(host.sim.costs.ns("ipRcv"));
   if (!ipRcvCore(host, cpu, skb)) return;
   const verdict = nfHook(host, skb, { hook: "PRE_ROUTING", in: dev, out: null, cpu });
@@ -53,14 +53,14 @@ export function ipRcv(host: Host, cpu: Cpu, skb: SkBuff, dev: NetDevice): void {
  * @param skb the packet
  * @returns true when the packet goes on
  */
-export function ipRcvCore(host: Host, cpu: Cpu, skb: SkBuff): boolean {
+export function ipRcvCore(host: InetNet, cpu: Cpu, skb: SkBuff): boolean {
   host.sim.enterFn(cpu, "ip_rcv_core", skb.id);
   const ok = ipRcvCoreChecks(host, skb);
   host.sim.exitFn(cpu, "ip_rcv_core", skb.id);
   return ok;
 }
 
-function ipRcvCoreChecks(host: Host, skb: SkBuff): boolean {
+function ipRcvCoreChecks(host: InetNet, skb: SkBuff): boolean {
   const ip = host.mib.ip;
   if (skb.pktType === PACKET_OTHERHOST) {
     if (skb.dev) (skb.dev as NetDevice).stats.rx_otherhost_dropped++;
@@ -108,7 +108,7 @@ function ipRcvCoreChecks(host: Host, skb: SkBuff): boolean {
  * @param skb the packet
  * @param dev the input device
  */
-export function ipRcvFinish(host: Host, cpu: Cpu, skb: SkBuff, dev: NetDevice): void {
+export function ipRcvFinish(host: InetNet, cpu: Cpu, skb: SkBuff, dev: NetDevice): void {
   host.sim.enterFn(cpu, "ip_rcv_finish", skb.id);
   const h = skb.head;
   const nh = skb.networkHeader;
@@ -140,7 +140,7 @@ export function ipRcvFinish(host: Host, cpu: Cpu, skb: SkBuff, dev: NetDevice): 
 // ip_rcv_options(): a malformed option is InHdrErrors and a parameter problem back (IP_INHDR); a
 // source route is dropped, as IN_DEV_SOURCE_ROUTE (accept_source_route, all and device) is off
 // by default — the kit takes that sysctl only at its default.
-function ipRcvOptions(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): boolean {
+function ipRcvOptions(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): boolean {
   const { ppPtr, srr } = ipOptionsCompile(skb.head, skb.networkHeader);
   if (ppPtr >= 0) {
     host.mib.ip.InHdrErrors++;
@@ -155,7 +155,7 @@ function ipRcvOptions(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): boolean
   return true;
 }
 
-function dstInput(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): void {
+function dstInput(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): void {
   if (route.input === "ip_local_deliver") ipLocalDeliver(host, cpu, skb, route);
   else if (route.input === "ip_forward") ipForward(host, cpu, skb, route);
   else ipError(host, cpu, skb, route);
@@ -170,7 +170,7 @@ function dstInput(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): void {
  * @param skb the packet
  * @param route its input route
  */
-export function ipLocalDeliver(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): void {
+export function ipLocalDeliver(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): void {
   host.sim.enterFn(cpu, "ip_local_deliver", skb.id);
   const nh = skb.networkHeader;
   const fragOff = (skb.head[nh + 6] << 8) | skb.head[nh + 7];
@@ -198,7 +198,7 @@ export function ipLocalDeliver(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable)
  * @param skb the datagram
  * @param route its input route
  */
-export function ipLocalDeliverFinish(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): void {
+export function ipLocalDeliverFinish(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): void {
   host.sim.enterFn(cpu, "ip_local_deliver_finish", skb.id);
   const protocol = skb.head[skb.networkHeader + 9];
   const ipprot = host.inetProtos[protocol];
@@ -224,7 +224,7 @@ export function ipLocalDeliverFinish(host: Host, cpu: Cpu, skb: SkBuff, route: R
  * @param skb the packet
  * @param route the unreachable route
  */
-export function ipError(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): void {
+export function ipError(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): void {
   host.sim.enterFn(cpu, "ip_error", skb.id);
   const inDev = inDevGet(host, skb.dev!)!;
   let reason: "NOT_SPECIFIED" | "IP_INADDRERRORS" | "IP_INNOROUTES" = "NOT_SPECIFIED";
@@ -266,7 +266,7 @@ export function ipError(host: Host, cpu: Cpu, skb: SkBuff, route: Rtable): void 
  * @param host the host
  * @returns the handler
  */
-export function ipPacketHandler(host: Host): PacketHandler {
+export function ipPacketHandler(host: InetNet): PacketHandler {
   return function* (skb, dev, _pt, cpu) {
     ipRcv(host, cpu ?? host.sim.cpus[0], skb, dev);
   };

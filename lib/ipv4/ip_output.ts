@@ -4,7 +4,7 @@
 // ip_finish_output() fragments what exceeds the MTU (ip_do_fragment(): FragOKs, FragCreates);
 // ip_finish_output2() resolves the neighbour and hands the frame to the device (OutTransmits).
 
-import type { Host } from "../host.ts";
+import type { InetNet } from "./netns_ipv4.ts";
 import type { NetDevice } from "../core/netdevice.ts";
 import { allocSkb, kfreeSkbReason, skbForwarded, type SkBuff } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
@@ -31,7 +31,7 @@ export interface OutRoute {
  * @param addr the neighbour's address, host order
  * @returns six bytes
  */
-export function neighLookup(host: Host, dev: NetDevice, addr: number): Uint8Array {
+export function neighLookup(host: InetNet, dev: NetDevice, addr: number): Uint8Array {
   const known = host.ipv4.neigh.get(`${dev.name}/${addr >>> 0}`);
   if (known) return known;
   return new Uint8Array([
@@ -52,7 +52,7 @@ export function neighLookup(host: Host, dev: NetDevice, addr: number): Uint8Arra
  * @param ipPacket the IP datagram
  * @param route device and next hop
  */
-function ipFinishOutput2(host: Host, cpu: Cpu, ipPacket: Uint8Array, route: OutRoute): void {
+function ipFinishOutput2(host: InetNet, cpu: Cpu, ipPacket: Uint8Array, route: OutRoute): void {
   host.sim.enterFn(cpu, "ip_finish_output2");
   const frame = new Uint8Array(ETH_HLEN + ipPacket.length);
   frame.set(neighLookup(host, route.dev, route.nexthop), 0);
@@ -83,7 +83,7 @@ function setCheck(pkt: Uint8Array): void {
  * @param pkt the datagram
  * @param route device and next hop
  */
-function ipFinishOutput(host: Host, cpu: Cpu, pkt: Uint8Array, route: OutRoute): void {
+function ipFinishOutput(host: InetNet, cpu: Cpu, pkt: Uint8Array, route: OutRoute): void {
   const mtu = route.dev.mtu;
   if (pkt.length <= mtu) return ipFinishOutput2(host, cpu, pkt, route);
   const ihl = (pkt[0] & 15) * 4;
@@ -119,7 +119,7 @@ function ipFinishOutput(host: Host, cpu: Cpu, pkt: Uint8Array, route: OutRoute):
  * @param inDev the device a forwarded packet came in on
  */
 export function ipOutput(
-  host: Host,
+  host: InetNet,
   cpu: Cpu,
   skb: SkBuff,
   route: OutRoute,
@@ -163,7 +163,7 @@ export interface LocalPacket {
  * @param p the datagram's fields
  * @param route device and next hop
  */
-export function ipLocalOut(host: Host, cpu: Cpu, p: LocalPacket, route: OutRoute): void {
+export function ipLocalOut(host: InetNet, cpu: Cpu, p: LocalPacket, route: OutRoute): void {
   host.sim.enterFn(cpu, "ip_local_out");
   const pkt = new Uint8Array(20 + p.payload.length);
   const v = new DataView(pkt.buffer);

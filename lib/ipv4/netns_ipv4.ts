@@ -7,6 +7,25 @@ import { defaultDevconf } from "./devinet.ts";
 import { type FibTable, newFibTables } from "./fib.ts";
 import type { Ipq } from "./ip_fragment.ts";
 import type { Sock } from "../core/sock.ts";
+import type { NetOffload } from "../core/gro.ts";
+import type { NfNet } from "../netfilter/core.ts";
+import type { Mib } from "./snmp.ts";
+import type { NetProtocol } from "./protocol.ts";
+
+/**
+ * A namespace as IPv4 sees it: the core's struct net with netfilter's state, and IPv4's own
+ * (net->ipv4, net->mib) and the protocol tables inet_init() fills.
+ */
+export interface InetNet extends NfNet {
+  /** IPv4 state of the namespace (struct netns_ipv4). */
+  readonly ipv4: NetnsIpv4;
+  /** SNMP counters (net->mib). */
+  readonly mib: Mib;
+  /** IPv4 protocol handlers by protocol number (inet_protos[MAX_INET_PROTOS]). */
+  readonly inetProtos: (NetProtocol | null)[];
+  /** IPv4 transport GRO offloads by protocol number (inet_offloads[]). */
+  readonly inetOffloads: (NetOffload | null)[];
+}
 
 /** Per-source state of ICMP rate limiting and redirects (struct inet_peer). */
 export interface InetPeer {

@@ -1,7 +1,7 @@
 // Models net/ipv4/protocol.c (Linux 6.18): inet_protos[], the table ip_local_deliver_finish()
 // dispatches on by IP protocol number, and inet_add_protocol().
 
-import type { Host } from "../host.ts";
+import type { InetNet } from "./netns_ipv4.ts";
 import type { SkBuff } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import type { Rtable } from "./route.ts";
@@ -25,13 +25,13 @@ export interface NetProtocol {
  * @param protocol the IP protocol number
  * @returns 0, or -1 when the slot is taken
  */
-export function inetAddProtocol(host: Host, prot: NetProtocol, protocol: number): number {
+export function inetAddProtocol(host: InetNet, prot: NetProtocol, protocol: number): number {
   if (!Number.isInteger(protocol) || protocol < 0 || protocol >= MAX_INET_PROTOS) {
     throw new RangeError(`Cannot add IP protocol ${protocol}: number must be from 0 to 255`);
   }
   if (host.inetProtos[protocol]) return -1;
-  host.enterFn("inet_add_protocol");
+  host.sim.enterFn(host.bootCpu, "inet_add_protocol");
   host.inetProtos[protocol] = prot;
-  host.exitFn("inet_add_protocol");
+  host.sim.exitFn(host.bootCpu, "inet_add_protocol");
   return 0;
 }

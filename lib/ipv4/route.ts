@@ -4,7 +4,7 @@
 // ip_error() — and finds martians on the way, each with the kernel's drop reason; and the output
 // route the host's own replies take (ip_route_output_key()).
 
-import type { Host } from "../host.ts";
+import type { InetNet } from "./netns_ipv4.ts";
 import type { NetDevice } from "../core/netdevice.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
 import { inDevConf, inDevGet, inetAddrOnlink, inetSelectAddr } from "./devinet.ts";
@@ -70,7 +70,7 @@ function rt(input: DstInput, type: Rtable["type"], extra: Partial<Rtable> = {}):
  * @returns the route, or the reason to drop the packet
  */
 export function ipRouteInputNoref(
-  host: Host,
+  host: InetNet,
   daddr: number,
   saddr: number,
   protocol: number,
@@ -132,7 +132,7 @@ export function ipRouteInputNoref(
 // __mkroute_input(): validate the source against the output device; a forward back out of the
 // input device to an on-link source earns the sender a redirect (IPSKB_DOREDIRECT).
 function mkrouteInput(
-  host: Host,
+  host: InetNet,
   r: FibRoute,
   saddr: number,
   dev: NetDevice,
@@ -155,7 +155,7 @@ function mkrouteInput(
  * @returns the route and the source address the host would use, or null without a route
  */
 export function ipRouteOutput(
-  host: Host,
+  host: InetNet,
   daddr: number,
 ): { route: OutRoute; saddr: number } | null {
   const res = fibLookup(host, daddr);

@@ -2,7 +2,7 @@
 // (net/ipv4/proc.c: snmp_seq_show and netstat_seq_show, Linux 6.18): the Ip, Icmp, IcmpMsg,
 // Tcp and Udp groups of /proc/net/snmp and IpExt of /proc/net/netstat, named as there.
 
-import type { Host } from "../host.ts";
+import type { InetNet } from "./netns_ipv4.ts";
 
 /** Ip: fields of /proc/net/snmp in order (snmp4_ipstats_list, 6.18 with OutTransmits). */
 export const IP_MIB_FIELDS = [
@@ -153,7 +153,7 @@ export type SnmpGroups = Record<"Ip" | "Icmp" | "IcmpMsg" | "Tcp" | "Udp", Recor
  * @param host the host
  * @returns groups of fields, in the file's order
  */
-export function snmpGroups(host: Host): SnmpGroups {
+export function snmpGroups(host: InetNet): SnmpGroups {
   const m = host.mib;
   // Forwarding: 1 forwarding, 2 not (RFC 1213 ipForwarding), from conf.all.forwarding.
   const ip: Record<string, number> = {
@@ -192,7 +192,7 @@ export function snmpGroups(host: Host): SnmpGroups {
  * console.log(procNetSnmp(createHost()).split("\n")[0].slice(0, 30)); // "Ip: Forwarding DefaultTTL InRe"
  * ```
  */
-export function procNetSnmp(host: Host): string {
+export function procNetSnmp(host: InetNet): string {
   const g = snmpGroups(host);
   const lines: string[] = [];
   const put = (name: string, rec: Record<string, number>) => {
@@ -214,7 +214,7 @@ export function procNetSnmp(host: Host): string {
  * @param host the host
  * @returns groups with their non-zero fields
  */
-export function snmpNonZero(host: Host): SnmpGroups {
+export function snmpNonZero(host: InetNet): SnmpGroups {
   const g = snmpGroups(host);
   const nz = (r: Record<string, number>) =>
     Object.fromEntries(Object.entries(r).filter(([, v]) => v !== 0));
@@ -227,6 +227,6 @@ export function snmpNonZero(host: Host): SnmpGroups {
  * @param dir "in" or "out"
  * @param type the ICMP type
  */
-export function icmpMsgInc(host: Host, dir: "in" | "out", type: number): void {
+export function icmpMsgInc(host: InetNet, dir: "in" | "out", type: number): void {
   (dir === "in" ? host.mib.icmpMsgIn : host.mib.icmpMsgOut)[type & 255]++;
 }

@@ -7,7 +7,7 @@
 // tcp_data_queue()), waking the reader. Timers (SYN-ACK retransmission, delayed ACK) and the
 // ACKs a receiver sends are not modelled.
 
-import type { Host } from "../host.ts";
+import type { InetNet } from "./netns_ipv4.ts";
 import { consumeSkb, kfreeSkbReason, PACKET_HOST, type SkBuff } from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
 import { Sock, TCP_STATES } from "../core/sock.ts";
@@ -30,7 +30,7 @@ import { sockDefReadable } from "./udp.ts";
  * @returns the socket
  * @throws {RangeError} EADDRINUSE when a listener holds the port on an overlapping address
  */
-export function tcpListen(host: Host, addr: number, port: number): Sock {
+export function tcpListen(host: InetNet, addr: number, port: number): Sock {
   const clash = host.ipv4.tcpSockets.find((sk) =>
     sk.state === TCP_STATES.LISTEN && sk.num === port &&
     (sk.rcvSaddr === addr || sk.rcvSaddr === 0 || addr === 0)
@@ -49,7 +49,7 @@ export function tcpListen(host: Host, addr: number, port: number): Sock {
 
 // A TCP socket in the host's table (inet_hash() / inet_ehash_nolisten()).
 function tcpSock(
-  host: Host,
+  host: InetNet,
   local: { addr: number; port: number },
   remote: { addr: number; port: number } | null,
   state: number,
@@ -107,7 +107,7 @@ const after = (a: number, b: number) => before(b, a);
 
 // tcp_v4_send_reset() / tcp_v4_send_synack(): a segment back to the sender (OutSegs).
 function tcpSend(
-  host: Host,
+  host: InetNet,
   cpu: Cpu,
   s: Seg,
   seq: number,
@@ -146,7 +146,7 @@ function tcpSend(
 
 // tcp_v4_send_reset(): never for a RST, only for packets to a local address; seq from the ACK
 // field, or an ACK of everything the segment occupied.
-function sendReset(host: Host, cpu: Cpu, s: Seg, rt: Rtable): void {
+function sendReset(host: InetNet, cpu: Cpu, s: Seg, rt: Rtable): void {
   if (s.flags & TCP_FLAGS.RST || rt.type !== "local") return;
   if (s.flags & TCP_FLAGS.ACK) tcpSend(host, cpu, s, s.ack, 0, TCP_FLAGS.RST, false);
   else {
@@ -173,7 +173,7 @@ function tcpChecksumOk(skb: SkBuff, s: Seg): boolean {
  * @param skb the segment, transport header set
  * @param rt its input route
  */
-export function tcpV4Rcv(host: Host, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
+export function tcpV4Rcv(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
   host.sim.enterFn(cpu, "tcp_v4_rcv", skb.id);
   cpu.chargeLater(host.sim.costs.ns("transport"));
   const reason = tcpV4RcvReason(host, cpu, skb, rt);
@@ -183,7 +183,7 @@ export function tcpV4Rcv(host: Host, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
 }
 
 function tcpV4RcvReason(
-  host: Host,
+  host: InetNet,
   cpu: Cpu,
   skb: SkBuff,
   rt: Rtable,
@@ -247,7 +247,7 @@ function tcpV4RcvReason(
 // reqsk_timer_handler(): the SYN-ACK goes again after TCP_TIMEOUT_INIT (1 s), doubling each time,
 // net.ipv4.tcp_synack_retries (5) times; then the request sock is dropped.
 function reqskTimer(
-  host: Host,
+  host: InetNet,
   cpu: Cpu,
   listener: Sock,
   req: Sock["requests"][number],
@@ -269,7 +269,7 @@ function reqskTimer(
 
 // tcp_check_req(): a segment for a connection in SYN_RECV.
 function tcpCheckReq(
-  host: Host,
+  host: InetNet,
   cpu: Cpu,
   listener: Sock,
   req: Sock["requests"][number],
@@ -326,7 +326,7 @@ function tcpCheckReq(
  * @returns the socket
  */
 export function tcpEstablished(
-  host: Host,
+  host: InetNet,
   local: { addr: number; port: number },
   remote: { addr: number; port: number },
   rcvNxt: number,
@@ -347,7 +347,7 @@ export function tcpEstablished(
 // reader is woken; data beyond rcv_nxt waits in the out-of-order queue (tcp_data_queue_ofo());
 // data wholly before rcv_nxt is a duplicate (TCP_OLD_DATA).
 function tcpRcvEstablished(
-  host: Host,
+  host: InetNet,
   cpu: Cpu,
   sk: Sock,
   skb: SkBuff,

@@ -4,7 +4,7 @@
 // (gro_receive_network_flush), segment size and sequence — then tcp4_gro_complete() makes the
 // merged skb a GSO packet.
 
-import type { Host } from "../host.ts";
+import type { InetNet } from "./netns_ipv4.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
 import { IPPROTO_TCP } from "../wire/ipv4.ts";
 import { TCP_FLAGS, TCP_HLEN } from "../wire/tcp.ts";
@@ -34,7 +34,7 @@ function tcpOff(skb: SkBuff): number {
  * @param skb the new skb, IPv4 header pulled
  * @returns a held skb to complete now, or null
  */
-export function tcp4GroReceive(host: Host, head: SkBuff[], skb: SkBuff): SkBuff | null {
+export function tcp4GroReceive(host: InetNet, head: SkBuff[], skb: SkBuff): SkBuff | null {
   const cb = skb.groCb!;
   if (!cb.flush && skb.ipSummed === CHECKSUM_NONE && !tcpChecksumOk(skb)) {
     cb.flush = 1;
@@ -81,7 +81,7 @@ function tcpChecksumOk(skb: SkBuff): boolean {
  * @returns a held skb to complete now, or null
  */
 export function tcpGroReceive(
-  host: Host,
+  host: InetNet,
   head: SkBuff[],
   skb: SkBuff,
   th: number,
@@ -158,7 +158,7 @@ function tcpGroLookup(head: SkBuff[], skb: SkBuff, th: number): SkBuff | null {
  * @param skb the merged skb
  * @param thoff offset of the TCP header from skb.data
  */
-export function tcp4GroComplete(_host: Host, skb: SkBuff, thoff: number): void {
+export function tcp4GroComplete(_host: InetNet, skb: SkBuff, thoff: number): void {
   const v = new DataView(skb.head.buffer, skb.head.byteOffset);
   const nh = skb.networkHeader;
   const th = skb.data + thoff;

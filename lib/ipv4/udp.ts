@@ -3,7 +3,7 @@
 // every matching socket, __udp_enqueue_schedule_skb()'s receive-buffer accounting by truesize,
 // sock_def_readable() waking a reader, and the /proc/net/udp view.
 
-import type { Host } from "../host.ts";
+import type { InetNet } from "./netns_ipv4.ts";
 import { kfreeSkbReason, skbClone, type SkBuff } from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
 import { Sock, TCP_STATES } from "../core/sock.ts";
@@ -47,7 +47,7 @@ function udpChecksumComplete(skb: SkBuff): boolean {
  * @param val the value asked for, bytes
  * @returns sk_rcvbuf
  */
-export function sockSetRcvbuf(host: Host, val: number): number {
+export function sockSetRcvbuf(host: InetNet, val: number): number {
   const capped = Math.min(val, host.sysctl["net.core.rmem_max"]);
   return Math.max(capped * 2, SOCK_MIN_RCVBUF);
 }
@@ -76,7 +76,7 @@ export interface UdpBind {
  * @param b address, port, peer, buffer
  * @returns the socket
  */
-export function udpSocket(host: Host, b: UdpBind): Sock {
+export function udpSocket(host: InetNet, b: UdpBind): Sock {
   // ip4_datagram_connect(): a socket bound to any address takes, on connect(), the source
   // address the route to the peer would use as its bound address.
   const addr = b.addr || (b.remote ? ipRouteOutput(host, b.remote.addr)?.saddr ?? 0 : 0);
@@ -143,7 +143,7 @@ function computeScore(
  * @returns the socket, or null
  */
 export function udp4LibLookup(
-  host: Host,
+  host: InetNet,
   saddr: number,
   sport: number,
   daddr: number,
@@ -181,7 +181,7 @@ export function udp4LibLookup(
  * @param cpu the CPU doing the wakeup
  * @param sk the socket
  */
-export function sockDefReadable(host: Host, cpu: Cpu, sk: Sock): void {
+export function sockDefReadable(host: InetNet, cpu: Cpu, sk: Sock): void {
   host.sim.enterFn(cpu, "sock_def_readable");
   for (const w of sk.waiters.splice(0)) if (w.wake()) cpu.chargeLater(host.sim.costs.ns("wakeup"));
   host.sim.exitFn(cpu, "sock_def_readable");
@@ -198,7 +198,7 @@ export function sockDefReadable(host: Host, cpu: Cpu, sk: Sock): void {
  * @param skb the datagram
  * @returns whether it was queued
  */
-export function udpEnqueueScheduleSkb(host: Host, cpu: Cpu, sk: Sock, skb: SkBuff): boolean {
+export function udpEnqueueScheduleSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: SkBuff): boolean {
   host.sim.enterFn(cpu, "__udp_enqueue_schedule_skb", skb.id);
   cpu.chargeLater(host.sim.costs.ns("sockQueue"));
   const size = skb.truesize;
@@ -227,7 +227,7 @@ export function udpEnqueueScheduleSkb(host: Host, cpu: Cpu, sk: Sock, skb: SkBuf
 
 // udp_queue_rcv_one_skb() → __udp_queue_rcv_skb(): the skb ends in the socket's queue (counted
 // as delivered when read) or as a drop.
-function udpQueueRcvSkb(host: Host, cpu: Cpu, sk: Sock, skb: SkBuff): void {
+function udpQueueRcvSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: SkBuff): void {
   host.sim.enterFn(cpu, "udp_queue_rcv_skb", skb.id);
   udpEnqueueScheduleSkb(host, cpu, sk, skb);
   host.sim.exitFn(cpu, "udp_queue_rcv_skb", skb.id);
@@ -244,7 +244,7 @@ function udpQueueRcvSkb(host: Host, cpu: Cpu, sk: Sock, skb: SkBuff): void {
  * @param skb the datagram, transport header set
  * @param rt its input route
  */
-export function udpRcv(host: Host, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
+export function udpRcv(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
   host.sim.enterFn(cpu, "udp_rcv", skb.id);
   cpu.chargeLater(host.sim.costs.ns("transport"));
   const reason = udpRcvReason(host, cpu, skb, rt);
@@ -252,7 +252,7 @@ export function udpRcv(host: Host, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
   host.sim.exitFn(cpu, "udp_rcv", skb.id);
 }
 
-function udpRcvReason(host: Host, cpu: Cpu, skb: SkBuff, rt: Rtable): SkbDropReason | null {
+function udpRcvReason(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): SkbDropReason | null {
   const mib = host.mib.udp;
   const h = skb.head;
   const nh = skb.networkHeader;
@@ -300,7 +300,7 @@ function udpRcvReason(host: Host, cpu: Cpu, skb: SkBuff, rt: Rtable): SkbDropRea
 // __udp4_lib_mcast_deliver(): a clone to each matching socket but the first, the skb itself to
 // the first (the newest); none matching → IgnoredMulti and a plain kfree_skb().
 function udpMcastDeliver(
-  host: Host,
+  host: InetNet,
   cpu: Cpu,
   skb: SkBuff,
   saddr: number,
@@ -329,7 +329,7 @@ function udpMcastDeliver(
  * @param sk the socket
  * @returns the datagram's payload length and arrival time, or null when the queue is empty
  */
-export function udpRecvmsg(host: Host, sk: Sock): { len: number; arrived: number } | null {
+export function udpRecvmsg(host: InetNet, sk: Sock): { len: number; arrived: number } | null {
   const q = sk.receiveQueue.shift();
   if (!q) return null;
   sk.rmemAlloc -= q.truesize;
@@ -353,7 +353,7 @@ function hexAddr(addr: number, port: number): string {
  * @param host the host
  * @returns the file's text
  */
-export function procNetUdp(host: Host): string {
+export function procNetUdp(host: InetNet): string {
   const head =
     "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops";
   const rows = [...host.ipv4.udpSockets].sort((a, b) => a.num - b.num).map((sk, i) => {

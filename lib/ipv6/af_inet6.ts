@@ -3,7 +3,7 @@
 // IPv6 disabled (net.ipv6.conf.all.disable_ipv6 = 1, as the reference host's links are), where
 // ipv6_rcv() drops every packet with SKB_DROP_REASON_IPV6DISABLED.
 
-import type { Host } from "../host.ts";
+import type { Net } from "../core/net_namespace.ts";
 import { devAddPack } from "../core/dev.ts";
 import { kfreeSkbReason } from "../core/skbuff.ts";
 import { ETH_P_IPV6 } from "../wire/ethernet.ts";
@@ -13,8 +13,8 @@ import { ETH_P_IPV6 } from "../wire/ethernet.ts";
  * in): the ETH_P_IPV6 handler.
  * @param host the host being booted
  */
-export function inet6Init(host: Host): void {
-  host.enterFn("inet6_init");
+export function inet6Init(host: Net): void {
+  host.sim.enterFn(host.bootCpu, "inet6_init");
   devAddPack(host, {
     type: ETH_P_IPV6,
     dev: null,
@@ -23,5 +23,5 @@ export function inet6Init(host: Host): void {
       kfreeSkbReason(host.sim, skb, "IPV6DISABLED", "ipv6_rcv");
     },
   });
-  host.exitFn("inet6_init");
+  host.sim.exitFn(host.bootCpu, "inet6_init");
 }

@@ -2,7 +2,8 @@
 // sorted by priority (nf_register_net_hook() → nf_hook_entries_grow()), and nf_hook_slow(),
 // which runs them in order until one drops or steals the packet.
 
-import type { Host } from "../host.ts";
+import type { Net } from "../core/net_namespace.ts";
+import type { IptTable, IptTableName } from "./ip_tables.ts";
 import type { NetDevice } from "../core/netdevice.ts";
 import type { SkBuff } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
@@ -34,6 +35,14 @@ export const NF_IP_PRI = {
   CONNTRACK_HELPER: 300,
   CONNTRACK_CONFIRM: 0x7fffffff,
 } as const;
+
+/** A namespace as netfilter sees it: struct net with its hooks (net->nf) and iptables tables. */
+export interface NfNet extends Net {
+  /** Netfilter's IPv4 hook entries, per hook, in priority order (net->nf.hooks_ipv4). */
+  readonly nfHooks: Record<NfInetHook, NfHookOps[]>;
+  /** iptables tables loaded, by name. */
+  readonly iptables: Map<IptTableName, IptTable>;
+}
 
 /** A hook function's verdict. */
 export type NfVerdict = "NF_ACCEPT" | "NF_DROP" | "NF_STOLEN";
@@ -68,7 +77,7 @@ export interface NfHookOps {
  * @param host the host
  * @param ops the hook function
  */
-export function nfRegisterNetHook(host: Host, ops: NfHookOps): void {
+export function nfRegisterNetHook(host: NfNet, ops: NfHookOps): void {
   const list = host.nfHooks[ops.hook];
   const at = list.findIndex((e) => e.priority > ops.priority);
   list.splice(at < 0 ? list.length : at, 0, ops);
@@ -83,7 +92,7 @@ export function nfRegisterNetHook(host: Host, ops: NfHookOps): void {
  * @param state hook, devices, CPU
  * @returns the verdict: NF_ACCEPT means call okfn
  */
-export function nfHook(host: Host, skb: SkBuff, state: NfHookState): NfVerdict {
+export function nfHook(host: NfNet, skb: SkBuff, state: NfHookState): NfVerdict {
   const list = host.nfHooks[state.hook];
   if (list.length === 0) return "NF_ACCEPT";
   host.sim.enterFn(state.cpu, "nf_hook_slow", skb.id);
@@ -101,7 +110,7 @@ export function nfHook(host: Host, skb: SkBuff, state: NfHookState): NfVerdict {
  * @param host the host
  * @returns rows in hook and priority order
  */
-export function nfHookTable(host: Host): { hook: NfInetHook; priority: number; name: string }[] {
+export function nfHookTable(host: NfNet): { hook: NfInetHook; priority: number; name: string }[] {
   return NF_INET_HOOKS.flatMap((hook) =>
     host.nfHooks[hook].map((e) => ({ hook, priority: e.priority, name: e.name }))
   );

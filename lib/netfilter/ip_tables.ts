@@ -5,7 +5,7 @@
 // rule that matches counts the packet and its bytes (the IP datagram's length), as
 // `iptables -L -v -x` reports.
 
-import type { Host } from "../host.ts";
+import type { NfNet } from "./core.ts";
 import type { SkBuff } from "../core/skbuff.ts";
 import { inNtoa } from "../wire/ipv4.ts";
 import {
@@ -107,7 +107,7 @@ function natPriority(hook: NfInetHook): number {
  * @param name the table
  * @returns the table (the one there already, if any)
  */
-export function iptTableLoad(host: Host, name: IptTableName): IptTable {
+export function iptTableLoad(host: NfNet, name: IptTableName): IptTable {
   const have = host.iptables.get(name);
   if (have) return have;
   const table: IptTable = { name, chains: new Map() };
@@ -128,7 +128,7 @@ export function iptTableLoad(host: Host, name: IptTableName): IptTable {
 }
 
 // nft_chain_builtin_init(): the base chain is registered on its hook at the table's priority.
-function hookChain(host: Host, table: IptTable, chain: IptChain): void {
+function hookChain(host: NfNet, table: IptTable, chain: IptChain): void {
   if (chain.hooked || !chain.hook) return;
   chain.hooked = true;
   const hook = chain.hook;
@@ -150,7 +150,7 @@ function hookChain(host: Host, table: IptTable, chain: IptChain): void {
  * @throws {RangeError} for an unknown chain or target
  */
 export function iptAppend(
-  host: Host,
+  host: NfNet,
   table: IptTableName,
   chain: string,
   rule: Omit<IptRule, "pkts" | "bytes">,
@@ -177,7 +177,7 @@ export function iptAppend(
  * @param name the chain name
  * @throws {RangeError} when the chain exists
  */
-export function iptNewChain(host: Host, table: IptTableName, name: string): void {
+export function iptNewChain(host: NfNet, table: IptTableName, name: string): void {
   const t = iptTableLoad(host, table);
   if (t.chains.has(name)) throw new RangeError(`Cannot create chain ${name}: Chain already exists`);
   t.chains.set(name, {
@@ -200,7 +200,7 @@ export function iptNewChain(host: Host, table: IptTableName, name: string): void
  * @throws {RangeError} for a user chain or an unknown one
  */
 export function iptSetPolicy(
-  host: Host,
+  host: NfNet,
   table: IptTableName,
   chain: string,
   policy: "ACCEPT" | "DROP",
@@ -258,7 +258,7 @@ function ruleMatches(r: IptRule, skb: SkBuff, state: NfHookState): boolean {
  * @returns NF_ACCEPT or NF_DROP
  */
 export function iptDoTable(
-  host: Host,
+  host: NfNet,
   table: IptTable,
   chainName: string,
   skb: SkBuff,
@@ -316,7 +316,7 @@ const HEADER =
  * @param table the table, default filter
  * @returns the text
  */
-export function iptablesList(host: Host, table: IptTableName = "filter"): string {
+export function iptablesList(host: NfNet, table: IptTableName = "filter"): string {
   const t = iptTableLoad(host, table);
   const out: string[] = [];
   const cidr = (p?: [number, number]) =>

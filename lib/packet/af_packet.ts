@@ -3,7 +3,7 @@
 // reference to every skb __netif_receive_skb_core() sees — after GRO, so a capture on a host
 // shows the merged 64 KB packets, not the frames on the wire.
 
-import type { Host } from "../host.ts";
+import type { Net } from "../core/net_namespace.ts";
 import type { Work } from "../sim/cpu.ts";
 import { devAddPack, devRemovePack, type PacketType } from "../core/dev.ts";
 import type { NetDevice } from "../core/netdevice.ts";
@@ -28,7 +28,7 @@ export class PacketSocket {
   readonly records: PcapRecord[] = [];
   /** Its registration (po->prot_hook). */
   readonly protHook: PacketType;
-  readonly #host: Host;
+  readonly #host: Net;
 
   /**
    * Opens the socket and registers its tap, as packet_create() + packet_do_bind().
@@ -36,7 +36,7 @@ export class PacketSocket {
    * @param dev the device to capture on, or null for all
    * @param snaplen bytes kept per packet, default 262144 (tcpdump's default)
    */
-  constructor(host: Host, dev: NetDevice | null, snaplen = 262144) {
+  constructor(host: Net, dev: NetDevice | null, snaplen = 262144) {
     this.#host = host;
     const records = this.records;
     this.protHook = {

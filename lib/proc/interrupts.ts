@@ -1,7 +1,7 @@
 // Models show_interrupts() of kernel/irq/proc.c and arch_show_interrupts() of
 // arch/x86/kernel/irq.c (Linux 6.18): /proc/interrupts.
 
-import type { Host } from "../host.ts";
+import type { Net } from "../core/net_namespace.ts";
 import { FIRST_DYNAMIC_IRQ } from "../kernel/irq.ts";
 import { TextView } from "../viz/display.ts";
 
@@ -20,7 +20,7 @@ import { TextView } from "../viz/display.ts";
  * console.log(procInterrupts(host).text);
  * ```
  */
-export function procInterrupts(host: Host): TextView {
+export function procInterrupts(host: Net): TextView {
   const irqs = host.irqs;
   const cpus = host.sim.cpus.map((c) => c.id);
   let prec = 3;

@@ -1,7 +1,7 @@
 // Models net/core/net-procfs.c (Linux 6.18): /proc/net/ptype (ptype_seq_show) and
 // /proc/net/softnet_stat (softnet_seq_show).
 
-import type { Host } from "../host.ts";
+import type { Net } from "../core/net_namespace.ts";
 import { ETH_P_ALL } from "../wire/ethernet.ts";
 import { TextView } from "../viz/display.ts";
 
@@ -16,7 +16,7 @@ import { TextView } from "../viz/display.ts";
  * console.log(procNetPtype(createHost()).text);
  * ```
  */
-export function procNetPtype(host: Host): TextView {
+export function procNetPtype(host: Net): TextView {
   const rows = [
     ...host.devices.flatMap((d) => d.ptypeAll.map((pt) => ({ pt, dev: d.name }))),
     ...host.ptype.all.map((pt) => ({ pt, dev: "" })),
@@ -41,7 +41,7 @@ export function procNetPtype(host: Host): TextView {
  * console.log(procNetSoftnetStat(createHost({ cpus: 1 })).text);
  * ```
  */
-export function procNetSoftnetStat(host: Host): TextView {
+export function procNetSoftnetStat(host: Net): TextView {
   const hex = (v: number) => (v >>> 0).toString(16).padStart(8, "0");
   const lines = host.softnetData.map((sd) => {
     const input = sd.inputPktQueue.length;
@@ -79,7 +79,7 @@ export function procNetSoftnetStat(host: Host): TextView {
  * ```
  */
 export function ptypeBaseRows(
-  host: Host,
+  host: Net,
 ): { bucket: number; position: number; type: string; handler: string }[] {
   return host.ptype.base.flatMap((list, bucket) =>
     list.map((pt, position) => ({

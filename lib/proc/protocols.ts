@@ -1,6 +1,6 @@
 // Models proto_seq_show() of net/core/sock.c (Linux 6.18): /proc/net/protocols.
 
-import type { Host } from "../host.ts";
+import type { Net } from "../core/net_namespace.ts";
 import { PROTO_METHODS } from "../core/sock.ts";
 import { TextView } from "../viz/display.ts";
 
@@ -15,7 +15,7 @@ import { TextView } from "../viz/display.ts";
  * console.log(procNetProtocols(createHost()).text);
  * ```
  */
-export function procNetProtocols(host: Host): TextView {
+export function procNetProtocols(host: Net): TextView {
   const header =
     `${"protocol".padEnd(9)} ${"size".padEnd(4)} ${"sockets".padEnd(8)} ${"memory".padEnd(6)} ` +
     `${"press".padEnd(5)} ${"maxhdr".padEnd(7)} ${"slab".padEnd(4)} ${"module".padEnd(10)} ` +

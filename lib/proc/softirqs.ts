@@ -1,6 +1,6 @@
 // Models fs/proc/softirqs.c (Linux 6.18): /proc/softirqs.
 
-import type { Host } from "../host.ts";
+import type { Net } from "../core/net_namespace.ts";
 import { SOFTIRQ_TO_NAME } from "../kernel/softirq.ts";
 import { tableView, TextView } from "../viz/display.ts";
 
@@ -15,7 +15,7 @@ import { tableView, TextView } from "../viz/display.ts";
  * console.log(procSoftirqs(createHost()).text);
  * ```
  */
-export function procSoftirqs(host: Host): TextView {
+export function procSoftirqs(host: Net): TextView {
   const cpus = host.sim.cpus;
   const head = " ".repeat(20) + cpus.map((c) => `CPU${String(c.id).padEnd(8)}`).join("");
   const rows = SOFTIRQ_TO_NAME.map((name, nr) =>
@@ -36,7 +36,7 @@ export function procSoftirqs(host: Host): TextView {
  * console.log(softirqVecView(createHost()).text);
  * ```
  */
-export function softirqVecView(host: Host): TextView {
+export function softirqVecView(host: Net): TextView {
   return tableView(
     "softirq_vec",
     SOFTIRQ_TO_NAME.map((name, nr) => ({ nr, name, action: host.softirqs.vec[nr]?.name ?? "-" })),

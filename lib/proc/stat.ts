@@ -1,6 +1,6 @@
 // Models the cpu lines of fs/proc/stat.c (Linux 6.18): time per CPU in USER_HZ ticks.
 
-import type { Host } from "../host.ts";
+import type { Net } from "../core/net_namespace.ts";
 import { TextView } from "../viz/display.ts";
 
 /** Ticks per second of /proc/stat times (USER_HZ). */
@@ -19,7 +19,7 @@ export const USER_HZ = 100;
  * console.log(procStat(createHost({ cpus: 1 })).text); // cpu  0 0 0 0 0 0 0 0 0 0 ...
  * ```
  */
-export function procStat(host: Host): TextView {
+export function procStat(host: Net): TextView {
   const tick = 1e9 / USER_HZ;
   const fields = host.sim.cpus.map((
     c,

@@ -3,7 +3,7 @@
 // reference host's setup), each handled completely before the next, and the result is what the
 // host did with every frame in the kernel's vocabulary, then its SNMP counters and rule counters.
 
-import { createHost, type Host } from "../host.ts";
+import { createHost, type Host } from "../init/main.ts";
 import { type NetDevice, registerEtherdev } from "../core/netdevice.ts";
 import type { Sock } from "../core/sock.ts";
 import type { SkBuff } from "../core/skbuff.ts";

@@ -1,6 +1,6 @@
 // A UDP flood through the NIC and NAPI on one CPU, and a bare loop over the same frames: the
 // two workloads `deno task bench` compares in one run.
-import { createHost } from "../../lib/host.ts";
+import { createHost } from "../../lib/init/main.ts";
 import { VirtioNet } from "../../lib/drivers/virtio_net.ts";
 import { generateTraffic } from "../../lib/traffic/generator.ts";
 import { Rng } from "../../lib/sim/rng.ts";

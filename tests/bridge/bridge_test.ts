@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createHost } from "../../lib/host.ts";
+import { createHost } from "../../lib/init/main.ts";
 import { Bridge } from "../../lib/bridge/bridge.ts";
 import { Veth } from "../../lib/drivers/veth.ts";
 import { buildFrame } from "../../lib/wire/build.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createHost } from "../../lib/host.ts";
+import { createHost } from "../../lib/init/main.ts";
 import {
   devAddPack,
   devRemovePack,

@@ -7,7 +7,7 @@ import { readPcap } from "../../lib/wire/pcap.ts";
 import { GRO_CASES } from "../oracle/gro_cases.ts";
 import { main } from "../../lib/cli.ts";
 import { buildFrame } from "../../lib/wire/build.ts";
-import { createHost } from "../../lib/host.ts";
+import { createHost } from "../../lib/init/main.ts";
 import { Veth } from "../../lib/drivers/veth.ts";
 import { VirtioNet } from "../../lib/drivers/virtio_net.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createHost, Host } from "../../lib/host.ts";
+import { createHost, Host } from "../../lib/init/main.ts";
 import { doInitcalls } from "../../lib/init/main.ts";
 import { allocSkb, SKB_TRUESIZE } from "../../lib/core/skbuff.ts";
 import { PF_INET } from "../../lib/core/socket.ts";

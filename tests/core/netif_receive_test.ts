@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { bhOffTask } from "../helpers/tasks.ts";
-import { createHost, type HostOptions } from "../../lib/host.ts";
+import { createHost, type HostOptions } from "../../lib/init/main.ts";
 import { VirtioNet } from "../../lib/drivers/virtio_net.ts";
 import { buildFrame } from "../../lib/wire/build.ts";
 import { devAddPack } from "../../lib/core/dev.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { bhOffTask } from "../helpers/tasks.ts";
-import { createHost } from "../../lib/host.ts";
+import { createHost } from "../../lib/init/main.ts";
 import { VirtioNet } from "../../lib/drivers/virtio_net.ts";
 import { Task } from "../../lib/sim/cpu.ts";
 import { buildFrame } from "../../lib/wire/build.ts";

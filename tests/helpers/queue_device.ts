@@ -1,5 +1,5 @@
 // A test NIC stand-in shared by tests and benches.
-import type { Host } from "../../lib/host.ts";
+import type { Host } from "../../lib/init/main.ts";
 import { napiCompleteDone, netifNapiAdd } from "../../lib/core/dev.ts";
 import { NetDevice } from "../../lib/core/netdevice.ts";
 import { buildFrame } from "../../lib/wire/build.ts";

@@ -21,7 +21,7 @@ import {
   iptTableLoad,
 } from "../../lib/netfilter/ip_tables.ts";
 import { nfHookTable } from "../../lib/netfilter/core.ts";
-import { createHost } from "../../lib/host.ts";
+import { createHost } from "../../lib/init/main.ts";
 import { sockSetRcvbuf, udp4LibLookup, udpSocket } from "../../lib/ipv4/udp.ts";
 import { tcpEstablished } from "../../lib/ipv4/tcp_ipv4.ts";
 import { neighPermanent } from "../../lib/ipv4/arp.ts";

@@ -1,7 +1,7 @@
 // ethtool and /proc/interrupts views against a virtio-net device on a real Linux 6.18 host
 // (tests/golden/linux-6.18), read with Debian 12's ethtool 6.1.
 import assert from "node:assert/strict";
-import { createHost } from "../../lib/host.ts";
+import { createHost } from "../../lib/init/main.ts";
 import { VirtioNet } from "../../lib/drivers/virtio_net.ts";
 import {
   ethtoolC,

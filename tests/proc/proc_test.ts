@@ -1,6 +1,6 @@
 // /proc views against text read off a real x86-64 Linux 6.18.44 host (tests/golden/linux-6.18).
 import assert from "node:assert/strict";
-import { createHost } from "../../lib/host.ts";
+import { createHost } from "../../lib/init/main.ts";
 import { devAddPack } from "../../lib/core/dev.ts";
 import { ETH_P_ALL } from "../../lib/wire/ethernet.ts";
 import { procNetPtype, procNetSoftnetStat } from "../../lib/proc/net_procfs.ts";

@@ -1,0 +1,40 @@
+// Models net/ipv4/sysctl_net_ipv4.c (Linux 6.18) and the IPv4 entries registered elsewhere
+// (ip_fragment.c's ip4_frags_ns_ctl_table, devinet.c's conf tables): the net.ipv4.* sysctls the
+// kit acts on, with the kernel's defaults and the bounds of their handlers.
+
+import { type CtlTable, INT_MAX } from "../core/sysctl_net.ts";
+import { devinetSetConf, devinetSysctlTable } from "./devinet.ts";
+import type { InetNet } from "./netns_ipv4.ts";
+
+const FILE = "net/ipv4/sysctl_net_ipv4.c";
+
+/**
+ * The net.ipv4 tables (ipv4_table, ipv4_net_table, the conf tables), bound to one namespace.
+ * @param host the namespace whose values the handlers change
+ * @returns the entries
+ */
+export function ipv4SysctlTable(host: InetNet): CtlTable[] {
+  const entry = (procname: string, value: number, min: number, max = INT_MAX, source = FILE) => ({
+    procname: `net.ipv4.${procname}`,
+    value,
+    min,
+    max,
+    source,
+  });
+  return [
+    {
+      ...entry("ip_forward", 0, 0, 1, "net/ipv4/devinet.c:devinet_sysctl_forward"),
+      // the same switch as net.ipv4.conf.all.forwarding (inet_forward_change())
+      handler: (v: number) => devinetSetConf(host, "all", "forwarding", v),
+    },
+    entry("ip_default_ttl", 64, 1, 255), // ip_ttl_min, ip_ttl_max
+    entry("ipfrag_time", 30, 0, INT_MAX, "net/ipv4/ip_fragment.c:ip4_frags_ns_ctl_table"),
+    entry("icmp_echo_ignore_all", 0, 0, 1),
+    entry("icmp_echo_ignore_broadcasts", 1, 0, 1),
+    entry("icmp_ratelimit", 1000, 0),
+    entry("icmp_ratemask", 6168, 0), // destination unreachable, source quench, time exceeded, parameter problem
+    entry("icmp_msgs_per_sec", 1000, 0),
+    entry("icmp_msgs_burst", 50, 0),
+    ...devinetSysctlTable(host),
+  ];
+}
