@@ -33,6 +33,7 @@ export * from "./lib/proc/net_procfs.ts";
 export * from "./lib/proc/protocols.ts";
 export * from "./lib/proc/softirqs.ts";
 export * from "./lib/proc/stat.ts";
+export * from "./lib/proc/sysctl.ts";
 export * from "./lib/viz/display.ts";
 export * from "./lib/viz/charts.ts";
 export * from "./lib/traffic/generator.ts";

@@ -20,6 +20,8 @@ export interface CtlTable {
   check?: (value: number) => string | undefined;
   /** What a write does besides storing the value; `which` is the `<dev>` part. */
   handler?: (value: number, which?: string) => void;
+  /** Reads a per-device entry's value for `all`, `default` or a device (its data). */
+  read?: (which: string) => number;
 }
 
 /** Smallest int a plain proc_dointvec entry takes (INT_MIN). */

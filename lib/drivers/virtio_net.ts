@@ -24,7 +24,7 @@ import { allocSkb, type SkBuff } from "../core/skbuff.ts";
 import { napiGroReceive } from "../core/gro.ts";
 import { ethTypeTrans } from "../ethernet/eth.ts";
 import type { IrqDesc } from "../kernel/irq.ts";
-import { wireTimeNs } from "../traffic/generator.ts";
+import { wireTimeNs } from "../wire/ethernet.ts";
 import { ETH_HLEN, ETH_P_IP, EthHdr, macAton } from "../wire/ethernet.ts";
 import { IP_MF, IP_OFFSET, IpHdr, IPPROTO_TCP, IPPROTO_UDP, IPV4_HLEN } from "../wire/ipv4.ts";
 import { MS_RSS_KEY, rssQueue, rxfhIndirDefault, toeplitzHash } from "./rss.ts";

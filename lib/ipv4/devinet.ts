@@ -234,6 +234,12 @@ export function devinetSysctlTable(host: InetNet): CtlTable[] {
     source: "net/ipv4/devinet.c:devinet_conf_proc",
     perDevice: true,
     handler: (value: number, which?: string) => devinetSetConf(host, which!, key, value),
+    read: (which: string) =>
+      which === "all"
+        ? host.ipv4.devconfAll[key]
+        : which === "default"
+        ? host.ipv4.devconfDefault[key]
+        : host.ipv4.inDevices.get(host.devices.find((d) => d.name === which)!.ifindex)!.cnf[key],
   }));
 }
 

@@ -4,7 +4,7 @@
 
 import type { Rng } from "../sim/rng.ts";
 import { buildFrame } from "../wire/build.ts";
-import { ETH_HLEN } from "../wire/ethernet.ts";
+import { ETH_HLEN, wireTimeNs } from "../wire/ethernet.ts";
 import { IPV4_HLEN } from "../wire/ipv4.ts";
 import { TCP_HLEN } from "../wire/tcp.ts";
 import { UDP_HLEN } from "../wire/udp.ts";
@@ -56,24 +56,6 @@ export interface Arrival {
   flow: number;
   /** The frame bytes. */
   frame: Uint8Array;
-}
-
-// IEEE 802.3: 7-byte preamble + start delimiter, 4-byte FCS and a 12-byte inter-frame gap.
-const WIRE_OVERHEAD = 8 + 4 + 12;
-
-/**
- * Time a frame occupies a link, ns: its bytes plus preamble, FCS and inter-frame gap.
- * @param frameLen frame length without FCS
- * @param gbps link speed in Gbit/s
- * @returns ns on the wire
- * @example
- * ```ts
- * import { wireTimeNs } from "@rxpath/rxpath";
- * console.log(wireTimeNs(60, 10)); // 67.2: 14.88 Mpps is 10 Gbit/s line rate
- * ```
- */
-export function wireTimeNs(frameLen: number, gbps: number): number {
-  return ((frameLen + WIRE_OVERHEAD) * 8) / gbps;
 }
 
 function checkSpec(spec: TrafficSpec): void {

@@ -122,3 +122,21 @@ export function isMulticastEtherAddr(mac: Uint8Array): boolean {
 export function isBroadcastEtherAddr(mac: Uint8Array): boolean {
   return mac.subarray(0, 6).every((b) => b === 0xff);
 }
+
+// IEEE 802.3: 7-byte preamble + start delimiter, 4-byte FCS and a 12-byte inter-frame gap.
+const WIRE_OVERHEAD = 8 + 4 + 12;
+
+/**
+ * Time a frame occupies a link, ns: its bytes plus preamble, FCS and inter-frame gap.
+ * @param frameLen frame length without FCS
+ * @param gbps link speed in Gbit/s
+ * @returns ns on the wire
+ * @example
+ * ```ts
+ * import { wireTimeNs } from "@rxpath/rxpath";
+ * console.log(wireTimeNs(60, 10)); // 67.2: 14.88 Mpps is 10 Gbit/s line rate
+ * ```
+ */
+export function wireTimeNs(frameLen: number, gbps: number): number {
+  return ((frameLen + WIRE_OVERHEAD) * 8) / gbps;
+}

@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  type Flow,
-  generateTraffic,
-  type TrafficSpec,
-  wireTimeNs,
-} from "../../lib/traffic/generator.ts";
+import { type Flow, generateTraffic, type TrafficSpec } from "../../lib/traffic/generator.ts";
+import { wireTimeNs } from "../../lib/wire/ethernet.ts";
 import { Rng } from "../../lib/sim/rng.ts";
 import { decodeFrame } from "../../lib/wire/decode.ts";
 
