@@ -4,6 +4,11 @@
 
 import type { Sim } from "../sim/sim.ts";
 import type { SkbDropReason } from "./dropreason.ts";
+import { EthHdr } from "../wire/ethernet.ts";
+import { IpHdr } from "../wire/ipv4.ts";
+import { UdpHdr } from "../wire/udp.ts";
+import { TcpHdr } from "../wire/tcp.ts";
+import { IcmpHdr } from "../wire/icmp.ts";
 
 /** To us (PACKET_HOST), from include/uapi/linux/if_packet.h. */
 export const PACKET_HOST = 0;
@@ -176,6 +181,8 @@ export class SkBuff {
   users = 1;
   /** The hash was computed by the stack, not reported by the NIC (skb->sw_hash). */
   swHash = false;
+  /** The transport checksum was verified in software (skb->csum_valid): not summed twice. */
+  csumValid = false;
   /** ids of the skbs GRO merged into this one, itself first: the kit's record for learners. */
   readonly mergedIds: number[] = [];
 
@@ -220,6 +227,66 @@ export class SkBuff {
   recordRxQueue(rxQueue: number): void {
     this.queueMapping = rxQueue + 1;
   }
+}
+
+/**
+ * The Ethernet header at skb's MAC header, as eth_hdr() (include/linux/if_ether.h).
+ * @param skb the skb; its MAC header is set
+ * @returns a view over the bytes, nothing copied
+ * @example
+ * ```ts
+ * import { allocSkb, buildFrame, ethHdr, Sim } from "@rxpath/rxpath";
+ * const skb = allocSkb(new Sim(), buildFrame({ ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, payload: 4 }));
+ * skb.macHeader = 0;
+ * console.log(ethHdr(skb).hProto.toString(16)); // "800"
+ * ```
+ */
+export function ethHdr(skb: SkBuff): EthHdr {
+  return new EthHdr(skb.head, skb.macHeader);
+}
+
+/**
+ * The IPv4 header at skb's network header, as ip_hdr() (include/linux/ip.h): read `iph.totLen`
+ * where the kernel reads `iph->tot_len`.
+ * @param skb the skb; its network header is set and IPV4_HLEN bytes are there
+ * @returns a view over the bytes, nothing copied
+ * @example
+ * ```ts
+ * import { allocSkb, buildFrame, ETH_HLEN, ipHdr, Sim } from "@rxpath/rxpath";
+ * const skb = allocSkb(new Sim(), buildFrame({ ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2", ttl: 9 }, payload: 4 }));
+ * skb.networkHeader = ETH_HLEN;
+ * console.log(ipHdr(skb).ttl); // 9
+ * ```
+ */
+export function ipHdr(skb: SkBuff): IpHdr {
+  return new IpHdr(skb.head, skb.networkHeader);
+}
+
+/**
+ * The UDP header at skb's transport header, as udp_hdr() (include/linux/udp.h).
+ * @param skb the skb; its transport header is set and UDP_HLEN bytes are there
+ * @returns a view over the bytes, nothing copied
+ */
+export function udpHdr(skb: SkBuff): UdpHdr {
+  return new UdpHdr(skb.head, skb.transportHeader);
+}
+
+/**
+ * The TCP header at skb's transport header, as tcp_hdr() (include/linux/tcp.h).
+ * @param skb the skb; its transport header is set and TCP_HLEN bytes are there
+ * @returns a view over the bytes, nothing copied
+ */
+export function tcpHdr(skb: SkBuff): TcpHdr {
+  return new TcpHdr(skb.head, skb.transportHeader);
+}
+
+/**
+ * The ICMP header at skb's transport header, as icmp_hdr() (include/linux/icmp.h).
+ * @param skb the skb; its transport header is set and ICMP_HLEN bytes are there
+ * @returns a view over the bytes, nothing copied
+ */
+export function icmpHdr(skb: SkBuff): IcmpHdr {
+  return new IcmpHdr(skb.head, skb.transportHeader);
 }
 
 /**
@@ -366,6 +433,7 @@ export function skbClone(sim: Sim, skb: SkBuff): SkBuff {
       "gsoSize",
       "gsoSegs",
       "gsoType",
+      "csumValid",
     ] as const
   ) {
     (c as unknown as Record<string, unknown>)[k] = skb[k];

@@ -6,10 +6,10 @@
 // ip_forward_finish() → ip_output().
 
 import type { InetNet } from "./netns_ipv4.ts";
-import { kfreeSkbReason, PACKET_HOST, type SkBuff } from "../core/skbuff.ts";
+import { ipHdr, kfreeSkbReason, PACKET_HOST, type SkBuff } from "../core/skbuff.ts";
 import type { NetDevice } from "../core/netdevice.ts";
 import type { Cpu } from "../sim/cpu.ts";
-import { IP_DF } from "../wire/ipv4.ts";
+import { IP_DF, type IpHdr } from "../wire/ipv4.ts";
 import { nfHook } from "../netfilter/core.ts";
 import { icmpSend, inetGetpeer } from "./icmp.ts";
 import { ipOutput } from "./ip_output.ts";
@@ -25,26 +25,23 @@ import type { Rtable } from "./route.ts";
 export function ipForward(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): void {
   host.sim.enterFn(cpu, "ip_forward", skb.id);
   cpu.chargeLater(host.sim.costs.ns("ipForward"));
-  const h = skb.head;
-  const nh = skb.networkHeader;
-  const v = new DataView(h.buffer, h.byteOffset);
+  const iph = ipHdr(skb);
   const out = route.fib!.dev!;
   const inDev = skb.dev as NetDevice | null;
   if (skb.pktType !== PACKET_HOST) {
     kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "ip_forward");
-  } else if (h[nh + 8] <= 1) {
+  } else if (iph.ttl <= 1) {
     host.mib.ip.InHdrErrors++;
     icmpSend(host, cpu, skb, route, 11, 0, 0);
     kfreeSkbReason(host.sim, skb, "IP_INHDR", "ip_forward");
   } else {
     host.mib.ip.ForwDatagrams++;
-    const len = v.getUint16(nh + 2);
-    if (len > out.mtu && v.getUint16(nh + 6) & IP_DF) {
+    if (iph.totLen > out.mtu && iph.fragOff & IP_DF) {
       host.mib.ip.FragFails++;
       icmpSend(host, cpu, skb, route, 3, 4, out.mtu);
       kfreeSkbReason(host.sim, skb, "PKT_TOO_BIG", "ip_forward");
     } else {
-      ipDecreaseTtl(h, nh);
+      ipDecreaseTtl(iph);
       if (route.doRedirect) ipRtSendRedirect(host, cpu, skb, route);
       const verdict = nfHook(host, skb, { hook: "FORWARD", in: inDev, out, cpu });
       if (verdict === "NF_DROP") kfreeSkbReason(host.sim, skb, "NETFILTER_DROP", "nf_hook_slow");
@@ -55,12 +52,10 @@ export function ipForward(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): 
 }
 
 // ip_decrease_ttl(): TTL down by one, the checksum patched incrementally (RFC 1624).
-function ipDecreaseTtl(h: Uint8Array, nh: number): void {
-  h[nh + 8]--;
-  let check = ((h[nh + 10] << 8) | h[nh + 11]) + 0x0100;
-  check += check >> 16;
-  h[nh + 10] = (check >> 8) & 255;
-  h[nh + 11] = check & 255;
+function ipDecreaseTtl(iph: IpHdr): void {
+  iph.ttl--;
+  const check = iph.check + 0x0100;
+  iph.check = (check + (check >> 16)) & 0xffff;
 }
 
 function ipForwardFinish(
@@ -71,11 +66,8 @@ function ipForwardFinish(
   inDev: NetDevice | null,
 ): void {
   host.sim.enterFn(cpu, "ip_forward_finish", skb.id);
-  const daddr = new DataView(skb.head.buffer, skb.head.byteOffset).getUint32(
-    skb.networkHeader + 16,
-  );
   const fib = route.fib!;
-  ipOutput(host, cpu, skb, { dev: fib.dev!, nexthop: fib.gw || daddr }, inDev);
+  ipOutput(host, cpu, skb, { dev: fib.dev!, nexthop: fib.gw || ipHdr(skb).daddr }, inDev);
   host.sim.exitFn(cpu, "ip_forward_finish", skb.id);
 }
 
@@ -90,8 +82,8 @@ function ipForwardFinish(
  * @param route its route
  */
 export function ipRtSendRedirect(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): void {
-  const v = new DataView(skb.head.buffer, skb.head.byteOffset);
-  const peer = inetGetpeer(host, v.getUint32(skb.networkHeader + 12));
+  const iph = ipHdr(skb);
+  const peer = inetGetpeer(host, iph.saddr);
   const now = host.softirqs.jiffies;
   const load = Math.floor(host.hz / 50);
   if (now > peer.rateLast + (load << 10)) {
@@ -103,7 +95,7 @@ export function ipRtSendRedirect(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rt
     return;
   }
   if (peer.nRedirects === 0 || now > peer.rateLast + (load << peer.nRedirects)) {
-    const gw = route.fib!.gw || v.getUint32(skb.networkHeader + 16);
+    const gw = route.fib!.gw || iph.daddr;
     icmpSend(host, cpu, skb, route, 5, 1, gw);
     peer.rateLast = now;
     peer.nRedirects++;

@@ -7,9 +7,9 @@
 // goes back when the first fragment had come.
 
 import type { InetNet } from "./netns_ipv4.ts";
-import { consumeSkb, kfreeSkbReason, type SkBuff } from "../core/skbuff.ts";
+import { consumeSkb, ipHdr, kfreeSkbReason, type SkBuff } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
-import { IP_MF, IP_OFFSET } from "../wire/ipv4.ts";
+import { IP_MF, IP_OFFSET, IpHdr } from "../wire/ipv4.ts";
 import { icmpSend } from "./icmp.ts";
 import type { Rtable } from "./route.ts";
 
@@ -37,9 +37,9 @@ export interface Ipq {
   lastArrivedEnd: number;
 }
 
-function fragKey(h: Uint8Array, nh: number): string {
-  const v = new DataView(h.buffer, h.byteOffset);
-  return `${v.getUint32(nh + 12)}/${v.getUint32(nh + 16)}/${v.getUint16(nh + 4)}/${h[nh + 9]}`;
+// ip4_frag_match(): a queue is one (saddr, daddr, id, protocol)
+function fragKey(iph: IpHdr): string {
+  return `${iph.saddr}/${iph.daddr}/${iph.id}/${iph.protocol}`;
 }
 
 // inet_frag_kill() and inet_frag_destroy(): the held fragments are freed as drops
@@ -84,14 +84,11 @@ function ipExpire(host: InetNet, q: Ipq): void {
 export function ipDefrag(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): SkBuff | null {
   host.sim.enterFn(cpu, "ip_defrag", skb.id);
   host.mib.ip.ReasmReqds++;
-  const h = skb.head;
-  const nh = skb.networkHeader;
-  const ihl = (h[nh] & 15) * 4;
-  const fo = (h[nh + 6] << 8) | h[nh + 7];
+  const iph = ipHdr(skb);
+  const fo = iph.fragOff;
   const offset = (fo & IP_OFFSET) * 8;
-  const totLen = (h[nh + 2] << 8) | h[nh + 3];
-  const end = offset + totLen - ihl;
-  const key = fragKey(h, nh);
+  const end = offset + iph.totLen - iph.ihl * 4;
+  const key = fragKey(iph);
   let q = host.ipv4.frags.get(key);
   if (!q) {
     q = {
@@ -203,13 +200,13 @@ export function inetFragQueueInsert(
 function ipFragReasm(host: InetNet, q: Ipq, last: SkBuff): SkBuff {
   const first = q.fragments[0].skb;
   const fnh = first.networkHeader;
-  const ihl = (first.head[fnh] & 15) * 4;
+  const ihl = ipHdr(first).ihl * 4;
   const pkt = new Uint8Array(fnh + ihl + q.len);
   pkt.set(first.head.subarray(0, fnh + ihl));
   let truesize = 0;
   for (const f of q.fragments) {
     const s = f.skb;
-    const sihl = (s.head[s.networkHeader] & 15) * 4;
+    const sihl = ipHdr(s).ihl * 4;
     pkt.set(
       s.head.subarray(s.networkHeader + sihl, s.networkHeader + sihl + f.end - f.offset),
       fnh + ihl + f.offset,
@@ -226,10 +223,9 @@ function ipFragReasm(host: InetNet, q: Ipq, last: SkBuff): SkBuff {
     }
   }
   const tot = ihl + q.len;
-  pkt[fnh + 2] = tot >> 8;
-  pkt[fnh + 3] = tot & 255;
-  pkt[fnh + 6] = 0;
-  pkt[fnh + 7] = 0;
+  const iph = new IpHdr(pkt, fnh);
+  iph.totLen = tot;
+  iph.fragOff = 0;
   const whole = last;
   whole.head = pkt;
   whole.truesize = truesize;

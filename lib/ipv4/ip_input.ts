@@ -8,6 +8,7 @@ import type { InetNet } from "./netns_ipv4.ts";
 import type { NetDevice } from "../core/netdevice.ts";
 import type { PacketHandler } from "../core/dev.ts";
 import {
+  ipHdr,
   kfreeSkbReason,
   PACKET_BROADCAST,
   PACKET_MULTICAST,
@@ -16,7 +17,7 @@ import {
 } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial } from "../wire/checksum.ts";
-import { IP_MF, IP_OFFSET } from "../wire/ipv4.ts";
+import { INET_ECN_MASK, ipIsFragment, IPV4_HLEN } from "../wire/ipv4.ts";
 import { nfHook } from "../netfilter/core.ts";
 import { inDevConf, inDevGet } from "./devinet.ts";
 import { icmpSend, inetGetpeer } from "./icmp.ts";
@@ -69,33 +70,32 @@ function ipRcvCoreChecks(host: InetNet, skb: SkBuff): boolean {
   }
   ip.InReceives++;
   host.mib.ipExt.InOctets += skb.len;
-  const h = skb.head;
-  const nh = skb.data;
-  skb.networkHeader = nh;
+  skb.networkHeader = skb.data; // skb_reset_network_header()
   const inhdr = (reason: "IP_INHDR" | "IP_CSUM" = "IP_INHDR") => {
     ip.InHdrErrors++;
     kfreeSkbReason(host.sim, skb, reason, "ip_rcv_core");
     return false;
   };
-  if (skb.len < 20) return inhdr();
-  const ihl = h[nh] & 15;
-  if (ihl < 5 || h[nh] >> 4 !== 4) return inhdr();
+  if (skb.len < IPV4_HLEN) return inhdr(); // pskb_may_pull(skb, sizeof(struct iphdr))
+  const iph = ipHdr(skb);
+  if (iph.ihl < 5 || iph.version !== 4) return inhdr();
   const ecn = ["InNoECTPkts", "InECT1Pkts", "InECT0Pkts", "InCEPkts"] as const;
-  host.mib.ipExt[ecn[h[nh + 1] & 3]]++;
-  if (skb.len < ihl * 4) return inhdr();
-  if (csumFold(csumPartial(h, 0, nh, nh + ihl * 4)) !== 0) {
+  host.mib.ipExt[ecn[iph.tos & INET_ECN_MASK]]++;
+  if (skb.len < iph.ihl * 4) return inhdr();
+  const nh = skb.networkHeader;
+  if (csumFold(csumPartial(skb.head, 0, nh, nh + iph.ihl * 4)) !== 0) {
     host.mib.ipExt.InCsumErrors++;
     return inhdr("IP_CSUM");
   }
-  const len = (h[nh + 2] << 8) | h[nh + 3];
+  const len = iph.totLen;
   if (skb.len < len) {
     host.mib.ipExt.InTruncatedPkts++;
     kfreeSkbReason(host.sim, skb, "PKT_TOO_SMALL", "ip_rcv_core");
     return false;
   }
-  if (len < ihl * 4) return inhdr();
+  if (len < iph.ihl * 4) return inhdr();
   skb.len = len; // pskb_trim_rcsum(): drop the link layer's padding
-  skb.transportHeader = nh + ihl * 4;
+  skb.transportHeader = nh + iph.ihl * 4;
   return true;
 }
 
@@ -110,13 +110,11 @@ function ipRcvCoreChecks(host: InetNet, skb: SkBuff): boolean {
  */
 export function ipRcvFinish(host: InetNet, cpu: Cpu, skb: SkBuff, dev: NetDevice): void {
   host.sim.enterFn(cpu, "ip_rcv_finish", skb.id);
-  const h = skb.head;
-  const nh = skb.networkHeader;
-  const v = new DataView(h.buffer, h.byteOffset);
-  const route = ipRouteInputNoref(host, v.getUint32(nh + 16), v.getUint32(nh + 12), h[nh + 9], dev);
+  const iph = ipHdr(skb);
+  const route = ipRouteInputNoref(host, iph.daddr, iph.saddr, iph.protocol, dev);
   if (typeof route === "string") {
     kfreeSkbReason(host.sim, skb, route, "ip_rcv_finish_core");
-  } else if ((h[nh] & 15) > 5 && !ipRcvOptions(host, cpu, skb, route)) {
+  } else if (iph.ihl > 5 && !ipRcvOptions(host, cpu, skb, route)) {
     // dropped by ip_rcv_options()
   } else if (route.multicast) {
     host.mib.ipExt.InMcastPkts++;
@@ -141,7 +139,7 @@ export function ipRcvFinish(host: InetNet, cpu: Cpu, skb: SkBuff, dev: NetDevice
 // source route is dropped, as IN_DEV_SOURCE_ROUTE (accept_source_route, all and device) is off
 // by default — the kit takes that sysctl only at its default.
 function ipRcvOptions(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): boolean {
-  const { ppPtr, srr } = ipOptionsCompile(skb.head, skb.networkHeader);
+  const { ppPtr, srr } = ipOptionsCompile(skb);
   if (ppPtr >= 0) {
     host.mib.ip.InHdrErrors++;
     icmpSend(host, cpu, skb, route, 12, 0, (ppPtr << 24) >>> 0);
@@ -172,10 +170,8 @@ function dstInput(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): void {
  */
 export function ipLocalDeliver(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): void {
   host.sim.enterFn(cpu, "ip_local_deliver", skb.id);
-  const nh = skb.networkHeader;
-  const fragOff = (skb.head[nh + 6] << 8) | skb.head[nh + 7];
   let whole: SkBuff | null = skb;
-  if (fragOff & (IP_MF | IP_OFFSET)) whole = ipDefrag(host, cpu, skb, route);
+  if (ipIsFragment(ipHdr(skb))) whole = ipDefrag(host, cpu, skb, route);
   if (whole) {
     const verdict = nfHook(host, whole, {
       hook: "LOCAL_IN",
@@ -200,8 +196,7 @@ export function ipLocalDeliver(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtab
  */
 export function ipLocalDeliverFinish(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): void {
   host.sim.enterFn(cpu, "ip_local_deliver_finish", skb.id);
-  const protocol = skb.head[skb.networkHeader + 9];
-  const ipprot = host.inetProtos[protocol];
+  const ipprot = host.inetProtos[ipHdr(skb).protocol];
   if (ipprot) {
     ipprot.handler(cpu, skb, route);
     host.mib.ip.InDelivers++;
@@ -244,10 +239,7 @@ export function ipError(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): vo
       host.mib.ipExt.InNoRoutes++;
     }
     if (code !== undefined) {
-      const saddr = new DataView(skb.head.buffer, skb.head.byteOffset).getUint32(
-        skb.networkHeader + 12,
-      );
-      const peer = inetGetpeer(host, saddr);
+      const peer = inetGetpeer(host, ipHdr(skb).saddr);
       const now = host.softirqs.jiffies;
       peer.rateTokens = Math.min(peer.rateTokens + now - peer.rateLast, 5 * host.hz);
       peer.rateLast = now;

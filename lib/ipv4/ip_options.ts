@@ -4,6 +4,9 @@
 // route is dropped unless accept_source_route allows it. Options are checked, not applied: the
 // addresses and times record-route and timestamp would write are not filled in.
 
+import { ipHdr, type SkBuff } from "../core/skbuff.ts";
+import { IPV4_HLEN } from "../wire/ipv4.ts";
+
 /** Option types (IPOPT_*). */
 const IPOPT = { END: 0, NOOP: 1, RR: 7, TIMESTAMP: 68, LSRR: 131, SSRR: 137, RA: 148 } as const;
 
@@ -20,16 +23,18 @@ export interface IpOptionsResult {
  * the list, NOOP is one byte, every other option needs a length of at least 2 that fits; source
  * routes, record-route, timestamp and router-alert have their own minimum lengths and pointers,
  * and may appear once; options the kernel does not know are skipped.
- * @param h the bytes
- * @param nh offset of the IP header
+ * @param skb the packet, its network header set
  * @returns the fault's offset (or -1) and whether a source route is present
  */
-export function ipOptionsCompile(h: Uint8Array, nh: number): IpOptionsResult {
-  const ihl = (h[nh] & 15) * 4;
-  let p = nh + 20;
-  let l = ihl - 20;
+export function ipOptionsCompile(skb: SkBuff): IpOptionsResult {
+  const h = ipHdr(skb).options; // optptr walks these bytes, as the kernel's does
+  let p = 0;
+  let l = h.length;
   const seen = new Set<number>();
-  const fault = (at: number): IpOptionsResult => ({ ppPtr: at - nh, srr: seen.has(IPOPT.LSRR) });
+  const fault = (at: number): IpOptionsResult => ({
+    ppPtr: IPV4_HLEN + at,
+    srr: seen.has(IPOPT.LSRR),
+  });
   while (l > 0) {
     const type = h[p];
     if (type === IPOPT.END) break;

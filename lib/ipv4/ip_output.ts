@@ -6,11 +6,11 @@
 
 import type { InetNet } from "./netns_ipv4.ts";
 import type { NetDevice } from "../core/netdevice.ts";
-import { allocSkb, kfreeSkbReason, skbForwarded, type SkBuff } from "../core/skbuff.ts";
+import { allocSkb, ipHdr, kfreeSkbReason, skbForwarded, type SkBuff } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial } from "../wire/checksum.ts";
-import { ETH_HLEN, ETH_P_IP } from "../wire/ethernet.ts";
-import { IP_DF, IP_MF, IP_OFFSET } from "../wire/ipv4.ts";
+import { ETH_HLEN, ETH_P_IP, EthHdr } from "../wire/ethernet.ts";
+import { IP_DF, IP_MF, IP_OFFSET, IpHdr, IPV4_HLEN } from "../wire/ipv4.ts";
 import { nfHook } from "../netfilter/core.ts";
 
 /** Where a packet leaves: device and next hop (the parts of a dst_entry output uses). */
@@ -55,10 +55,10 @@ export function neighLookup(host: InetNet, dev: NetDevice, addr: number): Uint8A
 function ipFinishOutput2(host: InetNet, cpu: Cpu, ipPacket: Uint8Array, route: OutRoute): void {
   host.sim.enterFn(cpu, "ip_finish_output2");
   const frame = new Uint8Array(ETH_HLEN + ipPacket.length);
-  frame.set(neighLookup(host, route.dev, route.nexthop), 0);
-  frame.set(route.dev.devAddr, 6);
-  frame[12] = ETH_P_IP >> 8;
-  frame[13] = ETH_P_IP & 255;
+  const eth = new EthHdr(frame, 0);
+  eth.hDest.set(neighLookup(host, route.dev, route.nexthop));
+  eth.hSource.set(route.dev.devAddr);
+  eth.hProto = ETH_P_IP;
   frame.set(ipPacket, ETH_HLEN);
   host.mib.ip.OutTransmits++;
   route.dev.transmitted.push({ t: host.sim.now, frame });
@@ -66,12 +66,10 @@ function ipFinishOutput2(host: InetNet, cpu: Cpu, ipPacket: Uint8Array, route: O
   host.sim.exitFn(cpu, "ip_finish_output2");
 }
 
-function setCheck(pkt: Uint8Array): void {
-  const ihl = (pkt[0] & 15) * 4;
-  pkt[10] = pkt[11] = 0;
-  const c = csumFold(csumPartial(pkt, 0, 0, ihl));
-  pkt[10] = c >> 8;
-  pkt[11] = c & 255;
+// ip_send_check(): the header checksum over the header's ihl words, the check field zero
+function ipSendCheck(pkt: Uint8Array, iph: IpHdr): void {
+  iph.check = 0;
+  iph.check = csumFold(csumPartial(pkt, 0, 0, iph.ihl * 4));
 }
 
 /**
@@ -86,8 +84,9 @@ function setCheck(pkt: Uint8Array): void {
 function ipFinishOutput(host: InetNet, cpu: Cpu, pkt: Uint8Array, route: OutRoute): void {
   const mtu = route.dev.mtu;
   if (pkt.length <= mtu) return ipFinishOutput2(host, cpu, pkt, route);
-  const ihl = (pkt[0] & 15) * 4;
-  const fragOff = (pkt[6] << 8) | pkt[7];
+  const iph = new IpHdr(pkt, 0);
+  const ihl = iph.ihl * 4;
+  const fragOff = iph.fragOff;
   const step = (mtu - ihl) & ~7;
   const body = pkt.subarray(ihl);
   const base = (fragOff & IP_OFFSET) * 8;
@@ -97,12 +96,10 @@ function ipFinishOutput(host: InetNet, cpu: Cpu, pkt: Uint8Array, route: OutRout
     const frag = new Uint8Array(ihl + part.length);
     frag.set(pkt.subarray(0, ihl));
     frag.set(part, ihl);
-    const fo = ((base + off) / 8) | (more ? IP_MF : 0);
-    frag[2] = frag.length >> 8;
-    frag[3] = frag.length & 255;
-    frag[6] = fo >> 8;
-    frag[7] = fo & 255;
-    setCheck(frag);
+    const fiph = new IpHdr(frag, 0);
+    fiph.totLen = frag.length;
+    fiph.fragOff = ((base + off) / 8) | (more ? IP_MF : 0);
+    ipSendCheck(frag, fiph);
     host.mib.ip.FragCreates++;
     ipFinishOutput2(host, cpu, frag, route);
   }
@@ -131,8 +128,7 @@ export function ipOutput(
     kfreeSkbReason(host.sim, skb, "NETFILTER_DROP", "nf_hook_slow");
   } else {
     const nh = skb.networkHeader;
-    const len = (skb.head[nh + 2] << 8) | skb.head[nh + 3];
-    ipFinishOutput(host, cpu, skb.head.slice(nh, nh + len), route);
+    ipFinishOutput(host, cpu, skb.head.slice(nh, nh + ipHdr(skb).totLen), route);
     skbForwarded(host.sim, skb, route.dev.name);
   }
   host.sim.exitFn(cpu, "ip_output", skb.id);
@@ -165,19 +161,19 @@ export interface LocalPacket {
  */
 export function ipLocalOut(host: InetNet, cpu: Cpu, p: LocalPacket, route: OutRoute): void {
   host.sim.enterFn(cpu, "ip_local_out");
-  const pkt = new Uint8Array(20 + p.payload.length);
-  const v = new DataView(pkt.buffer);
-  v.setUint8(0, 0x45);
-  v.setUint8(1, p.tos);
-  v.setUint16(2, pkt.length);
-  v.setUint16(4, host.ipv4.ipIdent++ & 0xffff);
-  v.setUint16(6, p.df ? IP_DF : 0);
-  v.setUint8(8, host.sysctl["net.ipv4.ip_default_ttl"]);
-  v.setUint8(9, p.protocol);
-  v.setUint32(12, p.saddr);
-  v.setUint32(16, p.daddr);
-  pkt.set(p.payload, 20);
-  setCheck(pkt);
+  const pkt = new Uint8Array(IPV4_HLEN + p.payload.length);
+  const iph = new IpHdr(pkt, 0);
+  iph.setVersionIhl(4, 5);
+  iph.tos = p.tos;
+  iph.totLen = pkt.length;
+  iph.id = host.ipv4.ipIdent++ & 0xffff;
+  iph.fragOff = p.df ? IP_DF : 0;
+  iph.ttl = host.sysctl["net.ipv4.ip_default_ttl"];
+  iph.protocol = p.protocol;
+  iph.saddr = p.saddr;
+  iph.daddr = p.daddr;
+  pkt.set(p.payload, IPV4_HLEN);
+  ipSendCheck(pkt, iph);
   const skb = allocSkb(host.sim, pkt);
   skb.networkHeader = 0;
   host.mib.ip.OutRequests++;

@@ -56,6 +56,10 @@ export class EthHdr {
   get hProto(): number {
     return (this.#buf[this.#off + 12] << 8) | this.#buf[this.#off + 13];
   }
+  set hProto(v: number) {
+    this.#buf[this.#off + 12] = v >> 8;
+    this.#buf[this.#off + 13] = v & 255;
+  }
 }
 
 /**

@@ -51,20 +51,42 @@ export class IcmpHdr {
   get type(): number {
     return this.#v.getUint8(0);
   }
+  set type(v: number) {
+    this.#v.setUint8(0, v);
+  }
   /** Message code. */
   get code(): number {
     return this.#v.getUint8(1);
+  }
+  set code(v: number) {
+    this.#v.setUint8(1, v);
   }
   /** Checksum over the whole ICMP message. */
   get checksum(): number {
     return this.#v.getUint16(2);
   }
+  set checksum(v: number) {
+    this.#v.setUint16(2, v);
+  }
   /** Echo identifier (un.echo.id). */
   get id(): number {
     return this.#v.getUint16(4);
   }
+  set id(v: number) {
+    this.#v.setUint16(4, v);
+  }
   /** Echo sequence number (un.echo.sequence). */
   get sequence(): number {
     return this.#v.getUint16(6);
+  }
+  set sequence(v: number) {
+    this.#v.setUint16(6, v);
+  }
+  /** The second word as one number (un.gateway; the pointer, MTU or unused word of errors). */
+  get un(): number {
+    return this.#v.getUint32(4);
+  }
+  set un(v: number) {
+    this.#v.setUint32(4, v >>> 0);
   }
 }

@@ -13,6 +13,8 @@ export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
 /** Protocol number of GRE (IPPROTO_GRE). */
 export const IPPROTO_GRE = 47;
+/** The ECN bits of the TOS byte (INET_ECN_MASK, include/net/inet_ecn.h). */
+export const INET_ECN_MASK = 3;
 /** The "congestion experienced" flag bit in frag_off (IP_CE). */
 export const IP_CE = 0x8000;
 /** The "don't fragment" flag in frag_off (IP_DF). */
@@ -58,41 +60,76 @@ export class IpHdr {
   get tos(): number {
     return this.#v.getUint8(1);
   }
+  set tos(v: number) {
+    this.#v.setUint8(1, v);
+  }
   /** Total length of the datagram: header and data. */
   get totLen(): number {
     return this.#v.getUint16(2);
+  }
+  set totLen(v: number) {
+    this.#v.setUint16(2, v);
   }
   /** Identification, used to reassemble fragments. */
   get id(): number {
     return this.#v.getUint16(4);
   }
+  set id(v: number) {
+    this.#v.setUint16(4, v);
+  }
   /** Flags (IP_CE, IP_DF, IP_MF) and fragment offset. */
   get fragOff(): number {
     return this.#v.getUint16(6);
+  }
+  set fragOff(v: number) {
+    this.#v.setUint16(6, v);
   }
   /** Time to live. */
   get ttl(): number {
     return this.#v.getUint8(8);
   }
+  set ttl(v: number) {
+    this.#v.setUint8(8, v);
+  }
   /** Transport protocol number. */
   get protocol(): number {
     return this.#v.getUint8(9);
+  }
+  set protocol(v: number) {
+    this.#v.setUint8(9, v);
   }
   /** Header checksum as found. */
   get check(): number {
     return this.#v.getUint16(10);
   }
+  set check(v: number) {
+    this.#v.setUint16(10, v);
+  }
   /** Source address as an unsigned 32-bit number. */
   get saddr(): number {
     return this.#v.getUint32(12);
+  }
+  set saddr(v: number) {
+    this.#v.setUint32(12, v >>> 0);
   }
   /** Destination address as an unsigned 32-bit number. */
   get daddr(): number {
     return this.#v.getUint32(16);
   }
+  set daddr(v: number) {
+    this.#v.setUint32(16, v >>> 0);
+  }
   /** The option bytes (empty when ihl is 5). */
   get options(): Uint8Array {
     return this.#buf.subarray(this.#off + IPV4_HLEN, this.#off + Math.max(this.ihl, 5) * 4);
+  }
+  /**
+   * Sets version and header length together (the first byte).
+   * @param version IP version
+   * @param ihl header length in 32-bit words
+   */
+  setVersionIhl(version: number, ihl: number): void {
+    this.#v.setUint8(0, (version << 4) | ihl);
   }
 }
 

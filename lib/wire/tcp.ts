@@ -82,25 +82,43 @@ export class TcpHdr {
   get source(): number {
     return this.#v.getUint16(0);
   }
+  set source(v: number) {
+    this.#v.setUint16(0, v);
+  }
   /** Destination port. */
   get dest(): number {
     return this.#v.getUint16(2);
+  }
+  set dest(v: number) {
+    this.#v.setUint16(2, v);
   }
   /** Sequence number. */
   get seq(): number {
     return this.#v.getUint32(4);
   }
+  set seq(v: number) {
+    this.#v.setUint32(4, v >>> 0);
+  }
   /** Acknowledgement number (ack_seq). */
   get ackSeq(): number {
     return this.#v.getUint32(8);
+  }
+  set ackSeq(v: number) {
+    this.#v.setUint32(8, v >>> 0);
   }
   /** Data offset: header length in 32-bit words. */
   get doff(): number {
     return this.#v.getUint8(12) >> 4;
   }
+  set doff(v: number) {
+    this.#v.setUint8(12, (v << 4) | (this.#v.getUint8(12) & 0x0f));
+  }
   /** The eight flag bits of byte 13 (tcp_flag_byte()). */
   get flagByte(): number {
     return this.#v.getUint8(13);
+  }
+  set flagByte(v: number) {
+    this.#v.setUint8(13, v);
   }
   /** FIN flag. */
   get fin(): boolean {
@@ -138,13 +156,22 @@ export class TcpHdr {
   get window(): number {
     return this.#v.getUint16(14);
   }
+  set window(v: number) {
+    this.#v.setUint16(14, v);
+  }
   /** Checksum as found. */
   get check(): number {
     return this.#v.getUint16(16);
   }
+  set check(v: number) {
+    this.#v.setUint16(16, v);
+  }
   /** Urgent pointer (urg_ptr). */
   get urgPtr(): number {
     return this.#v.getUint16(18);
+  }
+  set urgPtr(v: number) {
+    this.#v.setUint16(18, v);
   }
   /** The option bytes between the fixed header and doff * 4. */
   get optionBytes(): Uint8Array {

@@ -27,16 +27,28 @@ export class UdpHdr {
   get source(): number {
     return this.#v.getUint16(0);
   }
+  set source(v: number) {
+    this.#v.setUint16(0, v);
+  }
   /** Destination port. */
   get dest(): number {
     return this.#v.getUint16(2);
+  }
+  set dest(v: number) {
+    this.#v.setUint16(2, v);
   }
   /** Length of header and data. */
   get len(): number {
     return this.#v.getUint16(4);
   }
+  set len(v: number) {
+    this.#v.setUint16(4, v);
+  }
   /** Checksum as found; 0 means the sender computed none (RFC 768). */
   get check(): number {
     return this.#v.getUint16(6);
+  }
+  set check(v: number) {
+    this.#v.setUint16(6, v);
   }
 }
