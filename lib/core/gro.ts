@@ -8,6 +8,7 @@ import type { Net } from "./net_namespace.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import type { Napi } from "./dev.ts";
 import { napiSkbMerged, type SkBuff } from "./skbuff.ts";
+import { IP_DF, type IpHdr } from "../wire/ipv4.ts";
 import { netifReceiveSkbListInternal } from "./netif_receive.ts";
 
 /** Buckets of held skbs per NAPI instance (GRO_HASH_BUCKETS). */
@@ -255,16 +256,15 @@ export function groNormalList(host: Net, cpu: Cpu, napi: Napi): void {
  * Decides whether two IPv4 headers of one flow may be merged, as inet_gro_flush() in 6.18: TTL,
  * TOS and DF must match; the ID must follow the held skb's by its segment count, or stay fixed
  * if it already stayed fixed at the second segment (DF or not, since 6.18).
- * @param iph the new header bytes (20)
- * @param iph2 the held skb's header bytes (20)
+ * @param iph the new skb's IPv4 header
+ * @param iph2 the held skb's IPv4 header
  * @param p the held skb
  * @returns non-zero to flush
  */
-export function inetGroFlush(iph: Uint8Array, iph2: Uint8Array, p: SkBuff): number {
-  const id = (iph[4] << 8) | iph[5], id2 = (iph2[4] << 8) | iph2[5];
-  const df = iph[6] & 0x40, df2 = iph2[6] & 0x40;
-  if ((iph[8] ^ iph2[8]) | (iph[1] ^ iph2[1]) | (df ^ df2)) return 1;
-  const ipidOffset = (id - id2) & 0xffff;
+export function inetGroFlush(iph: IpHdr, iph2: IpHdr, p: SkBuff): number {
+  const df = iph.fragOff & IP_DF, df2 = iph2.fragOff & IP_DF;
+  if ((iph.ttl ^ iph2.ttl) | (iph.tos ^ iph2.tos) | (df ^ df2)) return 1;
+  const ipidOffset = (iph.id - iph2.id) & 0xffff;
   const count = p.groCb!.count & 0xffff;
   if (count === 1 && ipidOffset === 0) p.groCb!.ipFixedId = true;
   return ipidOffset ^ (p.groCb!.ipFixedId ? 0 : count);

@@ -10,8 +10,8 @@ import { PF_INET, sockRegister } from "../core/socket.ts";
 import { ETH_P_IP } from "../wire/ethernet.ts";
 import {
   IP_DF,
-  IP_MF,
-  IP_OFFSET,
+  IpHdr,
+  ipIsFragment,
   IPPROTO_ICMP,
   IPPROTO_IGMP,
   IPPROTO_TCP,
@@ -29,9 +29,12 @@ import { ipPacketHandler } from "./ip_input.ts";
 import { devinetInit } from "./devinet.ts";
 import { tcpV4Rcv } from "./tcp_ipv4.ts";
 import { udpRcv } from "./udp.ts";
-import { consumeSkb, kfreeSkbReason } from "../core/skbuff.ts";
+import { consumeSkb, ipHdr, kfreeSkbReason } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import type { Rtable } from "./route.ts";
+
+/** Smallest IGMP message: the 8-byte header (IGMP_MINLEN, include/uapi/linux/igmp.h). */
+const IGMP_MINLEN = 8;
 
 /** Protocol number of UDP-Lite (IPPROTO_UDPLITE). */
 export const IPPROTO_UDPLITE = 136;
@@ -110,23 +113,22 @@ export function inetGroReceive(host: InetNet, head: SkBuff[], skb: SkBuff): SkBu
   const off = skb.data + cb.offset;
   let flush = 1;
   let pp: SkBuff | null = null;
-  const h = skb.head;
   if (skbGroLen(skb) >= IPV4_HLEN) {
-    const proto = h[off + 9];
-    const ops = host.inetOffloads[proto];
-    const fragOff = (h[off + 6] << 8) | h[off + 7];
+    const iph = new IpHdr(skb.head, off);
+    const ops = host.inetOffloads[iph.protocol];
+    // *(u8 *)iph != 0x45: version 4 and no options, the only header GRO takes
     if (
-      ops && h[off] === 0x45 && (fragOff & (IP_MF | IP_OFFSET)) === 0 &&
-      csumFold(csumPartial(h, 0, off, off + IPV4_HLEN)) === 0
+      ops && iph.version === 4 && iph.ihl === 5 && !ipIsFragment(iph) &&
+      csumFold(csumPartial(skb.head, 0, off, off + IPV4_HLEN)) === 0
     ) {
-      cb.proto = proto;
-      const totLen = (h[off + 2] << 8) | h[off + 3];
-      flush = ((totLen ^ skbGroLen(skb)) | (fragOff & ~IP_DF)) & 0xffff;
+      cb.proto = iph.protocol;
+      flush = ((iph.totLen ^ skbGroLen(skb)) | (iph.fragOff & ~IP_DF)) & 0xffff;
       for (const p of head) {
         if (!p.groCb!.sameFlow) continue;
-        const o2 = p.networkHeader;
-        let diff = h[off + 9] ^ p.head[o2 + 9];
-        for (let i = 12; i < 20; i++) diff |= h[off + i] ^ p.head[o2 + i];
+        const iph2 = ipHdr(p);
+        // protocol and addresses: the flow as IPv4 sees it
+        const diff = (iph.protocol ^ iph2.protocol) | (iph.saddr ^ iph2.saddr) |
+          (iph.daddr ^ iph2.daddr);
         if (diff) p.groCb!.sameFlow = false;
       }
       cb.flush |= flush;
@@ -148,11 +150,11 @@ export function inetGroReceive(host: InetNet, head: SkBuff[], skb: SkBuff): SkBu
  */
 export function inetGroComplete(host: InetNet, skb: SkBuff, nhoff: number): void {
   const off = skb.data + nhoff;
-  const v = new DataView(skb.head.buffer, skb.head.byteOffset);
-  v.setUint16(off + 2, skb.len - nhoff);
-  v.setUint16(off + 10, 0);
-  v.setUint16(off + 10, csumFold(csumPartial(skb.head, 0, off, off + IPV4_HLEN)));
-  host.inetOffloads[skb.head[off + 9]]!.groComplete(host, skb, nhoff + IPV4_HLEN);
+  const iph = new IpHdr(skb.head, off);
+  iph.totLen = skb.len - nhoff;
+  iph.check = 0;
+  iph.check = csumFold(csumPartial(skb.head, 0, off, off + IPV4_HLEN));
+  host.inetOffloads[iph.protocol]!.groComplete(host, skb, nhoff + IPV4_HLEN);
 }
 
 // udp4_gro_receive() with no socket asking for UDP GRO and no UDP forwarding or fraglist GRO
@@ -191,11 +193,9 @@ export function ipv4OffloadInit(host: InetNet): void {
 // igmp_rcv(): a message shorter than its 8-byte header or with a bad checksum is dropped; the
 // kit keeps no group memberships beyond 224.0.0.1, so a good one is taken and consumed.
 function igmpRcv(host: InetNet, skb: SkBuff): void {
-  const h = skb.head;
-  const nh = skb.networkHeader;
-  const end = nh + ((h[nh + 2] << 8) | h[nh + 3]);
+  const end = skb.networkHeader + ipHdr(skb).totLen;
   const th = skb.transportHeader;
-  if (end - th < 8 || csumFold(csumPartial(h, 0, th, end)) !== 0) {
+  if (end - th < IGMP_MINLEN || csumFold(csumPartial(skb.head, 0, th, end)) !== 0) {
     kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "igmp_rcv");
   } else {
     consumeSkb(host.sim, skb, "igmp_rcv");

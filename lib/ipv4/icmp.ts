@@ -6,11 +6,19 @@
 // token bucket of inet_peer (icmp_ratelimit, icmp_ratemask).
 
 import type { InetNet } from "./netns_ipv4.ts";
-import { consumeSkb, kfreeSkbReason, PACKET_HOST, type SkBuff } from "../core/skbuff.ts";
+import {
+  consumeSkb,
+  icmpHdr,
+  ipHdr,
+  kfreeSkbReason,
+  PACKET_HOST,
+  type SkBuff,
+} from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial } from "../wire/checksum.ts";
-import { IP_OFFSET, IPPROTO_ICMP } from "../wire/ipv4.ts";
+import { IP_OFFSET, IpHdr, IPPROTO_ICMP, IPV4_HLEN } from "../wire/ipv4.ts";
+import { ICMP_ECHOREPLY, ICMP_HLEN, ICMP_TIMESTAMPREPLY, IcmpHdr } from "../wire/icmp.ts";
 import { inetSelectAddr } from "./devinet.ts";
 import { ipLocalOut, type OutRoute } from "./ip_output.ts";
 import type { InetPeer } from "./netns_ipv4.ts";
@@ -108,10 +116,9 @@ function icmpPush(
   icmp: Uint8Array,
   countedType: number,
 ): void {
-  icmp[2] = icmp[3] = 0;
-  const c = csumFold(csumPartial(icmp, 0, 0, icmp.length));
-  icmp[2] = c >> 8;
-  icmp[3] = c & 255;
+  const icmph = new IcmpHdr(icmp, 0);
+  icmph.checksum = 0;
+  icmph.checksum = csumFold(csumPartial(icmp, 0, 0, icmp.length));
   host.mib.icmp.OutMsgs++;
   icmpMsgInc(host, "out", countedType);
   // The ICMP socket does not set DF (icmp_sk_init(): IP_PMTUDISC_DONT).
@@ -153,14 +160,15 @@ export function icmpSend(
     if (rt.broadcast || rt.multicast || skb.pktType !== PACKET_HOST) return;
     const h = skb.head;
     const nh = skb.networkHeader;
-    const v = new DataView(h.buffer, h.byteOffset);
-    if (v.getUint16(nh + 6) & IP_OFFSET) return;
-    const ihl = (h[nh] & 15) * 4;
-    if (ICMP_ERROR_TYPES.has(type) && h[nh + 9] === IPPROTO_ICMP) {
+    const iph = ipHdr(skb);
+    if (iph.fragOff & IP_OFFSET) return;
+    const ihl = iph.ihl * 4;
+    if (ICMP_ERROR_TYPES.has(type) && iph.protocol === IPPROTO_ICMP) {
+      // skb_header_pointer(): just the quoted icmphdr's type byte, if the packet has it
       const inner = h[nh + ihl];
       if (nh + ihl >= h.length || inner > NR_ICMP_TYPES || ICMP_ERROR_TYPES.has(inner)) return;
     }
-    const saddr = v.getUint32(nh + 12);
+    const saddr = iph.saddr;
     let applyLimit = false;
     if (!maskAllow(host, type, code)) {
       if (!globalAllow(host)) {
@@ -171,7 +179,7 @@ export function icmpSend(
     }
     const out = ipRouteOutput(host, saddr);
     if (!out) return;
-    if (rt.local) out.saddr = v.getUint32(nh + 16); // reply from the address it was sent to
+    if (rt.local) out.saddr = iph.daddr; // reply from the address it was sent to
     if (applyLimit && !out.route.dev.loopback) {
       const timeout = msToJiffies(host, host.sysctl["net.ipv4.icmp_ratelimit"]);
       if (!inetPeerXrlimAllow(host, inetGetpeer(host, saddr), timeout)) {
@@ -179,16 +187,16 @@ export function icmpSend(
         return;
       }
     }
-    const totLen = v.getUint16(nh + 2);
-    const room = Math.min(576, out.route.dev.mtu) - 20 - 8;
-    const quote = h.subarray(nh, nh + Math.min(totLen, room, h.length - nh));
-    const icmp = new Uint8Array(8 + quote.length);
-    icmp[0] = type;
-    icmp[1] = code;
-    new DataView(icmp.buffer).setUint32(4, info >>> 0);
-    icmp.set(quote, 8);
+    const room = Math.min(576, out.route.dev.mtu) - IPV4_HLEN - ICMP_HLEN;
+    const quote = h.subarray(nh, nh + Math.min(iph.totLen, room, h.length - nh));
+    const icmp = new Uint8Array(ICMP_HLEN + quote.length);
+    const icmph = new IcmpHdr(icmp, 0);
+    icmph.type = type;
+    icmph.code = code;
+    icmph.un = info;
+    icmp.set(quote, ICMP_HLEN);
     // Errors go with precedence "internetwork control" (IPTOS_PREC_INTERNETCONTROL).
-    const tos = ICMP_ERROR_TYPES.has(type) ? (h[nh + 1] & 0x1e) | 0xc0 : h[nh + 1];
+    const tos = ICMP_ERROR_TYPES.has(type) ? (iph.tos & 0x1e) | 0xc0 : iph.tos;
     icmpPush(host, cpu, out, saddr, tos, icmp, type);
   } finally {
     host.sim.exitFn(cpu, "__icmp_send", skb.id);
@@ -198,16 +206,11 @@ export function icmpSend(
 // icmp_reply(): answer an echo or timestamp request from the address it was sent to (or, for a
 // broadcast, one of the input device's), with the request's TOS.
 function icmpReply(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable, icmp: Uint8Array): void {
-  const h = skb.head;
-  const nh = skb.networkHeader;
-  const v = new DataView(h.buffer, h.byteOffset);
-  const saddr = v.getUint32(nh + 12);
-  const out = ipRouteOutput(host, saddr);
+  const iph = ipHdr(skb);
+  const out = ipRouteOutput(host, iph.saddr);
   if (!out) return;
-  out.saddr = rt.broadcast || rt.multicast
-    ? inetSelectAddr(host, skb.dev!, saddr)
-    : v.getUint32(nh + 16);
-  icmpPush(host, cpu, out, saddr, h[nh + 1], icmp, 0);
+  out.saddr = rt.broadcast || rt.multicast ? inetSelectAddr(host, skb.dev!, iph.saddr) : iph.daddr;
+  icmpPush(host, cpu, out, iph.saddr, iph.tos, icmp, 0);
 }
 
 /**
@@ -236,7 +239,7 @@ function icmpRcvReason(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): SkbDro
   mib.InMsgs++;
   const h = skb.head;
   const th = skb.transportHeader;
-  const end = skb.networkHeader + ((h[skb.networkHeader + 2] << 8) | h[skb.networkHeader + 3]);
+  const end = skb.networkHeader + ipHdr(skb).totLen;
   const len = end - th;
   // skb_checksum_simple_validate(): the sum over the whole message must fold to zero.
   if (csumFold(csumPartial(h, 0, th, end)) !== 0) {
@@ -248,9 +251,9 @@ function icmpRcvReason(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): SkbDro
     mib.InErrors++;
     return "NOT_SPECIFIED";
   }
-  const type = h[th];
+  const type = icmpHdr(skb).type;
   icmpMsgInc(host, "in", type);
-  const body = h.subarray(th + 8, end);
+  const body = h.subarray(th + ICMP_HLEN, end);
   if (type === ICMP_EXT_ECHO) return null; // icmp_echo(): PROBE off (icmp_echo_enable_probe 0)
   if (type > NR_ICMP_TYPES) {
     mib.InErrors++;
@@ -270,7 +273,7 @@ function icmpRcvReason(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): SkbDro
     case 8: { // icmp_echo()
       if (host.sysctl["net.ipv4.icmp_echo_ignore_all"]) return null;
       const reply = h.slice(th, end);
-      reply[0] = 0;
+      new IcmpHdr(reply, 0).type = ICMP_ECHOREPLY;
       icmpReply(host, cpu, skb, rt, reply);
       return null;
     }
@@ -279,12 +282,13 @@ function icmpRcvReason(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): SkbDro
         mib.InErrors++;
         return "PKT_TOO_SMALL";
       }
-      const reply = new Uint8Array(20);
-      reply.set(h.subarray(th, th + 12));
-      reply[0] = 14;
+      const reply = new Uint8Array(ICMP_HLEN + 12);
+      reply.set(h.subarray(th, th + ICMP_HLEN + 4));
+      new IcmpHdr(reply, 0).type = ICMP_TIMESTAMPREPLY;
       const ms = Math.floor(host.sim.now / 1e6) % 86400000;
-      new DataView(reply.buffer).setUint32(12, ms);
-      new DataView(reply.buffer).setUint32(16, ms);
+      const times = new DataView(reply.buffer, ICMP_HLEN); // __be32 times[3]
+      times.setUint32(4, ms);
+      times.setUint32(8, ms);
       icmpReply(host, cpu, skb, rt, reply);
       return null;
     }
@@ -298,7 +302,7 @@ function icmpRcvReason(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): SkbDro
         mib.InErrors++;
         return "PKT_TOO_SMALL";
       }
-      if ((body[0] & 15) < 5) {
+      if (new IpHdr(body, 0).ihl < 5) {
         mib.InErrors++;
         return "IP_INHDR";
       }

@@ -8,13 +8,20 @@
 // ACKs a receiver sends are not modelled.
 
 import type { InetNet } from "./netns_ipv4.ts";
-import { consumeSkb, kfreeSkbReason, PACKET_HOST, type SkBuff } from "../core/skbuff.ts";
+import {
+  consumeSkb,
+  ipHdr,
+  kfreeSkbReason,
+  PACKET_HOST,
+  type SkBuff,
+  tcpHdr,
+} from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
 import { Sock, TCP_STATES } from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
 import { IPPROTO_TCP } from "../wire/ipv4.ts";
-import { TCP_FLAGS } from "../wire/tcp.ts";
+import { TCP_FLAGS, TCP_HLEN, TcpHdr, TCPOLEN_MSS, TCPOPT_MSS } from "../wire/tcp.ts";
 import { ipRouteOutput } from "./route.ts";
 import { ipLocalOut } from "./ip_output.ts";
 import type { Rtable } from "./route.ts";
@@ -82,23 +89,22 @@ interface Seg {
   dataLen: number;
 }
 
+// What tcp_v4_rcv() reads of a segment once (the addresses, and what tcp_v4_fill_cb() puts in
+// TCP_SKB_CB: seq, ack_seq, flags), doff in bytes.
 function parse(skb: SkBuff): Seg {
-  const h = skb.head;
-  const v = new DataView(h.buffer, h.byteOffset);
-  const nh = skb.networkHeader;
-  const th = skb.transportHeader;
-  const totLen = v.getUint16(nh + 2);
-  const doff = (h[th + 12] >> 4) * 4;
+  const iph = ipHdr(skb);
+  const th = tcpHdr(skb);
+  const doff = th.doff * 4;
   return {
-    saddr: v.getUint32(nh + 12),
-    daddr: v.getUint32(nh + 16),
-    sport: v.getUint16(th),
-    dport: v.getUint16(th + 2),
-    seq: v.getUint32(th + 4),
-    ack: v.getUint32(th + 8),
-    flags: h[th + 13],
+    saddr: iph.saddr,
+    daddr: iph.daddr,
+    sport: th.source,
+    dport: th.dest,
+    seq: th.seq,
+    ack: th.ackSeq,
+    flags: th.flagByte,
     doff,
-    dataLen: nh + totLen - th - doff,
+    dataLen: skb.networkHeader + iph.totLen - skb.transportHeader - doff,
   };
 }
 
@@ -117,21 +123,20 @@ function tcpSend(
 ) {
   const out = ipRouteOutput(host, s.saddr);
   if (!out) return;
-  const len = mss ? 24 : 20;
+  const len = mss ? TCP_HLEN + TCPOLEN_MSS : TCP_HLEN;
   const t = new Uint8Array(len);
-  const v = new DataView(t.buffer);
-  v.setUint16(0, s.dport);
-  v.setUint16(2, s.sport);
-  v.setUint32(4, seq >>> 0);
-  v.setUint32(8, ack >>> 0);
-  t[12] = (len / 4) << 4;
-  t[13] = flags;
-  v.setUint16(14, flags & TCP_FLAGS.RST ? 0 : 64240);
-  if (mss) v.setUint32(20, 0x020405b4); // MSS 1460
-  const c = csumFold(
+  const th = new TcpHdr(t, 0);
+  th.source = s.dport;
+  th.dest = s.sport;
+  th.seq = seq;
+  th.ackSeq = ack;
+  th.doff = len / 4;
+  th.flagByte = flags;
+  th.window = flags & TCP_FLAGS.RST ? 0 : 64240;
+  if (mss) t.set([TCPOPT_MSS, TCPOLEN_MSS, 1460 >> 8, 1460 & 255], TCP_HLEN); // MSS 1460
+  th.check = csumFold(
     csumPartial(t, csumTcpudpNofold(s.daddr, s.saddr, len, IPPROTO_TCP, 0), 0, len),
   );
-  v.setUint16(16, c);
   host.mib.tcp.OutSegs++;
   if (flags & TCP_FLAGS.RST) host.mib.tcp.OutRsts++;
   ipLocalOut(host, cpu, {
@@ -191,11 +196,9 @@ function tcpV4RcvReason(
   const mib = host.mib.tcp;
   if (skb.pktType !== PACKET_HOST) return "NOT_SPECIFIED";
   mib.InSegs++;
-  const h = skb.head;
-  const nh = skb.networkHeader;
   const th = skb.transportHeader;
-  const ipEnd = nh + ((h[nh + 2] << 8) | h[nh + 3]);
-  if (ipEnd - th < 20) return "NOT_SPECIFIED";
+  const ipEnd = skb.networkHeader + ipHdr(skb).totLen;
+  if (ipEnd - th < TCP_HLEN) return "NOT_SPECIFIED"; // pskb_may_pull(skb, sizeof(struct tcphdr))
   const s = parse(skb);
   if (s.doff < 20) {
     mib.InErrs++;

@@ -7,23 +7,20 @@
 import type { InetNet } from "./netns_ipv4.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
 import { IPPROTO_TCP } from "../wire/ipv4.ts";
-import { TCP_FLAGS, TCP_HLEN } from "../wire/tcp.ts";
+import { TCP_FLAG_FIN, TCP_FLAG_PSH, TCP_FLAGS, TCP_HLEN, TcpHdr } from "../wire/tcp.ts";
 import { inetGroFlush, skbGroLen, skbGroReceive } from "../core/gro.ts";
 import {
   CHECKSUM_NONE,
   CHECKSUM_PARTIAL,
+  ipHdr,
   SKB_GSO_TCP_ECN,
   SKB_GSO_TCP_FIXEDID,
   SKB_GSO_TCPV4,
   type SkBuff,
+  tcpHdr,
 } from "../core/skbuff.ts";
 
-// The flag word (tcp_flag_word()) bits of the flags byte, as TCP_FLAG_* compare them.
 const F = TCP_FLAGS;
-
-function tcpOff(skb: SkBuff): number {
-  return skb.transportHeader;
-}
 
 /**
  * TCP's gro_receive for IPv4, tcp4_gro_receive(): with the skb not already marked to flush,
@@ -45,7 +42,7 @@ export function tcp4GroReceive(host: InetNet, head: SkBuff[], skb: SkBuff): SkBu
     cb.flush = 1;
     return null;
   }
-  const thlen = (skb.head[off + 12] >> 4) * 4;
+  const thlen = new TcpHdr(skb.head, off).doff * 4;
   if (thlen < TCP_HLEN || skbGroLen(skb) < thlen) {
     cb.flush = 1;
     return null;
@@ -57,9 +54,7 @@ export function tcp4GroReceive(host: InetNet, head: SkBuff[], skb: SkBuff): SkBu
 // skb_gro_checksum_validate() with inet_gro_compute_pseudo(): the sum over the pseudo-header
 // and the rest of the packet as GRO sees it must fold to zero.
 function tcpChecksumOk(skb: SkBuff): boolean {
-  const nh = skb.networkHeader;
-  const v = new DataView(skb.head.buffer, skb.head.byteOffset);
-  const saddr = v.getUint32(nh + 12), daddr = v.getUint32(nh + 16);
+  const { saddr, daddr } = ipHdr(skb);
   const start = skb.data + skb.groCb!.offset;
   const len = skbGroLen(skb);
   return csumFold(
@@ -88,41 +83,33 @@ export function tcpGroReceive(
   thlen: number,
 ): SkBuff | null {
   const cb = skb.groCb!;
-  const h = skb.head;
   const len = skbGroLen(skb);
-  const flags = h[th + 13];
+  skb.transportHeader = th;
+  const tcph = tcpHdr(skb);
+  const flags = tcph.flagByte;
   let mss = 1;
   let flush = 1;
   let pp: SkBuff | null = null;
-  skb.transportHeader = th;
-  const p = tcpGroLookup(head, skb, th);
+  const p = tcpGroLookup(head, skb);
   if (p) {
-    const th2 = tcpOff(p);
-    const h2 = p.head;
+    const th2 = tcpHdr(p);
     // tcp_flag_word(): data offset, reserved bits, flags (but FIN and PSH) and window must
     // match, and a CWR segment never merges. Measured on 6.18 (tests/golden/linux-6.18/gro,
     // flags_cwr*): a held skb with CWR takes no more segments either, unlike 6.12's code,
     // which left CWR out of the comparison.
     flush = flags & F.CWR;
-    flush |= h[th + 12] ^ h2[th2 + 12];
-    flush |= (flags ^ h2[th2 + 13]) & ~(F.FIN | F.PSH) & 0xff;
-    flush |= (h[th + 14] ^ h2[th2 + 14]) | (h[th + 15] ^ h2[th2 + 15]);
-    for (let i = 8; i < 12; i++) flush |= h[th + i] ^ h2[th2 + i]; // ack_seq
-    for (let i = TCP_HLEN; i < thlen; i++) flush |= h[th + i] ^ h2[th2 + i]; // every option byte
-    flush |= inetGroFlush(
-      h.subarray(skb.networkHeader, skb.networkHeader + 20),
-      h2.subarray(p.networkHeader, p.networkHeader + 20),
-      p,
-    );
+    flush |= (tcph.flagWord ^ th2.flagWord) & ~(TCP_FLAG_FIN | TCP_FLAG_PSH);
+    flush |= tcph.ackSeq ^ th2.ackSeq;
+    const opts = tcph.optionBytes, opts2 = th2.optionBytes;
+    for (let i = 0; i < thlen - TCP_HLEN; i++) flush |= opts[i] ^ opts2[i]; // every option byte
+    flush |= inetGroFlush(ipHdr(skb), ipHdr(p), p);
     mss = p.gsoSize;
     flush |= Number(len - 1 >= mss);
-    const seq2 = new DataView(h2.buffer, h2.byteOffset).getUint32(th2 + 4);
-    const seq = new DataView(h.buffer, h.byteOffset).getUint32(th + 4);
-    flush |= ((seq2 + skbGroLen(p)) >>> 0) ^ seq;
+    flush |= ((th2.seq + skbGroLen(p)) >>> 0) ^ tcph.seq;
     if (flush || skbGroReceive(p, skb)) {
       mss = 1;
     } else {
-      h2[th2 + 13] |= flags & (F.FIN | F.PSH); // the held skb carries FIN/PSH on
+      th2.flagByte |= flags & (F.FIN | F.PSH); // the held skb carries FIN/PSH on
     }
   }
   // out_check_final: a segment smaller than mss, or with URG/PSH/RST/SYN/FIN, ends the flow.
@@ -134,14 +121,13 @@ export function tcpGroReceive(
 }
 
 // tcp_gro_lookup(): the first held skb still of the same flow whose ports match.
-function tcpGroLookup(head: SkBuff[], skb: SkBuff, th: number): SkBuff | null {
+function tcpGroLookup(head: SkBuff[], skb: SkBuff): SkBuff | null {
+  const th = tcpHdr(skb);
   for (const p of head) {
     const pcb = p.groCb!;
     if (!pcb.sameFlow) continue;
-    const th2 = tcpOff(p);
-    let diff = 0;
-    for (let i = 0; i < 4; i++) diff |= skb.head[th + i] ^ p.head[th2 + i];
-    if (diff) {
+    const th2 = tcpHdr(p);
+    if ((th.source ^ th2.source) | (th.dest ^ th2.dest)) {
       pcb.sameFlow = false;
       continue;
     }
@@ -159,19 +145,12 @@ function tcpGroLookup(head: SkBuff[], skb: SkBuff, th: number): SkBuff | null {
  * @param thoff offset of the TCP header from skb.data
  */
 export function tcp4GroComplete(_host: InetNet, skb: SkBuff, thoff: number): void {
-  const v = new DataView(skb.head.buffer, skb.head.byteOffset);
-  const nh = skb.networkHeader;
-  const th = skb.data + thoff;
-  const sum = csumTcpudpNofold(
-    v.getUint32(nh + 12),
-    v.getUint32(nh + 16),
-    skb.len - thoff,
-    IPPROTO_TCP,
-    0,
-  );
-  v.setUint16(th + 16, ~csumFold(sum) & 0xffff); // ~tcp_v4_check(len, saddr, daddr, 0)
+  const iph = ipHdr(skb);
+  const th = new TcpHdr(skb.head, skb.data + thoff);
+  const sum = csumTcpudpNofold(iph.saddr, iph.daddr, skb.len - thoff, IPPROTO_TCP, 0);
+  th.check = ~csumFold(sum) & 0xffff; // ~tcp_v4_check(len, saddr, daddr, 0)
   skb.gsoType |= SKB_GSO_TCPV4 | (skb.groCb!.ipFixedId ? SKB_GSO_TCP_FIXEDID : 0);
   skb.ipSummed = CHECKSUM_PARTIAL;
   skb.gsoSegs = skb.groCb!.count;
-  if (skb.head[th + 13] & F.CWR) skb.gsoType |= SKB_GSO_TCP_ECN;
+  if (th.cwr) skb.gsoType |= SKB_GSO_TCP_ECN;
 }

@@ -4,12 +4,13 @@
 // sock_def_readable() waking a reader, and the /proc/net/udp view.
 
 import type { InetNet } from "./netns_ipv4.ts";
-import { kfreeSkbReason, skbClone, type SkBuff } from "../core/skbuff.ts";
+import { ipHdr, kfreeSkbReason, skbClone, type SkBuff, udpHdr } from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
 import { Sock, TCP_STATES } from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
 import { IPPROTO_UDP } from "../wire/ipv4.ts";
+import { UDP_HLEN } from "../wire/udp.ts";
 import { icmpSend } from "./icmp.ts";
 import { ipRouteOutput, type Rtable } from "./route.ts";
 
@@ -19,25 +20,17 @@ export const CHECKSUM_BREAK = 76;
  * 2048 + SKB_DATA_ALIGN(sizeof(struct sk_buff)) (include/net/sock.h). */
 export const SOCK_MIN_RCVBUF: number = 2048 + 256;
 
-const checksumOk = new WeakSet<SkBuff>();
-
+// udp_lib_checksum_complete(): the checksum over pseudo-header and datagram, once; a good one
+// is remembered on the skb (csum_valid), so recvmsg does not sum it again.
 function udpChecksumComplete(skb: SkBuff): boolean {
-  if (checksumOk.has(skb)) return true;
-  const h = skb.head;
-  const nh = skb.networkHeader;
+  if (skb.csumValid) return true;
+  const uh = udpHdr(skb);
+  if (uh.check === 0) return true; // no checksum sent (RFC 768)
+  const iph = ipHdr(skb);
   const th = skb.transportHeader;
-  const v = new DataView(h.buffer, h.byteOffset);
-  if (v.getUint16(th + 6) === 0) return true; // no checksum sent (RFC 768)
-  const ulen = v.getUint16(th + 4);
-  const sum = csumPartial(
-    h,
-    csumTcpudpNofold(v.getUint32(nh + 12), v.getUint32(nh + 16), ulen, IPPROTO_UDP, 0),
-    th,
-    th + ulen,
-  );
-  const ok = csumFold(sum) === 0;
-  if (ok) checksumOk.add(skb);
-  return ok;
+  const pseudo = csumTcpudpNofold(iph.saddr, iph.daddr, uh.len, IPPROTO_UDP, 0);
+  skb.csumValid = csumFold(csumPartial(skb.head, pseudo, th, th + uh.len)) === 0;
+  return skb.csumValid;
 }
 
 /**
@@ -211,11 +204,10 @@ export function udpEnqueueScheduleSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: Sk
   } else {
     sk.rmemAlloc += size;
     sk.incomingCpu = cpu.id;
-    const ulen = (skb.head[skb.transportHeader + 4] << 8) | skb.head[skb.transportHeader + 5];
     sk.receiveQueue.push({
       id: skb.id,
       truesize: size,
-      len: ulen - 8,
+      len: udpHdr(skb).len - UDP_HLEN,
       arrived: skb.hwtstamp || skb.tstamp,
     });
     sockDefReadable(host, cpu, sk);
@@ -254,17 +246,16 @@ export function udpRcv(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
 
 function udpRcvReason(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): SkbDropReason | null {
   const mib = host.mib.udp;
-  const h = skb.head;
-  const nh = skb.networkHeader;
+  const iph = ipHdr(skb);
   const th = skb.transportHeader;
-  const v = new DataView(h.buffer, h.byteOffset);
-  const ipEnd = nh + v.getUint16(nh + 2);
-  if (ipEnd - th < 8) {
+  const ipEnd = skb.networkHeader + iph.totLen;
+  if (ipEnd - th < UDP_HLEN) { // pskb_may_pull(skb, sizeof(struct udphdr))
     mib.InErrors++;
     return "NOT_SPECIFIED";
   }
-  const ulen = v.getUint16(th + 4);
-  if (ulen > ipEnd - th || ulen < 8) {
+  const uh = udpHdr(skb);
+  const ulen = uh.len;
+  if (ulen > ipEnd - th || ulen < UDP_HLEN) {
     mib.InErrors++;
     return "PKT_TOO_SMALL";
   }
@@ -274,10 +265,8 @@ function udpRcvReason(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): SkbDrop
     mib.InErrors++;
     return "UDP_CSUM";
   }
-  const saddr = v.getUint32(nh + 12);
-  const daddr = v.getUint32(nh + 16);
-  const sport = v.getUint16(th);
-  const dport = v.getUint16(th + 2);
+  const { saddr, daddr } = iph;
+  const { source: sport, dest: dport } = uh;
   const dif = skb.dev?.ifindex ?? 0;
   if (rt.broadcast || rt.multicast) {
     return udpMcastDeliver(host, cpu, skb, saddr, sport, daddr, dport, dif);

@@ -14,6 +14,10 @@ export const ICMP_ECHO = 8;
 export const ICMP_TIME_EXCEEDED = 11;
 /** Parameter problem (ICMP_PARAMETERPROB). */
 export const ICMP_PARAMETERPROB = 12;
+/** Timestamp request (ICMP_TIMESTAMP). */
+export const ICMP_TIMESTAMP = 13;
+/** Timestamp reply (ICMP_TIMESTAMPREPLY). */
+export const ICMP_TIMESTAMPREPLY = 14;
 /** Destination unreachable code: network unreachable (ICMP_NET_UNREACH). */
 export const ICMP_NET_UNREACH = 0;
 /** Destination unreachable code: host unreachable (ICMP_HOST_UNREACH). */

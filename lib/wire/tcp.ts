@@ -17,6 +17,8 @@ export const TCPOPT_SACK_PERM = 4;
 export const TCPOPT_SACK = 5;
 /** Timestamps (TCPOPT_TIMESTAMP). */
 export const TCPOPT_TIMESTAMP = 8;
+/** Length of the MSS option (TCPOLEN_MSS). */
+export const TCPOLEN_MSS = 4;
 /** Length of the timestamp option (TCPOLEN_TIMESTAMP). */
 export const TCPOLEN_TIMESTAMP = 10;
 
@@ -31,6 +33,11 @@ export const TCP_FLAGS = {
   ECE: 0x40,
   CWR: 0x80,
 } as const;
+
+/** FIN in the flag word (TCP_FLAG_FIN, include/net/tcp.h; host order here). */
+export const TCP_FLAG_FIN = 0x00010000;
+/** PSH in the flag word (TCP_FLAG_PSH). */
+export const TCP_FLAG_PSH = 0x00080000;
 
 /** One TCP option as found on the wire. */
 export interface TcpOption {
@@ -119,6 +126,10 @@ export class TcpHdr {
   }
   set flagByte(v: number) {
     this.#v.setUint8(13, v);
+  }
+  /** Data offset, reserved bits, flags and window as one word (tcp_flag_word()). */
+  get flagWord(): number {
+    return this.#v.getUint32(12);
   }
   /** FIN flag. */
   get fin(): boolean {
