@@ -7,7 +7,15 @@
 import type { Net } from "./net_namespace.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { NET_RX_SOFTIRQ } from "../kernel/softirq.ts";
-import { ETH_P_8021AD, ETH_P_8021Q, ETH_P_ALL, VLAN_HLEN } from "../wire/ethernet.ts";
+import {
+  ETH_P_8021AD,
+  ETH_P_8021Q,
+  ETH_P_ALL,
+  ETH_P_IP,
+  VLAN_HLEN,
+  VlanHdr,
+} from "../wire/ethernet.ts";
+import { IpHdr, ipIsFragment, IPPROTO_TCP, IPPROTO_UDP, IPV4_HLEN } from "../wire/ipv4.ts";
 import {
   type Napi,
   netifNapiAdd,
@@ -55,13 +63,19 @@ export function skbGetHash(host: Net, skb: SkBuff): number {
     x = Math.imul(x ^ v, 0x9e3779b1) >>> 0;
     x = (x ^ (x >>> 15)) >>> 0;
   };
-  if (skb.protocol === 0x0800 && skb.len >= 20) {
-    for (let i = 12; i < 20; i++) mix(h[nh + i]);
-    mix(h[nh + 9]);
-    const ihl = (h[nh] & 15) * 4;
-    const fragmented = (((h[nh + 6] << 8) | h[nh + 7]) & 0x3fff) !== 0;
-    if ((h[nh + 9] === 6 || h[nh + 9] === 17) && !fragmented && skb.len >= ihl + 4) {
-      for (let i = 0; i < 4; i++) mix(h[nh + ihl + i]);
+  const mixBe32 = (v: number) =>
+    [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].forEach(mix);
+  if (skb.protocol === ETH_P_IP && skb.len >= IPV4_HLEN) {
+    // the flow dissector's keys: addresses, protocol, and the ports of an unfragmented
+    // TCP or UDP packet (__skb_flow_get_ports() reads them as one 32-bit word)
+    const iph = new IpHdr(h, nh);
+    mixBe32(iph.saddr);
+    mixBe32(iph.daddr);
+    mix(iph.protocol);
+    const ihl = iph.ihl * 4;
+    const l4 = iph.protocol === IPPROTO_TCP || iph.protocol === IPPROTO_UDP;
+    if (l4 && !ipIsFragment(iph) && skb.len >= ihl + 4) {
+      mixBe32(new DataView(h.buffer, h.byteOffset + nh + ihl, 4).getUint32(0));
       skb.l4Hash = true;
     }
   } else {
@@ -353,11 +367,10 @@ const isVlanType = (t: number) => t === ETH_P_8021Q || t === ETH_P_8021AD;
 // skb_vlan_untag(): the 4-byte tag after the MAC addresses becomes skb->vlan_tci and the
 // ethertype inside it the skb's protocol.
 function skbVlanUntag(skb: SkBuff): void {
-  const h = skb.head;
-  const d = skb.data;
   if (skb.len < VLAN_HLEN) return;
-  skb.vlanTci = (h[d] << 8) | h[d + 1];
-  skb.protocol = (h[d + 2] << 8) | h[d + 3];
+  const vhdr = new VlanHdr(skb.head, skb.data);
+  skb.vlanTci = vhdr.hVlanTci;
+  skb.protocol = vhdr.hVlanEncapsulatedProto;
   skb.data += VLAN_HLEN;
   skb.len -= VLAN_HLEN;
   if (skb.macHeader >= 0) skb.macHeader += VLAN_HLEN;

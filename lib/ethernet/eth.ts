@@ -52,6 +52,7 @@ export function ethTypeTrans(skb: SkBuff, dev: NetDevice): number {
     skb.pktType = isBroadcastEtherAddr(dest) ? PACKET_BROADCAST : PACKET_MULTICAST;
   } else skb.pktType = PACKET_OTHERHOST;
   if (eth.hProto >= ETH_P_802_3_MIN) return eth.hProto;
+  // *(unsigned short *)rawp == 0xFFFF: the raw 802.3 frames of old Novell IPX
   const sap = skb.len >= 2 ? (skb.head[skb.data] << 8) | skb.head[skb.data + 1] : -1;
   return sap === 0xffff ? ETH_P_802_3 : ETH_P_802_2;
 }

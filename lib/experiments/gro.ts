@@ -6,7 +6,9 @@ import { createHost } from "../init/main.ts";
 import { Veth } from "../drivers/veth.ts";
 import type { SkBuff } from "../core/skbuff.ts";
 import { ETH_P_IP } from "../wire/ethernet.ts";
-import { IPPROTO_TCP, IPPROTO_UDP } from "../wire/ipv4.ts";
+import { IpHdr, IPPROTO_TCP, IPPROTO_UDP } from "../wire/ipv4.ts";
+import { TcpHdr } from "../wire/tcp.ts";
+import { UDP_HLEN } from "../wire/udp.ts";
 
 /** One skb GRO handed to the stack, described as `rxpath gro --json` prints it. */
 export interface GroLine {
@@ -63,10 +65,15 @@ function describe(skb: SkBuff, firstId: number): GroLine {
     return { frames, ip_len: 0, payload: 0, segs: 1, gso_size: 0 };
   }
   const b = skb.bytes;
-  const ihl = (b[0] & 15) * 4;
-  const ipLen = (b[2] << 8) | b[3];
-  const proto = b[9];
-  const l4 = proto === IPPROTO_TCP ? (b[ihl + 12] >> 4) * 4 : proto === IPPROTO_UDP ? 8 : 0;
+  const iph = new IpHdr(b, 0);
+  const ihl = iph.ihl * 4;
+  const ipLen = iph.totLen;
+  const proto = iph.protocol;
+  const l4 = proto === IPPROTO_TCP
+    ? new TcpHdr(b, ihl).doff * 4
+    : proto === IPPROTO_UDP
+    ? UDP_HLEN
+    : 0;
   return {
     frames,
     ip_len: ipLen,

@@ -27,16 +27,17 @@ export interface IpOptionsResult {
  * @returns the fault's offset (or -1) and whether a source route is present
  */
 export function ipOptionsCompile(skb: SkBuff): IpOptionsResult {
-  const h = ipHdr(skb).options; // optptr walks these bytes, as the kernel's does
+  const opts = ipHdr(skb).options;
   let p = 0;
-  let l = h.length;
+  let l = opts.length;
   const seen = new Set<number>();
   const fault = (at: number): IpOptionsResult => ({
     ppPtr: IPV4_HLEN + at,
     srr: seen.has(IPOPT.LSRR),
   });
   while (l > 0) {
-    const type = h[p];
+    const optptr = opts.subarray(p); // the kernel's optptr: type, length, pointer, flags
+    const type = optptr[0];
     if (type === IPOPT.END) break;
     if (type === IPOPT.NOOP) {
       p++;
@@ -44,9 +45,9 @@ export function ipOptionsCompile(skb: SkBuff): IpOptionsResult {
       continue;
     }
     if (l < 2) return fault(p);
-    const optlen = h[p + 1];
+    const optlen = optptr[1];
     if (optlen < 2 || optlen > l) return fault(p);
-    const ptr = h[p + 2];
+    const ptr = optptr[2];
     switch (type) {
       case IPOPT.SSRR:
       case IPOPT.LSRR:
@@ -66,11 +67,11 @@ export function ipOptionsCompile(skb: SkBuff): IpOptionsResult {
         if (seen.has(type)) return fault(p);
         if (optlen < 4) return fault(p + 1);
         if (ptr < 5) return fault(p + 2);
-        const flag = h[p + 3] & 0xf;
+        const flag = optptr[3] & 0xf;
         if (ptr <= optlen) {
           if (ptr + 3 > optlen) return fault(p + 2);
           if ((flag === 1 || flag === 3) && ptr + 7 > optlen) return fault(p + 2);
-        } else if (flag !== 3 && h[p + 3] >> 4 === 15) return fault(p + 3); // overflow count full
+        } else if (flag !== 3 && optptr[3] >> 4 === 15) return fault(p + 3); // overflow count full
         seen.add(type);
         break;
       }

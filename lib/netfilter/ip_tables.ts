@@ -6,8 +6,8 @@
 // `iptables -L -v -x` reports.
 
 import type { NfNet } from "./core.ts";
-import type { SkBuff } from "../core/skbuff.ts";
-import { inNtoa } from "../wire/ipv4.ts";
+import { ipHdr, type SkBuff } from "../core/skbuff.ts";
+import { inNtoa, IP_OFFSET } from "../wire/ipv4.ts";
 import {
   NF_IP_PRI,
   type NfHookState,
@@ -214,25 +214,21 @@ export function iptSetPolicy(
   hookChain(host, t, c);
 }
 
+// xt_tcpudp's tcp_mt()/udp_mt(): skb_header_pointer() for the ports at the transport header.
 function ports(skb: SkBuff): [number, number] | null {
-  const h = skb.head;
-  const nh = skb.networkHeader;
-  const fragOff = ((h[nh + 6] << 8) | h[nh + 7]) & 0x1fff;
-  const th = nh + (h[nh] & 15) * 4;
+  const iph = ipHdr(skb);
+  const th = skb.networkHeader + iph.ihl * 4;
   // A fragment other than the first has no ports: port matches fail (xt_tcpudp: par->fragoff).
-  if (fragOff || th + 4 > skb.head.length) return null;
-  return [(h[th] << 8) | h[th + 1], (h[th + 2] << 8) | h[th + 3]];
+  if (iph.fragOff & IP_OFFSET || th + 4 > skb.head.length) return null;
+  const uh = new DataView(skb.head.buffer, skb.head.byteOffset + th, 4); // source, dest
+  return [uh.getUint16(0), uh.getUint16(2)];
 }
 
 function ruleMatches(r: IptRule, skb: SkBuff, state: NfHookState): boolean {
-  const h = skb.head;
-  const nh = skb.networkHeader;
-  const v = new DataView(h.buffer, h.byteOffset);
-  const saddr = v.getUint32(nh + 12);
-  const daddr = v.getUint32(nh + 16);
+  const { saddr, daddr, protocol } = ipHdr(skb);
   const inPrefix = (a: number, p: [number, number]) =>
     p[1] === 0 || ((a ^ p[0]) >>> (32 - p[1])) === 0;
-  if (r.proto !== undefined && h[nh + 9] !== r.proto) return false;
+  if (r.proto !== undefined && protocol !== r.proto) return false;
   if (r.src && !inPrefix(saddr, r.src)) return false;
   if (r.dst && !inPrefix(daddr, r.dst)) return false;
   if (r.in && state.in?.name !== r.in) return false;
@@ -265,7 +261,7 @@ export function iptDoTable(
   state: NfHookState,
 ): NfVerdict {
   host.sim.enterFn(state.cpu, "ipt_do_table", skb.id);
-  const len = (skb.head[skb.networkHeader + 2] << 8) | skb.head[skb.networkHeader + 3];
+  const len = ipHdr(skb).totLen;
   const stack: { chain: IptChain; next: number }[] = [];
   let chain = table.chains.get(chainName)!;
   let i = 0;

@@ -16,6 +16,10 @@ import { tcpListen } from "../ipv4/tcp_ipv4.ts";
 import { udpSocket } from "../ipv4/udp.ts";
 import { iptAppend, type IptRule, iptSetPolicy, iptTableLoad } from "../netfilter/ip_tables.ts";
 import type { PcapRecord } from "../wire/pcap.ts";
+import { ETH_HLEN } from "../wire/ethernet.ts";
+import { IpHdr, IPPROTO_ICMP, IPPROTO_TCP } from "../wire/ipv4.ts";
+import { IcmpHdr } from "../wire/icmp.ts";
+import { TcpHdr } from "../wire/tcp.ts";
 import type { Scenario } from "./scenario.ts";
 import { NET_SYSCTL_DEFAULTS } from "./sysctl_defaults.ts";
 
@@ -166,10 +170,10 @@ export interface ReplaySummary {
  * @returns the name
  */
 export function replyName(frame: Uint8Array): string {
-  const ip = frame.subarray(14);
-  const ihl = (ip[0] & 15) * 4;
-  if (ip[9] === 1) {
-    const [t, c] = [ip[ihl], ip[ihl + 1]];
+  const iph = new IpHdr(frame, ETH_HLEN);
+  const th = ETH_HLEN + iph.ihl * 4;
+  if (iph.protocol === IPPROTO_ICMP) {
+    const { type: t, code: c } = new IcmpHdr(frame, th);
     const unreach = [
       "net-unreachable",
       "host-unreachable",
@@ -188,13 +192,13 @@ export function replyName(frame: Uint8Array): string {
     if (t === 3) return `icmp ${unreach[c] ?? `dest-unreachable code ${c}`}`;
     return `icmp ${names[t] ?? `type-${t}`}`;
   }
-  if (ip[9] === 6) {
-    const flags = ip[ihl + 13];
-    if (flags & 0x04) return "tcp rst";
-    if ((flags & 0x12) === 0x12) return "tcp syn-ack";
+  if (iph.protocol === IPPROTO_TCP) {
+    const tcph = new TcpHdr(frame, th);
+    if (tcph.rst) return "tcp rst";
+    if (tcph.syn && tcph.ack) return "tcp syn-ack";
     return "tcp";
   }
-  return `proto ${ip[9]}`;
+  return `proto ${iph.protocol}`;
 }
 
 /**

@@ -63,6 +63,36 @@ export class EthHdr {
 }
 
 /**
+ * A view over an 802.1Q tag as it sits after the MAC addresses once eth_type_trans() has taken
+ * the outer ethertype (struct vlan_hdr).
+ *
+ * @example
+ * ```ts
+ * import { VlanHdr } from "@rxpath/rxpath";
+ * console.log(new VlanHdr(new Uint8Array([0x20, 0x05, 0x08, 0x00]), 0).hVlanTci); // 8197
+ * ```
+ */
+export class VlanHdr {
+  #v: DataView;
+  /**
+   * Views the tag at `off`; the caller has checked that VLAN_HLEN bytes are there.
+   * @param buf the frame
+   * @param off where the tag starts
+   */
+  constructor(buf: Uint8Array, off: number) {
+    this.#v = new DataView(buf.buffer, buf.byteOffset + off, VLAN_HLEN);
+  }
+  /** Priority, drop eligibility and VLAN ID (h_vlan_TCI). */
+  get hVlanTci(): number {
+    return this.#v.getUint16(0);
+  }
+  /** The ethertype inside the tag (h_vlan_encapsulated_proto). */
+  get hVlanEncapsulatedProto(): number {
+    return this.#v.getUint16(2);
+  }
+}
+
+/**
  * Formats a MAC address as the kernel prints it (%pM): lower-case, colon-separated.
  *
  * @param mac six bytes
