@@ -38,6 +38,7 @@ export * from "./lib/viz/display.ts";
 export * from "./lib/viz/charts.ts";
 export * from "./lib/traffic/generator.ts";
 export * from "./lib/drivers/rss.ts";
+export * from "./lib/drivers/virtio_net_device.ts";
 export * from "./lib/drivers/virtio_net.ts";
 export * from "./lib/ethernet/eth.ts";
 export * from "./lib/kernel/irq.ts";

@@ -1,16 +1,13 @@
-// Models drivers/net/virtio_net.c (Linux 6.18) with the device it drives: a virtio-net PCI
-// function with N receive virtqueues. Device side: a frame crosses the wire, is hashed for
-// RSS, and is written into a posted receive buffer (or dropped when none is posted), then the
-// device notifies the driver through the queue's MSI-X vector, subject to interrupt
-// coalescing and to the driver having callbacks enabled. Driver side: virtnet_open() posts
-// buffers (try_fill_recv), the MSI-X callback skb_recv_done() -> virtqueue_napi_schedule()
-// masks the queue and schedules NAPI, virtnet_poll() -> virtnet_receive() -> receive_buf()
-// builds skbs and hands them to napi_gro_receive(), refills, and virtqueue_napi_complete()
-// re-enables callbacks through napi_complete_done().
+// Models the receive side of drivers/net/virtio_net.c (Linux 6.18), the kernel's half of a
+// virtio-net NIC (the device is virtio_net_device.ts): virtnet_probe() makes the net device, the
+// queues and their NAPI instances and requests the MSI-X vectors; virtnet_open() posts buffers
+// (try_fill_recv); the MSI-X callback skb_recv_done() -> virtqueue_napi_schedule() masks the
+// queue and schedules NAPI; virtnet_poll() -> virtnet_receive() -> receive_buf() builds skbs and
+// hands them to napi_gro_receive(), refills, and virtqueue_napi_complete() re-enables callbacks
+// through napi_complete_done(). ethtool's settings reach the device over the control queue.
 
 import type { Net } from "../core/net_namespace.ts";
 import type { Cpu, Work } from "../sim/cpu.ts";
-import type { SimEvent } from "../sim/events.ts";
 import type { SkbHolder } from "../sim/ledger.ts";
 import { NetDevice } from "../core/netdevice.ts";
 import {
@@ -24,11 +21,15 @@ import { allocSkb, type SkBuff } from "../core/skbuff.ts";
 import { napiGroReceive } from "../core/gro.ts";
 import { ethTypeTrans } from "../ethernet/eth.ts";
 import type { IrqDesc } from "../kernel/irq.ts";
-import { wireTimeNs } from "../wire/ethernet.ts";
-import { ETH_HLEN, ETH_P_IP, EthHdr, macAton } from "../wire/ethernet.ts";
-import { IP_MF, IP_OFFSET, IpHdr, IPPROTO_TCP, IPPROTO_UDP, IPV4_HLEN } from "../wire/ipv4.ts";
-import { MS_RSS_KEY, rssQueue, rxfhIndirDefault, toeplitzHash } from "./rss.ts";
+import { ETH_HLEN, macAton } from "../wire/ethernet.ts";
+import { rxfhIndirDefault } from "./rss.ts";
 import { VIRTIO_NET_FEATURES } from "./virtio_net_features.ts";
+import {
+  type Coalesce,
+  type UsedBuffer,
+  VirtioNetDevice,
+  type Virtqueue,
+} from "./virtio_net_device.ts";
 
 /** Options of {@linkcode VirtioNet}. */
 export interface VirtioNetOptions {
@@ -78,44 +79,14 @@ export interface VirtnetRqStats {
   kicks: number;
 }
 
-/** Per-queue device counters (virtio_net_stats_rx_basic) and the qstat hw-drop-overruns. */
-export interface VirtioRxHwStats {
-  /** Frames the device delivered. */
-  packets: number;
-  /** Bytes the device delivered. */
-  bytes: number;
-  /** Driver notifications (kicks) the device received. */
-  notifications: number;
-  /** Interrupts the device raised. */
-  interrupts: number;
-  /** Frames dropped because no receive buffer was posted (rx_drop_overruns). */
-  dropOverruns: number;
-}
-
-/** A receive buffer the device filled: the frame and the hash it reports. */
-export interface UsedBuffer {
-  /** The frame bytes. */
-  frame: Uint8Array;
-  /** The RSS hash the device computed. */
-  hash: number;
-  /** True when the hash covered the ports (a TCP or UDP hash type). */
-  l4Hash: boolean;
-  /** When the frame reached the NIC, ns. */
-  arrivedAt: number;
-}
-
-/** One receive virtqueue with its NAPI instance and MSI-X vector (struct receive_queue). */
+/** The driver's side of one receive virtqueue, with its NAPI instance (struct receive_queue). */
 export class ReceiveQueue {
   /** Queue index. */
   readonly index: number;
   /** The NAPI instance (rq->napi). */
   readonly napi: Napi;
-  /** Buffers posted and not yet used by the device. */
-  posted = 0;
-  /** Buffers the device filled that the driver has not taken (the used ring). */
-  readonly used: UsedBuffer[] = [];
-  /** Device may notify: the driver enabled callbacks and no notification consumed the event since. */
-  callbacksEnabled = true;
+  /** The device's virtqueue (rq->vq): posted buffers, used ring, device counters. */
+  readonly vq: Virtqueue;
   /** MSI-X callbacks received (rq->calls). */
   calls = 0;
   /** Driver counters. */
@@ -129,47 +100,25 @@ export class ReceiveQueue {
     xdp_drops: 0,
     kicks: 0,
   };
-  /** Device counters. */
-  readonly hw: VirtioRxHwStats = {
-    packets: 0,
-    bytes: 0,
-    notifications: 0,
-    interrupts: 0,
-    dropOverruns: 0,
-  };
   /** Its MSI-X vector, once the driver requested it. */
   irq?: IrqDesc;
-  /** Used buffers since the last notification (coalescing). */
-  pendingNotify = 0;
-  /** Pending coalescing timer. */
-  notifyTimer?: SimEvent;
 
   /**
    * Makes a queue.
    * @param index queue number
    * @param napi its NAPI instance
+   * @param vq the device's virtqueue
    */
-  constructor(index: number, napi: Napi) {
+  constructor(index: number, napi: Napi, vq: Virtqueue) {
     this.index = index;
     this.napi = napi;
+    this.vq = vq;
   }
-
-  /** The skbs-to-be held in the ring, as frames (for the ledger they are not skbs yet). */
-  get backlog(): number {
-    return this.used.length;
-  }
-}
-
-/** Interrupt coalescing settings (ethtool -c), as virtio's VIRTIO_NET_F_NOTF_COAL offers. */
-export interface Coalesce {
-  /** Longest a frame waits for its interrupt, µs (max_usecs); 0: no wait. */
-  rxUsecs: number;
-  /** Frames that trigger an interrupt at once (max_packets). */
-  rxFrames: number;
 }
 
 /**
- * A virtio-net device and its driver on a host.
+ * The virtio_net driver bound to a virtio-net device on a host: the net device, its receive
+ * queues and NAPI instances, and the ethtool settings, which the driver passes to the device.
  *
  * @example
  * ```ts
@@ -185,32 +134,18 @@ export interface Coalesce {
 export class VirtioNet {
   /** The host. */
   readonly host: Net;
+  /** The device the driver drives (the hardware side). */
+  readonly device: VirtioNetDevice;
   /** The network device. */
   readonly dev: NetDevice;
   /** Receive queues, one per queue pair the device offers. */
   readonly rq: ReceiveQueue[];
   /** Queue pairs in use (ethtool -l Combined). */
   currQueuePairs: number;
-  /** Queue pairs the device offers. */
-  readonly maxQueuePairs: number;
   /** Ring size in use (ethtool -g RX). */
   ringSize: number;
-  /** Largest ring size. */
-  readonly maxRingSize: number;
-  /** Coalescing settings (ethtool -c); default rx-usecs 0, rx-frames 1 as a 6.18 guest shows. */
-  readonly coalesce: Coalesce = { rxUsecs: 0, rxFrames: 1 };
-  /** RSS key (ethtool -x). */
-  rssKey: Uint8Array = MS_RSS_KEY;
-  /** RSS indirection table (ethtool -x). */
-  indir: number[];
   /** True once the user set the indirection table (netif_is_rxfh_configured()). */
   rxfhConfigured = false;
-  /** Link speed, Gbit/s. */
-  readonly linkGbps: number;
-  /** Whether the device reports its own statistics. */
-  readonly deviceStats: boolean;
-  /** Whether the device does RSS and hash reports. */
-  readonly rss: boolean;
   /** Netdev features by name (ethtool -k), in ethtool's order. */
   readonly features: Map<string, { on: boolean; fixed: boolean; child: boolean }>;
   /** virtio device index, as in `virtio0-input.0`. */
@@ -220,7 +155,6 @@ export class VirtioNet {
   /** The config-change vector and the transmit vectors, registered but never fired here. */
   readonly otherIrqs: IrqDesc[] = [];
   readonly #rxHandler: (skb: SkBuff, napi: Napi) => Work;
-  #linkBusyUntil = 0;
   #inHandOff: SkBuff | null = null;
   #opened = false;
 
@@ -233,29 +167,21 @@ export class VirtioNet {
    */
   constructor(host: Net, options: VirtioNetOptions = {}) {
     this.host = host;
-    this.maxQueuePairs = options.maxQueuePairs ?? 1;
-    if (
-      !Number.isInteger(this.maxQueuePairs) || this.maxQueuePairs < 1 || this.maxQueuePairs > 256
-    ) {
-      throw new RangeError(
-        `Cannot make a virtio-net device with ${this.maxQueuePairs} queue pairs: 1 to 256`,
-      );
-    }
-    this.maxRingSize = options.maxRingSize ?? 256;
-    if (!isPowerOfTwo(this.maxRingSize) || this.maxRingSize > 32768) {
-      throw new RangeError(
-        `Cannot make a device with maximum ring ${this.maxRingSize}: a power of two up to 32768`,
-      );
-    }
-    this.ringSize = this.maxRingSize;
-    this.linkGbps = options.linkGbps ?? 10;
-    this.deviceStats = options.deviceStats ?? false;
-    this.rss = options.rss ?? true;
+    this.device = new VirtioNetDevice(host.sim, (vq) => host.irqs.fire(this.rq[vq.index].irq!), {
+      maxQueuePairs: options.maxQueuePairs,
+      maxRingSize: options.maxRingSize,
+      linkGbps: options.linkGbps,
+      deviceStats: options.deviceStats,
+      rss: options.rss,
+    });
+    this.ringSize = this.device.maxRingSize;
     this.features = new Map(
       VIRTIO_NET_FEATURES.map(([name, on, fixed, child]) => [name, { on, fixed, child }]),
     );
     // virtnet_probe(): an RSS device adds NETIF_F_RXHASH to hw_features (changeable, off).
-    if (this.rss) this.features.set("receive-hashing", { on: false, fixed: false, child: false });
+    if (this.device.rss) {
+      this.features.set("receive-hashing", { on: false, fixed: false, child: false });
+    }
     this.virtioIndex = options.virtioIndex ?? 0;
     this.chip = `PCI-MSIX-${options.pciAddress ?? "0000:00:03.0"}`;
     this.dev = new NetDevice({
@@ -266,21 +192,21 @@ export class VirtioNet {
     });
     host.registerNetdevice(this.dev);
     this.#rxHandler = options.rxHandler ?? groHandler(host);
-    this.rq = Array.from(
-      { length: this.maxQueuePairs },
-      (_, i) =>
-        new ReceiveQueue(
-          i,
-          netifNapiAdd(
-            `${this.dev.name}-rx-${i}`,
-            this.dev,
-            (n, budget) => this.virtnetPoll(i, n, budget),
-          ),
+    this.rq = this.device.vqs.map((vq, i) =>
+      new ReceiveQueue(
+        i,
+        netifNapiAdd(
+          `${this.dev.name}-rx-${i}`,
+          this.dev,
+          (n, budget) => this.virtnetPoll(i, n, budget),
         ),
+        vq,
+      )
     );
     // virtnet_probe(): all queue pairs, unless there are fewer online CPUs.
-    this.currQueuePairs = Math.min(this.maxQueuePairs, host.sim.cpus.length);
-    this.indir = rxfhIndirDefault(128, this.currQueuePairs);
+    this.currQueuePairs = Math.min(this.device.maxQueuePairs, host.sim.cpus.length);
+    this.device.queuePairs = this.currQueuePairs;
+    this.device.indir = rxfhIndirDefault(128, this.currQueuePairs);
     if (options.ringSize !== undefined) this.setRingSize(options.ringSize);
     this.#requestIrqs();
   }
@@ -351,92 +277,11 @@ export class VirtioNet {
   }
 
   /**
-   * A frame starts arriving from the wire now: the link carries one frame at a time at its
-   * speed; once received, the device hashes it, picks a queue by the indirection table, and
-   * after the DMA latency (descriptors are pipelined) writes it into a posted buffer or, if
-   * none is posted, drops it (rx_drop_overruns).
+   * A frame starts arriving from the wire now, at the device ({@linkcode VirtioNetDevice.receive}).
    * @param frame the frame bytes
    */
   receive(frame: Uint8Array): void {
-    const sim = this.host.sim;
-    // The device hashes only when the hash is used: to pick a queue or to report it.
-    const hashed = this.rss &&
-      (this.currQueuePairs > 1 || this.features.get("receive-hashing")!.on);
-    const { hash, l4 } = hashed ? this.rssHash(frame) : { hash: 0, l4: false };
-    const q = this.rq[hashed && this.currQueuePairs > 1 ? rssQueue(this.indir, hash) : 0];
-    const start = Math.max(sim.now, this.#linkBusyUntil);
-    const received = start + Math.round(wireTimeNs(frame.length, this.linkGbps));
-    this.#linkBusyUntil = received;
-    const done = received + sim.costs.ns("nicDma");
-    const arrivedAt = sim.now;
-    sim.at(done, () => this.#deviceDeliver(q, { frame, hash, l4Hash: l4, arrivedAt }));
-  }
-
-  /**
-   * The RSS hash the device computes: TCP and UDP over IPv4 hash the 4-tuple, other IPv4 the
-   * addresses (not the ports of fragments, which only the first carries); non-IP frames hash to 0.
-   * @param frame the frame
-   * @returns the hash and whether it covered ports
-   */
-  rssHash(frame: Uint8Array): { hash: number; l4: boolean } {
-    if (frame.length < ETH_HLEN + IPV4_HLEN || new EthHdr(frame, 0).hProto !== ETH_P_IP) {
-      return { hash: 0, l4: false };
-    }
-    const iph = new IpHdr(frame, ETH_HLEN);
-    if (iph.version !== 4 || iph.ihl < 5) return { hash: 0, l4: false };
-    const input = new Uint8Array(12);
-    const v = new DataView(input.buffer);
-    v.setUint32(0, iph.saddr);
-    v.setUint32(4, iph.daddr);
-    const lo = ETH_HLEN + iph.ihl * 4;
-    const ports = (iph.protocol === IPPROTO_TCP || iph.protocol === IPPROTO_UDP) &&
-      (iph.fragOff & (IP_MF | IP_OFFSET)) === 0 && frame.length >= lo + 4;
-    if (!ports) return { hash: toeplitzHash(this.rssKey, input.subarray(0, 8)), l4: false };
-    input.set(frame.subarray(lo, lo + 4), 8);
-    return { hash: toeplitzHash(this.rssKey, input), l4: true };
-  }
-
-  #deviceDeliver(q: ReceiveQueue, buf: UsedBuffer): void {
-    if (q.posted === 0) {
-      q.hw.dropOverruns++;
-      return;
-    }
-    q.posted--;
-    q.used.push(buf);
-    q.hw.packets++;
-    q.hw.bytes += buf.frame.length;
-    q.pendingNotify++;
-    this.#maybeNotify(q);
-  }
-
-  // VIRTIO_NET_F_NOTF_COAL: notify once max_packets buffers are used or max_usecs passed
-  // since the first of them, whichever comes first; never while callbacks are disabled.
-  #maybeNotify(q: ReceiveQueue): void {
-    if (!q.callbacksEnabled || q.pendingNotify === 0) return;
-    const c = this.coalesce;
-    if (c.rxUsecs === 0 || q.pendingNotify >= c.rxFrames) {
-      this.#notify(q);
-      return;
-    }
-    if (!q.notifyTimer) {
-      q.notifyTimer = this.host.sim.events.schedule(this.host.sim.now + c.rxUsecs * 1000, () => {
-        q.notifyTimer = undefined;
-        if (q.callbacksEnabled && q.pendingNotify > 0) this.#notify(q);
-      });
-    }
-  }
-
-  // With VIRTIO_RING_F_EVENT_IDX the device notifies once when the used index passes the
-  // driver's used_event, and not again until the driver re-arms it by enabling callbacks.
-  #notify(q: ReceiveQueue): void {
-    q.callbacksEnabled = false;
-    q.pendingNotify = 0;
-    if (q.notifyTimer) {
-      this.host.sim.events.cancel(q.notifyTimer);
-      q.notifyTimer = undefined;
-    }
-    q.hw.interrupts++;
-    this.host.irqs.fire(q.irq!);
+    this.device.receive(frame);
   }
 
   /**
@@ -457,7 +302,7 @@ export class VirtioNet {
 
   #virtqueueNapiSchedule(cpu: Cpu, q: ReceiveQueue): void {
     if (napiSchedulePrep(q.napi)) {
-      q.callbacksEnabled = false; // virtqueue_disable_cb()
+      this.device.setCallbacks(q.vq, false); // virtqueue_disable_cb()
       __napiSchedule(this.host, cpu, q.napi);
     }
   }
@@ -475,7 +320,7 @@ export class VirtioNet {
     const cpu = sim.cpus[napi.listOwner >= 0 ? napi.listOwner : this.rq[index].irq!.affinity[0]];
     const q = this.rq[index];
     sim.enterFn(cpu, "virtnet_poll");
-    if (budget) q.callbacksEnabled = false;
+    if (budget) this.device.setCallbacks(q.vq, false);
     const received = yield* this.#virtnetReceive(cpu, q, budget);
     if (received < budget) this.#virtqueueNapiComplete(cpu, q, received);
     sim.exitFn(cpu, "virtnet_poll");
@@ -486,8 +331,8 @@ export class VirtioNet {
     const sim = this.host.sim;
     sim.enterFn(cpu, "virtnet_receive");
     let packets = 0;
-    while (packets < budget && q.used.length > 0) {
-      const buf = q.used.shift()!;
+    while (packets < budget && q.vq.used.length > 0) {
+      const buf = q.vq.used.shift()!; // virtqueue_get_buf()
       yield sim.costs.ns("virtnetReceiveBuf");
       packets++;
       const skb = this.#receiveBuf(cpu, q, buf);
@@ -522,7 +367,7 @@ export class VirtioNet {
     const skb = allocSkb(sim, buf.frame, this.dev);
     sim.enterFn(cpu, "receive_buf", skb.id);
     // virtnet_receive_done(): the reported hash reaches the skb only with receive-hashing on.
-    if (this.rss && this.features.get("receive-hashing")!.on) {
+    if (this.device.rss && this.features.get("receive-hashing")!.on) {
       skb.hash = buf.hash;
       skb.l4Hash = buf.l4Hash;
     }
@@ -539,28 +384,26 @@ export class VirtioNet {
 
   // Descriptors neither posted nor holding a used buffer the driver has yet to take.
   #numFree(q: ReceiveQueue): number {
-    return this.ringSize - q.posted - q.used.length;
+    return this.ringSize - q.vq.posted - q.vq.used.length;
   }
 
   // try_fill_recv(): post buffers until no descriptor is free, then kick the device.
   #tryFillRecv(q: ReceiveQueue): void {
     const free = this.#numFree(q);
     if (free <= 0) return;
-    q.posted += free;
     q.stats.kicks++;
-    q.hw.notifications++;
+    this.device.kick(q.vq, free);
   }
 
   // virtqueue_napi_complete(): re-enable callbacks, complete NAPI; if buffers arrived in
   // between (virtqueue_poll()), schedule again; if NAPI stays scheduled (deferral or MISSED),
   // keep callbacks off.
   #virtqueueNapiComplete(cpu: Cpu, q: ReceiveQueue, processed: number): void {
-    q.callbacksEnabled = true; // virtqueue_enable_cb_prepare()
-    q.pendingNotify = 0;
+    this.device.setCallbacks(q.vq, true); // virtqueue_enable_cb_prepare()
     if (napiCompleteDone(this.host, cpu, q.napi, processed)) {
-      if (q.used.length > 0) this.#virtqueueNapiSchedule(cpu, q);
+      if (q.vq.used.length > 0) this.#virtqueueNapiSchedule(cpu, q); // virtqueue_poll()
     } else {
-      q.callbacksEnabled = false;
+      this.device.setCallbacks(q.vq, false);
     }
   }
 
@@ -582,17 +425,19 @@ export class VirtioNet {
    * @throws {RangeError} for a size the device cannot take
    */
   setRingSize(size: number): void {
-    if (!Number.isInteger(size) || size < 1 || size > this.maxRingSize) {
-      throw new RangeError(
-        `Cannot set rx ring size to ${size}: the device allows 1 to ${this.maxRingSize}`,
-      );
+    const max = this.device.maxRingSize;
+    if (!Number.isInteger(size) || size < 1 || size > max) {
+      throw new RangeError(`Cannot set rx ring size to ${size}: the device allows 1 to ${max}`);
     }
     // virtio 1.2, 2.7: the size of a split virtqueue is a power of two.
-    if (!isPowerOfTwo(size)) {
+    if ((size & (size - 1)) !== 0) {
       throw new RangeError(`Cannot set rx ring size to ${size}: size must be a power of two`);
     }
     this.ringSize = size;
-    for (const q of this.rq) q.posted = Math.max(0, Math.min(q.posted, size - q.used.length));
+    // virtnet_rx_resize() → virtqueue_resize(): buffers beyond the new size are taken back
+    for (const { vq } of this.rq) {
+      vq.posted = Math.max(0, Math.min(vq.posted, size - vq.used.length));
+    }
     if (this.#opened) {
       for (const q of this.rq.slice(0, this.currQueuePairs)) {
         this.#tryFillRecv(q);
@@ -607,13 +452,17 @@ export class VirtioNet {
    * @throws {RangeError} for 0 or more than the device offers
    */
   setChannels(pairs: number): void {
-    if (!Number.isInteger(pairs) || pairs < 1 || pairs > this.maxQueuePairs) {
+    const max = this.device.maxQueuePairs;
+    if (!Number.isInteger(pairs) || pairs < 1 || pairs > max) {
       throw new RangeError(
-        `Cannot set combined channels to ${pairs}: the device offers 1 to ${this.maxQueuePairs}`,
+        `Cannot set combined channels to ${pairs}: the device offers 1 to ${max}`,
       );
     }
+    // virtnet_set_queues(): VIRTIO_NET_CTRL_MQ tells the device
     this.currQueuePairs = pairs;
-    if (!this.rxfhConfigured) this.indir = rxfhIndirDefault(this.indir.length, pairs);
+    this.device.queuePairs = pairs;
+    const device = this.device;
+    if (!this.rxfhConfigured) device.indir = rxfhIndirDefault(device.indir.length, pairs);
     this.#affinityMasks().forEach((mask, i) => this.host.irqs.setAffinity(this.rq[i].irq!, mask));
     if (this.#opened) { for (const q of this.rq.slice(0, pairs)) this.#tryFillRecv(q); }
   }
@@ -636,6 +485,8 @@ export class VirtioNet {
     }
     f.on = on;
     if (name === "generic-receive-offload") this.dev.groEnabled = on;
+    // virtnet_set_features(): NETIF_F_RXHASH asks the device for hash reports
+    if (name === "receive-hashing") this.device.hashReport = on;
   }
 
   /**
@@ -644,7 +495,7 @@ export class VirtioNet {
    * @throws {RangeError} for negative values or rx-frames 0
    */
   setCoalesce(c: Partial<Coalesce>): void {
-    const next = { ...this.coalesce, ...c };
+    const next = { ...this.device.coalesce, ...c };
     if (!Number.isInteger(next.rxUsecs) || next.rxUsecs < 0) {
       throw new RangeError(
         `Cannot set rx-usecs to ${next.rxUsecs}: must be a whole number of microseconds`,
@@ -653,7 +504,7 @@ export class VirtioNet {
     if (!Number.isInteger(next.rxFrames) || next.rxFrames < 1) {
       throw new RangeError(`Cannot set rx-frames to ${next.rxFrames}: must be at least 1`);
     }
-    Object.assign(this.coalesce, next);
+    Object.assign(this.device.coalesce, next); // VIRTIO_NET_CTRL_NOTF_COAL_RX_SET
   }
 
   /**
@@ -662,13 +513,14 @@ export class VirtioNet {
    * @throws {RangeError} for a table of the wrong size, a queue not in use, or a key that is not 40 bytes
    */
   setRxfh(rxfh: { indir?: number[]; key?: Uint8Array }): void {
-    if (!this.rss) {
+    const device = this.device;
+    if (!device.rss) {
       throw new RangeError(`Cannot set RSS on ${this.dev.name}: the device does not do RSS`);
     }
     if (rxfh.indir) {
-      if (rxfh.indir.length !== this.indir.length) {
+      if (rxfh.indir.length !== device.indir.length) {
         throw new RangeError(
-          `Cannot set the indirection table: it has ${this.indir.length} entries, not ${rxfh.indir.length}`,
+          `Cannot set the indirection table: it has ${device.indir.length} entries, not ${rxfh.indir.length}`,
         );
       }
       const bad = rxfh.indir.find((q) => !Number.isInteger(q) || q < 0 || q >= this.currQueuePairs);
@@ -679,7 +531,7 @@ export class VirtioNet {
           })`,
         );
       }
-      this.indir = [...rxfh.indir];
+      device.indir = [...rxfh.indir]; // virtnet_commit_rss_command()
       this.rxfhConfigured = true;
     }
     if (rxfh.key) {
@@ -688,13 +540,9 @@ export class VirtioNet {
           `Cannot set the RSS key: virtio-net keys are 40 bytes, not ${rxfh.key.length}`,
         );
       }
-      this.rssKey = rxfh.key;
+      device.rssKey = rxfh.key;
     }
   }
-}
-
-function isPowerOfTwo(n: number): boolean {
-  return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 }
 
 // receive_buf() -> napi_gro_receive(): GRO decides; what it hands up reaches the stack.

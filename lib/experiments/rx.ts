@@ -3,7 +3,8 @@
 // what the chapters sweep and plot. Nothing here is kernel code; it only drives and reads it.
 
 import { createHost, type Host } from "../init/main.ts";
-import { type Coalesce, VirtioNet, type VirtioNetOptions } from "../drivers/virtio_net.ts";
+import { VirtioNet, type VirtioNetOptions } from "../drivers/virtio_net.ts";
+import type { Coalesce } from "../drivers/virtio_net_device.ts";
 import { napiBusyLoop } from "../core/dev.ts";
 import { rpsRecordSockFlow } from "../core/netif_receive.ts";
 import { consumeSkb } from "../core/skbuff.ts";
@@ -197,7 +198,7 @@ export function runRx(exp: RxExperiment): RxResult {
         { flows: [flow], size: 128, rate: { kind: "constant", pps: 1 }, count: 1 },
         sim.rng,
       )[0];
-      const hash = nic.rssHash(probe.frame).hash;
+      const hash = nic.device.rssHash(probe.frame).hash;
       const cpu = exp.readers![i % exp.readers!.length];
       readerOf.set(hash, cpu);
       rpsRecordSockFlow(host, hash, cpu);
@@ -234,7 +235,7 @@ export function runRx(exp: RxExperiment): RxResult {
     nic,
     offered: arrivals.filter((a) => a.t <= exp.durationNs).length,
     handedUp: end.packets,
-    dropOverruns: nic.rq.reduce((a, q) => a + q.hw.dropOverruns, 0),
+    dropOverruns: nic.rq.reduce((a, q) => a + q.vq.hw.dropOverruns, 0),
     latenciesNs,
     interrupts: end.interrupts,
     netRxRuns: end.netRxRuns,
@@ -277,7 +278,7 @@ function* spin(): Generator<number, void, void> {
 function snapshot(host: Host, nic: VirtioNet) {
   const cpus = host.sim.cpus;
   return {
-    interrupts: nic.rq.reduce((a, q) => a + q.hw.interrupts, 0),
+    interrupts: nic.rq.reduce((a, q) => a + q.vq.hw.interrupts, 0),
     packets: nic.rq.reduce((a, q) => a + q.stats.packets, 0),
     netRxRuns: host.softirqs.counts.reduce((a, c) => a + c[NET_RX_SOFTIRQ], 0),
     ksoftirqdNs: cpus.reduce((a, c) => a + c.softirqTimeBy.run_ksoftirqd, 0),

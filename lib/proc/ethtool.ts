@@ -27,11 +27,13 @@ export function ethtoolS(nic: VirtioNet): TextView {
   const rows: [string, number][] = [];
   const rxGroup = (prefix: string, pick: (s: string) => number, hw: (s: string) => number) => {
     for (const s of RQ_STATS) rows.push([`${prefix}_${s}`, pick(s)]);
-    if (nic.deviceStats) { for (const s of RX_HW_BASIC) rows.push([`${prefix}_hw_${s}`, hw(s)]); }
+    if (nic.device.deviceStats) {
+      for (const s of RX_HW_BASIC) rows.push([`${prefix}_hw_${s}`, hw(s)]);
+    }
   };
   const sum = (f: (i: number) => number) => queues.reduce((a, _, i) => a + f(i), 0);
   const rqStat = (i: number, s: string) => nic.rq[i].stats[s as keyof typeof nic.rq[0]["stats"]];
-  const hwStat = (i: number, s: string) => nic.rq[i].hw[s as keyof typeof nic.rq[0]["hw"]];
+  const hwStat = (i: number, s: string) => nic.rq[i].vq.hw[s as keyof typeof nic.rq[0]["vq"]["hw"]];
   rxGroup("rx", (s) => sum((i) => rqStat(i, s)), (s) => sum((i) => hwStat(i, s)));
   for (const s of SQ_STATS) rows.push([`tx_${s}`, 0]);
   queues.forEach((_, i) => rxGroup(`rx${i}`, (s) => rqStat(i, s), (s) => hwStat(i, s)));
@@ -48,11 +50,11 @@ export function ethtoolS(nic: VirtioNet): TextView {
 export function ethtoolG(nic: VirtioNet): TextView {
   const block = (
     rx: number,
-  ) => [`RX:\t\t${rx}`, "RX Mini:\tn/a", "RX Jumbo:\tn/a", `TX:\t\t${nic.maxRingSize}`];
+  ) => [`RX:\t\t${rx}`, "RX Mini:\tn/a", "RX Jumbo:\tn/a", `TX:\t\t${nic.device.maxRingSize}`];
   const text = [
     `Ring parameters for ${nic.dev.name}:`,
     "Pre-set maximums:",
-    ...block(nic.maxRingSize),
+    ...block(nic.device.maxRingSize),
     "Current hardware settings:",
     ...block(nic.ringSize),
     "RX Buf Len:\t\tn/a",
@@ -73,7 +75,7 @@ export function ethtoolL(nic: VirtioNet): TextView {
   const text = [
     `Channel parameters for ${nic.dev.name}:`,
     "Pre-set maximums:",
-    ...block(nic.maxQueuePairs),
+    ...block(nic.device.maxQueuePairs),
     "Current hardware settings:",
     ...block(nic.currQueuePairs),
   ].join("\n") + "\n";
@@ -92,8 +94,8 @@ export function ethtoolC(nic: VirtioNet): TextView {
     "Adaptive RX: off  TX: n/a",
     ...na(["stats-block-usecs", "sample-interval", "pkt-rate-low", "pkt-rate-high"]),
     "",
-    `rx-usecs: ${nic.coalesce.rxUsecs}`,
-    `rx-frames: ${nic.coalesce.rxFrames}`,
+    `rx-usecs: ${nic.device.coalesce.rxUsecs}`,
+    `rx-frames: ${nic.device.coalesce.rxFrames}`,
     ...na(["rx-usecs-irq", "rx-frames-irq"]),
     "",
     "tx-usecs: 0",
@@ -120,18 +122,18 @@ export function ethtoolX(nic: VirtioNet): TextView {
   const lines = [
     `RX flow hash indirection table for ${nic.dev.name} with ${nic.currQueuePairs} RX ring(s):`,
   ];
-  if (!nic.rss) {
+  if (!nic.device.rss) {
     lines.push("Operation not supported", "RSS hash key:", "Operation not supported");
   } else {
-    for (let i = 0; i < nic.indir.length; i += 8) {
+    for (let i = 0; i < nic.device.indir.length; i += 8) {
       lines.push(
         `${String(i).padStart(5)}: ` +
-          nic.indir.slice(i, i + 8).map((q) => ` ${String(q).padStart(5)}`).join(""),
+          nic.device.indir.slice(i, i + 8).map((q) => ` ${String(q).padStart(5)}`).join(""),
       );
     }
     lines.push(
       "RSS hash key:",
-      Array.from(nic.rssKey, (b) => b.toString(16).padStart(2, "0")).join(":"),
+      Array.from(nic.device.rssKey, (b) => b.toString(16).padStart(2, "0")).join(":"),
     );
   }
   lines.push("RSS hash function:", "    toeplitz: on", "    xor: off", "    crc32: off");

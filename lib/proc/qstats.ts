@@ -24,7 +24,7 @@ export function netdevQstats(nic: VirtioNet): TextView {
       "queue-id": q.index,
       "rx-packets": q.stats.packets,
       "rx-bytes": q.stats.bytes,
-      "rx-hw-drop-overruns": q.hw.dropOverruns,
+      "rx-hw-drop-overruns": q.vq.hw.dropOverruns,
     })),
   );
 }

@@ -36,7 +36,7 @@ Deno.test("RPS: get_rps_cpu() picks rps_cpus[reciprocal_scale(hash, len)] and th
   host.sim.run(10_000_000);
   const expected = [0, 0, 0, 0];
   for (const f of frames) {
-    const hash = nic.rssHash(f).hash;
+    const hash = nic.device.rssHash(f).hash;
     expected[[1, 2, 3][Math.floor((hash * 3) / 2 ** 32)]]++;
   }
   assert.deepEqual(processed(), expected);
@@ -96,7 +96,7 @@ Deno.test("RFS: a flow follows its reader's CPU, but only once its queued packet
   host.setRpsCpus(nic.dev, 0, [1]);
   host.setRpsFlowCnt(nic.dev, 0, 256);
   const frame = udp(5555);
-  const hash = nic.rssHash(frame).hash;
+  const hash = nic.device.rssHash(frame).hash;
   rpsRecordSockFlow(host, hash, 3); // the reader ran on CPU 3
   send([frame, frame, frame]);
   host.sim.run(1_000_000);

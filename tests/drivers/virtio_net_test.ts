@@ -40,9 +40,9 @@ Deno.test("virtio-net: one frame raises one interrupt, is polled and handed up, 
   assert.equal(q.irq!.counts[0], 1);
   assert.equal(q.stats.packets, 1);
   assert.equal(host.softirqs.counts[0][NET_RX_SOFTIRQ], 1);
-  assert.equal(q.posted, nic.ringSize - 1); // one free slot is not worth a refill (< 64/2)
+  assert.equal(q.vq.posted, nic.ringSize - 1); // one free slot is not worth a refill (< 64/2)
   assert.equal(q.napi.state.sched, false);
-  assert.equal(q.callbacksEnabled, true);
+  assert.equal(q.vq.callbacksEnabled, true);
   // handed up to IPv4, which has no address to deliver it to (ip_error())
   assert.deepEqual(host.sim.ledger.summary(), { "dropped:IP_INADDRERRORS": 1 });
   check();
@@ -54,12 +54,12 @@ Deno.test("virtio-net: the vector stays quiet while NAPI is scheduled and speaks
   inject(Array.from({ length: 100 }, (_, i) => udp(1000 + i)), 100);
   host.sim.run(1_000_000);
   assert.equal(q.stats.packets, 100);
-  assert.equal(q.hw.interrupts, 1);
+  assert.equal(q.vq.hw.interrupts, 1);
   assert.equal(q.irq!.counts[0], 1);
   // after completion, the next frame interrupts again
   inject([udp()], 0, 2_000_000);
   host.sim.run(3_000_000);
-  assert.equal(q.hw.interrupts, 2);
+  assert.equal(q.vq.hw.interrupts, 2);
 });
 
 Deno.test("virtio-net: a frame that finds no posted buffer is dropped and counted (rx_drop_overruns)", () => {
@@ -72,7 +72,7 @@ Deno.test("virtio-net: a frame that finds no posted buffer is dropped and counte
   );
   inject(Array.from({ length: 100 }, (_, i) => udp(i)), 1000);
   host.sim.run(5_000_000);
-  assert.equal(q.hw.dropOverruns, 36);
+  assert.equal(q.vq.hw.dropOverruns, 36);
   assert.equal(q.stats.packets, 64);
   host.sim.ledger.check([]);
 });
@@ -93,7 +93,7 @@ Deno.test("virtio-net: rx-usecs coalescing fires when the first frame has waited
   inject(Array.from({ length: 3 }, (_, i) => udp(i)), 10_000);
   host.sim.run(1_000_000);
   assert.deepEqual(irqTimes(host), [567 + 50_000]);
-  assert.equal(q.hw.interrupts, 1);
+  assert.equal(q.vq.hw.interrupts, 1);
   assert.throws(() => nic.setCoalesce({ rxFrames: 0 }), /rx-frames to 0/);
 });
 
@@ -105,10 +105,10 @@ Deno.test("virtio-net: napi_defer_hard_irqs with gro_flush_timeout polls from a 
   inject(Array.from({ length: 20 }, (_, i) => udp(i)), 10_000);
   host.sim.run(2_000_000);
   assert.equal(q.stats.packets, 20);
-  assert.equal(q.hw.interrupts, 1);
+  assert.equal(q.vq.hw.interrupts, 1);
   assert.ok(host.irqs.localTimer[0] >= 9, `LOC ${host.irqs.localTimer[0]}`);
   // once two empty polls in a row exhaust the deferral, the IRQ is enabled again
-  assert.equal(q.callbacksEnabled, true);
+  assert.equal(q.vq.callbacksEnabled, true);
   assert.equal(q.napi.state.sched, false);
 });
 
@@ -120,7 +120,9 @@ Deno.test("virtio-net: RSS spreads flows over queues by the indirection table, h
   const perQueue = nic.rq.map((q) => q.stats.packets);
   assert.equal(perQueue[0] + perQueue[1], 64);
   const expected = [0, 0];
-  for (const sport of flows) expected[nic.indir[nic.rssHash(udp(2000 + sport)).hash & 127]]++;
+  for (const sport of flows) {
+    expected[nic.device.indir[nic.device.rssHash(udp(2000 + sport)).hash & 127]]++;
+  }
   assert.deepEqual(perQueue, expected);
   assert.ok(perQueue[0] > 0 && perQueue[1] > 0);
   // each queue's vector is on its own CPU (virtnet_set_affinity), so each CPU ran NET_RX
@@ -171,7 +173,7 @@ Deno.test("virtio-net: ethtool -G and -L reject what the device cannot do", () =
   assert.throws(() => nic.setRingSize(512), /the device allows 1 to 256/);
   assert.throws(() => nic.setChannels(3), /1 to 2/);
   nic.setChannels(1);
-  assert.deepEqual(new Set(nic.indir), new Set([0]));
+  assert.deepEqual(new Set(nic.device.indir), new Set([0]));
 });
 
 Deno.test("napi_busy_loop: a busy-polling reader takes the packets itself, in task context", () => {
@@ -182,7 +184,7 @@ Deno.test("napi_busy_loop: a busy-polling reader takes the packets itself, in ta
   inject(Array.from({ length: 50 }, (_, i) => udp(i)), 5_000, 1000);
   host.sim.run(2_000_000);
   assert.equal(q.stats.packets, 50);
-  assert.equal(nic.rq[0].hw.interrupts, 0); // the poller owned the queue: callbacks stayed off
+  assert.equal(nic.rq[0].vq.hw.interrupts, 0); // the poller owned the queue: callbacks stayed off
   assert.ok(cpu.time.system > 0);
   assert.equal(q.napi.state.inBusyPoll, false);
   assert.equal(q.napi.state.sched, false); // busy_poll_stop's last poll completed NAPI
@@ -209,7 +211,7 @@ Deno.test("virtio-net: the same traffic and seed give the same counters and trac
     for (const a of frames) host.sim.at(a.t, () => nic.receive(a.frame));
     host.sim.run(50_000_000);
     return JSON.stringify([
-      nic.rq.map((q) => [q.stats, q.hw]),
+      nic.rq.map((q) => [q.stats, q.vq.hw]),
       host.sim.trace.records.length,
       host.sim.trace.records.slice(-50),
     ]);

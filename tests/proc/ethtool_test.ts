@@ -110,6 +110,6 @@ Deno.test("procInterrupts() prints virtio's MSI-X rows in the 6.18 format", () =
 
 Deno.test("netdevQstats() shows the device's drop overruns per queue", () => {
   const { nic } = measuredGuest();
-  nic.rq[0].hw.dropOverruns = 3;
+  nic.rq[0].vq.hw.dropOverruns = 3;
   assert.match(netdevQstats(nic).text, /rx-hw-drop-overruns\n\s+\d+\s+0\s+0\s+0\s+3\n/);
 });
