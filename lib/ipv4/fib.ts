@@ -220,42 +220,6 @@ export function fibAddRoute(host: InetNet, spec: RouteSpec): void {
   });
 }
 
-const SCOPE_NAMES: Record<number, string> = { 253: "link", 254: "host" };
-
-/**
- * Prints a table as `ip route show table local|main` does: sorted by prefix (the trie's
- * order), one route per line; `proto boot`, iproute2's default, is not shown.
- * @param host the host
- * @param table "local" or "main"
- * @returns the text
- * @example
- * ```ts
- * import { createHost, ipRouteShow } from "@rxpath/rxpath";
- * console.log(ipRouteShow(createHost(), "local"));
- * ```
- */
-export function ipRouteShow(host: InetNet, table: "local" | "main"): string {
-  const routes = [...host.ipv4.fib[table].routes].sort((a, b) =>
-    a.dst - b.dst || a.len - b.len || a.metric - b.metric
-  );
-  const lines = routes.map((r) => {
-    const dst = r.len === 0
-      ? "default"
-      : r.len === 32
-      ? inNtoa(r.dst)
-      : `${inNtoa(r.dst)}/${r.len}`;
-    const parts = [r.type === "unicast" ? dst : `${r.type} ${dst}`];
-    if (r.gw) parts.push(`via ${inNtoa(r.gw)}`);
-    if (r.dev) parts.push(`dev ${r.dev.name}`);
-    if (r.proto === "kernel") parts.push("proto kernel");
-    if (r.scope in SCOPE_NAMES) parts.push(`scope ${SCOPE_NAMES[r.scope]}`);
-    if (r.prefsrc) parts.push(`src ${inNtoa(r.prefsrc)}`);
-    if (r.metric) parts.push(`metric ${r.metric}`);
-    return parts.join(" ") + " "; // iproute2 ends each route with a space
-  });
-  return lines.join("\n") + (lines.length ? "\n" : "");
-}
-
 /** What fib_validate_source() concluded: a drop reason, or 1 when the source is reached
  * through a connected route of the input device (the redirect test uses it), else 0. */
 export type SourceCheck = 0 | 1 | "IP_RPFILTER" | "IP_LOCAL_SOURCE" | "IP_INVALID_SOURCE";

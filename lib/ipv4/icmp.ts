@@ -146,7 +146,7 @@ function icmpPush(
  * @param code ICMP code
  * @param info the rest-of-header word (MTU for frag-needed, gateway for a redirect)
  */
-export function icmpSend(
+export function __icmpSend(
   host: InetNet,
   cpu: Cpu,
   skb: SkBuff,
@@ -201,6 +201,30 @@ export function icmpSend(
   } finally {
     host.sim.exitFn(cpu, "__icmp_send", skb.id);
   }
+}
+
+/**
+ * Sends an ICMP error about a received packet, as icmp_send(): the static inline of
+ * include/net/icmp.h that the receive path calls, passing the packet's IP options on to
+ * __icmp_send().
+ * @param host the host
+ * @param cpu the CPU
+ * @param skb the packet the error is about (network header set)
+ * @param rt its input route
+ * @param type ICMP type
+ * @param code ICMP code
+ * @param info the rest-of-header word
+ */
+export function icmpSend(
+  host: InetNet,
+  cpu: Cpu,
+  skb: SkBuff,
+  rt: Rtable,
+  type: number,
+  code: number,
+  info: number,
+): void {
+  __icmpSend(host, cpu, skb, rt, type, code, info);
 }
 
 // icmp_reply(): answer an echo or timestamp request from the address it was sent to (or, for a

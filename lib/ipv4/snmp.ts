@@ -182,33 +182,6 @@ export function snmpGroups(host: InetNet): SnmpGroups {
 }
 
 /**
- * Renders /proc/net/snmp's IPv4 groups (UdpLite included, as the file has it): for each group
- * a line of names and a line of values. IcmpMsg appears only when some type was counted.
- * @param host the host
- * @returns the file's text
- * @example
- * ```ts
- * import { createHost, procNetSnmp } from "@rxpath/rxpath";
- * console.log(procNetSnmp(createHost()).split("\n")[0].slice(0, 30)); // "Ip: Forwarding DefaultTTL InRe"
- * ```
- */
-export function procNetSnmp(host: InetNet): string {
-  const g = snmpGroups(host);
-  const lines: string[] = [];
-  const put = (name: string, rec: Record<string, number>) => {
-    lines.push(`${name}: ${Object.keys(rec).join(" ")}`);
-    lines.push(`${name}: ${Object.values(rec).join(" ")}`);
-  };
-  put("Ip", g.Ip);
-  put("Icmp", g.Icmp);
-  if (Object.keys(g.IcmpMsg).length) put("IcmpMsg", g.IcmpMsg);
-  put("Tcp", g.Tcp);
-  put("Udp", g.Udp);
-  put("UdpLite", zeros(UDP_MIB_FIELDS));
-  return lines.join("\n") + "\n";
-}
-
-/**
  * The non-zero fields of each /proc/net/snmp group (Ip, Icmp, IcmpMsg, Tcp, Udp), as the
  * replay summary reports them.
  * @param host the host

@@ -40,7 +40,7 @@ function udpChecksumComplete(skb: SkBuff): boolean {
  * @param val the value asked for, bytes
  * @returns sk_rcvbuf
  */
-export function sockSetRcvbuf(host: InetNet, val: number): number {
+export function __sockSetRcvbuf(host: InetNet, val: number): number {
   const capped = Math.min(val, host.sysctl["net.core.rmem_max"]);
   return Math.max(capped * 2, SOCK_MIN_RCVBUF);
 }
@@ -81,7 +81,7 @@ export function udpSocket(host: InetNet, b: UdpBind): Sock {
     dport: b.remote?.port,
     rcvbuf: b.rcvbuf === undefined
       ? host.sysctl["net.core.rmem_default"]
-      : sockSetRcvbuf(host, b.rcvbuf),
+      : __sockSetRcvbuf(host, b.rcvbuf),
     boundDevIf: b.boundDevIf,
     reuseport: b.reuseport,
     ino: ++host.ipv4.lastIno,
@@ -135,7 +135,7 @@ function computeScore(
  * @param hash the flow hash, for reuseport groups
  * @returns the socket, or null
  */
-export function udp4LibLookup(
+export function __udp4LibLookup(
   host: InetNet,
   saddr: number,
   sport: number,
@@ -191,7 +191,7 @@ export function sockDefReadable(host: InetNet, cpu: Cpu, sk: Sock): void {
  * @param skb the datagram
  * @returns whether it was queued
  */
-export function udpEnqueueScheduleSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: SkBuff): boolean {
+export function __udpEnqueueScheduleSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: SkBuff): boolean {
   host.sim.enterFn(cpu, "__udp_enqueue_schedule_skb", skb.id);
   cpu.chargeLater(host.sim.costs.ns("sockQueue"));
   const size = skb.truesize;
@@ -221,7 +221,7 @@ export function udpEnqueueScheduleSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: Sk
 // as delivered when read) or as a drop.
 function udpQueueRcvSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: SkBuff): void {
   host.sim.enterFn(cpu, "udp_queue_rcv_skb", skb.id);
-  udpEnqueueScheduleSkb(host, cpu, sk, skb);
+  __udpEnqueueScheduleSkb(host, cpu, sk, skb);
   host.sim.exitFn(cpu, "udp_queue_rcv_skb", skb.id);
 }
 
@@ -271,7 +271,7 @@ function udpRcvReason(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): SkbDrop
   if (rt.broadcast || rt.multicast) {
     return udpMcastDeliver(host, cpu, skb, saddr, sport, daddr, dport, dif);
   }
-  const sk = udp4LibLookup(host, saddr, sport, daddr, dport, dif, cpu.id, skb.hash);
+  const sk = __udp4LibLookup(host, saddr, sport, daddr, dport, dif, cpu.id, skb.hash);
   if (sk) {
     udpQueueRcvSkb(host, cpu, sk, skb);
     return null;
@@ -325,35 +325,4 @@ export function udpRecvmsg(host: InetNet, sk: Sock): { len: number; arrived: num
   host.mib.udp.InDatagrams++;
   host.sim.ledger.end({ skb: q.id, kind: "delivered", where: "udp_recvmsg", t: host.sim.now });
   return { len: q.len, arrived: q.arrived };
-}
-
-function hexAddr(addr: number, port: number): string {
-  // %08X of the raw __be32 as a little-endian u32, then the port
-  const le = ((addr & 255) << 24 | ((addr >>> 8) & 255) << 16 | ((addr >>> 16) & 255) << 8 |
-    (addr >>> 24)) >>> 0;
-  return `${le.toString(16).toUpperCase().padStart(8, "0")}:${
-    port.toString(16).toUpperCase().padStart(4, "0")
-  }`;
-}
-
-/**
- * Renders /proc/net/udp as udp4_seg_show() prints it: one row per socket with its rx_queue
- * (sk_rmem_alloc) and drops (sk_drops), lines padded to 127 characters.
- * @param host the host
- * @returns the file's text
- */
-export function procNetUdp(host: InetNet): string {
-  const head =
-    "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops";
-  const rows = [...host.ipv4.udpSockets].sort((a, b) => a.num - b.num).map((sk, i) => {
-    const row = `${String(i).padStart(5)}: ${hexAddr(sk.rcvSaddr, sk.num)} ${
-      hexAddr(sk.daddr, sk.dport)
-    } ${sk.state.toString(16).toUpperCase().padStart(2, "0")} ${"0".padStart(8, "0")}:${
-      sk.rmemAlloc.toString(16).toUpperCase().padStart(8, "0")
-    } 00:00000000 00000000 ${String(0).padStart(5)} ${
-      String(0).padStart(8)
-    } ${sk.ino} 2 0000000000000000 ${sk.drops}`;
-    return row.padEnd(127);
-  });
-  return [head.padEnd(127), ...rows].join("\n") + "\n";
 }

@@ -13,8 +13,8 @@ import { buildFrame, type FrameSpec } from "../../lib/wire/build.ts";
 import { IP_MF } from "../../lib/wire/ipv4.ts";
 import { inAton } from "../../lib/wire/ipv4.ts";
 import { fibLookup } from "../../lib/ipv4/fib.ts";
+import { iptablesList } from "../../lib/proc/iptables.ts";
 import {
-  iptablesList,
   iptAppend,
   iptNewChain,
   iptSetPolicy,
@@ -22,7 +22,7 @@ import {
 } from "../../lib/netfilter/ip_tables.ts";
 import { nfHookTable } from "../../lib/netfilter/core.ts";
 import { createHost } from "../../lib/init/main.ts";
-import { sockSetRcvbuf, udp4LibLookup, udpSocket } from "../../lib/ipv4/udp.ts";
+import { __sockSetRcvbuf, __udp4LibLookup, udpSocket } from "../../lib/ipv4/udp.ts";
 import { tcpEstablished } from "../../lib/ipv4/tcp_ipv4.ts";
 import { neighPermanent } from "../../lib/ipv4/arp.ts";
 
@@ -223,7 +223,7 @@ Deno.test("netfilter: a user chain is walked on a jump and left on RETURN", () =
     host.iptables.get("filter")!.chains.get("INPUT")!.rules[1],
   ];
   assert.deepEqual([jump.pkts, ret.pkts, drop.pkts, accept.pkts], [2, 1, 1, 1]);
-  assert.match(iptablesList(host), /Chain UDPIN \(1 references\)/);
+  assert.match(iptablesList(host).text, /Chain UDPIN \(1 references\)/);
   assert.throws(
     () => iptAppend(host, "filter", "INPUT", { target: "nochain" }),
     /no target or chain/,
@@ -240,7 +240,7 @@ Deno.test("UDP lookup: connected beats bound beats wildcard; an exact address hi
     remote: { addr: inAton("10.1.0.7"), port: 6000 },
   });
   const look = (saddr: string, sport: number, daddr = "10.1.0.2") =>
-    udp4LibLookup(host, inAton(saddr), sport, inAton(daddr), 5000, 2, 0);
+    __udp4LibLookup(host, inAton(saddr), sport, inAton(daddr), 5000, 2, 0);
   assert.equal(look("10.1.0.7", 6000), conn);
   assert.equal(look("10.1.0.7", 6001), bound);
   assert.equal(look("10.1.0.8", 6000, "10.3.0.1"), any);
@@ -248,9 +248,9 @@ Deno.test("UDP lookup: connected beats bound beats wildcard; an exact address hi
 
 Deno.test("UDP buffer: SO_RCVBUF is doubled, capped by rmem_max, at least 2304; truesize is charged", () => {
   const host = createHost();
-  assert.equal(sockSetRcvbuf(host, 4608), 9216);
-  assert.equal(sockSetRcvbuf(host, 1), 2304);
-  assert.equal(sockSetRcvbuf(host, 1e9), 2 * 4194304);
+  assert.equal(__sockSetRcvbuf(host, 4608), 9216);
+  assert.equal(__sockSetRcvbuf(host, 1), 2304);
+  assert.equal(__sockSetRcvbuf(host, 1e9), 2 * 4194304);
   // 1042-byte frames are charged 2304 bytes each: 4 fit in 9216, the rest are SOCKET_RCVBUFF
   const { frames, summary } = run({
     sockets: [{ proto: "udp", local: "0.0.0.0:5000", rcvbuf: 4608 }],

@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import { loadScenario } from "../../lib/scenario/scenario.ts";
 import { runReplay } from "../../lib/scenario/replay.ts";
 import { readPcap } from "../../lib/wire/pcap.ts";
-import { ipRouteShow } from "../../lib/ipv4/fib.ts";
-import { procNetSnmp } from "../../lib/ipv4/snmp.ts";
-import { procNetUdp } from "../../lib/ipv4/udp.ts";
-import { iptablesList } from "../../lib/netfilter/ip_tables.ts";
+import { ipRouteShow } from "../../lib/proc/route.ts";
+import { procNetSnmp } from "../../lib/proc/snmp.ts";
+import { procNetUdp } from "../../lib/proc/udp.ts";
+import { iptablesList } from "../../lib/proc/iptables.ts";
 
 const golden = (name: string) =>
   Deno.readTextFileSync(new URL(`../golden/linux-6.18/${name}`, import.meta.url));
@@ -23,19 +23,19 @@ const { host } = runReplay(
 ).host;
 
 Deno.test("ip route show table local: the local and broadcast routes addresses bring, lo's too", () => {
-  assert.equal(ipRouteShow(host, "local"), golden("views/ip_route_local.txt"));
+  assert.equal(ipRouteShow(host, "local").text, golden("views/ip_route_local.txt"));
 });
 
 Deno.test("ip route show table main: connected routes from the addresses, then the scenario's", () => {
-  assert.equal(ipRouteShow(host, "main"), golden("views/ip_route_main.txt"));
+  assert.equal(ipRouteShow(host, "main").text, golden("views/ip_route_main.txt"));
 });
 
 Deno.test("/proc/net/snmp reads as the kernel's, line for line, after the same frames", () => {
-  assert.equal(procNetSnmp(host), golden("views/proc_net_snmp.txt"));
+  assert.equal(procNetSnmp(host).text, golden("views/proc_net_snmp.txt"));
 });
 
 Deno.test("iptables -L -v -x -n: policies, rule counters and numeric protocols as iptables-nft prints", () => {
-  assert.equal(iptablesList(host), golden("views/iptables_filter.txt"));
+  assert.equal(iptablesList(host).text, golden("views/iptables_filter.txt"));
 });
 
 Deno.test("/proc/net/udp: rx_queue counts truesize, state 01 for a connected socket (slot, inode, pointer aside)", () => {
@@ -43,6 +43,6 @@ Deno.test("/proc/net/udp: rx_queue counts truesize, state 01 for a connected soc
     t.split("\n").map((l) =>
       l.replace(/^ *\d+:/, "N:").replace(/ \d+ 2 [0-9a-f]{16} /, " INODE 2 PTR ").trimEnd()
     ).filter(Boolean).sort();
-  for (const l of procNetUdp(host).split("\n").filter(Boolean)) assert.equal(l.length, 127);
-  assert.deepEqual(mask(procNetUdp(host)), mask(golden("views/proc_net_udp.txt")));
+  for (const l of procNetUdp(host).text.split("\n").filter(Boolean)) assert.equal(l.length, 127);
+  assert.deepEqual(mask(procNetUdp(host).text), mask(golden("views/proc_net_udp.txt")));
 });
