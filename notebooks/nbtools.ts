@@ -127,6 +127,48 @@ export function notebookProblems(nb: Notebook): string[] {
   return problems;
 }
 
+/** Longest line a code cell may have: the library's deno fmt lineWidth. */
+export const CELL_LINE_WIDTH = 100;
+
+/**
+ * Formats a code cell's source as `deno fmt` formats the library (lineWidth 100), without the
+ * final newline a cell does not keep.
+ * @param source the cell's code
+ * @returns the formatted code
+ */
+export async function formatCell(source: string): Promise<string> {
+  const child = new Deno.Command("deno", {
+    args: ["fmt", "--ext", "ts", `--line-width=${CELL_LINE_WIDTH}`, "-"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(source));
+  await writer.close();
+  const out = await child.output();
+  if (!out.success) throw new Error(`deno fmt failed:\n${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout).replace(/\n$/, "");
+}
+
+/**
+ * Lists the code cells whose source is not as deno fmt writes it, or has a line longer than
+ * {@linkcode CELL_LINE_WIDTH} (a long string deno fmt leaves alone).
+ * @param nb the notebook
+ * @returns one message per cell, naming it
+ */
+export async function unformattedCells(nb: Notebook): Promise<string[]> {
+  const problems: string[] = [];
+  for (const [i, cell] of nb.cells.entries()) {
+    if (cell.cell_type !== "code") continue;
+    const src = cellSource(cell);
+    if (await formatCell(src) !== src) problems.push(`cell ${i}: not formatted as deno fmt does`);
+    const long = src.split("\n").filter((l) => l.length > CELL_LINE_WIDTH).length;
+    if (long) problems.push(`cell ${i}: ${long} line(s) longer than ${CELL_LINE_WIDTH}`);
+  }
+  return problems;
+}
+
 /**
  * Turns a notebook's code cells into one TypeScript module, so `deno check` can type-check
  * them (it does not read .ipynb).

@@ -1,4 +1,4 @@
-// Every chapter: its cells type-check, it executes headless on the Deno kernel with no error and
+// Every chapter: its cells are formatted as deno fmt formats the library, they type-check, it executes headless on the Deno kernel with no error and
 // every chart keeping its SVG, and its HTML export still draws the charts.
 import assert from "node:assert/strict";
 import {
@@ -9,6 +9,7 @@ import {
   exportHtml,
   notebookProblems,
   readNotebook,
+  unformattedCells,
 } from "../notebooks/nbtools.ts";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -22,6 +23,9 @@ for (const path of chapterPaths()) {
     // inside the project, so that deno.json's imports resolve "@rxpath/rxpath"
     const checkDir = `${root}.tmp`;
     try {
+      await t.step("its code cells are formatted like the library, lines at most 100", async () => {
+        assert.deepEqual(await unformattedCells(nb), []);
+      });
       await t.step("its code cells type-check", async () => {
         await Deno.mkdir(checkDir, { recursive: true });
         const module = `${checkDir}/${name.replace(/\.ipynb$/, "")}_cells.ts`;
