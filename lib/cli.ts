@@ -29,8 +29,9 @@ import { procNetPtype, procNetSoftnetStat } from "./proc/net_procfs.ts";
 import { procSoftirqs } from "./proc/softirqs.ts";
 import { loadScenario } from "./scenario/scenario.ts";
 import { runGro } from "./experiments/gro.ts";
-import { replay, scenarioHost } from "./scenario/replay.ts";
+import { replay } from "./scenario/replay.ts";
 import { replayTable } from "./scenario/replay_table.ts";
+import { traceFrames } from "./scenario/trace.ts";
 import {
   MS_RSS_KEY,
   parseRssKey,
@@ -63,9 +64,6 @@ commands:
                                 each frame's fate (delivered, forwarded, dropped with the
                                 kernel's reason) and reply on a host set up from the scenario,
                                 then the /proc/net/snmp and iptables rule counters`;
-
-// Frames are injected this far apart, so each is handled completely before the next.
-const TRACE_GAP_NS = 1_000_000;
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -191,28 +189,7 @@ function trace(args: string[], out: (line: string) => void): void {
   }
   const scenario = readScenario(scenarioPath);
   const records = readPcap(Deno.readFileSync(pcapPath)).records;
-  const { host, ingress, inject } = scenarioHost(scenario, {
-    nic: "virtio",
-    cpus: Math.max(1, ...rpsCpus.map((c) => c + 1)),
-    rpsCpus,
-  });
-  out(
-    `# ${records.length} frame(s) into ${ingress.name}, a virtio-net NIC: IRQ, softirq, NAPI, GRO, RPS, L2 hand-off, IPv4, netfilter, routing, sockets`,
-  );
-  records.forEach((r, i) => {
-    const t = (i + 1) * TRACE_GAP_NS;
-    host.sim.at(t, () => inject(r.data));
-    host.sim.run(t + TRACE_GAP_NS - 1);
-    const d = decodeFrame(r.data);
-    const what = d.ipv4
-      ? `${d.ipv4.saddr} > ${d.ipv4.daddr} proto ${d.ipv4.protocol}`
-      : `ethertype 0x${(d.eth?.type ?? 0).toString(16).padStart(4, "0")}`;
-    out(`\n# frame ${i}: ${r.data.length} bytes, ${what}`);
-    for (const cpu of host.sim.cpus) {
-      const graph = host.sim.trace.functionGraph({ cpu: cpu.id, from: t, to: t + TRACE_GAP_NS });
-      if (graph.split("\n").length > 2) out(graph);
-    }
-  });
+  for (const line of traceFrames(scenario, records, { rpsCpus })) out(line);
 }
 
 function readScenario(path: string) {

@@ -90,6 +90,14 @@ export function skbGroLen(skb: SkBuff): number {
  * @param napi the NAPI instance
  * @param skb the received skb, MAC header pulled
  * @returns the verdict
+ * @example
+ * ```ts
+ * import { buildFrame, runGro } from "@rxpath/rxpath";
+ * // runGro() puts frames through a veth's NAPI poll: napi_gro_receive() → dev_gro_receive()
+ * const seg = (seq: number) =>
+ *   buildFrame({ ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, tcp: { source: 1, dest: 2, seq, flags: "A" }, payload: 1000 });
+ * console.log(runGro([seg(1), seg(1001), seg(2001)])); // one skb of 3 segments
+ * ```
  */
 export function napiGroReceive(host: Net, cpu: Cpu, napi: Napi, skb: SkBuff): GroResult {
   host.sim.enterFn(cpu, "dev_gro_receive", skb.id);

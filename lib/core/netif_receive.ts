@@ -320,6 +320,19 @@ export function* processBacklog(
  * @param cpu the CPU
  * @param skb the skb
  * @returns true when queued
+ * @example
+ * ```ts
+ * import { allocSkb, buildFrame, createHost, ethTypeTrans, inAton, inetAddAddr, netifRx, registerEtherdev } from "@rxpath/rxpath";
+ * const host = createHost();
+ * const dev = registerEtherdev(host, "eth0", "02:00:00:00:00:02");
+ * inetAddAddr(host, dev, inAton("10.0.0.2"), 24);
+ * const frame = buildFrame({ eth: { dst: "02:00:00:00:00:02" }, ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, udp: { source: 4000, dest: 53 } });
+ * const skb = allocSkb(host.sim, frame, dev);
+ * skb.protocol = ethTypeTrans(skb, dev);
+ * netifRx(host, host.sim.cpus[0], skb); // onto CPU 0's backlog; NET_RX raised
+ * host.sim.run(1_000_000); // process_backlog() → __netif_receive_skb() → ip_rcv
+ * console.log(host.softnetData[0].processed, host.sim.ledger.fates.find((f) => f.skb === skb.id)?.reason); // 1 "NO_SOCKET"
+ * ```
  */
 export function netifRx(host: Net, cpu: Cpu, skb: SkBuff): boolean {
   host.sim.enterFn(cpu, "netif_rx", skb.id);
@@ -342,6 +355,19 @@ export function netifRx(host: Net, cpu: Cpu, skb: SkBuff): boolean {
  * @param host the host
  * @param cpu the CPU
  * @param skbs the batch
+ * @example
+ * ```ts
+ * import { allocSkb, buildFrame, createHost, ethTypeTrans, inAton, inetAddAddr, netifReceiveSkbListInternal, registerEtherdev, udpSocket } from "@rxpath/rxpath";
+ * const host = createHost();
+ * const dev = registerEtherdev(host, "eth0", "02:00:00:00:00:02");
+ * inetAddAddr(host, dev, inAton("10.0.0.2"), 24);
+ * const frame = buildFrame({ eth: { dst: "02:00:00:00:00:02" }, ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, udp: { source: 4000, dest: 53 } });
+ * const skb = allocSkb(host.sim, frame, dev);
+ * skb.protocol = ethTypeTrans(skb, dev);
+ * const sk = udpSocket(host, { addr: 0, port: 53 });
+ * netifReceiveSkbListInternal(host, host.sim.cpus[0], [skb]); // what gro_normal_list() hands up
+ * console.log(sk.receiveQueue.length); // 1
+ * ```
  */
 export function netifReceiveSkbListInternal(host: Net, cpu: Cpu, skbs: SkBuff[]): void {
   host.sim.enterFn(cpu, "netif_receive_skb_list_internal");
@@ -397,6 +423,18 @@ export function __netifReceiveSkbListCore(host: Net, cpu: Cpu, skbs: SkBuff[]): 
  * @param host the host
  * @param cpu the CPU
  * @param skb the skb
+ * @example
+ * ```ts
+ * import { __netifReceiveSkb, allocSkb, buildFrame, createHost, ethTypeTrans, inAton, inetAddAddr, registerEtherdev } from "@rxpath/rxpath";
+ * const host = createHost();
+ * const dev = registerEtherdev(host, "eth0", "02:00:00:00:00:02");
+ * inetAddAddr(host, dev, inAton("10.0.0.2"), 24);
+ * const frame = buildFrame({ eth: { dst: "02:00:00:00:00:02" }, ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, udp: { source: 4000, dest: 53 } });
+ * const skb = allocSkb(host.sim, frame, dev);
+ * skb.protocol = ethTypeTrans(skb, dev);
+ * __netifReceiveSkb(host, host.sim.cpus[0], skb); // ptype_base: ETH_P_IP → ip_rcv
+ * console.log(host.sim.ledger.fates.find((f) => f.skb === skb.id)?.reason); // "NO_SOCKET": no socket on port 53
+ * ```
  */
 export function __netifReceiveSkb(host: Net, cpu: Cpu, skb: SkBuff): void {
   const ptPrev = __netifReceiveSkbCore(host, cpu, skb);

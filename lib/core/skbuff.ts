@@ -358,6 +358,13 @@ function bornSkb(sim: Sim, frame: Uint8Array, size: number, dev: SkbDevice | nul
  * @param sim the simulation
  * @param skb the skb
  * @param where the consumer, such as a socket or a counting sink
+ * @example
+ * ```ts
+ * import { allocSkb, consumeSkb, Sim } from "@rxpath/rxpath";
+ * const sim = new Sim();
+ * consumeSkb(sim, allocSkb(sim, new Uint8Array(60)), "udp_recvmsg");
+ * console.log(sim.ledger.fates[0].kind); // "delivered"
+ * ```
  */
 export function consumeSkb(sim: Sim, skb: SkBuff, where: string): void {
   if (--skb.users > 0) return; // skb_unref(): another handler still holds it
@@ -387,6 +394,13 @@ export function napiSkbMerged(sim: Sim, skb: SkBuff, into: SkBuff): void {
  * @param skb the skb
  * @param reason the kernel's drop reason
  * @param where the function that dropped it
+ * @example
+ * ```ts
+ * import { allocSkb, kfreeSkbReason, Sim } from "@rxpath/rxpath";
+ * const sim = new Sim();
+ * kfreeSkbReason(sim, allocSkb(sim, new Uint8Array(60)), "NO_SOCKET", "udp_rcv");
+ * console.log(sim.ledger.fates[0]); // { skb: 1, kind: "dropped", reason: "NO_SOCKET", where: "udp_rcv", t: 0 }
+ * ```
  */
 export function kfreeSkbReason(sim: Sim, skb: SkBuff, reason: SkbDropReason, where: string): void {
   if (--skb.users > 0) return; // skb_unref(): only the last reference's free is a drop

@@ -110,6 +110,14 @@ export function inDevGet(host: InetNet, dev: { ifindex: number }): InDevice | un
  * @param local the address, host order
  * @param prefixlen prefix length
  * @throws {RangeError} when the address is on the device already
+ * @example
+ * ```ts
+ * import { createHost, inAton, inetAddAddr, registerEtherdev } from "@rxpath/rxpath";
+ * import { ipRouteShow } from "@rxpath/rxpath/proc";
+ * const host = createHost();
+ * inetAddAddr(host, registerEtherdev(host, "eth0", "02:00:00:00:00:02"), inAton("10.0.0.2"), 24);
+ * console.log(ipRouteShow(host, "local").text); // local 10.0.0.2 dev eth0 ..., broadcast 10.0.0.255 ...
+ * ```
  */
 export function inetAddAddr(host: InetNet, dev: NetDevice, local: number, prefixlen: number): void {
   const inDev = inDevGet(host, dev) ?? inetdevInit(host, dev);

@@ -102,6 +102,16 @@ export function fibTableLookup(table: FibTable, daddr: number, oif = 0): FibRout
  * @param oif restrict to this output device (ifindex), or 0
  * @returns the result, or an errno: ENETUNREACH when nothing matched, or the route type's own
  *   error (unreachable, blackhole, prohibit)
+ * @example
+ * ```ts
+ * import { createHost, fibLookup, inAton, inetAddAddr, registerEtherdev } from "@rxpath/rxpath";
+ * const host = createHost();
+ * inetAddAddr(host, registerEtherdev(host, "eth0", "02:00:00:00:00:02"), inAton("10.0.0.2"), 24);
+ * const local = fibLookup(host, inAton("10.0.0.2"));
+ * const here = fibLookup(host, inAton("10.0.0.9"));
+ * console.log(typeof local === "object" && local.table, typeof here === "object" && here.route.type); // 255 "unicast": RT_TABLE_LOCAL, then main
+ * console.log(fibLookup(host, inAton("8.8.8.8"))); // -101: ENETUNREACH, no default route
+ * ```
  */
 export function fibLookup(host: InetNet, daddr: number, oif = 0): FibResult | number {
   for (const table of [host.ipv4.fib.local, host.ipv4.fib.main]) {
@@ -178,6 +188,16 @@ export interface RouteSpec {
  * @param host the host
  * @param spec the route
  * @throws {RangeError} naming what is wrong
+ * @example
+ * ```ts
+ * import { createHost, fibAddRoute, inAton, inetAddAddr, registerEtherdev } from "@rxpath/rxpath";
+ * import { ipRouteShow } from "@rxpath/rxpath/proc";
+ * const host = createHost();
+ * const dev = registerEtherdev(host, "eth0", "02:00:00:00:00:02");
+ * inetAddAddr(host, dev, inAton("10.0.0.2"), 24);
+ * fibAddRoute(host, { dst: 0, len: 0, gw: inAton("10.0.0.1"), dev }); // ip route add default via 10.0.0.1
+ * console.log(ipRouteShow(host, "main").text); // default via 10.0.0.1 dev eth0 ...
+ * ```
  */
 export function fibAddRoute(host: InetNet, spec: RouteSpec): void {
   const type = spec.type ?? "unicast";

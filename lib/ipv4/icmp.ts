@@ -248,6 +248,21 @@ function icmpReply(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable, icmp: Uint8
  * @param cpu the CPU
  * @param skb the packet, transport header set
  * @param rt its input route
+ * @example
+ * ```ts
+ * import { allocSkb, buildFrame, createHost, ethTypeTrans, icmpRcv, inAton, inetAddAddr, ipRouteInputNoref, registerEtherdev, type Rtable } from "@rxpath/rxpath";
+ * const host = createHost();
+ * const dev = registerEtherdev(host, "eth0", "02:00:00:00:00:02");
+ * inetAddAddr(host, dev, inAton("10.0.0.2"), 24);
+ * const frame = buildFrame({ eth: { dst: "02:00:00:00:00:02" }, ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, icmp: { type: 8, id: 1, sequence: 1 } });
+ * const skb = allocSkb(host.sim, frame, dev);
+ * skb.protocol = ethTypeTrans(skb, dev);
+ * skb.networkHeader = skb.data;
+ * skb.transportHeader = skb.data + 20;
+ * const rt = ipRouteInputNoref(host, inAton("10.0.0.2"), inAton("10.0.0.1"), 1, dev) as Rtable;
+ * icmpRcv(host, host.sim.cpus[0], skb, rt); // icmp_echo() → icmp_reply(): an echo reply goes out
+ * console.log(host.mib.icmp.InMsgs, host.mib.icmp.OutMsgs, dev.transmitted.length); // 1 1 1
+ * ```
  */
 export function icmpRcv(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
   host.sim.enterFn(cpu, "icmp_rcv", skb.id);

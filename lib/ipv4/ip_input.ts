@@ -33,6 +33,19 @@ import { ipRouteInputNoref, type Rtable } from "./route.ts";
  * @param cpu the CPU
  * @param skb the packet, data at the IP header
  * @param dev the input device
+ * @example
+ * ```ts
+ * import { allocSkb, buildFrame, createHost, ethTypeTrans, inAton, inetAddAddr, ipRcv, registerEtherdev, udpSocket } from "@rxpath/rxpath";
+ * const host = createHost();
+ * const dev = registerEtherdev(host, "eth0", "02:00:00:00:00:02");
+ * inetAddAddr(host, dev, inAton("10.0.0.2"), 24);
+ * const frame = buildFrame({ eth: { dst: "02:00:00:00:00:02" }, ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, udp: { source: 4000, dest: 53 } });
+ * const skb = allocSkb(host.sim, frame, dev);
+ * skb.protocol = ethTypeTrans(skb, dev);
+ * const sk = udpSocket(host, { addr: 0, port: 53 });
+ * ipRcv(host, host.sim.cpus[0], skb, dev); // ip_rcv_core, PRE_ROUTING, routing, LOCAL_IN, udp_rcv
+ * console.log(sk.receiveQueue.length, host.mib.ip.InDelivers); // 1 1
+ * ```
  */
 export function ipRcv(host: InetNet, cpu: Cpu, skb: SkBuff, dev: NetDevice): void {
   cpu.chargeLater(host.sim.costs.ns("ipRcv"));
@@ -53,6 +66,18 @@ export function ipRcv(host: InetNet, cpu: Cpu, skb: SkBuff, dev: NetDevice): voi
  * @param cpu the CPU
  * @param skb the packet
  * @returns true when the packet goes on
+ * @example
+ * ```ts
+ * import { allocSkb, buildFrame, createHost, ethTypeTrans, inAton, inetAddAddr, ipRcvCore, registerEtherdev } from "@rxpath/rxpath";
+ * const host = createHost();
+ * const dev = registerEtherdev(host, "eth0", "02:00:00:00:00:02");
+ * inetAddAddr(host, dev, inAton("10.0.0.2"), 24);
+ * const frame = buildFrame({ eth: { dst: "02:00:00:00:00:02" }, ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, udp: { source: 4000, dest: 53 } });
+ * const skb = allocSkb(host.sim, frame, dev);
+ * skb.protocol = ethTypeTrans(skb, dev);
+ * skb.head[skb.data + 8] = 0x33; // a byte of the source address changed: the checksum fails
+ * console.log(ipRcvCore(host, host.sim.cpus[0], skb), host.sim.ledger.fates[0].reason); // false IP_CSUM
+ * ```
  */
 export function ipRcvCore(host: InetNet, cpu: Cpu, skb: SkBuff): boolean {
   host.sim.enterFn(cpu, "ip_rcv_core", skb.id);

@@ -68,6 +68,16 @@ function rt(input: DstInput, type: Rtable["type"], extra: Partial<Rtable> = {}):
  * @param protocol IP protocol (multicast input of IGMP accepts a zero source)
  * @param dev the input device
  * @returns the route, or the reason to drop the packet
+ * @example
+ * ```ts
+ * import { createHost, inAton, inetAddAddr, ipRouteInputNoref, registerEtherdev } from "@rxpath/rxpath";
+ * const host = createHost();
+ * const dev = registerEtherdev(host, "eth0", "02:00:00:00:00:02");
+ * inetAddAddr(host, dev, inAton("10.0.0.2"), 24);
+ * const rt = ipRouteInputNoref(host, inAton("10.0.0.2"), inAton("10.0.0.1"), 17, dev);
+ * console.log(typeof rt === "object" && rt.input); // "ip_local_deliver"
+ * console.log(ipRouteInputNoref(host, inAton("10.0.0.2"), inAton("127.0.0.1"), 17, dev)); // "IP_LOCALNET": a 127/8 source is a martian
+ * ```
  */
 export function ipRouteInputNoref(
   host: InetNet,

@@ -36,6 +36,12 @@ import { sockDefReadable } from "./udp.ts";
  * @param port local port
  * @returns the socket
  * @throws {RangeError} EADDRINUSE when a listener holds the port on an overlapping address
+ * @example
+ * ```ts
+ * import { createHost, tcpListen, TCP_STATES } from "@rxpath/rxpath";
+ * const host = createHost();
+ * console.log(tcpListen(host, 0, 80).state === TCP_STATES.LISTEN); // true
+ * ```
  */
 export function tcpListen(host: InetNet, addr: number, port: number): Sock {
   const clash = host.ipv4.tcpSockets.find((sk) =>
@@ -177,6 +183,22 @@ function tcpChecksumOk(skb: SkBuff, s: Seg): boolean {
  * @param cpu the CPU
  * @param skb the segment, transport header set
  * @param rt its input route
+ * @example
+ * ```ts
+ * import { allocSkb, buildFrame, createHost, ethTypeTrans, inAton, inetAddAddr, ipRouteInputNoref, registerEtherdev, tcpListen, tcpV4Rcv, type Rtable } from "@rxpath/rxpath";
+ * const host = createHost();
+ * const dev = registerEtherdev(host, "eth0", "02:00:00:00:00:02");
+ * inetAddAddr(host, dev, inAton("10.0.0.2"), 24);
+ * const frame = buildFrame({ eth: { dst: "02:00:00:00:00:02" }, ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, tcp: { source: 4000, dest: 80, flags: "S" } });
+ * const skb = allocSkb(host.sim, frame, dev);
+ * skb.protocol = ethTypeTrans(skb, dev);
+ * skb.networkHeader = skb.data;
+ * skb.transportHeader = skb.data + 20;
+ * const rt = ipRouteInputNoref(host, inAton("10.0.0.2"), inAton("10.0.0.1"), 6, dev) as Rtable;
+ * tcpListen(host, 0, 80);
+ * tcpV4Rcv(host, host.sim.cpus[0], skb, rt); // a SYN to a listener: a request sock and a SYN-ACK
+ * console.log(dev.transmitted.length, host.mib.tcp.InSegs, host.mib.tcp.OutSegs); // 1 1 1
+ * ```
  */
 export function tcpV4Rcv(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
   host.sim.enterFn(cpu, "tcp_v4_rcv", skb.id);

@@ -68,6 +68,14 @@ export interface UdpBind {
  * @param host the host
  * @param b address, port, peer, buffer
  * @returns the socket
+ * @example
+ * ```ts
+ * import { createHost, inAton, udpSocket } from "@rxpath/rxpath";
+ * import { procNetUdp } from "@rxpath/rxpath/proc";
+ * const host = createHost();
+ * udpSocket(host, { addr: inAton("127.0.0.1"), port: 53, rcvbuf: 4096 });
+ * console.log(procNetUdp(host).text);
+ * ```
  */
 export function udpSocket(host: InetNet, b: UdpBind): Sock {
   // ip4_datagram_connect(): a socket bound to any address takes, on connect(), the source
@@ -235,6 +243,22 @@ function udpQueueRcvSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: SkBuff): void {
  * @param cpu the CPU
  * @param skb the datagram, transport header set
  * @param rt its input route
+ * @example
+ * ```ts
+ * import { allocSkb, buildFrame, createHost, ethTypeTrans, inAton, inetAddAddr, ipRouteInputNoref, registerEtherdev, type Rtable, udpRcv, udpSocket } from "@rxpath/rxpath";
+ * const host = createHost();
+ * const dev = registerEtherdev(host, "eth0", "02:00:00:00:00:02");
+ * inetAddAddr(host, dev, inAton("10.0.0.2"), 24);
+ * const frame = buildFrame({ eth: { dst: "02:00:00:00:00:02" }, ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, udp: { source: 4000, dest: 53 } });
+ * const skb = allocSkb(host.sim, frame, dev);
+ * skb.protocol = ethTypeTrans(skb, dev);
+ * skb.networkHeader = skb.data;
+ * skb.transportHeader = skb.data + 20;
+ * const rt = ipRouteInputNoref(host, inAton("10.0.0.2"), inAton("10.0.0.1"), 17, dev) as Rtable;
+ * const sk = udpSocket(host, { addr: 0, port: 53 });
+ * udpRcv(host, host.sim.cpus[0], skb, rt); // __udp4_lib_lookup finds sk; queued by truesize
+ * console.log(sk.receiveQueue.length, sk.rmemAlloc); // 1 768
+ * ```
  */
 export function udpRcv(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
   host.sim.enterFn(cpu, "udp_rcv", skb.id);
@@ -317,6 +341,19 @@ function udpMcastDeliver(
  * @param host the host
  * @param sk the socket
  * @returns the datagram's payload length and arrival time, or null when the queue is empty
+ * @example
+ * ```ts
+ * import { allocSkb, buildFrame, createHost, ethTypeTrans, inAton, inetAddAddr, ipRcv, registerEtherdev, udpRecvmsg, udpSocket } from "@rxpath/rxpath";
+ * const host = createHost();
+ * const dev = registerEtherdev(host, "eth0", "02:00:00:00:00:02");
+ * inetAddAddr(host, dev, inAton("10.0.0.2"), 24);
+ * const frame = buildFrame({ eth: { dst: "02:00:00:00:00:02" }, ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, udp: { source: 4000, dest: 53 } });
+ * const skb = allocSkb(host.sim, frame, dev);
+ * skb.protocol = ethTypeTrans(skb, dev);
+ * const sk = udpSocket(host, { addr: 0, port: 53 });
+ * ipRcv(host, host.sim.cpus[0], skb, dev);
+ * console.log(udpRecvmsg(host, sk), host.mib.udp.InDatagrams); // { len: 0, arrived: 0 } 1
+ * ```
  */
 export function udpRecvmsg(host: InetNet, sk: Sock): { len: number; arrived: number } | null {
   const q = sk.receiveQueue.shift();

@@ -76,6 +76,14 @@ export interface NfHookOps {
  * equal priority, so the array stays sorted and earlier registrations win ties.
  * @param host the host
  * @param ops the hook function
+ * @example
+ * ```ts
+ * import { createHost, iptTableLoad, nfHookTable, nfRegisterNetHook } from "@rxpath/rxpath";
+ * const host = createHost();
+ * iptTableLoad(host, "filter");
+ * nfRegisterNetHook(host, { name: "early", hook: "LOCAL_IN", priority: -500, fn: () => "NF_ACCEPT" });
+ * console.log(nfHookTable(host)); // [{ hook: "LOCAL_IN", priority: -500, name: "early" }]
+ * ```
  */
 export function nfRegisterNetHook(host: NfNet, ops: NfHookOps): void {
   const list = host.nfHooks[ops.hook];
@@ -91,6 +99,20 @@ export function nfRegisterNetHook(host: NfNet, ops: NfHookOps): void {
  * @param skb the packet
  * @param state hook, devices, CPU
  * @returns the verdict: NF_ACCEPT means call okfn
+ * @example
+ * ```ts
+ * import { allocSkb, buildFrame, createHost, ethTypeTrans, inAton, inetAddAddr, nfHook, nfRegisterNetHook, registerEtherdev } from "@rxpath/rxpath";
+ * const host = createHost();
+ * const dev = registerEtherdev(host, "eth0", "02:00:00:00:00:02");
+ * inetAddAddr(host, dev, inAton("10.0.0.2"), 24);
+ * const frame = buildFrame({ eth: { dst: "02:00:00:00:00:02" }, ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, udp: { source: 4000, dest: 53 } });
+ * const skb = allocSkb(host.sim, frame, dev);
+ * skb.protocol = ethTypeTrans(skb, dev);
+ * nfRegisterNetHook(host, { name: "my_hook", hook: "PRE_ROUTING", priority: 0, fn: () => "NF_DROP" });
+ * skb.networkHeader = skb.data;
+ * const cpu = host.sim.cpus[0];
+ * console.log(nfHook(host, skb, { hook: "PRE_ROUTING", in: dev, out: null, cpu })); // "NF_DROP"
+ * ```
  */
 export function nfHook(host: NfNet, skb: SkBuff, state: NfHookState): NfVerdict {
   const list = host.nfHooks[state.hook];

@@ -148,6 +148,14 @@ function hookChain(host: NfNet, table: IptTable, chain: IptChain): void {
  * @param chain the chain name
  * @param rule matches and target
  * @throws {RangeError} for an unknown chain or target
+ * @example
+ * ```ts
+ * import { createHost, iptAppend } from "@rxpath/rxpath";
+ * import { iptablesList } from "@rxpath/rxpath/proc";
+ * const host = createHost();
+ * iptAppend(host, "filter", "INPUT", { proto: 17, dport: 53, target: "DROP" }); // iptables -A INPUT -p udp --dport 53 -j DROP
+ * console.log(iptablesList(host).text);
+ * ```
  */
 export function iptAppend(
   host: NfNet,

@@ -60,6 +60,18 @@ export interface ScenarioHostOptions {
  * @param options ingress kind, CPUs, RPS, seed
  * @returns the host and handles on its parts
  * @throws {RangeError} for a route, rule or sysctl the kernel (or the kit) refuses, naming it
+ * @example
+ * ```ts
+ * import { buildFrame, loadScenario, scenarioHost } from "@rxpath/rxpath";
+ * const { host, inject, sockets } = scenarioHost(loadScenario({
+ *   ingress: "eth0",
+ *   interfaces: [{ name: "eth0", mac: "02:00:00:00:00:02", addrs: ["10.1.0.2/24"], mtu: 1500 }],
+ *   sockets: [{ proto: "udp", local: "0.0.0.0:53" }],
+ * }));
+ * inject(buildFrame({ eth: { dst: "02:00:00:00:00:02" }, ipv4: { saddr: "10.1.0.7", daddr: "10.1.0.2" }, udp: { source: 4000, dest: 53 } }));
+ * host.sim.run(1_000_000);
+ * console.log(sockets[0].receiveQueue.length); // 1
+ * ```
  */
 export function scenarioHost(scenario: Scenario, options: ScenarioHostOptions = {}): ScenarioHost {
   const host = createHost({ cpus: options.cpus ?? 1, seed: options.seed });
@@ -240,6 +252,18 @@ const FRAME_WINDOW_NS = 1_000_000; // a frame is handled well within 1 ms of vir
  * @param scenario a loaded scenario
  * @param records the frames, as read from a pcap
  * @returns one line per frame, then the summary
+ * @example
+ * ```ts
+ * import { buildFrame, loadScenario, pcapRecords, replay } from "@rxpath/rxpath";
+ * const scenario = loadScenario({
+ *   ingress: "eth0",
+ *   interfaces: [{ name: "eth0", mac: "02:00:00:00:00:02", addrs: ["10.1.0.2/24"], mtu: 1500 }],
+ *   sockets: [{ proto: "udp", local: "0.0.0.0:53" }],
+ * });
+ * const to = (dest: number) => buildFrame({ eth: { dst: "02:00:00:00:00:02" }, ipv4: { saddr: "10.1.0.7", daddr: "10.1.0.2" }, udp: { source: 4000, dest } });
+ * for (const line of replay(scenario, pcapRecords([to(53), to(54)], 1_000_000n))) console.log(line);
+ * // delivered to socket 0; dropped NO_SOCKET with an ICMP port unreachable; then the counters
+ * ```
  */
 export function replay(scenario: Scenario, records: PcapRecord[]): (ReplayLine | ReplaySummary)[] {
   return runReplay(scenario, records).lines;

@@ -141,6 +141,23 @@ export function readPcap(bytes: Uint8Array): PcapFile {
   return { resolution, bigEndian: !littleEndian, snaplen, linktype, records };
 }
 
+/**
+ * Makes pcap records of frames sent at a steady pace, the first at time 0.
+ * @param frames the frames, in order
+ * @param gapNs time between two frames, ns
+ * @returns one record per frame, captured whole
+ * @example
+ * ```ts
+ * import { buildFrame, pcapRecords, writePcap } from "@rxpath/rxpath";
+ * const frame = buildFrame({ ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, payload: 8 });
+ * const records = pcapRecords([frame, frame], 1_000_000n);
+ * console.log(records[1].tsNs, writePcap(records).length); // 1000000n 148
+ * ```
+ */
+export function pcapRecords(frames: Uint8Array[], gapNs: bigint): PcapRecord[] {
+  return frames.map((data, i) => ({ tsNs: BigInt(i) * gapNs, data, origLen: data.length }));
+}
+
 /** Options of {@linkcode writePcap}. */
 export interface WritePcapOptions {
   /** Timestamp resolution, default "nsec" (the simulation clock counts nanoseconds). */

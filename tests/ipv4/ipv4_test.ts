@@ -10,6 +10,7 @@ import {
   scenarioHost,
 } from "../../lib/scenario/replay.ts";
 import { buildFrame, type FrameSpec } from "../../lib/wire/build.ts";
+import { pcapRecords } from "../../lib/wire/pcap.ts";
 import { IP_MF } from "../../lib/wire/ipv4.ts";
 import { inAton } from "../../lib/wire/ipv4.ts";
 import { fibLookup } from "../../lib/ipv4/fib.ts";
@@ -39,7 +40,7 @@ const BASE = {
 function run(changes: Record<string, unknown>, frames: Uint8Array[]) {
   const lines = replay(
     loadScenario({ ...BASE, ...changes }),
-    frames.map((data, i) => ({ tsNs: BigInt(i) * 400_000_000n, data, origLen: data.length })),
+    pcapRecords(frames, 400_000_000n),
   );
   return {
     frames: lines.slice(0, -1) as ReplayLine[],

@@ -2,7 +2,7 @@
 // scenario and pcap, and its replay (replay_oracle.py, as root), to
 // tests/golden/linux-6.18/replay/. Run on a Linux 6.18 machine:
 //   deno run -A tests/oracle/record_replay.ts [NAME...]
-import { writePcap } from "../../lib/wire/pcap.ts";
+import { pcapRecords, writePcap } from "../../lib/wire/pcap.ts";
 import { REPLAY_CASES } from "./replay_cases.ts";
 
 const dir = new URL("../golden/linux-6.18/replay/", import.meta.url).pathname;
@@ -17,7 +17,7 @@ for (const name of names) {
   Deno.writeFileSync(
     `${dir}${name}.pcap`,
     writePcap(
-      frames.map((data, i) => ({ tsNs: BigInt(i) * gapNs, data, origLen: data.length })),
+      pcapRecords(frames, gapNs),
     ),
   );
   const out = new Deno.Command("python3", {

@@ -1,0 +1,26 @@
+/**
+ * What a host shows, in the formats a real host prints: /proc files, `ip route`, `ethtool`,
+ * `iptables -L`, `sysctl -a`. Every view is a {@linkcode TextView}.
+ *
+ * @example
+ * ```ts
+ * import { createHost } from "@rxpath/rxpath";
+ * import { procNetPtype } from "@rxpath/rxpath/proc";
+ * console.log(procNetPtype(createHost()).text);
+ * ```
+ *
+ * @module
+ */
+export * from "./net_procfs.ts";
+export * from "./protocols.ts";
+export * from "./softirqs.ts";
+export * from "./interrupts.ts";
+export * from "./stat.ts";
+export * from "./ethtool.ts";
+export * from "./qstats.ts";
+export * from "./sysctl.ts";
+export * from "./route.ts";
+export * from "./snmp.ts";
+export * from "./udp.ts";
+export * from "./iptables.ts";
+export { TextView } from "../viz/display.ts";
