@@ -92,6 +92,63 @@ export function devRemovePack(host: Net, pt: PacketType): void {
   list.splice(i, 1);
 }
 
+/** Smallest MTU of an Ethernet device (ETH_MIN_MTU, dev->min_mtu from ether_setup()). */
+export const ETH_MIN_MTU = 68;
+/** Largest MTU of an Ethernet device (ETH_MAX_MTU). */
+export const ETH_MAX_MTU = 0xffff;
+
+/**
+ * Brings a device up, as dev_open() (`ip link set DEV up`): IFF_UP, then NETDEV_UP on the
+ * notifier chain.
+ * @param net the namespace
+ * @param dev the device
+ * @example
+ * ```ts
+ * import { createHost, devClose, devOpen, registerEtherdev } from "@rxpath/rxpath";
+ * const host = createHost();
+ * const dev = registerEtherdev(host, "eth1", "02:00:00:00:00:09");
+ * devClose(host, dev); // NETDEV_DOWN: IPv4 takes its routes away
+ * devOpen(host, dev); // NETDEV_UP: they come back with its addresses
+ * console.log(dev.up); // true
+ * ```
+ */
+export function devOpen(net: Net, dev: NetDevice): void {
+  if (dev.up) return;
+  dev.up = true;
+  net.callNetdeviceNotifiers("NETDEV_UP", dev);
+}
+
+/**
+ * Takes a device down, as dev_close() (`ip link set DEV down`): IFF_UP cleared, then
+ * NETDEV_DOWN on the notifier chain.
+ * @param net the namespace
+ * @param dev the device
+ */
+export function devClose(net: Net, dev: NetDevice): void {
+  if (!dev.up) return;
+  dev.up = false;
+  net.callNetdeviceNotifiers("NETDEV_DOWN", dev);
+}
+
+/**
+ * Changes a device's MTU, as dev_set_mtu() (`ip link set DEV mtu N`): dev_validate_mtu()
+ * against ETH_MIN_MTU and ETH_MAX_MTU, then NETDEV_CHANGEMTU on the notifier chain.
+ * @param net the namespace
+ * @param dev the device
+ * @param mtu the new MTU
+ * @throws {RangeError} for an MTU the device cannot take (EINVAL)
+ */
+export function devSetMtu(net: Net, dev: NetDevice, mtu: number): void {
+  if (!Number.isInteger(mtu) || mtu < ETH_MIN_MTU || mtu > ETH_MAX_MTU) {
+    throw new RangeError(
+      `Cannot set MTU of ${dev.name} to ${mtu}: must be from ${ETH_MIN_MTU} to ${ETH_MAX_MTU}`,
+    );
+  }
+  if (mtu === dev.mtu) return;
+  dev.mtu = mtu;
+  net.callNetdeviceNotifiers("NETDEV_CHANGEMTU", dev);
+}
+
 /** NAPI state bits that the kit models (include/linux/netdevice.h: NAPI_STATE_*). */
 export interface NapiState {
   /** NAPI_STATE_SCHED: on a poll list, being polled, or owned by a busy poller. */

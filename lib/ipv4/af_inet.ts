@@ -27,6 +27,7 @@ import { inetAddProtocol, type NetProtocol } from "./protocol.ts";
 import { icmpRcv, icmpSend } from "./icmp.ts";
 import { ipPacketHandler } from "./ip_input.ts";
 import { devinetInit } from "./devinet.ts";
+import { ipFibInit } from "./fib.ts";
 import { tcpV4Rcv } from "./tcp_ipv4.ts";
 import { udpRcv } from "./udp.ts";
 import { consumeSkb, ipHdr, kfreeSkbReason } from "../core/skbuff.ts";
@@ -93,8 +94,10 @@ export function inetInit(host: InetNet): void {
   host.sim.exitFn(host.bootCpu, "udplite4_register");
   devAddPack(host, { type: ETH_P_IP, dev: null, name: "ip_rcv", func: ipPacketHandler(host) });
 
-  // ip_init() → ip_rt_init() → devinet_init(): in_devices, and 127.0.0.1/8 on lo
+  // ip_init() → ip_rt_init() → devinet_init(), ip_fib_init(): in_devices, 127.0.0.1/8 on lo,
+  // and the FIB following devices up and down
   devinetInit(host);
+  ipFibInit(host);
   host.sim.exitFn(host.bootCpu, "inet_init");
 }
 

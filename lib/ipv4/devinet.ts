@@ -302,5 +302,8 @@ export function devinetInit(host: InetNet): void {
 
 function inetdevEvent(host: InetNet, event: NetdevCmd, dev: NetDevice): void {
   if (event === "NETDEV_REGISTER") inetdevInit(host, dev);
-  if (event === "NETDEV_UP" && dev.loopback) inetAddAddr(host, dev, 0x7f000001, 8);
+  // lo gets 127.0.0.1/8 the first time it comes up, if it has no address yet
+  if (event === "NETDEV_UP" && dev.loopback && !inDevGet(host, dev)?.ifaList.length) {
+    inetAddAddr(host, dev, 0x7f000001, 8);
+  }
 }

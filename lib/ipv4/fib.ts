@@ -5,6 +5,7 @@
 
 import type { InetNet } from "./netns_ipv4.ts";
 import type { NetDevice } from "../core/netdevice.ts";
+import type { NetdevNotifier } from "../core/net_namespace.ts";
 import { inNtoa } from "../wire/ipv4.ts";
 import { inDevConf, inDevGet, inetMakeMask, type InIfaddr, isLocalAddress } from "./devinet.ts";
 
@@ -133,6 +134,11 @@ function fibMagic(
   // local ones too, the rest scope link.
   const table = type === "unicast" ? host.ipv4.fib.main : host.ipv4.fib.local;
   const scope = type === "local" ? RT_SCOPE.host : RT_SCOPE.link;
+  // fib_table_insert(): the same route again is EEXIST, which fib_magic() ignores
+  const same = table.routes.some((r) =>
+    r.dst === dst && r.len === len && r.type === type && r.dev === dev && r.prefsrc === src
+  );
+  if (same) return;
   table.routes.push({
     dst,
     len,
@@ -144,6 +150,29 @@ function fibMagic(
     proto: "kernel",
     metric: 0,
   });
+}
+
+/**
+ * Hooks the FIB to device events, as ip_fib_init() registering fib_netdev_notifier: a device
+ * going down takes every route through it away (fib_disable_ip(): fib_sync_down_dev() and
+ * fib_flush()); coming up, its addresses bring their routes back (fib_add_ifaddr()).
+ * @param host the host being booted
+ */
+export function ipFibInit(host: InetNet): void {
+  const nb: NetdevNotifier = {
+    name: "fib_netdev_event",
+    call: (event, dev) => {
+      if (event === "NETDEV_DOWN") {
+        for (const table of [host.ipv4.fib.local, host.ipv4.fib.main]) {
+          table.routes = table.routes.filter((r) => r.dev !== dev);
+        }
+      } else if (event === "NETDEV_UP") {
+        for (const ifa of inDevGet(host, dev)?.ifaList ?? []) fibAddIfaddr(host, dev, ifa);
+      }
+    },
+  };
+  host.registerNetdeviceNotifier(nb);
+  for (const dev of host.devices) if (dev.up) nb.call("NETDEV_UP", dev);
 }
 
 /**

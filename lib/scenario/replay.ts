@@ -8,6 +8,7 @@ import { type NetDevice, registerEtherdev } from "../core/netdevice.ts";
 import type { Sock } from "../core/sock.ts";
 import type { SkBuff } from "../core/skbuff.ts";
 import { Veth } from "../drivers/veth.ts";
+import { devSetMtu } from "../core/dev.ts";
 import { VirtioNet } from "../drivers/virtio_net.ts";
 import { inetAddAddr } from "../ipv4/devinet.ts";
 import { fibAddRoute } from "../ipv4/fib.ts";
@@ -90,7 +91,7 @@ export function scenarioHost(scenario: Scenario, options: ScenarioHostOptions = 
     } else {
       const veth = new Veth(host, itf.name, itf.mac);
       dev = veth.dev;
-      dev.mtu = itf.mtu;
+      devSetMtu(host, dev, itf.mtu);
       dev.groEnabled = false; // a veth's default: GRO only when asked for (or with XDP)
       inject = (frame, onSkb) => veth.xmit(host.sim.cpus[0], [frame], onSkb);
     }
