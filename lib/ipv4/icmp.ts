@@ -206,25 +206,11 @@ export function __icmpSend(
 /**
  * Sends an ICMP error about a received packet, as icmp_send(): the static inline of
  * include/net/icmp.h that the receive path calls, passing the packet's IP options on to
- * __icmp_send().
- * @param host the host
- * @param cpu the CPU
- * @param skb the packet the error is about (network header set)
- * @param rt its input route
- * @param type ICMP type
- * @param code ICMP code
- * @param info the rest-of-header word
+ * __icmp_send(), whose arguments it takes.
+ * @param args host, CPU, the packet, its input route, ICMP type, code and rest-of-header word
  */
-export function icmpSend(
-  host: InetNet,
-  cpu: Cpu,
-  skb: SkBuff,
-  rt: Rtable,
-  type: number,
-  code: number,
-  info: number,
-): void {
-  __icmpSend(host, cpu, skb, rt, type, code, info);
+export function icmpSend(...args: Parameters<typeof __icmpSend>): void {
+  __icmpSend(...args);
 }
 
 // icmp_reply(): answer an echo or timestamp request from the address it was sent to (or, for a
