@@ -42,6 +42,9 @@
  * @module
  */
 
+// ---- Errors: the user's input errors, told apart from the kit's faults ---------------------------
+export * from "./lib/base/errors.ts";
+
 // ---- Frames on the wire: headers as views, builders, the decoder, pcap files --------------------
 export * from "./lib/wire/mod.ts";
 

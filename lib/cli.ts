@@ -21,6 +21,7 @@
  * @module
  */
 
+import { InputRangeError, InputSyntaxError, isInputError, quoteValue } from "./base/errors.ts";
 import { decodeFrame } from "./wire/decode.ts";
 import { readPcap } from "./wire/pcap.ts";
 import { createHost } from "./init/main.ts";
@@ -65,221 +66,395 @@ commands:
                                 kernel's reason) and reply on a host set up from the scenario,
                                 then the /proc/net/snmp and iptables rule counters`;
 
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  if (v === undefined || v.startsWith("--")) {
-    throw new SyntaxError(`Cannot read option ${name}: it needs a value`);
-  }
-  return v;
+/** A command: its arguments, options, usage line and what it does. */
+interface Command {
+  /** Positional arguments, by name. */
+  args: string[];
+  /** Options: a name, and whether it takes a value. */
+  options: Record<string, { value: boolean }>;
+  /** The usage text, as USAGE shows it. */
+  usage: string;
+  /** Runs it with the parsed arguments. */
+  run: (a: Parsed, out: (line: string) => void) => void;
 }
 
-function integer(args: string[], name: string): number | undefined {
-  const v = option(args, name);
+// A command line that does not fit its command: the message, then the command's usage.
+class UsageError extends InputSyntaxError {
+  readonly usage: string;
+  constructor(message: string, usage: string) {
+    super(message);
+    this.usage = usage;
+  }
+}
+
+/** A parsed command line: positional arguments and options by name. */
+interface Parsed {
+  positional: string[];
+  options: Map<string, string | true>;
+}
+
+// Splits a command's arguments: every option at most once, values where they are needed, the
+// positional arguments exactly as many as the command takes.
+function parse(name: string, cmd: Command, args: string[]): Parsed {
+  const positional: string[] = [];
+  const options = new Map<string, string | true>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith("-") || a === "-") {
+      positional.push(a);
+      continue;
+    }
+    const spec = cmd.options[a];
+    if (!spec) throw new UsageError(`Cannot run ${name}: unknown option ${a}`, cmd.usage);
+    if (options.has(a)) throw new InputSyntaxError(`Cannot run ${name}: option ${a} given twice`);
+    if (!spec.value) {
+      options.set(a, true);
+      continue;
+    }
+    const v = args[++i];
+    if (v === undefined || v.startsWith("--")) {
+      throw new InputSyntaxError(`Cannot read option ${a}: it needs a value`);
+    }
+    options.set(a, v);
+  }
+  if (positional.length !== cmd.args.length) {
+    const what = cmd.args.length ? `give ${cmd.args.join(" and ")}` : "it takes no arguments";
+    const found = positional.length > cmd.args.length
+      ? `, and ${quoteValue(positional[cmd.args.length])} is one too many`
+      : "";
+    throw new UsageError(`Cannot run ${name}: ${what}${found}`, cmd.usage);
+  }
+  return { positional, options };
+}
+
+function value(a: Parsed, name: string): string | undefined {
+  const v = a.options.get(name);
+  return v === true ? undefined : v;
+}
+
+function integer(a: Parsed, name: string, min = 0, max = 0x7fffffff): number | undefined {
+  const v = value(a, name);
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v)) {
-    throw new SyntaxError(`Cannot read option ${name}: "${v}" is not a whole number`);
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+    throw new InputSyntaxError(
+      `Cannot read option ${name}: ${quoteValue(v)} is not a whole number from ${min} to ${max}`,
+    );
   }
   return Number(v);
 }
 
-function checkOptions(args: string[], known: string[]): void {
-  for (const a of args) {
-    if (a.startsWith("--") && !known.includes(a)) {
-      throw new SyntaxError(`Cannot run: unknown option ${a}`);
+/**
+ * Reads a file the user named, refusing what is not one: a directory is named as such, and a
+ * read that fails (no such file, no permission, an I/O error) is an input error with the path
+ * and the system's reason.
+ * @param path the path
+ * @param what what the file should be, for the message
+ * @returns the bytes
+ */
+function readInput(path: string, what: string): Uint8Array {
+  try {
+    if (Deno.statSync(path).isDirectory) {
+      throw new InputRangeError(`Cannot read ${what} ${path}: it is a directory`);
     }
+    return Deno.readFileSync(path);
+  } catch (e) {
+    if (isInputError(e)) throw e;
+    throw new InputRangeError(`Cannot read ${what} ${path}: ${systemReason(e)}`);
   }
 }
 
-function decode(args: string[], out: (line: string) => void): void {
-  checkOptions(args, ["--json"]);
-  const path = args.find((a) => !a.startsWith("--"));
-  if (!path) throw new SyntaxError("Cannot decode: no pcap file given");
-  const file = readPcap(Deno.readFileSync(path));
-  file.records.forEach((r, i) => {
-    const d = decodeFrame(r.data);
-    if (args.includes("--json")) {
-      out(JSON.stringify({ frame: i, ...d }));
-      return;
-    }
-    const l4 = d.udp
-      ? `UDP ${d.udp.source} > ${d.udp.dest}`
-      : d.tcp
-      ? `TCP ${d.tcp.source} > ${d.tcp.dest} [${d.tcp.flags}] seq ${d.tcp.seq}`
-      : d.icmp
-      ? `ICMP type ${d.icmp.type} code ${d.icmp.code}`
-      : "";
-    const l3 = d.ipv4
-      ? `${d.ipv4.saddr} > ${d.ipv4.daddr} ttl ${d.ipv4.ttl} len ${d.ipv4.totLen}`
-      : "";
-    const eth = d.eth
-      ? `${d.eth.src} > ${d.eth.dst} type 0x${d.eth.type.toString(16).padStart(4, "0")}`
-      : "";
-    out(`${i}: ${d.length} bytes ${[eth, l3, l4].filter(Boolean).join(", ")}`);
-    for (const p of d.problems) out(`    ${p.layer} at byte ${p.offset}: ${p.what}`);
-  });
-}
-
-function boot(args: string[], out: (line: string) => void): void {
-  checkOptions(args, ["--cpus", "--hz"]);
-  const host = createHost({ cpus: integer(args, "--cpus"), hz: integer(args, "--hz") });
-  for (
-    const view of [
-      procNetPtype(host),
-      procNetProtocols(host),
-      procSoftirqs(host),
-      procNetSoftnetStat(host),
-    ]
-  ) {
-    out(`==> ${view.title} <==`);
-    out(view.text.trimEnd());
-  }
-}
-
-function rss(args: string[], out: (line: string) => void): void {
-  checkOptions(args, ["--src", "--dst", "--sport", "--dport", "--key", "--queues", "--json"]);
-  const src = option(args, "--src"), dst = option(args, "--dst");
-  if (!src || !dst) throw new SyntaxError("Cannot hash: --src and --dst are both needed");
-  const sport = integer(args, "--sport"), dport = integer(args, "--dport");
-  if ((sport === undefined) !== (dport === undefined)) {
-    throw new SyntaxError("Cannot hash ports: give both --sport and --dport, or neither");
-  }
-  const keyText = option(args, "--key");
-  const key = keyText === undefined ? MS_RSS_KEY : parseRssKey(keyText);
-  const queues = integer(args, "--queues") ?? 1;
-  const hashIp = toeplitzHash(key, rssInput(src, dst));
-  const hashPorts = sport === undefined
-    ? undefined
-    : toeplitzHash(key, rssInput(src, dst, [sport, dport!]));
-  // A NIC hashes TCP/UDP flows on the 4-tuple and everything else on addresses only.
-  const queue = rssQueue(rxfhIndirDefault(RSS_INDIR_SIZE, queues), hashPorts ?? hashIp);
-  const hex = (h: number) => "0x" + h.toString(16).padStart(8, "0");
-  if (args.includes("--json")) {
-    out(
-      jsonLine({
-        hash_ip: hex(hashIp),
-        ...(hashPorts === undefined ? {} : { hash_ip_ports: hex(hashPorts) }),
-        queue,
-      }),
-    );
-    return;
-  }
-  out(`hash over addresses:         ${hex(hashIp)}`);
-  if (hashPorts !== undefined) out(`hash over addresses + ports: ${hex(hashPorts)}`);
-  out(`queue: ${queue} of ${queues} (indir[hash & ${RSS_INDIR_SIZE - 1}], default table)`);
-}
-
-function trace(args: string[], out: (line: string) => void): void {
-  checkOptions(args, ["--rps-cpus"]);
-  const rpsText = option(args, "--rps-cpus");
-  const rpsCpus = rpsText === undefined ? [] : rpsText.split(",").map((c) => {
-    if (!/^\d+$/.test(c)) {
-      throw new SyntaxError(
-        `Cannot read option --rps-cpus: "${rpsText}" is not a list of CPU numbers`,
-      );
-    }
-    return Number(c);
-  });
-  const [scenarioPath, pcapPath, extra] = args.filter((a, i) =>
-    !a.startsWith("--") && args[i - 1] !== "--rps-cpus"
-  );
-  if (!scenarioPath || !pcapPath || extra) {
-    throw new SyntaxError("Cannot trace: give SCENARIO.json and FRAMES.pcap");
-  }
-  const scenario = readScenario(scenarioPath);
-  const records = readPcap(Deno.readFileSync(pcapPath)).records;
-  for (const line of traceFrames(scenario, records, { rpsCpus })) out(line);
+// The system's words for an I/O failure, without Deno's "readfile '/x'" suffix.
+function systemReason(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.replace(/: (readfile|stat|open) '.*'$/, "");
 }
 
 function readScenario(path: string) {
+  // a UTF-8 byte order mark at the start is allowed, as most JSON readers allow it
+  const text = new TextDecoder().decode(readInput(path, "scenario")).replace(/^\uFEFF/, "");
   let json: unknown;
   try {
-    json = JSON.parse(Deno.readTextFileSync(path));
+    json = JSON.parse(text);
   } catch (e) {
-    if (e instanceof SyntaxError) {
-      throw new SyntaxError(`Cannot read scenario ${path}: ${e.message}`);
-    }
-    throw e;
+    throw new InputSyntaxError(`Cannot read scenario ${path}: ${(e as Error).message}`);
   }
   return loadScenario(json);
 }
 
-function replayCommand(args: string[], out: (line: string) => void): void {
-  checkOptions(args, ["--json"]);
-  const [scenarioPath, pcapPath, extra] = args.filter((a) => !a.startsWith("--"));
-  if (!scenarioPath || !pcapPath || extra) {
-    throw new SyntaxError("Cannot replay: give SCENARIO.json and FRAMES.pcap");
-  }
-  const scenario = readScenario(scenarioPath);
-  const lines = replay(scenario, readPcap(Deno.readFileSync(pcapPath)).records);
-  if (args.includes("--json")) {
-    for (const l of lines) out(jsonLine(l));
-    return;
-  }
-  out(replayTable(scenario, lines));
-}
-
-function gro(args: string[], out: (line: string) => void): void {
-  checkOptions(args, ["--json", "--gro"]);
-  const setting = option(args, "--gro") ?? "on";
-  if (setting !== "on" && setting !== "off") {
-    throw new SyntaxError(`Cannot read option --gro: "${setting}" is not on or off`);
-  }
-  const path = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--gro");
-  if (!path) throw new SyntaxError("Cannot run gro: no pcap file given");
-  const frames = readPcap(Deno.readFileSync(path)).records.map((r) => r.data);
-  for (const line of runGro(frames, { gro: setting === "on" })) {
-    if (args.includes("--json")) out(jsonLine(line));
-    else {
-      out(
-        `frames ${
-          line.frames.join(",")
-        }: ip_len ${line.ip_len}, payload ${line.payload}, segs ${line.segs}, gso_size ${line.gso_size}`,
-      );
-    }
-  }
+function readFrames(path: string) {
+  return readPcap(readInput(path, "pcap file")).records;
 }
 
 // JSON as Python's json.dumps writes it ("a": 1, [1, 2]), the layout the issue texts and the
-// kernel-side tools use.
+// kernel-side tools use; strings are written as JSON.stringify writes them, never changed.
 function jsonLine(v: unknown): string {
-  return JSON.stringify(v).replace(/":/g, '": ').replace(/,(?=["\d\[{-])/g, ", ");
+  if (Array.isArray(v)) {
+    return `[${v.map((x) => x === undefined ? "null" : jsonLine(x)).join(", ")}]`;
+  }
+  if (v !== null && typeof v === "object") {
+    const fields = Object.entries(v).filter(([, x]) => x !== undefined);
+    return `{${fields.map(([k, x]) => `${JSON.stringify(k)}: ${jsonLine(x)}`).join(", ")}}`;
+  }
+  return JSON.stringify(v);
 }
 
+const COMMANDS: Record<string, Command> = {
+  decode: {
+    args: ["FRAMES.pcap"],
+    options: { "--json": { value: false } },
+    usage: "usage: rxpath decode FRAMES.pcap [--json]",
+    run: (a, out) => {
+      readFrames(a.positional[0]).forEach((r, i) => {
+        const d = decodeFrame(r.data);
+        if (a.options.has("--json")) {
+          out(JSON.stringify({ frame: i, ...d }));
+          return;
+        }
+        const l4 = d.udp
+          ? `UDP ${d.udp.source} > ${d.udp.dest}`
+          : d.tcp
+          ? `TCP ${d.tcp.source} > ${d.tcp.dest} [${d.tcp.flags}] seq ${d.tcp.seq}`
+          : d.icmp
+          ? `ICMP type ${d.icmp.type} code ${d.icmp.code}`
+          : "";
+        const l3 = d.ipv4
+          ? `${d.ipv4.saddr} > ${d.ipv4.daddr} ttl ${d.ipv4.ttl} len ${d.ipv4.totLen}`
+          : "";
+        const eth = d.eth
+          ? `${d.eth.src} > ${d.eth.dst} type 0x${d.eth.type.toString(16).padStart(4, "0")}`
+          : "";
+        out(`${i}: ${d.length} bytes ${[eth, l3, l4].filter(Boolean).join(", ")}`);
+        for (const p of d.problems) out(`    ${p.layer} at byte ${p.offset}: ${p.what}`);
+      });
+    },
+  },
+  boot: {
+    args: [],
+    options: { "--cpus": { value: true }, "--hz": { value: true } },
+    usage: "usage: rxpath boot [--cpus N] [--hz HZ]",
+    run: (a, out) => {
+      const host = createHost({
+        cpus: integer(a, "--cpus"),
+        hz: integer(a, "--hz"),
+      });
+      for (
+        const view of [
+          procNetPtype(host),
+          procNetProtocols(host),
+          procSoftirqs(host),
+          procNetSoftnetStat(host),
+        ]
+      ) {
+        out(`==> ${view.title} <==`);
+        out(view.text.trimEnd());
+      }
+    },
+  },
+  rss: {
+    args: [],
+    options: Object.fromEntries(
+      ["--src", "--dst", "--sport", "--dport", "--key", "--queues", "--json"].map((
+        o,
+      ) => [o, { value: o !== "--json" }]),
+    ),
+    usage:
+      "usage: rxpath rss --src A --dst B [--sport P --dport Q] [--key HEX] [--queues N] [--json]",
+    run: (a, out) => {
+      const src = value(a, "--src"), dst = value(a, "--dst");
+      if (!src || !dst) throw new InputSyntaxError("Cannot hash: --src and --dst are both needed");
+      const sport = integer(a, "--sport", 0, 65535), dport = integer(a, "--dport", 0, 65535);
+      if ((sport === undefined) !== (dport === undefined)) {
+        throw new InputSyntaxError("Cannot hash ports: give both --sport and --dport, or neither");
+      }
+      const keyText = value(a, "--key");
+      const key = keyText === undefined ? MS_RSS_KEY : parseRssKey(keyText);
+      const queues = integer(a, "--queues", 1, RSS_INDIR_SIZE) ?? 1;
+      const hashIp = toeplitzHash(key, rssInput(src, dst));
+      const hashPorts = sport === undefined
+        ? undefined
+        : toeplitzHash(key, rssInput(src, dst, [sport, dport!]));
+      // A NIC hashes TCP/UDP flows on the 4-tuple and everything else on addresses only.
+      const queue = rssQueue(rxfhIndirDefault(RSS_INDIR_SIZE, queues), hashPorts ?? hashIp);
+      const hex = (h: number) => "0x" + h.toString(16).padStart(8, "0");
+      if (a.options.has("--json")) {
+        out(
+          jsonLine({
+            hash_ip: hex(hashIp),
+            ...(hashPorts === undefined ? {} : { hash_ip_ports: hex(hashPorts) }),
+            queue,
+          }),
+        );
+        return;
+      }
+      out(`hash over addresses:         ${hex(hashIp)}`);
+      if (hashPorts !== undefined) out(`hash over addresses + ports: ${hex(hashPorts)}`);
+      out(`queue: ${queue} of ${queues} (indir[hash & ${RSS_INDIR_SIZE - 1}], default table)`);
+    },
+  },
+  trace: {
+    args: ["SCENARIO.json", "FRAMES.pcap"],
+    options: { "--rps-cpus": { value: true } },
+    usage: "usage: rxpath trace SCENARIO.json FRAMES.pcap [--rps-cpus LIST]",
+    run: (a, out) => {
+      const rpsText = value(a, "--rps-cpus");
+      const rpsCpus = rpsText === undefined ? [] : rpsText.split(",").map((c) => {
+        if (!/^\d+$/.test(c) || Number(c) > 63) {
+          throw new InputSyntaxError(
+            `Cannot read option --rps-cpus: ${quoteValue(rpsText)} is not a list of CPU numbers`,
+          );
+        }
+        return Number(c);
+      });
+      const scenario = readScenario(a.positional[0]);
+      const records = readFrames(a.positional[1]);
+      for (const line of traceFrames(scenario, records, { rpsCpus })) out(line);
+    },
+  },
+  gro: {
+    args: ["FRAMES.pcap"],
+    options: { "--json": { value: false }, "--gro": { value: true } },
+    usage: "usage: rxpath gro FRAMES.pcap [--json] [--gro on|off]",
+    run: (a, out) => {
+      const setting = value(a, "--gro") ?? "on";
+      if (setting !== "on" && setting !== "off") {
+        throw new InputSyntaxError(
+          `Cannot read option --gro: ${quoteValue(setting)} is not on or off`,
+        );
+      }
+      const frames = readFrames(a.positional[0]).map((r) => r.data);
+      for (const line of runGro(frames, { gro: setting === "on" })) {
+        if (a.options.has("--json")) out(jsonLine(line));
+        else {
+          out(
+            `frames ${
+              line.frames.join(",")
+            }: ip_len ${line.ip_len}, payload ${line.payload}, segs ${line.segs}, gso_size ${line.gso_size}`,
+          );
+        }
+      }
+    },
+  },
+  replay: {
+    args: ["SCENARIO.json", "FRAMES.pcap"],
+    options: { "--json": { value: false } },
+    usage: "usage: rxpath replay SCENARIO.json FRAMES.pcap [--json]",
+    run: (a, out) => {
+      const scenario = readScenario(a.positional[0]);
+      const lines = replay(scenario, readFrames(a.positional[1]));
+      if (a.options.has("--json")) {
+        for (const l of lines) out(jsonLine(l));
+        return;
+      }
+      out(replayTable(scenario, lines));
+    },
+  },
+};
+
+/** Exit code of a run whose input was wrong (usage, a bad file or value). */
+export const EXIT_INPUT = 2;
+/** Exit code of a run the kit itself failed: a bug, reported with its stack (EX_SOFTWARE). */
+export const EXIT_BUG = 70;
+/** Exit code of a run that could not write its output (EX_IOERR). */
+export const EXIT_OUTPUT = 74;
+/** Exit code when the reader of the output went away (128 + SIGPIPE, as a killed C tool). */
+export const EXIT_PIPE = 141;
+
+/** Thrown by an output function whose reader has gone: the run stops at once. */
+export class OutputClosed extends Error {}
+
+/** Thrown by an output function whose write failed (a full disk, /dev/full). */
+export class OutputWriteError extends Error {}
+
 /**
- * Runs one command line; errors in the input are reported on stderr with exit code 2.
+ * Runs one command line. A command's `--help` or `-h` prints its usage; no command prints the
+ * whole usage and fails. Input errors are one line on `err` (exit 2); a failed write of the
+ * output exits 74, a closed pipe 141 without a word; anything else is a bug in the kit, reported
+ * with its stack (exit 70).
  * @param args the arguments after the program name
  * @param out where output lines go, default stdout
  * @param err where error messages go, default stderr
- * @returns the exit code: 0 on success, 2 on bad input
+ * @returns the exit code
  */
 export function main(
   args: string[],
   out: (line: string) => void = console.log,
   err: (line: string) => void = console.error,
 ): number {
-  const [command, ...rest] = args;
+  const [name, ...rest] = args;
   try {
-    if (command === "decode") decode(rest, out);
-    else if (command === "boot") boot(rest, out);
-    else if (command === "rss") rss(rest, out);
-    else if (command === "trace") trace(rest, out);
-    else if (command === "gro") gro(rest, out);
-    else if (command === "replay") replayCommand(rest, out);
-    else if (command === undefined || command === "help" || command === "--help") out(USAGE);
-    else throw new SyntaxError(`Cannot run "${command}": unknown command\n${USAGE}`);
+    if (name === undefined) {
+      err(USAGE);
+      return EXIT_INPUT;
+    }
+    if (name === "help" || name === "--help" || name === "-h") {
+      if (rest.length) throw new InputSyntaxError(`Cannot run help: it takes no arguments`);
+      out(USAGE);
+      return 0;
+    }
+    const cmd = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    if (!cmd) {
+      throw new InputSyntaxError(`Cannot run ${quoteValue(name)}: unknown command\n${USAGE}`);
+    }
+    if (rest.includes("--help") || rest.includes("-h")) {
+      out(cmd.usage);
+      return 0;
+    }
+    cmd.run(parse(name, cmd, rest), out);
     return 0;
   } catch (e) {
-    if (
-      e instanceof SyntaxError || e instanceof RangeError || e instanceof TypeError ||
-      e instanceof Deno.errors.NotFound
-    ) {
-      err(`rxpath: ${e.message}`);
-      return 2;
+    if (e instanceof OutputClosed) return EXIT_PIPE;
+    if (isInputError(e)) {
+      err(`rxpath: ${(e as Error).message}`);
+      if (e instanceof UsageError) err(e.usage);
+      return EXIT_INPUT;
     }
-    throw e;
+    if (e instanceof OutputWriteError) {
+      err(`rxpath: cannot write the output: ${e.message}`);
+      return EXIT_OUTPUT;
+    }
+    err(`rxpath: internal error, a bug in rxpath (please report it with this message):`);
+    err(e instanceof Error ? e.stack ?? e.message : String(e));
+    return EXIT_BUG;
   }
 }
 
-if (import.meta.main) Deno.exit(main(Deno.args));
+// Standard output in large writes; a reader that has gone (EPIPE) stops the run, any other write
+// failure is reported as one line.
+class StdoutLines {
+  #chunks: string[] = [];
+  #size = 0;
+  #encoder = new TextEncoder();
+
+  line(text: string): void {
+    this.#chunks.push(text, "\n");
+    this.#size += text.length + 1;
+    if (this.#size >= 1 << 16) this.flush();
+  }
+
+  flush(): void {
+    const bytes = this.#encoder.encode(this.#chunks.join(""));
+    this.#chunks = [];
+    this.#size = 0;
+    try {
+      for (let off = 0; off < bytes.length;) off += Deno.stdout.writeSync(bytes.subarray(off));
+    } catch (e) {
+      if (e instanceof Deno.errors.BrokenPipe) throw new OutputClosed("stdout closed");
+      throw new OutputWriteError(systemReason(e));
+    }
+  }
+}
+
+if (import.meta.main) {
+  const stdout = new StdoutLines();
+  let code = main(Deno.args, (l) => stdout.line(l));
+  try {
+    stdout.flush();
+  } catch (e) {
+    if (e instanceof OutputClosed) code = EXIT_PIPE;
+    else if (e instanceof OutputWriteError) {
+      console.error(`rxpath: cannot write the output: ${e.message}`);
+      code = EXIT_OUTPUT;
+    } else throw e;
+  }
+  Deno.exit(code);
+}

@@ -5,6 +5,7 @@
 
 /** The folders of lib/ by layer, lowest first; `.` is lib/ itself (cli.ts, layers.ts). */
 export const LAYERS: readonly (readonly string[])[] = [
+  ["base"], // the kit's error types
   ["wire", "sim"], // bytes on the wire; the simulated machine: clock, CPUs, costs, trace
   ["kernel", "core"], // irqs and softirqs; net/core: skbs, devices, NAPI, GRO, RPS, struct net
   ["drivers", "ethernet", "packet", "bridge", "netfilter", "ipv4", "ipv6"], // what hooks into core

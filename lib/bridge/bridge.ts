@@ -5,6 +5,7 @@
 // multicast and unknown unicast are flooded to every other port (and broadcast and multicast
 // also go up). STP, VLAN filtering and netfilter on the bridge are not modelled.
 
+import { InputRangeError } from "../base/errors.ts";
 import type { Net } from "../core/net_namespace.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { type NetDevice, registerEtherdev, type RxHandlerResult } from "../core/netdevice.ts";
@@ -76,7 +77,7 @@ export class Bridge {
    */
   addPort(port: NetDevice): void {
     if (port.rxHandler) {
-      throw new RangeError(
+      throw new InputRangeError(
         `Cannot add ${port.name} to ${this.dev.name}: it already has an rx_handler`,
       );
     }

@@ -3,6 +3,7 @@
 // napi_poll, napi_complete_done), the NET_RX and NET_TX softirq handlers, and net_dev_init().
 // GRO, RPS and the backlog NAPI come with later chapters.
 
+import { InputRangeError } from "../base/errors.ts";
 import type { Cpu, TaskOp, Work } from "../sim/cpu.ts";
 import type { Net } from "./net_namespace.ts";
 import { NET_RX_SOFTIRQ, NET_TX_SOFTIRQ } from "../kernel/softirq.ts";
@@ -88,8 +89,34 @@ export function devAddPack(host: Net, pt: PacketType): void {
 export function devRemovePack(host: Net, pt: PacketType): void {
   const list = ptypeHead(host, pt);
   const i = list.indexOf(pt);
-  if (i < 0) throw new RangeError(`Cannot remove packet type ${pt.name}: it is not registered`);
+  if (i < 0) {
+    throw new InputRangeError(`Cannot remove packet type ${pt.name}: it is not registered`);
+  }
   list.splice(i, 1);
+}
+
+/** Size of an interface name buffer with its final NUL (IFNAMSIZ). */
+export const IFNAMSIZ = 16;
+
+/**
+ * Tells what is wrong with an interface name, as dev_valid_name() refuses it: empty, IFNAMSIZ
+ * bytes or longer, `.` or `..`, or containing `/`, `:` or white space.
+ * @param name the name
+ * @returns what is wrong, or undefined for a good name
+ * @example
+ * ```ts
+ * import { devValidName } from "@rxpath/rxpath";
+ * console.log(devValidName("eth0.100"), devValidName("veth:1")); // undefined "contains ':'"
+ * ```
+ */
+export function devValidName(name: string): string | undefined {
+  if (name === "") return "is empty";
+  const bytes = new TextEncoder().encode(name).length;
+  if (bytes >= IFNAMSIZ) return `is ${bytes} bytes long, at most ${IFNAMSIZ - 1}`;
+  if (name === "." || name === "..") return `is "${name}"`;
+  const bad = /[/:\s]/.exec(name);
+  if (bad) return `contains ${bad[0] === "/" || bad[0] === ":" ? `'${bad[0]}'` : "white space"}`;
+  return undefined;
 }
 
 /** Smallest MTU of an Ethernet device (ETH_MIN_MTU, dev->min_mtu from ether_setup()). */
@@ -140,7 +167,7 @@ export function devClose(net: Net, dev: NetDevice): void {
  */
 export function devSetMtu(net: Net, dev: NetDevice, mtu: number): void {
   if (!Number.isInteger(mtu) || mtu < ETH_MIN_MTU || mtu > ETH_MAX_MTU) {
-    throw new RangeError(
+    throw new InputRangeError(
       `Cannot set MTU of ${dev.name} to ${mtu}: must be from ${ETH_MIN_MTU} to ${ETH_MAX_MTU}`,
     );
   }

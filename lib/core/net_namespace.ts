@@ -3,11 +3,13 @@
 // per-CPU softnet_data and the softirq engine of the machine it runs on. Protocols add their own
 // state in a higher layer (ipv4/netns_ipv4.ts, netfilter/core.ts); init/main.ts puts it together.
 
+import { InputRangeError, quoteValue } from "../base/errors.ts";
 import { Sim, type SimOptions } from "../sim/sim.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { Softirqs } from "../kernel/softirq.ts";
+import { isValidEtherAddr, macToString } from "../wire/ethernet.ts";
 import { IrqController } from "../kernel/irq.ts";
-import { newPtypeTables, type PtypeTables, type SoftnetData } from "./dev.ts";
+import { devValidName, newPtypeTables, type PtypeTables, type SoftnetData } from "./dev.ts";
 import type { NetDevice } from "./netdevice.ts";
 import type { PacketOffload } from "./gro.ts";
 import type { SkBuff } from "./skbuff.ts";
@@ -145,13 +147,15 @@ export class Net {
     const found = sysctlTableLookup(this.sysctlTables, name);
     if (!found) {
       const known = this.sysctlTables.filter((t) => !t.perDevice).map((t) => t.procname);
-      throw new RangeError(`Cannot set sysctl ${name}: unknown name (known: ${known.join(", ")})`);
+      throw new InputRangeError(
+        `Cannot set sysctl ${name}: unknown name (known: ${known.join(", ")})`,
+      );
     }
     const { entry, dev } = found;
     const problem = !Number.isInteger(value) || value < entry.min || value > entry.max
       ? `must be ${entry.perDevice ? "from" : "an integer from"} ${entry.min} to ${entry.max}`
       : entry.check?.(value);
-    if (problem) throw new RangeError(`Cannot set sysctl ${name} to ${value}: ${problem}`);
+    if (problem) throw new InputRangeError(`Cannot set sysctl ${name} to ${value}: ${problem}`);
     if (!entry.perDevice) this.sysctl[entry.procname] = value;
     entry.handler?.(value, dev);
   }
@@ -180,8 +184,20 @@ export class Net {
    * @throws {RangeError} when the name or index is taken
    */
   registerNetdevice(dev: NetDevice): void {
+    const bad = devValidName(dev.name);
+    if (bad) {
+      throw new InputRangeError(`Cannot register device ${quoteValue(dev.name)}: the name ${bad}`);
+    }
+    // eth_validate_addr(), which dev_open() runs: an Ethernet device needs a unicast address
+    if (!dev.loopback && !isValidEtherAddr(dev.devAddr)) {
+      throw new InputRangeError(
+        `Cannot register device ${dev.name}: MAC ${
+          macToString(dev.devAddr)
+        } is not a unicast address (EADDRNOTAVAIL)`,
+      );
+    }
     if (this.devices.some((d) => d.name === dev.name || d.ifindex === dev.ifindex)) {
-      throw new RangeError(
+      throw new InputRangeError(
         `Cannot register device ${dev.name} (ifindex ${dev.ifindex}): name or index in use`,
       );
     }
@@ -222,12 +238,12 @@ export class Net {
    */
   setRpsCpus(dev: NetDevice, queue: number, cpus: number[]): void {
     if (!dev.rx[queue]) {
-      throw new RangeError(`Cannot set rps_cpus of ${dev.name} rx-${queue}: no such queue`);
+      throw new InputRangeError(`Cannot set rps_cpus of ${dev.name} rx-${queue}: no such queue`);
     }
     const n = this.sim.cpus.length;
     const bad = cpus.find((c) => !Number.isInteger(c) || c < 0 || c >= n);
     if (bad !== undefined) {
-      throw new RangeError(
+      throw new InputRangeError(
         `Cannot set rps_cpus of ${dev.name} rx-${queue}: CPU ${bad} does not exist (0 to ${n - 1})`,
       );
     }
@@ -244,10 +260,12 @@ export class Net {
    */
   setRpsFlowCnt(dev: NetDevice, queue: number, count: number): void {
     if (!dev.rx[queue]) {
-      throw new RangeError(`Cannot set rps_flow_cnt of ${dev.name} rx-${queue}: no such queue`);
+      throw new InputRangeError(
+        `Cannot set rps_flow_cnt of ${dev.name} rx-${queue}: no such queue`,
+      );
     }
     if (!Number.isInteger(count) || count < 0) {
-      throw new RangeError(`Cannot set rps_flow_cnt to ${count}: must be a whole number`);
+      throw new InputRangeError(`Cannot set rps_flow_cnt to ${count}: must be a whole number`);
     }
     const size = count > 0 ? 2 ** Math.ceil(Math.log2(count)) : 0;
     // entries start with no CPU (RPS_NO_CPU) and a tail that counts as dequeued

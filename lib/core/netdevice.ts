@@ -4,6 +4,7 @@
 import type { PacketType } from "./dev.ts";
 import type { Net } from "./net_namespace.ts";
 import { macAton } from "../wire/ethernet.ts";
+import { InputRangeError } from "../base/errors.ts";
 import type { SkBuff } from "./skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
 
@@ -133,7 +134,14 @@ export class NetDevice {
  * ```
  */
 export function registerEtherdev(host: Net, name: string, mac: string, mtu = 1500): NetDevice {
-  const dev = new NetDevice({ name, ifindex: host.devices.length + 1, mtu, devAddr: macAton(mac) });
+  const devAddr = macAton(mac);
+  // dev_validate_mtu() against ether_setup()'s bounds
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
+    throw new InputRangeError(
+      `Cannot make device ${name} with MTU ${mtu}: must be from 68 to 65535`,
+    );
+  }
+  const dev = new NetDevice({ name, ifindex: host.devices.length + 1, mtu, devAddr });
   host.registerNetdevice(dev);
   return dev;
 }

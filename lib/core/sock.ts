@@ -1,6 +1,7 @@
 // Models the protocol registry of net/core/sock.c (Linux 6.18): struct proto, proto_register()
 // and the proto_list that /proc/net/protocols walks.
 
+import { InputRangeError } from "../base/errors.ts";
 import type { Net } from "./net_namespace.ts";
 
 /** The struct proto methods /proc/net/protocols reports, in its column order. */
@@ -55,7 +56,7 @@ export interface Proto {
  */
 export function protoRegister(host: Net, prot: Proto, allocSlab: boolean): void {
   if (host.protoList.some((p) => p.name === prot.name)) {
-    throw new RangeError(`Cannot register protocol ${prot.name}: already registered`);
+    throw new InputRangeError(`Cannot register protocol ${prot.name}: already registered`);
   }
   host.sim.enterFn(host.bootCpu, "proto_register");
   prot.slab = allocSlab;

@@ -3,6 +3,7 @@
 // (saddr, daddr[, sport, dport]) in network order, and the indirection table that maps the
 // hash to an RX queue, filled by default as ethtool_rxfh_indir_default() (include/linux/ethtool.h).
 
+import { InputRangeError, InputSyntaxError } from "../base/errors.ts";
 import { inAton } from "../wire/ipv4.ts";
 
 /** Microsoft's RSS verification key, also Intel 82599's and DPDK's default. */
@@ -65,7 +66,7 @@ export const MS_RSS_KEY: Uint8Array = new Uint8Array([
  */
 export function toeplitzHash(key: Uint8Array, input: Uint8Array): number {
   if (key.length < input.length + 4) {
-    throw new RangeError(
+    throw new InputRangeError(
       `Cannot hash ${input.length} bytes with a ${key.length}-byte key: it needs ${
         input.length + 4
       }`,
@@ -96,7 +97,8 @@ export function toeplitzHash(key: Uint8Array, input: Uint8Array): number {
  * ```
  */
 export function in6Pton(text: string): Uint8Array {
-  const fail = () => new SyntaxError(`Cannot parse IPv6 address: "${text}" is not RFC 4291 text`);
+  const fail = () =>
+    new InputSyntaxError(`Cannot parse IPv6 address: "${text}" is not RFC 4291 text`);
   let groups: string[];
   const halves = text.split("::");
   if (halves.length > 2) throw fail();
@@ -148,7 +150,7 @@ function addrBytes(addr: string): Uint8Array {
 export function rssInput(saddr: string, daddr: string, ports?: [number, number]): Uint8Array {
   const s = addrBytes(saddr), d = addrBytes(daddr);
   if (s.length !== d.length) {
-    throw new RangeError(`Cannot hash ${saddr} with ${daddr}: the address families differ`);
+    throw new InputRangeError(`Cannot hash ${saddr} with ${daddr}: the address families differ`);
   }
   const out = new Uint8Array(s.length * 2 + (ports ? 4 : 0));
   out.set(s, 0);
@@ -156,7 +158,7 @@ export function rssInput(saddr: string, daddr: string, ports?: [number, number])
   if (ports) {
     ports.forEach((p, i) => {
       if (!Number.isInteger(p) || p < 0 || p > 65535) {
-        throw new RangeError(`Cannot hash port ${p}: ports are 0 to 65535`);
+        throw new InputRangeError(`Cannot hash port ${p}: ports are 0 to 65535`);
       }
       out[s.length * 2 + 2 * i] = p >> 8;
       out[s.length * 2 + 2 * i + 1] = p & 0xff;
@@ -180,12 +182,12 @@ export function rssInput(saddr: string, daddr: string, ports?: [number, number])
  */
 export function rxfhIndirDefault(size: number, queues: number): number[] {
   if (!Number.isInteger(size) || size < 1 || (size & (size - 1)) !== 0) {
-    throw new RangeError(
+    throw new InputRangeError(
       `Cannot make an indirection table of ${size} entries: size must be a power of two`,
     );
   }
   if (!Number.isInteger(queues) || queues < 1) {
-    throw new RangeError(`Cannot spread over ${queues} queues: need at least 1`);
+    throw new InputRangeError(`Cannot spread over ${queues} queues: need at least 1`);
   }
   return Array.from({ length: size }, (_, i) => i % queues);
 }
@@ -219,7 +221,7 @@ export function rssQueue(indir: readonly number[], hash: number): number {
 export function parseRssKey(text: string): Uint8Array {
   const hex = text.replace(/:/g, "");
   if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) {
-    throw new SyntaxError(`Cannot parse RSS key: "${text}" is not whole hex bytes`);
+    throw new InputSyntaxError(`Cannot parse RSS key: "${text}" is not whole hex bytes`);
   }
   return new Uint8Array(hex.match(/../g)!.map((b) => parseInt(b, 16)));
 }

@@ -6,6 +6,7 @@
 // hands them to napi_gro_receive(), refills, and virtqueue_napi_complete() re-enables callbacks
 // through napi_complete_done(). ethtool's settings reach the device over the control queue.
 
+import { InputRangeError } from "../base/errors.ts";
 import type { Net } from "../core/net_namespace.ts";
 import type { Cpu, Work } from "../sim/cpu.ts";
 import type { SkbHolder } from "../sim/ledger.ts";
@@ -427,11 +428,13 @@ export class VirtioNet {
   setRingSize(size: number): void {
     const max = this.device.maxRingSize;
     if (!Number.isInteger(size) || size < 1 || size > max) {
-      throw new RangeError(`Cannot set rx ring size to ${size}: the device allows 1 to ${max}`);
+      throw new InputRangeError(
+        `Cannot set rx ring size to ${size}: the device allows 1 to ${max}`,
+      );
     }
     // virtio 1.2, 2.7: the size of a split virtqueue is a power of two.
     if ((size & (size - 1)) !== 0) {
-      throw new RangeError(`Cannot set rx ring size to ${size}: size must be a power of two`);
+      throw new InputRangeError(`Cannot set rx ring size to ${size}: size must be a power of two`);
     }
     this.ringSize = size;
     // virtnet_rx_resize() → virtqueue_resize(): buffers beyond the new size are taken back
@@ -454,7 +457,7 @@ export class VirtioNet {
   setChannels(pairs: number): void {
     const max = this.device.maxQueuePairs;
     if (!Number.isInteger(pairs) || pairs < 1 || pairs > max) {
-      throw new RangeError(
+      throw new InputRangeError(
         `Cannot set combined channels to ${pairs}: the device offers 1 to ${max}`,
       );
     }
@@ -476,10 +479,10 @@ export class VirtioNet {
   setFeature(name: string, on: boolean): void {
     const f = this.features.get(name);
     if (!f) {
-      throw new RangeError(`Cannot set feature ${name}: ${this.dev.name} has no such feature`);
+      throw new InputRangeError(`Cannot set feature ${name}: ${this.dev.name} has no such feature`);
     }
     if (f.fixed && f.on !== on) {
-      throw new RangeError(
+      throw new InputRangeError(
         `Cannot set feature ${name} ${on ? "on" : "off"}: it is fixed ${f.on ? "on" : "off"}`,
       );
     }
@@ -497,12 +500,12 @@ export class VirtioNet {
   setCoalesce(c: Partial<Coalesce>): void {
     const next = { ...this.device.coalesce, ...c };
     if (!Number.isInteger(next.rxUsecs) || next.rxUsecs < 0) {
-      throw new RangeError(
+      throw new InputRangeError(
         `Cannot set rx-usecs to ${next.rxUsecs}: must be a whole number of microseconds`,
       );
     }
     if (!Number.isInteger(next.rxFrames) || next.rxFrames < 1) {
-      throw new RangeError(`Cannot set rx-frames to ${next.rxFrames}: must be at least 1`);
+      throw new InputRangeError(`Cannot set rx-frames to ${next.rxFrames}: must be at least 1`);
     }
     Object.assign(this.device.coalesce, next); // VIRTIO_NET_CTRL_NOTF_COAL_RX_SET
   }
@@ -515,17 +518,17 @@ export class VirtioNet {
   setRxfh(rxfh: { indir?: number[]; key?: Uint8Array }): void {
     const device = this.device;
     if (!device.rss) {
-      throw new RangeError(`Cannot set RSS on ${this.dev.name}: the device does not do RSS`);
+      throw new InputRangeError(`Cannot set RSS on ${this.dev.name}: the device does not do RSS`);
     }
     if (rxfh.indir) {
       if (rxfh.indir.length !== device.indir.length) {
-        throw new RangeError(
+        throw new InputRangeError(
           `Cannot set the indirection table: it has ${device.indir.length} entries, not ${rxfh.indir.length}`,
         );
       }
       const bad = rxfh.indir.find((q) => !Number.isInteger(q) || q < 0 || q >= this.currQueuePairs);
       if (bad !== undefined) {
-        throw new RangeError(
+        throw new InputRangeError(
           `Cannot set the indirection table: queue ${bad} is not in use (0 to ${
             this.currQueuePairs - 1
           })`,
@@ -536,7 +539,7 @@ export class VirtioNet {
     }
     if (rxfh.key) {
       if (rxfh.key.length !== 40) {
-        throw new RangeError(
+        throw new InputRangeError(
           `Cannot set the RSS key: virtio-net keys are 40 bytes, not ${rxfh.key.length}`,
         );
       }

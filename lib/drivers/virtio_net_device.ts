@@ -5,6 +5,7 @@
 // queue's MSI-X vector — coalesced (VIRTIO_NET_F_NOTF_COAL) and only while the driver's used
 // event is armed (VIRTIO_RING_F_EVENT_IDX). The kernel's side is drivers/virtio_net.ts.
 
+import { InputRangeError } from "../base/errors.ts";
 import type { Sim } from "../sim/sim.ts";
 import type { SimEvent } from "../sim/events.ts";
 import { ETH_HLEN, ETH_P_IP, EthHdr, wireTimeNs } from "../wire/ethernet.ts";
@@ -150,14 +151,14 @@ export class VirtioNetDevice {
     if (
       !Number.isInteger(this.maxQueuePairs) || this.maxQueuePairs < 1 || this.maxQueuePairs > 256
     ) {
-      throw new RangeError(
+      throw new InputRangeError(
         `Cannot make a virtio-net device with ${this.maxQueuePairs} queue pairs: 1 to 256`,
       );
     }
     this.maxRingSize = options.maxRingSize ?? 256;
     const m = this.maxRingSize;
     if (!Number.isInteger(m) || m < 1 || (m & (m - 1)) !== 0 || m > 32768) {
-      throw new RangeError(
+      throw new InputRangeError(
         `Cannot make a device with maximum ring ${this.maxRingSize}: a power of two up to 32768`,
       );
     }

@@ -5,10 +5,12 @@
 
 import type { InetNet } from "./netns_ipv4.ts";
 import { devAddPack } from "../core/dev.ts";
+import { InputRangeError } from "../base/errors.ts";
 import { type Proto, PROTO_METHODS, protoRegister } from "../core/sock.ts";
 import { PF_INET, sockRegister } from "../core/socket.ts";
 import { ETH_P_IP } from "../wire/ethernet.ts";
 import {
+  inNtoa,
   IP_DF,
   IpHdr,
   ipIsFragment,
@@ -27,7 +29,7 @@ import { inetAddProtocol, type NetProtocol } from "./protocol.ts";
 import { icmpRcv, icmpSend } from "./icmp.ts";
 import { ipPacketHandler } from "./ip_input.ts";
 import { devinetInit } from "./devinet.ts";
-import { ipFibInit } from "./fib.ts";
+import { fibTableLookup, ipFibInit } from "./fib.ts";
 import { tcpV4Rcv } from "./tcp_ipv4.ts";
 import { udpRcv } from "./udp.ts";
 import { consumeSkb, ipHdr, kfreeSkbReason } from "../core/skbuff.ts";
@@ -64,6 +66,50 @@ function proto(
     slab: false,
     methods,
   };
+}
+
+/**
+ * Checks a local address a socket binds to, as __inet_bind() does with
+ * inet_addr_valid_or_nonlocal(): the wildcard, an address of the host (RTN_LOCAL), a broadcast
+ * (RTN_BROADCAST) or a multicast address is taken; any other only with
+ * net.ipv4.ip_nonlocal_bind or IP_FREEBIND.
+ * @param host the host
+ * @param proto "UDP" or "TCP", for the message
+ * @param addr the address, host order
+ * @param port the port
+ * @param freebind IP_FREEBIND is set on the socket
+ * @throws {RangeError} EADDRNOTAVAIL for an address the host does not have, or a port that is
+ *   not 0 to 65535
+ * @example
+ * ```ts
+ * import { createHost, inAton, inetBindCheck } from "@rxpath/rxpath";
+ * const host = createHost();
+ * inetBindCheck(host, "UDP", inAton("127.0.0.1"), 53, false); // fine: lo's address
+ * try {
+ *   inetBindCheck(host, "UDP", inAton("192.0.2.1"), 53, false);
+ * } catch (e) {
+ *   console.log((e as Error).message); // ... (EADDRNOTAVAIL) ...
+ * }
+ * ```
+ */
+export function inetBindCheck(
+  host: InetNet,
+  proto: string,
+  addr: number,
+  port: number,
+  freebind: boolean,
+): void {
+  const where = `${proto} socket to ${inNtoa(addr)}:${port}`;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InputRangeError(`Cannot bind ${where}: a port is 0 to 65535`);
+  }
+  if (addr === 0 || (addr >>> 28) === 0xe || addr === 0xffffffff) return;
+  const type = fibTableLookup(host.ipv4.fib.local, addr)?.type;
+  if (type === "local" || type === "broadcast") return;
+  if (freebind || host.sysctl["net.ipv4.ip_nonlocal_bind"]) return;
+  throw new InputRangeError(
+    `Cannot bind ${where}: the host has no such address (EADDRNOTAVAIL); net.ipv4.ip_nonlocal_bind or IP_FREEBIND would allow it`,
+  );
 }
 
 /**

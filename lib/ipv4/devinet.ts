@@ -2,6 +2,7 @@
 // addresses and its net.ipv4.conf.<dev>.* settings (struct ipv4_devconf), the all/default sets,
 // and inet_insert_ifa(), which announces a new address to the FIB (fib_add_ifaddr()).
 
+import { InputRangeError } from "../base/errors.ts";
 import type { NetDevice } from "../core/netdevice.ts";
 import type { NetdevCmd, NetdevNotifier } from "../core/net_namespace.ts";
 import type { CtlTable } from "../core/sysctl_net.ts";
@@ -109,7 +110,8 @@ export function inDevGet(host: InetNet, dev: { ifindex: number }): InDevice | un
  * @param dev the device
  * @param local the address, host order
  * @param prefixlen prefix length
- * @throws {RangeError} when the address is on the device already
+ * @throws {RangeError} when the address is on the device already, or a prefix length is not 0
+ *   to 32
  * @example
  * ```ts
  * import { createHost, inAton, inetAddAddr, registerEtherdev } from "@rxpath/rxpath";
@@ -120,10 +122,18 @@ export function inDevGet(host: InetNet, dev: { ifindex: number }): InDevice | un
  * ```
  */
 export function inetAddAddr(host: InetNet, dev: NetDevice, local: number, prefixlen: number): void {
+  if (!Number.isInteger(prefixlen) || prefixlen < 0 || prefixlen > 32) {
+    throw new InputRangeError(
+      `Cannot add address to ${dev.name} with prefix length ${prefixlen}: 0 to 32`,
+    );
+  }
+  if (!Number.isInteger(local) || local < 0 || local > 0xffffffff) {
+    throw new InputRangeError(`Cannot add address ${local} to ${dev.name}: not an IPv4 address`);
+  }
   const inDev = inDevGet(host, dev) ?? inetdevInit(host, dev);
   const mask = inetMakeMask(prefixlen);
   if (inDev.ifaList.some((a) => a.local === local && a.prefixlen === prefixlen)) {
-    throw new RangeError(`Cannot add address to ${dev.name}: it has it already (EEXIST)`);
+    throw new InputRangeError(`Cannot add address to ${dev.name}: it has it already (EEXIST)`);
   }
   const secondary = inDev.ifaList.some((a) =>
     !a.secondary && a.mask === mask && ((a.local ^ local) & mask) === 0
@@ -277,7 +287,9 @@ export function devinetSetConf(host: InetNet, which: string, key: ConfKey, value
   }
   const dev = host.devices.find((d) => d.name === which);
   if (!dev) {
-    throw new RangeError(`Cannot set sysctl net.ipv4.conf.${which}.${key}: no device ${which}`);
+    throw new InputRangeError(
+      `Cannot set sysctl net.ipv4.conf.${which}.${key}: no device ${which}`,
+    );
   }
   (inDevGet(host, dev) ?? inetdevInit(host, dev)).cnf[key] = value;
 }

@@ -3,6 +3,7 @@
 // 32766: main, 32767: default) with longest-prefix match; route types; fib_add_ifaddr()'s
 // local, connected and broadcast routes; and fib_validate_source(), the reverse-path check.
 
+import { InputRangeError } from "../base/errors.ts";
 import type { InetNet } from "./netns_ipv4.ts";
 import type { NetDevice } from "../core/netdevice.ts";
 import type { NetdevNotifier } from "../core/net_namespace.ts";
@@ -232,19 +233,19 @@ export function fibAddRoute(host: InetNet, spec: RouteSpec): void {
   const type = spec.type ?? "unicast";
   const text = `${inNtoa(spec.dst)}/${spec.len}`;
   if ((spec.dst & ~inetMakeMask(spec.len)) !== 0) {
-    throw new RangeError(
+    throw new InputRangeError(
       `Cannot add route ${text}: host bits are set (Invalid prefix for given prefix length)`,
     );
   }
   if (type === "unicast" && !spec.dev) {
-    throw new RangeError(`Cannot add route ${text}: a unicast route needs a device`);
+    throw new InputRangeError(`Cannot add route ${text}: a unicast route needs a device`);
   }
   const gw = spec.gw ?? 0;
   if (gw) {
     const inDev = inDevGet(host, spec.dev!);
     const onlink = inDev?.ifaList.some((a) => ((a.local ^ gw) & a.mask) === 0);
     if (!onlink) {
-      throw new RangeError(
+      throw new InputRangeError(
         `Cannot add route ${text} via ${inNtoa(gw)} dev ${
           spec.dev!.name
         }: Nexthop has invalid gateway`,
@@ -254,7 +255,7 @@ export function fibAddRoute(host: InetNet, spec: RouteSpec): void {
   const metric = spec.metric ?? 0;
   const main = host.ipv4.fib.main;
   if (main.routes.some((r) => r.dst === spec.dst && r.len === spec.len && r.metric === metric)) {
-    throw new RangeError(`Cannot add route ${text}: File exists (EEXIST)`);
+    throw new InputRangeError(`Cannot add route ${text}: File exists (EEXIST)`);
   }
   main.routes.push({
     dst: spec.dst,

@@ -1,6 +1,7 @@
 // Models net/ipv4/protocol.c (Linux 6.18): inet_protos[], the table ip_local_deliver_finish()
 // dispatches on by IP protocol number, and inet_add_protocol().
 
+import { InputRangeError } from "../base/errors.ts";
 import type { InetNet } from "./netns_ipv4.ts";
 import type { SkBuff } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
@@ -27,7 +28,7 @@ export interface NetProtocol {
  */
 export function inetAddProtocol(host: InetNet, prot: NetProtocol, protocol: number): number {
   if (!Number.isInteger(protocol) || protocol < 0 || protocol >= MAX_INET_PROTOS) {
-    throw new RangeError(`Cannot add IP protocol ${protocol}: number must be from 0 to 255`);
+    throw new InputRangeError(`Cannot add IP protocol ${protocol}: number must be from 0 to 255`);
   }
   if (host.inetProtos[protocol]) return -1;
   host.sim.enterFn(host.bootCpu, "inet_add_protocol");

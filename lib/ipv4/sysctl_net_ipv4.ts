@@ -28,7 +28,15 @@ export function ipv4SysctlTable(host: InetNet): CtlTable[] {
       handler: (v: number) => devinetSetConf(host, "all", "forwarding", v),
     },
     entry("ip_default_ttl", 64, 1, 255), // ip_ttl_min, ip_ttl_max
-    entry("ipfrag_time", 30, 0, INT_MAX, "net/ipv4/ip_fragment.c:ip4_frags_ns_ctl_table"),
+    entry("ip_nonlocal_bind", 0, 0, 1), // proc_dou8vec_minmax, 0 or 1
+    // proc_dointvec_jiffies: seconds, refused (EINVAL) beyond what INT_MAX jiffies can hold
+    entry(
+      "ipfrag_time",
+      30,
+      0,
+      Math.floor(INT_MAX / host.hz),
+      "net/ipv4/ip_fragment.c:ip4_frags_ns_ctl_table",
+    ),
     entry("icmp_echo_ignore_all", 0, 0, 1),
     entry("icmp_echo_ignore_broadcasts", 1, 0, 1),
     entry("icmp_ratelimit", 1000, 0),

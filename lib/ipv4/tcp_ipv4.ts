@@ -7,7 +7,9 @@
 // tcp_data_queue()), waking the reader. Timers (SYN-ACK retransmission, delayed ACK) and the
 // ACKs a receiver sends are not modelled.
 
+import { InputRangeError } from "../base/errors.ts";
 import type { InetNet } from "./netns_ipv4.ts";
+import { inetBindCheck } from "./af_inet.ts";
 import {
   consumeSkb,
   ipHdr,
@@ -44,12 +46,13 @@ import { sockDefReadable } from "./udp.ts";
  * ```
  */
 export function tcpListen(host: InetNet, addr: number, port: number): Sock {
+  inetBindCheck(host, "TCP", addr, port, false);
   const clash = host.ipv4.tcpSockets.find((sk) =>
     sk.state === TCP_STATES.LISTEN && sk.num === port &&
     (sk.rcvSaddr === addr || sk.rcvSaddr === 0 || addr === 0)
   );
   if (clash) {
-    throw new RangeError(`Cannot bind TCP port ${port}: Address already in use (EADDRINUSE)`);
+    throw new InputRangeError(`Cannot bind TCP port ${port}: Address already in use (EADDRINUSE)`);
   }
   return tcpSock(
     host,

@@ -4,6 +4,8 @@
 // sock_def_readable() waking a reader, and the /proc/net/udp view.
 
 import type { InetNet } from "./netns_ipv4.ts";
+import { InputRangeError } from "../base/errors.ts";
+import { inetBindCheck } from "./af_inet.ts";
 import { ipHdr, kfreeSkbReason, skbClone, type SkBuff, udpHdr } from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
 import { Sock, TCP_STATES } from "../core/sock.ts";
@@ -59,6 +61,8 @@ export interface UdpBind {
   reuseport?: boolean;
   /** SO_BINDTODEVICE ifindex. */
   boundDevIf?: number;
+  /** IP_FREEBIND: bind to an address the host does not have. */
+  freebind?: boolean;
 }
 
 /**
@@ -68,6 +72,7 @@ export interface UdpBind {
  * @param host the host
  * @param b address, port, peer, buffer
  * @returns the socket
+ * @throws {RangeError} for an address the host does not have (EADDRNOTAVAIL) or a bad port
  * @example
  * ```ts
  * import { createHost, inAton, udpSocket } from "@rxpath/rxpath";
@@ -78,6 +83,12 @@ export interface UdpBind {
  * ```
  */
 export function udpSocket(host: InetNet, b: UdpBind): Sock {
+  inetBindCheck(host, "UDP", b.addr, b.port, b.freebind ?? false);
+  if (
+    b.remote && (!Number.isInteger(b.remote.port) || b.remote.port < 1 || b.remote.port > 65535)
+  ) {
+    throw new InputRangeError(`Cannot connect UDP socket to port ${b.remote.port}: 1 to 65535`);
+  }
   // ip4_datagram_connect(): a socket bound to any address takes, on connect(), the source
   // address the route to the peer would use as its bound address.
   const addr = b.addr || (b.remote ? ipRouteOutput(host, b.remote.addr)?.saddr ?? 0 : 0);

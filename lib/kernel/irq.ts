@@ -2,6 +2,7 @@
 // irq_desc per MSI-X vector with its action name, per-CPU counts (kstat_irqs) and
 // smp_affinity, and the flow handler that counts and calls the action (handle_edge_irq).
 
+import { InputRangeError } from "../base/errors.ts";
 import type { Cpu, Work } from "../sim/cpu.ts";
 import type { Sim } from "../sim/sim.ts";
 
@@ -109,7 +110,7 @@ export class IrqController {
   setAffinity(desc: IrqDesc, cpus: number[]): void {
     const n = this.#sim.cpus.length;
     if (cpus.length === 0 || cpus.some((c) => !Number.isInteger(c) || c < 0 || c >= n)) {
-      throw new RangeError(
+      throw new InputRangeError(
         `Cannot set smp_affinity of IRQ ${desc.irq} to [${cpus.join(",")}]: CPUs are 0 to ${n - 1}`,
       );
     }

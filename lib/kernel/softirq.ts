@@ -2,6 +2,7 @@
 // handle_softirqs() with its restart and time limits, wakeup_softirqd() and the per-CPU
 // ksoftirqd threads that spawn_ksoftirqd() starts.
 
+import { InputRangeError } from "../base/errors.ts";
 import type { Cpu, SoftirqEntry, Work } from "../sim/cpu.ts";
 import { Task } from "../sim/cpu.ts";
 import type { Sim } from "../sim/sim.ts";
@@ -94,7 +95,7 @@ export class Softirqs {
    */
   constructor(sim: Sim, hz: number) {
     if (![100, 250, 300, 1000].includes(hz)) {
-      throw new RangeError(`Cannot use HZ ${hz}: CONFIG_HZ is one of 100, 250, 300, 1000`);
+      throw new InputRangeError(`Cannot use HZ ${hz}: CONFIG_HZ is one of 100, 250, 300, 1000`);
     }
     this.#sim = sim;
     this.#tickNs = 1e9 / hz;

@@ -5,6 +5,7 @@
 // rule that matches counts the packet and its bytes (the IP datagram's length), as
 // `iptables -L -v -x` reports.
 
+import { InputRangeError } from "../base/errors.ts";
 import type { NfNet } from "./core.ts";
 import { ipHdr, type SkBuff } from "../core/skbuff.ts";
 import { IP_OFFSET } from "../wire/ipv4.ts";
@@ -163,16 +164,25 @@ export function iptAppend(
   chain: string,
   rule: Omit<IptRule, "pkts" | "bytes">,
 ): void {
+  // iptables' own checks: no input device on the way out, no output device on the way in
+  if (rule.in !== undefined && (chain === "OUTPUT" || chain === "POSTROUTING")) {
+    throw new InputRangeError(`Cannot append to ${table} ${chain}: -i cannot be used in ${chain}`);
+  }
+  if (rule.out !== undefined && (chain === "INPUT" || chain === "PREROUTING")) {
+    throw new InputRangeError(`Cannot append to ${table} ${chain}: -o cannot be used in ${chain}`);
+  }
   const t = iptTableLoad(host, table);
   const c = t.chains.get(chain);
-  if (!c) throw new RangeError(`Cannot append to ${table} ${chain}: no such chain`);
+  if (!c) throw new InputRangeError(`Cannot append to ${table} ${chain}: no such chain`);
   if (!["ACCEPT", "DROP", "RETURN"].includes(rule.target) && !t.chains.has(rule.target)) {
-    throw new RangeError(`Cannot append to ${table} ${chain}: no target or chain ${rule.target}`);
+    throw new InputRangeError(
+      `Cannot append to ${table} ${chain}: no target or chain ${rule.target}`,
+    );
   }
   if (
     (rule.sport !== undefined || rule.dport !== undefined) && rule.proto !== 6 && rule.proto !== 17
   ) {
-    throw new RangeError(`Cannot append to ${table} ${chain}: ports need proto tcp or udp`);
+    throw new InputRangeError(`Cannot append to ${table} ${chain}: ports need proto tcp or udp`);
   }
   c.rules.push({ ...rule, pkts: 0, bytes: 0 });
   hookChain(host, t, c);
@@ -187,7 +197,9 @@ export function iptAppend(
  */
 export function iptNewChain(host: NfNet, table: IptTableName, name: string): void {
   const t = iptTableLoad(host, table);
-  if (t.chains.has(name)) throw new RangeError(`Cannot create chain ${name}: Chain already exists`);
+  if (t.chains.has(name)) {
+    throw new InputRangeError(`Cannot create chain ${name}: Chain already exists`);
+  }
   t.chains.set(name, {
     name,
     hook: null,
@@ -216,7 +228,7 @@ export function iptSetPolicy(
   const t = iptTableLoad(host, table);
   const c = t.chains.get(chain);
   if (!c || c.policy === null) {
-    throw new RangeError(`Cannot set policy of ${table} ${chain}: not a built-in chain`);
+    throw new InputRangeError(`Cannot set policy of ${table} ${chain}: not a built-in chain`);
   }
   c.policy = policy;
   hookChain(host, t, c);

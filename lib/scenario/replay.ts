@@ -3,6 +3,7 @@
 // reference host's setup), each handled completely before the next, and the result is what the
 // host did with every frame in the kernel's vocabulary, then its SNMP counters and rule counters.
 
+import { InputRangeError } from "../base/errors.ts";
 import { createHost, type Host } from "../init/main.ts";
 import { type NetDevice, registerEtherdev } from "../core/netdevice.ts";
 import type { Sock } from "../core/sock.ts";
@@ -21,7 +22,7 @@ import { ETH_HLEN } from "../wire/ethernet.ts";
 import { IpHdr, IPPROTO_ICMP, IPPROTO_TCP } from "../wire/ipv4.ts";
 import { IcmpHdr } from "../wire/icmp.ts";
 import { TcpHdr } from "../wire/tcp.ts";
-import type { Scenario } from "./scenario.ts";
+import { type Scenario, splitSysctlName } from "./scenario.ts";
 import { NET_SYSCTL_DEFAULTS } from "./sysctl_defaults.ts";
 
 /** A host built from a scenario. */
@@ -103,17 +104,17 @@ export function scenarioHost(scenario: Scenario, options: ScenarioHostOptions = 
     try {
       fibAddRoute(host, { dst: r.dst.addr, len: r.dst.len, dev: devs.get(r.dev), gw: r.via ?? 0 });
     } catch (e) {
-      throw new RangeError(`Cannot set up scenario: routes[${i}]: ${(e as Error).message}`);
+      throw new InputRangeError(`Cannot set up scenario: routes[${i}]: ${(e as Error).message}`);
     }
   });
   for (const [name, value] of Object.entries(scenario.sysctl)) {
     if (!host.modelsSysctl(name)) {
       // A sysctl the kit does not act on may be given at the kernel's default, which changes
       // nothing; any other value would be silently ignored, so it is an error.
-      const generic = name.replace(/^(net\.ipv4\.conf)\.(?!all\.|default\.)[^.]+\./, "$1.<dev>.");
+      const { generic } = splitSysctlName(name, [...devs.keys(), "lo"]);
       const dflt = NET_SYSCTL_DEFAULTS[name] ?? NET_SYSCTL_DEFAULTS[generic];
       if (dflt === value) continue;
-      throw new RangeError(
+      throw new InputRangeError(
         `Cannot set up scenario: sysctl "${name}" = ${value} is not modelled by rxpath${
           dflt === undefined ? "" : ` (only its default, ${dflt}, can be given)`
         }`,
@@ -122,7 +123,9 @@ export function scenarioHost(scenario: Scenario, options: ScenarioHostOptions = 
     try {
       host.setSysctl(name, value);
     } catch (e) {
-      throw new RangeError(`Cannot set up scenario: sysctl "${name}": ${(e as Error).message}`);
+      throw new InputRangeError(
+        `Cannot set up scenario: sysctl "${name}": ${(e as Error).message}`,
+      );
     }
   }
   const rules: IptRule[] = [];
@@ -154,7 +157,7 @@ export function scenarioHost(scenario: Scenario, options: ScenarioHostOptions = 
         })
         : tcpListen(host, s.local.addr, s.local.port);
     } catch (e) {
-      throw new RangeError(`Cannot set up scenario: sockets[${i}]: ${(e as Error).message}`);
+      throw new InputRangeError(`Cannot set up scenario: sockets[${i}]: ${(e as Error).message}`);
     }
   });
   return { host, ingress: devs.get(scenario.ingress)!, inject, sockets, rules, nic: virtio };
@@ -294,9 +297,25 @@ export function runReplay(
     sockets.map((s) =>
       s.receiveQueue.length + s.requests.length + s.acceptQueue.length + s.outOfOrder.length
     );
+  // Nothing the kit models waits longer than this: a request sock gives up after 1 + 2 + ... +
+  // 32 = 63 s of SYN-ACK retries, a reassembly queue after ipfrag_time, the ICMP and redirect
+  // token buckets are full again within 21 s. A longer quiet gap in the capture is replayed as
+  // this long, which changes no decision and keeps every time exact on the virtual clock
+  // (integer ns up to 2^53, 104 days) whatever the capture spans.
+  const idleNs = BigInt(Math.max(63, host.sysctl["net.ipv4.ipfrag_time"]) + 1) * 1_000_000_000n;
+  let shift = 0n;
   let t = 0;
   records.forEach((r, i) => {
-    t = Math.max(t, Number(r.tsNs - base));
+    const gap = i ? r.tsNs - records[i - 1].tsNs : 0n;
+    if (gap > idleNs) shift += gap - idleNs;
+    t = Math.max(t, Number(r.tsNs - base - shift));
+    if (t > Number.MAX_SAFE_INTEGER - Number(idleNs) - 2 * FRAME_WINDOW_NS) {
+      throw new InputRangeError(
+        `Cannot replay frame ${i}: with every quiet gap shortened to ${
+          idleNs / 1_000_000_000n
+        } s the capture still spans more than the 104 days the virtual clock holds`,
+      );
+    }
     const before = activity();
     const from = sent.length;
     sim.at(t, () =>

@@ -2,8 +2,10 @@
 // every error naming the field and what was wrong with it. What the kit does with each field
 // grows chapter by chapter; loadScenario() itself accepts exactly the format.
 
+import { InputRangeError, InputSyntaxError, InputTypeError, quoteValue } from "../base/errors.ts";
+import { devValidName } from "../core/dev.ts";
 import { inAton } from "../wire/ipv4.ts";
-import { macAton } from "../wire/ethernet.ts";
+import { isValidEtherAddr, macAton } from "../wire/ethernet.ts";
 import { NET_SYSCTL_NAMES } from "./sysctl_names.ts";
 
 /** An IPv4 prefix, parsed. */
@@ -91,16 +93,17 @@ export interface Scenario {
 type Json = Record<string, unknown>;
 
 function fail(where: string, what: string): never {
-  throw new TypeError(`Cannot load scenario: ${where} ${what}`);
+  throw new InputTypeError(`Cannot load scenario: ${where} ${what}`);
 }
 
 function object(v: unknown, where: string, allowed: string[]): Json {
   if (typeof v !== "object" || v === null || Array.isArray(v)) {
-    fail(where, `must be an object, found ${JSON.stringify(v)}`);
+    fail(where, `must be an object, found ${quoteValue(v)}`);
   }
   for (const k of Object.keys(v)) {
     if (!allowed.includes(k)) {
-      fail(`${where === "scenario" ? "" : where + "."}${k}`, "is not a field of the format");
+      const field = k.length > 40 ? quoteValue(k) : k;
+      fail(`${where === "scenario" ? "" : where + "."}${field}`, "is not a field of the format");
     }
   }
   return v as Json;
@@ -108,20 +111,20 @@ function object(v: unknown, where: string, allowed: string[]): Json {
 
 function array(v: unknown, where: string): unknown[] {
   if (v === undefined) return [];
-  if (!Array.isArray(v)) fail(where, `must be an array, found ${JSON.stringify(v)}`);
+  if (!Array.isArray(v)) fail(where, `must be an array, found ${quoteValue(v)}`);
   return v;
 }
 
 function string(v: unknown, where: string): string {
-  if (typeof v !== "string") fail(where, `must be a string, found ${JSON.stringify(v)}`);
+  if (typeof v !== "string") fail(where, `must be a string, found ${quoteValue(v)}`);
   return v;
 }
 
 function integer(v: unknown, where: string, min: number, max: number): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-    throw new RangeError(
+    throw new InputRangeError(
       `Cannot load scenario: ${where} must be an integer from ${min} to ${max}, found ${
-        JSON.stringify(v)
+        quoteValue(v)
       }`,
     );
   }
@@ -133,7 +136,7 @@ function address(v: unknown, where: string): number {
     return inAton(string(v, where));
   } catch (e) {
     if (e instanceof SyntaxError) {
-      throw new SyntaxError(`Cannot load scenario: ${where} ${e.message.split(": ")[1]}`);
+      throw new InputSyntaxError(`Cannot load scenario: ${where} ${e.message.split(": ")[1]}`);
     }
     throw e;
   }
@@ -154,7 +157,9 @@ function address(v: unknown, where: string): number {
 export function parseCidr(text: string, where: string): Cidr {
   const m = /^([0-9.]+)\/(\d{1,2})$/.exec(text);
   if (!m || Number(m[2]) > 32) {
-    throw new SyntaxError(`Cannot load scenario: ${where} "${text}" is not a CIDR a.b.c.d/len`);
+    throw new InputSyntaxError(
+      `Cannot load scenario: ${where} ${quoteValue(text)} is not a CIDR a.b.c.d/len`,
+    );
   }
   return { addr: address(m[1], where), len: Number(m[2]), text };
 }
@@ -162,11 +167,50 @@ export function parseCidr(text: string, where: string): Cidr {
 function endpoint(v: unknown, where: string): { addr: number; port: number } {
   const text = string(v, where);
   const m = /^([0-9.]+):(\d{1,5})$/.exec(text);
-  if (!m) throw new SyntaxError(`Cannot load scenario: ${where} "${text}" is not address:port`);
+  if (!m) {
+    throw new InputSyntaxError(
+      `Cannot load scenario: ${where} ${quoteValue(text)} is not address:port`,
+    );
+  }
   return { addr: address(m[1], where), port: integer(Number(m[2]), `${where} port`, 0, 65535) };
 }
 
 const PROTO_NUMBERS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17 };
+
+/**
+ * Splits a per-device sysctl name (net.ipv4.conf.DEV.KEY, net.ipv4.neigh.DEV.KEY, and IPv6's)
+ * into its generic form, with `<dev>` for the device, and the name with the device as it is
+ * called. A device name may hold dots (a VLAN device eth0.100), which /proc/sys writes as
+ * slashes (net.ipv4.conf.eth0/100.rp_filter); both spellings are taken, the longest device name
+ * first.
+ * @param name the sysctl name as given
+ * @param devices device names that may appear, `all` and `default` besides
+ * @returns the generic name (the name itself when no device part matched), and the name with
+ *   the device written with dots
+ * @example
+ * ```ts
+ * import { splitSysctlName } from "@rxpath/rxpath";
+ * console.log(splitSysctlName("net.ipv4.conf.eth0/100.rp_filter", ["eth0", "eth0.100"]));
+ * // { generic: "net.ipv4.conf.<dev>.rp_filter", normalized: "net.ipv4.conf.eth0.100.rp_filter" }
+ * ```
+ */
+export function splitSysctlName(
+  name: string,
+  devices: string[],
+): { generic: string; normalized: string } {
+  const m = /^(net\.(?:ipv4|ipv6)\.(?:conf|neigh))\.(.+)$/.exec(name);
+  if (!m) return { generic: name, normalized: name };
+  const byLength = ["all", "default", ...devices].sort((a, b) => b.length - a.length);
+  for (const dev of byLength) {
+    for (const written of [dev, dev.replaceAll(".", "/")]) {
+      if (m[2].startsWith(`${written}.`) && m[2].length > written.length + 1) {
+        const key = m[2].slice(written.length + 1);
+        return { generic: `${m[1]}.<dev>.${key}`, normalized: `${m[1]}.${dev}.${key}` };
+      }
+    }
+  }
+  return { generic: name, normalized: name };
+}
 
 /**
  * Checks and parses a scenario (shared/scenario-format.md, v1): unknown fields, bad CIDRs,
@@ -204,10 +248,28 @@ export function loadScenario(json: unknown): Scenario {
     try {
       macAton(mac);
     } catch {
-      throw new SyntaxError(`Cannot load scenario: ${w}.mac "${mac}" is not a MAC address`);
+      throw new InputSyntaxError(
+        `Cannot load scenario: ${w}.mac ${quoteValue(mac)} is not a MAC address`,
+      );
+    }
+    if (!isValidEtherAddr(macAton(mac))) {
+      throw new InputRangeError(
+        `Cannot load scenario: ${w}.mac ${
+          quoteValue(mac)
+        } is not a unicast address (multicast, broadcast and all-zero addresses are refused, as eth_validate_addr() does)`,
+      );
+    }
+    const name = string(o.name, `${w}.name`);
+    const bad = devValidName(name);
+    if (bad) {
+      throw new InputRangeError(
+        `Cannot load scenario: ${w}.name ${
+          quoteValue(name)
+        } is not an interface name: it ${bad} (dev_valid_name())`,
+      );
     }
     return {
-      name: string(o.name, `${w}.name`),
+      name,
       mac,
       addrs: array(o.addrs, `${w}.addrs`).map((a, j) =>
         parseCidr(string(a, `${w}.addrs[${j}]`), `${w}.addrs[${j}]`)
@@ -223,13 +285,18 @@ export function loadScenario(json: unknown): Scenario {
   const dev = (v: unknown, where: string) => {
     const name = string(v, where);
     if (!names.has(name)) {
-      throw new RangeError(
-        `Cannot load scenario: ${where} "${name}" is not an interface of the scenario`,
+      throw new InputRangeError(
+        `Cannot load scenario: ${where} ${quoteValue(name)} is not an interface of the scenario`,
       );
     }
     return name;
   };
   const ingress = dev(top.ingress, "ingress");
+  if (ingress === "lo") {
+    throw new InputRangeError(
+      `Cannot load scenario: ingress "lo": frames from a capture arrive on an Ethernet interface of the scenario; lo carries only what the host sends itself`,
+    );
+  }
   const routes = array(top.routes, "routes").map((v, i): ScenarioRoute => {
     const w = `routes[${i}]`;
     const o = object(v, w, ["dst", "via", "dev"]);
@@ -245,27 +312,28 @@ export function loadScenario(json: unknown): Scenario {
   const sysctlIn = top.sysctl === undefined ? {} : object(top.sysctl, "sysctl", sysctlKeys);
   const sysctl: Record<string, number> = {};
   for (const [name, value] of Object.entries(sysctlIn)) {
-    const m = /^(net\.(?:ipv4|ipv6)\.(?:conf|neigh))\.([^.]+)\.(.+)$/.exec(name);
-    const generic = m && (["all", "default"].includes(m[2]) || names.has(m[2]))
-      ? `${m[1]}.<dev>.${m[3]}`
-      : name;
+    const { generic, normalized } = splitSysctlName(name, [...names]);
     if (!NET_SYSCTL_NAMES.has(generic)) {
-      throw new RangeError(`Cannot load scenario: sysctl "${name}" is not a sysctl of Linux 6.18`);
+      throw new InputRangeError(
+        `Cannot load scenario: sysctl ${quoteValue(name)} is not a sysctl of Linux 6.18`,
+      );
     }
-    sysctl[name] = integer(value, `sysctl "${name}"`, -2147483648, 2147483647);
+    sysctl[normalized] = integer(value, `sysctl ${quoteValue(name)}`, -2147483648, 2147483647);
   }
   const filter = array(top.filter, "filter").map((v, i): ScenarioRule => {
     const w = `filter[${i}]`;
     const o = object(v, w, ["chain", "proto", "src", "dst", "sport", "dport", "in", "target"]);
     const chain = string(o.chain, `${w}.chain`);
     if (!["INPUT", "FORWARD", "OUTPUT"].includes(chain)) {
-      throw new RangeError(
-        `Cannot load scenario: ${w}.chain "${chain}" is not INPUT, FORWARD or OUTPUT`,
+      throw new InputRangeError(
+        `Cannot load scenario: ${w}.chain ${quoteValue(chain)} is not INPUT, FORWARD or OUTPUT`,
       );
     }
     const target = string(o.target, `${w}.target`);
     if (!["ACCEPT", "DROP"].includes(target)) {
-      throw new RangeError(`Cannot load scenario: ${w}.target "${target}" is not ACCEPT or DROP`);
+      throw new InputRangeError(
+        `Cannot load scenario: ${w}.target ${quoteValue(target)} is not ACCEPT or DROP`,
+      );
     }
     const rule: ScenarioRule = {
       chain: chain as ScenarioRule["chain"],
@@ -276,8 +344,10 @@ export function loadScenario(json: unknown): Scenario {
         ? integer(o.proto, `${w}.proto`, 0, 255)
         : PROTO_NUMBERS[string(o.proto, `${w}.proto`)];
       if (rule.proto === undefined) {
-        throw new RangeError(
-          `Cannot load scenario: ${w}.proto "${o.proto}" is not udp, tcp, icmp or a number`,
+        throw new InputRangeError(
+          `Cannot load scenario: ${w}.proto ${
+            quoteValue(o.proto)
+          } is not udp, tcp, icmp or a number`,
         );
       }
     }
@@ -285,7 +355,13 @@ export function loadScenario(json: unknown): Scenario {
     if (o.dst !== undefined) rule.dst = parseCidr(string(o.dst, `${w}.dst`), `${w}.dst`);
     if (o.sport !== undefined) rule.sport = integer(o.sport, `${w}.sport`, 0, 65535);
     if (o.dport !== undefined) rule.dport = integer(o.dport, `${w}.dport`, 0, 65535);
-    if (o.in !== undefined) rule.in = dev(o.in, `${w}.in`);
+    if (o.in !== undefined) {
+      // iptables: "Can't use -i with OUTPUT" (no input device on the way out)
+      if (chain === "OUTPUT") {
+        fail(`${w}.in`, "cannot be used in OUTPUT: a packet sent out has no input device");
+      }
+      rule.in = dev(o.in, `${w}.in`);
+    }
     return rule;
   });
   const policiesIn = top.policies === undefined
@@ -295,8 +371,8 @@ export function loadScenario(json: unknown): Scenario {
   for (const [chain, p] of Object.entries(policiesIn)) {
     const target = string(p, `policies.${chain}`);
     if (!["ACCEPT", "DROP"].includes(target)) {
-      throw new RangeError(
-        `Cannot load scenario: policies.${chain} "${target}" is not ACCEPT or DROP`,
+      throw new InputRangeError(
+        `Cannot load scenario: policies.${chain} ${quoteValue(target)} is not ACCEPT or DROP`,
       );
     }
     policies[chain as "INPUT"] = target as "ACCEPT";
@@ -306,10 +382,20 @@ export function loadScenario(json: unknown): Scenario {
     const o = object(v, w, ["proto", "local", "remote", "rcvbuf"]);
     const proto = string(o.proto, `${w}.proto`);
     if (proto !== "udp" && proto !== "tcp") {
-      throw new RangeError(`Cannot load scenario: ${w}.proto "${proto}" is not udp or tcp`);
+      throw new InputRangeError(
+        `Cannot load scenario: ${w}.proto ${quoteValue(proto)} is not udp or tcp`,
+      );
     }
     const s: ScenarioSocket = { proto, local: endpoint(o.local, `${w}.local`) };
-    if (o.remote !== undefined) s.remote = endpoint(o.remote, `${w}.remote`);
+    if (o.remote !== undefined) {
+      if (proto === "tcp") {
+        fail(
+          `${w}.remote`,
+          "cannot be given for tcp: a TCP socket of the format listens, and a listener has no peer",
+        );
+      }
+      s.remote = endpoint(o.remote, `${w}.remote`);
+    }
     if (o.rcvbuf !== undefined) s.rcvbuf = integer(o.rcvbuf, `${w}.rcvbuf`, 0, 2147483647);
     return s;
   });

@@ -2,6 +2,7 @@
 // such table; these are the kit's assumptions, each with its basis, and every experiment can
 // override them (`new Sim({ costs: { hardirq: 2000 } })`).
 
+import { InputRangeError } from "../base/errors.ts";
 /** One row of the cost table. */
 export interface CostEntry {
   /** Nanoseconds of CPU time. */
@@ -127,14 +128,14 @@ export class CostModel {
     ) as Record<CostName, number>;
     for (const [name, ns] of Object.entries(overrides)) {
       if (!(name in DEFAULT_COSTS)) {
-        throw new RangeError(
+        throw new InputRangeError(
           `Cannot set cost "${name}": no such step (known: ${
             Object.keys(DEFAULT_COSTS).join(", ")
           })`,
         );
       }
       if (!Number.isSafeInteger(ns) || ns! < 0) {
-        throw new RangeError(
+        throw new InputRangeError(
           `Cannot set cost "${name}" to ${ns}: ns must be a non-negative integer`,
         );
       }

@@ -9,6 +9,7 @@
 // current context before the generator continues. What the bottom halves are is the kernel
 // layer's business (lib/kernel/softirq.ts); this file only knows when they may run.
 
+import { InputRangeError, quoteValue } from "../base/errors.ts";
 import type { EventQueue, SimEvent } from "./events.ts";
 import type { Context } from "./trace.ts";
 
@@ -188,6 +189,14 @@ export class Cpu {
     this.id = id;
     this.#q = queue;
     this.#slice = options.sliceNs ?? DEFAULT_SLICE_NS;
+    // a slice of no time would let a task run forever without the clock moving
+    if (!Number.isSafeInteger(this.#slice) || this.#slice < 1) {
+      throw new InputRangeError(
+        `Cannot make CPU ${id} with a time slice of ${
+          quoteValue(options.sliceNs)
+        } ns: at least 1 ns`,
+      );
+    }
     this.#switchCost = options.contextSwitchNs ?? 0;
   }
 
@@ -215,7 +224,7 @@ export class Cpu {
    */
   chargeLater(ns: number): void {
     if (!Number.isSafeInteger(ns) || ns < 0) {
-      throw new RangeError(`Cannot charge ${ns} ns: CPU time must be a non-negative integer`);
+      throw new InputRangeError(`Cannot charge ${ns} ns: CPU time must be a non-negative integer`);
     }
     this.#debt += ns;
   }
@@ -340,7 +349,7 @@ export class Cpu {
     const v = r.value;
     if (typeof v === "number") {
       if (!Number.isSafeInteger(v) || v < 0) {
-        throw new RangeError(
+        throw new InputRangeError(
           `Cannot run ${top.name} for ${v} ns: CPU time must be a non-negative integer`,
         );
       }

@@ -1,6 +1,7 @@
 // The discrete-event core: a virtual clock in integer nanoseconds and an event queue ordered
 // by time, then by the order events were scheduled, so equal times run first-in first-out.
 
+import { InputRangeError } from "../base/errors.ts";
 /** A scheduled event; keep it to cancel the event before it fires. */
 export interface SimEvent {
   /** When it fires, in ns of virtual time. */
@@ -49,7 +50,7 @@ export class EventQueue {
    */
   schedule(at: number, fn: () => void): SimEvent {
     if (!Number.isSafeInteger(at) || at < this.#now) {
-      throw new RangeError(
+      throw new InputRangeError(
         `Cannot schedule an event at ${at} ns: time must be an integer not before now (${this.#now} ns)`,
       );
     }

@@ -1,6 +1,7 @@
 // A seeded pseudo-random generator: xoshiro128** (Blackman and Vigna, 2018) seeded through
 // splitmix32, so one seed gives one sequence on every machine and every run.
 
+import { InputRangeError, quoteValue } from "../base/errors.ts";
 /**
  * A deterministic random source; every random choice in the kit takes one of these.
  *
@@ -18,6 +19,11 @@ export class Rng {
    * @param seed any integer
    */
   constructor(seed: number) {
+    if (typeof seed !== "number" || !Number.isSafeInteger(seed)) {
+      throw new InputRangeError(
+        `Cannot seed a random source with ${quoteValue(seed)}: a seed is an integer`,
+      );
+    }
     this.#s = new Uint32Array(4);
     let x = seed >>> 0;
     for (let i = 0; i < 4; i++) {
@@ -61,7 +67,9 @@ export class Rng {
    */
   int(n: number): number {
     if (!Number.isInteger(n) || n <= 0) {
-      throw new RangeError(`Cannot draw an integer below ${n}: bound must be a positive integer`);
+      throw new InputRangeError(
+        `Cannot draw an integer below ${n}: bound must be a positive integer`,
+      );
     }
     return Math.floor(this.float() * n);
   }

@@ -1,6 +1,7 @@
 // One simulation: the virtual clock and event queue, the seeded random source, the CPUs, the
 // cost table, the tracer and the skb ledger, shared by every component of a run.
 
+import { InputRangeError } from "../base/errors.ts";
 import { CostModel } from "./cost.ts";
 import { Cpu } from "./cpu.ts";
 import { EventQueue } from "./events.ts";
@@ -55,7 +56,7 @@ export class Sim {
   constructor(options: SimOptions = {}) {
     const n = options.cpus ?? 2;
     if (!Number.isInteger(n) || n < 1 || n > 64) {
-      throw new RangeError(
+      throw new InputRangeError(
         `Cannot build a simulation with ${n} CPUs: the count must be an integer from 1 to 64`,
       );
     }

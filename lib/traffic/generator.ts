@@ -2,6 +2,7 @@
 // Poisson or bursty rates on the virtual clock. Every choice comes from the run's Rng, so the
 // same seed gives the same frames at the same times.
 
+import { InputRangeError } from "../base/errors.ts";
 import type { Rng } from "../sim/rng.ts";
 import { buildFrame } from "../wire/build.ts";
 import { ETH_HLEN, wireTimeNs } from "../wire/ethernet.ts";
@@ -59,18 +60,20 @@ export interface Arrival {
 }
 
 function checkSpec(spec: TrafficSpec): void {
-  if (spec.flows.length === 0) throw new RangeError("Cannot generate traffic: no flows given");
+  if (spec.flows.length === 0) throw new InputRangeError("Cannot generate traffic: no flows given");
   if (spec.count === undefined && spec.untilNs === undefined) {
-    throw new RangeError("Cannot generate traffic: give count or untilNs, or it never ends");
+    throw new InputRangeError("Cannot generate traffic: give count or untilNs, or it never ends");
   }
   const r = spec.rate;
   if ((r.kind === "constant" || r.kind === "poisson") && !(r.pps > 0)) {
-    throw new RangeError(
+    throw new InputRangeError(
       `Cannot generate ${r.kind} traffic at ${r.pps} pps: rate must be positive`,
     );
   }
   if (r.kind === "burst" && (!(r.burst >= 1) || !(r.periodNs > 0) || !(r.linkGbps > 0))) {
-    throw new RangeError("Cannot generate bursts: burst, periodNs and linkGbps must be positive");
+    throw new InputRangeError(
+      "Cannot generate bursts: burst, periodNs and linkGbps must be positive",
+    );
   }
   const sizes = typeof spec.size === "number"
     ? [spec.size, spec.size]
@@ -78,7 +81,7 @@ function checkSpec(spec: TrafficSpec): void {
   spec.flows.forEach((f, i) => {
     const min = ETH_HLEN + IPV4_HLEN + (f.proto === "tcp" ? TCP_HLEN : UDP_HLEN);
     if (sizes[0] < min || sizes[1] > 65535 + ETH_HLEN || sizes[0] > sizes[1]) {
-      throw new RangeError(
+      throw new InputRangeError(
         `Cannot generate frames of ${
           sizes.join("-")
         } bytes for flow ${i}: ${f.proto} needs ${min} to ${65535 + ETH_HLEN}`,

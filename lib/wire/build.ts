@@ -2,6 +2,7 @@
 // IPv4 (RFC 791) with options, and UDP (RFC 768), TCP (RFC 9293) or ICMP (RFC 792) on top.
 // Any field can be overridden, so tests can make the broken frames the kernel must drop.
 
+import { InputRangeError, InputSyntaxError, quoteValue } from "../base/errors.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "./checksum.ts";
 import { ETH_HLEN, ETH_P_8021Q, ETH_P_IP, ETH_ZLEN, macAton, VLAN_HLEN } from "./ethernet.ts";
 import { ICMP_HLEN } from "./icmp.ts";
@@ -152,7 +153,9 @@ function tcpFlagByte(flags: string | number): number {
   let byte = 0;
   for (const ch of flags) {
     if (!(ch in letters)) {
-      throw new SyntaxError(`Cannot build TCP flags: "${ch}" in "${flags}" is not one of FSRPAUEC`);
+      throw new InputSyntaxError(
+        `Cannot build TCP flags: "${ch}" in "${flags}" is not one of FSRPAUEC`,
+      );
     }
     byte |= letters[ch];
   }
@@ -189,6 +192,56 @@ export function tcpOptionsBytes(o: TcpOptionsSpec): Uint8Array {
   }
   if (o.wscale !== undefined) b.push(TCPOPT_NOP, TCPOPT_WINDOW, 3, o.wscale);
   return padTo4(b);
+}
+
+// Every number must fit its header field: a port of 70000 is an error, never 70000 & 0xffff.
+function checkFields(spec: FrameSpec): void {
+  const bits: [string, object | undefined, Record<string, number>][] = [
+    ["eth", spec.eth, { type: 16, vlan: 12 }],
+    ["ipv4", spec.ipv4, {
+      version: 4,
+      ihl: 4,
+      tos: 8,
+      totLen: 16,
+      id: 16,
+      fragOff: 16,
+      ttl: 8,
+      protocol: 8,
+      check: 16,
+    }],
+    ["udp", spec.udp, { source: 16, dest: 16, len: 16, check: 16 }],
+    ["tcp", spec.tcp, {
+      source: 16,
+      dest: 16,
+      seq: 32,
+      ackSeq: 32,
+      doff: 4,
+      window: 16,
+      urgPtr: 16,
+      check: 16,
+    }],
+    ["icmp", spec.icmp, { type: 8, code: 8, id: 16, sequence: 16, checksum: 16 }],
+  ];
+  for (const [layer, fields, widths] of bits) {
+    for (const [name, width] of Object.entries(widths)) {
+      const v = (fields as Record<string, unknown> | undefined)?.[name];
+      if (v === undefined) continue;
+      const max = 2 ** width - 1;
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > max) {
+        throw new InputRangeError(
+          `Cannot build frame: ${layer}.${name} ${
+            quoteValue(v)
+          } does not fit its ${width}-bit field (0 to ${max})`,
+        );
+      }
+    }
+  }
+  const p = spec.payload;
+  if (typeof p === "number" && (!Number.isInteger(p) || p < 0 || p > 0xffff)) {
+    throw new InputRangeError(
+      `Cannot build frame: payload ${quoteValue(p)} is not 0 to 65535 bytes`,
+    );
+  }
 }
 
 function payloadBytes(p: Uint8Array | number | undefined): Uint8Array {
@@ -230,6 +283,7 @@ function l4Header(spec: FrameSpec): { bytes: Uint8Array; proto: number } {
  * ```
  */
 export function buildFrame(spec: FrameSpec): Uint8Array {
+  checkFields(spec);
   const eth = spec.eth ?? {};
   const tagged = eth.vlan !== undefined;
   const l2len = ETH_HLEN + (tagged ? VLAN_HLEN : 0);
@@ -238,6 +292,11 @@ export function buildFrame(spec: FrameSpec): Uint8Array {
   const iphl = spec.ipv4 ? IPV4_HLEN + ipOpts.length : 0;
   const l4 = spec.ipv4 ? l4Header(spec) : { bytes: new Uint8Array(0), proto: 0 };
   const l3len = iphl + l4.bytes.length + payload.length;
+  if (spec.ipv4 && spec.ipv4.totLen === undefined && l3len > 0xffff) {
+    throw new InputRangeError(
+      `Cannot build frame: an IPv4 datagram of ${l3len} bytes does not fit tot_len (at most 65535)`,
+    );
+  }
   const wire = l2len + l3len;
   const frame = new Uint8Array(spec.pad === false ? wire : Math.max(wire, ETH_ZLEN));
   const v = new DataView(frame.buffer);

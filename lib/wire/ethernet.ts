@@ -1,6 +1,7 @@
 // Models include/uapi/linux/if_ether.h and if_vlan.h (Linux 6.18): the Ethernet II header,
 // 802.1Q tags and the ethertypes the receive path dispatches on.
 
+import { InputSyntaxError } from "../base/errors.ts";
 /** Length of an Ethernet II header (ETH_HLEN). */
 export const ETH_HLEN = 14;
 /** Length of an 802.1Q tag (VLAN_HLEN). */
@@ -122,7 +123,7 @@ export function macToString(mac: Uint8Array): string {
 export function macAton(text: string): Uint8Array {
   const parts = text.split(":");
   if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) {
-    throw new SyntaxError(`Cannot parse MAC address: "${text}" is not six hex bytes`);
+    throw new InputSyntaxError(`Cannot parse MAC address: "${text}" is not six hex bytes`);
   }
   return new Uint8Array(parts.map((p) => parseInt(p, 16)));
 }
@@ -155,6 +156,22 @@ export function isMulticastEtherAddr(mac: Uint8Array): boolean {
  */
 export function isBroadcastEtherAddr(mac: Uint8Array): boolean {
   return mac.subarray(0, 6).every((b) => b === 0xff);
+}
+
+/**
+ * Tells whether a MAC address may be a device's own, as is_valid_ether_addr(): not multicast
+ * (broadcast included) and not all zero.
+ *
+ * @param mac six bytes
+ * @returns true for a unicast, non-zero address
+ * @example
+ * ```ts
+ * import { isValidEtherAddr, macAton } from "@rxpath/rxpath";
+ * console.log(isValidEtherAddr(macAton("02:00:00:00:00:01")), isValidEtherAddr(macAton("01:00:5e:00:00:01"))); // true false
+ * ```
+ */
+export function isValidEtherAddr(mac: Uint8Array): boolean {
+  return !isMulticastEtherAddr(mac) && mac.some((b) => b !== 0);
 }
 
 // IEEE 802.3: 7-byte preamble + start delimiter, 4-byte FCS and a 12-byte inter-frame gap.

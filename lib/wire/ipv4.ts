@@ -1,6 +1,7 @@
 // Models include/uapi/linux/ip.h and include/uapi/linux/in.h (Linux 6.18): struct iphdr, its
 // flags and options, and the protocol numbers.
 
+import { InputSyntaxError } from "../base/errors.ts";
 /** Length of an IPv4 header without options (sizeof(struct iphdr)). */
 export const IPV4_HLEN = 20;
 /** Protocol number of ICMP (IPPROTO_ICMP). */
@@ -165,7 +166,7 @@ export function ipIsFragment(iph: IpHdr): boolean {
 export function inAton(text: string): number {
   const parts = text.split(".");
   if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
-    throw new SyntaxError(`Cannot parse IPv4 address: "${text}" is not four bytes a.b.c.d`);
+    throw new InputSyntaxError(`Cannot parse IPv4 address: "${text}" is not four bytes a.b.c.d`);
   }
   return parts.reduce((a, p) => a * 256 + Number(p), 0);
 }

@@ -3,6 +3,7 @@
 // Both byte orders, microsecond (0xa1b2c3d4) and nanosecond (0xa1b23c4d) magic, link type
 // Ethernet. Every error names the byte offset where the file went wrong.
 
+import { InputRangeError, InputSyntaxError } from "../base/errors.ts";
 /** Link type of Ethernet frames (LINKTYPE_ETHERNET). */
 export const LINKTYPE_ETHERNET = 1;
 /** Magic of a microsecond-resolution file. */
@@ -56,7 +57,7 @@ export interface PcapFile {
  */
 export function readPcap(bytes: Uint8Array): PcapFile {
   if (bytes.length < PCAP_FILE_HEADER_LEN) {
-    throw new SyntaxError(
+    throw new InputSyntaxError(
       `Cannot read pcap file header at byte 0: file is ${bytes.length} bytes, the header needs ${PCAP_FILE_HEADER_LEN}`,
     );
   }
@@ -73,19 +74,21 @@ export function readPcap(bytes: Uint8Array): PcapFile {
     resolution = le === PCAP_MAGIC_NSEC ? "nsec" : "usec";
   } else {
     const hex = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join("");
-    throw new SyntaxError(
+    throw new InputSyntaxError(
       `Cannot read pcap magic at byte 0: found 0x${hex}, not a classic pcap file`,
     );
   }
   const major = dv.getUint16(4, littleEndian);
   if (major !== 2) {
-    throw new SyntaxError(`Cannot read pcap version at byte 4: major version ${major}, expected 2`);
+    throw new InputSyntaxError(
+      `Cannot read pcap version at byte 4: major version ${major}, expected 2`,
+    );
   }
   const snaplen = dv.getUint32(16, littleEndian);
   // The upper bits of the link-type field carry FCS information (pcap-savefile(5)).
   const linktype = dv.getUint32(20, littleEndian) & 0x0fffffff;
   if (linktype !== LINKTYPE_ETHERNET) {
-    throw new RangeError(
+    throw new InputRangeError(
       `Cannot read pcap link type at byte 20: type ${linktype}, only Ethernet (1) is supported`,
     );
   }
@@ -94,7 +97,7 @@ export function readPcap(bytes: Uint8Array): PcapFile {
   while (off < bytes.length) {
     const n = records.length;
     if (bytes.length - off < PCAP_RECORD_HEADER_LEN) {
-      throw new SyntaxError(
+      throw new InputSyntaxError(
         `Cannot read pcap record ${n} header at byte ${off}: ${
           bytes.length - off
         } bytes left, the header needs ${PCAP_RECORD_HEADER_LEN}`,
@@ -106,21 +109,22 @@ export function readPcap(bytes: Uint8Array): PcapFile {
     const origLen = dv.getUint32(off + 12, littleEndian);
     const limit = resolution === "nsec" ? 1_000_000_000 : 1_000_000;
     if (frac >= limit) {
-      throw new SyntaxError(
+      throw new InputSyntaxError(
         `Cannot read pcap record ${n} timestamp at byte ${
           off + 4
         }: fraction ${frac} is not below ${limit}`,
       );
     }
-    if (caplen > snaplen) {
-      throw new SyntaxError(
+    // snaplen 0 is what libpcap writes for "no limit"
+    if (snaplen !== 0 && caplen > snaplen) {
+      throw new InputSyntaxError(
         `Cannot read pcap record ${n} at byte ${
           off + 8
         }: caplen ${caplen} exceeds snaplen ${snaplen}`,
       );
     }
     if (caplen > origLen) {
-      throw new SyntaxError(
+      throw new InputSyntaxError(
         `Cannot read pcap record ${n} at byte ${
           off + 8
         }: caplen ${caplen} exceeds wire length ${origLen}`,
@@ -128,7 +132,7 @@ export function readPcap(bytes: Uint8Array): PcapFile {
     }
     const start = off + PCAP_RECORD_HEADER_LEN;
     if (start + caplen > bytes.length) {
-      throw new SyntaxError(
+      throw new InputSyntaxError(
         `Cannot read pcap record ${n} data at byte ${start}: caplen ${caplen} runs past the end of the file (${
           bytes.length - start
         } bytes left)`,
@@ -199,12 +203,14 @@ export function writePcap(records: PcapRecord[], options: WritePcapOptions = {})
   let off = PCAP_FILE_HEADER_LEN;
   records.forEach((r, i) => {
     if (r.data.length > snaplen) {
-      throw new RangeError(
+      throw new InputRangeError(
         `Cannot write pcap record ${i}: ${r.data.length} bytes exceed snaplen ${snaplen}`,
       );
     }
-    if (r.tsNs < 0n) {
-      throw new RangeError(`Cannot write pcap record ${i}: timestamp ${r.tsNs} ns is negative`);
+    if (r.tsNs < 0n || r.tsNs >= 2n ** 32n * 1_000_000_000n) {
+      throw new InputRangeError(
+        `Cannot write pcap record ${i}: timestamp ${r.tsNs} ns is not from 0 to 2^32 s, what a pcap record's 32-bit seconds hold`,
+      );
     }
     const sec = r.tsNs / 1_000_000_000n;
     const ns = r.tsNs % 1_000_000_000n;

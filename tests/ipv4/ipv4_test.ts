@@ -23,6 +23,8 @@ import {
 } from "../../lib/netfilter/ip_tables.ts";
 import { nfHookTable } from "../../lib/netfilter/core.ts";
 import { createHost } from "../../lib/init/main.ts";
+import { registerEtherdev } from "../../lib/core/netdevice.ts";
+import { inetAddAddr } from "../../lib/ipv4/devinet.ts";
 import { __sockSetRcvbuf, __udp4LibLookup, udpSocket } from "../../lib/ipv4/udp.ts";
 import { tcpEstablished } from "../../lib/ipv4/tcp_ipv4.ts";
 import { neighPermanent } from "../../lib/ipv4/arp.ts";
@@ -233,6 +235,7 @@ Deno.test("netfilter: a user chain is walked on a jump and left on RETURN", () =
 
 Deno.test("UDP lookup: connected beats bound beats wildcard; an exact address hides wildcards", () => {
   const host = createHost();
+  inetAddAddr(host, registerEtherdev(host, "eth0", "02:00:00:00:00:02"), inAton("10.1.0.2"), 24);
   const any = udpSocket(host, { addr: 0, port: 5000 });
   const bound = udpSocket(host, { addr: inAton("10.1.0.2"), port: 5000 });
   const conn = udpSocket(host, {
