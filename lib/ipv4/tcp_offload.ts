@@ -104,7 +104,9 @@ export function tcpGroReceive(
     for (let i = 0; i < thlen - TCP_HLEN; i++) flush |= opts[i] ^ opts2[i]; // every option byte
     flush |= inetGroFlush(ipHdr(skb), ipHdr(p), p);
     mss = p.gsoSize;
-    flush |= Number(len - 1 >= mss);
+    // (len - 1) >= mss with len unsigned: a segment without payload (a pure ACK, a bare FIN)
+    // wraps to 0xffffffff and flushes the held skb instead of joining it
+    flush |= Number(((len - 1) >>> 0) >= mss);
     flush |= ((th2.seq + skbGroLen(p)) >>> 0) ^ tcph.seq;
     if (flush || skbGroReceive(p, skb)) {
       mss = 1;

@@ -121,6 +121,14 @@ export const GRO_CASES: Record<string, Uint8Array[]> = {
   flags_ack_missing: run([100, 100, 100], (i) => ({ flags: i === 1 ? "" : "A" })),
   tcp_urg_ptr_without_urg: run([100, 100, 100], (i) => ({ tcp: { urgPtr: i } })),
   ip_ecn_ect0_differs: run([100, 100, 100], (i) => ({ ip: { tos: i === 1 ? 0x02 : 0 } })),
+  // With timestamps a pure ACK is 66 bytes, unpadded, so tot_len matches and only TCP's own
+  // rule keeps it out: (len - 1) >= mss, unsigned, is true for len 0 (tcp_gro_receive()).
+  ts_data_then_pure_ack: run([100, 100, 0], () => ({ tcp: { options: { timestamp: [7, 9] } } })),
+  ts_data_then_bare_fin: run([100, 100, 0], (i) => ({
+    flags: i === 2 ? "FA" : "A",
+    tcp: { options: { timestamp: [7, 9] } },
+  })),
+  ts_pure_ack_between_data: run([100, 0, 100], () => ({ tcp: { options: { timestamp: [7, 9] } } })),
   large_64k_limit: run(new Array(50).fill(1448)),
   large_weight_65: run(new Array(70).fill(100)),
 };

@@ -1,6 +1,6 @@
 // Records what the machine's own kernel does with every GRO case: writes each case as a pcap
 // and its outcome (gro_oracle.py, as root) next to it in tests/golden/linux-6.18/gro/.
-// Run on a Linux 6.18 machine: deno run -A tests/oracle/record_gro.ts
+// Run on a Linux 6.18 machine: deno run -A tests/oracle/record_gro.ts [NAME...]
 import { writePcap } from "../../lib/wire/pcap.ts";
 import { GRO_CASES } from "./gro_cases.ts";
 
@@ -10,7 +10,9 @@ Deno.mkdirSync(dir, { recursive: true });
 const release = new TextDecoder().decode(
   new Deno.Command("uname", { args: ["-r"], stdout: "piped" }).outputSync().stdout,
 ).trim();
-for (const [name, frames] of Object.entries(GRO_CASES)) {
+const names = Deno.args.length ? Deno.args : Object.keys(GRO_CASES);
+for (const name of names) {
+  const frames = GRO_CASES[name];
   const pcap = `${dir}${name}.pcap`;
   Deno.writeFileSync(
     pcap,
