@@ -67,6 +67,7 @@ export * from "./lib/drivers/veth.ts";
 // ---- Interrupts and softirqs: MSI-X, /proc/interrupts, NET_RX, ksoftirqd -----------------------
 export * from "./lib/kernel/irq.ts";
 export * from "./lib/kernel/softirq.ts";
+export * from "./lib/kernel/tick.ts";
 
 // ---- The skb and how it ends: sk_buff, consume_skb, kfree_skb_reason ---------------------------
 export * from "./lib/core/skbuff.ts";

@@ -9,6 +9,7 @@ import type { Cpu } from "../sim/cpu.ts";
 import { Softirqs } from "../kernel/softirq.ts";
 import { isValidEtherAddr, macToString } from "../wire/ethernet.ts";
 import { IrqController } from "../kernel/irq.ts";
+import { tickSchedInit } from "../kernel/tick.ts";
 import { devValidName, newPtypeTables, type PtypeTables, type SoftnetData } from "./dev.ts";
 import type { NetDevice } from "./netdevice.ts";
 import type { PacketOffload } from "./gro.ts";
@@ -107,6 +108,7 @@ export class Net {
     this.bootCpu = this.sim.cpus[0];
     this.softirqs = new Softirqs(this.sim, this.hz);
     this.irqs = new IrqController(this.sim, () => this.sim.costs.ns("hardirq"));
+    tickSchedInit(this.sim, this.irqs, this.hz);
     // rps_cpu_mask = roundup_pow_of_two(nr_cpu_ids) - 1 (net/core/dev.c:net_dev_init)
     this.rpsCpuMask = (1 << Math.ceil(Math.log2(Math.max(2, this.sim.cpus.length)))) - 1;
     this.hashSecret = this.sim.rng.nextU32();

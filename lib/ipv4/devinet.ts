@@ -27,7 +27,7 @@ export interface Ipv4Devconf {
   shared_media: number;
   /** Log martians (IN_DEV_LOG_MARTIANS: all or dev); the kit keeps the setting only. */
   log_martians: number;
-  /** Drop unicast IP in link-layer multicast or broadcast frames (this device's value). */
+  /** Drop unicast IP in link-layer multicast or broadcast frames (IN_DEV_ORCONF: all or dev). */
   drop_unicast_in_l2_multicast: number;
 }
 
@@ -200,8 +200,10 @@ export type ConfKey = keyof Ipv4Devconf;
 
 /**
  * The value of a setting as the kernel's IN_DEV_* macro reads it: max(all, dev) for
- * rp_filter, all and dev for bc_forwarding, the device's own forwarding and
- * drop_unicast_in_l2_multicast, all or dev for the rest.
+ * rp_filter (IN_DEV_MAXCONF), all and dev for bc_forwarding (IN_DEV_ANDCONF), the device's own
+ * forwarding (IN_DEV_CONF_GET), all or dev for the rest (IN_DEV_ORCONF), as
+ * drop_unicast_in_l2_multicast in ip_rcv_finish_core() — checked on a 6.18 host
+ * (tests/golden/linux-6.18/replay/drop_unicast_l2_all).
  * @param host the host
  * @param inDev the device
  * @param key the setting
@@ -215,8 +217,7 @@ export function inDevConf(host: InetNet, inDev: InDevice, key: ConfKey): number 
       return Math.max(all, dev);
     case "bc_forwarding": // IN_DEV_ANDCONF
       return all && dev ? 1 : 0;
-    case "forwarding":
-    case "drop_unicast_in_l2_multicast": // IN_DEV_CONF_GET
+    case "forwarding": // IN_DEV_FORWARD: IN_DEV_CONF_GET, the device's own
       return dev;
     default: // IN_DEV_ORCONF
       return all || dev ? 1 : 0;

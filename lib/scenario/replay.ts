@@ -284,7 +284,7 @@ export function runReplay(
   records: PcapRecord[],
 ): { lines: (ReplayLine | ReplaySummary)[]; host: ScenarioHost } {
   const sh = scenarioHost(scenario);
-  const { host, ingress, inject, sockets, rules } = sh;
+  const { host, inject, sockets, rules } = sh;
   const sim = host.sim;
   const sent: { t: number; dev: string; frame: Uint8Array }[] = [];
   host.devXmitTap = (dev, frame) => sent.push({ t: sim.now, dev: dev.name, frame });
@@ -330,6 +330,7 @@ export function runReplay(
     windows.push({ from, to: sent.length });
     t += FRAME_WINDOW_NS;
   });
+  const lastWindowEnd = sent.length;
   if (host.ipv4.frags.size) {
     sim.run(t + host.sysctl["net.ipv4.ipfrag_time"] * 1e9 + FRAME_WINDOW_NS);
   }
@@ -343,9 +344,8 @@ export function runReplay(
     }
     const owner = frameOfSkb.get(id) ?? i;
     const w = windows[i];
-    const replies = sent.slice(w.from, w.to).filter((s) =>
-      s.dev === ingress.name && answers(s.frame, r.data)
-    );
+    // a reply leaves by the device the route back names, which need not be the ingress
+    const replies = sent.slice(w.from, w.to).filter((s) => answers(s.frame, r.data));
     let line: ReplayLine;
     if (!fate || fate.kind === "delivered") {
       line = { frame: i, fate: "delivered", socket: socketOfFrame[owner] };
@@ -357,6 +357,14 @@ export function runReplay(
     if (replies.length) line.reply = replyName(replies[0].frame);
     return line;
   });
+  // What the host sent after the last frame's window (ip_expire()'s time exceeded) answers the
+  // first frame it quotes that has no reply yet.
+  for (const late of sent.slice(lastWindowEnd)) {
+    const line = lines.find((l, i) =>
+      !("summary" in l) && !l.reply && answers(late.frame, records[i].data)
+    );
+    if (line && !("summary" in line)) line.reply = replyName(late.frame);
+  }
   lines.push({
     summary: true,
     counters: snmpNonZero(host),

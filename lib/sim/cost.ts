@@ -26,6 +26,12 @@ export const DEFAULT_COSTS = {
     per: "call",
     basis: "estimate: IRQ entry, a short handler that masks the queue and schedules NAPI, irq_exit",
   },
+  tick: {
+    ns: 1000,
+    per: "call",
+    basis:
+      "estimate: a local timer interrupt running tick_sched_timer() (update_process_times(), the scheduler tick)",
+  },
   softirqEntry: {
     ns: 200,
     per: "call",

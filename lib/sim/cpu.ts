@@ -158,6 +158,8 @@ const DEFAULT_SLICE_NS = 1_500_000;
 export class Cpu {
   /** CPU number. */
   readonly id: number;
+  /** Told when the CPU leaves idle for work: NO_HZ_IDLE restarts its tick then. */
+  onIdleExit?: (cpu: Cpu) => void;
   /** The softirq engine; without one, irq exit and local_bh_enable run nothing. */
   bottomHalves?: BottomHalves;
   /** CPU time used per class, ns. */
@@ -203,6 +205,11 @@ export class Cpu {
   /** The context running now, or "idle". */
   get context(): Context | "idle" {
     return this.#stack.at(-1)?.ctx ?? "idle";
+  }
+
+  /** Nothing runs and nothing waits to run: the CPU sits in its idle loop. */
+  get isIdle(): boolean {
+    return this.#stack.length === 0 && this.#runqueue.length === 0;
   }
 
   /** The task whose context is on the CPU (possibly interrupted), if any. */
@@ -255,6 +262,7 @@ export class Cpu {
    * @param handler the handler's code
    */
   raiseIrq(name: string, handler: () => Work): void {
+    if (this.#stack.length === 0 && !this.#looping) this.onIdleExit?.(this);
     this.#pendingIrqs.push({ name, handler });
     if (this.#looping || this.context === "hardirq") return;
     this.#preemptTop();
@@ -275,6 +283,7 @@ export class Cpu {
    * @param task the task, already runnable and pinned here
    */
   enqueue(task: Task): void {
+    if (this.#stack.length === 0 && !this.#looping) this.onIdleExit?.(this);
     this.#runqueue.push(task);
     if (!this.#looping && this.#stack.length === 0) this.#loop();
   }

@@ -602,4 +602,34 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       udp(5000, { eth: { src: "02:00:00:00:00:02" } }),
     ],
   },
+  // IN_DEV_ORCONF: conf.all.drop_unicast_in_l2_multicast set, the device's not.
+  drop_unicast_l2_all: {
+    scenario: with_({
+      sysctl: { ...BASE_SCENARIO.sysctl, "net.ipv4.conf.all.drop_unicast_in_l2_multicast": 1 },
+    }),
+    frames: [
+      udp(5000, { eth: { dst: "ff:ff:ff:ff:ff:ff" } }),
+      udp(5000, { eth: { dst: "01:00:5e:00:00:01" } }),
+      udp(5000),
+    ],
+  },
+  // The way back to 10.9.0.5 is eth1: the replies leave by eth1, not by the ingress.
+  replies_by_route: {
+    scenario: with_({
+      sysctl: {
+        ...BASE_SCENARIO.sysctl,
+        "net.ipv4.conf.all.rp_filter": 0,
+        "net.ipv4.conf.eth0.rp_filter": 0,
+      },
+    }),
+    frames: [
+      icmp(8, { saddr: "10.9.0.5" }),
+      udp(5009, { saddr: "10.9.0.5" }),
+      buildFrame({
+        ipv4: { saddr: "10.9.0.5", daddr: HOST },
+        tcp: { source: 40000, dest: 81, seq: 1000, flags: "S", options: { mss: 1460 } },
+      }),
+      udp(5000, { saddr: "10.9.0.5" }),
+    ],
+  },
 };

@@ -174,13 +174,17 @@ def main():
             after = udp_table()
             trace = open(f"{TRACE}/trace").read()
             results.append((t0, time.time(), before, after, trace))
-        lines, addrs = describe(s, results, keys, {name: drain(p) for name, p in sniff.items()}, frames)
-        pending = [l for l in lines if l.get("fate") == "held"]
-        if pending:  # fragments still queued: wait out the reassembly timer (ip_expire)
+        late = ""
+        if any(frag_key(f) for f in frames):
+            # fragments may still be queued: wait out the reassembly timer (ip_expire), whose
+            # drops and ICMP time exceeded come late
             open(f"{TRACE}/trace", "w").write("")
             time.sleep(31)
-            freed = kfree_reasons(open(f"{TRACE}/trace").read())
-            for l in pending:
+            late = open(f"{TRACE}/trace").read()
+        lines, addrs = describe(s, results, keys, {name: drain(p) for name, p in sniff.items()}, frames)
+        freed = kfree_reasons(late)
+        for l in lines:
+            if l.get("fate") == "held":
                 reason = next((r for a, r in freed if a == addrs[l["frame"]]), "?")
                 l.update({"fate": "dropped", "reason": reason})
         open(f"{TRACE}/events/skb/kfree_skb/enable", "w").write("0")
@@ -222,7 +226,7 @@ s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
 s.bind((sys.argv[1], 0))
 print("ready", flush=True)
 while True:
-    r, _, _ = select.select([s], [], [], 30)
+    r, _, _ = select.select([s], [], [], 60)
     if not r:
         break
     data, addr = s.recvfrom(65535)
@@ -361,17 +365,19 @@ def describe(s, results, keys, seen, frames):
         line = {"frame": n}
         f = frames[n]
         # A forward carries the frame's own addresses (out of any interface, the ingress too);
-        # a reply is addressed to the frame's source and answers this frame, not an earlier one.
+        # a reply is addressed to the frame's source and answers this frame, not an earlier one,
+        # and leaves by whichever interface the route back names.
         fwd = lambda p: len(f) >= 34 and p[26:34] == f[26:34]
         out_dev = next((name for name, pkts in win.items() if any(fwd(p) for p in pkts)), None)
-        win[s["ingress"]] = [p for p in win.get(s["ingress"], []) if not fwd(p) and answers(p, f)]
+        sent = sorted((t, p) for pkts in seen.values() for t, p in pkts
+                      if t0 <= t <= t1 and p[12:14] == b"\x08\x00" and not fwd(p) and answers(p, f))
         grew = [i for i, k in enumerate(keys) if after.get(k, (0, 0))[0] > before.get(k, (0, 0))[0]]
         dropped_at = [i for i, k in enumerate(keys) if after.get(k, (0, 0))[1] > before.get(k, (0, 0))[1]]
         freed = kfree_reasons(trace)
         addr = frame_skb(trace, s["ingress"])
         addrs.append(addr)
         own = [r for a, r in freed if a == addr] if addr else [r for _, r in freed[:1]]
-        replies = [reply_name(p) for p in win.get(s["ingress"], [])]
+        replies = [reply_name(p) for _, p in sent]
         if out_dev:
             line.update({"fate": "forwarded", "dev": out_dev})
         elif grew:
@@ -401,6 +407,14 @@ def describe(s, results, keys, seen, frames):
                 for prev, _ in held:
                     prev.update({k: v for k, v in line.items() if k not in ("frame", "reply")})
         lines.append(line)
+    # What came after the last frame's window (ip_expire's time exceeded) answers the first frame
+    # it quotes that has no reply yet.
+    end = results[-1][1] if results else 0
+    for t, p in sorted((t, p) for pkts in seen.values() for t, p in pkts if t > end and p[12:14] == b"\x08\x00"):
+        for n, line in enumerate(lines):
+            if "reply" not in line and answers(p, frames[n]):
+                line["reply"] = reply_name(p)
+                break
     return lines, addrs
 
 
