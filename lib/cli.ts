@@ -30,7 +30,7 @@ import { procNetPtype, procNetSoftnetStat } from "./proc/net_procfs.ts";
 import { procSoftirqs } from "./proc/softirqs.ts";
 import { loadScenario } from "./scenario/scenario.ts";
 import { runGro } from "./experiments/gro.ts";
-import { replay } from "./scenario/replay.ts";
+import { replay, replayStream } from "./scenario/replay.ts";
 import { replayTable } from "./scenario/replay_table.ts";
 import { traceFrames } from "./scenario/trace.ts";
 import {
@@ -340,12 +340,12 @@ const COMMANDS: Record<string, Command> = {
     usage: "usage: rxpath replay SCENARIO.json FRAMES.pcap [--json]",
     run: (a, out) => {
       const scenario = readScenario(a.positional[0]);
-      const lines = replay(scenario, readFrames(a.positional[1]));
+      const records = readFrames(a.positional[1]);
       if (a.options.has("--json")) {
-        for (const l of lines) out(jsonLine(l));
+        replayStream(scenario, records, (l) => out(jsonLine(l)));
         return;
       }
-      out(replayTable(scenario, lines));
+      out(replayTable(scenario, replay(scenario, records)));
     },
   },
 };

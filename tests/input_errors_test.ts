@@ -343,3 +343,27 @@ Deno.test("library: impossible settings are clear errors, not silent wraps", () 
     });
   }
 });
+
+Deno.test("replayStream(): lines come as frames settle, so a reader that stops stops the replay", async () => {
+  const { replayStream } = await import("../lib/scenario/replay.ts");
+  const s = loadScenario({ ...base, sockets: [{ proto: "udp", local: "0.0.0.0:53" }] });
+  const records = pcapRecords(new Array(1000).fill(udp()), 1_000_000n);
+  let furthest = 0; // the last frame the replay took up
+  const watched = new Proxy(records, {
+    get(target, key, receiver) {
+      if (typeof key === "string" && /^\d+$/.test(key)) furthest = Math.max(furthest, Number(key));
+      return Reflect.get(target, key, receiver);
+    },
+  });
+  const seen: unknown[] = [];
+  assert.throws(() =>
+    replayStream(s, watched, (l) => {
+      seen.push(l);
+      if (seen.length === 3) throw new Error("reader gone");
+    }), /reader gone/);
+  assert.equal(seen.length, 3);
+  assert.ok(furthest < 5, `the replay had gone on to frame ${furthest}`);
+  // the same replay to the end gives the same first lines
+  const all = replay(s, records);
+  assert.deepEqual(seen, all.slice(0, 3));
+});

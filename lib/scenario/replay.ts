@@ -18,6 +18,7 @@ import { tcpListen } from "../ipv4/tcp_ipv4.ts";
 import { udpSocket } from "../ipv4/udp.ts";
 import { iptAppend, type IptRule, iptSetPolicy, iptTableLoad } from "../netfilter/ip_tables.ts";
 import type { PcapRecord } from "../wire/pcap.ts";
+import type { Fate } from "../sim/ledger.ts";
 import { ETH_HLEN } from "../wire/ethernet.ts";
 import { IpHdr, IPPROTO_ICMP, IPPROTO_TCP } from "../wire/ipv4.ts";
 import { IcmpHdr } from "../wire/icmp.ts";
@@ -283,6 +284,26 @@ export function runReplay(
   scenario: Scenario,
   records: PcapRecord[],
 ): { lines: (ReplayLine | ReplaySummary)[]; host: ScenarioHost } {
+  const lines: (ReplayLine | ReplaySummary)[] = [];
+  const host = replayStream(scenario, records, (l) => lines.push(l));
+  return { lines, host };
+}
+
+/**
+ * Replays frames as {@linkcode replay} does, handing each frame's line over as soon as its fate
+ * is settled — at once for most frames, when its datagram completes or times out for a held
+ * fragment — then the summary; nothing is kept, so a capture of any length costs the same
+ * memory, and a reader that stops early stops the replay.
+ * @param scenario a loaded scenario
+ * @param records the frames
+ * @param emit told every line, in frame order, then the summary
+ * @returns the host, after the replay
+ */
+export function replayStream(
+  scenario: Scenario,
+  records: PcapRecord[],
+  emit: (line: ReplayLine | ReplaySummary) => void,
+): ScenarioHost {
   const sh = scenarioHost(scenario);
   const { host, inject, sockets, rules } = sh;
   const sim = host.sim;
@@ -293,10 +314,58 @@ export function runReplay(
   const skbOfFrame: number[] = [];
   const socketOfFrame: (number | null)[] = [];
   const windows: { from: number; to: number }[] = [];
+  const fates = new Map<number, Fate>();
+  let fatesSeen = 0;
   const activity = () =>
     sockets.map((s) =>
       s.receiveQueue.length + s.requests.length + s.acceptQueue.length + s.outOfOrder.length
     );
+  // The line of frame i once its fate is settled; undefined while a fragment of it is held.
+  const settle = (i: number, late: typeof sent): ReplayLine | undefined => {
+    for (; fatesSeen < sim.ledger.fates.length; fatesSeen++) {
+      const f = sim.ledger.fates[fatesSeen];
+      fates.set(f.skb, f);
+    }
+    let id = skbOfFrame[i];
+    let fate = fates.get(id);
+    while (fate?.kind === "merged" && fate.into !== undefined) {
+      id = fate.into;
+      fate = fates.get(id);
+    }
+    if (
+      !fate && [...host.ipv4.frags.values()].some((q) => q.fragments.some((f) => f.skb.id === id))
+    ) {
+      return undefined;
+    }
+    const owner = frameOfSkb.get(id) ?? i;
+    const w = windows[i];
+    // a reply leaves by the device the route back names, which need not be the ingress; what
+    // came after the last window (ip_expire()'s time exceeded) answers the frame it quotes
+    const replies = sent.slice(w.from, w.to).filter((s) => answers(s.frame, records[i].data));
+    const lateReply = replies.length
+      ? -1
+      : late.findIndex((s) => answers(s.frame, records[i].data));
+    if (lateReply >= 0) replies.push(...late.splice(lateReply, 1));
+    let line: ReplayLine;
+    if (!fate || fate.kind === "delivered") {
+      line = { frame: i, fate: "delivered", socket: socketOfFrame[owner] };
+    } else if (fate.kind === "forwarded") {
+      line = { frame: i, fate: "forwarded", dev: fate.where };
+    } else {
+      line = { frame: i, fate: "dropped", reason: fate.reason ?? "NOT_SPECIFIED" };
+    }
+    if (replies.length) line.reply = replyName(replies[0].frame);
+    return line;
+  };
+  let next = 0; // the first frame whose line is not out yet
+  const flush = (upTo: number, late: typeof sent) => {
+    while (next < upTo) {
+      const line = settle(next, late);
+      if (!line) return;
+      emit(line);
+      next++;
+    }
+  };
   // Nothing the kit models waits longer than this: a request sock gives up after 1 + 2 + ... +
   // 32 = 63 s of SYN-ACK retries, a reassembly queue after ipfrag_time, the ICMP and redirect
   // token buckets are full again within 21 s. A longer quiet gap in the capture is replayed as
@@ -329,46 +398,17 @@ export function runReplay(
     socketOfFrame.push(grew < 0 ? null : grew);
     windows.push({ from, to: sent.length });
     t += FRAME_WINDOW_NS;
+    flush(i + 1, []);
   });
   const lastWindowEnd = sent.length;
   if (host.ipv4.frags.size) {
     sim.run(t + host.sysctl["net.ipv4.ipfrag_time"] * 1e9 + FRAME_WINDOW_NS);
   }
-  const fates = new Map(sim.ledger.fates.map((f) => [f.skb, f]));
-  const lines: (ReplayLine | ReplaySummary)[] = records.map((r, i) => {
-    let id = skbOfFrame[i];
-    let fate = fates.get(id);
-    while (fate?.kind === "merged" && fate.into !== undefined) {
-      id = fate.into;
-      fate = fates.get(id);
-    }
-    const owner = frameOfSkb.get(id) ?? i;
-    const w = windows[i];
-    // a reply leaves by the device the route back names, which need not be the ingress
-    const replies = sent.slice(w.from, w.to).filter((s) => answers(s.frame, r.data));
-    let line: ReplayLine;
-    if (!fate || fate.kind === "delivered") {
-      line = { frame: i, fate: "delivered", socket: socketOfFrame[owner] };
-    } else if (fate.kind === "forwarded") {
-      line = { frame: i, fate: "forwarded", dev: fate.where };
-    } else {
-      line = { frame: i, fate: "dropped", reason: fate.reason ?? "NOT_SPECIFIED" };
-    }
-    if (replies.length) line.reply = replyName(replies[0].frame);
-    return line;
-  });
-  // What the host sent after the last frame's window (ip_expire()'s time exceeded) answers the
-  // first frame it quotes that has no reply yet.
-  for (const late of sent.slice(lastWindowEnd)) {
-    const line = lines.find((l, i) =>
-      !("summary" in l) && !l.reply && answers(late.frame, records[i].data)
-    );
-    if (line && !("summary" in line)) line.reply = replyName(late.frame);
-  }
-  lines.push({
+  flush(records.length, sent.slice(lastWindowEnd));
+  emit({
     summary: true,
     counters: snmpNonZero(host),
     rules: rules.map((r) => ({ pkts: r.pkts, bytes: r.bytes })),
   });
-  return { lines, host: sh };
+  return sh;
 }
