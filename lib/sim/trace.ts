@@ -55,6 +55,8 @@ export class Tracer {
   /** Every record, in the order made. */
   readonly records: TraceRecord[] = [];
   #depth = new Map<number, number>();
+  // false once a record came earlier than the one before (only a caller's own times can)
+  #inOrder = true;
 
   /**
    * Records that `fn` was entered.
@@ -67,6 +69,7 @@ export class Tracer {
   enter(t: number, cpu: number, ctx: Context, fn: string, skb?: number): void {
     if (!this.enabled) return;
     const depth = this.#depth.get(cpu) ?? 0;
+    if (t < (this.records.at(-1)?.t ?? t)) this.#inOrder = false;
     this.records.push({ t, cpu, ctx, fn, kind: "entry", depth, skb });
     this.#depth.set(cpu, depth + 1);
   }
@@ -84,7 +87,18 @@ export class Tracer {
     const depth = (this.#depth.get(cpu) ?? 0) - 1;
     if (depth < 0) throw new Error(`BUG: trace exit from ${fn} on CPU ${cpu} with no open call`);
     this.#depth.set(cpu, depth);
+    if (t < (this.records.at(-1)?.t ?? t)) this.#inOrder = false;
     this.records.push({ t, cpu, ctx, fn, kind: "exit", depth, skb });
+  }
+  // The index of the first record at or after time t (records are in time order).
+  #firstAtOrAfter(t: number): number {
+    let lo = 0, hi = this.records.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.records[mid].t < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /**
@@ -95,12 +109,22 @@ export class Tracer {
    * @returns the text, one line per call or closing brace
    */
   functionGraph(filter: GraphFilter = {}): string {
-    const recs = this.records.filter((r) =>
-      (filter.cpu === undefined || r.cpu === filter.cpu) &&
-      (filter.skb === undefined || r.skb === filter.skb) &&
-      (filter.from === undefined || r.t >= filter.from) &&
-      (filter.to === undefined || r.t < filter.to)
-    );
+    // Records are made in time order, so a time window is found by binary search: printing
+    // one frame's graph after each of n frames costs O(n log n), not O(n^2).
+    const all = this.records;
+    const ordered = this.#inOrder;
+    const first = filter.from === undefined || !ordered ? 0 : this.#firstAtOrAfter(filter.from);
+    const last = filter.to === undefined || !ordered ? all.length : this.#firstAtOrAfter(filter.to);
+    const recs: TraceRecord[] = [];
+    for (let i = first; i < last; i++) {
+      const r = all[i];
+      if (
+        (filter.cpu === undefined || r.cpu === filter.cpu) &&
+        (filter.skb === undefined || r.skb === filter.skb) &&
+        (filter.from === undefined || r.t >= filter.from) &&
+        (filter.to === undefined || r.t < filter.to)
+      ) recs.push(r);
+    }
     const base = recs.reduce((m, r) => Math.min(m, r.depth), Infinity);
     const lines = [
       `#${"TIME".padStart(10).padEnd(13)} |  CPU  ${"CONTEXT".padEnd(8)} ${
@@ -111,10 +135,15 @@ export class Tracer {
       } |   |   |   |   |`,
     ];
     const exits = new Map<number, number>();
+    const starts = new Map<number, number>();
     const open: number[] = [];
     recs.forEach((r, i) => {
       if (r.kind === "entry") open.push(i);
-      else if (open.length > 0) exits.set(open.pop()!, i);
+      else if (open.length > 0) {
+        const start = open.pop()!;
+        exits.set(start, i);
+        starts.set(i, start);
+      }
     });
     recs.forEach((r, i) => {
       const indent = "  ".repeat(r.depth - base);
@@ -129,7 +158,7 @@ export class Tracer {
           lines.push(`${head} ${" ".repeat(13)} |  ${indent}${r.fn}() {`);
         }
       } else if (recs[i - 1]?.kind !== "entry" || recs[i - 1].fn !== r.fn) {
-        const start = [...exits].find(([, j]) => j === i)?.[0];
+        const start = starts.get(i);
         const d = start === undefined ? " ".repeat(13) : duration(r.t - recs[start].t);
         lines.push(`${head} ${d} |  ${indent}} /* ${r.fn} */`);
       }

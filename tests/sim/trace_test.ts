@@ -51,3 +51,20 @@ Deno.test("Tracer records nothing when disabled", () => {
   t.enter(0, 0, "task", "x");
   assert.equal(t.records.length, 0);
 });
+
+Deno.test("Tracer.functionGraph(): a time window prints what a full scan would, records in order or not", () => {
+  for (const inOrder of [true, false]) {
+    const t = new Tracer();
+    const times = inOrder ? [0, 10, 20, 30, 40, 50] : [0, 10, 5, 30, 40, 50];
+    t.enter(times[0], 0, "softirq", "net_rx_action");
+    t.enter(times[1], 0, "softirq", "napi_poll");
+    t.exit(times[2], 0, "softirq", "napi_poll");
+    t.enter(times[3], 0, "softirq", "ip_rcv");
+    t.exit(times[4], 0, "softirq", "ip_rcv");
+    t.exit(times[5], 0, "softirq", "net_rx_action");
+    const window = t.functionGraph({ from: 10, to: 45 });
+    const brute = new Tracer();
+    for (const r of t.records.filter((r) => r.t >= 10 && r.t < 45)) brute.records.push(r);
+    assert.equal(window, brute.functionGraph());
+  }
+});
