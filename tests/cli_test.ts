@@ -190,14 +190,12 @@ Deno.test("rxpath trace prints each frame's call chain down to the socket, with 
       "} /* handle_edge_irq */",
       "__do_softirq() {",
       "net_rx_action() {",
-      "napi_poll() {",
+      "__napi_poll() {",
       "virtnet_poll() {",
-      "virtnet_receive() {",
       "receive_buf();",
-      "napi_gro_receive() {",
+      "gro_receive_skb() {",
       "dev_gro_receive();",
-      "} /* napi_gro_receive */",
-      "} /* virtnet_receive */",
+      "} /* gro_receive_skb */",
       "netif_receive_skb_list_internal() {",
       "__netif_receive_skb_list_core() {",
       "__netif_receive_skb_core();",
@@ -212,6 +210,8 @@ Deno.test("rxpath trace prints each frame's call chain down to the socket, with 
       "sock_def_readable();",
       "} /* __udp_enqueue_schedule_skb */",
       "} /* udp_queue_rcv_skb */",
+      "} /* udp_rcv */",
+      "} /* ip_local_deliver_finish */",
     ]);
     assert.match(out[2], / {3}0\.001000\d+ \| {3}0\) {2}hardirq/);
     assert.equal(out.filter((l) => l.startsWith("\n# frame")).length, 2);

@@ -461,7 +461,7 @@ export function* napiPoll(
   n: Napi,
   repoll: Napi[],
 ): Generator<number, number, void> {
-  host.sim.enterFn(cpu, "napi_poll");
+  host.sim.enterFn(cpu, "__napi_poll"); // napi_poll() is inlined into net_rx_action()
   const work = n.state.sched ? yield* n.poll(n, n.weight) : 0;
   if (work > n.weight) {
     throw new Error(`BUG: ${n.name} returned ${work}, exceeding its budget of ${n.weight}`);
@@ -473,7 +473,7 @@ export function* napiPoll(
     groNormalList(host, cpu, n);
     repoll.push(n);
   }
-  host.sim.exitFn(cpu, "napi_poll");
+  host.sim.exitFn(cpu, "__napi_poll");
   return work;
 }
 

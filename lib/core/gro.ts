@@ -196,13 +196,13 @@ export function skbGroReceive(p: SkBuff, skb: SkBuff): number {
  * @param skb the held skb
  */
 export function napiGroComplete(host: Net, cpu: Cpu, napi: Napi, skb: SkBuff): void {
-  host.sim.enterFn(cpu, "napi_gro_complete", skb.id);
+  host.sim.enterFn(cpu, "gro_complete", skb.id); // napi_gro_complete() before 6.17
   if (skb.groCb!.count === 1) {
     skb.gsoSize = 0;
   } else {
     host.offloadBase.find((po) => po.type === skb.protocol)!.groComplete(host, skb, 0);
   }
-  host.sim.exitFn(cpu, "napi_gro_complete", skb.id);
+  host.sim.exitFn(cpu, "gro_complete", skb.id);
   groNormalOne(host, cpu, napi, skb, skb.groCb!.count);
 }
 

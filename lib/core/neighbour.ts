@@ -37,11 +37,10 @@ export function neighInit(host: Net): void {
     { msgtype: "RTM_GETNEIGHTBL", doit: null, dumpit: "neightbl_dump_info" },
     { msgtype: "RTM_SETNEIGHTBL", doit: "neightbl_set", dumpit: null },
   ];
-  for (const h of handlers) {
-    host.sim.enterFn(host.bootCpu, "rtnl_register");
-    host.rtnlHandlers.push(h);
-    host.sim.exitFn(host.bootCpu, "rtnl_register");
-  }
+  // rtnl_register_many(neigh_rtnl_msg_handlers): one call for the table (6.12+)
+  host.sim.enterFn(host.bootCpu, "__rtnl_register_many");
+  host.rtnlHandlers.push(...handlers);
+  host.sim.exitFn(host.bootCpu, "__rtnl_register_many");
   host.sim.exitFn(host.bootCpu, "neigh_init");
 }
 

@@ -426,10 +426,9 @@ function tcpRcvEstablished(
       sockDefReadable(host, cpu, sk);
       verdict = "held";
     } else {
-      host.sim.enterFn(cpu, "tcp_data_queue_ofo", skb.id);
+      // tcp_data_queue_ofo(), inlined into tcp_data_queue()
       sk.outOfOrder.push({ seq: s.seq, len: s.dataLen, id: skb.id, truesize: skb.truesize });
       sk.rmemAlloc += skb.truesize;
-      host.sim.exitFn(cpu, "tcp_data_queue_ofo", skb.id);
       verdict = "held";
     }
     host.sim.exitFn(cpu, "tcp_data_queue", skb.id);

@@ -207,6 +207,11 @@ export class Cpu {
     return this.#stack.at(-1)?.ctx ?? "idle";
   }
 
+  /** CPU time charged by synchronous code (chargeLater()) and not yet spent, ns. */
+  get pendingCharge(): number {
+    return this.#debt;
+  }
+
   /** Nothing runs and nothing waits to run: the CPU sits in its idle loop. */
   get isIdle(): boolean {
     return this.#stack.length === 0 && this.#runqueue.length === 0;

@@ -83,7 +83,9 @@ export class Sim {
    */
   enterFn(cpu: Cpu, fn: string, skb?: number): void {
     const ctx = cpu.context;
-    this.trace.enter(this.now, cpu.id, ctx === "idle" ? "task" : ctx, fn, skb);
+    // Time that synchronous code charged before this call is spent before it (the CPU runs it
+    // right after the step): the record stands where the call really starts.
+    this.trace.enter(this.now + cpu.pendingCharge, cpu.id, ctx === "idle" ? "task" : ctx, fn, skb);
   }
 
   /**
@@ -94,7 +96,7 @@ export class Sim {
    */
   exitFn(cpu: Cpu, fn: string, skb?: number): void {
     const ctx = cpu.context;
-    this.trace.exit(this.now, cpu.id, ctx === "idle" ? "task" : ctx, fn, skb);
+    this.trace.exit(this.now + cpu.pendingCharge, cpu.id, ctx === "idle" ? "task" : ctx, fn, skb);
   }
 
   /**

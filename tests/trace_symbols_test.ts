@@ -1,0 +1,30 @@
+// The kit's traces name only functions the reference Linux 6.18 kernel has as symbols of their
+// own (tests/golden/linux-6.18/kallsyms_text.txt, from /proc/kallsyms): an inlined function
+// such as napi_poll() or virtnet_receive() shows in no function_graph and so in none of ours.
+import assert from "node:assert/strict";
+import { cliOutput, cliRuns } from "./cli_outputs.ts";
+import { createHost } from "../lib/init/main.ts";
+
+const symbols = new Set(
+  Deno.readTextFileSync(new URL("./golden/linux-6.18/kallsyms_text.txt", import.meta.url))
+    .split("\n").filter((l) => l && !l.startsWith("#")),
+);
+
+// Handlers the kit registers under the kernel's names, and kit-only names of its own.
+const called = (graph: string) =>
+  [...graph.matchAll(/\|\s+(\S+)\(\)(?: \{|;)$/gm)].map((m) => m[1]);
+
+Deno.test("every function in rxpath trace's graphs on the golden inputs is a 6.18 symbol", () => {
+  const names = new Set<string>();
+  for (const { args } of cliRuns().filter((r) => r.args[0] === "trace")) {
+    for (const n of called(cliOutput(args))) names.add(n);
+  }
+  assert.ok(names.size > 20);
+  assert.deepEqual([...names].filter((n) => !symbols.has(n)).sort(), []);
+});
+
+Deno.test("every function traced at boot is a 6.18 symbol", () => {
+  const host = createHost({ cpus: 2 });
+  const names = new Set(host.sim.trace.records.map((r) => r.fn));
+  assert.deepEqual([...names].filter((n) => !symbols.has(n)).sort(), []);
+});
