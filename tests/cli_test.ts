@@ -184,11 +184,20 @@ Deno.test("rxpath trace prints each frame's call chain down to the socket, with 
     const chain = out[2].split("\n").filter((l) => !l.startsWith("#")).map((l) =>
       l.split("|").at(-1)!.trim()
     );
-    assert.deepEqual(chain.slice(0, 27), [
+    assert.deepEqual(chain.slice(0, 42), [
       "handle_edge_irq() {",
-      "skb_recv_done();",
+      "handle_irq_event() {",
+      "vring_interrupt() {",
+      "skb_recv_done() {",
+      "__napi_schedule() {",
+      "__raise_softirq_irqoff();",
+      "} /* __napi_schedule */",
+      "} /* skb_recv_done */",
+      "} /* vring_interrupt */",
+      "} /* handle_irq_event */",
       "} /* handle_edge_irq */",
       "__do_softirq() {",
+      "handle_softirqs() {",
       "net_rx_action() {",
       "__napi_poll() {",
       "virtnet_poll() {",
@@ -202,16 +211,22 @@ Deno.test("rxpath trace prints each frame's call chain down to the socket, with 
       "ip_rcv() {",
       "ip_rcv_core();",
       "ip_rcv_finish() {",
+      "ip_rcv_finish_core() {",
+      "ip_route_input_noref() {",
+      "ip_route_input_slow() {",
+      "fib_table_lookup();",
+      "fib_validate_source();",
+      "} /* ip_route_input_slow */",
+      "} /* ip_route_input_noref */",
+      "} /* ip_rcv_finish_core */",
       "ip_local_deliver() {",
       "ip_local_deliver_finish() {",
+      "ip_protocol_deliver_rcu() {",
       "udp_rcv() {",
+      "__udp4_lib_rcv() {",
+      "__udp4_lib_lookup();",
+      "udp_unicast_rcv_skb() {",
       "udp_queue_rcv_skb() {",
-      "__udp_enqueue_schedule_skb() {",
-      "sock_def_readable();",
-      "} /* __udp_enqueue_schedule_skb */",
-      "} /* udp_queue_rcv_skb */",
-      "} /* udp_rcv */",
-      "} /* ip_local_deliver_finish */",
     ]);
     assert.match(out[2], / {3}0\.001000\d+ \| {3}0\) {2}hardirq/);
     assert.equal(out.filter((l) => l.startsWith("\n# frame")).length, 2);

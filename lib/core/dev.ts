@@ -305,10 +305,17 @@ export function napiSchedulePrep(n: Napi): boolean {
  * @param n the instance, with SCHED set
  */
 export function __napiSchedule(host: Net, cpu: Cpu, n: Napi): void {
+  host.sim.enterFn(cpu, "__napi_schedule");
+  // ____napi_schedule(), inlined
   const sd = host.softnetData[cpu.id];
   sd.pollList.push(n);
   n.listOwner = cpu.id;
-  if (!sd.inNetRxAction) host.softirqs.raiseSoftirqIrqoff(cpu, NET_RX_SOFTIRQ);
+  if (!sd.inNetRxAction) {
+    host.sim.enterFn(cpu, "__raise_softirq_irqoff");
+    host.softirqs.raiseSoftirqIrqoff(cpu, NET_RX_SOFTIRQ);
+    host.sim.exitFn(cpu, "__raise_softirq_irqoff");
+  }
+  host.sim.exitFn(cpu, "__napi_schedule");
 }
 
 /**

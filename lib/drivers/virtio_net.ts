@@ -295,10 +295,12 @@ export class VirtioNet {
   *skbRecvDone(cpu: Cpu, index: number): Work {
     const sim = this.host.sim;
     const q = this.rq[index];
+    sim.enterFn(cpu, "vring_interrupt"); // the queue's MSI-X action, calling its callback
     sim.enterFn(cpu, "skb_recv_done");
     q.calls++;
     this.#virtqueueNapiSchedule(cpu, q);
     sim.exitFn(cpu, "skb_recv_done");
+    sim.exitFn(cpu, "vring_interrupt");
   }
 
   #virtqueueNapiSchedule(cpu: Cpu, q: ReceiveQueue): void {

@@ -6,6 +6,7 @@
 import { InputRangeError } from "../base/errors.ts";
 import type { InetNet } from "./netns_ipv4.ts";
 import type { NetDevice } from "../core/netdevice.ts";
+import type { Cpu } from "../sim/cpu.ts";
 import type { NetdevNotifier } from "../core/net_namespace.ts";
 import { inNtoa } from "../wire/ipv4.ts";
 import { inDevConf, inDevGet, inetMakeMask, type InIfaddr, isLocalAddress } from "./devinet.ts";
@@ -102,6 +103,7 @@ export function fibTableLookup(table: FibTable, daddr: number, oif = 0): FibRout
  * @param host the host
  * @param daddr the destination, host order
  * @param oif restrict to this output device (ifindex), or 0
+ * @param cpu the CPU, to trace the lookup on
  * @returns the result, or an errno: ENETUNREACH when nothing matched, or the route type's own
  *   error (unreachable, blackhole, prohibit)
  * @example
@@ -115,7 +117,21 @@ export function fibTableLookup(table: FibTable, daddr: number, oif = 0): FibRout
  * console.log(fibLookup(host, inAton("8.8.8.8"))); // -101: ENETUNREACH, no default route
  * ```
  */
-export function fibLookup(host: InetNet, daddr: number, oif = 0): FibResult | number {
+export function fibLookup(
+  host: InetNet,
+  daddr: number,
+  oif = 0,
+  cpu?: Cpu,
+): FibResult | number {
+  // One fib_table_lookup(): with no custom rules 6.18 keeps local and main in one trie
+  // (fib_lookup() → fib_get_table(RT_TABLE_MAIN)), whose routes say which table they belong to.
+  if (cpu) host.sim.enterFn(cpu, "fib_table_lookup");
+  const res = fibLookupTables(host, daddr, oif);
+  if (cpu) host.sim.exitFn(cpu, "fib_table_lookup");
+  return res;
+}
+
+function fibLookupTables(host: InetNet, daddr: number, oif: number): FibResult | number {
   for (const table of [host.ipv4.fib.local, host.ipv4.fib.main]) {
     const route = fibTableLookup(table, daddr, oif);
     if (route) return FIB_TYPE_ERROR[route.type] ?? { route, table: table.id };
@@ -286,6 +302,7 @@ export type SourceCheck = 0 | 1 | "IP_RPFILTER" | "IP_LOCAL_SOURCE" | "IP_INVALI
  * @param saddr source, host order
  * @param oif the device a forward would leave by (ifindex), or 0 for local input
  * @param dev the input device
+ * @param cpu the CPU, to trace the calls on
  * @returns a drop reason, or 0/1 as above
  */
 export function fibValidateSource(
@@ -293,15 +310,38 @@ export function fibValidateSource(
   saddr: number,
   oif: number,
   dev: NetDevice,
+  cpu?: Cpu,
 ): SourceCheck {
+  if (cpu) host.sim.enterFn(cpu, "fib_validate_source");
   const inDev = inDevGet(host, dev)!;
   const rpf = inDevConf(host, inDev, "rp_filter");
-  const acceptLocal = inDevConf(host, inDev, "accept_local");
+  let v: SourceCheck;
   if (!rpf && (dev.ifindex !== oif || !inDevConf(host, inDev, "send_redirects"))) {
-    if (acceptLocal) return 0;
-    return isLocalAddress(host, saddr) ? "IP_LOCAL_SOURCE" : 0;
+    // no reverse-path check and no redirect to decide: the local addresses alone answer
+    v = inDevConf(host, inDev, "accept_local") || !isLocalAddress(host, saddr)
+      ? 0
+      : "IP_LOCAL_SOURCE";
+  } else {
+    if (cpu) host.sim.enterFn(cpu, "__fib_validate_source");
+    v = __fibValidateSource(host, saddr, dev, rpf, cpu);
+    if (cpu) host.sim.exitFn(cpu, "__fib_validate_source");
   }
-  const res = fibLookup(host, saddr);
+  if (cpu) host.sim.exitFn(cpu, "fib_validate_source");
+  return v;
+}
+
+// fib_validate_source()'s slow path, __fib_validate_source(), when rp_filter or redirects need
+// the reverse lookup; the fast path answers from the local addresses alone.
+function __fibValidateSource(
+  host: InetNet,
+  saddr: number,
+  dev: NetDevice,
+  rpf: number,
+  cpu?: Cpu,
+): SourceCheck {
+  const inDev = inDevGet(host, dev)!;
+  const acceptLocal = inDevConf(host, inDev, "accept_local");
+  const res = fibLookup(host, saddr, 0, cpu);
   if (typeof res === "number") return rpf ? "IP_RPFILTER" : 0;
   if (res.route.type !== "unicast") {
     if (res.route.type !== "local") return "IP_INVALID_SOURCE";
@@ -312,6 +352,6 @@ export function fibValidateSource(
   if (res.route.dev?.ifindex === dev.ifindex) return onlinkScope(res.route);
   if (inDev.ifaList.length === 0) return rpf ? "IP_RPFILTER" : 0;
   if (rpf === 1) return "IP_RPFILTER";
-  const again = fibLookup(host, saddr, dev.ifindex);
+  const again = fibLookup(host, saddr, dev.ifindex, cpu);
   return typeof again !== "number" && again.route.type === "unicast" ? onlinkScope(again.route) : 0;
 }

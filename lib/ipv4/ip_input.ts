@@ -135,8 +135,17 @@ function ipRcvCoreChecks(host: InetNet, skb: SkBuff): boolean {
  */
 export function ipRcvFinish(host: InetNet, cpu: Cpu, skb: SkBuff, dev: NetDevice): void {
   host.sim.enterFn(cpu, "ip_rcv_finish", skb.id);
+  const route = ipRcvFinishCore(host, cpu, skb, dev);
+  if (route) dstInput(host, cpu, skb, route);
+  host.sim.exitFn(cpu, "ip_rcv_finish", skb.id);
+}
+
+// ip_rcv_finish_core(): the input route and its checks; the route, or null once dropped.
+function ipRcvFinishCore(host: InetNet, cpu: Cpu, skb: SkBuff, dev: NetDevice): Rtable | null {
+  host.sim.enterFn(cpu, "ip_rcv_finish_core", skb.id);
   const iph = ipHdr(skb);
-  const route = ipRouteInputNoref(host, iph.daddr, iph.saddr, iph.protocol, dev);
+  const route = ipRouteInputNoref(host, iph.daddr, iph.saddr, iph.protocol, dev, cpu);
+  let ok: Rtable | null = null;
   if (typeof route === "string") {
     kfreeSkbReason(host.sim, skb, route, "ip_rcv_finish_core");
   } else if (iph.ihl > 5 && !ipRcvOptions(host, cpu, skb, route)) {
@@ -144,20 +153,21 @@ export function ipRcvFinish(host: InetNet, cpu: Cpu, skb: SkBuff, dev: NetDevice
   } else if (route.multicast) {
     host.mib.ipExt.InMcastPkts++;
     host.mib.ipExt.InMcastOctets += skb.len;
-    dstInput(host, cpu, skb, route);
+    ok = route;
   } else if (route.broadcast) {
     host.mib.ipExt.InBcastPkts++;
     host.mib.ipExt.InBcastOctets += skb.len;
-    dstInput(host, cpu, skb, route);
+    ok = route;
   } else if (
     (skb.pktType === PACKET_BROADCAST || skb.pktType === PACKET_MULTICAST) &&
     inDevConf(host, inDevGet(host, dev)!, "drop_unicast_in_l2_multicast")
   ) {
     kfreeSkbReason(host.sim, skb, "UNICAST_IN_L2_MULTICAST", "ip_rcv_finish_core");
   } else {
-    dstInput(host, cpu, skb, route);
+    ok = route;
   }
-  host.sim.exitFn(cpu, "ip_rcv_finish", skb.id);
+  host.sim.exitFn(cpu, "ip_rcv_finish_core", skb.id);
+  return ok;
 }
 
 // ip_rcv_options(): a malformed option is InHdrErrors and a parameter problem back (IP_INHDR); a
@@ -223,7 +233,9 @@ export function ipLocalDeliverFinish(host: InetNet, cpu: Cpu, skb: SkBuff, route
   host.sim.enterFn(cpu, "ip_local_deliver_finish", skb.id);
   const ipprot = host.inetProtos[ipHdr(skb).protocol];
   if (ipprot) {
+    host.sim.enterFn(cpu, "ip_protocol_deliver_rcu", skb.id);
     ipprot.handler(cpu, skb, route);
+    host.sim.exitFn(cpu, "ip_protocol_deliver_rcu", skb.id);
     host.mib.ip.InDelivers++;
   } else {
     host.mib.ip.InUnknownProtos++;

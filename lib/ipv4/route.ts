@@ -6,6 +6,7 @@
 
 import type { InetNet } from "./netns_ipv4.ts";
 import type { NetDevice } from "../core/netdevice.ts";
+import type { Cpu } from "../sim/cpu.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
 import { inDevConf, inDevGet, inetAddrOnlink, inetSelectAddr } from "./devinet.ts";
 import type { OutRoute } from "./ip_output.ts";
@@ -67,6 +68,7 @@ function rt(input: DstInput, type: Rtable["type"], extra: Partial<Rtable> = {}):
  * @param saddr source, host order
  * @param protocol IP protocol (multicast input of IGMP accepts a zero source)
  * @param dev the input device
+ * @param cpu the CPU, to trace the calls on
  * @returns the route, or the reason to drop the packet
  * @example
  * ```ts
@@ -85,6 +87,22 @@ export function ipRouteInputNoref(
   saddr: number,
   protocol: number,
   dev: NetDevice,
+  cpu?: Cpu,
+): Rtable | SkbDropReason {
+  if (cpu) host.sim.enterFn(cpu, "ip_route_input_noref");
+  const r = ipRouteInputRcu(host, daddr, saddr, protocol, dev, cpu);
+  if (cpu) host.sim.exitFn(cpu, "ip_route_input_noref");
+  return r;
+}
+
+// ip_route_input_rcu(): a joined multicast group, else ip_route_input_slow().
+function ipRouteInputRcu(
+  host: InetNet,
+  daddr: number,
+  saddr: number,
+  protocol: number,
+  dev: NetDevice,
+  cpu?: Cpu,
 ): Rtable | SkbDropReason {
   const inDev = inDevGet(host, dev);
   if (!inDev) return "NOT_SPECIFIED";
@@ -101,10 +119,26 @@ export function ipRouteInputNoref(
     }
     return rt("ip_local_deliver", "multicast");
   }
+  if (cpu) host.sim.enterFn(cpu, "ip_route_input_slow");
+  const r = ipRouteInputSlow(host, daddr, saddr, dev, cpu);
+  if (cpu) host.sim.exitFn(cpu, "ip_route_input_slow");
+  return r;
+}
+
+// ip_route_input_slow(): martians, broadcasts, the FIB lookup, and local input, forwarding or
+// ip_error() by what it finds.
+function ipRouteInputSlow(
+  host: InetNet,
+  daddr: number,
+  saddr: number,
+  dev: NetDevice,
+  cpu?: Cpu,
+): Rtable | SkbDropReason {
+  const inDev = inDevGet(host, dev)!;
   if (isMulticast(saddr) || isLbcast(saddr)) return "IP_INVALID_SOURCE";
   const brdInput = (): Rtable | SkbDropReason => {
     if (!isZero(saddr)) {
-      const v = fibValidateSource(host, saddr, 0, dev);
+      const v = fibValidateSource(host, saddr, 0, dev, cpu);
       if (typeof v === "string") return v;
     }
     return rt("ip_local_deliver", "broadcast");
@@ -118,7 +152,7 @@ export function ipRouteInputNoref(
     if (!inDevConf(host, inDev, "route_localnet")) return "IP_LOCALNET";
   }
   const forwarding = inDevConf(host, inDev, "forwarding") !== 0;
-  const res = fibLookup(host, daddr);
+  const res = fibLookup(host, daddr, 0, cpu);
   if (typeof res === "number") {
     // no_route: ip_error() with EHOSTUNREACH when the device does not forward
     const err = forwarding ? -res : 113;
@@ -126,17 +160,17 @@ export function ipRouteInputNoref(
   }
   const r = res.route;
   if (r.type === "broadcast") {
-    if (inDevConf(host, inDev, "bc_forwarding")) return mkrouteInput(host, r, saddr, dev);
+    if (inDevConf(host, inDev, "bc_forwarding")) return mkrouteInput(host, r, saddr, dev, cpu);
     return brdInput();
   }
   if (r.type === "local") {
-    const v = fibValidateSource(host, saddr, 0, dev);
+    const v = fibValidateSource(host, saddr, 0, dev, cpu);
     if (typeof v === "string") return v;
     return rt("ip_local_deliver", "local");
   }
   if (!forwarding) return rt("ip_error", "unreachable", { error: 113 });
   if (r.type !== "unicast") return "IP_INVALID_DEST";
-  return mkrouteInput(host, r, saddr, dev);
+  return mkrouteInput(host, r, saddr, dev, cpu);
 }
 
 // __mkroute_input(): validate the source against the output device; a forward back out of the
@@ -146,9 +180,10 @@ function mkrouteInput(
   r: FibRoute,
   saddr: number,
   dev: NetDevice,
+  cpu?: Cpu,
 ): Rtable | SkbDropReason {
   const out = r.dev!;
-  const v = fibValidateSource(host, saddr, out.ifindex, dev);
+  const v = fibValidateSource(host, saddr, out.ifindex, dev, cpu);
   if (typeof v === "string") return v;
   const inDev = inDevGet(host, dev)!;
   const outDev = inDevGet(host, out)!;

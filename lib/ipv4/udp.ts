@@ -236,11 +236,13 @@ export function __udpEnqueueScheduleSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: 
   return queued;
 }
 
-// udp_queue_rcv_one_skb() → __udp_queue_rcv_skb(): the skb ends in the socket's queue (counted
-// as delivered when read) or as a drop.
+// udp_queue_rcv_skb() → udp_queue_rcv_one_skb() → __udp_queue_rcv_skb() (inlined): the skb
+// ends in the socket's queue (counted as delivered when read) or as a drop.
 function udpQueueRcvSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: SkBuff): void {
   host.sim.enterFn(cpu, "udp_queue_rcv_skb", skb.id);
+  host.sim.enterFn(cpu, "udp_queue_rcv_one_skb", skb.id);
   __udpEnqueueScheduleSkb(host, cpu, sk, skb);
+  host.sim.exitFn(cpu, "udp_queue_rcv_one_skb", skb.id);
   host.sim.exitFn(cpu, "udp_queue_rcv_skb", skb.id);
 }
 
@@ -273,9 +275,11 @@ function udpQueueRcvSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: SkBuff): void {
  */
 export function udpRcv(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
   host.sim.enterFn(cpu, "udp_rcv", skb.id);
+  host.sim.enterFn(cpu, "__udp4_lib_rcv", skb.id);
   cpu.chargeLater(host.sim.costs.ns("transport"));
   const reason = udpRcvReason(host, cpu, skb, rt);
   if (reason) kfreeSkbReason(host.sim, skb, reason, "udp_rcv");
+  host.sim.exitFn(cpu, "__udp4_lib_rcv", skb.id);
   host.sim.exitFn(cpu, "udp_rcv", skb.id);
 }
 
@@ -306,9 +310,13 @@ function udpRcvReason(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): SkbDrop
   if (rt.broadcast || rt.multicast) {
     return udpMcastDeliver(host, cpu, skb, saddr, sport, daddr, dport, dif);
   }
+  host.sim.enterFn(cpu, "__udp4_lib_lookup", skb.id); // via __udp4_lib_lookup_skb(), inlined
   const sk = __udp4LibLookup(host, saddr, sport, daddr, dport, dif, cpu.id, skb.hash);
+  host.sim.exitFn(cpu, "__udp4_lib_lookup", skb.id);
   if (sk) {
+    host.sim.enterFn(cpu, "udp_unicast_rcv_skb", skb.id);
     udpQueueRcvSkb(host, cpu, sk, skb);
+    host.sim.exitFn(cpu, "udp_unicast_rcv_skb", skb.id);
     return null;
   }
   if (!udpChecksumComplete(skb)) {

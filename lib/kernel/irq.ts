@@ -131,9 +131,11 @@ export class IrqController {
     cpu.raiseIrq(desc.action, function* () {
       desc.counts[cpu.id]++; // kstat_incr_irqs_this_cpu() in handle_edge_irq()
       sim.enterFn(cpu, "handle_edge_irq");
+      sim.enterFn(cpu, "handle_irq_event"); // → __handle_irq_event_percpu() → the action
       yield entryNs();
       yield* handler(cpu);
       yield 0; // charged time is spent inside the handler, before irq exit
+      sim.exitFn(cpu, "handle_irq_event");
       sim.exitFn(cpu, "handle_edge_irq");
     });
   }

@@ -166,8 +166,11 @@ export class Softirqs {
    */
   *handleSoftirqs(cpu: Cpu, from: SoftirqEntry): Work {
     const sim = this.#sim;
-    const fn = from === "ksoftirqd" ? "handle_softirqs" : "__do_softirq";
+    // irq exit and local_bh_enable enter through __do_softirq(), ksoftirqd through
+    // run_ksoftirqd(); both run handle_softirqs() (6.8+)
+    const fn = from === "ksoftirqd" ? "run_ksoftirqd" : "__do_softirq";
     sim.enterFn(cpu, fn);
+    sim.enterFn(cpu, "handle_softirqs");
     yield sim.costs.ns("softirqEntry");
     // msecs_to_jiffies() rounds up: 2 ms is 1 jiffy at HZ 250, so the deadline is the next tick.
     const end = this.jiffies + Math.ceil((MAX_SOFTIRQ_TIME_MS * 1e6) / this.#tickNs);
@@ -191,6 +194,7 @@ export class Softirqs {
       this.wakeupSoftirqd(cpu);
       break;
     }
+    sim.exitFn(cpu, "handle_softirqs");
     sim.exitFn(cpu, fn);
   }
 

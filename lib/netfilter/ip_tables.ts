@@ -1,5 +1,6 @@
 // Models the iptables tables of net/ipv4/netfilter/ (iptable_raw, iptable_mangle, iptable_nat,
-// iptable_filter, iptable_security; Linux 6.18) and ipt_do_table(): each table sits on its hooks
+// iptable_filter, iptable_security; Linux 6.18) and the rule walk — ipt_do_table(), or with
+// iptables-nft nft_do_chain(), which the traces name: each table sits on its hooks
 // at its priority; a packet walks the built-in chain's rules in order, jumping into user chains
 // and RETURNing from them; the first ACCEPT or DROP decides, the chain policy otherwise. Every
 // rule that matches counts the packet and its bytes (the IP datagram's length), as
@@ -280,7 +281,9 @@ export function iptDoTable(
   skb: SkBuff,
   state: NfHookState,
 ): NfVerdict {
-  host.sim.enterFn(state.cpu, "ipt_do_table", skb.id);
+  // iptables-nft, the reference host's backend: the base chain's hook is nft_do_chain_ipv4()
+  host.sim.enterFn(state.cpu, "nft_do_chain_ipv4", skb.id);
+  host.sim.enterFn(state.cpu, "nft_do_chain", skb.id);
   const len = ipHdr(skb).totLen;
   const stack: { chain: IptChain; next: number }[] = [];
   let chain = table.chains.get(chainName)!;
@@ -317,6 +320,7 @@ export function iptDoTable(
       i = 0;
     }
   }
-  host.sim.exitFn(state.cpu, "ipt_do_table", skb.id);
+  host.sim.exitFn(state.cpu, "nft_do_chain", skb.id);
+  host.sim.exitFn(state.cpu, "nft_do_chain_ipv4", skb.id);
   return verdict === "DROP" ? "NF_DROP" : "NF_ACCEPT";
 }
