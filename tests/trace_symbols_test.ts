@@ -28,3 +28,20 @@ Deno.test("every function traced at boot is a 6.18 symbol", () => {
   const names = new Set(host.sim.trace.records.map((r) => r.fn));
   assert.deepEqual([...names].filter((n) => !symbols.has(n)).sort(), []);
 });
+
+Deno.test("every function traced on the replay's veth path is a 6.18 symbol", async () => {
+  const { runReplay } = await import("../lib/scenario/replay.ts");
+  const { loadScenario } = await import("../lib/scenario/scenario.ts");
+  const { readPcap } = await import("../lib/wire/pcap.ts");
+  const dir = new URL("./golden/linux-6.18/replay/", import.meta.url).pathname;
+  const names = new Set<string>();
+  for (const e of Deno.readDirSync(dir)) {
+    if (!e.name.endsWith(".json")) continue;
+    const scenario = loadScenario(JSON.parse(Deno.readTextFileSync(`${dir}${e.name}`)));
+    const pcap = readPcap(Deno.readFileSync(`${dir}${e.name.replace(/json$/, "pcap")}`));
+    const { host } = runReplay(scenario, pcap.records);
+    for (const r of host.host.sim.trace.records) names.add(r.fn);
+  }
+  assert.ok(names.has("veth_xmit") && names.has("__netif_receive_skb_one_core"));
+  assert.deepEqual([...names].filter((n) => !symbols.has(n)).sort(), []);
+});

@@ -336,6 +336,29 @@ export function* processBacklog(
  */
 export function netifRx(host: Net, cpu: Cpu, skb: SkBuff): boolean {
   host.sim.enterFn(cpu, "netif_rx", skb.id);
+  const queued = netifRxInternal(host, cpu, skb);
+  host.sim.exitFn(cpu, "netif_rx", skb.id);
+  return queued;
+}
+
+/**
+ * Queues an skb for the stack from a context that has bottom halves off already, as
+ * __netif_rx(): what veth does with the peer's skb.
+ * @param host the host
+ * @param cpu the CPU running the caller
+ * @param skb the skb, protocol set
+ * @returns false when the backlog dropped it
+ */
+export function __netifRx(host: Net, cpu: Cpu, skb: SkBuff): boolean {
+  host.sim.enterFn(cpu, "__netif_rx", skb.id);
+  const queued = netifRxInternal(host, cpu, skb);
+  host.sim.exitFn(cpu, "__netif_rx", skb.id);
+  return queued;
+}
+
+// netif_rx_internal(): RPS's choice of CPU, then enqueue_to_backlog().
+function netifRxInternal(host: Net, cpu: Cpu, skb: SkBuff): boolean {
+  host.sim.enterFn(cpu, "netif_rx_internal", skb.id);
   host.rxTap?.(skb);
   let target = cpu.id;
   let rflow: { lastQtail: number } | null = null;
@@ -344,7 +367,7 @@ export function netifRx(host: Net, cpu: Cpu, skb: SkBuff): boolean {
     if (r.cpu >= 0) ({ cpu: target, rflow } = r);
   }
   const queued = enqueueToBacklog(host, cpu, skb, target, rflow);
-  host.sim.exitFn(cpu, "netif_rx", skb.id);
+  host.sim.exitFn(cpu, "netif_rx_internal", skb.id);
   return queued;
 }
 
@@ -437,8 +460,12 @@ export function __netifReceiveSkbListCore(host: Net, cpu: Cpu, skbs: SkBuff[]): 
  * ```
  */
 export function __netifReceiveSkb(host: Net, cpu: Cpu, skb: SkBuff): void {
+  host.sim.enterFn(cpu, "__netif_receive_skb", skb.id);
+  host.sim.enterFn(cpu, "__netif_receive_skb_one_core", skb.id);
   const ptPrev = __netifReceiveSkbCore(host, cpu, skb);
   if (ptPrev) runHandler(host, cpu, ptPrev, skb);
+  host.sim.exitFn(cpu, "__netif_receive_skb_one_core", skb.id);
+  host.sim.exitFn(cpu, "__netif_receive_skb", skb.id);
 }
 
 function runHandler(host: Net, cpu: Cpu, pt: PacketType, skb: SkBuff): void {

@@ -11,7 +11,7 @@ import { type NetDevice, registerEtherdev } from "../core/netdevice.ts";
 import { type Napi, napiCompleteDone, napiSchedule, netifNapiAdd } from "../core/dev.ts";
 import { napiGroReceive } from "../core/gro.ts";
 import { allocSkb, allocSkbLinear, kfreeSkbReason, type SkBuff } from "../core/skbuff.ts";
-import { netifRx } from "../core/netif_receive.ts";
+import { __netifRx } from "../core/netif_receive.ts";
 import { ethTypeTrans } from "../ethernet/eth.ts";
 import { ETH_HLEN } from "../wire/ethernet.ts";
 
@@ -89,7 +89,10 @@ export class Veth {
             if (!dev.groEnabled) {
               dev.stats.rx_packets++;
               dev.stats.rx_bytes += frame.length;
-              netifRx(host, cpu, skb);
+              // veth_xmit() → veth_forward_skb() (inlined) → __netif_rx()
+              host.sim.enterFn(cpu, "veth_xmit", skb.id);
+              __netifRx(host, cpu, skb);
+              host.sim.exitFn(cpu, "veth_xmit", skb.id);
               continue;
             }
             if (ring.length >= VETH_RING_SIZE) {
