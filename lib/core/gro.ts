@@ -100,6 +100,8 @@ export function skbGroLen(skb: SkBuff): number {
  * ```
  */
 export function napiGroReceive(host: Net, cpu: Cpu, napi: Napi, skb: SkBuff): GroResult {
+  // napi_gro_receive() is a static inline over gro_receive_skb() since 6.17
+  host.sim.enterFn(cpu, "gro_receive_skb", skb.id);
   host.sim.enterFn(cpu, "dev_gro_receive", skb.id);
   const ret = devGroReceive(host, cpu, napi, skb);
   host.sim.exitFn(cpu, "dev_gro_receive", skb.id);
@@ -108,6 +110,7 @@ export function napiGroReceive(host: Net, cpu: Cpu, napi: Napi, skb: SkBuff): Gr
   else if (ret === "GRO_MERGED" || ret === "GRO_MERGED_FREE") {
     napiSkbMerged(host.sim, skb, skb.groCb!.mergedInto!);
   }
+  host.sim.exitFn(cpu, "gro_receive_skb", skb.id);
   return ret;
 }
 

@@ -367,8 +367,12 @@ function bornSkb(sim: Sim, frame: Uint8Array, size: number, dev: SkbDevice | nul
  * ```
  */
 export function consumeSkb(sim: Sim, skb: SkBuff, where: string): void {
-  if (--skb.users > 0) return; // skb_unref(): another handler still holds it
-  sim.ledger.end({ skb: skb.id, kind: "delivered", where, t: sim.now });
+  const cpu = sim.runningCpu;
+  if (cpu) sim.enterFn(cpu, "consume_skb", skb.id);
+  if (--skb.users === 0) { // skb_unref(): another handler may still hold it
+    sim.ledger.end({ skb: skb.id, kind: "delivered", where, t: sim.now });
+  }
+  if (cpu) sim.exitFn(cpu, "consume_skb", skb.id);
 }
 
 /**
@@ -403,8 +407,13 @@ export function napiSkbMerged(sim: Sim, skb: SkBuff, into: SkBuff): void {
  * ```
  */
 export function kfreeSkbReason(sim: Sim, skb: SkBuff, reason: SkbDropReason, where: string): void {
-  if (--skb.users > 0) return; // skb_unref(): only the last reference's free is a drop
-  sim.ledger.end({ skb: skb.id, kind: "dropped", reason, where, t: sim.now });
+  // kfree_skb_reason() is an inline over sk_skb_reason_drop(), which ftrace shows
+  const cpu = sim.runningCpu;
+  if (cpu) sim.enterFn(cpu, "sk_skb_reason_drop", skb.id);
+  if (--skb.users === 0) { // skb_unref(): only the last reference's free is a drop
+    sim.ledger.end({ skb: skb.id, kind: "dropped", reason, where, t: sim.now });
+  }
+  if (cpu) sim.exitFn(cpu, "sk_skb_reason_drop", skb.id);
 }
 
 /**

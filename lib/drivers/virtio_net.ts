@@ -340,13 +340,10 @@ export class VirtioNet {
       packets++;
       const skb = this.#receiveBuf(cpu, q, buf);
       if (skb) {
-        // napi_gro_receive() is a static inline over gro_receive_skb() since 6.17
-        sim.enterFn(cpu, "gro_receive_skb", skb.id);
         this.#inHandOff = skb;
         yield sim.costs.ns("napiGroReceive");
         this.#inHandOff = null;
         yield* this.#rxHandler(skb, q.napi);
-        sim.exitFn(cpu, "gro_receive_skb", skb.id);
       }
     }
     // Refill when more than half of min(budget, ring) descriptors are free (vq->num_free).

@@ -135,6 +135,8 @@ export interface CpuOptions {
   sliceNs?: number;
   /** Cost of switching between two tasks, ns, charged as system time; default 0. */
   contextSwitchNs?: number;
+  /** Shared with the simulation: which CPU's code is executing right now. */
+  running?: { cpu?: Cpu };
 }
 
 // kernel/sched/fair.c: sysctl_sched_base_slice is 0.75 ms scaled by 1 + ilog2(ncpus)
@@ -180,6 +182,7 @@ export class Cpu {
   #sliceUsed = 0;
   #looping = false;
   #debt = 0;
+  #running: { cpu?: Cpu };
 
   /**
    * Makes a CPU on an event queue.
@@ -200,6 +203,7 @@ export class Cpu {
       );
     }
     this.#switchCost = options.contextSwitchNs ?? 0;
+    this.#running = options.running ?? {};
   }
 
   /** The context running now, or "idle". */
@@ -347,7 +351,19 @@ export class Cpu {
       top.event = this.#q.schedule(this.#q.now + top.remaining, () => this.#stepDone(top));
       return false;
     }
-    const r = top.ending ? { done: true as const, value: undefined } : top.work.next();
+    let r: IteratorResult<number | TaskOp, void | number>;
+    if (top.ending) r = { done: true as const, value: undefined };
+    else {
+      // smp_processor_id() for the code that runs now; a nested CPU loop (an IPI) restores it
+      const running = this.#running;
+      const before = running.cpu;
+      running.cpu = this;
+      try {
+        r = top.work.next();
+      } finally {
+        running.cpu = before;
+      }
+    }
     if (r.done) {
       if (this.#debt > 0) {
         // Time charged by synchronous code at the very end: run it in this frame's context.

@@ -35,6 +35,7 @@ export interface SimOptions {
  * ```
  */
 export class Sim {
+  readonly #running: { cpu?: Cpu } = {};
   /** The event queue and clock. */
   readonly events: EventQueue = new EventQueue();
   /** The seeded random source. */
@@ -65,9 +66,15 @@ export class Sim {
     this.trace.enabled = options.trace ?? true;
     this.cpus = Array.from({ length: n }, (_, i) =>
       new Cpu(i, this.events, {
+        running: this.#running,
         sliceNs: options.sliceNs,
         contextSwitchNs: this.costs.ns("contextSwitch"),
       }));
+  }
+
+  /** The CPU whose code is executing right now (smp_processor_id()), if any. */
+  get runningCpu(): Cpu | undefined {
+    return this.#running.cpu;
   }
 
   /** Virtual time now, ns. */
