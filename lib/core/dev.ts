@@ -23,6 +23,14 @@ export const NAPI_POLL_WEIGHT = 64;
 /** A protocol handler's code: takes the skb on; returns the CPU time it used via yields. */
 export type PacketHandler = (skb: SkBuff, dev: NetDevice, pt: PacketType, cpu?: Cpu) => Work;
 
+/** A protocol's list handler (packet_type.list_func): a run of skbs that picked it, in order. */
+export type PacketListHandler = (
+  skbs: SkBuff[],
+  pt: PacketType,
+  origDev: NetDevice,
+  cpu: Cpu,
+) => void;
+
 /** A protocol handler registration (struct packet_type). */
 export interface PacketType {
   /** Ethertype in host order, or ETH_P_ALL for a tap. */
@@ -33,6 +41,8 @@ export interface PacketType {
   name: string;
   /** The handler. */
   func: PacketHandler;
+  /** The list handler, for runs of skbs from __netif_receive_skb_list_core() (ip_list_rcv). */
+  listFunc?: PacketListHandler;
 }
 
 /** The two packet_type tables of a host. */

@@ -427,17 +427,45 @@ function skbVlanUntag(skb: SkBuff): void {
 
 /**
  * The list variant of the L2 hand-off, __netif_receive_skb_list_core(): each skb through
- * __netif_receive_skb_core(); runs of skbs that picked the same handler go to it together
- * (ip_list_rcv() for IPv4), which the kit does one skb at a time, in the same order.
+ * __netif_receive_skb_core(); consecutive skbs that picked the same handler from the same
+ * device are gathered and handed on together by __netif_receive_skb_list_ptype() (inlined):
+ * to the handler's list_func (ip_list_rcv() for IPv4), else to its func one skb at a time.
  * @param host the host
  * @param cpu the CPU
  * @param skbs the skbs, in order
  */
 export function __netifReceiveSkbListCore(host: Net, cpu: Cpu, skbs: SkBuff[]): void {
   host.sim.enterFn(cpu, "__netif_receive_skb_list_core");
-  const picked = skbs.map((skb) => ({ skb, pt: __netifReceiveSkbCore(host, cpu, skb) }));
-  for (const { skb, pt } of picked) if (pt) runHandler(host, cpu, pt, skb);
+  let sublist: SkBuff[] = [];
+  let ptCurr: PacketType | null = null;
+  let odCurr: NetDevice | null = null;
+  for (const skb of skbs) {
+    const origDev = skb.dev as NetDevice;
+    const ptPrev = __netifReceiveSkbCore(host, cpu, skb);
+    if (!ptPrev) continue;
+    if (ptPrev !== ptCurr || origDev !== odCurr) {
+      netifReceiveSkbListPtype(host, cpu, sublist, ptCurr, odCurr);
+      sublist = [];
+      ptCurr = ptPrev;
+      odCurr = origDev;
+    }
+    sublist.push(skb);
+  }
+  netifReceiveSkbListPtype(host, cpu, sublist, ptCurr, odCurr);
   host.sim.exitFn(cpu, "__netif_receive_skb_list_core");
+}
+
+// __netif_receive_skb_list_ptype() (inlined): one run to the handler's list_func, or skb by skb.
+function netifReceiveSkbListPtype(
+  host: Net,
+  cpu: Cpu,
+  skbs: SkBuff[],
+  pt: PacketType | null,
+  origDev: NetDevice | null,
+): void {
+  if (!pt || !origDev || skbs.length === 0) return;
+  if (pt.listFunc) pt.listFunc(skbs, pt, origDev, cpu);
+  else for (const skb of skbs) runHandler(host, cpu, pt, skb);
 }
 
 /**

@@ -27,7 +27,7 @@ import { tcp4GroComplete, tcp4GroReceive } from "./tcp_offload.ts";
 import { arpInit } from "./arp.ts";
 import { inetAddProtocol, type NetProtocol } from "./protocol.ts";
 import { icmpRcv, icmpSend } from "./icmp.ts";
-import { ipPacketHandler } from "./ip_input.ts";
+import { ipListRcv, ipPacketHandler } from "./ip_input.ts";
 import { devinetInit } from "./devinet.ts";
 import { fibTableLookup, ipFibInit } from "./fib.ts";
 import { tcpV4Rcv } from "./tcp_ipv4.ts";
@@ -138,7 +138,13 @@ export function inetInit(host: InetNet): void {
   protoRegister(host, proto("UDP-Lite", 1344, 0, true, false, "yyynyyynyyyynnyyyn"), true);
   add("udplite_rcv", IPPROTO_UDPLITE, (cpu, skb, rt) => udpliteRcv(host, cpu, skb, rt));
   host.sim.exitFn(host.bootCpu, "udplite4_register");
-  devAddPack(host, { type: ETH_P_IP, dev: null, name: "ip_rcv", func: ipPacketHandler(host) });
+  devAddPack(host, {
+    type: ETH_P_IP,
+    dev: null,
+    name: "ip_rcv",
+    func: ipPacketHandler(host),
+    listFunc: (skbs, _pt, _origDev, cpu) => ipListRcv(host, cpu, skbs),
+  });
 
   // ip_init() → ip_rt_init() → devinet_init(), ip_fib_init(): in_devices, 127.0.0.1/8 on lo,
   // and the FIB following devices up and down

@@ -18,13 +18,13 @@ import {
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial } from "../wire/checksum.ts";
 import { INET_ECN_MASK, ipIsFragment, IPV4_HLEN } from "../wire/ipv4.ts";
-import { nfHook } from "../netfilter/core.ts";
+import { nfHook, nfHookList } from "../netfilter/core.ts";
 import { inDevConf, inDevGet } from "./devinet.ts";
 import { icmpSend, inetGetpeer } from "./icmp.ts";
 import { ipDefrag } from "./ip_fragment.ts";
 import { ipForward } from "./ip_forward.ts";
 import { ipOptionsCompile } from "./ip_options.ts";
-import { ipRouteInputNoref, type Rtable } from "./route.ts";
+import { ipRouteInputNoref, ipRouteUseHint, type Rtable, sameDst } from "./route.ts";
 
 /**
  * The IPv4 packet handler on ptype_base, ip_rcv(): ip_rcv_core(), then NF_INET_PRE_ROUTING,
@@ -48,11 +48,86 @@ import { ipRouteInputNoref, type Rtable } from "./route.ts";
  * ```
  */
 export function ipRcv(host: InetNet, cpu: Cpu, skb: SkBuff, dev: NetDevice): void {
-  cpu.chargeLater(host.sim.costs.ns("ipRcv"));
   if (!ipRcvCore(host, cpu, skb)) return;
   const verdict = nfHook(host, skb, { hook: "PRE_ROUTING", in: dev, out: null, cpu });
   if (verdict === "NF_DROP") return kfreeSkbReason(host.sim, skb, "NETFILTER_DROP", "nf_hook_slow");
   ipRcvFinish(host, cpu, skb, dev);
+}
+
+/**
+ * The IPv4 list handler on ptype_base, ip_list_rcv(), for the runs of skbs that
+ * __netif_receive_skb_list_core() gathers: ip_rcv_core() on every packet first, then the
+ * survivors, in runs by input device, through ip_sublist_rcv().
+ * @param host the host
+ * @param cpu the CPU
+ * @param skbs the packets, data at the IP header
+ * @example
+ * ```ts
+ * import { allocSkb, buildFrame, createHost, ethTypeTrans, inAton, inetAddAddr, ipListRcv, registerEtherdev, udpSocket } from "@rxpath/rxpath";
+ * const host = createHost();
+ * const dev = registerEtherdev(host, "eth0", "02:00:00:00:00:02");
+ * inetAddAddr(host, dev, inAton("10.0.0.2"), 24);
+ * const sk = udpSocket(host, { addr: 0, port: 53 });
+ * const skbs = [4000, 4001].map((source) => {
+ *   const frame = buildFrame({ eth: { dst: "02:00:00:00:00:02" }, ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, udp: { source, dest: 53 } });
+ *   const skb = allocSkb(host.sim, frame, dev);
+ *   skb.protocol = ethTypeTrans(skb, dev);
+ *   return skb;
+ * });
+ * ipListRcv(host, host.sim.cpus[0], skbs); // the second is routed by the first's route (the hint)
+ * console.log(sk.receiveQueue.length); // 2
+ * ```
+ */
+export function ipListRcv(host: InetNet, cpu: Cpu, skbs: SkBuff[]): void {
+  host.sim.enterFn(cpu, "ip_list_rcv");
+  let sublist: SkBuff[] = [];
+  let currDev: NetDevice | null = null;
+  for (const skb of skbs) {
+    if (!ipRcvCore(host, cpu, skb)) continue;
+    const dev = skb.dev as NetDevice;
+    if (dev !== currDev) {
+      if (currDev) ipSublistRcv(host, cpu, sublist, currDev);
+      sublist = [];
+      currDev = dev;
+    }
+    sublist.push(skb);
+  }
+  if (currDev) ipSublistRcv(host, cpu, sublist, currDev);
+  host.sim.exitFn(cpu, "ip_list_rcv");
+}
+
+// ip_sublist_rcv(): NF_HOOK_LIST(PRE_ROUTING) on the run, then ip_list_rcv_finish() (inlined).
+function ipSublistRcv(host: InetNet, cpu: Cpu, skbs: SkBuff[], dev: NetDevice): void {
+  host.sim.enterFn(cpu, "ip_sublist_rcv");
+  const accepted = nfHookList(host, skbs, { hook: "PRE_ROUTING", in: dev, out: null, cpu });
+  ipListRcvFinish(host, cpu, accepted);
+  host.sim.exitFn(cpu, "ip_sublist_rcv");
+}
+
+// ip_list_rcv_finish(): route each packet — by the hint, the first packet of the current dst,
+// when destination and TOS match (ip_can_use_hint()) — and pass each run of packets with one dst
+// to dst_input() (ip_sublist_rcv_finish(), inlined). No hint after a limited broadcast or a
+// 0.0.0.0 → 0.0.0.0 packet (ip_extract_route_hint(); the kit has no policy rules or multipath).
+function ipListRcvFinish(host: InetNet, cpu: Cpu, skbs: SkBuff[]): void {
+  let sublist: [SkBuff, Rtable][] = [];
+  let currDst: Rtable | null = null;
+  let hint: SkBuff | null = null;
+  for (const skb of skbs) {
+    const iph = ipHdr(skb);
+    const byHint = hint !== null && currDst !== null && ipHdr(hint).daddr === iph.daddr &&
+      ipHdr(hint).tos === iph.tos;
+    const route = ipRcvFinishCore(host, cpu, skb, skb.dev as NetDevice, byHint ? currDst : null);
+    if (!route) continue;
+    if (!byHint && (currDst === null || !sameDst(route, currDst))) {
+      const lbcast = iph.daddr === 0xffffffff || (iph.daddr === 0 && iph.saddr === 0);
+      hint = lbcast ? null : skb;
+      for (const [s, r] of sublist) dstInput(host, cpu, s, r);
+      sublist = [];
+      currDst = route;
+    }
+    sublist.push([skb, route]);
+  }
+  for (const [s, r] of sublist) dstInput(host, cpu, s, r);
 }
 
 /**
@@ -81,6 +156,7 @@ export function ipRcv(host: InetNet, cpu: Cpu, skb: SkBuff, dev: NetDevice): voi
  */
 export function ipRcvCore(host: InetNet, cpu: Cpu, skb: SkBuff): boolean {
   host.sim.enterFn(cpu, "ip_rcv_core", skb.id);
+  cpu.chargeLater(host.sim.costs.ns("ipRcv"));
   const ok = ipRcvCoreChecks(host, skb);
   host.sim.exitFn(cpu, "ip_rcv_core", skb.id);
   return ok;
@@ -140,11 +216,20 @@ export function ipRcvFinish(host: InetNet, cpu: Cpu, skb: SkBuff, dev: NetDevice
   host.sim.exitFn(cpu, "ip_rcv_finish", skb.id);
 }
 
-// ip_rcv_finish_core(): the input route and its checks; the route, or null once dropped.
-function ipRcvFinishCore(host: InetNet, cpu: Cpu, skb: SkBuff, dev: NetDevice): Rtable | null {
+// ip_rcv_finish_core(): the input route (by the hint's, when the list path has one) and its
+// checks; the route, or null once dropped.
+function ipRcvFinishCore(
+  host: InetNet,
+  cpu: Cpu,
+  skb: SkBuff,
+  dev: NetDevice,
+  hint: Rtable | null = null,
+): Rtable | null {
   host.sim.enterFn(cpu, "ip_rcv_finish_core", skb.id);
   const iph = ipHdr(skb);
-  const route = ipRouteInputNoref(host, iph.daddr, iph.saddr, iph.protocol, dev, cpu);
+  const route = hint
+    ? ipRouteUseHint(host, hint, iph.saddr, dev, cpu)
+    : ipRouteInputNoref(host, iph.daddr, iph.saddr, iph.protocol, dev, cpu);
   let ok: Rtable | null = null;
   if (typeof route === "string") {
     kfreeSkbReason(host.sim, skb, route, "ip_rcv_finish_core");

@@ -31,7 +31,7 @@ export interface Rtable {
   doRedirect: boolean;
   /** For ip_error: the errno (positive: EHOSTUNREACH 113, ENETUNREACH 101, EACCES 13, EINVAL 22). */
   error: number;
-  /** For a forward: the route used. */
+  /** For local input and a forward: the FIB route, whose nexthop caches the dst they share. */
   fib: FibRoute | null;
 }
 
@@ -125,6 +125,61 @@ function ipRouteInputRcu(
   return r;
 }
 
+/**
+ * Routes a packet by the route of the one before it with the same destination and TOS, as
+ * ip_route_use_hint() does for ip_list_rcv_finish() instead of a FIB lookup: the martian source
+ * checks of ip_route_input_slow(), the reverse-path check for local input only, then the
+ * hint's dst — without the IPSKB_DOREDIRECT that __mkroute_input() would have set.
+ * @param host the host
+ * @param hint the route of the hint packet
+ * @param saddr source, host order
+ * @param dev the input device
+ * @param cpu the CPU, to trace the calls on
+ * @returns the route, or the reason to drop the packet
+ */
+export function ipRouteUseHint(
+  host: InetNet,
+  hint: Rtable,
+  saddr: number,
+  dev: NetDevice,
+  cpu: Cpu,
+): Rtable | SkbDropReason {
+  host.sim.enterFn(cpu, "ip_route_use_hint");
+  const r = routeByHint(host, hint, saddr, dev, cpu);
+  host.sim.exitFn(cpu, "ip_route_use_hint");
+  return r;
+}
+
+function routeByHint(
+  host: InetNet,
+  hint: Rtable,
+  saddr: number,
+  dev: NetDevice,
+  cpu: Cpu,
+): Rtable | SkbDropReason {
+  const inDev = inDevGet(host, dev);
+  if (!inDev) return "NOT_SPECIFIED";
+  if (isMulticast(saddr) || isLbcast(saddr) || isZero(saddr)) return "IP_INVALID_SOURCE";
+  if (isLoopback(saddr) && !inDevConf(host, inDev, "route_localnet")) return "IP_LOCALNET";
+  if (hint.type === "local") {
+    const v = fibValidateSource(host, saddr, 0, dev, cpu);
+    if (typeof v === "string") return v;
+  }
+  return { ...hint, doRedirect: false };
+}
+
+/**
+ * True when two lookups gave the same dst, as ip_list_rcv_finish() compares them: one FIB
+ * route's cached input dst (local input, a forward); broadcast, multicast and error routes are
+ * made afresh by every lookup.
+ * @param a a route
+ * @param b another
+ * @returns whether they are one dst
+ */
+export function sameDst(a: Rtable, b: Rtable): boolean {
+  return a === b || (a.fib !== null && a.fib === b.fib && a.input === b.input);
+}
+
 // ip_route_input_slow(): martians, broadcasts, the FIB lookup, and local input, forwarding or
 // ip_error() by what it finds.
 function ipRouteInputSlow(
@@ -166,7 +221,7 @@ function ipRouteInputSlow(
   if (r.type === "local") {
     const v = fibValidateSource(host, saddr, 0, dev, cpu);
     if (typeof v === "string") return v;
-    return rt("ip_local_deliver", "local");
+    return rt("ip_local_deliver", "local", { fib: r });
   }
   if (!forwarding) return rt("ip_error", "unreachable", { error: 113 });
   if (r.type !== "unicast") return "IP_INVALID_DEST";

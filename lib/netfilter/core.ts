@@ -5,7 +5,7 @@
 import type { Net } from "../core/net_namespace.ts";
 import type { IptTable, IptTableName } from "./ip_tables.ts";
 import type { NetDevice } from "../core/netdevice.ts";
-import type { SkBuff } from "../core/skbuff.ts";
+import { kfreeSkbReason, type SkBuff } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
 
 /** The IPv4 hooks (enum nf_inet_hooks), by number. */
@@ -125,6 +125,27 @@ export function nfHook(host: NfNet, skb: SkBuff, state: NfHookState): NfVerdict 
   }
   host.sim.exitFn(state.cpu, "nf_hook_slow", skb.id);
   return verdict;
+}
+
+/**
+ * A run of packets through one hook, as NF_HOOK_LIST(): nothing at all without hooks, else
+ * nf_hook_slow_list() takes each packet through nf_hook_slow() and frees the dropped ones
+ * (NETFILTER_DROP); a stolen one is the hook's.
+ * @param host the host
+ * @param skbs the packets, in order
+ * @param state where they are: hook, devices and the CPU running it
+ * @returns the packets accepted, in order
+ */
+export function nfHookList(host: NfNet, skbs: SkBuff[], state: NfHookState): SkBuff[] {
+  if (host.nfHooks[state.hook].length === 0) return skbs;
+  host.sim.enterFn(state.cpu, "nf_hook_slow_list");
+  const accepted = skbs.filter((skb) => {
+    const verdict = nfHook(host, skb, state);
+    if (verdict === "NF_DROP") kfreeSkbReason(host.sim, skb, "NETFILTER_DROP", "nf_hook_slow");
+    return verdict === "NF_ACCEPT";
+  });
+  host.sim.exitFn(state.cpu, "nf_hook_slow_list");
+  return accepted;
 }
 
 /**

@@ -76,7 +76,8 @@ export const DEFAULT_COSTS = {
   ipRcv: {
     ns: 150,
     per: "packet",
-    basis: "estimate: ip_rcv_core() header checks and the route lookup of ip_rcv_finish()",
+    basis:
+      "estimate: ip_rcv_core()'s header checks, charged there on both the list and one-skb paths",
   },
   iptRule: {
     ns: 20,
