@@ -184,7 +184,7 @@ Deno.test("rxpath trace prints each frame's call chain down to the socket, with 
     const chain = out[2].split("\n").filter((l) => !l.startsWith("#")).map((l) =>
       l.split("|").at(-1)!.trim()
     );
-    assert.deepEqual(chain.slice(0, 42), [
+    assert.deepEqual(chain.slice(0, 47), [
       "handle_edge_irq() {",
       "handle_irq_event() {",
       "vring_interrupt() {",
@@ -201,10 +201,15 @@ Deno.test("rxpath trace prints each frame's call chain down to the socket, with 
       "net_rx_action() {",
       "__napi_poll() {",
       "virtnet_poll() {",
-      "receive_buf();",
+      "receive_buf() {",
+      "virtnet_receive_done() {",
+      "eth_type_trans();",
       "gro_receive_skb() {",
       "dev_gro_receive();",
       "} /* gro_receive_skb */",
+      "} /* virtnet_receive_done */",
+      "} /* receive_buf */",
+      "napi_complete_done() {",
       "netif_receive_skb_list_internal() {",
       "__netif_receive_skb_list_core() {",
       "__netif_receive_skb_core();",

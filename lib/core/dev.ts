@@ -362,6 +362,13 @@ function* napiWatchdog(host: Net, cpu: Cpu, n: Napi): Work {
  * @returns true when the driver may re-enable its interrupt
  */
 export function napiCompleteDone(host: Net, cpu: Cpu, n: Napi, workDone: number): boolean {
+  host.sim.enterFn(cpu, "napi_complete_done");
+  const ret = napiCompleteDoneCore(host, cpu, n, workDone);
+  host.sim.exitFn(cpu, "napi_complete_done");
+  return ret;
+}
+
+function napiCompleteDoneCore(host: Net, cpu: Cpu, n: Napi, workDone: number): boolean {
   if (n.state.inBusyPoll) return false; // the busy poller will call the driver again
   if (!n.state.sched) throw new Error(`BUG: napi_complete_done on ${n.name} while not scheduled`);
   let timeout = 0;

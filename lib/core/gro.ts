@@ -103,6 +103,7 @@ export function napiGroReceive(host: Net, cpu: Cpu, napi: Napi, skb: SkBuff): Gr
   // napi_gro_receive() is a static inline over gro_receive_skb() since 6.17
   host.sim.enterFn(cpu, "gro_receive_skb", skb.id);
   host.sim.enterFn(cpu, "dev_gro_receive", skb.id);
+  cpu.chargeLater(host.sim.costs.ns("napiGroReceive"));
   const ret = devGroReceive(host, cpu, napi, skb);
   host.sim.exitFn(cpu, "dev_gro_receive", skb.id);
   // napi_skb_finish(): a merged skb's data lives on in the held one
@@ -210,14 +211,15 @@ export function napiGroComplete(host: Net, cpu: Cpu, napi: Napi, skb: SkBuff): v
 }
 
 /**
- * Completes held skbs, oldest first in each bucket, as napi_gro_flush(): all of them, or with
- * `flushOld` only those held since an earlier jiffy.
+ * Completes held skbs, oldest first in each bucket, as __gro_flush() (napi_gro_flush() before
+ * 6.17): all of them, or with `flushOld` only those held since an earlier jiffy.
  * @param host the host
  * @param cpu the CPU
  * @param napi the NAPI instance
  * @param flushOld keep what arrived in this jiffy
  */
 export function napiGroFlush(host: Net, cpu: Cpu, napi: Napi, flushOld: boolean): void {
+  host.sim.enterFn(cpu, "__gro_flush");
   const jiffies = host.softirqs.jiffies;
   for (const list of napi.gro.hash) {
     while (list.length > 0) {
@@ -227,6 +229,7 @@ export function napiGroFlush(host: Net, cpu: Cpu, napi: Napi, flushOld: boolean)
       napiGroComplete(host, cpu, napi, oldest);
     }
   }
+  host.sim.exitFn(cpu, "__gro_flush");
 }
 
 /** True when GRO holds skbs (napi->gro_bitmask != 0). */

@@ -121,12 +121,17 @@ export class Veth {
     const cpu = host.sim.cpus[napi.listOwner];
     let done = 0;
     host.sim.enterFn(cpu, "veth_poll");
+    host.sim.enterFn(cpu, "veth_xdp_rcv");
     while (done < budget && this.ring.length > 0) {
       const skb = this.ring.shift()!;
-      yield host.sim.costs.ns("napiGroReceive");
+      // veth_xdp_rcv_skb(): with no XDP program attached the skb goes on as it is
+      host.sim.enterFn(cpu, "veth_xdp_rcv_skb", skb.id);
+      host.sim.exitFn(cpu, "veth_xdp_rcv_skb", skb.id);
       napiGroReceive(host, cpu, napi, skb);
       done++;
+      yield 0; // the time GRO and the stack charged passes before the next skb is taken
     }
+    host.sim.exitFn(cpu, "veth_xdp_rcv");
     if (done < budget && napiCompleteDone(host, cpu, napi, done) && this.ring.length > 0) {
       napiSchedule(host, cpu, napi);
     }

@@ -336,15 +336,8 @@ export class VirtioNet {
     let packets = 0;
     while (packets < budget && q.vq.used.length > 0) {
       const buf = q.vq.used.shift()!; // virtqueue_get_buf()
-      yield sim.costs.ns("virtnetReceiveBuf");
       packets++;
-      const skb = this.#receiveBuf(cpu, q, buf);
-      if (skb) {
-        this.#inHandOff = skb;
-        yield sim.costs.ns("napiGroReceive");
-        this.#inHandOff = null;
-        yield* this.#rxHandler(skb, q.napi);
-      }
+      yield* this.#receiveBuf(cpu, q, buf);
     }
     // Refill when more than half of min(budget, ring) descriptors are free (vq->num_free).
     const numFree = this.#numFree(q);
@@ -356,30 +349,44 @@ export class VirtioNet {
   }
 
   // receive_buf(): a frame too short for an Ethernet header is dropped and counted as a
-  // length error; others become skbs with the device's hash and the queue recorded.
-  #receiveBuf(cpu: Cpu, q: ReceiveQueue, buf: UsedBuffer): SkBuff | null {
+  // length error; others become skbs (receive_small/receive_mergeable, inlined) and go on
+  // through virtnet_receive_done().
+  *#receiveBuf(cpu: Cpu, q: ReceiveQueue, buf: UsedBuffer): Work {
     const sim = this.host.sim;
+    sim.enterFn(cpu, "receive_buf");
+    yield sim.costs.ns("virtnetReceiveBuf");
     if (buf.frame.length < ETH_HLEN) {
       this.dev.stats.rx_length_errors++;
       q.stats.drops++;
-      return null;
+    } else {
+      const skb = allocSkb(sim, buf.frame, this.dev);
+      q.stats.packets++;
+      q.stats.bytes += buf.frame.length;
+      this.dev.stats.rx_packets++;
+      this.dev.stats.rx_bytes += buf.frame.length;
+      yield* this.#virtnetReceiveDone(cpu, q, buf, skb);
     }
-    const skb = allocSkb(sim, buf.frame, this.dev);
-    sim.enterFn(cpu, "receive_buf", skb.id);
-    // virtnet_receive_done(): the reported hash reaches the skb only with receive-hashing on.
+    sim.exitFn(cpu, "receive_buf");
+  }
+
+  // virtnet_receive_done(): the device's hash (with receive-hashing on), the queue, the
+  // protocol from eth_type_trans(), then napi_gro_receive().
+  *#virtnetReceiveDone(cpu: Cpu, q: ReceiveQueue, buf: UsedBuffer, skb: SkBuff): Work {
+    const sim = this.host.sim;
+    sim.enterFn(cpu, "virtnet_receive_done", skb.id);
     if (this.device.rss && this.features.get("receive-hashing")!.on) {
       skb.hash = buf.hash;
       skb.l4Hash = buf.l4Hash;
     }
     skb.recordRxQueue(q.index);
     skb.hwtstamp = buf.arrivedAt;
+    sim.enterFn(cpu, "eth_type_trans", skb.id);
     skb.protocol = ethTypeTrans(skb, this.dev);
-    q.stats.packets++;
-    q.stats.bytes += buf.frame.length;
-    this.dev.stats.rx_packets++;
-    this.dev.stats.rx_bytes += buf.frame.length;
-    sim.exitFn(cpu, "receive_buf", skb.id);
-    return skb;
+    sim.exitFn(cpu, "eth_type_trans", skb.id);
+    this.#inHandOff = skb;
+    yield* this.#rxHandler(skb, q.napi);
+    this.#inHandOff = null;
+    sim.exitFn(cpu, "virtnet_receive_done", skb.id);
   }
 
   // Descriptors neither posted nor holding a used buffer the driver has yet to take.

@@ -154,6 +154,7 @@ export function runRx(exp: RxExperiment): RxResult {
   const nic = new VirtioNet(host, {
     ...exp.nic,
     rxHandler: fullStack ? undefined : function* (skb) {
+      yield sim.costs.ns("napiGroReceive"); // what napi_gro_receive() would have cost
       latenciesNs.push(sim.now - skb.hwtstamp);
       consumeSkb(sim, skb, "napi_gro_receive");
     },
@@ -164,7 +165,7 @@ export function runRx(exp: RxExperiment): RxResult {
   if (fullStack) {
     host.netifReceiveSkbTap = (skb, cpu) => {
       handledOn[cpu.id]++;
-      latenciesNs.push(sim.now - skb.hwtstamp);
+      latenciesNs.push(sim.now + cpu.pendingCharge - skb.hwtstamp); // time charged so far counts
       if (readerOf.get(skb.hash) === cpu.id) local++;
     };
   }

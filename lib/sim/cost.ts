@@ -61,7 +61,7 @@ export const DEFAULT_COSTS = {
   napiGroReceive: {
     ns: 300,
     per: "packet",
-    basis: "estimate: napi_gro_receive() and the hand-off of one skb to the stack",
+    basis: "estimate: dev_gro_receive() matching one skb against the held flows, charged there",
   },
   netifReceiveSkbCore: {
     ns: 150,
