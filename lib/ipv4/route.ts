@@ -145,27 +145,17 @@ export function ipRouteUseHint(
   cpu: Cpu,
 ): Rtable | SkbDropReason {
   host.sim.enterFn(cpu, "ip_route_use_hint");
-  const r = routeByHint(host, hint, saddr, dev, cpu);
+  const inDev = inDevGet(host, dev);
+  let r: Rtable | SkbDropReason = { ...hint, doRedirect: false };
+  if (!inDev) r = "NOT_SPECIFIED";
+  else if (isMulticast(saddr) || isLbcast(saddr) || isZero(saddr)) r = "IP_INVALID_SOURCE";
+  else if (isLoopback(saddr) && !inDevConf(host, inDev, "route_localnet")) r = "IP_LOCALNET";
+  else if (hint.type === "local") {
+    const v = fibValidateSource(host, saddr, 0, dev, cpu);
+    if (typeof v === "string") r = v;
+  }
   host.sim.exitFn(cpu, "ip_route_use_hint");
   return r;
-}
-
-function routeByHint(
-  host: InetNet,
-  hint: Rtable,
-  saddr: number,
-  dev: NetDevice,
-  cpu: Cpu,
-): Rtable | SkbDropReason {
-  const inDev = inDevGet(host, dev);
-  if (!inDev) return "NOT_SPECIFIED";
-  if (isMulticast(saddr) || isLbcast(saddr) || isZero(saddr)) return "IP_INVALID_SOURCE";
-  if (isLoopback(saddr) && !inDevConf(host, inDev, "route_localnet")) return "IP_LOCALNET";
-  if (hint.type === "local") {
-    const v = fibValidateSource(host, saddr, 0, dev, cpu);
-    if (typeof v === "string") return v;
-  }
-  return { ...hint, doRedirect: false };
 }
 
 /**

@@ -21,10 +21,10 @@ function setup() {
   inetAddAddr(host, dev, inAton("10.0.0.2"), 24);
   inetAddAddr(host, dev, inAton("10.0.0.3"), 24);
   const sk = udpSocket(host, { addr: 0, port: 53 });
-  const skb = (daddr: string, source: number, tos = 0): SkBuff => {
+  const skb = (daddr: string, source: number, tos = 0, saddr = "10.0.0.1"): SkBuff => {
     const frame = buildFrame({
       eth: { dst: MAC },
-      ipv4: { saddr: "10.0.0.1", daddr, tos },
+      ipv4: { saddr, daddr, tos },
       udp: { source, dest: 53 },
     });
     const s = allocSkb(host.sim, frame, dev);
@@ -76,6 +76,15 @@ Deno.test("the hint is the first packet of each new dst: a TOS change under the 
   assert.equal(count(calls, "ip_route_use_hint"), 0);
   const again = receive([skb("10.0.0.3", 5), skb("10.0.0.3", 6)]);
   assert.equal(count(again, "ip_route_use_hint"), 1);
+});
+
+Deno.test("a packet routed by the hint still has its source checked: 127.0.0.1 is IP_LOCALNET", () => {
+  const { host, sk, skb, receive } = setup();
+  const martian = skb("10.0.0.2", 2, 0, "127.0.0.1");
+  const calls = receive([skb("10.0.0.2", 1), martian]);
+  assert.equal(count(calls, "ip_route_use_hint"), 1);
+  assert.equal(host.sim.ledger.fates.find((f) => f.skb === martian.id)?.reason, "IP_LOCALNET");
+  assert.equal(sk.receiveQueue.length, 1);
 });
 
 Deno.test("a bad header is freed by ip_rcv_core and the rest of the batch goes on", () => {
