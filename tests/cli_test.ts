@@ -184,7 +184,9 @@ Deno.test("rxpath trace prints each frame's call chain down to the socket, with 
     const chain = out[2].split("\n").filter((l) => !l.startsWith("#")).map((l) =>
       l.split("|").at(-1)!.trim()
     );
-    assert.deepEqual(chain.slice(0, 47), [
+    assert.deepEqual(chain.slice(0, 52), [
+      "common_interrupt() {",
+      "__common_interrupt() {",
       "handle_edge_irq() {",
       "handle_irq_event() {",
       "vring_interrupt() {",
@@ -196,6 +198,9 @@ Deno.test("rxpath trace prints each frame's call chain down to the socket, with 
       "} /* vring_interrupt */",
       "} /* handle_irq_event */",
       "} /* handle_edge_irq */",
+      "} /* __common_interrupt */",
+      "irq_exit_rcu() {",
+      "__irq_exit_rcu() {",
       "__do_softirq() {",
       "handle_softirqs() {",
       "net_rx_action() {",

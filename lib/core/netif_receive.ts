@@ -7,6 +7,7 @@
 import type { Net } from "./net_namespace.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { NET_RX_SOFTIRQ } from "../kernel/softirq.ts";
+import { raiseIrqTraced } from "../kernel/irq.ts";
 import {
   ETH_P_8021AD,
   ETH_P_8021Q,
@@ -241,7 +242,12 @@ export function netRpsActionAndIrqEnable(host: Net, cpu: Cpu): void {
     const target = host.sim.cpus[remsd.cpu];
     host.sim.enterFn(cpu, "smp_call_function_single_async");
     host.sim.exitFn(cpu, "smp_call_function_single_async");
-    target.raiseIrq("CAL", function* () {
+    // sysvec_call_function_single() → generic_smp_call_function_single_interrupt()
+    const entry: [string, string] = [
+      "generic_smp_call_function_single_interrupt",
+      "__flush_smp_call_function_queue",
+    ];
+    raiseIrqTraced(host.sim, target, "CAL", entry, function* () {
       host.irqs.callFunction[target.id]++;
       host.sim.enterFn(target, "rps_trigger_softirq");
       yield host.sim.costs.ns("hardirq");

@@ -128,7 +128,7 @@ export class IrqController {
     const cpu = this.#sim.cpus[desc.affinity[0]];
     const entryNs = this.#entryNs;
     const sim = this.#sim;
-    cpu.raiseIrq(desc.action, function* () {
+    raiseIrqTraced(sim, cpu, desc.action, ["common_interrupt", "__common_interrupt"], function* () {
       desc.counts[cpu.id]++; // kstat_incr_irqs_this_cpu() in handle_edge_irq()
       sim.enterFn(cpu, "handle_edge_irq");
       sim.enterFn(cpu, "handle_irq_event"); // → __handle_irq_event_percpu() → the action
@@ -151,7 +151,11 @@ export class IrqController {
     const entryNs = this.#entryNs;
     const sim = this.#sim;
     const counts = this.localTimer;
-    cpu.raiseIrq("LOC", function* () {
+    const entry: [string, string] = [
+      "sysvec_apic_timer_interrupt",
+      "__sysvec_apic_timer_interrupt",
+    ];
+    raiseIrqTraced(sim, cpu, "LOC", entry, function* () {
       counts[cpu.id]++;
       sim.enterFn(cpu, "hrtimer_interrupt");
       yield entryNs();
@@ -161,4 +165,38 @@ export class IrqController {
       sim.exitFn(cpu, "hrtimer_interrupt");
     });
   }
+}
+
+/**
+ * Delivers a hard interrupt as x86 enters and leaves one: the entry function and the one it
+ * runs on the IRQ stack (`common_interrupt` → `__common_interrupt`) around the handler, then
+ * irq_exit_rcu() → __irq_exit_rcu(), which stay open over the softirqs run at irq exit
+ * (invoke_softirq(), inlined, calls __do_softirq() there).
+ * @param sim the simulation, for the trace
+ * @param cpu the CPU taking the interrupt
+ * @param action the action name, such as `virtio0-input.0` or `LOC`
+ * @param entry the outer and inner entry functions
+ * @param handler what runs inside them
+ */
+export function raiseIrqTraced(
+  sim: Sim,
+  cpu: Cpu,
+  action: string,
+  entry: [outer: string, inner: string],
+  handler: () => Work,
+): void {
+  const [outer, inner] = entry;
+  cpu.raiseIrq(action, function* () {
+    sim.enterFn(cpu, outer);
+    sim.enterFn(cpu, inner);
+    yield* handler();
+    yield 0;
+    sim.exitFn(cpu, inner);
+    sim.enterFn(cpu, "irq_exit_rcu");
+    sim.enterFn(cpu, "__irq_exit_rcu");
+  }, () => {
+    sim.exitFn(cpu, "__irq_exit_rcu");
+    sim.exitFn(cpu, "irq_exit_rcu");
+    sim.exitFn(cpu, outer);
+  });
 }

@@ -64,6 +64,7 @@ interface Frame {
   since: number;
   event?: SimEvent;
   name: string;
+  onIrqExit?: () => void;
 }
 
 /** Options of a {@linkcode Task}. */
@@ -176,7 +177,7 @@ export class Cpu {
   readonly #slice: number;
   readonly #switchCost: number;
   #stack: Frame[] = [];
-  #pendingIrqs: { name: string; handler: () => Work }[] = [];
+  #pendingIrqs: { name: string; handler: () => Work; onIrqExit?: () => void }[] = [];
   #runqueue: Task[] = [];
   #lastTask?: Task;
   #sliceUsed = 0;
@@ -261,7 +262,11 @@ export class Cpu {
    * @returns true when softirqs must wait
    */
   inInterrupt(): boolean {
-    return this.#stack.some((f) => f.ctx !== "task") || (this.currentTask?.bhDisabled ?? 0) > 0;
+    return this.#inInterrupt(this.#stack);
+  }
+
+  #inInterrupt(stack: Frame[]): boolean {
+    return stack.some((f) => f.ctx !== "task") || (this.currentTask?.bhDisabled ?? 0) > 0;
   }
 
   /**
@@ -269,10 +274,12 @@ export class Cpu {
    * waits for. After the handler, irq exit runs pending softirqs unless in_interrupt().
    * @param name the interrupt's action name, such as `virtio0-input.0`
    * @param handler the handler's code
+   * @param onIrqExit called when irq exit is over: at once in hardirq context, or after the
+   *   softirqs it ran, in theirs (a tracer closes the interrupt's entry functions there)
    */
-  raiseIrq(name: string, handler: () => Work): void {
+  raiseIrq(name: string, handler: () => Work, onIrqExit?: () => void): void {
     if (this.#stack.length === 0 && !this.#looping) this.onIdleExit?.(this);
-    this.#pendingIrqs.push({ name, handler });
+    this.#pendingIrqs.push({ name, handler, onIrqExit });
     if (this.#looping || this.context === "hardirq") return;
     this.#preemptTop();
     this.#loop();
@@ -342,7 +349,7 @@ export class Cpu {
     if (this.#pendingIrqs.length > 0 && top?.ctx !== "hardirq") {
       const irq = this.#pendingIrqs.shift()!;
       this.irqCount++;
-      this.#push("hardirq", irq.handler(), "irq", irq.name);
+      this.#push("hardirq", irq.handler(), "irq", irq.name).onIrqExit = irq.onIrqExit;
       return true;
     }
     if (!top) return this.#schedule();
@@ -372,8 +379,11 @@ export class Cpu {
         top.ending = true;
         return true;
       }
-      this.#stack.pop();
-      this.#finished(top);
+      if (top.ctx === "hardirq") this.#irqExit(top);
+      else {
+        this.#stack.pop();
+        if (top.task) top.task.state = "exited";
+      }
       return true;
     }
     const v = r.value;
@@ -451,16 +461,23 @@ export class Cpu {
     this.#runqueue.push(f.task!);
   }
 
-  #finished(f: Frame): void {
-    if (f.task) {
-      f.task.state = "exited";
-      return;
-    }
-    // irq_exit_rcu -> invoke_softirq: only when the interrupt did not land in softirq context
-    // or a bh-disabled section.
-    if (f.ctx === "hardirq" && this.bottomHalves?.pending(this) && !this.inInterrupt()) {
-      this.#push("softirq", this.bottomHalves.run(this, "irq_exit"), "softirq", "irq_exit");
-    }
+  // irq_exit_rcu -> invoke_softirq: pending softirqs run unless the interrupt landed in softirq
+  // context or a bh-disabled section.
+  #irqExit(f: Frame): void {
+    const runSoftirqs = this.bottomHalves?.pending(this) &&
+      !this.#inInterrupt(this.#stack.slice(0, -1));
+    if (!runSoftirqs) f.onIrqExit?.();
+    this.#stack.pop();
+    if (!runSoftirqs) return;
+    const run = this.bottomHalves!.run(this, "irq_exit");
+    const onIrqExit = f.onIrqExit;
+    const work = onIrqExit
+      ? (function* () {
+        yield* run;
+        onIrqExit();
+      })()
+      : run;
+    this.#push("softirq", work, "softirq", "irq_exit");
   }
 
   #schedule(): boolean {

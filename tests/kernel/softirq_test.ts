@@ -148,3 +148,20 @@ Deno.test("the same seed gives the same trace, record for record", () => {
 Deno.test("Softirqs rejects a HZ the kernel cannot be built with", () => {
   assert.throws(() => new Softirqs(new Sim(), 200), { name: "RangeError", message: /HZ 200/ });
 });
+
+Deno.test("irq exit ends after the softirqs it ran (irq_exit_rcu → __do_softirq), in their context; at once without any", () => {
+  const { sim, softirqs, cpu } = setup(500, false);
+  const exits: [number, string][] = [];
+  const onIrqExit = () => exits.push([sim.now + cpu.pendingCharge, cpu.context]);
+  sim.at(0, () =>
+    cpu.raiseIrq("eth0", function* () {
+      yield 1000;
+      softirqs.raiseSoftirqIrqoff(cpu, NET_RX_SOFTIRQ);
+    }, onIrqExit));
+  sim.at(5000, () =>
+    cpu.raiseIrq("eth0", function* () {
+      yield 1000;
+    }, onIrqExit));
+  sim.run(100_000);
+  assert.deepEqual(exits, [[1500, "softirq"], [6000, "hardirq"]]);
+});
