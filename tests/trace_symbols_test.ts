@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { cliOutput, cliRuns } from "./cli_outputs.ts";
 import { createHost } from "../lib/init/main.ts";
 
+import { VirtioNet } from "../lib/drivers/virtio_net.ts";
 const symbols = new Set(
   Deno.readTextFileSync(new URL("./golden/linux-6.18/kallsyms_text.txt", import.meta.url))
     .split("\n").filter((l) => l && !l.startsWith("#")),
@@ -23,9 +24,13 @@ Deno.test("every function in rxpath trace's graphs on the golden inputs is a 6.1
   assert.deepEqual([...names].filter((n) => !symbols.has(n)).sort(), []);
 });
 
-Deno.test("every function traced at boot is a 6.18 symbol", () => {
+Deno.test("every function traced at boot, driver probe and ifup is a 6.18 symbol", () => {
   const host = createHost({ cpus: 2 });
+  new VirtioNet(host, { maxQueuePairs: 2 }).open(); // virtnet_probe, then ip link set eth0 up
   const names = new Set(host.sim.trace.records.map((r) => r.fn));
+  for (const fn of ["spawn_ksoftirqd", "inet_init", "virtnet_probe", "virtnet_open"]) {
+    assert.ok(names.has(fn), fn);
+  }
   assert.deepEqual([...names].filter((n) => !symbols.has(n)).sort(), []);
 });
 

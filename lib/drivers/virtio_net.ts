@@ -168,6 +168,7 @@ export class VirtioNet {
    */
   constructor(host: Net, options: VirtioNetOptions = {}) {
     this.host = host;
+    host.sim.enterFn(host.bootCpu, "virtnet_probe");
     this.device = new VirtioNetDevice(host.sim, (vq) => host.irqs.fire(this.rq[vq.index].irq!), {
       maxQueuePairs: options.maxQueuePairs,
       maxRingSize: options.maxRingSize,
@@ -191,25 +192,29 @@ export class VirtioNet {
       mtu: options.mtu ?? 1500,
       devAddr: macAton(options.mac ?? "02:00:00:00:00:02"),
     });
-    host.registerNetdevice(this.dev);
     this.#rxHandler = options.rxHandler ?? groHandler(host);
-    this.rq = this.device.vqs.map((vq, i) =>
-      new ReceiveQueue(
-        i,
-        netifNapiAdd(
-          `${this.dev.name}-rx-${i}`,
-          this.dev,
-          (n, budget) => this.virtnetPoll(i, n, budget),
-        ),
-        vq,
-      )
-    );
+    // init_vqs(): virtnet_alloc_queues() adds each queue's NAPI, virtnet_find_vqs() (inlined)
+    // asks the transport for the virtqueues and their vectors
+    host.sim.enterFn(host.bootCpu, "init_vqs");
+    this.rq = this.device.vqs.map((vq, i) => {
+      host.sim.enterFn(host.bootCpu, "netif_napi_add_weight_locked");
+      const napi = netifNapiAdd(
+        `${this.dev.name}-rx-${i}`,
+        this.dev,
+        (n, budget) => this.virtnetPoll(i, n, budget),
+      );
+      host.sim.exitFn(host.bootCpu, "netif_napi_add_weight_locked");
+      return new ReceiveQueue(i, napi, vq);
+    });
     // virtnet_probe(): all queue pairs, unless there are fewer online CPUs.
     this.currQueuePairs = Math.min(this.device.maxQueuePairs, host.sim.cpus.length);
     this.device.queuePairs = this.currQueuePairs;
     this.device.indir = rxfhIndirDefault(128, this.currQueuePairs);
     if (options.ringSize !== undefined) this.setRingSize(options.ringSize);
     this.#requestIrqs();
+    host.sim.exitFn(host.bootCpu, "init_vqs");
+    host.registerNetdevice(this.dev); // register_netdev(), last in virtnet_probe()
+    host.sim.exitFn(host.bootCpu, "virtnet_probe");
   }
 
   // vp_find_vqs_msix(): vector 0 for config changes, then one per virtqueue in order
@@ -268,13 +273,26 @@ export class VirtioNet {
   }
 
   /**
-   * Brings the interface up (virtnet_open()): posts a full ring of receive buffers on every
-   * queue in use.
+   * Brings the interface up (`ip link set DEV up`: dev_change_flags() → __dev_open() →
+   * virtnet_open()): posts a full ring of receive buffers on every queue in use and enables
+   * its NAPI.
    */
   open(): void {
     if (this.#opened) return;
     this.#opened = true;
-    for (const q of this.rq.slice(0, this.currQueuePairs)) this.#tryFillRecv(q);
+    const sim = this.host.sim;
+    const cpu = this.host.bootCpu;
+    sim.enterFn(cpu, "dev_change_flags");
+    sim.enterFn(cpu, "__dev_open");
+    sim.enterFn(cpu, "virtnet_open");
+    for (const q of this.rq.slice(0, this.currQueuePairs)) {
+      this.#tryFillRecv(cpu, q);
+      sim.enterFn(cpu, "virtnet_napi_enable");
+      sim.exitFn(cpu, "virtnet_napi_enable");
+    }
+    sim.exitFn(cpu, "virtnet_open");
+    sim.exitFn(cpu, "__dev_open");
+    sim.exitFn(cpu, "dev_change_flags");
   }
 
   /**
@@ -342,8 +360,10 @@ export class VirtioNet {
     // Refill when more than half of min(budget, ring) descriptors are free (vq->num_free).
     const numFree = this.#numFree(q);
     if (numFree > Math.floor(Math.min(budget, this.ringSize) / 2)) {
+      sim.enterFn(cpu, "try_fill_recv");
       yield sim.costs.ns("virtnetRefill") * numFree;
-      this.#tryFillRecv(q);
+      this.#postBuffers(cpu, q);
+      sim.exitFn(cpu, "try_fill_recv");
     }
     return packets;
   }
@@ -394,12 +414,21 @@ export class VirtioNet {
     return this.ringSize - q.vq.posted - q.vq.used.length;
   }
 
-  // try_fill_recv(): post buffers until no descriptor is free, then kick the device.
-  #tryFillRecv(q: ReceiveQueue): void {
+  // try_fill_recv(), outside the poll (open, resize).
+  #tryFillRecv(cpu: Cpu, q: ReceiveQueue): void {
+    this.host.sim.enterFn(cpu, "try_fill_recv");
+    this.#postBuffers(cpu, q);
+    this.host.sim.exitFn(cpu, "try_fill_recv");
+  }
+
+  // try_fill_recv()'s work: post buffers until no descriptor is free, then virtqueue_kick().
+  #postBuffers(cpu: Cpu, q: ReceiveQueue): void {
     const free = this.#numFree(q);
     if (free <= 0) return;
     q.stats.kicks++;
+    this.host.sim.enterFn(cpu, "virtqueue_kick");
     this.device.kick(q.vq, free);
+    this.host.sim.exitFn(cpu, "virtqueue_kick");
   }
 
   // virtqueue_napi_complete(): re-enable callbacks, complete NAPI; if buffers arrived in
@@ -449,7 +478,7 @@ export class VirtioNet {
     }
     if (this.#opened) {
       for (const q of this.rq.slice(0, this.currQueuePairs)) {
-        this.#tryFillRecv(q);
+        this.#tryFillRecv(this.host.bootCpu, q);
       }
     }
   }
@@ -473,7 +502,9 @@ export class VirtioNet {
     const device = this.device;
     if (!this.rxfhConfigured) device.indir = rxfhIndirDefault(device.indir.length, pairs);
     this.#affinityMasks().forEach((mask, i) => this.host.irqs.setAffinity(this.rq[i].irq!, mask));
-    if (this.#opened) { for (const q of this.rq.slice(0, pairs)) this.#tryFillRecv(q); }
+    if (this.#opened) {
+      for (const q of this.rq.slice(0, pairs)) this.#tryFillRecv(this.host.bootCpu, q);
+    }
   }
 
   /**
