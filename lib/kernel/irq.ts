@@ -190,7 +190,7 @@ export function raiseIrqTraced(
     sim.enterFn(cpu, outer);
     sim.enterFn(cpu, inner);
     yield* handler();
-    yield 0;
+    yield 0; // time the handler charged is spent before the entry function returns
     sim.exitFn(cpu, inner);
     sim.enterFn(cpu, "irq_exit_rcu");
     sim.enterFn(cpu, "__irq_exit_rcu");
