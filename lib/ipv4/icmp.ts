@@ -216,11 +216,16 @@ export function icmpSend(...args: Parameters<typeof __icmpSend>): void {
 // icmp_reply(): answer an echo or timestamp request from the address it was sent to (or, for a
 // broadcast, one of the input device's), with the request's TOS.
 function icmpReply(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable, icmp: Uint8Array): void {
+  host.sim.enterFn(cpu, "icmp_reply", skb.id);
   const iph = ipHdr(skb);
   const out = ipRouteOutput(host, iph.saddr);
-  if (!out) return;
-  out.saddr = rt.broadcast || rt.multicast ? inetSelectAddr(host, skb.dev!, iph.saddr) : iph.daddr;
-  icmpPush(host, cpu, out, iph.saddr, iph.tos, icmp, 0);
+  if (out) {
+    out.saddr = rt.broadcast || rt.multicast
+      ? inetSelectAddr(host, skb.dev!, iph.saddr)
+      : iph.daddr;
+    icmpPush(host, cpu, out, iph.saddr, iph.tos, icmp, 0);
+  }
+  host.sim.exitFn(cpu, "icmp_reply", skb.id);
 }
 
 /**
@@ -278,8 +283,11 @@ function icmpRcvReason(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): SkbDro
   }
   const type = icmpHdr(skb).type;
   icmpMsgInc(host, "in", type);
-  const body = h.subarray(th + ICMP_HLEN, end);
-  if (type === ICMP_EXT_ECHO) return null; // icmp_echo(): PROBE off (icmp_echo_enable_probe 0)
+  if (type === ICMP_EXT_ECHO) { // icmp_echo(): PROBE off (icmp_echo_enable_probe 0)
+    host.sim.enterFn(cpu, "icmp_echo", skb.id);
+    host.sim.exitFn(cpu, "icmp_echo", skb.id);
+    return null;
+  }
   if (type > NR_ICMP_TYPES) {
     mib.InErrors++;
     return "UNHANDLED_PROTO";
@@ -294,6 +302,50 @@ function icmpRcvReason(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): SkbDro
       return "INVALID_PROTO";
     }
   }
+  const handler = ICMP_POINTERS[type];
+  host.sim.enterFn(cpu, handler, skb.id);
+  const reason = icmpHandle(host, cpu, skb, rt, type);
+  host.sim.exitFn(cpu, handler, skb.id);
+  return reason;
+}
+
+// icmp_pointers[]: the handler of each type up to NR_ICMP_TYPES (18).
+const ICMP_POINTERS = [
+  "ping_rcv",
+  "icmp_discard",
+  "icmp_discard",
+  "icmp_unreach",
+  "icmp_unreach",
+  "icmp_redirect",
+  "icmp_discard",
+  "icmp_discard",
+  "icmp_echo",
+  "icmp_discard",
+  "icmp_discard",
+  "icmp_unreach",
+  "icmp_unreach",
+  "icmp_timestamp",
+  "icmp_discard",
+  "icmp_discard",
+  "icmp_discard",
+  "icmp_discard",
+  "icmp_discard",
+];
+
+// The handlers' work, by type.
+function icmpHandle(
+  host: InetNet,
+  cpu: Cpu,
+  skb: SkBuff,
+  rt: Rtable,
+  type: number,
+): SkbDropReason | null {
+  const mib = host.mib.icmp;
+  const h = skb.head;
+  const th = skb.transportHeader;
+  const end = skb.networkHeader + ipHdr(skb).totLen;
+  const len = end - th;
+  const body = h.subarray(th + ICMP_HLEN, end);
   switch (type) {
     case 8: { // icmp_echo()
       if (host.sysctl["net.ipv4.icmp_echo_ignore_all"]) return null;
