@@ -103,10 +103,13 @@ function msToJiffies(host: InetNet, ms: number): number {
   return Math.ceil((ms * host.hz) / 1000);
 }
 
-// icmp_push_reply(): the checksum, then ip_local_out(). __ip_make_skb() counts OutMsgs and
-// OutType<n> (icmp_out_count()) with the flow's fl4_icmp_type, since the ICMP socket is
-// SOCK_RAW: __icmp_send() sets it to the type sent, icmp_reply() leaves it 0 — so an echo or a
-// timestamp reply both count as OutType0 (OutEchoReps), as a 6.18 host shows.
+// icmp_push_reply(): ip_append_data() → __ip_append_data() copies the message in
+// (icmp_glue_bits()), the checksum is set, and ip_push_pending_frames() sends it: __ip_make_skb()
+// builds the datagram and counts OutMsgs and OutType<n> (icmp_out_count()) with the flow's
+// fl4_icmp_type, since the ICMP socket is SOCK_RAW: __icmp_send() sets it to the type sent,
+// icmp_reply() leaves it 0 — so an echo or a timestamp reply both count as OutType0
+// (OutEchoReps), as a 6.18 host shows; ip_send_skb() → ip_local_out(). The ICMP socket does not
+// set DF (icmp_sk_init(): IP_PMTUDISC_DONT).
 function icmpPush(
   host: InetNet,
   cpu: Cpu,
@@ -116,12 +119,23 @@ function icmpPush(
   icmp: Uint8Array,
   countedType: number,
 ): void {
+  const sim = host.sim;
+  sim.enterFn(cpu, "icmp_push_reply");
+  sim.enterFn(cpu, "ip_append_data");
+  sim.enterFn(cpu, "__ip_append_data");
+  sim.enterFn(cpu, "icmp_glue_bits");
+  sim.exitFn(cpu, "icmp_glue_bits");
+  sim.exitFn(cpu, "__ip_append_data");
+  sim.exitFn(cpu, "ip_append_data");
   const icmph = new IcmpHdr(icmp, 0);
   icmph.checksum = 0;
   icmph.checksum = csumFold(csumPartial(icmp, 0, 0, icmp.length));
+  sim.enterFn(cpu, "ip_push_pending_frames");
+  sim.enterFn(cpu, "__ip_make_skb");
   host.mib.icmp.OutMsgs++;
   icmpMsgInc(host, "out", countedType);
-  // The ICMP socket does not set DF (icmp_sk_init(): IP_PMTUDISC_DONT).
+  sim.exitFn(cpu, "__ip_make_skb");
+  sim.enterFn(cpu, "ip_send_skb");
   ipLocalOut(host, cpu, {
     saddr: out.saddr,
     daddr,
@@ -130,6 +144,9 @@ function icmpPush(
     df: false,
     payload: icmp,
   }, out.route);
+  sim.exitFn(cpu, "ip_send_skb");
+  sim.exitFn(cpu, "ip_push_pending_frames");
+  sim.exitFn(cpu, "icmp_push_reply");
 }
 
 /**
