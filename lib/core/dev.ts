@@ -362,10 +362,11 @@ function* napiWatchdog(host: Net, cpu: Cpu, n: Napi): Work {
  * @returns true when the driver may re-enable its interrupt
  */
 export function napiCompleteDone(host: Net, cpu: Cpu, n: Napi, workDone: number): boolean {
-  host.sim.enterFn(cpu, "napi_complete_done");
-  const ret = napiCompleteDoneCore(host, cpu, n, workDone);
-  host.sim.exitFn(cpu, "napi_complete_done");
-  return ret;
+  return host.sim.traced(
+    cpu,
+    "napi_complete_done",
+    () => napiCompleteDoneCore(host, cpu, n, workDone),
+  );
 }
 
 function napiCompleteDoneCore(host: Net, cpu: Cpu, n: Napi, workDone: number): boolean {

@@ -125,10 +125,7 @@ export function fibLookup(
 ): FibResult | number {
   // One fib_table_lookup(): with no custom rules 6.18 keeps local and main in one trie
   // (fib_lookup() → fib_get_table(RT_TABLE_MAIN)), whose routes say which table they belong to.
-  if (cpu) host.sim.enterFn(cpu, "fib_table_lookup");
-  const res = fibLookupTables(host, daddr, oif);
-  if (cpu) host.sim.exitFn(cpu, "fib_table_lookup");
-  return res;
+  return host.sim.traced(cpu, "fib_table_lookup", () => fibLookupTables(host, daddr, oif));
 }
 
 function fibLookupTables(host: InetNet, daddr: number, oif: number): FibResult | number {
@@ -322,9 +319,11 @@ export function fibValidateSource(
       ? 0
       : "IP_LOCAL_SOURCE";
   } else {
-    if (cpu) host.sim.enterFn(cpu, "__fib_validate_source");
-    v = __fibValidateSource(host, saddr, dev, rpf, cpu);
-    if (cpu) host.sim.exitFn(cpu, "__fib_validate_source");
+    v = host.sim.traced(
+      cpu,
+      "__fib_validate_source",
+      () => __fibValidateSource(host, saddr, dev, rpf, cpu),
+    );
   }
   if (cpu) host.sim.exitFn(cpu, "fib_validate_source");
   return v;

@@ -155,11 +155,10 @@ function ipListRcvFinish(host: InetNet, cpu: Cpu, skbs: SkBuff[]): void {
  * ```
  */
 export function ipRcvCore(host: InetNet, cpu: Cpu, skb: SkBuff): boolean {
-  host.sim.enterFn(cpu, "ip_rcv_core", skb.id);
-  cpu.chargeLater(host.sim.costs.ns("ipRcv"));
-  const ok = ipRcvCoreChecks(host, skb);
-  host.sim.exitFn(cpu, "ip_rcv_core", skb.id);
-  return ok;
+  return host.sim.traced(cpu, "ip_rcv_core", () => {
+    cpu.chargeLater(host.sim.costs.ns("ipRcv"));
+    return ipRcvCoreChecks(host, skb);
+  }, skb.id);
 }
 
 function ipRcvCoreChecks(host: InetNet, skb: SkBuff): boolean {

@@ -89,10 +89,11 @@ export function ipRouteInputNoref(
   dev: NetDevice,
   cpu?: Cpu,
 ): Rtable | SkbDropReason {
-  if (cpu) host.sim.enterFn(cpu, "ip_route_input_noref");
-  const r = ipRouteInputRcu(host, daddr, saddr, protocol, dev, cpu);
-  if (cpu) host.sim.exitFn(cpu, "ip_route_input_noref");
-  return r;
+  return host.sim.traced(
+    cpu,
+    "ip_route_input_noref",
+    () => ipRouteInputRcu(host, daddr, saddr, protocol, dev, cpu),
+  );
 }
 
 // ip_route_input_rcu(): a joined multicast group, else ip_route_input_slow().
@@ -119,10 +120,11 @@ function ipRouteInputRcu(
     }
     return rt("ip_local_deliver", "multicast");
   }
-  if (cpu) host.sim.enterFn(cpu, "ip_route_input_slow");
-  const r = ipRouteInputSlow(host, daddr, saddr, dev, cpu);
-  if (cpu) host.sim.exitFn(cpu, "ip_route_input_slow");
-  return r;
+  return host.sim.traced(
+    cpu,
+    "ip_route_input_slow",
+    () => ipRouteInputSlow(host, daddr, saddr, dev, cpu),
+  );
 }
 
 /**

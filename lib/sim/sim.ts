@@ -107,6 +107,23 @@ export class Sim {
   }
 
   /**
+   * Runs `body` as one call of a kernel function: entry, the body, exit. Without a CPU the body
+   * runs untraced (callers outside the receive path, such as a setup-time lookup).
+   * @param cpu the CPU, or undefined for no trace
+   * @param fn the kernel symbol
+   * @param body the function's work
+   * @param skb the skb id, if the call is about one
+   * @returns what the body returns
+   */
+  traced<T>(cpu: Cpu | undefined, fn: string, body: () => T, skb?: number): T {
+    if (!cpu) return body();
+    this.enterFn(cpu, fn, skb);
+    const r = body();
+    this.exitFn(cpu, fn, skb);
+    return r;
+  }
+
+  /**
    * Runs `fn` at absolute time `t` ns.
    * @param t the time
    * @param fn what to do
