@@ -75,6 +75,7 @@ export * from "./lib/core/dropreason.ts";
 
 // ---- NAPI and GRO: net_rx_action, napi_poll, dev_gro_receive, inet and TCP GRO ----------------
 export * from "./lib/core/dev.ts";
+export * from "./lib/core/dev_xmit.ts";
 export * from "./lib/core/gro.ts";
 export * from "./lib/ipv4/tcp_offload.ts";
 

@@ -5,8 +5,9 @@
  * - `boot [--cpus N] [--hz HZ]`: boot a host and print its /proc views.
  * - `rss --src A --dst B [--sport P --dport Q] [--key HEX] [--queues N] [--json]`: the RSS
  *   Toeplitz hash of a flow and the RX queue it selects.
- * - `trace SCENARIO.json FRAMES.pcap [--rps-cpus LIST]`: each frame's path through the modelled
- *   kernel, as an ftrace function_graph call chain with CPU, context and time.
+ * - `trace SCENARIO.json FRAMES.pcap [--nic virtio|veth] [--rps-cpus LIST] [--events]`: each
+ *   frame's path through the modelled kernel, as an ftrace function_graph call chain with CPU,
+ *   context and time, or as the kernel's tracepoint events in trace_pipe's text.
  * - `gro FRAMES.pcap [--json] [--gro off]`: what GRO hands to the stack when all frames reach
  *   one NAPI poll of a veth, one skb a line.
  * - `replay SCENARIO.json FRAMES.pcap [--json]`: what a host set up from the scenario does with
@@ -54,10 +55,13 @@ commands:
   rss --src A --dst B [--sport P --dport Q] [--key HEX] [--queues N] [--json]
                                 Toeplitz hash of the flow (key default: Microsoft's) and the
                                 queue of a ${RSS_INDIR_SIZE}-entry default indirection table (N default 1)
-  trace SCENARIO.json FRAMES.pcap [--rps-cpus LIST]
+  trace SCENARIO.json FRAMES.pcap [--nic virtio|veth] [--rps-cpus LIST] [--events]
                                 each frame's call chain through the modelled kernel, in
                                 ftrace function_graph style with CPU, context and time;
-                                --rps-cpus 1,2 steers the ingress queue's packets (RPS)
+                                --nic veth sends from a veth peer, as replay's reference
+                                host does (default virtio-net); --rps-cpus 1,2 steers the
+                                ingress queue's packets (RPS); --events prints the kernel's
+                                tracepoint events instead, as trace_pipe does
   gro FRAMES.pcap [--json] [--gro on|off]
                                 the skbs GRO hands to the stack when the frames reach one
                                 NAPI poll of a veth (no hash, no checksum offload, weight 64)
@@ -293,9 +297,20 @@ const COMMANDS: Record<string, Command> = {
   },
   trace: {
     args: ["SCENARIO.json", "FRAMES.pcap"],
-    options: { "--rps-cpus": { value: true } },
-    usage: "usage: rxpath trace SCENARIO.json FRAMES.pcap [--rps-cpus LIST]",
+    options: {
+      "--rps-cpus": { value: true },
+      "--nic": { value: true },
+      "--events": { value: false },
+    },
+    usage:
+      "usage: rxpath trace SCENARIO.json FRAMES.pcap [--nic virtio|veth] [--rps-cpus LIST] [--events]",
     run: (a, out) => {
+      const nic = value(a, "--nic") ?? "virtio";
+      if (nic !== "virtio" && nic !== "veth") {
+        throw new InputSyntaxError(
+          `Cannot read option --nic: ${quoteValue(nic)} is not virtio or veth`,
+        );
+      }
       const rpsText = value(a, "--rps-cpus");
       const rpsCpus = rpsText === undefined ? [] : rpsText.split(",").map((c) => {
         if (!/^\d+$/.test(c) || Number(c) > 63) {
@@ -307,7 +322,8 @@ const COMMANDS: Record<string, Command> = {
       });
       const scenario = readScenario(a.positional[0]);
       const records = readFrames(a.positional[1]);
-      for (const line of traceFrames(scenario, records, { rpsCpus })) out(line);
+      const events = a.options.has("--events");
+      for (const line of traceFrames(scenario, records, { nic, rpsCpus, events })) out(line);
     },
   },
   gro: {

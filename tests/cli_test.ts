@@ -282,6 +282,43 @@ Deno.test("rxpath trace --rps-cpus shows the RPS hand-over: enqueue_to_backlog, 
   });
 });
 
+Deno.test("rxpath trace --nic veth --events prints each frame's tracepoints as trace_pipe does, the kernel's events in its order", () => {
+  const dir = new URL("./golden/linux-6.18/", import.meta.url).pathname;
+  const { code, out } = run([
+    "trace",
+    `${dir}replay/icmp_echo.json`,
+    `${dir}replay/icmp_echo.pcap`,
+    "--nic",
+    "veth",
+    "--events",
+  ]);
+  assert.equal(code, 0);
+  // the lines a grep over `trace-cmd` output would find, in the same shape: frame 0 is an echo
+  // request whose reply goes back out to the wire peer, which drops it as not its own
+  const names = (lines: string[]) =>
+    lines.slice(1, lines.indexOf("# frame 1"))
+      .map((l) => /^ +\S+-\d+ +\[\d{3}\] [.bdDhs0-9]{5} +\d+\.\d{6}: (\w+): /.exec(l)?.[1])
+      .filter((e) => e && !/^softirq_/.test(e));
+  const kernel = Deno.readTextFileSync(`${dir}trace/icmp_echo.txt`).split("\n");
+  assert.equal(out[0], "# frame 0");
+  assert.deepEqual(names(out), names(kernel));
+  assert.match(out.join("\n"), /kfree_skb: .* location=ip_rcv_core\+0x0\/0x0 reason: OTHERHOST/);
+  assert.equal(out.filter((l) => l.startsWith("# frame ")).length, 7);
+});
+
+Deno.test("rxpath trace rejects a NIC it does not model, naming the option", () => {
+  const dir = new URL("./golden/linux-6.18/replay/", import.meta.url).pathname;
+  const { code, err } = run([
+    "trace",
+    `${dir}icmp_echo.json`,
+    `${dir}icmp_echo.pcap`,
+    "--nic",
+    "e1000",
+  ]);
+  assert.equal(code, 2);
+  assert.match(err[0], /Cannot read option --nic: "e1000" is not virtio or veth/);
+});
+
 Deno.test("rxpath replay --json prints the format's lines: one per frame, then the summary", () => {
   const dir = new URL("./golden/linux-6.18/replay/", import.meta.url).pathname;
   const { code, out } = run([

@@ -487,7 +487,17 @@ export function* napiPoll(
   repoll: Napi[],
 ): Generator<number, number, void> {
   host.sim.enterFn(cpu, "__napi_poll"); // napi_poll() is inlined into net_rx_action()
-  const work = n.state.sched ? yield* n.poll(n, n.weight) : 0;
+  let work = 0;
+  if (n.state.sched) {
+    work = yield* n.poll(n, n.weight);
+    host.sim.tracepoint(cpu, "napi_poll", {
+      napi: napiId(n),
+      // the backlog NAPI hangs on no device (sd->backlog.dev is NULL): NO_DEV
+      dev_name: host.softnetData.some((sd) => sd.backlog === n) ? "(no_device)" : n.dev.name,
+      work,
+      budget: n.weight,
+    });
+  }
   if (work > n.weight) {
     throw new Error(`BUG: ${n.name} returned ${work}, exceeding its budget of ${n.weight}`);
   }
@@ -500,6 +510,13 @@ export function* napiPoll(
   }
   host.sim.exitFn(cpu, "__napi_poll");
   return work;
+}
+
+// A stable number for the instance, printed as its address by the napi_poll tracepoint.
+function napiId(n: Napi): number {
+  let h = 0;
+  for (const c of n.name) h = (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0;
+  return h;
 }
 
 /**

@@ -98,6 +98,11 @@ export class NetDevice {
   rx: NetdevRxQueue[] = [{ rpsCpus: [], rpsFlowTable: null }];
   /** The rx_handler a bridge or bond installs (netdev_rx_handler_register()), if any. */
   rxHandler: ((skb: SkBuff, cpu: Cpu) => RxHandlerResult) | null = null;
+  /**
+   * The driver's transmit, netdev_ops->ndo_start_xmit (veth_xmit() for a veth), returning
+   * NETDEV_TX_OK (0) or an error; null for a device whose driver the kit does not model.
+   */
+  ndoStartXmit: ((skb: SkBuff, cpu: Cpu) => number) | null = null;
   /** Frames sent out of the device (dev_queue_xmit()), with the time, for learners and replays. */
   readonly transmitted: { t: number; frame: Uint8Array }[] = [];
   /** Taps bound to this device (dev->ptype_all). */

@@ -320,6 +320,16 @@ export function* processBacklog(
 }
 
 /**
+ * The fields of the net_dev_template tracepoints (netif_rx, netif_receive_skb, net_dev_queue):
+ * the device, the skb and its length from skb->data.
+ * @param skb the skb
+ * @returns the fields
+ */
+export function netDevTemplate(skb: SkBuff): Record<string, string | number> {
+  return { name: skb.dev?.name ?? "", skbaddr: skb.id, len: skb.len };
+}
+
+/**
  * Queues an skb from a device without NAPI, as netif_rx() → netif_rx_internal(): to the CPU
  * RPS picks, else to this CPU's backlog; process_backlog() takes it from there.
  * @param host the host
@@ -365,6 +375,7 @@ export function __netifRx(host: Net, cpu: Cpu, skb: SkBuff): boolean {
 // netif_rx_internal(): RPS's choice of CPU, then enqueue_to_backlog().
 function netifRxInternal(host: Net, cpu: Cpu, skb: SkBuff): boolean {
   host.sim.enterFn(cpu, "netif_rx_internal", skb.id);
+  host.sim.tracepoint(cpu, "netif_rx", netDevTemplate(skb));
   host.rxTap?.(skb);
   let target = cpu.id;
   let rflow: { lastQtail: number } | null = null;
@@ -529,6 +540,7 @@ function deliverSkb(host: Net, cpu: Cpu, skb: SkBuff, pt: PacketType): void {
  */
 export function __netifReceiveSkbCore(host: Net, cpu: Cpu, skb: SkBuff): PacketType | null {
   host.sim.enterFn(cpu, "__netif_receive_skb_core", skb.id);
+  host.sim.tracepoint(cpu, "netif_receive_skb", netDevTemplate(skb));
   host.netifReceiveSkbTap?.(skb, cpu);
   cpu.chargeLater(host.sim.costs.ns("netifReceiveSkbCore"));
   const origDev = skb.dev as NetDevice;
@@ -584,7 +596,8 @@ export function __netifReceiveSkbCore(host: Net, cpu: Cpu, skb: SkBuff): PacketT
     const dev = skb.dev as NetDevice;
     if (deliverExact) dev.stats.rx_nohandler++;
     else dev.stats.rx_dropped++;
-    kfreeSkbReason(host.sim, skb, "UNHANDLED_PROTO", "__netif_receive_skb_core");
+    // the 6.18 build's symbol is a constant-propagated clone
+    kfreeSkbReason(host.sim, skb, "UNHANDLED_PROTO", "__netif_receive_skb_core.constprop.0");
   }
   host.sim.exitFn(cpu, "__netif_receive_skb_core", skb.id);
   return ptPrev;

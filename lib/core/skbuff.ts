@@ -3,6 +3,7 @@
 // consume_skb() and kfree_skb_reason().
 
 import type { Sim } from "../sim/sim.ts";
+import type { Cpu } from "../sim/cpu.ts";
 import type { SkbDropReason } from "./dropreason.ts";
 import { EthHdr } from "../wire/ethernet.ts";
 import { IpHdr } from "../wire/ipv4.ts";
@@ -185,6 +186,8 @@ export class SkBuff {
   csumValid = false;
   /** ids of the skbs GRO merged into this one, itself first: the kit's record for learners. */
   readonly mergedIds: number[] = [];
+  /** skbs chained after this one (skb_shinfo()->frag_list), as reassembly leaves them. */
+  readonly fragList: SkBuff[] = [];
 
   /**
    * Wraps bytes in a new skb; use {@linkcode allocSkb} to register it in a simulation.
@@ -370,9 +373,29 @@ export function consumeSkb(sim: Sim, skb: SkBuff, where: string): void {
   const cpu = sim.runningCpu;
   if (cpu) sim.enterFn(cpu, "consume_skb", skb.id);
   if (--skb.users === 0) { // skb_unref(): another handler may still hold it
+    if (cpu) {
+      sim.tracepoint(cpu, "consume_skb", { skbaddr: skb.id, location: where });
+      for (const f of skb.fragList) {
+        sim.tracepoint(cpu, "consume_skb", { skbaddr: f.id, location: "skb_release_data" });
+      }
+    }
     sim.ledger.end({ skb: skb.id, kind: "delivered", where, t: sim.now });
   }
   if (cpu) sim.exitFn(cpu, "consume_skb", skb.id);
+}
+
+/**
+ * Traces a consume_skb() whose skb lives on in the ledger under another fate: a reassembly's
+ * head morphed into the skb that completed it, the original of a forward sent as fragments.
+ * @param sim the simulation
+ * @param cpu the CPU
+ * @param skb the skb the kernel frees
+ * @param where the function that frees it
+ */
+export function traceConsumeSkb(sim: Sim, cpu: Cpu, skb: SkBuff, where: string): void {
+  sim.traced(cpu, "consume_skb", () => {
+    sim.tracepoint(cpu, "consume_skb", { skbaddr: skb.id, location: where });
+  }, skb.id);
 }
 
 /**
@@ -411,6 +434,25 @@ export function kfreeSkbReason(sim: Sim, skb: SkBuff, reason: SkbDropReason, whe
   const cpu = sim.runningCpu;
   if (cpu) sim.enterFn(cpu, "sk_skb_reason_drop", skb.id);
   if (--skb.users === 0) { // skb_unref(): only the last reference's free is a drop
+    if (cpu) {
+      sim.tracepoint(cpu, "kfree_skb", {
+        skbaddr: skb.id,
+        rx_sk: 0,
+        protocol: skb.protocol,
+        location: where,
+        reason,
+      });
+      // skb_release_data() frees the frag_list after the skb, with no reason of its own
+      for (const f of skb.fragList) {
+        sim.tracepoint(cpu, "kfree_skb", {
+          skbaddr: f.id,
+          rx_sk: 0,
+          protocol: f.protocol,
+          location: "skb_release_data",
+          reason: "NOT_SPECIFIED",
+        });
+      }
+    }
     sim.ledger.end({ skb: skb.id, kind: "dropped", reason, where, t: sim.now });
   }
   if (cpu) sim.exitFn(cpu, "sk_skb_reason_drop", skb.id);

@@ -7,19 +7,33 @@
 import type { Net } from "../core/net_namespace.ts";
 import { type Cpu, Task } from "../sim/cpu.ts";
 import type { SkbHolder } from "../sim/ledger.ts";
-import { type NetDevice, registerEtherdev } from "../core/netdevice.ts";
+import { NetDevice, registerEtherdev } from "../core/netdevice.ts";
+import { devQueueXmit, NETDEV_TX_OK } from "../core/dev_xmit.ts";
 import { type Napi, napiCompleteDone, napiSchedule, netifNapiAdd } from "../core/dev.ts";
 import { napiGroReceive } from "../core/gro.ts";
 import { allocSkb, allocSkbLinear, kfreeSkbReason, type SkBuff } from "../core/skbuff.ts";
 import { __netifRx } from "../core/netif_receive.ts";
 import { ethTypeTrans } from "../ethernet/eth.ts";
-import { ETH_HLEN } from "../wire/ethernet.ts";
+import {
+  ETH_HLEN,
+  ETH_P_8021Q,
+  ETH_P_ARP,
+  ETH_P_IP,
+  ETH_P_IPV6,
+  EthHdr,
+} from "../wire/ethernet.ts";
+import { IpHdr } from "../wire/ipv4.ts";
 
 /** Entries of a veth receive ring (VETH_RING_SIZE). */
 export const VETH_RING_SIZE = 256;
 
+/** What veth_xmit() returns when the peer dropped the skb (NET_XMIT_DROP). */
+const NET_XMIT_DROP = 1;
+
 /**
- * The receiving end of a veth pair with GRO on (NAPI mode).
+ * A veth pair whose one end is the host's device, GRO off by default as on Linux (NAPI mode
+ * when GRO is turned on); the other end, the peer, sits in another namespace (the "wire") with
+ * no addresses. What one end sends, the other receives: veth_xmit() → veth_forward_skb().
  *
  * @example
  * ```ts
@@ -33,6 +47,8 @@ export const VETH_RING_SIZE = 256;
 export class Veth {
   /** The device. */
   readonly dev: NetDevice;
+  /** The peer (priv->peer): not one of the host's devices; it lives in the wire namespace. */
+  readonly peer: NetDevice;
   /** Its NAPI instance (rq->xdp_napi). */
   readonly napi: Napi;
   /** skbs waiting in the ring (rq->xdp_ring). */
@@ -40,36 +56,44 @@ export class Veth {
   readonly #host: Net;
 
   /**
-   * Makes and registers the device.
+   * Makes and registers the device, and its peer.
    * @param host the host
    * @param name interface name
    * @param mac its MAC address
+   * @param peerName the peer's name
    */
-  constructor(host: Net, name: string, mac: string) {
+  constructor(host: Net, name: string, mac: string, peerName = "veth0") {
     this.#host = host;
     this.dev = registerEtherdev(host, name, mac);
+    // veth_newlink() gives a peer without an address a random one (eth_hw_addr_random())
+    const peerMac = Uint8Array.from({ length: 6 }, () => host.sim.rng.nextU32() & 255);
+    peerMac[0] = (peerMac[0] & 0xfe) | 0x02;
+    this.peer = new NetDevice({ name: peerName, ifindex: 2, mtu: 1500, devAddr: peerMac });
+    this.peer.groEnabled = false;
+    this.peer.ndoStartXmit = (skb, cpu) => this.#vethXmit(cpu, skb, this.dev);
+    this.dev.ndoStartXmit = (skb, cpu) => this.#vethXmit(cpu, skb, this.peer);
     this.napi = netifNapiAdd(`${name}-rx-0`, this.dev, (n, budget) => this.vethPoll(n, budget));
   }
 
   /**
-   * The peer sends frames, as a packet socket on the other end does: each becomes an skb,
-   * passes eth_type_trans() and joins the ring; NAPI is scheduled on the sender's CPU. All of
-   * them are queued before bottom halves are enabled again, so one poll sees them together.
+   * The peer sends frames, as a packet socket on the other end does (packet_snd() →
+   * dev_queue_xmit()): each becomes an skb and crosses to this end. All of them are sent before
+   * bottom halves are enabled again, so one poll sees them together.
    * @param cpu the sending CPU
    * @param frames the frames
    * @param onSkb told each frame's skb as it is made, with the frame's index
    */
   xmit(cpu: Cpu, frames: Uint8Array[], onSkb?: (skb: SkBuff, i: number) => void): void {
     const host = this.#host;
-    const { dev, ring, napi } = this;
+    const { dev, ring, napi, peer } = this;
     cpu.addTask(
       new Task(
         "sender",
         function* () {
           yield { op: "local_bh_disable" } as const;
           for (const [i, frame] of frames.entries()) {
-            // veth_forward_skb(): with GRO off (and no XDP) the peer's skb goes to netif_rx();
-            // it was sized by the sender's packet_snd(), 16 bytes of headroom before the frame.
+            // sized by the sender's packet_snd(), 16 bytes of headroom before the frame; with
+            // GRO on, veth_xdp_rcv_skb() would copy it into a page-backed skb
             const skb = dev.groEnabled
               ? allocSkb(host.sim, frame)
               : allocSkbLinear(host.sim, frame, 16);
@@ -78,36 +102,46 @@ export class Veth {
               kfreeSkbReason(host.sim, skb, "PKT_TOO_SMALL", "veth_xmit");
               continue;
             }
-            // __dev_forward_skb() → is_skb_forwardable(): longer than the receiving device's
-            // MTU + hard_header_len + VLAN_HLEN is dropped, counted in rx_dropped.
-            if (frame.length > dev.mtu + ETH_HLEN + 4) {
-              dev.stats.rx_dropped++;
-              kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "__dev_forward_skb");
-              continue;
-            }
-            skb.protocol = ethTypeTrans(skb, dev);
-            if (!dev.groEnabled) {
-              dev.stats.rx_packets++;
-              dev.stats.rx_bytes += frame.length;
-              // veth_xmit() → veth_forward_skb() (inlined) → __netif_rx()
-              host.sim.enterFn(cpu, "veth_xmit", skb.id);
-              __netifRx(host, cpu, skb);
-              host.sim.exitFn(cpu, "veth_xmit", skb.id);
-              continue;
-            }
-            if (ring.length >= VETH_RING_SIZE) {
-              kfreeSkbReason(host.sim, skb, "FULL_RING", "veth_xmit");
-              continue;
-            }
-            ring.push(skb);
-            dev.stats.rx_packets++; // veth_xmit() counts the peer's rx as it forwards
-            dev.stats.rx_bytes += frame.length;
+            packetParseHeaders(skb);
+            devQueueXmit(host, cpu, peer, skb);
           }
           if (ring.length) napiSchedule(host, cpu, napi);
           yield { op: "local_bh_enable" } as const;
         }(),
       ),
     );
+  }
+
+  // veth_xmit() on one end: veth_forward_skb() into the other, rcv. __dev_forward_skb() drops
+  // what is longer than rcv's MTU + hard_header_len + VLAN_HLEN (is_skb_forwardable(), counted
+  // in rx_dropped), then eth_type_trans() as rcv; NAPI mode (GRO on) queues to the ring,
+  // otherwise __netif_rx().
+  #vethXmit(cpu: Cpu, skb: SkBuff, rcv: NetDevice): number {
+    const host = this.#host;
+    host.sim.enterFn(cpu, "veth_xmit", skb.id);
+    let rc = NETDEV_TX_OK;
+    if (skb.len > rcv.mtu + ETH_HLEN + 4) {
+      rcv.stats.rx_dropped++;
+      kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "__dev_forward_skb");
+      rc = NET_XMIT_DROP;
+    } else {
+      const len = skb.len;
+      skb.protocol = ethTypeTrans(skb, rcv);
+      if (!rcv.groEnabled) {
+        rcv.stats.rx_packets++;
+        rcv.stats.rx_bytes += len;
+        __netifRx(host, cpu, skb);
+      } else if (this.ring.length >= VETH_RING_SIZE) {
+        kfreeSkbReason(host.sim, skb, "FULL_RING", "veth_xmit");
+        rc = NET_XMIT_DROP;
+      } else {
+        this.ring.push(skb);
+        rcv.stats.rx_packets++; // veth_xmit() counts the peer's rx as it forwards
+        rcv.stats.rx_bytes += len;
+      }
+    }
+    host.sim.exitFn(cpu, "veth_xmit", skb.id);
+    return rc;
   }
 
   /**
@@ -150,4 +184,18 @@ export class Veth {
         [...this.ring, ...this.napi.gro.hash.flat(), ...this.napi.gro.rxList].map((s) => s.id),
     };
   }
+}
+
+// packet_parse_headers(): a raw packet socket's skb gets its protocol from the Ethernet header
+// and, from skb_probe_transport_header(), a transport header where the flow dissector finds one
+// (IPv4, ARP, IPv6); the network header follows the Ethernet header, or a VLAN tag's.
+function packetParseHeaders(skb: SkBuff): void {
+  const proto = new EthHdr(skb.head, 0).hProto;
+  skb.protocol = proto;
+  skb.networkHeader = proto === ETH_P_8021Q ? ETH_HLEN + 4 : ETH_HLEN;
+  if (proto === ETH_P_IP && skb.len >= ETH_HLEN + 20) {
+    const iph = new IpHdr(skb.head, ETH_HLEN);
+    if (iph.ihl >= 5) skb.transportHeader = ETH_HLEN + iph.ihl * 4; // the version is not read
+  } else if (proto === ETH_P_ARP) skb.transportHeader = ETH_HLEN;
+  else if (proto === ETH_P_IPV6 && skb.len >= ETH_HLEN + 40) skb.transportHeader = ETH_HLEN + 40;
 }

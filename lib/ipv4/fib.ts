@@ -98,12 +98,43 @@ export function fibTableLookup(table: FibTable, daddr: number, oif = 0): FibRout
   return best;
 }
 
+/** The flow a lookup is made for (struct flowi4), besides its destination and output device. */
+export interface Flowi4 {
+  /** Input device index: the receiving device's, or LOOPBACK_IFINDEX (1) for output routes. */
+  iif: number;
+  /** IP protocol, or 0. */
+  proto: number;
+  /** Source address, host order, or 0. */
+  saddr: number;
+  /** Source port, or 0. */
+  sport: number;
+  /** Destination port, or 0. */
+  dport: number;
+  /** The DSCP bits of the TOS byte (flowi4_dscp, printed as a dsfield). */
+  tos: number;
+  /** FLOWI_FLAG_* bits. */
+  flags: number;
+}
+
+/** The local table's id, RT_TABLE_LOCAL. */
+export const RT_TABLE_LOCAL = 255;
+/** The main table's id, RT_TABLE_MAIN. */
+export const RT_TABLE_MAIN = 254;
+/** The loopback device's index, LOOPBACK_IFINDEX. */
+export const LOOPBACK_IFINDEX = 1;
+// fib_table_lookup() finding nothing in a table
+const EAGAIN = -11;
+
 /**
  * Looks up a destination, as fib_lookup() with the default rules: the local table, then main.
+ * Traced on a CPU, the lookup shows as fib_table_lookup with the kernel's tracepoint, which
+ * prints the flow it was made for.
  * @param host the host
  * @param daddr the destination, host order
  * @param oif restrict to this output device (ifindex), or 0
  * @param cpu the CPU, to trace the lookup on
+ * @param flow the rest of the flow, for the tracepoint
+ * @param tbId the table the tracepoint names: main, or local for inet_addr_type()'s lookups
  * @returns the result, or an errno: ENETUNREACH when nothing matched, or the route type's own
  *   error (unreachable, blackhole, prohibit)
  * @example
@@ -122,10 +153,76 @@ export function fibLookup(
   daddr: number,
   oif = 0,
   cpu?: Cpu,
+  flow: Partial<Flowi4> = {},
+  tbId = RT_TABLE_MAIN,
 ): FibResult | number {
   // One fib_table_lookup(): with no custom rules 6.18 keeps local and main in one trie
   // (fib_lookup() → fib_get_table(RT_TABLE_MAIN)), whose routes say which table they belong to.
-  return host.sim.traced(cpu, "fib_table_lookup", () => fibLookupTables(host, daddr, oif));
+  return host.sim.traced(cpu, "fib_table_lookup", () => {
+    const res = fibLookupTables(host, daddr, oif);
+    if (cpu) {
+      host.sim.tracepoint(
+        cpu,
+        "fib_table_lookup",
+        fibTableLookupFields(res, daddr, oif, flow, tbId),
+      );
+    }
+    return res;
+  });
+}
+
+// The fields of the fib_table_lookup tracepoint (include/trace/events/fib.h): the flow, then
+// the nexthop's device and gateway, or "-" and the error.
+function fibTableLookupFields(
+  res: FibResult | number,
+  daddr: number,
+  oif: number,
+  flow: Partial<Flowi4>,
+  tbId: number,
+): Record<string, string | number> {
+  const found = typeof res === "object";
+  return {
+    tb_id: tbId,
+    oif,
+    iif: flow.iif ?? 0,
+    proto: flow.proto ?? 0,
+    src: inNtoa(flow.saddr ?? 0),
+    // the ports are shown for TCP and UDP flows only
+    sport: flow.proto === 6 || flow.proto === 17 ? flow.sport ?? 0 : 0,
+    dst: inNtoa(daddr),
+    dport: flow.proto === 6 || flow.proto === 17 ? flow.dport ?? 0 : 0,
+    tos: flow.tos ?? 0,
+    scope: 0,
+    flags: flow.flags ?? 0,
+    name: found ? res.route.dev?.name ?? "-" : "-",
+    gw4: inNtoa(found ? res.route.gw : 0),
+    gw6: "::",
+    // fib_table_lookup() returns -EAGAIN for no match (fib_lookup() makes it ENETUNREACH)
+    err: found ? 0 : res === ENETUNREACH ? EAGAIN : res,
+  };
+}
+
+/** A flow whose source need not be a local address (FLOWI_FLAG_ANYSRC). */
+export const FLOWI_FLAG_ANYSRC = 0x01;
+
+/**
+ * The type of route an address has in the local table, as inet_addr_type_dev_table(): one
+ * lookup in RT_TABLE_LOCAL (which, with no custom rules, shares the main table's trie).
+ * @param host the host
+ * @param addr the address, host order
+ * @param cpu the CPU, to trace the lookup on
+ * @returns the route type, or "unicast" when nothing matched (RTN_UNICAST)
+ */
+export function inetAddrTypeDevTable(host: InetNet, addr: number, cpu?: Cpu): RouteType {
+  return host.sim.traced(
+    cpu,
+    "inet_addr_type_dev_table",
+    () =>
+      host.sim.traced(cpu, "__inet_dev_addr_type", () => {
+        const res = fibLookup(host, addr, 0, cpu, {}, RT_TABLE_LOCAL);
+        return typeof res === "object" ? res.route.type : "unicast";
+      }),
+  );
 }
 
 function fibLookupTables(host: InetNet, daddr: number, oif: number): FibResult | number {
@@ -300,6 +397,7 @@ export type SourceCheck = 0 | 1 | "IP_RPFILTER" | "IP_LOCAL_SOURCE" | "IP_INVALI
  * @param oif the device a forward would leave by (ifindex), or 0 for local input
  * @param dev the input device
  * @param cpu the CPU, to trace the calls on
+ * @param flow the packet's destination (0 for broadcast input) and DSCP, for the trace
  * @returns a drop reason, or 0/1 as above
  */
 export function fibValidateSource(
@@ -308,6 +406,7 @@ export function fibValidateSource(
   oif: number,
   dev: NetDevice,
   cpu?: Cpu,
+  flow: { daddr?: number; tos?: number } = {},
 ): SourceCheck {
   if (cpu) host.sim.enterFn(cpu, "fib_validate_source");
   const inDev = inDevGet(host, dev)!;
@@ -322,7 +421,7 @@ export function fibValidateSource(
     v = host.sim.traced(
       cpu,
       "__fib_validate_source",
-      () => __fibValidateSource(host, saddr, dev, rpf, cpu),
+      () => __fibValidateSource(host, saddr, oif, dev, rpf, cpu, flow),
     );
   }
   if (cpu) host.sim.exitFn(cpu, "fib_validate_source");
@@ -334,13 +433,17 @@ export function fibValidateSource(
 function __fibValidateSource(
   host: InetNet,
   saddr: number,
+  oif: number,
   dev: NetDevice,
   rpf: number,
-  cpu?: Cpu,
+  cpu: Cpu | undefined,
+  flow: { daddr?: number; tos?: number },
 ): SourceCheck {
   const inDev = inDevGet(host, dev)!;
   const acceptLocal = inDevConf(host, inDev, "accept_local");
-  const res = fibLookup(host, saddr, 0, cpu);
+  // the reverse flow: from the packet's destination, "in" by the output device or loopback
+  const reverse = { iif: oif || LOOPBACK_IFINDEX, saddr: flow.daddr ?? 0, tos: flow.tos ?? 0 };
+  const res = fibLookup(host, saddr, 0, cpu, reverse);
   if (typeof res === "number") return rpf ? "IP_RPFILTER" : 0;
   if (res.route.type !== "unicast") {
     if (res.route.type !== "local") return "IP_INVALID_SOURCE";
@@ -351,6 +454,6 @@ function __fibValidateSource(
   if (res.route.dev?.ifindex === dev.ifindex) return onlinkScope(res.route);
   if (inDev.ifaList.length === 0) return rpf ? "IP_RPFILTER" : 0;
   if (rpf === 1) return "IP_RPFILTER";
-  const again = fibLookup(host, saddr, dev.ifindex, cpu);
+  const again = fibLookup(host, saddr, dev.ifindex, cpu, reverse);
   return typeof again !== "number" && again.route.type === "unicast" ? onlinkScope(again.route) : 0;
 }

@@ -17,12 +17,22 @@ import {
 import type { SkbDropReason } from "../core/dropreason.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial } from "../wire/checksum.ts";
-import { IP_OFFSET, IpHdr, IPPROTO_ICMP, IPV4_HLEN } from "../wire/ipv4.ts";
+import {
+  inNtoa,
+  IP_OFFSET,
+  IpHdr,
+  IPPROTO_ICMP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  IPV4_HLEN,
+} from "../wire/ipv4.ts";
+import { UdpHdr } from "../wire/udp.ts";
 import { ICMP_ECHOREPLY, ICMP_HLEN, ICMP_TIMESTAMPREPLY, IcmpHdr } from "../wire/icmp.ts";
 import { inetSelectAddr } from "./devinet.ts";
 import { ipLocalOut, type OutRoute } from "./ip_output.ts";
 import type { InetPeer } from "./netns_ipv4.ts";
-import { ipRouteOutput, type Rtable } from "./route.ts";
+import { ipRouteInputNoref, ipRouteOutput, type Rtable } from "./route.ts";
+import { fibLookup, FLOWI_FLAG_ANYSRC, inetAddrTypeDevTable, LOOPBACK_IFINDEX } from "./fib.ts";
 import { icmpMsgInc } from "./snmp.ts";
 
 /** The highest ICMP type the kernel knows (NR_ICMP_TYPES). */
@@ -194,9 +204,12 @@ export function __icmpSend(
       }
       applyLimit = true;
     }
-    const out = ipRouteOutput(host, saddr);
+    // Errors go with precedence "internetwork control" (IPTOS_PREC_INTERNETCONTROL).
+    const tos = ICMP_ERROR_TYPES.has(type) ? (iph.tos & 0x1e) | 0xc0 : iph.tos;
+    // from the address it was sent to; from a forward, the source the route picks
+    const out = icmpRouteLookup(host, cpu, skb, rt.local ? iph.daddr : 0, tos & 0xfc);
     if (!out) return;
-    if (rt.local) out.saddr = iph.daddr; // reply from the address it was sent to
+    if (rt.local) out.saddr = iph.daddr;
     if (applyLimit && !out.route.dev.loopback) {
       const timeout = msToJiffies(host, host.sysctl["net.ipv4.icmp_ratelimit"]);
       if (!inetPeerXrlimAllow(host, inetGetpeer(host, saddr), timeout)) {
@@ -212,12 +225,97 @@ export function __icmpSend(
     icmph.code = code;
     icmph.un = info;
     icmp.set(quote, ICMP_HLEN);
-    // Errors go with precedence "internetwork control" (IPTOS_PREC_INTERNETCONTROL).
-    const tos = ICMP_ERROR_TYPES.has(type) ? (iph.tos & 0x1e) | 0xc0 : iph.tos;
+    host.sim.tracepoint(cpu, "icmp_send", icmpSendFields(skb, type, code));
     icmpPush(host, cpu, out, saddr, tos, icmp, type);
   } finally {
     host.sim.exitFn(cpu, "__icmp_send", skb.id);
   }
+}
+
+// icmp_route_lookup(): the route back to the packet's source (the one the error takes), then,
+// with XFRM built in, the relookups it makes to see whether IPsec would route the error
+// differently: inet_addr_type_dev_table() of the destination and of the packet's own
+// destination, then the reversed flow's output route (when that address is local) or an output
+// route and ip_route_input() as if the packet came back. With no xfrm policies the relookup ends
+// in -ENOENT and the first route stands; the lookups are what the kernel spends and traces.
+function icmpRouteLookup(
+  host: InetNet,
+  cpu: Cpu,
+  skb: SkBuff,
+  saddr: number,
+  dscp: number,
+): ReturnType<typeof ipRouteOutput> {
+  return host.sim.traced(cpu, "icmp_route_lookup", () => {
+    const iph = ipHdr(skb);
+    const out = ipRouteOutput(
+      host,
+      iph.saddr,
+      cpu,
+      { proto: IPPROTO_ICMP, saddr, tos: dscp },
+      true,
+    );
+    if (out && inetAddrTypeDevTable(host, iph.saddr, cpu) !== "local") {
+      icmpRelookup(host, cpu, skb, dscp);
+    }
+    return out;
+  }, skb.id);
+}
+
+// The XFRM relookup of icmp_route_lookup(), which finds no policy and changes nothing.
+function icmpRelookup(host: InetNet, cpu: Cpu, skb: SkBuff, dscp: number): void {
+  const iph = ipHdr(skb);
+  // xfrm_decode_session_reverse(): the packet's flow, turned around
+  const th = skb.networkHeader + iph.ihl * 4;
+  const ports = (iph.protocol === IPPROTO_TCP || iph.protocol === IPPROTO_UDP) &&
+      !(iph.fragOff & IP_OFFSET) && th + 4 <= skb.head.length
+    ? new UdpHdr(skb.head, th)
+    : null;
+  const flow = {
+    proto: iph.protocol,
+    sport: ports?.source ?? 0,
+    dport: ports?.dest ?? 0,
+  };
+  if (inetAddrTypeDevTable(host, iph.daddr, cpu) === "local") {
+    // __ip_route_output_key(&fl4_dec)
+    ipRouteOutput(host, iph.saddr, cpu, {
+      oif: skb.dev!.ifindex,
+      proto: flow.proto,
+      saddr: iph.daddr,
+      sport: flow.dport,
+      dport: flow.sport,
+      tos: iph.tos & 0xfc,
+    }, true);
+    return;
+  }
+  // ip_route_output_key(), then ip_route_input() as if the packet came back by that device
+  const back = ipRouteOutput(host, iph.daddr, cpu, {
+    ...flow,
+    saddr: iph.saddr,
+    flags: FLOWI_FLAG_ANYSRC,
+  });
+  if (back) {
+    ipRouteInputNoref(host, iph.saddr, iph.daddr, iph.protocol, back.route.dev, cpu, dscp);
+  }
+}
+
+// The fields of the icmp_send tracepoint: the packet's addresses, and its UDP ports and length
+// when it is UDP.
+function icmpSendFields(skb: SkBuff, type: number, code: number): Record<string, string | number> {
+  const iph = ipHdr(skb);
+  const th = skb.transportHeader;
+  const udp = iph.protocol === IPPROTO_UDP && th >= 0 && th + 8 <= skb.head.length
+    ? new UdpHdr(skb.head, th)
+    : null;
+  return {
+    type,
+    code,
+    saddr: inNtoa(iph.saddr),
+    sport: udp?.source ?? 0,
+    daddr: inNtoa(iph.daddr),
+    dport: udp?.dest ?? 0,
+    ulen: udp?.len ?? 0,
+    skbaddr: skb.id,
+  };
 }
 
 /**
@@ -230,16 +328,38 @@ export function icmpSend(...args: Parameters<typeof __icmpSend>): void {
   __icmpSend(...args);
 }
 
+// fib_compute_spec_dst(): the address to answer a broadcast or multicast from — the preferred
+// source of the route back to the sender (looked up as from the loopback device), or one of
+// the input device's addresses.
+function fibComputeSpecDst(host: InetNet, cpu: Cpu, skb: SkBuff): number {
+  return host.sim.traced(cpu, "fib_compute_spec_dst", () => {
+    const iph = ipHdr(skb);
+    if (iph.saddr !== 0) {
+      const res = fibLookup(host, iph.saddr, 0, cpu, {
+        iif: LOOPBACK_IFINDEX,
+        tos: iph.tos & 0xfc,
+      });
+      if (typeof res === "object" && res.route.dev) {
+        return res.route.prefsrc || inetSelectAddr(host, res.route.dev, res.route.gw || iph.saddr);
+      }
+    }
+    return inetSelectAddr(host, skb.dev!, iph.saddr);
+  }, skb.id);
+}
+
 // icmp_reply(): answer an echo or timestamp request from the address it was sent to (or, for a
 // broadcast, one of the input device's), with the request's TOS.
 function icmpReply(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable, icmp: Uint8Array): void {
   host.sim.enterFn(cpu, "icmp_reply", skb.id);
   const iph = ipHdr(skb);
-  const out = ipRouteOutput(host, iph.saddr);
+  const saddr = rt.broadcast || rt.multicast ? fibComputeSpecDst(host, cpu, skb) : iph.daddr;
+  const out = ipRouteOutput(host, iph.saddr, cpu, {
+    proto: IPPROTO_ICMP,
+    saddr,
+    tos: iph.tos & 0xfc,
+  });
   if (out) {
-    out.saddr = rt.broadcast || rt.multicast
-      ? inetSelectAddr(host, skb.dev!, iph.saddr)
-      : iph.daddr;
+    out.saddr = saddr;
     icmpPush(host, cpu, out, iph.saddr, iph.tos, icmp, 0);
   }
   host.sim.exitFn(cpu, "icmp_reply", skb.id);
@@ -276,12 +396,17 @@ export function icmpRcv(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): void 
   host.sim.enterFn(cpu, "icmp_rcv", skb.id);
   cpu.chargeLater(host.sim.costs.ns("transport"));
   const reason = icmpRcvReason(host, cpu, skb, rt);
-  if (reason) kfreeSkbReason(host.sim, skb, reason, "icmp_rcv");
-  else consumeSkb(host.sim, skb, "icmp_rcv");
+  if (reason === null) consumeSkb(host.sim, skb, "icmp_rcv");
+  else if (reason !== "freed") kfreeSkbReason(host.sim, skb, reason, "icmp_rcv");
   host.sim.exitFn(cpu, "icmp_rcv", skb.id);
 }
 
-function icmpRcvReason(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): SkbDropReason | null {
+function icmpRcvReason(
+  host: InetNet,
+  cpu: Cpu,
+  skb: SkBuff,
+  rt: Rtable,
+): SkbDropReason | null | "freed" {
   const mib = host.mib.icmp;
   mib.InMsgs++;
   const h = skb.head;
@@ -356,7 +481,7 @@ function icmpHandle(
   skb: SkBuff,
   rt: Rtable,
   type: number,
-): SkbDropReason | null {
+): SkbDropReason | null | "freed" {
   const mib = host.mib.icmp;
   const h = skb.head;
   const th = skb.transportHeader;
@@ -386,8 +511,9 @@ function icmpHandle(
       icmpReply(host, cpu, skb, rt, reply);
       return null;
     }
-    case 0: // ping_rcv(): the kit has no ping sockets
-      return "NO_SOCKET";
+    case 0: // ping_rcv(): the kit has no ping sockets; 6.18 frees the reply there
+      kfreeSkbReason(host.sim, skb, "NO_SOCKET", "ping_rcv");
+      return "freed";
     case 3:
     case 4:
     case 11:

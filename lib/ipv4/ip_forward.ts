@@ -44,8 +44,7 @@ export function ipForward(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): 
       ipDecreaseTtl(iph);
       if (route.doRedirect) ipRtSendRedirect(host, cpu, skb, route);
       const verdict = nfHook(host, skb, { hook: "FORWARD", in: inDev, out, cpu });
-      if (verdict === "NF_DROP") kfreeSkbReason(host.sim, skb, "NETFILTER_DROP", "nf_hook_slow");
-      else ipForwardFinish(host, cpu, skb, route, inDev);
+      if (verdict === "NF_ACCEPT") ipForwardFinish(host, cpu, skb, route, inDev);
     }
   }
   host.sim.exitFn(cpu, "ip_forward", skb.id);

@@ -7,7 +7,7 @@
 // goes back when the first fragment had come.
 
 import type { InetNet } from "./netns_ipv4.ts";
-import { consumeSkb, ipHdr, kfreeSkbReason, type SkBuff } from "../core/skbuff.ts";
+import { consumeSkb, ipHdr, kfreeSkbReason, SkBuff, traceConsumeSkb } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { IP_MF, IP_OFFSET, IpHdr } from "../wire/ipv4.ts";
 import { icmpSend } from "./icmp.ts";
@@ -42,15 +42,19 @@ function fragKey(iph: IpHdr): string {
   return `${iph.saddr}/${iph.daddr}/${iph.id}/${iph.protocol}`;
 }
 
-// inet_frag_kill() and inet_frag_destroy(): the held fragments are freed as drops
-// (FRAG_REASM_TIMEOUT) when the timer killed the queue, and with consume_skb() — no drop
-// reported, as a 6.18 host's skb:kfree_skb shows none — when a bad fragment did.
+// inet_frag_kill(), then inet_frag_destroy() → inet_frag_rbtree_purge() once the last reference
+// goes: the held fragments are freed as drops (FRAG_REASM_TIMEOUT) when the timer killed the
+// queue — the first fragment by ip_expire() itself — and with consume_skb() (no drop reported,
+// as a 6.18 host's skb:kfree_skb shows none) when a bad fragment did.
 function killQueue(host: InetNet, q: Ipq, timedOut: boolean) {
   q.complete = true;
   host.ipv4.frags.delete(q.key);
   for (const f of q.fragments) {
-    if (timedOut) kfreeSkbReason(host.sim, f.skb, "FRAG_REASM_TIMEOUT", "ip_expire");
-    else consumeSkb(host.sim, f.skb, "inet_frag_destroy");
+    if (!timedOut) consumeSkb(host.sim, f.skb, "inet_frag_rbtree_purge");
+    else {
+      const where = q.firstIn && f === q.fragments[0] ? "ip_expire" : "inet_frag_rbtree_purge";
+      kfreeSkbReason(host.sim, f.skb, "FRAG_REASM_TIMEOUT", where);
+    }
   }
   q.fragments.length = 0;
 }
@@ -107,7 +111,7 @@ export function ipDefrag(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): S
     const queue = q;
     host.sim.after(host.sysctl["net.ipv4.ipfrag_time"] * 1e9, () => ipExpire(host, queue));
   }
-  const result = ipFragQueue(host, q, skb, offset, end, (fo & IP_MF) !== 0);
+  const result = ipFragQueue(host, cpu, q, skb, offset, end, (fo & IP_MF) !== 0);
   host.sim.exitFn(cpu, "ip_defrag", skb.id);
   return result;
 }
@@ -117,6 +121,7 @@ export function ipDefrag(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): S
 // with NOT_SPECIFIED, the held ones consumed when the queue goes.
 function ipFragQueue(
   host: InetNet,
+  cpu: Cpu,
   q: Ipq,
   skb: SkBuff,
   offset: number,
@@ -126,8 +131,9 @@ function ipFragQueue(
   const discard = (overlap: boolean) => {
     if (overlap) host.mib.ipExt.ReasmOverlaps++;
     host.mib.ip.ReasmFails++;
+    // ip_frag_queue() (inlined) frees the fragment; ip_defrag()'s ipq_put() then the queue
+    kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "ip_defrag");
     killQueue(host, q, false);
-    kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "ip_frag_queue");
     return null;
   };
   if (!more) {
@@ -144,7 +150,7 @@ function ipFragQueue(
   }
   const verdict = inetFragQueueInsert(q, offset, end);
   if (verdict === "IPFRAG_DUP") {
-    kfreeSkbReason(host.sim, skb, "DUP_FRAG", "ip_frag_queue");
+    kfreeSkbReason(host.sim, skb, "DUP_FRAG", "ip_defrag"); // ip_frag_queue(), inlined
     return null;
   }
   if (verdict === "IPFRAG_OVERLAP") return discard(true);
@@ -153,7 +159,7 @@ function ipFragQueue(
   q.meat += end - offset;
   if (offset === 0) q.firstIn = true;
   if (!(q.firstIn && q.lastIn && q.meat === q.len)) return null;
-  return ipFragReasm(host, q, skb);
+  return ipFragReasm(host, cpu, q, skb);
 }
 
 /**
@@ -195,10 +201,19 @@ export function inetFragQueueInsert(
 }
 
 // ip_frag_reasm(): the skb that completed the queue becomes the datagram (the kernel morphs it
-// into the head); the payloads are joined after the first fragment's header, tot_len and the
-// fragment field rewritten, truesize summed, ReasmOKs counted.
-function ipFragReasm(host: InetNet, q: Ipq, last: SkBuff): SkBuff {
+// into the head, and inet_frag_reasm_prepare() frees the head's own sk_buff); the payloads are
+// joined after the first fragment's header, tot_len and the fragment field rewritten, truesize
+// summed, ReasmOKs counted.
+function ipFragReasm(host: InetNet, cpu: Cpu, q: Ipq, last: SkBuff): SkBuff {
   const first = q.fragments[0].skb;
+  if (first !== last) traceConsumeSkb(host.sim, cpu, first, "inet_frag_reasm_prepare");
+  // the frag_list: every fragment after the head, the completing one as a clone of it
+  const fragList = q.fragments.slice(1).map((f) => {
+    if (f.skb !== last) return f.skb;
+    const clone = new SkBuff(-host.sim.ledger.nextId, new Uint8Array(0), 0, last.dev);
+    clone.protocol = last.protocol;
+    return clone;
+  });
   const fnh = first.networkHeader;
   const ihl = ipHdr(first).ihl * 4;
   const pkt = new Uint8Array(fnh + ihl + q.len);
@@ -230,6 +245,7 @@ function ipFragReasm(host: InetNet, q: Ipq, last: SkBuff): SkBuff {
   whole.head = pkt;
   whole.truesize = truesize;
   whole.frags.length = 0;
+  whole.fragList.push(...fragList);
   whole.networkHeader = fnh;
   whole.data = fnh;
   whole.len = tot;

@@ -50,8 +50,7 @@ import { ipRouteInputNoref, ipRouteUseHint, type Rtable, sameDst } from "./route
 export function ipRcv(host: InetNet, cpu: Cpu, skb: SkBuff, dev: NetDevice): void {
   if (!ipRcvCore(host, cpu, skb)) return;
   const verdict = nfHook(host, skb, { hook: "PRE_ROUTING", in: dev, out: null, cpu });
-  if (verdict === "NF_DROP") return kfreeSkbReason(host.sim, skb, "NETFILTER_DROP", "nf_hook_slow");
-  ipRcvFinish(host, cpu, skb, dev);
+  if (verdict === "NF_ACCEPT") ipRcvFinish(host, cpu, skb, dev);
 }
 
 /**
@@ -215,6 +214,9 @@ export function ipRcvFinish(host: InetNet, cpu: Cpu, skb: SkBuff, dev: NetDevice
   host.sim.exitFn(cpu, "ip_rcv_finish", skb.id);
 }
 
+// The DSCP bits of the TOS byte (INET_DSCP_MASK, include/net/inet_dscp.h).
+const INET_DSCP_MASK = 0xfc;
+
 // ip_rcv_finish_core(): the input route (by the hint's, when the list path has one) and its
 // checks; the route, or null once dropped.
 function ipRcvFinishCore(
@@ -226,9 +228,10 @@ function ipRcvFinishCore(
 ): Rtable | null {
   host.sim.enterFn(cpu, "ip_rcv_finish_core", skb.id);
   const iph = ipHdr(skb);
+  const dscp = iph.tos & INET_DSCP_MASK; // ip4h_dscp()
   const route = hint
-    ? ipRouteUseHint(host, hint, iph.saddr, dev, cpu)
-    : ipRouteInputNoref(host, iph.daddr, iph.saddr, iph.protocol, dev, cpu);
+    ? ipRouteUseHint(host, hint, iph.saddr, dev, cpu, { daddr: iph.daddr, tos: dscp })
+    : ipRouteInputNoref(host, iph.daddr, iph.saddr, iph.protocol, dev, cpu, dscp);
   let ok: Rtable | null = null;
   if (typeof route === "string") {
     kfreeSkbReason(host.sim, skb, route, "ip_rcv_finish_core");
@@ -262,11 +265,11 @@ function ipRcvOptions(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): bool
   if (ppPtr >= 0) {
     host.mib.ip.InHdrErrors++;
     icmpSend(host, cpu, skb, route, 12, 0, (ppPtr << 24) >>> 0);
-    kfreeSkbReason(host.sim, skb, "IP_INHDR", "ip_rcv_options");
+    kfreeSkbReason(host.sim, skb, "IP_INHDR", "ip_rcv_finish_core"); // ip_rcv_options(), inlined
     return false;
   }
   if (srr) {
-    kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "ip_rcv_options");
+    kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "ip_rcv_finish_core"); // ip_rcv_options(), inlined
     return false;
   }
   return true;
@@ -298,8 +301,7 @@ export function ipLocalDeliver(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtab
       out: null,
       cpu,
     });
-    if (verdict === "NF_DROP") kfreeSkbReason(host.sim, whole, "NETFILTER_DROP", "nf_hook_slow");
-    else ipLocalDeliverFinish(host, cpu, whole, route);
+    if (verdict === "NF_ACCEPT") ipLocalDeliverFinish(host, cpu, whole, route);
   }
   host.sim.exitFn(cpu, "ip_local_deliver", skb.id);
 }

@@ -6,12 +6,20 @@
 
 import type { InetNet } from "./netns_ipv4.ts";
 import type { NetDevice } from "../core/netdevice.ts";
-import { allocSkb, ipHdr, kfreeSkbReason, skbForwarded, type SkBuff } from "../core/skbuff.ts";
+import {
+  allocSkb,
+  CHECKSUM_NONE,
+  ipHdr,
+  skbForwarded,
+  type SkBuff,
+  traceConsumeSkb,
+} from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial } from "../wire/checksum.ts";
 import { ETH_HLEN, ETH_P_IP, EthHdr } from "../wire/ethernet.ts";
 import { IP_DF, IP_MF, IP_OFFSET, IpHdr, IPV4_HLEN } from "../wire/ipv4.ts";
 import { nfHook } from "../netfilter/core.ts";
+import { devQueueXmit, txSkb } from "../core/dev_xmit.ts";
 
 /** Where a packet leaves: device and next hop (the parts of a dst_entry output uses). */
 export interface OutRoute {
@@ -52,7 +60,13 @@ export function neighLookup(host: InetNet, dev: NetDevice, addr: number): Uint8A
  * @param ipPacket the IP datagram
  * @param route device and next hop
  */
-function ipFinishOutput2(host: InetNet, cpu: Cpu, ipPacket: Uint8Array, route: OutRoute): void {
+function ipFinishOutput2(
+  host: InetNet,
+  cpu: Cpu,
+  ipPacket: Uint8Array,
+  route: OutRoute,
+  ipSummed = CHECKSUM_NONE,
+): void {
   host.sim.enterFn(cpu, "ip_finish_output2");
   const frame = new Uint8Array(ETH_HLEN + ipPacket.length);
   const eth = new EthHdr(frame, 0);
@@ -63,6 +77,15 @@ function ipFinishOutput2(host: InetNet, cpu: Cpu, ipPacket: Uint8Array, route: O
   host.mib.ip.OutTransmits++;
   route.dev.transmitted.push({ t: host.sim.now, frame });
   host.devXmitTap?.(route.dev, frame);
+  // An skb the ledger follows only where a driver takes it on (a veth's peer receives it).
+  const skb = route.dev.ndoStartXmit
+    ? allocSkb(host.sim, frame, route.dev)
+    : txSkb(host, frame, route.dev);
+  skb.protocol = ETH_P_IP;
+  skb.ipSummed = ipSummed;
+  skb.networkHeader = ETH_HLEN;
+  skb.transportHeader = ETH_HLEN + new IpHdr(frame, ETH_HLEN).ihl * 4;
+  devQueueXmit(host, cpu, route.dev, skb);
   host.sim.exitFn(cpu, "ip_finish_output2");
 }
 
@@ -78,12 +101,20 @@ function ipSendCheck(pkt: Uint8Array, iph: IpHdr): void {
  * (ip_do_fragment()'s slow path), each counted in FragCreates, the datagram in FragOKs.
  * @param host the host
  * @param cpu the CPU
+ * @param skb the datagram's skb
  * @param pkt the datagram
  * @param route device and next hop
  */
-function ipFinishOutput(host: InetNet, cpu: Cpu, pkt: Uint8Array, route: OutRoute): void {
+function ipFinishOutput(
+  host: InetNet,
+  cpu: Cpu,
+  skb: SkBuff,
+  pkt: Uint8Array,
+  route: OutRoute,
+): void {
   const mtu = route.dev.mtu;
-  if (pkt.length <= mtu) return ipFinishOutput2(host, cpu, pkt, route);
+  if (pkt.length <= mtu) return ipFinishOutput2(host, cpu, pkt, route, skb.ipSummed);
+  host.sim.enterFn(cpu, "ip_do_fragment", skb.id);
   const iph = new IpHdr(pkt, 0);
   const ihl = iph.ihl * 4;
   const fragOff = iph.fragOff;
@@ -104,6 +135,8 @@ function ipFinishOutput(host: InetNet, cpu: Cpu, pkt: Uint8Array, route: OutRout
     ipFinishOutput2(host, cpu, frag, route);
   }
   host.mib.ip.FragOKs++;
+  traceConsumeSkb(host.sim, cpu, skb, "ip_do_fragment"); // the fragments went in new skbs
+  host.sim.exitFn(cpu, "ip_do_fragment", skb.id);
 }
 
 /**
@@ -124,11 +157,9 @@ export function ipOutput(
 ): void {
   host.sim.enterFn(cpu, "ip_output", skb.id);
   const verdict = nfHook(host, skb, { hook: "POST_ROUTING", in: inDev, out: route.dev, cpu });
-  if (verdict === "NF_DROP") {
-    kfreeSkbReason(host.sim, skb, "NETFILTER_DROP", "nf_hook_slow");
-  } else {
+  if (verdict === "NF_ACCEPT") {
     const nh = skb.networkHeader;
-    ipFinishOutput(host, cpu, skb.head.slice(nh, nh + ipHdr(skb).totLen), route);
+    ipFinishOutput(host, cpu, skb, skb.head.slice(nh, nh + ipHdr(skb).totLen), route);
     skbForwarded(host.sim, skb, route.dev.name);
   }
   host.sim.exitFn(cpu, "ip_output", skb.id);
@@ -148,6 +179,8 @@ export interface LocalPacket {
   df: boolean;
   /** The transport header and payload. */
   payload: Uint8Array;
+  /** CHECKSUM_PARTIAL when the transport checksum is left to the device (a SYN-ACK's). */
+  ipSummed?: number;
 }
 
 /**
@@ -176,14 +209,12 @@ export function ipLocalOut(host: InetNet, cpu: Cpu, p: LocalPacket, route: OutRo
   ipSendCheck(pkt, iph);
   const skb = allocSkb(host.sim, pkt);
   skb.networkHeader = 0;
+  skb.protocol = ETH_P_IP; // __ip_local_out()
+  skb.ipSummed = p.ipSummed ?? CHECKSUM_NONE;
   host.mib.ip.OutRequests++;
   const verdict = nfHook(host, skb, { hook: "LOCAL_OUT", in: null, out: route.dev, cpu });
-  if (verdict === "NF_DROP") {
-    // ip_send_skb(): the hook's -EPERM is counted as an output discard
-    host.mib.ip.OutDiscards++;
-    kfreeSkbReason(host.sim, skb, "NETFILTER_DROP", "nf_hook_slow");
-  } else {
-    ipOutput(host, cpu, skb, route, null);
-  }
+  // ip_send_skb(): the hook's -EPERM is counted as an output discard
+  if (verdict === "NF_DROP") host.mib.ip.OutDiscards++;
+  else if (verdict === "NF_ACCEPT") ipOutput(host, cpu, skb, route, null);
   host.sim.exitFn(cpu, "ip_local_out");
 }

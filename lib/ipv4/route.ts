@@ -10,7 +10,13 @@ import type { Cpu } from "../sim/cpu.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
 import { inDevConf, inDevGet, inetAddrOnlink, inetSelectAddr } from "./devinet.ts";
 import type { OutRoute } from "./ip_output.ts";
-import { fibLookup, type FibRoute, fibValidateSource } from "./fib.ts";
+import {
+  fibLookup,
+  type FibRoute,
+  fibValidateSource,
+  type Flowi4,
+  LOOPBACK_IFINDEX,
+} from "./fib.ts";
 
 /** What a packet's route says to do next (dst.input). */
 export type DstInput = "ip_local_deliver" | "ip_forward" | "ip_error";
@@ -69,6 +75,7 @@ function rt(input: DstInput, type: Rtable["type"], extra: Partial<Rtable> = {}):
  * @param protocol IP protocol (multicast input of IGMP accepts a zero source)
  * @param dev the input device
  * @param cpu the CPU, to trace the calls on
+ * @param dscp the DSCP bits of the packet's TOS, which the lookups carry
  * @returns the route, or the reason to drop the packet
  * @example
  * ```ts
@@ -88,11 +95,12 @@ export function ipRouteInputNoref(
   protocol: number,
   dev: NetDevice,
   cpu?: Cpu,
+  dscp = 0,
 ): Rtable | SkbDropReason {
   return host.sim.traced(
     cpu,
     "ip_route_input_noref",
-    () => ipRouteInputRcu(host, daddr, saddr, protocol, dev, cpu),
+    () => ipRouteInputRcu(host, daddr, saddr, protocol, dev, cpu, dscp),
   );
 }
 
@@ -103,7 +111,8 @@ function ipRouteInputRcu(
   saddr: number,
   protocol: number,
   dev: NetDevice,
-  cpu?: Cpu,
+  cpu: Cpu | undefined,
+  dscp: number,
 ): Rtable | SkbDropReason {
   const inDev = inDevGet(host, dev);
   if (!inDev) return "NOT_SPECIFIED";
@@ -115,7 +124,8 @@ function ipRouteInputRcu(
       return "NOT_SPECIFIED";
     }
     if (isLoopback(saddr) && !inDevConf(host, inDev, "route_localnet")) return "NOT_SPECIFIED";
-    if (!isZero(saddr) && typeof fibValidateSource(host, saddr, 0, dev) === "string") {
+    const v = isZero(saddr) ? 0 : fibValidateSource(host, saddr, 0, dev, cpu, { tos: dscp });
+    if (typeof v === "string") {
       return "NOT_SPECIFIED";
     }
     return rt("ip_local_deliver", "multicast");
@@ -123,7 +133,7 @@ function ipRouteInputRcu(
   return host.sim.traced(
     cpu,
     "ip_route_input_slow",
-    () => ipRouteInputSlow(host, daddr, saddr, dev, cpu),
+    () => ipRouteInputSlow(host, daddr, saddr, dev, cpu, dscp),
   );
 }
 
@@ -137,6 +147,7 @@ function ipRouteInputRcu(
  * @param saddr source, host order
  * @param dev the input device
  * @param cpu the CPU, to trace the calls on
+ * @param flow the packet's destination and DSCP, which the reverse-path lookups carry
  * @returns the route, or the reason to drop the packet
  */
 export function ipRouteUseHint(
@@ -145,6 +156,7 @@ export function ipRouteUseHint(
   saddr: number,
   dev: NetDevice,
   cpu: Cpu,
+  flow: { daddr: number; tos: number },
 ): Rtable | SkbDropReason {
   host.sim.enterFn(cpu, "ip_route_use_hint");
   const inDev = inDevGet(host, dev);
@@ -153,7 +165,7 @@ export function ipRouteUseHint(
   else if (isMulticast(saddr) || isLbcast(saddr) || isZero(saddr)) r = "IP_INVALID_SOURCE";
   else if (isLoopback(saddr) && !inDevConf(host, inDev, "route_localnet")) r = "IP_LOCALNET";
   else if (hint.type === "local") {
-    const v = fibValidateSource(host, saddr, 0, dev, cpu);
+    const v = fibValidateSource(host, saddr, 0, dev, cpu, flow);
     if (typeof v === "string") r = v;
   }
   host.sim.exitFn(cpu, "ip_route_use_hint");
@@ -179,13 +191,16 @@ function ipRouteInputSlow(
   daddr: number,
   saddr: number,
   dev: NetDevice,
-  cpu?: Cpu,
+  cpu: Cpu | undefined,
+  dscp: number,
 ): Rtable | SkbDropReason {
   const inDev = inDevGet(host, dev)!;
+  const flow = { daddr, tos: dscp };
   if (isMulticast(saddr) || isLbcast(saddr)) return "IP_INVALID_SOURCE";
   const brdInput = (): Rtable | SkbDropReason => {
     if (!isZero(saddr)) {
-      const v = fibValidateSource(host, saddr, 0, dev, cpu);
+      // brd_input: the source is validated for no particular destination
+      const v = fibValidateSource(host, saddr, 0, dev, cpu, { tos: dscp });
       if (typeof v === "string") return v;
     }
     return rt("ip_local_deliver", "broadcast");
@@ -199,7 +214,7 @@ function ipRouteInputSlow(
     if (!inDevConf(host, inDev, "route_localnet")) return "IP_LOCALNET";
   }
   const forwarding = inDevConf(host, inDev, "forwarding") !== 0;
-  const res = fibLookup(host, daddr, 0, cpu);
+  const res = fibLookup(host, daddr, 0, cpu, { iif: dev.ifindex, saddr, tos: dscp });
   if (typeof res === "number") {
     // no_route: ip_error() with EHOSTUNREACH when the device does not forward
     const err = forwarding ? -res : 113;
@@ -207,17 +222,19 @@ function ipRouteInputSlow(
   }
   const r = res.route;
   if (r.type === "broadcast") {
-    if (inDevConf(host, inDev, "bc_forwarding")) return mkrouteInput(host, r, saddr, dev, cpu);
+    if (inDevConf(host, inDev, "bc_forwarding")) {
+      return mkrouteInput(host, r, saddr, dev, cpu, flow);
+    }
     return brdInput();
   }
   if (r.type === "local") {
-    const v = fibValidateSource(host, saddr, 0, dev, cpu);
+    const v = fibValidateSource(host, saddr, 0, dev, cpu, flow);
     if (typeof v === "string") return v;
     return rt("ip_local_deliver", "local", { fib: r });
   }
   if (!forwarding) return rt("ip_error", "unreachable", { error: 113 });
   if (r.type !== "unicast") return "IP_INVALID_DEST";
-  return mkrouteInput(host, r, saddr, dev, cpu);
+  return mkrouteInput(host, r, saddr, dev, cpu, flow);
 }
 
 // __mkroute_input(): validate the source against the output device; a forward back out of the
@@ -227,10 +244,11 @@ function mkrouteInput(
   r: FibRoute,
   saddr: number,
   dev: NetDevice,
-  cpu?: Cpu,
+  cpu: Cpu | undefined,
+  flow: { daddr: number; tos: number },
 ): Rtable | SkbDropReason {
   const out = r.dev!;
-  const v = fibValidateSource(host, saddr, out.ifindex, dev, cpu);
+  const v = fibValidateSource(host, saddr, out.ifindex, dev, cpu, flow);
   if (typeof v === "string") return v;
   const inDev = inDevGet(host, dev)!;
   const outDev = inDevGet(host, out)!;
@@ -242,15 +260,33 @@ function mkrouteInput(
 
 /**
  * The output route to an address (ip_route_output_key()): device and next hop from the FIB.
+ * Traced, it runs as ip_route_output_flow() → ip_route_output_key_hash() →
+ * ip_route_output_key_hash_rcu() → fib_table_lookup; `direct` starts at
+ * ip_route_output_key_hash(), as callers of __ip_route_output_key() do.
  * @param host the host
  * @param daddr destination, host order
+ * @param cpu the CPU, to trace the lookup on
+ * @param flow the rest of the flow (protocol, source, ports, DSCP, output device)
+ * @param direct entered at ip_route_output_key_hash() rather than ip_route_output_flow()
  * @returns the route and the source address the host would use, or null without a route
  */
 export function ipRouteOutput(
   host: InetNet,
   daddr: number,
+  cpu?: Cpu,
+  flow: Partial<Flowi4> & { oif?: number } = {},
+  direct = false,
 ): { route: OutRoute; saddr: number } | null {
-  const res = fibLookup(host, daddr);
+  const lookup = () =>
+    host.sim.traced(
+      cpu,
+      "ip_route_output_key_hash",
+      () =>
+        host.sim.traced(cpu, "ip_route_output_key_hash_rcu", () =>
+          // the flow comes in by the loopback device (flowi4_iif = LOOPBACK_IFINDEX)
+          fibLookup(host, daddr, flow.oif ?? 0, cpu, { ...flow, iif: LOOPBACK_IFINDEX })),
+    );
+  const res = direct ? lookup() : host.sim.traced(cpu, "ip_route_output_flow", lookup);
   if (typeof res === "number" || !res.route.dev) return null;
   const r = res.route;
   if (r.type !== "unicast" && r.type !== "local" && r.type !== "broadcast") return null;

@@ -11,6 +11,8 @@ import { InputRangeError } from "../base/errors.ts";
 import type { InetNet } from "./netns_ipv4.ts";
 import { inetBindCheck } from "./af_inet.ts";
 import {
+  CHECKSUM_NONE,
+  CHECKSUM_PARTIAL,
   consumeSkb,
   ipHdr,
   kfreeSkbReason,
@@ -22,7 +24,7 @@ import type { SkbDropReason } from "../core/dropreason.ts";
 import { Sock, TCP_STATES } from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
-import { IPPROTO_TCP } from "../wire/ipv4.ts";
+import { inNtoa, IPPROTO_TCP } from "../wire/ipv4.ts";
 import { TCP_FLAGS, TCP_HLEN, TcpHdr, TCPOLEN_MSS, TCPOPT_MSS } from "../wire/tcp.ts";
 import { ipRouteOutput } from "./route.ts";
 import { ipLocalOut } from "./ip_output.ts";
@@ -117,6 +119,13 @@ function parse(skb: SkBuff): Seg {
   };
 }
 
+// The states as the tcp events print them (show_tcp_state_name()).
+const TCP_STATE_NAMES: Record<number, string> = {
+  [TCP_STATES.ESTABLISHED]: "TCP_ESTABLISHED",
+  [TCP_STATES.CLOSE]: "TCP_CLOSE",
+  [TCP_STATES.LISTEN]: "TCP_LISTEN",
+};
+
 const before = (a: number, b: number) => ((a - b) | 0) < 0;
 const after = (a: number, b: number) => before(b, a);
 
@@ -130,7 +139,12 @@ function tcpSend(
   flags: number,
   mss: boolean,
 ) {
-  const out = ipRouteOutput(host, s.saddr);
+  const out = ipRouteOutput(host, s.saddr, cpu, {
+    proto: IPPROTO_TCP,
+    saddr: s.daddr,
+    sport: s.dport,
+    dport: s.sport,
+  });
   if (!out) return;
   const len = mss ? TCP_HLEN + TCPOLEN_MSS : TCP_HLEN;
   const t = new Uint8Array(len);
@@ -155,13 +169,35 @@ function tcpSend(
     tos: 0,
     df: true,
     payload: t,
+    // tcp_v4_send_synack() leaves the checksum to the device; ip_send_unicast_reply() does not
+    ipSummed: flags & TCP_FLAGS.SYN ? CHECKSUM_PARTIAL : CHECKSUM_NONE,
   }, out.route);
 }
 
-// tcp_v4_send_reset(): never for a RST, only for packets to a local address; seq from the ACK
-// field, or an ACK of everything the segment occupied.
-function sendReset(host: InetNet, cpu: Cpu, s: Seg, rt: Rtable): void {
-  if (s.flags & TCP_FLAGS.RST || rt.type !== "local") return;
+// tcp_v4_send_reset(): never for a RST, only for packets to a local address (or to a socket
+// found); seq from the ACK field, or an ACK of everything the segment occupied. The
+// tcp_send_reset event names the socket, if one, and the reason.
+function sendReset(
+  host: InetNet,
+  cpu: Cpu,
+  s: Seg,
+  rt: Rtable,
+  skb: SkBuff,
+  reason: SkbDropReason,
+  sk: Sock | null = null,
+): void {
+  if (s.flags & TCP_FLAGS.RST || (!sk && rt.type !== "local")) return;
+  host.sim.tracepoint(cpu, "tcp_send_reset", {
+    skbaddr: skb.id,
+    skaddr: sk?.ino ?? 0,
+    // from the socket when there is one, else from the segment, turned around
+    saddr: inNtoa(sk ? sk.rcvSaddr : s.daddr),
+    sport: sk ? sk.num : s.dport,
+    daddr: inNtoa(sk ? sk.daddr : s.saddr),
+    dport: sk ? sk.dport : s.sport,
+    state: sk ? TCP_STATE_NAMES[sk.state] : "UNKNOWN",
+    reason,
+  });
   if (s.flags & TCP_FLAGS.ACK) tcpSend(host, cpu, s, s.ack, 0, TCP_FLAGS.RST, false);
   else {
     const len = s.dataLen + (s.flags & TCP_FLAGS.SYN ? 1 : 0) + (s.flags & TCP_FLAGS.FIN ? 1 : 0);
@@ -249,27 +285,37 @@ function tcpV4RcvReason(
     ) ??
       socks.find((sk) => sk.state === TCP_STATES.LISTEN && sk.num === s.dport && sk.rcvSaddr === 0);
   if (!listener) {
-    sendReset(host, cpu, s, rt);
+    sendReset(host, cpu, s, rt, skb, "NO_SOCKET");
     return "NO_SOCKET";
   }
   const req = listener.requests.find((r) =>
     r.saddr === s.saddr && r.sport === s.sport && r.daddr === s.daddr
   );
   if (req) return tcpCheckReq(host, cpu, listener, req, skb, s, rt);
-  // tcp_rcv_state_process(), TCP_LISTEN
+  // tcp_v4_do_rcv() → tcp_rcv_state_process(), TCP_LISTEN: an ACK is refused by a reset from
+  // tcp_v4_do_rcv(), which drops it; the rest end in tcp_rcv_state_process()
   if (s.flags & TCP_FLAGS.ACK) {
-    sendReset(host, cpu, s, rt);
-    return "TCP_FLAGS";
+    sendReset(host, cpu, s, rt, skb, "TCP_FLAGS", listener);
+    kfreeSkbReason(host.sim, skb, "TCP_FLAGS", "tcp_v4_do_rcv");
+    return "held";
   }
-  if (s.flags & TCP_FLAGS.RST) return "TCP_RESET";
-  if (!(s.flags & TCP_FLAGS.SYN) || s.flags & TCP_FLAGS.FIN) return "TCP_FLAGS";
+  const drop = s.flags & TCP_FLAGS.RST
+    ? "TCP_RESET"
+    : !(s.flags & TCP_FLAGS.SYN) || s.flags & TCP_FLAGS.FIN
+    ? "TCP_FLAGS"
+    : null;
+  if (drop) {
+    kfreeSkbReason(host.sim, skb, drop, "tcp_rcv_state_process");
+    return "held";
+  }
   // tcp_conn_request(): a request sock, and the SYN-ACK (initial sequence from the run's Rng)
   const iss = host.sim.rng.nextU32();
   const request = { saddr: s.saddr, sport: s.sport, daddr: s.daddr, iss, irs: s.seq };
   listener.requests.push(request);
   tcpSend(host, cpu, s, iss, s.seq + 1, TCP_FLAGS.SYN | TCP_FLAGS.ACK, true);
   reqskTimer(host, cpu, listener, request, s, 0);
-  return "consumed";
+  consumeSkb(host.sim, skb, "tcp_rcv_state_process");
+  return "held";
 }
 
 // reqsk_timer_handler(): the SYN-ACK goes again after TCP_TIMEOUT_INIT (1 s), doubling each time,
@@ -289,9 +335,21 @@ function reqskTimer(
       listener.requests.splice(i, 1);
       return;
     }
-    host.mib.tcp.RetransSegs++;
-    tcpSend(host, cpu, s, req.iss, req.irs + 1, TCP_FLAGS.SYN | TCP_FLAGS.ACK, true);
+    tcpRtxSynack(host, cpu, s, req);
     reqskTimer(host, cpu, listener, req, s, n + 1);
+  });
+}
+
+// tcp_rtx_synack(): the SYN-ACK again (RetransSegs), then the tcp_retransmit_synack event.
+function tcpRtxSynack(host: InetNet, cpu: Cpu, s: Seg, req: Sock["requests"][number]): void {
+  host.mib.tcp.RetransSegs++;
+  tcpSend(host, cpu, s, req.iss, req.irs + 1, TCP_FLAGS.SYN | TCP_FLAGS.ACK, true);
+  host.sim.tracepoint(cpu, "tcp_retransmit_synack", {
+    family: "AF_INET",
+    sport: s.dport,
+    dport: s.sport,
+    saddr: inNtoa(s.daddr),
+    daddr: inNtoa(s.saddr),
   });
 }
 
@@ -308,13 +366,15 @@ function tcpCheckReq(
   const flg = s.flags & (TCP_FLAGS.RST | TCP_FLAGS.SYN | TCP_FLAGS.ACK);
   if (s.seq === req.irs && flg === TCP_FLAGS.SYN) {
     // a retransmitted SYN: send the SYN-ACK again (inet_rtx_syn_ack(), RetransSegs)
-    host.mib.tcp.RetransSegs++;
-    tcpSend(host, cpu, s, req.iss, req.irs + 1, TCP_FLAGS.SYN | TCP_FLAGS.ACK, true);
+    tcpRtxSynack(host, cpu, s, req);
     return "NOT_SPECIFIED";
   }
   if (flg & TCP_FLAGS.ACK && s.ack !== ((req.iss + 1) >>> 0)) {
-    sendReset(host, cpu, s, rt); // tcp_v4_do_rcv() resets when the listener rejects it
-    return "TCP_FLAGS";
+    // tcp_check_req() hands a wrong ACK back to the listener, whose tcp_v4_do_rcv() resets
+    // and drops it, as for any ACK to a listener
+    sendReset(host, cpu, s, rt, skb, "TCP_FLAGS", listener);
+    kfreeSkbReason(host.sim, skb, "TCP_FLAGS", "tcp_v4_do_rcv");
+    return "held";
   }
   const rcvNxt = (req.irs + 1) >>> 0;
   const endSeq = s.seq + s.dataLen + (s.flags & TCP_FLAGS.SYN ? 1 : 0) +
@@ -324,7 +384,7 @@ function tcpCheckReq(
   if (flg & (TCP_FLAGS.RST | TCP_FLAGS.SYN)) {
     host.mib.tcp.AttemptFails++;
     listener.requests.splice(listener.requests.indexOf(req), 1);
-    if (!(flg & TCP_FLAGS.RST)) sendReset(host, cpu, s, rt);
+    if (!(flg & TCP_FLAGS.RST)) sendReset(host, cpu, s, rt, skb, "TCP_FLAGS", listener);
     return flg & TCP_FLAGS.RST ? "TCP_RESET" : "TCP_FLAGS";
   }
   if (!(flg & TCP_FLAGS.ACK)) return "NOT_SPECIFIED";

@@ -11,7 +11,7 @@ import type { SkbDropReason } from "../core/dropreason.ts";
 import { Sock, TCP_STATES } from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
-import { IPPROTO_UDP } from "../wire/ipv4.ts";
+import { inNtoa, IPPROTO_UDP } from "../wire/ipv4.ts";
 import { UDP_HLEN } from "../wire/udp.ts";
 import { icmpSend } from "./icmp.ts";
 import { ipRouteOutput, type Rtable } from "./route.ts";
@@ -199,27 +199,28 @@ export function sockDefReadable(host: InetNet, cpu: Cpu, sk: Sock): void {
   host.sim.exitFn(cpu, "sock_def_readable");
 }
 
+// The receive buffer is full (ENOMEM).
+const ENOMEM = 12;
+
 /**
  * Queues a datagram on a socket, as __udp_enqueue_schedule_skb() in 6.18: the skb is charged
- * its truesize; when that would take sk_rmem_alloc past sk_rcvbuf the datagram is dropped —
- * except that an empty queue takes one datagram whatever its size — with SOCKET_RCVBUFF,
- * RcvbufErrors and InErrors, and sk_drops counts it. A queued one wakes the reader.
+ * its truesize; when that would take sk_rmem_alloc past sk_rcvbuf the datagram is refused —
+ * except that an empty queue takes one datagram whatever its size — with -ENOMEM, and sk_drops
+ * counts it (the caller drops it). A queued one wakes the reader.
  * @param host the host
  * @param cpu the CPU
  * @param sk the socket
  * @param skb the datagram
- * @returns whether it was queued
+ * @returns 0 when queued, else -ENOMEM
  */
-export function __udpEnqueueScheduleSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: SkBuff): boolean {
+export function __udpEnqueueScheduleSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: SkBuff): number {
   host.sim.enterFn(cpu, "__udp_enqueue_schedule_skb", skb.id);
   cpu.chargeLater(host.sim.costs.ns("sockQueue"));
   const size = skb.truesize;
-  let queued = false;
+  let rc = 0;
   if (sk.rmemAlloc + size > sk.rcvbuf && sk.rmemAlloc > 0) {
     sk.drops++;
-    host.mib.udp.RcvbufErrors++;
-    host.mib.udp.InErrors++;
-    kfreeSkbReason(host.sim, skb, "SOCKET_RCVBUFF", "__udp_enqueue_schedule_skb");
+    rc = -ENOMEM;
   } else {
     sk.rmemAlloc += size;
     sk.incomingCpu = cpu.id;
@@ -230,18 +231,32 @@ export function __udpEnqueueScheduleSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: 
       arrived: skb.hwtstamp || skb.tstamp,
     });
     sockDefReadable(host, cpu, sk);
-    queued = true;
   }
   host.sim.exitFn(cpu, "__udp_enqueue_schedule_skb", skb.id);
-  return queued;
+  return rc;
 }
 
 // udp_queue_rcv_skb() → udp_queue_rcv_one_skb() → __udp_queue_rcv_skb() (inlined): the skb
-// ends in the socket's queue (counted as delivered when read) or as a drop.
+// ends in the socket's queue (counted as delivered when read) or, refused, as a drop there:
+// RcvbufErrors and InErrors, the udp_fail_queue_rcv_skb event, SOCKET_RCVBUFF.
 function udpQueueRcvSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: SkBuff): void {
   host.sim.enterFn(cpu, "udp_queue_rcv_skb", skb.id);
   host.sim.enterFn(cpu, "udp_queue_rcv_one_skb", skb.id);
-  __udpEnqueueScheduleSkb(host, cpu, sk, skb);
+  const rc = __udpEnqueueScheduleSkb(host, cpu, sk, skb);
+  if (rc < 0) {
+    host.mib.udp.RcvbufErrors++;
+    host.mib.udp.InErrors++;
+    const iph = ipHdr(skb), uh = udpHdr(skb);
+    host.sim.tracepoint(cpu, "udp_fail_queue_rcv_skb", {
+      rc,
+      family: "AF_INET",
+      saddr: inNtoa(iph.saddr),
+      sport: uh.source,
+      daddr: inNtoa(iph.daddr),
+      dport: uh.dest,
+    });
+    kfreeSkbReason(host.sim, skb, "SOCKET_RCVBUFF", "udp_queue_rcv_one_skb");
+  }
   host.sim.exitFn(cpu, "udp_queue_rcv_one_skb", skb.id);
   host.sim.exitFn(cpu, "udp_queue_rcv_skb", skb.id);
 }
@@ -278,7 +293,7 @@ export function udpRcv(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
   host.sim.enterFn(cpu, "__udp4_lib_rcv", skb.id);
   cpu.chargeLater(host.sim.costs.ns("transport"));
   const reason = udpRcvReason(host, cpu, skb, rt);
-  if (reason) kfreeSkbReason(host.sim, skb, reason, "udp_rcv");
+  if (reason) kfreeSkbReason(host.sim, skb, reason, "__udp4_lib_rcv");
   host.sim.exitFn(cpu, "__udp4_lib_rcv", skb.id);
   host.sim.exitFn(cpu, "udp_rcv", skb.id);
 }

@@ -20,7 +20,7 @@ export function inet6Init(host: Net): void {
     dev: null,
     name: "ipv6_rcv",
     func: function* (skb) {
-      kfreeSkbReason(host.sim, skb, "IPV6DISABLED", "ipv6_rcv");
+      kfreeSkbReason(host.sim, skb, "IPV6DISABLED", "ip6_rcv_core");
     },
   });
   host.sim.exitFn(host.bootCpu, "inet6_init");

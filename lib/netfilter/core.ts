@@ -44,8 +44,17 @@ export interface NfNet extends Net {
   readonly iptables: Map<IptTableName, IptTable>;
 }
 
-/** A hook function's verdict. */
+/**
+ * A hook's verdict: go on (NF_ACCEPT), the packet is dropped with -EPERM (NF_DROP), or the hook
+ * took it (NF_STOLEN).
+ */
 export type NfVerdict = "NF_ACCEPT" | "NF_DROP" | "NF_STOLEN";
+
+/**
+ * What a hook function returns: a verdict, or NF_DROP_REASON — the hook freed the packet itself
+ * with its drop reason, as nft_do_chain() does for a drop (NF_STOLEN with -EPERM).
+ */
+export type NfHookResult = NfVerdict | "NF_DROP_REASON";
 
 /** What a hook function sees besides the skb (struct nf_hook_state). */
 export interface NfHookState {
@@ -68,7 +77,7 @@ export interface NfHookOps {
   /** Priority: lower runs first. */
   priority: number;
   /** The function. */
-  fn: (skb: SkBuff, state: NfHookState) => NfVerdict;
+  fn: (skb: SkBuff, state: NfHookState) => NfHookResult;
 }
 
 /**
@@ -92,9 +101,10 @@ export function nfRegisterNetHook(host: NfNet, ops: NfHookOps): void {
 }
 
 /**
- * Runs a hook, as NF_HOOK() → nf_hook() → nf_hook_slow(): each entry in priority order; the
- * first NF_DROP ends the packet with SKB_DROP_REASON_NETFILTER_DROP (the caller frees it), and
- * with no entries the packet passes straight on.
+ * Runs a hook, as NF_HOOK() → nf_hook() → nf_hook_slow(): each entry in priority order until
+ * one says other than NF_ACCEPT; on NF_DROP nf_hook_slow() frees the packet with
+ * SKB_DROP_REASON_NETFILTER_DROP. With no entries the packet passes straight on. Only on
+ * NF_ACCEPT does the caller go on with the packet.
  * @param host the host
  * @param skb the packet
  * @param state hook, devices, CPU
@@ -120,8 +130,12 @@ export function nfHook(host: NfNet, skb: SkBuff, state: NfHookState): NfVerdict 
   host.sim.enterFn(state.cpu, "nf_hook_slow", skb.id);
   let verdict: NfVerdict = "NF_ACCEPT";
   for (const e of list) {
-    verdict = e.fn(skb, state);
-    if (verdict !== "NF_ACCEPT") break;
+    const r = e.fn(skb, state);
+    if (r === "NF_ACCEPT") continue;
+    if (r === "NF_DROP") kfreeSkbReason(host.sim, skb, "NETFILTER_DROP", "nf_hook_slow");
+    // NF_DROP_REASON: NF_STOLEN with -EPERM, which NF_DROP_GETERR() makes nf_hook_slow() return
+    verdict = r === "NF_DROP_REASON" ? "NF_DROP" : r;
+    break;
   }
   host.sim.exitFn(state.cpu, "nf_hook_slow", skb.id);
   return verdict;
@@ -129,7 +143,7 @@ export function nfHook(host: NfNet, skb: SkBuff, state: NfHookState): NfVerdict 
 
 /**
  * A run of packets through one hook, as NF_HOOK_LIST(): nothing at all without hooks, else
- * nf_hook_slow_list() takes each packet through nf_hook_slow() and frees the dropped ones
+ * nf_hook_slow_list() takes each packet through nf_hook_slow(), which frees the dropped ones
  * (NETFILTER_DROP); a stolen one is the hook's.
  * @param host the host
  * @param skbs the packets, in order
@@ -139,11 +153,7 @@ export function nfHook(host: NfNet, skb: SkBuff, state: NfHookState): NfVerdict 
 export function nfHookList(host: NfNet, skbs: SkBuff[], state: NfHookState): SkBuff[] {
   if (host.nfHooks[state.hook].length === 0) return skbs;
   host.sim.enterFn(state.cpu, "nf_hook_slow_list");
-  const accepted = skbs.filter((skb) => {
-    const verdict = nfHook(host, skb, state);
-    if (verdict === "NF_DROP") kfreeSkbReason(host.sim, skb, "NETFILTER_DROP", "nf_hook_slow");
-    return verdict === "NF_ACCEPT";
-  });
+  const accepted = skbs.filter((skb) => nfHook(host, skb, state) === "NF_ACCEPT");
   host.sim.exitFn(state.cpu, "nf_hook_slow_list");
   return accepted;
 }

@@ -8,14 +8,14 @@
 
 import { InputRangeError } from "../base/errors.ts";
 import type { NfNet } from "./core.ts";
-import { ipHdr, type SkBuff } from "../core/skbuff.ts";
+import { ipHdr, kfreeSkbReason, type SkBuff } from "../core/skbuff.ts";
 import { IP_OFFSET } from "../wire/ipv4.ts";
 import {
   NF_IP_PRI,
+  type NfHookResult,
   type NfHookState,
   type NfInetHook,
   nfRegisterNetHook,
-  type NfVerdict,
 } from "./core.ts";
 
 /** The iptables tables. */
@@ -280,7 +280,7 @@ export function iptDoTable(
   chainName: string,
   skb: SkBuff,
   state: NfHookState,
-): NfVerdict {
+): NfHookResult {
   // iptables-nft, the reference host's backend: the base chain's hook is nft_do_chain_ipv4()
   host.sim.enterFn(state.cpu, "nft_do_chain_ipv4", skb.id);
   host.sim.enterFn(state.cpu, "nft_do_chain", skb.id);
@@ -320,7 +320,9 @@ export function iptDoTable(
       i = 0;
     }
   }
+  // nft_do_chain() frees a dropped packet itself: NF_DROP_REASON(skb, NETFILTER_DROP, EPERM)
+  if (verdict === "DROP") kfreeSkbReason(host.sim, skb, "NETFILTER_DROP", "nft_do_chain");
   host.sim.exitFn(state.cpu, "nft_do_chain", skb.id);
   host.sim.exitFn(state.cpu, "nft_do_chain_ipv4", skb.id);
-  return verdict === "DROP" ? "NF_DROP" : "NF_ACCEPT";
+  return verdict === "DROP" ? "NF_DROP_REASON" : "NF_ACCEPT";
 }

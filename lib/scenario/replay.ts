@@ -81,25 +81,31 @@ export function scenarioHost(scenario: Scenario, options: ScenarioHostOptions = 
   const devs = new Map<string, NetDevice>();
   let inject: ScenarioHost["inject"] = () => {};
   let virtio: VirtioNet | undefined;
-  for (const itf of scenario.interfaces) {
+  scenario.interfaces.forEach((itf, i) => {
     let dev: NetDevice;
-    if (itf.name !== scenario.ingress) dev = registerEtherdev(host, itf.name, itf.mac, itf.mtu);
-    else if (options.nic === "virtio") {
-      const nic = new VirtioNet(host, { name: itf.name, mac: itf.mac, mtu: itf.mtu, rss: false });
-      nic.open();
-      virtio = nic;
-      dev = nic.dev;
-      inject = (frame) => nic.receive(frame);
+    if (options.nic === "virtio") {
+      if (itf.name !== scenario.ingress) dev = registerEtherdev(host, itf.name, itf.mac, itf.mtu);
+      else {
+        const nic = new VirtioNet(host, { name: itf.name, mac: itf.mac, mtu: itf.mtu, rss: false });
+        nic.open();
+        virtio = nic;
+        dev = nic.dev;
+        inject = (frame) => nic.receive(frame);
+      }
     } else {
-      const veth = new Veth(host, itf.name, itf.mac);
+      // the reference host: every interface a veth whose peer, wN, is in the wire namespace
+      const veth = new Veth(host, itf.name, itf.mac, `w${i}`);
       dev = veth.dev;
       devSetMtu(host, dev, itf.mtu);
+      veth.peer.mtu = itf.mtu;
       dev.groEnabled = false; // a veth's default: GRO only when asked for (or with XDP)
-      inject = (frame, onSkb) => veth.xmit(host.sim.cpus[0], [frame], onSkb);
+      if (itf.name === scenario.ingress) {
+        inject = (frame, onSkb) => veth.xmit(host.sim.cpus[0], [frame], onSkb);
+      }
     }
     devs.set(itf.name, dev);
     for (const a of itf.addrs) inetAddAddr(host, dev, a.addr, a.len);
-  }
+  });
   if (options.rpsCpus?.length) host.setRpsCpus(devs.get(scenario.ingress)!, 0, options.rpsCpus);
   scenario.routes.forEach((r, i) => {
     try {

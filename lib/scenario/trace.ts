@@ -1,28 +1,97 @@
 // rxpath trace: each frame of a pcap sent into a host set up from a scenario, on its own, and
 // the call chain it took through the modelled kernel on every CPU, as ftrace's function_graph
-// tracer prints it.
+// tracer prints it — or the kernel's tracepoint events for it, as trace_pipe prints them.
 
 import { decodeFrame } from "../wire/decode.ts";
 import type { PcapRecord } from "../wire/pcap.ts";
 import type { Scenario } from "./scenario.ts";
 import { scenarioHost } from "./replay.ts";
+import type { TraceEvent } from "../sim/trace.ts";
+import { tracePipeLine } from "../sim/tracepoints.ts";
 
-// Frames are injected this far apart, so each is handled completely before the next.
+// The PID printed for the task that sends the frames (the recorder's sender is a process too).
+const SENDER_PID = 1000;
+
+// Frames are injected at least this far apart, so each is handled completely before the next.
 const TRACE_GAP_NS = 1_000_000;
 
-/** Options of {@linkcode traceFrames}. */
+/** Options of {@linkcode traceFrames} and {@linkcode traceEvents}. */
 export interface TraceOptions {
-  /** CPUs the ingress queue's RPS steers to (queues/rx-0/rps_cpus); none by default. */
+  /**
+   * The ingress NIC: `virtio` (virtio-net, the default: IRQ, NAPI, GRO) or `veth` (the replay's
+   * reference host: every interface a veth whose peer sends the frames; netif_rx and the backlog).
+   */
+  nic?: "virtio" | "veth";
+  /** CPUs the ingress queue's RPS steers to (queues/rx-N/rps_cpus); none by default. */
   rpsCpus?: number[];
 }
 
+/** One frame's run: its number and what the kernel did for it. */
+export interface FrameTrace {
+  /** Index in the pcap. */
+  frame: number;
+  /** The tracepoint hits, in order. */
+  events: TraceEvent[];
+  /** The function graph on every CPU that ran for it. */
+  graphs: string[];
+}
+
 /**
- * Sends each frame into a virtio-net NIC of a host set up from the scenario, 1 ms apart, and
- * gives the function graph of what each did on every CPU that ran for it.
+ * Sends each frame into a host set up from the scenario — a virtio-net NIC 1 ms apart, or the
+ * veth peer at the capture's times (at least 1 ms apart) — and gives what each did: its
+ * tracepoint events and the function graph on every CPU that ran for it, of one and the same
+ * run.
  * @param scenario the host
  * @param records the frames
- * @param options RPS CPUs
- * @returns the text, a line each: a header, then per frame `# frame N` and its graphs
+ * @param options the NIC, RPS CPUs
+ * @returns per frame, its events and graphs
+ * @example
+ * ```ts
+ * import { buildFrame, loadScenario, pcapRecords, traceEvents, tracepointBody } from "@rxpath/rxpath";
+ * const scenario = loadScenario({
+ *   ingress: "eth0",
+ *   interfaces: [{ name: "eth0", mac: "02:00:00:00:00:02", addrs: ["10.1.0.2/24"], mtu: 1500 }],
+ * });
+ * const frame = buildFrame({ eth: { dst: "02:00:00:00:00:02" }, ipv4: { saddr: "10.1.0.7", daddr: "10.1.0.2" }, udp: { source: 4000, dest: 53 } });
+ * const [run] = traceEvents(scenario, pcapRecords([frame], 0n), { nic: "veth" });
+ * const drop = run.events.find((e) => e.event === "kfree_skb")!;
+ * console.log(tracepointBody(drop).endsWith("reason: NO_SOCKET")); // true
+ * ```
+ */
+export function traceEvents(
+  scenario: Scenario,
+  records: PcapRecord[],
+  options: TraceOptions = {},
+): FrameTrace[] {
+  const rpsCpus = options.rpsCpus ?? [];
+  const nic = options.nic ?? "virtio";
+  const { host, inject } = scenarioHost(scenario, {
+    nic,
+    cpus: Math.max(1, ...rpsCpus.map((c) => c + 1)),
+    rpsCpus,
+  });
+  const base = records[0]?.tsNs ?? 0n;
+  let t = 0;
+  return records.map((r, i) => {
+    // virtio: 1 ms apart; veth: at the capture's times, as the recorder sends them
+    t = nic === "veth" ? Math.max(t + TRACE_GAP_NS, Number(r.tsNs - base)) : (i + 1) * TRACE_GAP_NS;
+    const from = t;
+    host.sim.at(from, () => inject(r.data));
+    host.sim.run(from + TRACE_GAP_NS - 1);
+    const graphs = host.sim.cpus
+      .map((cpu) => host.sim.trace.functionGraph({ cpu: cpu.id, from, to: from + TRACE_GAP_NS }))
+      .filter((g) => g.split("\n").length > 2);
+    return { frame: i, events: host.sim.trace.eventsBetween(from, from + TRACE_GAP_NS), graphs };
+  });
+}
+
+/**
+ * The text of {@linkcode traceEvents}: a header, then per frame `# frame N` and its function
+ * graphs, or with `events` its tracepoint events as trace_pipe prints them.
+ * @param scenario the host
+ * @param records the frames
+ * @param options the NIC, RPS CPUs, and whether to print events
+ * @returns the lines
  * @example
  * ```ts
  * import { buildFrame, loadScenario, pcapRecords, traceFrames } from "@rxpath/rxpath";
@@ -39,30 +108,28 @@ export interface TraceOptions {
 export function traceFrames(
   scenario: Scenario,
   records: PcapRecord[],
-  options: TraceOptions = {},
+  options: TraceOptions & { events?: boolean } = {},
 ): string[] {
-  const rpsCpus = options.rpsCpus ?? [];
-  const { host, ingress, inject } = scenarioHost(scenario, {
-    nic: "virtio",
-    cpus: Math.max(1, ...rpsCpus.map((c) => c + 1)),
-    rpsCpus,
-  });
+  const runs = traceEvents(scenario, records, options);
+  if (options.events) {
+    return runs.flatMap((run) => [
+      `# frame ${run.frame}`,
+      ...run.events.map((e) => tracePipeLine(e, SENDER_PID)),
+    ]);
+  }
+  const nic = options.nic === "veth"
+    ? "a veth its peer sends to: netif_rx, the backlog"
+    : "a virtio-net NIC: IRQ, softirq, NAPI, GRO, RPS";
   const out = [
-    `# ${records.length} frame(s) into ${ingress.name}, a virtio-net NIC: IRQ, softirq, NAPI, GRO, RPS, L2 hand-off, IPv4, netfilter, routing, sockets`,
+    `# ${records.length} frame(s) into ${scenario.ingress}, ${nic}, L2 hand-off, IPv4, netfilter, routing, sockets`,
   ];
-  records.forEach((r, i) => {
-    const t = (i + 1) * TRACE_GAP_NS;
-    host.sim.at(t, () => inject(r.data));
-    host.sim.run(t + TRACE_GAP_NS - 1);
-    const d = decodeFrame(r.data);
-    const what = d.ipv4
+  runs.forEach((run) => {
+    const d = decodeFrame(records[run.frame].data);
+    const about = d.ipv4
       ? `${d.ipv4.saddr} > ${d.ipv4.daddr} proto ${d.ipv4.protocol}`
       : `ethertype 0x${(d.eth?.type ?? 0).toString(16).padStart(4, "0")}`;
-    out.push(`\n# frame ${i}: ${r.data.length} bytes, ${what}`);
-    for (const cpu of host.sim.cpus) {
-      const graph = host.sim.trace.functionGraph({ cpu: cpu.id, from: t, to: t + TRACE_GAP_NS });
-      if (graph.split("\n").length > 2) out.push(graph);
-    }
+    out.push(`\n# frame ${run.frame}: ${records[run.frame].data.length} bytes, ${about}`);
+    out.push(...run.graphs);
   });
   return out;
 }

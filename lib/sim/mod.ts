@@ -20,3 +20,4 @@ export * from "./cpu.ts";
 export * from "./cost.ts";
 export * from "./ledger.ts";
 export * from "./sim.ts";
+export * from "./tracepoints.ts";

@@ -107,6 +107,27 @@ export class Sim {
   }
 
   /**
+   * Records a tracepoint hit on a CPU, in its current context, as trace_<event>() does.
+   * @param cpu the CPU
+   * @param event the event's name, such as `netif_receive_skb`
+   * @param fields its fields, named as the event's TP_STRUCT__entry names them
+   */
+  tracepoint(cpu: Cpu, event: string, fields: Record<string, string | number>): void {
+    if (!this.trace.enabled) return;
+    const ctx = cpu.context;
+    const task = cpu.currentTask;
+    this.trace.tracepoint({
+      t: this.now + cpu.pendingCharge,
+      cpu: cpu.id,
+      ctx: ctx === "idle" ? "task" : ctx,
+      task: task?.name ?? "<idle>",
+      bhOff: ctx === "task" && (task?.bhDisabled ?? 0) > 0,
+      event,
+      fields,
+    });
+  }
+
+  /**
    * Runs `body` as one call of a kernel function: entry, the body, exit. Without a CPU the body
    * runs untraced (callers outside the receive path, such as a setup-time lookup).
    * @param cpu the CPU, or undefined for no trace

@@ -23,6 +23,24 @@ export interface TraceRecord {
   skb?: number;
 }
 
+/** One hit of a kernel tracepoint (TRACE_EVENT), with the fields its TP_printk prints. */
+export interface TraceEvent {
+  /** Virtual time in ns. */
+  t: number;
+  /** CPU id. */
+  cpu: number;
+  /** Context the CPU was in. */
+  ctx: Context;
+  /** The task on the CPU (comm), interrupted or not; `<idle>` for none. */
+  task: string;
+  /** Bottom halves were disabled in task context (the `b` of trace_pipe's flags). */
+  bhOff: boolean;
+  /** The event's name, such as `netif_receive_skb`. */
+  event: string;
+  /** The fields, named as the event's TP_STRUCT__entry names them. */
+  fields: Record<string, string | number>;
+}
+
 /** Which records {@linkcode Tracer.functionGraph} prints. */
 export interface GraphFilter {
   /** Only this CPU. */
@@ -54,6 +72,8 @@ export class Tracer {
   enabled = true;
   /** Every record, in the order made. */
   readonly records: TraceRecord[] = [];
+  /** Every tracepoint hit, in the order made. */
+  readonly events: TraceEvent[] = [];
   #depth = new Map<number, number>();
   // false once a record came earlier than the one before (only a caller's own times can)
   #inOrder = true;
@@ -90,15 +110,28 @@ export class Tracer {
     if (t < (this.records.at(-1)?.t ?? t)) this.#inOrder = false;
     this.records.push({ t, cpu, ctx, fn, kind: "exit", depth, skb });
   }
-  // The index of the first record at or after time t (records are in time order).
-  #firstAtOrAfter(t: number): number {
-    let lo = 0, hi = this.records.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.records[mid].t < t) lo = mid + 1;
-      else hi = mid;
+
+  /**
+   * Records a tracepoint hit, as a trace_<event>() call in the kernel does.
+   * @param e the event
+   */
+  tracepoint(e: TraceEvent): void {
+    if (this.enabled) this.events.push(e);
+  }
+
+  /**
+   * The tracepoint hits in a time window, in the order they happened.
+   * @param from first time, ns
+   * @param to end time (excluded), ns
+   * @returns the events
+   */
+  eventsBetween(from: number, to: number): TraceEvent[] {
+    const out: TraceEvent[] = [];
+    for (let i = firstAtOrAfter(this.events, from); i < this.events.length; i++) {
+      if (this.events[i].t >= to) break;
+      out.push(this.events[i]);
     }
-    return lo;
+    return out;
   }
 
   /**
@@ -113,8 +146,8 @@ export class Tracer {
     // one frame's graph after each of n frames costs O(n log n), not O(n^2).
     const all = this.records;
     const ordered = this.#inOrder;
-    const first = filter.from === undefined || !ordered ? 0 : this.#firstAtOrAfter(filter.from);
-    const last = filter.to === undefined || !ordered ? all.length : this.#firstAtOrAfter(filter.to);
+    const first = filter.from === undefined || !ordered ? 0 : firstAtOrAfter(all, filter.from);
+    const last = filter.to === undefined || !ordered ? all.length : firstAtOrAfter(all, filter.to);
     const recs: TraceRecord[] = [];
     for (let i = first; i < last; i++) {
       const r = all[i];
@@ -170,4 +203,15 @@ export class Tracer {
 // function_graph prints "%7.3f us" style durations in a 13-column field.
 function duration(ns: number): string {
   return `${(ns / 1000).toFixed(3)} us`.padStart(10).padEnd(13);
+}
+
+// The index of the first of time-ordered records at or after time t.
+function firstAtOrAfter(records: readonly { t: number }[], t: number): number {
+  let lo = 0, hi = records.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (records[mid].t < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

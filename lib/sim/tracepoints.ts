@@ -1,0 +1,135 @@
+// The text of the kernel's tracepoints: each event's TP_printk as Linux 6.18 defines it
+// (include/trace/events/{irq,net,napi,fib,icmp,skb,sock,udp,tcp}.h), and the line
+// /sys/kernel/tracing/trace_pipe prints around it (kernel/trace/trace_output.c).
+
+import type { TraceEvent } from "./trace.ts";
+
+/** Vector names as the softirq events print them (show_softirq_name). */
+const SOFTIRQ_NAMES = [
+  "HI",
+  "TIMER",
+  "NET_TX",
+  "NET_RX",
+  "BLOCK",
+  "IRQ_POLL",
+  "TASKLET",
+  "SCHED",
+  "HRTIMER",
+  "RCU",
+];
+
+type Fields = Record<string, string | number>;
+
+// %p: the kernel prints a hashed pointer, 32 bits of hash in a 64-bit wide field; the kit's
+// pointers are object ids, hashed so that distinct objects look distinct.
+function ptr(id: string | number): string {
+  const n = Number(id);
+  if (n === 0) return "0".repeat(16);
+  return (Math.imul(n, 0x9e3779b1) >>> 0).toString(16).padStart(16, "0");
+}
+
+// %pS: symbol+offset/size; the kit has no code, so offset and size are zero.
+function sym(fn: string | number): string {
+  return `${fn}+0x0/0x0`;
+}
+
+const hex4 = (v: string | number) => `0x${Number(v).toString(16).padStart(4, "0")}`;
+
+const softirq = (f: Fields) => `vec=${f.vec} [action=${SOFTIRQ_NAMES[Number(f.vec)]}]`;
+const netDevTemplate = (f: Fields) => `dev=${f.name} skbaddr=${ptr(f.skbaddr)} len=${f.len}`;
+
+/** Each event's TP_printk, from its fields. */
+const TP_PRINTK: Record<string, (f: Fields) => string> = {
+  softirq_raise: softirq,
+  softirq_entry: softirq,
+  softirq_exit: softirq,
+  netif_rx: netDevTemplate,
+  netif_receive_skb: netDevTemplate,
+  net_dev_queue: netDevTemplate,
+  net_dev_xmit: (f) => `dev=${f.name} skbaddr=${ptr(f.skbaddr)} len=${f.len} rc=${f.rc}`,
+  net_dev_start_xmit: (f) =>
+    `dev=${f.name} queue_mapping=${f.queue_mapping} skbaddr=${
+      ptr(f.skbaddr)
+    } vlan_tagged=${f.vlan_tagged} vlan_proto=${hex4(f.vlan_proto)} vlan_tci=${
+      hex4(f.vlan_tci)
+    } protocol=${
+      hex4(f.protocol)
+    } ip_summed=${f.ip_summed} len=${f.len} data_len=${f.data_len} network_offset=${f.network_offset} transport_offset_valid=${f.transport_offset_valid} transport_offset=${f.transport_offset} tx_flags=${f.tx_flags} gso_size=${f.gso_size} gso_segs=${f.gso_segs} gso_type=0x${
+      Number(f.gso_type).toString(16)
+    }`,
+  napi_poll: (f) =>
+    `napi poll on napi struct ${
+      ptr(f.napi)
+    } for device ${f.dev_name} work ${f.work} budget ${f.budget}`,
+  fib_table_lookup: (f) =>
+    `table ${f.tb_id} oif ${f.oif} iif ${f.iif} proto ${f.proto} ${f.src}/${f.sport} -> ${f.dst}/${f.dport} tos ${f.tos} scope ${f.scope} flags ${
+      Number(f.flags).toString(16)
+    } ==> dev ${f.name} gw ${f.gw4}/${f.gw6} err ${f.err}`,
+  icmp_send: (f) =>
+    `icmp_send: type=${f.type}, code=${f.code}. From ${f.saddr}:${f.sport} to ${f.daddr}:${f.dport} ulen=${f.ulen} skbaddr=${
+      ptr(f.skbaddr)
+    }`,
+  kfree_skb: (f) =>
+    `skbaddr=${ptr(f.skbaddr)} rx_sk=${ptr(f.rx_sk)} protocol=${f.protocol} location=${
+      sym(f.location)
+    } reason: ${f.reason}`,
+  consume_skb: (f) => `skbaddr=${ptr(f.skbaddr)} location=${sym(f.location)}`,
+  sock_rcvqueue_full: (f) =>
+    `rmem_alloc=${f.rmem_alloc} truesize=${f.truesize} sk_rcvbuf=${f.sk_rcvbuf}`,
+  udp_fail_queue_rcv_skb: (f) =>
+    `rc=${f.rc} family=${f.family} src=${f.saddr}:${f.sport} dest=${f.daddr}:${f.dport}`,
+  tcp_retransmit_synack: (f) =>
+    `family=${f.family} sport=${f.sport} dport=${f.dport} saddr=${f.saddr} daddr=${f.daddr} saddrv6=::ffff:${f.saddr} daddrv6=::ffff:${f.daddr}`,
+  tcp_send_reset: (f) =>
+    `skbaddr=${ptr(f.skbaddr)} skaddr=${
+      ptr(f.skaddr)
+    } src=${f.saddr}:${f.sport} dest=${f.daddr}:${f.dport} state=${f.state} reason=${f.reason}`,
+};
+
+/**
+ * The body of a tracepoint hit, as its TP_printk prints it in Linux 6.18.
+ * @param e the event
+ * @returns the text after `EVENT: `
+ * @example
+ * ```ts
+ * import { tracepointBody } from "@rxpath/rxpath/sim";
+ * const e = { t: 0, cpu: 0, ctx: "softirq" as const, task: "sender", bhOff: false, event: "softirq_entry", fields: { vec: 3 } };
+ * console.log(tracepointBody(e)); // "vec=3 [action=NET_RX]"
+ * ```
+ */
+export function tracepointBody(e: TraceEvent): string {
+  const print = TP_PRINTK[e.event];
+  if (!print) throw new Error(`BUG: no TP_printk for tracepoint ${e.event}`);
+  return print(e.fields);
+}
+
+/**
+ * A tracepoint hit as one line of /sys/kernel/tracing/trace_pipe: `TASK-PID [CPU] FLAGS
+ * SECONDS: EVENT: BODY`. The flags are irqs-off/BH-off, need-resched, hard/soft irq, preempt
+ * depth and migrate-disable depth; the kit knows the context and whether BHs are off.
+ * @param e the event
+ * @param pid the task's PID to print
+ * @returns the line
+ * @example
+ * ```ts
+ * import { tracePipeLine } from "@rxpath/rxpath/sim";
+ * const e = { t: 1_500_000, cpu: 0, ctx: "softirq" as const, task: "sender", bhOff: false, event: "softirq_exit", fields: { vec: 3 } };
+ * console.log(tracePipeLine(e, 100)); // "          sender-100     [000] ..s1.      0.001500: softirq_exit: vec=3 [action=NET_RX]"
+ * ```
+ */
+export function tracePipeLine(e: TraceEvent, pid: number): string {
+  // trace_print_lat_fmt(): 'd' irqs off, 'b' BHs off; 'h' hard irq, 's' soft irq. In softirq
+  // the kit's code runs with preemption counted once (the 1 every recorded line shows).
+  const irqsOff = e.ctx === "hardirq" ? "d" : e.bhOff ? "b" : ".";
+  const hardsoft = e.ctx === "hardirq" ? "h" : e.ctx === "softirq" ? "s" : ".";
+  const depth = e.ctx === "task" ? "." : "1";
+  // trace_print_context(): "%16s-%-7d ", "[%03d] ", the flags, " %5lu.%06lu: "
+  const head = `${e.task.padStart(16)}-${String(pid).padEnd(7)} [${
+    String(e.cpu).padStart(3, "0")
+  }]`;
+  const secs = `${Math.floor(e.t / 1e9)}`.padStart(5);
+  const usecs = `${Math.floor((e.t % 1e9) / 1e3)}`.padStart(6, "0");
+  return `${head} ${irqsOff}.${hardsoft}${depth}.  ${secs}.${usecs}: ${e.event}: ${
+    tracepointBody(e)
+  }`;
+}
