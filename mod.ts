@@ -127,6 +127,7 @@ export * from "./lib/scenario/sysctl_defaults.ts";
 export * from "./lib/scenario/replay.ts";
 export * from "./lib/scenario/replay_table.ts";
 export * from "./lib/scenario/trace.ts";
+export * from "./lib/scenario/calibrate.ts";
 export * from "./lib/traffic/generator.ts";
 export * from "./lib/experiments/rx.ts";
 export * from "./lib/experiments/gro.ts";

@@ -5,9 +5,12 @@
  * - `boot [--cpus N] [--hz HZ]`: boot a host and print its /proc views.
  * - `rss --src A --dst B [--sport P --dport Q] [--key HEX] [--queues N] [--json]`: the RSS
  *   Toeplitz hash of a flow and the RX queue it selects.
- * - `trace SCENARIO.json FRAMES.pcap [--nic virtio|veth] [--rps-cpus LIST] [--events]`: each
- *   frame's path through the modelled kernel, as an ftrace function_graph call chain with CPU,
- *   context and time, or as the kernel's tracepoint events in trace_pipe's text.
+ * - `trace SCENARIO.json FRAMES.pcap [--nic virtio|veth] [--rps-cpus LIST] [--events]
+ *   [--costs FILE]`: each frame's path through the modelled kernel, as an ftrace function_graph
+ *   call chain with CPU, context and time, or as the kernel's tracepoint events in trace_pipe's
+ *   text; costs from a calibration profile.
+ * - `calibrate [--frames N] [--out FILE]` (root): the receive path's costs measured on this
+ *   machine's kernel, written as a profile for `--costs`.
  * - `gro FRAMES.pcap [--json] [--gro off]`: what GRO hands to the stack when all frames reach
  *   one NAPI poll of a veth, one skb a line.
  * - `replay SCENARIO.json FRAMES.pcap [--json]`: what a host set up from the scenario does with
@@ -34,6 +37,7 @@ import { runGro } from "./experiments/gro.ts";
 import { replay, replayStream } from "./scenario/replay.ts";
 import { replayTable } from "./scenario/replay_table.ts";
 import { traceFrames } from "./scenario/trace.ts";
+import { calibrate, costOverrides } from "./scenario/calibrate.ts";
 import {
   MS_RSS_KEY,
   parseRssKey,
@@ -55,13 +59,17 @@ commands:
   rss --src A --dst B [--sport P --dport Q] [--key HEX] [--queues N] [--json]
                                 Toeplitz hash of the flow (key default: Microsoft's) and the
                                 queue of a ${RSS_INDIR_SIZE}-entry default indirection table (N default 1)
-  trace SCENARIO.json FRAMES.pcap [--nic virtio|veth] [--rps-cpus LIST] [--events]
+  trace SCENARIO.json FRAMES.pcap [--nic virtio|veth] [--rps-cpus LIST] [--events] [--costs FILE]
                                 each frame's call chain through the modelled kernel, in
                                 ftrace function_graph style with CPU, context and time;
                                 --nic veth sends from a veth peer, as replay's reference
                                 host does (default virtio-net); --rps-cpus 1,2 steers the
                                 ingress queue's packets (RPS); --events prints the kernel's
-                                tracepoint events instead, as trace_pipe does
+                                tracepoint events instead, as trace_pipe does; --costs
+                                takes a profile from rxpath calibrate
+  calibrate [--frames N] [--out FILE]
+                                (root) measure the receive path's costs on this machine's
+                                kernel from tracepoints over veth; --out writes the profile
   gro FRAMES.pcap [--json] [--gro on|off]
                                 the skbs GRO hands to the stack when the frames reach one
                                 NAPI poll of a veth (no hash, no checksum offload, weight 64)
@@ -301,9 +309,10 @@ const COMMANDS: Record<string, Command> = {
       "--rps-cpus": { value: true },
       "--nic": { value: true },
       "--events": { value: false },
+      "--costs": { value: true },
     },
     usage:
-      "usage: rxpath trace SCENARIO.json FRAMES.pcap [--nic virtio|veth] [--rps-cpus LIST] [--events]",
+      "usage: rxpath trace SCENARIO.json FRAMES.pcap [--nic virtio|veth] [--rps-cpus LIST] [--events] [--costs FILE]",
     run: (a, out) => {
       const nic = value(a, "--nic") ?? "virtio";
       if (nic !== "virtio" && nic !== "veth") {
@@ -322,8 +331,40 @@ const COMMANDS: Record<string, Command> = {
       });
       const scenario = readScenario(a.positional[0]);
       const records = readFrames(a.positional[1]);
-      const events = a.options.has("--events");
-      for (const line of traceFrames(scenario, records, { nic, rpsCpus, events })) out(line);
+      const showEvents = a.options.has("--events");
+      const costsPath = value(a, "--costs");
+      const costs = costsPath === undefined ? undefined : costOverrides(
+        new TextDecoder().decode(readInput(costsPath, "cost profile")),
+        costsPath,
+      );
+      for (const line of traceFrames(scenario, records, { nic, rpsCpus, showEvents, costs })) {
+        out(line);
+      }
+    },
+  },
+  calibrate: {
+    args: [],
+    options: { "--frames": { value: true }, "--out": { value: true } },
+    usage: "usage: rxpath calibrate [--frames N] [--out FILE]",
+    run: (a, out) => {
+      const profile = calibrate(integer(a, "--frames", 20, 100_000) ?? 400);
+      out(`# ${profile.kernel} on ${profile.cpu}, ${profile.date}`);
+      out(`# ${profile.method}`);
+      out(
+        `${"step".padEnd(20)} ${"ns".padStart(7)}  ${"IQR, ns".padEnd(15)} ${
+          "n".padStart(5)
+        }  method`,
+      );
+      for (const [step, c] of Object.entries(profile.costs)) {
+        const iqr = `${Math.round(c!.iqr[0])}-${Math.round(c!.iqr[1])}`;
+        out(
+          `${step.padEnd(20)} ${String(Math.round(c!.ns)).padStart(7)}  ${iqr.padEnd(15)} ${
+            String(c!.n).padStart(5)
+          }  ${c!.method}`,
+        );
+      }
+      const path = value(a, "--out");
+      if (path) Deno.writeTextFileSync(path, JSON.stringify(profile, null, 2) + "\n");
     },
   },
   gro: {

@@ -159,6 +159,7 @@ export function fibLookup(
   // One fib_table_lookup(): with no custom rules 6.18 keeps local and main in one trie
   // (fib_lookup() → fib_get_table(RT_TABLE_MAIN)), whose routes say which table they belong to.
   return host.sim.traced(cpu, "fib_table_lookup", () => {
+    cpu?.chargeLater(host.sim.costs.ns("fibTableLookup"));
     const res = fibLookupTables(host, daddr, oif);
     if (cpu) {
       host.sim.tracepoint(

@@ -284,6 +284,7 @@ export function iptDoTable(
   // iptables-nft, the reference host's backend: the base chain's hook is nft_do_chain_ipv4()
   host.sim.enterFn(state.cpu, "nft_do_chain_ipv4", skb.id);
   host.sim.enterFn(state.cpu, "nft_do_chain", skb.id);
+  state.cpu.chargeLater(host.sim.costs.ns("nftDoChain"));
   const len = ipHdr(skb).totLen;
   const stack: { chain: IptChain; next: number }[] = [];
   let chain = table.chains.get(chainName)!;

@@ -53,6 +53,8 @@ export interface ScenarioHostOptions {
   rpsCpus?: number[];
   /** Seed of the run. */
   seed?: number;
+  /** Cost overrides, ns per step. */
+  costs?: Partial<Record<string, number>>;
 }
 
 /**
@@ -60,7 +62,7 @@ export interface ScenarioHostOptions {
  * 127.0.0.1/8), addresses with the routes they imply, main-table routes, sysctls, filter rules
  * and policies, sockets.
  * @param scenario a loaded scenario
- * @param options ingress kind, CPUs, RPS, seed
+ * @param options ingress kind, CPUs, RPS, seed, costs
  * @returns the host and handles on its parts
  * @throws {RangeError} for a route, rule or sysctl the kernel (or the kit) refuses, naming it
  * @example
@@ -77,7 +79,7 @@ export interface ScenarioHostOptions {
  * ```
  */
 export function scenarioHost(scenario: Scenario, options: ScenarioHostOptions = {}): ScenarioHost {
-  const host = createHost({ cpus: options.cpus ?? 1, seed: options.seed });
+  const host = createHost({ cpus: options.cpus ?? 1, seed: options.seed, costs: options.costs });
   const devs = new Map<string, NetDevice>();
   let inject: ScenarioHost["inject"] = () => {};
   let virtio: VirtioNet | undefined;

@@ -5,9 +5,10 @@
 import { decodeFrame } from "../wire/decode.ts";
 import type { PcapRecord } from "../wire/pcap.ts";
 import type { Scenario } from "./scenario.ts";
-import { scenarioHost } from "./replay.ts";
+import { type ScenarioHost, scenarioHost } from "./replay.ts";
 import type { TraceEvent } from "../sim/trace.ts";
 import { tracePipeLine } from "../sim/tracepoints.ts";
+import { InputRangeError } from "../base/errors.ts";
 
 // The PID printed for the task that sends the frames (the recorder's sender is a process too).
 const SENDER_PID = 1000;
@@ -24,7 +25,34 @@ export interface TraceOptions {
   nic?: "virtio" | "veth";
   /** CPUs the ingress queue's RPS steers to (queues/rx-N/rps_cpus); none by default. */
   rpsCpus?: number[];
+  /** The events enabled, as in tracefs: each hit costs its time; default all the kit emits. */
+  events?: readonly string[];
+  /** Cost overrides, ns per step (a calibration profile's, say). */
+  costs?: Partial<Record<string, number>>;
+  /** Called with the host before the first frame: for what a scenario cannot say, say a reader. */
+  onHost?: (host: ScenarioHost) => void;
 }
+
+/** The tracepoints the kit emits, by name (the recorder's set, minus the neighbour events). */
+export const TRACEPOINTS: readonly string[] = [
+  "softirq_raise",
+  "softirq_entry",
+  "softirq_exit",
+  "netif_rx",
+  "netif_receive_skb",
+  "net_dev_queue",
+  "net_dev_start_xmit",
+  "net_dev_xmit",
+  "napi_poll",
+  "fib_table_lookup",
+  "icmp_send",
+  "kfree_skb",
+  "consume_skb",
+  "sock_rcvqueue_full",
+  "udp_fail_queue_rcv_skb",
+  "tcp_send_reset",
+  "tcp_retransmit_synack",
+];
 
 /** One frame's run: its number and what the kernel did for it. */
 export interface FrameTrace {
@@ -65,11 +93,22 @@ export function traceEvents(
 ): FrameTrace[] {
   const rpsCpus = options.rpsCpus ?? [];
   const nic = options.nic ?? "virtio";
-  const { host, inject } = scenarioHost(scenario, {
+  const sh = scenarioHost(scenario, {
     nic,
     cpus: Math.max(1, ...rpsCpus.map((c) => c + 1)),
     rpsCpus,
+    costs: options.costs,
   });
+  const { host, inject } = sh;
+  for (const e of options.events ?? []) {
+    if (!TRACEPOINTS.includes(e)) {
+      throw new InputRangeError(
+        `Cannot enable event ${e}: the kit emits ${TRACEPOINTS.join(", ")}`,
+      );
+    }
+  }
+  host.sim.trace.session = new Set(options.events ?? TRACEPOINTS);
+  options.onHost?.(sh);
   const base = records[0]?.tsNs ?? 0n;
   let t = 0;
   return records.map((r, i) => {
@@ -87,10 +126,10 @@ export function traceEvents(
 
 /**
  * The text of {@linkcode traceEvents}: a header, then per frame `# frame N` and its function
- * graphs, or with `events` its tracepoint events as trace_pipe prints them.
+ * graphs, or with `showEvents` its tracepoint events as trace_pipe prints them.
  * @param scenario the host
  * @param records the frames
- * @param options the NIC, RPS CPUs, and whether to print events
+ * @param options the NIC, RPS CPUs, events enabled, costs, and whether to print the events
  * @returns the lines
  * @example
  * ```ts
@@ -108,10 +147,10 @@ export function traceEvents(
 export function traceFrames(
   scenario: Scenario,
   records: PcapRecord[],
-  options: TraceOptions & { events?: boolean } = {},
+  options: TraceOptions & { showEvents?: boolean } = {},
 ): string[] {
   const runs = traceEvents(scenario, records, options);
-  if (options.events) {
+  if (options.showEvents) {
     return runs.flatMap((run) => [
       `# frame ${run.frame}`,
       ...run.events.map((e) => tracePipeLine(e, SENDER_PID)),

@@ -113,7 +113,8 @@ export class Sim {
    * @param fields its fields, named as the event's TP_STRUCT__entry names them
    */
   tracepoint(cpu: Cpu, event: string, fields: Record<string, string | number>): void {
-    if (!this.trace.enabled) return;
+    const session = this.trace.session;
+    if (!this.trace.enabled || (session && !session.has(event))) return;
     const ctx = cpu.context;
     const task = cpu.currentTask;
     this.trace.tracepoint({
@@ -125,6 +126,13 @@ export class Sim {
       event,
       fields,
     });
+    // an enabled tracepoint writes its event into the ring buffer: that takes time
+    // (fib_table_lookup's, with its strings and addresses, more than most)
+    if (session) {
+      cpu.chargeLater(
+        this.costs.ns(event === "fib_table_lookup" ? "tracepointFibTableLookup" : "tracepoint"),
+      );
+    }
   }
 
   /**

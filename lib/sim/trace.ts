@@ -74,6 +74,12 @@ export class Tracer {
   readonly records: TraceRecord[] = [];
   /** Every tracepoint hit, in the order made. */
   readonly events: TraceEvent[] = [];
+  /**
+   * A tracing session's enabled events, as tracefs's `events/.../enable`: only these are
+   * recorded, and each hit costs CPU time as it does in the kernel. Null (the default) records
+   * every event for free, as the kit's own record.
+   */
+  session: ReadonlySet<string> | null = null;
   #depth = new Map<number, number>();
   // false once a record came earlier than the one before (only a caller's own times can)
   #inOrder = true;
