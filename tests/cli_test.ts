@@ -319,6 +319,33 @@ Deno.test("rxpath trace rejects a NIC it does not model, naming the option", () 
   assert.match(err[0], /Cannot read option --nic: "e1000" is not virtio or veth/);
 });
 
+Deno.test("rxpath trace --costs takes a calibration profile, and names a step the kit does not charge", async () => {
+  const dir = new URL("./golden/linux-6.18/", import.meta.url).pathname;
+  const args = [`${dir}replay/icmp_echo.json`, `${dir}replay/icmp_echo.pcap`, "--nic", "veth"];
+  const base = run(["trace", ...args]).out.join("\n");
+  const profile = await Deno.makeTempFile({ suffix: ".json" });
+  try {
+    Deno.writeTextFileSync(profile, JSON.stringify({ costs: { ipRcv: { ns: 50_000 } } }));
+    const slow = run(["trace", ...args, "--costs", profile]);
+    assert.equal(slow.code, 0);
+    // the same calls, one of them 50 us long now
+    assert.notEqual(slow.out.join("\n"), base);
+    assert.match(slow.out.join("\n"), /5\d\.\d{3} us +\| +} \/\* ip_rcv_core \*\//);
+    Deno.writeTextFileSync(profile, JSON.stringify({ costs: { warp: { ns: 1 } } }));
+    const bad = run(["trace", ...args, "--costs", profile]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err[0], /costs\.warp is not a step the kit charges/);
+  } finally {
+    Deno.removeSync(profile);
+  }
+});
+
+Deno.test("rxpath calibrate refuses a frame count it cannot measure with, before touching the host", () => {
+  const { code, err } = run(["calibrate", "--frames", "5"]);
+  assert.equal(code, 2);
+  assert.match(err[0], /--frames/);
+});
+
 Deno.test("rxpath replay --json prints the format's lines: one per frame, then the summary", () => {
   const dir = new URL("./golden/linux-6.18/replay/", import.meta.url).pathname;
   const { code, out } = run([
