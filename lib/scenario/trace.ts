@@ -10,9 +10,6 @@ import type { TraceEvent } from "../sim/trace.ts";
 import { tracePipeLine } from "../sim/tracepoints.ts";
 import { InputRangeError } from "../base/errors.ts";
 
-// The PID printed for the task that sends the frames (the recorder's sender is a process too).
-const SENDER_PID = 1000;
-
 // Frames are injected at least this far apart, so each is handled completely before the next.
 const TRACE_GAP_NS = 1_000_000;
 
@@ -29,6 +26,8 @@ export interface TraceOptions {
   events?: readonly string[];
   /** Cost overrides, ns per step (a calibration profile's, say). */
   costs?: Partial<Record<string, number>>;
+  /** Only the calls of this function, with what they call, in the graphs: an excerpt. */
+  root?: string;
   /** Called with the host before the first frame: for what a scenario cannot say, say a reader. */
   onHost?: (host: ScenarioHost) => void;
 }
@@ -118,7 +117,14 @@ export function traceEvents(
     host.sim.at(from, () => inject(r.data));
     host.sim.run(from + TRACE_GAP_NS - 1);
     const graphs = host.sim.cpus
-      .map((cpu) => host.sim.trace.functionGraph({ cpu: cpu.id, from, to: from + TRACE_GAP_NS }))
+      .map((cpu) =>
+        host.sim.trace.functionGraph({
+          cpu: cpu.id,
+          from,
+          to: from + TRACE_GAP_NS,
+          root: options.root,
+        })
+      )
       .filter((g) => g.split("\n").length > 2);
     return { frame: i, events: host.sim.trace.eventsBetween(from, from + TRACE_GAP_NS), graphs };
   });
@@ -153,7 +159,7 @@ export function traceFrames(
   if (options.showEvents) {
     return runs.flatMap((run) => [
       `# frame ${run.frame}`,
-      ...run.events.map((e) => tracePipeLine(e, SENDER_PID)),
+      ...run.events.map((e) => tracePipeLine(e)),
     ]);
   }
   const nic = options.nic === "veth"

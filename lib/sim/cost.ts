@@ -113,6 +113,14 @@ export const DEFAULT_COSTS = {
     per: "packet",
     basis: "estimate: a recvfrom() system call copying one small datagram to user space",
   },
+  call: {
+    ns: 10,
+    per: "call",
+    basis: "the floor of what rxpath calibrate resolves on the reference host (the tracepoints' " +
+      "spread is tens of ns): charged to a traced call no other step's cost covers, so no " +
+      "function that works shows 0.000 us; the measured steps include their callees, so this " +
+      "adds a few per cent to a packet",
+  },
   tracepoint: {
     ns: 251,
     per: "call",

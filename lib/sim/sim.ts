@@ -36,6 +36,9 @@ export interface SimOptions {
  */
 export class Sim {
   readonly #running: { cpu?: Cpu } = {};
+  // Per CPU, when each open traced call began (virtual time with pending charges).
+  readonly #entered: number[][];
+  readonly #callNs: number;
   /** The event queue and clock. */
   readonly events: EventQueue = new EventQueue();
   /** The seeded random source. */
@@ -63,6 +66,8 @@ export class Sim {
     }
     this.rng = new Rng(options.seed ?? 1);
     this.costs = new CostModel(options.costs);
+    this.#callNs = this.costs.ns("call");
+    this.#entered = Array.from({ length: n }, () => []);
     this.trace.enabled = options.trace ?? true;
     this.cpus = Array.from({ length: n }, (_, i) =>
       new Cpu(i, this.events, {
@@ -90,6 +95,7 @@ export class Sim {
    */
   enterFn(cpu: Cpu, fn: string, skb?: number): void {
     const ctx = cpu.context;
+    this.#entered[cpu.id].push(this.now + cpu.pendingCharge);
     // Time that synchronous code charged before this call is spent before it (the CPU runs it
     // right after the step): the record stands where the call really starts.
     this.trace.enter(this.now + cpu.pendingCharge, cpu.id, ctx === "idle" ? "task" : ctx, fn, skb);
@@ -103,6 +109,11 @@ export class Sim {
    */
   exitFn(cpu: Cpu, fn: string, skb?: number): void {
     const ctx = cpu.context;
+    // A call that no step's cost covers still takes time: the floor calibration resolves.
+    const entered = this.#entered[cpu.id].pop();
+    if (entered === this.now + cpu.pendingCharge && ctx !== "idle") {
+      cpu.chargeLater(this.#callNs);
+    }
     this.trace.exit(this.now + cpu.pendingCharge, cpu.id, ctx === "idle" ? "task" : ctx, fn, skb);
   }
 

@@ -51,6 +51,8 @@ export interface GraphFilter {
   from?: number;
   /** Only records before this time, ns. */
   to?: number;
+  /** Only the calls of this function and everything they call: an excerpt of the graph. */
+  root?: string;
 }
 
 /**
@@ -164,6 +166,7 @@ export class Tracer {
         (filter.to === undefined || r.t < filter.to)
       ) recs.push(r);
     }
+    if (filter.root) recs.splice(0, recs.length, ...subtrees(recs, filter.root));
     const base = recs.reduce((m, r) => Math.min(m, r.depth), Infinity);
     const lines = [
       `#${"TIME".padStart(10).padEnd(13)} |  CPU  ${"CONTEXT".padEnd(8)} ${
@@ -209,6 +212,22 @@ export class Tracer {
 // function_graph prints "%7.3f us" style durations in a 13-column field.
 function duration(ns: number): string {
   return `${(ns / 1000).toFixed(3)} us`.padStart(10).padEnd(13);
+}
+
+// The records of every call of `root` with what it called, per CPU: from its entry to the exit
+// at the same depth.
+function subtrees(recs: TraceRecord[], root: string): TraceRecord[] {
+  const open = new Map<number, number>(); // CPU → depth of the root call being copied
+  return recs.filter((r) => {
+    const depth = open.get(r.cpu);
+    if (depth === undefined) {
+      if (r.kind !== "entry" || r.fn !== root) return false;
+      open.set(r.cpu, r.depth);
+      return true;
+    }
+    if (r.kind === "exit" && r.depth === depth) open.delete(r.cpu);
+    return true;
+  });
 }
 
 // The index of the first of time-ordered records at or after time t.

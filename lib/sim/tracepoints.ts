@@ -108,7 +108,7 @@ export function tracepointBody(e: TraceEvent): string {
  * SECONDS: EVENT: BODY`. The flags are irqs-off/BH-off, need-resched, hard/soft irq, preempt
  * depth and migrate-disable depth; the kit knows the context and whether BHs are off.
  * @param e the event
- * @param pid the task's PID to print
+ * @param pid the task's PID to print (the kit's tasks have none; 1000 by default)
  * @returns the line
  * @example
  * ```ts
@@ -117,7 +117,7 @@ export function tracepointBody(e: TraceEvent): string {
  * console.log(tracePipeLine(e, 100)); // "          sender-100     [000] ..s1.      0.001500: softirq_exit: vec=3 [action=NET_RX]"
  * ```
  */
-export function tracePipeLine(e: TraceEvent, pid: number): string {
+export function tracePipeLine(e: TraceEvent, pid = 1000): string {
   // trace_print_lat_fmt(): 'd' irqs off, 'b' BHs off; 'h' hard irq, 's' soft irq. In softirq
   // the kit's code runs with preemption counted once (the 1 every recorded line shows).
   const irqsOff = e.ctx === "hardirq" ? "d" : e.bhOff ? "b" : ".";
