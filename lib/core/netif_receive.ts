@@ -197,7 +197,8 @@ export function enqueueToBacklog(
     } else {
       if (qlen === 0 && !sd.backlog.state.sched) {
         sd.backlog.state.sched = true;
-        napiScheduleRps(host, cpu, sd);
+        // under backlog_lock_irq_save(): interrupts off, the backlog's spinlock held
+        host.sim.holding(cpu, { irqsOff: 1, preempt: 1 }, () => napiScheduleRps(host, cpu, sd));
       }
       sd.inputPktQueue.push(skb);
       sd.inputQueueTail++;

@@ -195,41 +195,62 @@ export function __icmpSend(
       const inner = h[nh + ihl];
       if (nh + ihl >= h.length || inner > NR_ICMP_TYPES || ICMP_ERROR_TYPES.has(inner)) return;
     }
-    const saddr = iph.saddr;
-    let applyLimit = false;
-    if (!maskAllow(host, type, code)) {
-      if (!globalAllow(host)) {
-        host.mib.icmp.OutRateLimitGlobal++;
-        return;
-      }
-      applyLimit = true;
-    }
-    // Errors go with precedence "internetwork control" (IPTOS_PREC_INTERNETCONTROL).
-    const tos = ICMP_ERROR_TYPES.has(type) ? (iph.tos & 0x1e) | 0xc0 : iph.tos;
-    // from the address it was sent to; from a forward, the source the route picks
-    const out = icmpRouteLookup(host, cpu, skb, rt.local ? iph.daddr : 0, tos & 0xfc);
-    if (!out) return;
-    if (rt.local) out.saddr = iph.daddr;
-    if (applyLimit && !out.route.dev.loopback) {
-      const timeout = msToJiffies(host, host.sysctl["net.ipv4.icmp_ratelimit"]);
-      if (!inetPeerXrlimAllow(host, inetGetpeer(host, saddr), timeout)) {
-        host.mib.icmp.OutRateLimitHost++;
-        return;
-      }
-    }
-    const room = Math.min(576, out.route.dev.mtu) - IPV4_HLEN - ICMP_HLEN;
-    const quote = h.subarray(nh, nh + Math.min(iph.totLen, room, h.length - nh));
-    const icmp = new Uint8Array(ICMP_HLEN + quote.length);
-    const icmph = new IcmpHdr(icmp, 0);
-    icmph.type = type;
-    icmph.code = code;
-    icmph.un = info;
-    icmp.set(quote, ICMP_HLEN);
-    host.sim.tracepoint(cpu, "icmp_send", icmpSendFields(skb, type, code));
-    icmpPush(host, cpu, out, saddr, tos, icmp, type);
+    // local_bh_disable(), then icmp_xmit_lock()'s socket spinlock, for the rest
+    host.sim.holding(
+      cpu,
+      { bh: 1, preempt: 1 },
+      () => icmpSendLocked(host, cpu, skb, rt, type, code, info),
+    );
   } finally {
     host.sim.exitFn(cpu, "__icmp_send", skb.id);
   }
+}
+
+// __icmp_send() once the per-netns ICMP socket is held: the rate limits, the route, the message.
+function icmpSendLocked(
+  host: InetNet,
+  cpu: Cpu,
+  skb: SkBuff,
+  rt: Rtable,
+  type: number,
+  code: number,
+  info: number,
+): void {
+  const h = skb.head;
+  const nh = skb.networkHeader;
+  const iph = ipHdr(skb);
+  const saddr = iph.saddr;
+  let applyLimit = false;
+  if (!maskAllow(host, type, code)) {
+    if (!globalAllow(host)) {
+      host.mib.icmp.OutRateLimitGlobal++;
+      return;
+    }
+    applyLimit = true;
+  }
+  // Errors go with precedence "internetwork control" (IPTOS_PREC_INTERNETCONTROL).
+  const tos = ICMP_ERROR_TYPES.has(type) ? (iph.tos & 0x1e) | 0xc0 : iph.tos;
+  // from the address it was sent to; from a forward, the source the route picks
+  const out = icmpRouteLookup(host, cpu, skb, rt.local ? iph.daddr : 0, tos & 0xfc);
+  if (!out) return;
+  if (rt.local) out.saddr = iph.daddr;
+  if (applyLimit && !out.route.dev.loopback) {
+    const timeout = msToJiffies(host, host.sysctl["net.ipv4.icmp_ratelimit"]);
+    if (!inetPeerXrlimAllow(host, inetGetpeer(host, saddr), timeout)) {
+      host.mib.icmp.OutRateLimitHost++;
+      return;
+    }
+  }
+  const room = Math.min(576, out.route.dev.mtu) - IPV4_HLEN - ICMP_HLEN;
+  const quote = h.subarray(nh, nh + Math.min(iph.totLen, room, h.length - nh));
+  const icmp = new Uint8Array(ICMP_HLEN + quote.length);
+  const icmph = new IcmpHdr(icmp, 0);
+  icmph.type = type;
+  icmph.code = code;
+  icmph.un = info;
+  icmp.set(quote, ICMP_HLEN);
+  host.sim.tracepoint(cpu, "icmp_send", icmpSendFields(skb, type, code));
+  icmpPush(host, cpu, out, saddr, tos, icmp, type);
 }
 
 // icmp_route_lookup(): the route back to the packet's source (the one the error takes), then,
@@ -351,6 +372,18 @@ function fibComputeSpecDst(host: InetNet, cpu: Cpu, skb: SkBuff): number {
 // broadcast, one of the input device's), with the request's TOS.
 function icmpReply(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable, icmp: Uint8Array): void {
   host.sim.enterFn(cpu, "icmp_reply", skb.id);
+  // icmp_xmit_lock(): bottom halves off, the ICMP socket's spinlock held
+  host.sim.holding(cpu, { bh: 1, preempt: 1 }, () => icmpReplyLocked(host, cpu, skb, rt, icmp));
+  host.sim.exitFn(cpu, "icmp_reply", skb.id);
+}
+
+function icmpReplyLocked(
+  host: InetNet,
+  cpu: Cpu,
+  skb: SkBuff,
+  rt: Rtable,
+  icmp: Uint8Array,
+): void {
   const iph = ipHdr(skb);
   const saddr = rt.broadcast || rt.multicast ? fibComputeSpecDst(host, cpu, skb) : iph.daddr;
   const out = ipRouteOutput(host, iph.saddr, cpu, {
@@ -362,7 +395,6 @@ function icmpReply(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable, icmp: Uint8
     out.saddr = saddr;
     icmpPush(host, cpu, out, iph.saddr, iph.tos, icmp, 0);
   }
-  host.sim.exitFn(cpu, "icmp_reply", skb.id);
 }
 
 /**

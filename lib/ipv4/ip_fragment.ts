@@ -42,13 +42,18 @@ function fragKey(iph: IpHdr): string {
   return `${iph.saddr}/${iph.daddr}/${iph.id}/${iph.protocol}`;
 }
 
+// inet_frag_kill(): the queue is complete and unlinked; its fragments wait for the last reference.
+function inetFragKill(host: InetNet, q: Ipq): void {
+  q.complete = true;
+  host.ipv4.frags.delete(q.key);
+}
+
 // inet_frag_kill(), then inet_frag_destroy() → inet_frag_rbtree_purge() once the last reference
 // goes: the held fragments are freed as drops (FRAG_REASM_TIMEOUT) when the timer killed the
 // queue — the first fragment by ip_expire() itself — and with consume_skb() (no drop reported,
 // as a 6.18 host's skb:kfree_skb shows none) when a bad fragment did.
 function killQueue(host: InetNet, q: Ipq, timedOut: boolean) {
-  q.complete = true;
-  host.ipv4.frags.delete(q.key);
+  inetFragKill(host, q);
   for (const f of q.fragments) {
     if (!timedOut) consumeSkb(host.sim, f.skb, "inet_frag_rbtree_purge");
     else {
@@ -111,7 +116,14 @@ export function ipDefrag(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): S
     const queue = q;
     host.sim.after(host.sysctl["net.ipv4.ipfrag_time"] * 1e9, () => ipExpire(host, queue));
   }
-  const result = ipFragQueue(host, cpu, q, skb, offset, end, (fo & IP_MF) !== 0);
+  // ip_frag_queue() runs under the queue's spinlock
+  const queue = q;
+  const result = host.sim.holding(
+    cpu,
+    { preempt: 1 },
+    () => ipFragQueue(host, cpu, queue, skb, offset, end, (fo & IP_MF) !== 0),
+  );
+  if (queue.complete && queue.fragments.length) killQueue(host, queue, false); // ipq_put()
   host.sim.exitFn(cpu, "ip_defrag", skb.id);
   return result;
 }
@@ -131,9 +143,10 @@ function ipFragQueue(
   const discard = (overlap: boolean) => {
     if (overlap) host.mib.ipExt.ReasmOverlaps++;
     host.mib.ip.ReasmFails++;
-    // ip_frag_queue() (inlined) frees the fragment; ip_defrag()'s ipq_put() then the queue
+    // ip_frag_queue() (inlined) unlinks the queue (inet_frag_kill()) and frees the fragment;
+    // ip_defrag()'s ipq_put(), past the lock, frees the held ones
+    inetFragKill(host, q);
     kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "ip_defrag");
-    killQueue(host, q, false);
     return null;
   };
   if (!more) {

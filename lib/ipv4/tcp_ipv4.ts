@@ -129,8 +129,27 @@ const TCP_STATE_NAMES: Record<number, string> = {
 const before = (a: number, b: number) => ((a - b) | 0) < 0;
 const after = (a: number, b: number) => before(b, a);
 
-// tcp_v4_send_reset() / tcp_v4_send_synack(): a segment back to the sender (OutSegs).
+// tcp_v4_send_reset() / tcp_v4_send_synack(): a segment back to the sender (OutSegs). A reset
+// and a listener's first SYN-ACK go with bottom halves off, as the 6.18 trace shows them; a
+// SYN-ACK sent again by tcp_rtx_synack() does not.
 function tcpSend(
+  host: InetNet,
+  cpu: Cpu,
+  s: Seg,
+  seq: number,
+  ack: number,
+  flags: number,
+  mss: boolean,
+  bhOff = true,
+) {
+  host.sim.holding(
+    cpu,
+    { bh: bhOff ? 1 : 0 },
+    () => tcpSendSegment(host, cpu, s, seq, ack, flags, mss),
+  );
+}
+
+function tcpSendSegment(
   host: InetNet,
   cpu: Cpu,
   s: Seg,
@@ -343,7 +362,7 @@ function reqskTimer(
 // tcp_rtx_synack(): the SYN-ACK again (RetransSegs), then the tcp_retransmit_synack event.
 function tcpRtxSynack(host: InetNet, cpu: Cpu, s: Seg, req: Sock["requests"][number]): void {
   host.mib.tcp.RetransSegs++;
-  tcpSend(host, cpu, s, req.iss, req.irs + 1, TCP_FLAGS.SYN | TCP_FLAGS.ACK, true);
+  tcpSend(host, cpu, s, req.iss, req.irs + 1, TCP_FLAGS.SYN | TCP_FLAGS.ACK, true, false);
   host.sim.tracepoint(cpu, "tcp_retransmit_synack", {
     family: "AF_INET",
     sport: s.dport,

@@ -161,6 +161,16 @@ const DEFAULT_SLICE_NS = 1_500_000;
 export class Cpu {
   /** CPU number. */
   readonly id: number;
+  /**
+   * What the running code holds beyond its context, as trace_pipe's flags show it: extra
+   * local_bh_disable() depth (rcu_read_lock_bh(), icmp_xmit_lock()), spinlocks taken (the
+   * preempt count), and irqs-off sections (spin_lock_irqsave()).
+   */
+  readonly held: { bh: number; preempt: number; irqsOff: number } = {
+    bh: 0,
+    preempt: 0,
+    irqsOff: 0,
+  };
   /** Told when the CPU leaves idle for work: NO_HZ_IDLE restarts its tick then. */
   onIdleExit?: (cpu: Cpu) => void;
   /** The softirq engine; without one, irq exit and local_bh_enable run nothing. */

@@ -133,7 +133,10 @@ export class Sim {
       cpu: cpu.id,
       ctx: ctx === "idle" ? "task" : ctx,
       task: task?.name ?? "<idle>",
-      bhOff: ctx === "task" && (task?.bhDisabled ?? 0) > 0,
+      bhOff: (ctx === "task" && (task?.bhDisabled ?? 0) > 0) || cpu.held.bh > 0,
+      irqsOff: ctx === "hardirq" || cpu.held.irqsOff > 0,
+      // softirq and hard IRQ code run with a preempt count of one; locks add theirs
+      preemptDepth: (ctx === "softirq" || ctx === "hardirq" ? 1 : 0) + cpu.held.preempt,
       event,
       fields,
     });
@@ -143,6 +146,29 @@ export class Sim {
       cpu.chargeLater(
         this.costs.ns(event === "fib_table_lookup" ? "tracepointFibTableLookup" : "tracepoint"),
       );
+    }
+  }
+
+  /**
+   * Runs `body` holding a lock or with bottom halves or interrupts off, as trace_pipe's flags
+   * then show: `bh` for local_bh_disable(), `preempt` for a spinlock, `irqsOff` for an
+   * irqsave section.
+   * @param cpu the CPU
+   * @param what what is held
+   * @param body the code
+   * @returns what the body returns
+   */
+  holding<T>(cpu: Cpu, what: Partial<Cpu["held"]>, body: () => T): T {
+    const h = cpu.held;
+    h.bh += what.bh ?? 0;
+    h.preempt += what.preempt ?? 0;
+    h.irqsOff += what.irqsOff ?? 0;
+    try {
+      return body();
+    } finally {
+      h.bh -= what.bh ?? 0;
+      h.preempt -= what.preempt ?? 0;
+      h.irqsOff -= what.irqsOff ?? 0;
     }
   }
 

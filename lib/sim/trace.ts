@@ -33,8 +33,12 @@ export interface TraceEvent {
   ctx: Context;
   /** The task on the CPU (comm), interrupted or not; `<idle>` for none. */
   task: string;
-  /** Bottom halves were disabled in task context (the `b` of trace_pipe's flags). */
+  /** Bottom halves were disabled beyond the context (the `b` of trace_pipe's flags). */
   bhOff: boolean;
+  /** Interrupts were disabled (the `d`, or `D` with bottom halves off too). */
+  irqsOff: boolean;
+  /** The preempt count's depth, trace_pipe's fourth flag. */
+  preemptDepth: number;
   /** The event's name, such as `netif_receive_skb`. */
   event: string;
   /** The fields, named as the event's TP_STRUCT__entry names them. */

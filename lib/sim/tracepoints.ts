@@ -93,7 +93,7 @@ const TP_PRINTK: Record<string, (f: Fields) => string> = {
  * @example
  * ```ts
  * import { tracepointBody } from "@rxpath/rxpath/sim";
- * const e = { t: 0, cpu: 0, ctx: "softirq" as const, task: "sender", bhOff: false, event: "softirq_entry", fields: { vec: 3 } };
+ * const e = { t: 0, cpu: 0, ctx: "softirq" as const, task: "sender", bhOff: false, irqsOff: false, preemptDepth: 1, event: "softirq_entry", fields: { vec: 3 } };
  * console.log(tracepointBody(e)); // "vec=3 [action=NET_RX]"
  * ```
  */
@@ -113,16 +113,16 @@ export function tracepointBody(e: TraceEvent): string {
  * @example
  * ```ts
  * import { tracePipeLine } from "@rxpath/rxpath/sim";
- * const e = { t: 1_500_000, cpu: 0, ctx: "softirq" as const, task: "sender", bhOff: false, event: "softirq_exit", fields: { vec: 3 } };
+ * const e = { t: 1_500_000, cpu: 0, ctx: "softirq" as const, task: "sender", bhOff: false, irqsOff: false, preemptDepth: 1, event: "softirq_exit", fields: { vec: 3 } };
  * console.log(tracePipeLine(e, 100)); // "          sender-100     [000] ..s1.      0.001500: softirq_exit: vec=3 [action=NET_RX]"
  * ```
  */
 export function tracePipeLine(e: TraceEvent, pid = 1000): string {
-  // trace_print_lat_fmt(): 'd' irqs off, 'b' BHs off; 'h' hard irq, 's' soft irq. In softirq
-  // the kit's code runs with preemption counted once (the 1 every recorded line shows).
-  const irqsOff = e.ctx === "hardirq" ? "d" : e.bhOff ? "b" : ".";
+  // trace_print_lat_fmt(): 'd' irqs off ('D' with BHs off too), 'b' BHs off; 'h' hard irq,
+  // 's' soft irq; the preempt count's depth in hex.
+  const irqsOff = e.irqsOff ? (e.bhOff ? "D" : "d") : e.bhOff ? "b" : ".";
   const hardsoft = e.ctx === "hardirq" ? "h" : e.ctx === "softirq" ? "s" : ".";
-  const depth = e.ctx === "task" ? "." : "1";
+  const depth = e.preemptDepth ? Math.min(e.preemptDepth, 15).toString(16) : ".";
   // trace_print_context(): "%16s-%-7d ", "[%03d] ", the flags, " %5lu.%06lu: "
   const head = `${e.task.padStart(16)}-${String(pid).padEnd(7)} [${
     String(e.cpu).padStart(3, "0")
