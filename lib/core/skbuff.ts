@@ -188,6 +188,12 @@ export class SkBuff {
   readonly mergedIds: number[] = [];
   /** skbs chained after this one (skb_shinfo()->frag_list), as reassembly leaves them. */
   readonly fragList: SkBuff[] = [];
+  /**
+   * IPCB(skb)->opt, what a forward still does to the IPv4 options: the offsets from the network
+   * header of a record-route and a timestamp option wanting its address (or -1), and whether the
+   * header changed, so its checksum must be made again.
+   */
+  ipOpt: { rr: number; ts: number; changed: boolean } | null = null;
 
   /**
    * Wraps bytes in a new skb; use {@linkcode allocSkb} to register it in a simulation.

@@ -9,7 +9,15 @@ import type { NetDevice } from "../core/netdevice.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import type { NetdevNotifier } from "../core/net_namespace.ts";
 import { inNtoa } from "../wire/ipv4.ts";
-import { inDevConf, inDevGet, inetMakeMask, type InIfaddr, isLocalAddress } from "./devinet.ts";
+import {
+  inDevConf,
+  inDevGet,
+  inetMakeMask,
+  inetSelectAddr,
+  type InIfaddr,
+  isLocalAddress,
+} from "./devinet.ts";
+import { ipHdr, type SkBuff } from "../core/skbuff.ts";
 
 /** Route types (enum rtn_type) the kit models. */
 export type RouteType =
@@ -201,6 +209,39 @@ function fibTableLookupFields(
     // fib_table_lookup() returns -EAGAIN for no match (fib_lookup() makes it ENETUNREACH)
     err: found ? 0 : res === ENETUNREACH ? EAGAIN : res,
   };
+}
+
+/**
+ * The address a received packet was sent to, as this host would answer from it,
+ * fib_compute_spec_dst(): its destination when that is a local unicast address, else the
+ * preferred source of the route back to the sender (looked up as from the loopback device), or
+ * an address of the input device.
+ * @param host the host
+ * @param cpu the CPU, to trace the lookup on
+ * @param skb the packet (network header set)
+ * @param localUnicast its route delivers it locally, not as a broadcast or multicast
+ * @returns the address, host order
+ */
+export function fibComputeSpecDst(
+  host: InetNet,
+  cpu: Cpu,
+  skb: SkBuff,
+  localUnicast: boolean,
+): number {
+  const iph = ipHdr(skb);
+  return host.sim.traced(cpu, "fib_compute_spec_dst", () => {
+    if (localUnicast) return iph.daddr;
+    if (iph.saddr !== 0) {
+      const res = fibLookup(host, iph.saddr, 0, cpu, {
+        iif: LOOPBACK_IFINDEX,
+        tos: iph.tos & 0xfc,
+      });
+      if (typeof res === "object" && res.route.dev) {
+        return res.route.prefsrc || inetSelectAddr(host, res.route.dev, res.route.gw || iph.saddr);
+      }
+    }
+    return inetSelectAddr(host, skb.dev as NetDevice, iph.saddr);
+  }, skb.id);
 }
 
 /** A flow whose source need not be a local address (FLOWI_FLAG_ANYSRC). */

@@ -32,8 +32,9 @@ import { inetSelectAddr } from "./devinet.ts";
 import { ipLocalOut, type OutRoute } from "./ip_output.ts";
 import type { InetPeer } from "./netns_ipv4.ts";
 import { ipRouteInputNoref, ipRouteOutput, type Rtable } from "./route.ts";
-import { fibLookup, FLOWI_FLAG_ANYSRC, inetAddrTypeDevTable, LOOPBACK_IFINDEX } from "./fib.ts";
+import { fibComputeSpecDst, FLOWI_FLAG_ANYSRC, inetAddrTypeDevTable } from "./fib.ts";
 import { icmpMsgInc } from "./snmp.ts";
+import { inetCurrentTimestamp } from "./ip_options.ts";
 
 /** The highest ICMP type the kernel knows (NR_ICMP_TYPES). */
 export const NR_ICMP_TYPES = 18;
@@ -349,25 +350,6 @@ export function icmpSend(...args: Parameters<typeof __icmpSend>): void {
   __icmpSend(...args);
 }
 
-// fib_compute_spec_dst(): the address to answer a broadcast or multicast from — the preferred
-// source of the route back to the sender (looked up as from the loopback device), or one of
-// the input device's addresses.
-function fibComputeSpecDst(host: InetNet, cpu: Cpu, skb: SkBuff): number {
-  return host.sim.traced(cpu, "fib_compute_spec_dst", () => {
-    const iph = ipHdr(skb);
-    if (iph.saddr !== 0) {
-      const res = fibLookup(host, iph.saddr, 0, cpu, {
-        iif: LOOPBACK_IFINDEX,
-        tos: iph.tos & 0xfc,
-      });
-      if (typeof res === "object" && res.route.dev) {
-        return res.route.prefsrc || inetSelectAddr(host, res.route.dev, res.route.gw || iph.saddr);
-      }
-    }
-    return inetSelectAddr(host, skb.dev!, iph.saddr);
-  }, skb.id);
-}
-
 // icmp_reply(): answer an echo or timestamp request from the address it was sent to (or, for a
 // broadcast, one of the input device's), with the request's TOS.
 function icmpReply(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable, icmp: Uint8Array): void {
@@ -385,7 +367,7 @@ function icmpReplyLocked(
   icmp: Uint8Array,
 ): void {
   const iph = ipHdr(skb);
-  const saddr = rt.broadcast || rt.multicast ? fibComputeSpecDst(host, cpu, skb) : iph.daddr;
+  const saddr = fibComputeSpecDst(host, cpu, skb, rt.local && !rt.broadcast && !rt.multicast);
   const out = ipRouteOutput(host, iph.saddr, cpu, {
     proto: IPPROTO_ICMP,
     saddr,
@@ -536,7 +518,7 @@ function icmpHandle(
       const reply = new Uint8Array(ICMP_HLEN + 12);
       reply.set(h.subarray(th, th + ICMP_HLEN + 4));
       new IcmpHdr(reply, 0).type = ICMP_TIMESTAMPREPLY;
-      const ms = Math.floor(host.sim.now / 1e6) % 86400000;
+      const ms = inetCurrentTimestamp(host);
       const times = new DataView(reply.buffer, ICMP_HLEN); // __be32 times[3]
       times.setUint32(4, ms);
       times.setUint32(8, ms);

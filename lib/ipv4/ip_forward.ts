@@ -13,6 +13,7 @@ import { IP_DF, type IpHdr } from "../wire/ipv4.ts";
 import { nfHook } from "../netfilter/core.ts";
 import { icmpSend, inetGetpeer } from "./icmp.ts";
 import { ipOutput } from "./ip_output.ts";
+import { ipForwardOptions } from "./ip_options.ts";
 import type { Rtable } from "./route.ts";
 
 /**
@@ -66,7 +67,11 @@ function ipForwardFinish(
 ): void {
   host.sim.enterFn(cpu, "ip_forward_finish", skb.id);
   const fib = route.fib!;
-  ipOutput(host, cpu, skb, { dev: fib.dev!, nexthop: fib.gw || ipHdr(skb).daddr }, inDev);
+  const out = { dev: fib.dev!, nexthop: fib.gw || ipHdr(skb).daddr };
+  if (skb.ipOpt) {
+    host.sim.traced(cpu, "ip_forward_options", () => ipForwardOptions(host, cpu, skb, out), skb.id);
+  }
+  ipOutput(host, cpu, skb, out, inDev);
   host.sim.exitFn(cpu, "ip_forward_finish", skb.id);
 }
 

@@ -23,7 +23,8 @@ import { inDevConf, inDevGet } from "./devinet.ts";
 import { icmpSend, inetGetpeer } from "./icmp.ts";
 import { ipDefrag } from "./ip_fragment.ts";
 import { ipForward } from "./ip_forward.ts";
-import { ipOptionsCompile } from "./ip_options.ts";
+import { inetCurrentTimestamp, ipOptionsCompile, ipOptionsFill } from "./ip_options.ts";
+import { fibComputeSpecDst, inetAddrTypeDevTable } from "./fib.ts";
 import { ipRouteInputNoref, ipRouteUseHint, type Rtable, sameDst } from "./route.ts";
 
 /**
@@ -261,17 +262,26 @@ function ipRcvFinishCore(
 // source route is dropped, as IN_DEV_SOURCE_ROUTE (accept_source_route, all and device) is off
 // by default — the kit takes that sysctl only at its default.
 function ipRcvOptions(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): boolean {
-  const { ppPtr, srr } = ipOptionsCompile(skb);
-  if (ppPtr >= 0) {
+  const found = ipOptionsCompile(skb);
+  if (found.ppPtr >= 0) {
     host.mib.ip.InHdrErrors++;
-    icmpSend(host, cpu, skb, route, 12, 0, (ppPtr << 24) >>> 0);
+    icmpSend(host, cpu, skb, route, 12, 0, (found.ppPtr << 24) >>> 0);
     kfreeSkbReason(host.sim, skb, "IP_INHDR", "ip_rcv_finish_core"); // ip_rcv_options(), inlined
     return false;
   }
-  if (srr) {
+  if (found.srr) {
     kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "ip_rcv_finish_core"); // ip_rcv_options(), inlined
     return false;
   }
+  // the route is known (skb_rtable()): record-route and timestamp get this hop's address
+  const fill = ipOptionsFill(
+    skb,
+    found,
+    () => fibComputeSpecDst(host, cpu, skb, route.local && !route.broadcast && !route.multicast),
+    inetCurrentTimestamp(host),
+    (addr) => inetAddrTypeDevTable(host, addr, cpu) === "local",
+  );
+  if (fill.changed) skb.ipOpt = fill;
   return true;
 }
 

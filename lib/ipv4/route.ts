@@ -8,6 +8,7 @@ import type { InetNet } from "./netns_ipv4.ts";
 import type { NetDevice } from "../core/netdevice.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
+import { ipHdr, type SkBuff } from "../core/skbuff.ts";
 import { inDevConf, inDevGet, inetAddrOnlink, inetSelectAddr } from "./devinet.ts";
 import type { OutRoute } from "./ip_output.ts";
 import {
@@ -292,4 +293,31 @@ export function ipRouteOutput(
   if (r.type !== "unicast" && r.type !== "local" && r.type !== "broadcast") return null;
   const saddr = r.prefsrc || inetSelectAddr(host, r.dev!, daddr);
   return { route: { dev: r.dev!, nexthop: r.gw || daddr }, saddr };
+}
+
+/**
+ * The address a forward records in the options, ip_rt_get_source(): the preferred source of
+ * the route the packet takes, looked up for its flow as it leaves (oif the output device, iif
+ * the input one), or an address of the output device.
+ * @param host the host
+ * @param cpu the CPU, to trace the lookup on
+ * @param skb the packet (network header set, input device known)
+ * @param out its output route
+ * @returns the address, host order
+ */
+export function ipRtGetSource(host: InetNet, cpu: Cpu, skb: SkBuff, out: OutRoute): number {
+  return host.sim.traced(cpu, "ip_rt_get_source", () => ipRtGetSourceLookup(host, cpu, skb, out));
+}
+
+function ipRtGetSourceLookup(host: InetNet, cpu: Cpu, skb: SkBuff, out: OutRoute): number {
+  const iph = ipHdr(skb);
+  const res = fibLookup(host, iph.daddr, out.dev.ifindex, cpu, {
+    iif: skb.dev?.ifindex ?? 0,
+    saddr: iph.saddr,
+    tos: iph.tos & 0xfc,
+  });
+  if (typeof res === "object" && res.route.dev) {
+    return res.route.prefsrc || inetSelectAddr(host, res.route.dev, res.route.gw || iph.daddr);
+  }
+  return inetSelectAddr(host, out.dev, out.nexthop);
 }

@@ -7,10 +7,6 @@ import assert from "node:assert/strict";
 import { firstDifference, modelled, recorded, TRACE_CASES } from "./trace_events.ts";
 
 const KNOWN_DIFFERENCES: Record<string, Record<number, string>> = {
-  ip_options_bad: {
-    7: "record-route is checked, not filled in: the kernel looks up the address to record " +
-      "(fib_compute_spec_dst, then ip_rt_get_source as it forwards)",
-  },
   l2_odds: {
     3: "ARP requests are counted, not answered: the kernel's arp_process() routes, replies and " +
       "updates the neighbour (issue 14)",
