@@ -197,61 +197,43 @@ export function __icmpSend(
       if (nh + ihl >= h.length || inner > NR_ICMP_TYPES || ICMP_ERROR_TYPES.has(inner)) return;
     }
     // local_bh_disable(), then icmp_xmit_lock()'s socket spinlock, for the rest
-    host.sim.holding(
-      cpu,
-      { bh: 1, preempt: 1 },
-      () => icmpSendLocked(host, cpu, skb, rt, type, code, info),
-    );
+    host.sim.holding(cpu, { bh: 1, preempt: 1 }, () => {
+      const saddr = iph.saddr;
+      let applyLimit = false;
+      if (!maskAllow(host, type, code)) {
+        if (!globalAllow(host)) {
+          host.mib.icmp.OutRateLimitGlobal++;
+          return;
+        }
+        applyLimit = true;
+      }
+      // Errors go with precedence "internetwork control" (IPTOS_PREC_INTERNETCONTROL).
+      const tos = ICMP_ERROR_TYPES.has(type) ? (iph.tos & 0x1e) | 0xc0 : iph.tos;
+      // from the address it was sent to; from a forward, the source the route picks
+      const out = icmpRouteLookup(host, cpu, skb, rt.local ? iph.daddr : 0, tos & 0xfc);
+      if (!out) return;
+      if (rt.local) out.saddr = iph.daddr;
+      if (applyLimit && !out.route.dev.loopback) {
+        const timeout = msToJiffies(host, host.sysctl["net.ipv4.icmp_ratelimit"]);
+        if (!inetPeerXrlimAllow(host, inetGetpeer(host, saddr), timeout)) {
+          host.mib.icmp.OutRateLimitHost++;
+          return;
+        }
+      }
+      const room = Math.min(576, out.route.dev.mtu) - IPV4_HLEN - ICMP_HLEN;
+      const quote = h.subarray(nh, nh + Math.min(iph.totLen, room, h.length - nh));
+      const icmp = new Uint8Array(ICMP_HLEN + quote.length);
+      const icmph = new IcmpHdr(icmp, 0);
+      icmph.type = type;
+      icmph.code = code;
+      icmph.un = info;
+      icmp.set(quote, ICMP_HLEN);
+      host.sim.tracepoint(cpu, "icmp_send", icmpSendFields(skb, type, code));
+      icmpPush(host, cpu, out, saddr, tos, icmp, type);
+    });
   } finally {
     host.sim.exitFn(cpu, "__icmp_send", skb.id);
   }
-}
-
-// __icmp_send() once the per-netns ICMP socket is held: the rate limits, the route, the message.
-function icmpSendLocked(
-  host: InetNet,
-  cpu: Cpu,
-  skb: SkBuff,
-  rt: Rtable,
-  type: number,
-  code: number,
-  info: number,
-): void {
-  const h = skb.head;
-  const nh = skb.networkHeader;
-  const iph = ipHdr(skb);
-  const saddr = iph.saddr;
-  let applyLimit = false;
-  if (!maskAllow(host, type, code)) {
-    if (!globalAllow(host)) {
-      host.mib.icmp.OutRateLimitGlobal++;
-      return;
-    }
-    applyLimit = true;
-  }
-  // Errors go with precedence "internetwork control" (IPTOS_PREC_INTERNETCONTROL).
-  const tos = ICMP_ERROR_TYPES.has(type) ? (iph.tos & 0x1e) | 0xc0 : iph.tos;
-  // from the address it was sent to; from a forward, the source the route picks
-  const out = icmpRouteLookup(host, cpu, skb, rt.local ? iph.daddr : 0, tos & 0xfc);
-  if (!out) return;
-  if (rt.local) out.saddr = iph.daddr;
-  if (applyLimit && !out.route.dev.loopback) {
-    const timeout = msToJiffies(host, host.sysctl["net.ipv4.icmp_ratelimit"]);
-    if (!inetPeerXrlimAllow(host, inetGetpeer(host, saddr), timeout)) {
-      host.mib.icmp.OutRateLimitHost++;
-      return;
-    }
-  }
-  const room = Math.min(576, out.route.dev.mtu) - IPV4_HLEN - ICMP_HLEN;
-  const quote = h.subarray(nh, nh + Math.min(iph.totLen, room, h.length - nh));
-  const icmp = new Uint8Array(ICMP_HLEN + quote.length);
-  const icmph = new IcmpHdr(icmp, 0);
-  icmph.type = type;
-  icmph.code = code;
-  icmph.un = info;
-  icmp.set(quote, ICMP_HLEN);
-  host.sim.tracepoint(cpu, "icmp_send", icmpSendFields(skb, type, code));
-  icmpPush(host, cpu, out, saddr, tos, icmp, type);
 }
 
 // icmp_route_lookup(): the route back to the packet's source (the one the error takes), then,

@@ -142,55 +142,41 @@ function tcpSend(
   mss: boolean,
   bhOff = true,
 ) {
-  host.sim.holding(
-    cpu,
-    { bh: bhOff ? 1 : 0 },
-    () => tcpSendSegment(host, cpu, s, seq, ack, flags, mss),
-  );
-}
-
-function tcpSendSegment(
-  host: InetNet,
-  cpu: Cpu,
-  s: Seg,
-  seq: number,
-  ack: number,
-  flags: number,
-  mss: boolean,
-) {
-  const out = ipRouteOutput(host, s.saddr, cpu, {
-    proto: IPPROTO_TCP,
-    saddr: s.daddr,
-    sport: s.dport,
-    dport: s.sport,
+  host.sim.holding(cpu, { bh: bhOff ? 1 : 0 }, () => {
+    const out = ipRouteOutput(host, s.saddr, cpu, {
+      proto: IPPROTO_TCP,
+      saddr: s.daddr,
+      sport: s.dport,
+      dport: s.sport,
+    });
+    if (!out) return;
+    const len = mss ? TCP_HLEN + TCPOLEN_MSS : TCP_HLEN;
+    const t = new Uint8Array(len);
+    const th = new TcpHdr(t, 0);
+    th.source = s.dport;
+    th.dest = s.sport;
+    th.seq = seq;
+    th.ackSeq = ack;
+    th.doff = len / 4;
+    th.flagByte = flags;
+    th.window = flags & TCP_FLAGS.RST ? 0 : 64240;
+    if (mss) t.set([TCPOPT_MSS, TCPOLEN_MSS, 1460 >> 8, 1460 & 255], TCP_HLEN); // MSS 1460
+    th.check = csumFold(
+      csumPartial(t, csumTcpudpNofold(s.daddr, s.saddr, len, IPPROTO_TCP, 0), 0, len),
+    );
+    host.mib.tcp.OutSegs++;
+    if (flags & TCP_FLAGS.RST) host.mib.tcp.OutRsts++;
+    ipLocalOut(host, cpu, {
+      saddr: s.daddr,
+      daddr: s.saddr,
+      protocol: IPPROTO_TCP,
+      tos: 0,
+      df: true,
+      payload: t,
+      // tcp_v4_send_synack() leaves the checksum to the device; ip_send_unicast_reply() does not
+      ipSummed: flags & TCP_FLAGS.SYN ? CHECKSUM_PARTIAL : CHECKSUM_NONE,
+    }, out.route);
   });
-  if (!out) return;
-  const len = mss ? TCP_HLEN + TCPOLEN_MSS : TCP_HLEN;
-  const t = new Uint8Array(len);
-  const th = new TcpHdr(t, 0);
-  th.source = s.dport;
-  th.dest = s.sport;
-  th.seq = seq;
-  th.ackSeq = ack;
-  th.doff = len / 4;
-  th.flagByte = flags;
-  th.window = flags & TCP_FLAGS.RST ? 0 : 64240;
-  if (mss) t.set([TCPOPT_MSS, TCPOLEN_MSS, 1460 >> 8, 1460 & 255], TCP_HLEN); // MSS 1460
-  th.check = csumFold(
-    csumPartial(t, csumTcpudpNofold(s.daddr, s.saddr, len, IPPROTO_TCP, 0), 0, len),
-  );
-  host.mib.tcp.OutSegs++;
-  if (flags & TCP_FLAGS.RST) host.mib.tcp.OutRsts++;
-  ipLocalOut(host, cpu, {
-    saddr: s.daddr,
-    daddr: s.saddr,
-    protocol: IPPROTO_TCP,
-    tos: 0,
-    df: true,
-    payload: t,
-    // tcp_v4_send_synack() leaves the checksum to the device; ip_send_unicast_reply() does not
-    ipSummed: flags & TCP_FLAGS.SYN ? CHECKSUM_PARTIAL : CHECKSUM_NONE,
-  }, out.route);
 }
 
 // tcp_v4_send_reset(): never for a RST, only for packets to a local address (or to a socket

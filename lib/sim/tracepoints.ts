@@ -4,20 +4,6 @@
 
 import type { TraceEvent } from "./trace.ts";
 
-/** Vector names as the softirq events print them (show_softirq_name). */
-const SOFTIRQ_NAMES = [
-  "HI",
-  "TIMER",
-  "NET_TX",
-  "NET_RX",
-  "BLOCK",
-  "IRQ_POLL",
-  "TASKLET",
-  "SCHED",
-  "HRTIMER",
-  "RCU",
-];
-
 type Fields = Record<string, string | number>;
 
 // %p: the kernel prints a hashed pointer, 32 bits of hash in a 64-bit wide field; the kit's
@@ -35,7 +21,7 @@ function sym(fn: string | number): string {
 
 const hex4 = (v: string | number) => `0x${Number(v).toString(16).padStart(4, "0")}`;
 
-const softirq = (f: Fields) => `vec=${f.vec} [action=${SOFTIRQ_NAMES[Number(f.vec)]}]`;
+const softirq = (f: Fields) => `vec=${f.vec} [action=${f.action}]`;
 const netDevTemplate = (f: Fields) => `dev=${f.name} skbaddr=${ptr(f.skbaddr)} len=${f.len}`;
 
 /** Each event's TP_printk, from its fields. */
@@ -93,7 +79,7 @@ const TP_PRINTK: Record<string, (f: Fields) => string> = {
  * @example
  * ```ts
  * import { tracepointBody } from "@rxpath/rxpath/sim";
- * const e = { t: 0, cpu: 0, ctx: "softirq" as const, task: "sender", bhOff: false, irqsOff: false, preemptDepth: 1, event: "softirq_entry", fields: { vec: 3 } };
+ * const e = { t: 0, cpu: 0, ctx: "softirq" as const, task: "sender", bhOff: false, irqsOff: false, preemptDepth: 1, event: "softirq_entry", fields: { vec: 3, action: "NET_RX" } };
  * console.log(tracepointBody(e)); // "vec=3 [action=NET_RX]"
  * ```
  */
@@ -113,7 +99,7 @@ export function tracepointBody(e: TraceEvent): string {
  * @example
  * ```ts
  * import { tracePipeLine } from "@rxpath/rxpath/sim";
- * const e = { t: 1_500_000, cpu: 0, ctx: "softirq" as const, task: "sender", bhOff: false, irqsOff: false, preemptDepth: 1, event: "softirq_exit", fields: { vec: 3 } };
+ * const e = { t: 1_500_000, cpu: 0, ctx: "softirq" as const, task: "sender", bhOff: false, irqsOff: false, preemptDepth: 1, event: "softirq_exit", fields: { vec: 3, action: "NET_RX" } };
  * console.log(tracePipeLine(e, 100)); // "          sender-100     [000] ..s1.      0.001500: softirq_exit: vec=3 [action=NET_RX]"
  * ```
  */
