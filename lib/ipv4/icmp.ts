@@ -28,7 +28,6 @@ import {
 } from "../wire/ipv4.ts";
 import { UdpHdr } from "../wire/udp.ts";
 import { ICMP_ECHOREPLY, ICMP_HLEN, ICMP_TIMESTAMPREPLY, IcmpHdr } from "../wire/icmp.ts";
-import { inetSelectAddr } from "./devinet.ts";
 import { ipLocalOut, type OutRoute } from "./ip_output.ts";
 import type { InetPeer } from "./netns_ipv4.ts";
 import { ipRouteInputNoref, ipRouteOutput, type Rtable } from "./route.ts";
