@@ -132,7 +132,8 @@ export function traceEvents(
 
 /**
  * The text of {@linkcode traceEvents}: a header, then per frame `# frame N` and its function
- * graphs, or with `showEvents` its tracepoint events as trace_pipe prints them.
+ * graphs, or with `showEvents` its tracepoint events as trace_pipe prints them. Only a run that
+ * shows the events enables them (unless `events` says otherwise), so only it pays their cost.
  * @param scenario the host
  * @param records the frames
  * @param options the NIC, RPS CPUs, events enabled, costs, and whether to print the events
@@ -155,7 +156,11 @@ export function traceFrames(
   records: PcapRecord[],
   options: TraceOptions & { showEvents?: boolean } = {},
 ): string[] {
-  const runs = traceEvents(scenario, records, options);
+  // only a run that shows the events enables them, and pays what enabled tracepoints cost
+  const runs = traceEvents(scenario, records, {
+    ...options,
+    events: options.events ?? (options.showEvents ? undefined : []),
+  });
   if (options.showEvents) {
     return runs.flatMap((run) => [
       `# frame ${run.frame}`,
