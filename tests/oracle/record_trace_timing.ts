@@ -46,5 +46,7 @@ if (import.meta.main) {
       });
     }
   }
-  Deno.writeTextFileSync(`${golden}trace_timing.json`, JSON.stringify(out) + "\n");
+  const path = `${golden}trace_timing.json`;
+  Deno.writeTextFileSync(path, JSON.stringify(out) + "\n");
+  new Deno.Command("deno", { args: ["fmt", path] }).outputSync(); // the repository's JSON layout
 }
