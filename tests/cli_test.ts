@@ -325,7 +325,10 @@ Deno.test("rxpath trace --costs takes a calibration profile, and names a step th
   const base = run(["trace", ...args]).out.join("\n");
   const profile = await Deno.makeTempFile({ suffix: ".json" });
   try {
-    Deno.writeTextFileSync(profile, JSON.stringify({ costs: { ipRcv: { ns: 50_000 } } }));
+    Deno.writeTextFileSync(
+      profile,
+      JSON.stringify({ costs: { ipRcv: { ns: 50_000 }, coldScale: { ns: 0 } } }),
+    );
     const slow = run(["trace", ...args, "--costs", profile]);
     assert.equal(slow.code, 0);
     // the same calls, one of them 50 us long now

@@ -301,6 +301,65 @@ export interface CalibrationWorkload {
   sysctl?: Record<string, number>;
   /** UDP destination ports an INPUT rule each drops, in order. */
   dropDports?: number[];
+  /** The time between frames, µs (300 by default: the CPU stays warm). */
+  gapUs?: number;
+  /** Frames to send, when not the run's count (long gaps take few). */
+  count?: number;
+}
+
+/** The gaps of the cold sweep, µs, with the frames sent at each: how a CPU cools as it idles. */
+export const COLD_SWEEP: readonly (readonly [number, number])[] = [
+  [300, 100],
+  [3_000, 60],
+  [10_000, 40],
+  [30_000, 24],
+  [100_000, 16],
+  [400_000, 12],
+];
+
+/**
+ * The cold sweep's workloads: one UDP delivery, ever further apart.
+ * @returns the workloads, shortest gap first
+ */
+export function coldSweepWorkloads(): CalibrationWorkload[] {
+  return COLD_SWEEP.map(([gapUs, count]) => ({
+    name: `cold${gapUs}`,
+    frames: [udp(8, 5001)],
+    events: ["net/netif_receive_skb", "napi/napi_poll"],
+    gapUs,
+    count,
+  }));
+}
+
+/**
+ * The time over which an idle CPU goes cold, from a cold sweep's traces: each gap's
+ * netif_receive_skb → napi_poll time over the shortest gap's, fitted by least squares as
+ * 1 + k (1 - exp(-gap / tau)), k from the longest gap.
+ * @param traces a sweep's traces ({@linkcode recordCalibration} with the sweep's workloads)
+ * @returns tau in ns, and each gap's ratio
+ */
+export function coldDecayFromSweep(traces: CalibrationTraces): { tauNs: number; ratios: number[] } {
+  const time = COLD_SWEEP.map(([gapUs]) => {
+    const text = traces.traces[`cold${gapUs}`];
+    if (text === undefined) throw new InputRangeError(`Cannot fit: no trace of cold${gapUs}`);
+    const s = spans(
+      parseTraceText(text, traces.tscHz),
+      { event: "netif_receive_skb" },
+      { event: "napi_poll" },
+    );
+    return interquartileMean(s).mean;
+  });
+  const ratios = time.map((t) => t / time[0]);
+  const k = Math.max(0, ratios.at(-1)! - 1);
+  let tauNs = 1e6, least = Infinity;
+  for (let t = 1e5; t <= 1e10; t *= 1.02) {
+    const err = COLD_SWEEP.reduce(
+      (a, [gapUs], i) => a + (ratios[i] - 1 - k * (1 - Math.exp(-(gapUs * 1000) / t))) ** 2,
+      0,
+    );
+    if (err < least) [least, tauNs] = [err, t];
+  }
+  return { tauNs: Math.round(tauNs), ratios };
 }
 
 /**
@@ -399,7 +458,8 @@ export function calibrationWorkloads(): CalibrationWorkload[] {
   ];
 }
 
-function runWorkload(w: CalibrationWorkload, count: number): string {
+function runWorkload(w: CalibrationWorkload, runCount: number): string {
+  const count = w.count ?? runCount;
   for (const [k, v] of Object.entries(w.sysctl ?? {})) sh(["sysctl", "-qw", `${k}=${v}`], HOST);
   sh(["iptables", "-F", "INPUT"], HOST);
   for (const dport of w.dropDports ?? []) {
@@ -420,7 +480,7 @@ function runWorkload(w: CalibrationWorkload, count: number): string {
     SENDER,
     "w0",
     String(count),
-    "300",
+    String(w.gapUs ?? 300),
     hex,
     `${INSTANCE}/set_event_pid`,
   ]);
@@ -465,9 +525,13 @@ function measureTscHz(): number {
  * Runs the calibration workloads on this machine's kernel (root): sets up the namespaces and
  * veth pairs, sends each workload's frame `count` times, and returns each workload's trace.
  * @param count frames per workload
+ * @param workloads the workloads, the calibration's by default
  * @returns the traces
  */
-export function recordCalibration(count = 400): CalibrationTraces {
+export function recordCalibration(
+  count = 400,
+  workloads: CalibrationWorkload[] = calibrationWorkloads(),
+): CalibrationTraces {
   if (Deno.uid?.() !== 0) {
     throw new InputRangeError("Cannot calibrate: it needs root (network namespaces, tracefs)");
   }
@@ -494,7 +558,7 @@ export function recordCalibration(count = 400): CalibrationTraces {
     writeFile(`${INSTANCE}/trace_clock`, "x86-tsc");
     const tscHz = measureTscHz();
     const traces: Record<string, string> = {};
-    for (const w of calibrationWorkloads()) traces[w.name] = runWorkload(w, count);
+    for (const w of workloads) traces[w.name] = runWorkload(w, count);
     return { tscHz, traces };
   } finally {
     socks?.kill();
@@ -677,4 +741,26 @@ export function calibrationProfile(traces: CalibrationTraces, count: number): Co
  */
 export function calibrate(count = 400): CostProfile {
   return calibrationProfile(recordCalibration(count), count);
+}
+
+/**
+ * The cold CPU's factor from frames timed on a kernel whose CPU idled long before each: the
+ * factor on the kit's warm times that brings most frames within ±30% of the kernel's median
+ * (the smallest such factor, from 1 to 30 in steps of 0.05).
+ * @param pairs per frame, the kernel's median time and the kit's warm time, in any one unit
+ * @returns the factor, and how many frames it brings within ±30%
+ * @example
+ * ```ts
+ * import { coldScaleFrom } from "@rxpath/rxpath";
+ * console.log(coldScaleFrom([[20, 2], [33, 3], [9, 1]])); // { factor: 7.7, within: 3 }
+ * ```
+ */
+export function coldScaleFrom(pairs: [number, number][]): { factor: number; within: number } {
+  let best = { factor: 1, within: -1 };
+  for (let i = 0; i <= 580; i++) {
+    const factor = Math.round((1 + i * 0.05) * 100) / 100;
+    const within = pairs.filter(([k, m]) => Math.abs(factor * m - k) <= 0.3 * k).length;
+    if (within > best.within) best = { factor, within };
+  }
+  return best;
 }

@@ -12,6 +12,8 @@ import { InputRangeError } from "../base/errors.ts";
 
 // Frames are injected at least this far apart, so each is handled completely before the next.
 const TRACE_GAP_NS = 1_000_000;
+// veth frames closer in the capture keep their gaps down to this (a cold frame takes ~50 µs).
+const MIN_GAP_NS = 100_000;
 
 /** Options of {@linkcode traceFrames} and {@linkcode traceEvents}. */
 export interface TraceOptions {
@@ -109,24 +111,29 @@ export function traceEvents(
   host.sim.trace.session = new Set(options.events ?? TRACEPOINTS);
   options.onHost?.(sh);
   const base = records[0]?.tsNs ?? 0n;
-  let t = 0;
+  // virtio: 1 ms apart; veth: at the capture's times from 1 ms on, as the recorder sends them,
+  // at least MIN_GAP_NS apart; a frame's window lasts 1 ms, or until the next one starts
+  const starts: number[] = [];
+  records.forEach((r, i) => {
+    starts.push(
+      nic === "veth"
+        ? Math.max(
+          (starts[i - 1] ?? -Infinity) + MIN_GAP_NS,
+          TRACE_GAP_NS + Number(r.tsNs - base),
+        )
+        : (i + 1) * TRACE_GAP_NS,
+    );
+  });
   return records.map((r, i) => {
-    // virtio: 1 ms apart; veth: at the capture's times, as the recorder sends them
-    t = nic === "veth" ? Math.max(t + TRACE_GAP_NS, Number(r.tsNs - base)) : (i + 1) * TRACE_GAP_NS;
-    const from = t;
+    const from = starts[i];
+    // the frame's own work: what later timers do (a SYN-ACK sent again) is not the frame's
+    const to = Math.min(starts[i + 1] ?? Infinity, from + TRACE_GAP_NS);
     host.sim.at(from, () => inject(r.data));
-    host.sim.run(from + TRACE_GAP_NS - 1);
+    host.sim.run(to - 1);
     const graphs = host.sim.cpus
-      .map((cpu) =>
-        host.sim.trace.functionGraph({
-          cpu: cpu.id,
-          from,
-          to: from + TRACE_GAP_NS,
-          root: options.root,
-        })
-      )
+      .map((cpu) => host.sim.trace.functionGraph({ cpu: cpu.id, from, to, root: options.root }))
       .filter((g) => g.split("\n").length > 2);
-    return { frame: i, events: host.sim.trace.eventsBetween(from, from + TRACE_GAP_NS), graphs };
+    return { frame: i, events: host.sim.trace.eventsBetween(from, to), graphs };
   });
 }
 

@@ -7,8 +7,8 @@ import { InputRangeError } from "../base/errors.ts";
 export interface CostEntry {
   /** Nanoseconds of CPU time. */
   ns: number;
-  /** Charged per packet or per call. */
-  per: "packet" | "call";
+  /** Charged per packet or per call, or a parameter of the cold-CPU model. */
+  per: "packet" | "call" | "model";
   /** Where the number comes from. */
   basis: string;
 }
@@ -112,6 +112,23 @@ export const DEFAULT_COSTS = {
     ns: 1000,
     per: "packet",
     basis: "estimate: a recvfrom() system call copying one small datagram to user space",
+  },
+  coldScale: {
+    ns: 8950,
+    per: "model",
+    basis: "per mille, the extra on every cost of a CPU fully cold (caches, TLBs and predictors " +
+      "gone, a virtual CPU woken from halt): fitted to Linux 6.18.44 on the reference host (AMD " +
+      "EPYC under Firecracker) — the kit's warm times ×9.95 bring 190 of 245 recorded frames, " +
+      "each sent after 0.4 s or more of idle, within ±30% of the kernel's median of five runs " +
+      "(tests/golden/linux-6.18/trace_timing.json)",
+  },
+  coldDecay: {
+    ns: 31192473,
+    per: "model",
+    basis: "ns, how fast an idle CPU goes cold: the factor is 1 + coldScale (1 - exp(-idle / " +
+      "coldDecay)), fitted to one UDP delivery sent 0.3, 3, 10, 30, 100 and 400 ms apart on the " +
+      "reference host (ratios to the warm time 1, 3.4, 4.9, 13.3, 18.3, 19.7: " +
+      "tests/golden/linux-6.18/calibrate/cold.json)",
   },
   call: {
     ns: 10,

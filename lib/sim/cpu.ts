@@ -173,6 +173,13 @@ export class Cpu {
   };
   /** Told when the CPU leaves idle for work: NO_HZ_IDLE restarts its tick then. */
   onIdleExit?: (cpu: Cpu) => void;
+  /**
+   * The cold-CPU model: the factor on every cost of a busy period that began after `idleNs` of
+   * idle (caches, TLBs and predictors gone cold, a virtual CPU woken from halt); null for none.
+   */
+  coldFactor: ((idleNs: number) => number) | null = null;
+  #idleSince = 0;
+  #factor = 1;
   /** The softirq engine; without one, irq exit and local_bh_enable run nothing. */
   bottomHalves?: BottomHalves;
   /** CPU time used per class, ns. */
@@ -253,7 +260,7 @@ export class Cpu {
     if (!Number.isSafeInteger(ns) || ns < 0) {
       throw new InputRangeError(`Cannot charge ${ns} ns: CPU time must be a non-negative integer`);
     }
-    this.#debt += ns;
+    this.#debt += this.#scaled(ns);
   }
 
   /**
@@ -288,7 +295,7 @@ export class Cpu {
    *   softirqs it ran, in theirs (a tracer closes the interrupt's entry functions there)
    */
   raiseIrq(name: string, handler: () => Work, onIrqExit?: () => void): void {
-    if (this.#stack.length === 0 && !this.#looping) this.onIdleExit?.(this);
+    if (this.#stack.length === 0 && !this.#looping) this.#idleExit();
     this.#pendingIrqs.push({ name, handler, onIrqExit });
     if (this.#looping || this.context === "hardirq") return;
     this.#preemptTop();
@@ -309,9 +316,20 @@ export class Cpu {
    * @param task the task, already runnable and pinned here
    */
   enqueue(task: Task): void {
-    if (this.#stack.length === 0 && !this.#looping) this.onIdleExit?.(this);
+    if (this.#stack.length === 0 && !this.#looping) this.#idleExit();
     this.#runqueue.push(task);
     if (!this.#looping && this.#stack.length === 0) this.#loop();
+  }
+
+  // Leaving idle: this busy period's costs take the cold factor of the idle time behind it.
+  #idleExit(): void {
+    this.#factor = this.coldFactor?.(this.#q.now - this.#idleSince) ?? 1;
+    this.onIdleExit?.(this);
+  }
+
+  // A cost as this busy period pays it.
+  #scaled(ns: number): number {
+    return this.#factor === 1 ? ns : Math.round(ns * this.#factor);
   }
 
   #inFlight(): number {
@@ -404,7 +422,7 @@ export class Cpu {
         );
       }
       top.charge = top.ctx === "task" ? (top.task!.kthread ? "system" : "user") : top.charge;
-      top.remaining = v + this.#debt;
+      top.remaining = this.#scaled(v) + this.#debt;
       this.#debt = 0;
       return true;
     }
@@ -421,7 +439,7 @@ export class Cpu {
         return true;
       case "system":
         top.charge = "system";
-        top.remaining = v.ns;
+        top.remaining = this.#scaled(v.ns);
         return true;
       case "local_bh_disable":
         task.bhDisabled++;
@@ -492,7 +510,10 @@ export class Cpu {
 
   #schedule(): boolean {
     const next = this.#runqueue.shift();
-    if (!next) return false;
+    if (!next) {
+      this.#idleSince = this.#q.now;
+      return false;
+    }
     next.state = "running";
     if (next !== this.#lastTask) {
       this.contextSwitches++;
@@ -503,7 +524,7 @@ export class Cpu {
     const f = this.#push("task", next.body, next.kthread ? "system" : "user", next.name, next);
     if (next !== this.#lastTask && this.#lastTask !== undefined && this.#switchCost > 0) {
       f.charge = "system";
-      f.remaining = this.#switchCost;
+      f.remaining = this.#scaled(this.#switchCost);
     }
     this.#lastTask = next;
     return true;

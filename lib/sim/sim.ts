@@ -67,6 +67,10 @@ export class Sim {
     this.rng = new Rng(options.seed ?? 1);
     this.costs = new CostModel(options.costs);
     this.#callNs = this.costs.ns("call");
+    const scale = this.costs.ns("coldScale") / 1000, decay = this.costs.ns("coldDecay");
+    const coldFactor = scale > 0 && decay > 0
+      ? (idleNs: number) => 1 + scale * (1 - Math.exp(-idleNs / decay))
+      : null;
     this.#entered = Array.from({ length: n }, () => []);
     this.trace.enabled = options.trace ?? true;
     this.cpus = Array.from({ length: n }, (_, i) =>
@@ -75,6 +79,7 @@ export class Sim {
         sliceNs: options.sliceNs,
         contextSwitchNs: this.costs.ns("contextSwitch"),
       }));
+    for (const cpu of this.cpus) cpu.coldFactor = coldFactor;
   }
 
   /** The CPU whose code is executing right now (smp_processor_id()), if any. */

@@ -38,7 +38,10 @@ Deno.test("devAddPack() puts ETH_P_ALL taps on ptype_all, or on the device's own
 });
 
 Deno.test("net_rx_action() polls a busy instance once per run and raises NET_RX again (repoll)", () => {
-  const host = createHost({ cpus: 1, costs: { softirqEntry: 0, hardirq: 0, call: 0 } });
+  const host = createHost({
+    cpus: 1,
+    costs: { softirqEntry: 0, hardirq: 0, call: 0, coldScale: 0 },
+  });
   const { napi, cpu, left, holder } = queueDevice(host, 1000, 100);
   host.sim.at(0, () =>
     cpu.raiseIrq("eth0", function* () {
@@ -57,7 +60,10 @@ Deno.test("net_rx_action() polls a busy instance once per run and raises NET_RX 
 });
 
 Deno.test("net_rx_action() stops at netdev_budget (300) across instances: time_squeeze++", () => {
-  const host = createHost({ cpus: 1, costs: { softirqEntry: 0, hardirq: 0, call: 0 } });
+  const host = createHost({
+    cpus: 1,
+    costs: { softirqEntry: 0, hardirq: 0, call: 0, coldScale: 0 },
+  });
   const devices = Array.from({ length: 6 }, () => queueDevice(host, 1000, 100));
   const cpu = host.sim.cpus[0];
   host.sim.at(0, () =>
@@ -74,7 +80,10 @@ Deno.test("net_rx_action() stops at netdev_budget (300) across instances: time_s
 });
 
 Deno.test("net_rx_action() stops at netdev_budget_usecs (2 jiffies at HZ 250) and counts a time_squeeze", () => {
-  const host = createHost({ cpus: 1, costs: { softirqEntry: 0, hardirq: 0, call: 0 } });
+  const host = createHost({
+    cpus: 1,
+    costs: { softirqEntry: 0, hardirq: 0, call: 0, coldScale: 0 },
+  });
   const { napi, cpu } = queueDevice(host, 400, 200_000); // 0.2 ms a packet: 64 take 12.8 ms
   host.sim.at(0, () =>
     cpu.raiseIrq("eth0", function* () {

@@ -42,6 +42,7 @@ Deno.test("ruleWalkCost(): every non-matching rule before the ACCEPT costs softi
   assert.deepEqual(rows.map((r) => r.rules), [0, 100, 200]);
   const [r0, r100, r200] = rows.map((r) => r.nsPerPacket);
   assert.ok(r100 > r0 && r200 > r100);
-  // the cost grows by the same amount per rule (cost.ts's iptRule)
-  assert.ok(Math.abs((r200 - r100) - (r100 - r0)) < 1e-6 * r200);
+  // the cost grows by the same amount per rule (cost.ts's iptRule; each rule's cost is rounded
+  // to the ns on a CPU a little cold from the gaps between packets)
+  assert.ok(Math.abs((r200 - r100) - (r100 - r0)) < 0.01 * (r100 - r0));
 });

@@ -9,7 +9,10 @@ import {
 } from "../../lib/kernel/softirq.ts";
 
 function setup(handlerNs: number, reraise: boolean) {
-  const sim = new Sim({ cpus: 1, costs: { softirqEntry: 0, contextSwitch: 0, call: 0 } });
+  const sim = new Sim({
+    cpus: 1,
+    costs: { softirqEntry: 0, contextSwitch: 0, call: 0, coldScale: 0 },
+  });
   const softirqs = new Softirqs(sim, 250);
   softirqs.spawnKsoftirqd();
   const cpu = sim.cpus[0];
