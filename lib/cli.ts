@@ -11,8 +11,8 @@
  *   text; costs from a calibration profile.
  * - `calibrate [--frames N] [--out FILE]` (root): the receive path's costs measured on this
  *   machine's kernel, written as a profile for `--costs`.
- * - `gro FRAMES.pcap [--json] [--gro off]`: what GRO hands to the stack when all frames reach
- *   one NAPI poll of a veth, one skb a line.
+ * - `gro FRAMES.pcap [--json] [--gro on|off] [--mtu N]`: what GRO hands to the stack when the
+ *   frames reach a veth's NAPI polls, a ring's worth at a time, one skb a line.
  * - `replay SCENARIO.json FRAMES.pcap [--json]`: what a host set up from the scenario does with
  *   every frame (../shared/scenario-format.md), then its SNMP and rule counters.
  *
@@ -70,9 +70,10 @@ commands:
   calibrate [--frames N] [--out FILE]
                                 (root) measure the receive path's costs on this machine's
                                 kernel from tracepoints over veth; --out writes the profile
-  gro FRAMES.pcap [--json] [--gro on|off]
-                                the skbs GRO hands to the stack when the frames reach one
-                                NAPI poll of a veth (no hash, no checksum offload, weight 64)
+  gro FRAMES.pcap [--json] [--gro on|off] [--mtu N]
+                                the skbs GRO hands to the stack when the frames reach the
+                                NAPI polls of a veth (no hash, no checksum offload, weight
+                                64, MTU 65535 unless --mtu), a 256-frame ring at a time
   replay SCENARIO.json FRAMES.pcap [--json]
                                 each frame's fate (delivered, forwarded, dropped with the
                                 kernel's reason) and reply on a host set up from the scenario,
@@ -369,8 +370,8 @@ const COMMANDS: Record<string, Command> = {
   },
   gro: {
     args: ["FRAMES.pcap"],
-    options: { "--json": { value: false }, "--gro": { value: true } },
-    usage: "usage: rxpath gro FRAMES.pcap [--json] [--gro on|off]",
+    options: { "--json": { value: false }, "--gro": { value: true }, "--mtu": { value: true } },
+    usage: "usage: rxpath gro FRAMES.pcap [--json] [--gro on|off] [--mtu N]",
     run: (a, out) => {
       const setting = value(a, "--gro") ?? "on";
       if (setting !== "on" && setting !== "off") {
@@ -379,7 +380,8 @@ const COMMANDS: Record<string, Command> = {
         );
       }
       const frames = readFrames(a.positional[0]).map((r) => r.data);
-      for (const line of runGro(frames, { gro: setting === "on" })) {
+      const mtu = integer(a, "--mtu", 68, 65535);
+      for (const line of runGro(frames, { gro: setting === "on", mtu })) {
         if (a.options.has("--json")) out(jsonLine(line));
         else {
           out(

@@ -1,9 +1,11 @@
-// What GRO makes of a list of frames that reach one NAPI poll in order, on the reference
-// receiver (a veth with GRO on: no packet hash, no checksum offload, NAPI weight 64) — the
-// answer `rxpath gro` prints and the tests compare with a real 6.18 kernel's.
+// What GRO makes of a list of frames that reach NAPI in order, on the reference receiver (a veth
+// with GRO on, MTU 65535: no packet hash, no checksum offload, NAPI weight 64) — the answer
+// `rxpath gro` prints and the tests compare with a real 6.18 kernel's. A ring holds
+// VETH_RING_SIZE frames: more arrive as the ring is refilled, after the polls have drained it.
 
 import { createHost } from "../init/main.ts";
-import { Veth } from "../drivers/veth.ts";
+import { Veth, VETH_RING_SIZE } from "../drivers/veth.ts";
+import { devSetMtu } from "../core/dev.ts";
 import type { SkBuff } from "../core/skbuff.ts";
 import { ETH_P_IP } from "../wire/ethernet.ts";
 import { IpHdr, IPPROTO_TCP, IPPROTO_UDP } from "../wire/ipv4.ts";
@@ -28,13 +30,16 @@ export interface GroLine {
 export interface GroOptions {
   /** GRO on (default) or off, as ethtool -K DEV gro on|off. */
   gro?: boolean;
+  /** The receiver's MTU, 65535 by default (ip link set DEV mtu N): longer frames are dropped. */
+  mtu?: number;
 }
 
 /**
- * Feeds frames to a veth's NAPI in one go and describes every skb GRO hands to the stack, in
- * the order it does so.
+ * Feeds frames to a veth's NAPI, a ring's worth (VETH_RING_SIZE) at a time, each batch once the
+ * polls have drained the one before, and describes every skb GRO hands to the stack, in the
+ * order it does so; frames are numbered across batches.
  * @param frames the frames, in arrival order
- * @param options GRO on or off
+ * @param options GRO on or off, the receiver's MTU
  * @returns one line per skb handed up
  * @example
  * ```ts
@@ -47,17 +52,23 @@ export function runGro(frames: Uint8Array[], options: GroOptions = {}): GroLine[
   const host = createHost({ cpus: 1, trace: false });
   const veth = new Veth(host, "veth1", "02:00:00:00:00:02");
   veth.dev.groEnabled = options.gro ?? true;
+  devSetMtu(host, veth.dev, options.mtu ?? 65535);
   const lines: GroLine[] = [];
-  let firstId = -1;
+  const firstId = host.sim.ledger.nextId;
   host.rxTap = (skb) => lines.push(describe(skb, firstId));
-  host.sim.at(0, () => {
-    firstId = host.sim.ledger.nextId;
-    veth.xmit(host.sim.cpus[0], frames);
-  });
-  host.sim.run(1_000_000_000);
+  // each batch sent once the one before is handed up: the sim then has nothing left to run
+  for (let i = 0, t = 0; i < frames.length || i === 0; i += VETH_RING_SIZE) {
+    host.sim.at(t, () => veth.xmit(host.sim.cpus[0], frames.slice(i, i + VETH_RING_SIZE)));
+    host.sim.run(t + BATCH_NS);
+    t += BATCH_NS;
+  }
   host.sim.ledger.check([veth.skbHolder()]);
   return lines;
 }
+
+// Long enough for a ring's worth of frames to be polled and handed up (256 frames take well
+// under a millisecond of virtual time), and for GRO's held flows to be flushed.
+const BATCH_NS = 100_000_000;
 
 function describe(skb: SkBuff, firstId: number): GroLine {
   const frames = (skb.mergedIds.length ? skb.mergedIds : [skb.id]).map((id) => id - firstId);

@@ -3,8 +3,8 @@
 
 Run as root on the machine's own kernel:  python3 tests/oracle/gro_oracle.py FRAMES.pcap
 
-The reference receiver of issue 4: a veth in its own network namespace with GRO on, no checksum
-offload (rx-checksumming off, so GRO verifies TCP checksums itself) and no packet hash. All
+The reference receiver of issue 4: a veth (MTU 65535, issue 12) in its own network namespace with
+GRO on, no checksum offload (rx-checksumming off, so GRO verifies TCP checksums itself) and no packet hash. All
 frames must reach one NAPI poll, in order: the veth uses threaded NAPI, its thread is pinned to
 CPU 0, and the sender runs on CPU 0 at SCHED_FIFO priority, so the NAPI thread cannot poll until
 every frame sits in the veth's ring. A packet socket with PACKET_VNET_HDR on the receiving veth
@@ -47,7 +47,7 @@ def setup():
     sh("ip", "netns", "add", RX_NS)
     sh("ip", "link", "add", TX_DEV, "netns", TX_NS, "type", "veth", "peer", "name", RX_DEV, "netns", RX_NS)
     for ns, dev in ((TX_NS, TX_DEV), (RX_NS, RX_DEV)):
-        sh("ip", "-n", ns, "link", "set", dev, "mtu", "1500", "up")
+        sh("ip", "-n", ns, "link", "set", dev, "mtu", "65535", "up")
     # veth_xmit() uses the peer's NAPI (and so GRO) only for skbs veth_skb_is_eligible_for_gro()
     # accepts: with TSO off on the sending side, all of them.
     sh("ip", "netns", "exec", TX_NS, "ethtool", "-K", TX_DEV, "tso", "off")
