@@ -35,7 +35,7 @@ Deno.test("every function traced at boot, driver probe and ifup is a 6.18 symbol
 });
 
 Deno.test("every function traced on the replay's veth path is a 6.18 symbol", async () => {
-  const { runReplay } = await import("../lib/scenario/replay.ts");
+  const { traceEvents } = await import("../lib/scenario/trace.ts");
   const { loadScenario } = await import("../lib/scenario/scenario.ts");
   const { readPcap } = await import("../lib/wire/pcap.ts");
   const dir = new URL("./golden/linux-6.18/replay/", import.meta.url).pathname;
@@ -44,8 +44,9 @@ Deno.test("every function traced on the replay's veth path is a 6.18 symbol", as
     if (!e.name.endsWith(".json")) continue;
     const scenario = loadScenario(JSON.parse(Deno.readTextFileSync(`${dir}${e.name}`)));
     const pcap = readPcap(Deno.readFileSync(`${dir}${e.name.replace(/json$/, "pcap")}`));
-    const { host } = runReplay(scenario, pcap.records);
-    for (const r of host.host.sim.trace.records) names.add(r.fn);
+    for (const run of traceEvents(scenario, pcap.records, { nic: "veth" })) {
+      for (const g of run.graphs) for (const m of g.matchAll(/ ([\w.]+)\(\)/g)) names.add(m[1]);
+    }
   }
   assert.ok(names.has("veth_xmit") && names.has("__netif_receive_skb_one_core"));
   assert.deepEqual([...names].filter((n) => !symbols.has(n)).sort(), []);

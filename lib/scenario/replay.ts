@@ -55,6 +55,9 @@ export interface ScenarioHostOptions {
   seed?: number;
   /** Cost overrides, ns per step. */
   costs?: Partial<Record<string, number>>;
+  /** Record the function graph and tracepoints (default true); a replay, which reads neither,
+   * turns it off. */
+  trace?: boolean;
 }
 
 /**
@@ -79,7 +82,12 @@ export interface ScenarioHostOptions {
  * ```
  */
 export function scenarioHost(scenario: Scenario, options: ScenarioHostOptions = {}): ScenarioHost {
-  const host = createHost({ cpus: options.cpus ?? 1, seed: options.seed, costs: options.costs });
+  const host = createHost({
+    cpus: options.cpus ?? 1,
+    seed: options.seed,
+    costs: options.costs,
+    trace: options.trace,
+  });
   const devs = new Map<string, NetDevice>();
   let inject: ScenarioHost["inject"] = () => {};
   let virtio: VirtioNet | undefined;
@@ -312,7 +320,7 @@ export function replayStream(
   records: PcapRecord[],
   emit: (line: ReplayLine | ReplaySummary) => void,
 ): ScenarioHost {
-  const sh = scenarioHost(scenario);
+  const sh = scenarioHost(scenario, { trace: false }); // nothing reads the trace: record none
   const { host, inject, sockets, rules } = sh;
   const sim = host.sim;
   const sent: { t: number; dev: string; frame: Uint8Array }[] = [];
