@@ -27,7 +27,7 @@
 
 import { InputRangeError, InputSyntaxError, isInputError, quoteValue } from "./base/errors.ts";
 import { decodeFrame } from "./wire/decode.ts";
-import { readPcap } from "./wire/pcap.ts";
+import { PcapReader, type PcapRecord } from "./wire/pcap.ts";
 import { createHost } from "./init/main.ts";
 import { procNetProtocols } from "./proc/protocols.ts";
 import { procNetPtype, procNetSoftnetStat } from "./proc/net_procfs.ts";
@@ -195,7 +195,36 @@ function readScenario(path: string) {
 }
 
 function readFrames(path: string) {
-  return readPcap(readInput(path, "pcap file")).records;
+  return [...streamFrames(path)];
+}
+
+// The records of a pcap file read as a stream: a capture of any size costs one record's memory,
+// and an error comes when the reading reaches its byte.
+function* streamFrames(path: string): Generator<PcapRecord, void, void> {
+  let file: Deno.FsFile;
+  try {
+    if (Deno.statSync(path).isDirectory) {
+      throw new InputRangeError(`Cannot read pcap file ${path}: it is a directory`);
+    }
+    file = Deno.openSync(path);
+  } catch (e) {
+    if (isInputError(e)) throw e;
+    throw new InputRangeError(`Cannot read pcap file ${path}: ${systemReason(e)}`);
+  }
+  const source = {
+    readSync(p: Uint8Array): number | null {
+      try {
+        return file.readSync(p);
+      } catch (e) {
+        throw new InputRangeError(`Cannot read pcap file ${path}: ${systemReason(e)}`);
+      }
+    },
+  };
+  try {
+    yield* new PcapReader(source).records();
+  } finally {
+    file.close();
+  }
 }
 
 // JSON as Python's json.dumps writes it ("a": 1, [1, 2]), the layout the issue texts and the
@@ -217,11 +246,12 @@ const COMMANDS: Record<string, Command> = {
     options: { "--json": { value: false } },
     usage: "usage: rxpath decode FRAMES.pcap [--json]",
     run: (a, out) => {
-      readFrames(a.positional[0]).forEach((r, i) => {
+      let i = 0;
+      for (const r of streamFrames(a.positional[0])) {
         const d = decodeFrame(r.data);
         if (a.options.has("--json")) {
-          out(JSON.stringify({ frame: i, ...d }));
-          return;
+          out(JSON.stringify({ frame: i++, ...d }));
+          continue;
         }
         const l4 = d.udp
           ? `UDP ${d.udp.source} > ${d.udp.dest}`
@@ -236,9 +266,9 @@ const COMMANDS: Record<string, Command> = {
         const eth = d.eth
           ? `${d.eth.src} > ${d.eth.dst} type 0x${d.eth.type.toString(16).padStart(4, "0")}`
           : "";
-        out(`${i}: ${d.length} bytes ${[eth, l3, l4].filter(Boolean).join(", ")}`);
+        out(`${i++}: ${d.length} bytes ${[eth, l3, l4].filter(Boolean).join(", ")}`);
         for (const p of d.problems) out(`    ${p.layer} at byte ${p.offset}: ${p.what}`);
-      });
+      }
     },
   },
   boot: {

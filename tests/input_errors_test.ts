@@ -52,6 +52,27 @@ Deno.test("I/O: a directory, a missing file or /proc/self/mem is one line naming
   }
 });
 
+Deno.test("decode reads a pcap as a stream: /dev/zero fails at byte 0 at once; a cut record fails after the frames before it", async () => {
+  const zero = run(["decode", "/dev/zero"]);
+  assert.equal(zero.code, EXIT_INPUT);
+  assert.match(zero.err[0], /Cannot read pcap magic at byte 0: found 0x00000000/);
+  const f = udp(5000);
+  const whole = writePcap([0n, 1n, 2n].map((tsNs) => ({ tsNs, data: f, origLen: f.length })));
+  const path = await Deno.makeTempFile({ suffix: ".pcap" });
+  try {
+    Deno.writeFileSync(path, whole.subarray(0, whole.length - 10));
+    const cut = run(["decode", path]);
+    assert.equal(cut.code, EXIT_INPUT);
+    assert.deepEqual(cut.out.map((l) => l.split(":")[0]), ["0", "1"]);
+    assert.match(
+      cut.err[0],
+      /record 2 data at byte 192: caplen 60 runs past the end of the file \(50 bytes left\)/,
+    );
+  } finally {
+    Deno.removeSync(path);
+  }
+});
+
 Deno.test("CLI: --help and -h print a command's usage and exit 0; no command prints usage and exits 2", () => {
   for (const cmd of ["decode", "boot", "rss", "trace", "gro", "replay"]) {
     for (const flag of ["--help", "-h"]) {

@@ -39,8 +39,226 @@ export interface PcapFile {
   records: PcapRecord[];
 }
 
+/** A source of bytes, as Deno.FsFile.readSync: fills `p`, returns the bytes read or null at the end. */
+export interface ByteSource {
+  /**
+   * Reads the next bytes.
+   * @param p where to put them
+   * @returns how many were read, or null at the end
+   */
+  readSync(p: Uint8Array): number | null;
+}
+
 /**
- * Parses a classic pcap file.
+ * A byte source over bytes in memory.
+ * @param bytes the bytes
+ * @returns a source that gives them in order
+ */
+export function bytesSource(bytes: Uint8Array): ByteSource {
+  let at = 0;
+  return {
+    readSync(p: Uint8Array): number | null {
+      if (at >= bytes.length) return null;
+      const n = Math.min(p.length, bytes.length - at);
+      p.set(bytes.subarray(at, at + n));
+      at += n;
+      return n;
+    },
+  };
+}
+
+// A record larger than this with no snaplen to bound it is not a frame (and would not fit).
+const MAX_CAPLEN = 1 << 28;
+
+/**
+ * Reads a classic pcap file as a stream: the header when made, then one record at a time, so a
+ * capture of any size costs the memory of one record; an error names the byte where the file
+ * went wrong, when the reading gets there.
+ *
+ * @example
+ * ```ts
+ * import { buildFrame, bytesSource, PcapReader, writePcap } from "@rxpath/rxpath";
+ * const frame = buildFrame({ ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, payload: 8 });
+ * const reader = new PcapReader(bytesSource(writePcap([{ tsNs: 5n, data: frame, origLen: frame.length }])));
+ * for (const r of reader.records()) console.log(reader.resolution, r.tsNs); // nsec 5n
+ * ```
+ */
+export class PcapReader {
+  /** "usec" or "nsec", from the magic. */
+  readonly resolution: "usec" | "nsec";
+  /** True when the file was written big-endian. */
+  readonly bigEndian: boolean;
+  /** Largest caplen the file allows (0: no limit). */
+  readonly snaplen: number;
+  /** Link type; the kit reads only LINKTYPE_ETHERNET. */
+  readonly linktype: number;
+  readonly #src: ByteSource;
+  #buf = new Uint8Array(1 << 16);
+  #start = 0; // first unread byte in #buf
+  #end = 0; // one past the last byte read into #buf
+  #offset = 0; // file offset of #buf[#start]
+  #eof = false;
+
+  /**
+   * Reads and checks the file header.
+   * @param src the file's bytes
+   * @throws {SyntaxError} for a short or unknown header, naming byte 0 or 4
+   * @throws {RangeError} for a link type other than Ethernet
+   */
+  constructor(src: ByteSource) {
+    this.#src = src;
+    const have = this.#need(PCAP_FILE_HEADER_LEN);
+    if (have < PCAP_FILE_HEADER_LEN) {
+      throw new InputSyntaxError(
+        `Cannot read pcap file header at byte 0: file is ${have} bytes, the header needs ${PCAP_FILE_HEADER_LEN}`,
+      );
+    }
+    const dv = this.#view();
+    const be = dv.getUint32(0, false);
+    const le = dv.getUint32(0, true);
+    let littleEndian: boolean;
+    if (be === PCAP_MAGIC_USEC || be === PCAP_MAGIC_NSEC) {
+      littleEndian = false;
+      this.resolution = be === PCAP_MAGIC_NSEC ? "nsec" : "usec";
+    } else if (le === PCAP_MAGIC_USEC || le === PCAP_MAGIC_NSEC) {
+      littleEndian = true;
+      this.resolution = le === PCAP_MAGIC_NSEC ? "nsec" : "usec";
+    } else {
+      const hex = Array.from(
+        this.#buf.subarray(this.#start, this.#start + 4),
+        (b) => b.toString(16).padStart(2, "0"),
+      ).join("");
+      throw new InputSyntaxError(
+        `Cannot read pcap magic at byte 0: found 0x${hex}, not a classic pcap file`,
+      );
+    }
+    this.bigEndian = !littleEndian;
+    const major = dv.getUint16(4, littleEndian);
+    if (major !== 2) {
+      throw new InputSyntaxError(
+        `Cannot read pcap version at byte 4: major version ${major}, expected 2`,
+      );
+    }
+    this.snaplen = dv.getUint32(16, littleEndian);
+    // The upper bits of the link-type field carry FCS information (pcap-savefile(5)).
+    this.linktype = dv.getUint32(20, littleEndian) & 0x0fffffff;
+    if (this.linktype !== LINKTYPE_ETHERNET) {
+      throw new InputRangeError(
+        `Cannot read pcap link type at byte 20: type ${this.linktype}, only Ethernet (1) is supported`,
+      );
+    }
+    this.#consume(PCAP_FILE_HEADER_LEN);
+  }
+
+  /**
+   * The records, one at a time, in file order.
+   * @returns a generator of records, each with its own copy of the bytes
+   * @throws {SyntaxError} naming the byte offset, for a record header cut short, a record longer
+   *   than the file, caplen above snaplen or above the wire length, a bad timestamp
+   */
+  *records(): Generator<PcapRecord, void, void> {
+    const le = !this.bigEndian;
+    const limit = this.resolution === "nsec" ? 1_000_000_000 : 1_000_000;
+    for (let n = 0;; n++) {
+      const off = this.#offset;
+      const have = this.#need(PCAP_RECORD_HEADER_LEN);
+      if (have === 0) return;
+      if (have < PCAP_RECORD_HEADER_LEN) {
+        throw new InputSyntaxError(
+          `Cannot read pcap record ${n} header at byte ${off}: ${have} bytes left, the header needs ${PCAP_RECORD_HEADER_LEN}`,
+        );
+      }
+      const dv = this.#view();
+      const sec = dv.getUint32(0, le);
+      const frac = dv.getUint32(4, le);
+      const caplen = dv.getUint32(8, le);
+      const origLen = dv.getUint32(12, le);
+      if (frac >= limit) {
+        throw new InputSyntaxError(
+          `Cannot read pcap record ${n} timestamp at byte ${
+            off + 4
+          }: fraction ${frac} is not below ${limit}`,
+        );
+      }
+      // snaplen 0 is what libpcap writes for "no limit"
+      if (this.snaplen !== 0 && caplen > this.snaplen) {
+        throw new InputSyntaxError(
+          `Cannot read pcap record ${n} at byte ${
+            off + 8
+          }: caplen ${caplen} exceeds snaplen ${this.snaplen}`,
+        );
+      }
+      if (caplen > origLen) {
+        throw new InputSyntaxError(
+          `Cannot read pcap record ${n} at byte ${
+            off + 8
+          }: caplen ${caplen} exceeds wire length ${origLen}`,
+        );
+      }
+      if (caplen > MAX_CAPLEN) {
+        throw new InputSyntaxError(
+          `Cannot read pcap record ${n} at byte ${
+            off + 8
+          }: caplen ${caplen} is larger than any frame (at most ${MAX_CAPLEN})`,
+        );
+      }
+      this.#consume(PCAP_RECORD_HEADER_LEN);
+      const start = this.#offset;
+      const left = this.#need(caplen);
+      if (left < caplen) {
+        throw new InputSyntaxError(
+          `Cannot read pcap record ${n} data at byte ${start}: caplen ${caplen} runs past the end of the file (${left} bytes left)`,
+        );
+      }
+      const data = this.#buf.slice(this.#start, this.#start + caplen);
+      this.#consume(caplen);
+      const ns = this.resolution === "nsec" ? frac : frac * 1000;
+      yield { tsNs: BigInt(sec) * 1_000_000_000n + BigInt(ns), data, origLen };
+    }
+  }
+
+  // The unread bytes as a DataView.
+  #view(): DataView {
+    return new DataView(
+      this.#buf.buffer,
+      this.#buf.byteOffset + this.#start,
+      this.#end - this.#start,
+    );
+  }
+
+  #consume(n: number): void {
+    this.#start += n;
+    this.#offset += n;
+  }
+
+  // Reads until n bytes are unread or the file ends; returns how many are unread.
+  #need(n: number): number {
+    if (this.#end - this.#start >= n || this.#eof) return Math.min(n, this.#end - this.#start);
+    if (n > this.#buf.length) {
+      const grown = new Uint8Array(Math.max(n, this.#buf.length * 2));
+      grown.set(this.#buf.subarray(this.#start, this.#end));
+      this.#end -= this.#start;
+      this.#start = 0;
+      this.#buf = grown;
+    } else if (this.#start + n > this.#buf.length) {
+      this.#buf.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+    while (this.#end - this.#start < n) {
+      const got = this.#src.readSync(this.#buf.subarray(this.#end));
+      if (got === null || got === 0) {
+        this.#eof = true;
+        break;
+      }
+      this.#end += got;
+    }
+    return Math.min(n, this.#end - this.#start);
+  }
+}
+
+/**
+ * Parses a classic pcap file in memory (see {@linkcode PcapReader} to stream one).
  *
  * @param bytes the whole file
  * @returns the header fields and the records
@@ -56,93 +274,9 @@ export interface PcapFile {
  * ```
  */
 export function readPcap(bytes: Uint8Array): PcapFile {
-  if (bytes.length < PCAP_FILE_HEADER_LEN) {
-    throw new InputSyntaxError(
-      `Cannot read pcap file header at byte 0: file is ${bytes.length} bytes, the header needs ${PCAP_FILE_HEADER_LEN}`,
-    );
-  }
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const be = dv.getUint32(0, false);
-  const le = dv.getUint32(0, true);
-  let littleEndian: boolean;
-  let resolution: "usec" | "nsec";
-  if (be === PCAP_MAGIC_USEC || be === PCAP_MAGIC_NSEC) {
-    littleEndian = false;
-    resolution = be === PCAP_MAGIC_NSEC ? "nsec" : "usec";
-  } else if (le === PCAP_MAGIC_USEC || le === PCAP_MAGIC_NSEC) {
-    littleEndian = true;
-    resolution = le === PCAP_MAGIC_NSEC ? "nsec" : "usec";
-  } else {
-    const hex = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join("");
-    throw new InputSyntaxError(
-      `Cannot read pcap magic at byte 0: found 0x${hex}, not a classic pcap file`,
-    );
-  }
-  const major = dv.getUint16(4, littleEndian);
-  if (major !== 2) {
-    throw new InputSyntaxError(
-      `Cannot read pcap version at byte 4: major version ${major}, expected 2`,
-    );
-  }
-  const snaplen = dv.getUint32(16, littleEndian);
-  // The upper bits of the link-type field carry FCS information (pcap-savefile(5)).
-  const linktype = dv.getUint32(20, littleEndian) & 0x0fffffff;
-  if (linktype !== LINKTYPE_ETHERNET) {
-    throw new InputRangeError(
-      `Cannot read pcap link type at byte 20: type ${linktype}, only Ethernet (1) is supported`,
-    );
-  }
-  const records: PcapRecord[] = [];
-  let off = PCAP_FILE_HEADER_LEN;
-  while (off < bytes.length) {
-    const n = records.length;
-    if (bytes.length - off < PCAP_RECORD_HEADER_LEN) {
-      throw new InputSyntaxError(
-        `Cannot read pcap record ${n} header at byte ${off}: ${
-          bytes.length - off
-        } bytes left, the header needs ${PCAP_RECORD_HEADER_LEN}`,
-      );
-    }
-    const sec = dv.getUint32(off, littleEndian);
-    const frac = dv.getUint32(off + 4, littleEndian);
-    const caplen = dv.getUint32(off + 8, littleEndian);
-    const origLen = dv.getUint32(off + 12, littleEndian);
-    const limit = resolution === "nsec" ? 1_000_000_000 : 1_000_000;
-    if (frac >= limit) {
-      throw new InputSyntaxError(
-        `Cannot read pcap record ${n} timestamp at byte ${
-          off + 4
-        }: fraction ${frac} is not below ${limit}`,
-      );
-    }
-    // snaplen 0 is what libpcap writes for "no limit"
-    if (snaplen !== 0 && caplen > snaplen) {
-      throw new InputSyntaxError(
-        `Cannot read pcap record ${n} at byte ${
-          off + 8
-        }: caplen ${caplen} exceeds snaplen ${snaplen}`,
-      );
-    }
-    if (caplen > origLen) {
-      throw new InputSyntaxError(
-        `Cannot read pcap record ${n} at byte ${
-          off + 8
-        }: caplen ${caplen} exceeds wire length ${origLen}`,
-      );
-    }
-    const start = off + PCAP_RECORD_HEADER_LEN;
-    if (start + caplen > bytes.length) {
-      throw new InputSyntaxError(
-        `Cannot read pcap record ${n} data at byte ${start}: caplen ${caplen} runs past the end of the file (${
-          bytes.length - start
-        } bytes left)`,
-      );
-    }
-    const tsNs = BigInt(sec) * 1_000_000_000n + BigInt(resolution === "nsec" ? frac : frac * 1000);
-    records.push({ tsNs, data: bytes.slice(start, start + caplen), origLen });
-    off = start + caplen;
-  }
-  return { resolution, bigEndian: !littleEndian, snaplen, linktype, records };
+  const reader = new PcapReader(bytesSource(bytes));
+  const { resolution, bigEndian, snaplen, linktype } = reader;
+  return { resolution, bigEndian, snaplen, linktype, records: [...reader.records()] };
 }
 
 /**
