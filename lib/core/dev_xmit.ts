@@ -6,7 +6,7 @@
 import type { Cpu } from "../sim/cpu.ts";
 import type { Net } from "./net_namespace.ts";
 import type { NetDevice } from "./netdevice.ts";
-import { CHECKSUM_NONE, SkBuff } from "./skbuff.ts";
+import { SkBuff } from "./skbuff.ts";
 import { netDevTemplate } from "./netif_receive.ts";
 import { ETH_HLEN, ETH_P_8021Q, EthHdr } from "../wire/ethernet.ts";
 
@@ -84,10 +84,8 @@ function netDevStartXmit(skb: SkBuff): Record<string, string | number> {
  * @param host the host
  * @param frame the frame, from its Ethernet header
  * @param dev the device it leaves by
- * @returns the skb, network and transport headers set for IPv4
+ * @returns the skb (CHECKSUM_NONE, headers unset: the caller sets them)
  */
 export function txSkb(host: Net, frame: Uint8Array, dev: NetDevice): SkBuff {
-  const skb = new SkBuff(-host.sim.ledger.nextId, frame, 0, dev);
-  skb.ipSummed = CHECKSUM_NONE;
-  return skb;
+  return new SkBuff(-host.sim.ledger.nextId, frame, 0, dev);
 }

@@ -128,7 +128,8 @@ export class Veth {
     } else {
       const len = skb.len;
       skb.protocol = ethTypeTrans(skb, rcv);
-      if (!rcv.groEnabled) {
+      // NAPI mode (the ring and its poll) is this end's; the wire's peer takes __netif_rx()
+      if (rcv !== this.dev || !rcv.groEnabled) {
         rcv.stats.rx_packets++;
         rcv.stats.rx_bytes += len;
         __netifRx(host, cpu, skb);

@@ -8,7 +8,7 @@ import type { InetNet } from "./netns_ipv4.ts";
 import type { NetDevice } from "../core/netdevice.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import type { NetdevNotifier } from "../core/net_namespace.ts";
-import { inNtoa } from "../wire/ipv4.ts";
+import { inetDsfieldToDscp, inNtoa, IPPROTO_TCP, IPPROTO_UDP } from "../wire/ipv4.ts";
 import {
   inDevConf,
   inDevGet,
@@ -190,6 +190,7 @@ function fibTableLookupFields(
   tbId: number,
 ): Record<string, string | number> {
   const found = typeof res === "object";
+  const ports = flow.proto === IPPROTO_TCP || flow.proto === IPPROTO_UDP;
   return {
     tb_id: tbId,
     oif,
@@ -197,9 +198,9 @@ function fibTableLookupFields(
     proto: flow.proto ?? 0,
     src: inNtoa(flow.saddr ?? 0),
     // the ports are shown for TCP and UDP flows only
-    sport: flow.proto === 6 || flow.proto === 17 ? flow.sport ?? 0 : 0,
+    sport: ports ? flow.sport ?? 0 : 0,
     dst: inNtoa(daddr),
-    dport: flow.proto === 6 || flow.proto === 17 ? flow.dport ?? 0 : 0,
+    dport: ports ? flow.dport ?? 0 : 0,
     tos: flow.tos ?? 0,
     scope: 0,
     flags: flow.flags ?? 0,
@@ -234,7 +235,7 @@ export function fibComputeSpecDst(
     if (iph.saddr !== 0) {
       const res = fibLookup(host, iph.saddr, 0, cpu, {
         iif: LOOPBACK_IFINDEX,
-        tos: iph.tos & 0xfc,
+        tos: inetDsfieldToDscp(iph.tos),
       });
       if (typeof res === "object" && res.route.dev) {
         return res.route.prefsrc || inetSelectAddr(host, res.route.dev, res.route.gw || iph.saddr);
@@ -450,24 +451,21 @@ export function fibValidateSource(
   cpu?: Cpu,
   flow: { daddr?: number; tos?: number } = {},
 ): SourceCheck {
-  if (cpu) host.sim.enterFn(cpu, "fib_validate_source");
-  const inDev = inDevGet(host, dev)!;
-  const rpf = inDevConf(host, inDev, "rp_filter");
-  let v: SourceCheck;
-  if (!rpf && (dev.ifindex !== oif || !inDevConf(host, inDev, "send_redirects"))) {
-    // no reverse-path check and no redirect to decide: the local addresses alone answer
-    v = inDevConf(host, inDev, "accept_local") || !isLocalAddress(host, saddr)
-      ? 0
-      : "IP_LOCAL_SOURCE";
-  } else {
-    v = host.sim.traced(
+  return host.sim.traced(cpu, "fib_validate_source", (): SourceCheck => {
+    const inDev = inDevGet(host, dev)!;
+    const rpf = inDevConf(host, inDev, "rp_filter");
+    if (!rpf && (dev.ifindex !== oif || !inDevConf(host, inDev, "send_redirects"))) {
+      // no reverse-path check and no redirect to decide: the local addresses alone answer
+      return inDevConf(host, inDev, "accept_local") || !isLocalAddress(host, saddr)
+        ? 0
+        : "IP_LOCAL_SOURCE";
+    }
+    return host.sim.traced(
       cpu,
       "__fib_validate_source",
       () => __fibValidateSource(host, saddr, oif, dev, rpf, cpu, flow),
     );
-  }
-  if (cpu) host.sim.exitFn(cpu, "fib_validate_source");
-  return v;
+  });
 }
 
 // fib_validate_source()'s slow path, __fib_validate_source(), when rp_filter or redirects need

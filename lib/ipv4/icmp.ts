@@ -18,6 +18,7 @@ import type { SkbDropReason } from "../core/dropreason.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial } from "../wire/checksum.ts";
 import {
+  inetDsfieldToDscp,
   inNtoa,
   IP_OFFSET,
   IpHdr,
@@ -209,7 +210,7 @@ export function __icmpSend(
       // Errors go with precedence "internetwork control" (IPTOS_PREC_INTERNETCONTROL).
       const tos = ICMP_ERROR_TYPES.has(type) ? (iph.tos & 0x1e) | 0xc0 : iph.tos;
       // from the address it was sent to; from a forward, the source the route picks
-      const out = icmpRouteLookup(host, cpu, skb, rt.local ? iph.daddr : 0, tos & 0xfc);
+      const out = icmpRouteLookup(host, cpu, skb, rt.local ? iph.daddr : 0, inetDsfieldToDscp(tos));
       if (!out) return;
       if (rt.local) out.saddr = iph.daddr;
       if (applyLimit && !out.route.dev.loopback) {
@@ -286,7 +287,7 @@ function icmpRelookup(host: InetNet, cpu: Cpu, skb: SkBuff, dscp: number): void 
       saddr: iph.daddr,
       sport: flow.dport,
       dport: flow.sport,
-      tos: iph.tos & 0xfc,
+      tos: inetDsfieldToDscp(iph.tos),
     }, true);
     return;
   }
@@ -352,7 +353,7 @@ function icmpReplyLocked(
   const out = ipRouteOutput(host, iph.saddr, cpu, {
     proto: IPPROTO_ICMP,
     saddr,
-    tos: iph.tos & 0xfc,
+    tos: inetDsfieldToDscp(iph.tos),
   });
   if (out) {
     out.saddr = saddr;
@@ -396,12 +397,16 @@ export function icmpRcv(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): void 
   host.sim.exitFn(cpu, "icmp_rcv", skb.id);
 }
 
+// What icmp_rcv()'s checks and the type's handler say: a drop reason, null when the message was
+// used (consume_skb()), or "freed" when the handler freed it itself (ping_rcv()).
+type IcmpVerdict = SkbDropReason | null | "freed";
+
 function icmpRcvReason(
   host: InetNet,
   cpu: Cpu,
   skb: SkBuff,
   rt: Rtable,
-): SkbDropReason | null | "freed" {
+): IcmpVerdict {
   const mib = host.mib.icmp;
   mib.InMsgs++;
   const h = skb.head;
@@ -476,7 +481,7 @@ function icmpHandle(
   skb: SkBuff,
   rt: Rtable,
   type: number,
-): SkbDropReason | null | "freed" {
+): IcmpVerdict {
   const mib = host.mib.icmp;
   const h = skb.head;
   const th = skb.transportHeader;

@@ -17,7 +17,7 @@ import {
 } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial } from "../wire/checksum.ts";
-import { INET_ECN_MASK, ipIsFragment, IPV4_HLEN } from "../wire/ipv4.ts";
+import { INET_ECN_MASK, inetDsfieldToDscp, ipIsFragment, IPV4_HLEN } from "../wire/ipv4.ts";
 import { nfHook, nfHookList } from "../netfilter/core.ts";
 import { inDevConf, inDevGet } from "./devinet.ts";
 import { icmpSend, inetGetpeer } from "./icmp.ts";
@@ -215,9 +215,6 @@ export function ipRcvFinish(host: InetNet, cpu: Cpu, skb: SkBuff, dev: NetDevice
   host.sim.exitFn(cpu, "ip_rcv_finish", skb.id);
 }
 
-// The DSCP bits of the TOS byte (INET_DSCP_MASK, include/net/inet_dscp.h).
-const INET_DSCP_MASK = 0xfc;
-
 // ip_rcv_finish_core(): the input route (by the hint's, when the list path has one) and its
 // checks; the route, or null once dropped.
 function ipRcvFinishCore(
@@ -229,7 +226,7 @@ function ipRcvFinishCore(
 ): Rtable | null {
   host.sim.enterFn(cpu, "ip_rcv_finish_core", skb.id);
   const iph = ipHdr(skb);
-  const dscp = iph.tos & INET_DSCP_MASK; // ip4h_dscp()
+  const dscp = inetDsfieldToDscp(iph.tos); // ip4h_dscp()
   const route = hint
     ? ipRouteUseHint(host, hint, iph.saddr, dev, cpu, { daddr: iph.daddr, tos: dscp })
     : ipRouteInputNoref(host, iph.daddr, iph.saddr, iph.protocol, dev, cpu, dscp);

@@ -9,6 +9,7 @@ import type { NetDevice } from "../core/netdevice.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
 import { ipHdr, type SkBuff } from "../core/skbuff.ts";
+import { inetDsfieldToDscp } from "../wire/ipv4.ts";
 import { inDevConf, inDevGet, inetAddrOnlink, inetSelectAddr } from "./devinet.ts";
 import type { OutRoute } from "./ip_output.ts";
 import {
@@ -314,7 +315,7 @@ function ipRtGetSourceLookup(host: InetNet, cpu: Cpu, skb: SkBuff, out: OutRoute
   const res = fibLookup(host, iph.daddr, out.dev.ifindex, cpu, {
     iif: skb.dev?.ifindex ?? 0,
     saddr: iph.saddr,
-    tos: iph.tos & 0xfc,
+    tos: inetDsfieldToDscp(iph.tos),
   });
   if (typeof res === "object" && res.route.dev) {
     return res.route.prefsrc || inetSelectAddr(host, res.route.dev, res.route.gw || iph.daddr);

@@ -181,7 +181,7 @@ export function interquartileMean(samples: number[]): { mean: number; q1: number
 const HOST = "rxcal_host", WIRE = "rxcal_wire";
 const TRACEFS = "/sys/kernel/tracing";
 const INSTANCE = `${TRACEFS}/instances/rxpath_calibrate`;
-const HOST_MAC = "02:00:00:00:00:02", PEER_MAC = "02:00:00:00:00:01";
+const PEER_MAC = "02:00:00:00:00:01";
 
 // The sender: one packet socket on the wire peer sending COUNT frames GAP_US apart, cycling
 // through the frames it is given.
@@ -244,28 +244,28 @@ function setup(): void {
     sh(["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"], ns);
   }
   sh(["ip", "link", "set", "lo", "up"], HOST);
-  [["eth0", "w0", HOST_MAC, "10.1.0.2/24"], ["eth1", "w1", "02:00:00:00:01:02", "10.2.0.2/24"]]
-    .forEach(([dev, peer, mac, addr]) => {
-      sh([
-        "ip",
-        "link",
-        "add",
-        dev,
-        "netns",
-        HOST,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        peer,
-        "netns",
-        WIRE,
-      ]);
-      sh(["ip", "link", "set", dev, "address", mac, "up"], HOST);
-      sh(["ip", "link", "set", peer, "up"], WIRE);
-      sh(["ethtool", "-K", dev, "rx", "off", "gro", "off"], HOST);
-      sh(["ip", "addr", "add", addr, "dev", dev], HOST);
-    });
+  CALIBRATION_SCENARIO.interfaces.forEach(({ name, mac, addrs }, i) => {
+    const peer = `w${i}`;
+    sh([
+      "ip",
+      "link",
+      "add",
+      name,
+      "netns",
+      HOST,
+      "type",
+      "veth",
+      "peer",
+      "name",
+      peer,
+      "netns",
+      WIRE,
+    ]);
+    sh(["ip", "link", "set", name, "address", mac, "up"], HOST);
+    sh(["ip", "link", "set", peer, "up"], WIRE);
+    sh(["ethtool", "-K", name, "rx", "off", "gro", "off"], HOST);
+    sh(["ip", "addr", "add", addrs[0], "dev", name], HOST);
+  });
   sh(
     ["ip", "neigh", "replace", "10.1.0.7", "lladdr", PEER_MAC, "nud", "permanent", "dev", "eth0"],
     HOST,
@@ -383,6 +383,7 @@ export const CALIBRATION_SCENARIO = {
 
 // A UDP datagram from 10.1.0.N: the source tells the frames of one workload apart in the
 // fib_table_lookup events.
+const HOST_MAC = CALIBRATION_SCENARIO.interfaces[0].mac;
 const udp = (from: number, dport: number, daddr = "10.1.0.2", dst = HOST_MAC) =>
   buildFrame({
     eth: { src: PEER_MAC, dst },

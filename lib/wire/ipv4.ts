@@ -171,6 +171,24 @@ export function inAton(text: string): number {
   return parts.reduce((a, p) => a * 256 + Number(p), 0);
 }
 
+/** The DSCP bits of the TOS byte (INET_DSCP_MASK, include/net/inet_dscp.h). */
+export const INET_DSCP_MASK = 0xfc;
+
+/**
+ * The DSCP of a TOS byte, as inet_dsfield_to_dscp() (and ip4h_dscp() of a header) takes it:
+ * the ECN bits cleared; route lookups carry this.
+ * @param tos the TOS byte (DS field)
+ * @returns its DSCP bits, in place
+ * @example
+ * ```ts
+ * import { inetDsfieldToDscp } from "@rxpath/rxpath/wire";
+ * console.log(inetDsfieldToDscp(0xc3)); // 192
+ * ```
+ */
+export function inetDsfieldToDscp(tos: number): number {
+  return tos & INET_DSCP_MASK;
+}
+
 /**
  * Formats an IPv4 address as %pI4 does.
  *
