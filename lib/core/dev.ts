@@ -490,13 +490,13 @@ export function* napiPoll(
   let work = 0;
   if (n.state.sched) {
     work = yield* n.poll(n, n.weight);
-    host.sim.tracepoint(cpu, "napi_poll", {
+    host.sim.tracepoint(cpu, "napi_poll", () => ({
       napi: napiId(n),
       // the backlog NAPI hangs on no device (sd->backlog.dev is NULL): NO_DEV
       dev_name: host.softnetData.some((sd) => sd.backlog === n) ? "(no_device)" : n.dev.name,
       work,
       budget: n.weight,
-    });
+    }));
   }
   if (work > n.weight) {
     throw new Error(`BUG: ${n.name} returned ${work}, exceeding its budget of ${n.weight}`);

@@ -38,12 +38,12 @@ export function devQueueXmit(host: Net, cpu: Cpu, dev: NetDevice, skb: SkBuff): 
   skb.dev = dev;
   // __dev_queue_xmit() runs under rcu_read_lock_bh(): bottom halves off
   const rc = sim.holding(cpu, { bh: 1 }, () => {
-    sim.tracepoint(cpu, "net_dev_queue", netDevTemplate(skb));
+    sim.tracepoint(cpu, "net_dev_queue", () => netDevTemplate(skb));
     sim.enterFn(cpu, "dev_hard_start_xmit", skb.id);
     const len = skb.len; // net_dev_xmit prints the length from before the driver had the skb
-    sim.tracepoint(cpu, "net_dev_start_xmit", netDevStartXmit(skb));
+    sim.tracepoint(cpu, "net_dev_start_xmit", () => netDevStartXmit(skb));
     const rc = dev.ndoStartXmit?.(skb, cpu) ?? NETDEV_TX_OK;
-    sim.tracepoint(cpu, "net_dev_xmit", { name: dev.name, skbaddr: skb.id, len, rc });
+    sim.tracepoint(cpu, "net_dev_xmit", () => ({ name: dev.name, skbaddr: skb.id, len, rc }));
     sim.exitFn(cpu, "dev_hard_start_xmit", skb.id);
     return rc;
   });

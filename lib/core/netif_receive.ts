@@ -76,7 +76,8 @@ export function skbGetHash(host: Net, skb: SkBuff): number {
     const ihl = iph.ihl * 4;
     const l4 = iph.protocol === IPPROTO_TCP || iph.protocol === IPPROTO_UDP;
     if (l4 && !ipIsFragment(iph) && skb.len >= ihl + 4) {
-      mixBe32(new DataView(h.buffer, h.byteOffset + nh + ihl, 4).getUint32(0));
+      const p = nh + ihl;
+      mixBe32(((h[p] << 24) | (h[p + 1] << 16) | (h[p + 2] << 8) | h[p + 3]) >>> 0);
       skb.l4Hash = true;
     }
   } else {
@@ -376,7 +377,7 @@ export function __netifRx(host: Net, cpu: Cpu, skb: SkBuff): boolean {
 // netif_rx_internal(): RPS's choice of CPU, then enqueue_to_backlog().
 function netifRxInternal(host: Net, cpu: Cpu, skb: SkBuff): boolean {
   host.sim.enterFn(cpu, "netif_rx_internal", skb.id);
-  host.sim.tracepoint(cpu, "netif_rx", netDevTemplate(skb));
+  host.sim.tracepoint(cpu, "netif_rx", () => netDevTemplate(skb));
   host.rxTap?.(skb);
   let target = cpu.id;
   let rflow: { lastQtail: number } | null = null;
@@ -541,7 +542,7 @@ function deliverSkb(host: Net, cpu: Cpu, skb: SkBuff, pt: PacketType): void {
  */
 export function __netifReceiveSkbCore(host: Net, cpu: Cpu, skb: SkBuff): PacketType | null {
   host.sim.enterFn(cpu, "__netif_receive_skb_core", skb.id);
-  host.sim.tracepoint(cpu, "netif_receive_skb", netDevTemplate(skb));
+  host.sim.tracepoint(cpu, "netif_receive_skb", () => netDevTemplate(skb));
   host.netifReceiveSkbTap?.(skb, cpu);
   cpu.chargeLater(host.sim.costs.ns("netifReceiveSkbCore"));
   const origDev = skb.dev as NetDevice;

@@ -354,10 +354,29 @@ export function allocSkbLinear(
   return bornSkb(sim, frame, size, dev);
 }
 
+// Frame copies are cut from shared 64 KiB blocks, as the kernel's page_frag allocator cuts
+// skb heads from pages: a buffer of its own per frame costs the run a malloc and GC tracking.
+const COPY_BLOCK = 65536;
+let copyBlock = new Uint8Array(COPY_BLOCK);
+let copyUsed = 0;
+
+function copyFrame(frame: Uint8Array): Uint8Array {
+  const n = frame.length;
+  if (n > COPY_BLOCK / 16) return frame.slice();
+  if (copyUsed + n > COPY_BLOCK) {
+    copyBlock = new Uint8Array(COPY_BLOCK);
+    copyUsed = 0;
+  }
+  const copy = copyBlock.subarray(copyUsed, copyUsed + n);
+  copy.set(frame);
+  copyUsed += n;
+  return copy;
+}
+
 // A new skb with a copy of the frame and `size` bytes of buffer, entered in the ledger. The
 // buffer is the skb's own, as a DMA'd copy is: the stack rewrites headers in place.
 function bornSkb(sim: Sim, frame: Uint8Array, size: number, dev: SkbDevice | null): SkBuff {
-  const skb = new SkBuff(sim.ledger.born(sim.now), frame.slice(), SKB_TRUESIZE(size), dev);
+  const skb = new SkBuff(sim.ledger.born(sim.now), copyFrame(frame), SKB_TRUESIZE(size), dev);
   skb.tstamp = sim.now;
   return skb;
 }
@@ -380,9 +399,9 @@ export function consumeSkb(sim: Sim, skb: SkBuff, where: string): void {
   if (cpu) sim.enterFn(cpu, "consume_skb", skb.id);
   if (--skb.users === 0) { // skb_unref(): another handler may still hold it
     if (cpu) {
-      sim.tracepoint(cpu, "consume_skb", { skbaddr: skb.id, location: where });
+      sim.tracepoint(cpu, "consume_skb", () => ({ skbaddr: skb.id, location: where }));
       for (const f of skb.fragList) {
-        sim.tracepoint(cpu, "consume_skb", { skbaddr: f.id, location: "skb_release_data" });
+        sim.tracepoint(cpu, "consume_skb", () => ({ skbaddr: f.id, location: "skb_release_data" }));
       }
     }
     sim.ledger.end({ skb: skb.id, kind: "delivered", where, t: sim.now });
@@ -400,7 +419,7 @@ export function consumeSkb(sim: Sim, skb: SkBuff, where: string): void {
  */
 export function traceConsumeSkb(sim: Sim, cpu: Cpu, skb: SkBuff, where: string): void {
   sim.traced(cpu, "consume_skb", () => {
-    sim.tracepoint(cpu, "consume_skb", { skbaddr: skb.id, location: where });
+    sim.tracepoint(cpu, "consume_skb", () => ({ skbaddr: skb.id, location: where }));
   }, skb.id);
 }
 
@@ -441,22 +460,22 @@ export function kfreeSkbReason(sim: Sim, skb: SkBuff, reason: SkbDropReason, whe
   if (cpu) sim.enterFn(cpu, "sk_skb_reason_drop", skb.id);
   if (--skb.users === 0) { // skb_unref(): only the last reference's free is a drop
     if (cpu) {
-      sim.tracepoint(cpu, "kfree_skb", {
+      sim.tracepoint(cpu, "kfree_skb", () => ({
         skbaddr: skb.id,
         rx_sk: 0,
         protocol: skb.protocol,
         location: where,
         reason,
-      });
+      }));
       // skb_release_data() frees the frag_list after the skb, with no reason of its own
       for (const f of skb.fragList) {
-        sim.tracepoint(cpu, "kfree_skb", {
+        sim.tracepoint(cpu, "kfree_skb", () => ({
           skbaddr: f.id,
           rx_sk: 0,
           protocol: f.protocol,
           location: "skb_release_data",
           reason: "NOT_SPECIFIED",
-        });
+        }));
       }
     }
     sim.ledger.end({ skb: skb.id, kind: "dropped", reason, where, t: sim.now });

@@ -208,7 +208,7 @@ export function runRx(exp: RxExperiment): RxResult {
   const arrivals = specs.flatMap((spec) => generateTraffic(spec, sim.rng)).sort((a, b) =>
     a.t - b.t
   );
-  for (const a of arrivals) sim.at(a.t, () => nic.receive(a.frame));
+  sim.atEach(arrivals, (a) => a.t, (a) => nic.receive(a.frame));
 
   const binNs = exp.binNs ?? Math.max(1, Math.floor(exp.durationNs / 50));
   const timeline: TimelineRow[] = [];

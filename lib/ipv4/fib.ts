@@ -173,7 +173,7 @@ export function fibLookup(
       host.sim.tracepoint(
         cpu,
         "fib_table_lookup",
-        fibTableLookupFields(res, daddr, oif, flow, tbId),
+        () => fibTableLookupFields(res, daddr, oif, flow, tbId),
       );
     }
     return res;

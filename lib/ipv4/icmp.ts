@@ -228,7 +228,7 @@ export function __icmpSend(
       icmph.code = code;
       icmph.un = info;
       icmp.set(quote, ICMP_HLEN);
-      host.sim.tracepoint(cpu, "icmp_send", icmpSendFields(skb, type, code));
+      host.sim.tracepoint(cpu, "icmp_send", () => icmpSendFields(skb, type, code));
       icmpPush(host, cpu, out, saddr, tos, icmp, type);
     });
   } finally {

@@ -192,7 +192,7 @@ function sendReset(
   sk: Sock | null = null,
 ): void {
   if (s.flags & TCP_FLAGS.RST || (!sk && rt.type !== "local")) return;
-  host.sim.tracepoint(cpu, "tcp_send_reset", {
+  host.sim.tracepoint(cpu, "tcp_send_reset", () => ({
     skbaddr: skb.id,
     skaddr: sk?.ino ?? 0,
     // from the socket when there is one, else from the segment, turned around
@@ -202,7 +202,7 @@ function sendReset(
     dport: sk ? sk.dport : s.sport,
     state: sk ? TCP_STATE_NAMES[sk.state] : "UNKNOWN",
     reason,
-  });
+  }));
   if (s.flags & TCP_FLAGS.ACK) tcpSend(host, cpu, s, s.ack, 0, TCP_FLAGS.RST, false);
   else {
     const len = s.dataLen + (s.flags & TCP_FLAGS.SYN ? 1 : 0) + (s.flags & TCP_FLAGS.FIN ? 1 : 0);
@@ -349,13 +349,13 @@ function reqskTimer(
 function tcpRtxSynack(host: InetNet, cpu: Cpu, s: Seg, req: Sock["requests"][number]): void {
   host.mib.tcp.RetransSegs++;
   tcpSend(host, cpu, s, req.iss, req.irs + 1, TCP_FLAGS.SYN | TCP_FLAGS.ACK, true, false);
-  host.sim.tracepoint(cpu, "tcp_retransmit_synack", {
+  host.sim.tracepoint(cpu, "tcp_retransmit_synack", () => ({
     family: "AF_INET",
     sport: s.dport,
     dport: s.sport,
     saddr: inNtoa(s.daddr),
     daddr: inNtoa(s.saddr),
-  });
+  }));
 }
 
 // tcp_check_req(): a segment for a connection in SYN_RECV.

@@ -247,14 +247,14 @@ function udpQueueRcvSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: SkBuff): void {
     host.mib.udp.RcvbufErrors++;
     host.mib.udp.InErrors++;
     const iph = ipHdr(skb), uh = udpHdr(skb);
-    host.sim.tracepoint(cpu, "udp_fail_queue_rcv_skb", {
+    host.sim.tracepoint(cpu, "udp_fail_queue_rcv_skb", () => ({
       rc,
       family: "AF_INET",
       saddr: inNtoa(iph.saddr),
       sport: uh.source,
       daddr: inNtoa(iph.daddr),
       dport: uh.dest,
-    });
+    }));
     kfreeSkbReason(host.sim, skb, "SOCKET_RCVBUFF", "udp_queue_rcv_one_skb");
   }
   host.sim.exitFn(cpu, "udp_queue_rcv_one_skb", skb.id);

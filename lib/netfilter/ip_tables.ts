@@ -241,8 +241,8 @@ function ports(skb: SkBuff): [number, number] | null {
   const th = skb.networkHeader + iph.ihl * 4;
   // A fragment other than the first has no ports: port matches fail (xt_tcpudp: par->fragoff).
   if (iph.fragOff & IP_OFFSET || th + 4 > skb.head.length) return null;
-  const uh = new DataView(skb.head.buffer, skb.head.byteOffset + th, 4); // source, dest
-  return [uh.getUint16(0), uh.getUint16(2)];
+  const h = skb.head; // source, dest
+  return [(h[th] << 8) | h[th + 1], (h[th + 2] << 8) | h[th + 3]];
 }
 
 function ruleMatches(r: IptRule, skb: SkBuff, state: NfHookState): boolean {

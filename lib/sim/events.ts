@@ -55,16 +55,61 @@ export class EventQueue {
       );
     }
     const ev: SimEvent = { at, seq: this.#seq++, fn, cancelled: false };
+    this.#push(ev);
+    return ev;
+  }
+
+  /**
+   * Schedules one event per item of a time-ordered sequence, as if each were scheduled now in
+   * turn (so ties with other events fire in that order), but reads the sequence lazily: only the
+   * next item waits in the queue, so a million arrivals take one slot of it, not a million.
+   * @param items the items, in order of their times
+   * @param timeOf an item's time in ns: an integer, not before now nor before the item before
+   * @param fn what to do with an item at its time
+   * @throws {RangeError} when an item's time is not an integer or goes back, naming the item
+   */
+  scheduleEach<T>(items: Iterable<T>, timeOf: (item: T) => number, fn: (item: T) => void): void {
+    const it = items[Symbol.iterator]();
+    // one sequence number for all: only one item waits at a time, and every event scheduled
+    // later, at the same time, comes after it as it would after the whole batch
+    const seq = this.#seq++;
+    let index = 0, last = this.#now;
+    const pull = () => {
+      const r = it.next();
+      if (r.done) return;
+      const item = r.value, at = timeOf(item);
+      if (!Number.isSafeInteger(at) || at < last) {
+        throw new InputRangeError(
+          `Cannot schedule item ${index} at ${at} ns: times must be integers in order (the one before is at ${last} ns)`,
+        );
+      }
+      index++;
+      last = at;
+      this.#push({
+        at,
+        seq,
+        fn: () => {
+          pull();
+          fn(item);
+        },
+        cancelled: false,
+      });
+    };
+    pull();
+  }
+
+  #push(ev: SimEvent): void {
     const h = this.#heap;
+    let i = h.length;
     h.push(ev);
-    let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!before(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
+      const parent = h[p];
+      if (!before(ev, parent)) break;
+      h[i] = parent;
       i = p;
     }
-    return ev;
+    h[i] = ev;
   }
 
   /**
@@ -102,18 +147,19 @@ export class EventQueue {
     const h = this.#heap;
     const top = h[0];
     const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
+    const n = h.length;
+    if (n > 0) {
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1, r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l], h[m])) m = l;
-        if (r < h.length && before(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const m = r < n && before(h[r], h[l]) ? r : l;
+        if (!before(h[m], last)) break;
+        h[i] = h[m];
         i = m;
       }
+      h[i] = last;
     }
     return top;
   }

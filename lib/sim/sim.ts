@@ -99,11 +99,13 @@ export class Sim {
    * @param skb the skb id, if the call is about one
    */
   enterFn(cpu: Cpu, fn: string, skb?: number): void {
+    const t = this.now + cpu.pendingCharge;
+    this.#entered[cpu.id].push(t);
+    if (!this.trace.enabled) return;
     const ctx = cpu.context;
-    this.#entered[cpu.id].push(this.now + cpu.pendingCharge);
     // Time that synchronous code charged before this call is spent before it (the CPU runs it
     // right after the step): the record stands where the call really starts.
-    this.trace.enter(this.now + cpu.pendingCharge, cpu.id, ctx === "idle" ? "task" : ctx, fn, skb);
+    this.trace.enter(t, cpu.id, ctx === "idle" ? "task" : ctx, fn, skb);
   }
 
   /**
@@ -119,6 +121,7 @@ export class Sim {
     if (entered === this.now + cpu.pendingCharge && ctx !== "idle") {
       cpu.chargeLater(this.#callNs);
     }
+    if (!this.trace.enabled) return;
     this.trace.exit(this.now + cpu.pendingCharge, cpu.id, ctx === "idle" ? "task" : ctx, fn, skb);
   }
 
@@ -126,9 +129,10 @@ export class Sim {
    * Records a tracepoint hit on a CPU, in its current context, as trace_<event>() does.
    * @param cpu the CPU
    * @param event the event's name, such as `netif_receive_skb`
-   * @param fields its fields, named as the event's TP_STRUCT__entry names them
+   * @param fields makes its fields, named as the event's TP_STRUCT__entry names them; called
+   *   only when the event is recorded, so an untraced run builds none
    */
-  tracepoint(cpu: Cpu, event: string, fields: Record<string, string | number>): void {
+  tracepoint(cpu: Cpu, event: string, fields: () => Record<string, string | number>): void {
     const session = this.trace.session;
     if (!this.trace.enabled || (session && !session.has(event))) return;
     const ctx = cpu.context;
@@ -143,7 +147,7 @@ export class Sim {
       // softirq and hard IRQ code run with a preempt count of one; locks add theirs
       preemptDepth: (ctx === "softirq" || ctx === "hardirq" ? 1 : 0) + cpu.held.preempt,
       event,
-      fields,
+      fields: fields(),
     });
     // an enabled tracepoint writes its event into the ring buffer: that takes time
     // (fib_table_lookup's, with its strings and addresses, more than most)
@@ -201,6 +205,18 @@ export class Sim {
    */
   at(t: number, fn: () => void): void {
     this.events.schedule(t, fn);
+  }
+
+  /**
+   * Runs `fn` for each item of a time-ordered sequence at the item's time, reading the sequence
+   * as the clock reaches it ({@linkcode EventQueue.scheduleEach}): arrivals from a cursor, not a
+   * queue of a million events.
+   * @param items the items, in order of their times
+   * @param timeOf an item's time, ns
+   * @param fn what to do with an item at its time
+   */
+  atEach<T>(items: Iterable<T>, timeOf: (item: T) => number, fn: (item: T) => void): void {
+    this.events.scheduleEach(items, timeOf, fn);
   }
 
   /**

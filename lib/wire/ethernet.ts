@@ -1,7 +1,9 @@
 // Models include/uapi/linux/if_ether.h and if_vlan.h (Linux 6.18): the Ethernet II header,
 // 802.1Q tags and the ethertypes the receive path dispatches on.
 
+import { HeaderBytes } from "./header_bytes.ts";
 import { InputSyntaxError } from "../base/errors.ts";
+
 /** Length of an Ethernet II header (ETH_HLEN). */
 export const ETH_HLEN = 14;
 /** Length of an 802.1Q tag (VLAN_HLEN). */
@@ -74,14 +76,14 @@ export class EthHdr {
  * ```
  */
 export class VlanHdr {
-  #v: DataView;
+  #v: HeaderBytes;
   /**
    * Views the tag at `off`; the caller has checked that VLAN_HLEN bytes are there.
    * @param buf the frame
    * @param off where the tag starts
    */
   constructor(buf: Uint8Array, off: number) {
-    this.#v = new DataView(buf.buffer, buf.byteOffset + off, VLAN_HLEN);
+    this.#v = new HeaderBytes(buf, off, VLAN_HLEN);
   }
   /** Priority, drop eligibility and VLAN ID (h_vlan_TCI). */
   get hVlanTci(): number {

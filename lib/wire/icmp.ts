@@ -1,5 +1,7 @@
 // Models include/uapi/linux/icmp.h (Linux 6.18): struct icmphdr and the message types.
 
+import { HeaderBytes } from "./header_bytes.ts";
+
 /** Length of an ICMP header (sizeof(struct icmphdr)). */
 export const ICMP_HLEN = 8;
 /** Echo reply (ICMP_ECHOREPLY). */
@@ -42,14 +44,14 @@ export const ICMP_EXC_TTL = 0;
  * ```
  */
 export class IcmpHdr {
-  #v: DataView;
+  #v: HeaderBytes;
   /**
    * Views the header at `off`; the caller has checked that ICMP_HLEN bytes are there.
    * @param buf the frame
    * @param off where the header starts
    */
   constructor(buf: Uint8Array, off: number) {
-    this.#v = new DataView(buf.buffer, buf.byteOffset + off, ICMP_HLEN);
+    this.#v = new HeaderBytes(buf, off, ICMP_HLEN);
   }
   /** Message type. */
   get type(): number {

@@ -1,7 +1,9 @@
 // Models include/uapi/linux/ip.h and include/uapi/linux/in.h (Linux 6.18): struct iphdr, its
 // flags and options, and the protocol numbers.
 
+import { HeaderBytes } from "./header_bytes.ts";
 import { InputSyntaxError } from "../base/errors.ts";
+
 /** Length of an IPv4 header without options (sizeof(struct iphdr)). */
 export const IPV4_HLEN = 20;
 /** Protocol number of ICMP (IPPROTO_ICMP). */
@@ -36,7 +38,7 @@ export const IP_OFFSET = 0x1fff;
  * ```
  */
 export class IpHdr {
-  #v: DataView;
+  #v: HeaderBytes;
   #buf: Uint8Array;
   #off: number;
   /**
@@ -47,7 +49,7 @@ export class IpHdr {
   constructor(buf: Uint8Array, off: number) {
     this.#buf = buf;
     this.#off = off;
-    this.#v = new DataView(buf.buffer, buf.byteOffset + off, Math.min(60, buf.length - off));
+    this.#v = new HeaderBytes(buf, off, Math.min(60, buf.length - off));
   }
   /** IP version, 4 for IPv4. */
   get version(): number {

@@ -13,6 +13,7 @@
  * @module
  */
 export * from "./checksum.ts";
+export * from "./header_bytes.ts";
 export * from "./ethernet.ts";
 export * from "./ipv4.ts";
 export * from "./udp.ts";

@@ -1,6 +1,8 @@
 // Models include/uapi/linux/tcp.h and include/net/tcp.h (Linux 6.18): struct tcphdr, its flags
 // and the options tcp_parse_options() understands.
 
+import { HeaderBytes } from "./header_bytes.ts";
+
 /** Length of a TCP header without options (sizeof(struct tcphdr)). */
 export const TCP_HLEN = 20;
 /** End of option list (TCPOPT_EOL). */
@@ -72,7 +74,7 @@ export interface TcpOptions {
  * ```
  */
 export class TcpHdr {
-  #v: DataView;
+  #v: HeaderBytes;
   #buf: Uint8Array;
   #off: number;
   /**
@@ -83,7 +85,7 @@ export class TcpHdr {
   constructor(buf: Uint8Array, off: number) {
     this.#buf = buf;
     this.#off = off;
-    this.#v = new DataView(buf.buffer, buf.byteOffset + off, TCP_HLEN);
+    this.#v = new HeaderBytes(buf, off, TCP_HLEN);
   }
   /** Source port. */
   get source(): number {

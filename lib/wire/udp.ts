@@ -1,5 +1,7 @@
 // Models include/uapi/linux/udp.h (Linux 6.18): struct udphdr.
 
+import { HeaderBytes } from "./header_bytes.ts";
+
 /** Length of a UDP header (sizeof(struct udphdr)). */
 export const UDP_HLEN = 8;
 
@@ -14,14 +16,14 @@ export const UDP_HLEN = 8;
  * ```
  */
 export class UdpHdr {
-  #v: DataView;
+  #v: HeaderBytes;
   /**
    * Views the header at `off`; the caller has checked that UDP_HLEN bytes are there.
    * @param buf the frame
    * @param off where the header starts
    */
   constructor(buf: Uint8Array, off: number) {
-    this.#v = new DataView(buf.buffer, buf.byteOffset + off, UDP_HLEN);
+    this.#v = new HeaderBytes(buf, off, UDP_HLEN);
   }
   /** Source port. */
   get source(): number {
