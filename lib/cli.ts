@@ -429,7 +429,7 @@ const COMMANDS: Record<string, Command> = {
     usage: "usage: rxpath replay SCENARIO.json FRAMES.pcap [--json]",
     run: (a, out) => {
       const scenario = readScenario(a.positional[0]);
-      const records = readFrames(a.positional[1]);
+      const records = streamFrames(a.positional[1]);
       if (a.options.has("--json")) {
         replayStream(scenario, records, (l) => out(jsonLine(l)));
         return;

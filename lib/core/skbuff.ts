@@ -5,6 +5,7 @@
 import type { Sim } from "../sim/sim.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import type { SkbDropReason } from "./dropreason.ts";
+import { copyBytes } from "../wire/copy_bytes.ts";
 import { EthHdr } from "../wire/ethernet.ts";
 import { IpHdr } from "../wire/ipv4.ts";
 import { UdpHdr } from "../wire/udp.ts";
@@ -354,29 +355,10 @@ export function allocSkbLinear(
   return bornSkb(sim, frame, size, dev);
 }
 
-// Frame copies are cut from shared 64 KiB blocks, as the kernel's page_frag allocator cuts
-// skb heads from pages: a buffer of its own per frame costs the run a malloc and GC tracking.
-const COPY_BLOCK = 65536;
-let copyBlock = new Uint8Array(COPY_BLOCK);
-let copyUsed = 0;
-
-function copyFrame(frame: Uint8Array): Uint8Array {
-  const n = frame.length;
-  if (n > COPY_BLOCK / 16) return frame.slice();
-  if (copyUsed + n > COPY_BLOCK) {
-    copyBlock = new Uint8Array(COPY_BLOCK);
-    copyUsed = 0;
-  }
-  const copy = copyBlock.subarray(copyUsed, copyUsed + n);
-  copy.set(frame);
-  copyUsed += n;
-  return copy;
-}
-
 // A new skb with a copy of the frame and `size` bytes of buffer, entered in the ledger. The
 // buffer is the skb's own, as a DMA'd copy is: the stack rewrites headers in place.
 function bornSkb(sim: Sim, frame: Uint8Array, size: number, dev: SkbDevice | null): SkBuff {
-  const skb = new SkBuff(sim.ledger.born(sim.now), copyFrame(frame), SKB_TRUESIZE(size), dev);
+  const skb = new SkBuff(sim.ledger.born(sim.now), copyBytes(frame), SKB_TRUESIZE(size), dev);
   skb.tstamp = sim.now;
   return skb;
 }

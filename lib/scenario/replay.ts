@@ -286,7 +286,10 @@ const FRAME_WINDOW_NS = 1_000_000; // a frame is handled well within 1 ms of vir
  * // delivered to socket 0; dropped NO_SOCKET with an ICMP port unreachable; then the counters
  * ```
  */
-export function replay(scenario: Scenario, records: PcapRecord[]): (ReplayLine | ReplaySummary)[] {
+export function replay(
+  scenario: Scenario,
+  records: Iterable<PcapRecord>,
+): (ReplayLine | ReplaySummary)[] {
   return runReplay(scenario, records).lines;
 }
 
@@ -298,88 +301,110 @@ export function replay(scenario: Scenario, records: PcapRecord[]): (ReplayLine |
  */
 export function runReplay(
   scenario: Scenario,
-  records: PcapRecord[],
+  records: Iterable<PcapRecord>,
 ): { lines: (ReplayLine | ReplaySummary)[]; host: ScenarioHost } {
   const lines: (ReplayLine | ReplaySummary)[] = [];
   const host = replayStream(scenario, records, (l) => lines.push(l));
   return { lines, host };
 }
 
+// A frame whose line is not out yet.
+interface PendingFrame {
+  index: number;
+  data: Uint8Array;
+  // its skb's id, once the ingress made one
+  skb: number;
+  // the socket whose queue grew in its window, if one did
+  socket: number | null;
+  // what the host sent in its window: sent[from - sentBase] up to sent[to - sentBase]
+  from: number;
+  to: number;
+}
+
 /**
  * Replays frames as {@linkcode replay} does, handing each frame's line over as soon as its fate
  * is settled — at once for most frames, when its datagram completes or times out for a held
- * fragment — then the summary; nothing is kept, so a capture of any length costs the same
- * memory, and a reader that stops early stops the replay.
+ * fragment — then the summary. Frames are read as the replay reaches them and forgotten once
+ * their line is out, so a capture of any length costs the same memory (the ledger keeps no
+ * fates), and a reader that stops early stops the replay.
  * @param scenario a loaded scenario
- * @param records the frames
+ * @param records the frames, read one at a time
  * @param emit told every line, in frame order, then the summary
  * @returns the host, after the replay
  */
 export function replayStream(
   scenario: Scenario,
-  records: PcapRecord[],
+  records: Iterable<PcapRecord>,
   emit: (line: ReplayLine | ReplaySummary) => void,
 ): ScenarioHost {
   const sh = scenarioHost(scenario, { trace: false }); // nothing reads the trace: record none
   const { host, inject, sockets, rules } = sh;
   const sim = host.sim;
-  const sent: { t: number; dev: string; frame: Uint8Array }[] = [];
-  host.devXmitTap = (dev, frame) => sent.push({ t: sim.now, dev: dev.name, frame });
-  const base = records.length ? records[0].tsNs : 0n;
-  const frameOfSkb = new Map<number, number>();
-  const skbOfFrame: number[] = [];
-  const socketOfFrame: (number | null)[] = [];
-  const windows: { from: number; to: number }[] = [];
+  // What the host sent since the oldest pending frame's window; sent[0] is send number sentBase.
+  let sent: { dev: string; frame: Uint8Array }[] = [];
+  let sentBase = 0;
+  host.devXmitTap = (dev, frame) => sent.push({ dev: dev.name, frame });
+  const pending: PendingFrame[] = [];
+  let head = 0; // pending[head] is the oldest frame whose line is not out
+  const frameOfSkb = new Map<number, PendingFrame>();
   const fates = new Map<number, Fate>();
-  let fatesSeen = 0;
-  const activity = () =>
-    sockets.map((s) =>
-      s.receiveQueue.length + s.requests.length + s.acceptQueue.length + s.outOfOrder.length
-    );
-  // The line of frame i once its fate is settled; undefined while a fragment of it is held.
-  const settle = (i: number, late: typeof sent): ReplayLine | undefined => {
-    for (; fatesSeen < sim.ledger.fates.length; fatesSeen++) {
-      const f = sim.ledger.fates[fatesSeen];
-      fates.set(f.skb, f);
-    }
-    let id = skbOfFrame[i];
+  sim.ledger.onEnd = (f) => fates.set(f.skb, f);
+  const queued = sockets.map(() => 0);
+  const activity = (s: Sock) =>
+    s.receiveQueue.length + s.requests.length + s.acceptQueue.length + s.outOfOrder.length;
+  // The line of a frame once its fate is settled; undefined while a fragment of it is held.
+  const settle = (p: PendingFrame, late: typeof sent): ReplayLine | undefined => {
+    let id = p.skb;
     let fate = fates.get(id);
     while (fate?.kind === "merged" && fate.into !== undefined) {
       id = fate.into;
       fate = fates.get(id);
     }
     if (
-      !fate && [...host.ipv4.frags.values()].some((q) => q.fragments.some((f) => f.skb.id === id))
+      !fate && host.ipv4.frags.size &&
+      [...host.ipv4.frags.values()].some((q) => q.fragments.some((f) => f.skb.id === id))
     ) {
       return undefined;
     }
-    const owner = frameOfSkb.get(id) ?? i;
-    const w = windows[i];
+    const owner = frameOfSkb.get(id) ?? p;
     // a reply leaves by the device the route back names, which need not be the ingress; what
     // came after the last window (ip_expire()'s time exceeded) answers the frame it quotes
-    const replies = sent.slice(w.from, w.to).filter((s) => answers(s.frame, records[i].data));
-    const lateReply = replies.length
-      ? -1
-      : late.findIndex((s) => answers(s.frame, records[i].data));
+    const replies = sent.slice(p.from - sentBase, p.to - sentBase).filter((s) =>
+      answers(s.frame, p.data)
+    );
+    const lateReply = replies.length ? -1 : late.findIndex((s) => answers(s.frame, p.data));
     if (lateReply >= 0) replies.push(...late.splice(lateReply, 1));
     let line: ReplayLine;
     if (!fate || fate.kind === "delivered") {
-      line = { frame: i, fate: "delivered", socket: socketOfFrame[owner] };
+      line = { frame: p.index, fate: "delivered", socket: owner.socket };
     } else if (fate.kind === "forwarded") {
-      line = { frame: i, fate: "forwarded", dev: fate.where };
+      line = { frame: p.index, fate: "forwarded", dev: fate.where };
     } else {
-      line = { frame: i, fate: "dropped", reason: fate.reason ?? "NOT_SPECIFIED" };
+      line = { frame: p.index, fate: "dropped", reason: fate.reason ?? "NOT_SPECIFIED" };
     }
     if (replies.length) line.reply = replyName(replies[0].frame);
     return line;
   };
-  let next = 0; // the first frame whose line is not out yet
-  const flush = (upTo: number, late: typeof sent) => {
-    while (next < upTo) {
-      const line = settle(next, late);
-      if (!line) return;
+  // Emits the lines that are settled, in order, then forgets what only they needed: frames of
+  // one datagram settle in the same pass, so nothing later looks back past it.
+  const flush = (late: typeof sent) => {
+    const first = head;
+    while (head < pending.length) {
+      const line = settle(pending[head], late);
+      if (!line) break;
       emit(line);
-      next++;
+      head++;
+    }
+    for (let k = first; k < head; k++) frameOfSkb.delete(pending[k].skb);
+    if (head === pending.length) {
+      pending.length = 0;
+      head = 0;
+      if (fates.size > 4096) fates.clear(); // now and then: a new table each frame costs more
+      sentBase += sent.length;
+      sent = [];
+    } else if (head > 1024 && head * 2 > pending.length) {
+      pending.splice(0, head);
+      head = 0;
     }
   };
   // Nothing the kit models waits longer than this: a request sock gives up after 1 + 2 + ... +
@@ -390,37 +415,49 @@ export function replayStream(
   const idleNs = BigInt(Math.max(63, host.sysctl["net.ipv4.ipfrag_time"]) + 1) * 1_000_000_000n;
   let shift = 0n;
   let t = 0;
-  records.forEach((r, i) => {
-    const gap = i ? r.tsNs - records[i - 1].tsNs : 0n;
+  let index = 0;
+  let base = 0n, previous = 0n;
+  for (const r of records) {
+    if (index === 0) base = previous = r.tsNs;
+    const gap = r.tsNs - previous;
+    previous = r.tsNs;
     if (gap > idleNs) shift += gap - idleNs;
     t = Math.max(t, Number(r.tsNs - base - shift));
     if (t > Number.MAX_SAFE_INTEGER - Number(idleNs) - 2 * FRAME_WINDOW_NS) {
       throw new InputRangeError(
-        `Cannot replay frame ${i}: with every quiet gap shortened to ${
+        `Cannot replay frame ${index}: with every quiet gap shortened to ${
           idleNs / 1_000_000_000n
         } s the capture still spans more than the 104 days the virtual clock holds`,
       );
     }
-    const before = activity();
-    const from = sent.length;
+    sockets.forEach((s, k) => queued[k] = activity(s));
+    const p: PendingFrame = {
+      index,
+      data: r.data,
+      skb: 0,
+      socket: null,
+      from: sentBase + sent.length,
+      to: 0,
+    };
+    pending.push(p);
     sim.at(t, () =>
       inject(r.data, (skb) => {
-        frameOfSkb.set(skb.id, i);
-        skbOfFrame[i] = skb.id;
+        frameOfSkb.set(skb.id, p);
+        p.skb = skb.id;
       }));
     sim.run(t + FRAME_WINDOW_NS);
-    const after = activity();
-    const grew = after.findIndex((n, k) => n > before[k]);
-    socketOfFrame.push(grew < 0 ? null : grew);
-    windows.push({ from, to: sent.length });
+    const grew = sockets.findIndex((s, k) => activity(s) > queued[k]);
+    p.socket = grew < 0 ? null : grew;
+    p.to = sentBase + sent.length;
     t += FRAME_WINDOW_NS;
-    flush(i + 1, []);
-  });
-  const lastWindowEnd = sent.length;
+    index++;
+    flush([]);
+  }
+  const lastWindowEnd = sentBase + sent.length;
   if (host.ipv4.frags.size) {
     sim.run(t + host.sysctl["net.ipv4.ipfrag_time"] * 1e9 + FRAME_WINDOW_NS);
   }
-  flush(records.length, sent.slice(lastWindowEnd));
+  flush(sent.slice(lastWindowEnd - sentBase));
   emit({
     summary: true,
     counters: snmpNonZero(host),

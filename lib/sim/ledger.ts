@@ -41,8 +41,13 @@ export interface SkbHolder {
  * ```
  */
 export class SkbLedger {
-  /** Every fate, in order. */
+  /** Every fate, in order (none while {@linkcode SkbLedger.onEnd} is set). */
   readonly fates: Fate[] = [];
+  /**
+   * Told every fate instead of the ledger keeping it: a reader that forgets what it has used
+   * makes a run of any length cost the same memory.
+   */
+  onEnd: ((fate: Fate) => void) | null = null;
   #next = 1;
   #alive = new Map<number, number>();
 
@@ -77,7 +82,8 @@ export class SkbLedger {
         `BUG: skb ${fate.skb} ended twice or never born (${fate.kind} in ${fate.where})`,
       );
     }
-    this.fates.push(fate);
+    if (this.onEnd) this.onEnd(fate);
+    else this.fates.push(fate);
   }
 
   /**
@@ -105,7 +111,7 @@ export class SkbLedger {
   }
 
   /**
-   * Counts fates by kind and, for drops, by reason.
+   * Counts the fates kept by kind and, for drops, by reason.
    * @returns counts such as `{ delivered: 10, "dropped:NO_SOCKET": 2 }`
    */
   summary(): Record<string, number> {

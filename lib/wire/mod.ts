@@ -14,6 +14,7 @@
  */
 export * from "./checksum.ts";
 export * from "./header_bytes.ts";
+export * from "./copy_bytes.ts";
 export * from "./ethernet.ts";
 export * from "./ipv4.ts";
 export * from "./udp.ts";

@@ -3,6 +3,7 @@
 // Both byte orders, microsecond (0xa1b2c3d4) and nanosecond (0xa1b23c4d) magic, link type
 // Ethernet. Every error names the byte offset where the file went wrong.
 
+import { copyBytes } from "./copy_bytes.ts";
 import { InputRangeError, InputSyntaxError } from "../base/errors.ts";
 /** Link type of Ethernet frames (LINKTYPE_ETHERNET). */
 export const LINKTYPE_ETHERNET = 1;
@@ -168,11 +169,10 @@ export class PcapReader {
           `Cannot read pcap record ${n} header at byte ${off}: ${have} bytes left, the header needs ${PCAP_RECORD_HEADER_LEN}`,
         );
       }
-      const dv = this.#view();
-      const sec = dv.getUint32(0, le);
-      const frac = dv.getUint32(4, le);
-      const caplen = dv.getUint32(8, le);
-      const origLen = dv.getUint32(12, le);
+      const sec = this.#u32(0, le);
+      const frac = this.#u32(4, le);
+      const caplen = this.#u32(8, le);
+      const origLen = this.#u32(12, le);
       if (frac >= limit) {
         throw new InputSyntaxError(
           `Cannot read pcap record ${n} timestamp at byte ${
@@ -210,7 +210,7 @@ export class PcapReader {
           `Cannot read pcap record ${n} data at byte ${start}: caplen ${caplen} runs past the end of the file (${left} bytes left)`,
         );
       }
-      const data = this.#buf.slice(this.#start, this.#start + caplen);
+      const data = copyBytes(this.#buf.subarray(this.#start, this.#start + caplen));
       this.#consume(caplen);
       const ns = this.resolution === "nsec" ? frac : frac * 1000;
       yield { tsNs: BigInt(sec) * 1_000_000_000n + BigInt(ns), data, origLen };
@@ -224,6 +224,14 @@ export class PcapReader {
       this.#buf.byteOffset + this.#start,
       this.#end - this.#start,
     );
+  }
+
+  // The 32-bit number at `at` in the unread bytes, in the file's byte order.
+  #u32(at: number, littleEndian: boolean): number {
+    const b = this.#buf, o = this.#start + at;
+    return littleEndian
+      ? (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0
+      : ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
   }
 
   #consume(n: number): void {
