@@ -33,7 +33,7 @@ import { procNetProtocols } from "./proc/protocols.ts";
 import { procNetPtype, procNetSoftnetStat } from "./proc/net_procfs.ts";
 import { procSoftirqs } from "./proc/softirqs.ts";
 import { loadScenario } from "./scenario/scenario.ts";
-import { runGro } from "./experiments/gro.ts";
+import { groStream } from "./experiments/gro.ts";
 import { replay, replayStream } from "./scenario/replay.ts";
 import { replayTable } from "./scenario/replay_table.ts";
 import { traceFrames } from "./scenario/trace.ts";
@@ -409,9 +409,11 @@ const COMMANDS: Record<string, Command> = {
           `Cannot read option --gro: ${quoteValue(setting)} is not on or off`,
         );
       }
-      const frames = readFrames(a.positional[0]).map((r) => r.data);
       const mtu = integer(a, "--mtu", 68, 65535);
-      for (const line of runGro(frames, { gro: setting === "on", mtu })) {
+      const frames = function* () {
+        for (const r of streamFrames(a.positional[0])) yield r.data;
+      };
+      groStream(frames(), { gro: setting === "on", mtu }, (line) => {
         if (a.options.has("--json")) out(jsonLine(line));
         else {
           out(
@@ -420,7 +422,7 @@ const COMMANDS: Record<string, Command> = {
             }: ip_len ${line.ip_len}, payload ${line.payload}, segs ${line.segs}, gso_size ${line.gso_size}`,
           );
         }
-      }
+      });
     },
   },
   replay: {

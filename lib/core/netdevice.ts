@@ -103,8 +103,11 @@ export class NetDevice {
    * NETDEV_TX_OK (0) or an error; null for a device whose driver the kit does not model.
    */
   ndoStartXmit: ((skb: SkBuff, cpu: Cpu) => number) | null = null;
-  /** Frames sent out of the device (dev_queue_xmit()), with the time, for learners and replays. */
+  /** Frames sent out of the device (dev_queue_xmit()), with the time, for learners. */
   readonly transmitted: { t: number; frame: Uint8Array }[] = [];
+  /** Whether {@linkcode NetDevice.transmitted} records: a long run that reads the frames as they
+   * go (a replay, through Net.devXmitTap) turns it off, so it costs no memory per frame. */
+  recordTransmitted = true;
   /** Taps bound to this device (dev->ptype_all). */
   readonly ptypeAll: PacketType[] = [];
   /** Handlers bound to this device (dev->ptype_specific). */

@@ -48,22 +48,45 @@ export interface GroOptions {
  * console.log(runGro([seg(100), seg(200), seg(300)])); // one skb of 3 segments
  * ```
  */
-export function runGro(frames: Uint8Array[], options: GroOptions = {}): GroLine[] {
+export function runGro(frames: Iterable<Uint8Array>, options: GroOptions = {}): GroLine[] {
+  const lines: GroLine[] = [];
+  groStream(frames, options, (line) => lines.push(line));
+  return lines;
+}
+
+/**
+ * Does what {@linkcode runGro} does, reading the frames a ring's worth at a time as the polls
+ * reach them and handing each line over as GRO hands its skb up: a capture of any length costs
+ * the same memory.
+ * @param frames the frames, in arrival order
+ * @param options GRO on or off, the receiver's MTU
+ * @param emit told every line, in the order the skbs are handed up
+ */
+export function groStream(
+  frames: Iterable<Uint8Array>,
+  options: GroOptions,
+  emit: (line: GroLine) => void,
+): void {
   const host = createHost({ cpus: 1, trace: false });
   const veth = new Veth(host, "veth1", "02:00:00:00:00:02");
   veth.dev.groEnabled = options.gro ?? true;
   devSetMtu(host, veth.dev, options.mtu ?? 65535);
-  const lines: GroLine[] = [];
   const firstId = host.sim.ledger.nextId;
-  host.rxTap = (skb) => lines.push(describe(skb, firstId));
+  host.rxTap = (skb) => emit(describe(skb, firstId));
+  host.sim.ledger.onEnd = () => {}; // the lines say what became of every frame
+  const it = frames[Symbol.iterator]();
   // each batch sent once the one before is handed up: the sim then has nothing left to run
-  for (let i = 0, t = 0; i < frames.length || i === 0; i += VETH_RING_SIZE) {
-    host.sim.at(t, () => veth.xmit(host.sim.cpus[0], frames.slice(i, i + VETH_RING_SIZE)));
+  for (let t = 0;; t += BATCH_NS) {
+    const batch: Uint8Array[] = [];
+    for (let r = it.next(); !r.done; r = it.next()) {
+      batch.push(r.value);
+      if (batch.length === VETH_RING_SIZE) break;
+    }
+    if (batch.length === 0 && t > 0) break;
+    host.sim.at(t, () => veth.xmit(host.sim.cpus[0], batch));
     host.sim.run(t + BATCH_NS);
-    t += BATCH_NS;
   }
   host.sim.ledger.check([veth.skbHolder()]);
-  return lines;
 }
 
 // Long enough for a ring's worth of frames to be polled and handed up (256 frames take well

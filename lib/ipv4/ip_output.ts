@@ -75,7 +75,7 @@ function ipFinishOutput2(
   eth.hProto = ETH_P_IP;
   frame.set(ipPacket, ETH_HLEN);
   host.mib.ip.OutTransmits++;
-  route.dev.transmitted.push({ t: host.sim.now, frame });
+  if (route.dev.recordTransmitted) route.dev.transmitted.push({ t: host.sim.now, frame });
   host.devXmitTap?.(route.dev, frame);
   // An skb the ledger follows only where a driver takes it on (a veth's peer receives it).
   const skb = route.dev.ndoStartXmit

@@ -344,6 +344,7 @@ export function replayStream(
   let sent: { dev: string; frame: Uint8Array }[] = [];
   let sentBase = 0;
   host.devXmitTap = (dev, frame) => sent.push({ dev: dev.name, frame });
+  for (const dev of host.devices) dev.recordTransmitted = false;
   const pending: PendingFrame[] = [];
   let head = 0; // pending[head] is the oldest frame whose line is not out
   const frameOfSkb = new Map<number, PendingFrame>();
@@ -399,7 +400,7 @@ export function replayStream(
     if (head === pending.length) {
       pending.length = 0;
       head = 0;
-      if (fates.size > 4096) fates.clear(); // now and then: a new table each frame costs more
+      if (fates.size > 64) fates.clear(); // now and then: a new table each frame costs more
       sentBase += sent.length;
       sent = [];
     } else if (head > 1024 && head * 2 > pending.length) {

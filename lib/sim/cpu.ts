@@ -279,11 +279,14 @@ export class Cpu {
    * @returns true when softirqs must wait
    */
   inInterrupt(): boolean {
-    return this.#inInterrupt(this.#stack);
+    return this.#inInterrupt(this.#stack.length);
   }
 
-  #inInterrupt(stack: Frame[]): boolean {
-    return stack.some((f) => f.ctx !== "task") || (this.currentTask?.bhDisabled ?? 0) > 0;
+  // in_interrupt() as the bottom `depth` frames of the stack see it
+  #inInterrupt(depth: number): boolean {
+    const stack = this.#stack;
+    for (let i = 0; i < depth; i++) if (stack[i].ctx !== "task") return true;
+    return (this.currentTask?.bhDisabled ?? 0) > 0;
   }
 
   /**
@@ -493,7 +496,7 @@ export class Cpu {
   // context or a bh-disabled section.
   #irqExit(f: Frame): void {
     const runSoftirqs = this.bottomHalves?.pending(this) &&
-      !this.#inInterrupt(this.#stack.slice(0, -1));
+      !this.#inInterrupt(this.#stack.length - 1);
     if (!runSoftirqs) f.onIrqExit?.();
     this.#stack.pop();
     if (!runSoftirqs) return;
