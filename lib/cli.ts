@@ -231,11 +231,22 @@ function* streamFrames(path: string): Generator<PcapRecord, void, void> {
 // kernel-side tools use; strings are written as JSON.stringify writes them, never changed.
 function jsonLine(v: unknown): string {
   if (Array.isArray(v)) {
-    return `[${v.map((x) => x === undefined ? "null" : jsonLine(x)).join(", ")}]`;
+    let text = "[";
+    for (let i = 0; i < v.length; i++) {
+      if (i) text += ", ";
+      text += v[i] === undefined ? "null" : jsonLine(v[i]);
+    }
+    return text + "]";
   }
   if (v !== null && typeof v === "object") {
-    const fields = Object.entries(v).filter(([, x]) => x !== undefined);
-    return `{${fields.map(([k, x]) => `${JSON.stringify(k)}: ${jsonLine(x)}`).join(", ")}}`;
+    let text = "{";
+    for (const k of Object.keys(v)) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x === undefined) continue;
+      if (text.length > 1) text += ", ";
+      text += `${JSON.stringify(k)}: ${jsonLine(x)}`;
+    }
+    return text + "}";
   }
   return JSON.stringify(v);
 }

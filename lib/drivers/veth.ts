@@ -91,7 +91,8 @@ export class Veth {
         "sender",
         function* () {
           yield { op: "local_bh_disable" } as const;
-          for (const [i, frame] of frames.entries()) {
+          for (let i = 0; i < frames.length; i++) {
+            const frame = frames[i];
             // sized by the sender's packet_snd(), 16 bytes of headroom before the frame; with
             // GRO on, veth_xdp_rcv_skb() would copy it into a page-backed skb
             const skb = dev.groEnabled

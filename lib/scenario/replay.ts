@@ -370,9 +370,10 @@ export function replayStream(
     const owner = frameOfSkb.get(id) ?? p;
     // a reply leaves by the device the route back names, which need not be the ingress; what
     // came after the last window (ip_expire()'s time exceeded) answers the frame it quotes
-    const replies = sent.slice(p.from - sentBase, p.to - sentBase).filter((s) =>
-      answers(s.frame, p.data)
-    );
+    const replies: typeof sent = [];
+    for (let k = p.from - sentBase; k < p.to - sentBase; k++) {
+      if (answers(sent[k].frame, p.data)) replies.push(sent[k]);
+    }
     const lateReply = replies.length ? -1 : late.findIndex((s) => answers(s.frame, p.data));
     if (lateReply >= 0) replies.push(...late.splice(lateReply, 1));
     let line: ReplayLine;

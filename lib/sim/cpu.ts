@@ -199,6 +199,8 @@ export class Cpu {
   #lastTask?: Task;
   #sliceUsed = 0;
   #looping = false;
+  // the running loop began at this CPU's own event: nothing else waits on the call stack
+  #ownEvent = false;
   #debt = 0;
   #running: { cpu?: Cpu };
 
@@ -385,8 +387,24 @@ export class Cpu {
     }
     if (!top) return this.#schedule();
     if (top.remaining > 0) {
+      const end = this.#q.now + top.remaining;
+      // nothing can happen before the step ends: spend its time at once, no event needed
+      // (only in a loop this CPU's own event started: code that called in from outside, such
+      // as a timer sending a packet, goes on at the time it was called when the loop returns)
+      if (this.#ownEvent && this.#pendingIrqs.length === 0 && this.#q.advanceTo(end)) {
+        this.#spent(top);
+        return true;
+      }
       top.since = this.#q.now;
-      top.event = this.#q.schedule(this.#q.now + top.remaining, () => this.#stepDone(top));
+      top.event = this.#q.schedule(end, () => {
+        this.#spent(top);
+        this.#ownEvent = true;
+        try {
+          this.#loop();
+        } finally {
+          this.#ownEvent = false;
+        }
+      });
       return false;
     }
     let r: IteratorResult<number | TaskOp, void | number>;
@@ -473,7 +491,8 @@ export class Cpu {
     }
   }
 
-  #stepDone(f: Frame): void {
+  // The step of frame f has run its time.
+  #spent(f: Frame): void {
     f.event = undefined;
     this.#account(f, f.remaining);
     f.remaining = 0;
@@ -483,7 +502,6 @@ export class Cpu {
     ) {
       this.#requeueCurrent(); // the slice ran out and someone waits: scheduler_tick -> resched_curr
     }
-    this.#loop();
   }
 
   #requeueCurrent(): void {

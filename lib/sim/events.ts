@@ -31,6 +31,10 @@ export class EventQueue {
   #heap: SimEvent[] = [];
   #seq = 0;
   #now = 0;
+  // the running runUntil(): how far it goes, and its events and advances against their bound
+  #until = -Infinity;
+  #steps = 0;
+  #maxSteps = 0;
 
   /** The virtual time in ns: the time of the event running or last run. */
   get now(): number {
@@ -127,20 +131,54 @@ export class EventQueue {
    * @returns how many events ran
    */
   runUntil(until: number, maxEvents = 50_000_000): number {
-    let n = 0;
-    while (this.#heap.length > 0 && this.#heap[0].at <= until) {
-      const ev = this.#pop();
-      if (ev.cancelled) continue;
-      this.#now = ev.at;
-      ev.fn();
-      if (++n > maxEvents) {
-        throw new Error(
-          `BUG: more than ${maxEvents} events before ${until} ns; the model does not settle`,
-        );
+    const outer = { until: this.#until, steps: this.#steps, maxSteps: this.#maxSteps };
+    this.#until = until;
+    this.#steps = 0;
+    this.#maxSteps = maxEvents;
+    try {
+      let n = 0;
+      while (this.#heap.length > 0 && this.#heap[0].at <= until) {
+        const ev = this.#pop();
+        if (ev.cancelled) continue;
+        this.#now = ev.at;
+        ev.fn();
+        n++;
+        this.#count();
       }
+      if (until > this.#now && Number.isFinite(until)) this.#now = until;
+      return n;
+    } finally {
+      this.#until = outer.until;
+      this.#steps = outer.steps;
+      this.#maxSteps = outer.maxSteps;
     }
-    if (until > this.#now && Number.isFinite(until)) this.#now = until;
-    return n;
+  }
+
+  /**
+   * Moves the clock straight to `t` when nothing else would happen first: no event waits at or
+   * before `t` and the running {@linkcode EventQueue.runUntil} reaches `t`. It is what an event
+   * scheduled now at `t` would do on firing next, without queueing one — how a CPU spends the
+   * time of a step that nothing can interrupt.
+   * @param t the time, not before now
+   * @returns whether the clock moved; if not, schedule an event instead
+   */
+  advanceTo(t: number): boolean {
+    if (t > this.#until) return false;
+    const h = this.#heap;
+    while (h.length > 0 && h[0].cancelled) this.#pop();
+    if (h.length > 0 && h[0].at <= t) return false;
+    this.#count();
+    this.#now = t;
+    return true;
+  }
+
+  // Counts one event or advance of the running runUntil() against its bound.
+  #count(): void {
+    if (++this.#steps > this.#maxSteps) {
+      throw new Error(
+        `BUG: more than ${this.#maxSteps} events before ${this.#until} ns; the model does not settle`,
+      );
+    }
   }
 
   #pop(): SimEvent {

@@ -105,6 +105,10 @@ export interface CaseResult {
   peakMB: number;
   /** Lines the command printed. */
   lines: number;
+  /** Its exit code. */
+  code: number;
+  /** Its error message, for a run that failed. */
+  error: string;
 }
 
 /**
@@ -116,10 +120,13 @@ export async function runCase(args: string[]): Promise<CaseResult> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${HERE}scale_child.ts`, ...args],
     stdout: "piped",
-    stderr: "inherit",
+    stderr: "piped",
   }).output();
-  if (!out.success) throw new Error(`rxpath ${args.join(" ")} failed`);
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+  const text = new TextDecoder().decode(out.stdout).trim();
+  if (!text.startsWith("{")) {
+    throw new Error(`rxpath ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return JSON.parse(text);
 }
 
 /** Bytes in the streamed capture: 5 GB. */
