@@ -388,3 +388,27 @@ Deno.test("replayStream(): lines come as frames settle, so a reader that stops s
   const all = replay(s, records);
   assert.deepEqual(seen, all.slice(0, 3));
 });
+
+Deno.test("replayStream(): frames are read as the replay reaches them and forgotten once out", async () => {
+  // a stream of 20k frames is taken one at a time (never read ahead), and what the replay keeps
+  // after it does not grow with the capture: no per-frame fates, no device log of every reply
+  const { replayStream } = await import("../lib/scenario/replay.ts");
+  const s = loadScenario({ ...base, sockets: [{ proto: "udp", local: "0.0.0.0:53" }] });
+  const frames = [udp(53), udp(54)]; // delivered, and NO_SOCKET with a port unreachable
+  let read = 0;
+  const stream = function* () {
+    for (let i = 0; i < 20_000; i++) {
+      read++;
+      yield { tsNs: BigInt(i) * 1_000_000n, data: frames[i % 2], origLen: frames[i % 2].length };
+    }
+  };
+  let lines = 0;
+  const { host } = replayStream(s, stream(), () => {
+    lines++;
+    assert.ok(read <= lines + 1, `frame ${read - 1} read before frame ${lines - 1} was out`);
+  });
+  assert.equal(lines, 20_001);
+  assert.equal(host.sim.ledger.fates.length, 0);
+  assert.ok(host.devices.every((d) => d.transmitted.length === 0));
+  assert.ok(host.mib.icmp.OutMsgs > 0); // the replies were sent, and seen through devXmitTap
+});

@@ -44,3 +44,23 @@ Deno.test("gro: the receiver's MTU is 65535 unless set: a 9000-byte frame passes
   assert.deepEqual(runGro([jumbo]).map((l) => l.ip_len), [9028]);
   assert.deepEqual(runGro([jumbo], { mtu: 1500 }), []);
 });
+
+Deno.test("groStream(): frames are read a ring at a time, lines handed over as skbs go up", async () => {
+  const { groStream } = await import("../../lib/experiments/gro.ts");
+  let read = 0;
+  const frames = function* () {
+    for (let i = 0; i < 3 * VETH_RING_SIZE; i++) {
+      read++;
+      yield seg(i);
+    }
+  };
+  const lines: number[][] = [];
+  groStream(frames(), {}, (line) => {
+    lines.push(line.frames);
+    // nothing past the ring being polled has been read
+    assert.ok(read <= Math.ceil((line.frames.at(-1)! + 1) / VETH_RING_SIZE) * VETH_RING_SIZE);
+  });
+  assert.deepEqual(lines.flat(), Array.from({ length: 3 * VETH_RING_SIZE }, (_, i) => i));
+  const all = runGro(Array.from({ length: 3 * VETH_RING_SIZE }, (_, i) => seg(i)));
+  assert.deepEqual(lines, all.map((l) => l.frames));
+});

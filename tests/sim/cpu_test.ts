@@ -117,3 +117,62 @@ Deno.test("Cpu: CPU time must be a non-negative integer", () => {
     message: /Cannot run bad for 1.5 ns/,
   });
 });
+
+Deno.test("Cpu: steps that nothing can interrupt take no queued event, with the same times", () => {
+  // ten steps of 1 us, the first queued from outside, the other nine spent at once; a hardirq
+  // due in the middle still preempts the step it falls in, at its time
+  const run = (irqAt: number | null) => {
+    const { q, cpu, log, note } = setup();
+    q.schedule(0, () =>
+      cpu.addTask(
+        new Task(
+          "worker",
+          function* () {
+            for (let i = 0; i < 10; i++) {
+              yield 1000;
+              note(`step ${i}`);
+            }
+          }(),
+        ),
+      ));
+    if (irqAt !== null) {
+      q.schedule(irqAt, () =>
+        cpu.raiseIrq("eth0", function* () {
+          note("irq");
+          yield 500;
+        }));
+    }
+    const events = q.runUntil(100_000);
+    return { events, log, time: cpu.time };
+  };
+  const quiet = run(null);
+  assert.equal(quiet.events, 2); // the start and the first step's end
+  assert.deepEqual(quiet.log.map(([t]) => t), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((k) => k * 1000));
+  const interrupted = run(3500);
+  assert.deepEqual(interrupted.log.slice(3, 5), [[3500, "irq"], [4500, "step 3"]]);
+  assert.deepEqual(interrupted.log.at(-1), [10_500, "step 9"]);
+  assert.deepEqual(interrupted.time, { user: 10_000, system: 0, irq: 500, softirq: 0 });
+});
+
+Deno.test("Cpu: code that calls a CPU's loop from outside goes on at the time it called", () => {
+  // a timer sending a packet wakes a task synchronously: the timer's code after the call must
+  // still see its own time, so the task's first step is queued, not spent at once
+  const { q, cpu, log, note } = setup();
+  q.schedule(100, () => {
+    cpu.addTask(
+      new Task(
+        "woken",
+        function* () {
+          yield 1000;
+          note("woken step 0");
+          yield 1000;
+          note("woken step 1");
+        }(),
+      ),
+    );
+    note("timer goes on");
+  });
+  q.runUntil(10_000);
+  assert.deepEqual(log, [[100, "timer goes on"], [1100, "woken step 0"], [2100, "woken step 1"]]);
+  assert.equal(cpu.time.user, 2000);
+});

@@ -27,3 +27,15 @@ Deno.test("SkbLedger finds an skb ended twice or held in two places", () => {
     /both q1 and q2/,
   );
 });
+
+Deno.test("SkbLedger.onEnd is told each fate instead of the ledger keeping it", () => {
+  const l = new SkbLedger();
+  const told: number[] = [];
+  l.onEnd = (f) => told.push(f.skb);
+  const a = l.born(0), b = l.born(0);
+  l.end({ skb: b, kind: "dropped", reason: "NO_SOCKET", where: "udp_rcv", t: 1 });
+  l.end({ skb: a, kind: "delivered", where: "udp_recvmsg", t: 2 });
+  assert.deepEqual(told, [b, a]);
+  assert.equal(l.fates.length, 0);
+  assert.throws(() => l.end({ skb: a, kind: "delivered", where: "x", t: 3 }), /ended twice/);
+});

@@ -67,3 +67,36 @@ Deno.test("ipHdr() and udpHdr() view the skb's bytes at its network and transpor
   assert.equal(skb.head[ETH_HLEN + 8], 3);
   assert.equal(udpHdr(skb).dest, 2);
 });
+
+Deno.test("header views refuse bytes outside their header, as a DataView over it would", async () => {
+  const { IpHdr } = await import("../../lib/wire/ipv4.ts");
+  const { UdpHdr } = await import("../../lib/wire/udp.ts");
+  const { HeaderBytes } = await import("../../lib/wire/header_bytes.ts");
+  const frame = buildFrame({ ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, payload: 0 });
+  assert.throws(() => new UdpHdr(frame, frame.length - 4), RangeError); // 4 of its 8 bytes
+  assert.throws(() => new IpHdr(frame, frame.length + 1), RangeError);
+  const short = new IpHdr(frame.subarray(0, ETH_HLEN + 12), ETH_HLEN); // cut before the addresses
+  assert.equal(short.ttl, 64);
+  assert.throws(() => short.saddr, RangeError);
+  const h = new HeaderBytes(new Uint8Array(8), 2, 4);
+  h.setUint32(0, 0x1_0a00_0001); // modulo 2^32, as DataView.setUint32
+  assert.equal(h.getUint32(0), 0x0a00_0001);
+  h.setUint16(2, -1);
+  assert.equal(h.getUint16(2), 0xffff);
+  assert.throws(() => h.getUint8(4), RangeError);
+});
+
+Deno.test("copyBytes(): a copy the caller owns, apart from the original and other copies", async () => {
+  const { copyBytes } = await import("../../lib/wire/copy_bytes.ts");
+  const a = Uint8Array.of(1, 2, 3), b = Uint8Array.of(4, 5);
+  const ca = copyBytes(a), cb = copyBytes(b);
+  a[0] = 9;
+  ca[1] = 7;
+  assert.deepEqual([...ca], [1, 7, 3]);
+  assert.deepEqual([...cb], [4, 5]);
+  const big = new Uint8Array(10_000).fill(3);
+  assert.deepEqual(copyBytes(big), big);
+  // many copies fill block after block, each still intact
+  const copies = Array.from({ length: 2000 }, (_, i) => copyBytes(Uint8Array.of(i & 255, i >> 8)));
+  assert.ok(copies.every((c, i) => c[0] === (i & 255) && c[1] === i >> 8));
+});
