@@ -5,6 +5,7 @@
 import { InputRangeError } from "../base/errors.ts";
 import type { Rng } from "../sim/rng.ts";
 import { buildFrame } from "../wire/build.ts";
+import { csumFold } from "../wire/checksum.ts";
 import { ETH_HLEN, wireTimeNs } from "../wire/ethernet.ts";
 import { IPV4_HLEN } from "../wire/ipv4.ts";
 import { TCP_HLEN } from "../wire/tcp.ts";
@@ -113,6 +114,7 @@ export function generateTraffic(spec: TrafficSpec, rng: Rng): Arrival[] {
   const sent = spec.flows.map(() => 0);
   const seq = spec.flows.map(() => 1);
   const out: Arrival[] = [];
+  const templates = new FlowTemplates(spec.flows);
   const limit = spec.count ?? Infinity;
   const until = spec.untilNs ?? Infinity;
   while (out.length < limit) {
@@ -123,18 +125,9 @@ export function generateTraffic(spec: TrafficSpec, rng: Rng): Arrival[] {
     const size = typeof spec.size === "number"
       ? spec.size
       : spec.size.min + rng.int(spec.size.max - spec.size.min + 1);
-    const flow = spec.flows[f];
-    const l4 = flow.proto === "tcp" ? TCP_HLEN : UDP_HLEN;
-    const payload = size - ETH_HLEN - IPV4_HLEN - l4;
-    const ipv4 = { saddr: flow.saddr, daddr: flow.daddr, id: sent[f] & 0xffff };
-    const frame = flow.proto === "tcp"
-      ? buildFrame({
-        ipv4,
-        tcp: { source: flow.sport, dest: flow.dport, seq: seq[f], flags: "A" },
-        payload,
-      })
-      : buildFrame({ ipv4, udp: { source: flow.sport, dest: flow.dport }, payload });
-    seq[f] = (seq[f] + payload) >>> 0;
+    const template = templates.get(f, size);
+    const frame = template.frame(sent[f] & 0xffff, seq[f]);
+    seq[f] = (seq[f] + template.payload) >>> 0;
     out.push({ t, flow: f, frame });
     sent[f]++;
     const r = spec.rate;
@@ -147,4 +140,76 @@ export function generateTraffic(spec: TrafficSpec, rng: Rng): Arrival[] {
     }
   }
   return out;
+}
+
+// Where the fields a flow's frames differ in sit: the IPv4 ID and header checksum, the TCP
+// sequence number and checksum (an untagged frame, IPv4 without options).
+const IP_ID = ETH_HLEN + 4;
+const IP_CHECK = ETH_HLEN + 10;
+const TCP_SEQ = ETH_HLEN + IPV4_HLEN + 4;
+const TCP_CHECK = ETH_HLEN + IPV4_HLEN + 16;
+
+// A flow's frame of one size, built once with ID and sequence number 0: each frame is a copy with
+// the two written in and the checksums they enter made again from the template's sums (one's
+// complement sums add in any order) — the bytes buildFrame() makes, without parsing the
+// addresses and checking the spec per frame.
+class FrameTemplate {
+  readonly payload: number;
+  readonly #bytes: Uint8Array;
+  readonly #tcp: boolean;
+  readonly #ipSum: number;
+  readonly #tcpSum: number;
+
+  constructor(flow: Flow, size: number) {
+    this.#tcp = flow.proto === "tcp";
+    this.payload = size - ETH_HLEN - IPV4_HLEN - (this.#tcp ? TCP_HLEN : UDP_HLEN);
+    const ipv4 = { saddr: flow.saddr, daddr: flow.daddr, id: 0 };
+    const payload = this.payload;
+    this.#bytes = this.#tcp
+      ? buildFrame({
+        ipv4,
+        tcp: { source: flow.sport, dest: flow.dport, seq: 0, flags: "A" },
+        payload,
+      })
+      : buildFrame({ ipv4, udp: { source: flow.sport, dest: flow.dport }, payload });
+    const b = this.#bytes;
+    this.#ipSum = ~((b[IP_CHECK] << 8) | b[IP_CHECK + 1]) & 0xffff;
+    this.#tcpSum = ~((b[TCP_CHECK] << 8) | b[TCP_CHECK + 1]) & 0xffff;
+  }
+
+  frame(id: number, seq: number): Uint8Array {
+    const f = this.#bytes.slice();
+    f[IP_ID] = id >>> 8;
+    f[IP_ID + 1] = id;
+    const ipCheck = csumFold(this.#ipSum + id);
+    f[IP_CHECK] = ipCheck >>> 8;
+    f[IP_CHECK + 1] = ipCheck;
+    if (this.#tcp) {
+      f[TCP_SEQ] = seq >>> 24;
+      f[TCP_SEQ + 1] = seq >>> 16;
+      f[TCP_SEQ + 2] = seq >>> 8;
+      f[TCP_SEQ + 3] = seq;
+      const tcpCheck = csumFold(this.#tcpSum + (seq >>> 16) + (seq & 0xffff));
+      f[TCP_CHECK] = tcpCheck >>> 8;
+      f[TCP_CHECK + 1] = tcpCheck;
+    }
+    return f;
+  }
+}
+
+// The templates of a spec's flows, made as sizes come up.
+class FlowTemplates {
+  readonly #flows: Flow[];
+  readonly #made = new Map<number, FrameTemplate>();
+
+  constructor(flows: Flow[]) {
+    this.#flows = flows;
+  }
+
+  get(flow: number, size: number): FrameTemplate {
+    const key = flow * 131_072 + size; // sizes go up to 65535 + ETH_HLEN
+    let t = this.#made.get(key);
+    if (!t) this.#made.set(key, t = new FrameTemplate(this.#flows[flow], size));
+    return t;
+  }
 }
