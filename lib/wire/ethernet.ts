@@ -75,23 +75,22 @@ export class EthHdr {
  * console.log(new VlanHdr(new Uint8Array([0x20, 0x05, 0x08, 0x00]), 0).hVlanTci); // 8197
  * ```
  */
-export class VlanHdr {
-  #v: HeaderBytes;
+export class VlanHdr extends HeaderBytes {
   /**
    * Views the tag at `off`; the caller has checked that VLAN_HLEN bytes are there.
    * @param buf the frame
    * @param off where the tag starts
    */
   constructor(buf: Uint8Array, off: number) {
-    this.#v = new HeaderBytes(buf, off, VLAN_HLEN);
+    super(buf, off, VLAN_HLEN);
   }
   /** Priority, drop eligibility and VLAN ID (h_vlan_TCI). */
   get hVlanTci(): number {
-    return this.#v.getUint16(0);
+    return this.getUint16(0);
   }
   /** The ethertype inside the tag (h_vlan_encapsulated_proto). */
   get hVlanEncapsulatedProto(): number {
-    return this.#v.getUint16(2);
+    return this.getUint16(2);
   }
 }
 

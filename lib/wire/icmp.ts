@@ -43,56 +43,55 @@ export const ICMP_EXC_TTL = 0;
  * console.log(new IcmpHdr(f, 34).type); // 8
  * ```
  */
-export class IcmpHdr {
-  #v: HeaderBytes;
+export class IcmpHdr extends HeaderBytes {
   /**
    * Views the header at `off`; the caller has checked that ICMP_HLEN bytes are there.
    * @param buf the frame
    * @param off where the header starts
    */
   constructor(buf: Uint8Array, off: number) {
-    this.#v = new HeaderBytes(buf, off, ICMP_HLEN);
+    super(buf, off, ICMP_HLEN);
   }
   /** Message type. */
   get type(): number {
-    return this.#v.getUint8(0);
+    return this.getUint8(0);
   }
   set type(v: number) {
-    this.#v.setUint8(0, v);
+    this.setUint8(0, v);
   }
   /** Message code. */
   get code(): number {
-    return this.#v.getUint8(1);
+    return this.getUint8(1);
   }
   set code(v: number) {
-    this.#v.setUint8(1, v);
+    this.setUint8(1, v);
   }
   /** Checksum over the whole ICMP message. */
   get checksum(): number {
-    return this.#v.getUint16(2);
+    return this.getUint16(2);
   }
   set checksum(v: number) {
-    this.#v.setUint16(2, v);
+    this.setUint16(2, v);
   }
   /** Echo identifier (un.echo.id). */
   get id(): number {
-    return this.#v.getUint16(4);
+    return this.getUint16(4);
   }
   set id(v: number) {
-    this.#v.setUint16(4, v);
+    this.setUint16(4, v);
   }
   /** Echo sequence number (un.echo.sequence). */
   get sequence(): number {
-    return this.#v.getUint16(6);
+    return this.getUint16(6);
   }
   set sequence(v: number) {
-    this.#v.setUint16(6, v);
+    this.setUint16(6, v);
   }
   /** The second word as one number (un.gateway; the pointer, MTU or unused word of errors). */
   get un(): number {
-    return this.#v.getUint32(4);
+    return this.getUint32(4);
   }
   set un(v: number) {
-    this.#v.setUint32(4, v >>> 0);
+    this.setUint32(4, v >>> 0);
   }
 }

@@ -37,8 +37,7 @@ export const IP_OFFSET = 0x1fff;
  * console.log(new IpHdr(frame, ETH_HLEN).ttl); // 9
  * ```
  */
-export class IpHdr {
-  #v: HeaderBytes;
+export class IpHdr extends HeaderBytes {
   #buf: Uint8Array;
   #off: number;
   /**
@@ -47,80 +46,80 @@ export class IpHdr {
    * @param off where the header starts
    */
   constructor(buf: Uint8Array, off: number) {
+    super(buf, off, Math.min(60, buf.length - off));
     this.#buf = buf;
     this.#off = off;
-    this.#v = new HeaderBytes(buf, off, Math.min(60, buf.length - off));
   }
   /** IP version, 4 for IPv4. */
   get version(): number {
-    return this.#v.getUint8(0) >> 4;
+    return this.getUint8(0) >> 4;
   }
   /** Header length in 32-bit words. */
   get ihl(): number {
-    return this.#v.getUint8(0) & 0x0f;
+    return this.getUint8(0) & 0x0f;
   }
   /** Type of service byte: DSCP in the top six bits, ECN in the bottom two. */
   get tos(): number {
-    return this.#v.getUint8(1);
+    return this.getUint8(1);
   }
   set tos(v: number) {
-    this.#v.setUint8(1, v);
+    this.setUint8(1, v);
   }
   /** Total length of the datagram: header and data. */
   get totLen(): number {
-    return this.#v.getUint16(2);
+    return this.getUint16(2);
   }
   set totLen(v: number) {
-    this.#v.setUint16(2, v);
+    this.setUint16(2, v);
   }
   /** Identification, used to reassemble fragments. */
   get id(): number {
-    return this.#v.getUint16(4);
+    return this.getUint16(4);
   }
   set id(v: number) {
-    this.#v.setUint16(4, v);
+    this.setUint16(4, v);
   }
   /** Flags (IP_CE, IP_DF, IP_MF) and fragment offset. */
   get fragOff(): number {
-    return this.#v.getUint16(6);
+    return this.getUint16(6);
   }
   set fragOff(v: number) {
-    this.#v.setUint16(6, v);
+    this.setUint16(6, v);
   }
   /** Time to live. */
   get ttl(): number {
-    return this.#v.getUint8(8);
+    return this.getUint8(8);
   }
   set ttl(v: number) {
-    this.#v.setUint8(8, v);
+    this.setUint8(8, v);
   }
   /** Transport protocol number. */
   get protocol(): number {
-    return this.#v.getUint8(9);
+    return this.getUint8(9);
   }
   set protocol(v: number) {
-    this.#v.setUint8(9, v);
+    this.setUint8(9, v);
   }
   /** Header checksum as found. */
   get check(): number {
-    return this.#v.getUint16(10);
+    return this.getUint16(10);
   }
   set check(v: number) {
-    this.#v.setUint16(10, v);
+    this.setUint16(10, v);
   }
   /** Source address as an unsigned 32-bit number. */
   get saddr(): number {
-    return this.#v.getUint32(12);
+    return this.getUint32(12);
   }
   set saddr(v: number) {
-    this.#v.setUint32(12, v >>> 0);
+    this.setUint32(12, v >>> 0);
   }
   /** Destination address as an unsigned 32-bit number. */
   get daddr(): number {
-    return this.#v.getUint32(16);
+    return this.getUint32(16);
   }
   set daddr(v: number) {
-    this.#v.setUint32(16, v >>> 0);
+    this.setUint32(16, v >>> 0);
   }
   /** The option bytes (empty when ihl is 5). */
   get options(): Uint8Array {
@@ -132,7 +131,7 @@ export class IpHdr {
    * @param ihl header length in 32-bit words
    */
   setVersionIhl(version: number, ihl: number): void {
-    this.#v.setUint8(0, (version << 4) | ihl);
+    this.setUint8(0, (version << 4) | ihl);
   }
 }
 

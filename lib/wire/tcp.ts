@@ -73,8 +73,7 @@ export interface TcpOptions {
  * console.log(new TcpHdr(f, 34).syn); // true
  * ```
  */
-export class TcpHdr {
-  #v: HeaderBytes;
+export class TcpHdr extends HeaderBytes {
   #buf: Uint8Array;
   #off: number;
   /**
@@ -83,55 +82,55 @@ export class TcpHdr {
    * @param off where the header starts
    */
   constructor(buf: Uint8Array, off: number) {
+    super(buf, off, TCP_HLEN);
     this.#buf = buf;
     this.#off = off;
-    this.#v = new HeaderBytes(buf, off, TCP_HLEN);
   }
   /** Source port. */
   get source(): number {
-    return this.#v.getUint16(0);
+    return this.getUint16(0);
   }
   set source(v: number) {
-    this.#v.setUint16(0, v);
+    this.setUint16(0, v);
   }
   /** Destination port. */
   get dest(): number {
-    return this.#v.getUint16(2);
+    return this.getUint16(2);
   }
   set dest(v: number) {
-    this.#v.setUint16(2, v);
+    this.setUint16(2, v);
   }
   /** Sequence number. */
   get seq(): number {
-    return this.#v.getUint32(4);
+    return this.getUint32(4);
   }
   set seq(v: number) {
-    this.#v.setUint32(4, v >>> 0);
+    this.setUint32(4, v >>> 0);
   }
   /** Acknowledgement number (ack_seq). */
   get ackSeq(): number {
-    return this.#v.getUint32(8);
+    return this.getUint32(8);
   }
   set ackSeq(v: number) {
-    this.#v.setUint32(8, v >>> 0);
+    this.setUint32(8, v >>> 0);
   }
   /** Data offset: header length in 32-bit words. */
   get doff(): number {
-    return this.#v.getUint8(12) >> 4;
+    return this.getUint8(12) >> 4;
   }
   set doff(v: number) {
-    this.#v.setUint8(12, (v << 4) | (this.#v.getUint8(12) & 0x0f));
+    this.setUint8(12, (v << 4) | (this.getUint8(12) & 0x0f));
   }
   /** The eight flag bits of byte 13 (tcp_flag_byte()). */
   get flagByte(): number {
-    return this.#v.getUint8(13);
+    return this.getUint8(13);
   }
   set flagByte(v: number) {
-    this.#v.setUint8(13, v);
+    this.setUint8(13, v);
   }
   /** Data offset, reserved bits, flags and window as one word (tcp_flag_word()). */
   get flagWord(): number {
-    return this.#v.getUint32(12);
+    return this.getUint32(12);
   }
   /** FIN flag. */
   get fin(): boolean {
@@ -167,24 +166,24 @@ export class TcpHdr {
   }
   /** Receive window (unscaled). */
   get window(): number {
-    return this.#v.getUint16(14);
+    return this.getUint16(14);
   }
   set window(v: number) {
-    this.#v.setUint16(14, v);
+    this.setUint16(14, v);
   }
   /** Checksum as found. */
   get check(): number {
-    return this.#v.getUint16(16);
+    return this.getUint16(16);
   }
   set check(v: number) {
-    this.#v.setUint16(16, v);
+    this.setUint16(16, v);
   }
   /** Urgent pointer (urg_ptr). */
   get urgPtr(): number {
-    return this.#v.getUint16(18);
+    return this.getUint16(18);
   }
   set urgPtr(v: number) {
-    this.#v.setUint16(18, v);
+    this.setUint16(18, v);
   }
   /** The option bytes between the fixed header and doff * 4. */
   get optionBytes(): Uint8Array {

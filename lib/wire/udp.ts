@@ -15,42 +15,41 @@ export const UDP_HLEN = 8;
  * console.log(new UdpHdr(f, 34).dest); // 53
  * ```
  */
-export class UdpHdr {
-  #v: HeaderBytes;
+export class UdpHdr extends HeaderBytes {
   /**
    * Views the header at `off`; the caller has checked that UDP_HLEN bytes are there.
    * @param buf the frame
    * @param off where the header starts
    */
   constructor(buf: Uint8Array, off: number) {
-    this.#v = new HeaderBytes(buf, off, UDP_HLEN);
+    super(buf, off, UDP_HLEN);
   }
   /** Source port. */
   get source(): number {
-    return this.#v.getUint16(0);
+    return this.getUint16(0);
   }
   set source(v: number) {
-    this.#v.setUint16(0, v);
+    this.setUint16(0, v);
   }
   /** Destination port. */
   get dest(): number {
-    return this.#v.getUint16(2);
+    return this.getUint16(2);
   }
   set dest(v: number) {
-    this.#v.setUint16(2, v);
+    this.setUint16(2, v);
   }
   /** Length of header and data. */
   get len(): number {
-    return this.#v.getUint16(4);
+    return this.getUint16(4);
   }
   set len(v: number) {
-    this.#v.setUint16(4, v);
+    this.setUint16(4, v);
   }
   /** Checksum as found; 0 means the sender computed none (RFC 768). */
   get check(): number {
-    return this.#v.getUint16(6);
+    return this.getUint16(6);
   }
   set check(v: number) {
-    this.#v.setUint16(6, v);
+    this.setUint16(6, v);
   }
 }
