@@ -57,17 +57,45 @@ export function simulateFlood(): FloodResult {
 // The bare loop's socket table: (address, port) to a socket number, as a Map.
 const sockets = new Map<number, number>([[(0x0a000002 * 65536) + 9, 0]]);
 
+/** The fields the bare loop parses out of a frame. */
+interface Parsed {
+  ethertype: number;
+  ihl: number;
+  totLen: number;
+  protocol: number;
+  saddr: number;
+  daddr: number;
+  sport: number;
+  dport: number;
+  udpLen: number;
+}
+
+// Ethernet, then IPv4 (version, header length, total length, protocol, addresses), then UDP.
+function parse(f: Uint8Array): Parsed | null {
+  const ethertype = (f[12] << 8) | f[13];
+  if (ethertype !== 0x0800 || f.length < 42 || f[14] >> 4 !== 4) return null;
+  const ihl = (f[14] & 15) * 4;
+  const u = 14 + ihl;
+  return {
+    ethertype,
+    ihl,
+    totLen: (f[16] << 8) | f[17],
+    protocol: f[23],
+    saddr: ((f[26] << 24) | (f[27] << 16) | (f[28] << 8) | f[29]) >>> 0,
+    daddr: ((f[30] << 24) | (f[31] << 16) | (f[32] << 8) | f[33]) >>> 0,
+    sport: (f[u] << 8) | f[u + 1],
+    dport: (f[u + 2] << 8) | f[u + 3],
+    udpLen: (f[u + 4] << 8) | f[u + 5],
+  };
+}
+
 /** The bare loop: per frame, parse Ethernet, IPv4 and UDP and look the socket up in a Map. */
 export function bareLoop(): number {
   let n = 0;
-  for (const { frame: f } of floodFrames) {
-    if (((f[12] << 8) | f[13]) !== 0x0800 || f[14] >> 4 !== 4) continue;
-    const ihl = (f[14] & 15) * 4;
-    if (f[23] !== 17) continue;
-    const daddr = ((f[30] << 24) | (f[31] << 16) | (f[32] << 8) | f[33]) >>> 0;
-    const u = 14 + ihl;
-    const dport = (f[u + 2] << 8) | f[u + 3];
-    if (sockets.get(daddr * 65536 + dport) !== undefined) n++;
+  for (const { frame } of floodFrames) {
+    const p = parse(frame);
+    if (p?.protocol === 17 && sockets.get(p.daddr * 65536 + p.dport) !== undefined) n++;
   }
+  if (n !== FLOOD_PACKETS) throw new Error(`BUG: the bare loop found ${n} of ${FLOOD_PACKETS}`);
   return n;
 }
