@@ -25,7 +25,7 @@ Deno.test("every function in rxpath trace's graphs on the golden inputs is a 6.1
 });
 
 Deno.test("every function traced at boot, driver probe and ifup is a 6.18 symbol", () => {
-  const host = createHost({ cpus: 2 });
+  const host = createHost({ cpus: 2, trace: true });
   new VirtioNet(host, { maxQueuePairs: 2 }).open(); // virtnet_probe, then ip link set eth0 up
   const names = new Set(host.sim.trace.records.map((r) => r.fn));
   for (const fn of ["spawn_ksoftirqd", "inet_init", "virtnet_probe", "virtnet_open"]) {

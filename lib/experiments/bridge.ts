@@ -64,7 +64,7 @@ export function bridgeFrame(src: string, dst: string, type?: number): Uint8Array
  * ```
  */
 export function runBridge(ports: number, frames: BridgeFrame[]): BridgeRun {
-  const h = createHost({ cpus: 1, trace: false }); // the steps are read from the bridge, not a trace
+  const h = createHost({ cpus: 1 });
   const br = new Bridge(h, "br0", "02:00:00:00:0b:00");
   const veths = Array.from(
     { length: ports },

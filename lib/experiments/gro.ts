@@ -67,7 +67,7 @@ export function groStream(
   options: GroOptions,
   emit: (line: GroLine) => void,
 ): void {
-  const host = createHost({ cpus: 1, trace: false });
+  const host = createHost({ cpus: 1 });
   const veth = new Veth(host, "veth1", "02:00:00:00:00:02");
   veth.dev.groEnabled = options.gro ?? true;
   devSetMtu(host, veth.dev, options.mtu ?? 65535);

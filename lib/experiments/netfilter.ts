@@ -41,7 +41,7 @@ export function ruleWalkCost(
       ),
       ...own,
     ];
-    const s = scenarioHost(loadScenario({ ...scenario, filter, policies: {} }), { trace: false });
+    const s = scenarioHost(loadScenario({ ...scenario, filter, policies: {} }));
     for (let i = 0; i < packets; i++) s.host.sim.at(i * 20_000, () => s.inject(frame));
     s.host.sim.run(packets * 20_000 + 1_000_000);
     return { rules: n, nsPerPacket: s.host.sim.cpus[0].time.softirq / packets };

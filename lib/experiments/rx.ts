@@ -146,7 +146,7 @@ export function runRx(exp: RxExperiment): RxResult {
     hz: exp.hz,
     sysctl: exp.sysctl,
     costs: exp.costs,
-    trace: exp.trace ?? false,
+    trace: exp.trace,
   });
   const sim = host.sim;
   const latenciesNs: number[] = [];

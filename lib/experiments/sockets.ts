@@ -84,7 +84,6 @@ export function runSocketReader(exp: SocketReaderExperiment): SocketReaderResult
     nic: "virtio",
     cpus: Math.max(2, readerCpu + 1),
     seed: exp.seed ?? 1,
-    trace: false, // the run is read from its counters and latencies, not a trace
   });
   const sim = host.sim;
   const sk = sockets[0];

@@ -131,7 +131,7 @@ export function doInitcalls(host: Host): void {
  * @example
  * ```ts
  * import { createHost, initcallCalls } from "@rxpath/rxpath";
- * console.log(initcallCalls(createHost()).filter((r) => r.initcall === "inet_init"));
+ * console.log(initcallCalls(createHost({ trace: true })).filter((r) => r.initcall === "inet_init"));
  * ```
  */
 export function initcallCalls(host: Host): { initcall: string; function: string; calls: number }[] {

@@ -55,8 +55,7 @@ export interface ScenarioHostOptions {
   seed?: number;
   /** Cost overrides, ns per step. */
   costs?: Partial<Record<string, number>>;
-  /** Record the function graph and tracepoints (default true); a replay, which reads neither,
-   * turns it off. */
+  /** Record the function graph and tracepoints (default false): `rxpath trace` turns it on. */
   trace?: boolean;
 }
 
@@ -337,7 +336,7 @@ export function replayStream(
   records: Iterable<PcapRecord>,
   emit: (line: ReplayLine | ReplaySummary) => void,
 ): ScenarioHost {
-  const sh = scenarioHost(scenario, { trace: false }); // nothing reads the trace: record none
+  const sh = scenarioHost(scenario);
   const { host, inject, sockets, rules } = sh;
   const sim = host.sim;
   // What the host sent since the oldest pending frame's window; sent[0] is send number sentBase.

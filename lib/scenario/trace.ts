@@ -99,6 +99,7 @@ export function traceEvents(
     cpus: Math.max(1, ...rpsCpus.map((c) => c + 1)),
     rpsCpus,
     costs: options.costs,
+    trace: true,
   });
   const { host, inject } = sh;
   for (const e of options.events ?? []) {

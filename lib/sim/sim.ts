@@ -17,7 +17,8 @@ export interface SimOptions {
   seed?: number;
   /** Cost overrides, ns per step. */
   costs?: Partial<Record<string, number>>;
-  /** Record trace events, default true. */
+  /** Record the function graph and tracepoints, default false: a run records only what a reader
+   * asks for (functionGraph(), traceEvents()), so a long run costs no memory per call. */
   trace?: boolean;
   /** Scheduler time slice, ns. */
   sliceNs?: number;
@@ -72,7 +73,7 @@ export class Sim {
       ? (idleNs: number) => 1 + scale * (1 - Math.exp(-idleNs / decay))
       : null;
     this.#entered = Array.from({ length: n }, () => []);
-    this.trace.enabled = options.trace ?? true;
+    this.trace.enabled = options.trace ?? false;
     this.cpus = Array.from({ length: n }, (_, i) =>
       new Cpu(i, this.events, {
         running: this.#running,

@@ -37,7 +37,7 @@ export interface FloodResult {
 /** Simulates the flood with tracing off: the host has 10.0.0.2, an iptables INPUT rule that
  * accepts the flow, and a UDP socket on port 9 whose buffer holds the whole flood. */
 export function simulateFlood(): FloodResult {
-  const host = createHost({ cpus: 1, trace: false });
+  const host = createHost({ cpus: 1 });
   host.setSysctl("net.core.rmem_max", 1 << 30);
   const nic = new VirtioNet(host);
   nic.open();

@@ -62,7 +62,7 @@ Deno.test("rxpath gro --json prints one line per skb handed up", () => {
 });
 
 Deno.test("gro_normal_one() hands skbs up in batches of gro_normal_batch (8), the rest at napi_complete_done", () => {
-  const host = createHost({ cpus: 1 });
+  const host = createHost({ cpus: 1, trace: true });
   const veth = new Veth(host, "veth1", "02:00:00:00:00:02");
   const frames = Array.from(
     { length: 20 },

@@ -6,7 +6,7 @@ import { PF_INET } from "../../lib/core/socket.ts";
 import { NET_RX_SOFTIRQ, NET_TX_SOFTIRQ } from "../../lib/kernel/softirq.ts";
 
 Deno.test("createHost() runs the networking initcalls in the kernel's order", () => {
-  const host = createHost();
+  const host = createHost({ trace: true });
   const initcalls = host.sim.trace.records
     .filter((r) => r.kind === "entry" && r.depth === 2)
     .map((r) => r.fn);
@@ -21,7 +21,7 @@ Deno.test("createHost() runs the networking initcalls in the kernel's order", ()
 });
 
 Deno.test("inet_init registers protocols newest-first, AF_INET, inet_protos and ip_rcv last", () => {
-  const host = createHost();
+  const host = createHost({ trace: true });
   assert.deepEqual(host.protoList.map((p) => p.name), ["UDP-Lite", "PING", "RAW", "UDP", "TCP"]);
   assert.equal(host.netFamilies[PF_INET]?.create, "inet_create");
   assert.deepEqual(

@@ -18,7 +18,7 @@ const udp = (sport = 1000, extra: Partial<{ dst: string }> = {}) =>
   });
 
 function setup(options: ConstructorParameters<typeof VirtioNet>[1] = {}, cpus = 1) {
-  const host = createHost({ cpus });
+  const host = createHost({ cpus, trace: true });
   const nic = new VirtioNet(host, options);
   nic.open();
   const inject = (frames: Uint8Array[], gapNs: number, start = 0) =>

@@ -16,7 +16,7 @@ import { inAton } from "../../lib/wire/ipv4.ts";
 const MAC = "02:00:00:00:00:02";
 
 function setup() {
-  const host = createHost();
+  const host = createHost({ trace: true });
   const dev = registerEtherdev(host, "eth0", MAC);
   inetAddAddr(host, dev, inAton("10.0.0.2"), 24);
   inetAddAddr(host, dev, inAton("10.0.0.3"), 24);

@@ -8,9 +8,10 @@ import {
   TIMER_SOFTIRQ,
 } from "../../lib/kernel/softirq.ts";
 
-function setup(handlerNs: number, reraise: boolean) {
+function setup(handlerNs: number, reraise: boolean, trace = false) {
   const sim = new Sim({
     cpus: 1,
+    trace,
     costs: { softirqEntry: 0, contextSwitch: 0, call: 0, coldScale: 0 },
   });
   const softirqs = new Softirqs(sim, 250);
@@ -140,9 +141,10 @@ Deno.test("handle_softirqs() stops restarting when a task waits for the CPU (nee
 
 Deno.test("the same seed gives the same trace, record for record", () => {
   const trace = () => {
-    const { sim, irq } = setup(3000, false);
+    const { sim, irq } = setup(3000, false, true);
     for (let i = 0; i < 50; i++) irq(Math.floor(sim.rng.exponential(10_000)) + i * 20_000);
     sim.run(2_000_000);
+    assert.ok(sim.trace.records.length > 100);
     return JSON.stringify(sim.trace.records);
   };
   assert.equal(trace(), trace());
