@@ -228,7 +228,8 @@ export class Cpu {
 
   /** The context running now, or "idle". */
   get context(): Context | "idle" {
-    return this.#stack.at(-1)?.ctx ?? "idle";
+    const stack = this.#stack;
+    return stack.length ? stack[stack.length - 1].ctx : "idle";
   }
 
   /** CPU time charged by synchronous code (chargeLater()) and not yet spent, ns. */
