@@ -36,7 +36,7 @@ import { loadScenario } from "./scenario/scenario.ts";
 import { groStream } from "./experiments/gro.ts";
 import { replay, replayStream } from "./scenario/replay.ts";
 import { replayTable } from "./scenario/replay_table.ts";
-import { traceFrames } from "./scenario/trace.ts";
+import { traceText } from "./scenario/trace.ts";
 import { calibrate, costOverrides } from "./scenario/calibrate.ts";
 import {
   MS_RSS_KEY,
@@ -192,10 +192,6 @@ function readScenario(path: string) {
     throw new InputSyntaxError(`Cannot read scenario ${path}: ${(e as Error).message}`);
   }
   return loadScenario(json);
-}
-
-function readFrames(path: string) {
-  return [...streamFrames(path)];
 }
 
 // The records of a pcap file read as a stream: a capture of any size costs one record's memory,
@@ -372,16 +368,23 @@ const COMMANDS: Record<string, Command> = {
         return Number(c);
       });
       const scenario = readScenario(a.positional[0]);
-      const records = readFrames(a.positional[1]);
+      // a first pass reads the whole capture, so a broken one fails before any output and the
+      // header can say how many frames there are; the second streams them into the host
+      let count = 0;
+      for (const _ of streamFrames(a.positional[1])) count++;
       const showEvents = a.options.has("--events");
       const costsPath = value(a, "--costs");
       const costs = costsPath === undefined ? undefined : costOverrides(
         new TextDecoder().decode(readInput(costsPath, "cost profile")),
         costsPath,
       );
-      for (const line of traceFrames(scenario, records, { nic, rpsCpus, showEvents, costs })) {
-        out(line);
-      }
+      traceText(
+        scenario,
+        streamFrames(a.positional[1]),
+        count,
+        { nic, rpsCpus, showEvents, costs },
+        out,
+      );
     },
   },
   calibrate: {

@@ -89,9 +89,29 @@ export interface FrameTrace {
  */
 export function traceEvents(
   scenario: Scenario,
-  records: PcapRecord[],
+  records: Iterable<PcapRecord>,
   options: TraceOptions = {},
 ): FrameTrace[] {
+  const runs: FrameTrace[] = [];
+  traceStream(scenario, records, options, (run) => runs.push(run));
+  return runs;
+}
+
+/**
+ * Does what {@linkcode traceEvents} does, handing each frame's run over as soon as it is done
+ * and then forgetting its trace: frames are read one ahead, so a capture of any length costs
+ * the memory of one frame's trace.
+ * @param scenario the host
+ * @param records the frames, read one at a time
+ * @param options the NIC, RPS CPUs, events, costs, excerpt root, host hook
+ * @param emit told each frame's run, with its record, in order
+ */
+export function traceStream(
+  scenario: Scenario,
+  records: Iterable<PcapRecord>,
+  options: TraceOptions,
+  emit: (run: FrameTrace, record: PcapRecord) => void,
+): void {
   const rpsCpus = options.rpsCpus ?? [];
   const nic = options.nic ?? "virtio";
   const sh = scenarioHost(scenario, {
@@ -109,33 +129,35 @@ export function traceEvents(
       );
     }
   }
-  host.sim.trace.session = new Set(options.events ?? TRACEPOINTS);
+  const trace = host.sim.trace;
+  trace.session = new Set(options.events ?? TRACEPOINTS);
   options.onHost?.(sh);
-  const base = records[0]?.tsNs ?? 0n;
+  const it = records[Symbol.iterator]();
+  let next = it.next();
+  if (next.done) return;
+  const base = next.value.tsNs;
   // virtio: 1 ms apart; veth: at the capture's times from 1 ms on, as the recorder sends them,
   // at least MIN_GAP_NS apart; a frame's window lasts 1 ms, or until the next one starts
-  const starts: number[] = [];
-  records.forEach((r, i) => {
-    starts.push(
-      nic === "veth"
-        ? Math.max(
-          (starts[i - 1] ?? -Infinity) + MIN_GAP_NS,
-          TRACE_GAP_NS + Number(r.tsNs - base),
-        )
-        : (i + 1) * TRACE_GAP_NS,
-    );
-  });
-  return records.map((r, i) => {
-    const from = starts[i];
+  const startOf = (r: PcapRecord, i: number, before: number) =>
+    nic === "veth"
+      ? Math.max(before + MIN_GAP_NS, TRACE_GAP_NS + Number(r.tsNs - base))
+      : (i + 1) * TRACE_GAP_NS;
+  let from = startOf(next.value, 0, -Infinity);
+  for (let i = 0; !next.done; i++) {
+    const r = next.value;
+    next = it.next();
+    const nextStart = next.done ? Infinity : startOf(next.value, i + 1, from);
     // the frame's own work: what later timers do (a SYN-ACK sent again) is not the frame's
-    const to = Math.min(starts[i + 1] ?? Infinity, from + TRACE_GAP_NS);
+    const to = Math.min(nextStart, from + TRACE_GAP_NS);
     host.sim.at(from, () => inject(r.data));
     host.sim.run(to - 1);
     const graphs = host.sim.cpus
-      .map((cpu) => host.sim.trace.functionGraph({ cpu: cpu.id, from, to, root: options.root }))
+      .map((cpu) => trace.functionGraph({ cpu: cpu.id, from, to, root: options.root }))
       .filter((g) => g.split("\n").length > 2);
-    return { frame: i, events: host.sim.trace.eventsBetween(from, to), graphs };
-  });
+    emit({ frame: i, events: trace.eventsBetween(from, to), graphs }, r);
+    trace.forgetBefore(to);
+    from = nextStart;
+  }
 }
 
 /**
@@ -164,30 +186,51 @@ export function traceFrames(
   records: PcapRecord[],
   options: TraceOptions & { showEvents?: boolean } = {},
 ): string[] {
+  const lines: string[] = [];
+  traceText(scenario, records, records.length, options, (line) => lines.push(line));
+  return lines;
+}
+
+/**
+ * Does what {@linkcode traceFrames} does, a frame at a time: each frame's lines go out when it
+ * is done, and its trace is forgotten.
+ * @param scenario the host
+ * @param records the frames, read one at a time
+ * @param count how many there are, for the header
+ * @param options the NIC, RPS CPUs, events enabled, costs, and whether to print the events
+ * @param out told every line
+ */
+export function traceText(
+  scenario: Scenario,
+  records: Iterable<PcapRecord>,
+  count: number,
+  options: TraceOptions & { showEvents?: boolean },
+  out: (line: string) => void,
+): void {
   // only a run that shows the events enables them, and pays what enabled tracepoints cost
-  const runs = traceEvents(scenario, records, {
+  const runOptions = {
     ...options,
     events: options.events ?? (options.showEvents ? undefined : []),
-  });
+  };
   if (options.showEvents) {
-    return runs.flatMap((run) => [
-      `# frame ${run.frame}`,
-      ...run.events.map((e) => tracePipeLine(e)),
-    ]);
+    traceStream(scenario, records, runOptions, (run) => {
+      out(`# frame ${run.frame}`);
+      for (const e of run.events) out(tracePipeLine(e));
+    });
+    return;
   }
   const nic = options.nic === "veth"
     ? "a veth its peer sends to: netif_rx, the backlog"
     : "a virtio-net NIC: IRQ, softirq, NAPI, GRO, RPS";
-  const out = [
-    `# ${records.length} frame(s) into ${scenario.ingress}, ${nic}, L2 hand-off, IPv4, netfilter, routing, sockets`,
-  ];
-  runs.forEach((run) => {
-    const d = decodeFrame(records[run.frame].data);
+  out(
+    `# ${count} frame(s) into ${scenario.ingress}, ${nic}, L2 hand-off, IPv4, netfilter, routing, sockets`,
+  );
+  traceStream(scenario, records, runOptions, (run, record) => {
+    const d = decodeFrame(record.data);
     const about = d.ipv4
       ? `${d.ipv4.saddr} > ${d.ipv4.daddr} proto ${d.ipv4.protocol}`
       : `ethertype 0x${(d.eth?.type ?? 0).toString(16).padStart(4, "0")}`;
-    out.push(`\n# frame ${run.frame}: ${records[run.frame].data.length} bytes, ${about}`);
-    out.push(...run.graphs);
+    out(`\n# frame ${run.frame}: ${record.data.length} bytes, ${about}`);
+    for (const g of run.graphs) out(g);
   });
-  return out;
 }

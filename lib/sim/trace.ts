@@ -132,6 +132,17 @@ export class Tracer {
   }
 
   /**
+   * Drops the records and events made before time `t`, once they have been read: a long traced
+   * run that prints as it goes (rxpath trace, frame by frame) keeps only what is still to come.
+   * Records kept out of time order stay, as nothing can say which are old.
+   * @param t the time, ns
+   */
+  forgetBefore(t: number): void {
+    if (this.#inOrder) this.records.splice(0, firstAtOrAfter(this.records, t));
+    this.events.splice(0, firstAtOrAfter(this.events, t));
+  }
+
+  /**
    * The tracepoint hits in a time window, in the order they happened.
    * @param from first time, ns
    * @param to end time (excluded), ns

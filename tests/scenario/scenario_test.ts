@@ -132,3 +132,36 @@ for (const [name, json, error, message] of bad) {
     assert.throws(() => loadScenario(json), { name: error, message });
   });
 }
+
+Deno.test("traceStream(): each frame's run comes as it is done, and its trace is then forgotten", async () => {
+  const { traceStream, traceEvents } = await import("../../lib/scenario/trace.ts");
+  const { buildFrame } = await import("../../lib/wire/build.ts");
+  const { pcapRecords } = await import("../../lib/wire/pcap.ts");
+  const scenario = loadScenario({
+    ingress: "eth0",
+    interfaces: [{ name: "eth0", mac: "02:00:00:00:00:02", addrs: ["10.1.0.2/24"], mtu: 1500 }],
+    sockets: [{ proto: "udp", local: "0.0.0.0:53" }],
+  });
+  const frame = buildFrame({
+    eth: { dst: "02:00:00:00:00:02" },
+    ipv4: { saddr: "10.1.0.7", daddr: "10.1.0.2" },
+    udp: { source: 4000, dest: 53 },
+  });
+  const records = pcapRecords(new Array(200).fill(frame), 1_000_000n);
+  let kept = 0;
+  const runs: unknown[] = [];
+  traceStream(scenario, records, {
+    nic: "veth",
+    onHost: (sh) => {
+      const trace = sh.host.sim.trace;
+      const forget = trace.forgetBefore.bind(trace);
+      trace.forgetBefore = (t) => {
+        forget(t);
+        kept = Math.max(kept, trace.records.length);
+      };
+    },
+  }, (run) => runs.push(run));
+  assert.equal(runs.length, 200);
+  assert.ok(kept < 10, `${kept} records kept between frames`);
+  assert.deepEqual(runs, traceEvents(scenario, records, { nic: "veth" }));
+});

@@ -68,3 +68,27 @@ Deno.test("Tracer.functionGraph(): a time window prints what a full scan would, 
     assert.equal(window, brute.functionGraph());
   }
 });
+
+Deno.test("Tracer.forgetBefore() drops what came before, and the graph after it is unchanged", () => {
+  const t = new Tracer();
+  t.enter(0, 0, "softirq", "net_rx_action");
+  t.exit(500, 0, "softirq", "net_rx_action");
+  t.tracepoint({
+    t: 100,
+    cpu: 0,
+    ctx: "softirq",
+    task: "<idle>",
+    bhOff: false,
+    irqsOff: false,
+    preemptDepth: 1,
+    event: "napi_poll",
+    fields: {},
+  });
+  t.enter(1000, 0, "softirq", "net_rx_action");
+  t.exit(1600, 0, "softirq", "net_rx_action");
+  const later = t.functionGraph({ from: 1000 });
+  t.forgetBefore(1000);
+  assert.equal(t.records.length, 2);
+  assert.equal(t.events.length, 0);
+  assert.equal(t.functionGraph(), later);
+});
