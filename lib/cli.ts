@@ -34,8 +34,8 @@ import { procNetPtype, procNetSoftnetStat } from "./proc/net_procfs.ts";
 import { procSoftirqs } from "./proc/softirqs.ts";
 import { loadScenario } from "./scenario/scenario.ts";
 import { groStream } from "./experiments/gro.ts";
-import { replay, replayStream } from "./scenario/replay.ts";
-import { replayTable } from "./scenario/replay_table.ts";
+import { replayStream } from "./scenario/replay.ts";
+import { ReplayTable } from "./scenario/replay_table.ts";
 import { traceText } from "./scenario/trace.ts";
 import { calibrate, costOverrides } from "./scenario/calibrate.ts";
 import {
@@ -450,7 +450,9 @@ const COMMANDS: Record<string, Command> = {
         replayStream(scenario, records, (l) => out(jsonLine(l)));
         return;
       }
-      out(replayTable(scenario, replay(scenario, records)));
+      const table = new ReplayTable(scenario);
+      replayStream(scenario, records, (l) => table.add(l));
+      for (const line of table.lines()) out(line);
     },
   },
 };

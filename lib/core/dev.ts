@@ -9,7 +9,7 @@ import type { Net } from "./net_namespace.ts";
 import { NET_RX_SOFTIRQ, NET_TX_SOFTIRQ } from "../kernel/softirq.ts";
 import { ETH_P_ALL } from "../wire/ethernet.ts";
 import { NetDevice } from "./netdevice.ts";
-import { consumeSkb, type SkBuff } from "./skbuff.ts";
+import { consumeSkb, SkbQueue, type SkBuff } from "./skbuff.ts";
 import { groNormalList, type GroState, initGroHash, napiGroFlush, napiGroHolds } from "./gro.ts";
 import { backlogNapi, netRpsActionAndIrqEnable, type SdFlowLimit } from "./netif_receive.ts";
 
@@ -266,9 +266,9 @@ export class SoftnetData {
   /** RPS IPIs received (received_rps). */
   receivedRps = 0;
   /** The RPS backlog (input_pkt_queue). */
-  inputPktQueue: SkBuff[] = [];
+  readonly inputPktQueue: SkbQueue = new SkbQueue();
   /** The backlog being processed (process_queue). */
-  processQueue: SkBuff[] = [];
+  readonly processQueue: SkbQueue = new SkbQueue();
   /** skbs freed from hard interrupt context, freed by net_tx_action (completion_queue). */
   completionQueue: SkBuff[] = [];
   /** The backlog NAPI instance, polled by process_backlog() (sd->backlog). */

@@ -201,7 +201,7 @@ export function enqueueToBacklog(
         // under backlog_lock_irq_save(): interrupts off, the backlog's spinlock held
         host.sim.holding(cpu, { irqsOff: 1, preempt: 1 }, () => napiScheduleRps(host, cpu, sd));
       }
-      sd.inputPktQueue.push(skb);
+      sd.inputPktQueue.queueTail(skb);
       sd.inputQueueTail++;
       if (rflow) rflow.lastQtail = sd.inputQueueTail;
       host.sim.exitFn(cpu, "enqueue_to_backlog", skb.id);
@@ -301,7 +301,7 @@ export function* processBacklog(
   let work = 0;
   for (;;) {
     while (sd.processQueue.length > 0) {
-      const skb = sd.processQueue.shift()!;
+      const skb = sd.processQueue.dequeue()!;
       __netifReceiveSkb(host, cpu, skb);
       yield 0; // lets the CPU time __netif_receive_skb() charged run before the next packet
       if (++work >= quota) {
@@ -314,7 +314,7 @@ export function* processBacklog(
       napi.state.sched = false; // an inline __napi_complete()
       break;
     }
-    sd.processQueue.push(...sd.inputPktQueue.splice(0));
+    sd.processQueue.spliceTailInit(sd.inputPktQueue);
   }
   sd.inputQueueHead += work;
   host.sim.exitFn(cpu, "process_backlog");

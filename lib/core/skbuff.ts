@@ -513,3 +513,69 @@ export function skbClone(sim: Sim, skb: SkBuff): SkBuff {
   c.frags.push(...skb.frags);
   return c;
 }
+
+/**
+ * A queue of skbs, as struct sk_buff_head with its helpers (include/linux/skbuff.h): taking the
+ * head and adding at the tail cost the same whatever the length, as the kernel's doubly linked
+ * list does — a backlog of a million skbs drains in linear time.
+ *
+ * @example
+ * ```ts
+ * import { allocSkb, Sim, SkbQueue } from "@rxpath/rxpath";
+ * const sim = new Sim();
+ * const q = new SkbQueue();
+ * q.queueTail(allocSkb(sim, new Uint8Array(60)));
+ * q.queueTail(allocSkb(sim, new Uint8Array(60)));
+ * console.log(q.length, q.dequeue()?.id, q.length); // 2 1 1
+ * ```
+ */
+export class SkbQueue implements Iterable<SkBuff> {
+  #items: (SkBuff | undefined)[] = [];
+  #head = 0;
+
+  /** skbs queued (skb_queue_len()). */
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  /**
+   * Adds an skb at the tail (__skb_queue_tail()).
+   * @param skb the skb
+   */
+  queueTail(skb: SkBuff): void {
+    this.#items.push(skb);
+  }
+
+  /**
+   * Takes the skb at the head (__skb_dequeue()).
+   * @returns the skb, or undefined when the queue is empty
+   */
+  dequeue(): SkBuff | undefined {
+    if (this.#head === this.#items.length) return undefined;
+    const skb = this.#items[this.#head];
+    this.#items[this.#head++] = undefined;
+    // the taken slots are dropped now and then, so memory follows what is queued
+    if (this.#head === this.#items.length) this.#items.length = this.#head = 0;
+    else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return skb;
+  }
+
+  /**
+   * Moves every skb of `list` to this queue's tail and leaves `list` empty
+   * (skb_queue_splice_tail_init()).
+   * @param list the queue to empty into this one
+   */
+  spliceTailInit(list: SkbQueue): void {
+    for (const skb of list) this.#items.push(skb);
+    list.#items = [];
+    list.#head = 0;
+  }
+
+  /** The skbs from head to tail (skb_queue_walk()). */
+  *[Symbol.iterator](): Iterator<SkBuff> {
+    for (let i = this.#head; i < this.#items.length; i++) yield this.#items[i]!;
+  }
+}

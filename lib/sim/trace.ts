@@ -181,8 +181,8 @@ export class Tracer {
         (filter.to === undefined || r.t < filter.to)
       ) recs.push(r);
     }
-    if (filter.root) recs.splice(0, recs.length, ...subtrees(recs, filter.root));
-    const base = recs.reduce((m, r) => Math.min(m, r.depth), Infinity);
+    const shown = filter.root ? subtrees(recs, filter.root) : recs;
+    const base = shown.reduce((m, r) => Math.min(m, r.depth), Infinity);
     const lines = [
       `#${"TIME".padStart(10).padEnd(13)} |  CPU  ${"CONTEXT".padEnd(8)} ${
         "DURATION".padEnd(13)
@@ -194,7 +194,7 @@ export class Tracer {
     const exits = new Map<number, number>();
     const starts = new Map<number, number>();
     const open: number[] = [];
-    recs.forEach((r, i) => {
+    shown.forEach((r, i) => {
       if (r.kind === "entry") open.push(i);
       else if (open.length > 0) {
         const start = open.pop()!;
@@ -202,7 +202,7 @@ export class Tracer {
         starts.set(i, start);
       }
     });
-    recs.forEach((r, i) => {
+    shown.forEach((r, i) => {
       const indent = "  ".repeat(r.depth - base);
       const head = `${(r.t / 1e9).toFixed(9).padStart(14)} | ${String(r.cpu).padStart(3)})  ${
         r.ctx.padEnd(8)
@@ -210,13 +210,13 @@ export class Tracer {
       if (r.kind === "entry") {
         const j = exits.get(i);
         if (j === i + 1) {
-          lines.push(`${head} ${duration(recs[j].t - r.t)} |  ${indent}${r.fn}();`);
+          lines.push(`${head} ${duration(shown[j].t - r.t)} |  ${indent}${r.fn}();`);
         } else {
           lines.push(`${head} ${" ".repeat(13)} |  ${indent}${r.fn}() {`);
         }
-      } else if (recs[i - 1]?.kind !== "entry" || recs[i - 1].fn !== r.fn) {
+      } else if (shown[i - 1]?.kind !== "entry" || shown[i - 1].fn !== r.fn) {
         const start = starts.get(i);
-        const d = start === undefined ? " ".repeat(13) : duration(r.t - recs[start].t);
+        const d = start === undefined ? " ".repeat(13) : duration(r.t - shown[start].t);
         lines.push(`${head} ${d} |  ${indent}} /* ${r.fn} */`);
       }
     });

@@ -87,7 +87,8 @@ export function tableView(title: string, rows: readonly object[]): TextView {
   const recs = rows as readonly Record<string, unknown>[];
   const keys = Object.keys(recs[0]);
   const cells = recs.map((r) => keys.map((k) => String(r[k] ?? "")));
-  const widths = keys.map((k, i) => Math.max(k.length, ...cells.map((c) => c[i].length)));
+  const widths = keys.map((k) => k.length);
+  for (const c of cells) c.forEach((x, i) => widths[i] = Math.max(widths[i], x.length));
   const numeric = keys.map((k) => recs.every((r) => typeof r[k] === "number"));
   const fmt = (vals: string[]) =>
     vals.map((v, i) => numeric[i] ? v.padStart(widths[i]) : v.padEnd(widths[i])).join("  ")

@@ -95,7 +95,7 @@ Deno.test("boot leaves no skb unaccounted", () => {
   host.sim.ledger.check(
     host.softnetData.map((sd) => ({
       name: `cpu${sd.cpu} backlog`,
-      skbIds: () => sd.inputPktQueue.map((s) => s.id),
+      skbIds: () => [...sd.inputPktQueue].map((s) => s.id),
     })),
   );
 });

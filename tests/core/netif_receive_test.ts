@@ -181,3 +181,19 @@ Deno.test("a packet socket captures what GRO made: one 64 KB-class packet, reada
   assert.equal(file.records[0].data.length, 14 + 40 + 40 * 1448);
   host.sim.ledger.check([]);
 });
+
+Deno.test("process_backlog splices a backlog of any length netdev_max_backlog allows", async () => {
+  // skb_queue_splice_tail_init() of 150k skbs once overflowed the call stack (a spread push)
+  const { createHost } = await import("../../lib/init/main.ts");
+  const { Veth } = await import("../../lib/drivers/veth.ts");
+  const { buildFrame } = await import("../../lib/wire/build.ts");
+  const host = createHost({ cpus: 1 });
+  host.setSysctl("net.core.netdev_max_backlog", 200_000);
+  const veth = new Veth(host, "veth1", "02:00:00:00:00:02");
+  veth.dev.groEnabled = false; // netif_rx() into the backlog, not the veth's own ring
+  const frame = buildFrame({ ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" }, payload: 4 });
+  host.sim.at(0, () => veth.xmit(host.sim.cpus[0], new Array(150_000).fill(frame)));
+  host.sim.run(10_000_000_000);
+  assert.equal(host.softnetData[0].processed, 150_000);
+  assert.equal(host.softnetData[0].dropped, 0);
+});
