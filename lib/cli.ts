@@ -194,6 +194,15 @@ function readScenario(path: string) {
   return loadScenario(json);
 }
 
+// Whether a path names a regular file, which can be read more than once (a FIFO cannot).
+function isRegularFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false; // streamFrames() says why it cannot be read
+  }
+}
+
 // The records of a pcap file read as a stream: a capture of any size costs one record's memory,
 // and an error comes when the reading reaches its byte.
 function* streamFrames(path: string): Generator<PcapRecord, void, void> {
@@ -369,9 +378,15 @@ const COMMANDS: Record<string, Command> = {
       });
       const scenario = readScenario(a.positional[0]);
       // a first pass reads the whole capture, so a broken one fails before any output and the
-      // header can say how many frames there are; the second streams them into the host
+      // header can say how many frames there are; the second streams them into the host. A
+      // pipe cannot be read twice: its frames are kept from the first pass instead.
+      const path = a.positional[1];
       let count = 0;
-      for (const _ of streamFrames(a.positional[1])) count++;
+      const kept: PcapRecord[] | undefined = isRegularFile(path) ? undefined : [];
+      for (const r of streamFrames(path)) {
+        count++;
+        kept?.push(r);
+      }
       const showEvents = a.options.has("--events");
       const costsPath = value(a, "--costs");
       const costs = costsPath === undefined ? undefined : costOverrides(
@@ -380,7 +395,7 @@ const COMMANDS: Record<string, Command> = {
       );
       traceText(
         scenario,
-        streamFrames(a.positional[1]),
+        kept ?? streamFrames(path),
         count,
         { nic, rpsCpus, showEvents, costs },
         out,

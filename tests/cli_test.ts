@@ -418,3 +418,22 @@ Deno.test("rxpath replay reports a broken pcap as an error, not a crash", async 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("rxpath trace reads a capture from a pipe, which cannot be read twice, as from a file", async () => {
+  const dir = new URL("./golden/linux-6.18/replay/", import.meta.url).pathname;
+  const cli = new URL("../lib/cli.ts", import.meta.url).pathname;
+  const args = (pcap: string) => ["run", "-A", cli, "trace", `${dir}icmp_echo.json`, pcap];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: args("/dev/stdin"),
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(Deno.readFileSync(`${dir}icmp_echo.pcap`));
+  await writer.close();
+  const piped = await child.output();
+  assert.equal(new TextDecoder().decode(piped.stderr), "");
+  const fromFile = run(["trace", `${dir}icmp_echo.json`, `${dir}icmp_echo.pcap`]).out.join("\n");
+  assert.equal(new TextDecoder().decode(piped.stdout), fromFile + "\n");
+});

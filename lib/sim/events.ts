@@ -131,7 +131,7 @@ export class EventQueue {
    * @returns how many events ran
    */
   runUntil(until: number, maxEvents = 50_000_000): number {
-    const outer = { until: this.#until, steps: this.#steps, maxSteps: this.#maxSteps };
+    const outerUntil = this.#until, outerSteps = this.#steps, outerMax = this.#maxSteps;
     this.#until = until;
     this.#steps = 0;
     this.#maxSteps = maxEvents;
@@ -148,9 +148,9 @@ export class EventQueue {
       if (until > this.#now && Number.isFinite(until)) this.#now = until;
       return n;
     } finally {
-      this.#until = outer.until;
-      this.#steps = outer.steps;
-      this.#maxSteps = outer.maxSteps;
+      this.#until = outerUntil;
+      this.#steps = outerSteps;
+      this.#maxSteps = outerMax;
     }
   }
 
