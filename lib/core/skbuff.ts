@@ -358,7 +358,7 @@ export function allocSkbLinear(
 // A new skb with a copy of the frame and `size` bytes of buffer, entered in the ledger. The
 // buffer is the skb's own, as a DMA'd copy is: the stack rewrites headers in place.
 function bornSkb(sim: Sim, frame: Uint8Array, size: number, dev: SkbDevice | null): SkBuff {
-  const skb = new SkBuff(sim.ledger.born(sim.now), copyBytes(frame), SKB_TRUESIZE(size), dev);
+  const skb = new SkBuff(sim.ledger.born(), copyBytes(frame), SKB_TRUESIZE(size), dev);
   skb.tstamp = sim.now;
   return skb;
 }
@@ -484,7 +484,7 @@ export function skbForwarded(sim: Sim, skb: SkBuff, dev: string): void {
  * @returns the clone
  */
 export function skbClone(sim: Sim, skb: SkBuff): SkBuff {
-  const c = new SkBuff(sim.ledger.born(sim.now), skb.head.slice(), skb.truesize, skb.dev);
+  const c = new SkBuff(sim.ledger.born(), skb.head.slice(), skb.truesize, skb.dev);
   for (
     const k of [
       "data",

@@ -35,7 +35,7 @@ export interface SkbHolder {
  * ```ts
  * import { SkbLedger } from "@rxpath/rxpath";
  * const l = new SkbLedger();
- * const id = l.born(0);
+ * const id = l.born();
  * l.end({ skb: id, kind: "dropped", reason: "NO_SOCKET", where: "udp_rcv", t: 5 });
  * l.check([]); // every skb accounted for
  * ```
@@ -49,7 +49,7 @@ export class SkbLedger {
    */
   onEnd: ((fate: Fate) => void) | null = null;
   #next = 1;
-  #alive = new Map<number, number>();
+  #alive = new AliveIds();
 
   /** The id the next skb born will get. */
   get nextId(): number {
@@ -63,12 +63,11 @@ export class SkbLedger {
 
   /**
    * Registers a new skb.
-   * @param t birth time in ns
    * @returns its id, unique within the run
    */
-  born(t: number): number {
+  born(): number {
     const id = this.#next++;
-    this.#alive.set(id, t);
+    this.#alive.add(id);
     return id;
   }
 
@@ -102,7 +101,7 @@ export class SkbLedger {
         held.set(id, h.name);
       }
     }
-    const lost = [...this.#alive.keys()].filter((id) => !held.has(id));
+    const lost = [...this.#alive.ids()].filter((id) => !held.has(id));
     if (lost.length > 0) {
       throw new Error(
         `BUG: ${lost.length} skb(s) neither ended nor queued: ${lost.slice(0, 10).join(", ")}`,
@@ -121,5 +120,53 @@ export class SkbLedger {
       out[key] = (out[key] ?? 0) + 1;
     }
     return out;
+  }
+}
+
+// Ids are handed out in order, so the live ones sit in pages of a bitmap: adding and deleting
+// cost no hashing, and a page whose skbs have all ended is freed, so a run of any length keeps
+// only the pages of skbs still alive.
+const PAGE_BITS = 12;
+const PAGE = 1 << PAGE_BITS;
+
+class AliveIds {
+  #pages: (Uint8Array | null)[] = [];
+  #live: number[] = [];
+  size = 0;
+
+  add(id: number): void {
+    const p = id >>> PAGE_BITS;
+    while (this.#pages.length <= p) {
+      // the page before is complete now: freed if its skbs have all ended already
+      const last = this.#pages.length - 1;
+      if (last >= 0 && this.#live[last] === 0) this.#pages[last] = null;
+      this.#pages.push(new Uint8Array(PAGE));
+      this.#live.push(0);
+    }
+    this.#pages[p]![id & (PAGE - 1)] = 1;
+    this.#live[p]++;
+    this.size++;
+  }
+
+  has(id: number): boolean {
+    return this.#pages[id >>> PAGE_BITS]?.[id & (PAGE - 1)] === 1;
+  }
+
+  delete(id: number): boolean {
+    if (!this.has(id)) return false;
+    const p = id >>> PAGE_BITS;
+    this.#pages[p]![id & (PAGE - 1)] = 0;
+    this.size--;
+    // a page is done once its last id has been handed out and every one of its skbs has ended
+    if (--this.#live[p] === 0 && p < this.#pages.length - 1) this.#pages[p] = null;
+    return true;
+  }
+
+  *ids(): Generator<number> {
+    for (let p = 0; p < this.#pages.length; p++) {
+      const page = this.#pages[p];
+      if (!page) continue;
+      for (let i = 0; i < PAGE; i++) if (page[i]) yield (p << PAGE_BITS) | i;
+    }
   }
 }
