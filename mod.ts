@@ -63,6 +63,7 @@ export * from "./lib/drivers/virtio_net.ts";
 export * from "./lib/drivers/virtio_net_features.ts";
 export * from "./lib/drivers/rss.ts";
 export * from "./lib/drivers/veth.ts";
+export * from "./lib/drivers/tun.ts";
 
 // ---- Interrupts and softirqs: MSI-X, /proc/interrupts, NET_RX, ksoftirqd -----------------------
 export * from "./lib/kernel/irq.ts";
@@ -115,6 +116,9 @@ export * from "./lib/core/sock.ts";
 export * from "./lib/core/socket.ts";
 export * from "./lib/ipv4/udp.ts";
 export * from "./lib/ipv4/tcp_ipv4.ts";
+export * from "./lib/ipv4/tcp_input.ts";
+export * from "./lib/ipv4/tcp_output.ts";
+export * from "./lib/ipv4/tcp.ts";
 
 // ---- What a host shows: /proc, ip, ethtool, iptables, sysctl -a; charts -------------------------
 export * from "./lib/proc/mod.ts";
@@ -134,3 +138,7 @@ export * from "./lib/experiments/gro.ts";
 export * from "./lib/experiments/sockets.ts";
 export * from "./lib/experiments/bridge.ts";
 export * from "./lib/experiments/netfilter.ts";
+export * from "./lib/packetdrill/script.ts";
+export * from "./lib/packetdrill/packet.ts";
+export * from "./lib/packetdrill/syscalls.ts";
+export * from "./lib/packetdrill/run.ts";

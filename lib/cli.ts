@@ -15,6 +15,9 @@
  *   frames reach a veth's NAPI polls, a ring's worth at a time, one skb a line.
  * - `replay SCENARIO.json FRAMES.pcap [--json]`: what a host set up from the scenario does with
  *   every frame (../shared/scenario-format.md), then its SNMP and rule counters.
+ * - `packetdrill SCRIPT.pkt [--tolerance_usecs=N] [--tcp_ts_tick_usecs=N] [--ip_version=ipv4]`:
+ *   runs a packetdrill script against a simulated host as packetdrill runs it against a kernel;
+ *   silent and exit 0 when every event matches, else packetdrill's message and exit 1.
  *
  * @example
  * ```ts
@@ -38,6 +41,7 @@ import { replayStream } from "./scenario/replay.ts";
 import { ReplayTable } from "./scenario/replay_table.ts";
 import { traceText } from "./scenario/trace.ts";
 import { calibrate, costOverrides } from "./scenario/calibrate.ts";
+import { runPacketdrill } from "./packetdrill/run.ts";
 import {
   MS_RSS_KEY,
   parseRssKey,
@@ -77,7 +81,11 @@ commands:
   replay SCENARIO.json FRAMES.pcap [--json]
                                 each frame's fate (delivered, forwarded, dropped with the
                                 kernel's reason) and reply on a host set up from the scenario,
-                                then the /proc/net/snmp and iptables rule counters`;
+                                then the /proc/net/snmp and iptables rule counters
+  packetdrill SCRIPT.pkt [--tolerance_usecs=N] [--tcp_ts_tick_usecs=N] [--ip_version=ipv4]
+                                run a packetdrill script against a simulated host (tun0,
+                                packetdrill's addresses); silent on success, else
+                                packetdrill's message for the first mismatch and exit 1`;
 
 /** A command: its arguments, options, usage line and what it does. */
 interface Command {
@@ -87,8 +95,8 @@ interface Command {
   options: Record<string, { value: boolean }>;
   /** The usage text, as USAGE shows it. */
   usage: string;
-  /** Runs it with the parsed arguments. */
-  run: (a: Parsed, out: (line: string) => void) => void;
+  /** Runs it with the parsed arguments; returns an exit code other than 0 when it fails. */
+  run: (a: Parsed, out: (line: string) => void, err: (line: string) => void) => number | void;
 }
 
 // A command line that does not fit its command: the message, then the command's usage.
@@ -112,10 +120,16 @@ function parse(name: string, cmd: Command, args: string[]): Parsed {
   const positional: string[] = [];
   const options = new Map<string, string | true>();
   for (let i = 0; i < args.length; i++) {
-    const a = args[i];
+    let a = args[i];
     if (!a.startsWith("-") || a === "-") {
       positional.push(a);
       continue;
+    }
+    // --name=value, as packetdrill's options are written
+    const eq = a.indexOf("=");
+    if (a.startsWith("--") && eq > 0) {
+      args = [...args.slice(0, i), a.slice(0, eq), a.slice(eq + 1), ...args.slice(i + 1)];
+      a = args[i];
     }
     const spec = cmd.options[a];
     if (!spec) throw new UsageError(`Cannot run ${name}: unknown option ${a}`, cmd.usage);
@@ -470,6 +484,31 @@ const COMMANDS: Record<string, Command> = {
       for (const line of table.lines()) out(line);
     },
   },
+  packetdrill: {
+    args: ["SCRIPT.pkt"],
+    options: {
+      "--tolerance_usecs": { value: true },
+      "--tcp_ts_tick_usecs": { value: true },
+      "--ip_version": { value: true },
+    },
+    usage:
+      "usage: rxpath packetdrill SCRIPT.pkt [--tolerance_usecs=N] [--tcp_ts_tick_usecs=N] [--ip_version=ipv4]",
+    run: (a, _out, err) => {
+      const path = a.positional[0];
+      const source = new TextDecoder().decode(readInput(path, "packetdrill script"));
+      const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/") + 1) : "";
+      const r = runPacketdrill(source, path.slice(dir.length), {
+        toleranceUsecs: integer(a, "--tolerance_usecs", 1),
+        tcpTsTickUsecs: integer(a, "--tcp_ts_tick_usecs", 0),
+        ipVersion: value(a, "--ip_version"),
+        readFile: (file) =>
+          new TextDecoder().decode(readInput(`${dir}${file}`, "file the script runs")),
+      });
+      if (r.ok) return 0;
+      err(r.error!.trimEnd());
+      return 1;
+    },
+  },
 };
 
 /** Exit code of a run whose input was wrong (usage, a bad file or value). */
@@ -521,8 +560,7 @@ export function main(
       out(cmd.usage);
       return 0;
     }
-    cmd.run(parse(name, cmd, rest), out);
-    return 0;
+    return cmd.run(parse(name, cmd, rest), out, err) ?? 0;
   } catch (e) {
     if (e instanceof OutputClosed) return EXIT_PIPE;
     if (isInputError(e)) {

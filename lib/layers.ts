@@ -10,6 +10,6 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["kernel", "core"], // irqs and softirqs; net/core: skbs, devices, NAPI, GRO, RPS, struct net
   ["drivers", "ethernet", "packet", "bridge", "netfilter", "ipv4", "ipv6"], // what hooks into core
   ["init", "traffic", "viz"], // boot a whole host; traffic to send it; charts and views
-  ["proc", "scenario", "experiments"], // what a user reads and runs on a host
+  ["proc", "scenario", "experiments", "packetdrill"], // what a user reads and runs on a host
   ["."], // the command line
 ];

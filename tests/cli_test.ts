@@ -437,3 +437,42 @@ Deno.test("rxpath trace reads a capture from a pipe, which cannot be read twice,
   const fromFile = run(["trace", `${dir}icmp_echo.json`, `${dir}icmp_echo.pcap`]).out.join("\n");
   assert.equal(new TextDecoder().decode(piped.stdout), fromFile + "\n");
 });
+
+Deno.test("rxpath packetdrill is silent with exit 0 when a script matches, as packetdrill is", () => {
+  const r = run([
+    "packetdrill",
+    new URL("./oracle/packetdrill/upstream/tcp/blocking/blocking-read.pkt", import.meta.url)
+      .pathname,
+  ]);
+  assert.deepEqual([r.code, r.out, r.err], [0, [], []]);
+});
+
+Deno.test("rxpath packetdrill prints packetdrill's message and exits 1 at the first mismatch", () => {
+  const script = new URL("./oracle/packetdrill/rxpath/wrong-wscale-expected.pkt", import.meta.url)
+    .pathname;
+  const r = run(["packetdrill", script, "--tolerance_usecs=10000"]);
+  assert.equal(r.code, 1);
+  assert.match(r.err[0], /^wrong-wscale-expected\.pkt:8: error handling packet: bad value/);
+  assert.match(r.err[0], /\nactual packet: .* <mss 1460,nop,nop,sackOK,nop,wscale 10>$/);
+});
+
+Deno.test("rxpath packetdrill refuses what it does not model and bad options with exit 2", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/w.pkt`,
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 write(3, ..., 10) = 10\n",
+    );
+    const refused = run(["packetdrill", `${dir}/w.pkt`]);
+    assert.equal(refused.code, 2);
+    assert.match(
+      refused.err[0],
+      /w\.pkt:2: the kit cannot run this script: the write\(\) system call/,
+    );
+    const bad = run(["packetdrill", `${dir}/w.pkt`, "--tolerance_usecs=soon"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err[0], /--tolerance_usecs: "soon" is not a whole number/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

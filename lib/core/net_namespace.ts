@@ -191,7 +191,7 @@ export class Net {
       throw new InputRangeError(`Cannot register device ${quoteValue(dev.name)}: the name ${bad}`);
     }
     // eth_validate_addr(), which dev_open() runs: an Ethernet device needs a unicast address
-    if (!dev.loopback && !isValidEtherAddr(dev.devAddr)) {
+    if (!dev.loopback && dev.hardHeaderLen > 0 && !isValidEtherAddr(dev.devAddr)) {
       throw new InputRangeError(
         `Cannot register device ${dev.name}: MAC ${
           macToString(dev.devAddr)

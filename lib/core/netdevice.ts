@@ -3,7 +3,7 @@
 
 import type { PacketType } from "./dev.ts";
 import type { Net } from "./net_namespace.ts";
-import { macAton } from "../wire/ethernet.ts";
+import { ETH_HLEN, macAton } from "../wire/ethernet.ts";
 import { InputRangeError } from "../base/errors.ts";
 import type { SkBuff } from "./skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
@@ -53,6 +53,8 @@ export interface NetDeviceOptions {
   devAddr: Uint8Array;
   /** Loopback device (IFF_LOOPBACK). */
   loopback?: boolean;
+  /** Bytes of link-layer header it writes (hard_header_len): 14 for Ethernet, 0 for a TUN device. */
+  hardHeaderLen?: number;
 }
 
 /**
@@ -76,6 +78,8 @@ export class NetDevice {
   readonly devAddr: Uint8Array;
   /** IFF_LOOPBACK. */
   readonly loopback: boolean;
+  /** Bytes of link-layer header (dev->hard_header_len): 0 for a device with no header_ops. */
+  readonly hardHeaderLen: number;
   /** IFF_UP. */
   up = true;
   /** NETIF_F_GRO: GRO on (ethtool -K DEV gro on|off). */
@@ -123,6 +127,7 @@ export class NetDevice {
     this.mtu = o.mtu;
     this.devAddr = o.devAddr;
     this.loopback = o.loopback ?? false;
+    this.hardHeaderLen = o.hardHeaderLen ?? ETH_HLEN;
   }
 }
 

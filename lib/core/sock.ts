@@ -65,7 +65,122 @@ export function protoRegister(host: Net, prot: Proto, allocSlab: boolean): void 
 }
 
 /** TCP states (include/net/tcp_states.h) the kit uses; UDP reuses ESTABLISHED and CLOSE. */
-export const TCP_STATES = { ESTABLISHED: 1, CLOSE: 7, LISTEN: 10 } as const;
+export const TCP_STATES = {
+  ESTABLISHED: 1,
+  FIN_WAIT1: 4,
+  FIN_WAIT2: 5,
+  TIME_WAIT: 6,
+  CLOSE: 7,
+  CLOSE_WAIT: 8,
+  LAST_ACK: 9,
+  LISTEN: 10,
+} as const;
+
+/**
+ * The receive-side state of a TCP connection (struct tcp_sock and the icsk_ack part of struct
+ * inet_connection_sock), named as include/linux/tcp.h names it; sequence numbers are u32.
+ */
+export interface TcpSockState {
+  /** First sequence number this end sent (the ISS). */
+  iss: number;
+  /** Next sequence number to send (snd_nxt). */
+  sndNxt: number;
+  /** Receive window last advertised, bytes (rcv_wnd). */
+  rcvWnd: number;
+  /** rcv_nxt when the window was last advertised (rcv_wup). */
+  rcvWup: number;
+  /** The largest window this end will advertise (window_clamp). */
+  windowClamp: number;
+  /** The window's slow-start threshold (rcv_ssthresh). */
+  rcvSsthresh: number;
+  /** Our window scale shift (rx_opt.rcv_wscale). */
+  rcvWscale: number;
+  /** The peer's window scale shift (rx_opt.snd_wscale). */
+  sndWscale: number;
+  /** The MSS we advertise (advmss). */
+  advmss: number;
+  /** Our guess of the peer's segment size (icsk_ack.rcv_mss). */
+  rcvMss: number;
+  /** Quick ACKs left (icsk_ack.quick). */
+  quick: number;
+  /** Interactive (pingpong) mode: quick ACKs are off (icsk_ack.pingpong >= tcp_pingpong_thresh). */
+  pingpong: boolean;
+  /** The delayed-ACK timeout, ns (icsk_ack.ato); 0 until the first data. */
+  ato: number;
+  /**
+   * icsk_ack.pending: an ACK is owed (ICSK_ACK_SCHED), must go now (ICSK_ACK_NOW), its timer is
+   * armed (ICSK_ACK_TIMER), a small segment came (ICSK_ACK_PUSHED, twice: ICSK_ACK_PUSHED2).
+   */
+  ackPending: { sched: boolean; now: boolean; timer: boolean; pushed: boolean; pushed2: boolean };
+  /** When data last arrived, jiffies (icsk_ack.lrcvtime). */
+  lrcvtime: number;
+  /** The size of the last small segment, for tcp_measure_rcv_mss() (icsk_ack.last_seg_size). */
+  lastSegSize: number;
+  /** TCP header bytes of a segment, 20 or 32 with timestamps (tcp_header_len). */
+  tcpHeaderLen: number;
+  /** The reader's share of the window, bytes (rcvq_space.space). */
+  rcvqSpace: number;
+  /** The D-SACK block the next ACK carries first (duplicate_sack[0]), or null. */
+  dsack: [number, number] | null;
+  /** The error a reader gets (sk_err), such as ECONNRESET, or null. */
+  error: string | null;
+  /** When the delayed-ACK timer fires, ns, or -1 (icsk_delack_timer). */
+  delackAt: number;
+  /** Timestamps were agreed (rx_opt.tstamp_ok). */
+  tstampOk: boolean;
+  /** The peer's last TSval to echo (rx_opt.ts_recent). */
+  tsRecent: number;
+  /** This connection's timestamp offset (tsoffset). */
+  tsOffset: number;
+  /** SACK was agreed (rx_opt.sack_ok). */
+  sackOk: boolean;
+  /** SACK blocks to report, newest first (selective_acks). */
+  selectiveAcks: [number, number][];
+  /** The first dup ACKs for a hole go at once (dup_ack_counter, compressed_ack_rcv_nxt). */
+  dupAckCounter: number;
+  /** rcv_nxt the dup-ACK counter counts for. */
+  compressedAckRcvNxt: number;
+  /** Bytes the application has read up to (copied_seq). */
+  copiedSeq: number;
+  /** The peer's FIN arrived (RCV_SHUTDOWN). */
+  finReceived: boolean;
+  /** skb->len over truesize, in 1/256 (scaling_ratio). */
+  scalingRatio: number;
+}
+
+/** A connection in SYN_RECV (struct tcp_request_sock), with what its SYN offered. */
+export interface TcpRequestSock {
+  /** The peer's address, host order. */
+  saddr: number;
+  /** The peer's port. */
+  sport: number;
+  /** Our address, host order. */
+  daddr: number;
+  /** Our initial sequence number. */
+  iss: number;
+  /** The peer's initial sequence number. */
+  irs: number;
+  /** The peer's MSS, or 536 when its SYN gave none (rx_opt.mss_clamp). */
+  mssClamp: number;
+  /** Window scaling agreed, and the peer's shift. */
+  wscaleOk: boolean;
+  /** The peer's shift (snd_wscale). */
+  sndWscale: number;
+  /** Our shift (rcv_wscale). */
+  rcvWscale: number;
+  /** SACK agreed. */
+  sackOk: boolean;
+  /** Timestamps agreed, and the SYN's TSval. */
+  tstampOk: boolean;
+  /** The SYN's TSval (ts_recent). */
+  tsRecent: number;
+  /** The timestamp offset of the connection (ts_off). */
+  tsOffset: number;
+  /** The window offered in the SYN-ACK (rsk_rcv_wnd). */
+  rcvWnd: number;
+  /** The window clamp (rsk_window_clamp). */
+  windowClamp: number;
+}
 
 /** Options of a new {@linkcode Sock}. */
 export interface SockOptions {
@@ -140,8 +255,9 @@ export class Sock {
   /** For a TCP socket: out-of-order segments held (out_of_order_queue), by sequence. */
   readonly outOfOrder: { seq: number; len: number; id: number; truesize: number }[] = [];
   /** For a TCP listener: connections waiting in SYN_RECV (request socks). */
-  readonly requests: { saddr: number; sport: number; daddr: number; iss: number; irs: number }[] =
-    [];
+  readonly requests: TcpRequestSock[] = [];
+  /** For a TCP connection: its sequence, window and ACK state. */
+  tcp: TcpSockState | null = null;
   /** For a TCP listener: established children waiting for accept() (icsk_accept_queue). */
   readonly acceptQueue: Sock[] = [];
 

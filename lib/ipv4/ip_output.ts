@@ -16,7 +16,7 @@ import {
 } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial } from "../wire/checksum.ts";
-import { ETH_HLEN, ETH_P_IP, EthHdr } from "../wire/ethernet.ts";
+import { ETH_P_IP, EthHdr } from "../wire/ethernet.ts";
 import { IP_DF, IP_MF, IP_OFFSET, IpHdr, IPV4_HLEN } from "../wire/ipv4.ts";
 import { nfHook } from "../netfilter/core.ts";
 import { devQueueXmit, txSkb } from "../core/dev_xmit.ts";
@@ -68,12 +68,17 @@ function ipFinishOutput2(
   ipSummed = CHECKSUM_NONE,
 ): void {
   host.sim.enterFn(cpu, "ip_finish_output2");
-  const frame = new Uint8Array(ETH_HLEN + ipPacket.length);
-  const eth = new EthHdr(frame, 0);
-  eth.hDest.set(neighLookup(host, route.dev, route.nexthop));
-  eth.hSource.set(route.dev.devAddr);
-  eth.hProto = ETH_P_IP;
-  frame.set(ipPacket, ETH_HLEN);
+  // a device without a link-layer header (a TUN device: no header_ops, neigh_direct_output())
+  // takes the datagram as it is
+  const hlen = route.dev.hardHeaderLen;
+  const frame = new Uint8Array(hlen + ipPacket.length);
+  if (hlen) {
+    const eth = new EthHdr(frame, 0);
+    eth.hDest.set(neighLookup(host, route.dev, route.nexthop));
+    eth.hSource.set(route.dev.devAddr);
+    eth.hProto = ETH_P_IP;
+  }
+  frame.set(ipPacket, hlen);
   host.mib.ip.OutTransmits++;
   if (route.dev.recordTransmitted) route.dev.transmitted.push({ t: host.sim.now, frame });
   host.devXmitTap?.(route.dev, frame);
@@ -83,8 +88,8 @@ function ipFinishOutput2(
     : txSkb(host, frame, route.dev);
   skb.protocol = ETH_P_IP;
   skb.ipSummed = ipSummed;
-  skb.networkHeader = ETH_HLEN;
-  skb.transportHeader = ETH_HLEN + new IpHdr(frame, ETH_HLEN).ihl * 4;
+  skb.networkHeader = hlen;
+  skb.transportHeader = hlen + new IpHdr(frame, hlen).ihl * 4;
   devQueueXmit(host, cpu, route.dev, skb);
   host.sim.exitFn(cpu, "ip_finish_output2");
 }

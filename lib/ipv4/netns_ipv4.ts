@@ -63,6 +63,12 @@ export class NetnsIpv4 {
   icmpGlobalStamp = 0;
   /** The next IP ID the host's own packets take (ip_idents, simplified to one counter). */
   ipIdent = 0;
+  /**
+   * net.ipv4.tcp_rmem (sysctl_tcp_rmem): min, default and max receive buffer of a TCP socket.
+   * tcp_init() makes the max min(32 MB, half of free buffer memory) on 6.18 (6 MB before), so a
+   * host with gigabytes shows 4096 131072 33554432, as this machine's 6.18 does.
+   */
+  tcpRmem: [number, number, number] = [4096, 131072, 33554432];
   /** The last socket inode number given out (get_next_ino()). */
   lastIno = 9999;
 }

@@ -109,6 +109,20 @@ export const ICMP_MIB_FIELDS = [
   "OutRateLimitHost",
 ] as const;
 
+/** The TcpExt counters of /proc/net/netstat the kit's TCP receive path counts so far. */
+export const TCPEXT_MIB_FIELDS = [
+  "PAWSEstab",
+  "DelayedACKs",
+  "DelayedACKLost",
+  "TCPPureAcks",
+  "TCPDSACKOldSent",
+  "TCPDSACKOfoSent",
+  "TCPOFOQueue",
+  "TCPOFOMerge",
+  "TCPChallengeACK",
+  "TCPSYNChallenge",
+] as const;
+
 /** A group of counters by field name. */
 export type Counters<T extends readonly string[]> = Record<T[number], number>;
 
@@ -141,6 +155,8 @@ export class Mib {
   readonly icmpMsgOut: number[] = new Array(256).fill(0);
   /** Tcp group. */
   readonly tcp: Counters<typeof TCP_MIB_FIELDS> = zeros(TCP_MIB_FIELDS);
+  /** TcpExt group (/proc/net/netstat). */
+  readonly tcpExt: Counters<typeof TCPEXT_MIB_FIELDS> = zeros(TCPEXT_MIB_FIELDS);
   /** Udp group. */
   readonly udp: Counters<typeof UDP_MIB_FIELDS> = zeros(UDP_MIB_FIELDS);
 }

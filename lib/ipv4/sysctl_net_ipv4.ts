@@ -43,6 +43,10 @@ export function ipv4SysctlTable(host: InetNet): CtlTable[] {
     entry("icmp_ratemask", 6168, 0), // destination unreachable, source quench, time exceeded, parameter problem
     entry("icmp_msgs_per_sec", 1000, 0),
     entry("icmp_msgs_burst", 50, 0),
+    // tcp_sk_init(): the TCP options a SYN-ACK may answer with
+    entry("tcp_timestamps", 1, 0, 2, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
+    entry("tcp_sack", 1, 0, 1, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
+    entry("tcp_window_scaling", 1, 0, 1, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     ...devinetSysctlTable(host),
   ];
 }

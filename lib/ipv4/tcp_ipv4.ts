@@ -1,18 +1,14 @@
-// Models the TCP receive side of net/ipv4/tcp_ipv4.c, tcp_input.c and tcp_minisocks.c
-// (Linux 6.18), small but real: tcp_v4_rcv()'s checks and lookup (established 4-tuple, request
-// sock, listener); a listener answers a SYN with a SYN-ACK and keeps a request sock
-// (tcp_conn_request()); the handshake's last ACK makes an established child
-// (tcp_check_req()); a segment for no socket gets a RST (tcp_v4_send_reset()); an established
-// connection queues in-order data and holds out-of-order data (tcp_rcv_established() →
-// tcp_data_queue()), waking the reader. Timers (SYN-ACK retransmission, delayed ACK) and the
-// ACKs a receiver sends are not modelled.
+// Models net/ipv4/tcp_ipv4.c and the passive open of tcp_input.c and tcp_minisocks.c (Linux
+// 6.18): tcp_v4_rcv()'s checks and lookup (established 4-tuple, request sock, listener); a
+// listener answers a SYN with a SYN-ACK carrying the options the SYN offered and keeps a
+// request sock (tcp_conn_request()); the handshake's last ACK makes an established child
+// (tcp_check_req()) with the windows tcp_init_buffer_space() sets; a segment for no socket
+// gets a RST (tcp_v4_send_reset()). Established connections are tcp_input.ts's.
 
 import { InputRangeError } from "../base/errors.ts";
 import type { InetNet } from "./netns_ipv4.ts";
 import { inetBindCheck } from "./af_inet.ts";
 import {
-  CHECKSUM_NONE,
-  CHECKSUM_PARTIAL,
   consumeSkb,
   ipHdr,
   kfreeSkbReason,
@@ -21,14 +17,23 @@ import {
   tcpHdr,
 } from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
-import { Sock, TCP_STATES } from "../core/sock.ts";
+import { Sock, TCP_STATES, type TcpRequestSock, type TcpSockState } from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
 import { inNtoa, IPPROTO_TCP } from "../wire/ipv4.ts";
-import { TCP_FLAGS, TCP_HLEN, TcpHdr, TCPOLEN_MSS, TCPOPT_MSS } from "../wire/tcp.ts";
-import { ipRouteOutput } from "./route.ts";
-import { ipLocalOut } from "./ip_output.ts";
+import { TCP_FLAGS, TCP_HLEN, TCPOPT_SACK_PERM, tcpParseOptions } from "../wire/tcp.ts";
 import type { Rtable } from "./route.ts";
+import { after, before, tcpRcvEstablished, type TcpSegment } from "./tcp_input.ts";
+import {
+  TCP_DEFAULT_SCALING_RATIO,
+  TCP_MAX_WSCALE,
+  TCP_MSS_DEFAULT,
+  tcpAdvmss,
+  tcpSelectInitialWindow,
+  tcpSendSynack,
+  tcpTransmit,
+  tcpWinFromSpace,
+} from "./tcp_output.ts";
 import { sockDefReadable } from "./udp.ts";
 
 /**
@@ -56,13 +61,8 @@ export function tcpListen(host: InetNet, addr: number, port: number): Sock {
   if (clash) {
     throw new InputRangeError(`Cannot bind TCP port ${port}: Address already in use (EADDRINUSE)`);
   }
-  return tcpSock(
-    host,
-    { addr, port },
-    null,
-    TCP_STATES.LISTEN,
-    host.sysctl["net.core.rmem_default"],
-  );
+  // tcp_init_sock(): a TCP socket's buffer is tcp_rmem[1], not rmem_default
+  return tcpSock(host, { addr, port }, null, TCP_STATES.LISTEN, host.ipv4.tcpRmem[1]);
 }
 
 // A TCP socket in the host's table (inet_hash() / inet_ehash_nolisten()).
@@ -88,17 +88,7 @@ function tcpSock(
   return sk;
 }
 
-interface Seg {
-  saddr: number;
-  daddr: number;
-  sport: number;
-  dport: number;
-  seq: number;
-  ack: number;
-  flags: number;
-  doff: number;
-  dataLen: number;
-}
+type Seg = TcpSegment;
 
 // What tcp_v4_rcv() reads of a segment once (the addresses, and what tcp_v4_fill_cb() puts in
 // TCP_SKB_CB: seq, ack_seq, flags), doff in bytes.
@@ -107,6 +97,7 @@ function parse(skb: SkBuff): Seg {
   const th = tcpHdr(skb);
   const doff = th.doff * 4;
   return {
+    options: tcpParseOptions(th.optionBytes),
     saddr: iph.saddr,
     daddr: iph.daddr,
     sport: th.source,
@@ -125,59 +116,6 @@ const TCP_STATE_NAMES: Record<number, string> = {
   [TCP_STATES.CLOSE]: "TCP_CLOSE",
   [TCP_STATES.LISTEN]: "TCP_LISTEN",
 };
-
-const before = (a: number, b: number) => ((a - b) | 0) < 0;
-const after = (a: number, b: number) => before(b, a);
-
-// tcp_v4_send_reset() / tcp_v4_send_synack(): a segment back to the sender (OutSegs). A reset
-// and a listener's first SYN-ACK go with bottom halves off, as the 6.18 trace shows them; a
-// SYN-ACK sent again by tcp_rtx_synack() does not.
-function tcpSend(
-  host: InetNet,
-  cpu: Cpu,
-  s: Seg,
-  seq: number,
-  ack: number,
-  flags: number,
-  mss: boolean,
-  bhOff = true,
-) {
-  host.sim.holding(cpu, { bh: bhOff ? 1 : 0 }, () => {
-    const out = ipRouteOutput(host, s.saddr, cpu, {
-      proto: IPPROTO_TCP,
-      saddr: s.daddr,
-      sport: s.dport,
-      dport: s.sport,
-    });
-    if (!out) return;
-    const len = mss ? TCP_HLEN + TCPOLEN_MSS : TCP_HLEN;
-    const t = new Uint8Array(len);
-    const th = new TcpHdr(t, 0);
-    th.source = s.dport;
-    th.dest = s.sport;
-    th.seq = seq;
-    th.ackSeq = ack;
-    th.doff = len / 4;
-    th.flagByte = flags;
-    th.window = flags & TCP_FLAGS.RST ? 0 : 64240;
-    if (mss) t.set([TCPOPT_MSS, TCPOLEN_MSS, 1460 >> 8, 1460 & 255], TCP_HLEN); // MSS 1460
-    th.check = csumFold(
-      csumPartial(t, csumTcpudpNofold(s.daddr, s.saddr, len, IPPROTO_TCP, 0), 0, len),
-    );
-    host.mib.tcp.OutSegs++;
-    if (flags & TCP_FLAGS.RST) host.mib.tcp.OutRsts++;
-    ipLocalOut(host, cpu, {
-      saddr: s.daddr,
-      daddr: s.saddr,
-      protocol: IPPROTO_TCP,
-      tos: 0,
-      df: true,
-      payload: t,
-      // tcp_v4_send_synack() leaves the checksum to the device; ip_send_unicast_reply() does not
-      ipSummed: flags & TCP_FLAGS.SYN ? CHECKSUM_PARTIAL : CHECKSUM_NONE,
-    }, out.route);
-  });
-}
 
 // tcp_v4_send_reset(): never for a RST, only for packets to a local address (or to a socket
 // found); seq from the ACK field, or an ACK of everything the segment occupied. The
@@ -203,10 +141,24 @@ function sendReset(
     state: sk ? TCP_STATE_NAMES[sk.state] : "UNKNOWN",
     reason,
   }));
-  if (s.flags & TCP_FLAGS.ACK) tcpSend(host, cpu, s, s.ack, 0, TCP_FLAGS.RST, false);
-  else {
+  const flow = { saddr: s.daddr, sport: s.dport, daddr: s.saddr, dport: s.sport };
+  if (s.flags & TCP_FLAGS.ACK) {
+    tcpTransmit(host, cpu, flow, {
+      seq: s.ack,
+      ack: 0,
+      flags: TCP_FLAGS.RST,
+      window: 0,
+      options: [],
+    });
+  } else {
     const len = s.dataLen + (s.flags & TCP_FLAGS.SYN ? 1 : 0) + (s.flags & TCP_FLAGS.FIN ? 1 : 0);
-    tcpSend(host, cpu, s, 0, s.seq + len, TCP_FLAGS.RST | TCP_FLAGS.ACK, false);
+    tcpTransmit(host, cpu, flow, {
+      seq: 0,
+      ack: s.seq + len,
+      flags: TCP_FLAGS.RST | TCP_FLAGS.ACK,
+      window: 0,
+      options: [],
+    });
   }
 }
 
@@ -277,10 +229,10 @@ function tcpV4RcvReason(
     return "TCP_CSUM";
   }
   const socks = host.ipv4.tcpSockets;
-  // __inet_lookup_established(): the exact 4-tuple
+  // __inet_lookup_established(): the exact 4-tuple, in any state a connection has
   const est = socks.find((sk) =>
-    sk.state === TCP_STATES.ESTABLISHED && sk.rcvSaddr === s.daddr && sk.num === s.dport &&
-    sk.daddr === s.saddr && sk.dport === s.sport
+    sk.state !== TCP_STATES.LISTEN && sk.state !== TCP_STATES.CLOSE &&
+    sk.rcvSaddr === s.daddr && sk.num === s.dport && sk.daddr === s.saddr && sk.dport === s.sport
   );
   if (est) return tcpRcvEstablished(host, cpu, est, skb, s);
   // __inet_lookup_listener(): a listener bound to the address beats a wildcard one
@@ -313,14 +265,50 @@ function tcpV4RcvReason(
     kfreeSkbReason(host.sim, skb, drop, "tcp_rcv_state_process");
     return "held";
   }
-  // tcp_conn_request(): a request sock, and the SYN-ACK (initial sequence from the run's Rng)
-  const iss = host.sim.rng.nextU32();
-  const request = { saddr: s.saddr, sport: s.sport, daddr: s.daddr, iss, irs: s.seq };
-  listener.requests.push(request);
-  tcpSend(host, cpu, s, iss, s.seq + 1, TCP_FLAGS.SYN | TCP_FLAGS.ACK, true);
-  reqskTimer(host, cpu, listener, request, s, 0);
+  tcpConnRequest(host, cpu, listener, s);
   consumeSkb(host.sim, skb, "tcp_rcv_state_process");
   return "held";
+}
+
+// tcp_conn_request(): a request sock with what the SYN offered and the sysctls allow
+// (tcp_parse_options(), tcp_openreq_init(), tcp_openreq_init_rwin()), and its SYN-ACK; the
+// initial sequence number and timestamp offset from the run's Rng.
+function tcpConnRequest(host: InetNet, cpu: Cpu, listener: Sock, s: Seg): void {
+  const o = s.options;
+  const sysctl = host.sysctl;
+  const sackPerm = o.list.some((x) => x.kind === TCPOPT_SACK_PERM);
+  const wscaleOk = o.wscale !== undefined && sysctl["net.ipv4.tcp_window_scaling"] === 1;
+  const tstampOk = o.timestamp !== undefined && sysctl["net.ipv4.tcp_timestamps"] > 0;
+  const iss = host.sim.rng.nextU32();
+  const tsOffset = tstampOk ? host.sim.rng.nextU32() : 0;
+  // tcp_openreq_init_rwin(): the listener's full space, counted in MSS less the timestamps
+  const fullSpace = tcpWinFromSpace(TCP_DEFAULT_SCALING_RATIO, listener.rcvbuf);
+  const win = tcpSelectInitialWindow(
+    host,
+    fullSpace,
+    tcpAdvmss() - (tstampOk ? 12 : 0),
+    wscaleOk,
+  );
+  const request: TcpRequestSock = {
+    saddr: s.saddr,
+    sport: s.sport,
+    daddr: s.daddr,
+    iss,
+    irs: s.seq,
+    mssClamp: o.mss ?? TCP_MSS_DEFAULT,
+    wscaleOk,
+    sndWscale: wscaleOk ? Math.min(o.wscale!, TCP_MAX_WSCALE) : 0,
+    rcvWscale: win.rcvWscale,
+    sackOk: sackPerm && sysctl["net.ipv4.tcp_sack"] === 1,
+    tstampOk,
+    tsRecent: o.timestamp?.tsval ?? 0,
+    tsOffset,
+    rcvWnd: win.rcvWnd,
+    windowClamp: win.windowClamp,
+  };
+  listener.requests.push(request);
+  tcpSendSynack(host, cpu, request, listener.num);
+  reqskTimer(host, cpu, listener, request, s, 0);
 }
 
 // reqsk_timer_handler(): the SYN-ACK goes again after TCP_TIMEOUT_INIT (1 s), doubling each time,
@@ -329,7 +317,7 @@ function reqskTimer(
   host: InetNet,
   cpu: Cpu,
   listener: Sock,
-  req: Sock["requests"][number],
+  req: TcpRequestSock,
   s: Seg,
   n: number,
 ) {
@@ -346,9 +334,9 @@ function reqskTimer(
 }
 
 // tcp_rtx_synack(): the SYN-ACK again (RetransSegs), then the tcp_retransmit_synack event.
-function tcpRtxSynack(host: InetNet, cpu: Cpu, s: Seg, req: Sock["requests"][number]): void {
+function tcpRtxSynack(host: InetNet, cpu: Cpu, s: Seg, req: TcpRequestSock): void {
   host.mib.tcp.RetransSegs++;
-  tcpSend(host, cpu, s, req.iss, req.irs + 1, TCP_FLAGS.SYN | TCP_FLAGS.ACK, true, false);
+  tcpSendSynack(host, cpu, req, s.dport, false);
   host.sim.tracepoint(cpu, "tcp_retransmit_synack", () => ({
     family: "AF_INET",
     sport: s.dport,
@@ -363,7 +351,7 @@ function tcpCheckReq(
   host: InetNet,
   cpu: Cpu,
   listener: Sock,
-  req: Sock["requests"][number],
+  req: TcpRequestSock,
   skb: SkBuff,
   s: Seg,
   rt: Rtable,
@@ -384,7 +372,8 @@ function tcpCheckReq(
   const rcvNxt = (req.irs + 1) >>> 0;
   const endSeq = s.seq + s.dataLen + (s.flags & TCP_FLAGS.SYN ? 1 : 0) +
     (s.flags & TCP_FLAGS.FIN ? 1 : 0);
-  const inWindow = s.seq === rcvNxt || (after(endSeq, rcvNxt) && before(s.seq, rcvNxt + 64240));
+  const inWindow = s.seq === rcvNxt ||
+    (after(endSeq, rcvNxt) && before(s.seq, rcvNxt + req.rcvWnd));
   if (!inWindow) return "TCP_OVERWINDOW";
   if (flg & (TCP_FLAGS.RST | TCP_FLAGS.SYN)) {
     host.mib.tcp.AttemptFails++;
@@ -403,10 +392,69 @@ function tcpCheckReq(
     listener.rcvbuf,
   );
   child.rcvNxt = rcvNxt;
+  child.tcp = tcpChildState(req, child);
+  if (req.tstampOk && s.options.timestamp) child.tcp.tsRecent = s.options.timestamp.tsval;
   listener.acceptQueue.push(child);
   host.mib.tcp.PassiveOpens++;
+  sockDefReadable(host, cpu, listener); // tcp_child_process(): the listener's sk_data_ready()
   if (s.dataLen) return tcpRcvEstablished(host, cpu, child, skb, s);
   return "consumed";
+}
+
+// tcp_create_openreq_child() and tcp_init_transfer(): the child takes the request's windows
+// and options; tcp_init_buffer_space() clamps the window to the buffer's full space less one
+// segment (tcp_app_win 31), and rcv_ssthresh with it; rcv_mss starts at
+// tcp_initialize_rcv_mss()'s guess, min(advmss, window / 2, 536).
+function tcpChildState(req: TcpRequestSock, child: Sock): TcpSockState {
+  const advmss = tcpAdvmss();
+  const maxwin = tcpWinFromSpace(TCP_DEFAULT_SCALING_RATIO, child.rcvbuf);
+  let windowClamp = req.windowClamp;
+  if (windowClamp >= maxwin) {
+    windowClamp = maxwin;
+    if (maxwin > 4 * advmss) {
+      windowClamp = Math.max(maxwin - Math.floor(maxwin / 2 ** 31), 4 * advmss);
+    }
+  }
+  if (windowClamp > 2 * advmss && windowClamp + advmss > maxwin) {
+    windowClamp = Math.max(2 * advmss, maxwin - advmss); // force reservation of one segment
+  }
+  return {
+    iss: req.iss,
+    sndNxt: (req.iss + 1) >>> 0,
+    rcvWnd: req.rcvWnd,
+    rcvWup: child.rcvNxt,
+    windowClamp,
+    rcvSsthresh: Math.min(req.rcvWnd, windowClamp),
+    rcvWscale: req.rcvWscale,
+    sndWscale: req.sndWscale,
+    advmss,
+    rcvMss: Math.max(
+      88,
+      Math.min(advmss, req.mssClamp, Math.floor(req.rcvWnd / 2), TCP_MSS_DEFAULT),
+    ),
+    quick: 0,
+    pingpong: false,
+    ato: 0,
+    ackPending: { sched: false, now: false, timer: false, pushed: false, pushed2: false },
+    lrcvtime: 0,
+    lastSegSize: 0,
+    tcpHeaderLen: 20 + (req.tstampOk ? 12 : 0),
+    // tcp_init_buffer_space(): at most TCP_INIT_CWND segments
+    rcvqSpace: Math.min(req.rcvWnd, windowClamp, 10 * advmss),
+    dsack: null,
+    error: null,
+    delackAt: -1,
+    tstampOk: req.tstampOk,
+    tsRecent: req.tsRecent,
+    tsOffset: req.tsOffset,
+    sackOk: req.sackOk,
+    selectiveAcks: [],
+    dupAckCounter: 0,
+    compressedAckRcvNxt: 0,
+    copiedSeq: child.rcvNxt,
+    finReceived: false,
+    scalingRatio: TCP_DEFAULT_SCALING_RATIO,
+  };
 }
 
 /**
@@ -433,72 +481,4 @@ export function tcpEstablished(
   );
   sk.rcvNxt = rcvNxt >>> 0;
   return sk;
-}
-
-// tcp_rcv_established() → tcp_data_queue(): in-order data joins the receive queue
-// (tcp_queue_rcv()), then any held segments it makes contiguous (tcp_ofo_queue()), and the
-// reader is woken; data beyond rcv_nxt waits in the out-of-order queue (tcp_data_queue_ofo());
-// data wholly before rcv_nxt is a duplicate (TCP_OLD_DATA).
-function tcpRcvEstablished(
-  host: InetNet,
-  cpu: Cpu,
-  sk: Sock,
-  skb: SkBuff,
-  s: Seg,
-): SkbDropReason | "consumed" | "held" {
-  host.sim.enterFn(cpu, "tcp_rcv_established", skb.id);
-  try {
-    if (s.flags & TCP_FLAGS.RST) return "TCP_RESET";
-    if (s.dataLen === 0) return "consumed"; // a pure ACK is processed and freed
-    host.sim.enterFn(cpu, "tcp_data_queue", skb.id);
-    const endSeq = (s.seq + s.dataLen) >>> 0;
-    let verdict: SkbDropReason | "held" = "held";
-    if (!after(endSeq, sk.rcvNxt)) verdict = "TCP_OLD_DATA";
-    else if (s.seq === sk.rcvNxt) {
-      host.sim.enterFn(cpu, "tcp_queue_rcv", skb.id);
-      sk.receiveQueue.push({
-        id: skb.id,
-        truesize: skb.truesize,
-        len: s.dataLen,
-        arrived: skb.hwtstamp || skb.tstamp,
-      });
-      sk.rmemAlloc += skb.truesize;
-      sk.rcvNxt = endSeq;
-      host.sim.exitFn(cpu, "tcp_queue_rcv", skb.id);
-      sk.outOfOrder.sort((a, b) => ((a.seq - b.seq) | 0));
-      while (sk.outOfOrder.length && !after(sk.outOfOrder[0].seq, sk.rcvNxt)) {
-        const o = sk.outOfOrder.shift()!;
-        const end = (o.seq + o.len) >>> 0;
-        if (after(end, sk.rcvNxt)) {
-          sk.receiveQueue.push({
-            id: o.id,
-            truesize: o.truesize,
-            len: o.len,
-            arrived: host.sim.now,
-          });
-          sk.rcvNxt = end;
-        } else {
-          sk.rmemAlloc -= o.truesize;
-          host.sim.ledger.end({
-            skb: o.id,
-            kind: "dropped",
-            reason: "TCP_OFOMERGE",
-            where: "tcp_ofo_queue",
-            t: host.sim.now,
-          });
-        }
-      }
-      sockDefReadable(host, cpu, sk);
-      verdict = "held";
-    } else {
-      // tcp_data_queue_ofo(), inlined into tcp_data_queue()
-      sk.outOfOrder.push({ seq: s.seq, len: s.dataLen, id: skb.id, truesize: skb.truesize });
-      sk.rmemAlloc += skb.truesize;
-      verdict = "held";
-    }
-    host.sim.exitFn(cpu, "tcp_data_queue", skb.id);
-    return verdict;
-  } finally {
-    host.sim.exitFn(cpu, "tcp_rcv_established", skb.id);
-  }
 }

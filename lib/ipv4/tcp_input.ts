@@ -1,0 +1,521 @@
+// Models the receive half of net/ipv4/tcp_input.c (Linux 6.18) for an established connection:
+// tcp_rcv_established()'s checks (tcp_validate_incoming(): PAWS, the sequence window, RST and
+// SYN handling with challenge ACKs), tcp_data_queue() with the out-of-order queue, SACK and
+// D-SACK blocks, tcp_fin(), tcp_event_data_recv() (tcp_measure_rcv_mss() with the scaling ratio,
+// the delayed-ACK engine's ato, tcp_grow_window()) and __tcp_ack_snd_check(): an ACK at once
+// in quick-ack mode, for more than one full segment when the window would not shrink, for a
+// hole and when it fills; else the delayed-ACK timer. Not yet: the header-prediction fast path
+// as a separate path (its decisions are the slow path's for a receiver that sends no data),
+// the backlog of an owned socket, memory pruning, receive-buffer autotuning.
+
+import type { InetNet } from "./netns_ipv4.ts";
+import type { SkBuff } from "../core/skbuff.ts";
+import type { SkbDropReason } from "../core/dropreason.ts";
+import { type Sock, TCP_STATES, type TcpSockState } from "../core/sock.ts";
+import type { Cpu } from "../sim/cpu.ts";
+import { TCP_FLAGS, type TcpOptions } from "../wire/tcp.ts";
+import { sockDefReadable } from "./udp.ts";
+import {
+  __tcpSelectWindow,
+  TCP_ATO_MIN_NS,
+  TCP_DELACK_MAX_NS,
+  TCP_MAX_QUICKACKS,
+  tcpSendAck,
+  tcpSendDelayedAck,
+  tcpWinFromSpace,
+} from "./tcp_output.ts";
+
+/** What tcp_v4_rcv() reads of a segment once: the addresses and TCP_SKB_CB(). */
+export interface TcpSegment {
+  /** The options, parsed (tcp_parse_options()). */
+  options: TcpOptions;
+  /** Source address, host order. */
+  saddr: number;
+  /** Destination address, host order. */
+  daddr: number;
+  /** Source port. */
+  sport: number;
+  /** Destination port. */
+  dport: number;
+  /** Sequence number. */
+  seq: number;
+  /** Acknowledgment number. */
+  ack: number;
+  /** The flag byte. */
+  flags: number;
+  /** Header length, bytes. */
+  doff: number;
+  /** Payload bytes. */
+  dataLen: number;
+}
+
+/**
+ * Sequence comparison modulo 2^32, as before() in include/net/tcp.h.
+ * @param a a sequence number
+ * @param b another
+ * @returns a comes before b
+ */
+export const before = (a: number, b: number): boolean => ((a - b) | 0) < 0;
+/**
+ * Sequence comparison modulo 2^32, as after().
+ * @param a a sequence number
+ * @param b another
+ * @returns a comes after b
+ */
+export const after = (a: number, b: number): boolean => before(b, a);
+
+// include/net/sock.h: SOCK_MIN_RCVBUF, 2048 + sizeof(struct sk_buff)
+const SOCK_MIN_RCVBUF = 2048 + 224;
+// TCP_RTO_MIN: the retransmission timeout a connection with a measured RTT starts from
+const TCP_RTO_MIN_NS = 200_000_000;
+// include/net/tcp.h: TCP_MIN_MSS
+const TCP_MIN_MSS = 88;
+
+/**
+ * Receives a segment on an established connection, as tcp_rcv_established()'s slow path: the
+ * checks of tcp_validate_incoming(), the ACK (tcp_ack(): a FIN of ours acknowledged), the
+ * timestamp to echo, then tcp_data_queue() and the ACK check.
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the connection
+ * @param skb the segment
+ * @param s what tcp_v4_rcv() read of it
+ * @returns a drop reason, "consumed", or "held" when queued
+ */
+export function tcpRcvEstablished(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  skb: SkBuff,
+  s: TcpSegment,
+): SkbDropReason | "consumed" | "held" {
+  host.sim.enterFn(cpu, "tcp_rcv_established", skb.id);
+  try {
+    const tp = sk.tcp;
+    if (!tp) return s.flags & TCP_FLAGS.RST ? "TCP_RESET" : tcpDataQueue(host, cpu, sk, skb, s);
+    const invalid = tcpValidateIncoming(host, cpu, sk, tp, s);
+    if (invalid) return invalid;
+    // tcp_ack() needs the ACK flag
+    if (!(s.flags & TCP_FLAGS.ACK)) return "TCP_FLAGS";
+    tcpAckOfFin(host, sk, tp, s);
+    // tcp_store_ts_recent(): a segment at or before rcv_wup carries the TSval to echo
+    if (tp.tstampOk && s.options.timestamp && !after(s.seq, tp.rcvWup)) {
+      tp.tsRecent = s.options.timestamp.tsval;
+    }
+    if (s.dataLen === 0 && !(s.flags & TCP_FLAGS.FIN)) {
+      host.mib.tcpExt.TCPPureAcks++;
+      return "consumed"; // a pure ACK is processed and freed
+    }
+    const verdict = tcpDataQueue(host, cpu, sk, skb, s);
+    if (sk.state !== TCP_STATES.CLOSE) tcpAckSndCheck(host, cpu, sk);
+    return verdict;
+  } finally {
+    host.sim.exitFn(cpu, "tcp_rcv_established", skb.id);
+  }
+}
+
+// tcp_validate_incoming(): PAWS (tcp_paws_discard()), the sequence window (tcp_sequence(), a
+// duplicate ACK for what falls outside), a RST (exactly at rcv_nxt: the connection is reset;
+// elsewhere in the window: a challenge ACK), a SYN (a challenge ACK)
+function tcpValidateIncoming(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  tp: TcpSockState,
+  s: TcpSegment,
+): SkbDropReason | null {
+  const rst = (s.flags & TCP_FLAGS.RST) !== 0;
+  const ts = s.options.timestamp;
+  if (tp.tstampOk && ts && !rst && ((tp.tsRecent - ts.tsval) | 0) > 1) {
+    host.mib.tcpExt.PAWSEstab++;
+    tcpSendDupack(host, cpu, sk, tp, s);
+    return "TCP_RFC7323_PAWS";
+  }
+  const endSeq = (s.seq + s.dataLen + (s.flags & TCP_FLAGS.FIN ? 1 : 0)) >>> 0;
+  const window = tcpReceiveWindow(tp, sk.rcvNxt);
+  let seqReason: SkbDropReason | null = null;
+  if (before(endSeq, tp.rcvWup)) seqReason = "TCP_OLD_SEQUENCE";
+  else if (after(s.seq, (sk.rcvNxt + window) >>> 0)) {
+    seqReason = window ? "TCP_INVALID_SEQUENCE" : "TCP_ZEROWINDOW";
+  }
+  if (seqReason) {
+    if (!rst) {
+      if (s.flags & TCP_FLAGS.SYN) return tcpSynChallenge(host, cpu, sk);
+      tcpSendDupack(host, cpu, sk, tp, s);
+    }
+    return seqReason;
+  }
+  if (rst) {
+    if (s.seq === sk.rcvNxt) {
+      tcpReset(host, cpu, sk);
+      return "TCP_RESET";
+    }
+    host.mib.tcpExt.TCPChallengeACK++;
+    tcpSendAck(host, cpu, sk);
+    return "TCP_RESET";
+  }
+  if (s.flags & TCP_FLAGS.SYN) return tcpSynChallenge(host, cpu, sk);
+  return null;
+}
+
+// tcp_receive_window(): what is left of the window last advertised
+function tcpReceiveWindow(tp: TcpSockState, rcvNxt: number): number {
+  const win = (tp.rcvWup + tp.rcvWnd - rcvNxt) | 0;
+  return win < 0 ? 0 : win;
+}
+
+// A SYN on an established connection: TCPSYNChallenge, a challenge ACK, dropped as TCP_INVALID_SYN
+function tcpSynChallenge(host: InetNet, cpu: Cpu, sk: Sock): SkbDropReason {
+  host.mib.tcpExt.TCPSYNChallenge++;
+  host.mib.tcpExt.TCPChallengeACK++;
+  tcpSendAck(host, cpu, sk);
+  return "TCP_INVALID_SYN";
+}
+
+// tcp_send_dupack(): data already received is a lost ACK (DelayedACKLost, quick-ack mode,
+// a D-SACK block); an ACK goes at once
+function tcpSendDupack(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  tp: TcpSockState,
+  s: TcpSegment,
+): void {
+  const endSeq = (s.seq + s.dataLen) >>> 0;
+  if (s.dataLen && before(s.seq, sk.rcvNxt)) {
+    host.mib.tcpExt.DelayedACKLost++;
+    tcpEnterQuickackMode(tp);
+    if (tp.sackOk) tcpDsackSet(host, sk, s.seq, endSeq);
+  }
+  tcpSendAck(host, cpu, sk);
+}
+
+// tcp_reset(): the peer reset the connection: the reader sees ECONNRESET, the socket is done
+function tcpReset(host: InetNet, cpu: Cpu, sk: Sock): void {
+  if (sk.state === TCP_STATES.ESTABLISHED || sk.state === TCP_STATES.CLOSE_WAIT) {
+    host.mib.tcp.EstabResets++;
+    host.mib.tcp.CurrEstab--;
+  }
+  sk.tcp!.error = "ECONNRESET";
+  tcpDone(host, sk);
+  sockDefReadable(host, cpu, sk); // sk_error_report()
+}
+
+// tcp_done(): the connection leaves the table
+function tcpDone(host: InetNet, sk: Sock): void {
+  sk.state = TCP_STATES.CLOSE;
+  const socks = host.ipv4.tcpSockets;
+  const i = socks.indexOf(sk);
+  if (i >= 0) socks.splice(i, 1);
+}
+
+// tcp_rcv_state_process() for a socket that sent its FIN: its ACK moves FIN_WAIT1 on to
+// FIN_WAIT2, and LAST_ACK to the end of the connection
+function tcpAckOfFin(host: InetNet, sk: Sock, tp: TcpSockState, s: TcpSegment): void {
+  if (s.ack !== tp.sndNxt) return;
+  if (sk.state === TCP_STATES.FIN_WAIT1) sk.state = TCP_STATES.FIN_WAIT2;
+  else if (sk.state === TCP_STATES.LAST_ACK) tcpDone(host, sk);
+}
+
+// tcp_dsack_set(): the first block of the next ACK names the duplicate (TCPDSACKOldSent for
+// data before rcv_nxt, TCPDSACKOfoSent for data held out of order)
+function tcpDsackSet(host: InetNet, sk: Sock, seq: number, endSeq: number): void {
+  if (before(seq, sk.rcvNxt)) host.mib.tcpExt.TCPDSACKOldSent++;
+  else host.mib.tcpExt.TCPDSACKOfoSent++;
+  sk.tcp!.dsack = [seq, endSeq];
+}
+
+// tcp_data_queue(): in-order data joins the receive queue (tcp_queue_rcv()), then any held
+// segments it makes contiguous (tcp_ofo_queue()) — an ACK goes at once when the hole is
+// filled — and the reader is woken; data wholly before rcv_nxt is a duplicate (TCP_OLD_DATA:
+// quick-ack mode and a D-SACK); data beyond rcv_nxt waits in the out-of-order queue
+// (tcp_data_queue_ofo()).
+function tcpDataQueue(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  skb: SkBuff,
+  s: TcpSegment,
+): SkbDropReason | "held" {
+  host.sim.enterFn(cpu, "tcp_data_queue", skb.id);
+  const tp = sk.tcp;
+  const fin = (s.flags & TCP_FLAGS.FIN) !== 0;
+  const endSeq = (s.seq + s.dataLen + (fin ? 1 : 0)) >>> 0;
+  let verdict: SkbDropReason | "held" = "held";
+  if (tp) tp.dsack = null;
+  if (s.seq === sk.rcvNxt || (tp && before(s.seq, sk.rcvNxt) && after(endSeq, sk.rcvNxt))) {
+    // a partial packet, seq < rcv_nxt < end_seq: its head is a duplicate (D-SACK), the rest new
+    if (tp && s.seq !== sk.rcvNxt && tp.sackOk) tcpDsackSet(host, sk, s.seq, sk.rcvNxt);
+    const len = (endSeq - sk.rcvNxt - (fin ? 1 : 0)) >>> 0;
+    host.sim.enterFn(cpu, "tcp_queue_rcv", skb.id);
+    sk.receiveQueue.push({
+      id: skb.id,
+      truesize: skb.truesize,
+      len,
+      arrived: skb.hwtstamp || skb.tstamp,
+    });
+    sk.rmemAlloc += skb.truesize;
+    sk.rcvNxt = endSeq;
+    host.sim.exitFn(cpu, "tcp_queue_rcv", skb.id);
+    if (tp && s.dataLen) tcpEventDataRecv(host, sk, tp, skb, s);
+    if (tp && fin) tcpFin(sk, tp);
+    if (sk.outOfOrder.length) {
+      tcpOfoQueue(host, sk);
+      if (tp && sk.outOfOrder.length === 0) tp.ackPending.now = true;
+    }
+    if (tp) tp.selectiveAcks = tp.selectiveAcks.filter(([start]) => after(start, sk.rcvNxt));
+    sockDefReadable(host, cpu, sk);
+  } else if (!after(endSeq, sk.rcvNxt)) {
+    // a retransmission of what was received: an immediate ACK with a D-SACK
+    host.mib.tcpExt.DelayedACKLost++;
+    if (tp) {
+      if (tp.sackOk) tcpDsackSet(host, sk, s.seq, endSeq);
+      tcpEnterQuickackMode(tp);
+    }
+    verdict = "TCP_OLD_DATA";
+  } else if (tp && !before(s.seq, (sk.rcvNxt + tcpReceiveWindow(tp, sk.rcvNxt)) >>> 0)) {
+    tcpEnterQuickackMode(tp); // out of window, such as a zero-window probe
+    verdict = "TCP_OVERWINDOW";
+  } else {
+    verdict = tcpDataQueueOfo(host, sk, skb, s, endSeq);
+  }
+  host.sim.exitFn(cpu, "tcp_data_queue", skb.id);
+  return verdict;
+}
+
+// tcp_data_queue_ofo(): held by sequence (TCPOFOQueue); a segment wholly inside one held
+// already is dropped (TCPOFOMerge, a D-SACK, TCP_OFOMERGE); the SACK blocks take it in
+// (tcp_sack_new_ofo_skb()); an ACK is owed
+function tcpDataQueueOfo(
+  host: InetNet,
+  sk: Sock,
+  skb: SkBuff,
+  s: TcpSegment,
+  endSeq: number,
+): SkbDropReason | "held" {
+  const tp = sk.tcp;
+  host.mib.tcpExt.TCPOFOQueue++;
+  if (tp) tp.ackPending.sched = true;
+  const covering = sk.outOfOrder.find((o) =>
+    !after(o.seq, s.seq) && !before((o.seq + o.len) >>> 0, endSeq)
+  );
+  if (covering) {
+    host.mib.tcpExt.TCPOFOMerge++;
+    if (tp?.sackOk) tcpDsackSet(host, sk, s.seq, endSeq);
+    return "TCP_OFOMERGE";
+  }
+  sk.outOfOrder.push({ seq: s.seq, len: s.dataLen, id: skb.id, truesize: skb.truesize });
+  sk.rmemAlloc += skb.truesize;
+  if (tp?.sackOk) tcpSackNewOfoSkb(tp, s.seq, endSeq);
+  return "held";
+}
+
+// tcp_fin(): the peer is done sending: an ACK is owed, the socket moves to CLOSE_WAIT and to
+// pingpong mode (no more quick ACKs); a reader now sees the end of the stream
+function tcpFin(sk: Sock, tp: TcpSockState): void {
+  tp.ackPending.sched = true;
+  tp.finReceived = true;
+  if (sk.state === TCP_STATES.ESTABLISHED) {
+    sk.state = TCP_STATES.CLOSE_WAIT; // still counted in CurrEstab
+    tp.pingpong = true;
+  } else if (sk.state === TCP_STATES.FIN_WAIT2) {
+    sk.state = TCP_STATES.TIME_WAIT; // tcp_time_wait(): the ACK goes at once
+    tp.ackPending.now = true;
+  }
+}
+
+// tcp_ofo_queue(): held segments that now follow rcv_nxt join the receive queue; those wholly
+// covered already go (TCP_OFOMERGE)
+function tcpOfoQueue(host: InetNet, sk: Sock): void {
+  sk.outOfOrder.sort((a, b) => ((a.seq - b.seq) | 0));
+  while (sk.outOfOrder.length && !after(sk.outOfOrder[0].seq, sk.rcvNxt)) {
+    const o = sk.outOfOrder.shift()!;
+    const end = (o.seq + o.len) >>> 0;
+    if (after(end, sk.rcvNxt)) {
+      sk.receiveQueue.push({
+        id: o.id,
+        truesize: o.truesize,
+        len: (end - sk.rcvNxt) >>> 0,
+        arrived: host.sim.now,
+      });
+      sk.rcvNxt = end;
+    } else {
+      sk.rmemAlloc -= o.truesize;
+      host.sim.ledger.end({
+        skb: o.id,
+        kind: "dropped",
+        reason: "TCP_OFOMERGE",
+        where: "tcp_ofo_queue",
+        t: host.sim.now,
+      });
+    }
+  }
+}
+
+// tcp_sack_new_ofo_skb(): a block the segment extends grows and moves first; else a new block
+// goes first (at most 4 kept)
+function tcpSackNewOfoSkb(tp: TcpSockState, seq: number, endSeq: number): void {
+  const blocks = tp.selectiveAcks;
+  const i = blocks.findIndex(([a, b]) => !after(seq, b) && !after(a, endSeq));
+  if (i >= 0) {
+    const [a, b] = blocks.splice(i, 1)[0];
+    blocks.unshift([before(seq, a) ? seq : a, after(endSeq, b) ? endSeq : b]);
+  } else {
+    blocks.unshift([seq, endSeq]);
+    if (blocks.length > 4) blocks.pop();
+  }
+}
+
+// tcp_incr_quickack(): up to `max` quick ACKs, one per two segments of the window
+function tcpIncrQuickack(tp: TcpSockState, max: number): void {
+  let quickacks = Math.floor(tp.rcvWnd / (2 * tp.rcvMss));
+  if (quickacks === 0) quickacks = 2;
+  quickacks = Math.min(quickacks, max);
+  if (quickacks > tp.quick) tp.quick = quickacks;
+}
+
+// tcp_enter_quickack_mode(): quick ACKs again, pingpong mode off, ato back to its minimum
+function tcpEnterQuickackMode(tp: TcpSockState): void {
+  tcpIncrQuickack(tp, TCP_MAX_QUICKACKS);
+  tp.pingpong = false;
+  tp.ato = TCP_ATO_MIN_NS;
+  tp.ackPending.sched = true;
+}
+
+// tcp_set_window_clamp(): a lower clamp takes rcv_ssthresh down with it; a higher one lets
+// it rise to the window offered
+function tcpSetWindowClamp(tp: TcpSockState, val: number): void {
+  const old = tp.windowClamp;
+  const clamp = Math.max(SOCK_MIN_RCVBUF >> 1, val);
+  if (clamp === old) return;
+  tp.windowClamp = clamp;
+  if (clamp < old) tp.rcvSsthresh = Math.min(tp.rcvSsthresh, clamp);
+  else tp.rcvSsthresh = Math.max(Math.min(tp.rcvWnd, clamp), tp.rcvSsthresh);
+}
+
+// tcp_measure_rcv_mss(): a segment at least as large as rcv_mss sets it (and, when the size
+// changes, the scaling ratio from its len/truesize, which resets the window clamp to the
+// buffer's window); smaller ones count only if two in a row have the same size; a small
+// segment marks the ACK "pushed"
+function tcpMeasureRcvMss(sk: Sock, tp: TcpSockState, skb: SkBuff, s: TcpSegment): void {
+  const lss = tp.lastSegSize;
+  tp.lastSegSize = 0;
+  let len = s.dataLen;
+  if (len >= tp.rcvMss) {
+    if (len !== tp.rcvMss) {
+      const old = tp.scalingRatio;
+      tp.scalingRatio = Math.floor(s.dataLen * 256 / skb.truesize) || 1;
+      if (old !== tp.scalingRatio) {
+        tcpSetWindowClamp(tp, tcpWinFromSpace(tp.scalingRatio, sk.rcvbuf));
+        if (tp.windowClamp < tp.rcvqSpace) tp.rcvqSpace = tp.windowClamp;
+      }
+    }
+    tp.rcvMss = Math.min(len, tp.advmss);
+    if (s.flags & TCP_FLAGS.PSH) tp.ackPending.pushed = true;
+    return;
+  }
+  len += s.doff;
+  const remnant = s.flags & (TCP_FLAGS.FIN | TCP_FLAGS.URG | TCP_FLAGS.SYN | TCP_FLAGS.PSH);
+  if (len >= 536 + 20 || (len >= TCP_MIN_MSS + 20 && !remnant)) {
+    len -= tp.tcpHeaderLen;
+    tp.lastSegSize = len;
+    if (len === lss) {
+      tp.rcvMss = len;
+      return;
+    }
+  }
+  if (tp.ackPending.pushed) tp.ackPending.pushed2 = true;
+  tp.ackPending.pushed = true;
+}
+
+// tcp_grow_window(): while the window is below its clamp and the buffer, a segment whose
+// truesize the buffer can carry raises rcv_ssthresh by two segments (or twice its length);
+// a quick ACK follows
+function tcpGrowWindow(host: InetNet, sk: Sock, tp: TcpSockState, skb: SkBuff, len: number): void {
+  const space = tcpWinFromSpace(tp.scalingRatio, sk.rcvbuf - sk.rmemAlloc);
+  const room = Math.min(tp.windowClamp, space) - tp.rcvSsthresh;
+  if (room <= 0) return;
+  let incr: number;
+  if (tcpWinFromSpace(tp.scalingRatio, skb.truesize) <= len) incr = 2 * tp.advmss;
+  else {
+    // __tcp_grow_window()
+    let truesize = tcpWinFromSpace(tp.scalingRatio, skb.truesize) >> 1;
+    let window = tcpWinFromSpace(tp.scalingRatio, host.ipv4.tcpRmem[2]) >> 1;
+    incr = 0;
+    while (tp.rcvSsthresh <= window) {
+      if (truesize <= len) {
+        incr = 2 * tp.rcvMss;
+        break;
+      }
+      truesize >>= 1;
+      window >>= 1;
+    }
+  }
+  if (!incr) return;
+  incr = Math.max(incr, 2 * len);
+  tp.rcvSsthresh += Math.min(room, incr);
+  tp.quick |= 1;
+}
+
+// tcp_event_data_recv(): an ACK is owed; tcp_measure_rcv_mss(); the first data starts the
+// delayed-ACK engine in quick-ack mode, later data tunes ato to the gaps between segments
+// (jiffies); a segment of 128 bytes or more may grow the window
+function tcpEventDataRecv(
+  host: InetNet,
+  sk: Sock,
+  tp: TcpSockState,
+  skb: SkBuff,
+  s: TcpSegment,
+): void {
+  tp.ackPending.sched = true;
+  tcpMeasureRcvMss(sk, tp, skb, s);
+  const jiffy = 1e9 / host.hz;
+  const now = Math.floor(host.sim.now / jiffy);
+  if (!tp.ato) {
+    tcpIncrQuickack(tp, TCP_MAX_QUICKACKS);
+    tp.ato = TCP_ATO_MIN_NS;
+  } else {
+    const m = (now - tp.lrcvtime) * jiffy;
+    if (m <= TCP_ATO_MIN_NS / 2) tp.ato = (tp.ato >> 1) + TCP_ATO_MIN_NS / 2;
+    else if (m < tp.ato) tp.ato = Math.min((tp.ato >> 1) + m, TCP_RTO_MIN_NS, TCP_DELACK_MAX_NS);
+    else if (m > TCP_RTO_MIN_NS) tcpIncrQuickack(tp, TCP_MAX_QUICKACKS);
+  }
+  tp.lrcvtime = now;
+  if (s.dataLen >= 128) tcpGrowWindow(host, sk, tp, skb, s.dataLen);
+}
+
+// __tcp_ack_snd_check(): ACK now for more than one full-sized segment not yet acknowledged
+// (when the window would not shrink), in quick-ack mode, or when asked to (ICSK_ACK_NOW); with
+// nothing held out of order, arm the delayed ACK; with a hole, the first three duplicate ACKs
+// go at once (dup_ack_counter), later ones wait for the compressed-SACK timer.
+function tcpAckSndCheck(host: InetNet, cpu: Cpu, sk: Sock): void {
+  const tp = sk.tcp!;
+  if (!tp.ackPending.sched) return;
+  const unacked = (sk.rcvNxt - tp.rcvWup) >>> 0;
+  const rcvlowatMissed = ((sk.rcvNxt - tp.copiedSeq) >>> 0) < 1;
+  if (
+    (unacked > tp.rcvMss && (rcvlowatMissed || __tcpSelectWindow(sk) >= tp.rcvWnd)) ||
+    (tp.quick > 0 && !tp.pingpong) || tp.ackPending.now
+  ) {
+    tcpSendAck(host, cpu, sk);
+    return;
+  }
+  if (sk.outOfOrder.length === 0) {
+    tcpSendDelayedAck(host, cpu, sk);
+    return;
+  }
+  if (!tp.sackOk) {
+    tcpSendAck(host, cpu, sk);
+    return;
+  }
+  if (tp.compressedAckRcvNxt !== sk.rcvNxt) {
+    tp.compressedAckRcvNxt = sk.rcvNxt;
+    tp.dupAckCounter = 0;
+  }
+  if (tp.dupAckCounter < 3) {
+    tp.dupAckCounter++;
+    tcpSendAck(host, cpu, sk);
+    return;
+  }
+  tcpSendDelayedAck(host, cpu, sk);
+}

@@ -1,0 +1,364 @@
+// Models the parts of net/ipv4/tcp_output.c (Linux 6.18) a receiver uses: the windows it
+// offers (tcp_select_initial_window(), __tcp_select_window(), tcp_select_window()), the
+// options it writes (tcp_synack_options(), tcp_established_options(), tcp_options_write()),
+// and the segments it sends without data: SYN-ACKs, ACKs (tcp_send_ack()) and delayed ACKs
+// (tcp_send_delayed_ack(), tcp_delack_timer()).
+
+import type { InetNet } from "./netns_ipv4.ts";
+import type { Sock, TcpRequestSock, TcpSockState } from "../core/sock.ts";
+import { CHECKSUM_NONE, CHECKSUM_PARTIAL } from "../core/skbuff.ts";
+import type { Cpu } from "../sim/cpu.ts";
+import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
+import { IPPROTO_TCP } from "../wire/ipv4.ts";
+import {
+  TCP_FLAGS,
+  TCP_HLEN,
+  TcpHdr,
+  TCPOPT_MSS,
+  TCPOPT_NOP,
+  TCPOPT_SACK,
+  TCPOPT_SACK_PERM,
+  TCPOPT_TIMESTAMP,
+  TCPOPT_WINDOW,
+} from "../wire/tcp.ts";
+import { ipLocalOut } from "./ip_output.ts";
+import { ipRouteOutput } from "./route.ts";
+
+/** include/net/tcp.h: TCP_MAX_WSCALE. */
+export const TCP_MAX_WSCALE = 14;
+/** include/net/tcp.h: TCP_MSS_DEFAULT, the MSS assumed when a SYN gives none. */
+export const TCP_MSS_DEFAULT = 536;
+/** include/net/tcp.h: TCP_DELACK_MIN and TCP_ATO_MIN, HZ/25: 40 ms. */
+export const TCP_ATO_MIN_NS = 40_000_000;
+/** include/net/tcp.h: TCP_DELACK_MAX, HZ/5: 200 ms. */
+export const TCP_DELACK_MAX_NS = 200_000_000;
+/** include/net/tcp.h: TCP_MAX_QUICKACKS. */
+export const TCP_MAX_QUICKACKS = 16;
+// include/net/tcp.h: TCP_RMEM_TO_WIN_SCALE and TCP_DEFAULT_SCALING_RATIO (50 %)
+const TCP_RMEM_TO_WIN_SCALE = 8;
+/** The scaling ratio a socket starts with: a window of half the buffer. */
+export const TCP_DEFAULT_SCALING_RATIO = 1 << (TCP_RMEM_TO_WIN_SCALE - 1);
+
+/**
+ * The window a buffer of `space` bytes allows, as __tcp_win_from_space(): the part of the
+ * memory that is payload, at `scalingRatio`/256.
+ * @param scalingRatio skb->len over truesize, in 1/256
+ * @param space buffer bytes
+ * @returns window bytes
+ */
+export function tcpWinFromSpace(scalingRatio: number, space: number): number {
+  return Math.floor(space * scalingRatio / 2 ** TCP_RMEM_TO_WIN_SCALE);
+}
+
+/**
+ * The first window and the scale, as tcp_select_initial_window(): the space rounded down to a
+ * multiple of the MSS; the shift that lets the largest buffer the host allows
+ * (max(tcp_rmem[2], rmem_max)) be advertised, at most 14.
+ * @param host the host (tcp_rmem, rmem_max)
+ * @param space the socket's full space (tcp_full_space())
+ * @param mss the segment size the window is counted in
+ * @param wscaleOk the peer offered window scaling
+ * @returns the window, the window clamp and our shift
+ */
+export function tcpSelectInitialWindow(
+  host: InetNet,
+  space: number,
+  mss: number,
+  wscaleOk: boolean,
+): { rcvWnd: number; windowClamp: number; rcvWscale: number } {
+  let windowClamp = 65535 * 2 ** TCP_MAX_WSCALE;
+  space = Math.min(windowClamp, Math.max(space, 0));
+  if (space > mss) space = Math.floor(space / mss) * mss;
+  const rcvWnd = space; // tcp_workaround_signed_windows is 0
+  let rcvWscale = 0;
+  if (wscaleOk) {
+    const most = Math.min(
+      Math.max(space, host.ipv4.tcpRmem[2], host.sysctl["net.core.rmem_max"]),
+      windowClamp,
+    );
+    rcvWscale = Math.max(0, Math.min(Math.floor(Math.log2(most)) - 15, TCP_MAX_WSCALE));
+  }
+  windowClamp = Math.min(65535 * 2 ** rcvWscale, windowClamp);
+  return { rcvWnd, windowClamp, rcvWscale };
+}
+
+/**
+ * The window free now, as __tcp_select_window() without window shrinking
+ * (tcp_shrink_window 0): the buffer's free space as a window, no more than rcv_ssthresh;
+ * rounded up to the scale, or, unscaled, to a multiple of the peer's MSS.
+ * @param sk the socket
+ * @returns the window, bytes
+ */
+export function __tcpSelectWindow(sk: Sock): number {
+  const tp = sk.tcp!;
+  let mss = tp.rcvMss;
+  let freeSpace = tcpWinFromSpace(tp.scalingRatio, sk.rcvbuf - sk.rmemAlloc);
+  const allowedSpace = tcpWinFromSpace(tp.scalingRatio, sk.rcvbuf);
+  const fullSpace = Math.min(tp.windowClamp, allowedSpace);
+  if (mss > fullSpace) {
+    mss = fullSpace;
+    if (mss <= 0) return 0;
+  }
+  if (freeSpace < fullSpace >> 1) {
+    tp.quick = 0;
+    freeSpace = Math.floor(freeSpace / 2 ** tp.rcvWscale) * 2 ** tp.rcvWscale;
+    if (freeSpace < allowedSpace >> 4 || freeSpace < mss) return 0;
+  }
+  if (freeSpace > tp.rcvSsthresh) freeSpace = tp.rcvSsthresh;
+  if (tp.rcvWscale) return Math.ceil(freeSpace / 2 ** tp.rcvWscale) * 2 ** tp.rcvWscale;
+  let window = tp.rcvWnd;
+  if (window <= freeSpace - mss || window > freeSpace) window = Math.floor(freeSpace / mss) * mss;
+  else if (mss === fullSpace && freeSpace > window + (fullSpace >> 1)) window = freeSpace;
+  return window;
+}
+
+// tcp_receive_window(): what is left of the window last advertised
+function tcpReceiveWindow(tp: TcpSockState, rcvNxt: number): number {
+  const win = tp.rcvWup + tp.rcvWnd - rcvNxt;
+  return win < 0 ? 0 : win;
+}
+
+/**
+ * The window field of a segment, as tcp_select_window(): never less than what is left of the
+ * window already offered; remembered as rcv_wnd at rcv_nxt; shifted by our scale.
+ * @param sk the socket
+ * @returns the 16-bit field
+ */
+export function tcpSelectWindow(sk: Sock): number {
+  const tp = sk.tcp!;
+  const curWin = tcpReceiveWindow(tp, sk.rcvNxt);
+  let newWin = __tcpSelectWindow(sk);
+  if (newWin < curWin) newWin = Math.ceil(curWin / 2 ** tp.rcvWscale) * 2 ** tp.rcvWscale;
+  tp.rcvWnd = newWin;
+  tp.rcvWup = sk.rcvNxt;
+  newWin = Math.min(newWin, 65535 * 2 ** tp.rcvWscale);
+  return Math.floor(newWin / 2 ** tp.rcvWscale);
+}
+
+/** The TCP clock in ms, as tcp_time_stamp_ms(): the timestamp option's unit. */
+function tcpClockMs(host: InetNet): number {
+  return Math.floor(host.sim.now / 1e6);
+}
+
+function u32(n: number): number {
+  return n >>> 0;
+}
+
+// tcp_options_write(): MSS; SACK_PERM and TS together, or TS after two NOPs, or SACK_PERM after
+// two NOPs; window scale after a NOP; SACK blocks after two NOPs.
+function writeOptions(o: {
+  mss?: number;
+  ts?: { val: number; ecr: number };
+  sackPerm?: boolean;
+  wscale?: number;
+  sacks?: [number, number][];
+}): number[] {
+  const out: number[] = [];
+  const be32 = (v: number) => [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
+  if (o.mss !== undefined) out.push(TCPOPT_MSS, 4, o.mss >> 8, o.mss & 255);
+  if (o.ts) {
+    if (o.sackPerm) out.push(TCPOPT_SACK_PERM, 2);
+    else out.push(TCPOPT_NOP, TCPOPT_NOP);
+    out.push(TCPOPT_TIMESTAMP, 10, ...be32(o.ts.val), ...be32(o.ts.ecr));
+  } else if (o.sackPerm) out.push(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK_PERM, 2);
+  if (o.wscale !== undefined) out.push(TCPOPT_NOP, TCPOPT_WINDOW, 3, o.wscale);
+  if (o.sacks?.length) {
+    out.push(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK, 2 + 8 * o.sacks.length);
+    for (const [a, b] of o.sacks) out.push(...be32(a), ...be32(b));
+  }
+  return out;
+}
+
+/** The addresses of a segment we send: ours first. */
+export interface TcpFlow {
+  /** Our address, host order. */
+  saddr: number;
+  /** Our port. */
+  sport: number;
+  /** The peer's address, host order. */
+  daddr: number;
+  /** The peer's port. */
+  dport: number;
+}
+
+/**
+ * Sends a segment without data, as tcp_transmit_skb() → ip_queue_xmit() (OutSegs, OutRsts),
+ * the checksum left to the device for a SYN-ACK or a socket's segment, made here for a reset
+ * from no socket (ip_send_unicast_reply()).
+ * @param host the host
+ * @param cpu the CPU
+ * @param flow our address and port, the peer's
+ * @param seg sequence, acknowledgment, flags, window field and option bytes
+ * @param bhOff sent with bottom halves off, as from softirq context
+ */
+export function tcpTransmit(
+  host: InetNet,
+  cpu: Cpu,
+  flow: TcpFlow,
+  seg: { seq: number; ack: number; flags: number; window: number; options: number[] },
+  bhOff = true,
+): void {
+  host.sim.holding(cpu, { bh: bhOff ? 1 : 0 }, () => {
+    const out = ipRouteOutput(host, flow.daddr, cpu, {
+      proto: IPPROTO_TCP,
+      saddr: flow.saddr,
+      sport: flow.sport,
+      dport: flow.dport,
+    });
+    if (!out) return;
+    const len = TCP_HLEN + seg.options.length;
+    const t = new Uint8Array(len);
+    const th = new TcpHdr(t, 0);
+    th.source = flow.sport;
+    th.dest = flow.dport;
+    th.seq = u32(seg.seq);
+    th.ackSeq = u32(seg.ack);
+    th.doff = len / 4;
+    th.flagByte = seg.flags;
+    th.window = seg.window;
+    t.set(seg.options, TCP_HLEN);
+    th.check = csumFold(
+      csumPartial(t, csumTcpudpNofold(flow.saddr, flow.daddr, len, IPPROTO_TCP, 0), 0, len),
+    );
+    host.mib.tcp.OutSegs++;
+    if (seg.flags & TCP_FLAGS.RST) host.mib.tcp.OutRsts++;
+    const fromSocket = (seg.flags & TCP_FLAGS.SYN) !== 0 || (seg.flags & TCP_FLAGS.RST) === 0;
+    ipLocalOut(host, cpu, {
+      saddr: flow.saddr,
+      daddr: flow.daddr,
+      protocol: IPPROTO_TCP,
+      tos: 0,
+      df: true,
+      payload: t,
+      ipSummed: fromSocket ? CHECKSUM_PARTIAL : CHECKSUM_NONE,
+    }, out.route);
+  });
+}
+
+/**
+ * Sends a request sock's SYN-ACK, as tcp_v4_send_synack() → tcp_make_synack(): the window
+ * unscaled (at most 65535) and the options tcp_synack_options() chose — MSS always, then
+ * SACK-permitted, timestamps and window scale as the SYN offered them.
+ * @param host the host
+ * @param cpu the CPU
+ * @param req the request sock
+ * @param sport the listener's port
+ * @param bhOff sent from softirq context (the first), not from the timer (retransmissions)
+ */
+export function tcpSendSynack(
+  host: InetNet,
+  cpu: Cpu,
+  req: TcpRequestSock,
+  sport: number,
+  bhOff = true,
+): void {
+  const advmss = tcpAdvmss();
+  tcpTransmit(host, cpu, { saddr: req.daddr, sport, daddr: req.saddr, dport: req.sport }, {
+    seq: req.iss,
+    ack: req.irs + 1,
+    flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK,
+    window: Math.min(req.rcvWnd, 65535),
+    options: writeOptions({
+      mss: advmss,
+      sackPerm: req.sackOk,
+      ts: req.tstampOk
+        ? { val: u32(tcpClockMs(host) + req.tsOffset), ecr: req.tsRecent }
+        : undefined,
+      wscale: req.wscaleOk ? req.rcvWscale : undefined,
+    }),
+  }, bhOff);
+}
+
+/**
+ * The MSS we advertise, as tcp_mss_clamp(dst_metric_advmss()): the route's MTU (1500) less the
+ * IPv4 and TCP headers.
+ * @returns 1460
+ */
+export function tcpAdvmss(): number {
+  return 1500 - 20 - TCP_HLEN;
+}
+
+/**
+ * The options of a connection's segment, as tcp_established_options(): the timestamp echoing
+ * the peer's last, then the SACK blocks, a D-SACK first (three fit beside a timestamp, four
+ * without).
+ * @param host the host (the TCP clock)
+ * @param sk the connection
+ * @returns the option bytes
+ */
+export function tcpEstablishedOptions(host: InetNet, sk: Sock): number[] {
+  const tp = sk.tcp!;
+  const blocks = tp.dsack ? [tp.dsack, ...tp.selectiveAcks] : tp.selectiveAcks;
+  tp.dsack = null; // tcp_options_write(): a D-SACK is reported once
+  return writeOptions({
+    ts: tp.tstampOk ? { val: u32(tcpClockMs(host) + tp.tsOffset), ecr: tp.tsRecent } : undefined,
+    sacks: tp.sackOk ? blocks.slice(0, tp.tstampOk ? 3 : 4) : undefined,
+  });
+}
+
+/**
+ * Sends an ACK now, as tcp_send_ack() → __tcp_send_ack(): the window from tcp_select_window(),
+ * the timestamp echoing the peer's, the SACK blocks; then tcp_event_ack_sent(): a quick ACK is
+ * used up (tcp_dec_quickack_mode()) and the delayed-ACK timer stopped.
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the connection
+ */
+export function tcpSendAck(host: InetNet, cpu: Cpu, sk: Sock): void {
+  const tp = sk.tcp!;
+  host.sim.enterFn(cpu, "tcp_send_ack");
+  host.sim.enterFn(cpu, "__tcp_send_ack");
+  const window = tcpSelectWindow(sk);
+  tcpTransmit(host, cpu, { saddr: sk.rcvSaddr, sport: sk.num, daddr: sk.daddr, dport: sk.dport }, {
+    seq: tp.sndNxt,
+    ack: sk.rcvNxt,
+    flags: TCP_FLAGS.ACK,
+    window,
+    options: tcpEstablishedOptions(host, sk),
+  });
+  // tcp_event_ack_sent() → tcp_dec_quickack_mode()
+  if (tp.quick) {
+    const pkts = tp.ackPending.sched ? 1 : 0;
+    if (pkts >= tp.quick) {
+      tp.quick = 0;
+      tp.ato = TCP_ATO_MIN_NS;
+    } else tp.quick -= pkts;
+  }
+  tp.ackPending = { sched: false, now: false, timer: false, pushed: false, pushed2: false };
+  tp.delackAt = -1;
+  host.sim.exitFn(cpu, "__tcp_send_ack");
+  host.sim.exitFn(cpu, "tcp_send_ack");
+}
+
+/**
+ * Arms the delayed-ACK timer, as tcp_send_delayed_ack(): ato from now (0 before any data, 40 ms
+ * after), on the jiffy clock — a timer due now fires at the next tick — or sooner if one is
+ * already set to go sooner, or at once if that one is due within a quarter of ato; when it
+ * fires, tcp_delack_timer_handler() sends the ACK still owed (DelayedACKs).
+ * @param host the host
+ * @param cpu the CPU the timer runs on
+ * @param sk the connection
+ */
+export function tcpSendDelayedAck(host: InetNet, cpu: Cpu, sk: Sock): void {
+  const tp = sk.tcp!;
+  const jiffy = 1e9 / host.hz;
+  const ato = Math.min(tp.ato, TCP_DELACK_MAX_NS);
+  const now = host.sim.now;
+  const jiffiesNow = Math.floor(now / jiffy);
+  let at = Math.max(jiffiesNow + Math.round(ato / jiffy), jiffiesNow + 1) * jiffy;
+  if (tp.ackPending.timer && tp.delackAt >= 0) {
+    if (tp.delackAt <= (jiffiesNow + Math.round((ato >> 2) / jiffy)) * jiffy) {
+      tcpSendAck(host, cpu, sk);
+      return;
+    }
+    at = Math.min(at, tp.delackAt);
+  }
+  tp.ackPending.timer = true;
+  tp.ackPending.sched = true;
+  tp.delackAt = at;
+  host.sim.at(at, () => {
+    if (tp.delackAt !== at || !tp.ackPending.sched) return;
+    host.mib.tcpExt.DelayedACKs++;
+    tcpSendAck(host, cpu, sk);
+  });
+}

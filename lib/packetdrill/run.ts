@@ -1,0 +1,496 @@
+// Runs a packetdrill script against a simulated host the way packetdrill runs it against a
+// kernel (gtests/net/packetdrill/run.c): the host has packetdrill's addresses — a local one in
+// 192.168.0.0/16 and the remote 192.0.2.1 behind the gateway 192.168.0.1 — on a device named
+// tun0 with MTU 1500. Events run in script order at their script times: inbound packets are
+// injected; each outbound packet the script expects is the next one the host sent, compared
+// with it (packet.ts); system calls run (syscalls.ts), a blocking one in the background as
+// packetdrill's syscall thread runs it, its return time checked when it returns. The first
+// mismatch ends the run with packetdrill's message. What the kit does not model is refused
+// before anything runs, naming the line.
+
+import { InputRangeError } from "../base/errors.ts";
+import { createHost, type Host } from "../init/main.ts";
+import { Tun } from "../drivers/tun.ts";
+import { inetAddAddr } from "../ipv4/devinet.ts";
+import { fibAddRoute } from "../ipv4/fib.ts";
+import { type Cpu, Task, type TaskBody } from "../sim/cpu.ts";
+import { inAton } from "../wire/ipv4.ts";
+import {
+  compareTcp,
+  type ConnectionMap,
+  inboundPacket,
+  liveTcpPacket,
+  packetText,
+  toScript,
+} from "./packet.ts";
+import {
+  type EventTime,
+  parsePacketdrill,
+  type Script,
+  type ScriptEvent,
+  type SyscallSpec,
+  type TcpPacketSpec,
+} from "./script.ts";
+import {
+  checkSyscall,
+  invokeSyscall,
+  type SyscallContext,
+  unsupported,
+  waitQueueOf,
+} from "./syscalls.ts";
+
+/** Options of a run, as packetdrill's command line gives them (they override the script's). */
+export interface PacketdrillOptions {
+  /** --tolerance_usecs: how far a packet or a return may be from its script time, µs. */
+  toleranceUsecs?: number;
+  /** --tcp_ts_tick_usecs: check outbound TS val at this clock rate, µs per tick (0: don't). */
+  tcpTsTickUsecs?: number;
+  /** --ip_version: only ipv4 is modelled. */
+  ipVersion?: string;
+  /** Reads a file a backquoted command runs (`../common/defaults.sh`), relative to the script. */
+  readFile?: (path: string) => string;
+}
+
+/** How a run ended. */
+export interface PacketdrillResult {
+  /** Every event matched. */
+  ok: boolean;
+  /** packetdrill's message for the first mismatch, as it prints it, or null. */
+  error: string | null;
+  /** Sysctls the script set that the kit does not model (send side, congestion control...). */
+  ignoredSysctls: string[];
+}
+
+// config.c: packetdrill's defaults
+const DEFAULT_TOLERANCE_USECS = 4000;
+const TOLERANCE_PERCENT = 12.5;
+const LOCAL_IP = "192.168.0.2";
+const REMOTE_IP = "192.0.2.1";
+const GATEWAY_IP = "192.168.0.1";
+const BIND_PORT = 8080; // run_system_call.c: bind(..., ...) binds the default port 8080
+const FIRST_REMOTE_PORT = 45000;
+// sniff_outbound_live_packet(): how long after its time an expected packet may still come
+const SNIFF_TIMEOUT_USECS = 2_000_000;
+const OPTIONS = new Set(["tolerance_usecs", "tcp_ts_tick_usecs", "ip_version"]);
+
+/**
+ * Runs a packetdrill script on a simulated host.
+ * @param source the script
+ * @param path its name, for messages
+ * @param options packetdrill's command-line options
+ * @returns success, or packetdrill's message for the first mismatch
+ * @throws {SyntaxError} for a script packetdrill would not parse, naming the line
+ * @throws {RangeError} naming the line of what the kit does not model, before anything runs
+ * @example
+ * ```ts
+ * import { runPacketdrill } from "@rxpath/rxpath";
+ * const r = runPacketdrill(`
+ * 0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+ * +0  bind(3, ..., ...) = 0
+ * +0  listen(3, 1) = 0
+ * +0  < S 0:0(0) win 8192
+ * +0  > S. 0:0(0) ack 1 win 64240 <mss 1460>
+ * `, "syn.pkt");
+ * console.log(r.ok); // true
+ * ```
+ */
+export function runPacketdrill(
+  source: string,
+  path: string,
+  options: PacketdrillOptions = {},
+): PacketdrillResult {
+  return new PacketdrillRun(parsePacketdrill(source, path), path, options).run();
+}
+
+interface Pending {
+  event: ScriptEvent;
+  sc: SyscallSpec;
+  expectedEnd: number;
+  start: number;
+  done: { result: number; errno: string | null; optval?: number; usecs: number } | null;
+}
+
+class PacketdrillRun {
+  readonly #script: Script;
+  readonly #path: string;
+  readonly #host: Host;
+  readonly #cpu: Cpu;
+  readonly #tolerance: number;
+  readonly #tsTick: number;
+  readonly #ignoredSysctls: string[] = [];
+  readonly #ctx: SyscallContext;
+  readonly #tun: Tun;
+  #conn: ConnectionMap = newConnection(FIRST_REMOTE_PORT);
+  #lastEventUsecs = 0;
+  #pending: Pending | null = null;
+
+  constructor(script: Script, path: string, options: PacketdrillOptions) {
+    this.#script = script;
+    this.#path = path;
+    const opts = script.options;
+    for (const name of opts.keys()) {
+      if (!OPTIONS.has(name)) this.#refuse(0, `option --${name} is not modelled`);
+    }
+    const ipVersion = options.ipVersion ?? opts.get("ip_version") ?? "ipv4";
+    if (ipVersion !== "ipv4") this.#refuse(0, `--ip_version=${ipVersion}: only ipv4 is modelled`);
+    this.#tolerance = options.toleranceUsecs ??
+      Number(opts.get("tolerance_usecs") ?? DEFAULT_TOLERANCE_USECS);
+    this.#tsTick = options.tcpTsTickUsecs ?? Number(opts.get("tcp_ts_tick_usecs") ?? 0);
+    for (const e of script.events) {
+      if (e.type === "code") this.#refuse(e.line, "%{ python }% code is not run");
+      if (e.type === "packet" && e.packet.proto !== "tcp") {
+        this.#refuse(e.line, `${e.packet.proto} packets are not modelled yet`);
+      }
+      const why = e.type === "syscall" ? unsupported(e.syscall) : null;
+      if (why) this.#refuse(e.line, why);
+    }
+    this.#host = createHost({ cpus: 1 });
+    this.#cpu = this.#host.sim.cpus[0];
+    const commands = [
+      ...script.initCommands,
+      ...script.events.flatMap((e) => e.type === "command" ? [e] : []),
+    ];
+    for (const c of commands) {
+      for (const [name, value] of this.#shellSysctls(c.command, c.line, options.readFile)) {
+        this.#setSysctl(name, value);
+      }
+    }
+    this.#tun = new Tun(this.#host, "tun0");
+    inetAddAddr(this.#host, this.#tun.dev, inAton(LOCAL_IP), 16);
+    fibAddRoute(this.#host, {
+      dst: inAton("192.0.2.0"),
+      len: 24,
+      dev: this.#tun.dev,
+      gw: inAton(GATEWAY_IP),
+    });
+    this.#ctx = { host: this.#host, cpu: this.#cpu, fds: new Map(), bindPort: BIND_PORT };
+  }
+
+  run(): PacketdrillResult {
+    let prev: ScriptEvent | null = null;
+    for (const e of this.#script.events) {
+      // adjust_relative_event_times(): an inbound packet after an inbound packet counts from
+      // its script time, anything else from now
+      const anchored = isInbound(prev) && isInbound(e);
+      const time = eventTimes(e.time, anchored ? this.#lastEventUsecs : this.#nowUsecs());
+      const error = this.#runEvent(e, time);
+      if (error) return this.#fail(error.line ?? e.line, error.text);
+      prev = e;
+    }
+    const blocked = this.#pending;
+    if (blocked && !blocked.done) {
+      return this.#fail(
+        blocked.event.line,
+        `runtime error: exiting while a blocking ${blocked.sc.name} call is in progress`,
+      );
+    }
+    return { ok: true, error: null, ignoredSysctls: this.#ignoredSysctls };
+  }
+
+  #runEvent(
+    e: ScriptEvent,
+    time: { at: number; end: number },
+  ): { text: string; line?: number } | null {
+    if (e.type === "packet") {
+      const p = e.packet as TcpPacketSpec;
+      return p.direction === "inbound" ? this.#inbound(p, time) : this.#outbound(e, p, time);
+    }
+    if (e.type === "syscall") return this.#syscall(e, e.syscall, time);
+    this.#runTo(time.at);
+    return this.#pendingError();
+  }
+
+  #inbound(p: TcpPacketSpec, time: { at: number }) {
+    this.#runTo(time.at);
+    const late = this.#pendingError();
+    if (late) return late;
+    // a SYN with no ACK starts the next connection on a new remote port
+    if (p.flags === "S" && this.#conn.scriptLocalIsn !== null) {
+      this.#conn = newConnection(this.#conn.remotePort + 1);
+    }
+    const made = inboundPacket(p, this.#conn, {
+      remote: REMOTE_IP,
+      local: LOCAL_IP,
+      localPort: BIND_PORT,
+    });
+    if ("error" in made) return { text: `error handling packet: ${made.error}` };
+    this.#tun.write(this.#cpu, made.packet);
+    this.#settle();
+    this.#lastEventUsecs = time.at;
+    return null;
+  }
+
+  #outbound(e: ScriptEvent, p: TcpPacketSpec, time: { at: number; end: number }) {
+    const deadline = Math.max(time.at, Number.isFinite(time.end) ? time.end : time.at) +
+      SNIFF_TIMEOUT_USECS;
+    while (!this.#tun.txRing.length && this.#nowUsecs() < deadline) {
+      this.#runTo(Math.min(deadline, this.#nextEventUsecs()));
+    }
+    const late = this.#pendingError();
+    if (late) return late;
+    const out = this.#tun.read();
+    const live = out ? liveTcpPacket(out.packet, out.tstamp / 1000) : null;
+    if (!live) return { text: "error handling packet: Timed out waiting for packet" };
+    if (p.flags.includes("S") && this.#conn.scriptLocalIsn === null) {
+      this.#conn.scriptLocalIsn = p.seq;
+      this.#conn.liveLocalIsn = live.seq;
+    }
+    const rel = toScript(live, this.#conn);
+    const mismatch = compareTcp(p, rel, this.#conn, this.#tsTick, this.#tolerance) ??
+      verifyTime(
+        e.time,
+        time,
+        live.usecs,
+        this.#lastEventUsecs,
+        this.#tolerance,
+        "outbound packet",
+      );
+    if (mismatch) {
+      return {
+        text: `error handling packet: ${mismatch}\nscript packet: ${secs(time.at)} ${
+          packetText(p)
+        }\nactual packet: ${secs(live.usecs)} ${packetText(rel)}`,
+      };
+    }
+    this.#lastEventUsecs = time.at;
+    return null;
+  }
+
+  #syscall(e: ScriptEvent, sc: SyscallSpec, time: { at: number }) {
+    this.#runTo(time.at);
+    // the syscall thread runs one call at a time: a new one waits for a blocked one
+    while (
+      this.#pending && !this.#pending.done &&
+      this.#nowUsecs() < this.#pending.expectedEnd + SNIFF_TIMEOUT_USECS
+    ) {
+      this.#runTo(this.#nextEventUsecs());
+    }
+    const late = this.#pendingError();
+    if (late) return late;
+    if (this.#pending && !this.#pending.done) {
+      return {
+        line: this.#pending.event.line,
+        text: `runtime error in ${this.#pending.sc.name} call: the call never returned`,
+      };
+    }
+    this.#pending = null;
+    const outcome = invokeSyscall(this.#ctx, sc);
+    // run_system_call.c: a call with `...end` may block; its end time counts from the same offset
+    const expectedEnd = sc.endUsecs === null
+      ? time.at
+      : sc.endUsecs + (e.time.kind === "relative" ? time.at - e.time.usecs : 0);
+    if (outcome === "blocked") {
+      if (sc.endUsecs === null) {
+        return {
+          text:
+            `runtime error in ${sc.name} call: the call blocked, and the script expects it to return at once`,
+        };
+      }
+      const pending: Pending = { event: e, sc, expectedEnd, start: time.at, done: null };
+      this.#pending = pending;
+      this.#waitOn(pending);
+      this.#lastEventUsecs = time.at;
+      return null;
+    }
+    const error = checkSyscall(sc, outcome);
+    if (error) return { text: `runtime error in ${sc.name} call: ${error}` };
+    if (sc.endUsecs !== null) {
+      const timing = verifyTime(
+        e.time,
+        { at: expectedEnd, end: expectedEnd },
+        this.#nowUsecs(),
+        time.at,
+        this.#tolerance,
+        "system call return",
+      );
+      if (timing) return { text: timing };
+    }
+    this.#lastEventUsecs = time.at;
+    return null;
+  }
+
+  // A blocked call is packetdrill's syscall thread: a task that sleeps on the socket's wait
+  // queue and, woken by sock_def_readable(), runs once the softirq that woke it is done and
+  // tries the call again.
+  #waitOn(pending: Pending): void {
+    const ctx = this.#ctx;
+    const sim = this.#host.sim;
+    const body = function* (): TaskBody {
+      for (;;) {
+        const sk = waitQueueOf(ctx, pending.sc);
+        if (!sk) return;
+        sk.waiters.push(task);
+        yield { op: "sleep" };
+        const outcome = invokeSyscall(ctx, pending.sc);
+        if (outcome !== "blocked") {
+          pending.done = { ...outcome, usecs: sim.now / 1000 };
+          return;
+        }
+      }
+    };
+    const task = new Task(pending.sc.name, body());
+    this.#cpu.addTask(task);
+  }
+
+  // A blocked call that has returned: its result and its return time, checked.
+  #pendingError(): { text: string; line: number } | null {
+    const p = this.#pending;
+    if (!p?.done) return null;
+    this.#pending = null;
+    const error = checkSyscall(p.sc, p.done);
+    if (error) return { line: p.event.line, text: `runtime error in ${p.sc.name} call: ${error}` };
+    const timing = verifyTime(
+      p.event.time,
+      { at: p.expectedEnd, end: p.expectedEnd },
+      p.done.usecs,
+      p.start,
+      this.#tolerance,
+      "system call return",
+    );
+    return timing ? { line: p.event.line, text: timing } : null;
+  }
+
+  // packetdrill's write() to tun returns once the kernel has taken the packet in: the CPU runs
+  // until it idles before the next event
+  #settle(): void {
+    for (let i = 0; i < 10_000 && !this.#cpu.isIdle; i++) {
+      this.#host.sim.run(this.#host.sim.now + 1000);
+    }
+  }
+
+  #nowUsecs(): number {
+    return this.#host.sim.now / 1000;
+  }
+
+  // The next moment anything can happen: a millisecond on, or sooner
+  #nextEventUsecs(): number {
+    return this.#nowUsecs() + 1000;
+  }
+
+  #runTo(usecs: number): void {
+    if (usecs > this.#nowUsecs()) this.#host.sim.run(Math.round(usecs * 1000));
+  }
+
+  #fail(line: number, text: string): PacketdrillResult {
+    return {
+      ok: false,
+      error: `${this.#path}:${line}: ${text}\n`,
+      ignoredSysctls: this.#ignoredSysctls,
+    };
+  }
+
+  #refuse(line: number, what: string): never {
+    throw new InputRangeError(`${this.#path}:${line}: the kit cannot run this script: ${what}`);
+  }
+
+  #setSysctl(name: string, value: string): void {
+    const numbers = value.split(/\s+/).map(shellNumber);
+    const host = this.#host;
+    if (name === "net.ipv4.tcp_rmem" && numbers.length === 3) {
+      host.ipv4.tcpRmem = numbers as [number, number, number];
+    } else if (name in host.sysctl && numbers.length === 1) host.setSysctl(name, numbers[0]);
+    else this.#ignoredSysctls.push(name);
+  }
+
+  // A backquoted command: `sysctl -q name=value ...` lines, comments, a script file read the
+  // same way, and the two setup lines of packetdrill's defaults.sh that change nothing the kit
+  // models (flushing tcp_metrics, a pfifo qdisc on tun0); anything else is refused.
+  #shellSysctls(
+    command: string,
+    line: number,
+    readFile?: (path: string) => string,
+  ): [string, string][] {
+    const out: [string, string][] = [];
+    for (const raw of command.split("\n")) {
+      const text = raw.replace(/#.*$/, "").trim();
+      if (!text || text.startsWith("#!")) continue;
+      if (/^[^\s]+\.sh$/.test(text)) {
+        if (!readFile) this.#refuse(line, `the script file ${text} cannot be read`);
+        out.push(...this.#shellSysctls(readFile(text), line, readFile));
+        continue;
+      }
+      const m = /^sysctl\s+(-q\s+)?(.*?)(\s*>\s*\/dev\/null.*)?$/.exec(text);
+      if (m) {
+        for (const a of m[2].matchAll(/([a-z0-9_.]+)=("[^"]*"|\S+)/g)) {
+          out.push([a[1], a[2].replace(/"/g, "").trim()]);
+        }
+        continue;
+      }
+      if (/^(ip tcp_metrics flush|tc qdisc add dev tun0 root pfifo)/.test(text)) continue;
+      this.#refuse(line, `the shell command \`${text}\` is not modelled`);
+    }
+    return out;
+  }
+}
+
+function newConnection(remotePort: number): ConnectionMap {
+  return {
+    scriptLocalIsn: null,
+    liveLocalIsn: null,
+    remotePort,
+    tsValMap: new Map(),
+    firstTsVal: null,
+  };
+}
+
+function isInbound(e: ScriptEvent | null): boolean {
+  return e?.type === "packet" && e.packet.direction === "inbound";
+}
+
+// A number as a shell writes it: 42, 0x70403, or $((15*1024*1024))
+function shellNumber(text: string): number {
+  const m = /^\$\(\((.*)\)\)$/.exec(text);
+  if (m) return m[1].split("*").reduce((a, b) => a * Number(b), 1);
+  return Number(text);
+}
+
+function secs(usecs: number): string {
+  return (usecs / 1e6).toFixed(6).padStart(9);
+}
+
+// adjust_relative_event_times(): an event's time, µs from the script's start
+function eventTimes(t: EventTime, offset: number): { at: number; end: number } {
+  switch (t.kind) {
+    case "absolute":
+      return { at: t.usecs, end: t.usecs };
+    case "relative":
+      return { at: offset + t.usecs, end: offset + t.usecs };
+    case "any":
+      return { at: offset, end: Infinity };
+    case "absolute_range":
+      return { at: t.usecs, end: t.endUsecs! };
+    case "relative_range":
+      return { at: offset + t.usecs, end: offset + t.endUsecs! };
+  }
+}
+
+// verify_time(): within the tolerance, widened to 12.5 % of the time since the last event
+function verifyTime(
+  t: EventTime,
+  time: { at: number; end: number },
+  actual: number,
+  last: number,
+  toleranceUsecs: number,
+  what: string,
+): string | null {
+  if (t.kind === "any") return null;
+  const tolerance = Math.max(
+    toleranceUsecs,
+    Math.floor(TOLERANCE_PERCENT / 100 * (time.at - last)),
+  );
+  const s = (u: number) => (u / 1e6).toFixed(6);
+  if (t.kind === "absolute_range" || t.kind === "relative_range") {
+    if (actual < time.at - tolerance || actual > time.end + tolerance) {
+      return `timing error: expected ${what} in time range ${s(time.at)}~${
+        s(time.end)
+      } sec but happened at ${s(actual)} sec`;
+    }
+    return null;
+  }
+  if (actual < time.at - tolerance || actual > time.at + tolerance) {
+    return `timing error: expected ${what} at ${s(time.at)} sec but happened at ${
+      s(actual)
+    } sec; tolerance ${s(tolerance)} sec`;
+  }
+  return null;
+}

@@ -1,0 +1,54 @@
+// Records what the machine's own kernel does with every packetdrill script of the corpus: runs
+// each with packetdrill itself, as root, in a fresh network namespace, and writes whether it
+// passed and packetdrill's first error to tests/golden/linux-6.18/packetdrill/record.json.
+// The tests hold the kit's runner to that record.
+//
+// packetdrill builds from source on Debian (apt-get install gcc make bison flex): clone
+// google/packetdrill, then in gtests/net/packetdrill run ./configure && make.
+// Run on a Linux 6.18 machine: deno run -A tests/oracle/record_packetdrill.ts PACKETDRILL [SCRIPT...]
+import { dirname, relative } from "node:path";
+import { corpusScripts, PACKETDRILL_CORPUS, type PacketdrillRecord } from "./packetdrill_corpus.ts";
+
+const [binary, ...only] = Deno.args;
+if (!binary) throw new Error("usage: record_packetdrill.ts PACKETDRILL [SCRIPT...]");
+const out = new URL("../golden/linux-6.18/packetdrill/", import.meta.url).pathname;
+Deno.mkdirSync(out, { recursive: true });
+const recordPath = `${out}record.json`;
+const record: Record<string, PacketdrillRecord> = only.length
+  ? JSON.parse(Deno.readTextFileSync(recordPath)).scripts
+  : {};
+const run = (cmd: string, args: string[], cwd?: string) =>
+  new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" }).outputSync();
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+const release = text(run("uname", ["-r"]).stdout).trim();
+
+for (const script of corpusScripts()) {
+  const name = relative(PACKETDRILL_CORPUS, script);
+  if (only.length && !only.includes(name)) continue;
+  const ns = `rxpath-pd-${Deno.pid}`;
+  run("ip", ["netns", "add", ns]);
+  const result = run(
+    "timeout",
+    ["120", "ip", "netns", "exec", ns, binary, script.split("/").pop()!],
+    dirname(script),
+  );
+  run("ip", ["netns", "del", ns]);
+  // packetdrill's own message: from the line naming the script to the end of its output
+  const lines = text(result.stderr).split("\n");
+  const base = script.split("/").pop()!;
+  const first = lines.findIndex((l) => l.startsWith(`${base}:`));
+  const error = result.success
+    ? null
+    : first >= 0
+    ? lines.slice(first).join("\n").trim()
+    : lines.join("\n").trim();
+  record[name] = { pass: result.success, error };
+  console.log(
+    `${result.success ? "PASS" : "FAIL"} ${name}${error ? `: ${error.split("\n")[0]}` : ""}`,
+  );
+}
+const sorted = Object.fromEntries(Object.entries(record).sort(([a], [b]) => a < b ? -1 : 1));
+Deno.writeTextFileSync(
+  recordPath,
+  JSON.stringify({ kernel: release, scripts: sorted }, null, 2) + "\n",
+);

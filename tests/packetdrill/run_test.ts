@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { dirname, join } from "node:path";
+import { runPacketdrill } from "../../lib/packetdrill/run.ts";
+import {
+  corpusScripts,
+  PACKETDRILL_CORPUS,
+  type PacketdrillRecord,
+} from "../oracle/packetdrill_corpus.ts";
+
+const record: { kernel: string; scripts: Record<string, PacketdrillRecord> } = JSON.parse(
+  Deno.readTextFileSync(
+    new URL("../golden/linux-6.18/packetdrill/record.json", import.meta.url),
+  ),
+);
+
+function run(name: string) {
+  const path = join(PACKETDRILL_CORPUS, name);
+  return runPacketdrill(Deno.readTextFileSync(path), name.split("/").pop()!, {
+    readFile: (file) => Deno.readTextFileSync(join(dirname(path), file)),
+  });
+}
+
+// What must agree in a failure: the line and the message. Times differ between a machine and
+// the simulation, and the errno packetdrill prints after a call that succeeded is whatever an
+// earlier call left behind.
+function firstLine(error: string): string {
+  return error.split("\n")[0]
+    .replace(/at [0-9.]+ sec but happened at [0-9.]+ sec/, "at T sec but happened at T sec")
+    .replace(/(but got \d+) with errno \d+ \([^)]*\)/, "$1");
+}
+
+Deno.test("every corpus script has a record of what Linux 6.18 did with it", () => {
+  const names = corpusScripts().map((p) => p.slice(PACKETDRILL_CORPUS.length));
+  assert.deepEqual(names, Object.keys(record.scripts).sort());
+  assert.match(record.kernel, /^6\.18\./);
+});
+
+Deno.test("packetdrill scripts end on the simulated host as on Linux 6.18", async (t) => {
+  for (const [name, kernel] of Object.entries(record.scripts)) {
+    await t.step(`${name}: ${kernel.pass ? "passes" : "fails"} as on the kernel`, () => {
+      const kit = run(name);
+      if (kernel.pass) assert.equal(kit.error, null);
+      else assert.equal(firstLine(kit.error ?? "(the kit passed)"), firstLine(kernel.error!));
+    });
+  }
+});
+
+Deno.test("a mismatch is reported as packetdrill reports it: the line, the script's packet and the one sent", () => {
+  const r = run("rxpath/wrong-wscale-expected.pkt");
+  assert.equal(r.ok, false);
+  const [head, script, actual] = r.error!.split("\n");
+  assert.equal(
+    head,
+    "wrong-wscale-expected.pkt:8: error handling packet: bad value in outbound TCP option (kind=3): expected: wscale 7 actual: wscale 10",
+  );
+  assert.match(
+    script,
+    /^script packet: +0\.\d{6} S\. 0:0\(0\) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 7>$/,
+  );
+  assert.match(
+    actual,
+    /^actual packet: +0\.\d{6} S\. 0:0\(0\) ack 1 win 64240 <mss 1460,nop,nop,sackOK,nop,wscale 10>$/,
+  );
+});
+
+const HANDSHAKE = `0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>
++0 > S. 0:0(0) ack 1 <mss 1460,nop,wscale 10>
++.01 < . 1:1(0) ack 1 win 257
++0 accept(3, ..., ...) = 4
+`;
+
+Deno.test("a script using what the kit does not model is refused before it runs, naming the line", async (t) => {
+  const cases: [string, string, RegExp][] = [
+    [
+      "sending data",
+      `${HANDSHAKE}+0 write(4, ..., 100) = 100\n`,
+      /x\.pkt:8: .*the write\(\) system call is not modelled/,
+    ],
+    [
+      "a UDP socket",
+      "0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 3\n",
+      /x\.pkt:1: .*only TCP sockets/,
+    ],
+    ["python code", `${HANDSHAKE}+0 %{ assert tcpi_rto == 200000 }%\n`, /x\.pkt:8: .*python/],
+    ["an option", `--mtu=9000\n${HANDSHAKE}`, /x\.pkt:0: .*option --mtu/],
+    ["IPv6", `--ip_version=ipv6\n${HANDSHAKE}`, /only ipv4/],
+    [
+      "a shell command",
+      "`ip link set tun0 mtu 9000`\n" + HANDSHAKE,
+      /x\.pkt:1: .*`ip link set tun0 mtu 9000`/,
+    ],
+    [
+      "a socket option",
+      `${HANDSHAKE}+0 setsockopt(4, SOL_TCP, TCP_CORK, [1], 4) = 0\n`,
+      /x\.pkt:8: .*TCP_CORK/,
+    ],
+  ];
+  for (const [what, script, message] of cases) {
+    await t.step(what, () => assert.throws(() => runPacketdrill(script, "x.pkt"), message));
+  }
+});
+
+Deno.test("a blocking read returns when data arrives, its return time checked against the script's", () => {
+  const ok =
+    `${HANDSHAKE}+0...0.100 read(4, ..., 100) = 100\n+.1 < P. 1:101(100) ack 1 win 257\n+0 > . 1:1(0) ack 101\n`;
+  assert.equal(runPacketdrill(ok, "x.pkt").error, null);
+  const early = ok.replace("+0...0.100 read", "+0...0.050 read");
+  assert.match(
+    runPacketdrill(early, "x.pkt").error!,
+    /^x\.pkt:8: timing error: expected system call return at 0\.0600\d\d sec but happened at 0\.1100\d\d sec; tolerance 0\.006250 sec/,
+  );
+});
+
+Deno.test("sysctls set by the script change what the host does: no timestamps, no SACK, no window scaling", () => {
+  const script =
+    "`sysctl -q net.ipv4.tcp_timestamps=0 net.ipv4.tcp_sack=0`\n`sysctl -q net.ipv4.tcp_window_scaling=0`\n" +
+    "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n" +
+    "+0 < S 0:0(0) win 32792 <mss 1000,sackOK,TS val 1 ecr 0,nop,wscale 7>\n+0 > S. 0:0(0) ack 1 win 64240 <mss 1460>\n";
+  assert.equal(runPacketdrill(script, "x.pkt").error, null);
+});
