@@ -69,6 +69,7 @@ export * from "./lib/drivers/tun.ts";
 export * from "./lib/kernel/irq.ts";
 export * from "./lib/kernel/softirq.ts";
 export * from "./lib/kernel/tick.ts";
+export * from "./lib/kernel/timer.ts";
 
 // ---- The skb and how it ends: sk_buff, consume_skb, kfree_skb_reason ---------------------------
 export * from "./lib/core/skbuff.ts";
@@ -141,4 +142,5 @@ export * from "./lib/experiments/netfilter.ts";
 export * from "./lib/packetdrill/script.ts";
 export * from "./lib/packetdrill/packet.ts";
 export * from "./lib/packetdrill/syscalls.ts";
+export * from "./lib/packetdrill/epoll.ts";
 export * from "./lib/packetdrill/run.ts";

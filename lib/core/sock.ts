@@ -67,6 +67,7 @@ export function protoRegister(host: Net, prot: Proto, allocSlab: boolean): void 
 /** TCP states (include/net/tcp_states.h) the kit uses; UDP reuses ESTABLISHED and CLOSE. */
 export const TCP_STATES = {
   ESTABLISHED: 1,
+  SYN_SENT: 2,
   FIN_WAIT1: 4,
   FIN_WAIT2: 5,
   TIME_WAIT: 6,
@@ -101,12 +102,18 @@ export interface TcpSockState {
   advmss: number;
   /** Our guess of the peer's segment size (icsk_ack.rcv_mss). */
   rcvMss: number;
+  /** The segment size we send: the peer's MSS within the path, less timestamps (mss_cache). */
+  mssCache: number;
   /** Quick ACKs left (icsk_ack.quick). */
   quick: number;
   /** Interactive (pingpong) mode: quick ACKs are off (icsk_ack.pingpong >= tcp_pingpong_thresh). */
   pingpong: boolean;
-  /** The delayed-ACK timeout, ns (icsk_ack.ato); 0 until the first data. */
+  /** The delayed-ACK timeout, jiffies (icsk_ack.ato); 0 until the first data. */
   ato: number;
+  /** The smoothed RTT, µs (srtt_us >> 3); 0 until measured (the handshake measures one). */
+  srttUs: number;
+  /** For an active open, when the SYN first went, ns (retrans_stamp). */
+  synSentAt: number;
   /**
    * icsk_ack.pending: an ACK is owed (ICSK_ACK_SCHED), must go now (ICSK_ACK_NOW), its timer is
    * armed (ICSK_ACK_TIMER), a small segment came (ICSK_ACK_PUSHED, twice: ICSK_ACK_PUSHED2).
@@ -124,8 +131,8 @@ export interface TcpSockState {
   dsack: [number, number] | null;
   /** The error a reader gets (sk_err), such as ECONNRESET, or null. */
   error: string | null;
-  /** When the delayed-ACK timer fires, ns, or -1 (icsk_delack_timer). */
-  delackAt: number;
+  /** When the delayed-ACK timer is due, jiffies (icsk_ack.timeout), or -1. */
+  delackTimeout: number;
   /** Timestamps were agreed (rx_opt.tstamp_ok). */
   tstampOk: boolean;
   /** The peer's last TSval to echo (rx_opt.ts_recent). */
@@ -142,8 +149,12 @@ export interface TcpSockState {
   compressedAckRcvNxt: number;
   /** Bytes the application has read up to (copied_seq). */
   copiedSeq: number;
-  /** The peer's FIN arrived (RCV_SHUTDOWN). */
+  /** The peer's FIN arrived (RCV_SHUTDOWN from tcp_fin()). */
   finReceived: boolean;
+  /** The reader shut the read side (shutdown(SHUT_RD): RCV_SHUTDOWN). */
+  recvShutdown: boolean;
+  /** Our FIN went (SEND_SHUTDOWN). */
+  sendShutdown: boolean;
   /** skb->len over truesize, in 1/256 (scaling_ratio). */
   scalingRatio: number;
 }
@@ -170,6 +181,8 @@ export interface TcpRequestSock {
   rcvWscale: number;
   /** SACK agreed. */
   sackOk: boolean;
+  /** ECN agreed: the SYN asked with ECE and CWR, and tcp_ecn allows it (ecn_ok). */
+  ecnOk: boolean;
   /** Timestamps agreed, and the SYN's TSval. */
   tstampOk: boolean;
   /** The SYN's TSval (ts_recent). */
@@ -180,6 +193,12 @@ export interface TcpRequestSock {
   rcvWnd: number;
   /** The window clamp (rsk_window_clamp). */
   windowClamp: number;
+  /** When the SYN-ACK went, ns (snt_synack), for the RTT the handshake's ACK measures. */
+  sentAt: number;
+  /** SYN-ACKs sent again (num_retrans): then only a timestamp can measure the RTT. */
+  retrans: number;
+  /** Its ACK came while the accept queue was full (inet_rsk(req)->acked). */
+  acked: boolean;
 }
 
 /** Options of a new {@linkcode Sock}. */
@@ -260,6 +279,8 @@ export class Sock {
   tcp: TcpSockState | null = null;
   /** For a TCP listener: established children waiting for accept() (icsk_accept_queue). */
   readonly acceptQueue: Sock[] = [];
+  /** For a TCP listener: listen()'s backlog within net.core.somaxconn (sk_max_ack_backlog). */
+  maxAckBacklog = 0;
 
   /**
    * Makes a socket.

@@ -84,5 +84,7 @@ export function netCoreSysctlTable(net: Net): CtlTable[] {
       source: FILE,
     },
     { procname: "net.core.busy_read", value: 0, min: 0, max: INT_MAX, source: FILE },
+    // net/core/net_namespace.c: SOMAXCONN (4096), the cap on listen()'s backlog
+    { procname: "net.core.somaxconn", value: 4096, min: 0, max: INT_MAX, source: FILE },
   ];
 }

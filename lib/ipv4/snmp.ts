@@ -112,6 +112,8 @@ export const ICMP_MIB_FIELDS = [
 /** The TcpExt counters of /proc/net/netstat the kit's TCP receive path counts so far. */
 export const TCPEXT_MIB_FIELDS = [
   "PAWSEstab",
+  "ListenOverflows",
+  "ListenDrops",
   "DelayedACKs",
   "DelayedACKLost",
   "TCPPureAcks",
@@ -119,6 +121,7 @@ export const TCPEXT_MIB_FIELDS = [
   "TCPDSACKOfoSent",
   "TCPOFOQueue",
   "TCPOFOMerge",
+  "TCPAbortOnClose",
   "TCPChallengeACK",
   "TCPSYNChallenge",
 ] as const;

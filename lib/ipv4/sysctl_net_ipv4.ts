@@ -47,6 +47,12 @@ export function ipv4SysctlTable(host: InetNet): CtlTable[] {
     entry("tcp_timestamps", 1, 0, 2, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     entry("tcp_sack", 1, 0, 1, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     entry("tcp_window_scaling", 1, 0, 1, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
+    // ECN: 0 off, 1 asked for on connect and granted, 2 (default) granted when asked; the
+    // AccECN modes 3 to 5 are not modelled
+    entry("tcp_ecn", 2, 0, 2, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
+    // how often an unanswered SYN goes again, and how many times before backing off (6.18)
+    entry("tcp_syn_retries", 6, 1, 127, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
+    entry("tcp_syn_linear_timeouts", 4, 0, 10, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     ...devinetSysctlTable(host),
   ];
 }

@@ -1,7 +1,7 @@
-// Models the reader's side of net/ipv4/tcp.c (Linux 6.18): tcp_recvmsg() copying bytes out of
+// Models the socket side of net/ipv4/tcp.c (Linux 6.18): tcp_recvmsg() copying bytes out of
 // the receive queue, freeing what it has read and uncharging it, then tcp_cleanup_rbuf()
-// sending an ACK when the window can open by half or more; and tcp_close(): a FIN, or a reset
-// when unread data is thrown away.
+// sending an ACK when the window can open by half or more; tcp_poll(), tcp_inq();
+// tcp_shutdown() and tcp_close(): a FIN, or a reset when unread data is thrown away.
 
 import type { InetNet } from "./netns_ipv4.ts";
 import { type Sock, TCP_STATES } from "../core/sock.ts";
@@ -19,6 +19,8 @@ import {
 export const EAGAIN = 11;
 /** -ECONNRESET: the peer reset the connection. */
 export const ECONNRESET = 104;
+/** -ENOTCONN: the socket is not connected. */
+export const ENOTCONN = 107;
 
 /**
  * Reads up to `len` bytes, as tcp_recvmsg(): whole skbs are freed as they are used up
@@ -49,7 +51,7 @@ export function tcpRecvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number): numb
   tcpCleanupRbuf(host, cpu, sk, copied);
   if (copied) return copied;
   if (tp.error === "ECONNRESET") return -ECONNRESET;
-  return tp.finReceived ? 0 : -EAGAIN;
+  return tp.finReceived || tp.recvShutdown ? 0 : -EAGAIN;
 }
 
 // __tcp_cleanup_rbuf(): after a read, an owed ACK goes if more than one segment is
@@ -74,42 +76,154 @@ function tcpCleanupRbuf(host: InetNet, cpu: Cpu, sk: Sock, copied: number): void
   if (timeToAck) tcpSendAck(host, cpu, sk);
 }
 
+// tcp_send_fin() after tcp_close_state(): ESTABLISHED → FIN_WAIT1, CLOSE_WAIT → LAST_ACK;
+// states that sent their FIN already send nothing more
+function tcpSendFin(host: InetNet, cpu: Cpu, sk: Sock): void {
+  const next = sk.state === TCP_STATES.ESTABLISHED
+    ? TCP_STATES.FIN_WAIT1
+    : sk.state === TCP_STATES.CLOSE_WAIT
+    ? TCP_STATES.LAST_ACK
+    : null;
+  if (next === null) return;
+  const tp = sk.tcp!;
+  const flow = { saddr: sk.rcvSaddr, sport: sk.num, daddr: sk.daddr, dport: sk.dport };
+  tcpTransmit(host, cpu, flow, {
+    seq: tp.sndNxt,
+    ack: sk.rcvNxt,
+    flags: TCP_FLAGS.FIN | TCP_FLAGS.ACK,
+    window: tcpSelectWindow(sk),
+    options: tcpEstablishedOptions(host, sk),
+  }, false);
+  tp.sndNxt = (tp.sndNxt + 1) >>> 0;
+  tp.sendShutdown = true;
+  host.mib.tcp.CurrEstab--;
+  sk.state = next;
+}
+
 /**
- * Closes a socket, as tcp_close(): a listener stops listening; a connection with unread data
- * sends a reset (TCPAbortOnClose); else a FIN goes out (tcp_send_fin()) and the socket leaves
- * the established state.
+ * Shuts a connection down, as tcp_shutdown() and the socket layer's RCV_SHUTDOWN: the read side
+ * (SHUT_RD) makes reads of an empty queue return 0 — data still arriving is taken and read; the
+ * write side (SHUT_WR) sends the FIN.
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the socket
+ * @param how which sides: read, write or both
+ * @returns 0, or -ENOTCONN for a socket that is not connected
+ */
+export function tcpShutdown(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  how: { read: boolean; write: boolean },
+): number {
+  if (!sk.tcp || sk.state === TCP_STATES.LISTEN || sk.state === TCP_STATES.CLOSE) {
+    return -ENOTCONN;
+  }
+  if (how.read) sk.tcp.recvShutdown = true;
+  if (how.write) tcpSendFin(host, cpu, sk);
+  return 0;
+}
+
+/**
+ * Closes a socket, as tcp_close(): a listener stops listening, a connecting socket just closes;
+ * a connection with unread data sends a reset (TCPAbortOnClose); else a FIN goes out
+ * (tcp_send_fin()) unless one went already; the connection lives on until its FIN is acked.
  * @param host the host
  * @param cpu the CPU
  * @param sk the socket
  */
 export function tcpClose(host: InetNet, cpu: Cpu, sk: Sock): void {
   const socks = host.ipv4.tcpSockets;
+  const unhash = () => {
+    sk.state = TCP_STATES.CLOSE;
+    const i = socks.indexOf(sk);
+    if (i >= 0) socks.splice(i, 1);
+  };
   if (sk.state === TCP_STATES.CLOSE) return; // reset already: nothing to send
-  if (sk.state === TCP_STATES.LISTEN || !sk.tcp) {
-    socks.splice(socks.indexOf(sk), 1);
-    return;
+  // tcp_close_state(): SYN_SENT goes straight to CLOSE, sending nothing; so does a listener
+  if (sk.state === TCP_STATES.SYN_SENT || sk.state === TCP_STATES.LISTEN || !sk.tcp) {
+    return unhash();
   }
   const tp = sk.tcp;
-  const unread = sk.receiveQueue.some((q) => q.len > 0);
-  const flow = { saddr: sk.rcvSaddr, sport: sk.num, daddr: sk.daddr, dport: sk.dport };
-  const window = tcpSelectWindow(sk);
-  tcpTransmit(host, cpu, flow, {
-    seq: tp.sndNxt,
-    ack: sk.rcvNxt,
-    flags: unread ? TCP_FLAGS.RST | TCP_FLAGS.ACK : TCP_FLAGS.FIN | TCP_FLAGS.ACK,
-    window,
-    options: tcpEstablishedOptions(host, sk),
-  }, false);
-  if (sk.state === TCP_STATES.ESTABLISHED || sk.state === TCP_STATES.CLOSE_WAIT) {
-    host.mib.tcp.CurrEstab--;
+  if (sk.receiveQueue.some((q) => q.len > 0)) {
+    // unread data: tcp_send_active_reset(), TCPAbortOnClose
+    tcpTransmit(
+      host,
+      cpu,
+      { saddr: sk.rcvSaddr, sport: sk.num, daddr: sk.daddr, dport: sk.dport },
+      {
+        seq: tp.sndNxt,
+        ack: sk.rcvNxt,
+        flags: TCP_FLAGS.RST | TCP_FLAGS.ACK,
+        window: tcpSelectWindow(sk),
+        options: tcpEstablishedOptions(host, sk),
+      },
+      false,
+    );
+    host.mib.tcpExt.TCPAbortOnClose++;
+    if (sk.state === TCP_STATES.ESTABLISHED || sk.state === TCP_STATES.CLOSE_WAIT) {
+      host.mib.tcp.EstabResets++;
+      host.mib.tcp.CurrEstab--;
+    }
+    return unhash();
   }
-  if (unread) {
-    host.mib.tcp.EstabResets++;
-    sk.state = TCP_STATES.CLOSE;
-    socks.splice(socks.indexOf(sk), 1);
-    return;
-  }
-  tp.sndNxt = (tp.sndNxt + 1) >>> 0;
-  // tcp_close_state(): ESTABLISHED → FIN_WAIT1, CLOSE_WAIT → LAST_ACK
-  sk.state = sk.state === TCP_STATES.CLOSE_WAIT ? TCP_STATES.LAST_ACK : TCP_STATES.FIN_WAIT1;
+  tcpSendFin(host, cpu, sk);
+}
+
+// include/uapi/linux/eventpoll.h: the poll bits tcp_poll() reports
+/** Data to read (EPOLLIN | EPOLLRDNORM in tcp_poll()). */
+export const EPOLLIN = 0x001;
+/** Room to write (EPOLLOUT | EPOLLWRNORM). */
+export const EPOLLOUT = 0x004;
+/** An error is pending. */
+export const EPOLLERR = 0x008;
+/** Both directions are shut (or the connection is closed). */
+export const EPOLLHUP = 0x010;
+/** The peer shut its sending side (a FIN came). */
+export const EPOLLRDHUP = 0x2000;
+
+/**
+ * What a poll of the socket reports, as tcp_poll(): a listener is readable with a connection to
+ * accept; a connection is readable with data (or at end of stream), writable once established
+ * and not shut for writing (the kit has no send queue to fill), hung up when both sides are
+ * shut, in error after a reset.
+ * @param sk the socket
+ * @returns EPOLL* bits
+ */
+export function tcpPoll(sk: Sock): number {
+  if (sk.state === TCP_STATES.LISTEN) return sk.acceptQueue.length ? EPOLLIN : 0;
+  const tp = sk.tcp;
+  if (!tp) return 0;
+  let mask = 0;
+  if (tp.error) mask |= EPOLLERR;
+  const rcvShut = tp.finReceived || tp.recvShutdown;
+  if ((tp.sendShutdown && rcvShut) || sk.state === TCP_STATES.CLOSE) mask |= EPOLLHUP;
+  if (rcvShut) mask |= EPOLLIN | EPOLLRDHUP;
+  if (sk.state === TCP_STATES.SYN_SENT) return mask;
+  if (((sk.rcvNxt - tp.copiedSeq) >>> 0) > (tp.finReceived ? 1 : 0)) mask |= EPOLLIN;
+  if (!tp.sendShutdown && sk.state !== TCP_STATES.CLOSE) mask |= EPOLLOUT;
+  return mask;
+}
+
+/**
+ * Bytes a reader can take, as tcp_inq() (SIOCINQ): rcv_nxt - copied_seq, less the FIN.
+ * @param sk the socket
+ * @returns bytes
+ */
+export function tcpInq(sk: Sock): number {
+  const tp = sk.tcp!;
+  const answ = (sk.rcvNxt - tp.copiedSeq) >>> 0;
+  return answ && tp.finReceived ? answ - 1 : answ;
+}
+
+/**
+ * The TCP_CM_INQ hint a read returns, as tcp_inq_hint(): bytes still queued, or 1 once the
+ * queue is empty and the peer's FIN came.
+ * @param sk the socket
+ * @returns bytes
+ */
+export function tcpInqHint(sk: Sock): number {
+  const tp = sk.tcp!;
+  const inq = (sk.rcvNxt - tp.copiedSeq) >>> 0;
+  return inq === 0 && tp.finReceived ? 1 : inq;
 }

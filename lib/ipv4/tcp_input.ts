@@ -17,9 +17,13 @@ import { TCP_FLAGS, type TcpOptions } from "../wire/tcp.ts";
 import { sockDefReadable } from "./udp.ts";
 import {
   __tcpSelectWindow,
-  TCP_ATO_MIN_NS,
-  TCP_DELACK_MAX_NS,
+  TCP_DEFAULT_SCALING_RATIO,
   TCP_MAX_QUICKACKS,
+  TCP_MSS_DEFAULT,
+  tcpAdvmss,
+  tcpAtoMin,
+  tcpDelackMax,
+  tcpRto,
   tcpSendAck,
   tcpSendDelayedAck,
   tcpWinFromSpace,
@@ -66,10 +70,169 @@ export const after = (a: number, b: number): boolean => before(b, a);
 
 // include/net/sock.h: SOCK_MIN_RCVBUF, 2048 + sizeof(struct sk_buff)
 const SOCK_MIN_RCVBUF = 2048 + 224;
-// TCP_RTO_MIN: the retransmission timeout a connection with a measured RTT starts from
-const TCP_RTO_MIN_NS = 200_000_000;
 // include/net/tcp.h: TCP_MIN_MSS
 const TCP_MIN_MSS = 88;
+
+/**
+ * A connection's TCP state as it starts (tcp_init_sock() and what tcp_connect_init() or
+ * tcp_create_openreq_child() set): the windows chosen for it, no options agreed yet.
+ * @param o our ISN, rcv_nxt, the initial window, clamp and scale, and advmss
+ * @returns the state
+ */
+export function newTcpState(o: {
+  iss: number;
+  rcvNxt: number;
+  rcvWnd: number;
+  windowClamp: number;
+  rcvWscale: number;
+  advmss: number;
+}): TcpSockState {
+  return {
+    iss: o.iss,
+    sndNxt: (o.iss + 1) >>> 0,
+    rcvWnd: o.rcvWnd,
+    rcvWup: o.rcvNxt,
+    windowClamp: o.windowClamp,
+    rcvSsthresh: o.rcvWnd,
+    rcvWscale: o.rcvWscale,
+    sndWscale: 0,
+    advmss: o.advmss,
+    rcvMss: TCP_MSS_DEFAULT,
+    mssCache: TCP_MSS_DEFAULT,
+    quick: 0,
+    pingpong: false,
+    ato: 0,
+    srttUs: 0,
+    synSentAt: 0,
+    ackPending: { sched: false, now: false, timer: false, pushed: false, pushed2: false },
+    lrcvtime: 0,
+    lastSegSize: 0,
+    tcpHeaderLen: 20,
+    rcvqSpace: 0,
+    dsack: null,
+    error: null,
+    delackTimeout: -1,
+    tstampOk: false,
+    tsRecent: 0,
+    tsOffset: 0,
+    sackOk: false,
+    selectiveAcks: [],
+    dupAckCounter: 0,
+    compressedAckRcvNxt: 0,
+    copiedSeq: o.rcvNxt,
+    finReceived: false,
+    recvShutdown: false,
+    sendShutdown: false,
+    scalingRatio: TCP_DEFAULT_SCALING_RATIO,
+  };
+}
+
+/**
+ * The first guess of the peer's segment size, as tcp_initialize_rcv_mss() after
+ * tcp_sync_mss() has set mss_cache: the smallest of our advmss, mss_cache, half the window and
+ * 536, at least 88.
+ * @param tp the connection
+ * @param peerMss the MSS the peer announced (mss_cache's bound)
+ * @returns rcv_mss
+ */
+export function tcpInitialRcvMss(tp: TcpSockState, peerMss: number): number {
+  // tcp_sync_mss(): the peer's MSS within the path MTU's, less the timestamp option
+  tp.mssCache = Math.min(peerMss, tcpAdvmss()) - (tp.tstampOk ? 12 : 0);
+  const hint = Math.min(tp.advmss, tp.mssCache, Math.floor(tp.rcvWnd / 2), TCP_MSS_DEFAULT);
+  return Math.max(hint, TCP_MIN_MSS);
+}
+
+/**
+ * Sizes the window to the buffer, as tcp_init_buffer_space(): the clamp at most the buffer's
+ * full space, less tcp_app_win's share (31: none) and one segment kept in reserve; rcv_ssthresh
+ * within the clamp; the reader's first share at most ten segments (TCP_INIT_CWND).
+ * @param tp the connection
+ * @param sk its socket (sk_rcvbuf)
+ */
+export function tcpInitBufferSpace(tp: TcpSockState, sk: Sock): void {
+  const advmss = tp.advmss;
+  tp.rcvqSpace = Math.min(tp.rcvSsthresh, tp.rcvWnd, 10 * advmss);
+  const maxwin = tcpWinFromSpace(TCP_DEFAULT_SCALING_RATIO, sk.rcvbuf);
+  if (tp.windowClamp >= maxwin) {
+    tp.windowClamp = maxwin;
+    if (maxwin > 4 * advmss) {
+      tp.windowClamp = Math.max(maxwin - Math.floor(maxwin / 2 ** 31), 4 * advmss);
+    }
+  }
+  if (tp.windowClamp > 2 * advmss && tp.windowClamp + advmss > maxwin) {
+    tp.windowClamp = Math.max(2 * advmss, maxwin - advmss); // force reservation of one segment
+  }
+  tp.rcvSsthresh = Math.min(tp.rcvSsthresh, tp.windowClamp);
+}
+
+/**
+ * Receives a segment on a connecting socket, as tcp_rcv_synsent_state_process(): an ACK of
+ * anything but our SYN is answered with a reset; a RST with a good ACK refuses the connection
+ * (ECONNREFUSED); a SYN-ACK completes it — the options the peer answered agreed, rcv_nxt after
+ * its SYN, tcp_finish_connect() (ESTABLISHED, tcp_init_buffer_space()), the RTT of the
+ * handshake, the connecting task woken — and is acknowledged at once (tcp_send_ack()).
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the socket, in SYN_SENT
+ * @param skb the segment
+ * @param s what tcp_v4_rcv() read of it
+ * @returns a drop reason, "consumed", or a reset to send with its reason
+ */
+export function tcpRcvSynsentStateProcess(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  skb: SkBuff,
+  s: TcpSegment,
+): SkbDropReason | "consumed" | { reset: SkbDropReason } {
+  host.sim.enterFn(cpu, "tcp_rcv_state_process", skb.id);
+  try {
+    const tp = sk.tcp!;
+    const ack = (s.flags & TCP_FLAGS.ACK) !== 0;
+    if (!ack) {
+      // a RST without ACK is ignored; a bare SYN (a simultaneous open) is not modelled
+      return s.flags & TCP_FLAGS.RST ? "TCP_RESET" : "TCP_FLAGS";
+    }
+    if (s.ack !== tp.sndNxt) return { reset: "TCP_INVALID_ACK_SEQUENCE" };
+    if (s.flags & TCP_FLAGS.RST) {
+      tp.error = "ECONNREFUSED";
+      host.mib.tcp.AttemptFails++;
+      tcpDone(host, sk);
+      sockDefReadable(host, cpu, sk);
+      return "TCP_RESET";
+    }
+    if (!(s.flags & TCP_FLAGS.SYN)) return "TCP_FLAGS";
+    const o = s.options;
+    const sysctl = host.sysctl;
+    sk.rcvNxt = (s.seq + 1) >>> 0;
+    tp.rcvWup = sk.rcvNxt;
+    tp.copiedSeq = sk.rcvNxt;
+    if (o.wscale !== undefined && sysctl["net.ipv4.tcp_window_scaling"] === 1) {
+      tp.sndWscale = Math.min(o.wscale, 14);
+    } else {
+      tp.sndWscale = tp.rcvWscale = 0;
+      tp.windowClamp = Math.min(tp.windowClamp, 65535);
+    }
+    tp.sackOk = sysctl["net.ipv4.tcp_sack"] === 1 && o.list.some((x) => x.kind === 4);
+    if (o.timestamp && sysctl["net.ipv4.tcp_timestamps"] > 0) {
+      tp.tstampOk = true;
+      tp.tcpHeaderLen = 32;
+      tp.advmss -= 12;
+      tp.tsRecent = o.timestamp.tsval;
+    } else tp.tcpHeaderLen = 20;
+    tp.rcvMss = tcpInitialRcvMss(tp, o.mss ?? TCP_MSS_DEFAULT);
+    tp.srttUs = Math.max(1, Math.round((host.sim.now - tp.synSentAt) / 1000));
+    // tcp_finish_connect() → tcp_init_transfer()
+    sk.state = TCP_STATES.ESTABLISHED;
+    host.mib.tcp.CurrEstab++;
+    tcpInitBufferSpace(tp, sk);
+    sockDefReadable(host, cpu, sk); // sk_state_change(): the connecting task wakes
+    tcpSendAck(host, cpu, sk);
+    return "consumed";
+  } finally {
+    host.sim.exitFn(cpu, "tcp_rcv_state_process", skb.id);
+  }
+}
 
 /**
  * Receives a segment on an established connection, as tcp_rcv_established()'s slow path: the
@@ -184,7 +347,7 @@ function tcpSendDupack(
   const endSeq = (s.seq + s.dataLen) >>> 0;
   if (s.dataLen && before(s.seq, sk.rcvNxt)) {
     host.mib.tcpExt.DelayedACKLost++;
-    tcpEnterQuickackMode(tp);
+    tcpEnterQuickackMode(host, tp);
     if (tp.sackOk) tcpDsackSet(host, sk, s.seq, endSeq);
   }
   tcpSendAck(host, cpu, sk);
@@ -270,11 +433,11 @@ function tcpDataQueue(
     host.mib.tcpExt.DelayedACKLost++;
     if (tp) {
       if (tp.sackOk) tcpDsackSet(host, sk, s.seq, endSeq);
-      tcpEnterQuickackMode(tp);
+      tcpEnterQuickackMode(host, tp);
     }
     verdict = "TCP_OLD_DATA";
   } else if (tp && !before(s.seq, (sk.rcvNxt + tcpReceiveWindow(tp, sk.rcvNxt)) >>> 0)) {
-    tcpEnterQuickackMode(tp); // out of window, such as a zero-window probe
+    tcpEnterQuickackMode(host, tp); // out of window, such as a zero-window probe
     verdict = "TCP_OVERWINDOW";
   } else {
     verdict = tcpDataQueueOfo(host, sk, skb, s, endSeq);
@@ -375,10 +538,10 @@ function tcpIncrQuickack(tp: TcpSockState, max: number): void {
 }
 
 // tcp_enter_quickack_mode(): quick ACKs again, pingpong mode off, ato back to its minimum
-function tcpEnterQuickackMode(tp: TcpSockState): void {
+function tcpEnterQuickackMode(host: InetNet, tp: TcpSockState): void {
   tcpIncrQuickack(tp, TCP_MAX_QUICKACKS);
   tp.pingpong = false;
-  tp.ato = TCP_ATO_MIN_NS;
+  tp.ato = tcpAtoMin(host.hz);
   tp.ackPending.sched = true;
 }
 
@@ -469,16 +632,17 @@ function tcpEventDataRecv(
 ): void {
   tp.ackPending.sched = true;
   tcpMeasureRcvMss(sk, tp, skb, s);
-  const jiffy = 1e9 / host.hz;
-  const now = Math.floor(host.sim.now / jiffy);
+  const now = Math.floor(host.sim.now * host.hz / 1e9);
+  const atoMin = tcpAtoMin(host.hz);
+  const rto = tcpRto(host, tp);
   if (!tp.ato) {
     tcpIncrQuickack(tp, TCP_MAX_QUICKACKS);
-    tp.ato = TCP_ATO_MIN_NS;
+    tp.ato = atoMin;
   } else {
-    const m = (now - tp.lrcvtime) * jiffy;
-    if (m <= TCP_ATO_MIN_NS / 2) tp.ato = (tp.ato >> 1) + TCP_ATO_MIN_NS / 2;
-    else if (m < tp.ato) tp.ato = Math.min((tp.ato >> 1) + m, TCP_RTO_MIN_NS, TCP_DELACK_MAX_NS);
-    else if (m > TCP_RTO_MIN_NS) tcpIncrQuickack(tp, TCP_MAX_QUICKACKS);
+    const m = now - tp.lrcvtime;
+    if (m <= atoMin >> 1) tp.ato = (tp.ato >> 1) + (atoMin >> 1);
+    else if (m < tp.ato) tp.ato = Math.min((tp.ato >> 1) + m, rto, tcpDelackMax(host.hz));
+    else if (m > rto) tcpIncrQuickack(tp, TCP_MAX_QUICKACKS);
   }
   tp.lrcvtime = now;
   if (s.dataLen >= 128) tcpGrowWindow(host, sk, tp, skb, s.dataLen);

@@ -22,13 +22,24 @@ import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
 import { inNtoa, IPPROTO_TCP } from "../wire/ipv4.ts";
 import { TCP_FLAGS, TCP_HLEN, TCPOPT_SACK_PERM, tcpParseOptions } from "../wire/tcp.ts";
-import type { Rtable } from "./route.ts";
-import { after, before, tcpRcvEstablished, type TcpSegment } from "./tcp_input.ts";
+import { ipRouteOutput, type Rtable } from "./route.ts";
+import { modTimer } from "../kernel/timer.ts";
+import {
+  after,
+  before,
+  newTcpState,
+  tcpInitBufferSpace,
+  tcpInitialRcvMss,
+  tcpRcvEstablished,
+  tcpRcvSynsentStateProcess,
+  type TcpSegment,
+} from "./tcp_input.ts";
 import {
   TCP_DEFAULT_SCALING_RATIO,
   TCP_MAX_WSCALE,
   TCP_MSS_DEFAULT,
   tcpAdvmss,
+  tcpConnect,
   tcpSelectInitialWindow,
   tcpSendSynack,
   tcpTransmit,
@@ -43,6 +54,8 @@ import { sockDefReadable } from "./udp.ts";
  * @param host the host
  * @param addr local address, host order (0: any)
  * @param port local port
+ * @param backlog listen()'s backlog: at most this many, plus one, connections wait for accept()
+ *   (inet_listen() caps it at net.core.somaxconn)
  * @returns the socket
  * @throws {RangeError} EADDRINUSE when a listener holds the port on an overlapping address
  * @example
@@ -52,7 +65,12 @@ import { sockDefReadable } from "./udp.ts";
  * console.log(tcpListen(host, 0, 80).state === TCP_STATES.LISTEN); // true
  * ```
  */
-export function tcpListen(host: InetNet, addr: number, port: number): Sock {
+export function tcpListen(
+  host: InetNet,
+  addr: number,
+  port: number,
+  backlog = host.sysctl["net.core.somaxconn"],
+): Sock {
   inetBindCheck(host, "TCP", addr, port, false);
   const clash = host.ipv4.tcpSockets.find((sk) =>
     sk.state === TCP_STATES.LISTEN && sk.num === port &&
@@ -62,7 +80,14 @@ export function tcpListen(host: InetNet, addr: number, port: number): Sock {
     throw new InputRangeError(`Cannot bind TCP port ${port}: Address already in use (EADDRINUSE)`);
   }
   // tcp_init_sock(): a TCP socket's buffer is tcp_rmem[1], not rmem_default
-  return tcpSock(host, { addr, port }, null, TCP_STATES.LISTEN, host.ipv4.tcpRmem[1]);
+  const sk = tcpSock(host, { addr, port }, null, TCP_STATES.LISTEN, host.ipv4.tcpRmem[1]);
+  sk.maxAckBacklog = Math.max(0, Math.min(backlog, host.sysctl["net.core.somaxconn"]));
+  return sk;
+}
+
+// sk_acceptq_is_full(): more children wait than the backlog allows
+function acceptqIsFull(sk: Sock): boolean {
+  return sk.acceptQueue.length > sk.maxAckBacklog;
 }
 
 // A TCP socket in the host's table (inet_hash() / inet_ehash_nolisten()).
@@ -234,6 +259,14 @@ function tcpV4RcvReason(
     sk.state !== TCP_STATES.LISTEN && sk.state !== TCP_STATES.CLOSE &&
     sk.rcvSaddr === s.daddr && sk.num === s.dport && sk.daddr === s.saddr && sk.dport === s.sport
   );
+  if (est?.state === TCP_STATES.SYN_SENT) {
+    const verdict = tcpRcvSynsentStateProcess(host, cpu, est, skb, s);
+    if (typeof verdict === "string") return verdict;
+    // tcp_v4_do_rcv(): an unacceptable ACK is answered with a reset, and dropped
+    sendReset(host, cpu, s, rt, skb, verdict.reset, est);
+    kfreeSkbReason(host.sim, skb, verdict.reset, "tcp_v4_do_rcv");
+    return "held";
+  }
   if (est) return tcpRcvEstablished(host, cpu, est, skb, s);
   // __inet_lookup_listener(): a listener bound to the address beats a wildcard one
   const listener =
@@ -265,7 +298,12 @@ function tcpV4RcvReason(
     kfreeSkbReason(host.sim, skb, drop, "tcp_rcv_state_process");
     return "held";
   }
-  tcpConnRequest(host, cpu, listener, s);
+  // tcp_conn_request(): with the accept queue full the SYN is dropped (ListenOverflows,
+  // ListenDrops) yet consumed, as tcp_rcv_state_process() frees an accepted conn_request
+  if (acceptqIsFull(listener)) {
+    host.mib.tcpExt.ListenOverflows++;
+    host.mib.tcpExt.ListenDrops++;
+  } else tcpConnRequest(host, cpu, listener, s, skb);
   consumeSkb(host.sim, skb, "tcp_rcv_state_process");
   return "held";
 }
@@ -273,7 +311,7 @@ function tcpV4RcvReason(
 // tcp_conn_request(): a request sock with what the SYN offered and the sysctls allow
 // (tcp_parse_options(), tcp_openreq_init(), tcp_openreq_init_rwin()), and its SYN-ACK; the
 // initial sequence number and timestamp offset from the run's Rng.
-function tcpConnRequest(host: InetNet, cpu: Cpu, listener: Sock, s: Seg): void {
+function tcpConnRequest(host: InetNet, cpu: Cpu, listener: Sock, s: Seg, skb: SkBuff): void {
   const o = s.options;
   const sysctl = host.sysctl;
   const sackPerm = o.list.some((x) => x.kind === TCPOPT_SACK_PERM);
@@ -300,11 +338,17 @@ function tcpConnRequest(host: InetNet, cpu: Cpu, listener: Sock, s: Seg): void {
     sndWscale: wscaleOk ? Math.min(o.wscale!, TCP_MAX_WSCALE) : 0,
     rcvWscale: win.rcvWscale,
     sackOk: sackPerm && sysctl["net.ipv4.tcp_sack"] === 1,
+    // tcp_ecn_create_request(): a SYN with ECE and CWR, not itself ECT-marked, and tcp_ecn on
+    ecnOk: (s.flags & (TCP_FLAGS.ECE | TCP_FLAGS.CWR)) === (TCP_FLAGS.ECE | TCP_FLAGS.CWR) &&
+      (ipHdr(skb).tos & 3) === 0 && sysctl["net.ipv4.tcp_ecn"] > 0,
     tstampOk,
     tsRecent: o.timestamp?.tsval ?? 0,
     tsOffset,
     rcvWnd: win.rcvWnd,
     windowClamp: win.windowClamp,
+    sentAt: host.sim.now,
+    retrans: 0,
+    acked: false,
   };
   listener.requests.push(request);
   tcpSendSynack(host, cpu, request, listener.num);
@@ -312,7 +356,8 @@ function tcpConnRequest(host: InetNet, cpu: Cpu, listener: Sock, s: Seg): void {
 }
 
 // reqsk_timer_handler(): the SYN-ACK goes again after TCP_TIMEOUT_INIT (1 s), doubling each time,
-// net.ipv4.tcp_synack_retries (5) times; then the request sock is dropped.
+// net.ipv4.tcp_synack_retries (5) times; then the request sock is dropped. A timer_list: it
+// fires on the wheel's bucket (timerWheelExpiry()), up to 32 ms late for 1 s.
 function reqskTimer(
   host: InetNet,
   cpu: Cpu,
@@ -321,7 +366,7 @@ function reqskTimer(
   s: Seg,
   n: number,
 ) {
-  host.sim.after(2 ** n * 1e9, () => {
+  modTimer(host, 2 ** n * host.hz, () => {
     const i = listener.requests.indexOf(req);
     if (i < 0) return;
     if (n >= 5) {
@@ -336,6 +381,7 @@ function reqskTimer(
 // tcp_rtx_synack(): the SYN-ACK again (RetransSegs), then the tcp_retransmit_synack event.
 function tcpRtxSynack(host: InetNet, cpu: Cpu, s: Seg, req: TcpRequestSock): void {
   host.mib.tcp.RetransSegs++;
+  req.retrans++;
   tcpSendSynack(host, cpu, req, s.dport, false);
   host.sim.tracepoint(cpu, "tcp_retransmit_synack", () => ({
     family: "AF_INET",
@@ -382,6 +428,14 @@ function tcpCheckReq(
     return flg & TCP_FLAGS.RST ? "TCP_RESET" : "TCP_FLAGS";
   }
   if (!(flg & TCP_FLAGS.ACK)) return "NOT_SPECIFIED";
+  // tcp_v4_syn_recv_sock(): no room in the accept queue — the ACK is dropped and the request
+  // remembers it was acked (tcp_abort_on_overflow 0); its SYN-ACK goes again on the timer
+  if (acceptqIsFull(listener)) {
+    host.mib.tcpExt.ListenOverflows++;
+    host.mib.tcpExt.ListenDrops++;
+    req.acked = true;
+    return "NOT_SPECIFIED";
+  }
   // The handshake completes: an established child joins the accept queue (PassiveOpens).
   listener.requests.splice(listener.requests.indexOf(req), 1);
   const child = tcpSock(
@@ -393,6 +447,8 @@ function tcpCheckReq(
   );
   child.rcvNxt = rcvNxt;
   child.tcp = tcpChildState(req, child);
+  // tcp_synack_rtt_meas(): the handshake's RTT, unless the SYN-ACK was sent again
+  if (!req.retrans) child.tcp.srttUs = Math.max(1, Math.round((host.sim.now - req.sentAt) / 1000));
   if (req.tstampOk && s.options.timestamp) child.tcp.tsRecent = s.options.timestamp.tsval;
   listener.acceptQueue.push(child);
   host.mib.tcp.PassiveOpens++;
@@ -401,60 +457,81 @@ function tcpCheckReq(
   return "consumed";
 }
 
-// tcp_create_openreq_child() and tcp_init_transfer(): the child takes the request's windows
-// and options; tcp_init_buffer_space() clamps the window to the buffer's full space less one
-// segment (tcp_app_win 31), and rcv_ssthresh with it; rcv_mss starts at
-// tcp_initialize_rcv_mss()'s guess, min(advmss, window / 2, 536).
+// tcp_create_openreq_child(): the child takes the request's windows and options, then
+// tcp_init_transfer() → tcp_init_buffer_space()
 function tcpChildState(req: TcpRequestSock, child: Sock): TcpSockState {
-  const advmss = tcpAdvmss();
-  const maxwin = tcpWinFromSpace(TCP_DEFAULT_SCALING_RATIO, child.rcvbuf);
-  let windowClamp = req.windowClamp;
-  if (windowClamp >= maxwin) {
-    windowClamp = maxwin;
-    if (maxwin > 4 * advmss) {
-      windowClamp = Math.max(maxwin - Math.floor(maxwin / 2 ** 31), 4 * advmss);
-    }
-  }
-  if (windowClamp > 2 * advmss && windowClamp + advmss > maxwin) {
-    windowClamp = Math.max(2 * advmss, maxwin - advmss); // force reservation of one segment
-  }
-  return {
+  const tp = newTcpState({
     iss: req.iss,
-    sndNxt: (req.iss + 1) >>> 0,
+    rcvNxt: child.rcvNxt,
     rcvWnd: req.rcvWnd,
-    rcvWup: child.rcvNxt,
-    windowClamp,
-    rcvSsthresh: Math.min(req.rcvWnd, windowClamp),
+    windowClamp: req.windowClamp,
     rcvWscale: req.rcvWscale,
-    sndWscale: req.sndWscale,
-    advmss,
-    rcvMss: Math.max(
-      88,
-      Math.min(advmss, req.mssClamp, Math.floor(req.rcvWnd / 2), TCP_MSS_DEFAULT),
-    ),
-    quick: 0,
-    pingpong: false,
-    ato: 0,
-    ackPending: { sched: false, now: false, timer: false, pushed: false, pushed2: false },
-    lrcvtime: 0,
-    lastSegSize: 0,
-    tcpHeaderLen: 20 + (req.tstampOk ? 12 : 0),
-    // tcp_init_buffer_space(): at most TCP_INIT_CWND segments
-    rcvqSpace: Math.min(req.rcvWnd, windowClamp, 10 * advmss),
-    dsack: null,
-    error: null,
-    delackAt: -1,
-    tstampOk: req.tstampOk,
-    tsRecent: req.tsRecent,
-    tsOffset: req.tsOffset,
-    sackOk: req.sackOk,
-    selectiveAcks: [],
-    dupAckCounter: 0,
-    compressedAckRcvNxt: 0,
-    copiedSeq: child.rcvNxt,
-    finReceived: false,
-    scalingRatio: TCP_DEFAULT_SCALING_RATIO,
-  };
+    advmss: tcpAdvmss(),
+  });
+  tp.sndWscale = req.sndWscale;
+  tp.tstampOk = req.tstampOk;
+  tp.tcpHeaderLen = 20 + (req.tstampOk ? 12 : 0);
+  tp.tsRecent = req.tsRecent;
+  tp.tsOffset = req.tsOffset;
+  tp.sackOk = req.sackOk;
+  tp.rcvMss = tcpInitialRcvMss(tp, req.mssClamp);
+  tcpInitBufferSpace(tp, child);
+  return tp;
+}
+
+/**
+ * Connects a TCP socket, as tcp_v4_connect(): the route gives the source address, an ephemeral
+ * port comes from net.ipv4.ip_local_port_range, 32768–60999 (inet_hash_connect()), the ISN and
+ * timestamp offset from the run's Rng; tcp_connect_init() chooses the window (tcp_rmem[1]'s
+ * space, counted in whole MSS) and scale; the SYN goes (tcp_connect(), ActiveOpens).
+ * @param host the host
+ * @param cpu the CPU of the connecting task
+ * @param daddr the peer's address, host order
+ * @param dport the peer's port
+ * @returns the socket in SYN_SENT, or null when no route leads to the peer (ENETUNREACH)
+ */
+export function tcpV4Connect(host: InetNet, cpu: Cpu, daddr: number, dport: number): Sock | null {
+  const out = ipRouteOutput(host, daddr, cpu, { proto: IPPROTO_TCP, dport });
+  if (!out) return null;
+  const inUse = new Set(host.ipv4.tcpSockets.map((sk) => sk.num));
+  let port = 32768 + (host.sim.rng.nextU32() % (60999 - 32768 + 1));
+  while (inUse.has(port)) port = port === 60999 ? 32768 : port + 1;
+  const sk = tcpSock(
+    host,
+    { addr: out.saddr, port },
+    { addr: daddr, port: dport },
+    TCP_STATES.SYN_SENT,
+    host.ipv4.tcpRmem[1],
+  );
+  const sysctl = host.sysctl;
+  const win = tcpSelectInitialWindow(
+    host,
+    tcpWinFromSpace(TCP_DEFAULT_SCALING_RATIO, sk.rcvbuf),
+    tcpAdvmss(), // no timestamp is known yet (ts_recent_stamp): whole MSS
+    sysctl["net.ipv4.tcp_window_scaling"] === 1,
+  );
+  const tp = newTcpState({
+    iss: host.sim.rng.nextU32(),
+    rcvNxt: 0,
+    rcvWnd: win.rcvWnd,
+    windowClamp: win.windowClamp,
+    rcvWscale: win.rcvWscale,
+    advmss: tcpAdvmss(),
+  });
+  tp.tsOffset = sysctl["net.ipv4.tcp_timestamps"] > 0 ? host.sim.rng.nextU32() : 0;
+  tp.tcpHeaderLen = 20 + (sysctl["net.ipv4.tcp_timestamps"] > 0 ? 12 : 0);
+  tp.synSentAt = host.sim.now;
+  sk.tcp = tp;
+  host.mib.tcp.ActiveOpens++;
+  tcpConnect(host, cpu, sk, () => {
+    // tcp_write_err(): the connection failed, ETIMEDOUT
+    host.mib.tcp.AttemptFails++;
+    tp.error = "ETIMEDOUT";
+    sk.state = TCP_STATES.CLOSE;
+    host.ipv4.tcpSockets.splice(host.ipv4.tcpSockets.indexOf(sk), 1);
+    sockDefReadable(host, cpu, sk);
+  });
+  return sk;
 }
 
 /**

@@ -5,7 +5,7 @@
 // (tcp_send_delayed_ack(), tcp_delack_timer()).
 
 import type { InetNet } from "./netns_ipv4.ts";
-import type { Sock, TcpRequestSock, TcpSockState } from "../core/sock.ts";
+import { type Sock, TCP_STATES, type TcpRequestSock, type TcpSockState } from "../core/sock.ts";
 import { CHECKSUM_NONE, CHECKSUM_PARTIAL } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
@@ -23,15 +23,29 @@ import {
 } from "../wire/tcp.ts";
 import { ipLocalOut } from "./ip_output.ts";
 import { ipRouteOutput } from "./route.ts";
+import { modTimer } from "../kernel/timer.ts";
 
 /** include/net/tcp.h: TCP_MAX_WSCALE. */
 export const TCP_MAX_WSCALE = 14;
 /** include/net/tcp.h: TCP_MSS_DEFAULT, the MSS assumed when a SYN gives none. */
 export const TCP_MSS_DEFAULT = 536;
-/** include/net/tcp.h: TCP_DELACK_MIN and TCP_ATO_MIN, HZ/25: 40 ms. */
-export const TCP_ATO_MIN_NS = 40_000_000;
-/** include/net/tcp.h: TCP_DELACK_MAX, HZ/5: 200 ms. */
-export const TCP_DELACK_MAX_NS = 200_000_000;
+/**
+ * include/net/tcp.h: TCP_DELACK_MIN and TCP_ATO_MIN, HZ/25 jiffies (40 ms).
+ * @param hz the host's HZ
+ * @returns jiffies
+ */
+export function tcpAtoMin(hz: number): number {
+  return Math.floor(hz / 25);
+}
+
+/**
+ * include/net/tcp.h: TCP_DELACK_MAX and TCP_RTO_MIN, HZ/5 jiffies (200 ms).
+ * @param hz the host's HZ
+ * @returns jiffies
+ */
+export function tcpDelackMax(hz: number): number {
+  return Math.floor(hz / 5);
+}
 /** include/net/tcp.h: TCP_MAX_QUICKACKS. */
 export const TCP_MAX_QUICKACKS = 16;
 // include/net/tcp.h: TCP_RMEM_TO_WIN_SCALE and TCP_DEFAULT_SCALING_RATIO (50 %)
@@ -256,7 +270,8 @@ export function tcpSendSynack(
   tcpTransmit(host, cpu, { saddr: req.daddr, sport, daddr: req.saddr, dport: req.sport }, {
     seq: req.iss,
     ack: req.irs + 1,
-    flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK,
+    // tcp_ecn_make_synack(): ECE grants the ECN the SYN asked for
+    flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK | (req.ecnOk ? TCP_FLAGS.ECE : 0),
     window: Math.min(req.rcvWnd, 65535),
     options: writeOptions({
       mss: advmss,
@@ -267,6 +282,63 @@ export function tcpSendSynack(
       wscale: req.wscaleOk ? req.rcvWscale : undefined,
     }),
   }, bhOff);
+}
+
+/**
+ * Sends a connecting socket's SYN, as tcp_transmit_skb() with tcp_syn_options(): the window
+ * unscaled, MSS, then the options the sysctls offer — SACK-permitted, a timestamp with no echo,
+ * window scale.
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the socket, in SYN_SENT
+ */
+export function tcpSendSyn(host: InetNet, cpu: Cpu, sk: Sock): void {
+  const tp = sk.tcp!;
+  const sysctl = host.sysctl;
+  // tcp_ecn_send_syn(): with tcp_ecn 1 the SYN asks for ECN (ECE and CWR)
+  const ecn = sysctl["net.ipv4.tcp_ecn"] === 1 ? TCP_FLAGS.ECE | TCP_FLAGS.CWR : 0;
+  tcpTransmit(host, cpu, { saddr: sk.rcvSaddr, sport: sk.num, daddr: sk.daddr, dport: sk.dport }, {
+    seq: tp.iss,
+    ack: 0,
+    flags: TCP_FLAGS.SYN | ecn,
+    window: Math.min(tp.rcvWnd, 65535),
+    options: writeOptions({
+      mss: tcpAdvmss(),
+      sackPerm: sysctl["net.ipv4.tcp_sack"] === 1,
+      ts: sysctl["net.ipv4.tcp_timestamps"] > 0
+        ? { val: u32(tcpClockMs(host) + tp.tsOffset), ecr: 0 }
+        : undefined,
+      wscale: sysctl["net.ipv4.tcp_window_scaling"] === 1 ? tp.rcvWscale : undefined,
+    }),
+  }, false);
+}
+
+/**
+ * Sends the SYN and arms the retransmission timer, as tcp_connect(): an unanswered SYN goes
+ * again when icsk_rto (1 s) runs out (tcp_retransmit_timer(), RetransSegs); the timeout doubles
+ * only once more than tcp_syn_linear_timeouts (4) have run out; after tcp_syn_retries (6) plus
+ * those 4 retransmissions the next timeout fails the connection (tcp_write_timeout():
+ * ETIMEDOUT).
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the socket, in SYN_SENT
+ * @param onTimeout told when the connection gives up
+ */
+export function tcpConnect(host: InetNet, cpu: Cpu, sk: Sock, onTimeout: () => void): void {
+  tcpSendSyn(host, cpu, sk);
+  const linear = host.sysctl["net.ipv4.tcp_syn_linear_timeouts"];
+  const maxRetransmits = host.sysctl["net.ipv4.tcp_syn_retries"] + linear;
+  const rtoMax = 120 * host.hz; // TCP_RTO_MAX
+  const arm = (retransmits: number, rto: number) =>
+    modTimer(host, rto, () => {
+      if (sk.state !== TCP_STATES.SYN_SENT) return;
+      if (retransmits >= maxRetransmits) return onTimeout();
+      host.mib.tcp.RetransSegs++;
+      tcpSendSyn(host, cpu, sk);
+      // tcp_update_rto_stats() counts it (total_rto), then the backoff decision
+      arm(retransmits + 1, retransmits + 1 > linear ? Math.min(rto * 2, rtoMax) : rto);
+    });
+  arm(0, host.hz); // tcp_timeout_init(): TCP_TIMEOUT_INIT
 }
 
 /**
@@ -316,48 +388,76 @@ export function tcpSendAck(host: InetNet, cpu: Cpu, sk: Sock): void {
     window,
     options: tcpEstablishedOptions(host, sk),
   });
-  // tcp_event_ack_sent() → tcp_dec_quickack_mode()
+  // tcp_event_ack_sent() → tcp_dec_quickack_mode(), inet_csk_clear_xmit_timer(ICSK_TIME_DACK)
   if (tp.quick) {
     const pkts = tp.ackPending.sched ? 1 : 0;
     if (pkts >= tp.quick) {
       tp.quick = 0;
-      tp.ato = TCP_ATO_MIN_NS;
+      tp.ato = tcpAtoMin(host.hz);
     } else tp.quick -= pkts;
   }
   tp.ackPending = { sched: false, now: false, timer: false, pushed: false, pushed2: false };
-  tp.delackAt = -1;
+  tp.delackTimeout = -1;
   host.sim.exitFn(cpu, "__tcp_send_ack");
   host.sim.exitFn(cpu, "tcp_send_ack");
 }
 
 /**
- * Arms the delayed-ACK timer, as tcp_send_delayed_ack(): ato from now (0 before any data, 40 ms
- * after), on the jiffy clock — a timer due now fires at the next tick — or sooner if one is
- * already set to go sooner, or at once if that one is due within a quarter of ato; when it
- * fires, tcp_delack_timer_handler() sends the ACK still owed (DelayedACKs).
+ * The retransmission timeout, jiffies, as __tcp_set_rto() leaves it after the handshake's one
+ * RTT sample: srtt plus a variance of at least TCP_RTO_MIN (200 ms); 1 s (TCP_TIMEOUT_INIT)
+ * before any sample.
+ * @param host the host (HZ)
+ * @param tp the connection
+ * @returns icsk_rto
+ */
+export function tcpRto(host: InetNet, tp: TcpSockState): number {
+  if (!tp.srttUs) return host.hz;
+  return Math.ceil(tp.srttUs * host.hz / 1e6) + tcpDelackMax(host.hz);
+}
+
+/**
+ * Arms the delayed-ACK timer, as tcp_send_delayed_ack(): ato jiffies from now (0 before any
+ * data, 10 — 40 ms — after; a longer ato bounded by 500 ms, or 200 ms in pingpong mode or after
+ * a small segment), or sooner if a timer is already due sooner, or at once if that one is due
+ * within a quarter of ato. The timer wheel fires it a tick after it is due or later
+ * (timerWheelExpiry()); tcp_delack_timer_handler() then sends the ACK still owed
+ * (DelayedACKs), doubling ato outside pingpong mode, leaving pingpong mode otherwise.
  * @param host the host
  * @param cpu the CPU the timer runs on
  * @param sk the connection
  */
 export function tcpSendDelayedAck(host: InetNet, cpu: Cpu, sk: Sock): void {
   const tp = sk.tcp!;
-  const jiffy = 1e9 / host.hz;
-  const ato = Math.min(tp.ato, TCP_DELACK_MAX_NS);
-  const now = host.sim.now;
-  const jiffiesNow = Math.floor(now / jiffy);
-  let at = Math.max(jiffiesNow + Math.round(ato / jiffy), jiffiesNow + 1) * jiffy;
-  if (tp.ackPending.timer && tp.delackAt >= 0) {
-    if (tp.delackAt <= (jiffiesNow + Math.round((ato >> 2) / jiffy)) * jiffy) {
+  const jiffies = Math.floor(host.sim.now * host.hz / 1e9);
+  let ato = tp.ato;
+  if (ato > tcpAtoMin(host.hz)) {
+    let maxAto = tp.pingpong || tp.ackPending.pushed ? tcpDelackMax(host.hz) : host.hz >> 1;
+    // an RTT estimate bounds it: usecs_to_jiffies(srtt), at least TCP_DELACK_MIN
+    if (tp.srttUs) {
+      maxAto = Math.min(maxAto, Math.max(Math.ceil(tp.srttUs * host.hz / 1e6), tcpAtoMin(host.hz)));
+    }
+    ato = Math.min(ato, maxAto);
+  }
+  // tcp_delack_max(): TCP_DELACK_MAX, and below the minimum RTO (one jiffy less)
+  ato = Math.min(ato, tcpDelackMax(host.hz) - 1);
+  let timeout = jiffies + ato;
+  if (tp.ackPending.timer && tp.delackTimeout >= 0) {
+    if (tp.delackTimeout <= jiffies + (ato >> 2)) {
       tcpSendAck(host, cpu, sk);
       return;
     }
-    at = Math.min(at, tp.delackAt);
+    if (timeout >= tp.delackTimeout) timeout = tp.delackTimeout;
   }
   tp.ackPending.timer = true;
   tp.ackPending.sched = true;
-  tp.delackAt = at;
-  host.sim.at(at, () => {
-    if (tp.delackAt !== at || !tp.ackPending.sched) return;
+  tp.delackTimeout = timeout;
+  modTimer(host, timeout - jiffies, () => {
+    if (tp.delackTimeout !== timeout || !tp.ackPending.sched) return;
+    if (!tp.pingpong) tp.ato = Math.min(tp.ato << 1, tcpRto(host, tp), tcpDelackMax(host.hz));
+    else {
+      tp.pingpong = false;
+      tp.ato = tcpAtoMin(host.hz);
+    }
     host.mib.tcpExt.DelayedACKs++;
     tcpSendAck(host, cpu, sk);
   });

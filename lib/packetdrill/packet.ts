@@ -12,6 +12,8 @@ import type { TcpOptionSpec, TcpPacketSpec } from "./script.ts";
 export interface LiveTcpPacket {
   /** When it left, µs from the script's start. */
   usecs: number;
+  /** Source port. */
+  sport: number;
   /** Flag letters, "." for ACK. */
   flags: string;
   /** Sequence number. */
@@ -32,8 +34,14 @@ export interface ConnectionMap {
   scriptLocalIsn: number | null;
   /** Our ISN on the wire, once seen. */
   liveLocalIsn: number | null;
+  /** The peer's ISN, as its SYN (or SYN-ACK) gives it: the same in the script and live. */
+  remoteIsn: number;
+  /** For an active open, the SYN-ACK came (SOCKET_ACTIVE_SYN_ACKED). */
+  synAcked?: boolean;
   /** The remote port this connection uses. */
   remotePort: number;
+  /** Our port: bind()'s for a passive open, learned from the SYN for an active one. */
+  localPort: number | null;
   /** Script TS val → live TS val, learned from outbound packets (ts_val_map). */
   tsValMap: Map<number, number>;
   /** The first outbound TS vals, script and live: live ones are read relative to them. */
@@ -133,15 +141,19 @@ function be32(v: number): number[] {
  * acknowledgment and SACK blocks moved by our ISN, TS ecr to the live TS val it echoes.
  * @param p the script segment
  * @param conn the connection's mapping
- * @param addrs addresses and our port
+ * @param addrs addresses, and whether TS ecr values not sent may be interpolated
  * @returns the packet, or an error in packetdrill's words
  */
 export function inboundPacket(
   p: TcpPacketSpec,
   conn: ConnectionMap,
-  addrs: { remote: string; local: string; localPort: number },
+  addrs: { remote: string; local: string; tsEcrScaled: boolean },
 ): { packet: Uint8Array } | { error: string } {
-  const isn = conn.liveLocalIsn === null ? 0 : conn.liveLocalIsn - (conn.scriptLocalIsn ?? 0);
+  // socket.h: a SYN's numbers move by the ISNs' difference; others are relative to the ISNs
+  const syn = p.flags.includes("S");
+  const seqOffset = syn ? 0 : conn.remoteIsn;
+  const liveIsn = conn.liveLocalIsn ?? 0;
+  const ackOffset = syn ? liveIsn - (conn.scriptLocalIsn ?? 0) : liveIsn;
   const bytes: number[] = [];
   for (const o of p.options ?? []) {
     switch (o.kind) {
@@ -162,12 +174,16 @@ export function inboundPacket(
         break;
       case "sack":
         bytes.push(5, 2 + 8 * o.blocks.length);
-        for (const [a, b] of o.blocks) bytes.push(...be32(a + isn), ...be32(b + isn));
+        for (const [a, b] of o.blocks) bytes.push(...be32(a + ackOffset), ...be32(b + ackOffset));
         break;
       case "TS": {
         let ecr = o.ecr;
         if (p.flags.includes(".")) {
-          const live = conn.tsValMap.get(o.ecr);
+          // a TS val sent, or with --tcp_ts_ecr_scaled one counted from the first sent
+          const live = conn.tsValMap.get(o.ecr) ??
+            (addrs.tsEcrScaled && conn.firstTsVal
+              ? (o.ecr - conn.firstTsVal.script + conn.firstTsVal.live) >>> 0
+              : undefined);
           if (live === undefined) {
             return {
               error: `unable to infer live TS ecr for script TS ecr ${o.ecr};  ` +
@@ -184,10 +200,10 @@ export function inboundPacket(
     ipv4: { saddr: addrs.remote, daddr: addrs.local },
     tcp: {
       source: conn.remotePort,
-      dest: addrs.localPort,
+      dest: conn.localPort ?? 0,
       flags: flagByte(p.flags),
-      seq: p.seq,
-      ackSeq: p.ack === null ? 0 : (p.ack + isn) >>> 0,
+      seq: (p.seq + seqOffset) >>> 0,
+      ackSeq: p.ack === null ? 0 : (p.ack + ackOffset) >>> 0,
       window: p.win ?? 0,
       options: new Uint8Array(bytes),
     },
@@ -227,6 +243,7 @@ export function liveTcpPacket(frame: Uint8Array, usecs: number): LiveTcpPacket |
   }
   return {
     usecs,
+    sport: th.source,
     flags: flagLetters(th.flagByte),
     seq: th.seq,
     len: totLen - ihl - th.doff * 4,
@@ -237,16 +254,32 @@ export function liveTcpPacket(frame: Uint8Array, usecs: number): LiveTcpPacket |
 }
 
 /**
- * A live segment in script terms (map_outbound_live_packet()): the sequence number relative to
- * our ISN.
+ * A live segment in script terms (tcp_convert_seq_number()): a SYN's sequence number moved by
+ * the ISNs' difference, others relative to our ISN; acknowledgments and SACK blocks relative to
+ * the peer's ISN, except a SYN's.
  * @param live the segment
  * @param conn the connection's mapping
  * @returns the segment in script numbers
  */
 export function toScript(live: LiveTcpPacket, conn: ConnectionMap): LiveTcpPacket {
-  // SACK blocks name the peer's sequence numbers, which the script writes as they are
-  const isn = (conn.liveLocalIsn ?? 0) - (conn.scriptLocalIsn ?? 0);
-  return { ...live, seq: (live.seq - isn) >>> 0 };
+  const syn = live.flags.includes("S");
+  const liveIsn = conn.liveLocalIsn ?? 0;
+  const seqOffset = syn ? liveIsn - (conn.scriptLocalIsn ?? 0) : liveIsn;
+  const ackOffset = syn ? 0 : conn.remoteIsn;
+  const options = live.options.map((o): TcpOptionSpec =>
+    o.kind === "sack"
+      ? {
+        kind: "sack",
+        blocks: o.blocks.map(([a, b]) => [(a - ackOffset) >>> 0, (b - ackOffset) >>> 0]),
+      }
+      : o
+  );
+  return {
+    ...live,
+    seq: (live.seq - seqOffset) >>> 0,
+    ack: (live.ack - ackOffset) >>> 0,
+    options,
+  };
 }
 
 // The bytes options take in a header (tcp_options_length()), padded to 32-bit words
@@ -275,17 +308,22 @@ function optionsLength(options: TcpOptionSpec[]): number {
  * @param p the script's segment
  * @param live the segment sent, in script terms
  * @param conn the mapping (TS vals learned here)
- * @param tsTick µs per TS tick, or 0
- * @param tolerance the timing tolerance, µs
+ * @param cfg µs per TS tick (0: TS val not checked) and the timing tolerance
  * @returns null when they match, else packetdrill's message
  */
 export function compareTcp(
   p: TcpPacketSpec,
   live: LiveTcpPacket,
   conn: ConnectionMap,
-  tsTick: number,
-  tolerance: number,
+  cfg: { tsTick: number; toleranceUsecs: number; tolerancePercent: number },
 ): string | null {
+  const tsTick = cfg.tsTick;
+  // verify_outbound_tcp_option(): the tolerance over the whole run so far, not since the last
+  // event
+  const tolerance = Math.max(
+    cfg.toleranceUsecs,
+    Math.floor(cfg.tolerancePercent / 100 * live.usecs),
+  );
   const bit = (f: string, s: string) => s.includes(f) ? 1 : 0;
   const liveOpts = optionsLength(live.options);
   // with <...> the options are allowed whatever their length (tcp_options_allowance())

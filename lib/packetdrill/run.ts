@@ -67,11 +67,36 @@ const TOLERANCE_PERCENT = 12.5;
 const LOCAL_IP = "192.168.0.2";
 const REMOTE_IP = "192.0.2.1";
 const GATEWAY_IP = "192.168.0.1";
-const BIND_PORT = 8080; // run_system_call.c: bind(..., ...) binds the default port 8080
+// config.c: bind(..., ...) binds live_bind_port, connect(..., ...) goes to live_connect_port
+const BIND_PORT = 8080;
+const CONNECT_PORT = 8080;
 const FIRST_REMOTE_PORT = 45000;
 // sniff_outbound_live_packet(): how long after its time an expected packet may still come
 const SNIFF_TIMEOUT_USECS = 2_000_000;
-const OPTIONS = new Set(["tolerance_usecs", "tcp_ts_tick_usecs", "ip_version"]);
+// The options of config.c the kit takes, each with how to read its value
+const OPTIONS: Record<string, "usecs" | "percent" | "ip" | "port" | "flag" | "version"> = {
+  tolerance_usecs: "usecs",
+  tolerance_percent: "percent",
+  tcp_ts_tick_usecs: "usecs",
+  tcp_ts_ecr_scaled: "flag",
+  ip_version: "version",
+  local_ip: "ip",
+  remote_ip: "ip",
+  bind_port: "port",
+  connect_port: "port",
+};
+
+/** The settings of a run (packetdrill's struct config), from the script and the command line. */
+interface RunConfig {
+  toleranceUsecs: number;
+  tolerancePercent: number;
+  tsTick: number;
+  tsEcrScaled: boolean;
+  localIp: string;
+  remoteIp: string;
+  bindPort: number;
+  connectPort: number;
+}
 
 /**
  * Runs a packetdrill script on a simulated host.
@@ -107,7 +132,7 @@ interface Pending {
   sc: SyscallSpec;
   expectedEnd: number;
   start: number;
-  done: { result: number; errno: string | null; optval?: number; usecs: number } | null;
+  done: { result: number; errno: string | null; out?: string | null; usecs: number } | null;
 }
 
 class PacketdrillRun {
@@ -115,31 +140,33 @@ class PacketdrillRun {
   readonly #path: string;
   readonly #host: Host;
   readonly #cpu: Cpu;
-  readonly #tolerance: number;
-  readonly #tsTick: number;
+  readonly #config: RunConfig;
   readonly #ignoredSysctls: string[] = [];
   readonly #ctx: SyscallContext;
   readonly #tun: Tun;
-  #conn: ConnectionMap = newConnection(FIRST_REMOTE_PORT);
+  // packetdrill's socket_under_test: the connection script packets go to; a listening socket
+  // (or none) makes the next inbound packet start a child on a new remote port
+  #conn: ConnectionMap | null = null;
+  #listening = false;
   #lastEventUsecs = 0;
+  #nextRemotePort = FIRST_REMOTE_PORT;
   #pending: Pending | null = null;
 
   constructor(script: Script, path: string, options: PacketdrillOptions) {
     this.#script = script;
     this.#path = path;
-    const opts = script.options;
-    for (const name of opts.keys()) {
-      if (!OPTIONS.has(name)) this.#refuse(0, `option --${name} is not modelled`);
-    }
-    const ipVersion = options.ipVersion ?? opts.get("ip_version") ?? "ipv4";
-    if (ipVersion !== "ipv4") this.#refuse(0, `--ip_version=${ipVersion}: only ipv4 is modelled`);
-    this.#tolerance = options.toleranceUsecs ??
-      Number(opts.get("tolerance_usecs") ?? DEFAULT_TOLERANCE_USECS);
-    this.#tsTick = options.tcpTsTickUsecs ?? Number(opts.get("tcp_ts_tick_usecs") ?? 0);
+    this.#config = this.#readConfig(script.options, options);
     for (const e of script.events) {
       if (e.type === "code") this.#refuse(e.line, "%{ python }% code is not run");
       if (e.type === "packet" && e.packet.proto !== "tcp") {
         this.#refuse(e.line, `${e.packet.proto} packets are not modelled yet`);
+      }
+      if (e.type === "packet" && e.packet.unmodelled.length) {
+        this.#refuse(e.line, `${e.packet.unmodelled.join(", ")} in a packet is not modelled`);
+      }
+      const p = e.type === "packet" ? e.packet : null;
+      if (p?.proto === "tcp" && p.direction === "inbound" && p.flags.includes("S") && p.len) {
+        this.#refuse(e.line, "data in a SYN (TCP Fast Open) is not modelled");
       }
       const why = e.type === "syscall" ? unsupported(e.syscall) : null;
       if (why) this.#refuse(e.line, why);
@@ -152,18 +179,90 @@ class PacketdrillRun {
     ];
     for (const c of commands) {
       for (const [name, value] of this.#shellSysctls(c.command, c.line, options.readFile)) {
-        this.#setSysctl(name, value);
+        try {
+          this.#setSysctl(name, value);
+        } catch (e) {
+          this.#refuse(c.line, (e as Error).message);
+        }
       }
     }
+    // config.c and netdev.c: the local address on tun0 in a /16, the remote one behind the
+    // gateway (or, for addresses of the script's own, a route straight out of tun0)
+    const cfg = this.#config;
     this.#tun = new Tun(this.#host, "tun0");
-    inetAddAddr(this.#host, this.#tun.dev, inAton(LOCAL_IP), 16);
+    const local = inAton(cfg.localIp);
+    inetAddAddr(this.#host, this.#tun.dev, local, 16);
+    const remote = inAton(cfg.remoteIp);
+    const viaGateway = (local & 0xffff0000) === (inAton(GATEWAY_IP) & 0xffff0000);
     fibAddRoute(this.#host, {
-      dst: inAton("192.0.2.0"),
-      len: 24,
+      dst: viaGateway ? remote & 0xffffff00 : remote,
+      len: viaGateway ? 24 : 32,
       dev: this.#tun.dev,
-      gw: inAton(GATEWAY_IP),
+      gw: viaGateway ? inAton(GATEWAY_IP) : undefined,
     });
-    this.#ctx = { host: this.#host, cpu: this.#cpu, fds: new Map(), bindPort: BIND_PORT };
+    this.#ctx = {
+      host: this.#host,
+      cpu: this.#cpu,
+      fds: new Map(),
+      bindPort: cfg.bindPort,
+      remote: { addr: remote, port: cfg.connectPort },
+    };
+  }
+
+  // parse_script_options() and the command line: each option checked as config.c checks it
+  #readConfig(script: Map<string, string>, cli: PacketdrillOptions): RunConfig {
+    const given = new Map(script);
+    if (cli.toleranceUsecs !== undefined) given.set("tolerance_usecs", String(cli.toleranceUsecs));
+    if (cli.tcpTsTickUsecs !== undefined) {
+      given.set("tcp_ts_tick_usecs", String(cli.tcpTsTickUsecs));
+    }
+    if (cli.ipVersion !== undefined) given.set("ip_version", cli.ipVersion);
+    const cfg: RunConfig = {
+      toleranceUsecs: DEFAULT_TOLERANCE_USECS,
+      tolerancePercent: TOLERANCE_PERCENT,
+      tsTick: 0,
+      tsEcrScaled: false,
+      localIp: LOCAL_IP,
+      remoteIp: REMOTE_IP,
+      bindPort: BIND_PORT,
+      connectPort: CONNECT_PORT,
+    };
+    for (const [name, value] of given) {
+      const kind = OPTIONS[name];
+      if (!kind) this.#refuse(0, `option --${name} is not modelled`);
+      const bad = () => this.#refuse(0, `bad --${name}: ${value}`);
+      const n = Number(value);
+      switch (kind) {
+        case "usecs":
+          if (!/^\d+$/.test(value)) bad();
+          if (name === "tolerance_usecs") cfg.toleranceUsecs = n;
+          else cfg.tsTick = n;
+          break;
+        case "percent":
+          if (!(n >= 0 && n <= 100)) bad();
+          cfg.tolerancePercent = n;
+          break;
+        case "flag":
+          cfg.tsEcrScaled = true;
+          break;
+        case "version":
+          if (value !== "ipv4") this.#refuse(0, `--ip_version=${value}: only ipv4 is modelled`);
+          break;
+        case "ip":
+          if (!/^(\d{1,3})(\.\d{1,3}){3}$/.test(value) || value.split(".").some((b) => +b > 255)) {
+            this.#refuse(0, `bad --${name}: ${value} (only IPv4 addresses are modelled)`);
+          }
+          if (name === "local_ip") cfg.localIp = value;
+          else cfg.remoteIp = value;
+          break;
+        case "port":
+          if (!/^\d+$/.test(value) || n < 1 || n > 65535) bad();
+          if (name === "bind_port") cfg.bindPort = n;
+          else cfg.connectPort = n;
+          break;
+      }
+    }
+    return cfg;
   }
 
   run(): PacketdrillResult {
@@ -205,13 +304,20 @@ class PacketdrillRun {
     const late = this.#pendingError();
     if (late) return late;
     // a SYN with no ACK starts the next connection on a new remote port
-    if (p.flags === "S" && this.#conn.scriptLocalIsn !== null) {
-      this.#conn = newConnection(this.#conn.remotePort + 1);
+    // handle_listen_for_script_packet(): a child for a listening socket (or no socket at all),
+    // the peer's ISN from its SYN; do_inbound_script_packet(): a connect()'s from the SYN-ACK
+    if (!this.#conn || this.#listening) {
+      this.#conn = newConnection(this.#nextRemotePort++, this.#config.bindPort);
+      this.#conn.remoteIsn = p.seq;
+      this.#listening = false;
+    } else if (p.flags.includes("S") && p.flags.includes(".") && !this.#conn.synAcked) {
+      this.#conn.remoteIsn = p.seq;
+      this.#conn.synAcked = true;
     }
     const made = inboundPacket(p, this.#conn, {
-      remote: REMOTE_IP,
-      local: LOCAL_IP,
-      localPort: BIND_PORT,
+      remote: this.#config.remoteIp,
+      local: this.#config.localIp,
+      tsEcrScaled: this.#config.tsEcrScaled,
     });
     if ("error" in made) return { text: `error handling packet: ${made.error}` };
     this.#tun.write(this.#cpu, made.packet);
@@ -231,18 +337,20 @@ class PacketdrillRun {
     const out = this.#tun.read();
     const live = out ? liveTcpPacket(out.packet, out.tstamp / 1000) : null;
     if (!live) return { text: "error handling packet: Timed out waiting for packet" };
+    if (!this.#conn) return { text: "error handling packet: no matching socket for script packet" };
     if (p.flags.includes("S") && this.#conn.scriptLocalIsn === null) {
       this.#conn.scriptLocalIsn = p.seq;
       this.#conn.liveLocalIsn = live.seq;
+      this.#conn.localPort ??= live.sport; // a connect()'s SYN names its port
     }
     const rel = toScript(live, this.#conn);
-    const mismatch = compareTcp(p, rel, this.#conn, this.#tsTick, this.#tolerance) ??
+    const mismatch = compareTcp(p, rel, this.#conn, this.#config) ??
       verifyTime(
         e.time,
         time,
         live.usecs,
         this.#lastEventUsecs,
-        this.#tolerance,
+        this.#config,
         "outbound packet",
       );
     if (mismatch) {
@@ -274,6 +382,11 @@ class PacketdrillRun {
       };
     }
     this.#pending = null;
+    // socket() makes a new socket under test; listen() makes it listen; connect() starts its
+    // connection, to packetdrill's remote port
+    if (sc.name === "socket") this.#conn = null;
+    if (sc.name === "listen") this.#listening = true;
+    if (sc.name === "connect") this.#conn = newConnection(this.#config.connectPort, null);
     const outcome = invokeSyscall(this.#ctx, sc);
     // run_system_call.c: a call with `...end` may block; its end time counts from the same offset
     const expectedEnd = sc.endUsecs === null
@@ -300,7 +413,7 @@ class PacketdrillRun {
         { at: expectedEnd, end: expectedEnd },
         this.#nowUsecs(),
         time.at,
-        this.#tolerance,
+        this.#config,
         "system call return",
       );
       if (timing) return { text: timing };
@@ -344,7 +457,7 @@ class PacketdrillRun {
       { at: p.expectedEnd, end: p.expectedEnd },
       p.done.usecs,
       p.start,
-      this.#tolerance,
+      this.#config,
       "system call return",
     );
     return timing ? { line: p.event.line, text: timing } : null;
@@ -423,11 +536,13 @@ class PacketdrillRun {
   }
 }
 
-function newConnection(remotePort: number): ConnectionMap {
+function newConnection(remotePort: number, localPort: number | null): ConnectionMap {
   return {
     scriptLocalIsn: null,
     liveLocalIsn: null,
+    remoteIsn: 0,
     remotePort,
+    localPort,
     tsValMap: new Map(),
     firstTsVal: null,
   };
@@ -470,13 +585,13 @@ function verifyTime(
   time: { at: number; end: number },
   actual: number,
   last: number,
-  toleranceUsecs: number,
+  cfg: { toleranceUsecs: number; tolerancePercent: number },
   what: string,
 ): string | null {
   if (t.kind === "any") return null;
   const tolerance = Math.max(
-    toleranceUsecs,
-    Math.floor(TOLERANCE_PERCENT / 100 * (time.at - last)),
+    cfg.toleranceUsecs,
+    Math.floor(cfg.tolerancePercent / 100 * (time.at - last)),
   );
   const s = (u: number) => (u / 1e6).toFixed(6);
   if (t.kind === "absolute_range" || t.kind === "relative_range") {

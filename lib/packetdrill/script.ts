@@ -43,6 +43,8 @@ export interface TcpPacketSpec {
   win: number | null;
   /** Options, or null for `<...>` (not checked). */
   options: TcpOptionSpec[] | null;
+  /** What the packet says that the kit does not model (IP fields, ports, urg, Fast Open...). */
+  unmodelled: string[];
 }
 
 /** A UDP datagram in a script: `< udp (100)`. */
@@ -53,6 +55,8 @@ export interface UdpPacketSpec {
   direction: "inbound" | "outbound";
   /** Payload bytes. */
   len: number;
+  /** What the packet says that the kit does not model. */
+  unmodelled: string[];
 }
 
 /** An ICMP message in a script: `> icmp unreachable port_unreachable [...]`. */
@@ -65,6 +69,8 @@ export interface IcmpPacketSpec {
   type: string;
   /** Its code's name, if given. */
   code: string | null;
+  /** What the packet says that the kit does not model. */
+  unmodelled: string[];
 }
 
 /** A packet event's packet. */
@@ -158,7 +164,8 @@ function lex(source: string, path: string): { tokens: Token[]; options: Map<stri
       i = end + 2;
     } else if (source.startsWith("--", i) && /^--[a-z_]/.test(source.slice(i, i + 3))) {
       const end = source.indexOf("\n", i);
-      const text = source.slice(i + 2, end < 0 ? source.length : end).trim();
+      const text = source.slice(i + 2, end < 0 ? source.length : end).replace(/\/\/.*$/, "")
+        .trim();
       const eq = text.indexOf("=");
       options.set(eq < 0 ? text : text.slice(0, eq), eq < 0 ? "" : text.slice(eq + 1));
       i = end < 0 ? source.length : end;
@@ -334,21 +341,52 @@ class Parser {
     return { kind: relative ? "relative_range" : "absolute_range", usecs, endUsecs };
   }
 
+  // The next token starts an event: a time on a new line
+  atEventStart(): boolean {
+    const t = this.peek();
+    const prev = this.#tokens[this.#at - 1];
+    if (!prev || t.line === prev.line) return false;
+    return t.kind === "int" || t.kind === "float" || this.is("+") || this.is("*");
+  }
+
+  // A balanced ( ) or [ ] group, as text: IP info such as (tos 0x4) or [ect0]
+  group(): string {
+    const open = this.next().text;
+    const close = open === "(" ? ")" : "]";
+    const parts: string[] = [open];
+    let depth = 1;
+    while (depth > 0) {
+      const t = this.next();
+      if (t.kind === "eof") this.fail(`unterminated ${open}`, t);
+      if (t.text === open) depth++;
+      if (t.text === close) depth--;
+      parts.push(t.text);
+    }
+    return parts.join(" ");
+  }
+
   packet(): PacketSpec {
     const direction = this.next().text === "<" ? "inbound" : "outbound";
-    if (this.is("(") || this.is("[")) this.fail("IP options (tos, ttl, flowlabel) are not read");
+    const unmodelled: string[] = [];
+    while (this.is("(") || this.is("[")) unmodelled.push(`IP fields ${this.group()}`);
     if (this.is("udp")) {
       this.next();
       this.expect("(");
       const len = this.integer("UDP payload size", 0xffff);
       this.expect(")");
-      return { proto: "udp", direction, len };
+      return { proto: "udp", direction, len, unmodelled };
     }
     if (this.is("icmp")) {
       this.next();
       const type = this.next().text;
       const code = this.peek().kind === "word" ? this.next().text : null;
-      return { proto: "icmp", direction, type, code };
+      while (this.peek().kind !== "eof" && !this.atEventStart()) this.next();
+      return { proto: "icmp", direction, type, code, unmodelled };
+    }
+    if (this.peek().kind === "int" && this.is(">", 1)) {
+      const src = this.next().text;
+      this.next();
+      unmodelled.push(`explicit ports ${src}>${this.integer("destination port", 0xffff)}`);
     }
     const flags = this.flags();
     const seq = this.integer("TCP start sequence number");
@@ -369,7 +407,10 @@ class Parser {
       this.next();
       win = this.integer("TCP window value", 0xffff);
     }
-    if (this.is("urg")) this.fail("urgent pointers are not read");
+    if (this.is("urg")) {
+      this.next();
+      unmodelled.push(`an urgent pointer (urg ${this.integer("urg_ptr", 0xffff)})`);
+    }
     let options: TcpOptionSpec[] | null = [];
     if (this.is("<")) {
       this.next();
@@ -378,15 +419,20 @@ class Parser {
         if (direction === "inbound") this.fail("<...> for TCP options only for outbound packets");
         options = null;
       } else {
-        options.push(this.tcpOption());
+        const add = () => {
+          const o = this.tcpOption();
+          if ("unmodelled" in o) unmodelled.push(o.unmodelled);
+          else options!.push(o);
+        };
+        add();
         while (this.is(",")) {
           this.next();
-          options.push(this.tcpOption());
+          add();
         }
       }
       this.expect(">");
     }
-    return { proto: "tcp", direction, flags, seq, len, ack, win, options };
+    return { proto: "tcp", direction, flags, seq, len, ack, win, options, unmodelled };
   }
 
   // flags: WORD opt_ack_flag | '.' | '-'
@@ -408,9 +454,20 @@ class Parser {
     return t.text;
   }
 
-  tcpOption(): TcpOptionSpec {
+  tcpOption(): TcpOptionSpec | { unmodelled: string } {
     const t = this.next();
     switch (t.text) {
+      case "FO":
+      case "FOEXP":
+      case "md5":
+      case "AccECN": {
+        // a Fast Open cookie, an MD5 signature, AccECN counters: read to the next , or >
+        const words: string[] = [t.text];
+        while (!this.is(",") && !this.is(">") && this.peek().kind !== "eof") {
+          words.push(this.next().text);
+        }
+        return { unmodelled: `the TCP option ${words.join(" ")}` };
+      }
       case "nop":
         return { kind: "nop" };
       case "eol":
@@ -440,7 +497,10 @@ class Parser {
         return { kind: "TS", val, ecr: this.integer("ecr val") };
       }
     }
-    return this.fail("expected a TCP option (nop, eol, mss, wscale, sackOK, sack, TS)", t);
+    return this.fail(
+      "expected a TCP option (nop, eol, mss, wscale, sackOK, sack, TS, FO, FOEXP, md5)",
+      t,
+    );
   }
 
   syscall(endUsecs: number | null): SyscallSpec {

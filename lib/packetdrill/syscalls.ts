@@ -1,23 +1,40 @@
 // The system calls of a packetdrill run (gtests/net/packetdrill/run_system_call.c) on the kit's
-// sockets: socket, setsockopt SO_REUSEADDR, bind, listen, accept, read/recv/recvfrom, ioctl
-// SIOCINQ/FIONREAD, fcntl F_GETFL/F_SETFL O_NONBLOCK, close. A call that would block waits on
-// the socket's wait queue, woken as sock_def_readable() wakes a reader.
+// TCP sockets, one handler per call in a table: socket, bind, listen, accept, connect,
+// setsockopt/getsockopt (the options the receive side has), read/recv/recvfrom/recvmsg (with
+// TCP_CM_INQ), write (only as it fails after SHUT_WR), shutdown, ioctl SIOCINQ/FIONREAD, fcntl
+// O_NONBLOCK, poll, epoll_create/epoll_ctl/epoll_wait, close. A call that would block waits
+// on the socket's wait queue, woken as sock_def_readable() wakes a reader.
 
 import type { Host } from "../init/main.ts";
-import { tcpListen } from "../ipv4/tcp_ipv4.ts";
-import { ECONNRESET, tcpClose, tcpRecvmsg } from "../ipv4/tcp.ts";
-import type { Sock } from "../core/sock.ts";
+import { tcpListen, tcpV4Connect } from "../ipv4/tcp_ipv4.ts";
+import { type Sock, TCP_STATES } from "../core/sock.ts";
+import {
+  ECONNRESET,
+  tcpClose,
+  tcpInq,
+  tcpInqHint,
+  tcpPoll,
+  tcpRecvmsg,
+  tcpShutdown,
+} from "../ipv4/tcp.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import type { Expr, SyscallSpec } from "./script.ts";
+import { epollEvents, EpollInstance, pollEventsText } from "./epoll.ts";
 
-/** A file descriptor the script opened. */
+/** A file descriptor the script opened: a TCP socket, or an epoll instance. */
 export interface ScriptFd {
   /** The listening socket after listen(). */
   listener: Sock | null;
-  /** The connection after accept(). */
+  /** The connection after accept() or connect(). */
   sk: Sock | null;
   /** O_NONBLOCK is set. */
   nonblock: boolean;
+  /** connect() was called and has not yet returned its outcome. */
+  connecting?: boolean;
+  /** TCP_INQ is set: reads return a TCP_CM_INQ control message. */
+  inq?: boolean;
+  /** For an epoll_create() descriptor, the instance. */
+  epoll?: EpollInstance;
 }
 
 /** What the system calls work on. */
@@ -30,78 +47,57 @@ export interface SyscallContext {
   fds: Map<number, ScriptFd>;
   /** The port bind() gives (packetdrill's default, 8080). */
   bindPort: number;
+  /** Where connect(..., ...) goes: packetdrill's remote address and port. */
+  remote: { addr: number; port: number };
 }
 
-/** The system calls the kit runs. */
-export const SYSCALLS: ReadonlySet<string> = new Set([
-  "socket",
-  "setsockopt",
-  "bind",
-  "listen",
-  "accept",
-  "read",
-  "recv",
-  "recvfrom",
-  "ioctl",
-  "fcntl",
-  "close",
-]);
+/** A call's outcome: its return value and errno (and what it wrote back), or that it blocks. */
+export type SyscallOutcome =
+  | { result: number; errno: string | null; out?: string | null }
+  | "blocked";
 
 // include/uapi/asm-generic/errno-base.h and errno.h: what the kit's calls can fail with
 const ERRNO: Record<string, [number, string]> = {
   EBADF: [9, "Bad file descriptor"],
   EAGAIN: [11, "Resource temporarily unavailable"],
   EINVAL: [22, "Invalid argument"],
+  EPIPE: [32, "Broken pipe"],
+  ENOPROTOOPT: [92, "Protocol not available"],
+  ENETUNREACH: [101, "Network is unreachable"],
   ECONNRESET: [104, "Connection reset by peer"],
+  EISCONN: [106, "Transport endpoint is already connected"],
   ENOTCONN: [107, "Transport endpoint is not connected"],
+  ETIMEDOUT: [110, "Connection timed out"],
+  ECONNREFUSED: [111, "Connection refused"],
+  EALREADY: [114, "Operation already in progress"],
+  EINPROGRESS: [115, "Operation now in progress"],
 };
 
-// include/uapi/asm-generic/fcntl.h
+// include/uapi/asm-generic/fcntl.h, socket.h, include/uapi/linux/tcp.h
 const O_RDWR = 2;
 const O_NONBLOCK = 0o4000;
-const SYMBOLS: Record<string, number> = { O_RDWR, O_NONBLOCK, F_GETFL: 3, F_SETFL: 4 };
+const SYMBOLS: Record<string, number> = {
+  O_RDWR,
+  O_NONBLOCK,
+  F_GETFL: 3,
+  F_SETFL: 4,
+  SHUT_RD: 0,
+  SHUT_WR: 1,
+  SHUT_RDWR: 2,
+  SOL_SOCKET: 1,
+  SOL_TCP: 6,
+  IPPROTO_TCP: 6,
+};
 
 /**
- * Tells what in a call the kit does not model, before the script runs.
- * @param sc the call
- * @returns what is not modelled, or null
- */
-export function unsupported(sc: SyscallSpec): string | null {
-  if (!SYSCALLS.has(sc.name)) return `the ${sc.name}() system call is not modelled`;
-  const word = (e: Expr | undefined) => e?.kind === "word" ? e.word : null;
-  if (
-    sc.name === "socket" &&
-    (word(sc.args[1]) !== "SOCK_STREAM" || word(sc.args[2]) !== "IPPROTO_TCP")
-  ) {
-    return "only TCP sockets (SOCK_STREAM, IPPROTO_TCP) are modelled";
-  }
-  if (sc.name === "setsockopt" && word(sc.args[2]) !== "SO_REUSEADDR") {
-    return `setsockopt ${word(sc.args[2]) ?? "?"} is not modelled`;
-  }
-  if (sc.name === "ioctl" && !["SIOCINQ", "FIONREAD"].includes(word(sc.args[1]) ?? "")) {
-    return `ioctl ${word(sc.args[1]) ?? "?"} is not modelled`;
-  }
-  if (sc.name === "fcntl" && !["F_GETFL", "F_SETFL"].includes(word(sc.args[1]) ?? "")) {
-    return `fcntl ${word(sc.args[1]) ?? "?"} is not modelled`;
-  }
-  if (sc.name === "recv" || sc.name === "recvfrom") {
-    const flags = sc.args[3];
-    if (flags && !(flags.kind === "int" && flags.value === 0)) {
-      return `${sc.name} flags are not modelled`;
-    }
-  }
-  return null;
-}
-
-/**
- * An integer a script writes: a number, a known symbol, or symbols or-ed together.
+ * An integer a script writes: a number, a known symbol, or symbols or-ed together; `[n]` is n.
  * @param e the expression
  * @returns its value, or null
  */
 export function intValue(e: Expr | undefined): number | null {
   if (!e) return null;
   if (e.kind === "int") return e.value;
-  if (e.kind === "word") return SYMBOLS[e.word] ?? null;
+  if (e.kind === "word") return SYMBOLS[e.word] ?? epollEvents(e.word);
   if (e.kind === "or") {
     const a = intValue(e.left), b = intValue(e.right);
     return a === null || b === null ? null : a | b;
@@ -110,8 +106,278 @@ export function intValue(e: Expr | undefined): number | null {
   return null;
 }
 
-/** A call's outcome: its return value and errno, or that it would block. */
-export type SyscallOutcome = { result: number; errno: string | null; optval?: number } | "blocked";
+const word = (e: Expr | undefined) => e?.kind === "word" ? e.word : null;
+const ok = (result: number) => ({ result, errno: null });
+const fail = (errno: string) => ({ result: -1, errno });
+
+interface Handler {
+  // what in the call the kit does not model, checked before the script runs
+  check?: (sc: SyscallSpec) => string | null;
+  run: (ctx: SyscallContext, sc: SyscallSpec, fd: ScriptFd | undefined) => SyscallOutcome;
+}
+
+// setsockopt/getsockopt names the kit acts on, by level
+const SOCKOPTS = new Set(["SO_REUSEADDR", "SO_ERROR", "TCP_INQ", "TCP_MAXSEG"]);
+
+const HANDLERS: Record<string, Handler> = {
+  socket: {
+    check: (sc) =>
+      word(sc.args[1]) === "SOCK_STREAM" && word(sc.args[2]) === "IPPROTO_TCP"
+        ? null
+        : "only TCP sockets (SOCK_STREAM, IPPROTO_TCP) are modelled",
+    run: (ctx, sc) => {
+      const want = intValue(sc.result) ?? -1;
+      ctx.fds.set(want, { listener: null, sk: null, nonblock: false });
+      return ok(want);
+    },
+  },
+  bind: { run: (_ctx, _sc, fd) => fd ? ok(0) : fail("EBADF") },
+  listen: {
+    run: (ctx, sc, fd) => {
+      if (!fd) return fail("EBADF");
+      fd.listener = tcpListen(ctx.host, 0, ctx.bindPort, intValue(sc.args[1]) ?? 0);
+      return ok(0);
+    },
+  },
+  accept: {
+    run: (ctx, sc, fd) => {
+      const listener = fd?.listener;
+      if (!listener) return fail(fd ? "EINVAL" : "EBADF");
+      const child = listener.acceptQueue.shift();
+      if (!child) return fd.nonblock ? fail("EAGAIN") : "blocked";
+      ctx.fds.set(intValue(sc.result) ?? -1, { listener: null, sk: child, nonblock: false });
+      return ok(intValue(sc.result) ?? -1);
+    },
+  },
+  connect: { run: (ctx, _sc, fd) => fd ? connect(ctx, fd) : fail("EBADF") },
+  setsockopt: {
+    check: (sc) =>
+      SOCKOPTS.has(word(sc.args[2]) ?? "") && word(sc.args[2]) !== "SO_ERROR"
+        ? null
+        : `setsockopt ${word(sc.args[2]) ?? "?"} is not modelled`,
+    run: (_ctx, sc, fd) => {
+      if (!fd) return fail("EBADF");
+      if (word(sc.args[2]) === "TCP_INQ") fd.inq = (intValue(sc.args[3]) ?? 0) !== 0;
+      return ok(0);
+    },
+  },
+  getsockopt: {
+    check: (sc) =>
+      SOCKOPTS.has(word(sc.args[2]) ?? "")
+        ? null
+        : `getsockopt ${word(sc.args[2]) ?? "?"} is not modelled`,
+    run: (_ctx, sc, fd) => {
+      if (!fd) return fail("EBADF");
+      const tp = fd.sk?.tcp;
+      switch (word(sc.args[2])) {
+        case "SO_ERROR": {
+          // sock_error(): the pending error, cleared as it is read
+          const error = tp?.error ?? null;
+          if (tp) tp.error = null;
+          return { result: 0, errno: null, out: String(error ? ERRNO[error][0] : 0) };
+        }
+        case "TCP_INQ":
+          return { result: 0, errno: null, out: String(fd.inq ? 1 : 0) };
+        case "TCP_MAXSEG":
+          // tcp_getsockopt(): mss_cache, or the default before a connection
+          return { result: 0, errno: null, out: String(tp?.mssCache ?? 536) };
+      }
+      return fail("ENOPROTOOPT");
+    },
+  },
+  read: { run: (ctx, sc, fd) => recv(ctx, sc, fd, intValue(sc.args[2]) ?? 0) },
+  recv: { check: noFlags(3), run: (ctx, sc, fd) => recv(ctx, sc, fd, intValue(sc.args[2]) ?? 0) },
+  recvfrom: {
+    check: noFlags(3),
+    run: (ctx, sc, fd) => recv(ctx, sc, fd, intValue(sc.args[2]) ?? 0),
+  },
+  recvmsg: {
+    check: (sc) => {
+      if (!(intValue(sc.args[2]) === 0)) return "recvmsg flags are not modelled";
+      return iovLength(sc) === null ? "recvmsg takes one iovec here" : null;
+    },
+    run: (ctx, sc, fd) => {
+      const r = recv(ctx, sc, fd, iovLength(sc)!);
+      if (r === "blocked" || r.result < 0 || !fd?.inq || !fd.sk?.tcp) return r;
+      return { ...r, out: String(tcpInqHint(fd.sk)) };
+    },
+  },
+  write: {
+    check: (sc) =>
+      intValue(sc.result) === -1 && sc.errno === "EPIPE"
+        ? null
+        : "the write() system call is not modelled (sending data): only a write failing with EPIPE",
+    run: (_ctx, _sc, fd) => {
+      if (!fd?.sk?.tcp) return fail(fd ? "EPIPE" : "EBADF");
+      return fd.sk.tcp.sendShutdown || fd.sk.state === TCP_STATES.CLOSE
+        ? fail("EPIPE")
+        : fail("EAGAIN");
+    },
+  },
+  shutdown: {
+    run: (ctx, sc, fd) => {
+      if (!fd?.sk) return fail(fd ? "ENOTCONN" : "EBADF");
+      const how = intValue(sc.args[1]);
+      if (how === null || how < 0 || how > 2) return fail("EINVAL");
+      const rc = tcpShutdown(ctx.host, ctx.cpu, fd.sk, { read: how !== 1, write: how !== 0 });
+      return rc < 0 ? fail("ENOTCONN") : ok(0);
+    },
+  },
+  ioctl: {
+    check: (sc) =>
+      ["SIOCINQ", "FIONREAD"].includes(word(sc.args[1]) ?? "")
+        ? null
+        : `ioctl ${word(sc.args[1]) ?? "?"} is not modelled`,
+    run: (_ctx, _sc, fd) => {
+      if (!fd?.sk?.tcp) return fail(fd ? "EINVAL" : "EBADF");
+      return { result: 0, errno: null, out: String(tcpInq(fd.sk)) };
+    },
+  },
+  fcntl: {
+    check: (sc) =>
+      ["F_GETFL", "F_SETFL"].includes(word(sc.args[1]) ?? "")
+        ? null
+        : `fcntl ${word(sc.args[1]) ?? "?"} is not modelled`,
+    run: (_ctx, sc, fd) => {
+      if (!fd) return fail("EBADF");
+      if (word(sc.args[1]) === "F_GETFL") return ok(O_RDWR | (fd.nonblock ? O_NONBLOCK : 0));
+      fd.nonblock = ((intValue(sc.args[2]) ?? 0) & O_NONBLOCK) !== 0;
+      return ok(0);
+    },
+  },
+  poll: {
+    check: (sc) =>
+      sc.args[0]?.kind === "array" && sc.args[0].items.every((i) => i.kind === "struct")
+        ? null
+        : "poll takes an array of pollfd structs here",
+    run: (ctx, sc) => {
+      const items = sc.args[0].kind === "array" ? sc.args[0].items : [];
+      const timeout = intValue(sc.args[2]) ?? 0;
+      let ready = 0;
+      const revents: string[] = [];
+      for (const item of items) {
+        const f = (name: string) =>
+          item.kind === "struct" ? item.fields.find((x) => x.name === name)?.value : undefined;
+        const fd = ctx.fds.get(intValue(f("fd")) ?? -1);
+        const sk = fd?.sk ?? fd?.listener;
+        // POLLERR and POLLHUP are always reported (sock_poll())
+        const mask = sk ? tcpPoll(sk) & ((intValue(f("events")) ?? 0) | 0x18) : 0;
+        if (mask) ready++;
+        revents.push(pollEventsText(mask));
+      }
+      if (!ready && timeout !== 0) return "blocked";
+      return { result: ready, errno: null, out: revents.join(",") };
+    },
+  },
+  epoll_create: {
+    run: (ctx, sc) => {
+      const want = intValue(sc.result) ?? -1;
+      ctx.fds.set(want, { listener: null, sk: null, nonblock: false, epoll: new EpollInstance() });
+      return ok(want);
+    },
+  },
+  epoll_ctl: {
+    check: (sc) =>
+      ["EPOLL_CTL_ADD", "EPOLL_CTL_MOD", "EPOLL_CTL_DEL"].includes(word(sc.args[1]) ?? "")
+        ? null
+        : "epoll_ctl takes EPOLL_CTL_ADD, EPOLL_CTL_MOD or EPOLL_CTL_DEL",
+    run: (ctx, sc, fd) => {
+      const ep = fd?.epoll;
+      const target = ctx.fds.get(intValue(sc.args[2]) ?? -1);
+      const sk = target?.sk ?? target?.listener;
+      if (!ep || !sk) return fail("EBADF");
+      const ev = sc.args[3];
+      const events = ev?.kind === "struct"
+        ? intValue(ev.fields.find((x) => x.name === "events")?.value) ?? 0
+        : 0;
+      return ep.ctl(word(sc.args[1])!, intValue(sc.args[2])!, sk, events) ? ok(0) : fail("EINVAL");
+    },
+  },
+  epoll_wait: {
+    run: (_ctx, sc, fd) => {
+      const ep = fd?.epoll;
+      if (!ep) return fail("EINVAL");
+      const ready = ep.wait(intValue(sc.args[2]) ?? 1);
+      if (!ready.length && (intValue(sc.args[3]) ?? 0) !== 0) return "blocked";
+      return { result: ready.length, errno: null, out: ready.join(",") };
+    },
+  },
+  close: {
+    run: (ctx, sc, fd) => {
+      if (!fd) return fail("EBADF");
+      if (fd.sk) tcpClose(ctx.host, ctx.cpu, fd.sk);
+      if (fd.listener) tcpClose(ctx.host, ctx.cpu, fd.listener);
+      ctx.fds.delete(intValue(sc.args[0])!);
+      return ok(0);
+    },
+  },
+};
+
+/** The system calls the kit runs. */
+export const SYSCALLS: ReadonlySet<string> = new Set(Object.keys(HANDLERS));
+
+function noFlags(index: number): (sc: SyscallSpec) => string | null {
+  return (sc) =>
+    sc.args[index] && intValue(sc.args[index]) !== 0 ? `${sc.name} flags are not modelled` : null;
+}
+
+// recvmsg's msghdr: msg_iov(1)=[{..., N}]
+function iovLength(sc: SyscallSpec): number | null {
+  const msg = sc.args[1];
+  if (msg?.kind !== "struct") return null;
+  const iov = msg.fields.find((f) => f.name.startsWith("msg_iov"))?.value;
+  if (iov?.kind !== "array" || iov.items.length !== 1 || iov.items[0].kind !== "struct") {
+    return null;
+  }
+  const fields = iov.items[0].fields;
+  return intValue(fields[fields.length - 1]?.value);
+}
+
+// tcp_recvmsg() on the script's descriptor: bytes, 0 at the end, or block, EAGAIN, an error
+function recv(
+  ctx: SyscallContext,
+  _sc: SyscallSpec,
+  fd: ScriptFd | undefined,
+  len: number,
+): SyscallOutcome {
+  if (!fd) return fail("EBADF");
+  if (!fd.sk?.tcp) return fail("ENOTCONN");
+  const n = tcpRecvmsg(ctx.host, ctx.cpu, fd.sk, len);
+  if (n >= 0) return ok(n);
+  if (n === -ECONNRESET) return fail("ECONNRESET");
+  return fd.nonblock ? fail("EAGAIN") : "blocked";
+}
+
+// __inet_stream_connect(): the first call sends the SYN; a non-blocking one returns
+// EINPROGRESS, a blocking one sleeps until the handshake ends; a socket that connected returns
+// 0 (then EISCONN), one that failed its error
+function connect(ctx: SyscallContext, fd: ScriptFd): SyscallOutcome {
+  const sk = fd.sk;
+  if (!sk) {
+    fd.sk = tcpV4Connect(ctx.host, ctx.cpu, ctx.remote.addr, ctx.remote.port);
+    if (!fd.sk) return fail("ENETUNREACH");
+    fd.connecting = true;
+    return fd.nonblock ? fail("EINPROGRESS") : "blocked";
+  }
+  if (sk.state === TCP_STATES.SYN_SENT) return fd.nonblock ? fail("EALREADY") : "blocked";
+  if (!fd.connecting) return fail("EISCONN");
+  fd.connecting = false;
+  const error = sk.tcp?.error;
+  if (!error) return ok(0);
+  sk.tcp!.error = null;
+  return fail(error);
+}
+
+/**
+ * Tells what in a call the kit does not model, before the script runs.
+ * @param sc the call
+ * @returns what is not modelled, or null
+ */
+export function unsupported(sc: SyscallSpec): string | null {
+  const h = HANDLERS[sc.name];
+  if (!h) return `the ${sc.name}() system call is not modelled`;
+  return h.check?.(sc) ?? null;
+}
 
 /**
  * Runs a call once, as the kernel would at this moment.
@@ -120,75 +386,71 @@ export type SyscallOutcome = { result: number; errno: string | null; optval?: nu
  * @returns the result and errno, or "blocked" when a blocking call must wait
  */
 export function invokeSyscall(ctx: SyscallContext, sc: SyscallSpec): SyscallOutcome {
-  const ok = (result: number) => ({ result, errno: null });
-  const err = (errno: string) => ({ result: -1, errno });
   const fdNum = intValue(sc.args[0]);
-  const fd = fdNum === null ? undefined : ctx.fds.get(fdNum);
-  if (sc.name === "socket") {
-    const want = intValue(sc.result) ?? -1;
-    ctx.fds.set(want, { listener: null, sk: null, nonblock: false });
-    return ok(want);
-  }
-  if (!fd) return err("EBADF");
+  return HANDLERS[sc.name].run(ctx, sc, fdNum === null ? undefined : ctx.fds.get(fdNum));
+}
+
+// What the script expects the call to write back, in the form invokeSyscall() reports it
+function expectedOut(sc: SyscallSpec): { what: string; text: string } | null {
+  const value = (e: Expr | undefined) => {
+    const v = intValue(e);
+    return v === null ? null : String(v);
+  };
   switch (sc.name) {
-    case "setsockopt":
-    case "bind":
-      return ok(0);
-    case "listen":
-      fd.listener = tcpListen(ctx.host, 0, ctx.bindPort);
-      return ok(0);
-    case "accept": {
-      const listener = fd.listener;
-      if (!listener) return err("EINVAL");
-      const child = listener.acceptQueue.shift();
-      if (child) {
-        const want = intValue(sc.result) ?? -1;
-        ctx.fds.set(want, { listener: null, sk: child, nonblock: false });
-        return ok(want);
-      }
-      return fd.nonblock ? err("EAGAIN") : "blocked";
+    case "ioctl":
+      return wrap("ioctl optval", value(sc.args[2]));
+    case "getsockopt":
+      return wrap("getsockopt optval", value(sc.args[3]));
+    case "recvmsg": {
+      const msg = sc.args[1];
+      const control = msg?.kind === "struct"
+        ? msg.fields.find((f) => f.name === "msg_control")?.value
+        : undefined;
+      const cmsg = control?.kind === "array" ? control.items[0] : undefined;
+      const data = cmsg?.kind === "struct"
+        ? cmsg.fields.find((f) => f.name === "cmsg_data")?.value
+        : undefined;
+      return wrap("cmsg_data", value(data));
     }
-    case "read":
-    case "recv":
-    case "recvfrom": {
-      if (!fd.sk?.tcp) return err("ENOTCONN");
-      const n = tcpRecvmsg(ctx.host, ctx.cpu, fd.sk, intValue(sc.args[2]) ?? 0);
-      if (n >= 0) return ok(n);
-      if (n === -ECONNRESET) return err("ECONNRESET");
-      return fd.nonblock ? err("EAGAIN") : "blocked";
+    case "poll": {
+      const items = sc.args[0]?.kind === "array" ? sc.args[0].items : [];
+      return wrap(
+        "revents",
+        items.map((item) => {
+          const r = item.kind === "struct"
+            ? item.fields.find((f) => f.name === "revents")?.value
+            : undefined;
+          return pollEventsText(intValue(r) ?? 0);
+        }).join(","),
+      );
     }
-    case "ioctl": {
-      // tcp_ioctl(SIOCINQ): bytes not yet read, less the FIN
-      const sk = fd.sk;
-      if (!sk?.tcp) return err("EINVAL");
-      const answ = (sk.rcvNxt - sk.tcp.copiedSeq) >>> 0;
-      return { result: 0, errno: null, optval: answ && sk.tcp.finReceived ? answ - 1 : answ };
+    case "epoll_wait": {
+      const ev = sc.args[1];
+      const events = ev?.kind === "struct"
+        ? intValue(ev.fields.find((f) => f.name === "events")?.value)
+        : null;
+      const n = intValue(sc.result) ?? 0;
+      return wrap("epoll_event", n > 0 && events !== null ? pollEventsText(events) : "");
     }
-    case "fcntl": {
-      if (sc.args[1]?.kind === "word" && sc.args[1].word === "F_GETFL") {
-        return ok(O_RDWR | (fd.nonblock ? O_NONBLOCK : 0));
-      }
-      fd.nonblock = ((intValue(sc.args[2]) ?? 0) & O_NONBLOCK) !== 0;
-      return ok(0);
-    }
-    case "close":
-      if (fd.sk) tcpClose(ctx.host, ctx.cpu, fd.sk);
-      if (fd.listener) tcpClose(ctx.host, ctx.cpu, fd.listener);
-      ctx.fds.delete(fdNum!);
-      return ok(0);
   }
-  return err("EINVAL");
+  return null;
+}
+
+function wrap(what: string, text: string | null) {
+  return text === null ? null : { what, text };
 }
 
 /**
- * Compares an outcome with the script's expectation, as end_syscall() does.
+ * Compares an outcome with the script's expectation, as end_syscall() and the calls' own
+ * checks do: the result, the errno, then what the call wrote back (an ioctl's or getsockopt's
+ * value, recvmsg's TCP_CM_INQ, poll's revents, epoll_wait's events).
  * @param sc the call
  * @param got its outcome
  * @returns null when it matches, else packetdrill's message
  */
 export function checkSyscall(
   sc: SyscallSpec,
-  got: { result: number; errno: string | null; optval?: number },
+  got: { result: number; errno: string | null; out?: string | null },
 ): string | null {
   const want = intValue(sc.result);
   const errnoText = (e: string | null) => {
@@ -201,15 +463,15 @@ export function checkSyscall(
   if (sc.errno && sc.errno !== got.errno) {
     return `Expected errno ${errnoText(sc.errno)} but got ${errnoText(got.errno)}`;
   }
-  const optval = intValue(sc.args[2]);
-  if (got.optval !== undefined && optval !== null && optval !== got.optval) {
-    return `Bad ioctl optval: expected: ${optval} actual: ${got.optval}`;
+  const out = expectedOut(sc);
+  if (out && got.out != null && out.text !== got.out) {
+    return `Bad ${out.what}: expected: ${out.text} actual: ${got.out}`;
   }
   return null;
 }
 
 /**
- * The socket a blocked call waits on: the listener for accept(), the connection for a read.
+ * The socket a blocked call waits on: the listener for accept(), the connection otherwise.
  * @param ctx the descriptors
  * @param sc the call
  * @returns the socket whose wait queue it sleeps on
