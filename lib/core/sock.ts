@@ -147,6 +147,16 @@ export interface TcpSockState {
   dupAckCounter: number;
   /** rcv_nxt the dup-ACK counter counts for. */
   compressedAckRcvNxt: number;
+  /** Duplicate ACKs held back for the compressed-SACK timer (compressed_ack). */
+  compressedAck: number;
+  /** When the compressed-SACK hrtimer fires, ns, or -1 (compressed_ack_timer). */
+  compressedAckAt: number;
+  /** The receiver's RTT estimate, µs << 3 (rcv_rtt_est.rtt_us), 0 until measured. */
+  rcvRttUs8: number;
+  /** The window-based RTT measurement: the sequence it waits for and when it began, ns. */
+  rcvRttEst: { seq: number; time: number };
+  /** The last TS ecr a receive-RTT sample used (rcv_rtt_last_tsecr). */
+  rcvRttLastTsecr: number;
   /** Bytes the application has read up to (copied_seq). */
   copiedSeq: number;
   /** The peer's FIN arrived (RCV_SHUTDOWN from tcp_fin()). */
@@ -157,6 +167,30 @@ export interface TcpSockState {
   sendShutdown: boolean;
   /** skb->len over truesize, in 1/256 (scaling_ratio). */
   scalingRatio: number;
+}
+
+/** SOCK_MIN_RCVBUF (include/net/sock.h): 2048 + SKB_DATA_ALIGN(sizeof(struct sk_buff)). */
+export const SOCK_MIN_RCVBUF = 2304;
+
+/**
+ * Sets a socket's receive buffer, as SO_RCVBUF does (net/core/sock.c: sock_setsockopt() →
+ * __sock_set_rcvbuf()): the value within net.core.rmem_max, doubled for the kernel's overhead,
+ * at least SOCK_MIN_RCVBUF, and locked against autotuning.
+ * @param sk the socket
+ * @param val the value given
+ * @param rmemMax net.core.rmem_max
+ * @example
+ * ```ts
+ * import { Sock, sockSetRcvbuf } from "@rxpath/rxpath";
+ * const sk = new Sock({ protocol: 6, rcvSaddr: 0, num: 80, rcvbuf: 131072, ino: 1 });
+ * sockSetRcvbuf(sk, 16384, 4194304);
+ * console.log(sk.rcvbuf, sk.rcvbufLocked); // 32768 true
+ * ```
+ */
+export function sockSetRcvbuf(sk: Sock, val: number, rmemMax: number): void {
+  const v = Math.min(Math.max(val, 0), rmemMax, 0x3fffffff);
+  sk.rcvbufLocked = true;
+  sk.rcvbuf = Math.max(v * 2, SOCK_MIN_RCVBUF);
 }
 
 /** A connection in SYN_RECV (struct tcp_request_sock), with what its SYN offered. */
@@ -269,6 +303,10 @@ export class Sock {
   readonly ino: number;
   /** SO_BUSY_POLL in µs (sk_ll_usec), from net.core.busy_read. */
   llUsec = 0;
+  /** SO_RCVBUF set the buffer: it no longer grows by itself (SOCK_RCVBUF_LOCK). */
+  rcvbufLocked = false;
+  /** Bytes a reader waits for (sk_rcvlowat, SO_RCVLOWAT), 1 by default. */
+  rcvlowat = 1;
   /** For a TCP socket: next sequence number expected (rcv_nxt). */
   rcvNxt = 0;
   /** For a TCP socket: out-of-order segments held (out_of_order_queue), by sequence. */

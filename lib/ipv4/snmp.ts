@@ -122,6 +122,7 @@ export const TCPEXT_MIB_FIELDS = [
   "TCPOFOQueue",
   "TCPOFOMerge",
   "TCPAbortOnClose",
+  "TCPAckCompressed",
   "TCPChallengeACK",
   "TCPSYNChallenge",
 ] as const;

@@ -7,6 +7,8 @@ import type { InetNet } from "./netns_ipv4.ts";
 import { type Sock, TCP_STATES } from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { TCP_FLAGS } from "../wire/tcp.ts";
+import { tcpEpollinReady } from "./tcp_input.ts";
+import { sockDefReadable } from "./udp.ts";
 import {
   __tcpSelectWindow,
   tcpEstablishedOptions,
@@ -23,7 +25,8 @@ export const ECONNRESET = 104;
 export const ENOTCONN = 107;
 
 /**
- * Reads up to `len` bytes, as tcp_recvmsg(): whole skbs are freed as they are used up
+ * Reads up to `len` bytes, as tcp_recvmsg(): nothing until min(SO_RCVLOWAT, len) bytes are
+ * there (or the end of the stream); whole skbs are freed as they are used up
  * (tcp_eat_recv_skb(), the ledger's "delivered"), a partly read one stays with its offset;
  * then tcp_cleanup_rbuf().
  * @param host the host
@@ -35,6 +38,11 @@ export const ENOTCONN = 107;
  */
 export function tcpRecvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number): number {
   const tp = sk.tcp!;
+  // sock_rcvlowat(): a reader returns once it has min(SO_RCVLOWAT, len) bytes, or at the end
+  const target = Math.min(sk.rcvlowat, len);
+  const avail = (sk.rcvNxt - tp.copiedSeq - (tp.finReceived ? 1 : 0)) | 0;
+  const done = tp.finReceived || tp.recvShutdown || tp.error;
+  if (avail < target && !done && !tcpEpollinReady(sk, sk.rcvlowat)) return -EAGAIN;
   let copied = 0;
   while (copied < len && sk.receiveQueue.length) {
     const q = sk.receiveQueue[0];
@@ -200,7 +208,8 @@ export function tcpPoll(sk: Sock): number {
   if ((tp.sendShutdown && rcvShut) || sk.state === TCP_STATES.CLOSE) mask |= EPOLLHUP;
   if (rcvShut) mask |= EPOLLIN | EPOLLRDHUP;
   if (sk.state === TCP_STATES.SYN_SENT) return mask;
-  if (((sk.rcvNxt - tp.copiedSeq) >>> 0) > (tp.finReceived ? 1 : 0)) mask |= EPOLLIN;
+  // tcp_stream_is_readable(): SO_RCVLOWAT's bytes (or the buffer nearly full)
+  if (tcpEpollinReady(sk, sk.rcvlowat)) mask |= EPOLLIN;
   if (!tp.sendShutdown && sk.state !== TCP_STATES.CLOSE) mask |= EPOLLOUT;
   return mask;
 }
@@ -226,4 +235,51 @@ export function tcpInqHint(sk: Sock): number {
   const tp = sk.tcp!;
   const inq = (sk.rcvNxt - tp.copiedSeq) >>> 0;
   return inq === 0 && tp.finReceived ? 1 : inq;
+}
+
+/**
+ * Sets SO_RCVLOWAT, as tcp_set_rcvlowat(): at most half the buffer (locked) or half
+ * tcp_rmem[2]; a reader waiting may now go on; an unlocked buffer grows to hold that much
+ * window, the clamp with it.
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the socket
+ * @param val the value given
+ */
+export function tcpSetRcvlowat(host: InetNet, cpu: Cpu, sk: Sock, val: number): void {
+  const cap = sk.rcvbufLocked ? sk.rcvbuf >> 1 : host.ipv4.tcpRmem[2] >> 1;
+  sk.rcvlowat = Math.min(val, cap) || 1;
+  const tp = sk.tcp;
+  if (tp && tcpEpollinReady(sk, sk.rcvlowat)) sockDefReadable(host, cpu, sk);
+  if (sk.rcvbufLocked || !tp) return;
+  const space = Math.floor(sk.rcvlowat * 256 / tp.scalingRatio); // tcp_space_from_win()
+  if (space > sk.rcvbuf) {
+    sk.rcvbuf = space;
+    if (tp.windowClamp && tp.windowClamp < sk.rcvlowat) tp.windowClamp = sk.rcvlowat;
+  }
+}
+
+/**
+ * Sets TCP_QUICKACK, as __tcp_sock_set_quickack(): 0 enters pingpong mode (ACKs wait); other
+ * values leave it and, with an ACK owed, send it now as a read would (tcp_cleanup_rbuf()); an
+ * even value enters pingpong mode again afterwards.
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the connection
+ * @param val the value given
+ */
+export function tcpSetQuickack(host: InetNet, cpu: Cpu, sk: Sock, val: number): void {
+  const tp = sk.tcp;
+  if (!tp) return;
+  if (!val) {
+    tp.pingpong = true;
+    return;
+  }
+  tp.pingpong = false;
+  const open = sk.state === TCP_STATES.ESTABLISHED || sk.state === TCP_STATES.CLOSE_WAIT;
+  if (open && tp.ackPending.sched) {
+    tp.ackPending.pushed = true;
+    tcpCleanupRbuf(host, cpu, sk, 1);
+    if (!(val & 1)) tp.pingpong = true;
+  }
 }

@@ -11,7 +11,7 @@
 import type { InetNet } from "./netns_ipv4.ts";
 import type { SkBuff } from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
-import { type Sock, TCP_STATES, type TcpSockState } from "../core/sock.ts";
+import { type Sock, SOCK_MIN_RCVBUF, TCP_STATES, type TcpSockState } from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { TCP_FLAGS, type TcpOptions } from "../wire/tcp.ts";
 import { sockDefReadable } from "./udp.ts";
@@ -68,10 +68,11 @@ export const before = (a: number, b: number): boolean => ((a - b) | 0) < 0;
  */
 export const after = (a: number, b: number): boolean => before(b, a);
 
-// include/net/sock.h: SOCK_MIN_RCVBUF, 2048 + sizeof(struct sk_buff)
-const SOCK_MIN_RCVBUF = 2048 + 224;
 // include/net/tcp.h: TCP_MIN_MSS
 const TCP_MIN_MSS = 88;
+// tcp_sk_init(): tcp_comp_sack_nr and tcp_comp_sack_delay_ns (1 ms)
+const TCP_COMP_SACK_NR = 44;
+const TCP_COMP_SACK_DELAY_NS = 1_000_000;
 
 /**
  * A connection's TCP state as it starts (tcp_init_sock() and what tcp_connect_init() or
@@ -119,6 +120,11 @@ export function newTcpState(o: {
     selectiveAcks: [],
     dupAckCounter: 0,
     compressedAckRcvNxt: 0,
+    compressedAck: 0,
+    compressedAckAt: -1,
+    rcvRttUs8: 0,
+    rcvRttEst: { seq: 0, time: 0 },
+    rcvRttLastTsecr: 0,
     copiedSeq: o.rcvNxt,
     finReceived: false,
     recvShutdown: false,
@@ -265,6 +271,7 @@ export function tcpRcvEstablished(
     if (tp.tstampOk && s.options.timestamp && !after(s.seq, tp.rcvWup)) {
       tp.tsRecent = s.options.timestamp.tsval;
     }
+    if (tp.tstampOk && s.options.timestamp) tcpRcvRttMeasureTs(host, tp, s);
     if (s.dataLen === 0 && !(s.flags & TCP_FLAGS.FIN)) {
       host.mib.tcpExt.TCPPureAcks++;
       return "consumed"; // a pure ACK is processed and freed
@@ -427,7 +434,8 @@ function tcpDataQueue(
       if (tp && sk.outOfOrder.length === 0) tp.ackPending.now = true;
     }
     if (tp) tp.selectiveAcks = tp.selectiveAcks.filter(([start]) => after(start, sk.rcvNxt));
-    sockDefReadable(host, cpu, sk);
+    if (tp) tcpDataReady(host, cpu, sk, tp);
+    else sockDefReadable(host, cpu, sk);
   } else if (!after(endSeq, sk.rcvNxt)) {
     // a retransmission of what was received: an immediate ACK with a D-SACK
     host.mib.tcpExt.DelayedACKLost++;
@@ -471,6 +479,28 @@ function tcpDataQueueOfo(
   sk.rmemAlloc += skb.truesize;
   if (tp?.sackOk) tcpSackNewOfoSkb(tp, s.seq, endSeq);
   return "held";
+}
+
+/**
+ * Whether a reader waiting for `target` bytes may go on, as tcp_epollin_ready(): something is
+ * there, and either as much as the target, or the buffer is nearly full (tcp_rmem_pressure(),
+ * seven eighths), or the window left is no more than a segment.
+ * @param sk the socket
+ * @param target bytes wanted (sk_rcvlowat)
+ * @returns true when readable
+ */
+export function tcpEpollinReady(sk: Sock, target: number): boolean {
+  const tp = sk.tcp!;
+  const avail = (sk.rcvNxt - tp.copiedSeq) | 0;
+  if (avail <= 0) return false;
+  const pressure = sk.rmemAlloc > sk.rcvbuf - (sk.rcvbuf >> 3);
+  const window = Math.max(0, (tp.rcvWup + tp.rcvWnd - sk.rcvNxt) | 0);
+  return avail >= target || pressure || window <= tp.rcvMss;
+}
+
+// tcp_data_ready(): the reader is woken once SO_RCVLOWAT's bytes are there, or at the end
+function tcpDataReady(host: InetNet, cpu: Cpu, sk: Sock, tp: TcpSockState): void {
+  if (tcpEpollinReady(sk, sk.rcvlowat) || tp.finReceived) sockDefReadable(host, cpu, sk);
 }
 
 // tcp_fin(): the peer is done sending: an ACK is owed, the socket moves to CLOSE_WAIT and to
@@ -620,6 +650,37 @@ function tcpGrowWindow(host: InetNet, sk: Sock, tp: TcpSockState, skb: SkBuff, l
   tp.quick |= 1;
 }
 
+// tcp_rcv_rtt_update(): the receiver's RTT, µs << 3; a window-based sample only lowers it,
+// a timestamp sample moves it by an eighth of the difference
+function tcpRcvRttUpdate(tp: TcpSockState, sampleUs: number, winDep: boolean): void {
+  let rtt = tp.rcvRttUs8;
+  if (rtt === 0) rtt = sampleUs * 8;
+  else if (!winDep) rtt += sampleUs - (rtt >> 3);
+  else if (sampleUs * 8 < rtt) rtt = sampleUs * 8;
+  tp.rcvRttUs8 = rtt;
+}
+
+// tcp_rcv_rtt_measure(): the time a window's worth of data takes to come
+function tcpRcvRttMeasure(host: InetNet, sk: Sock, tp: TcpSockState): void {
+  const est = tp.rcvRttEst;
+  if (est.time !== 0) {
+    if (before(sk.rcvNxt, est.seq)) return;
+    tcpRcvRttUpdate(tp, Math.max(1, Math.round((host.sim.now - est.time) / 1000)), true);
+  }
+  tp.rcvRttEst = { seq: (sk.rcvNxt + tp.rcvWnd) >>> 0, time: host.sim.now };
+}
+
+// tcp_rcv_rtt_measure_ts(): a full segment echoing a TS val of ours not used before gives a
+// sample, in the timestamp's milliseconds
+function tcpRcvRttMeasureTs(host: InetNet, tp: TcpSockState, s: TcpSegment): void {
+  const tsecr = s.options.timestamp!.tsecr;
+  if (tsecr === tp.rcvRttLastTsecr) return;
+  tp.rcvRttLastTsecr = tsecr;
+  if (s.dataLen < tp.rcvMss) return;
+  const delta = (Math.floor(host.sim.now / 1e6) + tp.tsOffset - tsecr) | 0;
+  if (delta > 0) tcpRcvRttUpdate(tp, delta * 1000, false);
+}
+
 // tcp_event_data_recv(): an ACK is owed; tcp_measure_rcv_mss(); the first data starts the
 // delayed-ACK engine in quick-ack mode, later data tunes ato to the gaps between segments
 // (jiffies); a segment of 128 bytes or more may grow the window
@@ -632,6 +693,7 @@ function tcpEventDataRecv(
 ): void {
   tp.ackPending.sched = true;
   tcpMeasureRcvMss(sk, tp, skb, s);
+  tcpRcvRttMeasure(host, sk, tp);
   const now = Math.floor(host.sim.now * host.hz / 1e9);
   const atoMin = tcpAtoMin(host.hz);
   const rto = tcpRto(host, tp);
@@ -656,7 +718,7 @@ function tcpAckSndCheck(host: InetNet, cpu: Cpu, sk: Sock): void {
   const tp = sk.tcp!;
   if (!tp.ackPending.sched) return;
   const unacked = (sk.rcvNxt - tp.rcvWup) >>> 0;
-  const rcvlowatMissed = ((sk.rcvNxt - tp.copiedSeq) >>> 0) < 1;
+  const rcvlowatMissed = ((sk.rcvNxt - tp.copiedSeq) >>> 0) < sk.rcvlowat;
   if (
     (unacked > tp.rcvMss && (rcvlowatMissed || __tcpSelectWindow(sk) >= tp.rcvWnd)) ||
     (tp.quick > 0 && !tp.pingpong) || tp.ackPending.now
@@ -681,5 +743,27 @@ function tcpAckSndCheck(host: InetNet, cpu: Cpu, sk: Sock): void {
     tcpSendAck(host, cpu, sk);
     return;
   }
-  tcpSendDelayedAck(host, cpu, sk);
+  tcpCompressAck(host, cpu, sk, tp);
+}
+
+// The rest of __tcp_ack_snd_check(): past tcp_comp_sack_nr (44) held back, send; else hold it
+// for the compressed-SACK hrtimer — 5 % of the receiver's RTT, at most tcp_comp_sack_delay_ns
+// (1 ms), 100 µs of slack — and let it send the ACK (tcp_compressed_ack_kick())
+function tcpCompressAck(host: InetNet, cpu: Cpu, sk: Sock, tp: TcpSockState): void {
+  if (tp.compressedAck >= TCP_COMP_SACK_NR) {
+    tcpSendAck(host, cpu, sk);
+    return;
+  }
+  tp.compressedAck++;
+  if (tp.compressedAckAt >= 0) return;
+  let rtt = tp.rcvRttUs8;
+  if (tp.srttUs && tp.srttUs * 8 < rtt) rtt = tp.srttUs * 8;
+  const delay = Math.min(TCP_COMP_SACK_DELAY_NS, Math.floor(rtt * (1000 >> 3) / 20));
+  const at = host.sim.now + delay;
+  tp.compressedAckAt = at;
+  host.sim.at(at, () => {
+    if (tp.compressedAckAt !== at) return;
+    tp.compressedAckAt = -1;
+    if (tp.compressedAck && sk.state !== TCP_STATES.CLOSE) tcpSendAck(host, cpu, sk);
+  });
 }

@@ -17,7 +17,13 @@ import {
   tcpHdr,
 } from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
-import { Sock, TCP_STATES, type TcpRequestSock, type TcpSockState } from "../core/sock.ts";
+import {
+  Sock,
+  sockSetRcvbuf,
+  TCP_STATES,
+  type TcpRequestSock,
+  type TcpSockState,
+} from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
 import { inNtoa, IPPROTO_TCP } from "../wire/ipv4.ts";
@@ -56,6 +62,7 @@ import { sockDefReadable } from "./udp.ts";
  * @param port local port
  * @param backlog listen()'s backlog: at most this many, plus one, connections wait for accept()
  *   (inet_listen() caps it at net.core.somaxconn)
+ * @param opts options set on the socket before listen()
  * @returns the socket
  * @throws {RangeError} EADDRINUSE when a listener holds the port on an overlapping address
  * @example
@@ -70,6 +77,7 @@ export function tcpListen(
   addr: number,
   port: number,
   backlog = host.sysctl["net.core.somaxconn"],
+  opts: TcpSocketOptions = {},
 ): Sock {
   inetBindCheck(host, "TCP", addr, port, false);
   const clash = host.ipv4.tcpSockets.find((sk) =>
@@ -82,7 +90,14 @@ export function tcpListen(
   // tcp_init_sock(): a TCP socket's buffer is tcp_rmem[1], not rmem_default
   const sk = tcpSock(host, { addr, port }, null, TCP_STATES.LISTEN, host.ipv4.tcpRmem[1]);
   sk.maxAckBacklog = Math.max(0, Math.min(backlog, host.sysctl["net.core.somaxconn"]));
+  if (opts.rcvbuf !== undefined) sockSetRcvbuf(sk, opts.rcvbuf, host.sysctl["net.core.rmem_max"]);
   return sk;
+}
+
+/** Socket options set before listen() or connect(), as a program sets them on its socket. */
+export interface TcpSocketOptions {
+  /** SO_RCVBUF's value (doubled and locked, as sock_setsockopt() does). */
+  rcvbuf?: number;
 }
 
 // sk_acceptq_is_full(): more children wait than the backlog allows
@@ -326,6 +341,7 @@ function tcpConnRequest(host: InetNet, cpu: Cpu, listener: Sock, s: Seg, skb: Sk
     fullSpace,
     tcpAdvmss() - (tstampOk ? 12 : 0),
     wscaleOk,
+    listener.rcvbufLocked ? fullSpace : 0, // a smaller buffer the user set limits the window
   );
   const request: TcpRequestSock = {
     saddr: s.saddr,
@@ -446,6 +462,9 @@ function tcpCheckReq(
     listener.rcvbuf,
   );
   child.rcvNxt = rcvNxt;
+  // sk_clone_lock(): the child keeps the listener's buffer lock and SO_RCVLOWAT
+  child.rcvbufLocked = listener.rcvbufLocked;
+  child.rcvlowat = listener.rcvlowat;
   child.tcp = tcpChildState(req, child);
   // tcp_synack_rtt_meas(): the handshake's RTT, unless the SYN-ACK was sent again
   if (!req.retrans) child.tcp.srttUs = Math.max(1, Math.round((host.sim.now - req.sentAt) / 1000));
@@ -488,9 +507,16 @@ function tcpChildState(req: TcpRequestSock, child: Sock): TcpSockState {
  * @param cpu the CPU of the connecting task
  * @param daddr the peer's address, host order
  * @param dport the peer's port
+ * @param opts options set on the socket before connect()
  * @returns the socket in SYN_SENT, or null when no route leads to the peer (ENETUNREACH)
  */
-export function tcpV4Connect(host: InetNet, cpu: Cpu, daddr: number, dport: number): Sock | null {
+export function tcpV4Connect(
+  host: InetNet,
+  cpu: Cpu,
+  daddr: number,
+  dport: number,
+  opts: TcpSocketOptions = {},
+): Sock | null {
   const out = ipRouteOutput(host, daddr, cpu, { proto: IPPROTO_TCP, dport });
   if (!out) return null;
   const inUse = new Set(host.ipv4.tcpSockets.map((sk) => sk.num));
@@ -504,11 +530,14 @@ export function tcpV4Connect(host: InetNet, cpu: Cpu, daddr: number, dport: numb
     host.ipv4.tcpRmem[1],
   );
   const sysctl = host.sysctl;
+  if (opts.rcvbuf !== undefined) sockSetRcvbuf(sk, opts.rcvbuf, sysctl["net.core.rmem_max"]);
+  const fullSpace = tcpWinFromSpace(TCP_DEFAULT_SCALING_RATIO, sk.rcvbuf);
   const win = tcpSelectInitialWindow(
     host,
-    tcpWinFromSpace(TCP_DEFAULT_SCALING_RATIO, sk.rcvbuf),
+    fullSpace,
     tcpAdvmss(), // no timestamp is known yet (ts_recent_stamp): whole MSS
     sysctl["net.ipv4.tcp_window_scaling"] === 1,
+    sk.rcvbufLocked ? fullSpace : 0,
   );
   const tp = newTcpState({
     iss: host.sim.rng.nextU32(),

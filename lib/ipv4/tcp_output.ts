@@ -72,6 +72,7 @@ export function tcpWinFromSpace(scalingRatio: number, space: number): number {
  * @param space the socket's full space (tcp_full_space())
  * @param mss the segment size the window is counted in
  * @param wscaleOk the peer offered window scaling
+ * @param clamp a window clamp set already (SO_RCVBUF's full space), or 0
  * @returns the window, the window clamp and our shift
  */
 export function tcpSelectInitialWindow(
@@ -79,8 +80,10 @@ export function tcpSelectInitialWindow(
   space: number,
   mss: number,
   wscaleOk: boolean,
+  clamp = 0,
 ): { rcvWnd: number; windowClamp: number; rcvWscale: number } {
-  let windowClamp = 65535 * 2 ** TCP_MAX_WSCALE;
+  // no clamp set: the largest window a scale can express
+  let windowClamp = clamp || 65535 * 2 ** TCP_MAX_WSCALE;
   space = Math.min(windowClamp, Math.max(space, 0));
   if (space > mss) space = Math.floor(space / mss) * mss;
   const rcvWnd = space; // tcp_workaround_signed_windows is 0
@@ -398,6 +401,12 @@ export function tcpSendAck(host: InetNet, cpu: Cpu, sk: Sock): void {
   }
   tp.ackPending = { sched: false, now: false, timer: false, pushed: false, pushed2: false };
   tp.delackTimeout = -1;
+  // the ACK carries what the compressed-SACK timer held back (TCPAckCompressed)
+  if (tp.compressedAck) {
+    host.mib.tcpExt.TCPAckCompressed += tp.compressedAck - 1;
+    tp.compressedAck = 0;
+    tp.compressedAckAt = -1;
+  }
   host.sim.exitFn(cpu, "__tcp_send_ack");
   host.sim.exitFn(cpu, "tcp_send_ack");
 }

@@ -8,7 +8,7 @@ import { InputRangeError } from "../base/errors.ts";
 import { inetBindCheck } from "./af_inet.ts";
 import { ipHdr, kfreeSkbReason, skbClone, type SkBuff, udpHdr } from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
-import { Sock, TCP_STATES } from "../core/sock.ts";
+import { Sock, sockSetRcvbuf, TCP_STATES } from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
 import { inNtoa, IPPROTO_UDP } from "../wire/ipv4.ts";
@@ -18,9 +18,6 @@ import { ipRouteOutput, type Rtable } from "./route.ts";
 
 /** Packets at most this long have their checksum verified at once (CHECKSUM_BREAK). */
 export const CHECKSUM_BREAK = 76;
-/** The least sk_rcvbuf SO_RCVBUF can set: SOCK_MIN_RCVBUF = TCP_SKB_MIN_TRUESIZE =
- * 2048 + SKB_DATA_ALIGN(sizeof(struct sk_buff)) (include/net/sock.h). */
-export const SOCK_MIN_RCVBUF: number = 2048 + 256;
 
 // udp_lib_checksum_complete(): the checksum over pseudo-header and datagram, once; a good one
 // is remembered on the skb (csum_valid), so recvmsg does not sum it again.
@@ -33,18 +30,6 @@ function udpChecksumComplete(skb: SkBuff): boolean {
   const pseudo = csumTcpudpNofold(iph.saddr, iph.daddr, uh.len, IPPROTO_UDP, 0);
   skb.csumValid = csumFold(csumPartial(skb.head, pseudo, th, th + uh.len)) === 0;
   return skb.csumValid;
-}
-
-/**
- * Sets a socket's receive buffer as setsockopt(SO_RCVBUF) does (__sock_set_rcvbuf()): the value
- * is capped by net.core.rmem_max, doubled for bookkeeping overhead, and at least SOCK_MIN_RCVBUF.
- * @param host the host
- * @param val the value asked for, bytes
- * @returns sk_rcvbuf
- */
-export function __sockSetRcvbuf(host: InetNet, val: number): number {
-  const capped = Math.min(val, host.sysctl["net.core.rmem_max"]);
-  return Math.max(capped * 2, SOCK_MIN_RCVBUF);
 }
 
 /** Where a UDP socket is bound and to whom it is connected. */
@@ -98,13 +83,12 @@ export function udpSocket(host: InetNet, b: UdpBind): Sock {
     num: b.port,
     daddr: b.remote?.addr,
     dport: b.remote?.port,
-    rcvbuf: b.rcvbuf === undefined
-      ? host.sysctl["net.core.rmem_default"]
-      : __sockSetRcvbuf(host, b.rcvbuf),
+    rcvbuf: host.sysctl["net.core.rmem_default"],
     boundDevIf: b.boundDevIf,
     reuseport: b.reuseport,
     ino: ++host.ipv4.lastIno,
   });
+  if (b.rcvbuf !== undefined) sockSetRcvbuf(sk, b.rcvbuf, host.sysctl["net.core.rmem_max"]);
   sk.llUsec = host.sysctl["net.core.busy_read"];
   // udp_lib_get_port() adds at the head of the port's slots: the newest socket is seen first.
   host.ipv4.udpSockets.unshift(sk);

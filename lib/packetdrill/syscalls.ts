@@ -7,7 +7,7 @@
 
 import type { Host } from "../init/main.ts";
 import { tcpListen, tcpV4Connect } from "../ipv4/tcp_ipv4.ts";
-import { type Sock, TCP_STATES } from "../core/sock.ts";
+import { type Sock, sockSetRcvbuf, TCP_STATES } from "../core/sock.ts";
 import {
   ECONNRESET,
   tcpClose,
@@ -15,6 +15,8 @@ import {
   tcpInqHint,
   tcpPoll,
   tcpRecvmsg,
+  tcpSetQuickack,
+  tcpSetRcvlowat,
   tcpShutdown,
 } from "../ipv4/tcp.ts";
 import type { Cpu } from "../sim/cpu.ts";
@@ -33,6 +35,12 @@ export interface ScriptFd {
   connecting?: boolean;
   /** TCP_INQ is set: reads return a TCP_CM_INQ control message. */
   inq?: boolean;
+  /** TCP_NODELAY is set (it changes only how data is sent, which the kit does not model). */
+  nodelay?: boolean;
+  /** SO_RCVBUF given before listen() or connect() made the kernel socket. */
+  rcvbuf?: number;
+  /** SO_RCVLOWAT given before the kernel socket existed. */
+  rcvlowat?: number;
   /** For an epoll_create() descriptor, the instance. */
   epoll?: EpollInstance;
 }
@@ -117,7 +125,16 @@ interface Handler {
 }
 
 // setsockopt/getsockopt names the kit acts on, by level
-const SOCKOPTS = new Set(["SO_REUSEADDR", "SO_ERROR", "TCP_INQ", "TCP_MAXSEG"]);
+const SOCKOPTS = new Set([
+  "SO_REUSEADDR",
+  "SO_ERROR",
+  "SO_RCVBUF",
+  "SO_RCVLOWAT",
+  "TCP_INQ",
+  "TCP_MAXSEG",
+  "TCP_NODELAY",
+  "TCP_QUICKACK",
+]);
 
 const HANDLERS: Record<string, Handler> = {
   socket: {
@@ -135,7 +152,12 @@ const HANDLERS: Record<string, Handler> = {
   listen: {
     run: (ctx, sc, fd) => {
       if (!fd) return fail("EBADF");
-      fd.listener = tcpListen(ctx.host, 0, ctx.bindPort, intValue(sc.args[1]) ?? 0);
+      fd.listener = tcpListen(ctx.host, 0, ctx.bindPort, intValue(sc.args[1]) ?? 0, {
+        rcvbuf: fd.rcvbuf,
+      });
+      if (fd.rcvlowat !== undefined) {
+        tcpSetRcvlowat(ctx.host, ctx.cpu, fd.listener, fd.rcvlowat);
+      }
       return ok(0);
     },
   },
@@ -155,9 +177,30 @@ const HANDLERS: Record<string, Handler> = {
       SOCKOPTS.has(word(sc.args[2]) ?? "") && word(sc.args[2]) !== "SO_ERROR"
         ? null
         : `setsockopt ${word(sc.args[2]) ?? "?"} is not modelled`,
-    run: (_ctx, sc, fd) => {
+    run: (ctx, sc, fd) => {
       if (!fd) return fail("EBADF");
-      if (word(sc.args[2]) === "TCP_INQ") fd.inq = (intValue(sc.args[3]) ?? 0) !== 0;
+      const val = intValue(sc.args[3]) ?? 0;
+      const sk = fd.sk ?? fd.listener;
+      switch (word(sc.args[2])) {
+        case "TCP_INQ":
+          fd.inq = val !== 0;
+          break;
+        case "TCP_NODELAY":
+          fd.nodelay = val !== 0;
+          break;
+        case "SO_RCVBUF":
+          if (sk) sockSetRcvbuf(sk, val, ctx.host.sysctl["net.core.rmem_max"]);
+          else fd.rcvbuf = val;
+          break;
+        case "SO_RCVLOWAT":
+          if (val < 0) return fail("EINVAL");
+          if (sk) tcpSetRcvlowat(ctx.host, ctx.cpu, sk, val);
+          else fd.rcvlowat = val;
+          break;
+        case "TCP_QUICKACK":
+          if (sk) tcpSetQuickack(ctx.host, ctx.cpu, sk, val);
+          break;
+      }
       return ok(0);
     },
   },
@@ -166,7 +209,7 @@ const HANDLERS: Record<string, Handler> = {
       SOCKOPTS.has(word(sc.args[2]) ?? "")
         ? null
         : `getsockopt ${word(sc.args[2]) ?? "?"} is not modelled`,
-    run: (_ctx, sc, fd) => {
+    run: (ctx, sc, fd) => {
       if (!fd) return fail("EBADF");
       const tp = fd.sk?.tcp;
       switch (word(sc.args[2])) {
@@ -181,6 +224,19 @@ const HANDLERS: Record<string, Handler> = {
         case "TCP_MAXSEG":
           // tcp_getsockopt(): mss_cache, or the default before a connection
           return { result: 0, errno: null, out: String(tp?.mssCache ?? 536) };
+        case "TCP_NODELAY":
+          return { result: 0, errno: null, out: String(fd.nodelay ? 1 : 0) };
+        case "TCP_QUICKACK":
+          return { result: 0, errno: null, out: String(tp && !tp.pingpong ? 1 : 0) };
+        case "SO_RCVBUF": {
+          const sk = fd.sk ?? fd.listener;
+          const pending = fd.rcvbuf === undefined
+            ? ctx.host.ipv4.tcpRmem[1] // tcp_init_sock()
+            : Math.max(2 * Math.min(fd.rcvbuf, ctx.host.sysctl["net.core.rmem_max"]), 2304);
+          return { result: 0, errno: null, out: String(sk ? sk.rcvbuf : pending) };
+        }
+        case "SO_RCVLOWAT":
+          return { result: 0, errno: null, out: String((fd.sk ?? fd.listener)?.rcvlowat ?? 1) };
       }
       return fail("ENOPROTOOPT");
     },
@@ -354,8 +410,11 @@ function recv(
 function connect(ctx: SyscallContext, fd: ScriptFd): SyscallOutcome {
   const sk = fd.sk;
   if (!sk) {
-    fd.sk = tcpV4Connect(ctx.host, ctx.cpu, ctx.remote.addr, ctx.remote.port);
+    fd.sk = tcpV4Connect(ctx.host, ctx.cpu, ctx.remote.addr, ctx.remote.port, {
+      rcvbuf: fd.rcvbuf,
+    });
     if (!fd.sk) return fail("ENETUNREACH");
+    if (fd.rcvlowat !== undefined) tcpSetRcvlowat(ctx.host, ctx.cpu, fd.sk, fd.rcvlowat);
     fd.connecting = true;
     return fd.nonblock ? fail("EINPROGRESS") : "blocked";
   }

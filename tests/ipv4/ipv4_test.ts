@@ -25,7 +25,8 @@ import { nfHookTable } from "../../lib/netfilter/core.ts";
 import { createHost } from "../../lib/init/main.ts";
 import { registerEtherdev } from "../../lib/core/netdevice.ts";
 import { inetAddAddr } from "../../lib/ipv4/devinet.ts";
-import { __sockSetRcvbuf, __udp4LibLookup, udpSocket } from "../../lib/ipv4/udp.ts";
+import { __udp4LibLookup, udpSocket } from "../../lib/ipv4/udp.ts";
+import { Sock, sockSetRcvbuf } from "../../lib/core/sock.ts";
 import { tcpEstablished } from "../../lib/ipv4/tcp_ipv4.ts";
 import { neighPermanent } from "../../lib/ipv4/arp.ts";
 
@@ -252,9 +253,14 @@ Deno.test("UDP lookup: connected beats bound beats wildcard; an exact address hi
 
 Deno.test("UDP buffer: SO_RCVBUF is doubled, capped by rmem_max, at least 2304; truesize is charged", () => {
   const host = createHost();
-  assert.equal(__sockSetRcvbuf(host, 4608), 9216);
-  assert.equal(__sockSetRcvbuf(host, 1), 2304);
-  assert.equal(__sockSetRcvbuf(host, 1e9), 2 * 4194304);
+  const rcvbuf = (val: number) => {
+    const sk = new Sock({ protocol: 17, rcvSaddr: 0, num: 1, rcvbuf: 0, ino: 1 });
+    sockSetRcvbuf(sk, val, host.sysctl["net.core.rmem_max"]);
+    return sk.rcvbuf;
+  };
+  assert.equal(rcvbuf(4608), 9216);
+  assert.equal(rcvbuf(1), 2304);
+  assert.equal(rcvbuf(1e9), 2 * 4194304);
   // 1042-byte frames are charged 2304 bytes each: 4 fit in 9216, the rest are SOCKET_RCVBUFF
   const { frames, summary } = run({
     sockets: [{ proto: "udp", local: "0.0.0.0:5000", rcvbuf: 4608 }],
