@@ -37,6 +37,10 @@ export const ENOTCONN = 107;
  *   after a reset
  */
 export function tcpRecvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number): number {
+  return host.sim.traced(cpu, "tcp_recvmsg", () => recvmsg(host, cpu, sk, len));
+}
+
+function recvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number): number {
   const tp = sk.tcp!;
   // sock_rcvlowat(): a reader returns once it has min(SO_RCVLOWAT, len) bytes, or at the end
   const target = Math.min(sk.rcvlowat, len);
@@ -67,6 +71,10 @@ export function tcpRecvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number): numb
 // pushed, or once outside pingpong mode); else an ACK goes when the window on offer is at most
 // half the clamp and the free space would at least double it (a window update)
 function tcpCleanupRbuf(host: InetNet, cpu: Cpu, sk: Sock, copied: number): void {
+  host.sim.traced(cpu, "__tcp_cleanup_rbuf", () => cleanupRbuf(host, cpu, sk, copied));
+}
+
+function cleanupRbuf(host: InetNet, cpu: Cpu, sk: Sock, copied: number): void {
   const tp = sk.tcp!;
   let timeToAck = false;
   if (tp.ackPending.sched) {
@@ -93,6 +101,7 @@ function tcpSendFin(host: InetNet, cpu: Cpu, sk: Sock): void {
     ? TCP_STATES.LAST_ACK
     : null;
   if (next === null) return;
+  host.sim.enterFn(cpu, "tcp_send_fin");
   const tp = sk.tcp!;
   const flow = { saddr: sk.rcvSaddr, sport: sk.num, daddr: sk.daddr, dport: sk.dport };
   tcpTransmit(host, cpu, flow, {
@@ -106,6 +115,7 @@ function tcpSendFin(host: InetNet, cpu: Cpu, sk: Sock): void {
   tp.sendShutdown = true;
   host.mib.tcp.CurrEstab--;
   sk.state = next;
+  host.sim.exitFn(cpu, "tcp_send_fin");
 }
 
 /**
@@ -127,8 +137,10 @@ export function tcpShutdown(
   if (!sk.tcp || sk.state === TCP_STATES.LISTEN || sk.state === TCP_STATES.CLOSE) {
     return -ENOTCONN;
   }
+  host.sim.enterFn(cpu, "tcp_shutdown");
   if (how.read) sk.tcp.recvShutdown = true;
   if (how.write) tcpSendFin(host, cpu, sk);
+  host.sim.exitFn(cpu, "tcp_shutdown");
   return 0;
 }
 
@@ -141,6 +153,10 @@ export function tcpShutdown(
  * @param sk the socket
  */
 export function tcpClose(host: InetNet, cpu: Cpu, sk: Sock): void {
+  host.sim.traced(cpu, "tcp_close", () => close(host, cpu, sk));
+}
+
+function close(host: InetNet, cpu: Cpu, sk: Sock): void {
   const socks = host.ipv4.tcpSockets;
   const unhash = () => {
     sk.state = TCP_STATES.CLOSE;

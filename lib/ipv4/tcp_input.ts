@@ -229,10 +229,12 @@ export function tcpRcvSynsentStateProcess(
     tp.rcvMss = tcpInitialRcvMss(tp, o.mss ?? TCP_MSS_DEFAULT);
     tp.srttUs = Math.max(1, Math.round((host.sim.now - tp.synSentAt) / 1000));
     // tcp_finish_connect() → tcp_init_transfer()
+    host.sim.enterFn(cpu, "tcp_finish_connect", skb.id);
     sk.state = TCP_STATES.ESTABLISHED;
     host.mib.tcp.CurrEstab++;
     tcpInitBufferSpace(tp, sk);
     sockDefReadable(host, cpu, sk); // sk_state_change(): the connecting task wakes
+    host.sim.exitFn(cpu, "tcp_finish_connect", skb.id);
     tcpSendAck(host, cpu, sk);
     return "consumed";
   } finally {
@@ -262,7 +264,12 @@ export function tcpRcvEstablished(
   try {
     const tp = sk.tcp;
     if (!tp) return s.flags & TCP_FLAGS.RST ? "TCP_RESET" : tcpDataQueue(host, cpu, sk, skb, s);
-    const invalid = tcpValidateIncoming(host, cpu, sk, tp, s);
+    const invalid = host.sim.traced(
+      cpu,
+      "tcp_validate_incoming",
+      () => tcpValidateIncoming(host, cpu, sk, tp, s),
+      skb.id,
+    );
     if (invalid) return invalid;
     // tcp_ack() needs the ACK flag
     if (!(s.flags & TCP_FLAGS.ACK)) return "TCP_FLAGS";
@@ -277,7 +284,9 @@ export function tcpRcvEstablished(
       return "consumed"; // a pure ACK is processed and freed
     }
     const verdict = tcpDataQueue(host, cpu, sk, skb, s);
-    if (sk.state !== TCP_STATES.CLOSE) tcpAckSndCheck(host, cpu, sk);
+    if (sk.state !== TCP_STATES.CLOSE && tp.ackPending.sched) {
+      host.sim.traced(cpu, "__tcp_ack_snd_check", () => tcpAckSndCheck(host, cpu, sk));
+    }
     return verdict;
   } finally {
     host.sim.exitFn(cpu, "tcp_rcv_established", skb.id);
@@ -320,8 +329,7 @@ function tcpValidateIncoming(
       tcpReset(host, cpu, sk);
       return "TCP_RESET";
     }
-    host.mib.tcpExt.TCPChallengeACK++;
-    tcpSendAck(host, cpu, sk);
+    tcpSendChallengeAck(host, cpu, sk);
     return "TCP_RESET";
   }
   if (s.flags & TCP_FLAGS.SYN) return tcpSynChallenge(host, cpu, sk);
@@ -337,9 +345,17 @@ function tcpReceiveWindow(tp: TcpSockState, rcvNxt: number): number {
 // A SYN on an established connection: TCPSYNChallenge, a challenge ACK, dropped as TCP_INVALID_SYN
 function tcpSynChallenge(host: InetNet, cpu: Cpu, sk: Sock): SkbDropReason {
   host.mib.tcpExt.TCPSYNChallenge++;
+  tcpSendChallengeAck(host, cpu, sk);
+  return "TCP_INVALID_SYN";
+}
+
+// tcp_send_challenge_ack(): TCPChallengeACK and an ACK (the per-socket rate limit never bites
+// a script's pace)
+function tcpSendChallengeAck(host: InetNet, cpu: Cpu, sk: Sock): void {
+  host.sim.enterFn(cpu, "tcp_send_challenge_ack");
   host.mib.tcpExt.TCPChallengeACK++;
   tcpSendAck(host, cpu, sk);
-  return "TCP_INVALID_SYN";
+  host.sim.exitFn(cpu, "tcp_send_challenge_ack");
 }
 
 // tcp_send_dupack(): data already received is a lost ACK (DelayedACKLost, quick-ack mode,
@@ -351,6 +367,7 @@ function tcpSendDupack(
   tp: TcpSockState,
   s: TcpSegment,
 ): void {
+  host.sim.enterFn(cpu, "tcp_send_dupack");
   const endSeq = (s.seq + s.dataLen) >>> 0;
   if (s.dataLen && before(s.seq, sk.rcvNxt)) {
     host.mib.tcpExt.DelayedACKLost++;
@@ -358,10 +375,15 @@ function tcpSendDupack(
     if (tp.sackOk) tcpDsackSet(host, sk, s.seq, endSeq);
   }
   tcpSendAck(host, cpu, sk);
+  host.sim.exitFn(cpu, "tcp_send_dupack");
 }
 
 // tcp_reset(): the peer reset the connection: the reader sees ECONNRESET, the socket is done
 function tcpReset(host: InetNet, cpu: Cpu, sk: Sock): void {
+  host.sim.traced(cpu, "tcp_reset", () => reset(host, cpu, sk));
+}
+
+function reset(host: InetNet, cpu: Cpu, sk: Sock): void {
   if (sk.state === TCP_STATES.ESTABLISHED || sk.state === TCP_STATES.CLOSE_WAIT) {
     host.mib.tcp.EstabResets++;
     host.mib.tcp.CurrEstab--;
@@ -427,8 +449,15 @@ function tcpDataQueue(
     sk.rmemAlloc += skb.truesize;
     sk.rcvNxt = endSeq;
     host.sim.exitFn(cpu, "tcp_queue_rcv", skb.id);
-    if (tp && s.dataLen) tcpEventDataRecv(host, sk, tp, skb, s);
-    if (tp && fin) tcpFin(sk, tp);
+    if (tp && s.dataLen) {
+      host.sim.traced(
+        cpu,
+        "tcp_event_data_recv",
+        () => tcpEventDataRecv(host, cpu, sk, tp, skb, s),
+        skb.id,
+      );
+    }
+    if (tp && fin) host.sim.traced(cpu, "tcp_fin", () => tcpFin(sk, tp));
     if (sk.outOfOrder.length) {
       tcpOfoQueue(host, sk);
       if (tp && sk.outOfOrder.length === 0) tp.ackPending.now = true;
@@ -500,7 +529,9 @@ export function tcpEpollinReady(sk: Sock, target: number): boolean {
 
 // tcp_data_ready(): the reader is woken once SO_RCVLOWAT's bytes are there, or at the end
 function tcpDataReady(host: InetNet, cpu: Cpu, sk: Sock, tp: TcpSockState): void {
+  host.sim.enterFn(cpu, "tcp_data_ready");
   if (tcpEpollinReady(sk, sk.rcvlowat) || tp.finReceived) sockDefReadable(host, cpu, sk);
+  host.sim.exitFn(cpu, "tcp_data_ready");
 }
 
 // tcp_fin(): the peer is done sending: an ACK is owed, the socket moves to CLOSE_WAIT and to
@@ -686,13 +717,18 @@ function tcpRcvRttMeasureTs(host: InetNet, tp: TcpSockState, s: TcpSegment): voi
 // (jiffies); a segment of 128 bytes or more may grow the window
 function tcpEventDataRecv(
   host: InetNet,
+  cpu: Cpu,
   sk: Sock,
   tp: TcpSockState,
   skb: SkBuff,
   s: TcpSegment,
 ): void {
   tp.ackPending.sched = true;
-  tcpMeasureRcvMss(sk, tp, skb, s);
+  host.sim.traced(
+    cpu,
+    "tcp_measure_rcv_mss",
+    () => tcpMeasureRcvMss(sk, tp, skb, s),
+  );
   tcpRcvRttMeasure(host, sk, tp);
   const now = Math.floor(host.sim.now * host.hz / 1e9);
   const atoMin = tcpAtoMin(host.hz);
@@ -707,7 +743,13 @@ function tcpEventDataRecv(
     else if (m > rto) tcpIncrQuickack(tp, TCP_MAX_QUICKACKS);
   }
   tp.lrcvtime = now;
-  if (s.dataLen >= 128) tcpGrowWindow(host, sk, tp, skb, s.dataLen);
+  if (s.dataLen >= 128) {
+    host.sim.traced(
+      cpu,
+      "tcp_grow_window",
+      () => tcpGrowWindow(host, sk, tp, skb, s.dataLen),
+    );
+  }
 }
 
 // __tcp_ack_snd_check(): ACK now for more than one full-sized segment not yet acknowledged

@@ -275,14 +275,26 @@ function tcpV4RcvReason(
     sk.rcvSaddr === s.daddr && sk.num === s.dport && sk.daddr === s.saddr && sk.dport === s.sport
   );
   if (est?.state === TCP_STATES.SYN_SENT) {
-    const verdict = tcpRcvSynsentStateProcess(host, cpu, est, skb, s);
+    const verdict = host.sim.traced(
+      cpu,
+      "tcp_v4_do_rcv",
+      () => tcpRcvSynsentStateProcess(host, cpu, est, skb, s),
+      skb.id,
+    );
     if (typeof verdict === "string") return verdict;
     // tcp_v4_do_rcv(): an unacceptable ACK is answered with a reset, and dropped
     sendReset(host, cpu, s, rt, skb, verdict.reset, est);
     kfreeSkbReason(host.sim, skb, verdict.reset, "tcp_v4_do_rcv");
     return "held";
   }
-  if (est) return tcpRcvEstablished(host, cpu, est, skb, s);
+  if (est) {
+    return host.sim.traced(
+      cpu,
+      "tcp_v4_do_rcv",
+      () => tcpRcvEstablished(host, cpu, est, skb, s),
+      skb.id,
+    );
+  }
   // __inet_lookup_listener(): a listener bound to the address beats a wildcard one
   const listener =
     socks.find((sk) =>
@@ -296,31 +308,65 @@ function tcpV4RcvReason(
   const req = listener.requests.find((r) =>
     r.saddr === s.saddr && r.sport === s.sport && r.daddr === s.daddr
   );
-  if (req) return tcpCheckReq(host, cpu, listener, req, skb, s, rt);
-  // tcp_v4_do_rcv() → tcp_rcv_state_process(), TCP_LISTEN: an ACK is refused by a reset from
-  // tcp_v4_do_rcv(), which drops it; the rest end in tcp_rcv_state_process()
+  if (req) {
+    return host.sim.traced(
+      cpu,
+      "tcp_check_req",
+      () => tcpCheckReq(host, cpu, listener, req, skb, s, rt),
+      skb.id,
+    );
+  }
+  host.sim.traced(
+    cpu,
+    "tcp_v4_do_rcv",
+    () => tcpListenRcv(host, cpu, listener, skb, s, rt),
+    skb.id,
+  );
+  return "held";
+}
+
+// tcp_v4_do_rcv() → tcp_rcv_state_process(), TCP_LISTEN: an ACK is refused by a reset from
+// tcp_v4_do_rcv(), which drops it; a RST, a segment without SYN, or SYN+FIN is dropped in
+// tcp_rcv_state_process(); a SYN goes to tcp_conn_request() — with the accept queue full it is
+// dropped (ListenOverflows, ListenDrops) yet consumed, as tcp_rcv_state_process() frees every
+// SYN conn_request took
+function tcpListenRcv(
+  host: InetNet,
+  cpu: Cpu,
+  listener: Sock,
+  skb: SkBuff,
+  s: Seg,
+  rt: Rtable,
+): void {
   if (s.flags & TCP_FLAGS.ACK) {
     sendReset(host, cpu, s, rt, skb, "TCP_FLAGS", listener);
     kfreeSkbReason(host.sim, skb, "TCP_FLAGS", "tcp_v4_do_rcv");
-    return "held";
+    return;
   }
-  const drop = s.flags & TCP_FLAGS.RST
-    ? "TCP_RESET"
-    : !(s.flags & TCP_FLAGS.SYN) || s.flags & TCP_FLAGS.FIN
-    ? "TCP_FLAGS"
-    : null;
-  if (drop) {
-    kfreeSkbReason(host.sim, skb, drop, "tcp_rcv_state_process");
-    return "held";
-  }
-  // tcp_conn_request(): with the accept queue full the SYN is dropped (ListenOverflows,
-  // ListenDrops) yet consumed, as tcp_rcv_state_process() frees an accepted conn_request
-  if (acceptqIsFull(listener)) {
-    host.mib.tcpExt.ListenOverflows++;
-    host.mib.tcpExt.ListenDrops++;
-  } else tcpConnRequest(host, cpu, listener, s, skb);
-  consumeSkb(host.sim, skb, "tcp_rcv_state_process");
-  return "held";
+  host.sim.traced(cpu, "tcp_rcv_state_process", () => {
+    const drop = s.flags & TCP_FLAGS.RST
+      ? "TCP_RESET"
+      : !(s.flags & TCP_FLAGS.SYN) || s.flags & TCP_FLAGS.FIN
+      ? "TCP_FLAGS"
+      : null;
+    if (drop) {
+      kfreeSkbReason(host.sim, skb, drop, "tcp_rcv_state_process");
+      return;
+    }
+    host.sim.traced(
+      cpu,
+      "tcp_v4_conn_request",
+      () =>
+        host.sim.traced(cpu, "tcp_conn_request", () => {
+          if (acceptqIsFull(listener)) {
+            host.mib.tcpExt.ListenOverflows++;
+            host.mib.tcpExt.ListenDrops++;
+          } else tcpConnRequest(host, cpu, listener, s, skb);
+        }, skb.id),
+      skb.id,
+    );
+    consumeSkb(host.sim, skb, "tcp_rcv_state_process");
+  }, skb.id);
 }
 
 // tcp_conn_request(): a request sock with what the SYN offered and the sysctls allow
@@ -452,7 +498,10 @@ function tcpCheckReq(
     req.acked = true;
     return "NOT_SPECIFIED";
   }
-  // The handshake completes: an established child joins the accept queue (PassiveOpens).
+  // The handshake completes: tcp_v4_syn_recv_sock() → tcp_create_openreq_child(); the child
+  // joins the accept queue (PassiveOpens)
+  host.sim.enterFn(cpu, "tcp_v4_syn_recv_sock", skb.id);
+  host.sim.enterFn(cpu, "tcp_create_openreq_child", skb.id);
   listener.requests.splice(listener.requests.indexOf(req), 1);
   const child = tcpSock(
     host,
@@ -469,11 +518,16 @@ function tcpCheckReq(
   // tcp_synack_rtt_meas(): the handshake's RTT, unless the SYN-ACK was sent again
   if (!req.retrans) child.tcp.srttUs = Math.max(1, Math.round((host.sim.now - req.sentAt) / 1000));
   if (req.tstampOk && s.options.timestamp) child.tcp.tsRecent = s.options.timestamp.tsval;
+  host.sim.exitFn(cpu, "tcp_create_openreq_child", skb.id);
+  host.sim.exitFn(cpu, "tcp_v4_syn_recv_sock", skb.id);
   listener.acceptQueue.push(child);
   host.mib.tcp.PassiveOpens++;
   sockDefReadable(host, cpu, listener); // tcp_child_process(): the listener's sk_data_ready()
-  if (s.dataLen) return tcpRcvEstablished(host, cpu, child, skb, s);
-  return "consumed";
+  // tcp_child_process(): the child takes what the ACK carries
+  return host.sim.traced(cpu, "tcp_child_process", () => {
+    const verdict = s.dataLen ? tcpRcvEstablished(host, cpu, child, skb, s) : "consumed";
+    return verdict;
+  }, skb.id);
 }
 
 // tcp_create_openreq_child(): the child takes the request's windows and options, then
@@ -552,6 +606,8 @@ export function tcpV4Connect(
   tp.synSentAt = host.sim.now;
   sk.tcp = tp;
   host.mib.tcp.ActiveOpens++;
+  host.sim.enterFn(cpu, "tcp_v4_connect");
+  host.sim.enterFn(cpu, "tcp_connect");
   tcpConnect(host, cpu, sk, () => {
     // tcp_write_err(): the connection failed, ETIMEDOUT
     host.mib.tcp.AttemptFails++;
@@ -560,6 +616,8 @@ export function tcpV4Connect(
     host.ipv4.tcpSockets.splice(host.ipv4.tcpSockets.indexOf(sk), 1);
     sockDefReadable(host, cpu, sk);
   });
+  host.sim.exitFn(cpu, "tcp_connect");
+  host.sim.exitFn(cpu, "tcp_v4_connect");
   return sk;
 }
 

@@ -270,6 +270,7 @@ export function tcpSendSynack(
   bhOff = true,
 ): void {
   const advmss = tcpAdvmss();
+  host.sim.enterFn(cpu, "tcp_v4_send_synack");
   tcpTransmit(host, cpu, { saddr: req.daddr, sport, daddr: req.saddr, dport: req.sport }, {
     seq: req.iss,
     ack: req.irs + 1,
@@ -285,6 +286,7 @@ export function tcpSendSynack(
       wscale: req.wscaleOk ? req.rcvWscale : undefined,
     }),
   }, bhOff);
+  host.sim.exitFn(cpu, "tcp_v4_send_synack");
 }
 
 /**
@@ -436,6 +438,10 @@ export function tcpRto(host: InetNet, tp: TcpSockState): number {
  * @param sk the connection
  */
 export function tcpSendDelayedAck(host: InetNet, cpu: Cpu, sk: Sock): void {
+  host.sim.traced(cpu, "tcp_send_delayed_ack", () => sendDelayedAck(host, cpu, sk));
+}
+
+function sendDelayedAck(host: InetNet, cpu: Cpu, sk: Sock): void {
   const tp = sk.tcp!;
   const jiffies = Math.floor(host.sim.now * host.hz / 1e9);
   let ato = tp.ato;
@@ -462,12 +468,19 @@ export function tcpSendDelayedAck(host: InetNet, cpu: Cpu, sk: Sock): void {
   tp.delackTimeout = timeout;
   modTimer(host, timeout - jiffies, () => {
     if (tp.delackTimeout !== timeout || !tp.ackPending.sched) return;
-    if (!tp.pingpong) tp.ato = Math.min(tp.ato << 1, tcpRto(host, tp), tcpDelackMax(host.hz));
-    else {
-      tp.pingpong = false;
-      tp.ato = tcpAtoMin(host.hz);
-    }
-    host.mib.tcpExt.DelayedACKs++;
-    tcpSendAck(host, cpu, sk);
+    host.sim.traced(
+      cpu,
+      "tcp_delack_timer",
+      () =>
+        host.sim.traced(cpu, "tcp_delack_timer_handler", () => {
+          if (!tp.pingpong) tp.ato = Math.min(tp.ato << 1, tcpRto(host, tp), tcpDelackMax(host.hz));
+          else {
+            tp.pingpong = false;
+            tp.ato = tcpAtoMin(host.hz);
+          }
+          host.mib.tcpExt.DelayedACKs++;
+          tcpSendAck(host, cpu, sk);
+        }),
+    );
   });
 }
