@@ -282,6 +282,22 @@ export function toScript(live: LiveTcpPacket, conn: ConnectionMap): LiveTcpPacke
   };
 }
 
+/**
+ * The live segment's TS val in script terms, once the first outbound TS val has set the
+ * baseline (map_outbound_live_packet()), as packetdrill prints the actual packet.
+ * @param live the segment in script numbers
+ * @param conn the connection's mapping
+ * @returns the segment with its TS val moved
+ */
+export function scriptTsVal(live: LiveTcpPacket, conn: ConnectionMap): LiveTcpPacket {
+  const first = conn.firstTsVal;
+  if (!first) return live;
+  const options = live.options.map((o): TcpOptionSpec =>
+    o.kind === "TS" ? { ...o, val: (first.script + o.val - first.live) >>> 0 } : o
+  );
+  return { ...live, options };
+}
+
 // The bytes options take in a header (tcp_options_length()), padded to 32-bit words
 function optionsLength(options: TcpOptionSpec[]): number {
   const size: Record<TcpOptionSpec["kind"], number> = {

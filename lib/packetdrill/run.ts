@@ -21,6 +21,7 @@ import {
   inboundPacket,
   liveTcpPacket,
   packetText,
+  scriptTsVal,
   toScript,
 } from "./packet.ts";
 import {
@@ -59,6 +60,22 @@ export interface PacketdrillResult {
   error: string | null;
   /** Sysctls the script set that the kit does not model (send side, congestion control...). */
   ignoredSysctls: string[];
+  /** The segments that went in and came out, in script numbers, as the run saw them. */
+  log: PacketdrillLogEntry[];
+  /** The simulated host after the run: its counters, sockets and trace. */
+  host: Host;
+}
+
+/** One segment of a run. */
+export interface PacketdrillLogEntry {
+  /** When, µs from the script's start. */
+  usecs: number;
+  /** `<` into the host, `>` out of it. */
+  direction: "<" | ">";
+  /** The segment, as packetdrill prints it. */
+  text: string;
+  /** The script line it answers. */
+  line: number;
 }
 
 // config.c: packetdrill's defaults
@@ -151,6 +168,7 @@ class PacketdrillRun {
   #lastEventUsecs = 0;
   #nextRemotePort = FIRST_REMOTE_PORT;
   #pending: Pending | null = null;
+  readonly #log: PacketdrillLogEntry[] = [];
 
   constructor(script: Script, path: string, options: PacketdrillOptions) {
     this.#script = script;
@@ -283,7 +301,7 @@ class PacketdrillRun {
         `runtime error: exiting while a blocking ${blocked.sc.name} call is in progress`,
       );
     }
-    return { ok: true, error: null, ignoredSysctls: this.#ignoredSysctls };
+    return this.#result(null);
   }
 
   #runEvent(
@@ -292,14 +310,16 @@ class PacketdrillRun {
   ): { text: string; line?: number } | null {
     if (e.type === "packet") {
       const p = e.packet as TcpPacketSpec;
-      return p.direction === "inbound" ? this.#inbound(p, time) : this.#outbound(e, p, time);
+      return p.direction === "inbound"
+        ? this.#inbound(p, time, e.line)
+        : this.#outbound(e, p, time);
     }
     if (e.type === "syscall") return this.#syscall(e, e.syscall, time);
     this.#runTo(time.at);
     return this.#pendingError();
   }
 
-  #inbound(p: TcpPacketSpec, time: { at: number }) {
+  #inbound(p: TcpPacketSpec, time: { at: number }, line: number) {
     this.#runTo(time.at);
     const late = this.#pendingError();
     if (late) return late;
@@ -320,6 +340,7 @@ class PacketdrillRun {
       tsEcrScaled: this.#config.tsEcrScaled,
     });
     if ("error" in made) return { text: `error handling packet: ${made.error}` };
+    this.#log.push({ usecs: time.at, direction: "<", text: packetText(p), line });
     this.#tun.write(this.#cpu, made.packet);
     this.#settle();
     this.#lastEventUsecs = time.at;
@@ -353,11 +374,13 @@ class PacketdrillRun {
         this.#config,
         "outbound packet",
       );
+    const shown = packetText(scriptTsVal(rel, this.#conn));
+    this.#log.push({ usecs: live.usecs, direction: ">", text: shown, line: e.line });
     if (mismatch) {
       return {
         text: `error handling packet: ${mismatch}\nscript packet: ${secs(time.at)} ${
           packetText(p)
-        }\nactual packet: ${secs(live.usecs)} ${packetText(rel)}`,
+        }\nactual packet: ${secs(live.usecs)} ${shown}`,
       };
     }
     this.#lastEventUsecs = time.at;
@@ -485,10 +508,16 @@ class PacketdrillRun {
   }
 
   #fail(line: number, text: string): PacketdrillResult {
+    return this.#result(`${this.#path}:${line}: ${text}\n`);
+  }
+
+  #result(error: string | null): PacketdrillResult {
     return {
-      ok: false,
-      error: `${this.#path}:${line}: ${text}\n`,
+      ok: error === null,
+      error,
       ignoredSysctls: this.#ignoredSysctls,
+      log: this.#log,
+      host: this.#host,
     };
   }
 
