@@ -32,6 +32,58 @@ function udpChecksumComplete(skb: SkBuff): boolean {
   return skb.csumValid;
 }
 
+/**
+ * Closes a UDP socket (udp_lib_close() → udp_lib_unhash()): it leaves the socket table, its
+ * queued datagrams freed unread.
+ * @param host the host
+ * @param sk the socket
+ */
+export function udpClose(host: InetNet, sk: Sock): void {
+  const socks = host.ipv4.udpSockets;
+  const i = socks.indexOf(sk);
+  if (i >= 0) socks.splice(i, 1);
+  for (const q of sk.receiveQueue.splice(0)) {
+    sk.rmemAlloc -= q.truesize;
+    host.sim.ledger.end({
+      skb: q.id,
+      kind: "dropped",
+      reason: "SOCKET_CLOSE",
+      where: "udp_destroy_sock",
+      t: host.sim.now,
+    });
+  }
+}
+
+/**
+ * What a poll of a UDP socket reports, as udp_poll() → datagram_poll(): readable with a datagram
+ * queued, and always writable (EPOLLIN 0x1, EPOLLOUT 0x4).
+ * @param sk the socket
+ * @returns EPOLL* bits
+ */
+export function udpPoll(sk: Sock): number {
+  return (sk.receiveQueue.length ? 0x1 : 0) | 0x4;
+}
+
+/**
+ * Connects a bound UDP socket, as ip4_datagram_connect(): the peer is remembered (the socket
+ * now takes only its datagrams and scores higher in lookups), and a socket bound to any address
+ * takes the route's source address as its own.
+ * @param host the host
+ * @param sk the socket
+ * @param addr the peer's address, host order
+ * @param port the peer's port
+ * @returns 0, or -101 (-ENETUNREACH) when no route leads to the peer
+ */
+export function udpConnect(host: InetNet, sk: Sock, addr: number, port: number): number {
+  const out = ipRouteOutput(host, addr);
+  if (!out) return -101;
+  if (!sk.rcvSaddr) sk.rcvSaddr = out.saddr;
+  sk.daddr = addr;
+  sk.dport = port;
+  sk.state = TCP_STATES.ESTABLISHED;
+  return 0;
+}
+
 /** Where a UDP socket is bound and to whom it is connected. */
 export interface UdpBind {
   /** Local address, host order (0: any). */

@@ -6,6 +6,16 @@
 
 import type { Sock } from "../core/sock.ts";
 import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, tcpPoll } from "../ipv4/tcp.ts";
+import { udpPoll } from "../ipv4/udp.ts";
+
+/**
+ * A socket's poll mask: tcp_poll() for TCP, udp_poll() for UDP.
+ * @param sk the socket
+ * @returns EPOLL* bits
+ */
+export function sockPoll(sk: Sock): number {
+  return sk.protocol === 17 ? udpPoll(sk) : tcpPoll(sk);
+}
 
 // include/uapi/linux/eventpoll.h (POLL* have the same values, include/uapi/asm-generic/poll.h)
 const EVENT_BITS: [string, number][] = [
@@ -79,7 +89,7 @@ export class EpollInstance {
       this.#items.set(fd, it);
       this.#watch(it);
     }
-    if (tcpPoll(sk) & events) this.#makeReady(it);
+    if (sockPoll(sk) & events) this.#makeReady(it);
     return true;
   }
 
@@ -98,7 +108,7 @@ export class EpollInstance {
         continue;
       }
       it.ready = false;
-      const revents = tcpPoll(it.sk) & it.events;
+      const revents = sockPoll(it.sk) & it.events;
       if (!revents) continue;
       out.push(pollEventsText(revents));
       if (it.events & EPOLLONESHOT) it.events &= EPOLLET | EPOLLONESHOT;

@@ -15,6 +15,8 @@ import { inetAddAddr } from "../ipv4/devinet.ts";
 import { fibAddRoute } from "../ipv4/fib.ts";
 import { type Cpu, Task, type TaskBody } from "../sim/cpu.ts";
 import { inAton } from "../wire/ipv4.ts";
+import { buildFrame } from "../wire/build.ts";
+import { ETH_HLEN } from "../wire/ethernet.ts";
 import {
   compareTcp,
   type ConnectionMap,
@@ -31,6 +33,7 @@ import {
   type ScriptEvent,
   type SyscallSpec,
   type TcpPacketSpec,
+  type UdpPacketSpec,
 } from "./script.ts";
 import {
   checkSyscall,
@@ -103,6 +106,9 @@ const OPTIONS: Record<string, "usecs" | "percent" | "ip" | "port" | "flag" | "ve
   connect_port: "port",
 };
 
+// The calls on a UDP socket after which packetdrill still addresses its datagrams as the kit does
+const UDP_CALLS = new Set(["bind", "connect", "read", "recv", "recvfrom", "ioctl", "close"]);
+
 /** The settings of a run (packetdrill's struct config), from the script and the command line. */
 interface RunConfig {
   toleranceUsecs: number;
@@ -167,6 +173,8 @@ class PacketdrillRun {
   #listening = false;
   #lastEventUsecs = 0;
   #nextRemotePort = FIRST_REMOTE_PORT;
+  // the UDP socket under test: the descriptor of the last SOCK_DGRAM socket()
+  #udpFd: number | null = null;
   #pending: Pending | null = null;
   readonly #log: PacketdrillLogEntry[] = [];
 
@@ -174,10 +182,39 @@ class PacketdrillRun {
     this.#script = script;
     this.#path = path;
     this.#config = this.#readConfig(script.options, options);
+    const udpFds = new Set<number>();
+    let udpSpoiled: { line: number; what: string } | null = null;
     for (const e of script.events) {
+      if (e.type === "syscall" && e.syscall.name === "socket" && e.syscall.result.kind === "int") {
+        const dgram = e.syscall.args[1]?.kind === "word" && e.syscall.args[1].word === "SOCK_DGRAM";
+        if (dgram) udpFds.add(e.syscall.result.value);
+        else udpFds.delete(e.syscall.result.value);
+        udpSpoiled = null;
+      }
+      const fd = e.type === "syscall" ? e.syscall.args[0] : undefined;
+      if (e.type === "syscall" && fd?.kind === "int" && udpFds.has(fd.value)) {
+        const sc = e.syscall;
+        if (sc.endUsecs !== null || !UDP_CALLS.has(sc.name)) {
+          udpSpoiled ??= {
+            line: e.line,
+            what: sc.endUsecs !== null ? "a blocking call" : `${sc.name}()`,
+          };
+        }
+      }
+      // Seen on 6.18: after a blocking call, fcntl() or setsockopt() on a UDP socket, packetdrill
+      // sends the script's datagrams to 0.0.0.0:0, which the kit does not reproduce
+      if (e.type === "packet" && e.packet.proto === "udp" && udpSpoiled) {
+        this.#refuse(
+          e.line,
+          `a datagram after ${udpSpoiled.what} on the UDP socket (line ${udpSpoiled.line}) is not modelled`,
+        );
+      }
       if (e.type === "code") this.#refuse(e.line, "%{ python }% code is not run");
-      if (e.type === "packet" && e.packet.proto !== "tcp") {
-        this.#refuse(e.line, `${e.packet.proto} packets are not modelled yet`);
+      if (e.type === "packet" && e.packet.proto === "icmp") {
+        this.#refuse(e.line, "ICMP packets are not modelled yet");
+      }
+      if (e.type === "packet" && e.packet.proto === "udp" && e.packet.direction === "outbound") {
+        this.#refuse(e.line, "an outbound UDP datagram needs sending data, which is not modelled");
       }
       if (e.type === "packet" && e.packet.unmodelled.length) {
         this.#refuse(e.line, `${e.packet.unmodelled.join(", ")} in a packet is not modelled`);
@@ -308,6 +345,9 @@ class PacketdrillRun {
     e: ScriptEvent,
     time: { at: number; end: number },
   ): { text: string; line?: number } | null {
+    if (e.type === "packet" && e.packet.proto === "udp") {
+      return this.#inboundUdp(e.packet, time, e.line);
+    }
     if (e.type === "packet") {
       const p = e.packet as TcpPacketSpec;
       return p.direction === "inbound"
@@ -317,6 +357,33 @@ class PacketdrillRun {
     if (e.type === "syscall") return this.#syscall(e, e.syscall, time);
     this.#runTo(time.at);
     return this.#pendingError();
+  }
+
+  // A datagram for the UDP socket under test, from the peer it connected to, to its port.
+  // packetdrill knows a UDP socket's addresses only once it is connected; before that its
+  // datagrams go from 0.0.0.0:0 to 0.0.0.0:0 (TTL 255, ID 0), which Linux takes as a
+  // broadcast no socket wants (IgnoredMulti).
+  #inboundUdp(p: UdpPacketSpec, time: { at: number }, line: number) {
+    this.#runTo(time.at);
+    const late = this.#pendingError();
+    if (late) return late;
+    const sk = this.#udpFd === null ? null : this.#ctx.fds.get(this.#udpFd)?.sk ?? null;
+    const connected = !!sk?.dport;
+    const packet = buildFrame({
+      ipv4: {
+        saddr: connected ? this.#config.remoteIp : "0.0.0.0",
+        daddr: connected ? this.#config.localIp : "0.0.0.0",
+        ttl: 255,
+        id: 0,
+      },
+      udp: { source: connected ? sk!.dport : 0, dest: connected ? sk!.num : 0 },
+      payload: p.len,
+    }).slice(ETH_HLEN);
+    this.#log.push({ usecs: time.at, direction: "<", text: `udp (${p.len})`, line });
+    this.#tun.write(this.#cpu, packet);
+    this.#settle();
+    this.#lastEventUsecs = time.at;
+    return null;
   }
 
   #inbound(p: TcpPacketSpec, time: { at: number }, line: number) {
@@ -408,6 +475,9 @@ class PacketdrillRun {
     // socket() makes a new socket under test; listen() makes it listen; connect() starts its
     // connection, to packetdrill's remote port
     if (sc.name === "socket") this.#conn = null;
+    if (sc.name === "socket" && sc.args[1]?.kind === "word" && sc.args[1].word === "SOCK_DGRAM") {
+      this.#udpFd = sc.result.kind === "int" ? sc.result.value : null;
+    }
     if (sc.name === "listen") this.#listening = true;
     if (sc.name === "connect") this.#conn = newConnection(this.#config.connectPort, null);
     const outcome = invokeSyscall(this.#ctx, sc);

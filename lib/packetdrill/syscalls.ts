@@ -7,13 +7,13 @@
 
 import type { Host } from "../init/main.ts";
 import { tcpListen, tcpV4Connect } from "../ipv4/tcp_ipv4.ts";
+import { udpClose, udpConnect, udpRecvmsg, udpSocket } from "../ipv4/udp.ts";
 import { type Sock, sockSetRcvbuf, TCP_STATES } from "../core/sock.ts";
 import {
   ECONNRESET,
   tcpClose,
   tcpInq,
   tcpInqHint,
-  tcpPoll,
   tcpRecvmsg,
   tcpSetQuickack,
   tcpSetRcvlowat,
@@ -21,7 +21,7 @@ import {
 } from "../ipv4/tcp.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import type { Expr, SyscallSpec } from "./script.ts";
-import { epollEvents, EpollInstance, pollEventsText } from "./epoll.ts";
+import { epollEvents, EpollInstance, pollEventsText, sockPoll } from "./epoll.ts";
 
 /** A file descriptor the script opened: a TCP socket, or an epoll instance. */
 export interface ScriptFd {
@@ -43,6 +43,8 @@ export interface ScriptFd {
   rcvlowat?: number;
   /** For an epoll_create() descriptor, the instance. */
   epoll?: EpollInstance;
+  /** A UDP socket (SOCK_DGRAM): bind() makes its kernel socket. */
+  udp?: boolean;
 }
 
 /** What the system calls work on. */
@@ -138,17 +140,28 @@ const SOCKOPTS = new Set([
 
 const HANDLERS: Record<string, Handler> = {
   socket: {
-    check: (sc) =>
-      word(sc.args[1]) === "SOCK_STREAM" && word(sc.args[2]) === "IPPROTO_TCP"
-        ? null
-        : "only TCP sockets (SOCK_STREAM, IPPROTO_TCP) are modelled",
+    check: (sc) => {
+      const type = word(sc.args[1]), proto = word(sc.args[2]);
+      if (type === "SOCK_STREAM" && proto === "IPPROTO_TCP") return null;
+      if (type === "SOCK_DGRAM" && proto === "IPPROTO_UDP") return null;
+      return "only TCP (SOCK_STREAM) and UDP (SOCK_DGRAM) sockets are modelled";
+    },
     run: (ctx, sc) => {
       const want = intValue(sc.result) ?? -1;
-      ctx.fds.set(want, { listener: null, sk: null, nonblock: false });
+      const udp = word(sc.args[1]) === "SOCK_DGRAM";
+      ctx.fds.set(want, { listener: null, sk: null, nonblock: false, udp });
       return ok(want);
     },
   },
-  bind: { run: (_ctx, _sc, fd) => fd ? ok(0) : fail("EBADF") },
+  bind: {
+    run: (ctx, _sc, fd) => {
+      if (!fd) return fail("EBADF");
+      if (fd.udp && !fd.sk) {
+        fd.sk = udpSocket(ctx.host, { addr: 0, port: ctx.bindPort, rcvbuf: fd.rcvbuf });
+      }
+      return ok(0);
+    },
+  },
   listen: {
     run: (ctx, sc, fd) => {
       if (!fd) return fail("EBADF");
@@ -171,7 +184,20 @@ const HANDLERS: Record<string, Handler> = {
       return ok(intValue(sc.result) ?? -1);
     },
   },
-  connect: { run: (ctx, _sc, fd) => fd ? connect(ctx, fd) : fail("EBADF") },
+  connect: {
+    run: (ctx, _sc, fd) => {
+      if (!fd) return fail("EBADF");
+      if (!fd.udp) return connect(ctx, fd);
+      // inet_dgram_connect(): an unbound socket is bound to an ephemeral port first
+      fd.sk ??= udpSocket(ctx.host, {
+        addr: 0,
+        port: 32768 + ctx.host.sim.rng.nextU32() % (60999 - 32768 + 1),
+        rcvbuf: fd.rcvbuf,
+      });
+      const rc = udpConnect(ctx.host, fd.sk, ctx.remote.addr, ctx.remote.port);
+      return rc < 0 ? fail("ENETUNREACH") : ok(0);
+    },
+  },
   setsockopt: {
     check: (sc) =>
       SOCKOPTS.has(word(sc.args[2]) ?? "") && word(sc.args[2]) !== "SO_ERROR"
@@ -285,6 +311,8 @@ const HANDLERS: Record<string, Handler> = {
         ? null
         : `ioctl ${word(sc.args[1]) ?? "?"} is not modelled`,
     run: (_ctx, _sc, fd) => {
+      // udp_ioctl(SIOCINQ): the payload of the next datagram, 0 with none
+      if (fd?.udp) return { result: 0, errno: null, out: String(fd.sk?.receiveQueue[0]?.len ?? 0) };
       if (!fd?.sk?.tcp) return fail(fd ? "EINVAL" : "EBADF");
       return { result: 0, errno: null, out: String(tcpInq(fd.sk)) };
     },
@@ -317,7 +345,7 @@ const HANDLERS: Record<string, Handler> = {
         const fd = ctx.fds.get(intValue(f("fd")) ?? -1);
         const sk = fd?.sk ?? fd?.listener;
         // POLLERR and POLLHUP are always reported (sock_poll())
-        const mask = sk ? tcpPoll(sk) & ((intValue(f("events")) ?? 0) | 0x18) : 0;
+        const mask = sk ? sockPoll(sk) & ((intValue(f("events")) ?? 0) | 0x18) : 0;
         if (mask) ready++;
         revents.push(pollEventsText(mask));
       }
@@ -361,7 +389,8 @@ const HANDLERS: Record<string, Handler> = {
   close: {
     run: (ctx, sc, fd) => {
       if (!fd) return fail("EBADF");
-      if (fd.sk) tcpClose(ctx.host, ctx.cpu, fd.sk);
+      if (fd.udp && fd.sk) udpClose(ctx.host, fd.sk);
+      else if (fd.sk) tcpClose(ctx.host, ctx.cpu, fd.sk);
       if (fd.listener) tcpClose(ctx.host, ctx.cpu, fd.listener);
       ctx.fds.delete(intValue(sc.args[0])!);
       return ok(0);
@@ -389,7 +418,8 @@ function iovLength(sc: SyscallSpec): number | null {
   return intValue(fields[fields.length - 1]?.value);
 }
 
-// tcp_recvmsg() on the script's descriptor: bytes, 0 at the end, or block, EAGAIN, an error
+// tcp_recvmsg() on the script's descriptor: bytes, 0 at the end, or block, EAGAIN, an error;
+// udp_recvmsg() for a UDP one: the next datagram, cut to the buffer
 function recv(
   ctx: SyscallContext,
   _sc: SyscallSpec,
@@ -397,6 +427,12 @@ function recv(
   len: number,
 ): SyscallOutcome {
   if (!fd) return fail("EBADF");
+  if (fd.udp) {
+    if (!fd.sk) return fd.nonblock ? fail("EAGAIN") : "blocked";
+    const d = udpRecvmsg(ctx.host, fd.sk);
+    if (d) return ok(Math.min(d.len, len));
+    return fd.nonblock ? fail("EAGAIN") : "blocked";
+  }
   if (!fd.sk?.tcp) return fail("ENOTCONN");
   const n = tcpRecvmsg(ctx.host, ctx.cpu, fd.sk, len);
   if (n >= 0) return ok(n);

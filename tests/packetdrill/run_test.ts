@@ -80,10 +80,18 @@ Deno.test("a script using what the kit does not model is refused before it runs,
       /x\.pkt:8: .*the write\(\) system call is not modelled/,
     ],
     [
-      "a UDP socket",
-      "0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 3\n",
-      /x\.pkt:1: .*only TCP sockets/,
+      "a raw socket",
+      "0 socket(..., SOCK_RAW, IPPROTO_ICMP) = 3\n",
+      /x\.pkt:1: .*only TCP .* and UDP/,
     ],
+    [
+      "a UDP datagram after fcntl()",
+      "0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 3\n+0 bind(3, ..., ...) = 0\n" +
+      "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n+0 < udp (10)\n",
+      /x\.pkt:4: .*a datagram after fcntl\(\) on the UDP socket \(line 3\)/,
+    ],
+    ["an ICMP packet", `${HANDSHAKE}+0 < icmp unreachable port_unreachable\n`, /x\.pkt:8: .*ICMP/],
+    ["data in a SYN", "0 < S 0:10(10) win 100\n", /x\.pkt:1: .*TCP Fast Open/],
     ["python code", `${HANDSHAKE}+0 %{ assert tcpi_rto == 200000 }%\n`, /x\.pkt:8: .*python/],
     ["an option", `--mtu=9000\n${HANDSHAKE}`, /x\.pkt:0: .*option --mtu/],
     ["IPv6", `--ip_version=ipv6\n${HANDSHAKE}`, /only ipv4/],
@@ -120,4 +128,15 @@ Deno.test("sysctls set by the script change what the host does: no timestamps, n
     "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n" +
     "+0 < S 0:0(0) win 32792 <mss 1000,sackOK,TS val 1 ecr 0,nop,wscale 7>\n+0 > S. 0:0(0) ack 1 win 64240 <mss 1460>\n";
   assert.equal(runPacketdrill(script, "x.pkt").error, null);
+});
+
+Deno.test("a connected UDP socket reads the datagrams of the script, each cut to the buffer", () => {
+  const r = runPacketdrill(
+    "0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 3\n+0 bind(3, ..., ...) = 0\n" +
+      "+0 connect(3, ..., ...) = 0\n+0 < udp (500)\n+0 < udp (300)\n" +
+      "+0 ioctl(3, SIOCINQ, [500]) = 0\n+0 read(3, ..., 100) = 100\n+0 read(3, ..., 1000) = 300\n",
+    "x.pkt",
+  );
+  assert.equal(r.error, null);
+  assert.equal(r.host.mib.udp.InDatagrams, 2);
 });
