@@ -127,6 +127,10 @@ export interface TcpSockState {
   tcpHeaderLen: number;
   /** The reader's share of the window, bytes (rcvq_space.space). */
   rcvqSpace: number;
+  /** Where and when the reader's current RTT of copying began (rcvq_space.seq, .time, ns). */
+  rcvqStart: { seq: number; time: number };
+  /** When the last segment came in, ns (tcp_mstamp, refreshed on receive). */
+  mstamp: number;
   /** The D-SACK block the next ACK carries first (duplicate_sack[0]), or null. */
   dsack: [number, number] | null;
   /** The error a reader gets (sk_err), such as ECONNRESET, or null. */

@@ -60,6 +60,7 @@ function recvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number): number {
     }
   }
   tp.copiedSeq = (tp.copiedSeq + copied) >>> 0;
+  if (copied) tcpRcvSpaceAdjust(host, sk);
   tcpCleanupRbuf(host, cpu, sk, copied);
   if (copied) return copied;
   if (tp.error === "ECONNRESET") return -ECONNRESET;
@@ -298,4 +299,32 @@ export function tcpSetQuickack(host: InetNet, cpu: Cpu, sk: Sock, val: number): 
     tcpCleanupRbuf(host, cpu, sk, 1);
     if (!(val & 1)) tp.pingpong = true;
   }
+}
+
+// tcp_rcv_space_adjust(): once per receiver RTT, if the reader copied more than its share, the
+// buffer grows (tcp_moderate_rcvbuf, unless SO_RCVBUF locked it) to hold twice that and 16
+// segments, more while the rate grows, up to tcp_rmem[2], the window clamp following; the share
+// becomes what was copied. Times are from the last segment received (tcp_mstamp).
+function tcpRcvSpaceAdjust(host: InetNet, sk: Sock): void {
+  const tp = sk.tcp!;
+  if (!tp.rcvRttUs8) return;
+  const time = (tp.mstamp - tp.rcvqStart.time) / 1000;
+  if (time < tp.rcvRttUs8 >> 3) return;
+  const inq = (sk.rcvNxt - tp.copiedSeq) | 0;
+  const copied = ((tp.copiedSeq - tp.rcvqStart.seq) | 0) - inq;
+  if (copied > tp.rcvqSpace) {
+    if (!sk.rcvbufLocked) {
+      // room for twice what was copied and 16 segments, and as much again for each doubling of
+      // the sender's rate beyond the last RTT's (slow start)
+      let rcvwin = copied * 2 + 16 * tp.advmss;
+      rcvwin += 2 * Math.floor(rcvwin * (copied - tp.rcvqSpace) / tp.rcvqSpace);
+      const rcvbuf = Math.min(Math.floor(rcvwin * 256 / tp.scalingRatio), host.ipv4.tcpRmem[2]);
+      if (rcvbuf > sk.rcvbuf) {
+        sk.rcvbuf = rcvbuf;
+        tp.windowClamp = Math.floor(rcvbuf * tp.scalingRatio / 256); // the clamp follows
+      }
+    }
+    tp.rcvqSpace = copied;
+  }
+  tp.rcvqStart = { seq: tp.copiedSeq, time: tp.mstamp };
 }

@@ -110,6 +110,8 @@ export function newTcpState(o: {
     lastSegSize: 0,
     tcpHeaderLen: 20,
     rcvqSpace: 0,
+    rcvqStart: { seq: o.rcvNxt, time: 0 },
+    mstamp: 0,
     dsack: null,
     error: null,
     delackTimeout: -1,
@@ -154,9 +156,11 @@ export function tcpInitialRcvMss(tp: TcpSockState, peerMss: number): number {
  * within the clamp; the reader's first share at most ten segments (TCP_INIT_CWND).
  * @param tp the connection
  * @param sk its socket (sk_rcvbuf)
+ * @param now the time, ns: the reader's first RTT of copying starts here
  */
-export function tcpInitBufferSpace(tp: TcpSockState, sk: Sock): void {
+export function tcpInitBufferSpace(tp: TcpSockState, sk: Sock, now: number): void {
   const advmss = tp.advmss;
+  tp.rcvqStart = { seq: tp.copiedSeq, time: now };
   tp.rcvqSpace = Math.min(tp.rcvSsthresh, tp.rcvWnd, 10 * advmss);
   const maxwin = tcpWinFromSpace(TCP_DEFAULT_SCALING_RATIO, sk.rcvbuf);
   if (tp.windowClamp >= maxwin) {
@@ -232,7 +236,7 @@ export function tcpRcvSynsentStateProcess(
     host.sim.enterFn(cpu, "tcp_finish_connect", skb.id);
     sk.state = TCP_STATES.ESTABLISHED;
     host.mib.tcp.CurrEstab++;
-    tcpInitBufferSpace(tp, sk);
+    tcpInitBufferSpace(tp, sk, host.sim.now);
     sockDefReadable(host, cpu, sk); // sk_state_change(): the connecting task wakes
     host.sim.exitFn(cpu, "tcp_finish_connect", skb.id);
     tcpSendAck(host, cpu, sk);
@@ -264,6 +268,7 @@ export function tcpRcvEstablished(
   try {
     const tp = sk.tcp;
     if (!tp) return s.flags & TCP_FLAGS.RST ? "TCP_RESET" : tcpDataQueue(host, cpu, sk, skb, s);
+    tp.mstamp = host.sim.now; // tcp_mstamp_refresh()
     const invalid = host.sim.traced(
       cpu,
       "tcp_validate_incoming",

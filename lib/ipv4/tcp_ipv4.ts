@@ -514,7 +514,7 @@ function tcpCheckReq(
   // sk_clone_lock(): the child keeps the listener's buffer lock and SO_RCVLOWAT
   child.rcvbufLocked = listener.rcvbufLocked;
   child.rcvlowat = listener.rcvlowat;
-  child.tcp = tcpChildState(req, child);
+  child.tcp = tcpChildState(req, child, host.sim.now);
   // tcp_synack_rtt_meas(): the handshake's RTT, unless the SYN-ACK was sent again
   if (!req.retrans) child.tcp.srttUs = Math.max(1, Math.round((host.sim.now - req.sentAt) / 1000));
   if (req.tstampOk && s.options.timestamp) child.tcp.tsRecent = s.options.timestamp.tsval;
@@ -532,7 +532,7 @@ function tcpCheckReq(
 
 // tcp_create_openreq_child(): the child takes the request's windows and options, then
 // tcp_init_transfer() → tcp_init_buffer_space()
-function tcpChildState(req: TcpRequestSock, child: Sock): TcpSockState {
+function tcpChildState(req: TcpRequestSock, child: Sock, now: number): TcpSockState {
   const tp = newTcpState({
     iss: req.iss,
     rcvNxt: child.rcvNxt,
@@ -548,7 +548,7 @@ function tcpChildState(req: TcpRequestSock, child: Sock): TcpSockState {
   tp.tsOffset = req.tsOffset;
   tp.sackOk = req.sackOk;
   tp.rcvMss = tcpInitialRcvMss(tp, req.mssClamp);
-  tcpInitBufferSpace(tp, child);
+  tcpInitBufferSpace(tp, child, now);
   return tp;
 }
 
