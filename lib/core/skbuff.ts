@@ -149,6 +149,13 @@ export class SkBuff {
   transportHeader: number = -1;
   /** Memory charged for this skb: buffer and metadata (see SKB_TRUESIZE). */
   truesize: number;
+  /** Buffer bytes after the packet that a copy may still fill (skb_tailroom()). */
+  tailroom = 0;
+  /**
+   * sk_buffs sharing this one's data (skb_shinfo()->dataref): more than 1 while a clone lives,
+   * such as the one a packet socket holds until its reader takes it (skb_cloned()).
+   */
+  dataref = 1;
   /** The ethertype, host order, once eth_type_trans() set it (skb->protocol). */
   protocol = 0;
   /** Who the frame is for (PACKET_HOST ...), set by eth_type_trans(). */
@@ -352,7 +359,9 @@ export function allocSkbLinear(
   const size =
     (obj <= SKB_SMALL_HEAD_CACHE_SIZE ? SKB_SMALL_HEAD_CACHE_SIZE : kmallocSizeRoundup(obj)) -
     shinfo;
-  return bornSkb(sim, frame, size, dev);
+  const skb = bornSkb(sim, frame, size, dev);
+  skb.tailroom = size - headroom - frame.length;
+  return skb;
 }
 
 // A new skb with a copy of the frame and `size` bytes of buffer, entered in the ledger. The

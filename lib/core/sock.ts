@@ -171,6 +171,19 @@ export interface TcpSockState {
   sendShutdown: boolean;
   /** skb->len over truesize, in 1/256 (scaling_ratio). */
   scalingRatio: number;
+  /** First byte of ours not yet acknowledged (snd_una). */
+  sndUna: number;
+  /** The peer's window, scaled (snd_wnd). */
+  sndWnd: number;
+  /** The sequence number of the segment that last updated snd_wnd (snd_wl1). */
+  sndWl1: number;
+  /**
+   * The header word a segment must carry for the fast path (pred_flags): data offset, ACK
+   * alone (PSH aside), and the window unchanged; 0 turns the fast path off.
+   */
+  predFlags: number;
+  /** Bytes of ours the peer has acknowledged (bytes_acked): how old an ACK may be. */
+  bytesAcked: number;
 }
 
 /** SOCK_MIN_RCVBUF (include/net/sock.h): 2048 + SKB_DATA_ALIGN(sizeof(struct sk_buff)). */
@@ -195,6 +208,44 @@ export function sockSetRcvbuf(sk: Sock, val: number, rmemMax: number): void {
   const v = Math.min(Math.max(val, 0), rmemMax, 0x3fffffff);
   sk.rcvbufLocked = true;
   sk.rcvbuf = Math.max(v * 2, SOCK_MIN_RCVBUF);
+}
+
+// include/asm-generic/page.h on x86-64: the unit of socket memory accounting
+const PAGE_SIZE = 4096;
+
+/**
+ * Makes sure `size` bytes can be charged to a socket's receive side, as sk_rmem_schedule():
+ * what sk_forward_alloc lacks is scheduled in whole pages (__sk_mem_schedule(); the protocol's
+ * memory limits are not modelled).
+ * @param sk the socket
+ * @param size bytes about to be charged (an skb's truesize)
+ */
+export function skRmemSchedule(sk: Sock, size: number): void {
+  const delta = size - sk.forwardAlloc;
+  if (delta > 0) sk.forwardAlloc += Math.ceil(delta / PAGE_SIZE) * PAGE_SIZE;
+}
+
+/**
+ * Charges a queued skb to its socket, as skb_set_owner_r(): sk_rmem_alloc grows by its
+ * truesize, taken from sk_forward_alloc (sk_mem_charge()).
+ * @param sk the socket
+ * @param truesize the skb's truesize
+ */
+export function skbSetOwnerR(sk: Sock, truesize: number): void {
+  sk.rmemAlloc += truesize;
+  sk.forwardAlloc -= truesize;
+}
+
+/**
+ * Releases a freed skb's charge, as sock_rfree() → sk_mem_uncharge(): the truesize returns to
+ * sk_forward_alloc, and whole pages beyond one go back (sk_mem_reclaim()).
+ * @param sk the socket
+ * @param truesize the skb's truesize
+ */
+export function sockRfree(sk: Sock, truesize: number): void {
+  sk.rmemAlloc -= truesize;
+  sk.forwardAlloc += truesize;
+  if (sk.forwardAlloc >= PAGE_SIZE) sk.forwardAlloc %= PAGE_SIZE;
 }
 
 /** A connection in SYN_RECV (struct tcp_request_sock), with what its SYN offered. */
@@ -297,8 +348,20 @@ export class Sock {
   rmemAlloc = 0;
   /** Receive-buffer and other drops (sk_drops). */
   drops = 0;
-  /** Queued skbs (sk_receive_queue), with the bytes each carries to the reader. */
-  readonly receiveQueue: { id: number; truesize: number; len: number; arrived: number }[] = [];
+  /**
+   * Queued skbs (sk_receive_queue), with the bytes each carries to the reader; for TCP, the
+   * buffer room after them a later segment may be copied into (skb_tailroom()).
+   */
+  readonly receiveQueue: {
+    id: number;
+    truesize: number;
+    len: number;
+    arrived: number;
+    tailroom?: number;
+    buf?: { readonly dataref: number };
+  }[] = [];
+  /** Memory scheduled for this socket and not yet charged to an skb, bytes (sk_forward_alloc). */
+  forwardAlloc = 0;
   /** The CPU that last handled its packets (sk_incoming_cpu), or -1. */
   incomingCpu: number = -1;
   /** Tasks sleeping in recvmsg (the wait queue). */
@@ -314,7 +377,14 @@ export class Sock {
   /** For a TCP socket: next sequence number expected (rcv_nxt). */
   rcvNxt = 0;
   /** For a TCP socket: out-of-order segments held (out_of_order_queue), by sequence. */
-  readonly outOfOrder: { seq: number; len: number; id: number; truesize: number }[] = [];
+  readonly outOfOrder: {
+    seq: number;
+    len: number;
+    id: number;
+    truesize: number;
+    tailroom: number;
+    buf: { readonly dataref: number };
+  }[] = [];
   /** For a TCP listener: connections waiting in SYN_RECV (request socks). */
   readonly requests: TcpRequestSock[] = [];
   /** For a TCP connection: its sequence, window and ACK state. */

@@ -79,7 +79,9 @@ function ipFinishOutput2(
     eth.hProto = ETH_P_IP;
   }
   frame.set(ipPacket, hlen);
+  // ip_finish_output2(): IP_UPD_PO_STATS(IPSTATS_MIB_OUT), packets and octets after fragmenting
   host.mib.ip.OutTransmits++;
+  host.mib.ipExt.OutOctets += ipPacket.length;
   if (route.dev.recordTransmitted) route.dev.transmitted.push({ t: host.sim.now, frame });
   host.devXmitTap?.(route.dev, frame);
   // An skb the ledger follows only where a driver takes it on (a veth's peer receives it).

@@ -4,7 +4,7 @@
 // tcp_shutdown() and tcp_close(): a FIN, or a reset when unread data is thrown away.
 
 import type { InetNet } from "./netns_ipv4.ts";
-import { type Sock, TCP_STATES } from "../core/sock.ts";
+import { type Sock, sockRfree, TCP_STATES } from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { TCP_FLAGS } from "../wire/tcp.ts";
 import { tcpEpollinReady } from "./tcp_input.ts";
@@ -55,7 +55,7 @@ function recvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number): number {
     q.len -= take;
     if (q.len === 0) {
       sk.receiveQueue.shift();
-      sk.rmemAlloc -= q.truesize;
+      sockRfree(sk, q.truesize);
       host.sim.ledger.end({ skb: q.id, kind: "delivered", where: "tcp_recvmsg", t: host.sim.now });
     }
   }
@@ -109,10 +109,11 @@ function tcpSendFin(host: InetNet, cpu: Cpu, sk: Sock): void {
     seq: tp.sndNxt,
     ack: sk.rcvNxt,
     flags: TCP_FLAGS.FIN | TCP_FLAGS.ACK,
-    window: tcpSelectWindow(sk),
+    window: tcpSelectWindow(host, sk),
     options: tcpEstablishedOptions(host, sk),
   }, false);
   tp.sndNxt = (tp.sndNxt + 1) >>> 0;
+  host.mib.tcpExt.TCPOrigDataSent++; // tcp_event_new_data_sent()
   tp.sendShutdown = true;
   host.mib.tcp.CurrEstab--;
   sk.state = next;
@@ -180,7 +181,7 @@ function close(host: InetNet, cpu: Cpu, sk: Sock): void {
         seq: tp.sndNxt,
         ack: sk.rcvNxt,
         flags: TCP_FLAGS.RST | TCP_FLAGS.ACK,
-        window: tcpSelectWindow(sk),
+        window: tcpSelectWindow(host, sk),
         options: tcpEstablishedOptions(host, sk),
       },
       false,

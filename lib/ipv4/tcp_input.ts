@@ -1,19 +1,29 @@
-// Models the receive half of net/ipv4/tcp_input.c (Linux 6.18) for an established connection:
-// tcp_rcv_established()'s checks (tcp_validate_incoming(): PAWS, the sequence window, RST and
-// SYN handling with challenge ACKs), tcp_data_queue() with the out-of-order queue, SACK and
-// D-SACK blocks, tcp_fin(), tcp_event_data_recv() (tcp_measure_rcv_mss() with the scaling ratio,
-// the delayed-ACK engine's ato, tcp_grow_window()) and __tcp_ack_snd_check(): an ACK at once
-// in quick-ack mode, for more than one full segment when the window would not shrink, for a
-// hole and when it fills; else the delayed-ACK timer. Not yet: the header-prediction fast path
-// as a separate path (its decisions are the slow path's for a receiver that sends no data),
-// the backlog of an owned socket, memory pruning, receive-buffer autotuning.
+// Models the receive half of net/ipv4/tcp_input.c (Linux 6.18) for a connection:
+// tcp_rcv_established()'s header-prediction fast path (pred_flags, sk_forward_alloc) and its slow
+// path — tcp_validate_incoming() (PAWS, tcp_sequence(), RST and SYN handling with challenge
+// ACKs), tcp_ack() (old and unsent ACKs, the peer's window, our SYN or FIN acknowledged) —,
+// tcp_data_queue() with tcp_queue_rcv()'s coalescing into the tail skb, the out-of-order queue,
+// SACK and D-SACK blocks, tcp_fin(), tcp_event_data_recv() (tcp_measure_rcv_mss() with the
+// scaling ratio, the delayed-ACK engine's ato, tcp_grow_window()) and __tcp_ack_snd_check(): an
+// ACK at once in quick-ack mode, for more than one full segment when the window would not
+// shrink, for a hole and when it fills; else the delayed-ACK timer. Receive memory is scheduled
+// in pages (sk_rmem_schedule()); not yet: the backlog of an owned socket, tcp_prune_queue() and
+// tcp_collapse() when memory runs short.
 
 import type { InetNet } from "./netns_ipv4.ts";
-import type { SkBuff } from "../core/skbuff.ts";
+import { consumeSkb, type SkBuff } from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
-import { type Sock, SOCK_MIN_RCVBUF, TCP_STATES, type TcpSockState } from "../core/sock.ts";
+import {
+  skbSetOwnerR,
+  skRmemSchedule,
+  type Sock,
+  SOCK_MIN_RCVBUF,
+  sockRfree,
+  TCP_STATES,
+  type TcpSockState,
+} from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
-import { TCP_FLAGS, type TcpOptions } from "../wire/tcp.ts";
+import { TCP_FLAGS, TCP_HLEN, TCPOPT_NOP, TCPOPT_TIMESTAMP, type TcpOptions } from "../wire/tcp.ts";
 import { sockDefReadable } from "./udp.ts";
 import {
   __tcpSelectWindow,
@@ -49,6 +59,8 @@ export interface TcpSegment {
   flags: number;
   /** Header length, bytes. */
   doff: number;
+  /** The window field, unscaled. */
+  window: number;
   /** Payload bytes. */
   dataLen: number;
 }
@@ -70,6 +82,8 @@ export const after = (a: number, b: number): boolean => before(b, a);
 
 // include/net/tcp.h: TCP_MIN_MSS
 const TCP_MIN_MSS = 88;
+// include/net/tcp.h: NOP, NOP, timestamp
+const TCPOLEN_TSTAMP_ALIGNED = 12;
 // tcp_sk_init(): tcp_comp_sack_nr and tcp_comp_sack_delay_ns (1 ms)
 const TCP_COMP_SACK_NR = 44;
 const TCP_COMP_SACK_DELAY_NS = 1_000_000;
@@ -132,6 +146,11 @@ export function newTcpState(o: {
     recvShutdown: false,
     sendShutdown: false,
     scalingRatio: TCP_DEFAULT_SCALING_RATIO,
+    sndUna: (o.iss + 1) >>> 0,
+    sndWnd: 0,
+    sndWl1: 0,
+    predFlags: 0,
+    bytesAcked: 0,
   };
 }
 
@@ -212,6 +231,9 @@ export function tcpRcvSynsentStateProcess(
       return "TCP_RESET";
     }
     if (!(s.flags & TCP_FLAGS.SYN)) return "TCP_FLAGS";
+    // tcp_ack(sk, skb, FLAG_SLOWPATH): the SYN acknowledged (TCPDelivered), the peer's window
+    // unscaled as a SYN's is
+    tcpAck(host, cpu, sk, tp, s, true);
     const o = s.options;
     const sysctl = host.sysctl;
     sk.rcvNxt = (s.seq + 1) >>> 0;
@@ -237,6 +259,9 @@ export function tcpRcvSynsentStateProcess(
     sk.state = TCP_STATES.ESTABLISHED;
     host.mib.tcp.CurrEstab++;
     tcpInitBufferSpace(tp, sk, host.sim.now);
+    // the fast path waits for the first scaled window when the peer scales (tp.predFlags 0)
+    if (!tp.sndWscale) tcpFastPathOn(tp, tp.sndWnd);
+    else tp.predFlags = 0;
     sockDefReadable(host, cpu, sk); // sk_state_change(): the connecting task wakes
     host.sim.exitFn(cpu, "tcp_finish_connect", skb.id);
     tcpSendAck(host, cpu, sk);
@@ -247,9 +272,14 @@ export function tcpRcvSynsentStateProcess(
 }
 
 /**
- * Receives a segment on an established connection, as tcp_rcv_established()'s slow path: the
- * checks of tcp_validate_incoming(), the ACK (tcp_ack(): a FIN of ours acknowledged), the
- * timestamp to echo, then tcp_data_queue() and the ACK check.
+ * Receives a segment on a connection. An ESTABLISHED one takes it as tcp_rcv_established():
+ * first header prediction — a segment with the header word pred_flags expects (ACK alone, PSH
+ * aside, the window unchanged), at rcv_nxt, acknowledging nothing unsent, its timestamp not
+ * older, is a pure ACK for tcp_ack() or, when memory is already scheduled for it
+ * (sk_forward_alloc), data queued at once (TCPHPHits); anything else takes the slow path: the
+ * checks of tcp_validate_incoming(), tcp_ack(), the timestamp to echo, tcp_data_queue() and the
+ * ACK check. The states after a FIN go through tcp_rcv_state_process()'s same steps, an ACK of
+ * our FIN moving the state on.
  * @param host the host
  * @param cpu the CPU
  * @param sk the connection
@@ -264,11 +294,112 @@ export function tcpRcvEstablished(
   skb: SkBuff,
   s: TcpSegment,
 ): SkbDropReason | "consumed" | "held" {
-  host.sim.enterFn(cpu, "tcp_rcv_established", skb.id);
+  const established = sk.state === TCP_STATES.ESTABLISHED;
+  const fn = established ? "tcp_rcv_established" : "tcp_rcv_state_process";
+  host.sim.enterFn(cpu, fn, skb.id);
   try {
     const tp = sk.tcp;
     if (!tp) return s.flags & TCP_FLAGS.RST ? "TCP_RESET" : tcpDataQueue(host, cpu, sk, skb, s);
     tp.mstamp = host.sim.now; // tcp_mstamp_refresh()
+    let validate = true;
+    if (established) {
+      const fast = tcpFastPath(host, cpu, sk, tp, skb, s);
+      if (fast !== "slow_path" && fast !== "step5") return fast;
+      validate = fast === "slow_path";
+    }
+    return tcpSlowPath(host, cpu, sk, tp, skb, s, validate);
+  } finally {
+    host.sim.exitFn(cpu, fn, skb.id);
+  }
+}
+
+// The header word of a segment as header prediction compares it (tcp_flag_word() & TCP_HP_BITS):
+// data offset, flags but PSH, window
+function tcpFlagWord(s: TcpSegment): number {
+  return (((s.doff / 4) << 28) | ((s.flags & ~TCP_FLAGS.PSH & 0xff) << 16) | s.window) >>> 0;
+}
+
+// __tcp_fast_path_on(): segments with our header length, ACK alone and this window field take
+// the fast path
+function tcpFastPathOn(tp: TcpSockState, window = tp.sndWnd >>> tp.sndWscale): void {
+  tp.predFlags = ((tp.tcpHeaderLen << 26) | (TCP_FLAGS.ACK << 16) | window) >>> 0;
+}
+
+// tcp_fast_path_check(): the fast path again once nothing is held out of order, the window is
+// open and the buffer not full
+function tcpFastPathCheck(sk: Sock, tp: TcpSockState): void {
+  if (!sk.outOfOrder.length && tp.rcvWnd && sk.rmemAlloc < sk.rcvbuf) tcpFastPathOn(tp);
+}
+
+// tcp_rcv_established()'s fast path; "slow_path" and "step5" name where the slow path takes over
+function tcpFastPath(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  tp: TcpSockState,
+  skb: SkBuff,
+  s: TcpSegment,
+): SkbDropReason | "consumed" | "held" | "slow_path" | "step5" {
+  if (tcpFlagWord(s) !== tp.predFlags || s.seq !== sk.rcvNxt || after(s.ack, tp.sndNxt)) {
+    return "slow_path";
+  }
+  const ts = s.options.timestamp;
+  if (tp.tcpHeaderLen === TCP_HLEN + TCPOLEN_TSTAMP_ALIGNED) {
+    // tcp_parse_aligned_timestamp(): NOP, NOP, timestamp; an older TS val is PAWS's to judge
+    const [a, b, c] = s.options.list;
+    const aligned = a?.kind === TCPOPT_NOP && b?.kind === TCPOPT_NOP &&
+      c?.kind === TCPOPT_TIMESTAMP;
+    if (!aligned || !ts || ((ts.tsval - tp.tsRecent) | 0) < 0) return "slow_path";
+  }
+  // tcp_store_ts_recent(): seq is rcv_nxt, so at or before rcv_wup only when they are equal
+  const storeTsRecent = () => {
+    if (ts && tp.tstampOk && sk.rcvNxt === tp.rcvWup) tp.tsRecent = ts.tsval;
+  };
+  if (s.dataLen === 0) {
+    storeTsRecent();
+    tcpAck(host, cpu, sk, tp, s, false);
+    if (ts) tp.rcvRttLastTsecr = ts.tsecr;
+    return "consumed";
+  }
+  // 6.18: data past the window goes through tcp_validate_incoming()
+  if (after((s.seq + s.dataLen) >>> 0, (sk.rcvNxt + tcpReceiveWindow(tp, sk.rcvNxt)) >>> 0)) {
+    return "slow_path";
+  }
+  if (skb.truesize > sk.forwardAlloc) return "step5";
+  storeTsRecent();
+  if (ts) tcpRcvRttMeasureTs(host, tp, s);
+  host.mib.tcpExt.TCPHPHits++;
+  const verdict = tcpQueueRcv(host, cpu, sk, skb, s.dataLen, (s.seq + s.dataLen) >>> 0);
+  host.sim.traced(
+    cpu,
+    "tcp_event_data_recv",
+    () => tcpEventDataRecv(host, cpu, sk, tp, skb, s),
+    skb.id,
+  );
+  let ackCheck = true;
+  if (s.ack !== tp.sndUna) {
+    tcpAck(host, cpu, sk, tp, s, false);
+    ackCheck = tp.ackPending.sched;
+  } else tp.sndWl1 = s.seq; // tcp_update_wl()
+  if (ackCheck) host.sim.traced(cpu, "__tcp_ack_snd_check", () => tcpAckSndCheck(host, cpu, sk));
+  tcpDataReady(host, cpu, sk, tp);
+  return verdict;
+}
+
+// The slow path: tcp_validate_incoming() (skipped from step 5, where the fast path found data it
+// had no memory scheduled for), tcp_ack(), the timestamp, tcp_data_queue(), the ACK check
+function tcpSlowPath(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  tp: TcpSockState,
+  skb: SkBuff,
+  s: TcpSegment,
+  validate: boolean,
+): SkbDropReason | "consumed" | "held" {
+  const established = sk.state === TCP_STATES.ESTABLISHED;
+  if (validate) {
+    if (!(s.flags & (TCP_FLAGS.ACK | TCP_FLAGS.RST | TCP_FLAGS.SYN))) return "TCP_FLAGS";
     const invalid = host.sim.traced(
       cpu,
       "tcp_validate_incoming",
@@ -276,25 +407,132 @@ export function tcpRcvEstablished(
       skb.id,
     );
     if (invalid) return invalid;
-    // tcp_ack() needs the ACK flag
-    if (!(s.flags & TCP_FLAGS.ACK)) return "TCP_FLAGS";
-    tcpAckOfFin(host, sk, tp, s);
-    // tcp_store_ts_recent(): a segment at or before rcv_wup carries the TSval to echo
-    if (tp.tstampOk && s.options.timestamp && !after(s.seq, tp.rcvWup)) {
-      tp.tsRecent = s.options.timestamp.tsval;
+  }
+  const refused = tcpAck(host, cpu, sk, tp, s, true, !established);
+  if (refused) {
+    // tcp_rcv_state_process(): an ACK refused while closing is answered with a challenge ACK
+    if (!established) tcpSendChallengeAck(host, cpu, sk);
+    return refused;
+  }
+  tcpAckOfFin(host, sk, tp, s);
+  // tcp_replace_ts_recent(): a segment at or before rcv_wup carries the TSval to echo
+  if (tp.tstampOk && s.options.timestamp && !after(s.seq, tp.rcvWup)) {
+    tp.tsRecent = s.options.timestamp.tsval;
+  }
+  if (tp.tstampOk && s.options.timestamp) tcpRcvRttMeasureTs(host, tp, s);
+  // tcp_data_queue() frees a segment that takes no sequence space
+  const verdict = s.dataLen === 0 && !(s.flags & TCP_FLAGS.FIN)
+    ? "consumed"
+    : tcpDataQueue(host, cpu, sk, skb, s);
+  if (sk.state !== TCP_STATES.CLOSE && tp.ackPending.sched) {
+    host.sim.traced(cpu, "__tcp_ack_snd_check", () => tcpAckSndCheck(host, cpu, sk));
+  }
+  return verdict;
+}
+
+// tcp_ack(): an ACK older than snd_una is ignored, unless older than all we ever had
+// acknowledged (RFC 5961 5.2: a challenge ACK, TCP_TOO_OLD_ACK); one for data never sent is
+// dropped with a challenge ACK too (TCP_ACK_UNSENT_DATA, 6.18). In the fast path an ACK that moves snd_una is counted
+// TCPHPAcks; otherwise a segment without data is a pure ACK (TCPPureAcks) and may update the
+// peer's window (tcp_ack_update_window()). Our SYN or FIN newly acknowledged counts
+// TCPDelivered. Returns a drop reason, or null.
+function tcpAck(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  tp: TcpSockState,
+  s: TcpSegment,
+  slowPath: boolean,
+  noChallengeAck = false,
+): SkbDropReason | null {
+  const prior = tp.sndUna;
+  if (before(s.ack, prior)) {
+    if (before(s.ack, (prior - tp.bytesAcked) >>> 0)) {
+      if (!noChallengeAck) tcpSendChallengeAck(host, cpu, sk);
+      return "TCP_TOO_OLD_ACK";
     }
-    if (tp.tstampOk && s.options.timestamp) tcpRcvRttMeasureTs(host, tp, s);
-    if (s.dataLen === 0 && !(s.flags & TCP_FLAGS.FIN)) {
+    return null;
+  }
+  if (after(s.ack, tp.sndNxt)) {
+    if (!noChallengeAck) tcpSendChallengeAck(host, cpu, sk);
+    return "TCP_ACK_UNSENT_DATA";
+  }
+  const advanced = after(s.ack, prior);
+  const packetsOut = after(tp.sndNxt, prior);
+  if (!slowPath && advanced) {
+    tp.sndWl1 = s.seq;
+    tcpSndUnaUpdate(tp, s.ack);
+    host.mib.tcpExt.TCPHPAcks++;
+  } else {
+    // seq == end_seq: no data, no SYN, no FIN
+    if (s.dataLen === 0 && !(s.flags & (TCP_FLAGS.SYN | TCP_FLAGS.FIN))) {
       host.mib.tcpExt.TCPPureAcks++;
-      return "consumed"; // a pure ACK is processed and freed
     }
+    tcpAckUpdateWindow(sk, tp, s);
+  }
+  if (packetsOut && advanced) host.mib.tcpExt.TCPDelivered++; // tcp_clean_rtx_queue()
+  return null;
+}
+
+// tcp_snd_una_update()
+function tcpSndUnaUpdate(tp: TcpSockState, ack: number): void {
+  tp.bytesAcked += (ack - tp.sndUna) >>> 0;
+  tp.sndUna = ack;
+}
+
+// tcp_ack_update_window(): a newer segment (tcp_may_update_window()) sets the peer's window;
+// a changed window turns the fast path off and on again with the new value
+function tcpAckUpdateWindow(sk: Sock, tp: TcpSockState, s: TcpSegment): void {
+  const nwin = s.flags & TCP_FLAGS.SYN ? s.window : s.window * 2 ** tp.sndWscale;
+  const mayUpdate = after(s.ack, tp.sndUna) || after(s.seq, tp.sndWl1) ||
+    (s.seq === tp.sndWl1 && (nwin > tp.sndWnd || !nwin));
+  if (mayUpdate) {
+    tp.sndWl1 = s.seq;
+    if (tp.sndWnd !== nwin) {
+      tp.sndWnd = nwin;
+      tp.predFlags = 0;
+      tcpFastPathCheck(sk, tp);
+    }
+  }
+  tcpSndUnaUpdate(tp, s.ack);
+}
+
+/**
+ * Takes the ACK that completes a passive open on the new child, as tcp_child_process() →
+ * tcp_rcv_state_process() in TCP_SYN_RECV: tcp_ack() (a pure ACK counts TCPPureAcks), then
+ * snd_una, the peer's window and the fast path set as the connection becomes ESTABLISHED, and
+ * any data the ACK carries queued (tcp_data_queue()).
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the child
+ * @param skb the segment
+ * @param s what tcp_v4_rcv() read of it
+ * @returns a drop reason, "consumed", or "held" when queued
+ */
+export function tcpRcvSynRecv(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  skb: SkBuff,
+  s: TcpSegment,
+): SkbDropReason | "consumed" | "held" {
+  host.sim.enterFn(cpu, "tcp_rcv_state_process", skb.id);
+  try {
+    const tp = sk.tcp!;
+    tp.mstamp = host.sim.now;
+    tcpAck(host, cpu, sk, tp, s, true, true);
+    tp.sndUna = s.ack;
+    tp.sndWnd = s.window * 2 ** tp.sndWscale;
+    tp.sndWl1 = s.seq; // tcp_init_wl()
+    tcpFastPathOn(tp);
+    if (s.dataLen === 0 && !(s.flags & TCP_FLAGS.FIN)) return "consumed";
     const verdict = tcpDataQueue(host, cpu, sk, skb, s);
-    if (sk.state !== TCP_STATES.CLOSE && tp.ackPending.sched) {
+    if (tp.ackPending.sched) {
       host.sim.traced(cpu, "__tcp_ack_snd_check", () => tcpAckSndCheck(host, cpu, sk));
     }
     return verdict;
   } finally {
-    host.sim.exitFn(cpu, "tcp_rcv_established", skb.id);
+    host.sim.exitFn(cpu, "tcp_rcv_state_process", skb.id);
   }
 }
 
@@ -315,16 +553,19 @@ function tcpValidateIncoming(
     tcpSendDupack(host, cpu, sk, tp, s);
     return "TCP_RFC7323_PAWS";
   }
+  // tcp_sequence() (6.18): data ending past the window is refused unless the queue is empty
   const endSeq = (s.seq + s.dataLen + (s.flags & TCP_FLAGS.FIN ? 1 : 0)) >>> 0;
-  const window = tcpReceiveWindow(tp, sk.rcvNxt);
+  const limit = (sk.rcvNxt + tcpReceiveWindow(tp, sk.rcvNxt)) >>> 0;
   let seqReason: SkbDropReason | null = null;
   if (before(endSeq, tp.rcvWup)) seqReason = "TCP_OLD_SEQUENCE";
-  else if (after(s.seq, (sk.rcvNxt + window) >>> 0)) {
-    seqReason = window ? "TCP_INVALID_SEQUENCE" : "TCP_ZEROWINDOW";
+  else if (after(endSeq, limit)) {
+    if (after(s.seq, limit)) seqReason = "TCP_INVALID_SEQUENCE";
+    else if (sk.receiveQueue.length) seqReason = "TCP_INVALID_END_SEQUENCE";
   }
   if (seqReason) {
     if (!rst) {
       if (s.flags & TCP_FLAGS.SYN) return tcpSynChallenge(host, cpu, sk);
+      if (seqReason !== "TCP_OLD_SEQUENCE") host.mib.tcpExt.BeyondWindow++;
       tcpSendDupack(host, cpu, sk, tp, s);
     }
     return seqReason;
@@ -347,8 +588,10 @@ function tcpReceiveWindow(tp: TcpSockState, rcvNxt: number): number {
   return win < 0 ? 0 : win;
 }
 
-// A SYN on an established connection: TCPSYNChallenge, a challenge ACK, dropped as TCP_INVALID_SYN
+// A SYN on a connection: TCPSYNChallenge (and, from tcp_rcv_established(), Tcp InErrs), a
+// challenge ACK, dropped as TCP_INVALID_SYN
 function tcpSynChallenge(host: InetNet, cpu: Cpu, sk: Sock): SkbDropReason {
+  if (sk.state === TCP_STATES.ESTABLISHED) host.mib.tcp.InErrs++;
   host.mib.tcpExt.TCPSYNChallenge++;
   tcpSendChallengeAck(host, cpu, sk);
   return "TCP_INVALID_SYN";
@@ -444,16 +687,9 @@ function tcpDataQueue(
     // a partial packet, seq < rcv_nxt < end_seq: its head is a duplicate (D-SACK), the rest new
     if (tp && s.seq !== sk.rcvNxt && tp.sackOk) tcpDsackSet(host, sk, s.seq, sk.rcvNxt);
     const len = (endSeq - sk.rcvNxt - (fin ? 1 : 0)) >>> 0;
-    host.sim.enterFn(cpu, "tcp_queue_rcv", skb.id);
-    sk.receiveQueue.push({
-      id: skb.id,
-      truesize: skb.truesize,
-      len,
-      arrived: skb.hwtstamp || skb.tstamp,
-    });
-    sk.rmemAlloc += skb.truesize;
-    sk.rcvNxt = endSeq;
-    host.sim.exitFn(cpu, "tcp_queue_rcv", skb.id);
+    // tcp_try_rmem_schedule() (pruning not modelled: memory is always found)
+    skRmemSchedule(sk, skb.truesize);
+    verdict = tcpQueueRcv(host, cpu, sk, skb, len, endSeq);
     if (tp && s.dataLen) {
       host.sim.traced(
         cpu,
@@ -462,12 +698,13 @@ function tcpDataQueue(
         skb.id,
       );
     }
-    if (tp && fin) host.sim.traced(cpu, "tcp_fin", () => tcpFin(sk, tp));
+    if (tp && fin) host.sim.traced(cpu, "tcp_fin", () => tcpFin(host, sk, tp));
     if (sk.outOfOrder.length) {
       tcpOfoQueue(host, sk);
       if (tp && sk.outOfOrder.length === 0) tp.ackPending.now = true;
     }
     if (tp) tp.selectiveAcks = tp.selectiveAcks.filter(([start]) => after(start, sk.rcvNxt));
+    if (tp) tcpFastPathCheck(sk, tp);
     if (tp) tcpDataReady(host, cpu, sk, tp);
     else sockDefReadable(host, cpu, sk);
   } else if (!after(endSeq, sk.rcvNxt)) {
@@ -488,6 +725,48 @@ function tcpDataQueue(
   return verdict;
 }
 
+// tcp_queue_rcv(): in-order data is copied into the tail skb when it continues it and fits the
+// room left in its buffer (tcp_try_coalesce() → skb_try_coalesce(): TCPRcvCoalesce, the skb
+// freed), else queued and charged to the socket (skb_set_owner_r()); rcv_nxt moves to its end
+function tcpQueueRcv(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  skb: SkBuff,
+  len: number,
+  endSeq: number,
+): "held" {
+  host.sim.enterFn(cpu, "tcp_queue_rcv", skb.id);
+  const tail = sk.receiveQueue.at(-1);
+  // a partial segment (seq before rcv_nxt) does not continue the tail
+  const continuesTail = ((endSeq - sk.rcvNxt) >>> 0) >= len;
+  if (tail && continuesTail && canCoalesce(tail, len)) {
+    tail.len += len;
+    tail.tailroom = (tail.tailroom ?? 0) - len;
+    host.mib.tcpExt.TCPRcvCoalesce++;
+    consumeSkb(host.sim, skb, "tcp_try_coalesce");
+  } else {
+    sk.receiveQueue.push({
+      id: skb.id,
+      truesize: skb.truesize,
+      len,
+      arrived: skb.hwtstamp || skb.tstamp,
+      tailroom: skb.tailroom,
+      buf: skb,
+    });
+    skbSetOwnerR(sk, skb.truesize);
+  }
+  sk.rcvNxt = endSeq;
+  host.sim.exitFn(cpu, "tcp_queue_rcv", skb.id);
+  return "held";
+}
+
+// skb_try_coalesce(): an skb takes a copy of `len` more bytes when its data is its own (not
+// cloned) and its buffer has the room
+function canCoalesce(to: { tailroom?: number; buf?: { dataref: number } }, len: number): boolean {
+  return (to.buf?.dataref ?? 1) === 1 && len <= (to.tailroom ?? 0);
+}
+
 // tcp_data_queue_ofo(): held by sequence (TCPOFOQueue); a segment wholly inside one held
 // already is dropped (TCPOFOMerge, a D-SACK, TCP_OFOMERGE); the SACK blocks take it in
 // (tcp_sack_new_ofo_skb()); an ACK is owed
@@ -500,7 +779,24 @@ function tcpDataQueueOfo(
 ): SkbDropReason | "held" {
   const tp = sk.tcp;
   host.mib.tcpExt.TCPOFOQueue++;
-  if (tp) tp.ackPending.sched = true;
+  if (tp) {
+    tp.predFlags = 0;
+    tp.ackPending.sched = true;
+  }
+  skRmemSchedule(sk, skb.truesize);
+  // tcp_ooo_try_coalesce(): a segment that continues the last one held joins it when it fits
+  const last = sk.outOfOrder.reduce<Sock["outOfOrder"][number] | null>(
+    (m, o) => (!m || after(o.seq, m.seq) ? o : m),
+    null,
+  );
+  if (last && ((last.seq + last.len) >>> 0) === s.seq && canCoalesce(last, s.dataLen)) {
+    last.len += s.dataLen;
+    last.tailroom -= s.dataLen;
+    host.mib.tcpExt.TCPRcvCoalesce++;
+    consumeSkb(host.sim, skb, "tcp_data_queue_ofo");
+    if (tp?.sackOk) tcpSackNewOfoSkb(tp, s.seq, endSeq);
+    return "held";
+  }
   const covering = sk.outOfOrder.find((o) =>
     !after(o.seq, s.seq) && !before((o.seq + o.len) >>> 0, endSeq)
   );
@@ -509,8 +805,15 @@ function tcpDataQueueOfo(
     if (tp?.sackOk) tcpDsackSet(host, sk, s.seq, endSeq);
     return "TCP_OFOMERGE";
   }
-  sk.outOfOrder.push({ seq: s.seq, len: s.dataLen, id: skb.id, truesize: skb.truesize });
-  sk.rmemAlloc += skb.truesize;
+  sk.outOfOrder.push({
+    seq: s.seq,
+    len: s.dataLen,
+    id: skb.id,
+    truesize: skb.truesize,
+    tailroom: skb.tailroom,
+    buf: skb,
+  });
+  skbSetOwnerR(sk, skb.truesize);
   if (tp?.sackOk) tcpSackNewOfoSkb(tp, s.seq, endSeq);
   return "held";
 }
@@ -541,42 +844,61 @@ function tcpDataReady(host: InetNet, cpu: Cpu, sk: Sock, tp: TcpSockState): void
 
 // tcp_fin(): the peer is done sending: an ACK is owed, the socket moves to CLOSE_WAIT and to
 // pingpong mode (no more quick ACKs); a reader now sees the end of the stream
-function tcpFin(sk: Sock, tp: TcpSockState): void {
+function tcpFin(host: InetNet, sk: Sock, tp: TcpSockState): void {
   tp.ackPending.sched = true;
   tp.finReceived = true;
   if (sk.state === TCP_STATES.ESTABLISHED) {
     sk.state = TCP_STATES.CLOSE_WAIT; // still counted in CurrEstab
     tp.pingpong = true;
   } else if (sk.state === TCP_STATES.FIN_WAIT2) {
-    sk.state = TCP_STATES.TIME_WAIT; // tcp_time_wait(): the ACK goes at once
+    // tcp_time_wait(): the ACK goes at once; inet_twsk_schedule() counts TW for the 60 s wait
+    sk.state = TCP_STATES.TIME_WAIT;
+    host.mib.tcpExt.TW++;
     tp.ackPending.now = true;
   }
 }
 
-// tcp_ofo_queue(): held segments that now follow rcv_nxt join the receive queue; those wholly
-// covered already go (TCP_OFOMERGE)
+// tcp_ofo_queue(): held segments that now follow rcv_nxt join the receive queue, or the tail skb
+// when they fit its room; those wholly
+// covered already go (TCP_OFO_DROP)
 function tcpOfoQueue(host: InetNet, sk: Sock): void {
   sk.outOfOrder.sort((a, b) => ((a.seq - b.seq) | 0));
   while (sk.outOfOrder.length && !after(sk.outOfOrder[0].seq, sk.rcvNxt)) {
     const o = sk.outOfOrder.shift()!;
     const end = (o.seq + o.len) >>> 0;
-    if (after(end, sk.rcvNxt)) {
+    const tail = sk.receiveQueue.at(-1);
+    if (!after(end, sk.rcvNxt)) {
+      sockRfree(sk, o.truesize);
+      host.sim.ledger.end({
+        skb: o.id,
+        kind: "dropped",
+        reason: "TCP_OFO_DROP",
+        where: "tcp_ofo_queue",
+        t: host.sim.now,
+      });
+    } else if (tail && o.seq === sk.rcvNxt && canCoalesce(tail, o.len)) {
+      // tcp_try_coalesce() into the tail; the held skb is freed, its charge released
+      tail.len += o.len;
+      tail.tailroom = (tail.tailroom ?? 0) - o.len;
+      host.mib.tcpExt.TCPRcvCoalesce++;
+      sockRfree(sk, o.truesize);
+      host.sim.ledger.end({
+        skb: o.id,
+        kind: "delivered",
+        where: "tcp_ofo_queue",
+        t: host.sim.now,
+      });
+      sk.rcvNxt = end;
+    } else {
       sk.receiveQueue.push({
         id: o.id,
         truesize: o.truesize,
         len: (end - sk.rcvNxt) >>> 0,
         arrived: host.sim.now,
+        tailroom: o.tailroom,
+        buf: o.buf,
       });
       sk.rcvNxt = end;
-    } else {
-      sk.rmemAlloc -= o.truesize;
-      host.sim.ledger.end({
-        skb: o.id,
-        kind: "dropped",
-        reason: "TCP_OFOMERGE",
-        where: "tcp_ofo_queue",
-        t: host.sim.now,
-      });
     }
   }
 }

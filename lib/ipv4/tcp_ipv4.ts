@@ -37,6 +37,7 @@ import {
   tcpInitBufferSpace,
   tcpInitialRcvMss,
   tcpRcvEstablished,
+  tcpRcvSynRecv,
   tcpRcvSynsentStateProcess,
   type TcpSegment,
 } from "./tcp_input.ts";
@@ -145,6 +146,7 @@ function parse(skb: SkBuff): Seg {
     seq: th.seq,
     ack: th.ackSeq,
     flags: th.flagByte,
+    window: th.window,
     doff,
     dataLen: skb.networkHeader + iph.totLen - skb.transportHeader - doff,
   };
@@ -431,6 +433,7 @@ function reqskTimer(
   modTimer(host, 2 ** n * host.hz, () => {
     const i = listener.requests.indexOf(req);
     if (i < 0) return;
+    host.mib.tcpExt.TCPTimeouts++; // tcp_syn_ack_timeout()
     if (n >= 5) {
       listener.requests.splice(i, 1);
       return;
@@ -440,9 +443,11 @@ function reqskTimer(
   });
 }
 
-// tcp_rtx_synack(): the SYN-ACK again (RetransSegs), then the tcp_retransmit_synack event.
+// tcp_rtx_synack(): the SYN-ACK again (RetransSegs, TCPSynRetrans), then the
+// tcp_retransmit_synack event.
 function tcpRtxSynack(host: InetNet, cpu: Cpu, s: Seg, req: TcpRequestSock): void {
   host.mib.tcp.RetransSegs++;
+  host.mib.tcpExt.TCPSynRetrans++;
   req.retrans++;
   tcpSendSynack(host, cpu, req, s.dport, false);
   host.sim.tracepoint(cpu, "tcp_retransmit_synack", () => ({
@@ -524,10 +529,12 @@ function tcpCheckReq(
   host.mib.tcp.PassiveOpens++;
   sockDefReadable(host, cpu, listener); // tcp_child_process(): the listener's sk_data_ready()
   // tcp_child_process(): the child takes what the ACK carries
-  return host.sim.traced(cpu, "tcp_child_process", () => {
-    const verdict = s.dataLen ? tcpRcvEstablished(host, cpu, child, skb, s) : "consumed";
-    return verdict;
-  }, skb.id);
+  return host.sim.traced(
+    cpu,
+    "tcp_child_process",
+    () => tcpRcvSynRecv(host, cpu, child, skb, s),
+    skb.id,
+  );
 }
 
 // tcp_create_openreq_child(): the child takes the request's windows and options, then
@@ -542,6 +549,7 @@ function tcpChildState(req: TcpRequestSock, child: Sock, now: number): TcpSockSt
     advmss: tcpAdvmss(),
   });
   tp.sndWscale = req.sndWscale;
+  tp.sndWl1 = req.irs; // tcp_init_wl(newtp, treq->rcv_isn)
   tp.tstampOk = req.tstampOk;
   tp.tcpHeaderLen = 20 + (req.tstampOk ? 12 : 0);
   tp.tsRecent = req.tsRecent;
@@ -604,6 +612,7 @@ export function tcpV4Connect(
   tp.tsOffset = sysctl["net.ipv4.tcp_timestamps"] > 0 ? host.sim.rng.nextU32() : 0;
   tp.tcpHeaderLen = 20 + (sysctl["net.ipv4.tcp_timestamps"] > 0 ? 12 : 0);
   tp.synSentAt = host.sim.now;
+  tp.sndUna = tp.iss; // tcp_connect_init(): the SYN is outstanding
   sk.tcp = tp;
   host.mib.tcp.ActiveOpens++;
   host.sim.enterFn(cpu, "tcp_v4_connect");

@@ -137,19 +137,30 @@ function tcpReceiveWindow(tp: TcpSockState, rcvNxt: number): number {
 
 /**
  * The window field of a segment, as tcp_select_window(): never less than what is left of the
- * window already offered; remembered as rcv_wnd at rcv_nxt; shifted by our scale.
+ * window already offered (a zero it wanted counts TCPWantZeroWindowAdv); remembered as rcv_wnd
+ * at rcv_nxt; shifted by our scale. A zero window turns the fast path off
+ * (TCPToZeroWindowAdv); the first window after one counts TCPFromZeroWindowAdv.
+ * @param host the host
  * @param sk the socket
  * @returns the 16-bit field
  */
-export function tcpSelectWindow(sk: Sock): number {
+export function tcpSelectWindow(host: InetNet, sk: Sock): number {
   const tp = sk.tcp!;
+  const oldWin = tp.rcvWnd;
   const curWin = tcpReceiveWindow(tp, sk.rcvNxt);
   let newWin = __tcpSelectWindow(sk);
-  if (newWin < curWin) newWin = Math.ceil(curWin / 2 ** tp.rcvWscale) * 2 ** tp.rcvWscale;
+  if (newWin < curWin) {
+    if (newWin === 0) host.mib.tcpExt.TCPWantZeroWindowAdv++;
+    newWin = Math.ceil(curWin / 2 ** tp.rcvWscale) * 2 ** tp.rcvWscale;
+  }
   tp.rcvWnd = newWin;
   tp.rcvWup = sk.rcvNxt;
-  newWin = Math.min(newWin, 65535 * 2 ** tp.rcvWscale);
-  return Math.floor(newWin / 2 ** tp.rcvWscale);
+  newWin = Math.floor(Math.min(newWin, 65535 * 2 ** tp.rcvWscale) / 2 ** tp.rcvWscale);
+  if (newWin === 0) {
+    tp.predFlags = 0;
+    if (oldWin) host.mib.tcpExt.TCPToZeroWindowAdv++;
+  } else if (oldWin === 0) host.mib.tcpExt.TCPFromZeroWindowAdv++;
+  return newWin;
 }
 
 /** The TCP clock in ms, as tcp_time_stamp_ms(): the timestamp option's unit. */
@@ -205,14 +216,23 @@ export interface TcpFlow {
  * @param host the host
  * @param cpu the CPU
  * @param flow our address and port, the peer's
- * @param seg sequence, acknowledgment, flags, window field and option bytes
+ * @param seg sequence, acknowledgment, flags, window field and option bytes; a retransmission
+ * of a SYN is not counted in OutSegs (__tcp_transmit_skb() counts only new sequence space and
+ * segments that take none)
  * @param bhOff sent with bottom halves off, as from softirq context
  */
 export function tcpTransmit(
   host: InetNet,
   cpu: Cpu,
   flow: TcpFlow,
-  seg: { seq: number; ack: number; flags: number; window: number; options: number[] },
+  seg: {
+    seq: number;
+    ack: number;
+    flags: number;
+    window: number;
+    options: number[];
+    retransmit?: boolean;
+  },
   bhOff = true,
 ): void {
   host.sim.holding(cpu, { bh: bhOff ? 1 : 0 }, () => {
@@ -237,7 +257,7 @@ export function tcpTransmit(
     th.check = csumFold(
       csumPartial(t, csumTcpudpNofold(flow.saddr, flow.daddr, len, IPPROTO_TCP, 0), 0, len),
     );
-    host.mib.tcp.OutSegs++;
+    if (!seg.retransmit) host.mib.tcp.OutSegs++;
     if (seg.flags & TCP_FLAGS.RST) host.mib.tcp.OutRsts++;
     const fromSocket = (seg.flags & TCP_FLAGS.SYN) !== 0 || (seg.flags & TCP_FLAGS.RST) === 0;
     ipLocalOut(host, cpu, {
@@ -296,8 +316,9 @@ export function tcpSendSynack(
  * @param host the host
  * @param cpu the CPU
  * @param sk the socket, in SYN_SENT
+ * @param retransmit sent again by the retransmission timer
  */
-export function tcpSendSyn(host: InetNet, cpu: Cpu, sk: Sock): void {
+export function tcpSendSyn(host: InetNet, cpu: Cpu, sk: Sock, retransmit = false): void {
   const tp = sk.tcp!;
   const sysctl = host.sysctl;
   // tcp_ecn_send_syn(): with tcp_ecn 1 the SYN asks for ECN (ECE and CWR)
@@ -315,15 +336,18 @@ export function tcpSendSyn(host: InetNet, cpu: Cpu, sk: Sock): void {
         : undefined,
       wscale: sysctl["net.ipv4.tcp_window_scaling"] === 1 ? tp.rcvWscale : undefined,
     }),
+    retransmit,
   }, false);
 }
 
 /**
  * Sends the SYN and arms the retransmission timer, as tcp_connect(): an unanswered SYN goes
- * again when icsk_rto (1 s) runs out (tcp_retransmit_timer(), RetransSegs); the timeout doubles
- * only once more than tcp_syn_linear_timeouts (4) have run out; after tcp_syn_retries (6) plus
- * those 4 retransmissions the next timeout fails the connection (tcp_write_timeout():
- * ETIMEDOUT).
+ * again when icsk_rto (1 s) runs out (tcp_retransmit_timer(): TCPTimeouts; tcp_write_timeout()
+ * picks a new flow hash, TcpTimeoutRehash; tcp_enter_loss() marks the SYN lost, counting
+ * TCPLostRetransmit when it had been sent again; tcp_retransmit_skb(): RetransSegs,
+ * TCPSynRetrans); the timeout doubles only once more than tcp_syn_linear_timeouts (4) have run
+ * out; after tcp_syn_retries (6) plus those 4 retransmissions the next timeout fails the
+ * connection (tcp_write_timeout(): ETIMEDOUT).
  * @param host the host
  * @param cpu the CPU
  * @param sk the socket, in SYN_SENT
@@ -337,9 +361,14 @@ export function tcpConnect(host: InetNet, cpu: Cpu, sk: Sock, onTimeout: () => v
   const arm = (retransmits: number, rto: number) =>
     modTimer(host, rto, () => {
       if (sk.state !== TCP_STATES.SYN_SENT) return;
+      const mib = host.mib.tcpExt;
+      mib.TCPTimeouts++;
       if (retransmits >= maxRetransmits) return onTimeout();
+      mib.TcpTimeoutRehash++;
+      if (retransmits) mib.TCPLostRetransmit++;
       host.mib.tcp.RetransSegs++;
-      tcpSendSyn(host, cpu, sk);
+      mib.TCPSynRetrans++;
+      tcpSendSyn(host, cpu, sk, true);
       // tcp_update_rto_stats() counts it (total_rto), then the backoff decision
       arm(retransmits + 1, retransmits + 1 > linear ? Math.min(rto * 2, rtoMax) : rto);
     });
@@ -385,7 +414,7 @@ export function tcpSendAck(host: InetNet, cpu: Cpu, sk: Sock): void {
   const tp = sk.tcp!;
   host.sim.enterFn(cpu, "tcp_send_ack");
   host.sim.enterFn(cpu, "__tcp_send_ack");
-  const window = tcpSelectWindow(sk);
+  const window = tcpSelectWindow(host, sk);
   tcpTransmit(host, cpu, { saddr: sk.rcvSaddr, sport: sk.num, daddr: sk.daddr, dport: sk.dport }, {
     seq: tp.sndNxt,
     ack: sk.rcvNxt,

@@ -208,6 +208,7 @@ export function inboundPacket(
       options: new Uint8Array(bytes),
     },
     payload: p.len,
+    pad: false, // a tun device carries the datagram alone: no Ethernet minimum
   });
   return { packet: frame.slice(ETH_HLEN) };
 }

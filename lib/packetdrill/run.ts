@@ -16,7 +16,9 @@ import { fibAddRoute } from "../ipv4/fib.ts";
 import { type Cpu, Task, type TaskBody } from "../sim/cpu.ts";
 import { inAton } from "../wire/ipv4.ts";
 import { buildFrame } from "../wire/build.ts";
-import { ETH_HLEN } from "../wire/ethernet.ts";
+import { ETH_HLEN, ETH_P_ALL } from "../wire/ethernet.ts";
+import { devAddPack } from "../core/dev.ts";
+import { consumeSkb, type SkBuff } from "../core/skbuff.ts";
 import {
   compareTcp,
   type ConnectionMap,
@@ -167,6 +169,8 @@ class PacketdrillRun {
   readonly #ignoredSysctls: string[] = [];
   readonly #ctx: SyscallContext;
   readonly #tun: Tun;
+  // Inbound skbs whose clone packetdrill's sniffing socket still holds, with when they came
+  readonly #sniffed: { skb: SkBuff; t: number }[] = [];
   // packetdrill's socket_under_test: the connection script packets go to; a listening socket
   // (or none) makes the next inbound packet start a child on a new remote port
   #conn: ConnectionMap | null = null;
@@ -245,6 +249,22 @@ class PacketdrillRun {
     // gateway (or, for addresses of the script's own, a route straight out of tun0)
     const cfg = this.#config;
     this.#tun = new Tun(this.#host, "tun0");
+    // netdev.c: packetdrill sniffs tun0 with an unfiltered ETH_P_ALL packet socket. packet_rcv()
+    // clones each inbound skb into its queue; the clone lives until packetdrill reads its socket
+    // while waiting for an outbound packet, and while it lives the skb's data is shared: TCP
+    // copies no later segment into it (skb_try_coalesce() refuses a cloned skb).
+    const sniffed = this.#sniffed;
+    const host = this.#host;
+    devAddPack(host, {
+      type: ETH_P_ALL,
+      dev: this.#tun.dev,
+      name: "packet_rcv",
+      func: function* (skb: SkBuff) {
+        skb.dataref++;
+        sniffed.push({ skb, t: host.sim.now });
+        consumeSkb(host.sim, skb, "packet_rcv");
+      },
+    });
     const local = inAton(cfg.localIp);
     inetAddAddr(this.#host, this.#tun.dev, local, 16);
     const remote = inAton(cfg.remoteIp);
@@ -378,6 +398,7 @@ class PacketdrillRun {
       },
       udp: { source: connected ? sk!.dport : 0, dest: connected ? sk!.num : 0 },
       payload: p.len,
+      pad: false,
     }).slice(ETH_HLEN);
     this.#log.push({ usecs: time.at, direction: "<", text: `udp (${p.len})`, line });
     this.#tun.write(this.#cpu, packet);
@@ -414,6 +435,13 @@ class PacketdrillRun {
     return null;
   }
 
+  // packet_socket_receive() up to the outbound packet: the clones queued before it are freed
+  #readSniffed(until: number) {
+    while (this.#sniffed.length && this.#sniffed[0].t <= until) {
+      this.#sniffed.shift()!.skb.dataref--;
+    }
+  }
+
   #outbound(e: ScriptEvent, p: TcpPacketSpec, time: { at: number; end: number }) {
     const deadline = Math.max(time.at, Number.isFinite(time.end) ? time.end : time.at) +
       SNIFF_TIMEOUT_USECS;
@@ -423,6 +451,7 @@ class PacketdrillRun {
     const late = this.#pendingError();
     if (late) return late;
     const out = this.#tun.read();
+    if (out) this.#readSniffed(out.tstamp);
     const live = out ? liveTcpPacket(out.packet, out.tstamp / 1000) : null;
     if (!live) return { text: "error handling packet: Timed out waiting for packet" };
     if (!this.#conn) return { text: "error handling packet: no matching socket for script packet" };

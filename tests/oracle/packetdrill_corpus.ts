@@ -11,6 +11,27 @@ export interface PacketdrillRecord {
   pass: boolean;
   /** packetdrill's message from the line naming the script on, or null. */
   error: string | null;
+  /** For a script that passed: the counters not zero after its last event, by nstat's names. */
+  counters?: Record<string, number>;
+}
+
+/**
+ * Reads /proc/net/snmp and /proc/net/netstat text (a line of names, then a line of values, per
+ * group) as nstat does, keeping the counters that are not zero.
+ * @param text the files' text, one after the other
+ * @returns counters by nstat's names, such as `TcpExtDelayedACKs`
+ */
+export function nonZeroCounters(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const lines = text.trim().split("\n");
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const [group, ...names] = lines[i].split(" ");
+    const values = lines[i + 1].split(" ").slice(1);
+    names.forEach((n, j) => {
+      if (Number(values[j])) out[group.slice(0, -1) + n] = Number(values[j]);
+    });
+  }
+  return out;
 }
 
 /**

@@ -1,13 +1,22 @@
 // Records what the machine's own kernel does with every packetdrill script of the corpus: runs
 // each with packetdrill itself, as root, in a fresh network namespace, and writes whether it
 // passed and packetdrill's first error to tests/golden/linux-6.18/packetdrill/record.json.
+// For a script that passes it also records the counters (/proc/net/snmp and /proc/net/netstat of
+// the namespace, nstat's names, those not zero) as they stand after the script's last event and
+// before packetdrill's cleanup closes the sockets: a copy of the script with one more line that
+// reads them runs in a second fresh namespace.
 // The tests hold the kit's runner to that record.
 //
 // packetdrill builds from source on Debian (apt-get install gcc make bison flex): clone
 // google/packetdrill, then in gtests/net/packetdrill run ./configure && make.
 // Run on a Linux 6.18 machine: deno run -A tests/oracle/record_packetdrill.ts PACKETDRILL [SCRIPT...]
 import { dirname, relative } from "node:path";
-import { corpusScripts, PACKETDRILL_CORPUS, type PacketdrillRecord } from "./packetdrill_corpus.ts";
+import {
+  corpusScripts,
+  nonZeroCounters,
+  PACKETDRILL_CORPUS,
+  type PacketdrillRecord,
+} from "./packetdrill_corpus.ts";
 
 const [binary, ...only] = Deno.args;
 if (!binary) throw new Error("usage: record_packetdrill.ts PACKETDRILL [SCRIPT...]");
@@ -26,13 +35,17 @@ for (const script of corpusScripts()) {
   const name = relative(PACKETDRILL_CORPUS, script);
   if (only.length && !only.includes(name)) continue;
   const ns = `rxpath-pd-${Deno.pid}`;
-  run("ip", ["netns", "add", ns]);
-  const result = run(
-    "timeout",
-    ["120", "ip", "netns", "exec", ns, binary, script.split("/").pop()!],
-    dirname(script),
-  );
-  run("ip", ["netns", "del", ns]);
+  const inNamespace = (file: string) => {
+    run("ip", ["netns", "add", ns]);
+    const result = run(
+      "timeout",
+      ["120", "ip", "netns", "exec", ns, binary, file],
+      dirname(script),
+    );
+    run("ip", ["netns", "del", ns]);
+    return result;
+  };
+  const result = inNamespace(script.split("/").pop()!);
   // packetdrill's own message: from the line naming the script to the end of its output
   const lines = text(result.stderr).split("\n");
   const base = script.split("/").pop()!;
@@ -43,10 +56,34 @@ for (const script of corpusScripts()) {
     ? lines.slice(first).join("\n").trim()
     : lines.join("\n").trim();
   record[name] = { pass: result.success, error };
+  if (result.success) record[name].counters = countersAfter(script, inNamespace);
   console.log(
     `${result.success ? "PASS" : "FAIL"} ${name}${error ? `: ${error.split("\n")[0]}` : ""}`,
   );
 }
+/** Runs a copy of the script that ends reading the counters; returns those not zero. */
+function countersAfter(
+  script: string,
+  inNamespace: (file: string) => Deno.CommandOutput,
+): Record<string, number> {
+  const dump = Deno.makeTempFileSync({ prefix: "rxpath-pd-counters-" });
+  const copy = `${dirname(script)}/.counters-${script.split("/").pop()}`;
+  Deno.writeTextFileSync(
+    copy,
+    `${
+      Deno.readTextFileSync(script).trimEnd()
+    }\n+0 \`cat /proc/net/snmp /proc/net/netstat > ${dump}\`\n`,
+  );
+  try {
+    const result = inNamespace(copy.split("/").pop()!);
+    if (!result.success) throw new Error(`${script}: the copy reading counters failed`);
+    return nonZeroCounters(Deno.readTextFileSync(dump));
+  } finally {
+    Deno.removeSync(copy);
+    Deno.removeSync(dump);
+  }
+}
+
 const sorted = Object.fromEntries(Object.entries(record).sort(([a], [b]) => a < b ? -1 : 1));
 Deno.writeTextFileSync(
   recordPath,

@@ -3,9 +3,11 @@ import { dirname, join } from "node:path";
 import { runPacketdrill } from "../../lib/packetdrill/run.ts";
 import {
   corpusScripts,
+  nonZeroCounters,
   PACKETDRILL_CORPUS,
   type PacketdrillRecord,
 } from "../oracle/packetdrill_corpus.ts";
+import { procNetNetstat, procNetSnmp } from "../../lib/proc/snmp.ts";
 
 const record: { kernel: string; scripts: Record<string, PacketdrillRecord> } = JSON.parse(
   Deno.readTextFileSync(
@@ -41,6 +43,17 @@ Deno.test("packetdrill scripts end on the simulated host as on Linux 6.18", asyn
       const kit = run(name);
       if (kernel.pass) assert.equal(kit.error, null);
       else assert.equal(firstLine(kit.error ?? "(the kit passed)"), firstLine(kernel.error!));
+    });
+  }
+});
+
+Deno.test("after each script that passes, every counter of /proc/net/snmp and /proc/net/netstat is as on Linux 6.18", async (t) => {
+  for (const [name, kernel] of Object.entries(record.scripts)) {
+    if (!kernel.counters) continue;
+    await t.step(name, () => {
+      const { host } = run(name);
+      const kit = nonZeroCounters(procNetSnmp(host).text + procNetNetstat(host).text);
+      assert.deepEqual(kit, kernel.counters);
     });
   }
 });
