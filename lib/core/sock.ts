@@ -288,6 +288,8 @@ export interface TcpRequestSock {
   retrans: number;
   /** Its ACK came while the accept queue was full (inet_rsk(req)->acked). */
   acked: boolean;
+  /** A SYN cookie stands for it: no request was kept (req->syncookie). */
+  syncookie: boolean;
 }
 
 /** Options of a new {@linkcode Sock}. */
@@ -387,6 +389,11 @@ export class Sock {
   }[] = [];
   /** For a TCP listener: connections waiting in SYN_RECV (request socks). */
   readonly requests: TcpRequestSock[] = [];
+  /**
+   * For a TCP listener: when it last sent a SYN cookie, in jiffies (tcp_synq_overflow(), kept in
+   * rx_opt.ts_recent_stamp), or null; cookies are accepted for two minutes after.
+   */
+  synqOverflowAt: number | null = null;
   /** For a TCP connection: its sequence, window and ACK state. */
   tcp: TcpSockState | null = null;
   /** For a TCP listener: established children waiting for accept() (icsk_accept_queue). */

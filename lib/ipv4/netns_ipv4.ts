@@ -71,4 +71,6 @@ export class NetnsIpv4 {
   tcpRmem: [number, number, number] = [4096, 131072, 33554432];
   /** The last socket inode number given out (get_next_ino()). */
   lastIno = 9999;
+  /** The keys SYN cookies are made with (syncookie_secret), drawn at first use, or null. */
+  syncookieSecret: [number, number] | null = null;
 }

@@ -53,6 +53,12 @@ import {
   tcpWinFromSpace,
 } from "./tcp_output.ts";
 import { sockDefReadable } from "./udp.ts";
+import {
+  cookieTimestampDecode,
+  cookieV4Check,
+  cookieV4InitSequence,
+  secureTcpTsOff,
+} from "./syncookies.ts";
 
 /**
  * Makes a listening TCP socket (socket(), bind() with SO_REUSEADDR, listen()). SO_REUSEADDR
@@ -318,19 +324,18 @@ function tcpV4RcvReason(
       skb.id,
     );
   }
-  host.sim.traced(
+  return host.sim.traced(
     cpu,
     "tcp_v4_do_rcv",
     () => tcpListenRcv(host, cpu, listener, skb, s, rt),
     skb.id,
   );
-  return "held";
 }
 
-// tcp_v4_do_rcv() → tcp_rcv_state_process(), TCP_LISTEN: an ACK is refused by a reset from
-// tcp_v4_do_rcv(), which drops it; a RST, a segment without SYN, or SYN+FIN is dropped in
-// tcp_rcv_state_process(); a SYN goes to tcp_conn_request() — with the accept queue full it is
-// dropped (ListenOverflows, ListenDrops) yet consumed, as tcp_rcv_state_process() frees every
+// tcp_v4_do_rcv() → tcp_rcv_state_process(), TCP_LISTEN: an ACK may carry a SYN cookie
+// (tcp_v4_cookie_check()); else it is refused by a reset from tcp_v4_do_rcv(), which drops it; a
+// RST, a segment without SYN, or SYN+FIN is dropped in tcp_rcv_state_process(); a SYN goes to
+// tcp_conn_request(), consumed there even when dropped, as tcp_rcv_state_process() frees every
 // SYN conn_request took
 function tcpListenRcv(
   host: InetNet,
@@ -339,11 +344,26 @@ function tcpListenRcv(
   skb: SkBuff,
   s: Seg,
   rt: Rtable,
-): void {
+): SkbDropReason | "consumed" | "held" {
   if (s.flags & TCP_FLAGS.ACK) {
+    const child = host.sim.traced(
+      cpu,
+      "cookie_v4_check",
+      () => cookieCheck(host, cpu, listener, skb, s),
+      skb.id,
+    );
+    if (child === null) return "NO_SOCKET";
+    if (child) {
+      return host.sim.traced(
+        cpu,
+        "tcp_child_process",
+        () => tcpRcvSynRecv(host, cpu, child, skb, s),
+        skb.id,
+      );
+    }
     sendReset(host, cpu, s, rt, skb, "TCP_FLAGS", listener);
     kfreeSkbReason(host.sim, skb, "TCP_FLAGS", "tcp_v4_do_rcv");
-    return;
+    return "held";
   }
   host.sim.traced(cpu, "tcp_rcv_state_process", () => {
     const drop = s.flags & TCP_FLAGS.RST
@@ -359,29 +379,76 @@ function tcpListenRcv(
       cpu,
       "tcp_v4_conn_request",
       () =>
-        host.sim.traced(cpu, "tcp_conn_request", () => {
-          if (acceptqIsFull(listener)) {
-            host.mib.tcpExt.ListenOverflows++;
-            host.mib.tcpExt.ListenDrops++;
-          } else tcpConnRequest(host, cpu, listener, s, skb);
-        }, skb.id),
+        host.sim.traced(
+          cpu,
+          "tcp_conn_request",
+          () => tcpConnRequest(host, cpu, listener, s, skb),
+          skb.id,
+        ),
       skb.id,
     );
     consumeSkb(host.sim, skb, "tcp_rcv_state_process");
   }, skb.id);
+  return "held";
 }
 
-// tcp_conn_request(): a request sock with what the SYN offered and the sysctls allow
-// (tcp_parse_options(), tcp_openreq_init(), tcp_openreq_init_rwin()), and its SYN-ACK; the
-// initial sequence number and timestamp offset from the run's Rng.
+// inet_csk_reqsk_queue_is_full(): more requests wait than the backlog allows
+function reqskQueueIsFull(sk: Sock): boolean {
+  return sk.requests.length > sk.maxAckBacklog;
+}
+
+// tcp_conn_request(): a full SYN queue (or tcp_syncookies 2) calls for a cookie
+// (tcp_syn_flood_action(): TCPReqQFullDoCookies) or, with cookies off, a drop
+// (TCPReqQFullDrop); a full accept queue drops the SYN (ListenOverflows); every drop counts
+// ListenDrops (tcp_listendrop()). Without cookies the last quarter of tcp_max_syn_backlog is
+// kept for peers proven alive, which the kit never has. Then a request sock with what the SYN
+// offered and the sysctls allow (tcp_parse_options(), tcp_openreq_init(),
+// tcp_openreq_init_rwin()), and its SYN-ACK; the initial sequence number and timestamp offset
+// from the run's Rng. A cookie keeps no request: the SYN-ACK's sequence number is the cookie
+// (SyncookiesSent), its options only those a timestamp can carry back.
 function tcpConnRequest(host: InetNet, cpu: Cpu, listener: Sock, s: Seg, skb: SkBuff): void {
-  const o = s.options;
   const sysctl = host.sysctl;
-  const sackPerm = o.list.some((x) => x.kind === TCPOPT_SACK_PERM);
-  const wscaleOk = o.wscale !== undefined && sysctl["net.ipv4.tcp_window_scaling"] === 1;
+  const syncookies = sysctl["net.ipv4.tcp_syncookies"];
+  const drop = () => {
+    host.mib.tcpExt.ListenDrops++;
+  };
+  let wantCookie = false;
+  if (syncookies === 2 || reqskQueueIsFull(listener)) {
+    if (syncookies) {
+      wantCookie = true;
+      host.mib.tcpExt.TCPReqQFullDoCookies++;
+    } else {
+      host.mib.tcpExt.TCPReqQFullDrop++;
+      return drop();
+    }
+  }
+  if (acceptqIsFull(listener)) {
+    host.mib.tcpExt.ListenOverflows++;
+    return drop();
+  }
+  const maxSynBacklog = sysctl["net.ipv4.tcp_max_syn_backlog"];
+  if (
+    !wantCookie && !syncookies &&
+    maxSynBacklog - listener.requests.length < maxSynBacklog >> 2
+  ) return drop();
+  const o = s.options;
   const tstampOk = o.timestamp !== undefined && sysctl["net.ipv4.tcp_timestamps"] > 0;
-  const iss = host.sim.rng.nextU32();
-  const tsOffset = tstampOk ? host.sim.rng.nextU32() : 0;
+  // a cookie without a timestamp to carry them back keeps no options (tcp_clear_options())
+  const keepOptions = !wantCookie || tstampOk;
+  const sackPerm = keepOptions && o.list.some((x) => x.kind === TCPOPT_SACK_PERM);
+  const wscaleOk = keepOptions && o.wscale !== undefined &&
+    sysctl["net.ipv4.tcp_window_scaling"] === 1;
+  const flow = { saddr: s.saddr, daddr: s.daddr, sport: s.sport, dport: s.dport };
+  const cookie = wantCookie
+    ? host.sim.traced(
+      cpu,
+      "cookie_v4_init_sequence",
+      () => cookieV4InitSequence(host, flow, s.seq, o.mss ?? TCP_MSS_DEFAULT),
+      skb.id,
+    )
+    : null;
+  const iss = cookie ? cookie.isn : host.sim.rng.nextU32();
+  const tsOffset = !tstampOk ? 0 : cookie ? secureTcpTsOff(host, flow) : host.sim.rng.nextU32();
   // tcp_openreq_init_rwin(): the listener's full space, counted in MSS less the timestamps
   const fullSpace = tcpWinFromSpace(TCP_DEFAULT_SCALING_RATIO, listener.rcvbuf);
   const win = tcpSelectInitialWindow(
@@ -397,14 +464,15 @@ function tcpConnRequest(host: InetNet, cpu: Cpu, listener: Sock, s: Seg, skb: Sk
     daddr: s.daddr,
     iss,
     irs: s.seq,
-    mssClamp: o.mss ?? TCP_MSS_DEFAULT,
+    mssClamp: cookie ? cookie.mss : o.mss ?? TCP_MSS_DEFAULT,
     wscaleOk,
     sndWscale: wscaleOk ? Math.min(o.wscale!, TCP_MAX_WSCALE) : 0,
     rcvWscale: win.rcvWscale,
     sackOk: sackPerm && sysctl["net.ipv4.tcp_sack"] === 1,
-    // tcp_ecn_create_request(): a SYN with ECE and CWR, not itself ECT-marked, and tcp_ecn on
+    // tcp_ecn_create_request(): a SYN with ECE and CWR, not itself ECT-marked, and tcp_ecn on;
+    // a cookie keeps it only in a timestamp
     ecnOk: (s.flags & (TCP_FLAGS.ECE | TCP_FLAGS.CWR)) === (TCP_FLAGS.ECE | TCP_FLAGS.CWR) &&
-      (ipHdr(skb).tos & 3) === 0 && sysctl["net.ipv4.tcp_ecn"] > 0,
+      (ipHdr(skb).tos & 3) === 0 && sysctl["net.ipv4.tcp_ecn"] > 0 && (!wantCookie || tstampOk),
     tstampOk,
     tsRecent: o.timestamp?.tsval ?? 0,
     tsOffset,
@@ -413,10 +481,88 @@ function tcpConnRequest(host: InetNet, cpu: Cpu, listener: Sock, s: Seg, skb: Sk
     sentAt: host.sim.now,
     retrans: 0,
     acked: false,
+    syncookie: wantCookie,
   };
+  if (wantCookie) {
+    // cookie_init_sequence() → tcp_synq_overflow(): the listener remembers a flood, at most
+    // once a second
+    const now = jiffies(host);
+    if (listener.synqOverflowAt === null || now > listener.synqOverflowAt + host.hz) {
+      listener.synqOverflowAt = now;
+    }
+    host.mib.tcpExt.SyncookiesSent++;
+    tcpSendSynack(host, cpu, request, listener.num);
+    return;
+  }
   listener.requests.push(request);
   tcpSendSynack(host, cpu, request, listener.num);
   reqskTimer(host, cpu, listener, request, s, 0);
+}
+
+function jiffies(host: InetNet): number {
+  return Math.floor(host.sim.now * host.hz / 1e9);
+}
+
+// cookie_v4_check(): with cookies on and a flood within two minutes (tcp_synq_no_recent_overflow()),
+// an ACK that echoes a valid cookie (SyncookiesRecv; else SyncookiesFailed) rebuilds the request
+// from it — the MSS from msstab, the options from the TS ecr (cookie_timestamp_decode()), the
+// window chosen again for that MSS — and makes the child (tcp_get_cookie_sock()). Returns the
+// child, null when it was dropped (a full accept queue), or undefined when the listener's own
+// processing goes on (no cookie: a reset).
+function cookieCheck(
+  host: InetNet,
+  cpu: Cpu,
+  listener: Sock,
+  skb: SkBuff,
+  s: Seg,
+): Sock | null | undefined {
+  const sysctl = host.sysctl;
+  if (!sysctl["net.ipv4.tcp_syncookies"] || s.flags & TCP_FLAGS.RST) return undefined;
+  const last = listener.synqOverflowAt;
+  const now = jiffies(host);
+  if (last === null || now < last - host.hz || now > last + 120 * host.hz) return undefined;
+  const flow = { saddr: s.saddr, daddr: s.daddr, sport: s.sport, dport: s.dport };
+  const mss = cookieV4Check(host, flow, s.seq, s.ack);
+  if (!mss) {
+    host.mib.tcpExt.SyncookiesFailed++;
+    return undefined;
+  }
+  host.mib.tcpExt.SyncookiesRecv++;
+  const ts = s.options.timestamp;
+  const tsOffset = ts?.tsecr ? secureTcpTsOff(host, flow) : 0;
+  const o = cookieTimestampDecode(host, ts ? (ts.tsecr - tsOffset) >>> 0 : null);
+  if (!o) return undefined;
+  const fullSpace = tcpWinFromSpace(TCP_DEFAULT_SCALING_RATIO, listener.rcvbuf);
+  const win = tcpSelectInitialWindow(
+    host,
+    fullSpace,
+    mss,
+    o.wscaleOk,
+    listener.rcvbufLocked ? fullSpace : 0,
+  );
+  const req: TcpRequestSock = {
+    saddr: s.saddr,
+    sport: s.sport,
+    daddr: s.daddr,
+    iss: (s.ack - 1) >>> 0,
+    irs: (s.seq - 1) >>> 0,
+    mssClamp: mss,
+    wscaleOk: o.wscaleOk,
+    sndWscale: o.sndWscale,
+    rcvWscale: win.rcvWscale,
+    sackOk: o.sackOk,
+    ecnOk: o.ecnOk && sysctl["net.ipv4.tcp_ecn"] > 0, // cookie_ecn_ok()
+    tstampOk: ts !== undefined,
+    tsRecent: ts?.tsval ?? 0,
+    tsOffset,
+    rcvWnd: win.rcvWnd,
+    windowClamp: win.windowClamp,
+    sentAt: host.sim.now,
+    retrans: 0,
+    acked: false,
+    syncookie: true,
+  };
+  return tcpV4SynRecvSock(host, cpu, listener, req, skb, s);
 }
 
 // reqsk_timer_handler(): the SYN-ACK goes again after TCP_TIMEOUT_INIT (1 s), doubling each time,
@@ -434,7 +580,7 @@ function reqskTimer(
     const i = listener.requests.indexOf(req);
     if (i < 0) return;
     host.mib.tcpExt.TCPTimeouts++; // tcp_syn_ack_timeout()
-    if (n >= 5) {
+    if (n >= host.sysctl["net.ipv4.tcp_synack_retries"]) {
       listener.requests.splice(i, 1);
       return;
     }
@@ -495,39 +641,14 @@ function tcpCheckReq(
     return flg & TCP_FLAGS.RST ? "TCP_RESET" : "TCP_FLAGS";
   }
   if (!(flg & TCP_FLAGS.ACK)) return "NOT_SPECIFIED";
-  // tcp_v4_syn_recv_sock(): no room in the accept queue — the ACK is dropped and the request
-  // remembers it was acked (tcp_abort_on_overflow 0); its SYN-ACK goes again on the timer
-  if (acceptqIsFull(listener)) {
-    host.mib.tcpExt.ListenOverflows++;
-    host.mib.tcpExt.ListenDrops++;
+  // no room in the accept queue: the ACK is dropped and the request remembers it was acked
+  // (tcp_abort_on_overflow 0); its SYN-ACK goes again on the timer
+  const child = tcpV4SynRecvSock(host, cpu, listener, req, skb, s);
+  if (!child) {
     req.acked = true;
     return "NOT_SPECIFIED";
   }
-  // The handshake completes: tcp_v4_syn_recv_sock() → tcp_create_openreq_child(); the child
-  // joins the accept queue (PassiveOpens)
-  host.sim.enterFn(cpu, "tcp_v4_syn_recv_sock", skb.id);
-  host.sim.enterFn(cpu, "tcp_create_openreq_child", skb.id);
   listener.requests.splice(listener.requests.indexOf(req), 1);
-  const child = tcpSock(
-    host,
-    { addr: s.daddr, port: s.dport },
-    { addr: s.saddr, port: s.sport },
-    TCP_STATES.ESTABLISHED,
-    listener.rcvbuf,
-  );
-  child.rcvNxt = rcvNxt;
-  // sk_clone_lock(): the child keeps the listener's buffer lock and SO_RCVLOWAT
-  child.rcvbufLocked = listener.rcvbufLocked;
-  child.rcvlowat = listener.rcvlowat;
-  child.tcp = tcpChildState(req, child, host.sim.now);
-  // tcp_synack_rtt_meas(): the handshake's RTT, unless the SYN-ACK was sent again
-  if (!req.retrans) child.tcp.srttUs = Math.max(1, Math.round((host.sim.now - req.sentAt) / 1000));
-  if (req.tstampOk && s.options.timestamp) child.tcp.tsRecent = s.options.timestamp.tsval;
-  host.sim.exitFn(cpu, "tcp_create_openreq_child", skb.id);
-  host.sim.exitFn(cpu, "tcp_v4_syn_recv_sock", skb.id);
-  listener.acceptQueue.push(child);
-  host.mib.tcp.PassiveOpens++;
-  sockDefReadable(host, cpu, listener); // tcp_child_process(): the listener's sk_data_ready()
   // tcp_child_process(): the child takes what the ACK carries
   return host.sim.traced(
     cpu,
@@ -535,6 +656,50 @@ function tcpCheckReq(
     () => tcpRcvSynRecv(host, cpu, child, skb, s),
     skb.id,
   );
+}
+
+// tcp_v4_syn_recv_sock() → tcp_create_openreq_child(): with the accept queue full nothing is
+// made (ListenOverflows, ListenDrops); else an established child with the request's windows and
+// options joins the accept queue (PassiveOpens) and the listener's reader is woken
+function tcpV4SynRecvSock(
+  host: InetNet,
+  cpu: Cpu,
+  listener: Sock,
+  req: TcpRequestSock,
+  skb: SkBuff,
+  s: Seg,
+): Sock | null {
+  if (acceptqIsFull(listener)) {
+    host.mib.tcpExt.ListenOverflows++;
+    host.mib.tcpExt.ListenDrops++;
+    return null;
+  }
+  host.sim.enterFn(cpu, "tcp_v4_syn_recv_sock", skb.id);
+  host.sim.enterFn(cpu, "tcp_create_openreq_child", skb.id);
+  const child = tcpSock(
+    host,
+    { addr: s.daddr, port: s.dport },
+    { addr: s.saddr, port: s.sport },
+    TCP_STATES.ESTABLISHED,
+    listener.rcvbuf,
+  );
+  child.rcvNxt = (req.irs + 1) >>> 0;
+  // sk_clone_lock(): the child keeps the listener's buffer lock and SO_RCVLOWAT
+  child.rcvbufLocked = listener.rcvbufLocked;
+  child.rcvlowat = listener.rcvlowat;
+  child.tcp = tcpChildState(req, child, host.sim.now);
+  // tcp_synack_rtt_meas(): the handshake's RTT, unless the SYN-ACK was sent again or a cookie
+  // stood for the request (no snt_synack)
+  if (!req.retrans && !req.syncookie) {
+    child.tcp.srttUs = Math.max(1, Math.round((host.sim.now - req.sentAt) / 1000));
+  }
+  if (req.tstampOk && s.options.timestamp) child.tcp.tsRecent = s.options.timestamp.tsval;
+  host.sim.exitFn(cpu, "tcp_create_openreq_child", skb.id);
+  host.sim.exitFn(cpu, "tcp_v4_syn_recv_sock", skb.id);
+  listener.acceptQueue.push(child);
+  host.mib.tcp.PassiveOpens++;
+  sockDefReadable(host, cpu, listener); // tcp_child_process(): the listener's sk_data_ready()
+  return child;
 }
 
 // tcp_create_openreq_child(): the child takes the request's windows and options, then

@@ -5,6 +5,7 @@
 // (tcp_send_delayed_ack(), tcp_delack_timer()).
 
 import type { InetNet } from "./netns_ipv4.ts";
+import { cookieInitTimestamp } from "./syncookies.ts";
 import { type Sock, TCP_STATES, type TcpRequestSock, type TcpSockState } from "../core/sock.ts";
 import { CHECKSUM_NONE, CHECKSUM_PARTIAL } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
@@ -300,8 +301,15 @@ export function tcpSendSynack(
     options: writeOptions({
       mss: advmss,
       sackPerm: req.sackOk,
+      // a cookie's TS val carries the options in its low bits (cookie_init_timestamp())
       ts: req.tstampOk
-        ? { val: u32(tcpClockMs(host) + req.tsOffset), ecr: req.tsRecent }
+        ? {
+          val: u32(
+            (req.syncookie ? cookieInitTimestamp(tcpClockMs(host), req) : tcpClockMs(host)) +
+              req.tsOffset,
+          ),
+          ecr: req.tsRecent,
+        }
         : undefined,
       wscale: req.wscaleOk ? req.rcvWscale : undefined,
     }),

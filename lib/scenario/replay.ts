@@ -6,7 +6,7 @@
 import { InputRangeError } from "../base/errors.ts";
 import { createHost, type Host } from "../init/main.ts";
 import { type NetDevice, registerEtherdev } from "../core/netdevice.ts";
-import type { Sock } from "../core/sock.ts";
+import { type Sock, TCP_STATES } from "../core/sock.ts";
 import type { SkBuff } from "../core/skbuff.ts";
 import { Veth } from "../drivers/veth.ts";
 import { devSetMtu } from "../core/dev.ts";
@@ -15,6 +15,9 @@ import { inetAddAddr } from "../ipv4/devinet.ts";
 import { fibAddRoute } from "../ipv4/fib.ts";
 import { type SnmpGroups, snmpNonZero } from "../ipv4/snmp.ts";
 import { tcpListen } from "../ipv4/tcp_ipv4.ts";
+
+// scenario-format.md, the reference host: TCP listeners use listen(128)
+const SCENARIO_LISTEN_BACKLOG = 128;
 import { udpSocket } from "../ipv4/udp.ts";
 import { iptAppend, type IptRule, iptSetPolicy, iptTableLoad } from "../netfilter/ip_tables.ts";
 import type { PcapRecord } from "../wire/pcap.ts";
@@ -171,7 +174,7 @@ export function scenarioHost(scenario: Scenario, options: ScenarioHostOptions = 
           remote: s.remote,
           rcvbuf: s.rcvbuf,
         })
-        : tcpListen(host, s.local.addr, s.local.port);
+        : tcpListen(host, s.local.addr, s.local.port, SCENARIO_LISTEN_BACKLOG);
     } catch (e) {
       throw new InputRangeError(`Cannot set up scenario: sockets[${i}]: ${(e as Error).message}`);
     }
@@ -231,6 +234,17 @@ export function replyName(frame: Uint8Array): string {
     return "tcp";
   }
   return `proto ${iph.protocol}`;
+}
+
+// The scenario's TCP listener a frame's destination address and port reach, or null
+function tcpListenerIndex(sockets: Sock[], frame: Uint8Array): number | null {
+  const iph = new IpHdr(frame, ETH_HLEN);
+  const dport = new TcpHdr(frame, ETH_HLEN + iph.ihl * 4).dest;
+  const i = sockets.findIndex((s) =>
+    s.state === TCP_STATES.LISTEN && s.num === dport &&
+    (s.rcvSaddr === 0 || s.rcvSaddr === iph.daddr)
+  );
+  return i < 0 ? null : i;
 }
 
 /**
@@ -384,6 +398,10 @@ export function replayStream(
       line = { frame: p.index, fate: "dropped", reason: fate.reason ?? "NOT_SPECIFIED" };
     }
     if (replies.length) line.reply = replyName(replies[0].frame);
+    // a SYN answered without a request kept (a SYN cookie) still went to its listener
+    if ("socket" in line && line.socket === null && line.reply === "tcp syn-ack") {
+      line.socket = tcpListenerIndex(sockets, p.data);
+    }
     return line;
   };
   // Emits the lines that are settled, in order, then forgets what only they needed: frames of

@@ -352,6 +352,40 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       tcp(80, "SF"),
     ],
   },
+  // net.core.somaxconn 4 caps listen(128): the SYN queue is full once five requests wait, and
+  // later SYNs get a cookie SYN-ACK; an ACK echoing no cookie of ours gets a reset
+  syn_flood_cookies: {
+    scenario: with_({ sysctl: { ...BASE_SCENARIO.sysctl, "net.core.somaxconn": 4 } }),
+    frames: [
+      ...Array.from({ length: 8 }, (_, i) => tcp(80, "S", { tcp: { source: 40001 + i } as never })),
+      tcp(80, "A", { tcp: { source: 40008, seq: 1001, ackSeq: 5555 } as never }),
+    ],
+  },
+  // the same flood with tcp_syncookies 0: SYNs beyond the full queue are dropped unanswered
+  syn_flood_no_cookies: {
+    scenario: with_({
+      sysctl: { ...BASE_SCENARIO.sysctl, "net.core.somaxconn": 4, "net.ipv4.tcp_syncookies": 0 },
+    }),
+    frames: [
+      ...Array.from({ length: 8 }, (_, i) => tcp(80, "S", { tcp: { source: 40001 + i } as never })),
+      tcp(80, "A", { tcp: { source: 40008, seq: 1001, ackSeq: 5555 } as never }),
+    ],
+  },
+  // without cookies the last quarter of tcp_max_syn_backlog (8) is kept for proven peers: a SYN
+  // finding seven requests waiting is dropped though listen(128) would take more
+  syn_backlog_last_quarter: {
+    scenario: with_({
+      sysctl: {
+        ...BASE_SCENARIO.sysctl,
+        "net.ipv4.tcp_syncookies": 0,
+        "net.ipv4.tcp_max_syn_backlog": 8,
+      },
+    }),
+    frames: Array.from(
+      { length: 9 },
+      (_, i) => tcp(80, "S", { tcp: { source: 40001 + i } as never }),
+    ),
+  },
   fragments: {
     scenario: BASE_SCENARIO,
     frames: [
