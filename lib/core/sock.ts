@@ -3,6 +3,8 @@
 
 import { InputRangeError } from "../base/errors.ts";
 import type { Net } from "./net_namespace.ts";
+import type { SkBuff } from "./skbuff.ts";
+import type { Cpu } from "../sim/cpu.ts";
 
 /** The struct proto methods /proc/net/protocols reports, in its column order. */
 export const PROTO_METHODS = [
@@ -248,6 +250,43 @@ export function sockRfree(sk: Sock, truesize: number): void {
   if (sk.forwardAlloc >= PAGE_SIZE) sk.forwardAlloc %= PAGE_SIZE;
 }
 
+/**
+ * Takes a socket for a task, as lock_sock(): until {@linkcode releaseSock}, softirq leaves the
+ * socket's segments on its backlog and its timers leave their work for the release.
+ * @param sk the socket
+ */
+export function lockSock(sk: Sock): void {
+  sk.ownedByUser = true;
+}
+
+/**
+ * Releases a socket a task held, as release_sock() → __release_sock(): the segments its backlog
+ * gathered go to sk_backlog_rcv now, in the task's context, until none is left, then
+ * sk_backlog.len is reset; the timer work that found the socket owned runs last
+ * (tcp_release_cb()).
+ * @param net the namespace
+ * @param cpu the CPU the task runs on
+ * @param sk the socket
+ */
+export function releaseSock(net: Net, cpu: Cpu, sk: Sock): void {
+  net.sim.traced(cpu, "release_sock", () => {
+    if (sk.backlog.length) {
+      net.sim.traced(cpu, "__release_sock", () => {
+        while (sk.backlog.length) {
+          for (const skb of sk.backlog.splice(0)) sk.backlogRcv?.(cpu, skb);
+        }
+        sk.backlogLen = 0;
+      });
+    }
+    sk.ownedByUser = false;
+    if (sk.deferred.length) {
+      net.sim.traced(cpu, "tcp_release_cb", () => {
+        for (const work of sk.deferred.splice(0)) work();
+      });
+    }
+  });
+}
+
 /** A connection in SYN_RECV (struct tcp_request_sock), with what its SYN offered. */
 export interface TcpRequestSock {
   /** The peer's address, host order. */
@@ -364,6 +403,19 @@ export class Sock {
   }[] = [];
   /** Memory scheduled for this socket and not yet charged to an skb, bytes (sk_forward_alloc). */
   forwardAlloc = 0;
+  /**
+   * A task holds the socket (sock_owned_by_user(): lock_sock() taken); softirq then leaves its
+   * segments on the backlog.
+   */
+  ownedByUser = false;
+  /** Segments that came while the socket was owned (sk_backlog), for release_sock(). */
+  readonly backlog: SkBuff[] = [];
+  /** The truesize on the backlog (sk_backlog.len), reset when release_sock() has drained it. */
+  backlogLen = 0;
+  /** A timer that found the socket owned left its work to release_sock() (tcp_release_cb()). */
+  readonly deferred: (() => void)[] = [];
+  /** What release_sock() does with a backlogged skb (sk_backlog_rcv: tcp_v4_do_rcv for TCP). */
+  backlogRcv: ((cpu: Cpu, skb: SkBuff) => void) | null = null;
   /** The CPU that last handled its packets (sk_incoming_cpu), or -1. */
   incomingCpu: number = -1;
   /** Tasks sleeping in recvmsg (the wait queue). */

@@ -4,7 +4,7 @@
 // tcp_shutdown() and tcp_close(): a FIN, or a reset when unread data is thrown away.
 
 import type { InetNet } from "./netns_ipv4.ts";
-import { type Sock, sockRfree, TCP_STATES } from "../core/sock.ts";
+import { lockSock, releaseSock, type Sock, sockRfree, TCP_STATES } from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { TCP_FLAGS } from "../wire/tcp.ts";
 import { tcpEpollinReady } from "./tcp_input.ts";
@@ -28,7 +28,8 @@ export const ENOTCONN = 107;
  * Reads up to `len` bytes, as tcp_recvmsg(): nothing until min(SO_RCVLOWAT, len) bytes are
  * there (or the end of the stream); whole skbs are freed as they are used up
  * (tcp_eat_recv_skb(), the ledger's "delivered"), a partly read one stays with its offset;
- * then tcp_cleanup_rbuf().
+ * then tcp_cleanup_rbuf(); all under lock_sock(), so release_sock() then takes what the backlog
+ * gathered meanwhile.
  * @param host the host
  * @param cpu the CPU the reader runs on
  * @param sk an established socket
@@ -37,7 +38,15 @@ export const ENOTCONN = 107;
  *   after a reset
  */
 export function tcpRecvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number): number {
-  return host.sim.traced(cpu, "tcp_recvmsg", () => recvmsg(host, cpu, sk, len));
+  return host.sim.traced(cpu, "tcp_recvmsg", () => {
+    const held = sk.ownedByUser;
+    lockSock(sk);
+    try {
+      return recvmsg(host, cpu, sk, len);
+    } finally {
+      if (!held) releaseSock(host, cpu, sk);
+    }
+  });
 }
 
 function recvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number): number {

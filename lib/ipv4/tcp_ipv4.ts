@@ -132,6 +132,12 @@ function tcpSock(
   });
   host.ipv4.tcpSockets.push(sk);
   if (state === TCP_STATES.ESTABLISHED) host.mib.tcp.CurrEstab++;
+  // sk_backlog_rcv: what release_sock() does with each segment the backlog kept
+  sk.backlogRcv = (cpu, skb) => {
+    const verdict = tcpV4DoRcv(host, cpu, sk, skb, parse(skb));
+    if (verdict === "consumed") consumeSkb(host.sim, skb, "tcp_v4_do_rcv");
+    else if (verdict !== "held") kfreeSkbReason(host.sim, skb, verdict, "tcp_v4_do_rcv");
+  };
   return sk;
 }
 
@@ -295,14 +301,9 @@ function tcpV4RcvReason(
     kfreeSkbReason(host.sim, skb, verdict.reset, "tcp_v4_do_rcv");
     return "held";
   }
-  if (est) {
-    return host.sim.traced(
-      cpu,
-      "tcp_v4_do_rcv",
-      () => tcpRcvEstablished(host, cpu, est, skb, s),
-      skb.id,
-    );
-  }
+  // a socket a task holds (lock_sock()) gets the segment on its backlog
+  if (est?.ownedByUser) return tcpAddBacklog(host, cpu, est, skb, s);
+  if (est) return tcpV4DoRcv(host, cpu, est, skb, s);
   // __inet_lookup_listener(): a listener bound to the address beats a wildcard one
   const listener =
     socks.find((sk) =>
@@ -330,6 +331,91 @@ function tcpV4RcvReason(
     () => tcpListenRcv(host, cpu, listener, skb, s, rt),
     skb.id,
   );
+}
+
+// tcp_v4_do_rcv() for a connection: tcp_rcv_established(), or tcp_rcv_state_process() in the
+// states after a FIN
+function tcpV4DoRcv(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  skb: SkBuff,
+  s: Seg,
+): SkbDropReason | "consumed" | "held" {
+  return host.sim.traced(
+    cpu,
+    "tcp_v4_do_rcv",
+    () => tcpRcvEstablished(host, cpu, sk, skb, s),
+    skb.id,
+  );
+}
+
+// include/net/sock.h: TCP's send buffer, tcp_wmem[1], for the backlog's limit (the kit sends
+// no data of its own)
+const TCP_SNDBUF = 16384;
+
+// tcp_add_backlog(): a segment that continues the backlog's last one — same flags but PSH and
+// FIN, both ACKs, the same options — is copied into that skb's room (skb_try_coalesce(),
+// TCPBacklogCoalesce), carrying its ACK and window; else it is queued if the backlog and the
+// receive queue together stay within twice sk_rcvbuf, half sk_sndbuf and 64 KB
+// (sk_add_backlog()); beyond that it is dropped (TCPBacklogDrop, SOCKET_BACKLOG).
+function tcpAddBacklog(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  skb: SkBuff,
+  s: Seg,
+): SkbDropReason | "held" {
+  return host.sim.traced(cpu, "tcp_add_backlog", () => {
+    const tail = sk.backlog.at(-1);
+    if (tail && backlogCoalesce(tail, skb, s)) {
+      host.mib.tcpExt.TCPBacklogCoalesce++;
+      consumeSkb(host.sim, skb, "tcp_add_backlog");
+      return "held";
+    }
+    const limit = Math.min(2 * sk.rcvbuf + (TCP_SNDBUF >> 1) + 64 * 1024, 0xffffffff);
+    if (sk.backlogLen + sk.rmemAlloc > limit) {
+      host.mib.tcpExt.TCPBacklogDrop++;
+      sk.drops++;
+      return "SOCKET_BACKLOG";
+    }
+    sk.backlog.push(skb);
+    sk.backlogLen += skb.truesize;
+    return "held";
+  }, skb.id);
+}
+
+// The coalescing test and copy of tcp_add_backlog(): the tail's bytes grow by the segment's
+// payload, its header takes the newer ACK and window and the segment's flags
+function backlogCoalesce(tail: SkBuff, skb: SkBuff, s: Seg): boolean {
+  const t = parse(tail);
+  const tailEnd = (t.seq + t.dataLen + (t.flags & TCP_FLAGS.FIN ? 1 : 0)) >>> 0;
+  const other = TCP_FLAGS.SYN | TCP_FLAGS.RST | TCP_FLAGS.URG;
+  const ecn = TCP_FLAGS.ECE | TCP_FLAGS.CWR;
+  const sameOptions = t.doff === s.doff &&
+    tail.head.subarray(tail.transportHeader + TCP_HLEN, tail.transportHeader + t.doff)
+      .every((b, i) => b === skb.head[skb.transportHeader + TCP_HLEN + i]);
+  if (
+    tailEnd !== s.seq || ipHdr(tail).tos !== ipHdr(skb).tos || (t.flags | s.flags) & other ||
+    !(t.flags & s.flags & TCP_FLAGS.ACK) || (t.flags ^ s.flags) & ecn || !sameOptions ||
+    tail.dataref !== 1 || s.dataLen > tail.tailroom
+  ) return false;
+  const end = tail.transportHeader + t.doff + t.dataLen;
+  const head = new Uint8Array(end + s.dataLen);
+  head.set(tail.head.subarray(0, end));
+  const from = skb.transportHeader + s.doff;
+  head.set(skb.head.subarray(from, from + s.dataLen), end);
+  tail.head = head;
+  tail.len += s.dataLen;
+  tail.tailroom -= s.dataLen;
+  ipHdr(tail).totLen += s.dataLen;
+  const th = tcpHdr(tail);
+  if (!before(s.ack, t.ack)) {
+    th.ackSeq = s.ack;
+    th.window = s.window;
+  }
+  th.flagByte |= s.flags;
+  return true;
 }
 
 // tcp_v4_do_rcv() → tcp_rcv_state_process(), TCP_LISTEN: an ACK may carry a SYN cookie

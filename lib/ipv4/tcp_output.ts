@@ -503,21 +503,25 @@ function sendDelayedAck(host: InetNet, cpu: Cpu, sk: Sock): void {
   tp.ackPending.timer = true;
   tp.ackPending.sched = true;
   tp.delackTimeout = timeout;
+  const handler = () => {
+    if (tp.delackTimeout !== timeout || !tp.ackPending.sched) return;
+    host.sim.traced(cpu, "tcp_delack_timer_handler", () => {
+      if (!tp.pingpong) tp.ato = Math.min(tp.ato << 1, tcpRto(host, tp), tcpDelackMax(host.hz));
+      else {
+        tp.pingpong = false;
+        tp.ato = tcpAtoMin(host.hz);
+      }
+      host.mib.tcpExt.DelayedACKs++;
+      tcpSendAck(host, cpu, sk);
+    });
+  };
   modTimer(host, timeout - jiffies, () => {
     if (tp.delackTimeout !== timeout || !tp.ackPending.sched) return;
-    host.sim.traced(
-      cpu,
-      "tcp_delack_timer",
-      () =>
-        host.sim.traced(cpu, "tcp_delack_timer_handler", () => {
-          if (!tp.pingpong) tp.ato = Math.min(tp.ato << 1, tcpRto(host, tp), tcpDelackMax(host.hz));
-          else {
-            tp.pingpong = false;
-            tp.ato = tcpAtoMin(host.hz);
-          }
-          host.mib.tcpExt.DelayedACKs++;
-          tcpSendAck(host, cpu, sk);
-        }),
-    );
+    host.sim.traced(cpu, "tcp_delack_timer", () => {
+      if (!sk.ownedByUser) return handler();
+      // the socket is held: tcp_release_cb() runs the handler (TCP_DELACK_TIMER_DEFERRED)
+      host.mib.tcpExt.DelayedACKLocked++;
+      if (!sk.deferred.includes(handler)) sk.deferred.push(handler);
+    });
   });
 }
