@@ -354,13 +354,62 @@ export function allocSkbLinear(
   headroom: number,
   dev: SkbDevice | null = null,
 ): SkBuff {
-  const shinfo = skbDataAlign(SIZEOF_SKB_SHARED_INFO);
-  const obj = skbDataAlign(headroom + frame.length) + shinfo;
-  const size =
-    (obj <= SKB_SMALL_HEAD_CACHE_SIZE ? SKB_SMALL_HEAD_CACHE_SIZE : kmallocSizeRoundup(obj)) -
-    shinfo;
+  const size = allocSkbSize(headroom + frame.length);
   const skb = bornSkb(sim, frame, size, dev);
   skb.tailroom = size - headroom - frame.length;
+  return skb;
+}
+
+// __alloc_skb(): the buffer a head of `len` bytes gets, skb_shared_info aside
+function allocSkbSize(len: number): number {
+  const shinfo = skbDataAlign(SIZEOF_SKB_SHARED_INFO);
+  const obj = skbDataAlign(len) + shinfo;
+  return (obj <= SKB_SMALL_HEAD_CACHE_SIZE ? SKB_SMALL_HEAD_CACHE_SIZE : kmallocSizeRoundup(obj)) -
+    shinfo;
+}
+
+// include/linux/mm.h: pages of 4 KB; alloc_skb_with_frags() starts at PAGE_ALLOC_COSTLY_ORDER
+const PAGE_SIZE = 4096;
+const PAGE_ALLOC_COSTLY_ORDER = 3;
+
+/**
+ * Allocates an skb whose first `linear` bytes sit in its head and the rest in page frags, as
+ * sock_alloc_send_pskb() → alloc_skb_with_frags(): the head sized as __alloc_skb() sizes
+ * `headroom` + `linear` bytes, then pages of the largest order up to 3 (32 KB) that the rest
+ * fills at least one page of, each charged in full to truesize. Such an skb has no tailroom
+ * (skb_tailroom() of a nonlinear skb). The kit keeps the bytes in `head`; truesize is the
+ * kernel's.
+ * @param sim the simulation
+ * @param frame the frame bytes
+ * @param headroom bytes reserved before the frame
+ * @param linear bytes of the frame in the head
+ * @param dev the receiving device, if any
+ * @returns the skb, born now
+ * @example
+ * ```ts
+ * import { allocSkbWithFrags, Sim } from "@rxpath/rxpath";
+ * // a 10040-byte packet a TUN device takes: 3712 bytes in a 4 KB head, 6328 in an 8 KB page
+ * console.log(allocSkbWithFrags(new Sim(), new Uint8Array(10040), 64, 3712).truesize); // 12544
+ * ```
+ */
+export function allocSkbWithFrags(
+  sim: Sim,
+  frame: Uint8Array,
+  headroom: number,
+  linear: number,
+  dev: SkbDevice | null = null,
+): SkBuff {
+  const size = allocSkbSize(headroom + linear);
+  const skb = bornSkb(sim, frame, size, dev);
+  let dataLen = frame.length - linear;
+  let order = PAGE_ALLOC_COSTLY_ORDER;
+  while (dataLen > 0) {
+    const pageAligned = Math.ceil(dataLen / PAGE_SIZE) * PAGE_SIZE;
+    while (order && pageAligned < PAGE_SIZE << order) order--;
+    skb.truesize += PAGE_SIZE << order;
+    dataLen -= Math.min(dataLen, PAGE_SIZE << order);
+  }
+  skb.tailroom = frame.length > linear ? 0 : size - headroom - linear;
   return skb;
 }
 

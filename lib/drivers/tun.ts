@@ -9,12 +9,21 @@ import { type Cpu, Task } from "../sim/cpu.ts";
 import type { SkbHolder } from "../sim/ledger.ts";
 import { NetDevice } from "../core/netdevice.ts";
 import { NETDEV_TX_OK } from "../core/dev_xmit.ts";
-import { allocSkbLinear, consumeSkb, kfreeSkbReason, type SkBuff } from "../core/skbuff.ts";
+import {
+  allocSkbLinear,
+  allocSkbWithFrags,
+  consumeSkb,
+  kfreeSkbReason,
+  type SkBuff,
+} from "../core/skbuff.ts";
 import { __netifReceiveSkb } from "../core/netif_receive.ts";
 import { ETH_P_IP } from "../wire/ethernet.ts";
 
 // NET_SKB_PAD (64 on x86-64) + NET_IP_ALIGN (0): the room tun_alloc_skb() leaves before the data
 const TUN_HEADROOM = 64;
+const PAGE_SIZE = 4096;
+// SKB_MAX_HEAD(NET_SKB_PAD): a page less the headroom and the aligned skb_shared_info
+const TUN_GOOD_LINEAR = PAGE_SIZE - TUN_HEADROOM - 320;
 
 /**
  * A TUN device and the program that holds its file: packets written in, packets read out.
@@ -72,7 +81,11 @@ export class Tun implements SkbHolder {
         function* () {
           yield { op: "local_bh_disable" } as const;
           host.sim.enterFn(cpu, "tun_get_user");
-          const skb = allocSkbLinear(host.sim, packet, TUN_HEADROOM, dev);
+          // tun_alloc_skb(): under a page, one linear skb; else SKB_MAX_HEAD(64) = 3712 bytes
+          // in the head (tun_get_user()'s good_linear) and the rest in page frags
+          const skb = TUN_HEADROOM + packet.length < PAGE_SIZE
+            ? allocSkbLinear(host.sim, packet, TUN_HEADROOM, dev)
+            : allocSkbWithFrags(host.sim, packet, TUN_HEADROOM, TUN_GOOD_LINEAR, dev);
           skb.macHeader = 0; // skb_reset_mac_header(): no link-layer header
           skb.networkHeader = 0;
           if (packet.length === 0 || packet[0] >> 4 !== 4) {
