@@ -15,7 +15,8 @@
  *   frames reach a veth's NAPI polls, a ring's worth at a time, one skb a line.
  * - `replay SCENARIO.json FRAMES.pcap [--json]`: what a host set up from the scenario does with
  *   every frame (../shared/scenario-format.md), then its SNMP and rule counters.
- * - `packetdrill SCRIPT.pkt [--tolerance_usecs=N] [--tcp_ts_tick_usecs=N] [--ip_version=ipv4]`:
+ * - `packetdrill SCRIPT.pkt [--tolerance_usecs=N] [--tcp_ts_tick_usecs=N] [--ip_version=ipv4]
+ *   [--mss=N] [--local_ip=A] [--remote_ip=A] [--gateway_ip=A] [--netmask_ip=M] [-D NAME=VALUE]...`:
  *   runs a packetdrill script against a simulated host as packetdrill runs it against a kernel;
  *   silent and exit 0 when every event matches, else packetdrill's message and exit 1.
  *
@@ -83,6 +84,9 @@ commands:
                                 kernel's reason) and reply on a host set up from the scenario,
                                 then the /proc/net/snmp and iptables rule counters
   packetdrill SCRIPT.pkt [--tolerance_usecs=N] [--tcp_ts_tick_usecs=N] [--ip_version=ipv4]
+              [--mss=N] [--local_ip=A] [--remote_ip=A] [--gateway_ip=A] [--netmask_ip=M]
+              [--tolerance_percent=N] [--bind_port=N] [--connect_port=N]
+              [--tcp_ts_ecr_scaled] [-D NAME=VALUE]...
                                 run a packetdrill script against a simulated host (tun0,
                                 packetdrill's addresses); silent on success, else
                                 packetdrill's message for the first mismatch and exit 1`;
@@ -91,8 +95,8 @@ commands:
 interface Command {
   /** Positional arguments, by name. */
   args: string[];
-  /** Options: a name, and whether it takes a value. */
-  options: Record<string, { value: boolean }>;
+  /** Options: a name, whether it takes a value, and whether it may come more than once. */
+  options: Record<string, { value: boolean; repeat?: boolean }>;
   /** The usage text, as USAGE shows it. */
   usage: string;
   /** Runs it with the parsed arguments; returns an exit code other than 0 when it fails. */
@@ -107,6 +111,18 @@ class UsageError extends InputSyntaxError {
     this.usage = usage;
   }
 }
+
+// packetdrill's options the CLI passes on by name, each with a value the runner checks
+const PACKETDRILL_PASSED_OPTIONS = [
+  "mss",
+  "local_ip",
+  "remote_ip",
+  "gateway_ip",
+  "netmask_ip",
+  "tolerance_percent",
+  "bind_port",
+  "connect_port",
+];
 
 /** A parsed command line: positional arguments and options by name. */
 interface Parsed {
@@ -133,7 +149,9 @@ function parse(name: string, cmd: Command, args: string[]): Parsed {
     }
     const spec = cmd.options[a];
     if (!spec) throw new UsageError(`Cannot run ${name}: unknown option ${a}`, cmd.usage);
-    if (options.has(a)) throw new InputSyntaxError(`Cannot run ${name}: option ${a} given twice`);
+    if (options.has(a) && !spec.repeat) {
+      throw new InputSyntaxError(`Cannot run ${name}: option ${a} given twice`);
+    }
     if (!spec.value) {
       options.set(a, true);
       continue;
@@ -142,7 +160,9 @@ function parse(name: string, cmd: Command, args: string[]): Parsed {
     if (v === undefined || v.startsWith("--")) {
       throw new InputSyntaxError(`Cannot read option ${a}: it needs a value`);
     }
-    options.set(a, v);
+    // a repeated option keeps every value, a line each
+    const before = options.get(a);
+    options.set(a, typeof before === "string" ? `${before}\n${v}` : v);
   }
   if (positional.length !== cmd.args.length) {
     const what = cmd.args.length ? `give ${cmd.args.join(" and ")}` : "it takes no arguments";
@@ -490,9 +510,12 @@ const COMMANDS: Record<string, Command> = {
       "--tolerance_usecs": { value: true },
       "--tcp_ts_tick_usecs": { value: true },
       "--ip_version": { value: true },
+      ...Object.fromEntries(PACKETDRILL_PASSED_OPTIONS.map((o) => [`--${o}`, { value: true }])),
+      "--tcp_ts_ecr_scaled": { value: false },
+      "-D": { value: true, repeat: true },
     },
     usage:
-      "usage: rxpath packetdrill SCRIPT.pkt [--tolerance_usecs=N] [--tcp_ts_tick_usecs=N] [--ip_version=ipv4]",
+      "usage: rxpath packetdrill SCRIPT.pkt [--tolerance_usecs=N] [--tcp_ts_tick_usecs=N] [--ip_version=ipv4] [--mss=N] [--local_ip=A] [--remote_ip=A] [--gateway_ip=A] [--netmask_ip=M] [--tolerance_percent=N] [--bind_port=N] [--connect_port=N] [--tcp_ts_ecr_scaled] [-D NAME=VALUE]...",
     run: (a, _out, err) => {
       const path = a.positional[0];
       const source = new TextDecoder().decode(readInput(path, "packetdrill script"));
@@ -501,6 +524,26 @@ const COMMANDS: Record<string, Command> = {
         toleranceUsecs: integer(a, "--tolerance_usecs", 1),
         tcpTsTickUsecs: integer(a, "--tcp_ts_tick_usecs", 0),
         ipVersion: value(a, "--ip_version"),
+        options: {
+          ...Object.fromEntries(
+            PACKETDRILL_PASSED_OPTIONS.flatMap((o) => {
+              const v = value(a, `--${o}`);
+              return v === undefined ? [] : [[o, v]];
+            }),
+          ),
+          ...(a.options.has("--tcp_ts_ecr_scaled") ? { tcp_ts_ecr_scaled: "" } : {}),
+        },
+        defines: Object.fromEntries(
+          (value(a, "-D")?.split("\n") ?? []).map((d) => {
+            const eq = d.indexOf("=");
+            if (eq <= 0) {
+              throw new InputSyntaxError(
+                `Cannot read option -D: ${quoteValue(d)} is not NAME=VALUE`,
+              );
+            }
+            return [d.slice(0, eq), d.slice(eq + 1)];
+          }),
+        ),
         readFile: (file) =>
           new TextDecoder().decode(readInput(`${dir}${file}`, "file the script runs")),
       });

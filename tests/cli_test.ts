@@ -456,6 +456,43 @@ Deno.test("rxpath packetdrill prints packetdrill's message and exits 1 at the fi
   assert.match(r.err[0], /\nactual packet: .* <mss 1460,nop,nop,sackOK,nop,wscale 10>$/);
 });
 
+Deno.test("rxpath packetdrill takes ksft_runner.sh's command line: --mss, addresses, -D defines", () => {
+  const dir = new URL("./oracle/packetdrill/selftests/", import.meta.url).pathname;
+  const args = Deno.readTextFileSync(`${dir}args`).split("\n").filter(Boolean);
+  const r = run(["packetdrill", `${dir}tcp_rcv_big_endseq.pkt`, ...args]);
+  assert.deepEqual([r.code, r.out, r.err], [0, [], []]);
+  const badMask = run(["packetdrill", `${dir}tcp_rcv_big_endseq.pkt`, "--netmask_ip=255.0.255.0"]);
+  assert.equal(badMask.code, 2);
+  assert.match(badMask.err[0], /bad --netmask_ip: 255\.0\.255\.0/);
+  const badDefine = run(["packetdrill", `${dir}tcp_rcv_big_endseq.pkt`, "-D", "NOVALUE"]);
+  assert.equal(badDefine.code, 2);
+  assert.match(badDefine.err[0], /-D: "NOVALUE" is not NAME=VALUE/);
+});
+
+Deno.test("rxpath packetdrill runs nstat | grep commands at their time; one that finds nothing ends the run as packetdrill's does", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const script = new URL(
+      "./oracle/packetdrill/selftests/tcp_rcv_big_endseq.pkt",
+      import.meta.url,
+    );
+    const text = Deno.readTextFileSync(script).replace('" 3 "', '" 4 "');
+    await Deno.writeTextFile(`${dir}/endseq.pkt`, text);
+    await Deno.copyFile(
+      new URL("./oracle/packetdrill/selftests/defaults.sh", import.meta.url),
+      `${dir}/defaults.sh`,
+    );
+    const r = run(["packetdrill", `${dir}/endseq.pkt`]);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.err[0],
+      'endseq.pkt:44: error executing `nstat | grep TcpExtBeyondWindow | grep -q " 4 "` command: non-zero status 1',
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("rxpath packetdrill refuses what it does not model and bad options with exit 2", async () => {
   const dir = await Deno.makeTempDir();
   try {

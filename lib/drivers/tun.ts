@@ -14,6 +14,8 @@ import {
   allocSkbWithFrags,
   consumeSkb,
   kfreeSkbReason,
+  SKB_GSO_DODGY,
+  SKB_GSO_TCPV4,
   type SkBuff,
 } from "../core/skbuff.ts";
 import { __netifReceiveSkb } from "../core/netif_receive.ts";
@@ -71,8 +73,10 @@ export class Tun implements SkbHolder {
    * at once by netif_receive_skb() in the writer's task with bottom halves off.
    * @param cpu the CPU the writer runs on
    * @param packet the IP packet
+   * @param gsoSize a TCP GSO size the virtio_net_hdr carries (virtio_net_hdr_to_skb(): the
+   *   skb is marked a GSO packet of that size, its segment count left to compute), or 0
    */
-  write(cpu: Cpu, packet: Uint8Array): void {
+  write(cpu: Cpu, packet: Uint8Array, gsoSize = 0): void {
     const host = this.#host;
     const dev = this.dev;
     cpu.addTask(
@@ -88,6 +92,10 @@ export class Tun implements SkbHolder {
             : allocSkbWithFrags(host.sim, packet, TUN_HEADROOM, TUN_GOOD_LINEAR, dev);
           skb.macHeader = 0; // skb_reset_mac_header(): no link-layer header
           skb.networkHeader = 0;
+          if (gsoSize) {
+            skb.gsoSize = gsoSize;
+            skb.gsoType = SKB_GSO_TCPV4 | SKB_GSO_DODGY;
+          }
           if (packet.length === 0 || packet[0] >> 4 !== 4) {
             dev.stats.rx_dropped++;
             kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "tun_get_user");

@@ -54,6 +54,8 @@ export function ipv4SysctlTable(host: InetNet): CtlTable[] {
     entry("tcp_syn_retries", 6, 1, 127, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     entry("tcp_syn_linear_timeouts", 4, 0, 10, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     entry("tcp_synack_retries", 5, 0, 255, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
+    // D-SACK blocks for duplicates (tcp_dsack_set())
+    entry("tcp_dsack", 1, 0, 1, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     // SYN cookies when the SYN queue is full (1), always (2), never (0)
     entry("tcp_syncookies", 1, 0, 2, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     // tcp_sk_init(): max(128, ehash buckets / 128): 2048 on the reference host

@@ -660,9 +660,20 @@ function tcpAckOfFin(host: InetNet, sk: Sock, tp: TcpSockState, s: TcpSegment): 
 // tcp_dsack_set(): the first block of the next ACK names the duplicate (TCPDSACKOldSent for
 // data before rcv_nxt, TCPDSACKOfoSent for data held out of order)
 function tcpDsackSet(host: InetNet, sk: Sock, seq: number, endSeq: number): void {
+  if (!host.sysctl["net.ipv4.tcp_dsack"]) return;
   if (before(seq, sk.rcvNxt)) host.mib.tcpExt.TCPDSACKOldSent++;
   else host.mib.tcpExt.TCPDSACKOfoSent++;
   sk.tcp!.dsack = [seq, endSeq];
+}
+
+// tcp_dsack_extend(): a first duplicate sets the D-SACK block; a later one joins it only when
+// they overlap or touch (tcp_sack_extend())
+function tcpDsackExtend(host: InetNet, sk: Sock, seq: number, endSeq: number): void {
+  const d = sk.tcp!.dsack;
+  if (!d) return tcpDsackSet(host, sk, seq, endSeq);
+  if (after(seq, d[1]) || after(d[0], endSeq)) return;
+  if (before(seq, d[0])) d[0] = seq;
+  if (after(endSeq, d[1])) d[1] = endSeq;
 }
 
 // tcp_data_queue(): in-order data joins the receive queue (tcp_queue_rcv()), then any held
@@ -843,10 +854,25 @@ function tcpDataReady(host: InetNet, cpu: Cpu, sk: Sock, tp: TcpSockState): void
 }
 
 // tcp_fin(): the peer is done sending: an ACK is owed, the socket moves to CLOSE_WAIT and to
-// pingpong mode (no more quick ACKs); a reader now sees the end of the stream
+// pingpong mode (no more quick ACKs); a reader now sees the end of the stream. Anything held
+// beyond the FIN is dropped and the SACK state reset (tcp_sack_reset(): no D-SACK either)
 function tcpFin(host: InetNet, sk: Sock, tp: TcpSockState): void {
   tp.ackPending.sched = true;
   tp.finReceived = true;
+  for (const o of sk.outOfOrder.splice(0)) {
+    sockRfree(sk, o.truesize);
+    host.sim.ledger.end({
+      skb: o.id,
+      kind: "dropped",
+      reason: "NOT_SPECIFIED",
+      where: "tcp_fin",
+      t: host.sim.now,
+    });
+  }
+  if (tp.sackOk) {
+    tp.dsack = null;
+    tp.selectiveAcks = [];
+  }
   if (sk.state === TCP_STATES.ESTABLISHED) {
     sk.state = TCP_STATES.CLOSE_WAIT; // still counted in CurrEstab
     tp.pingpong = true;
@@ -863,9 +889,15 @@ function tcpFin(host: InetNet, sk: Sock, tp: TcpSockState): void {
 // covered already go (TCP_OFO_DROP)
 function tcpOfoQueue(host: InetNet, sk: Sock): void {
   sk.outOfOrder.sort((a, b) => ((a.seq - b.seq) | 0));
+  // held data the new segment already brought is a duplicate: D-SACK it, up to where the
+  // segment ended (dsack_high)
+  const dsackHigh = sk.rcvNxt;
   while (sk.outOfOrder.length && !after(sk.outOfOrder[0].seq, sk.rcvNxt)) {
     const o = sk.outOfOrder.shift()!;
     const end = (o.seq + o.len) >>> 0;
+    if (sk.tcp?.sackOk && before(o.seq, dsackHigh)) {
+      tcpDsackExtend(host, sk, o.seq, before(end, dsackHigh) ? end : dsackHigh);
+    }
     const tail = sk.receiveQueue.at(-1);
     if (!after(end, sk.rcvNxt)) {
       sockRfree(sk, o.truesize);
@@ -951,7 +983,8 @@ function tcpSetWindowClamp(tp: TcpSockState, val: number): void {
 function tcpMeasureRcvMss(sk: Sock, tp: TcpSockState, skb: SkBuff, s: TcpSegment): void {
   const lss = tp.lastSegSize;
   tp.lastSegSize = 0;
-  let len = s.dataLen;
+  // a GSO packet counts in its segment size (skb_shinfo()->gso_size ?: skb->len)
+  let len = skb.gsoSize || s.dataLen;
   if (len >= tp.rcvMss) {
     if (len !== tp.rcvMss) {
       const old = tp.scalingRatio;

@@ -19,6 +19,7 @@ import { buildFrame } from "../wire/build.ts";
 import { ETH_HLEN, ETH_P_ALL } from "../wire/ethernet.ts";
 import { devAddPack } from "../core/dev.ts";
 import { consumeSkb, type SkBuff } from "../core/skbuff.ts";
+import { type NstatCounters, nstatCounters } from "../proc/snmp.ts";
 import {
   compareTcp,
   type ConnectionMap,
@@ -53,6 +54,13 @@ export interface PacketdrillOptions {
   tcpTsTickUsecs?: number;
   /** --ip_version: only ipv4 is modelled. */
   ipVersion?: string;
+  /**
+   * Other options of packetdrill's command line by name without dashes, such as `mss`,
+   * `local_ip`, `remote_ip`, `gateway_ip`, `netmask_ip`: checked as the script's option lines.
+   */
+  options?: Record<string, string>;
+  /** -D NAME=VALUE: symbols replaced by their values wherever the script names them. */
+  defines?: Record<string, string>;
   /** Reads a file a backquoted command runs (`../common/defaults.sh`), relative to the script. */
   readFile?: (path: string) => string;
 }
@@ -96,7 +104,10 @@ const FIRST_REMOTE_PORT = 45000;
 // sniff_outbound_live_packet(): how long after its time an expected packet may still come
 const SNIFF_TIMEOUT_USECS = 2_000_000;
 // The options of config.c the kit takes, each with how to read its value
-const OPTIONS: Record<string, "usecs" | "percent" | "ip" | "port" | "flag" | "version"> = {
+const OPTIONS: Record<
+  string,
+  "usecs" | "percent" | "ip" | "port" | "flag" | "version" | "mss" | "netmask"
+> = {
   tolerance_usecs: "usecs",
   tolerance_percent: "percent",
   tcp_ts_tick_usecs: "usecs",
@@ -106,6 +117,9 @@ const OPTIONS: Record<string, "usecs" | "percent" | "ip" | "port" | "flag" | "ve
   remote_ip: "ip",
   bind_port: "port",
   connect_port: "port",
+  gateway_ip: "ip",
+  netmask_ip: "netmask",
+  mss: "mss",
 };
 
 // The calls on a UDP socket after which packetdrill still addresses its datagrams as the kit does
@@ -121,6 +135,10 @@ interface RunConfig {
   remoteIp: string;
   bindPort: number;
   connectPort: number;
+  gatewayIp: string;
+  prefixLen: number;
+  /** --mss: inbound TCP segments longer than this are written as GSO packets of it (0: none). */
+  mss: number;
 }
 
 /**
@@ -149,7 +167,23 @@ export function runPacketdrill(
   path: string,
   options: PacketdrillOptions = {},
 ): PacketdrillResult {
-  return new PacketdrillRun(parsePacketdrill(source, path), path, options).run();
+  return new PacketdrillRun(
+    parsePacketdrill(applyDefines(source, options.defines ?? {}), path),
+    path,
+    options,
+  ).run();
+}
+
+// -D NAME=VALUE: each whole-word NAME of the script becomes VALUE
+function applyDefines(source: string, defines: Record<string, string>): string {
+  let out = source;
+  for (const [name, value] of Object.entries(defines)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new InputRangeError(`bad -D ${name}=${value}: not a symbol name`);
+    }
+    out = out.replace(new RegExp(`\\b${name}\\b`, "g"), value);
+  }
+  return out;
 }
 
 interface Pending {
@@ -167,6 +201,10 @@ class PacketdrillRun {
   readonly #cpu: Cpu;
   readonly #config: RunConfig;
   readonly #ignoredSysctls: string[] = [];
+  // The actions of each timed backquoted command, run at its time
+  readonly #commands = new Map<ScriptEvent, CommandAction[]>();
+  // nstat's history file: the counters its last run without -s left, or none yet
+  #nstatHistory: NstatCounters | null = null;
   readonly #ctx: SyscallContext;
   readonly #tun: Tun;
   // Inbound skbs whose clone packetdrill's sniffing socket still holds, with when they came
@@ -232,18 +270,23 @@ class PacketdrillRun {
     }
     this.#host = createHost({ cpus: 1 });
     this.#cpu = this.#host.sim.cpus[0];
-    const commands = [
-      ...script.initCommands,
-      ...script.events.flatMap((e) => e.type === "command" ? [e] : []),
-    ];
-    for (const c of commands) {
-      for (const [name, value] of this.#shellSysctls(c.command, c.line, options.readFile)) {
-        try {
-          this.#setSysctl(name, value);
-        } catch (e) {
-          this.#refuse(c.line, (e as Error).message);
-        }
+    // init commands run now; a timed command's actions are checked now and run at its time (a
+    // sysctl it sets is tried on a scratch host, so a value the kernel refuses is refused here)
+    let scratch: Host | null = null;
+    for (const c of script.initCommands) {
+      const actions = this.#commandActions(c.command, c.line, options.readFile);
+      for (const a of actions) {
+        if (a.kind === "sysctl") this.#trySysctl(this.#host, a, c.line);
+        else this.#nstatPipeline(a.stages);
       }
+    }
+    for (const e of script.events) {
+      if (e.type !== "command") continue;
+      const actions = this.#commandActions(e.command, e.line, options.readFile);
+      for (const a of actions) {
+        if (a.kind === "sysctl") this.#trySysctl(scratch ??= createHost({ cpus: 1 }), a, e.line);
+      }
+      this.#commands.set(e, actions);
     }
     // config.c and netdev.c: the local address on tun0 in a /16, the remote one behind the
     // gateway (or, for addresses of the script's own, a route straight out of tun0)
@@ -266,14 +309,16 @@ class PacketdrillRun {
       },
     });
     const local = inAton(cfg.localIp);
-    inetAddAddr(this.#host, this.#tun.dev, local, 16);
+    inetAddAddr(this.#host, this.#tun.dev, local, cfg.prefixLen);
     const remote = inAton(cfg.remoteIp);
-    const viaGateway = (local & 0xffff0000) === (inAton(GATEWAY_IP) & 0xffff0000);
+    const mask = cfg.prefixLen ? (0xffffffff << (32 - cfg.prefixLen)) >>> 0 : 0;
+    const gateway = inAton(cfg.gatewayIp);
+    const viaGateway = ((local & mask) >>> 0) === ((gateway & mask) >>> 0);
     fibAddRoute(this.#host, {
-      dst: viaGateway ? remote & 0xffffff00 : remote,
+      dst: viaGateway ? (remote & 0xffffff00) >>> 0 : remote,
       len: viaGateway ? 24 : 32,
       dev: this.#tun.dev,
-      gw: viaGateway ? inAton(GATEWAY_IP) : undefined,
+      gw: viaGateway ? gateway : undefined,
     });
     this.#ctx = {
       host: this.#host,
@@ -292,6 +337,7 @@ class PacketdrillRun {
       given.set("tcp_ts_tick_usecs", String(cli.tcpTsTickUsecs));
     }
     if (cli.ipVersion !== undefined) given.set("ip_version", cli.ipVersion);
+    for (const [name, value] of Object.entries(cli.options ?? {})) given.set(name, value);
     const cfg: RunConfig = {
       toleranceUsecs: DEFAULT_TOLERANCE_USECS,
       tolerancePercent: TOLERANCE_PERCENT,
@@ -301,6 +347,9 @@ class PacketdrillRun {
       remoteIp: REMOTE_IP,
       bindPort: BIND_PORT,
       connectPort: CONNECT_PORT,
+      gatewayIp: GATEWAY_IP,
+      prefixLen: 16,
+      mss: 0,
     };
     for (const [name, value] of given) {
       const kind = OPTIONS[name];
@@ -328,7 +377,22 @@ class PacketdrillRun {
             this.#refuse(0, `bad --${name}: ${value} (only IPv4 addresses are modelled)`);
           }
           if (name === "local_ip") cfg.localIp = value;
+          else if (name === "gateway_ip") cfg.gatewayIp = value;
           else cfg.remoteIp = value;
+          break;
+        case "netmask": {
+          const mask = value.split(".").map(Number);
+          const bits = mask.map((b) => b.toString(2).padStart(8, "0")).join("");
+          if (mask.length !== 4 || mask.some((b) => !(b >= 0 && b <= 255)) || /01/.test(bits)) {
+            bad();
+          }
+          cfg.prefixLen = bits.indexOf("0") < 0 ? 32 : bits.indexOf("0");
+          break;
+        }
+        case "mss":
+          // config.c: atoi(), and a value not above zero is an error
+          if (!/^\d+$/.test(value) || n <= 0) bad();
+          cfg.mss = n;
           break;
         case "port":
           if (!/^\d+$/.test(value) || n < 1 || n > 65535) bad();
@@ -376,7 +440,54 @@ class PacketdrillRun {
     }
     if (e.type === "syscall") return this.#syscall(e, e.syscall, time);
     this.#runTo(time.at);
-    return this.#pendingError();
+    const late = this.#pendingError();
+    if (late || e.type !== "command") return late;
+    // run_command_event(): a command that exits non-zero ends the run
+    for (const a of this.#commands.get(e) ?? []) {
+      if (a.kind === "sysctl") this.#setSysctl(a.name, a.value);
+      else if (this.#nstatPipeline(a.stages) !== 0) {
+        return { text: `error executing \`${e.command}\` command: non-zero status 1` };
+      }
+    }
+    return null;
+  }
+
+  // A sysctl a command sets, on `host`; a value the kit's tables refuse refuses the script
+  #trySysctl(host: Host, a: { name: string; value: string }, line: number): void {
+    try {
+      this.#setSysctl(a.name, a.value, host);
+    } catch (e) {
+      this.#refuse(line, (e as Error).message);
+    }
+  }
+
+  // `nstat [-n -s -a -z]` piped into `grep [-q -v] PATTERN` stages, as the shell runs them:
+  // nstat prints the counters that moved since its history (all since boot without one, every
+  // one with -z, absolute with -a) and keeps the new values unless -s; -n prints nothing. The
+  // exit status is the last stage's: grep's is 1 when no line matched.
+  #nstatPipeline(stages: string[][]): number {
+    const [nstatArgs, ...greps] = stages;
+    const flags = nstatArgs.slice(1).join("");
+    const now = nstatCounters(this.#host);
+    const base = flags.includes("a") ? null : this.#nstatHistory;
+    let lines = flags.includes("n") ? [] : ["#kernel"];
+    if (!flags.includes("n")) {
+      for (const [name, value] of Object.entries(now)) {
+        const delta = value - (base?.[name] ?? 0);
+        if (!delta && !flags.includes("z")) continue;
+        lines.push(`${name.padEnd(32)}${String(delta).padEnd(16)}${"0.0".padStart(6)}`);
+      }
+    }
+    if (!flags.includes("s")) this.#nstatHistory = now;
+    let status = 0;
+    for (const g of greps) {
+      const opts = g.slice(1, -1).join("");
+      const pattern = new RegExp(g[g.length - 1]);
+      lines = lines.filter((l) => pattern.test(l) !== opts.includes("v"));
+      status = lines.length ? 0 : 1;
+      if (opts.includes("q")) lines = [];
+    }
+    return status;
   }
 
   // A datagram for the UDP socket under test, from the peer it connected to, to its port.
@@ -429,7 +540,10 @@ class PacketdrillRun {
     });
     if ("error" in made) return { text: `error handling packet: ${made.error}` };
     this.#log.push({ usecs: time.at, direction: "<", text: packetText(p), line });
-    this.#tun.write(this.#cpu, made.packet);
+    // netdev.c: with --mss a TCP segment goes in with a virtio_net_hdr asking for GSO of that
+    // size, which virtio_net_hdr_to_skb() keeps only for a payload longer than it
+    const gsoSize = this.#config.mss && p.len > this.#config.mss ? this.#config.mss : 0;
+    this.#tun.write(this.#cpu, made.packet, gsoSize);
     this.#settle();
     this.#lastEventUsecs = time.at;
     return null;
@@ -624,44 +738,64 @@ class PacketdrillRun {
     throw new InputRangeError(`${this.#path}:${line}: the kit cannot run this script: ${what}`);
   }
 
-  #setSysctl(name: string, value: string): void {
+  #setSysctl(name: string, value: string, host: Host = this.#host): void {
     const numbers = value.split(/\s+/).map(shellNumber);
-    const host = this.#host;
     if (name === "net.ipv4.tcp_rmem" && numbers.length === 3) {
       host.ipv4.tcpRmem = numbers as [number, number, number];
     } else if (name in host.sysctl && numbers.length === 1) host.setSysctl(name, numbers[0]);
     else this.#ignoredSysctls.push(name);
   }
 
-  // A backquoted command: `sysctl -q name=value ...` lines, comments, a script file read the
-  // same way, and the two setup lines of packetdrill's defaults.sh that change nothing the kit
-  // models (flushing tcp_metrics, a pfifo qdisc on tun0); anything else is refused.
-  #shellSysctls(
+  // A backquoted command's actions: `sysctl -q name=value ...` lines, `nstat` piped into `grep`,
+  // comments, a script file read the same way, and the two setup lines of packetdrill's
+  // defaults.sh that change nothing the kit models (flushing tcp_metrics, a pfifo qdisc on
+  // tun0); anything else is refused.
+  #commandActions(
     command: string,
     line: number,
     readFile?: (path: string) => string,
-  ): [string, string][] {
-    const out: [string, string][] = [];
+  ): CommandAction[] {
+    const out: CommandAction[] = [];
     for (const raw of command.split("\n")) {
-      const text = raw.replace(/#.*$/, "").trim();
+      const text = raw.replace(/(^|\s)#.*$/, "").trim();
       if (!text || text.startsWith("#!")) continue;
       if (/^[^\s]+\.sh$/.test(text)) {
         if (!readFile) this.#refuse(line, `the script file ${text} cannot be read`);
-        out.push(...this.#shellSysctls(readFile(text), line, readFile));
+        out.push(...this.#commandActions(readFile(text), line, readFile));
         continue;
       }
       const m = /^sysctl\s+(-q\s+)?(.*?)(\s*>\s*\/dev\/null.*)?$/.exec(text);
       if (m) {
         for (const a of m[2].matchAll(/([a-z0-9_.]+)=("[^"]*"|\S+)/g)) {
-          out.push([a[1], a[2].replace(/"/g, "").trim()]);
+          out.push({ kind: "sysctl", name: a[1], value: a[2].replace(/"/g, "").trim() });
         }
         continue;
       }
       if (/^(ip tcp_metrics flush|tc qdisc add dev tun0 root pfifo)/.test(text)) continue;
+      const stages = text.split("|").map(shellWords);
+      const nstatOk = stages[0][0] === "nstat" &&
+        stages[0].slice(1).every((f) => /^-[nsaz]+$/.test(f));
+      const grepOk = stages.slice(1).every((g) =>
+        g[0] === "grep" && g.length >= 2 && g.slice(1, -1).every((f) => /^-[qvE]+$/.test(f))
+      );
+      if (nstatOk && grepOk) {
+        out.push({ kind: "nstat", stages });
+        continue;
+      }
       this.#refuse(line, `the shell command \`${text}\` is not modelled`);
     }
     return out;
   }
+}
+
+/** What a backquoted command does: set a sysctl, or run nstat into grep. */
+type CommandAction =
+  | { kind: "sysctl"; name: string; value: string }
+  | { kind: "nstat"; stages: string[][] };
+
+// A shell command's words, single and double quotes taken off
+function shellWords(text: string): string[] {
+  return [...text.trim().matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
 }
 
 function newConnection(remotePort: number, localPort: number | null): ConnectionMap {

@@ -35,6 +35,44 @@ export function nonZeroCounters(text: string): Record<string, number> {
 }
 
 /**
+ * The command-line words packetdrill gets for a script: those of an `args` file in its folder,
+ * one a line (the kernel selftests' ksft_runner.sh options), or none.
+ * @param script the script's path
+ * @returns the words
+ */
+export function corpusArgs(script: string): string[] {
+  try {
+    const text = Deno.readTextFileSync(`${script.slice(0, script.lastIndexOf("/"))}/args`);
+    return text.split("\n").map((w) => w.trim()).filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The same words as the kit's runner takes them: `--name=value` options and `-D NAME=VALUE`
+ * defines.
+ * @param args the words
+ * @returns options by name and defines
+ */
+export function argsAsOptions(
+  args: string[],
+): { options: Record<string, string>; defines: Record<string, string> } {
+  const options: Record<string, string> = {};
+  const defines: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "-D") {
+      const [name, value] = args[++i].split("=");
+      defines[name] = value;
+    } else {
+      const [name, value] = args[i].replace(/^--/, "").split("=");
+      options[name] = value ?? "";
+    }
+  }
+  return { options, defines };
+}
+
+/**
  * Every script of the corpus, sorted.
  * @returns absolute paths
  */

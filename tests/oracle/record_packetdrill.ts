@@ -12,6 +12,7 @@
 // Run on a Linux 6.18 machine: deno run -A tests/oracle/record_packetdrill.ts PACKETDRILL [SCRIPT...]
 import { dirname, relative } from "node:path";
 import {
+  corpusArgs,
   corpusScripts,
   nonZeroCounters,
   PACKETDRILL_CORPUS,
@@ -39,7 +40,7 @@ for (const script of corpusScripts()) {
     run("ip", ["netns", "add", ns]);
     const result = run(
       "timeout",
-      ["120", "ip", "netns", "exec", ns, binary, file],
+      ["120", "ip", "netns", "exec", ns, binary, ...corpusArgs(script), file],
       dirname(script),
     );
     run("ip", ["netns", "del", ns]);

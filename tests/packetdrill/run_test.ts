@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { runPacketdrill } from "../../lib/packetdrill/run.ts";
 import {
+  argsAsOptions,
+  corpusArgs,
   corpusScripts,
   nonZeroCounters,
   PACKETDRILL_CORPUS,
@@ -18,6 +20,7 @@ const record: { kernel: string; scripts: Record<string, PacketdrillRecord> } = J
 function run(name: string) {
   const path = join(PACKETDRILL_CORPUS, name);
   return runPacketdrill(Deno.readTextFileSync(path), name.split("/").pop()!, {
+    ...argsAsOptions(corpusArgs(path)),
     readFile: (file) => Deno.readTextFileSync(join(dirname(path), file)),
   });
 }
