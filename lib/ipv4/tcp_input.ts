@@ -778,9 +778,10 @@ function canCoalesce(to: { tailroom?: number; buf?: { dataref: number } }, len: 
   return (to.buf?.dataref ?? 1) === 1 && len <= (to.tailroom ?? 0);
 }
 
-// tcp_data_queue_ofo(): held by sequence (TCPOFOQueue); a segment wholly inside one held
-// already is dropped (TCPOFOMerge, a D-SACK, TCP_OFOMERGE); the SACK blocks take it in
-// (tcp_sack_new_ofo_skb()); an ACK is owed
+// tcp_data_queue_ofo(): held by sequence (TCPOFOQueue), measured as in-order data is
+// (tcp_measure_rcv_mss()); a segment wholly inside one held already is dropped (TCPOFOMerge, a
+// D-SACK, TCP_OFOMERGE); the SACK blocks take it in (tcp_sack_new_ofo_skb()) and the window may
+// grow for it (tcp_grow_window()); an ACK is owed
 function tcpDataQueueOfo(
   host: InetNet,
   sk: Sock,
@@ -789,12 +790,14 @@ function tcpDataQueueOfo(
   endSeq: number,
 ): SkbDropReason | "held" {
   const tp = sk.tcp;
+  skRmemSchedule(sk, skb.truesize);
+  // 6.17 on: held segments measure rcv_mss and the scaling ratio too
+  if (tp) tcpMeasureRcvMss(sk, tp, skb, s);
   host.mib.tcpExt.TCPOFOQueue++;
   if (tp) {
     tp.predFlags = 0;
     tp.ackPending.sched = true;
   }
-  skRmemSchedule(sk, skb.truesize);
   // tcp_ooo_try_coalesce(): a segment that continues the last one held joins it when it fits
   const last = sk.outOfOrder.reduce<Sock["outOfOrder"][number] | null>(
     (m, o) => (!m || after(o.seq, m.seq) ? o : m),
@@ -804,6 +807,8 @@ function tcpDataQueueOfo(
     last.len += s.dataLen;
     last.tailroom -= s.dataLen;
     host.mib.tcpExt.TCPRcvCoalesce++;
+    // with SACK the window may grow for it (without, it stays to force duplicate ACKs)
+    if (tp?.sackOk) tcpGrowWindow(host, sk, tp, skb, s.dataLen);
     consumeSkb(host.sim, skb, "tcp_data_queue_ofo");
     if (tp?.sackOk) tcpSackNewOfoSkb(tp, s.seq, endSeq);
     return "held";
@@ -824,8 +829,9 @@ function tcpDataQueueOfo(
     tailroom: skb.tailroom,
     buf: skb,
   });
-  skbSetOwnerR(sk, skb.truesize);
   if (tp?.sackOk) tcpSackNewOfoSkb(tp, s.seq, endSeq);
+  if (tp) tcpGrowWindow(host, sk, tp, skb, s.dataLen);
+  skbSetOwnerR(sk, skb.truesize);
   return "held";
 }
 
