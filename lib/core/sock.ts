@@ -186,6 +186,10 @@ export interface TcpSockState {
   predFlags: number;
   /** Bytes of ours the peer has acknowledged (bytes_acked): how old an ACK may be. */
   bytesAcked: number;
+  /** close() left the connection to the kernel (SOCK_DEAD, an orphan). */
+  dead: boolean;
+  /** A dead socket whose FIN was acknowledged: a time-wait sock in FIN_WAIT2 (tcp_time_wait()). */
+  timeWait: boolean;
 }
 
 /** SOCK_MIN_RCVBUF (include/net/sock.h): 2048 + SKB_DATA_ALIGN(sizeof(struct sk_buff)). */

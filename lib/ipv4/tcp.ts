@@ -202,6 +202,10 @@ function close(host: InetNet, cpu: Cpu, sk: Sock): void {
     }
     return unhash();
   }
+  // __tcp_close(): both directions shut (SHUTDOWN_MASK), the socket orphaned (sock_orphan());
+  // data that still comes is refused
+  tp.recvShutdown = true;
+  tp.dead = true;
   tcpSendFin(host, cpu, sk);
 }
 

@@ -66,6 +66,12 @@ export interface TcpSegment {
 }
 
 /**
+ * What became of a segment TCP took: dropped for a reason, consumed, held in a queue, or to be
+ * answered with a reset (tcp_v4_do_rcv()'s reset: label) and dropped for the reason given.
+ */
+export type TcpVerdict = SkbDropReason | "consumed" | "held" | { reset: SkbDropReason };
+
+/**
  * Sequence comparison modulo 2^32, as before() in include/net/tcp.h.
  * @param a a sequence number
  * @param b another
@@ -151,6 +157,8 @@ export function newTcpState(o: {
     sndWl1: 0,
     predFlags: 0,
     bytesAcked: 0,
+    dead: false,
+    timeWait: false,
   };
 }
 
@@ -285,7 +293,8 @@ export function tcpRcvSynsentStateProcess(
  * @param sk the connection
  * @param skb the segment
  * @param s what tcp_v4_rcv() read of it
- * @returns a drop reason, "consumed", or "held" when queued
+ * @returns a drop reason, "consumed", "held" when queued, or a reset for tcp_v4_do_rcv() to
+ *   send with the reason it drops the segment for
  */
 export function tcpRcvEstablished(
   host: InetNet,
@@ -293,7 +302,7 @@ export function tcpRcvEstablished(
   sk: Sock,
   skb: SkBuff,
   s: TcpSegment,
-): SkbDropReason | "consumed" | "held" {
+): TcpVerdict {
   const established = sk.state === TCP_STATES.ESTABLISHED;
   const fn = established ? "tcp_rcv_established" : "tcp_rcv_state_process";
   host.sim.enterFn(cpu, fn, skb.id);
@@ -396,7 +405,7 @@ function tcpSlowPath(
   skb: SkBuff,
   s: TcpSegment,
   validate: boolean,
-): SkbDropReason | "consumed" | "held" {
+): TcpVerdict {
   const established = sk.state === TCP_STATES.ESTABLISHED;
   if (validate) {
     if (!(s.flags & (TCP_FLAGS.ACK | TCP_FLAGS.RST | TCP_FLAGS.SYN))) return "TCP_FLAGS";
@@ -415,6 +424,25 @@ function tcpSlowPath(
     return refused;
   }
   tcpAckOfFin(host, sk, tp, s);
+  if (sk.state === TCP_STATES.CLOSE) return "consumed"; // our FIN acknowledged in LAST_ACK
+  // tcp_rcv_state_process() step 7: after the peer's FIN, new data is not taken; once our side
+  // is shut for reading (close()), new data resets the connection (TCPAbortOnData)
+  if (!established) {
+    const fin = s.flags & TCP_FLAGS.FIN ? 1 : 0;
+    const closing = sk.state === TCP_STATES.CLOSE_WAIT || sk.state === TCP_STATES.LAST_ACK;
+    if (closing && !before(s.seq, sk.rcvNxt)) return "NOT_SPECIFIED";
+    const newData = s.dataLen + fin > 0 && after((s.seq + s.dataLen) >>> 0, sk.rcvNxt);
+    if (tp.timeWait && s.dataLen && newData) {
+      // tcp_timewait_state_process(): new data after a half-duplex close: TCP_TW_RST
+      tcpDone(host, sk);
+      return { reset: "TCP_ABORT_ON_DATA" };
+    }
+    if (tp.recvShutdown && newData && !tp.timeWait) {
+      host.mib.tcpExt.TCPAbortOnData++;
+      tcpReset(host, cpu, sk);
+      return { reset: "TCP_ABORT_ON_DATA" };
+    }
+  }
   // tcp_replace_ts_recent(): a segment at or before rcv_wup carries the TSval to echo
   if (tp.tstampOk && s.options.timestamp && !after(s.seq, tp.rcvWup)) {
     tp.tsRecent = s.options.timestamp.tsval;
@@ -653,8 +681,15 @@ function tcpDone(host: InetNet, sk: Sock): void {
 // FIN_WAIT2, and LAST_ACK to the end of the connection
 function tcpAckOfFin(host: InetNet, sk: Sock, tp: TcpSockState, s: TcpSegment): void {
   if (s.ack !== tp.sndNxt) return;
-  if (sk.state === TCP_STATES.FIN_WAIT1) sk.state = TCP_STATES.FIN_WAIT2;
-  else if (sk.state === TCP_STATES.LAST_ACK) tcpDone(host, sk);
+  if (sk.state === TCP_STATES.FIN_WAIT1) {
+    sk.state = TCP_STATES.FIN_WAIT2;
+    // an orphan waits for the peer's FIN as a time-wait sock (tcp_time_wait(sk, TCP_FIN_WAIT2,
+    // tcp_fin_time()): inet_twsk_schedule() counts TW)
+    if (tp.dead && !s.dataLen && !(s.flags & TCP_FLAGS.FIN)) {
+      tp.timeWait = true;
+      host.mib.tcpExt.TW++;
+    }
+  } else if (sk.state === TCP_STATES.LAST_ACK) tcpDone(host, sk);
 }
 
 // tcp_dsack_set(): the first block of the next ACK names the duplicate (TCPDSACKOldSent for
@@ -818,7 +853,10 @@ function tcpDataQueueOfo(
   );
   if (covering) {
     host.mib.tcpExt.TCPOFOMerge++;
-    if (tp?.sackOk) tcpDsackSet(host, sk, s.seq, endSeq);
+    if (tp?.sackOk) {
+      tcpDsackSet(host, sk, s.seq, endSeq);
+      tcpSackNewOfoSkb(tp, s.seq, endSeq); // add_sack: its block moves first
+    }
     return "TCP_OFOMERGE";
   }
   sk.outOfOrder.push({
@@ -884,8 +922,9 @@ function tcpFin(host: InetNet, sk: Sock, tp: TcpSockState): void {
     tp.pingpong = true;
   } else if (sk.state === TCP_STATES.FIN_WAIT2) {
     // tcp_time_wait(): the ACK goes at once; inet_twsk_schedule() counts TW for the 60 s wait
+    // (a time-wait sock already counted moves on without counting again)
     sk.state = TCP_STATES.TIME_WAIT;
-    host.mib.tcpExt.TW++;
+    if (!tp.timeWait) host.mib.tcpExt.TW++;
     tp.ackPending.now = true;
   }
 }
@@ -941,14 +980,23 @@ function tcpOfoQueue(host: InetNet, sk: Sock): void {
   }
 }
 
-// tcp_sack_new_ofo_skb(): a block the segment extends grows and moves first; else a new block
-// goes first (at most 4 kept)
+// tcp_sack_new_ofo_skb(): a block the segment extends grows and moves first, taking in any other
+// it now overlaps (tcp_sack_maybe_coalesce()); else a new block goes first (at most 4 kept)
 function tcpSackNewOfoSkb(tp: TcpSockState, seq: number, endSeq: number): void {
   const blocks = tp.selectiveAcks;
   const i = blocks.findIndex(([a, b]) => !after(seq, b) && !after(a, endSeq));
   if (i >= 0) {
     const [a, b] = blocks.splice(i, 1)[0];
-    blocks.unshift([before(seq, a) ? seq : a, after(endSeq, b) ? endSeq : b]);
+    const first: [number, number] = [before(seq, a) ? seq : a, after(endSeq, b) ? endSeq : b];
+    for (let j = 0; j < blocks.length;) {
+      const [c, d] = blocks[j];
+      if (!after(c, first[1]) && !after(first[0], d)) {
+        if (before(c, first[0])) first[0] = c;
+        if (after(d, first[1])) first[1] = d;
+        blocks.splice(j, 1);
+      } else j++;
+    }
+    blocks.unshift(first);
   } else {
     blocks.unshift([seq, endSeq]);
     if (blocks.length > 4) blocks.pop();

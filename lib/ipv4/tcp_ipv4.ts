@@ -178,12 +178,12 @@ function sendReset(
   host: InetNet,
   cpu: Cpu,
   s: Seg,
-  rt: Rtable,
+  rt: Rtable | null,
   skb: SkBuff,
   reason: SkbDropReason,
   sk: Sock | null = null,
 ): void {
-  if (s.flags & TCP_FLAGS.RST || (!sk && rt.type !== "local")) return;
+  if (s.flags & TCP_FLAGS.RST || (!sk && rt?.type !== "local")) return;
   host.sim.tracepoint(cpu, "tcp_send_reset", () => ({
     skbaddr: skb.id,
     skaddr: sk?.ino ?? 0,
@@ -342,12 +342,14 @@ function tcpV4DoRcv(
   skb: SkBuff,
   s: Seg,
 ): SkbDropReason | "consumed" | "held" {
-  return host.sim.traced(
-    cpu,
-    "tcp_v4_do_rcv",
-    () => tcpRcvEstablished(host, cpu, sk, skb, s),
-    skb.id,
-  );
+  return host.sim.traced(cpu, "tcp_v4_do_rcv", () => {
+    const verdict = tcpRcvEstablished(host, cpu, sk, skb, s);
+    if (typeof verdict === "string") return verdict;
+    // reset: tcp_v4_send_reset(), then the segment is dropped
+    sendReset(host, cpu, s, null, skb, verdict.reset, sk);
+    kfreeSkbReason(host.sim, skb, verdict.reset, "tcp_v4_do_rcv");
+    return "held";
+  }, skb.id);
 }
 
 // include/net/sock.h: TCP's send buffer, tcp_wmem[1], for the backlog's limit (the kit sends
