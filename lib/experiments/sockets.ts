@@ -1,9 +1,10 @@
 // The socket end of the receive path as an experiment: a UDP flow at a steady rate into one
-// socket on a host with a virtio-net NIC, read by a task that blocks in recvfrom() (or
-// recvmmsg()) and spends some time on each datagram. It measures what reaches the reader, what
-// the receive buffer refuses (SOCKET_RCVBUFF), how long a datagram waits from the NIC to the
-// reader, and where the CPU time goes — with the reader on the softirq's CPU or another, and
-// with busy polling (net.core.busy_read) or without.
+// socket on a host with a virtio-net NIC, read by a task that spends some time on each datagram
+// and waits for the next in one of four ways: blocking in recvfrom() (or recvmmsg()), the same
+// with busy polling (net.core.busy_read), non-blocking recvfrom() calls in a loop (EAGAIN while
+// the queue is empty), or epoll_wait() then non-blocking reads until EAGAIN. It measures what
+// reaches the reader, what the receive buffer refuses (SOCKET_RCVBUFF), how long a datagram
+// waits from the NIC to the reader, the system calls and wakeups, and where the CPU time goes.
 
 import { napiBusyLoop } from "../core/dev.ts";
 import { Task, type TaskBody } from "../sim/cpu.ts";
@@ -31,6 +32,11 @@ export interface SocketReaderExperiment {
   readerCpu?: number;
   /** net.core.busy_read, µs: poll the NIC from recvmsg() before sleeping; default 0. */
   busyReadUs?: number;
+  /**
+   * How the reader waits: `blocking` recvfrom() (the default), `nonblocking` recvfrom() in a
+   * loop, or `epoll`: epoll_wait() on the socket, then non-blocking reads until EAGAIN.
+   */
+  mode?: "blocking" | "nonblocking" | "epoll";
   /** Seed, default 1. */
   seed?: number;
 }
@@ -47,6 +53,8 @@ export interface SocketReaderResult {
   wakeups: number;
   /** System calls the reader made. */
   syscalls: number;
+  /** Of those, reads that found the queue empty and returned EAGAIN. */
+  eagain: number;
   /** NIC arrival to the reader's return from the system call, ns: 50th and 99th percentile. */
   latencyNs: { p50: number; p99: number };
   /** Every datagram's latency, ns, in the order read. */
@@ -98,29 +106,65 @@ export function runSocketReader(exp: SocketReaderExperiment): SocketReaderResult
   const latencies: number[] = [];
   const rmem: [number, number][] = [];
   let syscalls = 0;
+  let eagain = 0;
   const batch = exp.batch ?? 1;
+  const mode = exp.mode ?? "blocking";
   const napi = nic!.rq[0].napi;
   const cpu = sim.cpus[readerCpu];
   const reader = new Task("reader", readerBody());
+  // One system call's entry and exit, or the same work when a sleeping call resumes (counted
+  // once: it is the same call); the kit charges epoll_wait() as a recvmsg()
+  let resumed = false;
+  const syscall = () => {
+    if (!resumed) syscalls++;
+    resumed = false;
+    return { op: "system", ns: host.sim.costs.ns("recvmsg") } as const;
+  };
+  function* readBatch(): TaskBody {
+    for (let n = 0; n < batch && sk.receiveQueue.length; n++) {
+      const got = udpRecvmsg(host, sk, cpu)!;
+      latencies.push(sim.now - got.arrived);
+      yield exp.workNs; // the application's own work, user time
+    }
+  }
   function* readerBody(): TaskBody {
     for (;;) {
-      syscalls++;
-      yield { op: "system", ns: host.sim.costs.ns("recvmsg") };
+      if (mode === "epoll") {
+        // epoll_wait(): asleep on the socket's wait queue until ep_poll_callback() wakes it
+        yield syscall();
+        if (sk.receiveQueue.length === 0) {
+          sk.waiters.push(reader);
+          yield { op: "sleep" };
+          resumed = true;
+          continue;
+        }
+        // then read until EAGAIN (edge- or level-triggered alike)
+        for (;;) {
+          yield syscall();
+          if (!sk.receiveQueue.length) break;
+          yield* readBatch();
+        }
+        eagain++;
+        continue;
+      }
+      yield syscall();
       if (sk.receiveQueue.length === 0 && sk.llUsec > 0) {
         // sk_busy_loop(): poll the NIC this socket's packets come from, up to busy_read µs
         const end = sim.now + sk.llUsec * 1000;
         yield* napiBusyLoop(host, cpu, napi, () => sk.receiveQueue.length > 0 || sim.now >= end);
       }
       if (sk.receiveQueue.length === 0) {
+        if (mode === "nonblocking") {
+          eagain++; // MSG_DONTWAIT: -EAGAIN, and the loop asks again
+          continue;
+        }
+        // __skb_wait_for_more_packets(): asleep until sock_def_readable() wakes it
         sk.waiters.push(reader);
         yield { op: "sleep" };
+        resumed = true;
         continue;
       }
-      for (let n = 0; n < batch && sk.receiveQueue.length; n++) {
-        const got = udpRecvmsg(host, sk)!;
-        latencies.push(sim.now - got.arrived);
-        yield exp.workNs; // the application's own work, user time
-      }
+      yield* readBatch();
     }
   }
   cpu.addTask(reader);
@@ -133,6 +177,7 @@ export function runSocketReader(exp: SocketReaderExperiment): SocketReaderResult
     rcvbufDrops: sk.drops,
     wakeups: reader.wakeups,
     syscalls,
+    eagain,
     latencyNs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
     latenciesNs: latencies,
     rmem,

@@ -407,9 +407,13 @@ function udpMcastDeliver(
 
 /**
  * Takes the oldest datagram off a socket's queue, as udp_recvmsg() does once the data is
- * copied: the memory is uncharged and InDatagrams counted; the skb ends delivered.
+ * copied: the memory is uncharged and InDatagrams counted; the skb ends delivered. With the
+ * reader's CPU given, the call graph shows the way a read takes: __sys_recvfrom() →
+ * sock_recvmsg() → inet_recvmsg() → udp_recvmsg() → __skb_recv_udp() →
+ * __skb_try_recv_from_queue(), then skb_copy_datagram_iter() and the skb's free.
  * @param host the host
  * @param sk the socket
+ * @param cpu the CPU the reading task runs on, for the call graph
  * @returns the datagram's payload length and arrival time, or null when the queue is empty
  * @example
  * ```ts
@@ -425,11 +429,29 @@ function udpMcastDeliver(
  * console.log(udpRecvmsg(host, sk), host.mib.udp.InDatagrams); // { len: 0, arrived: 0 } 1
  * ```
  */
-export function udpRecvmsg(host: InetNet, sk: Sock): { len: number; arrived: number } | null {
-  const q = sk.receiveQueue.shift();
-  if (!q) return null;
-  sk.rmemAlloc -= q.truesize;
-  host.mib.udp.InDatagrams++;
-  host.sim.ledger.end({ skb: q.id, kind: "delivered", where: "udp_recvmsg", t: host.sim.now });
-  return { len: q.len, arrived: q.arrived };
+export function udpRecvmsg(
+  host: InetNet,
+  sk: Sock,
+  cpu?: Cpu,
+): { len: number; arrived: number } | null {
+  const take = () => {
+    const q = sk.receiveQueue.shift();
+    if (!q) return null;
+    sk.rmemAlloc -= q.truesize;
+    host.mib.udp.InDatagrams++;
+    host.sim.ledger.end({ skb: q.id, kind: "delivered", where: "udp_recvmsg", t: host.sim.now });
+    return { len: q.len, arrived: q.arrived };
+  };
+  if (!cpu) return take();
+  const sim = host.sim;
+  const calls = ["__sys_recvfrom", "sock_recvmsg", "inet_recvmsg", "udp_recvmsg"];
+  for (const fn of calls) sim.enterFn(cpu, fn);
+  const got = sim.traced(
+    cpu,
+    "__skb_recv_udp",
+    () => sim.traced(cpu, "__skb_try_recv_from_queue", take),
+  );
+  if (got) sim.traced(cpu, "skb_copy_datagram_iter", () => {});
+  for (const fn of calls.reverse()) sim.exitFn(cpu, fn);
+  return got;
 }

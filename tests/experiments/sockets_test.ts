@@ -44,3 +44,41 @@ Deno.test("busy_read: the reader polls the NIC instead of sleeping — lower lat
   const sys = (r: typeof busy) => r.cpuTime.reduce((a, c) => a + c.system, 0);
   assert.ok(sys(busy) > 5 * sys(sleep));
 });
+
+Deno.test("a blocking reader makes one call and takes one wakeup per datagram when they come one at a time", () => {
+  const r = runSocketReader({ pps: 20_000, durationNs: 10_000_000, workNs: 1_000, readerCpu: 1 });
+  assert.equal(r.read, 200);
+  // the first call finds nothing and sleeps; each wakeup resumes it with a datagram
+  assert.equal(r.syscalls, r.read + 1);
+  assert.equal(r.wakeups, r.read);
+  assert.equal(r.eagain, 0);
+});
+
+Deno.test("a non-blocking reader never sleeps: every call on an empty queue is an EAGAIN", () => {
+  const r = runSocketReader({
+    pps: 20_000,
+    durationNs: 10_000_000,
+    workNs: 1_000,
+    readerCpu: 1,
+    mode: "nonblocking",
+  });
+  assert.equal(r.read, 200);
+  assert.equal(r.wakeups, 0);
+  // every call read one or returned EAGAIN, but the one still going when the run ends
+  assert.ok(r.syscalls - (r.read + r.eagain) <= 1);
+  assert.ok(r.eagain > 10 * r.read);
+});
+
+Deno.test("an epoll reader makes three calls per datagram that comes alone: epoll_wait, the read, the EAGAIN", () => {
+  const r = runSocketReader({
+    pps: 20_000,
+    durationNs: 10_000_000,
+    workNs: 1_000,
+    readerCpu: 1,
+    mode: "epoll",
+  });
+  assert.equal(r.read, 200);
+  assert.equal(r.wakeups, r.read);
+  assert.equal(r.eagain, r.read);
+  assert.equal(r.syscalls, 3 * r.read + 1);
+});
