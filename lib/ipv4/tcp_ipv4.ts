@@ -546,7 +546,7 @@ function tcpConnRequest(host: InetNet, cpu: Cpu, listener: Sock, s: Seg, skb: Sk
     wscaleOk,
     listener.rcvbufLocked ? fullSpace : 0, // a smaller buffer the user set limits the window
   );
-  const request: TcpRequestSock = {
+  const request = newRequest(host, {
     saddr: s.saddr,
     sport: s.sport,
     daddr: s.daddr,
@@ -566,11 +566,8 @@ function tcpConnRequest(host: InetNet, cpu: Cpu, listener: Sock, s: Seg, skb: Sk
     tsOffset,
     rcvWnd: win.rcvWnd,
     windowClamp: win.windowClamp,
-    sentAt: host.sim.now,
-    retrans: 0,
-    acked: false,
     syncookie: wantCookie,
-  };
+  });
   if (wantCookie) {
     // cookie_init_sequence() → tcp_synq_overflow(): the listener remembers a flood, at most
     // once a second
@@ -585,6 +582,14 @@ function tcpConnRequest(host: InetNet, cpu: Cpu, listener: Sock, s: Seg, skb: Sk
   listener.requests.push(request);
   tcpSendSynack(host, cpu, request, listener.num);
   reqskTimer(host, cpu, listener, request, s, 0);
+}
+
+// inet_reqsk_alloc(): a request whose SYN-ACK goes now, not yet sent again nor acknowledged
+function newRequest(
+  host: InetNet,
+  o: Omit<TcpRequestSock, "sentAt" | "retrans" | "acked">,
+): TcpRequestSock {
+  return { ...o, sentAt: host.sim.now, retrans: 0, acked: false };
 }
 
 function jiffies(host: InetNet): number {
@@ -628,7 +633,7 @@ function cookieCheck(
     o.wscaleOk,
     listener.rcvbufLocked ? fullSpace : 0,
   );
-  const req: TcpRequestSock = {
+  const req = newRequest(host, {
     saddr: s.saddr,
     sport: s.sport,
     daddr: s.daddr,
@@ -645,11 +650,8 @@ function cookieCheck(
     tsOffset,
     rcvWnd: win.rcvWnd,
     windowClamp: win.windowClamp,
-    sentAt: host.sim.now,
-    retrans: 0,
-    acked: false,
     syncookie: true,
-  };
+  });
   return tcpV4SynRecvSock(host, cpu, listener, req, skb, s);
 }
 
