@@ -360,8 +360,18 @@ export function allocSkbLinear(
   return skb;
 }
 
-// __alloc_skb(): the buffer a head of `len` bytes gets, skb_shared_info aside
-function allocSkbSize(len: number): number {
+/**
+ * The buffer __alloc_skb() gives a head of `len` bytes, skb_shared_info aside: from the
+ * small-head cache when that fits (576 bytes with skb_shared_info), else the kmalloc size class.
+ * @param len bytes asked for
+ * @returns bytes the head can hold
+ * @example
+ * ```ts
+ * import { allocSkbSize } from "@rxpath/rxpath";
+ * console.log(allocSkbSize(100), allocSkbSize(1000)); // 256 1728
+ * ```
+ */
+export function allocSkbSize(len: number): number {
   const shinfo = skbDataAlign(SIZEOF_SKB_SHARED_INFO);
   const obj = skbDataAlign(len) + shinfo;
   return (obj <= SKB_SMALL_HEAD_CACHE_SIZE ? SKB_SMALL_HEAD_CACHE_SIZE : kmallocSizeRoundup(obj)) -

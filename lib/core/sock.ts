@@ -120,7 +120,15 @@ export interface TcpSockState {
    * icsk_ack.pending: an ACK is owed (ICSK_ACK_SCHED), must go now (ICSK_ACK_NOW), its timer is
    * armed (ICSK_ACK_TIMER), a small segment came (ICSK_ACK_PUSHED, twice: ICSK_ACK_PUSHED2).
    */
-  ackPending: { sched: boolean; now: boolean; timer: boolean; pushed: boolean; pushed2: boolean };
+  ackPending: {
+    sched: boolean;
+    now: boolean;
+    timer: boolean;
+    pushed: boolean;
+    pushed2: boolean;
+    /** ICSK_ACK_NOMEM: data was refused for memory; the next ACK offers a zero window. */
+    nomem?: boolean;
+  };
   /** When data last arrived, jiffies (icsk_ack.lrcvtime). */
   lrcvtime: number;
   /** The size of the last small segment, for tcp_measure_rcv_mss() (icsk_ack.last_seg_size). */
@@ -404,6 +412,10 @@ export class Sock {
     arrived: number;
     tailroom?: number;
     buf?: { readonly dataref: number };
+    /** Bytes of it already read (the reader's offset into a partly read skb). */
+    offset?: number;
+    /** It carries the peer's FIN. */
+    fin?: boolean;
   }[] = [];
   /** Memory scheduled for this socket and not yet charged to an skb, bytes (sk_forward_alloc). */
   forwardAlloc = 0;

@@ -62,6 +62,7 @@ function recvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number): number {
     const take = Math.min(len - copied, q.len);
     copied += take;
     q.len -= take;
+    q.offset = (q.offset ?? 0) + take;
     if (q.len === 0) {
       sk.receiveQueue.shift();
       sockRfree(sk, q.truesize);

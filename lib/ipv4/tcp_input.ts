@@ -7,11 +7,11 @@
 // scaling ratio, the delayed-ACK engine's ato, tcp_grow_window()) and __tcp_ack_snd_check(): an
 // ACK at once in quick-ack mode, for more than one full segment when the window would not
 // shrink, for a hole and when it fills; else the delayed-ACK timer. Receive memory is scheduled
-// in pages (sk_rmem_schedule()); not yet: the backlog of an owned socket, tcp_prune_queue() and
-// tcp_collapse() when memory runs short.
+// in pages (sk_rmem_schedule()); when the queues outgrow the buffer, tcp_prune_queue() collapses
+// them (tcp_collapse(), tcp_collapse_ofo_queue()) and then drops held segments or the new one.
 
 import type { InetNet } from "./netns_ipv4.ts";
-import { consumeSkb, type SkBuff } from "../core/skbuff.ts";
+import { allocSkbSize, consumeSkb, SKB_TRUESIZE, type SkBuff } from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
 import {
   skbSetOwnerR,
@@ -93,6 +93,9 @@ const TCPOLEN_TSTAMP_ALIGNED = 12;
 // tcp_sk_init(): tcp_comp_sack_nr and tcp_comp_sack_delay_ns (1 ms)
 const TCP_COMP_SACK_NR = 44;
 const TCP_COMP_SACK_DELAY_NS = 1_000_000;
+// net.ipv4.tcp_comp_sack_slack_ns: the hrtimer's range; a lone timer fires at its end, when the
+// clock event programmed for its hard expiry goes off
+const TCP_COMP_SACK_SLACK_NS = 100_000;
 
 /**
  * A connection's TCP state as it starts (tcp_init_sock() and what tcp_connect_init() or
@@ -733,9 +736,28 @@ function tcpDataQueue(
     // a partial packet, seq < rcv_nxt < end_seq: its head is a duplicate (D-SACK), the rest new
     if (tp && s.seq !== sk.rcvNxt && tp.sackOk) tcpDsackSet(host, sk, s.seq, sk.rcvNxt);
     const len = (endSeq - sk.rcvNxt - (fin ? 1 : 0)) >>> 0;
-    // tcp_try_rmem_schedule() (pruning not modelled: memory is always found)
+    if (tp && tcpReceiveWindow(tp, sk.rcvNxt) === 0 && !(len === 0 && fin)) {
+      // a closed window takes nothing but a bare FIN (TCPZeroWindowDrop)
+      host.mib.tcpExt.TCPZeroWindowDrop++;
+      tcpEnterQuickackMode(host, tp);
+      host.sim.exitFn(cpu, "tcp_data_queue", skb.id);
+      return "TCP_ZEROWINDOW";
+    }
+    if (tp && !tcpTryRmemSchedule(host, cpu, sk, tp, s)) {
+      // no memory even after pruning: a zero-window ACK at once; with data queued the segment
+      // is dropped (TCPRcvQDrop, PROTO_MEM), else it is taken anyway (sk_forced_mem_schedule())
+      tp.ackPending.nomem = true;
+      tp.ackPending.now = true;
+      tp.ackPending.sched = true;
+      tcpDataReady(host, cpu, sk, tp);
+      if (sk.receiveQueue.length && len) {
+        host.mib.tcpExt.TCPRcvQDrop++;
+        host.sim.exitFn(cpu, "tcp_data_queue", skb.id);
+        return "PROTO_MEM";
+      }
+    }
     skRmemSchedule(sk, skb.truesize);
-    verdict = tcpQueueRcv(host, cpu, sk, skb, len, endSeq);
+    verdict = tcpQueueRcv(host, cpu, sk, skb, len, endSeq, fin);
     if (tp && s.dataLen) {
       host.sim.traced(
         cpu,
@@ -765,10 +787,256 @@ function tcpDataQueue(
     tcpEnterQuickackMode(host, tp); // out of window, such as a zero-window probe
     verdict = "TCP_OVERWINDOW";
   } else {
-    verdict = tcpDataQueueOfo(host, sk, skb, s, endSeq);
+    verdict = tcpDataQueueOfo(host, cpu, sk, skb, s, endSeq);
   }
   host.sim.exitFn(cpu, "tcp_data_queue", skb.id);
   return verdict;
+}
+
+// tcp_can_ingest() (6.18): the queues may take a segment while what they hold (sk_rmem_alloc)
+// is within sk_rcvbuf — its own size aside, so a too big segment finds room in an empty queue
+function tcpCanIngest(sk: Sock): boolean {
+  return sk.rmemAlloc <= sk.rcvbuf;
+}
+
+// tcp_try_rmem_schedule(): room for the segment, pruning the queues when it does not fit
+// (sk_rmem_schedule() never fails: the protocol's memory limits are not modelled)
+function tcpTryRmemSchedule(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  tp: TcpSockState,
+  s: TcpSegment,
+): boolean {
+  if (tcpCanIngest(sk)) return true;
+  return host.sim.traced(cpu, "tcp_prune_queue", () => tcpPruneQueue(host, sk, tp, s)) === 0;
+}
+
+// tcp_prune_queue(): PruneCalled; the window clamped (tcp_clamp_window()); the receive queue
+// collapsed into compact skbs (tcp_collapse()); then held segments dropped from the highest
+// (tcp_prune_ofo_queue()); if none of it made room, RcvPruned and -1
+function tcpPruneQueue(host: InetNet, sk: Sock, tp: TcpSockState, s: TcpSegment): number {
+  if (!sk.rmemAlloc) return -1; // 6.18: nothing queued, nothing to prune
+  host.mib.tcpExt.PruneCalled++;
+  if (!tcpCanIngest(sk)) tcpClampWindow(host, sk, tp);
+  if (tcpCanIngest(sk)) return 0;
+  tcpCollapseOfoQueue(host, sk, tp);
+  if (sk.receiveQueue.length) tcpCollapse(host, sk, tp);
+  if (tcpCanIngest(sk)) return 0;
+  tcpPruneOfoQueue(host, sk, tp, s);
+  if (tcpCanIngest(sk)) return 0;
+  host.mib.tcpExt.RcvPruned++;
+  tp.predFlags = 0;
+  return -1;
+}
+
+// tcp_clamp_window(): no more quick ACKs; an unlocked buffer grows to what is charged (up to
+// tcp_rmem[2]); still over it, rcv_ssthresh drops to two segments
+function tcpClampWindow(host: InetNet, sk: Sock, tp: TcpSockState): void {
+  tp.quick = 0;
+  const rmem2 = host.ipv4.tcpRmem[2];
+  if (sk.rcvbuf < rmem2 && !sk.rcvbufLocked) sk.rcvbuf = Math.min(sk.rmemAlloc, rmem2);
+  if (sk.rmemAlloc > sk.rcvbuf) tp.rcvSsthresh = Math.min(tp.windowClamp, 2 * tp.advmss);
+}
+
+// SKB_MAX_ORDER(0, 0): the most one page holds beside skb_shared_info
+const SKB_MAX_ONE_PAGE = 4096 - 320;
+
+// tcp_collapse() on the receive queue: from the first skb that wastes memory (its truesize as
+// window more than its length) or was partly read, the data is copied into new skbs of up to a
+// page each (alloc_skb(), charged), the old ones freed as they empty (TCPRcvCollapsed); an skb
+// with the FIN ends it
+function tcpCollapse(host: InetNet, sk: Sock, tp: TcpSockState): void {
+  const q = sk.receiveQueue;
+  let i = 0;
+  for (; i < q.length; i++) {
+    const e = q[i];
+    if (e.fin) return;
+    const offset = e.offset ?? 0;
+    if (tcpWinFromSpace(tp.scalingRatio, e.truesize) > e.len + offset || offset > 0) break;
+  }
+  if (i === q.length) return;
+  let end = i;
+  let bytes = 0;
+  while (end < q.length && !(end > i && q[end].fin)) bytes += q[end++].len;
+  let left = q.slice(i).reduce((n, e) => n + e.len, 0);
+  const made: typeof q = [];
+  let src = i;
+  while (bytes > 0) {
+    const copy = Math.min(SKB_MAX_ONE_PAGE, left);
+    const size = allocSkbSize(copy);
+    const n = {
+      id: host.sim.ledger.born(),
+      truesize: SKB_TRUESIZE(size),
+      len: 0,
+      arrived: q[src].arrived,
+      tailroom: size,
+      buf: { dataref: 1 },
+      fin: false,
+    };
+    made.push(n);
+    skbSetOwnerR(sk, n.truesize);
+    let room = copy;
+    while (room > 0 && src < end) {
+      const e = q[src];
+      const take = Math.min(room, e.len);
+      n.len += take;
+      n.tailroom -= take;
+      e.len -= take;
+      room -= take;
+      bytes -= take;
+      left -= take;
+      if (e.len === 0) {
+        // tcp_collapse_one()
+        sockRfree(sk, e.truesize);
+        host.sim.ledger.end({
+          skb: e.id,
+          kind: "delivered",
+          where: "tcp_collapse",
+          t: host.sim.now,
+        });
+        host.mib.tcpExt.TCPRcvCollapsed++;
+        src++;
+      }
+    }
+    if (src >= end) break;
+  }
+  q.splice(i, src - i, ...made);
+}
+
+// tcp_collapse_ofo_queue(): each run of held segments without a gap is collapsed as tcp_collapse()
+// does, unless it is a single skb of less than a page (tiny ranges are left, up to an eighth
+// of the buffer in all)
+function tcpCollapseOfoQueue(host: InetNet, sk: Sock, tp: TcpSockState): void {
+  const q = sk.outOfOrder;
+  q.sort((a, b) => ((a.seq - b.seq) | 0));
+  let sumTiny = 0;
+  for (let i = 0; i < q.length;) {
+    let start = q[i].seq;
+    let end = (q[i].seq + q[i].len) >>> 0;
+    let rangeTruesize = q[i].truesize;
+    let j = i + 1;
+    for (; j < q.length; j++) {
+      const e = q[j];
+      const eEnd = (e.seq + e.len) >>> 0;
+      if (after(e.seq, end) || before(eEnd, start)) break;
+      rangeTruesize += e.truesize;
+      if (before(e.seq, start)) start = e.seq;
+      if (after(eEnd, end)) end = eEnd;
+    }
+    if (rangeTruesize !== q[i].truesize || ((end - start) >>> 0) >= SKB_MAX_ONE_PAGE) {
+      i += collapseHeld(host, sk, tp, i, j, start, end);
+    } else {
+      sumTiny += rangeTruesize;
+      if (sumTiny > sk.rcvbuf >> 3) return;
+      i = j;
+    }
+  }
+}
+
+// tcp_collapse() on held segments [from, to) covering [start, end): from the first that wastes
+// memory, overlaps the next or starts before `start`, the data goes into new skbs of up to a
+// page (charged), the old ones freed as they are passed (TCPRcvCollapsed). Returns how many
+// entries the range now has.
+function collapseHeld(
+  host: InetNet,
+  sk: Sock,
+  tp: TcpSockState,
+  from: number,
+  to: number,
+  start: number,
+  end: number,
+): number {
+  const q = sk.outOfOrder;
+  const freeOne = (o: Sock["outOfOrder"][number]) => {
+    sockRfree(sk, o.truesize);
+    host.sim.ledger.end({ skb: o.id, kind: "delivered", where: "tcp_collapse", t: host.sim.now });
+    host.mib.tcpExt.TCPRcvCollapsed++;
+  };
+  let k = from;
+  const kept: Sock["outOfOrder"] = [];
+  for (; k < to; k++) {
+    const e = q[k];
+    const eEnd = (e.seq + e.len) >>> 0;
+    if (!before(start, eEnd)) {
+      freeOne(e); // no new bits
+      continue;
+    }
+    const bloated = tcpWinFromSpace(tp.scalingRatio, e.truesize) > e.len;
+    const next = k + 1 < to ? q[k + 1] : null;
+    if (bloated || before(e.seq, start) || (next && eEnd !== next.seq)) break;
+    kept.push(e);
+    start = eEnd;
+  }
+  const made: Sock["outOfOrder"] = [];
+  let src = k;
+  while (src < to && before(start, end)) {
+    const copy = Math.min(SKB_MAX_ONE_PAGE, (end - start) >>> 0);
+    const size = allocSkbSize(copy);
+    const n = {
+      seq: start,
+      len: 0,
+      id: host.sim.ledger.born(),
+      truesize: SKB_TRUESIZE(size),
+      tailroom: size,
+      buf: { dataref: 1 },
+    };
+    made.push(n);
+    skbSetOwnerR(sk, n.truesize);
+    let room = copy;
+    while (room > 0 && src < to) {
+      const e = q[src];
+      const eEnd = (e.seq + e.len) >>> 0;
+      const size = Math.min(room, (eEnd - start) | 0);
+      if (size > 0) {
+        n.len += size;
+        n.tailroom -= size;
+        room -= size;
+        start = (start + size) >>> 0;
+      }
+      if (!before(start, eEnd)) {
+        freeOne(e);
+        src++;
+      }
+    }
+  }
+  q.splice(from, src - from, ...kept, ...made);
+  return kept.length + made.length;
+}
+
+// tcp_prune_ofo_queue(): held segments go from the highest down (OfoPruned, TCP_OFO_QUEUE_PRUNE)
+// an eighth of the buffer at a time until the segment fits, never one after where it lands; the
+// SACK state is reset
+function tcpPruneOfoQueue(host: InetNet, sk: Sock, tp: TcpSockState, s: TcpSegment): boolean {
+  if (!sk.outOfOrder.length) return false;
+  host.mib.tcpExt.OfoPruned++;
+  sk.outOfOrder.sort((a, b) => ((a.seq - b.seq) | 0));
+  let goal = sk.rcvbuf >> 3;
+  let pruned = false;
+  while (sk.outOfOrder.length) {
+    const o = sk.outOfOrder.at(-1)!;
+    if (after(s.seq, o.seq)) break;
+    sk.outOfOrder.pop();
+    pruned = true;
+    goal -= o.truesize;
+    sockRfree(sk, o.truesize);
+    host.sim.ledger.end({
+      skb: o.id,
+      kind: "dropped",
+      reason: "TCP_OFO_QUEUE_PRUNE",
+      where: "tcp_prune_ofo_queue",
+      t: host.sim.now,
+    });
+    if (!sk.outOfOrder.length || goal <= 0) {
+      if (tcpCanIngest(sk)) break;
+      goal = sk.rcvbuf >> 3;
+    }
+  }
+  if (pruned && tp.sackOk) {
+    tp.dsack = null;
+    tp.selectiveAcks = [];
+  }
+  return pruned;
 }
 
 // tcp_queue_rcv(): in-order data is copied into the tail skb when it continues it and fits the
@@ -781,6 +1049,7 @@ function tcpQueueRcv(
   skb: SkBuff,
   len: number,
   endSeq: number,
+  fin = false,
 ): "held" {
   host.sim.enterFn(cpu, "tcp_queue_rcv", skb.id);
   const tail = sk.receiveQueue.at(-1);
@@ -789,6 +1058,7 @@ function tcpQueueRcv(
   if (tail && continuesTail && canCoalesce(tail, len)) {
     tail.len += len;
     tail.tailroom = (tail.tailroom ?? 0) - len;
+    if (fin) tail.fin = true;
     host.mib.tcpExt.TCPRcvCoalesce++;
     consumeSkb(host.sim, skb, "tcp_try_coalesce");
   } else {
@@ -799,6 +1069,7 @@ function tcpQueueRcv(
       arrived: skb.hwtstamp || skb.tstamp,
       tailroom: skb.tailroom,
       buf: skb,
+      fin,
     });
     skbSetOwnerR(sk, skb.truesize);
   }
@@ -819,12 +1090,17 @@ function canCoalesce(to: { tailroom?: number; buf?: { dataref: number } }, len: 
 // grow for it (tcp_grow_window()); an ACK is owed
 function tcpDataQueueOfo(
   host: InetNet,
+  cpu: Cpu,
   sk: Sock,
   skb: SkBuff,
   s: TcpSegment,
   endSeq: number,
 ): SkbDropReason | "held" {
   const tp = sk.tcp;
+  if (tp && !tcpTryRmemSchedule(host, cpu, sk, tp, s)) {
+    host.mib.tcpExt.TCPOFODrop++;
+    return "PROTO_MEM";
+  }
   skRmemSchedule(sk, skb.truesize);
   // 6.17 on: held segments measure rcv_mss and the scaling ratio too
   if (tp) tcpMeasureRcvMss(sk, tp, skb, s);
@@ -1204,7 +1480,7 @@ function tcpAckSndCheck(host: InetNet, cpu: Cpu, sk: Sock): void {
 
 // The rest of __tcp_ack_snd_check(): past tcp_comp_sack_nr (44) held back, send; else hold it
 // for the compressed-SACK hrtimer — 5 % of the receiver's RTT, at most tcp_comp_sack_delay_ns
-// (1 ms), 100 µs of slack — and let it send the ACK (tcp_compressed_ack_kick())
+// (1 ms), firing at the end of its 100 µs of slack — and let it send the ACK
 function tcpCompressAck(host: InetNet, cpu: Cpu, sk: Sock, tp: TcpSockState): void {
   if (tp.compressedAck >= TCP_COMP_SACK_NR) {
     tcpSendAck(host, cpu, sk);
@@ -1215,7 +1491,7 @@ function tcpCompressAck(host: InetNet, cpu: Cpu, sk: Sock, tp: TcpSockState): vo
   let rtt = tp.rcvRttUs8;
   if (tp.srttUs && tp.srttUs * 8 < rtt) rtt = tp.srttUs * 8;
   const delay = Math.min(TCP_COMP_SACK_DELAY_NS, Math.floor(rtt * (1000 >> 3) / 20));
-  const at = host.sim.now + delay;
+  const at = host.sim.now + delay + TCP_COMP_SACK_SLACK_NS;
   tp.compressedAckAt = at;
   host.sim.at(at, () => {
     if (tp.compressedAckAt !== at) return;
