@@ -454,6 +454,8 @@ export class Sock {
     truesize: number;
     tailroom: number;
     buf: { readonly dataref: number };
+    /** It carries the peer's FIN, one sequence number after its data. */
+    fin?: boolean;
   }[] = [];
   /** For a TCP listener: connections waiting in SYN_RECV (request socks). */
   readonly requests: TcpRequestSock[] = [];

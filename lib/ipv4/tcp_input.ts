@@ -768,7 +768,7 @@ function tcpDataQueue(
     }
     if (tp && fin) host.sim.traced(cpu, "tcp_fin", () => tcpFin(host, sk, tp));
     if (sk.outOfOrder.length) {
-      tcpOfoQueue(host, sk);
+      tcpOfoQueue(host, cpu, sk);
       if (tp && sk.outOfOrder.length === 0) tp.ackPending.now = true;
     }
     if (tp) tp.selectiveAcks = tp.selectiveAcks.filter(([start]) => after(start, sk.rcvNxt));
@@ -964,13 +964,17 @@ function collapseHeld(
     }
     const bloated = tcpWinFromSpace(tp.scalingRatio, e.truesize) > e.len;
     const next = k + 1 < to ? q[k + 1] : null;
-    if (bloated || before(e.seq, start) || (next && eEnd !== next.seq)) break;
+    if (!e.fin && (bloated || before(e.seq, start) || (next && eEnd !== next.seq))) break;
     kept.push(e);
     start = eEnd;
   }
   const made: Sock["outOfOrder"] = [];
   let src = k;
-  while (src < to && before(start, end)) {
+  if (k === to) {
+    q.splice(from, to - from, ...kept);
+    return kept.length;
+  }
+  while (src < to && !q[src].fin && before(start, end)) {
     const copy = Math.min(SKB_MAX_ONE_PAGE, (end - start) >>> 0);
     const size = allocSkbSize(copy);
     const n = {
@@ -997,6 +1001,7 @@ function collapseHeld(
       if (!before(start, eEnd)) {
         freeOne(e);
         src++;
+        if (src < to && q[src].fin) break; // a FIN ends the collapse
       }
     }
   }
@@ -1114,9 +1119,12 @@ function tcpDataQueueOfo(
     (m, o) => (!m || after(o.seq, m.seq) ? o : m),
     null,
   );
-  if (last && ((last.seq + last.len) >>> 0) === s.seq && canCoalesce(last, s.dataLen)) {
+  if (
+    last && !last.fin && ((last.seq + last.len) >>> 0) === s.seq && canCoalesce(last, s.dataLen)
+  ) {
     last.len += s.dataLen;
     last.tailroom -= s.dataLen;
+    if (s.flags & TCP_FLAGS.FIN) last.fin = true;
     host.mib.tcpExt.TCPRcvCoalesce++;
     // with SACK the window may grow for it (without, it stays to force duplicate ACKs)
     if (tp?.sackOk) tcpGrowWindow(host, sk, tp, skb, s.dataLen);
@@ -1125,7 +1133,7 @@ function tcpDataQueueOfo(
     return "held";
   }
   const covering = sk.outOfOrder.find((o) =>
-    !after(o.seq, s.seq) && !before((o.seq + o.len) >>> 0, endSeq)
+    !after(o.seq, s.seq) && !before((o.seq + o.len + (o.fin ? 1 : 0)) >>> 0, endSeq)
   );
   if (covering) {
     host.mib.tcpExt.TCPOFOMerge++;
@@ -1142,6 +1150,7 @@ function tcpDataQueueOfo(
     truesize: skb.truesize,
     tailroom: skb.tailroom,
     buf: skb,
+    fin: (s.flags & TCP_FLAGS.FIN) !== 0,
   });
   if (tp?.sackOk) tcpSackNewOfoSkb(tp, s.seq, endSeq);
   if (tp) tcpGrowWindow(host, sk, tp, skb, s.dataLen);
@@ -1208,14 +1217,15 @@ function tcpFin(host: InetNet, sk: Sock, tp: TcpSockState): void {
 // tcp_ofo_queue(): held segments that now follow rcv_nxt join the receive queue, or the tail skb
 // when they fit its room; those wholly
 // covered already go (TCP_OFO_DROP)
-function tcpOfoQueue(host: InetNet, sk: Sock): void {
+function tcpOfoQueue(host: InetNet, cpu: Cpu, sk: Sock): void {
   sk.outOfOrder.sort((a, b) => ((a.seq - b.seq) | 0));
   // held data the new segment already brought is a duplicate: D-SACK it, up to where the
   // segment ended (dsack_high)
   const dsackHigh = sk.rcvNxt;
   while (sk.outOfOrder.length && !after(sk.outOfOrder[0].seq, sk.rcvNxt)) {
     const o = sk.outOfOrder.shift()!;
-    const end = (o.seq + o.len) >>> 0;
+    const dataEnd = (o.seq + o.len) >>> 0;
+    const end = (dataEnd + (o.fin ? 1 : 0)) >>> 0;
     if (sk.tcp?.sackOk && before(o.seq, dsackHigh)) {
       tcpDsackExtend(host, sk, o.seq, before(end, dsackHigh) ? end : dsackHigh);
     }
@@ -1229,10 +1239,13 @@ function tcpOfoQueue(host: InetNet, sk: Sock): void {
         where: "tcp_ofo_queue",
         t: host.sim.now,
       });
-    } else if (tail && o.seq === sk.rcvNxt && canCoalesce(tail, o.len)) {
+      continue;
+    }
+    if (tail && o.seq === sk.rcvNxt && canCoalesce(tail, o.len)) {
       // tcp_try_coalesce() into the tail; the held skb is freed, its charge released
       tail.len += o.len;
       tail.tailroom = (tail.tailroom ?? 0) - o.len;
+      if (o.fin) tail.fin = true;
       host.mib.tcpExt.TCPRcvCoalesce++;
       sockRfree(sk, o.truesize);
       host.sim.ledger.end({
@@ -1246,12 +1259,19 @@ function tcpOfoQueue(host: InetNet, sk: Sock): void {
       sk.receiveQueue.push({
         id: o.id,
         truesize: o.truesize,
-        len: (end - sk.rcvNxt) >>> 0,
+        len: (dataEnd - sk.rcvNxt) >>> 0,
         arrived: host.sim.now,
         tailroom: o.tailroom,
         buf: o.buf,
+        fin: o.fin,
       });
       sk.rcvNxt = end;
+    }
+    // a held FIN ends the stream (tcp_fin() purges what is held after it)
+    if (o.fin && sk.tcp) {
+      const tp = sk.tcp;
+      host.sim.traced(cpu, "tcp_fin", () => tcpFin(host, sk, tp));
+      break;
     }
   }
 }
