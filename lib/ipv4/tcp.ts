@@ -169,38 +169,25 @@ export function tcpClose(host: InetNet, cpu: Cpu, sk: Sock): void {
 }
 
 function close(host: InetNet, cpu: Cpu, sk: Sock): void {
-  const socks = host.ipv4.tcpSockets;
-  const unhash = () => {
-    sk.state = TCP_STATES.CLOSE;
-    const i = socks.indexOf(sk);
-    if (i >= 0) socks.splice(i, 1);
-  };
+  const unhash = () => unhashSock(host, sk);
   if (sk.state === TCP_STATES.CLOSE) return; // reset already: nothing to send
-  // tcp_close_state(): SYN_SENT goes straight to CLOSE, sending nothing; so does a listener
-  if (sk.state === TCP_STATES.SYN_SENT || sk.state === TCP_STATES.LISTEN || !sk.tcp) {
+  if (sk.state === TCP_STATES.LISTEN) {
+    // inet_csk_listen_stop(): requests are dropped; each child not yet accepted is disconnected
+    // (tcp_disconnect(): a reset, as tcp_need_reset() wants for its state)
+    sk.requests.length = 0;
+    for (const child of sk.acceptQueue.splice(0)) {
+      if (child.tcp) tcpSendActiveReset(host, cpu, child);
+      unhashSock(host, child);
+    }
     return unhash();
   }
+  // tcp_close_state(): SYN_SENT goes straight to CLOSE, sending nothing
+  if (sk.state === TCP_STATES.SYN_SENT || !sk.tcp) return unhash();
   const tp = sk.tcp;
   if (sk.receiveQueue.some((q) => q.len > 0)) {
     // unread data: tcp_send_active_reset(), TCPAbortOnClose
-    tcpTransmit(
-      host,
-      cpu,
-      { saddr: sk.rcvSaddr, sport: sk.num, daddr: sk.daddr, dport: sk.dport },
-      {
-        seq: tp.sndNxt,
-        ack: sk.rcvNxt,
-        flags: TCP_FLAGS.RST | TCP_FLAGS.ACK,
-        window: tcpSelectWindow(host, sk),
-        options: tcpEstablishedOptions(host, sk),
-      },
-      false,
-    );
+    tcpSendActiveReset(host, cpu, sk);
     host.mib.tcpExt.TCPAbortOnClose++;
-    if (sk.state === TCP_STATES.ESTABLISHED || sk.state === TCP_STATES.CLOSE_WAIT) {
-      host.mib.tcp.EstabResets++;
-      host.mib.tcp.CurrEstab--;
-    }
     return unhash();
   }
   // __tcp_close(): both directions shut (SHUTDOWN_MASK), the socket orphaned (sock_orphan());
@@ -208,6 +195,37 @@ function close(host: InetNet, cpu: Cpu, sk: Sock): void {
   tp.recvShutdown = true;
   tp.dead = true;
   tcpSendFin(host, cpu, sk);
+}
+
+// tcp_send_active_reset(): a RST with our next sequence number, acknowledging what came; the
+// connection leaves ESTABLISHED or CLOSE_WAIT as a reset one (tcp_set_state(): EstabResets)
+function tcpSendActiveReset(host: InetNet, cpu: Cpu, sk: Sock): void {
+  const tp = sk.tcp!;
+  tcpTransmit(
+    host,
+    cpu,
+    { saddr: sk.rcvSaddr, sport: sk.num, daddr: sk.daddr, dport: sk.dport },
+    {
+      seq: tp.sndNxt,
+      ack: sk.rcvNxt,
+      flags: TCP_FLAGS.RST | TCP_FLAGS.ACK,
+      window: tcpSelectWindow(host, sk),
+      options: tcpEstablishedOptions(host, sk),
+    },
+    false,
+  );
+  if (sk.state === TCP_STATES.ESTABLISHED || sk.state === TCP_STATES.CLOSE_WAIT) {
+    host.mib.tcp.EstabResets++;
+    host.mib.tcp.CurrEstab--;
+  }
+}
+
+// The socket leaves the host's table, closed
+function unhashSock(host: InetNet, sk: Sock): void {
+  sk.state = TCP_STATES.CLOSE;
+  const socks = host.ipv4.tcpSockets;
+  const i = socks.indexOf(sk);
+  if (i >= 0) socks.splice(i, 1);
 }
 
 // include/uapi/linux/eventpoll.h: the poll bits tcp_poll() reports
