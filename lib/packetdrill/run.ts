@@ -776,7 +776,8 @@ class PacketdrillRun {
       const nstatOk = stages[0][0] === "nstat" &&
         stages[0].slice(1).every((f) => /^-[nsaz]+$/.test(f));
       const grepOk = stages.slice(1).every((g) =>
-        g[0] === "grep" && g.length >= 2 && g.slice(1, -1).every((f) => /^-[qvE]+$/.test(f))
+        g[0] === "grep" && g.length >= 2 && g.slice(1, -1).every((f) => /^-[qvE]+$/.test(f)) &&
+        isPattern(g[g.length - 1])
       );
       if (nstatOk && grepOk) {
         out.push({ kind: "nstat", stages });
@@ -792,6 +793,16 @@ class PacketdrillRun {
 type CommandAction =
   | { kind: "sysctl"; name: string; value: string }
   | { kind: "nstat"; stages: string[][] };
+
+// Whether grep's pattern is one the kit can match (a regular expression JavaScript reads too)
+function isPattern(text: string): boolean {
+  try {
+    new RegExp(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 // A shell command's words, single and double quotes taken off
 function shellWords(text: string): string[] {

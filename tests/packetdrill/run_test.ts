@@ -96,6 +96,16 @@ Deno.test("a script using what the kit does not model is refused before it runs,
       /x\.pkt:8: .*the write\(\) system call is not modelled/,
     ],
     [
+      "a grep pattern the kit cannot read",
+      `${HANDSHAKE}+0 \`nstat | grep -q "("\`\n`,
+      /x\.pkt:8: .*the shell command `nstat \| grep -q "\("` is not modelled/,
+    ],
+    [
+      "a shell command other than sysctl or nstat piped into grep",
+      `${HANDSHAKE}+0 \`ss -tmi\`\n`,
+      /x\.pkt:8: .*the shell command `ss -tmi` is not modelled/,
+    ],
+    [
       "a raw socket",
       "0 socket(..., SOCK_RAW, IPPROTO_ICMP) = 3\n",
       /x\.pkt:1: .*only TCP .* and UDP/,
