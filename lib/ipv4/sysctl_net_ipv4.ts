@@ -56,6 +56,16 @@ export function ipv4SysctlTable(host: InetNet): CtlTable[] {
     entry("tcp_synack_retries", 5, 0, 255, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     // D-SACK blocks for duplicates (tcp_dsack_set())
     entry("tcp_dsack", 1, 0, 1, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
+    // receive-buffer autotuning on (tcp_rcv_space_adjust())
+    entry("tcp_moderate_rcvbuf", 1, 0, 1, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
+    // the share of the buffer kept from the window (tcp_init_buffer_space()): 1/2^31, none
+    entry("tcp_app_win", 31, 0, 31, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
+    // 6.18 reads it nowhere on the way in: the scaling ratio replaced it (6.6)
+    entry("tcp_adv_win_scale", 1, -31, 31, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
+    // compressed SACK: how many ACKs may be held, how long, with what slack
+    entry("tcp_comp_sack_nr", 44, 0, 255, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
+    entry("tcp_comp_sack_delay_ns", 1_000_000, 0, INT_MAX, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
+    entry("tcp_comp_sack_slack_ns", 100_000, 0, INT_MAX, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     // SYN cookies when the SYN queue is full (1), always (2), never (0)
     entry("tcp_syncookies", 1, 0, 2, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     // tcp_sk_init(): max(128, ehash buckets / 128): 2048 on the reference host

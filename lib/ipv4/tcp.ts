@@ -346,7 +346,7 @@ function tcpRcvSpaceAdjust(host: InetNet, sk: Sock): void {
   const inq = (sk.rcvNxt - tp.copiedSeq) | 0;
   const copied = ((tp.copiedSeq - tp.rcvqStart.seq) | 0) - inq;
   if (copied > tp.rcvqSpace) {
-    if (!sk.rcvbufLocked) {
+    if (host.sysctl["net.ipv4.tcp_moderate_rcvbuf"] && !sk.rcvbufLocked) {
       // room for twice what was copied and 16 segments, and as much again for each doubling of
       // the sender's rate beyond the last RTT's (slow start)
       let rcvwin = copied * 2 + 16 * tp.advmss;

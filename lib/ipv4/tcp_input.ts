@@ -91,11 +91,6 @@ const TCP_MIN_MSS = 88;
 // include/net/tcp.h: NOP, NOP, timestamp
 const TCPOLEN_TSTAMP_ALIGNED = 12;
 // tcp_sk_init(): tcp_comp_sack_nr and tcp_comp_sack_delay_ns (1 ms)
-const TCP_COMP_SACK_NR = 44;
-const TCP_COMP_SACK_DELAY_NS = 1_000_000;
-// net.ipv4.tcp_comp_sack_slack_ns: the hrtimer's range; a lone timer fires at its end, when the
-// clock event programmed for its hard expiry goes off
-const TCP_COMP_SACK_SLACK_NS = 100_000;
 
 /**
  * A connection's TCP state as it starts (tcp_init_sock() and what tcp_connect_init() or
@@ -182,21 +177,23 @@ export function tcpInitialRcvMss(tp: TcpSockState, peerMss: number): number {
 
 /**
  * Sizes the window to the buffer, as tcp_init_buffer_space(): the clamp at most the buffer's
- * full space, less tcp_app_win's share (31: none) and one segment kept in reserve; rcv_ssthresh
- * within the clamp; the reader's first share at most ten segments (TCP_INIT_CWND).
+ * full space, less net.ipv4.tcp_app_win's share (1/2^tcp_app_win of it; 31 by default: none, 0:
+ * no clamp at all) and one segment kept in reserve; rcv_ssthresh within the clamp; the reader's
+ * first share at most ten segments (TCP_INIT_CWND).
  * @param tp the connection
  * @param sk its socket (sk_rcvbuf)
  * @param now the time, ns: the reader's first RTT of copying starts here
+ * @param appWin net.ipv4.tcp_app_win
  */
-export function tcpInitBufferSpace(tp: TcpSockState, sk: Sock, now: number): void {
+export function tcpInitBufferSpace(tp: TcpSockState, sk: Sock, now: number, appWin = 31): void {
   const advmss = tp.advmss;
   tp.rcvqStart = { seq: tp.copiedSeq, time: now };
   tp.rcvqSpace = Math.min(tp.rcvSsthresh, tp.rcvWnd, 10 * advmss);
   const maxwin = tcpWinFromSpace(TCP_DEFAULT_SCALING_RATIO, sk.rcvbuf);
   if (tp.windowClamp >= maxwin) {
     tp.windowClamp = maxwin;
-    if (maxwin > 4 * advmss) {
-      tp.windowClamp = Math.max(maxwin - Math.floor(maxwin / 2 ** 31), 4 * advmss);
+    if (appWin && maxwin > 4 * advmss) {
+      tp.windowClamp = Math.max(maxwin - Math.floor(maxwin / 2 ** appWin), 4 * advmss);
     }
   }
   if (tp.windowClamp > 2 * advmss && tp.windowClamp + advmss > maxwin) {
@@ -269,7 +266,7 @@ export function tcpRcvSynsentStateProcess(
     host.sim.enterFn(cpu, "tcp_finish_connect", skb.id);
     sk.state = TCP_STATES.ESTABLISHED;
     host.mib.tcp.CurrEstab++;
-    tcpInitBufferSpace(tp, sk, host.sim.now);
+    tcpInitBufferSpace(tp, sk, host.sim.now, host.sysctl["net.ipv4.tcp_app_win"]);
     // the fast path waits for the first scaled window when the peer scales (tp.predFlags 0)
     if (!tp.sndWscale) tcpFastPathOn(tp, tp.sndWnd);
     else tp.predFlags = 0;
@@ -1502,7 +1499,7 @@ function tcpAckSndCheck(host: InetNet, cpu: Cpu, sk: Sock): void {
 // for the compressed-SACK hrtimer — 5 % of the receiver's RTT, at most tcp_comp_sack_delay_ns
 // (1 ms), firing at the end of its 100 µs of slack — and let it send the ACK
 function tcpCompressAck(host: InetNet, cpu: Cpu, sk: Sock, tp: TcpSockState): void {
-  if (tp.compressedAck >= TCP_COMP_SACK_NR) {
+  if (tp.compressedAck >= host.sysctl["net.ipv4.tcp_comp_sack_nr"]) {
     tcpSendAck(host, cpu, sk);
     return;
   }
@@ -1510,8 +1507,11 @@ function tcpCompressAck(host: InetNet, cpu: Cpu, sk: Sock, tp: TcpSockState): vo
   if (tp.compressedAckAt >= 0) return;
   let rtt = tp.rcvRttUs8;
   if (tp.srttUs && tp.srttUs * 8 < rtt) rtt = tp.srttUs * 8;
-  const delay = Math.min(TCP_COMP_SACK_DELAY_NS, Math.floor(rtt * (1000 >> 3) / 20));
-  const at = host.sim.now + delay + TCP_COMP_SACK_SLACK_NS;
+  const sysctl = host.sysctl;
+  const delay = Math.min(sysctl["net.ipv4.tcp_comp_sack_delay_ns"], Math.floor(rtt * (1000 >> 3) / 20));
+  // the hrtimer's range: a lone timer fires at its end, when the clock event programmed for its
+  // hard expiry goes off
+  const at = host.sim.now + delay + sysctl["net.ipv4.tcp_comp_sack_slack_ns"];
   tp.compressedAckAt = at;
   host.sim.at(at, () => {
     if (tp.compressedAckAt !== at) return;

@@ -777,7 +777,7 @@ function tcpV4SynRecvSock(
   // sk_clone_lock(): the child keeps the listener's buffer lock and SO_RCVLOWAT
   child.rcvbufLocked = listener.rcvbufLocked;
   child.rcvlowat = listener.rcvlowat;
-  child.tcp = tcpChildState(req, child, host.sim.now);
+  child.tcp = tcpChildState(req, child, host.sim.now, host.sysctl["net.ipv4.tcp_app_win"]);
   // tcp_synack_rtt_meas(): the handshake's RTT, unless the SYN-ACK was sent again or a cookie
   // stood for the request (no snt_synack)
   if (!req.retrans && !req.syncookie) {
@@ -794,7 +794,12 @@ function tcpV4SynRecvSock(
 
 // tcp_create_openreq_child(): the child takes the request's windows and options, then
 // tcp_init_transfer() → tcp_init_buffer_space()
-function tcpChildState(req: TcpRequestSock, child: Sock, now: number): TcpSockState {
+function tcpChildState(
+  req: TcpRequestSock,
+  child: Sock,
+  now: number,
+  appWin: number,
+): TcpSockState {
   const tp = newTcpState({
     iss: req.iss,
     rcvNxt: child.rcvNxt,
@@ -811,7 +816,7 @@ function tcpChildState(req: TcpRequestSock, child: Sock, now: number): TcpSockSt
   tp.tsOffset = req.tsOffset;
   tp.sackOk = req.sackOk;
   tp.rcvMss = tcpInitialRcvMss(tp, req.mssClamp);
-  tcpInitBufferSpace(tp, child, now);
+  tcpInitBufferSpace(tp, child, now, appWin);
   return tp;
 }
 

@@ -122,6 +122,31 @@ const OPTIONS: Record<
   mss: "mss",
 };
 
+// Sysctls of the sending side (congestion control, loss recovery, pacing, send buffers) and of
+// Fast Open, which scripts and defaults.sh set but which change nothing a receiver does that
+// the kit models; any other sysctl the kit does not model refuses the script
+const SEND_SIDE_SYSCTLS = new Set([
+  "net.ipv4.tcp_autocorking",
+  "net.ipv4.tcp_congestion_control",
+  "net.ipv4.tcp_early_retrans",
+  "net.ipv4.tcp_ecn_option",
+  "net.ipv4.tcp_fack",
+  "net.ipv4.tcp_fastopen",
+  "net.ipv4.tcp_fastopen_key",
+  "net.ipv4.tcp_frto",
+  "net.ipv4.tcp_limit_output_bytes",
+  "net.ipv4.tcp_min_tso_segs",
+  "net.ipv4.tcp_notsent_lowat",
+  "net.ipv4.tcp_pacing_ca_ratio",
+  "net.ipv4.tcp_pacing_ss_ratio",
+  "net.ipv4.tcp_recovery",
+  "net.ipv4.tcp_reordering",
+  "net.ipv4.tcp_slow_start_after_idle",
+  "net.ipv4.tcp_thin_linear_timeouts",
+  "net.ipv4.tcp_tso_win_divisor",
+  "net.ipv4.tcp_wmem",
+]);
+
 // The calls on a UDP socket after which packetdrill still addresses its datagrams as the kit does
 const UDP_CALLS = new Set(["bind", "connect", "read", "recv", "recvfrom", "ioctl", "close"]);
 
@@ -743,7 +768,8 @@ class PacketdrillRun {
     if (name === "net.ipv4.tcp_rmem" && numbers.length === 3) {
       host.ipv4.tcpRmem = numbers as [number, number, number];
     } else if (name in host.sysctl && numbers.length === 1) host.setSysctl(name, numbers[0]);
-    else this.#ignoredSysctls.push(name);
+    else if (SEND_SIDE_SYSCTLS.has(name)) this.#ignoredSysctls.push(name);
+    else throw new InputRangeError(`sysctl ${name} is not modelled`);
   }
 
   // A backquoted command's actions: `sysctl -q name=value ...` lines, `nstat` piped into `grep`,

@@ -106,6 +106,11 @@ Deno.test("a script using what the kit does not model is refused before it runs,
       /x\.pkt:8: .*the shell command `ss -tmi` is not modelled/,
     ],
     [
+      "a sysctl the kit does not model",
+      `\`sysctl -q net.ipv4.tcp_fin_timeout=5\`\n${HANDSHAKE}`,
+      /x\.pkt:1: .*sysctl net\.ipv4\.tcp_fin_timeout is not modelled/,
+    ],
+    [
       "a raw socket",
       "0 socket(..., SOCK_RAW, IPPROTO_ICMP) = 3\n",
       /x\.pkt:1: .*only TCP .* and UDP/,
