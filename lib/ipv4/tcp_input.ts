@@ -1508,7 +1508,10 @@ function tcpCompressAck(host: InetNet, cpu: Cpu, sk: Sock, tp: TcpSockState): vo
   let rtt = tp.rcvRttUs8;
   if (tp.srttUs && tp.srttUs * 8 < rtt) rtt = tp.srttUs * 8;
   const sysctl = host.sysctl;
-  const delay = Math.min(sysctl["net.ipv4.tcp_comp_sack_delay_ns"], Math.floor(rtt * (1000 >> 3) / 20));
+  const delay = Math.min(
+    sysctl["net.ipv4.tcp_comp_sack_delay_ns"],
+    Math.floor(rtt * (1000 >> 3) / 20),
+  );
   // the hrtimer's range: a lone timer fires at its end, when the clock event programmed for its
   // hard expiry goes off
   const at = host.sim.now + delay + sysctl["net.ipv4.tcp_comp_sack_slack_ns"];
