@@ -86,9 +86,12 @@ const ERRNO: Record<string, [number, string]> = {
 // include/uapi/asm-generic/fcntl.h, socket.h, include/uapi/linux/tcp.h
 const O_RDWR = 2;
 const O_NONBLOCK = 0o4000;
+// include/linux/socket.h: a call that does not wait, whatever the descriptor's mode
+const MSG_DONTWAIT = 0x40;
 const SYMBOLS: Record<string, number> = {
   O_RDWR,
   O_NONBLOCK,
+  MSG_DONTWAIT,
   F_GETFL: 3,
   F_SETFL: 4,
   SHUT_RD: 0,
@@ -267,19 +270,20 @@ const HANDLERS: Record<string, Handler> = {
       return fail("ENOPROTOOPT");
     },
   },
-  read: { run: (ctx, sc, fd) => recv(ctx, sc, fd, intValue(sc.args[2]) ?? 0) },
-  recv: { check: noFlags(3), run: (ctx, sc, fd) => recv(ctx, sc, fd, intValue(sc.args[2]) ?? 0) },
+  read: { run: (ctx, sc, fd) => recv(ctx, fd, intValue(sc.args[2]) ?? 0, false) },
+  recv: {
+    check: recvFlags(3),
+    run: (ctx, sc, fd) => recv(ctx, fd, intValue(sc.args[2]) ?? 0, dontWait(sc, 3)),
+  },
   recvfrom: {
-    check: noFlags(3),
-    run: (ctx, sc, fd) => recv(ctx, sc, fd, intValue(sc.args[2]) ?? 0),
+    check: recvFlags(3),
+    run: (ctx, sc, fd) => recv(ctx, fd, intValue(sc.args[2]) ?? 0, dontWait(sc, 3)),
   },
   recvmsg: {
-    check: (sc) => {
-      if (!(intValue(sc.args[2]) === 0)) return "recvmsg flags are not modelled";
-      return iovLength(sc) === null ? "recvmsg takes one iovec here" : null;
-    },
+    check: (sc) =>
+      recvFlags(2)(sc) ?? (iovLength(sc) === null ? "recvmsg takes one iovec here" : null),
     run: (ctx, sc, fd) => {
-      const r = recv(ctx, sc, fd, iovLength(sc)!);
+      const r = recv(ctx, fd, iovLength(sc)!, dontWait(sc, 2));
       if (r === "blocked" || r.result < 0 || !fd?.inq || !fd.sk?.tcp) return r;
       return { ...r, out: String(tcpInqHint(fd.sk)) };
     },
@@ -401,9 +405,19 @@ const HANDLERS: Record<string, Handler> = {
 /** The system calls the kit runs. */
 export const SYSCALLS: ReadonlySet<string> = new Set(Object.keys(HANDLERS));
 
-function noFlags(index: number): (sc: SyscallSpec) => string | null {
-  return (sc) =>
-    sc.args[index] && intValue(sc.args[index]) !== 0 ? `${sc.name} flags are not modelled` : null;
+// A receive call's flags: none, or MSG_DONTWAIT (MSG_PEEK and the others are not modelled)
+function recvFlags(index: number): (sc: SyscallSpec) => string | null {
+  return (sc) => {
+    if (!sc.args[index]) return null;
+    const flags = intValue(sc.args[index]);
+    return flags === null || (flags & ~MSG_DONTWAIT) !== 0
+      ? `${sc.name} flags other than MSG_DONTWAIT are not modelled`
+      : null;
+  };
+}
+
+function dontWait(sc: SyscallSpec, index: number): boolean {
+  return ((intValue(sc.args[index]) ?? 0) & MSG_DONTWAIT) !== 0;
 }
 
 // recvmsg's msghdr: msg_iov(1)=[{..., N}]
@@ -422,22 +436,23 @@ function iovLength(sc: SyscallSpec): number | null {
 // udp_recvmsg() for a UDP one: the next datagram, cut to the buffer
 function recv(
   ctx: SyscallContext,
-  _sc: SyscallSpec,
   fd: ScriptFd | undefined,
   len: number,
+  dontwait: boolean,
 ): SyscallOutcome {
   if (!fd) return fail("EBADF");
+  const nonblock = fd.nonblock || dontwait;
   if (fd.udp) {
-    if (!fd.sk) return fd.nonblock ? fail("EAGAIN") : "blocked";
+    if (!fd.sk) return nonblock ? fail("EAGAIN") : "blocked";
     const d = udpRecvmsg(ctx.host, fd.sk);
     if (d) return ok(Math.min(d.len, len));
-    return fd.nonblock ? fail("EAGAIN") : "blocked";
+    return nonblock ? fail("EAGAIN") : "blocked";
   }
   if (!fd.sk?.tcp) return fail("ENOTCONN");
   const n = tcpRecvmsg(ctx.host, ctx.cpu, fd.sk, len);
   if (n >= 0) return ok(n);
   if (n === -ECONNRESET) return fail("ECONNRESET");
-  return fd.nonblock ? fail("EAGAIN") : "blocked";
+  return nonblock ? fail("EAGAIN") : "blocked";
 }
 
 // __inet_stream_connect(): the first call sends the SYN; a non-blocking one returns

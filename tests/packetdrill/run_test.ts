@@ -111,6 +111,11 @@ Deno.test("a script using what the kit does not model is refused before it runs,
       /x\.pkt:1: .*sysctl net\.ipv4\.tcp_fin_timeout is not modelled/,
     ],
     [
+      "a receive flag other than MSG_DONTWAIT",
+      `${HANDSHAKE}+0 recv(4, ..., 1000, MSG_PEEK) = 0\n`,
+      /x\.pkt:8: .*recv flags other than MSG_DONTWAIT are not modelled/,
+    ],
+    [
       "a raw socket",
       "0 socket(..., SOCK_RAW, IPPROTO_ICMP) = 3\n",
       /x\.pkt:1: .*only TCP .* and UDP/,
