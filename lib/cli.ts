@@ -516,7 +516,7 @@ const COMMANDS: Record<string, Command> = {
     },
     usage:
       "usage: rxpath packetdrill SCRIPT.pkt [--tolerance_usecs=N] [--tcp_ts_tick_usecs=N] [--ip_version=ipv4] [--mss=N] [--local_ip=A] [--remote_ip=A] [--gateway_ip=A] [--netmask_ip=M] [--tolerance_percent=N] [--bind_port=N] [--connect_port=N] [--tcp_ts_ecr_scaled] [-D NAME=VALUE]...",
-    run: (a, _out, err) => {
+    run: (a, out, err) => {
       const path = a.positional[0];
       const source = new TextDecoder().decode(readInput(path, "packetdrill script"));
       const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/") + 1) : "";
@@ -547,6 +547,8 @@ const COMMANDS: Record<string, Command> = {
         readFile: (file) =>
           new TextDecoder().decode(readInput(`${dir}${file}`, "file the script runs")),
       });
+      // what the script's Python printed, as python3 prints it to packetdrill's stdout
+      for (const line of r.output) out(line);
       if (r.ok) return 0;
       err(r.error!.trimEnd());
       return 1;

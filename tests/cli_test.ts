@@ -456,6 +456,22 @@ Deno.test("rxpath packetdrill prints packetdrill's message and exits 1 at the fi
   assert.match(r.err[0], /\nactual packet: .* <mss 1460,nop,nop,sackOK,nop,wscale 10>$/);
 });
 
+Deno.test("rxpath packetdrill prints what the script's %{ }% code prints, and reports a failed assertion as packetdrill does", () => {
+  const dir = Deno.makeTempDirSync();
+  const script = `${dir}/info.pkt`;
+  Deno.writeTextFileSync(
+    script,
+    "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n" +
+      "+0 listen(3, 5) = 0\n+0 %{ print(tcpi_state, tcpi_sacked) }%\n" +
+      "+0 %{ assert tcpi_unacked == 1, 'unacked %d' % tcpi_unacked }%\n",
+  );
+  const r = run(["packetdrill", script]);
+  Deno.removeSync(dir, { recursive: true });
+  assert.deepEqual([r.code, r.out], [1, ["10 5"]]);
+  assert.match(r.err[0], /^info\.pkt:5: error in Python code\n/);
+  assert.match(r.err[0], /\nAssertionError: unacked 0\ninfo\.pkt: error executing code: /);
+});
+
 Deno.test("rxpath packetdrill takes ksft_runner.sh's command line: --mss, addresses, -D defines", () => {
   const dir = new URL("./oracle/packetdrill/selftests/", import.meta.url).pathname;
   const args = Deno.readTextFileSync(`${dir}args`).split("\n").filter(Boolean);

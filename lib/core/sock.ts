@@ -112,8 +112,20 @@ export interface TcpSockState {
   pingpong: boolean;
   /** The delayed-ACK timeout, jiffies (icsk_ack.ato); 0 until the first data. */
   ato: number;
-  /** The smoothed RTT, µs (srtt_us >> 3); 0 until measured (the handshake measures one). */
-  srttUs: number;
+  /** The smoothed RTT, µs << 3 (srtt_us); 0 until measured (the handshake measures one). */
+  srttUs8: number;
+  /** The RTT's mean deviation, µs << 2 (mdev_us). */
+  mdevUs: number;
+  /** The largest mdev of the current window of data (mdev_max_us). */
+  mdevMaxUs: number;
+  /** The variance the RTO adds to srtt, µs (rttvar_us). */
+  rttvarUs: number;
+  /** snd_nxt when the variance was last decayed (rtt_seq). */
+  rttSeq: number;
+  /** The smallest RTT sample, µs (rtt_min), ~0 before any. */
+  minRttUs: number;
+  /** When our FIN went, ns (its skb_mstamp_ns), or -1. */
+  finSentAt: number;
   /** For an active open, when the SYN first went, ns (retrans_stamp). */
   synSentAt: number;
   /**
@@ -155,6 +167,10 @@ export interface TcpSockState {
   tsOffset: number;
   /** SACK was agreed (rx_opt.sack_ok). */
   sackOk: boolean;
+  /** Window scaling was agreed (rx_opt.wscale_ok). */
+  wscaleOk: boolean;
+  /** ECN was agreed (TCP_ECN_OK in ecn_flags). */
+  ecnOk: boolean;
   /** SACK blocks to report, newest first (selective_acks). */
   selectiveAcks: [number, number][];
   /** The first dup ACKs for a hole go at once (dup_ack_counter, compressed_ack_rcv_nxt). */
@@ -171,6 +187,8 @@ export interface TcpSockState {
   rcvRttEst: { seq: number; time: number };
   /** The last TS ecr a receive-RTT sample used (rcv_rtt_last_tsecr). */
   rcvRttLastTsecr: number;
+  /** The TS ecr of the last segment that carried one (rx_opt.rcv_tsecr), as sent. */
+  rcvTsecr: number;
   /** Bytes the application has read up to (copied_seq). */
   copiedSeq: number;
   /** The peer's FIN arrived (RCV_SHUTDOWN from tcp_fin()). */
@@ -198,6 +216,57 @@ export interface TcpSockState {
   dead: boolean;
   /** A dead socket whose FIN was acknowledged: a time-wait sock in FIN_WAIT2 (tcp_time_wait()). */
   timeWait: boolean;
+  /** Segments received, GSO packets counted by their segments (segs_in, tcp_segs_in()). */
+  segsIn: number;
+  /** Of them, segments with data (data_segs_in). */
+  dataSegsIn: number;
+  /** Segments sent through tcp_transmit_skb() (segs_out): ACKs, SYN, FIN, resets. */
+  segsOut: number;
+  /** Sequence space received in order, the FIN's included (bytes_received). */
+  bytesReceived: number;
+  /** Segments that went to the out-of-order queue (rcv_ooopack). */
+  rcvOoopack: number;
+  /** When an ACK was last taken, jiffies (rcv_tstamp). */
+  rcvTstamp: number;
+  /** When data was last sent, jiffies (lsndtime): the kit sends none, so when the socket began. */
+  lsndtime: number;
+  /** Our segments the peer acknowledged, SYN and FIN included (delivered). */
+  delivered: number;
+  /** The congestion window, segments (snd_cwnd): TCP_INIT_CWND once established. */
+  sndCwnd: number;
+  /** Retransmissions, the handshake's included (total_retrans). */
+  totalRetrans: number;
+  /** tcp_init_transfer() ran: the connection was established, its buffer and RTO set. */
+  transferInit: boolean;
+}
+
+/** What SO_MEMINFO reports of the receive side (sk_get_meminfo()), bytes but the drops. */
+export interface SkMeminfo {
+  /** SK_MEMINFO_RMEM_ALLOC: charged to queued skbs. */
+  rmemAlloc: number;
+  /** SK_MEMINFO_RCVBUF: sk_rcvbuf. */
+  rcvbuf: number;
+  /** SK_MEMINFO_FWD_ALLOC: scheduled and not yet charged. */
+  fwdAlloc: number;
+  /** SK_MEMINFO_BACKLOG: on the backlog. */
+  backlog: number;
+  /** SK_MEMINFO_DROPS: sk_drops. */
+  drops: number;
+}
+
+/**
+ * The socket's memory as getsockopt(SO_MEMINFO) and `ss -m`'s skmem show it (sk_get_meminfo()).
+ * @param sk the socket
+ * @returns its receive-side memory
+ */
+export function skGetMeminfo(sk: Sock): SkMeminfo {
+  return {
+    rmemAlloc: sk.rmemAlloc,
+    rcvbuf: sk.rcvbuf,
+    fwdAlloc: sk.forwardAlloc,
+    backlog: sk.backlogLen,
+    drops: sk.drops,
+  };
 }
 
 /** SOCK_MIN_RCVBUF (include/net/sock.h): 2048 + SKB_DATA_ALIGN(sizeof(struct sk_buff)). */
@@ -456,6 +525,8 @@ export class Sock {
     buf: { readonly dataref: number };
     /** It carries the peer's FIN, one sequence number after its data. */
     fin?: boolean;
+    /** The segments it holds (gso_segs, summed as segments are coalesced into it). */
+    segs: number;
   }[] = [];
   /** For a TCP listener: connections waiting in SYN_RECV (request socks). */
   readonly requests: TcpRequestSock[] = [];

@@ -11,11 +11,17 @@ import { tcpEpollinReady } from "./tcp_input.ts";
 import { sockDefReadable } from "./udp.ts";
 import {
   __tcpSelectWindow,
+  TCP_INIT_CWND,
+  tcpAdvmss,
+  tcpDelackMaxOfSock,
   tcpEstablishedOptions,
+  tcpRto,
   tcpSelectWindow,
   tcpSendAck,
-  tcpTransmit,
+  tcpTransmitSkb,
 } from "./tcp_output.ts";
+import { jiffies } from "../kernel/timer.ts";
+import { tcpRcvbufGrow } from "./tcp_input.ts";
 
 /** -EAGAIN: nothing to read yet (a blocking reader sleeps in sk_wait_data()). */
 export const EAGAIN = 11;
@@ -63,14 +69,16 @@ function recvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number): number {
     copied += take;
     q.len -= take;
     q.offset = (q.offset ?? 0) + take;
+    tp.copiedSeq = (tp.copiedSeq + take) >>> 0;
     if (q.len === 0) {
       sk.receiveQueue.shift();
       sockRfree(sk, q.truesize);
       host.sim.ledger.end({ skb: q.id, kind: "delivered", where: "tcp_recvmsg", t: host.sim.now });
     }
+    // 6.18 measures the reader after every piece it copies (seen: one tcp_rcv_space_adjust
+    // event per piece, a partly read skb included)
+    tcpRcvSpaceAdjust(host, sk);
   }
-  tp.copiedSeq = (tp.copiedSeq + copied) >>> 0;
-  if (copied) tcpRcvSpaceAdjust(host, sk);
   tcpCleanupRbuf(host, cpu, sk, copied);
   if (copied) return copied;
   if (tp.error === "ECONNRESET") return -ECONNRESET;
@@ -114,8 +122,7 @@ function tcpSendFin(host: InetNet, cpu: Cpu, sk: Sock): void {
   if (next === null) return;
   host.sim.enterFn(cpu, "tcp_send_fin");
   const tp = sk.tcp!;
-  const flow = { saddr: sk.rcvSaddr, sport: sk.num, daddr: sk.daddr, dport: sk.dport };
-  tcpTransmit(host, cpu, flow, {
+  tcpTransmitSkb(host, cpu, sk, {
     seq: tp.sndNxt,
     ack: sk.rcvNxt,
     flags: TCP_FLAGS.FIN | TCP_FLAGS.ACK,
@@ -123,6 +130,7 @@ function tcpSendFin(host: InetNet, cpu: Cpu, sk: Sock): void {
     options: tcpEstablishedOptions(host, sk),
   }, false);
   tp.sndNxt = (tp.sndNxt + 1) >>> 0;
+  tp.finSentAt = host.sim.now;
   host.mib.tcpExt.TCPOrigDataSent++; // tcp_event_new_data_sent()
   tp.sendShutdown = true;
   host.mib.tcp.CurrEstab--;
@@ -201,10 +209,10 @@ function close(host: InetNet, cpu: Cpu, sk: Sock): void {
 // connection leaves ESTABLISHED or CLOSE_WAIT as a reset one (tcp_set_state(): EstabResets)
 function tcpSendActiveReset(host: InetNet, cpu: Cpu, sk: Sock): void {
   const tp = sk.tcp!;
-  tcpTransmit(
+  tcpTransmitSkb(
     host,
     cpu,
-    { saddr: sk.rcvSaddr, sport: sk.num, daddr: sk.daddr, dport: sk.dport },
+    sk,
     {
       seq: tp.sndNxt,
       ack: sk.rcvNxt,
@@ -334,10 +342,9 @@ export function tcpSetQuickack(host: InetNet, cpu: Cpu, sk: Sock, val: number): 
   }
 }
 
-// tcp_rcv_space_adjust(): once per receiver RTT, if the reader copied more than its share, the
-// buffer grows (tcp_moderate_rcvbuf, unless SO_RCVBUF locked it) to hold twice that and 16
-// segments, more while the rate grows, up to tcp_rmem[2], the window clamp following; the share
-// becomes what was copied. Times are from the last segment received (tcp_mstamp).
+// tcp_rcv_space_adjust(): once per receiver RTT (none before one is measured), if the reader
+// copied more than its share, tcp_rcvbuf_grow() takes the new share. Times are from the last
+// segment received (tcp_mstamp, not refreshed here).
 function tcpRcvSpaceAdjust(host: InetNet, sk: Sock): void {
   const tp = sk.tcp!;
   if (!tp.rcvRttUs8) return;
@@ -345,19 +352,217 @@ function tcpRcvSpaceAdjust(host: InetNet, sk: Sock): void {
   if (time < tp.rcvRttUs8 >> 3) return;
   const inq = (sk.rcvNxt - tp.copiedSeq) | 0;
   const copied = ((tp.copiedSeq - tp.rcvqStart.seq) | 0) - inq;
-  if (copied > tp.rcvqSpace) {
-    if (host.sysctl["net.ipv4.tcp_moderate_rcvbuf"] && !sk.rcvbufLocked) {
-      // room for twice what was copied and 16 segments, and as much again for each doubling of
-      // the sender's rate beyond the last RTT's (slow start)
-      let rcvwin = copied * 2 + 16 * tp.advmss;
-      rcvwin += 2 * Math.floor(rcvwin * (copied - tp.rcvqSpace) / tp.rcvqSpace);
-      const rcvbuf = Math.min(Math.floor(rcvwin * 256 / tp.scalingRatio), host.ipv4.tcpRmem[2]);
-      if (rcvbuf > sk.rcvbuf) {
-        sk.rcvbuf = rcvbuf;
-        tp.windowClamp = Math.floor(rcvbuf * tp.scalingRatio / 256); // the clamp follows
-      }
-    }
-    tp.rcvqSpace = copied;
-  }
+  if (copied > tp.rcvqSpace) tcpRcvbufGrow(host, sk, copied);
   tp.rcvqStart = { seq: tp.copiedSeq, time: tp.mstamp };
+}
+/**
+ * struct tcp_info (include/uapi/linux/tcp.h) as getsockopt(TCP_INFO) fills it: the fields the
+ * kit models. Times are µs (rto, ato, rtt, rttvar, rcv_rtt, min_rtt) or ms (last_*).
+ */
+export interface TcpInfo {
+  /** sk_state (TCP_ESTABLISHED 1 … TCP_LISTEN 10). */
+  tcpiState: number;
+  /** Congestion state: TCP_CA_Open (0) for a receiver that sends no data. */
+  tcpiCaState: number;
+  /** TCPI_OPT_TIMESTAMPS 1, TCPI_OPT_SACK 2, TCPI_OPT_WSCALE 4, TCPI_OPT_ECN 8. */
+  tcpiOptions: number;
+  /** The peer's window scale shift. */
+  tcpiSndWscale: number;
+  /** Ours. */
+  tcpiRcvWscale: number;
+  /** icsk_rto, µs. */
+  tcpiRto: number;
+  /** The delayed-ACK timeout, µs (icsk_ack.ato, at most tcp_delack_max()). */
+  tcpiAto: number;
+  /** mss_cache. */
+  tcpiSndMss: number;
+  /** icsk_ack.rcv_mss: the peer's segment size as we guess it. */
+  tcpiRcvMss: number;
+  /** packets_out (a listener: children ready for accept()). */
+  tcpiUnacked: number;
+  /** sacked_out (a listener: its backlog). */
+  tcpiSacked: number;
+  /** lost_out. */
+  tcpiLost: number;
+  /** retrans_out. */
+  tcpiRetrans: number;
+  /** ms since data was last sent (lsndtime). */
+  tcpiLastDataSent: number;
+  /** ms since data last came (icsk_ack.lrcvtime). */
+  tcpiLastDataRecv: number;
+  /** ms since an ACK was last taken (rcv_tstamp). */
+  tcpiLastAckRecv: number;
+  /** The path MTU (icsk_pmtu_cookie). */
+  tcpiPmtu: number;
+  /** rcv_ssthresh: how far the window may grow now. */
+  tcpiRcvSsthresh: number;
+  /** The smoothed RTT, µs (srtt_us >> 3). */
+  tcpiRtt: number;
+  /** Its mean deviation, µs (mdev_us >> 2). */
+  tcpiRttvar: number;
+  /** snd_ssthresh: TCP_INFINITE_SSTHRESH until a loss. */
+  tcpiSndSsthresh: number;
+  /** The congestion window, segments. */
+  tcpiSndCwnd: number;
+  /** The MSS we advertise (advmss). */
+  tcpiAdvmss: number;
+  /** The receiver's RTT estimate, µs (rcv_rtt_est.rtt_us >> 3). */
+  tcpiRcvRtt: number;
+  /** The reader's share of the window, bytes (rcvq_space.space). */
+  tcpiRcvSpace: number;
+  /** Retransmissions (total_retrans). */
+  tcpiTotalRetrans: number;
+  /** Bytes of ours acknowledged (bytes_acked). */
+  tcpiBytesAcked: number;
+  /** Sequence space received in order (bytes_received). */
+  tcpiBytesReceived: number;
+  /** Bytes written and not yet sent. */
+  tcpiNotsentBytes: number;
+  /** Segments sent (segs_out). */
+  tcpiSegsOut: number;
+  /** Segments received (segs_in). */
+  tcpiSegsIn: number;
+  /** Segments received with data (data_segs_in). */
+  tcpiDataSegsIn: number;
+  /** The smallest RTT seen, µs (~0 before any). */
+  tcpiMinRtt: number;
+  /** Segments sent with data (data_segs_out). */
+  tcpiDataSegsOut: number;
+  /** Our segments delivered (delivered). */
+  tcpiDelivered: number;
+  /** Of them, CE-marked. */
+  tcpiDeliveredCe: number;
+  /** Data bytes sent. */
+  tcpiBytesSent: number;
+  /** Data bytes sent again. */
+  tcpiBytesRetrans: number;
+  /** D-SACKed retransmissions. */
+  tcpiDsackDups: number;
+  /** Reorderings seen. */
+  tcpiReordSeen: number;
+  /** Segments that went out of order (rcv_ooopack). */
+  tcpiRcvOoopack: number;
+  /** The peer's window (snd_wnd). */
+  tcpiSndWnd: number;
+  /** Our window as last advertised (rcv_wnd). */
+  tcpiRcvWnd: number;
+}
+
+// include/uapi/linux/tcp.h, include/net/tcp.h
+const TCPI_OPT_TIMESTAMPS = 1;
+const TCPI_OPT_SACK = 2;
+const TCPI_OPT_WSCALE = 4;
+const TCPI_OPT_ECN = 8;
+const TCP_INFINITE_SSTHRESH = 0x7fffffff;
+const IPV4_TCP_HEADERS = 40;
+
+// A listener's tcp_info: tcp_get_info() clears the struct and fills few fields
+const TCP_INFO_ZERO: Readonly<TcpInfo> = {
+  tcpiState: 0,
+  tcpiCaState: 0,
+  tcpiOptions: 0,
+  tcpiSndWscale: 0,
+  tcpiRcvWscale: 0,
+  tcpiRto: 0,
+  tcpiAto: 0,
+  tcpiSndMss: 0,
+  tcpiRcvMss: 0,
+  tcpiUnacked: 0,
+  tcpiSacked: 0,
+  tcpiLost: 0,
+  tcpiRetrans: 0,
+  tcpiLastDataSent: 0,
+  tcpiLastDataRecv: 0,
+  tcpiLastAckRecv: 0,
+  tcpiPmtu: 0,
+  tcpiRcvSsthresh: 0,
+  tcpiRtt: 0,
+  tcpiRttvar: 0,
+  tcpiSndSsthresh: 0,
+  tcpiSndCwnd: TCP_INIT_CWND,
+  tcpiAdvmss: 0,
+  tcpiRcvRtt: 0,
+  tcpiRcvSpace: 0,
+  tcpiTotalRetrans: 0,
+  tcpiBytesAcked: 0,
+  tcpiBytesReceived: 0,
+  tcpiNotsentBytes: 0,
+  tcpiSegsOut: 0,
+  tcpiSegsIn: 0,
+  tcpiDataSegsIn: 0,
+  tcpiMinRtt: 0,
+  tcpiDataSegsOut: 0,
+  tcpiDelivered: 0,
+  tcpiDeliveredCe: 0,
+  tcpiBytesSent: 0,
+  tcpiBytesRetrans: 0,
+  tcpiDsackDups: 0,
+  tcpiReordSeen: 0,
+  tcpiRcvOoopack: 0,
+  tcpiSndWnd: 0,
+  tcpiRcvWnd: 0,
+};
+
+/** The fields of struct tcp_info the kit models, as TcpInfo names them. */
+export const TCP_INFO_FIELDS: readonly (keyof TcpInfo)[] = Object.keys(
+  TCP_INFO_ZERO,
+) as (keyof TcpInfo)[];
+
+/**
+ * What getsockopt(TCP_INFO) reports, as tcp_get_info(): a listener only its state, congestion
+ * window and queue (unacked: children ready, sacked: the backlog); a connection the whole
+ * struct. For a socket never established (a new one, or one still in SYN_SENT) it returns
+ * null: its times count from the kernel's boot, and its SYN's retransmission state is the
+ * sending side's, neither of which the kit models.
+ * @param host the host (clock, HZ)
+ * @param sk the socket
+ * @returns the fields, or null
+ */
+export function tcpGetInfo(host: InetNet, sk: Sock): TcpInfo | null {
+  // a connection in TIME_WAIT left it to a timewait sock: tcp_done() closed the full one
+  const state = sk.state === TCP_STATES.TIME_WAIT ? TCP_STATES.CLOSE : sk.state;
+  const zero = { ...TCP_INFO_ZERO, tcpiState: state };
+  if (sk.state === TCP_STATES.LISTEN) {
+    return { ...zero, tcpiUnacked: sk.acceptQueue.length, tcpiSacked: sk.maxAckBacklog };
+  }
+  const tp = sk.tcp;
+  if (!tp?.transferInit) return null;
+  const usecs = (j: number) => Math.round(j * 1e6 / host.hz); // jiffies_to_usecs()
+  const msecsAgo = (j: number) => Math.round((jiffies(host) - j) * 1000 / host.hz);
+  return {
+    ...zero,
+    tcpiOptions: (tp.tstampOk ? TCPI_OPT_TIMESTAMPS : 0) | (tp.sackOk ? TCPI_OPT_SACK : 0) |
+      (tp.wscaleOk ? TCPI_OPT_WSCALE : 0) | (tp.ecnOk ? TCPI_OPT_ECN : 0),
+    tcpiSndWscale: tp.wscaleOk ? tp.sndWscale : 0,
+    tcpiRcvWscale: tp.wscaleOk ? tp.rcvWscale : 0,
+    tcpiRto: usecs(tcpRto(host, tp)),
+    tcpiAto: usecs(Math.min(tp.ato, tcpDelackMaxOfSock(host.hz))),
+    tcpiSndMss: tp.mssCache,
+    tcpiRcvMss: tp.rcvMss,
+    tcpiUnacked: tp.sndNxt !== tp.sndUna ? 1 : 0,
+    tcpiLastDataSent: msecsAgo(tp.lsndtime),
+    tcpiLastDataRecv: msecsAgo(tp.lrcvtime),
+    tcpiLastAckRecv: msecsAgo(tp.rcvTstamp),
+    tcpiPmtu: tcpAdvmss() + IPV4_TCP_HEADERS,
+    tcpiRcvSsthresh: tp.rcvSsthresh,
+    // without a sample tcp_init_metrics() set mdev to TCP_TIMEOUT_FALLBACK (3 s)
+    tcpiRtt: tp.srttUs8 >> 3,
+    tcpiRttvar: tp.srttUs8 ? tp.mdevUs >> 2 : 750_000,
+    tcpiMinRtt: tp.minRttUs,
+    tcpiSndSsthresh: TCP_INFINITE_SSTHRESH,
+    tcpiSndCwnd: tp.sndCwnd,
+    tcpiAdvmss: tp.advmss,
+    tcpiRcvRtt: tp.rcvRttUs8 >> 3,
+    tcpiRcvSpace: tp.rcvqSpace,
+    tcpiTotalRetrans: tp.totalRetrans,
+    tcpiBytesAcked: tp.bytesAcked,
+    tcpiBytesReceived: tp.bytesReceived,
+    tcpiSegsOut: tp.segsOut,
+    tcpiSegsIn: tp.segsIn,
+    tcpiDataSegsIn: tp.dataSegsIn,
+    tcpiDelivered: tp.delivered,
+    tcpiRcvOoopack: tp.rcvOoopack,
+    tcpiSndWnd: tp.sndWnd,
+    tcpiRcvWnd: tp.rcvWnd,
+  };
 }

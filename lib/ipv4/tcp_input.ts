@@ -10,6 +10,7 @@
 // in pages (sk_rmem_schedule()); when the queues outgrow the buffer, tcp_prune_queue() collapses
 // them (tcp_collapse(), tcp_collapse_ofo_queue()) and then drops held segments or the new one.
 
+import { jiffies } from "../kernel/timer.ts";
 import type { InetNet } from "./netns_ipv4.ts";
 import { allocSkbSize, consumeSkb, SKB_TRUESIZE, type SkBuff } from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
@@ -28,10 +29,14 @@ import { sockDefReadable } from "./udp.ts";
 import {
   __tcpSelectWindow,
   TCP_DEFAULT_SCALING_RATIO,
+  TCP_INIT_CWND,
   TCP_MAX_QUICKACKS,
   TCP_MSS_DEFAULT,
+  TCP_RTO_MIN_US,
+  TCP_TIMEOUT_INIT_US,
   tcpAdvmss,
   tcpAtoMin,
+  tcpClockMs,
   tcpDelackMax,
   tcpRto,
   tcpSendAck,
@@ -121,7 +126,13 @@ export function newTcpState(o: {
     quick: 0,
     pingpong: false,
     ato: 0,
-    srttUs: 0,
+    srttUs8: 0,
+    mdevUs: TCP_TIMEOUT_INIT_US,
+    mdevMaxUs: 0,
+    rttvarUs: TCP_TIMEOUT_INIT_US,
+    rttSeq: 0,
+    minRttUs: 0xffffffff,
+    finSentAt: -1,
     synSentAt: 0,
     ackPending: { sched: false, now: false, timer: false, pushed: false, pushed2: false },
     lrcvtime: 0,
@@ -137,6 +148,8 @@ export function newTcpState(o: {
     tsRecent: 0,
     tsOffset: 0,
     sackOk: false,
+    wscaleOk: false,
+    ecnOk: false,
     selectiveAcks: [],
     dupAckCounter: 0,
     compressedAckRcvNxt: 0,
@@ -145,6 +158,7 @@ export function newTcpState(o: {
     rcvRttUs8: 0,
     rcvRttEst: { seq: 0, time: 0 },
     rcvRttLastTsecr: 0,
+    rcvTsecr: 0,
     copiedSeq: o.rcvNxt,
     finReceived: false,
     recvShutdown: false,
@@ -157,6 +171,17 @@ export function newTcpState(o: {
     bytesAcked: 0,
     dead: false,
     timeWait: false,
+    segsIn: 0,
+    dataSegsIn: 0,
+    segsOut: 0,
+    bytesReceived: 0,
+    rcvOoopack: 0,
+    rcvTstamp: 0,
+    lsndtime: 0,
+    delivered: 0,
+    sndCwnd: TCP_INIT_CWND,
+    totalRetrans: 0,
+    transferInit: false,
   };
 }
 
@@ -188,7 +213,6 @@ export function tcpInitialRcvMss(tp: TcpSockState, peerMss: number): number {
 export function tcpInitBufferSpace(tp: TcpSockState, sk: Sock, now: number, appWin = 31): void {
   const advmss = tp.advmss;
   tp.rcvqStart = { seq: tp.copiedSeq, time: now };
-  tp.rcvqSpace = Math.min(tp.rcvSsthresh, tp.rcvWnd, 10 * advmss);
   const maxwin = tcpWinFromSpace(TCP_DEFAULT_SCALING_RATIO, sk.rcvbuf);
   if (tp.windowClamp >= maxwin) {
     tp.windowClamp = maxwin;
@@ -200,6 +224,7 @@ export function tcpInitBufferSpace(tp: TcpSockState, sk: Sock, now: number, appW
     tp.windowClamp = Math.max(2 * advmss, maxwin - advmss); // force reservation of one segment
   }
   tp.rcvSsthresh = Math.min(tp.rcvSsthresh, tp.windowClamp);
+  tp.rcvqSpace = Math.min(tp.rcvSsthresh, tp.rcvWnd, TCP_INIT_CWND * advmss);
 }
 
 /**
@@ -236,7 +261,7 @@ export function tcpRcvSynsentStateProcess(
       host.mib.tcp.AttemptFails++;
       tcpDone(host, sk);
       sockDefReadable(host, cpu, sk);
-      return "TCP_RESET";
+      return "consumed"; // tcp_reset(), then __kfree_skb(): no drop reason (seen on 6.18)
     }
     if (!(s.flags & TCP_FLAGS.SYN)) return "TCP_FLAGS";
     // tcp_ack(sk, skb, FLAG_SLOWPATH): the SYN acknowledged (TCPDelivered), the peer's window
@@ -247,8 +272,12 @@ export function tcpRcvSynsentStateProcess(
     sk.rcvNxt = (s.seq + 1) >>> 0;
     tp.rcvWup = sk.rcvNxt;
     tp.copiedSeq = sk.rcvNxt;
-    if (o.wscale !== undefined && sysctl["net.ipv4.tcp_window_scaling"] === 1) {
-      tp.sndWscale = Math.min(o.wscale, 14);
+    tp.wscaleOk = o.wscale !== undefined && sysctl["net.ipv4.tcp_window_scaling"] === 1;
+    // tcp_ecn_rcv_synack(): our SYN asked for ECN (tcp_ecn 1) and the SYN-ACK has ECE alone
+    tp.ecnOk = sysctl["net.ipv4.tcp_ecn"] === 1 &&
+      (s.flags & (TCP_FLAGS.ECE | TCP_FLAGS.CWR)) === TCP_FLAGS.ECE;
+    if (tp.wscaleOk) {
+      tp.sndWscale = Math.min(o.wscale!, 14);
     } else {
       tp.sndWscale = tp.rcvWscale = 0;
       tp.windowClamp = Math.min(tp.windowClamp, 65535);
@@ -259,12 +288,16 @@ export function tcpRcvSynsentStateProcess(
       tp.tcpHeaderLen = 32;
       tp.advmss -= 12;
       tp.tsRecent = o.timestamp.tsval;
+      tp.rcvTsecr = o.timestamp.tsecr;
     } else tp.tcpHeaderLen = 20;
     tp.rcvMss = tcpInitialRcvMss(tp, o.mss ?? TCP_MSS_DEFAULT);
-    tp.srttUs = Math.max(1, Math.round((host.sim.now - tp.synSentAt) / 1000));
     // tcp_finish_connect() → tcp_init_transfer()
     host.sim.enterFn(cpu, "tcp_finish_connect", skb.id);
     sk.state = TCP_STATES.ESTABLISHED;
+    tp.lsndtime = jiffies(host); // no cwnd restart on the first data
+    tp.lrcvtime = tp.lsndtime;
+    tp.transferInit = true;
+    tp.sndCwnd = TCP_INIT_CWND; // tcp_init_transfer()
     host.mib.tcp.CurrEstab++;
     tcpInitBufferSpace(tp, sk, host.sim.now, host.sysctl["net.ipv4.tcp_app_win"]);
     // the fast path waits for the first scaled window when the peer scales (tp.predFlags 0)
@@ -310,6 +343,9 @@ export function tcpRcvEstablished(
     const tp = sk.tcp;
     if (!tp) return s.flags & TCP_FLAGS.RST ? "TCP_RESET" : tcpDataQueue(host, cpu, sk, skb, s);
     tp.mstamp = host.sim.now; // tcp_mstamp_refresh()
+    // tcp_fast_parse_options(): a segment without a timestamp leaves the last echo in place
+    const ts = s.options.timestamp;
+    if (tp.tstampOk && ts) tp.rcvTsecr = ts.tsecr;
     let validate = true;
     if (established) {
       const fast = tcpFastPath(host, cpu, sk, tp, skb, s);
@@ -376,7 +412,7 @@ function tcpFastPath(
   }
   if (skb.truesize > sk.forwardAlloc) return "step5";
   storeTsRecent();
-  if (ts) tcpRcvRttMeasureTs(host, tp, s);
+  if (ts) tcpRcvRttMeasureTs(host, sk, tp, s);
   host.mib.tcpExt.TCPHPHits++;
   const verdict = tcpQueueRcv(host, cpu, sk, skb, s.dataLen, (s.seq + s.dataLen) >>> 0);
   host.sim.traced(
@@ -447,7 +483,7 @@ function tcpSlowPath(
   if (tp.tstampOk && s.options.timestamp && !after(s.seq, tp.rcvWup)) {
     tp.tsRecent = s.options.timestamp.tsval;
   }
-  if (tp.tstampOk && s.options.timestamp) tcpRcvRttMeasureTs(host, tp, s);
+  if (tp.tstampOk) tcpRcvRttMeasureTs(host, sk, tp, s);
   // tcp_data_queue() frees a segment that takes no sequence space
   const verdict = s.dataLen === 0 && !(s.flags & TCP_FLAGS.FIN)
     ? "consumed"
@@ -485,6 +521,7 @@ function tcpAck(
     if (!noChallengeAck) tcpSendChallengeAck(host, cpu, sk);
     return "TCP_ACK_UNSENT_DATA";
   }
+  tp.rcvTstamp = jiffies(host);
   const advanced = after(s.ack, prior);
   const packetsOut = after(tp.sndNxt, prior);
   if (!slowPath && advanced) {
@@ -498,8 +535,104 @@ function tcpAck(
     }
     tcpAckUpdateWindow(sk, tp, s);
   }
-  if (packetsOut && advanced) host.mib.tcpExt.TCPDelivered++; // tcp_clean_rtx_queue()
+  if (packetsOut && advanced) {
+    // tcp_clean_rtx_queue() → tcp_count_delivered(); in slow start the window grows by what
+    // was acknowledged (seen on 6.18: 10 → 11 when our FIN is acked); the RTT of our SYN (unless
+    // sent again) or FIN
+    tp.delivered++;
+    host.mib.tcpExt.TCPDelivered++;
+    tp.sndCwnd++;
+    const sentAt = sk.state === TCP_STATES.SYN_SENT
+      ? (tp.totalRetrans ? -1 : tp.synSentAt)
+      : tp.finSentAt;
+    const tsecr = tp.tstampOk || sk.state === TCP_STATES.SYN_SENT
+      ? s.options.timestamp?.tsecr
+      : undefined;
+    tcpAckUpdateRtt(
+      host,
+      tp,
+      sentAt >= 0 ? Math.round((host.sim.now - sentAt) / 1000) : null,
+      tsecr,
+    );
+  }
   return null;
+}
+
+/**
+ * Takes an RTT sample, as tcp_ack_update_rtt(): the time from sending what an ACK acknowledged
+ * (null when it went more than once, or a cookie stood for it), else the age of the timestamp
+ * the ACK echoes, in ms; then the smallest RTT (tcp_update_rtt_min()) and the estimator.
+ * @param host the host (clock)
+ * @param tp the connection
+ * @param seqRttUs the sample from the send time, µs, or null
+ * @param tsecr the TS ecr the ACK carried, if any
+ */
+export function tcpAckUpdateRtt(
+  host: InetNet,
+  tp: TcpSockState,
+  seqRttUs: number | null,
+  tsecr: number | undefined,
+): void {
+  let m = seqRttUs;
+  if (m === null && tsecr) {
+    const delta = (tcpClockMs(host) - ((tsecr - tp.tsOffset) >>> 0)) | 0;
+    if (delta >= 0) m = Math.max(1, delta) * 1000;
+  }
+  if (m === null) return;
+  tp.minRttUs = Math.min(tp.minRttUs, m || 1);
+  tcpRttEstimator(tp, m);
+}
+
+// tcp_rtt_estimator(): Jacobson's estimator in fixed point: srtt moves by an eighth of the
+// error, mdev by a quarter; rttvar, what the RTO adds, is at least TCP_RTO_MIN and decays once
+// a window of data (rtt_seq) is acknowledged. The first sample sets srtt to it and mdev to twice.
+function tcpRttEstimator(tp: TcpSockState, mrttUs: number): void {
+  let m = mrttUs;
+  let srtt = tp.srttUs8;
+  if (srtt !== 0) {
+    m -= srtt >> 3;
+    srtt += m;
+    if (m < 0) {
+      m = -m - (tp.mdevUs >> 2);
+      if (m > 0) m >>= 3;
+    } else m -= tp.mdevUs >> 2;
+    tp.mdevUs += m;
+    if (tp.mdevUs > tp.mdevMaxUs) {
+      tp.mdevMaxUs = tp.mdevUs;
+      if (tp.mdevMaxUs > tp.rttvarUs) tp.rttvarUs = tp.mdevMaxUs;
+    }
+    if (after(tp.sndUna, tp.rttSeq)) {
+      if (tp.mdevMaxUs < tp.rttvarUs) tp.rttvarUs -= (tp.rttvarUs - tp.mdevMaxUs) >> 2;
+      tp.rttSeq = tp.sndNxt;
+      tp.mdevMaxUs = TCP_RTO_MIN_US;
+    }
+  } else {
+    srtt = m * 8;
+    tp.mdevUs = m * 2;
+    tp.rttvarUs = Math.max(tp.mdevUs, TCP_RTO_MIN_US);
+    tp.mdevMaxUs = tp.rttvarUs;
+    tp.rttSeq = tp.sndNxt;
+  }
+  tp.srttUs8 = Math.max(1, srtt);
+}
+
+/**
+ * Counts a segment a connection takes, as tcp_segs_in(): a GSO packet by its segments, those
+ * with data also in data_segs_in.
+ * @param tp the connection
+ * @param skb the segment
+ * @param s its header
+ */
+export function tcpSegsIn(tp: TcpSockState, skb: SkBuff, s: TcpSegment): void {
+  const segs = Math.max(1, skb.gsoSegs);
+  tp.segsIn += segs;
+  if (s.dataLen > 0) tp.dataSegsIn += segs;
+}
+
+// tcp_rcv_nxt_update(): what rcv_nxt moves by is counted received (bytes_received)
+function tcpRcvNxtUpdate(sk: Sock, seq: number): void {
+  if (sk.tcp) sk.tcp.bytesReceived += (seq - sk.rcvNxt) >>> 0;
+  sk.rcvNxt = seq;
 }
 
 // tcp_snd_una_update()
@@ -544,6 +677,7 @@ export function tcpRcvSynRecv(
   skb: SkBuff,
   s: TcpSegment,
 ): SkbDropReason | "consumed" | "held" {
+  tcpSegsIn(sk.tcp!, skb, s); // tcp_child_process()
   host.sim.enterFn(cpu, "tcp_rcv_state_process", skb.id);
   try {
     const tp = sk.tcp!;
@@ -573,7 +707,7 @@ function tcpValidateIncoming(
   sk: Sock,
   tp: TcpSockState,
   s: TcpSegment,
-): SkbDropReason | null {
+): SkbDropReason | "consumed" | null {
   const rst = (s.flags & TCP_FLAGS.RST) !== 0;
   const ts = s.options.timestamp;
   if (tp.tstampOk && ts && !rst && ((tp.tsRecent - ts.tsval) | 0) > 1) {
@@ -600,8 +734,9 @@ function tcpValidateIncoming(
   }
   if (rst) {
     if (s.seq === sk.rcvNxt) {
+      // tcp_reset(), then __kfree_skb(): the RST is consumed, no drop (seen on 6.18)
       tcpReset(host, cpu, sk);
-      return "TCP_RESET";
+      return "consumed";
     }
     tcpSendChallengeAck(host, cpu, sk);
     return "TCP_RESET";
@@ -981,6 +1116,7 @@ function collapseHeld(
       truesize: SKB_TRUESIZE(size),
       tailroom: size,
       buf: { dataref: 1 },
+      segs: 1,
     };
     made.push(n);
     skbSetOwnerR(sk, n.truesize);
@@ -1021,6 +1157,7 @@ function tcpPruneOfoQueue(host: InetNet, sk: Sock, tp: TcpSockState, s: TcpSegme
     sk.outOfOrder.pop();
     pruned = true;
     goal -= o.truesize;
+    sk.drops += o.segs; // tcp_drop_reason()
     sockRfree(sk, o.truesize);
     host.sim.ledger.end({
       skb: o.id,
@@ -1075,7 +1212,7 @@ function tcpQueueRcv(
     });
     skbSetOwnerR(sk, skb.truesize);
   }
-  sk.rcvNxt = endSeq;
+  tcpRcvNxtUpdate(sk, endSeq);
   host.sim.exitFn(cpu, "tcp_queue_rcv", skb.id);
   return "held";
 }
@@ -1110,6 +1247,7 @@ function tcpDataQueueOfo(
   if (tp) {
     tp.predFlags = 0;
     tp.ackPending.sched = true;
+    tp.rcvOoopack += Math.max(1, skb.gsoSegs);
   }
   // tcp_ooo_try_coalesce(): a segment that continues the last one held joins it when it fits
   const last = sk.outOfOrder.reduce<Sock["outOfOrder"][number] | null>(
@@ -1121,6 +1259,7 @@ function tcpDataQueueOfo(
   ) {
     last.len += s.dataLen;
     last.tailroom -= s.dataLen;
+    last.segs += Math.max(1, skb.gsoSegs);
     if (s.flags & TCP_FLAGS.FIN) last.fin = true;
     host.mib.tcpExt.TCPRcvCoalesce++;
     // with SACK the window may grow for it (without, it stays to force duplicate ACKs)
@@ -1148,6 +1287,7 @@ function tcpDataQueueOfo(
     tailroom: skb.tailroom,
     buf: skb,
     fin: (s.flags & TCP_FLAGS.FIN) !== 0,
+    segs: Math.max(1, skb.gsoSegs),
   });
   if (tp?.sackOk) tcpSackNewOfoSkb(tp, s.seq, endSeq);
   if (tp) tcpGrowWindow(host, sk, tp, skb, s.dataLen);
@@ -1228,6 +1368,8 @@ function tcpOfoQueue(host: InetNet, cpu: Cpu, sk: Sock): void {
     }
     const tail = sk.receiveQueue.at(-1);
     if (!after(end, sk.rcvNxt)) {
+      // tcp_drop_reason(): counted in sk_drops
+      sk.drops += o.segs;
       sockRfree(sk, o.truesize);
       host.sim.ledger.end({
         skb: o.id,
@@ -1251,7 +1393,7 @@ function tcpOfoQueue(host: InetNet, cpu: Cpu, sk: Sock): void {
         where: "tcp_ofo_queue",
         t: host.sim.now,
       });
-      sk.rcvNxt = end;
+      tcpRcvNxtUpdate(sk, end);
     } else {
       sk.receiveQueue.push({
         id: o.id,
@@ -1262,7 +1404,7 @@ function tcpOfoQueue(host: InetNet, cpu: Cpu, sk: Sock): void {
         buf: o.buf,
         fin: o.fin,
       });
-      sk.rcvNxt = end;
+      tcpRcvNxtUpdate(sk, end);
     }
     // a held FIN ends the stream (tcp_fin() purges what is held after it)
     if (o.fin && sk.tcp) {
@@ -1388,14 +1530,45 @@ function tcpGrowWindow(host: InetNet, sk: Sock, tp: TcpSockState, skb: SkBuff, l
   tp.quick |= 1;
 }
 
-// tcp_rcv_rtt_update(): the receiver's RTT, µs << 3; a window-based sample only lowers it,
-// a timestamp sample moves it by an eighth of the difference
-function tcpRcvRttUpdate(tp: TcpSockState, sampleUs: number, winDep: boolean): void {
-  let rtt = tp.rcvRttUs8;
-  if (rtt === 0) rtt = sampleUs * 8;
-  else if (!winDep) rtt += sampleUs - (rtt >> 3);
-  else if (sampleUs * 8 < rtt) rtt = sampleUs * 8;
-  tp.rcvRttUs8 = rtt;
+// tcp_rcv_rtt_update() (6.16 on): the receiver's RTT, µs << 3; a lower sample is taken at
+// once; a higher one only from timestamps, and only with nothing unread, moving it by an
+// eighth of the difference
+function tcpRcvRttUpdate(sk: Sock, tp: TcpSockState, sampleUs: number, winDep: boolean): void {
+  const old = tp.rcvRttUs8;
+  const m = sampleUs * 8;
+  if (old === 0 || m < old) tp.rcvRttUs8 = m;
+  else if (!winDep && sk.rcvNxt === tp.copiedSeq) tp.rcvRttUs8 = old - (old >> 3) + sampleUs;
+}
+
+/**
+ * Grows the receive buffer for a reader's new share, as tcp_rcvbuf_grow() (6.18): the share
+ * becomes `newval`; unless autotuning is off (tcp_moderate_rcvbuf 0) or SO_RCVBUF locked the
+ * buffer, room for twice the share (DRS is an RTT late), twice more in proportion to its growth
+ * (slow start), and the span held out of order, up to tcp_rmem[2]; the window clamp follows.
+ * @param host the host
+ * @param sk the connection
+ * @param newval the new share, bytes
+ */
+export function tcpRcvbufGrow(host: InetNet, sk: Sock, newval: number): void {
+  const tp = sk.tcp!;
+  const oldval = tp.rcvqSpace;
+  tp.rcvqSpace = newval;
+  if (!host.sysctl["net.ipv4.tcp_moderate_rcvbuf"] || sk.rcvbufLocked) return;
+  let rcvwin = newval * 2;
+  rcvwin += 2 * Math.floor(rcvwin * (newval - oldval) / oldval);
+  const last = sk.outOfOrder.reduce<number | null>(
+    (m, o) => {
+      const end = (o.seq + o.len + (o.fin ? 1 : 0)) >>> 0;
+      return m === null || after(end, m) ? end : m;
+    },
+    null,
+  );
+  if (last !== null) rcvwin += (last - sk.rcvNxt) >>> 0;
+  const rcvbuf = Math.min(Math.floor(rcvwin * 256 / tp.scalingRatio), host.ipv4.tcpRmem[2]);
+  if (rcvbuf > sk.rcvbuf) {
+    sk.rcvbuf = rcvbuf;
+    tp.windowClamp = tcpWinFromSpace(tp.scalingRatio, rcvbuf);
+  }
 }
 
 // tcp_rcv_rtt_measure(): the time a window's worth of data takes to come
@@ -1403,20 +1576,26 @@ function tcpRcvRttMeasure(host: InetNet, sk: Sock, tp: TcpSockState): void {
   const est = tp.rcvRttEst;
   if (est.time !== 0) {
     if (before(sk.rcvNxt, est.seq)) return;
-    tcpRcvRttUpdate(tp, Math.max(1, Math.round((host.sim.now - est.time) / 1000)), true);
+    tcpRcvRttUpdate(
+      sk,
+      tp,
+      Math.max(1, Math.round((host.sim.now - est.time) / 1000)),
+      true,
+    );
   }
   tp.rcvRttEst = { seq: (sk.rcvNxt + tp.rcvWnd) >>> 0, time: host.sim.now };
 }
 
-// tcp_rcv_rtt_measure_ts(): a full segment echoing a TS val of ours not used before gives a
-// sample, in the timestamp's milliseconds
-function tcpRcvRttMeasureTs(host: InetNet, tp: TcpSockState, s: TcpSegment): void {
-  const tsecr = s.options.timestamp!.tsecr;
+// tcp_rcv_rtt_measure_ts(): a full segment while the last echoed TS val of ours (rcv_tsecr,
+// kept from an earlier segment if this one has none) was not used before gives a sample, in
+// the timestamp's milliseconds; a zero sample is none (6.16)
+function tcpRcvRttMeasureTs(host: InetNet, sk: Sock, tp: TcpSockState, s: TcpSegment): void {
+  const tsecr = tp.rcvTsecr;
   if (tsecr === tp.rcvRttLastTsecr) return;
   tp.rcvRttLastTsecr = tsecr;
   if (s.dataLen < tp.rcvMss) return;
-  const delta = (Math.floor(host.sim.now / 1e6) + tp.tsOffset - tsecr) | 0;
-  if (delta > 0) tcpRcvRttUpdate(tp, delta * 1000, false);
+  const delta = (tcpClockMs(host) + tp.tsOffset - tsecr) | 0;
+  if (delta > 0) tcpRcvRttUpdate(sk, tp, delta * 1000, false);
 }
 
 // tcp_event_data_recv(): an ACK is owed; tcp_measure_rcv_mss(); the first data starts the
@@ -1437,7 +1616,7 @@ function tcpEventDataRecv(
     () => tcpMeasureRcvMss(sk, tp, skb, s),
   );
   tcpRcvRttMeasure(host, sk, tp);
-  const now = Math.floor(host.sim.now * host.hz / 1e9);
+  const now = jiffies(host);
   const atoMin = tcpAtoMin(host.hz);
   const rto = tcpRto(host, tp);
   if (!tp.ato) {
@@ -1506,7 +1685,7 @@ function tcpCompressAck(host: InetNet, cpu: Cpu, sk: Sock, tp: TcpSockState): vo
   tp.compressedAck++;
   if (tp.compressedAckAt >= 0) return;
   let rtt = tp.rcvRttUs8;
-  if (tp.srttUs && tp.srttUs * 8 < rtt) rtt = tp.srttUs * 8;
+  if (tp.srttUs8 && tp.srttUs8 < rtt) rtt = tp.srttUs8;
   const sysctl = host.sysctl;
   const delay = Math.min(
     sysctl["net.ipv4.tcp_comp_sack_delay_ns"],

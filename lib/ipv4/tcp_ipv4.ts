@@ -29,17 +29,19 @@ import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
 import { inNtoa, IPPROTO_TCP } from "../wire/ipv4.ts";
 import { TCP_FLAGS, TCP_HLEN, TCPOPT_SACK_PERM, tcpParseOptions } from "../wire/tcp.ts";
 import { ipRouteOutput, type Rtable } from "./route.ts";
-import { modTimer } from "../kernel/timer.ts";
+import { jiffies, modTimer } from "../kernel/timer.ts";
 import {
   after,
   before,
   newTcpState,
+  tcpAckUpdateRtt,
   tcpInitBufferSpace,
   tcpInitialRcvMss,
   tcpRcvEstablished,
   tcpRcvSynRecv,
   tcpRcvSynsentStateProcess,
   type TcpSegment,
+  tcpSegsIn,
 } from "./tcp_input.ts";
 import {
   TCP_DEFAULT_SCALING_RATIO,
@@ -288,22 +290,14 @@ function tcpV4RcvReason(
     sk.state !== TCP_STATES.LISTEN && sk.state !== TCP_STATES.CLOSE &&
     sk.rcvSaddr === s.daddr && sk.num === s.dport && sk.daddr === s.saddr && sk.dport === s.sport
   );
-  if (est?.state === TCP_STATES.SYN_SENT) {
-    const verdict = host.sim.traced(
-      cpu,
-      "tcp_v4_do_rcv",
-      () => tcpRcvSynsentStateProcess(host, cpu, est, skb, s),
-      skb.id,
-    );
-    if (typeof verdict === "string") return verdict;
-    // tcp_v4_do_rcv(): an unacceptable ACK is answered with a reset, and dropped
-    sendReset(host, cpu, s, rt, skb, verdict.reset, est);
-    kfreeSkbReason(host.sim, skb, verdict.reset, "tcp_v4_do_rcv");
-    return "held";
+  if (est) {
+    // tcp_segs_in(): every segment a full socket takes, the backlog's too
+    if (est.tcp) tcpSegsIn(est.tcp, skb, s);
+    const verdict = tcpEstablishedRcv(host, cpu, est, skb, s, rt);
+    // tcp_drop_reason(), discard_and_relse: what the connection drops counts in sk_drops
+    if (verdict !== "consumed" && verdict !== "held") est.drops += Math.max(1, skb.gsoSegs);
+    return verdict;
   }
-  // a socket a task holds (lock_sock()) gets the segment on its backlog
-  if (est?.ownedByUser) return tcpAddBacklog(host, cpu, est, skb, s);
-  if (est) return tcpV4DoRcv(host, cpu, est, skb, s);
   // __inet_lookup_listener(): a listener bound to the address beats a wildcard one
   const listener =
     socks.find((sk) =>
@@ -331,6 +325,33 @@ function tcpV4RcvReason(
     () => tcpListenRcv(host, cpu, listener, skb, s, rt),
     skb.id,
   );
+}
+
+// A segment for a full socket: a connecting one processes it at once; one a task holds
+// (lock_sock()) gets it on its backlog; else tcp_v4_do_rcv()
+function tcpEstablishedRcv(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  skb: SkBuff,
+  s: Seg,
+  rt: Rtable,
+): SkbDropReason | "consumed" | "held" {
+  if (sk.state === TCP_STATES.SYN_SENT) {
+    const verdict = host.sim.traced(
+      cpu,
+      "tcp_v4_do_rcv",
+      () => tcpRcvSynsentStateProcess(host, cpu, sk, skb, s),
+      skb.id,
+    );
+    if (typeof verdict === "string") return verdict;
+    // tcp_v4_do_rcv(): an unacceptable ACK is answered with a reset, and dropped
+    sendReset(host, cpu, s, rt, skb, verdict.reset, sk);
+    kfreeSkbReason(host.sim, skb, verdict.reset, "tcp_v4_do_rcv");
+    return "held";
+  }
+  if (sk.ownedByUser) return tcpAddBacklog(host, cpu, sk, skb, s);
+  return tcpV4DoRcv(host, cpu, sk, skb, s);
 }
 
 // tcp_v4_do_rcv() for a connection: tcp_rcv_established(), or tcp_rcv_state_process() in the
@@ -592,10 +613,6 @@ function newRequest(
   return { ...o, sentAt: host.sim.now, retrans: 0, acked: false };
 }
 
-function jiffies(host: InetNet): number {
-  return Math.floor(host.sim.now * host.hz / 1e9);
-}
-
 // cookie_v4_check(): with cookies on and a flood within two minutes (tcp_synq_no_recent_overflow()),
 // an ACK that echoes a valid cookie (SyncookiesRecv; else SyncookiesFailed) rebuilds the request
 // from it — the MSS from msstab, the options from the TS ecr (cookie_timestamp_decode()), the
@@ -777,13 +794,23 @@ function tcpV4SynRecvSock(
   // sk_clone_lock(): the child keeps the listener's buffer lock and SO_RCVLOWAT
   child.rcvbufLocked = listener.rcvbufLocked;
   child.rcvlowat = listener.rcvlowat;
-  child.tcp = tcpChildState(req, child, host.sim.now, host.sysctl["net.ipv4.tcp_app_win"]);
+  child.tcp = tcpChildState(host, req, child);
   // tcp_synack_rtt_meas(): the handshake's RTT, unless the SYN-ACK was sent again or a cookie
   // stood for the request (no snt_synack)
-  if (!req.retrans && !req.syncookie) {
-    child.tcp.srttUs = Math.max(1, Math.round((host.sim.now - req.sentAt) / 1000));
+  const seqRtt = req.retrans || req.syncookie
+    ? null
+    : Math.round((host.sim.now - req.sentAt) / 1000);
+  tcpAckUpdateRtt(host, child.tcp, seqRtt, s.options.timestamp?.tsecr);
+  if (req.tstampOk && s.options.timestamp) {
+    child.tcp.tsRecent = s.options.timestamp.tsval;
+    child.tcp.rcvTsecr = s.options.timestamp.tsecr;
   }
-  if (req.tstampOk && s.options.timestamp) child.tcp.tsRecent = s.options.timestamp.tsval;
+  // the SYN counted in (segs_in), the SYN-ACK's retransmissions, the SYN-ACK delivered
+  // (tcp_rcv_state_process() in SYN_RECV), and the last send time
+  child.tcp.segsIn = 1;
+  child.tcp.totalRetrans = req.retrans;
+  child.tcp.delivered = 1;
+  child.tcp.lsndtime = jiffies(host);
   host.sim.exitFn(cpu, "tcp_create_openreq_child", skb.id);
   host.sim.exitFn(cpu, "tcp_v4_syn_recv_sock", skb.id);
   listener.acceptQueue.push(child);
@@ -794,12 +821,7 @@ function tcpV4SynRecvSock(
 
 // tcp_create_openreq_child(): the child takes the request's windows and options, then
 // tcp_init_transfer() → tcp_init_buffer_space()
-function tcpChildState(
-  req: TcpRequestSock,
-  child: Sock,
-  now: number,
-  appWin: number,
-): TcpSockState {
+function tcpChildState(host: InetNet, req: TcpRequestSock, child: Sock): TcpSockState {
   const tp = newTcpState({
     iss: req.iss,
     rcvNxt: child.rcvNxt,
@@ -812,11 +834,18 @@ function tcpChildState(
   tp.sndWl1 = req.irs; // tcp_init_wl(newtp, treq->rcv_isn)
   tp.tstampOk = req.tstampOk;
   tp.tcpHeaderLen = 20 + (req.tstampOk ? 12 : 0);
+  // tcp_rcv_state_process() in SYN_RECV: the timestamp option's room off advmss, before
+  // tcp_init_transfer() sizes the buffer
+  if (req.tstampOk) tp.advmss -= 12;
+  tp.lrcvtime = jiffies(host);
   tp.tsRecent = req.tsRecent;
   tp.tsOffset = req.tsOffset;
   tp.sackOk = req.sackOk;
+  tp.wscaleOk = req.wscaleOk;
+  tp.ecnOk = req.ecnOk;
   tp.rcvMss = tcpInitialRcvMss(tp, req.mssClamp);
-  tcpInitBufferSpace(tp, child, now, appWin);
+  tcpInitBufferSpace(tp, child, host.sim.now, host.sysctl["net.ipv4.tcp_app_win"]);
+  tp.transferInit = true;
   return tp;
 }
 

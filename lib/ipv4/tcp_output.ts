@@ -24,7 +24,7 @@ import {
 } from "../wire/tcp.ts";
 import { ipLocalOut } from "./ip_output.ts";
 import { ipRouteOutput } from "./route.ts";
-import { modTimer } from "../kernel/timer.ts";
+import { jiffies, modTimer } from "../kernel/timer.ts";
 
 /** include/net/tcp.h: TCP_MAX_WSCALE. */
 export const TCP_MAX_WSCALE = 14;
@@ -47,6 +47,22 @@ export function tcpAtoMin(hz: number): number {
 export function tcpDelackMax(hz: number): number {
   return Math.floor(hz / 5);
 }
+/**
+ * tcp_delack_max(): the longest a delayed ACK waits, TCP_DELACK_MAX but a jiffy below the
+ * minimum RTO (TCP_RTO_MIN, the same 200 ms), so 49 jiffies at HZ 250.
+ * @param hz the host's HZ
+ * @returns jiffies
+ */
+export function tcpDelackMaxOfSock(hz: number): number {
+  return Math.min(tcpDelackMax(hz), Math.max(tcpDelackMax(hz), 2) - 1);
+}
+
+/** include/net/tcp.h: TCP_RTO_MIN (200 ms) in µs, the least variance an RTO adds. */
+export const TCP_RTO_MIN_US = 200_000;
+/** include/net/tcp.h: TCP_TIMEOUT_INIT (1 s) in µs, mdev and rttvar before any sample. */
+export const TCP_TIMEOUT_INIT_US = 1_000_000;
+/** include/net/tcp.h: TCP_INIT_CWND, the congestion window a connection starts with. */
+export const TCP_INIT_CWND = 10;
 /** include/net/tcp.h: TCP_MAX_QUICKACKS. */
 export const TCP_MAX_QUICKACKS = 16;
 // include/net/tcp.h: TCP_RMEM_TO_WIN_SCALE and TCP_DEFAULT_SCALING_RATIO (50 %)
@@ -165,7 +181,12 @@ export function tcpSelectWindow(host: InetNet, sk: Sock): number {
 }
 
 /** The TCP clock in ms, as tcp_time_stamp_ms(): the timestamp option's unit. */
-function tcpClockMs(host: InetNet): number {
+/**
+ * The millisecond clock TCP timestamps count (tcp_clock_ms(), before the connection's offset).
+ * @param host the host
+ * @returns ms
+ */
+export function tcpClockMs(host: InetNet): number {
   return Math.floor(host.sim.now / 1e6);
 }
 
@@ -274,6 +295,32 @@ export function tcpTransmit(
 }
 
 /**
+ * Sends a segment of a connection, as tcp_transmit_skb(): counted in the socket's segs_out,
+ * from its address and port to the peer's.
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the connection
+ * @param seg as tcpTransmit() takes it
+ * @param bhOff sent with bottom halves off, as from softirq context
+ */
+export function tcpTransmitSkb(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  seg: Parameters<typeof tcpTransmit>[3],
+  bhOff = true,
+): void {
+  if (sk.tcp) sk.tcp.segsOut++;
+  tcpTransmit(
+    host,
+    cpu,
+    { saddr: sk.rcvSaddr, sport: sk.num, daddr: sk.daddr, dport: sk.dport },
+    seg,
+    bhOff,
+  );
+}
+
+/**
  * Sends a request sock's SYN-ACK, as tcp_v4_send_synack() → tcp_make_synack(): the window
  * unscaled (at most 65535) and the options tcp_synack_options() chose — MSS always, then
  * SACK-permitted, timestamps and window scale as the SYN offered them.
@@ -331,7 +378,8 @@ export function tcpSendSyn(host: InetNet, cpu: Cpu, sk: Sock, retransmit = false
   const sysctl = host.sysctl;
   // tcp_ecn_send_syn(): with tcp_ecn 1 the SYN asks for ECN (ECE and CWR)
   const ecn = sysctl["net.ipv4.tcp_ecn"] === 1 ? TCP_FLAGS.ECE | TCP_FLAGS.CWR : 0;
-  tcpTransmit(host, cpu, { saddr: sk.rcvSaddr, sport: sk.num, daddr: sk.daddr, dport: sk.dport }, {
+  if (retransmit) tp.totalRetrans++; // tcp_retransmit_skb()
+  tcpTransmitSkb(host, cpu, sk, {
     seq: tp.iss,
     ack: 0,
     flags: TCP_FLAGS.SYN | ecn,
@@ -423,7 +471,7 @@ export function tcpSendAck(host: InetNet, cpu: Cpu, sk: Sock): void {
   host.sim.enterFn(cpu, "tcp_send_ack");
   host.sim.enterFn(cpu, "__tcp_send_ack");
   const window = tcpSelectWindow(host, sk);
-  tcpTransmit(host, cpu, { saddr: sk.rcvSaddr, sport: sk.num, daddr: sk.daddr, dport: sk.dport }, {
+  tcpTransmitSkb(host, cpu, sk, {
     seq: tp.sndNxt,
     ack: sk.rcvNxt,
     flags: TCP_FLAGS.ACK,
@@ -453,14 +501,18 @@ export function tcpSendAck(host: InetNet, cpu: Cpu, sk: Sock): void {
 /**
  * The retransmission timeout, jiffies, as __tcp_set_rto() leaves it after the handshake's one
  * RTT sample: srtt plus a variance of at least TCP_RTO_MIN (200 ms); 1 s (TCP_TIMEOUT_INIT)
- * before any sample.
+ * before any sample, 3 s (TCP_TIMEOUT_FALLBACK) for a connection established without one.
  * @param host the host (HZ)
  * @param tp the connection
  * @returns icsk_rto
  */
 export function tcpRto(host: InetNet, tp: TcpSockState): number {
-  if (!tp.srttUs) return host.hz;
-  return Math.ceil(tp.srttUs * host.hz / 1e6) + tcpDelackMax(host.hz);
+  // tcp_init_metrics(): established without a sample (a SYN or SYN-ACK sent again, a cookie),
+  // TCP_TIMEOUT_FALLBACK, 3 s
+  if (!tp.srttUs8) return tp.transferInit ? 3 * host.hz : host.hz;
+  // __tcp_set_rto(): usecs_to_jiffies(srtt + rttvar), within TCP_RTO_MAX (tcp_bound_rto())
+  const rto = Math.ceil(((tp.srttUs8 >> 3) + tp.rttvarUs) * host.hz / 1e6);
+  return Math.min(rto, 120 * host.hz);
 }
 
 /**
@@ -480,21 +532,21 @@ export function tcpSendDelayedAck(host: InetNet, cpu: Cpu, sk: Sock): void {
 
 function sendDelayedAck(host: InetNet, cpu: Cpu, sk: Sock): void {
   const tp = sk.tcp!;
-  const jiffies = Math.floor(host.sim.now * host.hz / 1e9);
+  const now = jiffies(host);
   let ato = tp.ato;
   if (ato > tcpAtoMin(host.hz)) {
     let maxAto = tp.pingpong || tp.ackPending.pushed ? tcpDelackMax(host.hz) : host.hz >> 1;
     // an RTT estimate bounds it: usecs_to_jiffies(srtt), at least TCP_DELACK_MIN
-    if (tp.srttUs) {
-      maxAto = Math.min(maxAto, Math.max(Math.ceil(tp.srttUs * host.hz / 1e6), tcpAtoMin(host.hz)));
+    if (tp.srttUs8) {
+      const rtt = Math.max(Math.ceil((tp.srttUs8 >> 3) * host.hz / 1e6), tcpAtoMin(host.hz));
+      maxAto = Math.min(maxAto, rtt);
     }
     ato = Math.min(ato, maxAto);
   }
-  // tcp_delack_max(): TCP_DELACK_MAX, and below the minimum RTO (one jiffy less)
-  ato = Math.min(ato, tcpDelackMax(host.hz) - 1);
-  let timeout = jiffies + ato;
+  ato = Math.min(ato, tcpDelackMaxOfSock(host.hz));
+  let timeout = now + ato;
   if (tp.ackPending.timer && tp.delackTimeout >= 0) {
-    if (tp.delackTimeout <= jiffies + (ato >> 2)) {
+    if (tp.delackTimeout <= now + (ato >> 2)) {
       tcpSendAck(host, cpu, sk);
       return;
     }
@@ -515,7 +567,7 @@ function sendDelayedAck(host: InetNet, cpu: Cpu, sk: Sock): void {
       tcpSendAck(host, cpu, sk);
     });
   };
-  modTimer(host, timeout - jiffies, () => {
+  modTimer(host, timeout - now, () => {
     if (tp.delackTimeout !== timeout || !tp.ackPending.sched) return;
     host.sim.traced(cpu, "tcp_delack_timer", () => {
       if (!sk.ownedByUser) return handler();

@@ -46,6 +46,15 @@ export interface TimerHost {
 }
 
 /**
+ * The tick count now (jiffies): the clock TCP's timestamps of receipt and sending read.
+ * @param host the clock and HZ
+ * @returns jiffies since the simulation began
+ */
+export function jiffies(host: TimerHost): number {
+  return Math.floor(host.sim.now * host.hz / 1e9);
+}
+
+/**
  * Arms a timer_list `jiffies` ticks from now (mod_timer(timer, jiffies + delay)), firing on the
  * tick the wheel gives it.
  * @param host the clock and HZ

@@ -4,9 +4,10 @@
 // tun0 with MTU 1500. Events run in script order at their script times: inbound packets are
 // injected; each outbound packet the script expects is the next one the host sent, compared
 // with it (packet.ts); system calls run (syscalls.ts), a blocking one in the background as
-// packetdrill's syscall thread runs it, its return time checked when it returns. The first
-// mismatch ends the run with packetdrill's message. What the kit does not model is refused
-// before anything runs, naming the line.
+// packetdrill's syscall thread runs it, its return time checked when it returns; a %{ }%
+// snippet snapshots the socket under test's TCP_INFO and SO_MEMINFO, and the snippets run after
+// the script (code.ts). The first mismatch ends the run with packetdrill's message. What the
+// kit does not model is refused before anything runs, naming the line.
 
 import { InputRangeError } from "../base/errors.ts";
 import { createHost, type Host } from "../init/main.ts";
@@ -38,6 +39,8 @@ import {
   type TcpPacketSpec,
   type UdpPacketSpec,
 } from "./script.ts";
+import { checkCode, type CodeFragment, codeSnapshot, executeCode } from "./code.ts";
+import type { Statement } from "./python.ts";
 import {
   checkSyscall,
   invokeSyscall,
@@ -75,6 +78,8 @@ export interface PacketdrillResult {
   ignoredSysctls: string[];
   /** The segments that went in and came out, in script numbers, as the run saw them. */
   log: PacketdrillLogEntry[];
+  /** What the script's %{ }% code printed, line by line. */
+  output: string[];
   /** The simulated host after the run: its counters, sockets and trace. */
   host: Host;
 }
@@ -244,6 +249,13 @@ class PacketdrillRun {
   #udpFd: number | null = null;
   #pending: Pending | null = null;
   readonly #log: PacketdrillLogEntry[] = [];
+  // socket_under_test's descriptor: undefined before any socket, null for a connection the
+  // script's SYN started and accept() has not yet returned
+  #socketUnderTest: number | null | undefined = undefined;
+  // Each %{ }% snippet's statements, and what each saw when it ran
+  readonly #code = new Map<ScriptEvent, Statement[]>();
+  readonly #fragments: CodeFragment[] = [];
+  readonly #output: string[] = [];
 
   constructor(script: Script, path: string, options: PacketdrillOptions) {
     this.#script = script;
@@ -276,7 +288,11 @@ class PacketdrillRun {
           `a datagram after ${udpSpoiled.what} on the UDP socket (line ${udpSpoiled.line}) is not modelled`,
         );
       }
-      if (e.type === "code") this.#refuse(e.line, "%{ python }% code is not run");
+      if (e.type === "code") {
+        const code = checkCode(e.code);
+        if (typeof code === "string") this.#refuse(e.line, code);
+        this.#code.set(e, code);
+      }
       if (e.type === "packet" && e.packet.proto === "icmp") {
         this.#refuse(e.line, "ICMP packets are not modelled yet");
       }
@@ -447,7 +463,10 @@ class PacketdrillRun {
         `runtime error: exiting while a blocking ${blocked.sc.name} call is in progress`,
       );
     }
-    return this.#result(null);
+    // code_execute(): the snippets run once the script is done
+    const code = executeCode(this.#fragments, this.#path);
+    this.#output.push(...code.output);
+    return this.#result(code.error);
   }
 
   #runEvent(
@@ -466,7 +485,9 @@ class PacketdrillRun {
     if (e.type === "syscall") return this.#syscall(e, e.syscall, time);
     this.#runTo(time.at);
     const late = this.#pendingError();
-    if (late || e.type !== "command") return late;
+    if (late) return late;
+    if (e.type === "code") return this.#codeEvent(e);
+    if (e.type !== "command") return null;
     // run_command_event(): a command that exits non-zero ends the run
     for (const a of this.#commands.get(e) ?? []) {
       if (a.kind === "sysctl") this.#setSysctl(a.name, a.value);
@@ -474,6 +495,24 @@ class PacketdrillRun {
         return { text: `error executing \`${e.command}\` command: non-zero status 1` };
       }
     }
+    return null;
+  }
+
+  // run_code_event(): TCP_INFO and SO_MEMINFO of the socket under test, kept for the end
+  #codeEvent(e: ScriptEvent): { text: string } | null {
+    const fd = this.#socketUnderTest;
+    if (fd === undefined) return { text: "runtime error in code: no socket to use for code" };
+    const sfd = fd === null ? undefined : this.#ctx.fds.get(fd);
+    const sk = sfd?.udp ? null : sfd?.sk ?? sfd?.listener ?? null;
+    if (!sk) return { text: "runtime error in code: can't find getsockopt to get TCP info" };
+    const vars = codeSnapshot(this.#host, sk);
+    if (!vars) {
+      return {
+        text:
+          "runtime error in code: the kit does not model TCP_INFO of a socket never established",
+      };
+    }
+    this.#fragments.push({ line: e.line, statements: this.#code.get(e)!, vars });
     return null;
   }
 
@@ -552,6 +591,7 @@ class PacketdrillRun {
     // the peer's ISN from its SYN; do_inbound_script_packet(): a connect()'s from the SYN-ACK
     if (!this.#conn || this.#listening) {
       this.#conn = newConnection(this.#nextRemotePort++, this.#config.bindPort);
+      this.#socketUnderTest = null;
       this.#conn.remoteIsn = p.seq;
       this.#listening = false;
     } else if (p.flags.includes("S") && p.flags.includes(".") && !this.#conn.synAcked) {
@@ -643,6 +683,7 @@ class PacketdrillRun {
     // socket() makes a new socket under test; listen() makes it listen; connect() starts its
     // connection, to packetdrill's remote port
     if (sc.name === "socket") this.#conn = null;
+    if (sc.name === "socket" && sc.result.kind === "int") this.#socketUnderTest = sc.result.value;
     if (sc.name === "socket" && sc.args[1]?.kind === "word" && sc.args[1].word === "SOCK_DGRAM") {
       this.#udpFd = sc.result.kind === "int" ? sc.result.value : null;
     }
@@ -668,6 +709,10 @@ class PacketdrillRun {
     }
     const error = checkSyscall(sc, outcome);
     if (error) return { text: `runtime error in ${sc.name} call: ${error}` };
+    // run_syscall_accept(): the connection under test gets its descriptor
+    if (sc.name === "accept" && this.#socketUnderTest === null && outcome.result >= 0) {
+      this.#socketUnderTest = outcome.result;
+    }
     if (sc.endUsecs !== null) {
       const timing = verifyTime(
         e.time,
@@ -755,6 +800,7 @@ class PacketdrillRun {
       error,
       ignoredSysctls: this.#ignoredSysctls,
       log: this.#log,
+      output: this.#output,
       host: this.#host,
     };
   }

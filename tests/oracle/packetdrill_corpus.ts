@@ -2,6 +2,8 @@
 // google/packetdrill (upstream/, GPL-2.0, see its README) that the kit runs, kept in their
 // folders so `../common/defaults.sh` resolves as it does in packetdrill's tree.
 
+import { TCP_INFO_FIELDS } from "../../lib/ipv4/tcp.ts";
+
 /** The corpus folder. */
 export const PACKETDRILL_CORPUS = new URL("./packetdrill/", import.meta.url).pathname;
 
@@ -13,6 +15,43 @@ export interface PacketdrillRecord {
   error: string | null;
   /** For a script that passed: the counters not zero after its last event, by nstat's names. */
   counters?: Record<string, number>;
+  /**
+   * For a script that passed with a socket under test still open: what a %{ }% snippet after
+   * its last event sees (TCP_INFO and SO_MEMINFO), the fields the kit models.
+   */
+  tcpInfo?: Record<string, number>;
+}
+
+/** The names the probe prints: every tcp_info and SO_MEMINFO field the kit models. */
+export const TCP_INFO_PROBE_NAMES: readonly string[] = [
+  ...TCP_INFO_FIELDS.map((f) => f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)),
+  "SK_MEMINFO_RMEM_ALLOC",
+  "SK_MEMINFO_RCVBUF",
+  "SK_MEMINFO_FWD_ALLOC",
+  "SK_MEMINFO_BACKLOG",
+  "SK_MEMINFO_DROPS",
+];
+
+/**
+ * A script with one more event after its last: a snippet printing the probe's names, which
+ * packetdrill's python3 and the kit's runner both run.
+ * @param script the script's text
+ * @returns the script with the probe
+ */
+export function withTcpInfoProbe(script: string): string {
+  return `${script.trimEnd()}\n+0 %{ print("tcp_info", ${TCP_INFO_PROBE_NAMES.join(", ")}) }%\n`;
+}
+
+/**
+ * Reads the probe's line out of what the run printed.
+ * @param output the printed lines
+ * @returns the values by name, or null when the probe printed nothing
+ */
+export function readTcpInfoProbe(output: string[]): Record<string, number> | null {
+  const line = output.find((l) => l.startsWith("tcp_info "));
+  if (!line) return null;
+  const values = line.split(" ").slice(1).map(Number);
+  return Object.fromEntries(TCP_INFO_PROBE_NAMES.map((n, i) => [n, values[i]]));
 }
 
 /**

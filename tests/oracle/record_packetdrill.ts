@@ -4,7 +4,8 @@
 // For a script that passes it also records the counters (/proc/net/snmp and /proc/net/netstat of
 // the namespace, nstat's names, those not zero) as they stand after the script's last event and
 // before packetdrill's cleanup closes the sockets: a copy of the script with one more line that
-// reads them runs in a second fresh namespace.
+// reads them runs in a second fresh namespace; a third copy ends with a %{ }% snippet printing
+// the socket under test's TCP_INFO and SO_MEMINFO fields the kit models (when one is open).
 // The tests hold the kit's runner to that record.
 //
 // packetdrill builds from source on Debian (apt-get install gcc make bison flex): clone
@@ -17,6 +18,8 @@ import {
   nonZeroCounters,
   PACKETDRILL_CORPUS,
   type PacketdrillRecord,
+  readTcpInfoProbe,
+  withTcpInfoProbe,
 } from "./packetdrill_corpus.ts";
 
 const [binary, ...only] = Deno.args;
@@ -57,7 +60,11 @@ for (const script of corpusScripts()) {
     ? lines.slice(first).join("\n").trim()
     : lines.join("\n").trim();
   record[name] = { pass: result.success, error };
-  if (result.success) record[name].counters = countersAfter(script, inNamespace);
+  if (result.success) {
+    record[name].counters = countersAfter(script, inNamespace);
+    const tcpInfo = tcpInfoAfter(script, inNamespace);
+    if (tcpInfo) record[name].tcpInfo = tcpInfo;
+  }
   console.log(
     `${result.success ? "PASS" : "FAIL"} ${name}${error ? `: ${error.split("\n")[0]}` : ""}`,
   );
@@ -82,6 +89,24 @@ function countersAfter(
   } finally {
     Deno.removeSync(copy);
     Deno.removeSync(dump);
+  }
+}
+
+/**
+ * Runs a copy of the script that ends with the tcp_info probe; returns what it printed, or null
+ * when packetdrill had no open socket under test to read.
+ */
+function tcpInfoAfter(
+  script: string,
+  inNamespace: (file: string) => Deno.CommandOutput,
+): Record<string, number> | null {
+  const copy = `${dirname(script)}/.tcpinfo-${script.split("/").pop()}`;
+  Deno.writeTextFileSync(copy, withTcpInfoProbe(Deno.readTextFileSync(script)));
+  try {
+    const result = inNamespace(copy.split("/").pop()!);
+    return result.success ? readTcpInfoProbe(text(result.stdout).split("\n")) : null;
+  } finally {
+    Deno.removeSync(copy);
   }
 }
 
