@@ -67,10 +67,11 @@ export interface NapiGroCb {
 
 /** L1 cache line on x86-64 (SMP_CACHE_BYTES), the unit SKB_DATA_ALIGN rounds to. */
 export const SMP_CACHE_BYTES = 64;
-// sizeof(struct sk_buff) = 224 and sizeof(struct skb_shared_info) = 320 on x86-64 Linux 6.18,
-// read from the running kernel's BTF (bpftool btf dump file /sys/kernel/btf/vmlinux).
-const SIZEOF_SK_BUFF = 224;
-const SIZEOF_SKB_SHARED_INFO = 320;
+// Read from the running kernel's BTF (bpftool btf dump file /sys/kernel/btf/vmlinux).
+/** sizeof(struct sk_buff) on x86-64 Linux 6.18. */
+export const SIZEOF_SK_BUFF = 224;
+/** sizeof(struct skb_shared_info) on x86-64 Linux 6.18. */
+export const SIZEOF_SKB_SHARED_INFO = 320;
 
 /**
  * Rounds up to a cache line, as SKB_DATA_ALIGN().

@@ -106,6 +106,8 @@ export interface TcpSockState {
   rcvMss: number;
   /** The segment size we send: the peer's MSS within the path, less timestamps (mss_cache). */
   mssCache: number;
+  /** The peer's MSS, within TCP_MAXSEG (rx_opt.mss_clamp). */
+  mssClamp: number;
   /** Quick ACKs left (icsk_ack.quick). */
   quick: number;
   /** Interactive (pingpong) mode: quick ACKs are off (icsk_ack.pingpong >= tcp_pingpong_thresh). */
@@ -240,14 +242,18 @@ export interface TcpSockState {
   transferInit: boolean;
 }
 
-/** What SO_MEMINFO reports of the receive side (sk_get_meminfo()), bytes but the drops. */
+/** What SO_MEMINFO reports (sk_get_meminfo()) that the kit models, bytes but the drops. */
 export interface SkMeminfo {
   /** SK_MEMINFO_RMEM_ALLOC: charged to queued skbs. */
   rmemAlloc: number;
   /** SK_MEMINFO_RCVBUF: sk_rcvbuf. */
   rcvbuf: number;
+  /** SK_MEMINFO_SNDBUF: sk_sndbuf. */
+  sndbuf: number;
   /** SK_MEMINFO_FWD_ALLOC: scheduled and not yet charged. */
   fwdAlloc: number;
+  /** SK_MEMINFO_WMEM_QUEUED: skbs queued to send or not yet acknowledged. */
+  wmemQueued: number;
   /** SK_MEMINFO_BACKLOG: on the backlog. */
   backlog: number;
   /** SK_MEMINFO_DROPS: sk_drops. */
@@ -257,13 +263,15 @@ export interface SkMeminfo {
 /**
  * The socket's memory as getsockopt(SO_MEMINFO) and `ss -m`'s skmem show it (sk_get_meminfo()).
  * @param sk the socket
- * @returns its receive-side memory
+ * @returns its memory
  */
 export function skGetMeminfo(sk: Sock): SkMeminfo {
   return {
     rmemAlloc: sk.rmemAlloc,
     rcvbuf: sk.rcvbuf,
+    sndbuf: sk.sndbuf,
     fwdAlloc: sk.forwardAlloc,
+    wmemQueued: sk.wmemQueued,
     backlog: sk.backlogLen,
     drops: sk.drops,
   };
@@ -327,6 +335,31 @@ export function skbSetOwnerR(sk: Sock, truesize: number): void {
  */
 export function sockRfree(sk: Sock, truesize: number): void {
   sk.rmemAlloc -= truesize;
+  sk.forwardAlloc += truesize;
+  if (sk.forwardAlloc >= PAGE_SIZE) sk.forwardAlloc %= PAGE_SIZE;
+}
+
+/**
+ * Queues an skb to send and charges it, as tcp_queue_skb() after sk_forced_mem_schedule():
+ * sk_wmem_queued grows by its truesize, taken from sk_forward_alloc, which gets the pages it
+ * lacks whatever the limits.
+ * @param sk the socket
+ * @param truesize the skb's truesize
+ */
+export function skWmemQueue(sk: Sock, truesize: number): void {
+  skRmemSchedule(sk, truesize);
+  sk.wmemQueued += truesize;
+  sk.forwardAlloc -= truesize;
+}
+
+/**
+ * Frees an acknowledged skb of the send queue, as tcp_wmem_free_skb(): its charge returns to
+ * sk_forward_alloc, and whole pages beyond one go back (sk_mem_reclaim()).
+ * @param sk the socket
+ * @param truesize the skb's truesize
+ */
+export function skWmemFree(sk: Sock, truesize: number): void {
+  sk.wmemQueued -= truesize;
   sk.forwardAlloc += truesize;
   if (sk.forwardAlloc >= PAGE_SIZE) sk.forwardAlloc %= PAGE_SIZE;
 }
@@ -462,6 +495,8 @@ export class Sock {
   state: number;
   /** Receive buffer limit, bytes (sk_rcvbuf). */
   rcvbuf: number;
+  /** Send buffer limit, bytes (sk_sndbuf): for TCP, tcp_wmem[1], then tcp_sndbuf_expand(). */
+  sndbuf = 0;
   /** Bound device, or 0 (sk_bound_dev_if). */
   boundDevIf: number;
   /** SO_REUSEPORT (sk_reuseport). */
@@ -488,6 +523,8 @@ export class Sock {
   }[] = [];
   /** Memory scheduled for this socket and not yet charged to an skb, bytes (sk_forward_alloc). */
   forwardAlloc = 0;
+  /** Truesize of the skbs queued to send or awaiting their ACK (sk_wmem_queued). */
+  wmemQueued = 0;
   /**
    * A task holds the socket (sock_owned_by_user(): lock_sock() taken); softirq then leaves its
    * segments on the backlog.

@@ -69,6 +69,16 @@ export class NetnsIpv4 {
    * host with gigabytes shows 4096 131072 33554432, as this machine's 6.18 does.
    */
   tcpRmem: [number, number, number] = [4096, 131072, 33554432];
+  /**
+   * net.ipv4.tcp_wmem (sysctl_tcp_wmem): min, default and max send buffer of a TCP socket, as
+   * a new namespace on the reference 6.18 host starts with them.
+   */
+  tcpWmem: [number, number, number] = [4096, 16384, 4194304];
+  /**
+   * net.ipv4.tcp_congestion_control: a new namespace on the reference 6.18 host starts with
+   * bbr (its kernel's default), whose sndbuf_expand() provisions three windows, not two.
+   */
+  tcpCongestionControl: "bbr" | "cubic" | "reno" = "bbr";
   /** The last socket inode number given out (get_next_ino()). */
   lastIno = 9999;
   /** The keys SYN cookies are made with (syncookie_secret), drawn at first use, or null. */

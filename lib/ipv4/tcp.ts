@@ -4,7 +4,14 @@
 // tcp_shutdown() and tcp_close(): a FIN, or a reset when unread data is thrown away.
 
 import type { InetNet } from "./netns_ipv4.ts";
-import { lockSock, releaseSock, type Sock, sockRfree, TCP_STATES } from "../core/sock.ts";
+import {
+  lockSock,
+  releaseSock,
+  skWmemQueue,
+  type Sock,
+  sockRfree,
+  TCP_STATES,
+} from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { TCP_FLAGS } from "../wire/tcp.ts";
 import { tcpEpollinReady } from "./tcp_input.ts";
@@ -111,6 +118,12 @@ function cleanupRbuf(host: InetNet, cpu: Cpu, sk: Sock, copied: number): void {
   if (timeToAck) tcpSendAck(host, cpu, sk);
 }
 
+/**
+ * The truesize of the skb tcp_send_fin() allocates for a FIN alone (tcp_stream_alloc_skb()),
+ * 832 bytes: seen on 6.18 as SK_MEMINFO_WMEM_QUEUED while only the FIN is unacknowledged.
+ */
+export const TCP_FIN_TRUESIZE = 832;
+
 // tcp_send_fin() after tcp_close_state(): ESTABLISHED → FIN_WAIT1, CLOSE_WAIT → LAST_ACK;
 // states that sent their FIN already send nothing more
 function tcpSendFin(host: InetNet, cpu: Cpu, sk: Sock): void {
@@ -131,6 +144,7 @@ function tcpSendFin(host: InetNet, cpu: Cpu, sk: Sock): void {
   }, false);
   tp.sndNxt = (tp.sndNxt + 1) >>> 0;
   tp.finSentAt = host.sim.now;
+  skWmemQueue(sk, TCP_FIN_TRUESIZE); // until its ACK frees it
   host.mib.tcpExt.TCPOrigDataSent++; // tcp_event_new_data_sent()
   tp.sendShutdown = true;
   host.mib.tcp.CurrEstab--;

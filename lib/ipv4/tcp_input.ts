@@ -12,11 +12,20 @@
 
 import { jiffies } from "../kernel/timer.ts";
 import type { InetNet } from "./netns_ipv4.ts";
-import { allocSkbSize, consumeSkb, SKB_TRUESIZE, type SkBuff } from "../core/skbuff.ts";
+import {
+  allocSkbSize,
+  consumeSkb,
+  SIZEOF_SK_BUFF,
+  SIZEOF_SKB_SHARED_INFO,
+  SKB_TRUESIZE,
+  skbDataAlign,
+  type SkBuff,
+} from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
 import {
   skbSetOwnerR,
   skRmemSchedule,
+  skWmemFree,
   type Sock,
   SOCK_MIN_RCVBUF,
   sockRfree,
@@ -123,6 +132,7 @@ export function newTcpState(o: {
     advmss: o.advmss,
     rcvMss: TCP_MSS_DEFAULT,
     mssCache: TCP_MSS_DEFAULT,
+    mssClamp: TCP_MSS_DEFAULT,
     quick: 0,
     pingpong: false,
     ato: 0,
@@ -195,24 +205,43 @@ export function newTcpState(o: {
  */
 export function tcpInitialRcvMss(tp: TcpSockState, peerMss: number): number {
   // tcp_sync_mss(): the peer's MSS within the path MTU's, less the timestamp option
+  tp.mssClamp = peerMss;
   tp.mssCache = Math.min(peerMss, tcpAdvmss()) - (tp.tstampOk ? 12 : 0);
   const hint = Math.min(tp.advmss, tp.mssCache, Math.floor(tp.rcvWnd / 2), TCP_MSS_DEFAULT);
   return Math.max(hint, TCP_MIN_MSS);
 }
 
+// include/net/tcp.h: MAX_TCP_HEADER, L1_CACHE_ALIGN(128 + MAX_HEADER): 192 on the reference
+// host (seen: a peer MSS of 1536 keeps per_mss at 2048 + 256, 1537 doubles it)
+const MAX_TCP_HEADER = 192;
+
+// tcp_sndbuf_expand(): room for the congestion control's share of windows (bbr 3, else 2) of
+// ten segments (TCP_INIT_CWND, or cwnd, or reordering + 1), each skb's head a power of two
+// holding the MSS and the largest headers, with its struct sk_buff; within tcp_wmem[2]
+function tcpSndbufExpand(host: InetNet, sk: Sock, tp: TcpSockState): void {
+  const head = Math.max(tp.mssClamp, tp.mssCache) + MAX_TCP_HEADER +
+    skbDataAlign(SIZEOF_SKB_SHARED_INFO);
+  const perMss = 2 ** Math.ceil(Math.log2(head)) + skbDataAlign(SIZEOF_SK_BUFF);
+  const nrSegs = Math.max(TCP_INIT_CWND, tp.sndCwnd, 3 + 1);
+  const sndmem = (host.ipv4.tcpCongestionControl === "bbr" ? 3 : 2) * nrSegs * perMss;
+  if (sk.sndbuf < sndmem) sk.sndbuf = Math.min(sndmem, host.ipv4.tcpWmem[2]);
+}
+
 /**
- * Sizes the window to the buffer, as tcp_init_buffer_space(): the clamp at most the buffer's
- * full space, less net.ipv4.tcp_app_win's share (1/2^tcp_app_win of it; 31 by default: none, 0:
- * no clamp at all) and one segment kept in reserve; rcv_ssthresh within the clamp; the reader's
- * first share at most ten segments (TCP_INIT_CWND).
+ * Sizes the buffers, as tcp_init_buffer_space(): the send buffer grows for the first windows
+ * (tcp_sndbuf_expand()); the window clamp at most the receive buffer's full space, less
+ * net.ipv4.tcp_app_win's share (1/2^tcp_app_win of it; 31 by default: none, 0: no clamp at all)
+ * and one segment kept in reserve; rcv_ssthresh within the clamp; the reader's first share at
+ * most ten segments (TCP_INIT_CWND).
+ * @param host the host (clock, sysctls)
  * @param tp the connection
- * @param sk its socket (sk_rcvbuf)
- * @param now the time, ns: the reader's first RTT of copying starts here
- * @param appWin net.ipv4.tcp_app_win
+ * @param sk its socket (sk_rcvbuf, sk_sndbuf)
  */
-export function tcpInitBufferSpace(tp: TcpSockState, sk: Sock, now: number, appWin = 31): void {
+export function tcpInitBufferSpace(host: InetNet, tp: TcpSockState, sk: Sock): void {
+  tcpSndbufExpand(host, sk, tp);
+  const appWin = host.sysctl["net.ipv4.tcp_app_win"];
   const advmss = tp.advmss;
-  tp.rcvqStart = { seq: tp.copiedSeq, time: now };
+  tp.rcvqStart = { seq: tp.copiedSeq, time: host.sim.now };
   const maxwin = tcpWinFromSpace(TCP_DEFAULT_SCALING_RATIO, sk.rcvbuf);
   if (tp.windowClamp >= maxwin) {
     tp.windowClamp = maxwin;
@@ -299,7 +328,7 @@ export function tcpRcvSynsentStateProcess(
     tp.transferInit = true;
     tp.sndCwnd = TCP_INIT_CWND; // tcp_init_transfer()
     host.mib.tcp.CurrEstab++;
-    tcpInitBufferSpace(tp, sk, host.sim.now, host.sysctl["net.ipv4.tcp_app_win"]);
+    tcpInitBufferSpace(host, tp, sk);
     // the fast path waits for the first scaled window when the peer scales (tp.predFlags 0)
     if (!tp.sndWscale) tcpFastPathOn(tp, tp.sndWnd);
     else tp.predFlags = 0;
@@ -816,6 +845,8 @@ function tcpDone(host: InetNet, sk: Sock): void {
 // FIN_WAIT2, and LAST_ACK to the end of the connection
 function tcpAckOfFin(host: InetNet, sk: Sock, tp: TcpSockState, s: TcpSegment): void {
   if (s.ack !== tp.sndNxt) return;
+  // tcp_clean_rtx_queue(): the FIN's skb is freed (tcp_wmem_free_skb())
+  if (sk.wmemQueued) skWmemFree(sk, sk.wmemQueued);
   if (sk.state === TCP_STATES.FIN_WAIT1) {
     sk.state = TCP_STATES.FIN_WAIT2;
     // an orphan waits for the peer's FIN as a time-wait sock (tcp_time_wait(sk, TCP_FIN_WAIT2,

@@ -132,6 +132,7 @@ function tcpSock(
     rcvbuf,
     ino: ++host.ipv4.lastIno,
   });
+  sk.sndbuf = host.ipv4.tcpWmem[1]; // tcp_init_sock()
   host.ipv4.tcpSockets.push(sk);
   if (state === TCP_STATES.ESTABLISHED) host.mib.tcp.CurrEstab++;
   // sk_backlog_rcv: what release_sock() does with each segment the backlog kept
@@ -373,10 +374,6 @@ function tcpV4DoRcv(
   }, skb.id);
 }
 
-// include/net/sock.h: TCP's send buffer, tcp_wmem[1], for the backlog's limit (the kit sends
-// no data of its own)
-const TCP_SNDBUF = 16384;
-
 // tcp_add_backlog(): a segment that continues the backlog's last one — same flags but PSH and
 // FIN, both ACKs, the same options — is copied into that skb's room (skb_try_coalesce(),
 // TCPBacklogCoalesce), carrying its ACK and window; else it is queued if the backlog and the
@@ -396,7 +393,7 @@ function tcpAddBacklog(
       consumeSkb(host.sim, skb, "tcp_add_backlog");
       return "held";
     }
-    const limit = Math.min(2 * sk.rcvbuf + (TCP_SNDBUF >> 1) + 64 * 1024, 0xffffffff);
+    const limit = Math.min(2 * sk.rcvbuf + (sk.sndbuf >> 1) + 64 * 1024, 0xffffffff);
     if (sk.backlogLen + sk.rmemAlloc > limit) {
       host.mib.tcpExt.TCPBacklogDrop++;
       sk.drops++;
@@ -844,7 +841,7 @@ function tcpChildState(host: InetNet, req: TcpRequestSock, child: Sock): TcpSock
   tp.wscaleOk = req.wscaleOk;
   tp.ecnOk = req.ecnOk;
   tp.rcvMss = tcpInitialRcvMss(tp, req.mssClamp);
-  tcpInitBufferSpace(tp, child, host.sim.now, host.sysctl["net.ipv4.tcp_app_win"]);
+  tcpInitBufferSpace(host, tp, child);
   tp.transferInit = true;
   return tp;
 }

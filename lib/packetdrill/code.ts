@@ -47,7 +47,9 @@ const SYMBOLS: Record<string, number> = {
 const MEMINFO: Record<string, keyof SkMeminfo> = {
   SK_MEMINFO_RMEM_ALLOC: "rmemAlloc",
   SK_MEMINFO_RCVBUF: "rcvbuf",
+  SK_MEMINFO_SNDBUF: "sndbuf",
   SK_MEMINFO_FWD_ALLOC: "fwdAlloc",
+  SK_MEMINFO_WMEM_QUEUED: "wmemQueued",
   SK_MEMINFO_BACKLOG: "backlog",
   SK_MEMINFO_DROPS: "drops",
 };

@@ -132,7 +132,6 @@ const OPTIONS: Record<
 // the kit models; any other sysctl the kit does not model refuses the script
 const SEND_SIDE_SYSCTLS = new Set([
   "net.ipv4.tcp_autocorking",
-  "net.ipv4.tcp_congestion_control",
   "net.ipv4.tcp_early_retrans",
   "net.ipv4.tcp_ecn_option",
   "net.ipv4.tcp_fack",
@@ -149,7 +148,6 @@ const SEND_SIDE_SYSCTLS = new Set([
   "net.ipv4.tcp_slow_start_after_idle",
   "net.ipv4.tcp_thin_linear_timeouts",
   "net.ipv4.tcp_tso_win_divisor",
-  "net.ipv4.tcp_wmem",
 ]);
 
 // The calls on a UDP socket after which packetdrill still addresses its datagrams as the kit does
@@ -256,6 +254,8 @@ class PacketdrillRun {
   readonly #code = new Map<ScriptEvent, Statement[]>();
   readonly #fragments: CodeFragment[] = [];
   readonly #output: string[] = [];
+  // An init command that failed (a sysctl the kernel refused), reported when the run starts
+  #initFailure: { line: number; text: string } | null = null;
 
   constructor(script: Script, path: string, options: PacketdrillOptions) {
     this.#script = script;
@@ -317,8 +317,13 @@ class PacketdrillRun {
     for (const c of script.initCommands) {
       const actions = this.#commandActions(c.command, c.line, options.readFile);
       for (const a of actions) {
-        if (a.kind === "sysctl") this.#trySysctl(this.#host, a, c.line);
-        else this.#nstatPipeline(a.stages);
+        if (a.kind === "nstat") this.#nstatPipeline(a.stages);
+        else if (!this.#trySysctl(this.#host, a, c.line) && !a.sourced) {
+          this.#initFailure ??= {
+            line: c.line,
+            text: `error executing \`${c.command}\` command: non-zero status 1`,
+          };
+        }
       }
     }
     for (const e of script.events) {
@@ -446,6 +451,7 @@ class PacketdrillRun {
   }
 
   run(): PacketdrillResult {
+    if (this.#initFailure) return this.#fail(this.#initFailure.line, this.#initFailure.text);
     let prev: ScriptEvent | null = null;
     for (const e of this.#script.events) {
       // adjust_relative_event_times(): an inbound packet after an inbound packet counts from
@@ -489,11 +495,12 @@ class PacketdrillRun {
     if (e.type === "code") return this.#codeEvent(e);
     if (e.type !== "command") return null;
     // run_command_event(): a command that exits non-zero ends the run
+    // (a shell script it runs goes on past a failing line)
     for (const a of this.#commands.get(e) ?? []) {
-      if (a.kind === "sysctl") this.#setSysctl(a.name, a.value);
-      else if (this.#nstatPipeline(a.stages) !== 0) {
-        return { text: `error executing \`${e.command}\` command: non-zero status 1` };
-      }
+      const ok = a.kind === "sysctl"
+        ? this.#setSysctl(a.name, a.value) || a.sourced
+        : this.#nstatPipeline(a.stages) === 0;
+      if (!ok) return { text: `error executing \`${e.command}\` command: non-zero status 1` };
     }
     return null;
   }
@@ -516,10 +523,11 @@ class PacketdrillRun {
     return null;
   }
 
-  // A sysctl a command sets, on `host`; a value the kit's tables refuse refuses the script
-  #trySysctl(host: Host, a: { name: string; value: string }, line: number): void {
+  // A sysctl a command sets, on `host`; a value the kit's tables refuse refuses the script;
+  // false when the kernel would refuse it
+  #trySysctl(host: Host, a: { name: string; value: string }, line: number): boolean {
     try {
-      this.#setSysctl(a.name, a.value, host);
+      return this.#setSysctl(a.name, a.value, host);
     } catch (e) {
       this.#refuse(line, (e as Error).message);
     }
@@ -809,13 +817,23 @@ class PacketdrillRun {
     throw new InputRangeError(`${this.#path}:${line}: the kit cannot run this script: ${what}`);
   }
 
-  #setSysctl(name: string, value: string, host: Host = this.#host): void {
+  // Sets a sysctl as sysctl(8) does; false when the kernel refuses the value (sysctl fails)
+  #setSysctl(name: string, value: string, host: Host = this.#host): boolean {
     const numbers = value.split(/\s+/).map(shellNumber);
     if (name === "net.ipv4.tcp_rmem" && numbers.length === 3) {
       host.ipv4.tcpRmem = numbers as [number, number, number];
+    } else if (name === "net.ipv4.tcp_wmem" && numbers.length === 3) {
+      host.ipv4.tcpWmem = numbers as [number, number, number];
+    } else if (name === "net.ipv4.tcp_congestion_control") {
+      // tcp_set_default_congestion_control(): outside the initial namespace only those of
+      // tcp_allowed_congestion_control (reno and the default, bbr, on the reference host);
+      // cubic is EPERM there, an unknown name ENOENT: sysctl fails and nothing changes
+      if (value !== "bbr" && value !== "reno") return false;
+      host.ipv4.tcpCongestionControl = value;
     } else if (name in host.sysctl && numbers.length === 1) host.setSysctl(name, numbers[0]);
     else if (SEND_SIDE_SYSCTLS.has(name)) this.#ignoredSysctls.push(name);
     else throw new InputRangeError(`sysctl ${name} is not modelled`);
+    return true;
   }
 
   // A backquoted command's actions: `sysctl -q name=value ...` lines, `nstat` piped into `grep`,
@@ -826,6 +844,7 @@ class PacketdrillRun {
     command: string,
     line: number,
     readFile?: (path: string) => string,
+    sourced = false,
   ): CommandAction[] {
     const out: CommandAction[] = [];
     for (const raw of command.split("\n")) {
@@ -833,13 +852,18 @@ class PacketdrillRun {
       if (!text || text.startsWith("#!")) continue;
       if (/^[^\s]+\.sh$/.test(text)) {
         if (!readFile) this.#refuse(line, `the script file ${text} cannot be read`);
-        out.push(...this.#commandActions(readFile(text), line, readFile));
+        out.push(...this.#commandActions(readFile(text), line, readFile, true));
         continue;
       }
       const m = /^sysctl\s+(-q\s+)?(.*?)(\s*>\s*\/dev\/null.*)?$/.exec(text);
       if (m) {
         for (const a of m[2].matchAll(/([a-z0-9_.]+)=("[^"]*"|\S+)/g)) {
-          out.push({ kind: "sysctl", name: a[1], value: a[2].replace(/"/g, "").trim() });
+          out.push({
+            kind: "sysctl",
+            name: a[1],
+            value: a[2].replace(/"/g, "").trim(),
+            sourced,
+          });
         }
         continue;
       }
@@ -861,9 +885,12 @@ class PacketdrillRun {
   }
 }
 
-/** What a backquoted command does: set a sysctl, or run nstat into grep. */
+/**
+ * What a backquoted command does: set a sysctl (from a shell script it runs, `sourced`: the
+ * script goes on if it fails), or run nstat into grep.
+ */
 type CommandAction =
-  | { kind: "sysctl"; name: string; value: string }
+  | { kind: "sysctl"; name: string; value: string; sourced: boolean }
   | { kind: "nstat"; stages: string[][] };
 
 // Whether grep's pattern is one the kit can match (a regular expression JavaScript reads too)

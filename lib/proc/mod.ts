@@ -1,6 +1,6 @@
 /**
  * What a host shows, in the formats a real host prints: /proc files, `ip route`, `ethtool`,
- * `iptables -L`, `sysctl -a`. Every view is a {@linkcode TextView}.
+ * `iptables -L`, `sysctl -a`, `ss -tmin`. Every view is a {@linkcode TextView}.
  *
  * @example
  * ```ts
@@ -22,5 +22,6 @@ export * from "./sysctl.ts";
 export * from "./route.ts";
 export * from "./snmp.ts";
 export * from "./udp.ts";
+export * from "./ss.ts";
 export * from "./iptables.ts";
 export { TextView } from "../viz/display.ts";

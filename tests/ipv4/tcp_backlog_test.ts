@@ -61,18 +61,21 @@ Deno.test("a segment for a socket a task holds waits on the backlog unanswered, 
 });
 
 Deno.test("the backlog takes up to 2 × sk_rcvbuf + sk_sndbuf/2 + 64 KB with the receive queue; beyond, SOCKET_BACKLOG (TCPBacklogDrop)", () => {
-  // SO_RCVBUF 2304: sk_rcvbuf 4608; limit 9216 + 8192 + 65536 = 82944 bytes of truesize, so
-  // 1000-byte segments (truesize 2304) are queued while 36 × 2304 = 82944 is not above it
+  // SO_RCVBUF 2304: sk_rcvbuf 4608; sk_sndbuf 69120 (tcp_sndbuf_expand() under bbr: 3 × 10 ×
+  // 2304, the SYN's MSS the default 536); limit 9216 + 34560 + 65536 = 109312 bytes of
+  // truesize, so 1000-byte segments (truesize 2304) are queued while what is already there is
+  // not above it: the 48th finds 47 × 2304 = 108288, the 49th 110592
   const { host, sk, send } = connection(2304);
+  assert.equal(sk.sndbuf, 69120);
   lockSock(sk);
   const drops: string[] = [];
   host.sim.ledger.onEnd = (f) => {
     if (f.kind === "dropped") drops.push(f.reason!);
   };
-  for (let i = 0; i < 40; i++) send("A", 1 + i * 1000, 1000);
-  assert.equal(sk.backlog.length, 37);
-  assert.equal(host.mib.tcpExt.TCPBacklogDrop, 3);
-  assert.deepEqual(drops, ["SOCKET_BACKLOG", "SOCKET_BACKLOG", "SOCKET_BACKLOG"]);
+  for (let i = 0; i < 50; i++) send("A", 1 + i * 1000, 1000);
+  assert.equal(sk.backlog.length, 48);
+  assert.equal(host.mib.tcpExt.TCPBacklogDrop, 2);
+  assert.deepEqual(drops, ["SOCKET_BACKLOG", "SOCKET_BACKLOG"]);
 });
 
 Deno.test("small segments that continue the backlog's last one are copied into its room (TCPBacklogCoalesce) and acknowledged as one", () => {

@@ -27,7 +27,9 @@ export const TCP_INFO_PROBE_NAMES: readonly string[] = [
   ...TCP_INFO_FIELDS.map((f) => f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)),
   "SK_MEMINFO_RMEM_ALLOC",
   "SK_MEMINFO_RCVBUF",
+  "SK_MEMINFO_SNDBUF",
   "SK_MEMINFO_FWD_ALLOC",
+  "SK_MEMINFO_WMEM_QUEUED",
   "SK_MEMINFO_BACKLOG",
   "SK_MEMINFO_DROPS",
 ];

@@ -83,8 +83,12 @@ function countersAfter(
     }\n+0 \`cat /proc/net/snmp /proc/net/netstat > ${dump}\`\n`,
   );
   try {
-    const result = inNamespace(copy.split("/").pop()!);
-    if (!result.success) throw new Error(`${script}: the copy reading counters failed`);
+    // a run can miss packetdrill's own timing on a busy machine: up to three tries
+    for (let attempt = 1;; attempt++) {
+      const result = inNamespace(copy.split("/").pop()!);
+      if (result.success) break;
+      if (attempt === 3) throw new Error(`${script}: the copy reading counters failed`);
+    }
     return nonZeroCounters(Deno.readTextFileSync(dump));
   } finally {
     Deno.removeSync(copy);

@@ -79,11 +79,15 @@ const TCP_INFO_TIMES: Record<string, number> = {
   tcpi_last_data_recv: 4,
   tcpi_last_ack_recv: 4,
 };
-// Fields of a script the kernel's run decides by its own clock, each with why
+// Fields of a script the kernel's run decides by its own clock or by a race, each with why
 const TCP_INFO_CLOCK_BOUND: Record<string, { fields: string[]; why: string }> = {
   "rxpath/syncookie-ts.pkt": {
     fields: ["tcpi_rtt", "tcpi_rttvar", "tcpi_min_rtt", "tcpi_rto", "tcpi_rcv_rtt"],
     why: "a cookie's TS val replaces the clock's low six bits, so the echo's age depends on them",
+  },
+  "rxpath/rcvlowat.pkt": {
+    fields: ["SK_MEMINFO_RMEM_ALLOC", "SK_MEMINFO_FWD_ALLOC"],
+    why: "the snapshot races the blocking read woken at the same instant: its copy may be done",
   },
   "selftests/tcp_rcv_big_endseq.pkt": {
     fields: ["tcpi_last_data_sent", "tcpi_last_data_recv", "tcpi_last_ack_recv", "tcpi_rcv_rtt"],
