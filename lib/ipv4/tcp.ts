@@ -38,28 +38,50 @@ export const ECONNRESET = 104;
 export const ENOTCONN = 107;
 
 /**
- * Reads up to `len` bytes, as tcp_recvmsg(): nothing until min(SO_RCVLOWAT, len) bytes are
- * there (or the end of the stream); whole skbs are freed as they are used up
+ * Reads up to `len` bytes, as recvfrom() → __sys_recvfrom() → sock_recvmsg() →
+ * inet_recvmsg() → tcp_recvmsg() → tcp_recvmsg_locked(): nothing until min(SO_RCVLOWAT, len)
+ * bytes are there (or the end of the stream); each piece is copied (skb_copy_datagram_iter())
+ * and measured (tcp_rcv_space_adjust()); whole skbs are freed as they are used up
  * (tcp_eat_recv_skb(), the ledger's "delivered"), a partly read one stays with its offset;
  * then tcp_cleanup_rbuf(); all under lock_sock(), so release_sock() then takes what the backlog
- * gathered meanwhile.
+ * gathered meanwhile. A blocking reader that finds nothing goes to sleep in sk_wait_data()
+ * (the caller sleeps on the socket's wait queue until sock_def_readable() wakes it).
  * @param host the host
  * @param cpu the CPU the reader runs on
  * @param sk an established socket
  * @param len the buffer size
+ * @param nonblock O_NONBLOCK or MSG_DONTWAIT: return -EAGAIN rather than wait
  * @returns bytes read; 0 at end of stream; -EAGAIN when nothing is there yet; -ECONNRESET
  *   after a reset
  */
-export function tcpRecvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number): number {
-  return host.sim.traced(cpu, "tcp_recvmsg", () => {
-    const held = sk.ownedByUser;
-    lockSock(sk);
-    try {
-      return recvmsg(host, cpu, sk, len);
-    } finally {
-      if (!held) releaseSock(host, cpu, sk);
-    }
-  });
+export function tcpRecvmsg(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  len: number,
+  nonblock = false,
+): number {
+  const sim = host.sim;
+  const calls = ["__sys_recvfrom", "sock_recvmsg", "inet_recvmsg", "tcp_recvmsg"];
+  for (const fn of calls) sim.enterFn(cpu, fn);
+  const held = sk.ownedByUser;
+  lockSock(sk);
+  let released = false;
+  try {
+    return sim.traced(cpu, "tcp_recvmsg_locked", () => {
+      const n = recvmsg(host, cpu, sk, len);
+      // sk_wait_data() → sk_wait_event(): the socket is released (its backlog processed) for
+      // the sleep that follows
+      if (n === -EAGAIN && !nonblock && !held) {
+        sim.traced(cpu, "sk_wait_data", () => releaseSock(host, cpu, sk));
+        released = true;
+      }
+      return n;
+    });
+  } finally {
+    if (!held && !released) releaseSock(host, cpu, sk);
+    for (const fn of calls.reverse()) sim.exitFn(cpu, fn);
+  }
 }
 
 function recvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number): number {
@@ -77,6 +99,7 @@ function recvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number): number {
     q.len -= take;
     q.offset = (q.offset ?? 0) + take;
     tp.copiedSeq = (tp.copiedSeq + take) >>> 0;
+    host.sim.traced(cpu, "skb_copy_datagram_iter", () => {});
     if (q.len === 0) {
       sk.receiveQueue.shift();
       sockRfree(sk, q.truesize);
@@ -84,7 +107,7 @@ function recvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number): number {
     }
     // 6.18 measures the reader after every piece it copies (seen: one tcp_rcv_space_adjust
     // event per piece, a partly read skb included)
-    tcpRcvSpaceAdjust(host, sk);
+    host.sim.traced(cpu, "tcp_rcv_space_adjust", () => tcpRcvSpaceAdjust(host, sk));
   }
   tcpCleanupRbuf(host, cpu, sk, copied);
   if (copied) return copied;

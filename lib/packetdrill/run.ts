@@ -66,6 +66,8 @@ export interface PacketdrillOptions {
   defines?: Record<string, string>;
   /** Reads a file a backquoted command runs (`../common/defaults.sh`), relative to the script. */
   readFile?: (path: string) => string;
+  /** Record the function graph and tracepoints of the run (host.sim.trace), default false. */
+  trace?: boolean;
 }
 
 /** How a run ended. */
@@ -309,7 +311,7 @@ class PacketdrillRun {
       const why = e.type === "syscall" ? unsupported(e.syscall) : null;
       if (why) this.#refuse(e.line, why);
     }
-    this.#host = createHost({ cpus: 1 });
+    this.#host = createHost({ cpus: 1, trace: options.trace ?? false });
     this.#cpu = this.#host.sim.cpus[0];
     // init commands run now; a timed command's actions are checked now and run at its time (a
     // sysctl it sets is tried on a scratch host, so a value the kernel refuses is refused here)

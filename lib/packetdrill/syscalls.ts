@@ -449,7 +449,7 @@ function recv(
     return nonblock ? fail("EAGAIN") : "blocked";
   }
   if (!fd.sk?.tcp) return fail("ENOTCONN");
-  const n = tcpRecvmsg(ctx.host, ctx.cpu, fd.sk, len);
+  const n = tcpRecvmsg(ctx.host, ctx.cpu, fd.sk, len, nonblock);
   if (n >= 0) return ok(n);
   if (n === -ECONNRESET) return fail("ECONNRESET");
   return nonblock ? fail("EAGAIN") : "blocked";

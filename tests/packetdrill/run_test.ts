@@ -258,3 +258,38 @@ Deno.test("a connected UDP socket reads the datagrams of the script, each cut to
   assert.equal(r.error, null);
   assert.equal(r.host.mib.udp.InDatagrams, 2);
 });
+
+Deno.test("a blocking TCP read walks __sys_recvfrom → … → tcp_recvmsg_locked and sleeps in sk_wait_data, which releases the socket; woken, it copies each piece", () => {
+  const r = runPacketdrill(
+    `${HANDSHAKE}+0...0.010 read(4, ..., 1000) = 100\n+.01 < P. 1:101(100) ack 1 win 257\n` +
+      "+0 > . 1:1(0) ack 101\n",
+    "x.pkt",
+    { trace: true },
+  );
+  assert.equal(r.error, null);
+  const calls = r.host.sim.trace.records
+    .filter((e) => e.kind === "entry" && e.ctx === "task")
+    .map((e) => `${" ".repeat(e.depth)}${e.fn}`);
+  const chain = (i: number) => calls.slice(i, i + 7);
+  const sleep = calls.indexOf("     sk_wait_data");
+  assert.deepEqual(chain(calls.indexOf("__sys_recvfrom")), [
+    "__sys_recvfrom",
+    " sock_recvmsg",
+    "  inet_recvmsg",
+    "   tcp_recvmsg",
+    "    tcp_recvmsg_locked",
+    "     sk_wait_data",
+    "      release_sock",
+  ]);
+  assert.ok(sleep > 0);
+  const woken = calls.indexOf("__sys_recvfrom", sleep);
+  assert.deepEqual(chain(woken), [
+    "__sys_recvfrom",
+    " sock_recvmsg",
+    "  inet_recvmsg",
+    "   tcp_recvmsg",
+    "    tcp_recvmsg_locked",
+    "     skb_copy_datagram_iter",
+    "     tcp_rcv_space_adjust",
+  ]);
+});
