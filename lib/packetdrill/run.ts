@@ -36,6 +36,7 @@ import {
   type Script,
   type ScriptEvent,
   type SyscallSpec,
+  type TcpOptionSpec,
   type TcpPacketSpec,
   type UdpPacketSpec,
 } from "./script.ts";
@@ -256,7 +257,8 @@ class PacketdrillRun {
   readonly #code = new Map<ScriptEvent, Statement[]>();
   readonly #fragments: CodeFragment[] = [];
   readonly #output: string[] = [];
-  // An init command that failed (a sysctl the kernel refused), reported when the run starts
+  // A semantic error of the script (packetdrill finds it parsing), or an init command that
+  // failed (a sysctl the kernel refused): reported when the run starts, the first one found
   #initFailure: { line: number; text: string } | null = null;
 
   constructor(script: Script, path: string, options: PacketdrillOptions) {
@@ -305,6 +307,15 @@ class PacketdrillRun {
         this.#refuse(e.line, `${e.packet.unmodelled.join(", ")} in a packet is not modelled`);
       }
       const p = e.type === "packet" ? e.packet : null;
+      // tcp_options.c: a script packet's options must fill whole 32-bit words
+      const excess = p?.proto === "tcp" && p.options ? optionsLength(p.options) % 4 : 0;
+      if (excess) {
+        this.#initFailure ??= {
+          line: e.line,
+          text:
+            `semantic error: TCP options are not padded correctly to ensure TCP header is a multiple of 4 bytes: ${excess} excess bytes`,
+        };
+      }
       if (p?.proto === "tcp" && p.direction === "inbound" && p.flags.includes("S") && p.len) {
         this.#refuse(e.line, "data in a SYN (TCP Fast Open) is not modelled");
       }
@@ -885,6 +896,15 @@ class PacketdrillRun {
     }
     return out;
   }
+}
+
+// The bytes of a script packet's TCP options (TCPOLEN_*)
+function optionsLength(options: TcpOptionSpec[]): number {
+  const bytes = { nop: 1, eol: 1, mss: 4, wscale: 3, sackOK: 2, TS: 10 };
+  return options.reduce(
+    (n, o) => n + (o.kind === "sack" ? 2 + 8 * o.blocks.length : bytes[o.kind]),
+    0,
+  );
 }
 
 /**
