@@ -108,6 +108,8 @@ export interface TcpSockState {
   mssCache: number;
   /** The peer's MSS, within TCP_MAXSEG (rx_opt.mss_clamp). */
   mssClamp: number;
+  /** The largest window the peer offered (max_window): mss_cache stays within half of it. */
+  maxWindow: number;
   /** Quick ACKs left (icsk_ack.quick). */
   quick: number;
   /** Interactive (pingpong) mode: quick ACKs are off (icsk_ack.pingpong >= tcp_pingpong_thresh). */

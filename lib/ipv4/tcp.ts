@@ -34,6 +34,8 @@ import { tcpRcvbufGrow } from "./tcp_input.ts";
 export const EAGAIN = 11;
 /** -ECONNRESET: the peer reset the connection. */
 export const ECONNRESET = 104;
+/** -EPIPE: the peer reset a connection it had finished sending on (CLOSE_WAIT). */
+export const EPIPE = 32;
 /** -ENOTCONN: the socket is not connected. */
 export const ENOTCONN = 107;
 
@@ -111,8 +113,11 @@ function recvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number): number {
   }
   tcpCleanupRbuf(host, cpu, sk, copied);
   if (copied) return copied;
+  // tcp_recvmsg_locked(): the peer's FIN (SOCK_DONE) first, then the error, then RCV_SHUTDOWN
+  if (tp.finReceived) return 0;
   if (tp.error === "ECONNRESET") return -ECONNRESET;
-  return tp.finReceived || tp.recvShutdown ? 0 : -EAGAIN;
+  if (tp.error === "EPIPE") return -EPIPE;
+  return tp.recvShutdown ? 0 : -EAGAIN;
 }
 
 // __tcp_cleanup_rbuf(): after a read, an owed ACK goes if more than one segment is

@@ -133,6 +133,7 @@ export function newTcpState(o: {
     rcvMss: TCP_MSS_DEFAULT,
     mssCache: TCP_MSS_DEFAULT,
     mssClamp: TCP_MSS_DEFAULT,
+    maxWindow: 0,
     quick: 0,
     pingpong: false,
     ato: 0,
@@ -204,11 +205,23 @@ export function newTcpState(o: {
  * @returns rcv_mss
  */
 export function tcpInitialRcvMss(tp: TcpSockState, peerMss: number): number {
-  // tcp_sync_mss(): the peer's MSS within the path MTU's, less the timestamp option
   tp.mssClamp = peerMss;
-  tp.mssCache = Math.min(peerMss, tcpAdvmss()) - (tp.tstampOk ? 12 : 0);
+  tcpSyncMss(tp);
   const hint = Math.min(tp.advmss, tp.mssCache, Math.floor(tp.rcvWnd / 2), TCP_MSS_DEFAULT);
   return Math.max(hint, TCP_MIN_MSS);
+}
+
+/**
+ * Sets the segment size we send, as tcp_sync_mss(): the peer's MSS within the path MTU's, less
+ * the timestamp option, then at most half the largest window the peer offered (all of it when
+ * that is below 536: tcp_bound_to_half_wnd()), never below 68 bytes with the headers.
+ * @param tp the connection (mss_clamp, max_window, tcp_header_len)
+ */
+export function tcpSyncMss(tp: TcpSockState): void {
+  let mss = Math.min(tp.mssClamp, tcpAdvmss()) - (tp.tstampOk ? 12 : 0);
+  const cutoff = tp.maxWindow > TCP_MSS_DEFAULT ? tp.maxWindow >> 1 : tp.maxWindow;
+  if (cutoff && mss > cutoff) mss = Math.max(cutoff, 68 - tp.tcpHeaderLen);
+  tp.mssCache = mss;
 }
 
 // include/net/tcp.h: MAX_TCP_HEADER, L1_CACHE_ALIGN(128 + MAX_HEADER): 192 on the reference
@@ -490,8 +503,9 @@ function tcpSlowPath(
   }
   tcpAckOfFin(host, sk, tp, s);
   if (sk.state === TCP_STATES.CLOSE) return "consumed"; // our FIN acknowledged in LAST_ACK
-  // tcp_rcv_state_process() step 7: after the peer's FIN, new data is not taken; once our side
-  // is shut for reading (close()), new data resets the connection (TCPAbortOnData)
+  // tcp_rcv_state_process() step 7: after the peer's FIN, data from rcv_nxt on is not taken;
+  // once reading is shut (the peer's FIN, shutdown(SHUT_RD), close(): RCV_SHUTDOWN), new data
+  // resets the connection (TCPAbortOnData)
   if (!established) {
     const fin = s.flags & TCP_FLAGS.FIN ? 1 : 0;
     const closing = sk.state === TCP_STATES.CLOSE_WAIT || sk.state === TCP_STATES.LAST_ACK;
@@ -502,7 +516,7 @@ function tcpSlowPath(
       tcpDone(host, sk);
       return { reset: "TCP_ABORT_ON_DATA" };
     }
-    if (tp.recvShutdown && newData && !tp.timeWait) {
+    if ((tp.recvShutdown || tp.finReceived) && newData && !tp.timeWait) {
       host.mib.tcpExt.TCPAbortOnData++;
       tcpReset(host, cpu, sk);
       return { reset: "TCP_ABORT_ON_DATA" };
@@ -678,6 +692,10 @@ function tcpAckUpdateWindow(sk: Sock, tp: TcpSockState, s: TcpSegment): void {
     (s.seq === tp.sndWl1 && (nwin > tp.sndWnd || !nwin));
   if (mayUpdate) {
     tp.sndWl1 = s.seq;
+    if (nwin > tp.maxWindow) {
+      tp.maxWindow = nwin;
+      tcpSyncMss(tp);
+    }
     if (tp.sndWnd !== nwin) {
       tp.sndWnd = nwin;
       tp.predFlags = 0;
@@ -812,7 +830,7 @@ function tcpSendDupack(
   if (s.dataLen && before(s.seq, sk.rcvNxt)) {
     host.mib.tcpExt.DelayedACKLost++;
     tcpEnterQuickackMode(host, tp);
-    if (tp.sackOk) tcpDsackSet(host, sk, s.seq, endSeq);
+    tcpDsackSet(host, sk, s.seq, endSeq);
   }
   tcpSendAck(host, cpu, sk);
   host.sim.exitFn(cpu, "tcp_send_dupack");
@@ -828,7 +846,8 @@ function reset(host: InetNet, cpu: Cpu, sk: Sock): void {
     host.mib.tcp.EstabResets++;
     host.mib.tcp.CurrEstab--;
   }
-  sk.tcp!.error = "ECONNRESET";
+  // the error a reader or writer gets: the peer had finished sending in CLOSE_WAIT (EPIPE)
+  sk.tcp!.error = sk.state === TCP_STATES.CLOSE_WAIT ? "EPIPE" : "ECONNRESET";
   tcpDone(host, sk);
   sockDefReadable(host, cpu, sk); // sk_error_report()
 }
@@ -861,7 +880,7 @@ function tcpAckOfFin(host: InetNet, sk: Sock, tp: TcpSockState, s: TcpSegment): 
 // tcp_dsack_set(): the first block of the next ACK names the duplicate (TCPDSACKOldSent for
 // data before rcv_nxt, TCPDSACKOfoSent for data held out of order)
 function tcpDsackSet(host: InetNet, sk: Sock, seq: number, endSeq: number): void {
-  if (!host.sysctl["net.ipv4.tcp_dsack"]) return;
+  if (!sk.tcp?.sackOk || !host.sysctl["net.ipv4.tcp_dsack"]) return;
   if (before(seq, sk.rcvNxt)) host.mib.tcpExt.TCPDSACKOldSent++;
   else host.mib.tcpExt.TCPDSACKOfoSent++;
   sk.tcp!.dsack = [seq, endSeq];
@@ -897,7 +916,7 @@ function tcpDataQueue(
   if (tp) tp.dsack = null;
   if (s.seq === sk.rcvNxt || (tp && before(s.seq, sk.rcvNxt) && after(endSeq, sk.rcvNxt))) {
     // a partial packet, seq < rcv_nxt < end_seq: its head is a duplicate (D-SACK), the rest new
-    if (tp && s.seq !== sk.rcvNxt && tp.sackOk) tcpDsackSet(host, sk, s.seq, sk.rcvNxt);
+    if (tp && s.seq !== sk.rcvNxt) tcpDsackSet(host, sk, s.seq, sk.rcvNxt);
     const len = (endSeq - sk.rcvNxt - (fin ? 1 : 0)) >>> 0;
     if (tp && tcpReceiveWindow(tp, sk.rcvNxt) === 0 && !(len === 0 && fin)) {
       // a closed window takes nothing but a bare FIN (TCPZeroWindowDrop)
@@ -942,7 +961,7 @@ function tcpDataQueue(
     // a retransmission of what was received: an immediate ACK with a D-SACK
     host.mib.tcpExt.DelayedACKLost++;
     if (tp) {
-      if (tp.sackOk) tcpDsackSet(host, sk, s.seq, endSeq);
+      tcpDsackSet(host, sk, s.seq, endSeq);
       tcpEnterQuickackMode(host, tp);
     }
     verdict = "TCP_OLD_DATA";
@@ -1280,37 +1299,29 @@ function tcpDataQueueOfo(
     tp.ackPending.sched = true;
     tp.rcvOoopack += Math.max(1, skb.gsoSegs);
   }
-  // tcp_ooo_try_coalesce(): a segment that continues the last one held joins it when it fits
-  const last = sk.outOfOrder.reduce<Sock["outOfOrder"][number] | null>(
-    (m, o) => (!m || after(o.seq, m.seq) ? o : m),
-    null,
-  );
-  if (
-    last && !last.fin && ((last.seq + last.len) >>> 0) === s.seq && canCoalesce(last, s.dataLen)
-  ) {
-    last.len += s.dataLen;
-    last.tailroom -= s.dataLen;
-    last.segs += Math.max(1, skb.gsoSegs);
-    if (s.flags & TCP_FLAGS.FIN) last.fin = true;
-    host.mib.tcpExt.TCPRcvCoalesce++;
-    // with SACK the window may grow for it (without, it stays to force duplicate ACKs)
-    if (tp?.sackOk) tcpGrowWindow(host, sk, tp, skb, s.dataLen);
-    consumeSkb(host.sim, skb, "tcp_data_queue_ofo");
-    if (tp?.sackOk) tcpSackNewOfoSkb(tp, s.seq, endSeq);
-    return "held";
+  const verdict = ofoInsert(host, sk, skb, s, endSeq);
+  // 6.18: room for the span held out of order, unless nobody has the socket yet (a child not
+  // accepted) or any more (an orphan): tcp_rcvbuf_grow() with the share unchanged
+  if (tp && !tp.dead && !host.ipv4.tcpSockets.some((l) => l.acceptQueue.includes(sk))) {
+    tcpRcvbufGrow(host, sk, tp.rcvqSpace);
   }
-  const covering = sk.outOfOrder.find((o) =>
-    !after(o.seq, s.seq) && !before((o.seq + o.len + (o.fin ? 1 : 0)) >>> 0, endSeq)
-  );
-  if (covering) {
-    host.mib.tcpExt.TCPOFOMerge++;
-    if (tp?.sackOk) {
-      tcpDsackSet(host, sk, s.seq, endSeq);
-      tcpSackNewOfoSkb(tp, s.seq, endSeq); // add_sack: its block moves first
-    }
-    return "TCP_OFOMERGE";
-  }
-  sk.outOfOrder.push({
+  return verdict;
+}
+
+// The OFO queue's insertion (its rbtree walk over the queue kept in order): coalesced into the
+// segment it continues, dropped when held already, taking the place of a held one with the same
+// start, and dropping the held ones it covers (merge_right), D-SACKing what was duplicated
+function ofoInsert(
+  host: InetNet,
+  sk: Sock,
+  skb: SkBuff,
+  s: TcpSegment,
+  endSeq: number,
+): SkbDropReason | "held" {
+  const tp = sk.tcp;
+  const q = sk.outOfOrder;
+  q.sort((a, b) => (a.seq - b.seq) | 0);
+  const entry = {
     seq: s.seq,
     len: s.dataLen,
     id: skb.id,
@@ -1319,11 +1330,88 @@ function tcpDataQueueOfo(
     buf: skb,
     fin: (s.flags & TCP_FLAGS.FIN) !== 0,
     segs: Math.max(1, skb.gsoSegs),
-  });
-  if (tp?.sackOk) tcpSackNewOfoSkb(tp, s.seq, endSeq);
-  if (tp) tcpGrowWindow(host, sk, tp, skb, s.dataLen);
+  };
+  // tcp_ooo_try_coalesce(): a segment that continues a held one is copied into its room
+  const coalesce = (to: Sock["outOfOrder"][number]) => {
+    if (to.fin || ofoEnd(to) !== s.seq || !canCoalesce(to, s.dataLen)) return false;
+    to.len += s.dataLen;
+    to.tailroom -= s.dataLen;
+    to.segs += entry.segs;
+    if (entry.fin) to.fin = true;
+    host.mib.tcpExt.TCPRcvCoalesce++;
+    // with SACK the window may grow for it (without, it stays to force duplicate ACKs)
+    if (tp?.sackOk) tcpGrowWindow(host, sk, tp, skb, s.dataLen);
+    consumeSkb(host.sim, skb, "tcp_data_queue_ofo");
+    return true;
+  };
+  let at = q.length; // where the segment goes in the queue
+  if (q.length) {
+    // the typical case, after the last one held; else the one held at or before it
+    if (coalesce(q[q.length - 1])) return ofoAddSack(host, sk, s.seq, endSeq);
+    if (before(s.seq, ofoEnd(q[q.length - 1]))) {
+      at = q.findLastIndex((o) => !before(s.seq, o.seq)) + 1;
+      const prev = q[at - 1];
+      if (prev && before(s.seq, ofoEnd(prev))) {
+        if (!after(endSeq, ofoEnd(prev))) {
+          // all the bits are present: dropped (TCPOFOMerge), a D-SACK for it
+          host.mib.tcpExt.TCPOFOMerge++;
+          tcpDsackSet(host, sk, s.seq, endSeq);
+          ofoAddSack(host, sk, s.seq, endSeq);
+          return "TCP_OFOMERGE";
+        }
+        if (after(s.seq, prev.seq)) tcpDsackSet(host, sk, s.seq, ofoEnd(prev)); // partial overlap
+        else {
+          // the same start, more data: the segment takes the held one's place
+          tcpDsackExtend(host, sk, prev.seq, ofoEnd(prev));
+          ofoDrop(host, sk, prev, "tcp_data_queue_ofo");
+          at--;
+          q.splice(at, 1);
+        }
+      } else if (prev && coalesce(prev)) return ofoAddSack(host, sk, s.seq, endSeq);
+    }
+  }
+  q.splice(at, 0, entry);
+  // merge_right: held segments the new one covers are dropped; one it overlaps is D-SACKed
+  while (at + 1 < q.length && after(endSeq, q[at + 1].seq)) {
+    const next = q[at + 1];
+    if (before(endSeq, ofoEnd(next))) {
+      tcpDsackExtend(host, sk, next.seq, endSeq);
+      break;
+    }
+    tcpDsackExtend(host, sk, next.seq, ofoEnd(next));
+    ofoDrop(host, sk, next, "tcp_data_queue_ofo");
+    q.splice(at + 1, 1);
+  }
+  ofoAddSack(host, sk, s.seq, endSeq);
+  // for a SACK flow the window may grow; without SACK it stays, to force duplicate ACKs
+  if (tp?.sackOk) tcpGrowWindow(host, sk, tp, skb, s.dataLen);
   skbSetOwnerR(sk, skb.truesize);
   return "held";
+}
+
+// The end of a held segment's sequence space, its FIN included
+function ofoEnd(o: Sock["outOfOrder"][number]): number {
+  return (o.seq + o.len + (o.fin ? 1 : 0)) >>> 0;
+}
+
+// add_sack: tcp_sack_new_ofo_skb() for a SACK flow
+function ofoAddSack(host: InetNet, sk: Sock, seq: number, endSeq: number): "held" {
+  if (sk.tcp?.sackOk) tcpSackNewOfoSkb(sk.tcp, seq, endSeq);
+  return "held";
+}
+
+// A held segment a new one made redundant: dropped (TCPOFOMerge, TCP_OFOMERGE, sk_drops)
+function ofoDrop(host: InetNet, sk: Sock, o: Sock["outOfOrder"][number], where: string): void {
+  host.mib.tcpExt.TCPOFOMerge++;
+  sk.drops += o.segs;
+  sockRfree(sk, o.truesize);
+  host.sim.ledger.end({
+    skb: o.id,
+    kind: "dropped",
+    reason: "TCP_OFOMERGE",
+    where,
+    t: host.sim.now,
+  });
 }
 
 /**

@@ -791,7 +791,7 @@ function tcpV4SynRecvSock(
   // sk_clone_lock(): the child keeps the listener's buffer lock and SO_RCVLOWAT
   child.rcvbufLocked = listener.rcvbufLocked;
   child.rcvlowat = listener.rcvlowat;
-  child.tcp = tcpChildState(host, req, child);
+  child.tcp = tcpChildState(host, req, child, s.window * 2 ** req.sndWscale);
   // tcp_synack_rtt_meas(): the handshake's RTT, unless the SYN-ACK was sent again or a cookie
   // stood for the request (no snt_synack)
   const seqRtt = req.retrans || req.syncookie
@@ -818,7 +818,12 @@ function tcpV4SynRecvSock(
 
 // tcp_create_openreq_child(): the child takes the request's windows and options, then
 // tcp_init_transfer() → tcp_init_buffer_space()
-function tcpChildState(host: InetNet, req: TcpRequestSock, child: Sock): TcpSockState {
+function tcpChildState(
+  host: InetNet,
+  req: TcpRequestSock,
+  child: Sock,
+  ackWindow: number,
+): TcpSockState {
   const tp = newTcpState({
     iss: req.iss,
     rcvNxt: child.rcvNxt,
@@ -840,6 +845,8 @@ function tcpChildState(host: InetNet, req: TcpRequestSock, child: Sock): TcpSock
   tp.sackOk = req.sackOk;
   tp.wscaleOk = req.wscaleOk;
   tp.ecnOk = req.ecnOk;
+  // the ACK's window, scaled, is the largest the peer offered yet (max_window)
+  tp.maxWindow = ackWindow;
   tp.rcvMss = tcpInitialRcvMss(tp, req.mssClamp);
   tcpInitBufferSpace(host, tp, child);
   tp.transferInit = true;

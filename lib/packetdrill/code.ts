@@ -99,7 +99,8 @@ export function codeSnapshot(host: Host, sk: Sock): Map<string, PyValue> | null 
   for (const [name, value] of Object.entries(SYMBOLS)) vars.set(name, BigInt(value));
   for (const [name, field] of TCP_INFO_NAMES) vars.set(name, BigInt(info[field]));
   const mem = skGetMeminfo(sk);
-  for (const [name, field] of Object.entries(MEMINFO)) vars.set(name, BigInt(mem[field]));
+  // SO_MEMINFO is an array of u32: a forward allocation gone below zero reads as 2^32 - n
+  for (const [name, field] of Object.entries(MEMINFO)) vars.set(name, BigInt(mem[field] >>> 0));
   return vars;
 }
 

@@ -11,6 +11,7 @@ import { udpClose, udpConnect, udpRecvmsg, udpSocket } from "../ipv4/udp.ts";
 import { type Sock, sockSetRcvbuf, TCP_STATES } from "../core/sock.ts";
 import {
   ECONNRESET,
+  EPIPE,
   tcpClose,
   tcpInq,
   tcpInqHint,
@@ -452,6 +453,7 @@ function recv(
   const n = tcpRecvmsg(ctx.host, ctx.cpu, fd.sk, len, nonblock);
   if (n >= 0) return ok(n);
   if (n === -ECONNRESET) return fail("ECONNRESET");
+  if (n === -EPIPE) return fail("EPIPE");
   return nonblock ? fail("EAGAIN") : "blocked";
 }
 
