@@ -1347,7 +1347,7 @@ function ofoInsert(
   let at = q.length; // where the segment goes in the queue
   if (q.length) {
     // the typical case, after the last one held; else the one held at or before it
-    if (coalesce(q[q.length - 1])) return ofoAddSack(host, sk, s.seq, endSeq);
+    if (coalesce(q[q.length - 1])) return ofoAddSack(sk, s.seq, endSeq);
     if (before(s.seq, ofoEnd(q[q.length - 1]))) {
       at = q.findLastIndex((o) => !before(s.seq, o.seq)) + 1;
       const prev = q[at - 1];
@@ -1356,7 +1356,7 @@ function ofoInsert(
           // all the bits are present: dropped (TCPOFOMerge), a D-SACK for it
           host.mib.tcpExt.TCPOFOMerge++;
           tcpDsackSet(host, sk, s.seq, endSeq);
-          ofoAddSack(host, sk, s.seq, endSeq);
+          ofoAddSack(sk, s.seq, endSeq);
           return "TCP_OFOMERGE";
         }
         if (after(s.seq, prev.seq)) tcpDsackSet(host, sk, s.seq, ofoEnd(prev)); // partial overlap
@@ -1367,7 +1367,7 @@ function ofoInsert(
           at--;
           q.splice(at, 1);
         }
-      } else if (prev && coalesce(prev)) return ofoAddSack(host, sk, s.seq, endSeq);
+      } else if (prev && coalesce(prev)) return ofoAddSack(sk, s.seq, endSeq);
     }
   }
   q.splice(at, 0, entry);
@@ -1382,7 +1382,7 @@ function ofoInsert(
     ofoDrop(host, sk, next, "tcp_data_queue_ofo");
     q.splice(at + 1, 1);
   }
-  ofoAddSack(host, sk, s.seq, endSeq);
+  ofoAddSack(sk, s.seq, endSeq);
   // for a SACK flow the window may grow; without SACK it stays, to force duplicate ACKs
   if (tp?.sackOk) tcpGrowWindow(host, sk, tp, skb, s.dataLen);
   skbSetOwnerR(sk, skb.truesize);
@@ -1395,7 +1395,7 @@ function ofoEnd(o: Sock["outOfOrder"][number]): number {
 }
 
 // add_sack: tcp_sack_new_ofo_skb() for a SACK flow
-function ofoAddSack(host: InetNet, sk: Sock, seq: number, endSeq: number): "held" {
+function ofoAddSack(sk: Sock, seq: number, endSeq: number): "held" {
   if (sk.tcp?.sackOk) tcpSackNewOfoSkb(sk.tcp, seq, endSeq);
   return "held";
 }

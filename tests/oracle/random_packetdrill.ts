@@ -5,7 +5,8 @@
 // and, 10 ms after the last event, asserts the TCP_INFO and SO_MEMINFO fields it predicts; a
 // kernel run then judges the prediction. Scripts that found a difference, once fixed, join the
 // corpus (rxpath/*-random.pkt).
-// deno run -A tests/oracle/random_packetdrill.ts SEED > x.pkt; then run x.pkt under packetdrill
+// With `ts` after the seed, timestamps are agreed and every segment carries one.
+// deno run -A tests/oracle/random_packetdrill.ts SEED [ts] > x.pkt; then run x.pkt under packetdrill
 import { runPacketdrill } from "../../lib/packetdrill/run.ts";
 
 // mulberry32: a small deterministic generator
@@ -18,6 +19,7 @@ function rnd(n: number): number {
   return ((t ^ (t >>> 14)) >>> 0) % n;
 }
 
+const ts = Deno.args[1] === "ts";
 const sack = rnd(3) !== 0;
 const wscale = rnd(4) !== 0;
 const win = [502, 257, 100, 3, 65535][rnd(5)];
@@ -25,13 +27,19 @@ const head = `0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
 0.000 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
 0.000 bind(3, ..., ...) = 0
 0.000 listen(3, 1) = 0
-0.000 < S 0:0(0) win 65535 <mss 1000${sack ? ",sackOK,nop,nop" : ""}${
-  wscale ? ",nop,wscale 7" : ""
-}>
+0.000 < S 0:0(0) win 65535 <mss 1000${sack ? ",sackOK" : ",nop,nop"}${
+  ts ? ",TS val 1 ecr 0" : ",nop,nop,nop,nop,nop,nop,nop,nop,nop,nop"
+}${wscale ? ",nop,wscale 7" : ""}>
 0.000 > S. 0:0(0) ack 1 <...>
-0.010 < . 1:1(0) ack 1 win ${win}
-0.010 accept(3, ..., ...) = 4
 `;
+// the SYN-ACK as the kit sends it, so that the peer's TS ecr can name its TS val (100)
+const synack = runPacketdrill(head, "random.pkt").log[1].text
+  .replace(/ win \d+/, "")
+  .replace(/TS val \d+/, "TS val 100");
+let tsval = 2;
+const tsopt = () => ts ? ` <nop,nop,TS val ${tsval++} ecr 100>` : "";
+const start = head.replace("<...>", synack.slice(synack.indexOf("<"))) +
+  `0.010 < . 1:1(0) ack 1 win ${win}${tsopt()}\n0.010 accept(3, ..., ...) = 4\n`;
 const at = (us: number) => (us / 1e6).toFixed(6);
 const lines: string[] = [];
 let t = 10_000;
@@ -39,7 +47,7 @@ for (let i = 6 + rnd(14); i > 0; i--) {
   t += [1000, 2000, 10_000, 60_000, 250_000][rnd(5)];
   if (rnd(6) === 0) {
     // a read takes what the kit says is there; none is written when nothing is
-    const r = runPacketdrill(head + lines.join("\n") + "\n", "random.pkt");
+    const r = runPacketdrill(start + lines.join("\n") + "\n", "random.pkt");
     const sk = r.host.ipv4.tcpSockets.find((k) => k.tcp && k.daddr);
     if (!sk) continue;
     const inq = ((sk.rcvNxt - sk.tcp!.copiedSeq) >>> 0) - (sk.tcp!.finReceived ? 1 : 0);
@@ -49,9 +57,9 @@ for (let i = 6 + rnd(14); i > 0; i--) {
     continue;
   }
   const len = [1000, 1000, 1000, 500, 200, 1][rnd(6)];
-  const start = 1 + rnd(14) * 1000 + (rnd(4) === 0 ? 500 : 0);
+  const seq = 1 + rnd(14) * 1000 + (rnd(4) === 0 ? 500 : 0);
   const flags = rnd(8) === 0 ? "F." : "P.";
-  lines.push(`${at(t)} < ${flags} ${start}:${start + len}(${len}) ack 1 win ${win}`);
+  lines.push(`${at(t)} < ${flags} ${seq}:${seq + len}(${len}) ack 1 win ${win}${tsopt()}`);
 }
 const names = [
   "tcpi_snd_mss",
@@ -73,7 +81,7 @@ const names = [
   "tcpi_snd_cwnd",
   "tcpi_delivered",
 ].join(", ");
-const script = head + lines.join("\n") + "\n";
+const script = start + lines.join("\n") + "\n";
 const probe = runPacketdrill(`${script}+.01 %{ print(${names}) }%\n`, "random.pkt");
 const values = probe.output[0]?.split(" ").join(", ");
 console.log(
