@@ -5,8 +5,9 @@
 // and, 10 ms after the last event, asserts the TCP_INFO and SO_MEMINFO fields it predicts; a
 // kernel run then judges the prediction. Scripts that found a difference, once fixed, join the
 // corpus (rxpath/*-random.pkt).
-// With `ts` after the seed, timestamps are agreed and every segment carries one.
-// deno run -A tests/oracle/random_packetdrill.ts SEED [ts] > x.pkt; then run x.pkt under packetdrill
+// With `ts` after the seed, timestamps are agreed and every segment carries one; with `client`
+// the host connects (SYN out, SYN-ACK in) rather than accepts.
+// deno run -A tests/oracle/random_packetdrill.ts SEED [ts] [client] > x.pkt; then packetdrill x.pkt
 import { runPacketdrill } from "../../lib/packetdrill/run.ts";
 
 // mulberry32: a small deterministic generator
@@ -19,27 +20,44 @@ function rnd(n: number): number {
   return ((t ^ (t >>> 14)) >>> 0) % n;
 }
 
-const ts = Deno.args[1] === "ts";
+const ts = Deno.args.includes("ts");
+const client = Deno.args.includes("client");
 const sack = rnd(3) !== 0;
 const wscale = rnd(4) !== 0;
 const win = [502, 257, 100, 3, 65535][rnd(5)];
-const head = `0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+// the peer's SYN or SYN-ACK options, padded to whole words
+const peerOptions = (ecr: number) =>
+  `<mss 1000${sack ? ",sackOK" : ",nop,nop"}${
+    ts ? `,TS val 1 ecr ${ecr}` : ",nop,nop,nop,nop,nop,nop,nop,nop,nop,nop"
+  }${wscale ? ",nop,wscale 7" : ""}>`;
+// our SYN or SYN-ACK as the kit sends it, its TS val named 100 for the peer to echo
+const ours = (script: string, index: number) => {
+  const text = runPacketdrill(script, "random.pkt").log[index].text;
+  return text.slice(text.indexOf("<")).replace(/TS val \d+/, "TS val 100");
+};
+let tsval = 2;
+const tsopt = () => ts ? ` <nop,nop,TS val ${tsval++} ecr 100>` : "";
+let start: string;
+if (client) {
+  const head = `0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+0.000 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
+0.000 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
+0.000 > S 0:0(0) <...>
+`;
+  start = head.replace("<...>", ours(head, 0)) +
+    `0.010 < S. 0:0(0) ack 1 win ${win} ${peerOptions(100)}\n0.010 > . 1:1(0) ack 1 <...>\n`;
+} else {
+  const head = `0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
 0.000 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
 0.000 bind(3, ..., ...) = 0
 0.000 listen(3, 1) = 0
-0.000 < S 0:0(0) win 65535 <mss 1000${sack ? ",sackOK" : ",nop,nop"}${
-  ts ? ",TS val 1 ecr 0" : ",nop,nop,nop,nop,nop,nop,nop,nop,nop,nop"
-}${wscale ? ",nop,wscale 7" : ""}>
+0.000 < S 0:0(0) win 65535 ${peerOptions(0)}
 0.000 > S. 0:0(0) ack 1 <...>
 `;
-// the SYN-ACK as the kit sends it, so that the peer's TS ecr can name its TS val (100)
-const synack = runPacketdrill(head, "random.pkt").log[1].text
-  .replace(/ win \d+/, "")
-  .replace(/TS val \d+/, "TS val 100");
-let tsval = 2;
-const tsopt = () => ts ? ` <nop,nop,TS val ${tsval++} ecr 100>` : "";
-const start = head.replace("<...>", synack.slice(synack.indexOf("<"))) +
-  `0.010 < . 1:1(0) ack 1 win ${win}${tsopt()}\n0.010 accept(3, ..., ...) = 4\n`;
+  start = head.replace("<...>", ours(head, 1)) +
+    `0.010 < . 1:1(0) ack 1 win ${win}${tsopt()}\n0.010 accept(3, ..., ...) = 4\n`;
+}
+const fd = client ? 3 : 4;
 const at = (us: number) => (us / 1e6).toFixed(6);
 const lines: string[] = [];
 let t = 10_000;
@@ -52,7 +70,7 @@ for (let i = 6 + rnd(14); i > 0; i--) {
     if (!sk) continue;
     const inq = ((sk.rcvNxt - sk.tcp!.copiedSeq) >>> 0) - (sk.tcp!.finReceived ? 1 : 0);
     if (inq > 0 || sk.tcp!.finReceived) {
-      lines.push(`${at(t)} read(4, ..., 100000) = ${Math.max(inq, 0)}`);
+      lines.push(`${at(t)} read(${fd}, ..., 100000) = ${Math.max(inq, 0)}`);
     }
     continue;
   }
