@@ -6,8 +6,8 @@
 // kernel run then judges the prediction. Scripts that found a difference, once fixed, join the
 // corpus (rxpath/*-random.pkt).
 // With `ts` after the seed, timestamps are agreed and every segment carries one; with `client`
-// the host connects (SYN out, SYN-ACK in) rather than accepts.
-// deno run -A tests/oracle/random_packetdrill.ts SEED [ts] [client] > x.pkt; then packetdrill x.pkt
+// the host connects (SYN out, SYN-ACK in) rather than accepts; with `rcvbuf`, its buffer is small.
+// deno run -A tests/oracle/random_packetdrill.ts SEED [ts] [client] [rcvbuf] > x.pkt; packetdrill x.pkt
 import { runPacketdrill } from "../../lib/packetdrill/run.ts";
 
 // mulberry32: a small deterministic generator
@@ -22,6 +22,10 @@ function rnd(n: number): number {
 
 const ts = Deno.args.includes("ts");
 const client = Deno.args.includes("client");
+// with `rcvbuf`, a small SO_RCVBUF: zero windows, pruning and collapsing
+const rcvbuf = Deno.args.includes("rcvbuf")
+  ? `0.000 setsockopt(3, SOL_SOCKET, SO_RCVBUF, [${[2048, 4096, 8192, 16384][rnd(4)]}], 4) = 0\n`
+  : "";
 const sack = rnd(3) !== 0;
 const wscale = rnd(4) !== 0;
 const win = [502, 257, 100, 3, 65535][rnd(5)];
@@ -40,7 +44,7 @@ const tsopt = () => ts ? ` <nop,nop,TS val ${tsval++} ecr 100>` : "";
 let start: string;
 if (client) {
   const head = `0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
-0.000 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
+${rcvbuf}0.000 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
 0.000 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
 0.000 > S 0:0(0) <...>
 `;
@@ -49,7 +53,7 @@ if (client) {
 } else {
   const head = `0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
 0.000 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
-0.000 bind(3, ..., ...) = 0
+${rcvbuf}0.000 bind(3, ..., ...) = 0
 0.000 listen(3, 1) = 0
 0.000 < S 0:0(0) win 65535 ${peerOptions(0)}
 0.000 > S. 0:0(0) ack 1 <...>
