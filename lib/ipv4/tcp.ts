@@ -581,7 +581,8 @@ export function tcpGetInfo(host: InetNet, sk: Sock): TcpInfo | null {
     tcpiAto: usecs(Math.min(tp.ato, tcpDelackMaxOfSock(host.hz))),
     tcpiSndMss: tp.mssCache,
     tcpiRcvMss: tp.rcvMss,
-    tcpiUnacked: tp.sndNxt !== tp.sndUna ? 1 : 0,
+    // packets_out: our FIN until its ACK, none once a reset purged the queue
+    tcpiUnacked: tp.sndNxt !== tp.sndUna && sk.state !== TCP_STATES.CLOSE ? 1 : 0,
     tcpiLastDataSent: msecsAgo(tp.lsndtime),
     tcpiLastDataRecv: msecsAgo(tp.lrcvtime),
     tcpiLastAckRecv: msecsAgo(tp.rcvTstamp),

@@ -848,6 +848,8 @@ function reset(host: InetNet, cpu: Cpu, sk: Sock): void {
   }
   // the error a reader or writer gets: the peer had finished sending in CLOSE_WAIT (EPIPE)
   sk.tcp!.error = sk.state === TCP_STATES.CLOSE_WAIT ? "EPIPE" : "ECONNRESET";
+  // tcp_write_queue_purge(): our FIN's skb, if it waits for an ACK, is freed
+  if (sk.wmemQueued) skWmemFree(sk, sk.wmemQueued);
   tcpDone(host, sk);
   sockDefReadable(host, cpu, sk); // sk_error_report()
 }
