@@ -109,7 +109,8 @@ const SINCE_BOOT_MS = 1e6;
 Deno.test("after each script that passes, the socket under test's TCP_INFO and SO_MEMINFO are as on Linux 6.18", async (t) => {
   for (const [name, kernel] of Object.entries(record.scripts)) {
     if (!kernel.tcpInfo) continue;
-    await t.step(name, () => {
+    const bound = TCP_INFO_CLOCK_BOUND[name];
+    await t.step(bound ? `${name} (not ${bound.fields.join(", ")}: ${bound.why})` : name, () => {
       const path = join(PACKETDRILL_CORPUS, name);
       const r = runPacketdrill(withTcpInfoProbe(Deno.readTextFileSync(path)), name, {
         ...argsAsOptions(corpusArgs(path)),
