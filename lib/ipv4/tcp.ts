@@ -109,7 +109,7 @@ function recvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number): number {
     }
     // 6.18 measures the reader after every piece it copies (seen: one tcp_rcv_space_adjust
     // event per piece, a partly read skb included)
-    host.sim.traced(cpu, "tcp_rcv_space_adjust", () => tcpRcvSpaceAdjust(host, sk));
+    host.sim.traced(cpu, "tcp_rcv_space_adjust", () => tcpRcvSpaceAdjust(host, cpu, sk));
   }
   tcpCleanupRbuf(host, cpu, sk, copied);
   if (copied) return copied;
@@ -387,14 +387,14 @@ export function tcpSetQuickack(host: InetNet, cpu: Cpu, sk: Sock, val: number): 
 // tcp_rcv_space_adjust(): once per receiver RTT (none before one is measured), if the reader
 // copied more than its share, tcp_rcvbuf_grow() takes the new share. Times are from the last
 // segment received (tcp_mstamp, not refreshed here).
-function tcpRcvSpaceAdjust(host: InetNet, sk: Sock): void {
+function tcpRcvSpaceAdjust(host: InetNet, cpu: Cpu, sk: Sock): void {
   const tp = sk.tcp!;
   if (!tp.rcvRttUs8) return;
   const time = (tp.mstamp - tp.rcvqStart.time) / 1000;
   if (time < tp.rcvRttUs8 >> 3) return;
   const inq = (sk.rcvNxt - tp.copiedSeq) | 0;
   const copied = ((tp.copiedSeq - tp.rcvqStart.seq) | 0) - inq;
-  if (copied > tp.rcvqSpace) tcpRcvbufGrow(host, sk, copied);
+  if (copied > tp.rcvqSpace) tcpRcvbufGrow(host, cpu, sk, copied);
   tp.rcvqStart = { seq: tp.copiedSeq, time: tp.mstamp };
 }
 /**
@@ -588,9 +588,8 @@ export function tcpGetInfo(host: InetNet, sk: Sock): TcpInfo | null {
     tcpiLastAckRecv: msecsAgo(tp.rcvTstamp),
     tcpiPmtu: tcpAdvmss() + IPV4_TCP_HEADERS,
     tcpiRcvSsthresh: tp.rcvSsthresh,
-    // without a sample tcp_init_metrics() set mdev to TCP_TIMEOUT_FALLBACK (3 s)
     tcpiRtt: tp.srttUs8 >> 3,
-    tcpiRttvar: tp.srttUs8 ? tp.mdevUs >> 2 : 750_000,
+    tcpiRttvar: tp.mdevUs >> 2,
     tcpiMinRtt: tp.minRttUs,
     tcpiSndSsthresh: TCP_INFINITE_SSTHRESH,
     tcpiSndCwnd: tp.sndCwnd,

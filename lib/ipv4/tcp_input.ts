@@ -42,6 +42,7 @@ import {
   TCP_MAX_QUICKACKS,
   TCP_MSS_DEFAULT,
   TCP_RTO_MIN_US,
+  TCP_TIMEOUT_FALLBACK_US,
   TCP_TIMEOUT_INIT_US,
   tcpAdvmss,
   tcpAtoMin,
@@ -338,7 +339,7 @@ export function tcpRcvSynsentStateProcess(
     sk.state = TCP_STATES.ESTABLISHED;
     tp.lsndtime = jiffies(host); // no cwnd restart on the first data
     tp.lrcvtime = tp.lsndtime;
-    tp.transferInit = true;
+    tcpInitMetrics(tp);
     tp.sndCwnd = TCP_INIT_CWND; // tcp_init_transfer()
     host.mib.tcp.CurrEstab++;
     tcpInitBufferSpace(host, tp, sk);
@@ -552,6 +553,18 @@ function tcpAck(
   slowPath: boolean,
   noChallengeAck = false,
 ): SkbDropReason | null {
+  return host.sim.traced(cpu, "tcp_ack", () => ack(host, cpu, sk, tp, s, slowPath, noChallengeAck));
+}
+
+function ack(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  tp: TcpSockState,
+  s: TcpSegment,
+  slowPath: boolean,
+  noChallengeAck: boolean,
+): SkbDropReason | null {
   const prior = tp.sndUna;
   if (before(s.ack, prior)) {
     if (before(s.ack, (prior - tp.bytesAcked) >>> 0)) {
@@ -593,6 +606,7 @@ function tcpAck(
       : undefined;
     tcpAckUpdateRtt(
       host,
+      cpu,
       tp,
       sentAt >= 0 ? Math.round((host.sim.now - sentAt) / 1000) : null,
       tsecr,
@@ -606,12 +620,14 @@ function tcpAck(
  * (null when it went more than once, or a cookie stood for it), else the age of the timestamp
  * the ACK echoes, in ms; then the smallest RTT (tcp_update_rtt_min()) and the estimator.
  * @param host the host (clock)
+ * @param cpu the CPU
  * @param tp the connection
  * @param seqRttUs the sample from the send time, µs, or null
  * @param tsecr the TS ecr the ACK carried, if any
  */
 export function tcpAckUpdateRtt(
   host: InetNet,
+  cpu: Cpu,
   tp: TcpSockState,
   seqRttUs: number | null,
   tsecr: number | undefined,
@@ -622,8 +638,11 @@ export function tcpAckUpdateRtt(
     if (delta >= 0) m = Math.max(1, delta) * 1000;
   }
   if (m === null) return;
-  tp.minRttUs = Math.min(tp.minRttUs, m || 1);
-  tcpRttEstimator(tp, m);
+  const sample = m;
+  host.sim.traced(cpu, "tcp_ack_update_rtt", () => {
+    tp.minRttUs = Math.min(tp.minRttUs, sample || 1);
+    host.sim.traced(cpu, "tcp_rtt_estimator", () => tcpRttEstimator(tp, sample));
+  });
 }
 
 // tcp_rtt_estimator(): Jacobson's estimator in fixed point: srtt moves by an eighth of the
@@ -657,6 +676,18 @@ function tcpRttEstimator(tp: TcpSockState, mrttUs: number): void {
     tp.rttSeq = tp.sndNxt;
   }
   tp.srttUs8 = Math.max(1, srtt);
+}
+
+/**
+ * What tcp_init_transfer() → tcp_init_metrics() leaves for the RTO: with no RTT sample from the
+ * handshake (its SYN or SYN-ACK sent again, or a cookie), TCP_TIMEOUT_FALLBACK (3 s) as the
+ * deviation, so the RTO (tcpRto()) and tcpi_rttvar follow from it.
+ * @param tp the connection, just established
+ */
+export function tcpInitMetrics(tp: TcpSockState): void {
+  tp.transferInit = true;
+  if (tp.srttUs8) return;
+  tp.mdevUs = tp.mdevMaxUs = tp.rttvarUs = TCP_TIMEOUT_FALLBACK_US;
 }
 
 /**
@@ -952,7 +983,7 @@ function tcpDataQueue(
     }
     if (tp && fin) host.sim.traced(cpu, "tcp_fin", () => tcpFin(host, sk, tp));
     if (sk.outOfOrder.length) {
-      tcpOfoQueue(host, cpu, sk);
+      host.sim.traced(cpu, "tcp_ofo_queue", () => tcpOfoQueue(host, cpu, sk));
       if (tp && sk.outOfOrder.length === 0) tp.ackPending.now = true;
     }
     if (tp) tp.selectiveAcks = tp.selectiveAcks.filter(([start]) => after(start, sk.rcvNxt));
@@ -971,7 +1002,12 @@ function tcpDataQueue(
     tcpEnterQuickackMode(host, tp); // out of window, such as a zero-window probe
     verdict = "TCP_OVERWINDOW";
   } else {
-    verdict = tcpDataQueueOfo(host, cpu, sk, skb, s, endSeq);
+    verdict = host.sim.traced(
+      cpu,
+      "tcp_data_queue_ofo",
+      () => tcpDataQueueOfo(host, cpu, sk, skb, s, endSeq),
+      skb.id,
+    );
   }
   host.sim.exitFn(cpu, "tcp_data_queue", skb.id);
   return verdict;
@@ -1093,7 +1129,6 @@ function tcpCollapse(host: InetNet, sk: Sock, tp: TcpSockState): void {
 // of the buffer in all)
 function tcpCollapseOfoQueue(host: InetNet, sk: Sock, tp: TcpSockState): void {
   const q = sk.outOfOrder;
-  q.sort((a, b) => ((a.seq - b.seq) | 0));
   let sumTiny = 0;
   for (let i = 0; i < q.length;) {
     let start = q[i].seq;
@@ -1200,7 +1235,6 @@ function collapseHeld(
 function tcpPruneOfoQueue(host: InetNet, sk: Sock, tp: TcpSockState, s: TcpSegment): boolean {
   if (!sk.outOfOrder.length) return false;
   host.mib.tcpExt.OfoPruned++;
-  sk.outOfOrder.sort((a, b) => ((a.seq - b.seq) | 0));
   let goal = sk.rcvbuf >> 3;
   let pruned = false;
   while (sk.outOfOrder.length) {
@@ -1305,7 +1339,7 @@ function tcpDataQueueOfo(
   // 6.18: room for the span held out of order, unless nobody has the socket yet (a child not
   // accepted) or any more (an orphan): tcp_rcvbuf_grow() with the share unchanged
   if (tp && !tp.dead && !host.ipv4.tcpSockets.some((l) => l.acceptQueue.includes(sk))) {
-    tcpRcvbufGrow(host, sk, tp.rcvqSpace);
+    tcpRcvbufGrow(host, cpu, sk, tp.rcvqSpace);
   }
   return verdict;
 }
@@ -1321,8 +1355,7 @@ function ofoInsert(
   endSeq: number,
 ): SkbDropReason | "held" {
   const tp = sk.tcp;
-  const q = sk.outOfOrder;
-  q.sort((a, b) => (a.seq - b.seq) | 0);
+  const q = sk.outOfOrder; // kept in sequence order: each segment goes in at its place
   const entry = {
     seq: s.seq,
     len: s.dataLen,
@@ -1476,7 +1509,6 @@ function tcpFin(host: InetNet, sk: Sock, tp: TcpSockState): void {
 // when they fit its room; those wholly
 // covered already go (TCP_OFO_DROP)
 function tcpOfoQueue(host: InetNet, cpu: Cpu, sk: Sock): void {
-  sk.outOfOrder.sort((a, b) => ((a.seq - b.seq) | 0));
   // held data the new segment already brought is a duplicate: D-SACK it, up to where the
   // segment ended (dsack_high)
   const dsackHigh = sk.rcvNxt;
@@ -1667,10 +1699,15 @@ function tcpRcvRttUpdate(sk: Sock, tp: TcpSockState, sampleUs: number, winDep: b
  * buffer, room for twice the share (DRS is an RTT late), twice more in proportion to its growth
  * (slow start), and the span held out of order, up to tcp_rmem[2]; the window clamp follows.
  * @param host the host
+ * @param cpu the CPU
  * @param sk the connection
  * @param newval the new share, bytes
  */
-export function tcpRcvbufGrow(host: InetNet, sk: Sock, newval: number): void {
+export function tcpRcvbufGrow(host: InetNet, cpu: Cpu, sk: Sock, newval: number): void {
+  host.sim.traced(cpu, "tcp_rcvbuf_grow", () => rcvbufGrow(host, sk, newval));
+}
+
+function rcvbufGrow(host: InetNet, sk: Sock, newval: number): void {
   const tp = sk.tcp!;
   const oldval = tp.rcvqSpace;
   tp.rcvqSpace = newval;

@@ -37,6 +37,7 @@ import {
   tcpAckUpdateRtt,
   tcpInitBufferSpace,
   tcpInitialRcvMss,
+  tcpInitMetrics,
   tcpRcvEstablished,
   tcpRcvSynRecv,
   tcpRcvSynsentStateProcess,
@@ -797,7 +798,8 @@ function tcpV4SynRecvSock(
   const seqRtt = req.retrans || req.syncookie
     ? null
     : Math.round((host.sim.now - req.sentAt) / 1000);
-  tcpAckUpdateRtt(host, child.tcp, seqRtt, s.options.timestamp?.tsecr);
+  tcpAckUpdateRtt(host, cpu, child.tcp, seqRtt, s.options.timestamp?.tsecr);
+  tcpInitMetrics(child.tcp); // tcp_init_transfer(), after tcp_synack_rtt_meas()
   if (req.tstampOk && s.options.timestamp) {
     child.tcp.tsRecent = s.options.timestamp.tsval;
     child.tcp.rcvTsecr = s.options.timestamp.tsecr;
@@ -849,7 +851,6 @@ function tcpChildState(
   tp.maxWindow = ackWindow;
   tp.rcvMss = tcpInitialRcvMss(tp, req.mssClamp);
   tcpInitBufferSpace(host, tp, child);
-  tp.transferInit = true;
   return tp;
 }
 

@@ -61,6 +61,8 @@ export function tcpDelackMaxOfSock(hz: number): number {
 export const TCP_RTO_MIN_US = 200_000;
 /** include/net/tcp.h: TCP_TIMEOUT_INIT (1 s) in µs, mdev and rttvar before any sample. */
 export const TCP_TIMEOUT_INIT_US = 1_000_000;
+/** include/net/tcp.h: TCP_TIMEOUT_FALLBACK (3 s) in µs, once established without a sample. */
+export const TCP_TIMEOUT_FALLBACK_US = 3_000_000;
 /** include/net/tcp.h: TCP_INIT_CWND, the congestion window a connection starts with. */
 export const TCP_INIT_CWND = 10;
 /** include/net/tcp.h: TCP_MAX_QUICKACKS. */
@@ -507,9 +509,9 @@ export function tcpSendAck(host: InetNet, cpu: Cpu, sk: Sock): void {
  * @returns icsk_rto
  */
 export function tcpRto(host: InetNet, tp: TcpSockState): number {
-  // tcp_init_metrics(): established without a sample (a SYN or SYN-ACK sent again, a cookie),
-  // TCP_TIMEOUT_FALLBACK, 3 s
-  if (!tp.srttUs8) return tp.transferInit ? 3 * host.hz : host.hz;
+  // no sample: TCP_TIMEOUT_INIT, or TCP_TIMEOUT_FALLBACK after tcp_init_metrics(), which rttvar
+  // holds in both cases
+  if (!tp.srttUs8) return Math.ceil(tp.rttvarUs * host.hz / 1e6);
   // __tcp_set_rto(): usecs_to_jiffies(srtt + rttvar), within TCP_RTO_MAX (tcp_bound_rto())
   const rto = Math.ceil(((tp.srttUs8 >> 3) + tp.rttvarUs) * host.hz / 1e6);
   return Math.min(rto, 120 * host.hz);

@@ -294,3 +294,30 @@ Deno.test("a blocking TCP read walks __sys_recvfrom → … → tcp_recvmsg_lock
     "     tcp_rcv_space_adjust",
   ]);
 });
+
+Deno.test("the call graph nests tcp_data_queue_ofo and tcp_ofo_queue under tcp_data_queue, tcp_rtt_estimator under tcp_ack → tcp_ack_update_rtt, tcp_rcvbuf_grow under tcp_data_queue_ofo, as the kernel does", () => {
+  const r = runPacketdrill(
+    `${HANDSHAKE}+0 < P. 1001:2001(1000) ack 1 win 257\n+0 > . 1:1(0) ack 1\n` +
+      "+0 < P. 1:1001(1000) ack 1 win 257\n+0 > . 1:1(0) ack 2001\n" +
+      "+0 shutdown(4, SHUT_WR) = 0\n+0 > F. 1:1(0) ack 2001\n+.01 < . 2001:2001(0) ack 2 win 257\n",
+    "x.pkt",
+    { trace: true },
+  );
+  assert.equal(r.error, null);
+  const parents = new Map<string, Set<string>>();
+  const open: string[] = [];
+  for (const e of r.host.sim.trace.records) {
+    if (e.kind === "exit") {
+      open.pop();
+      continue;
+    }
+    if (!parents.has(e.fn)) parents.set(e.fn, new Set());
+    if (open.length) parents.get(e.fn)!.add(open[open.length - 1]);
+    open.push(e.fn);
+  }
+  assert.deepEqual([...parents.get("tcp_data_queue_ofo")!], ["tcp_data_queue"]);
+  assert.deepEqual([...parents.get("tcp_ofo_queue")!], ["tcp_data_queue"]);
+  assert.deepEqual([...parents.get("tcp_rcvbuf_grow")!], ["tcp_data_queue_ofo"]);
+  assert.ok(parents.get("tcp_ack_update_rtt")!.has("tcp_ack"));
+  assert.deepEqual([...parents.get("tcp_rtt_estimator")!], ["tcp_ack_update_rtt"]);
+});
