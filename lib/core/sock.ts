@@ -77,6 +77,7 @@ export const TCP_STATES = {
   CLOSE_WAIT: 8,
   LAST_ACK: 9,
   LISTEN: 10,
+  CLOSING: 11,
 } as const;
 
 /**
@@ -240,6 +241,45 @@ export interface TcpSockState {
   sndCwnd: number;
   /** Retransmissions, the handshake's included (total_retrans). */
   totalRetrans: number;
+  /** The congestion state (icsk_ca_state): TCP_CA_Open (0) until a timeout, TCP_CA_Loss (4). */
+  caState: number;
+  /** Timeouts since snd_una last moved (icsk_retransmits, tcpi_retransmits). */
+  retransmits: number;
+  /** RTO doublings since the last RTT sample (icsk_backoff); tcp_write_queue_purge() clears it. */
+  backoff: number;
+  /** Times icsk_rto was doubled since tcp_set_rto() last set it from an RTT sample. */
+  rtoDoublings: number;
+  /**
+   * The retransmission timer (icsk_retransmit_timer): what it does when it fires (icsk_pending)
+   * and when, jiffies (icsk_timeout); null while nothing is pending.
+   */
+  xmitTimer: { pending: "retrans" | "loss_probe"; timeout: number } | null;
+  /** TCP_SKB_CB(skb)->sacked of our FIN while it waits for its ACK: TCPCB_* bits. */
+  finSacked: number;
+  /** Segments sent again and not yet acknowledged or lost again (retrans_out, tcpi_retrans). */
+  retransOut: number;
+  /** Segments marked lost (lost_out, tcpi_lost). */
+  lostOut: number;
+  /** snd_nxt when loss recovery began (high_seq). */
+  highSeq: number;
+  /** snd_nxt when a tail-loss probe went, 0 when none is out (tlp_high_seq). */
+  tlpHighSeq: number;
+  /** The probe sent again what was in flight (tlp_retrans). */
+  tlpRetrans: boolean;
+  /** The TCP clock (ms) of the first retransmission of this recovery, 0 for none (retrans_stamp). */
+  retransStamp: number;
+  /** snd_una when recovery began, 0 for none (undo_marker). */
+  undoMarker: number;
+  /** Retransmissions that may still prove the loss false; -1 for none (undo_retrans). */
+  undoRetrans: number;
+  /** The slow-start threshold, segments (snd_ssthresh): TCP_INFINITE_SSTHRESH until a loss. */
+  sndSsthresh: number;
+  /** cwnd and ssthresh when loss recovery began, for an undo (prior_cwnd, prior_ssthresh). */
+  priorCwnd: number;
+  /** See priorCwnd. */
+  priorSsthresh: number;
+  /** bbr's saved cwnd and the CA state its last ACK saw (struct bbr prior_cwnd, prev_ca_state). */
+  bbr: { priorCwnd: number; prevCaState: number };
   /** tcp_init_transfer() ran: the connection was established, its buffer and RTO set. */
   transferInit: boolean;
 }

@@ -54,6 +54,11 @@ export function ipv4SysctlTable(host: InetNet): CtlTable[] {
     entry("tcp_syn_retries", 6, 1, 127, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     entry("tcp_syn_linear_timeouts", 4, 0, 10, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     entry("tcp_synack_retries", 5, 0, 255, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
+    // tail-loss probes (tcp_schedule_loss_probe()): 3 and 4 send them; retransmission timeouts
+    // before a connection, or an orphan (0 meaning 8), gives up (tcp_write_timeout()); u8s
+    entry("tcp_early_retrans", 3, 0, 4, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
+    entry("tcp_retries2", 15, 0, 255, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
+    entry("tcp_orphan_retries", 0, 0, 255, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     // D-SACK blocks for duplicates (tcp_dsack_set())
     entry("tcp_dsack", 1, 0, 1, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     // receive-buffer autotuning on (tcp_rcv_space_adjust())

@@ -29,6 +29,7 @@ import {
 } from "./tcp_output.ts";
 import { jiffies } from "../kernel/timer.ts";
 import { tcpRcvbufGrow } from "./tcp_input.ts";
+import { tcpPacketsOut, tcpRearmRto, tcpScheduleLossProbe } from "./tcp_timer.ts";
 
 /** -EAGAIN: nothing to read yet (a blocking reader sleeps in sk_wait_data()). */
 export const EAGAIN = 11;
@@ -38,6 +39,8 @@ export const ECONNRESET = 104;
 export const EPIPE = 32;
 /** -ENOTCONN: the socket is not connected. */
 export const ENOTCONN = 107;
+/** -ETIMEDOUT: the connection gave up retransmitting (tcp_write_err()). */
+export const ETIMEDOUT = 110;
 
 /**
  * Reads up to `len` bytes, as recvfrom() → __sys_recvfrom() → sock_recvmsg() →
@@ -54,7 +57,7 @@ export const ENOTCONN = 107;
  * @param len the buffer size
  * @param nonblock O_NONBLOCK or MSG_DONTWAIT: return -EAGAIN rather than wait
  * @returns bytes read; 0 at end of stream; -EAGAIN when nothing is there yet; -ECONNRESET
- *   after a reset
+ *   after a reset; -ETIMEDOUT after the retransmissions gave up
  */
 export function tcpRecvmsg(
   host: InetNet,
@@ -117,6 +120,7 @@ function recvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number): number {
   if (tp.finReceived) return 0;
   if (tp.error === "ECONNRESET") return -ECONNRESET;
   if (tp.error === "EPIPE") return -EPIPE;
+  if (tp.error === "ETIMEDOUT") return -ETIMEDOUT;
   return tp.recvShutdown ? 0 : -EAGAIN;
 }
 
@@ -163,20 +167,33 @@ function tcpSendFin(host: InetNet, cpu: Cpu, sk: Sock): void {
   if (next === null) return;
   host.sim.enterFn(cpu, "tcp_send_fin");
   const tp = sk.tcp!;
-  tcpTransmitSkb(host, cpu, sk, {
-    seq: tp.sndNxt,
-    ack: sk.rcvNxt,
-    flags: TCP_FLAGS.FIN | TCP_FLAGS.ACK,
-    window: tcpSelectWindow(host, sk),
-    options: tcpEstablishedOptions(host, sk),
-  }, false);
-  tp.sndNxt = (tp.sndNxt + 1) >>> 0;
-  tp.finSentAt = host.sim.now;
-  skWmemQueue(sk, TCP_FIN_TRUESIZE); // until its ACK frees it
-  host.mib.tcpExt.TCPOrigDataSent++; // tcp_event_new_data_sent()
   tp.sendShutdown = true;
   host.mib.tcp.CurrEstab--;
   sk.state = next;
+  skWmemQueue(sk, TCP_FIN_TRUESIZE); // until its ACK frees it
+  // __tcp_push_pending_frames() → tcp_write_xmit(): the FIN goes, the RTO starts with it in
+  // flight (tcp_event_new_data_sent()), then a tail-loss probe may take the timer's place
+  host.sim.traced(
+    cpu,
+    "__tcp_push_pending_frames",
+    () =>
+      host.sim.traced(cpu, "tcp_write_xmit", () => {
+        tcpTransmitSkb(host, cpu, sk, {
+          seq: tp.sndNxt,
+          ack: sk.rcvNxt,
+          flags: TCP_FLAGS.FIN | TCP_FLAGS.ACK,
+          window: tcpSelectWindow(host, sk),
+          options: tcpEstablishedOptions(host, sk),
+        }, false);
+        host.sim.traced(cpu, "tcp_event_new_data_sent", () => {
+          tp.sndNxt = (tp.sndNxt + 1) >>> 0;
+          tp.finSentAt = host.sim.now;
+          host.mib.tcpExt.TCPOrigDataSent++;
+          tcpRearmRto(host, cpu, sk);
+        });
+        tcpScheduleLossProbe(host, cpu, sk, false);
+      }),
+  );
   host.sim.exitFn(cpu, "tcp_send_fin");
 }
 
@@ -446,6 +463,10 @@ export interface TcpInfo {
   tcpiSndSsthresh: number;
   /** The congestion window, segments. */
   tcpiSndCwnd: number;
+  /** Timeouts since the peer last acknowledged something new (icsk_retransmits). */
+  tcpiRetransmits: number;
+  /** RTO doublings since the last RTT sample (icsk_backoff). */
+  tcpiBackoff: number;
   /** The MSS we advertise (advmss). */
   tcpiAdvmss: number;
   /** The receiver's RTT estimate, µs (rcv_rtt_est.rtt_us >> 3). */
@@ -495,7 +516,6 @@ const TCPI_OPT_TIMESTAMPS = 1;
 const TCPI_OPT_SACK = 2;
 const TCPI_OPT_WSCALE = 4;
 const TCPI_OPT_ECN = 8;
-const TCP_INFINITE_SSTHRESH = 0x7fffffff;
 const IPV4_TCP_HEADERS = 40;
 
 // A listener's tcp_info: tcp_get_info() clears the struct and fills few fields
@@ -522,6 +542,8 @@ const TCP_INFO_ZERO: Readonly<TcpInfo> = {
   tcpiRttvar: 0,
   tcpiSndSsthresh: 0,
   tcpiSndCwnd: TCP_INIT_CWND,
+  tcpiRetransmits: 0,
+  tcpiBackoff: 0,
   tcpiAdvmss: 0,
   tcpiRcvRtt: 0,
   tcpiRcvSpace: 0,
@@ -581,8 +603,13 @@ export function tcpGetInfo(host: InetNet, sk: Sock): TcpInfo | null {
     tcpiAto: usecs(Math.min(tp.ato, tcpDelackMaxOfSock(host.hz))),
     tcpiSndMss: tp.mssCache,
     tcpiRcvMss: tp.rcvMss,
+    tcpiCaState: tp.caState,
+    tcpiRetransmits: tp.retransmits,
+    tcpiBackoff: tp.backoff,
     // packets_out: our FIN until its ACK, none once a reset purged the queue
-    tcpiUnacked: tp.sndNxt !== tp.sndUna && sk.state !== TCP_STATES.CLOSE ? 1 : 0,
+    tcpiUnacked: tcpPacketsOut(sk),
+    tcpiLost: tp.lostOut,
+    tcpiRetrans: tp.retransOut,
     tcpiLastDataSent: msecsAgo(tp.lsndtime),
     tcpiLastDataRecv: msecsAgo(tp.lrcvtime),
     tcpiLastAckRecv: msecsAgo(tp.rcvTstamp),
@@ -591,7 +618,7 @@ export function tcpGetInfo(host: InetNet, sk: Sock): TcpInfo | null {
     tcpiRtt: tp.srttUs8 >> 3,
     tcpiRttvar: tp.mdevUs >> 2,
     tcpiMinRtt: tp.minRttUs,
-    tcpiSndSsthresh: TCP_INFINITE_SSTHRESH,
+    tcpiSndSsthresh: tp.sndSsthresh,
     tcpiSndCwnd: tp.sndCwnd,
     tcpiAdvmss: tp.advmss,
     tcpiRcvRtt: tp.rcvRttUs8 >> 3,

@@ -37,7 +37,11 @@ import { TCP_FLAGS, TCP_HLEN, TCPOPT_NOP, TCPOPT_TIMESTAMP, type TcpOptions } fr
 import { sockDefReadable } from "./udp.ts";
 import {
   __tcpSelectWindow,
+  TCP_CA_LOSS,
+  TCP_CA_OPEN,
+  TCP_CA_RECOVERY,
   TCP_DEFAULT_SCALING_RATIO,
+  TCP_INFINITE_SSTHRESH,
   TCP_INIT_CWND,
   TCP_MAX_QUICKACKS,
   TCP_MSS_DEFAULT,
@@ -46,6 +50,9 @@ import {
   TCP_TIMEOUT_INIT_US,
   tcpAdvmss,
   tcpAtoMin,
+  TCPCB_EVER_RETRANS,
+  TCPCB_LOST,
+  TCPCB_SACKED_RETRANS,
   tcpClockMs,
   tcpDelackMax,
   tcpRto,
@@ -53,6 +60,13 @@ import {
   tcpSendDelayedAck,
   tcpWinFromSpace,
 } from "./tcp_output.ts";
+import {
+  tcpDone,
+  tcpRearmRto,
+  tcpScheduleLossProbe,
+  tcpSetCaState,
+  tcpWriteQueuePurge,
+} from "./tcp_timer.ts";
 
 /** What tcp_v4_rcv() reads of a segment once: the addresses and TCP_SKB_CB(). */
 export interface TcpSegment {
@@ -193,6 +207,24 @@ export function newTcpState(o: {
     delivered: 0,
     sndCwnd: TCP_INIT_CWND,
     totalRetrans: 0,
+    caState: TCP_CA_OPEN,
+    retransmits: 0,
+    backoff: 0,
+    rtoDoublings: 0,
+    xmitTimer: null,
+    finSacked: 0,
+    retransOut: 0,
+    lostOut: 0,
+    highSeq: 0,
+    tlpHighSeq: 0,
+    tlpRetrans: false,
+    retransStamp: 0,
+    undoMarker: 0,
+    undoRetrans: 0,
+    sndSsthresh: TCP_INFINITE_SSTHRESH,
+    priorCwnd: 0,
+    priorSsthresh: 0,
+    bbr: { priorCwnd: 0, prevCaState: TCP_CA_OPEN },
     transferInit: false,
   };
 }
@@ -591,15 +623,22 @@ function ack(
     }
     tcpAckUpdateWindow(sk, tp, s);
   }
+  if (advanced) tp.retransmits = 0;
   if (packetsOut && advanced) {
-    // tcp_clean_rtx_queue() → tcp_count_delivered(); in slow start the window grows by what
-    // was acknowledged (seen on 6.18: 10 → 11 when our FIN is acked); the RTT of our SYN (unless
-    // sent again) or FIN
+    // tcp_clean_rtx_queue() (inlined): our SYN or FIN leaves the queue, delivered; its RTT by
+    // send time unless it went more than once (Karn), else by the timestamp echoed
+    const everRetrans = sk.state === TCP_STATES.SYN_SENT
+      ? tp.totalRetrans > 0
+      : (tp.finSacked & TCPCB_EVER_RETRANS) !== 0;
+    if (tp.finSacked & TCPCB_SACKED_RETRANS) tp.retransOut--;
+    if (tp.finSacked & TCPCB_LOST) tp.lostOut--;
+    tp.finSacked = 0;
     tp.delivered++;
     host.mib.tcpExt.TCPDelivered++;
-    tp.sndCwnd++;
-    const sentAt = sk.state === TCP_STATES.SYN_SENT
-      ? (tp.totalRetrans ? -1 : tp.synSentAt)
+    const sentAt = everRetrans
+      ? -1
+      : sk.state === TCP_STATES.SYN_SENT
+      ? tp.synSentAt
       : tp.finSentAt;
     const tsecr = tp.tstampOk || sk.state === TCP_STATES.SYN_SENT
       ? s.options.timestamp?.tsecr
@@ -611,8 +650,117 @@ function ack(
       sentAt >= 0 ? Math.round((host.sim.now - sentAt) / 1000) : null,
       tsecr,
     );
+    if (tp.caState === TCP_CA_LOSS) tcpFastretransAlert(host, cpu, sk, tp, s);
+    // tcp_set_xmit_timer(): nothing is left in flight for a probe, so the timer stops
+    if (!tcpScheduleLossProbe(host, cpu, sk, true)) tcpRearmRto(host, cpu, sk);
+    tcpCongControl(host, cpu, tp, 1);
   }
   return null;
+}
+
+// tcp_fastretrans_alert() in TCP_CA_Loss → tcp_process_loss() (inlined): the ACK of all that was
+// in flight at the timeout ends recovery. An undo first (tcp_try_undo_loss()): the timestamp
+// echoed predates the first retransmission, so the original got through and the timeout was
+// spurious (TCPLossUndo); else tcp_try_undo_recovery(). Either way a connection without SACK
+// holds TCP_CA_Loss until an ACK goes beyond high_seq (tcp_is_non_sack_preventing_reopen()).
+// F-RTO has nothing to decide: no new data went after the timeout.
+function tcpFastretransAlert(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  tp: TcpSockState,
+  s: TcpSegment,
+): void {
+  host.sim.traced(cpu, "tcp_fastretrans_alert", () => {
+    const undone = host.sim.traced(cpu, "tcp_try_undo_loss", () => {
+      if (!tcpMayUndo(sk, tp, s)) return false;
+      tcpUndoCwndReduction(host, cpu, tp, true);
+      host.mib.tcpExt.TCPLossUndo++;
+      tp.retransmits = 0;
+      if (!tcpNonSackPreventingReopen(tp) && tp.sackOk) tcpSetCaState(host, cpu, tp, TCP_CA_OPEN);
+      return true;
+    });
+    if (undone || before(tp.sndUna, tp.highSeq)) return;
+    host.sim.traced(cpu, "tcp_try_undo_recovery", () => {
+      if (tcpMayUndo(sk, tp, s)) {
+        tcpUndoCwndReduction(host, cpu, tp, false);
+        host.mib.tcpExt.TCPLossUndo++;
+      }
+      if (!tcpNonSackPreventingReopen(tp)) tcpSetCaState(host, cpu, tp, TCP_CA_OPEN);
+    });
+    // tcp_try_to_open(): nothing was sent again that is still out
+    if (tp.caState === TCP_CA_OPEN) tp.retransStamp = 0;
+  });
+}
+
+// tcp_may_undo(): recovery began (undo_marker) and either no retransmission is still owed an
+// answer or the packet was merely delayed (tcp_packet_delayed(): the echoed timestamp predates
+// the first retransmission — without one, only a SACK connection past high_seq)
+function tcpMayUndo(sk: Sock, tp: TcpSockState, s: TcpSegment): boolean {
+  if (!tp.undoMarker) return false;
+  if (!tp.undoRetrans) return true;
+  const tsecr = tp.tstampOk ? s.options.timestamp?.tsecr : undefined;
+  if (tp.retransStamp) return !!tsecr && before((tsecr - tp.tsOffset) >>> 0, tp.retransStamp);
+  if (!tp.sackOk && !before(tp.sndUna, tp.highSeq)) return false;
+  return sk.state !== TCP_STATES.SYN_SENT;
+}
+
+// tcp_is_non_sack_preventing_reopen(): without SACK, recovery holds until an ACK beyond
+// high_seq (RFC 2582); nothing sent again is out, so retrans_stamp is cleared
+function tcpNonSackPreventingReopen(tp: TcpSockState): boolean {
+  if (tp.sndUna !== tp.highSeq || tp.sackOk) return false;
+  if (!tp.retransOut) tp.retransStamp = 0;
+  return true;
+}
+
+// tcp_undo_cwnd_reduction(): the congestion control's undo_cwnd (bbr_undo_cwnd() keeps cwnd,
+// tcp_reno_undo_cwnd() — reno's and cubic's — takes back prior_cwnd) and ssthresh restored
+function tcpUndoCwndReduction(
+  host: InetNet,
+  cpu: Cpu,
+  tp: TcpSockState,
+  unmarkLoss: boolean,
+): void {
+  host.sim.traced(cpu, "tcp_undo_cwnd_reduction", () => {
+    if (unmarkLoss) tp.lostOut = 0;
+    if (tp.priorSsthresh) {
+      const bbr = host.ipv4.tcpCongestionControl === "bbr";
+      tp.sndCwnd = host.sim.traced(
+        cpu,
+        bbr ? "bbr_undo_cwnd" : "tcp_reno_undo_cwnd",
+        () => bbr ? tp.sndCwnd : Math.max(tp.sndCwnd, tp.priorCwnd),
+      );
+      if (tp.priorSsthresh > tp.sndSsthresh) tp.sndSsthresh = tp.priorSsthresh;
+    }
+    tp.undoMarker = 0;
+  });
+}
+
+// net/ipv4/tcp_bbr.c: bbr_cwnd_min_target
+const BBR_CWND_MIN_TARGET = 4;
+
+// tcp_cong_control(): bbr_main() → bbr_set_cwnd(): leaving recovery takes back the cwnd saved
+// at the loss; then, while fewer than TCP_INIT_CWND segments were delivered (always, for the
+// kit's connections), cwnd grows by what was acknowledged, at least 4 (bbr_cwnd_min_target).
+// Reno and cubic grow it only in slow start and when cwnd limited the sender
+// (tcp_is_cwnd_limited(): cwnd below twice the most ever in flight, one).
+function tcpCongControl(host: InetNet, cpu: Cpu, tp: TcpSockState, acked: number): void {
+  if (host.ipv4.tcpCongestionControl === "bbr") {
+    host.sim.traced(cpu, "bbr_main", () => {
+      let cwnd = tp.sndCwnd;
+      if (tp.bbr.prevCaState >= TCP_CA_RECOVERY && tp.caState < TCP_CA_RECOVERY) {
+        cwnd = Math.max(cwnd, tp.bbr.priorCwnd);
+      }
+      tp.bbr.prevCaState = tp.caState;
+      tp.sndCwnd = Math.max(cwnd + acked, BBR_CWND_MIN_TARGET);
+    });
+    return;
+  }
+  if (tp.sndCwnd >= tp.sndSsthresh || tp.sndCwnd >= 2) return;
+  const cc = host.ipv4.tcpCongestionControl;
+  host.sim.traced(cpu, cc === "cubic" ? "cubictcp_cong_avoid" : "tcp_reno_cong_avoid", () => {
+    tp.sndCwnd = Math.min(tp.sndCwnd + acked, tp.sndSsthresh); // tcp_slow_start()
+  });
 }
 
 /**
@@ -642,6 +790,9 @@ export function tcpAckUpdateRtt(
   host.sim.traced(cpu, "tcp_ack_update_rtt", () => {
     tp.minRttUs = Math.min(tp.minRttUs, sample || 1);
     host.sim.traced(cpu, "tcp_rtt_estimator", () => tcpRttEstimator(tp, sample));
+    // tcp_set_rto() sets icsk_rto afresh; RFC 6298: a valid sample resets the backoff
+    tp.rtoDoublings = 0;
+    tp.backoff = 0;
   });
 }
 
@@ -879,22 +1030,13 @@ function reset(host: InetNet, cpu: Cpu, sk: Sock): void {
   }
   // the error a reader or writer gets: the peer had finished sending in CLOSE_WAIT (EPIPE)
   sk.tcp!.error = sk.state === TCP_STATES.CLOSE_WAIT ? "EPIPE" : "ECONNRESET";
-  // tcp_write_queue_purge(): our FIN's skb, if it waits for an ACK, is freed
-  if (sk.wmemQueued) skWmemFree(sk, sk.wmemQueued);
+  tcpWriteQueuePurge(host, cpu, sk);
   tcpDone(host, sk);
   sockDefReadable(host, cpu, sk); // sk_error_report()
 }
 
-// tcp_done(): the connection leaves the table
-function tcpDone(host: InetNet, sk: Sock): void {
-  sk.state = TCP_STATES.CLOSE;
-  const socks = host.ipv4.tcpSockets;
-  const i = socks.indexOf(sk);
-  if (i >= 0) socks.splice(i, 1);
-}
-
 // tcp_rcv_state_process() for a socket that sent its FIN: its ACK moves FIN_WAIT1 on to
-// FIN_WAIT2, and LAST_ACK to the end of the connection
+// FIN_WAIT2, CLOSING to TIME_WAIT, and LAST_ACK to the end of the connection
 function tcpAckOfFin(host: InetNet, sk: Sock, tp: TcpSockState, s: TcpSegment): void {
   if (s.ack !== tp.sndNxt) return;
   // tcp_clean_rtx_queue(): the FIN's skb is freed (tcp_wmem_free_skb())
@@ -907,6 +1049,10 @@ function tcpAckOfFin(host: InetNet, sk: Sock, tp: TcpSockState, s: TcpSegment): 
       tp.timeWait = true;
       host.mib.tcpExt.TW++;
     }
+  } else if (sk.state === TCP_STATES.CLOSING) {
+    // tcp_time_wait(sk, TCP_TIME_WAIT, 0): both FINs are acknowledged
+    sk.state = TCP_STATES.TIME_WAIT;
+    if (!tp.timeWait) host.mib.tcpExt.TW++;
   } else if (sk.state === TCP_STATES.LAST_ACK) tcpDone(host, sk);
 }
 
@@ -1496,6 +1642,10 @@ function tcpFin(host: InetNet, sk: Sock, tp: TcpSockState): void {
   if (sk.state === TCP_STATES.ESTABLISHED) {
     sk.state = TCP_STATES.CLOSE_WAIT; // still counted in CurrEstab
     tp.pingpong = true;
+  } else if (sk.state === TCP_STATES.FIN_WAIT1) {
+    // a simultaneous close: our FIN is not yet acknowledged; the peer's is, at once
+    sk.state = TCP_STATES.CLOSING;
+    tp.ackPending.now = true;
   } else if (sk.state === TCP_STATES.FIN_WAIT2) {
     // tcp_time_wait(): the ACK goes at once; inet_twsk_schedule() counts TW for the 60 s wait
     // (a time-wait sock already counted moves on without counting again)

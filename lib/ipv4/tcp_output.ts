@@ -63,6 +63,22 @@ export const TCP_RTO_MIN_US = 200_000;
 export const TCP_TIMEOUT_INIT_US = 1_000_000;
 /** include/net/tcp.h: TCP_TIMEOUT_FALLBACK (3 s) in µs, once established without a sample. */
 export const TCP_TIMEOUT_FALLBACK_US = 3_000_000;
+/** include/net/tcp.h: TCP_RTO_MAX (120 s) in ms, the longest retransmission timeout. */
+export const TCP_RTO_MAX_MS = 120_000;
+/** include/net/tcp.h: TCP_INFINITE_SSTHRESH, snd_ssthresh before any loss. */
+export const TCP_INFINITE_SSTHRESH = 0x7fffffff;
+/** include/net/tcp.h: TCP_CA_Open, the congestion state of a connection with no loss. */
+export const TCP_CA_OPEN = 0;
+/** include/net/tcp.h: TCP_CA_Recovery, fast recovery. */
+export const TCP_CA_RECOVERY = 3;
+/** include/net/tcp.h: TCP_CA_Loss, loss recovery after a retransmission timeout. */
+export const TCP_CA_LOSS = 4;
+/** include/net/tcp.h: TCPCB_SACKED_RETRANS, a retransmission in flight. */
+export const TCPCB_SACKED_RETRANS = 0x02;
+/** include/net/tcp.h: TCPCB_LOST, marked lost. */
+export const TCPCB_LOST = 0x04;
+/** include/net/tcp.h: TCPCB_EVER_RETRANS, sent more than once. */
+export const TCPCB_EVER_RETRANS = 0x80;
 /** include/net/tcp.h: TCP_INIT_CWND, the congestion window a connection starts with. */
 export const TCP_INIT_CWND = 10;
 /** include/net/tcp.h: TCP_MAX_QUICKACKS. */
@@ -501,20 +517,20 @@ export function tcpSendAck(host: InetNet, cpu: Cpu, sk: Sock): void {
 }
 
 /**
- * The retransmission timeout, jiffies, as __tcp_set_rto() leaves it after the handshake's one
- * RTT sample: srtt plus a variance of at least TCP_RTO_MIN (200 ms); 1 s (TCP_TIMEOUT_INIT)
- * before any sample, 3 s (TCP_TIMEOUT_FALLBACK) for a connection established without one.
+ * The retransmission timeout, jiffies (icsk_rto): as __tcp_set_rto() left it at the last RTT
+ * sample — srtt plus a variance of at least TCP_RTO_MIN (200 ms); 1 s (TCP_TIMEOUT_INIT) before
+ * any sample, 3 s (TCP_TIMEOUT_FALLBACK) for a connection established without one — doubled
+ * by each timeout since, within TCP_RTO_MAX.
  * @param host the host (HZ)
  * @param tp the connection
  * @returns icsk_rto
  */
 export function tcpRto(host: InetNet, tp: TcpSockState): number {
   // no sample: TCP_TIMEOUT_INIT, or TCP_TIMEOUT_FALLBACK after tcp_init_metrics(), which rttvar
-  // holds in both cases
-  if (!tp.srttUs8) return Math.ceil(tp.rttvarUs * host.hz / 1e6);
-  // __tcp_set_rto(): usecs_to_jiffies(srtt + rttvar), within TCP_RTO_MAX (tcp_bound_rto())
-  const rto = Math.ceil(((tp.srttUs8 >> 3) + tp.rttvarUs) * host.hz / 1e6);
-  return Math.min(rto, 120 * host.hz);
+  // holds in both cases; else usecs_to_jiffies(srtt + rttvar) (tcp_bound_rto())
+  const us = tp.srttUs8 ? (tp.srttUs8 >> 3) + tp.rttvarUs : tp.rttvarUs;
+  const rtoMax = TCP_RTO_MAX_MS * host.hz / 1000;
+  return Math.min(Math.ceil(us * host.hz / 1e6) * 2 ** tp.rtoDoublings, rtoMax);
 }
 
 /**

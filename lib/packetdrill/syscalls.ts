@@ -12,6 +12,7 @@ import { type Sock, sockSetRcvbuf, TCP_STATES } from "../core/sock.ts";
 import {
   ECONNRESET,
   EPIPE,
+  ETIMEDOUT,
   tcpClose,
   tcpInq,
   tcpInqHint,
@@ -454,6 +455,7 @@ function recv(
   if (n >= 0) return ok(n);
   if (n === -ECONNRESET) return fail("ECONNRESET");
   if (n === -EPIPE) return fail("EPIPE");
+  if (n === -ETIMEDOUT) return fail("ETIMEDOUT");
   return nonblock ? fail("EAGAIN") : "blocked";
 }
 

@@ -102,6 +102,7 @@ function infoLine(host: InetNet, sk: Sock): string {
   parts.push(host.ipv4.tcpCongestionControl);
   add(i.tcpiOptions & 4, `wscale:${i.tcpiSndWscale},${i.tcpiRcvWscale}`);
   add(i.tcpiRto, `rto:${g(i.tcpiRto / 1000)}`);
+  add(i.tcpiBackoff, `backoff:${i.tcpiBackoff}`);
   add(i.tcpiRtt, `rtt:${g(i.tcpiRtt / 1000)}/${g(i.tcpiRttvar / 1000)}`);
   add(i.tcpiAto, `ato:${g(i.tcpiAto / 1000)}`);
   add(i.tcpiSndMss, `mss:${i.tcpiSndMss}`);
@@ -126,6 +127,8 @@ function infoLine(host: InetNet, sk: Sock): string {
   add(i.tcpiLastAckRecv, `lastack:${i.tcpiLastAckRecv}`);
   add(i.tcpiDelivered, `delivered:${i.tcpiDelivered}`);
   add(i.tcpiUnacked, `unacked:${i.tcpiUnacked}`);
+  add(i.tcpiRetrans || i.tcpiTotalRetrans, `retrans:${i.tcpiRetrans}/${i.tcpiTotalRetrans}`);
+  add(i.tcpiLost, `lost:${i.tcpiLost}`);
   add(i.tcpiRcvRtt, `rcv_rtt:${g(i.tcpiRcvRtt / 1000)}`);
   add(i.tcpiRcvSpace, `rcv_space:${i.tcpiRcvSpace}`);
   add(i.tcpiRcvSsthresh, `rcv_ssthresh:${i.tcpiRcvSsthresh}`);

@@ -6,8 +6,10 @@
 // kernel run then judges the prediction. Scripts that found a difference, once fixed, join the
 // corpus (rxpath/*-random.pkt).
 // With `ts` after the seed, timestamps are agreed and every segment carries one; with `client`
-// the host connects (SYN out, SYN-ACK in) rather than accepts; with `rcvbuf`, its buffer is small.
-// deno run -A tests/oracle/random_packetdrill.ts SEED [ts] [client] [rcvbuf] > x.pkt; packetdrill x.pkt
+// the host connects (SYN out, SYN-ACK in) rather than accepts; with `rcvbuf`, its buffer is small;
+// with `shutdown`, the host shuts its sending side at some point and the peer acknowledges the
+// FIN only now and then (its tail-loss probe, timeouts and loss recovery run meanwhile).
+// deno run -A tests/oracle/random_packetdrill.ts SEED [ts] [client] [rcvbuf] [shutdown] > x.pkt
 import { runPacketdrill } from "../../lib/packetdrill/run.ts";
 
 // mulberry32: a small deterministic generator
@@ -22,6 +24,8 @@ function rnd(n: number): number {
 
 const ts = Deno.args.includes("ts");
 const client = Deno.args.includes("client");
+const shutdown = Deno.args.includes("shutdown");
+let shut = false;
 // with `rcvbuf`, a small SO_RCVBUF: zero windows, pruning and collapsing
 const rcvbuf = Deno.args.includes("rcvbuf")
   ? `0.000 setsockopt(3, SOL_SOCKET, SO_RCVBUF, [${[2048, 4096, 8192, 16384][rnd(4)]}], 4) = 0\n`
@@ -78,10 +82,16 @@ for (let i = 6 + rnd(14); i > 0; i--) {
     }
     continue;
   }
+  if (shutdown && !shut && rnd(4) === 0) {
+    lines.push(`${at(t)} shutdown(${fd}, SHUT_WR) = 0`);
+    shut = true;
+    continue;
+  }
   const len = [1000, 1000, 1000, 500, 200, 1][rnd(6)];
   const seq = 1 + rnd(14) * 1000 + (rnd(4) === 0 ? 500 : 0);
   const flags = rnd(8) === 0 ? "F." : "P.";
-  lines.push(`${at(t)} < ${flags} ${seq}:${seq + len}(${len}) ack 1 win ${win}${tsopt()}`);
+  const ack = shut && rnd(4) === 0 ? 2 : 1;
+  lines.push(`${at(t)} < ${flags} ${seq}:${seq + len}(${len}) ack ${ack} win ${win}${tsopt()}`);
 }
 const names = [
   "tcpi_snd_mss",
@@ -102,6 +112,9 @@ const names = [
   "SK_MEMINFO_DROPS",
   "tcpi_snd_cwnd",
   "tcpi_delivered",
+  ...shutdown
+    ? ["tcpi_unacked", "tcpi_total_retrans", "tcpi_ca_state", "tcpi_backoff", "tcpi_lost"]
+    : [],
 ].join(", ");
 const script = start + lines.join("\n") + "\n";
 const probe = runPacketdrill(`${script}+.01 %{ print(${names}) }%\n`, "random.pkt");

@@ -295,6 +295,22 @@ Deno.test("a blocking TCP read walks __sys_recvfrom → … → tcp_recvmsg_lock
   ]);
 });
 
+// Each traced function's callers in a run's call graph.
+function callParents(records: readonly { kind: string; fn: string }[]): Map<string, Set<string>> {
+  const parents = new Map<string, Set<string>>();
+  const open: string[] = [];
+  for (const e of records) {
+    if (e.kind === "exit") {
+      open.pop();
+      continue;
+    }
+    if (!parents.has(e.fn)) parents.set(e.fn, new Set());
+    if (open.length) parents.get(e.fn)!.add(open[open.length - 1]);
+    open.push(e.fn);
+  }
+  return parents;
+}
+
 Deno.test("the call graph nests tcp_data_queue_ofo and tcp_ofo_queue under tcp_data_queue, tcp_rtt_estimator under tcp_ack → tcp_ack_update_rtt, tcp_rcvbuf_grow under tcp_data_queue_ofo, as the kernel does", () => {
   const r = runPacketdrill(
     `${HANDSHAKE}+0 < P. 1001:2001(1000) ack 1 win 257\n+0 > . 1:1(0) ack 1\n` +
@@ -304,20 +320,38 @@ Deno.test("the call graph nests tcp_data_queue_ofo and tcp_ofo_queue under tcp_d
     { trace: true },
   );
   assert.equal(r.error, null);
-  const parents = new Map<string, Set<string>>();
-  const open: string[] = [];
-  for (const e of r.host.sim.trace.records) {
-    if (e.kind === "exit") {
-      open.pop();
-      continue;
-    }
-    if (!parents.has(e.fn)) parents.set(e.fn, new Set());
-    if (open.length) parents.get(e.fn)!.add(open[open.length - 1]);
-    open.push(e.fn);
-  }
+  const parents = callParents(r.host.sim.trace.records);
   assert.deepEqual([...parents.get("tcp_data_queue_ofo")!], ["tcp_data_queue"]);
   assert.deepEqual([...parents.get("tcp_ofo_queue")!], ["tcp_data_queue"]);
   assert.deepEqual([...parents.get("tcp_rcvbuf_grow")!], ["tcp_data_queue_ofo"]);
   assert.ok(parents.get("tcp_ack_update_rtt")!.has("tcp_ack"));
   assert.deepEqual([...parents.get("tcp_rtt_estimator")!], ["tcp_ack_update_rtt"]);
+});
+
+Deno.test("the call graph runs the FIN's tail-loss probe and RTO from the retransmission timer, tcp_write_timer → tcp_write_timer_handler, and the late ACK through tcp_fastretrans_alert, as the kernel does", () => {
+  const sack = HANDSHAKE.replace(
+    "<mss 1000,nop,wscale 7>",
+    "<mss 1000,sackOK,nop,nop,nop,wscale 7>",
+  )
+    .replace("<mss 1460,nop,wscale 10>", "<mss 1460,nop,nop,sackOK,nop,wscale 10>");
+  const r = runPacketdrill(
+    `${sack}+0 shutdown(4, SHUT_WR) = 0\n+0 > F. 1:1(0) ack 1\n` +
+      "+.212 > F. 1:1(0) ack 1\n+.212 > F. 1:1(0) ack 1\n+.05 < . 1:1(0) ack 2 win 257\n",
+    "x.pkt",
+    { trace: true },
+  );
+  assert.equal(r.error, null);
+  const parents = callParents(r.host.sim.trace.records);
+  const of = (fn: string) => [...parents.get(fn) ?? []].sort();
+  assert.deepEqual(of("tcp_write_xmit"), ["__tcp_push_pending_frames"]);
+  assert.deepEqual(of("tcp_schedule_loss_probe"), ["tcp_ack", "tcp_write_xmit"]);
+  assert.deepEqual(of("tcp_write_timer_handler"), ["tcp_write_timer"]);
+  assert.deepEqual(of("tcp_send_loss_probe"), ["tcp_write_timer_handler"]);
+  assert.deepEqual(of("tcp_retransmit_timer"), ["tcp_write_timer_handler"]);
+  assert.deepEqual(of("__tcp_retransmit_skb"), ["tcp_retransmit_skb", "tcp_send_loss_probe"]);
+  assert.deepEqual(of("tcp_mark_skb_lost"), ["tcp_enter_loss"]);
+  assert.deepEqual(of("bbr_ssthresh"), ["tcp_enter_loss"]);
+  assert.deepEqual(of("tcp_try_undo_recovery"), ["tcp_fastretrans_alert"]);
+  assert.deepEqual(of("tcp_fastretrans_alert"), ["tcp_ack"]);
+  assert.deepEqual(of("bbr_main"), ["tcp_ack"]);
 });

@@ -1,0 +1,386 @@
+// The retransmission timer of a connection (net/ipv4/tcp_timer.c and the parts of tcp_output.c
+// and tcp_input.c it drives): the only segment the kit's connections send that takes sequence
+// space after the handshake is the FIN, so what is in flight is that FIN. A SACK connection
+// first sends it again as a tail-loss probe; the RTO then sends it again, entering loss
+// recovery (TCP_CA_Loss, cwnd 1) and doubling the timeout each time.
+import type { InetNet } from "./netns_ipv4.ts";
+import { skWmemFree, type Sock, TCP_STATES } from "../core/sock.ts";
+import type { Cpu } from "../sim/cpu.ts";
+import { TCP_FLAGS } from "../wire/tcp.ts";
+import { jiffies, modTimer } from "../kernel/timer.ts";
+import { sockDefReadable } from "./udp.ts";
+import {
+  TCP_CA_LOSS,
+  TCP_CA_OPEN,
+  TCP_CA_RECOVERY,
+  TCP_RTO_MAX_MS,
+  TCP_RTO_MIN_US,
+  TCPCB_EVER_RETRANS,
+  TCPCB_LOST,
+  TCPCB_SACKED_RETRANS,
+  tcpClockMs,
+  tcpEstablishedOptions,
+  tcpRto,
+  tcpSelectWindow,
+  tcpTransmitSkb,
+} from "./tcp_output.ts";
+
+// include/net/tcp.h: TCP_TIMEOUT_MIN_US, the probe's slack with more than one packet out
+const TCP_TIMEOUT_MIN_US = 2000;
+
+/**
+ * Segments sent and not yet acknowledged (packets_out): our FIN while its ACK is missing.
+ * @param sk the connection
+ * @returns 1 or 0
+ */
+export function tcpPacketsOut(sk: Sock): number {
+  const tp = sk.tcp!;
+  return tp.finSentAt >= 0 && tp.sndUna !== tp.sndNxt && sk.state !== TCP_STATES.CLOSE ? 1 : 0;
+}
+
+const usecsToJiffies = (host: InetNet, us: number) => Math.ceil(us * host.hz / 1e6);
+
+// tcp_rto_delta_us(): how far in the future the RTO of the oldest segment in flight lies, µs
+function tcpRtoDeltaUs(host: InetNet, sk: Sock): number {
+  const tp = sk.tcp!;
+  const rtoTimeUs = tp.finSentAt / 1000 + tcpRto(host, tp) * 1e6 / host.hz;
+  return Math.round(rtoTimeUs - host.sim.now / 1000);
+}
+
+// tcp_reset_xmit_timer() → inet_csk_reset_xmit_timer(): the one timer, set to fire `when`
+// jiffies from now (at most TCP_RTO_MAX) for what `pending` names; a FIN takes no pacing time
+function tcpResetXmitTimer(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  pending: "retrans" | "loss_probe",
+  when: number,
+): void {
+  const tp = sk.tcp!;
+  const delay = Math.min(when, usecsToJiffies(host, TCP_RTO_MAX_MS * 1000));
+  const armed = { pending, timeout: jiffies(host) + delay };
+  tp.xmitTimer = armed;
+  modTimer(host, delay, () => {
+    if (tp.xmitTimer === armed) tcpWriteTimer(host, cpu, sk);
+  });
+}
+
+/**
+ * Restarts the retransmission timer, as tcp_rearm_rto(): off with nothing in flight; else the
+ * RTO from now, or what is left of it when a loss probe was pending.
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the connection
+ */
+export function tcpRearmRto(host: InetNet, cpu: Cpu, sk: Sock): void {
+  host.sim.traced(cpu, "tcp_rearm_rto", () => {
+    const tp = sk.tcp!;
+    if (!tcpPacketsOut(sk)) {
+      tp.xmitTimer = null; // inet_csk_clear_xmit_timer()
+      return;
+    }
+    let rto = tcpRto(host, tp);
+    if (tp.xmitTimer?.pending === "loss_probe") {
+      rto = usecsToJiffies(host, Math.max(tcpRtoDeltaUs(host, sk), 1));
+    }
+    tcpResetXmitTimer(host, cpu, sk, "retrans", rto);
+  });
+}
+
+/**
+ * Schedules a tail-loss probe, as tcp_schedule_loss_probe(): only for a SACK connection in the
+ * Open (or CWR) state with something in flight and tcp_early_retrans 3 or 4; in 2·srtt plus
+ * TCP_RTO_MIN with one segment out (the peer may delay its ACK), 2·srtt + 2 ms with more, 1 s
+ * with no RTT sample — or when the RTO would fire, if sooner.
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the connection
+ * @param advancingRto the RTO is about to restart from now (an ACK just came)
+ * @returns whether the probe was scheduled
+ */
+export function tcpScheduleLossProbe(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  advancingRto: boolean,
+): boolean {
+  return host.sim.traced(cpu, "tcp_schedule_loss_probe", () => {
+    const tp = sk.tcp!;
+    const earlyRetrans = host.sysctl["net.ipv4.tcp_early_retrans"];
+    const packetsOut = tcpPacketsOut(sk);
+    if (
+      (earlyRetrans !== 3 && earlyRetrans !== 4) || !packetsOut || !tp.sackOk ||
+      tp.caState !== TCP_CA_OPEN
+    ) return false;
+    let timeout = host.hz; // TCP_TIMEOUT_INIT
+    if (tp.srttUs8) {
+      const slack = packetsOut === 1 ? TCP_RTO_MIN_US : TCP_TIMEOUT_MIN_US;
+      timeout = usecsToJiffies(host, (tp.srttUs8 >> 2) + slack);
+    }
+    const rtoDeltaUs = advancingRto ? tcpRto(host, tp) * 1e6 / host.hz : tcpRtoDeltaUs(host, sk);
+    if (rtoDeltaUs > 0) timeout = Math.min(timeout, usecsToJiffies(host, rtoDeltaUs));
+    tcpResetXmitTimer(host, cpu, sk, "loss_probe", timeout);
+    return true;
+  });
+}
+
+// tcp_write_timer(): the timer fired; with the socket held by its owner the work waits for
+// release_sock() (TCP_WRITE_TIMER_DEFERRED, run by tcp_release_cb())
+function tcpWriteTimer(host: InetNet, cpu: Cpu, sk: Sock): void {
+  const armed = sk.tcp!.xmitTimer;
+  const handler = () => {
+    if (sk.tcp!.xmitTimer === armed) tcpWriteTimerHandler(host, cpu, sk);
+  };
+  host.sim.traced(cpu, "tcp_write_timer", () => {
+    if (!sk.ownedByUser) return handler();
+    if (!sk.deferred.includes(handler)) sk.deferred.push(handler);
+  });
+}
+
+// tcp_write_timer_handler(): nothing for a closed socket; else the pending event
+function tcpWriteTimerHandler(host: InetNet, cpu: Cpu, sk: Sock): void {
+  host.sim.traced(cpu, "tcp_write_timer_handler", () => {
+    const tp = sk.tcp!;
+    if (sk.state === TCP_STATES.CLOSE || sk.state === TCP_STATES.LISTEN || !tp.xmitTimer) return;
+    if (tp.xmitTimer.pending === "loss_probe") return tcpSendLossProbe(host, cpu, sk);
+    tp.xmitTimer = null;
+    tcpRetransmitTimer(host, cpu, sk);
+  });
+}
+
+// tcp_send_loss_probe(): at most one probe per episode (tlp_high_seq); with no new data to send
+// it is the last segment in flight sent again (TCPLossProbes); the RTO restarts from now.
+function tcpSendLossProbe(host: InetNet, cpu: Cpu, sk: Sock): void {
+  host.sim.traced(cpu, "tcp_send_loss_probe", () => {
+    const tp = sk.tcp!;
+    if (!tp.tlpHighSeq) {
+      tp.tlpRetrans = false;
+      __tcpRetransmitSkb(host, cpu, sk);
+      tp.tlpRetrans = true;
+      tp.tlpHighSeq = tp.sndNxt;
+      host.mib.tcpExt.TCPLossProbes++;
+      tp.xmitTimer = null; // icsk_pending = 0: tcp_rearm_rto() counts from now
+    }
+    tcpRearmRto(host, cpu, sk);
+  });
+}
+
+// __tcp_retransmit_skb(): the FIN again with the clock's timestamp, not new data (not in
+// OutSegs): RetransSegs, total_retrans; the skb is marked TCPCB_EVER_RETRANS (Karn: its ACK is no
+// RTT sample by send time)
+function __tcpRetransmitSkb(host: InetNet, cpu: Cpu, sk: Sock): void {
+  host.sim.traced(cpu, "__tcp_retransmit_skb", () => {
+    const tp = sk.tcp!;
+    tcpTransmitSkb(host, cpu, sk, {
+      seq: (tp.sndNxt - 1) >>> 0,
+      ack: sk.rcvNxt,
+      flags: TCP_FLAGS.FIN | TCP_FLAGS.ACK,
+      window: tcpSelectWindow(host, sk),
+      options: tcpEstablishedOptions(host, sk),
+      retransmit: true,
+    });
+    tp.finSentAt = host.sim.now;
+    tp.finSacked |= TCPCB_EVER_RETRANS;
+    host.mib.tcp.RetransSegs++;
+    tp.totalRetrans++;
+  });
+}
+
+// tcp_retransmit_skb(): the retransmission counted in flight (TCPCB_SACKED_RETRANS,
+// retrans_out); the first of a recovery stamps retrans_stamp; undo_retrans counts it
+function tcpRetransmitSkb(host: InetNet, cpu: Cpu, sk: Sock): void {
+  host.sim.traced(cpu, "tcp_retransmit_skb", () => {
+    const tp = sk.tcp!;
+    __tcpRetransmitSkb(host, cpu, sk);
+    tp.finSacked |= TCPCB_SACKED_RETRANS;
+    tp.retransOut++;
+    if (!tp.retransStamp) tp.retransStamp = tcpClockMs(host);
+    tp.undoRetrans = Math.max(tp.undoRetrans, 0) + 1;
+  });
+}
+
+// tcp_retransmit_timer(): the RTO ran out (TCPTimeouts): give up past the retry limit; else
+// enter loss recovery, count the timeout (icsk_retransmits), send the FIN again and double the
+// timeout (icsk_backoff). The zero-window probe path is not modelled: the kit sends its FIN
+// whatever the peer's window.
+function tcpRetransmitTimer(host: InetNet, cpu: Cpu, sk: Sock): void {
+  host.sim.traced(cpu, "tcp_retransmit_timer", () => {
+    const tp = sk.tcp!;
+    if (!tcpPacketsOut(sk)) return;
+    host.mib.tcpExt.TCPTimeouts++;
+    if (tcpWriteTimeout(host, cpu, sk)) return;
+    if (tp.retransmits === 0 && tp.caState === TCP_CA_LOSS) host.mib.tcpExt.TCPLossFailures++;
+    tcpEnterLoss(host, cpu, sk);
+    tp.retransmits++; // tcp_update_rto_stats()
+    tcpRetransmitSkb(host, cpu, sk);
+    tp.backoff++;
+    tp.rtoDoublings++; // icsk_rto = min(icsk_rto << 1, TCP_RTO_MAX)
+    tcpResetXmitTimer(host, cpu, sk, "retrans", tcpRto(host, tp));
+  });
+}
+
+// tcp_write_timeout() (inlined): each timeout picks a new flow hash (sk_rethink_txhash(),
+// TcpTimeoutRehash); past tcp_retries2 timeouts' worth of time since the first retransmission —
+// for an orphan, tcp_orphan_retries (0 means 8 while the RTO is below TCP_RTO_MAX) — the
+// connection fails with ETIMEDOUT (tcp_write_err(): TCPAbortOnTimeout)
+function tcpWriteTimeout(host: InetNet, cpu: Cpu, sk: Sock): boolean {
+  const tp = sk.tcp!;
+  let retryUntil = host.sysctl["net.ipv4.tcp_retries2"];
+  if (tp.dead) {
+    const alive = tcpRto(host, tp) < usecsToJiffies(host, TCP_RTO_MAX_MS * 1000);
+    retryUntil = host.sysctl["net.ipv4.tcp_orphan_retries"] || (alive ? 8 : 0);
+  }
+  if (retransmitsTimedOut(host, tp, retryUntil)) {
+    host.mib.tcpExt.TCPAbortOnTimeout++;
+    tcpWriteErr(host, cpu, sk);
+    return true;
+  }
+  host.mib.tcpExt.TcpTimeoutRehash++;
+  return false;
+}
+
+// retransmits_timed_out(): the time `boundary` timeouts take from TCP_RTO_MIN, doubling up to
+// TCP_RTO_MAX then linear (tcp_model_timeout()), measured from retrans_stamp
+function retransmitsTimedOut(
+  host: InetNet,
+  tp: NonNullable<Sock["tcp"]>,
+  boundary: number,
+): boolean {
+  if (!tp.retransmits) return false;
+  const rtoBaseMs = TCP_RTO_MIN_US / 1000;
+  const linearBackoffThresh = Math.floor(Math.log2(TCP_RTO_MAX_MS / rtoBaseMs));
+  const timeoutMs = boundary <= linearBackoffThresh
+    ? ((2 << boundary) - 1) * rtoBaseMs
+    : ((2 << linearBackoffThresh) - 1) * rtoBaseMs +
+      (boundary - linearBackoffThresh) * TCP_RTO_MAX_MS;
+  return ((timeoutMs - (tcpClockMs(host) - tp.retransStamp)) | 0) <= 0;
+}
+
+// tcp_write_err() (inlined): the socket's error is ETIMEDOUT, told to whoever waits; the FIN's
+// skb is freed (tcp_write_queue_purge()) and the connection is done
+function tcpWriteErr(host: InetNet, cpu: Cpu, sk: Sock): void {
+  sk.tcp!.error = "ETIMEDOUT";
+  if (sk.state === TCP_STATES.ESTABLISHED || sk.state === TCP_STATES.CLOSE_WAIT) {
+    host.mib.tcp.CurrEstab--;
+  }
+  tcpWriteQueuePurge(host, cpu, sk);
+  tcpDone(host, sk);
+  sockDefReadable(host, cpu, sk); // sk_error_report()
+}
+
+/**
+ * Empties the send side, as tcp_write_queue_purge(): our FIN's skb, if it waits for an ACK, is
+ * freed, and nothing being in flight any more, the backoff is reset (icsk_backoff = 0; lost_out
+ * and retrans_out keep their counts).
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the connection
+ */
+export function tcpWriteQueuePurge(host: InetNet, cpu: Cpu, sk: Sock): void {
+  host.sim.traced(cpu, "tcp_write_queue_purge", () => {
+    if (sk.wmemQueued) skWmemFree(sk, sk.wmemQueued);
+    sk.tcp!.backoff = 0;
+  });
+}
+
+/**
+ * Ends a connection, as tcp_done(): it is closed and leaves the host's table.
+ * @param host the host
+ * @param sk the connection
+ */
+export function tcpDone(host: InetNet, sk: Sock): void {
+  sk.state = TCP_STATES.CLOSE;
+  if (sk.tcp) sk.tcp.xmitTimer = null; // tcp_clear_xmit_timers()
+  const socks = host.ipv4.tcpSockets;
+  const i = socks.indexOf(sk);
+  if (i >= 0) socks.splice(i, 1);
+}
+
+/**
+ * Enters loss recovery after a timeout, as tcp_enter_loss(): the FIN in flight is marked lost
+ * (tcp_mark_skb_lost(): a retransmission lost again counts TCPLostRetransmit); the congestion
+ * control saves what an undo restores — once per episode — and sets ssthresh; cwnd drops to
+ * what is in flight plus one; TCP_CA_Loss until what was in flight (high_seq) is acknowledged.
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the connection
+ */
+export function tcpEnterLoss(host: InetNet, cpu: Cpu, sk: Sock): void {
+  host.sim.traced(cpu, "tcp_enter_loss", () => {
+    const tp = sk.tcp!;
+    host.sim.traced(cpu, "tcp_mark_skb_lost", () => {
+      if (tp.finSacked & TCPCB_LOST) {
+        if (tp.finSacked & TCPCB_SACKED_RETRANS) {
+          tp.finSacked &= ~TCPCB_SACKED_RETRANS;
+          tp.retransOut--;
+          host.mib.tcpExt.TCPLostRetransmit++;
+        }
+      } else {
+        tp.lostOut++;
+        tp.finSacked |= TCPCB_LOST;
+      }
+    });
+    if (
+      tp.caState === TCP_CA_OPEN || tp.highSeq === tp.sndUna ||
+      (tp.caState === TCP_CA_LOSS && !tp.retransmits)
+    ) {
+      // tcp_current_ssthresh(): outside a cwnd reduction, at least 3/4 of cwnd
+      tp.priorSsthresh = Math.max(tp.sndSsthresh, (tp.sndCwnd >> 1) + (tp.sndCwnd >> 2));
+      tp.priorCwnd = tp.sndCwnd;
+      tp.sndSsthresh = tcpCaSsthresh(host, cpu, tp);
+      // tcp_init_undo(): the probe still in flight may yet prove the loss false
+      tp.undoMarker = tp.sndUna;
+      tp.undoRetrans = tp.retransOut + (tp.tlpHighSeq && tp.tlpRetrans ? 1 : 0) || -1;
+    }
+    // tcp_packets_in_flight(): packets_out − lost_out + retrans_out
+    tp.sndCwnd = tcpPacketsOut(sk) - tp.lostOut + tp.retransOut + 1;
+    tcpSetCaState(host, cpu, tp, TCP_CA_LOSS);
+    tp.highSeq = tp.sndNxt;
+    tp.tlpHighSeq = 0;
+  });
+}
+
+// The congestion control's ssthresh op at a loss: bbr_ssthresh() saves cwnd (bbr_save_cwnd())
+// and keeps ssthresh; tcp_reno_ssthresh() halves cwnd, cubic's bictcp_recalc_ssthresh() takes
+// beta = 717/1024 of it, both at least 2
+function tcpCaSsthresh(host: InetNet, cpu: Cpu, tp: NonNullable<Sock["tcp"]>): number {
+  const cc = host.ipv4.tcpCongestionControl;
+  if (cc === "bbr") {
+    return host.sim.traced(cpu, "bbr_ssthresh", () => {
+      tp.bbr.priorCwnd = tp.bbr.prevCaState < TCP_CA_RECOVERY
+        ? tp.sndCwnd
+        : Math.max(tp.bbr.priorCwnd, tp.sndCwnd);
+      return tp.sndSsthresh;
+    });
+  }
+  if (cc === "cubic") {
+    return host.sim.traced(
+      cpu,
+      "cubictcp_recalc_ssthresh",
+      () => Math.max(Math.floor(tp.sndCwnd * 717 / 1024), 2),
+    );
+  }
+  return host.sim.traced(cpu, "tcp_reno_ssthresh", () => Math.max(tp.sndCwnd >> 1, 2));
+}
+
+/**
+ * Sets the congestion state, as tcp_set_ca_state(): bbr_set_state() notes a loss (its
+ * prev_ca_state becomes TCP_CA_Loss).
+ * @param host the host
+ * @param cpu the CPU
+ * @param tp the connection
+ * @param state the new icsk_ca_state
+ */
+export function tcpSetCaState(
+  host: InetNet,
+  cpu: Cpu,
+  tp: NonNullable<Sock["tcp"]>,
+  state: number,
+): void {
+  if (host.ipv4.tcpCongestionControl === "bbr") {
+    host.sim.traced(cpu, "bbr_set_state", () => {
+      if (state === TCP_CA_LOSS) tp.bbr.prevCaState = TCP_CA_LOSS;
+    });
+  }
+  tp.caState = state;
+}
