@@ -25,9 +25,6 @@ import {
   tcpTransmitSkb,
 } from "./tcp_output.ts";
 
-// include/net/tcp.h: TCP_TIMEOUT_MIN_US, the probe's slack with more than one packet out
-const TCP_TIMEOUT_MIN_US = 2000;
-
 /**
  * Segments sent and not yet acknowledged (packets_out): our FIN while its ACK is missing.
  * @param sk the connection
@@ -89,9 +86,8 @@ export function tcpRearmRto(host: InetNet, cpu: Cpu, sk: Sock): void {
 
 /**
  * Schedules a tail-loss probe, as tcp_schedule_loss_probe(): only for a SACK connection in the
- * Open (or CWR) state with something in flight and tcp_early_retrans 3 or 4; in 2·srtt plus
- * TCP_RTO_MIN with one segment out (the peer may delay its ACK), 2·srtt + 2 ms with more, 1 s
- * with no RTT sample — or when the RTO would fire, if sooner.
+ * Open state with something in flight and tcp_early_retrans 3 or 4; in 2·srtt plus TCP_RTO_MIN,
+ * 1 s with no RTT sample — or when the RTO would fire, if sooner.
  * @param host the host
  * @param cpu the CPU
  * @param sk the connection
@@ -107,16 +103,13 @@ export function tcpScheduleLossProbe(
   return host.sim.traced(cpu, "tcp_schedule_loss_probe", () => {
     const tp = sk.tcp!;
     const earlyRetrans = host.sysctl["net.ipv4.tcp_early_retrans"];
-    const packetsOut = tcpPacketsOut(sk);
     if (
-      (earlyRetrans !== 3 && earlyRetrans !== 4) || !packetsOut || !tp.sackOk ||
+      (earlyRetrans !== 3 && earlyRetrans !== 4) || !tcpPacketsOut(sk) || !tp.sackOk ||
       tp.caState !== TCP_CA_OPEN
     ) return false;
     let timeout = host.hz; // TCP_TIMEOUT_INIT
-    if (tp.srttUs8) {
-      const slack = packetsOut === 1 ? TCP_RTO_MIN_US : TCP_TIMEOUT_MIN_US;
-      timeout = usecsToJiffies(host, (tp.srttUs8 >> 2) + slack);
-    }
+    // with one segment out (always, here: the FIN) the peer may delay its ACK: TCP_RTO_MIN more
+    if (tp.srttUs8) timeout = usecsToJiffies(host, (tp.srttUs8 >> 2) + TCP_RTO_MIN_US);
     const rtoDeltaUs = advancingRto ? tcpRto(host, tp) * 1e6 / host.hz : tcpRtoDeltaUs(host, sk);
     if (rtoDeltaUs > 0) timeout = Math.min(timeout, usecsToJiffies(host, rtoDeltaUs));
     tcpResetXmitTimer(host, cpu, sk, "loss_probe", timeout);
