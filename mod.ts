@@ -113,6 +113,7 @@ export * from "./lib/netfilter/core.ts";
 export * from "./lib/netfilter/ip_tables.ts";
 
 // ---- Sockets: protocols and families, UDP and TCP receive -------------------------------------
+export * from "./lib/core/rbtree.ts";
 export * from "./lib/core/sock.ts";
 export * from "./lib/core/socket.ts";
 export * from "./lib/ipv4/udp.ts";
@@ -120,6 +121,8 @@ export * from "./lib/ipv4/tcp_ipv4.ts";
 export * from "./lib/ipv4/tcp_input.ts";
 export * from "./lib/ipv4/tcp_output.ts";
 export * from "./lib/ipv4/tcp.ts";
+export * from "./lib/ipv4/tcp_timer.ts";
+export * from "./lib/ipv4/tcp_minisocks.ts";
 
 // ---- What a host shows: /proc, ip, ethtool, iptables, sysctl -a; charts -------------------------
 export * from "./lib/proc/mod.ts";

@@ -5,6 +5,7 @@ import { InputRangeError } from "../base/errors.ts";
 import type { Net } from "./net_namespace.ts";
 import type { SkBuff } from "./skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
+import { RbTree } from "./rbtree.ts";
 
 /** The struct proto methods /proc/net/protocols reports, in its column order. */
 export const PROTO_METHODS = [
@@ -239,6 +240,8 @@ export interface TcpSockState {
   delivered: number;
   /** The congestion window, segments (snd_cwnd): TCP_INIT_CWND once established. */
   sndCwnd: number;
+  /** When an ACK last answered a segment out of window, jiffies; 0 for never (last_oow_ack_time). */
+  lastOowAckTime: number;
   /** Retransmissions, the handshake's included (total_retrans). */
   totalRetrans: number;
   /** The congestion state (icsk_ca_state): TCP_CA_Open (0) until a timeout, TCP_CA_Loss (4). */
@@ -282,6 +285,26 @@ export interface TcpSockState {
   bbr: { priorCwnd: number; prevCaState: number };
   /** tcp_init_transfer() ran: the connection was established, its buffer and RTO set. */
   transferInit: boolean;
+}
+
+/** A segment held in a TCP socket's out-of-order queue. */
+export interface OfoSkb {
+  /** Its first sequence number. */
+  seq: number;
+  /** Data bytes. */
+  len: number;
+  /** The skb's id in the ledger. */
+  id: number;
+  /** Memory charged for it. */
+  truesize: number;
+  /** Room left in its buffer for coalescing. */
+  tailroom: number;
+  /** Its buffer, shared while a clone lives. */
+  buf: { readonly dataref: number };
+  /** It carries the peer's FIN, one sequence number after its data. */
+  fin?: boolean;
+  /** The segments it holds (gso_segs, summed as segments are coalesced into it). */
+  segs: number;
 }
 
 /** What SO_MEMINFO reports (sk_get_meminfo()) that the kit models, bytes but the drops. */
@@ -594,19 +617,8 @@ export class Sock {
   rcvlowat = 1;
   /** For a TCP socket: next sequence number expected (rcv_nxt). */
   rcvNxt = 0;
-  /** For a TCP socket: out-of-order segments held (out_of_order_queue), by sequence. */
-  readonly outOfOrder: {
-    seq: number;
-    len: number;
-    id: number;
-    truesize: number;
-    tailroom: number;
-    buf: { readonly dataref: number };
-    /** It carries the peer's FIN, one sequence number after its data. */
-    fin?: boolean;
-    /** The segments it holds (gso_segs, summed as segments are coalesced into it). */
-    segs: number;
-  }[] = [];
+  /** For a TCP socket: out-of-order segments held (out_of_order_queue), a red-black tree. */
+  readonly outOfOrder: RbTree<OfoSkb> = new RbTree();
   /** For a TCP listener: connections waiting in SYN_RECV (request socks). */
   readonly requests: TcpRequestSock[] = [];
   /**

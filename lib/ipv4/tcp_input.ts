@@ -23,6 +23,7 @@ import {
 } from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
 import {
+  type OfoSkb,
   skbSetOwnerR,
   skRmemSchedule,
   skWmemFree,
@@ -33,6 +34,7 @@ import {
   type TcpSockState,
 } from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
+import type { RbNode } from "../core/rbtree.ts";
 import { TCP_FLAGS, TCP_HLEN, TCPOPT_NOP, TCPOPT_TIMESTAMP, type TcpOptions } from "../wire/tcp.ts";
 import { sockDefReadable } from "./udp.ts";
 import {
@@ -206,6 +208,7 @@ export function newTcpState(o: {
     lsndtime: 0,
     delivered: 0,
     sndCwnd: TCP_INIT_CWND,
+    lastOowAckTime: 0,
     totalRetrans: 0,
     caState: TCP_CA_OPEN,
     retransmits: 0,
@@ -448,7 +451,7 @@ function tcpFastPathOn(tp: TcpSockState, window = tp.sndWnd >>> tp.sndWscale): v
 // tcp_fast_path_check(): the fast path again once nothing is held out of order, the window is
 // open and the buffer not full
 function tcpFastPathCheck(sk: Sock, tp: TcpSockState): void {
-  if (!sk.outOfOrder.length && tp.rcvWnd && sk.rmemAlloc < sk.rcvbuf) tcpFastPathOn(tp);
+  if (!sk.outOfOrder.size && tp.rcvWnd && sk.rmemAlloc < sk.rcvbuf) tcpFastPathOn(tp);
 }
 
 // tcp_rcv_established()'s fast path; "slow_path" and "step5" name where the slow path takes over
@@ -544,12 +547,7 @@ function tcpSlowPath(
     const closing = sk.state === TCP_STATES.CLOSE_WAIT || sk.state === TCP_STATES.LAST_ACK;
     if (closing && !before(s.seq, sk.rcvNxt)) return "NOT_SPECIFIED";
     const newData = s.dataLen + fin > 0 && after((s.seq + s.dataLen) >>> 0, sk.rcvNxt);
-    if (tp.timeWait && s.dataLen && newData) {
-      // tcp_timewait_state_process(): new data after a half-duplex close: TCP_TW_RST
-      tcpDone(host, sk);
-      return { reset: "TCP_ABORT_ON_DATA" };
-    }
-    if ((tp.recvShutdown || tp.finReceived) && newData && !tp.timeWait) {
+    if ((tp.recvShutdown || tp.finReceived) && newData) {
       host.mib.tcpExt.TCPAbortOnData++;
       tcpReset(host, cpu, sk);
       return { reset: "TCP_ABORT_ON_DATA" };
@@ -559,7 +557,9 @@ function tcpSlowPath(
   if (tp.tstampOk && s.options.timestamp && !after(s.seq, tp.rcvWup)) {
     tp.tsRecent = s.options.timestamp.tsval;
   }
-  if (tp.tstampOk) tcpRcvRttMeasureTs(host, sk, tp, s);
+  // the receiver's RTT from the echo is tcp_rcv_established()'s: tcp_rcv_state_process(), which
+  // takes the other states, measures none
+  if (tp.tstampOk && established) tcpRcvRttMeasureTs(host, sk, tp, s);
   // tcp_data_queue() frees a segment that takes no sequence space
   const verdict = s.dataLen === 0 && !(s.flags & TCP_FLAGS.FIN)
     ? "consumed"
@@ -941,7 +941,7 @@ function tcpValidateIncoming(
   const ts = s.options.timestamp;
   if (tp.tstampOk && ts && !rst && ((tp.tsRecent - ts.tsval) | 0) > 1) {
     host.mib.tcpExt.PAWSEstab++;
-    tcpSendDupack(host, cpu, sk, tp, s);
+    if (!tcpOowRateLimited(host, s, "TCPACKSkippedPAWS", tp)) tcpSendDupack(host, cpu, sk, tp, s);
     return "TCP_RFC7323_PAWS";
   }
   // tcp_sequence() (6.18): data ending past the window is refused unless the queue is empty
@@ -957,7 +957,7 @@ function tcpValidateIncoming(
     if (!rst) {
       if (s.flags & TCP_FLAGS.SYN) return tcpSynChallenge(host, cpu, sk);
       if (seqReason !== "TCP_OLD_SEQUENCE") host.mib.tcpExt.BeyondWindow++;
-      tcpSendDupack(host, cpu, sk, tp, s);
+      if (!tcpOowRateLimited(host, s, "TCPACKSkippedSeq", tp)) tcpSendDupack(host, cpu, sk, tp, s);
     }
     return seqReason;
   }
@@ -974,8 +974,43 @@ function tcpValidateIncoming(
   return null;
 }
 
-// tcp_receive_window(): what is left of the window last advertised
-function tcpReceiveWindow(tp: TcpSockState, rcvNxt: number): number {
+/**
+ * Whether an ACK to a segment out of window must wait, as tcp_oow_rate_limited(): never for
+ * data without SYN (not part of an ACK loop); else one per tcp_invalid_ratelimit (500 ms) per
+ * connection, those skipped counted under `mib`.
+ * @param host the host (clock, sysctl, MIB)
+ * @param s the segment
+ * @param mib the TcpExt counter of skipped ACKs
+ * @param holder what keeps last_oow_ack_time: the connection, or its timewait sock
+ * @returns true when no ACK goes now
+ */
+export function tcpOowRateLimited(
+  host: InetNet,
+  s: TcpSegment,
+  mib: "TCPACKSkippedPAWS" | "TCPACKSkippedSeq" | "TCPACKSkippedFinWait2" | "TCPACKSkippedTimeWait",
+  holder: { lastOowAckTime: number },
+): boolean {
+  if (s.dataLen > 0 && !(s.flags & TCP_FLAGS.SYN)) return false;
+  const now = jiffies(host);
+  const limit = Math.floor(host.sysctl["net.ipv4.tcp_invalid_ratelimit"] * host.hz / 1000);
+  if (holder.lastOowAckTime) {
+    const elapsed = (now - holder.lastOowAckTime) | 0;
+    if (elapsed >= 0 && elapsed < limit) {
+      host.mib.tcpExt[mib]++;
+      return true;
+    }
+  }
+  holder.lastOowAckTime = now;
+  return false;
+}
+
+/**
+ * What is left of the window last advertised, as tcp_receive_window().
+ * @param tp the connection
+ * @param rcvNxt the next sequence number expected
+ * @returns bytes, at least 0
+ */
+export function tcpReceiveWindow(tp: TcpSockState, rcvNxt: number): number {
   const win = (tp.rcvWup + tp.rcvWnd - rcvNxt) | 0;
   return win < 0 ? 0 : win;
 }
@@ -1052,7 +1087,7 @@ function tcpAckOfFin(host: InetNet, sk: Sock, tp: TcpSockState, s: TcpSegment): 
   } else if (sk.state === TCP_STATES.CLOSING) {
     // tcp_time_wait(sk, TCP_TIME_WAIT, 0): both FINs are acknowledged
     sk.state = TCP_STATES.TIME_WAIT;
-    if (!tp.timeWait) host.mib.tcpExt.TW++;
+    host.mib.tcpExt.TW++;
   } else if (sk.state === TCP_STATES.LAST_ACK) tcpDone(host, sk);
 }
 
@@ -1127,10 +1162,10 @@ function tcpDataQueue(
         skb.id,
       );
     }
-    if (tp && fin) host.sim.traced(cpu, "tcp_fin", () => tcpFin(host, sk, tp));
-    if (sk.outOfOrder.length) {
+    if (tp && fin) host.sim.traced(cpu, "tcp_fin", () => tcpFin(host, cpu, sk, tp));
+    if (sk.outOfOrder.size) {
       host.sim.traced(cpu, "tcp_ofo_queue", () => tcpOfoQueue(host, cpu, sk));
-      if (tp && sk.outOfOrder.length === 0) tp.ackPending.now = true;
+      if (tp && sk.outOfOrder.size === 0) tp.ackPending.now = true;
     }
     if (tp) tp.selectiveAcks = tp.selectiveAcks.filter(([start]) => after(start, sk.rcvNxt));
     if (tp) tcpFastPathCheck(sk, tp);
@@ -1274,9 +1309,9 @@ function tcpCollapse(host: InetNet, sk: Sock, tp: TcpSockState): void {
 // does, unless it is a single skb of less than a page (tiny ranges are left, up to an eighth
 // of the buffer in all)
 function tcpCollapseOfoQueue(host: InetNet, sk: Sock, tp: TcpSockState): void {
-  const q = sk.outOfOrder;
   let sumTiny = 0;
-  for (let i = 0; i < q.length;) {
+  for (let i = 0; i < sk.outOfOrder.size;) {
+    const q = sk.outOfOrder.values();
     let start = q[i].seq;
     let end = (q[i].seq + q[i].len) >>> 0;
     let rangeTruesize = q[i].truesize;
@@ -1301,8 +1336,9 @@ function tcpCollapseOfoQueue(host: InetNet, sk: Sock, tp: TcpSockState): void {
 
 // tcp_collapse() on held segments [from, to) covering [start, end): from the first that wastes
 // memory, overlaps the next or starts before `start`, the data goes into new skbs of up to a
-// page (charged), the old ones freed as they are passed (TCPRcvCollapsed). Returns how many
-// entries the range now has.
+// page (charged, each put in the tree as tcp_rbtree_insert() does), the old ones freed as they
+// are passed (tcp_collapse_one(): rb_erase(), TCPRcvCollapsed). Returns how many entries the
+// range now has.
 function collapseHeld(
   host: InetNet,
   sk: Sock,
@@ -1312,14 +1348,16 @@ function collapseHeld(
   start: number,
   end: number,
 ): number {
-  const q = sk.outOfOrder;
-  const freeOne = (o: Sock["outOfOrder"][number]) => {
+  const tree = sk.outOfOrder;
+  const q = tree.values();
+  const freeOne = (o: OfoSkb) => {
+    tree.erase(tree.nodeOf(o));
     sockRfree(sk, o.truesize);
     host.sim.ledger.end({ skb: o.id, kind: "delivered", where: "tcp_collapse", t: host.sim.now });
     host.mib.tcpExt.TCPRcvCollapsed++;
   };
   let k = from;
-  const kept: Sock["outOfOrder"] = [];
+  const kept: OfoSkb[] = [];
   for (; k < to; k++) {
     const e = q[k];
     const eEnd = (e.seq + e.len) >>> 0;
@@ -1333,12 +1371,9 @@ function collapseHeld(
     kept.push(e);
     start = eEnd;
   }
-  const made: Sock["outOfOrder"] = [];
+  const made: OfoSkb[] = [];
   let src = k;
-  if (k === to) {
-    q.splice(from, to - from, ...kept);
-    return kept.length;
-  }
+  if (k === to) return kept.length;
   while (src < to && !q[src].fin && before(start, end)) {
     const copy = Math.min(SKB_MAX_ONE_PAGE, (end - start) >>> 0);
     const size = allocSkbSize(copy);
@@ -1352,6 +1387,7 @@ function collapseHeld(
       segs: 1,
     };
     made.push(n);
+    tree.insertBy(n, (a, b) => before(a.seq, b.seq));
     skbSetOwnerR(sk, n.truesize);
     let room = copy;
     while (room > 0 && src < to) {
@@ -1371,7 +1407,6 @@ function collapseHeld(
       }
     }
   }
-  q.splice(from, src - from, ...kept, ...made);
   return kept.length + made.length;
 }
 
@@ -1379,14 +1414,14 @@ function collapseHeld(
 // an eighth of the buffer at a time until the segment fits, never one after where it lands; the
 // SACK state is reset
 function tcpPruneOfoQueue(host: InetNet, sk: Sock, tp: TcpSockState, s: TcpSegment): boolean {
-  if (!sk.outOfOrder.length) return false;
+  if (!sk.outOfOrder.size) return false;
   host.mib.tcpExt.OfoPruned++;
   let goal = sk.rcvbuf >> 3;
   let pruned = false;
-  while (sk.outOfOrder.length) {
-    const o = sk.outOfOrder.at(-1)!;
+  for (let n = sk.outOfOrder.last(); n; n = sk.outOfOrder.last()) {
+    const o = n.value;
     if (after(s.seq, o.seq)) break;
-    sk.outOfOrder.pop();
+    sk.outOfOrder.erase(n);
     pruned = true;
     goal -= o.truesize;
     sk.drops += o.segs; // tcp_drop_reason()
@@ -1398,7 +1433,7 @@ function tcpPruneOfoQueue(host: InetNet, sk: Sock, tp: TcpSockState, s: TcpSegme
       where: "tcp_prune_ofo_queue",
       t: host.sim.now,
     });
-    if (!sk.outOfOrder.length || goal <= 0) {
+    if (!sk.outOfOrder.size || goal <= 0) {
       if (tcpCanIngest(sk)) break;
       goal = sk.rcvbuf >> 3;
     }
@@ -1490,9 +1525,12 @@ function tcpDataQueueOfo(
   return verdict;
 }
 
-// The OFO queue's insertion (its rbtree walk over the queue kept in order): coalesced into the
-// segment it continues, dropped when held already, taking the place of a held one with the same
-// start, and dropping the held ones it covers (merge_right), D-SACKing what was duplicated
+// The OFO queue's insertion, tcp_data_queue_ofo()'s walk down its red-black tree: the first
+// segment starts the queue and the SACK list; one that continues the last held is coalesced
+// into it; one past it goes after it; else the walk from the root, handling overlaps on the
+// way — dropped when held already (TCPOFOMerge, a D-SACK), a D-SACK for a partial overlap (and
+// on), taking the place of a held one with the same start — then merge_right: held segments
+// it covers are dropped, one it overlaps is D-SACKed
 function ofoInsert(
   host: InetNet,
   sk: Sock,
@@ -1501,8 +1539,8 @@ function ofoInsert(
   endSeq: number,
 ): SkbDropReason | "held" {
   const tp = sk.tcp;
-  const q = sk.outOfOrder; // kept in sequence order: each segment goes in at its place
-  const entry = {
+  const q = sk.outOfOrder;
+  const entry: OfoSkb = {
     seq: s.seq,
     len: s.dataLen,
     id: skb.id,
@@ -1513,7 +1551,7 @@ function ofoInsert(
     segs: Math.max(1, skb.gsoSegs),
   };
   // tcp_ooo_try_coalesce(): a segment that continues a held one is copied into its room
-  const coalesce = (to: Sock["outOfOrder"][number]) => {
+  const coalesce = (to: OfoSkb) => {
     if (to.fin || ofoEnd(to) !== s.seq || !canCoalesce(to, s.dataLen)) return false;
     to.len += s.dataLen;
     to.tailroom -= s.dataLen;
@@ -1525,45 +1563,63 @@ function ofoInsert(
     consumeSkb(host.sim, skb, "tcp_data_queue_ofo");
     return true;
   };
-  let at = q.length; // where the segment goes in the queue
-  if (q.length) {
-    // the typical case, after the last one held; else the one held at or before it
-    if (coalesce(q[q.length - 1])) return ofoAddSack(sk, s.seq, endSeq);
-    if (before(s.seq, ofoEnd(q[q.length - 1]))) {
-      at = q.findLastIndex((o) => !before(s.seq, o.seq)) + 1;
-      const prev = q[at - 1];
-      if (prev && before(s.seq, ofoEnd(prev))) {
-        if (!after(endSeq, ofoEnd(prev))) {
-          // all the bits are present: dropped (TCPOFOMerge), a D-SACK for it
-          host.mib.tcpExt.TCPOFOMerge++;
-          tcpDsackSet(host, sk, s.seq, endSeq);
-          ofoAddSack(sk, s.seq, endSeq);
-          return "TCP_OFOMERGE";
+  const last = q.last(); // ooo_last_skb
+  if (!last) {
+    q.insertColor(q.link(entry, null, true));
+    if (tp?.sackOk) tp.selectiveAcks = [[s.seq, endSeq]]; // the initial SACK block
+  } else {
+    if (coalesce(last.value)) return ofoAddSack(sk, s.seq, endSeq);
+    let parent: RbNode<OfoSkb> | null = last;
+    let left = false;
+    let node: RbNode<OfoSkb> | null = null;
+    if (before(s.seq, ofoEnd(last.value))) {
+      parent = null;
+      for (let n = q.root; n;) {
+        parent = n;
+        const o = n.value;
+        if (before(s.seq, o.seq)) {
+          left = true;
+          n = n.left;
+          continue;
         }
-        if (after(s.seq, prev.seq)) tcpDsackSet(host, sk, s.seq, ofoEnd(prev)); // partial overlap
-        else {
-          // the same start, more data: the segment takes the held one's place
-          tcpDsackExtend(host, sk, prev.seq, ofoEnd(prev));
-          ofoDrop(host, sk, prev, "tcp_data_queue_ofo");
-          at--;
-          q.splice(at, 1);
-        }
-      } else if (prev && coalesce(prev)) return ofoAddSack(sk, s.seq, endSeq);
+        if (before(s.seq, ofoEnd(o))) {
+          if (!after(endSeq, ofoEnd(o))) {
+            // all the bits are present: dropped
+            host.mib.tcpExt.TCPOFOMerge++;
+            tcpDsackSet(host, sk, s.seq, endSeq);
+            ofoAddSack(sk, s.seq, endSeq);
+            return "TCP_OFOMERGE";
+          }
+          if (after(s.seq, o.seq)) tcpDsackSet(host, sk, s.seq, ofoEnd(o)); // partial overlap
+          else {
+            // the same start, more data: the segment takes the held one's place
+            node = q.replace(n, entry);
+            tcpDsackExtend(host, sk, o.seq, ofoEnd(o));
+            ofoDrop(host, sk, o, "tcp_data_queue_ofo");
+            break;
+          }
+        } else if (coalesce(o)) return ofoAddSack(sk, s.seq, endSeq);
+        left = false;
+        n = n.right;
+      }
     }
-  }
-  q.splice(at, 0, entry);
-  // merge_right: held segments the new one covers are dropped; one it overlaps is D-SACKed
-  while (at + 1 < q.length && after(endSeq, q[at + 1].seq)) {
-    const next = q[at + 1];
-    if (before(endSeq, ofoEnd(next))) {
-      tcpDsackExtend(host, sk, next.seq, endSeq);
-      break;
+    if (!node) {
+      node = q.link(entry, parent, left);
+      q.insertColor(node);
     }
-    tcpDsackExtend(host, sk, next.seq, ofoEnd(next));
-    ofoDrop(host, sk, next, "tcp_data_queue_ofo");
-    q.splice(at + 1, 1);
+    // merge_right: held segments the new one covers are dropped; one it overlaps is D-SACKed
+    for (let next = q.next(node); next && after(endSeq, next.value.seq); next = q.next(node)) {
+      const o = next.value;
+      if (before(endSeq, ofoEnd(o))) {
+        tcpDsackExtend(host, sk, o.seq, endSeq);
+        break;
+      }
+      q.erase(next);
+      tcpDsackExtend(host, sk, o.seq, ofoEnd(o));
+      ofoDrop(host, sk, o, "tcp_data_queue_ofo");
+    }
+    ofoAddSack(sk, s.seq, endSeq);
   }
-  ofoAddSack(sk, s.seq, endSeq);
   // for a SACK flow the window may grow; without SACK it stays, to force duplicate ACKs
   if (tp?.sackOk) tcpGrowWindow(host, sk, tp, skb, s.dataLen);
   skbSetOwnerR(sk, skb.truesize);
@@ -1571,7 +1627,7 @@ function ofoInsert(
 }
 
 // The end of a held segment's sequence space, its FIN included
-function ofoEnd(o: Sock["outOfOrder"][number]): number {
+function ofoEnd(o: OfoSkb): number {
   return (o.seq + o.len + (o.fin ? 1 : 0)) >>> 0;
 }
 
@@ -1582,7 +1638,7 @@ function ofoAddSack(sk: Sock, seq: number, endSeq: number): "held" {
 }
 
 // A held segment a new one made redundant: dropped (TCPOFOMerge, TCP_OFOMERGE, sk_drops)
-function ofoDrop(host: InetNet, sk: Sock, o: Sock["outOfOrder"][number], where: string): void {
+function ofoDrop(host: InetNet, sk: Sock, o: OfoSkb, where: string): void {
   host.mib.tcpExt.TCPOFOMerge++;
   sk.drops += o.segs;
   sockRfree(sk, o.truesize);
@@ -1620,12 +1676,31 @@ function tcpDataReady(host: InetNet, cpu: Cpu, sk: Sock, tp: TcpSockState): void
 }
 
 // tcp_fin(): the peer is done sending: an ACK is owed, the socket moves to CLOSE_WAIT and to
-// pingpong mode (no more quick ACKs); a reader now sees the end of the stream. Anything held
-// beyond the FIN is dropped and the SACK state reset (tcp_sack_reset(): no D-SACK either)
-function tcpFin(host: InetNet, sk: Sock, tp: TcpSockState): void {
+// pingpong mode (no more quick ACKs) — or, having sent its own FIN, acknowledges at once (with
+// the SACK blocks it still has: measured on 6.18) and moves to CLOSING or TIME_WAIT; a reader
+// now sees the end of the stream. Then anything held beyond the FIN is dropped and the SACK
+// state reset (tcp_sack_reset(): no D-SACK either)
+function tcpFin(host: InetNet, cpu: Cpu, sk: Sock, tp: TcpSockState): void {
   tp.ackPending.sched = true;
   tp.finReceived = true;
-  for (const o of sk.outOfOrder.splice(0)) {
+  if (sk.state === TCP_STATES.ESTABLISHED) {
+    sk.state = TCP_STATES.CLOSE_WAIT; // still counted in CurrEstab
+    tp.pingpong = true;
+  } else if (sk.state === TCP_STATES.FIN_WAIT1) {
+    // a simultaneous close: the peer's FIN is acknowledged at once (its SACK blocks still
+    // there), ours is not yet
+    tcpSendAck(host, cpu, sk);
+    sk.state = TCP_STATES.CLOSING;
+  } else if (sk.state === TCP_STATES.FIN_WAIT2) {
+    // the ACK at once, then tcp_time_wait(): inet_twsk_schedule() counts TW for the 60 s wait
+    tcpSendAck(host, cpu, sk);
+    sk.state = TCP_STATES.TIME_WAIT;
+    host.mib.tcpExt.TW++;
+  }
+  // what is held after the FIN is dropped, and the SACK blocks with it (tcp_sack_reset())
+  const held = sk.outOfOrder.values();
+  sk.outOfOrder.clear(); // skb_rbtree_purge()
+  for (const o of held) {
     sockRfree(sk, o.truesize);
     host.sim.ledger.end({
       skb: o.id,
@@ -1639,20 +1714,6 @@ function tcpFin(host: InetNet, sk: Sock, tp: TcpSockState): void {
     tp.dsack = null;
     tp.selectiveAcks = [];
   }
-  if (sk.state === TCP_STATES.ESTABLISHED) {
-    sk.state = TCP_STATES.CLOSE_WAIT; // still counted in CurrEstab
-    tp.pingpong = true;
-  } else if (sk.state === TCP_STATES.FIN_WAIT1) {
-    // a simultaneous close: our FIN is not yet acknowledged; the peer's is, at once
-    sk.state = TCP_STATES.CLOSING;
-    tp.ackPending.now = true;
-  } else if (sk.state === TCP_STATES.FIN_WAIT2) {
-    // tcp_time_wait(): the ACK goes at once; inet_twsk_schedule() counts TW for the 60 s wait
-    // (a time-wait sock already counted moves on without counting again)
-    sk.state = TCP_STATES.TIME_WAIT;
-    if (!tp.timeWait) host.mib.tcpExt.TW++;
-    tp.ackPending.now = true;
-  }
 }
 
 // tcp_ofo_queue(): held segments that now follow rcv_nxt join the receive queue, or the tail skb
@@ -1662,8 +1723,10 @@ function tcpOfoQueue(host: InetNet, cpu: Cpu, sk: Sock): void {
   // held data the new segment already brought is a duplicate: D-SACK it, up to where the
   // segment ended (dsack_high)
   const dsackHigh = sk.rcvNxt;
-  while (sk.outOfOrder.length && !after(sk.outOfOrder[0].seq, sk.rcvNxt)) {
-    const o = sk.outOfOrder.shift()!;
+  for (let n = sk.outOfOrder.first(); n && !after(n.value.seq, sk.rcvNxt);) {
+    const o = n.value;
+    sk.outOfOrder.erase(n);
+    n = sk.outOfOrder.first();
     const dataEnd = (o.seq + o.len) >>> 0;
     const end = (dataEnd + (o.fin ? 1 : 0)) >>> 0;
     if (sk.tcp?.sackOk && before(o.seq, dsackHigh)) {
@@ -1712,7 +1775,7 @@ function tcpOfoQueue(host: InetNet, cpu: Cpu, sk: Sock): void {
     // a held FIN ends the stream (tcp_fin() purges what is held after it)
     if (o.fin && sk.tcp) {
       const tp = sk.tcp;
-      host.sim.traced(cpu, "tcp_fin", () => tcpFin(host, sk, tp));
+      host.sim.traced(cpu, "tcp_fin", () => tcpFin(host, cpu, sk, tp));
       break;
     }
   }
@@ -1864,7 +1927,7 @@ function rcvbufGrow(host: InetNet, sk: Sock, newval: number): void {
   if (!host.sysctl["net.ipv4.tcp_moderate_rcvbuf"] || sk.rcvbufLocked) return;
   let rcvwin = newval * 2;
   rcvwin += 2 * Math.floor(rcvwin * (newval - oldval) / oldval);
-  const last = sk.outOfOrder.reduce<number | null>(
+  const last = sk.outOfOrder.values().reduce<number | null>(
     (m, o) => {
       const end = (o.seq + o.len + (o.fin ? 1 : 0)) >>> 0;
       return m === null || after(end, m) ? end : m;
@@ -1962,7 +2025,7 @@ function tcpAckSndCheck(host: InetNet, cpu: Cpu, sk: Sock): void {
     tcpSendAck(host, cpu, sk);
     return;
   }
-  if (sk.outOfOrder.length === 0) {
+  if (sk.outOfOrder.size === 0) {
     tcpSendDelayedAck(host, cpu, sk);
     return;
   }

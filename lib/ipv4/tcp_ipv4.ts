@@ -27,7 +27,14 @@ import {
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
 import { inNtoa, IPPROTO_TCP } from "../wire/ipv4.ts";
-import { TCP_FLAGS, TCP_HLEN, TCPOPT_SACK_PERM, tcpParseOptions } from "../wire/tcp.ts";
+import {
+  TCP_FLAGS,
+  TCP_HLEN,
+  TCPOPT_NOP,
+  TCPOPT_SACK_PERM,
+  TCPOPT_TIMESTAMP,
+  tcpParseOptions,
+} from "../wire/tcp.ts";
 import { ipRouteOutput, type Rtable } from "./route.ts";
 import { jiffies, modTimer } from "../kernel/timer.ts";
 import {
@@ -41,14 +48,17 @@ import {
   tcpRcvEstablished,
   tcpRcvSynRecv,
   tcpRcvSynsentStateProcess,
+  tcpReceiveWindow,
   type TcpSegment,
   tcpSegsIn,
 } from "./tcp_input.ts";
+import { inetTwskDeschedulePut, tcpTimewaitStateProcess } from "./tcp_minisocks.ts";
 import {
   TCP_DEFAULT_SCALING_RATIO,
   TCP_MAX_WSCALE,
   TCP_MSS_DEFAULT,
   tcpAdvmss,
+  tcpClockMs,
   tcpConnect,
   tcpSelectInitialWindow,
   tcpSendSynack,
@@ -184,7 +194,7 @@ function sendReset(
   s: Seg,
   rt: Rtable | null,
   skb: SkBuff,
-  reason: SkbDropReason,
+  reason: SkbDropReason | "TCP_TIMEWAIT_SOCKET",
   sk: Sock | null = null,
 ): void {
   if (s.flags & TCP_FLAGS.RST || (!sk && rt?.type !== "local")) return;
@@ -219,6 +229,45 @@ function sendReset(
     });
   }
 }
+
+// __inet_lookup_listener(): a listener bound to the address beats a wildcard one
+function inetLookupListener(host: InetNet, s: Seg): Sock | undefined {
+  const socks = host.ipv4.tcpSockets;
+  return socks.find((sk) =>
+    sk.state === TCP_STATES.LISTEN && sk.num === s.dport && sk.rcvSaddr === s.daddr
+  ) ?? socks.find((sk) => sk.state === TCP_STATES.LISTEN && sk.num === s.dport && !sk.rcvSaddr);
+}
+
+// tcp_v4_timewait_ack() → tcp_v4_send_ack(): the timewait sock's ACK — snd_nxt, rcv_nxt, the
+// window it kept, a timestamp echoing the last one; no SACK
+function tcpV4TimewaitAck(host: InetNet, cpu: Cpu, sk: Sock): void {
+  host.sim.traced(cpu, "tcp_v4_send_ack", () => {
+    const tp = sk.tcp!;
+    tcpTransmit(
+      host,
+      cpu,
+      { saddr: sk.rcvSaddr, sport: sk.num, daddr: sk.daddr, dport: sk.dport },
+      {
+        seq: tp.sndNxt,
+        ack: sk.rcvNxt,
+        flags: TCP_FLAGS.ACK,
+        window: tcpReceiveWindow(tp, sk.rcvNxt) >> (tp.wscaleOk ? tp.rcvWscale : 0),
+        options: tp.tstampOk && tp.tsRecent
+          ? [
+            TCPOPT_NOP,
+            TCPOPT_NOP,
+            TCPOPT_TIMESTAMP,
+            10,
+            ...u32Bytes((tcpClockMs(host) + tp.tsOffset) >>> 0),
+            ...u32Bytes(tp.tsRecent),
+          ]
+          : [],
+      },
+    );
+  });
+}
+
+const u32Bytes = (v: number) => [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
 
 function tcpChecksumOk(skb: SkBuff, s: Seg): boolean {
   const h = skb.head;
@@ -292,7 +341,30 @@ function tcpV4RcvReason(
     sk.state !== TCP_STATES.LISTEN && sk.state !== TCP_STATES.CLOSE &&
     sk.rcvSaddr === s.daddr && sk.num === s.dport && sk.daddr === s.saddr && sk.dport === s.sport
   );
-  if (est) {
+  let twIsn = 0;
+  if (est && (est.state === TCP_STATES.TIME_WAIT || est.tcp?.timeWait)) {
+    // do_time_wait: after tcp_time_wait() the connection is a timewait sock
+    const tw = host.sim.traced(
+      cpu,
+      "tcp_timewait_state_process",
+      () => tcpTimewaitStateProcess(host, est, s),
+      skb.id,
+    );
+    // a SYN the timewait sock lets through opens a new connection from a listener, if any (with
+    // none it is acknowledged)
+    const listener = tw.status === "syn" ? inetLookupListener(host, s) : undefined;
+    if (tw.status === "syn" && listener) {
+      inetTwskDeschedulePut(host, est);
+      twIsn = tw.isn;
+    } else {
+      if (tw.status === "ack" || tw.status === "syn") tcpV4TimewaitAck(host, cpu, est);
+      if (tw.status === "rst") {
+        sendReset(host, cpu, s, rt, skb, "TCP_TIMEWAIT_SOCKET", est);
+        inetTwskDeschedulePut(host, est);
+      }
+      return tw.status === "syn" ? "NOT_SPECIFIED" : tw.reason;
+    }
+  } else if (est) {
     // tcp_segs_in(): every segment a full socket takes, the backlog's too
     if (est.tcp) tcpSegsIn(est.tcp, skb, s);
     const verdict = tcpEstablishedRcv(host, cpu, est, skb, s, rt);
@@ -300,12 +372,7 @@ function tcpV4RcvReason(
     if (verdict !== "consumed" && verdict !== "held") est.drops += Math.max(1, skb.gsoSegs);
     return verdict;
   }
-  // __inet_lookup_listener(): a listener bound to the address beats a wildcard one
-  const listener =
-    socks.find((sk) =>
-      sk.state === TCP_STATES.LISTEN && sk.num === s.dport && sk.rcvSaddr === s.daddr
-    ) ??
-      socks.find((sk) => sk.state === TCP_STATES.LISTEN && sk.num === s.dport && sk.rcvSaddr === 0);
+  const listener = inetLookupListener(host, s);
   if (!listener) {
     sendReset(host, cpu, s, rt, skb, "NO_SOCKET");
     return "NO_SOCKET";
@@ -324,7 +391,7 @@ function tcpV4RcvReason(
   return host.sim.traced(
     cpu,
     "tcp_v4_do_rcv",
-    () => tcpListenRcv(host, cpu, listener, skb, s, rt),
+    () => tcpListenRcv(host, cpu, listener, skb, s, rt, twIsn),
     skb.id,
   );
 }
@@ -451,6 +518,7 @@ function tcpListenRcv(
   skb: SkBuff,
   s: Seg,
   rt: Rtable,
+  twIsn = 0,
 ): SkbDropReason | "consumed" | "held" {
   if (s.flags & TCP_FLAGS.ACK) {
     const child = host.sim.traced(
@@ -489,7 +557,7 @@ function tcpListenRcv(
         host.sim.traced(
           cpu,
           "tcp_conn_request",
-          () => tcpConnRequest(host, cpu, listener, s, skb),
+          () => tcpConnRequest(host, cpu, listener, s, skb, twIsn),
           skb.id,
         ),
       skb.id,
@@ -513,7 +581,16 @@ function reqskQueueIsFull(sk: Sock): boolean {
 // tcp_openreq_init_rwin()), and its SYN-ACK; the initial sequence number and timestamp offset
 // from the run's Rng. A cookie keeps no request: the SYN-ACK's sequence number is the cookie
 // (SyncookiesSent), its options only those a timestamp can carry back.
-function tcpConnRequest(host: InetNet, cpu: Cpu, listener: Sock, s: Seg, skb: SkBuff): void {
+// tcp_conn_request(): isn, when a SYN reopened a TIME_WAIT connection, is the ISN it chose (no
+// SYN-backlog check then)
+function tcpConnRequest(
+  host: InetNet,
+  cpu: Cpu,
+  listener: Sock,
+  s: Seg,
+  skb: SkBuff,
+  isn = 0,
+): void {
   const sysctl = host.sysctl;
   const syncookies = sysctl["net.ipv4.tcp_syncookies"];
   const drop = () => {
@@ -535,7 +612,7 @@ function tcpConnRequest(host: InetNet, cpu: Cpu, listener: Sock, s: Seg, skb: Sk
   }
   const maxSynBacklog = sysctl["net.ipv4.tcp_max_syn_backlog"];
   if (
-    !wantCookie && !syncookies &&
+    !wantCookie && !isn && !syncookies &&
     maxSynBacklog - listener.requests.length < maxSynBacklog >> 2
   ) return drop();
   const o = s.options;
@@ -554,7 +631,7 @@ function tcpConnRequest(host: InetNet, cpu: Cpu, listener: Sock, s: Seg, skb: Sk
       skb.id,
     )
     : null;
-  const iss = cookie ? cookie.isn : host.sim.rng.nextU32();
+  const iss = cookie ? cookie.isn : isn || host.sim.rng.nextU32();
   const tsOffset = !tstampOk ? 0 : cookie ? secureTcpTsOff(host, flow) : host.sim.rng.nextU32();
   // tcp_openreq_init_rwin(): the listener's full space, counted in MSS less the timestamps
   const fullSpace = tcpWinFromSpace(TCP_DEFAULT_SCALING_RATIO, listener.rcvbuf);

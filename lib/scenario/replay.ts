@@ -365,7 +365,7 @@ export function replayStream(
   sim.ledger.onEnd = (f) => fates.set(f.skb, f);
   const queued = sockets.map(() => 0);
   const activity = (s: Sock) =>
-    s.receiveQueue.length + s.requests.length + s.acceptQueue.length + s.outOfOrder.length;
+    s.receiveQueue.length + s.requests.length + s.acceptQueue.length + s.outOfOrder.size;
   // The line of a frame once its fate is settled; undefined while a fragment of it is held.
   const settle = (p: PendingFrame, late: typeof sent): ReplayLine | undefined => {
     let id = p.skb;

@@ -329,7 +329,7 @@ Deno.test("TCP: an established connection queues in-order data and holds out-of-
     sh.host.sim.run(t);
     if (seq === 1200) {
       assert.equal(sk.receiveQueue.length, 1);
-      assert.equal(sk.outOfOrder.length, 1); // 1200 waits for 1100
+      assert.equal(sk.outOfOrder.size, 1); // 1200 waits for 1100
     }
   }
   assert.equal(sk.receiveQueue.length, 3); // 1100 fills the hole and 1200 follows it
