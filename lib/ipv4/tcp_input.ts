@@ -538,13 +538,18 @@ function tcpSlowPath(
     return refused;
   }
   tcpAckOfFin(host, sk, tp, s);
-  if (sk.state === TCP_STATES.CLOSE) return "consumed"; // our FIN acknowledged in LAST_ACK
+  // our FIN acknowledged in LAST_ACK (done), CLOSING (TIME_WAIT) or by an orphan's peer (a
+  // timewait sock in FIN_WAIT2): the segment is consumed, nothing more of it is looked at
+  if (sk.state === TCP_STATES.CLOSE || sk.state === TCP_STATES.TIME_WAIT || tp.timeWait) {
+    return "consumed";
+  }
   // tcp_rcv_state_process() step 7: after the peer's FIN, data from rcv_nxt on is not taken;
   // once reading is shut (the peer's FIN, shutdown(SHUT_RD), close(): RCV_SHUTDOWN), new data
   // resets the connection (TCPAbortOnData)
   if (!established) {
     const fin = s.flags & TCP_FLAGS.FIN ? 1 : 0;
-    const closing = sk.state === TCP_STATES.CLOSE_WAIT || sk.state === TCP_STATES.LAST_ACK;
+    const closing = sk.state === TCP_STATES.CLOSE_WAIT || sk.state === TCP_STATES.CLOSING ||
+      sk.state === TCP_STATES.LAST_ACK;
     if (closing && !before(s.seq, sk.rcvNxt)) return "NOT_SPECIFIED";
     const newData = s.dataLen + fin > 0 && after((s.seq + s.dataLen) >>> 0, sk.rcvNxt);
     if ((tp.recvShutdown || tp.finReceived) && newData) {
