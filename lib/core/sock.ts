@@ -256,7 +256,11 @@ export interface TcpSockState {
    * The retransmission timer (icsk_retransmit_timer): what it does when it fires (icsk_pending)
    * and when, jiffies (icsk_timeout); null while nothing is pending.
    */
-  xmitTimer: { pending: "retrans" | "loss_probe"; timeout: number } | null;
+  xmitTimer: { pending: "retrans" | "loss_probe" | "probe0"; timeout: number } | null;
+  /** Our FIN waits in the write queue for room in the peer's window (tcp_send_head()). */
+  finQueued: boolean;
+  /** Zero-window probes sent without an answer (icsk_probes_out, tcpi_probes). */
+  probesOut: number;
   /** TCP_SKB_CB(skb)->sacked of our FIN while it waits for its ACK: TCPCB_* bits. */
   finSacked: number;
   /** Segments sent again and not yet acknowledged or lost again (retrans_out, tcpi_retrans). */

@@ -29,7 +29,7 @@ import {
 } from "./tcp_output.ts";
 import { jiffies } from "../kernel/timer.ts";
 import { tcpRcvbufGrow } from "./tcp_input.ts";
-import { tcpPacketsOut, tcpRearmRto, tcpScheduleLossProbe } from "./tcp_timer.ts";
+import { tcpPacketsOut, tcpPushPendingFrames } from "./tcp_timer.ts";
 
 /** -EAGAIN: nothing to read yet (a blocking reader sleeps in sk_wait_data()). */
 export const EAGAIN = 11;
@@ -171,29 +171,10 @@ function tcpSendFin(host: InetNet, cpu: Cpu, sk: Sock): void {
   host.mib.tcp.CurrEstab--;
   sk.state = next;
   skWmemQueue(sk, TCP_FIN_TRUESIZE); // until its ACK frees it
-  // __tcp_push_pending_frames() → tcp_write_xmit(): the FIN goes, the RTO starts with it in
-  // flight (tcp_event_new_data_sent()), then a tail-loss probe may take the timer's place
-  host.sim.traced(
-    cpu,
-    "__tcp_push_pending_frames",
-    () =>
-      host.sim.traced(cpu, "tcp_write_xmit", () => {
-        tcpTransmitSkb(host, cpu, sk, {
-          seq: tp.sndNxt,
-          ack: sk.rcvNxt,
-          flags: TCP_FLAGS.FIN | TCP_FLAGS.ACK,
-          window: tcpSelectWindow(host, sk),
-          options: tcpEstablishedOptions(host, sk),
-        }, false);
-        host.sim.traced(cpu, "tcp_event_new_data_sent", () => {
-          tp.sndNxt = (tp.sndNxt + 1) >>> 0;
-          tp.finSentAt = host.sim.now;
-          host.mib.tcpExt.TCPOrigDataSent++;
-          tcpRearmRto(host, cpu, sk);
-        });
-        tcpScheduleLossProbe(host, cpu, sk, false);
-      }),
-  );
+  // tcp_queue_skb(), then __tcp_push_pending_frames(): the FIN goes if the peer's window has
+  // room for it, else it waits for the window to open
+  tp.finQueued = true;
+  tcpPushPendingFrames(host, cpu, sk);
   host.sim.exitFn(cpu, "tcp_send_fin");
 }
 
@@ -465,8 +446,10 @@ export interface TcpInfo {
   tcpiSndCwnd: number;
   /** Timeouts since the peer last acknowledged something new (icsk_retransmits). */
   tcpiRetransmits: number;
-  /** RTO doublings since the last RTT sample (icsk_backoff). */
+  /** RTO doublings since the last RTT sample, or zero-window probes' doublings (icsk_backoff). */
   tcpiBackoff: number;
+  /** Zero-window probes unanswered (icsk_probes_out). */
+  tcpiProbes: number;
   /** The MSS we advertise (advmss). */
   tcpiAdvmss: number;
   /** The receiver's RTT estimate, µs (rcv_rtt_est.rtt_us >> 3). */
@@ -544,6 +527,7 @@ const TCP_INFO_ZERO: Readonly<TcpInfo> = {
   tcpiSndCwnd: TCP_INIT_CWND,
   tcpiRetransmits: 0,
   tcpiBackoff: 0,
+  tcpiProbes: 0,
   tcpiAdvmss: 0,
   tcpiRcvRtt: 0,
   tcpiRcvSpace: 0,
@@ -606,6 +590,9 @@ export function tcpGetInfo(host: InetNet, sk: Sock): TcpInfo | null {
     tcpiCaState: tp.caState,
     tcpiRetransmits: tp.retransmits,
     tcpiBackoff: tp.backoff,
+    tcpiProbes: tp.probesOut,
+    // write_seq - snd_nxt: the FIN while it waits for the window
+    tcpiNotsentBytes: tp.finQueued ? 1 : 0,
     // packets_out: our FIN until its ACK, none once a reset purged the queue
     tcpiUnacked: tcpPacketsOut(sk),
     tcpiLost: tp.lostOut,

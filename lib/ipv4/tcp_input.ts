@@ -63,7 +63,9 @@ import {
   tcpWinFromSpace,
 } from "./tcp_output.ts";
 import {
+  tcpAckProbe,
   tcpDone,
+  tcpPushPendingFrames,
   tcpRearmRto,
   tcpScheduleLossProbe,
   tcpSetCaState,
@@ -215,6 +217,8 @@ export function newTcpState(o: {
     backoff: 0,
     rtoDoublings: 0,
     xmitTimer: null,
+    finQueued: false,
+    probesOut: 0,
     finSacked: 0,
     retransOut: 0,
     lostOut: 0,
@@ -482,6 +486,7 @@ function tcpFastPath(
     storeTsRecent();
     tcpAck(host, cpu, sk, tp, s, false);
     if (ts) tp.rcvRttLastTsecr = ts.tsecr;
+    tcpPushPendingFrames(host, cpu, sk); // tcp_data_snd_check()
     return "consumed";
   }
   // 6.18: data past the window goes through tcp_validate_incoming()
@@ -502,6 +507,7 @@ function tcpFastPath(
   let ackCheck = true;
   if (s.ack !== tp.sndUna) {
     tcpAck(host, cpu, sk, tp, s, false);
+    tcpPushPendingFrames(host, cpu, sk); // tcp_data_snd_check()
     ackCheck = tp.ackPending.sched;
   } else tp.sndWl1 = s.seq; // tcp_update_wl()
   if (ackCheck) host.sim.traced(cpu, "__tcp_ack_snd_check", () => tcpAckSndCheck(host, cpu, sk));
@@ -569,6 +575,7 @@ function tcpSlowPath(
   const verdict = s.dataLen === 0 && !(s.flags & TCP_FLAGS.FIN)
     ? "consumed"
     : tcpDataQueue(host, cpu, sk, skb, s);
+  if (sk.state !== TCP_STATES.CLOSE) tcpPushPendingFrames(host, cpu, sk); // tcp_data_snd_check()
   if (sk.state !== TCP_STATES.CLOSE && tp.ackPending.sched) {
     host.sim.traced(cpu, "__tcp_ack_snd_check", () => tcpAckSndCheck(host, cpu, sk));
   }
@@ -615,6 +622,7 @@ function ack(
     return "TCP_ACK_UNSENT_DATA";
   }
   tp.rcvTstamp = jiffies(host);
+  tp.probesOut = 0; // an acceptable ACK answers the zero-window probes
   const advanced = after(s.ack, prior);
   const packetsOut = after(tp.sndNxt, prior);
   if (!slowPath && advanced) {
@@ -659,7 +667,7 @@ function ack(
     // tcp_set_xmit_timer(): nothing is left in flight for a probe, so the timer stops
     if (!tcpScheduleLossProbe(host, cpu, sk, true)) tcpRearmRto(host, cpu, sk);
     tcpCongControl(host, cpu, tp, 1);
-  }
+  } else if (!packetsOut) tcpAckProbe(host, cpu, sk); // no_queue: nothing was in flight
   return null;
 }
 
@@ -1078,7 +1086,8 @@ function reset(host: InetNet, cpu: Cpu, sk: Sock): void {
 // tcp_rcv_state_process() for a socket that sent its FIN: its ACK moves FIN_WAIT1 on to
 // FIN_WAIT2, CLOSING to TIME_WAIT, and LAST_ACK to the end of the connection
 function tcpAckOfFin(host: InetNet, sk: Sock, tp: TcpSockState, s: TcpSegment): void {
-  if (s.ack !== tp.sndNxt) return;
+  // snd_una must reach write_seq: a FIN still queued is not acknowledged yet
+  if (s.ack !== tp.sndNxt || tp.finQueued) return;
   // tcp_clean_rtx_queue(): the FIN's skb is freed (tcp_wmem_free_skb())
   if (sk.wmemQueued) skWmemFree(sk, sk.wmemQueued);
   if (sk.state === TCP_STATES.FIN_WAIT1) {

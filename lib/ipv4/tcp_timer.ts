@@ -1,8 +1,9 @@
 // The retransmission timer of a connection (net/ipv4/tcp_timer.c and the parts of tcp_output.c
 // and tcp_input.c it drives): the only segment the kit's connections send that takes sequence
-// space after the handshake is the FIN, so what is in flight is that FIN. A SACK connection
-// first sends it again as a tail-loss probe; the RTO then sends it again, entering loss
-// recovery (TCP_CA_Loss, cwnd 1) and doubling the timeout each time.
+// space after the handshake is the FIN, so what is in flight is that FIN. It goes when the
+// peer's window has room for it; while the window is shut the timer sends zero-window probes.
+// A SACK connection first sends it again as a tail-loss probe; the RTO then sends it again,
+// entering loss recovery (TCP_CA_Loss, cwnd 1) and doubling the timeout each time.
 import type { InetNet } from "./netns_ipv4.ts";
 import { skWmemFree, type Sock, TCP_STATES } from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
@@ -50,7 +51,7 @@ function tcpResetXmitTimer(
   host: InetNet,
   cpu: Cpu,
   sk: Sock,
-  pending: "retrans" | "loss_probe",
+  pending: "retrans" | "loss_probe" | "probe0",
   when: number,
 ): void {
   const tp = sk.tcp!;
@@ -117,6 +118,138 @@ export function tcpScheduleLossProbe(
   });
 }
 
+/**
+ * Sends what waits in the write queue — the FIN — as __tcp_push_pending_frames() →
+ * tcp_write_xmit(): if the peer's window has room for it (tcp_snd_wnd_test()) it goes, the RTO
+ * starting with it in flight (tcp_event_new_data_sent()) before a tail-loss probe may take the
+ * timer's place; else, with nothing in flight and no timer pending, the zero-window probe timer
+ * starts (tcp_check_probe_timer()).
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the connection
+ */
+export function tcpPushPendingFrames(host: InetNet, cpu: Cpu, sk: Sock): void {
+  const tp = sk.tcp!;
+  if (!tp.finQueued) return;
+  host.sim.traced(cpu, "__tcp_push_pending_frames", () => {
+    const sent = host.sim.traced(cpu, "tcp_write_xmit", () => {
+      if (!tcpSndWndTest(tp)) return false;
+      tcpTransmitFin(host, cpu, sk);
+      tcpScheduleLossProbe(host, cpu, sk, false);
+      return true;
+    });
+    if (!sent && !tcpPacketsOut(sk) && !tp.xmitTimer) {
+      tcpResetXmitTimer(host, cpu, sk, "probe0", tcpProbe0Base(host, tp));
+    }
+  });
+}
+
+// tcp_snd_wnd_test(): the FIN's sequence number must fit the window — end_seq not after
+// snd_una + snd_wnd, modulo 2^32
+function tcpSndWndTest(tp: NonNullable<Sock["tcp"]>): boolean {
+  return ((tp.sndNxt + 1 - (tp.sndUna + tp.sndWnd)) | 0) <= 0;
+}
+
+// tcp_transmit_skb() of the queued FIN, then tcp_event_new_data_sent(): snd_nxt moves past it
+// and, nothing having been in flight, the RTO starts
+function tcpTransmitFin(host: InetNet, cpu: Cpu, sk: Sock): void {
+  const tp = sk.tcp!;
+  tcpTransmitSkb(host, cpu, sk, {
+    seq: tp.sndNxt,
+    ack: sk.rcvNxt,
+    flags: TCP_FLAGS.FIN | TCP_FLAGS.ACK,
+    window: tcpSelectWindow(host, sk),
+    options: tcpEstablishedOptions(host, sk),
+  }, false);
+  tp.finQueued = false;
+  host.sim.traced(cpu, "tcp_event_new_data_sent", () => {
+    tp.sndNxt = (tp.sndNxt + 1) >>> 0;
+    tp.finSentAt = host.sim.now;
+    host.mib.tcpExt.TCPOrigDataSent++;
+    tcpRearmRto(host, cpu, sk);
+  });
+}
+
+// tcp_probe0_base(): the RTO, at least TCP_RTO_MIN
+function tcpProbe0Base(host: InetNet, tp: NonNullable<Sock["tcp"]>): number {
+  return Math.max(tcpRto(host, tp), usecsToJiffies(host, TCP_RTO_MIN_US));
+}
+
+// tcp_probe0_when(): the base doubled by each probe (icsk_backoff, at most
+// ilog2(TCP_RTO_MAX / TCP_RTO_MIN) + 1 times), within TCP_RTO_MAX
+function tcpProbe0When(host: InetNet, tp: NonNullable<Sock["tcp"]>): number {
+  const maxShift = Math.floor(Math.log2(TCP_RTO_MAX_MS * 1000 / TCP_RTO_MIN_US)) + 1;
+  const when = tcpProbe0Base(host, tp) * 2 ** Math.min(tp.backoff, maxShift);
+  return Math.min(when, usecsToJiffies(host, TCP_RTO_MAX_MS * 1000));
+}
+
+/**
+ * What an acceptable ACK does to the zero-window probing, as tcp_ack_probe(): a window with
+ * room for the queued FIN stops the probes (the backoff is reset; tcp_data_snd_check() then
+ * sends the FIN); a window still shut restarts the probe timer from now.
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the connection
+ */
+export function tcpAckProbe(host: InetNet, cpu: Cpu, sk: Sock): void {
+  const tp = sk.tcp!;
+  if (!tp.finQueued) return;
+  if (tcpSndWndTest(tp)) {
+    tp.backoff = 0;
+    if (tp.xmitTimer?.pending === "probe0") tp.xmitTimer = null;
+  } else tcpResetXmitTimer(host, cpu, sk, "probe0", tcpProbe0When(host, tp));
+}
+
+// tcp_probe_timer(): nothing to probe for once the FIN went; past tcp_retries2 unanswered
+// probes — for an orphan, tcp_orphan_retries, or at once when the probe timeout reached
+// TCP_RTO_MAX — the connection fails (tcp_write_err()); else another probe
+function tcpProbeTimer(host: InetNet, cpu: Cpu, sk: Sock): void {
+  const tp = sk.tcp!;
+  if (tcpPacketsOut(sk) || !tp.finQueued) {
+    tp.probesOut = 0;
+    return;
+  }
+  let maxProbes = host.sysctl["net.ipv4.tcp_retries2"];
+  if (tp.dead) {
+    const rtoMax = usecsToJiffies(host, TCP_RTO_MAX_MS * 1000);
+    const alive = Math.min(tcpRto(host, tp) * 2 ** tp.backoff, rtoMax) < rtoMax;
+    maxProbes = host.sysctl["net.ipv4.tcp_orphan_retries"] || (alive ? 8 : 0);
+    if (!alive && tp.backoff >= maxProbes) return tcpWriteErr(host, cpu, sk);
+  }
+  if (tp.probesOut >= maxProbes) return tcpWriteErr(host, cpu, sk);
+  tcpSendProbe0(host, cpu, sk);
+}
+
+// tcp_send_probe0() → tcp_write_wakeup(): the FIN if the window now has room for it (then no
+// more probes), else a probe: an ACK one below snd_una that the peer must answer
+// (tcp_xmit_probe_skb(), TCPWinProbe); each probe doubles the next one's wait
+function tcpSendProbe0(host: InetNet, cpu: Cpu, sk: Sock): void {
+  host.sim.traced(cpu, "tcp_send_probe0", () => {
+    const tp = sk.tcp!;
+    host.sim.traced(cpu, "tcp_write_wakeup", () => {
+      if (tcpSndWndTest(tp)) return tcpTransmitFin(host, cpu, sk);
+      host.sim.traced(cpu, "tcp_xmit_probe_skb", () => {
+        host.mib.tcpExt.TCPWinProbe++;
+        tcpTransmitSkb(host, cpu, sk, {
+          seq: (tp.sndUna - 1) >>> 0,
+          ack: sk.rcvNxt,
+          flags: TCP_FLAGS.ACK,
+          window: tcpSelectWindow(host, sk),
+          options: tcpEstablishedOptions(host, sk),
+        });
+      });
+    });
+    if (tcpPacketsOut(sk) || !tp.finQueued) {
+      tp.probesOut = 0;
+      tp.backoff = 0;
+      return;
+    }
+    tp.probesOut++;
+    if (tp.backoff < host.sysctl["net.ipv4.tcp_retries2"]) tp.backoff++;
+    tcpResetXmitTimer(host, cpu, sk, "probe0", tcpProbe0When(host, tp));
+  });
+}
+
 // tcp_write_timer(): the timer fired; with the socket held by its owner the work waits for
 // release_sock() (TCP_WRITE_TIMER_DEFERRED, run by tcp_release_cb())
 function tcpWriteTimer(host: InetNet, cpu: Cpu, sk: Sock): void {
@@ -136,8 +269,10 @@ function tcpWriteTimerHandler(host: InetNet, cpu: Cpu, sk: Sock): void {
     const tp = sk.tcp!;
     if (sk.state === TCP_STATES.CLOSE || sk.state === TCP_STATES.LISTEN || !tp.xmitTimer) return;
     if (tp.xmitTimer.pending === "loss_probe") return tcpSendLossProbe(host, cpu, sk);
+    const probe0 = tp.xmitTimer.pending === "probe0";
     tp.xmitTimer = null;
-    tcpRetransmitTimer(host, cpu, sk);
+    if (probe0) tcpProbeTimer(host, cpu, sk);
+    else tcpRetransmitTimer(host, cpu, sk);
   });
 }
 
@@ -224,7 +359,6 @@ function tcpWriteTimeout(host: InetNet, cpu: Cpu, sk: Sock): boolean {
     retryUntil = host.sysctl["net.ipv4.tcp_orphan_retries"] || (alive ? 8 : 0);
   }
   if (retransmitsTimedOut(host, tp, retryUntil)) {
-    host.mib.tcpExt.TCPAbortOnTimeout++;
     tcpWriteErr(host, cpu, sk);
     return true;
   }
@@ -250,8 +384,9 @@ function retransmitsTimedOut(
 }
 
 // tcp_write_err() (inlined): the socket's error is ETIMEDOUT, told to whoever waits; the FIN's
-// skb is freed (tcp_write_queue_purge()) and the connection is done
+// skb is freed (tcp_write_queue_purge()) and the connection is done (TCPAbortOnTimeout)
 function tcpWriteErr(host: InetNet, cpu: Cpu, sk: Sock): void {
+  host.mib.tcpExt.TCPAbortOnTimeout++;
   sk.tcp!.error = "ETIMEDOUT";
   if (sk.state === TCP_STATES.ESTABLISHED || sk.state === TCP_STATES.CLOSE_WAIT) {
     host.mib.tcp.CurrEstab--;

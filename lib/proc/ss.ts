@@ -59,7 +59,10 @@ export function ssTcp(host: InetNet): TextView {
     const tp = sk.tcp;
     // inet_diag: rqueue = rcv_nxt - copied_seq, wqueue = write_seq - snd_una
     const recvQ = tp ? Math.max(0, (sk.rcvNxt - tp.copiedSeq) | 0) : 0;
-    const sendQ = tp && sk.state !== TCP_STATES.SYN_SENT ? (tp.sndNxt - tp.sndUna) >>> 0 : 0;
+    // write_seq - snd_una: a FIN still queued counts
+    const sendQ = tp && sk.state !== TCP_STATES.SYN_SENT
+      ? ((tp.sndNxt - tp.sndUna) >>> 0) + (tp.finQueued ? 1 : 0)
+      : 0;
     return {
       state: STATE_NAMES[tp?.timeWait ? TCP_STATES.TIME_WAIT : sk.state],
       recvQ: String(recvQ),
