@@ -379,7 +379,8 @@ export function tcpRcvSynsentStateProcess(
     tp.lsndtime = jiffies(host); // no cwnd restart on the first data
     tp.lrcvtime = tp.lsndtime;
     tcpInitMetrics(tp);
-    tp.sndCwnd = TCP_INIT_CWND; // tcp_init_transfer()
+    // tcp_init_transfer(): a SYN sent more than twice in a loss episode leaves cwnd at 1
+    tp.sndCwnd = tp.totalRetrans > 1 && tp.undoMarker ? 1 : TCP_INIT_CWND;
     host.mib.tcp.CurrEstab++;
     tcpInitBufferSpace(host, tp, sk);
     // the fast path waits for the first scaled window when the peer scales (tp.predFlags 0)

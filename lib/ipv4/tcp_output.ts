@@ -440,6 +440,7 @@ export function tcpConnect(host: InetNet, cpu: Cpu, sk: Sock, onTimeout: () => v
       if (retransmits >= maxRetransmits) return onTimeout();
       mib.TcpTimeoutRehash++;
       if (retransmits) mib.TCPLostRetransmit++;
+      else sk.tcp!.undoMarker = sk.tcp!.sndUna; // tcp_enter_loss() → tcp_init_undo()
       host.mib.tcp.RetransSegs++;
       mib.TCPSynRetrans++;
       tcpSendSyn(host, cpu, sk, true);
