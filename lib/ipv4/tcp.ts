@@ -56,6 +56,7 @@ export const ETIMEDOUT = 110;
  * @param sk an established socket
  * @param len the buffer size
  * @param nonblock O_NONBLOCK or MSG_DONTWAIT: return -EAGAIN rather than wait
+ * @param peek MSG_PEEK: copy from copied_seq on without taking anything (a peek_seq of its own)
  * @returns bytes read; 0 at end of stream; -EAGAIN when nothing is there yet; -ECONNRESET
  *   after a reset; -ETIMEDOUT after the retransmissions gave up
  */
@@ -65,6 +66,7 @@ export function tcpRecvmsg(
   sk: Sock,
   len: number,
   nonblock = false,
+  peek = false,
 ): number {
   const sim = host.sim;
   const calls = ["__sys_recvfrom", "sock_recvmsg", "inet_recvmsg", "tcp_recvmsg"];
@@ -74,7 +76,7 @@ export function tcpRecvmsg(
   let released = false;
   try {
     return sim.traced(cpu, "tcp_recvmsg_locked", () => {
-      const n = recvmsg(host, cpu, sk, len);
+      const n = recvmsg(host, cpu, sk, len, peek);
       // sk_wait_data() → sk_wait_event(): the socket is released (its backlog processed) for
       // the sleep that follows
       if (n === -EAGAIN && !nonblock && !held) {
@@ -89,7 +91,7 @@ export function tcpRecvmsg(
   }
 }
 
-function recvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number): number {
+function recvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number, peek: boolean): number {
   const tp = sk.tcp!;
   // sock_rcvlowat(): a reader returns once it has min(SO_RCVLOWAT, len) bytes, or at the end
   const target = Math.min(sk.rcvlowat, len);
@@ -97,7 +99,14 @@ function recvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number): number {
   const done = tp.finReceived || tp.recvShutdown || tp.error;
   if (avail < target && !done && !tcpEpollinReady(sk, sk.rcvlowat)) return -EAGAIN;
   let copied = 0;
-  while (copied < len && sk.receiveQueue.length) {
+  // MSG_PEEK: the pieces are copied and measured, none eaten, copied_seq left where it is
+  for (const q of peek ? sk.receiveQueue : []) {
+    if (copied >= len) break;
+    copied += Math.min(len - copied, q.len);
+    host.sim.traced(cpu, "skb_copy_datagram_iter", () => {});
+    host.sim.traced(cpu, "tcp_rcv_space_adjust", () => tcpRcvSpaceAdjust(host, cpu, sk));
+  }
+  while (!peek && copied < len && sk.receiveQueue.length) {
     const q = sk.receiveQueue[0];
     const take = Math.min(len - copied, q.len);
     copied += take;

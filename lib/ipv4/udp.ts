@@ -414,6 +414,7 @@ function udpMcastDeliver(
  * @param host the host
  * @param sk the socket
  * @param cpu the CPU the reading task runs on, for the call graph
+ * @param peek MSG_PEEK: the datagram is copied but stays queued, not counted
  * @returns the datagram's payload length and arrival time, or null when the queue is empty
  * @example
  * ```ts
@@ -433,10 +434,12 @@ export function udpRecvmsg(
   host: InetNet,
   sk: Sock,
   cpu?: Cpu,
+  peek = false,
 ): { len: number; arrived: number } | null {
   const take = () => {
-    const q = sk.receiveQueue.shift();
+    const q = peek ? sk.receiveQueue[0] : sk.receiveQueue.shift();
     if (!q) return null;
+    if (peek) return { len: q.len, arrived: q.arrived };
     sk.rmemAlloc -= q.truesize;
     host.mib.udp.InDatagrams++;
     host.sim.ledger.end({ skb: q.id, kind: "delivered", where: "udp_recvmsg", t: host.sim.now });

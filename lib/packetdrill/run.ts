@@ -575,10 +575,10 @@ class PacketdrillRun {
     return status;
   }
 
-  // A datagram for the UDP socket under test, from the peer it connected to, to its port.
-  // packetdrill knows a UDP socket's addresses only once it is connected; before that its
-  // datagrams go from 0.0.0.0:0 to 0.0.0.0:0 (TTL 255, ID 0), which Linux takes as a
-  // broadcast no socket wants (IgnoredMulti).
+  // A datagram for the UDP socket under test. packetdrill learns the peer's address and port
+  // from connect() but never the socket's own: datagrams go from 0.0.0.0:0 to 0.0.0.0:0 before
+  // (TTL 255, ID 0), which Linux takes as a broadcast no socket wants (IgnoredMulti), and from
+  // the peer to 0.0.0.0:0 after, a martian destination (IP_INVALID_DEST) — seen on 6.18.
   #inboundUdp(p: UdpPacketSpec, time: { at: number }, line: number) {
     this.#runTo(time.at);
     const late = this.#pendingError();
@@ -588,11 +588,11 @@ class PacketdrillRun {
     const packet = buildFrame({
       ipv4: {
         saddr: connected ? this.#config.remoteIp : "0.0.0.0",
-        daddr: connected ? this.#config.localIp : "0.0.0.0",
+        daddr: "0.0.0.0",
         ttl: 255,
         id: 0,
       },
-      udp: { source: connected ? sk!.dport : 0, dest: connected ? sk!.num : 0 },
+      udp: { source: connected ? sk!.dport : 0, dest: 0 },
       payload: p.len,
       pad: false,
     }).slice(ETH_HLEN);

@@ -90,10 +90,13 @@ const O_RDWR = 2;
 const O_NONBLOCK = 0o4000;
 // include/linux/socket.h: a call that does not wait, whatever the descriptor's mode
 const MSG_DONTWAIT = 0x40;
+// include/linux/socket.h: read without taking
+const MSG_PEEK = 2;
 const SYMBOLS: Record<string, number> = {
   O_RDWR,
   O_NONBLOCK,
   MSG_DONTWAIT,
+  MSG_PEEK,
   F_GETFL: 3,
   F_SETFL: 4,
   SHUT_RD: 0,
@@ -272,20 +275,20 @@ const HANDLERS: Record<string, Handler> = {
       return fail("ENOPROTOOPT");
     },
   },
-  read: { run: (ctx, sc, fd) => recv(ctx, fd, intValue(sc.args[2]) ?? 0, false) },
+  read: { run: (ctx, sc, fd) => recv(ctx, fd, intValue(sc.args[2]) ?? 0) },
   recv: {
     check: recvFlags(3),
-    run: (ctx, sc, fd) => recv(ctx, fd, intValue(sc.args[2]) ?? 0, dontWait(sc, 3)),
+    run: (ctx, sc, fd) => recv(ctx, fd, intValue(sc.args[2]) ?? 0, readFlags(sc, 3)),
   },
   recvfrom: {
     check: recvFlags(3),
-    run: (ctx, sc, fd) => recv(ctx, fd, intValue(sc.args[2]) ?? 0, dontWait(sc, 3)),
+    run: (ctx, sc, fd) => recv(ctx, fd, intValue(sc.args[2]) ?? 0, readFlags(sc, 3)),
   },
   recvmsg: {
     check: (sc) =>
       recvFlags(2)(sc) ?? (iovLength(sc) === null ? "recvmsg takes one iovec here" : null),
     run: (ctx, sc, fd) => {
-      const r = recv(ctx, fd, iovLength(sc)!, dontWait(sc, 2));
+      const r = recv(ctx, fd, iovLength(sc)!, readFlags(sc, 2));
       if (r === "blocked" || r.result < 0 || !fd?.inq || !fd.sk?.tcp) return r;
       return { ...r, out: String(tcpInqHint(fd.sk)) };
     },
@@ -407,19 +410,20 @@ const HANDLERS: Record<string, Handler> = {
 /** The system calls the kit runs. */
 export const SYSCALLS: ReadonlySet<string> = new Set(Object.keys(HANDLERS));
 
-// A receive call's flags: none, or MSG_DONTWAIT (MSG_PEEK and the others are not modelled)
+// A receive call's flags: none, MSG_DONTWAIT, MSG_PEEK (the others are not modelled)
 function recvFlags(index: number): (sc: SyscallSpec) => string | null {
   return (sc) => {
     if (!sc.args[index]) return null;
     const flags = intValue(sc.args[index]);
-    return flags === null || (flags & ~MSG_DONTWAIT) !== 0
-      ? `${sc.name} flags other than MSG_DONTWAIT are not modelled`
+    return flags === null || (flags & ~(MSG_DONTWAIT | MSG_PEEK)) !== 0
+      ? `${sc.name} flags other than MSG_DONTWAIT and MSG_PEEK are not modelled`
       : null;
   };
 }
 
-function dontWait(sc: SyscallSpec, index: number): boolean {
-  return ((intValue(sc.args[index]) ?? 0) & MSG_DONTWAIT) !== 0;
+function readFlags(sc: SyscallSpec, index: number): { dontwait: boolean; peek: boolean } {
+  const flags = intValue(sc.args[index]) ?? 0;
+  return { dontwait: (flags & MSG_DONTWAIT) !== 0, peek: (flags & MSG_PEEK) !== 0 };
 }
 
 // recvmsg's msghdr: msg_iov(1)=[{..., N}]
@@ -440,18 +444,18 @@ function recv(
   ctx: SyscallContext,
   fd: ScriptFd | undefined,
   len: number,
-  dontwait: boolean,
+  flags: { dontwait: boolean; peek: boolean } = { dontwait: false, peek: false },
 ): SyscallOutcome {
   if (!fd) return fail("EBADF");
-  const nonblock = fd.nonblock || dontwait;
+  const nonblock = fd.nonblock || flags.dontwait;
   if (fd.udp) {
     if (!fd.sk) return nonblock ? fail("EAGAIN") : "blocked";
-    const d = udpRecvmsg(ctx.host, fd.sk);
+    const d = udpRecvmsg(ctx.host, fd.sk, undefined, flags.peek);
     if (d) return ok(Math.min(d.len, len));
     return nonblock ? fail("EAGAIN") : "blocked";
   }
   if (!fd.sk?.tcp) return fail("ENOTCONN");
-  const n = tcpRecvmsg(ctx.host, ctx.cpu, fd.sk, len, nonblock);
+  const n = tcpRecvmsg(ctx.host, ctx.cpu, fd.sk, len, nonblock, flags.peek);
   if (n >= 0) return ok(n);
   if (n === -ECONNRESET) return fail("ECONNRESET");
   if (n === -EPIPE) return fail("EPIPE");

@@ -25,7 +25,10 @@ import { nfHookTable } from "../../lib/netfilter/core.ts";
 import { createHost } from "../../lib/init/main.ts";
 import { registerEtherdev } from "../../lib/core/netdevice.ts";
 import { inetAddAddr } from "../../lib/ipv4/devinet.ts";
-import { __udp4LibLookup, udpSocket } from "../../lib/ipv4/udp.ts";
+import { __udp4LibLookup, udpRecvmsg, udpSocket } from "../../lib/ipv4/udp.ts";
+import { allocSkb } from "../../lib/core/skbuff.ts";
+import { ethTypeTrans } from "../../lib/ethernet/eth.ts";
+import { ipRcv } from "../../lib/ipv4/ip_input.ts";
 import { Sock, sockSetRcvbuf } from "../../lib/core/sock.ts";
 import { tcpEstablished } from "../../lib/ipv4/tcp_ipv4.ts";
 import { neighPermanent } from "../../lib/ipv4/arp.ts";
@@ -403,4 +406,32 @@ Deno.test("a neighbour entry (ip neigh ... nud permanent) gives a forward its de
   const eth1 = sh.host.devices.find((d) => d.name === "eth1")!;
   assert.deepEqual([...eth1.transmitted[0].frame.subarray(0, 6)], [2, 0, 0, 0, 0x99, 1]);
   assert.equal(eth1.transmitted[0].frame[14 + 8], 63); // TTL decremented on the way
+});
+
+Deno.test("udp_recvmsg with MSG_PEEK copies the oldest datagram but leaves it queued and uncounted, as udp_recvmsg()'s peeking does", () => {
+  const host = createHost();
+  const dev = registerEtherdev(host, "eth0", "02:00:00:00:00:02");
+  inetAddAddr(host, dev, inAton("10.0.0.2"), 24);
+  const sk = udpSocket(host, { addr: 0, port: 53 });
+  for (const payload of [100, 200]) {
+    const frame = buildFrame({
+      eth: { dst: "02:00:00:00:00:02" },
+      ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" },
+      udp: { source: 4000, dest: 53 },
+      payload,
+    });
+    const skb = allocSkb(host.sim, frame, dev);
+    skb.protocol = ethTypeTrans(skb, dev);
+    ipRcv(host, host.sim.cpus[0], skb, dev);
+  }
+  assert.equal(sk.receiveQueue.length, 2);
+  const charged = sk.rmemAlloc;
+  assert.equal(udpRecvmsg(host, sk, undefined, true)?.len, 100);
+  assert.equal(udpRecvmsg(host, sk, undefined, true)?.len, 100);
+  assert.equal(sk.receiveQueue.length, 2);
+  assert.equal(sk.rmemAlloc, charged);
+  assert.equal(host.mib.udp.InDatagrams, 0);
+  assert.equal(udpRecvmsg(host, sk)?.len, 100);
+  assert.equal(udpRecvmsg(host, sk, undefined, true)?.len, 200);
+  assert.equal(host.mib.udp.InDatagrams, 1);
 });
