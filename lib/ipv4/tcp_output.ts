@@ -314,7 +314,8 @@ export function tcpTransmit(
 
 /**
  * Sends a segment of a connection, as tcp_transmit_skb(): counted in the socket's segs_out,
- * from its address and port to the peer's.
+ * from its address and port to the peer's; one carrying an ACK — a FIN, a probe, a reset too —
+ * is an ACK sent (tcp_event_ack_sent()).
  * @param host the host
  * @param cpu the CPU
  * @param sk the connection
@@ -336,6 +337,27 @@ export function tcpTransmitSkb(
     seg,
     bhOff,
   );
+  if (sk.tcp && seg.flags & TCP_FLAGS.ACK) tcpEventAckSent(host, sk.tcp);
+}
+
+// tcp_event_ack_sent(): what the compressed-SACK timer held back is counted (TCPAckCompressed),
+// a quick ACK is used up (tcp_dec_quickack_mode()) and the delayed-ACK timer stopped, nothing
+// owed any more (inet_csk_clear_xmit_timer(ICSK_TIME_DACK))
+function tcpEventAckSent(host: InetNet, tp: TcpSockState): void {
+  if (tp.compressedAck) {
+    host.mib.tcpExt.TCPAckCompressed += tp.compressedAck - 1;
+    tp.compressedAck = 0;
+    tp.compressedAckAt = -1;
+  }
+  if (tp.quick) {
+    const pkts = tp.ackPending.sched ? 1 : 0;
+    if (pkts >= tp.quick) {
+      tp.quick = 0;
+      tp.ato = tcpAtoMin(host.hz);
+    } else tp.quick -= pkts;
+  }
+  tp.ackPending = { sched: false, now: false, timer: false, pushed: false, pushed2: false };
+  tp.delackTimeout = -1;
 }
 
 /**
@@ -497,22 +519,6 @@ export function tcpSendAck(host: InetNet, cpu: Cpu, sk: Sock): void {
     window,
     options: tcpEstablishedOptions(host, sk),
   });
-  // tcp_event_ack_sent() → tcp_dec_quickack_mode(), inet_csk_clear_xmit_timer(ICSK_TIME_DACK)
-  if (tp.quick) {
-    const pkts = tp.ackPending.sched ? 1 : 0;
-    if (pkts >= tp.quick) {
-      tp.quick = 0;
-      tp.ato = tcpAtoMin(host.hz);
-    } else tp.quick -= pkts;
-  }
-  tp.ackPending = { sched: false, now: false, timer: false, pushed: false, pushed2: false };
-  tp.delackTimeout = -1;
-  // the ACK carries what the compressed-SACK timer held back (TCPAckCompressed)
-  if (tp.compressedAck) {
-    host.mib.tcpExt.TCPAckCompressed += tp.compressedAck - 1;
-    tp.compressedAck = 0;
-    tp.compressedAckAt = -1;
-  }
   host.sim.exitFn(cpu, "__tcp_send_ack");
   host.sim.exitFn(cpu, "tcp_send_ack");
 }
