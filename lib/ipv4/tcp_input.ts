@@ -958,12 +958,15 @@ function tcpValidateIncoming(
     if (!tcpOowRateLimited(host, s, "TCPACKSkippedPAWS", tp)) tcpSendDupack(host, cpu, sk, tp, s);
     return "TCP_RFC7323_PAWS";
   }
-  // tcp_sequence() (6.18): data ending past the window is refused unless the queue is empty
-  const endSeq = (s.seq + s.dataLen + (s.flags & TCP_FLAGS.FIN ? 1 : 0)) >>> 0;
+  // tcp_sequence() (6.18): data ending past the window is refused unless the queue is empty; a
+  // FIN may stick out of it (some stacks send FINs into a shut window: checked later, in
+  // tcp_data_queue())
+  const fin = s.flags & TCP_FLAGS.FIN ? 1 : 0;
+  const endSeq = (s.seq + s.dataLen + fin) >>> 0;
   const limit = (sk.rcvNxt + tcpReceiveWindow(tp, sk.rcvNxt)) >>> 0;
   let seqReason: SkbDropReason | null = null;
   if (before(endSeq, tp.rcvWup)) seqReason = "TCP_OLD_SEQUENCE";
-  else if (after(endSeq, limit)) {
+  else if (after(endSeq, limit) && after((endSeq - fin) >>> 0, limit)) {
     if (after(s.seq, limit)) seqReason = "TCP_INVALID_SEQUENCE";
     else if (sk.receiveQueue.length) seqReason = "TCP_INVALID_END_SEQUENCE";
   }

@@ -14,6 +14,8 @@ export interface LiveTcpPacket {
   usecs: number;
   /** Source port. */
   sport: number;
+  /** Destination port: the peer's, which names the connection. */
+  dport: number;
   /** Flag letters, "." for ACK. */
   flags: string;
   /** Sequence number. */
@@ -245,6 +247,7 @@ export function liveTcpPacket(frame: Uint8Array, usecs: number): LiveTcpPacket |
   return {
     usecs,
     sport: th.source,
+    dport: th.dest,
     flags: flagLetters(th.flagByte),
     seq: th.seq,
     len: totLen - ihl - th.doff * 4,

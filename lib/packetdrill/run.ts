@@ -645,14 +645,20 @@ class PacketdrillRun {
   #outbound(e: ScriptEvent, p: TcpPacketSpec, time: { at: number; end: number }) {
     const deadline = Math.max(time.at, Number.isFinite(time.end) ? time.end : time.at) +
       SNIFF_TIMEOUT_USECS;
-    while (!this.#tun.txRing.length && this.#nowUsecs() < deadline) {
-      this.#runTo(Math.min(deadline, this.#nextEventUsecs()));
+    let live: ReturnType<typeof liveTcpPacket> = null;
+    for (;;) {
+      while (!this.#tun.txRing.length && this.#nowUsecs() < deadline) {
+        this.#runTo(Math.min(deadline, this.#nextEventUsecs()));
+      }
+      const late = this.#pendingError();
+      if (late) return late;
+      const out = this.#tun.read();
+      if (out) this.#readSniffed(out.tstamp);
+      live = out ? liveTcpPacket(out.packet, out.tstamp / 1000) : null;
+      // sniff_outbound_live_packet(): only the socket under test's packets count; another's —
+      // a connection closed before, say — is passed over
+      if (!live || !this.#conn || live.dport === this.#conn.remotePort) break;
     }
-    const late = this.#pendingError();
-    if (late) return late;
-    const out = this.#tun.read();
-    if (out) this.#readSniffed(out.tstamp);
-    const live = out ? liveTcpPacket(out.packet, out.tstamp / 1000) : null;
     if (!live) return { text: "error handling packet: Timed out waiting for packet" };
     if (!this.#conn) return { text: "error handling packet: no matching socket for script packet" };
     if (p.flags.includes("S") && this.#conn.scriptLocalIsn === null) {
