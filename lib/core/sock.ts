@@ -261,6 +261,8 @@ export interface TcpSockState {
   finQueued: boolean;
   /** Zero-window probes sent without an answer (icsk_probes_out, tcpi_probes). */
   probesOut: number;
+  /** When the first of those probes went, jiffies; 0 for none (icsk_probes_tstamp). */
+  probesTstamp: number;
   /** TCP_SKB_CB(skb)->sacked of our FIN while it waits for its ACK: TCPCB_* bits. */
   finSacked: number;
   /** Segments sent again and not yet acknowledged or lost again (retrans_out, tcpi_retrans). */
@@ -619,6 +621,11 @@ export class Sock {
   rcvbufLocked = false;
   /** Bytes a reader waits for (sk_rcvlowat, SO_RCVLOWAT), 1 by default. */
   rcvlowat = 1;
+  /**
+   * For a TCP socket: TCP_USER_TIMEOUT, ms (icsk_user_timeout): how long retransmissions and
+   * window probes may go unanswered before the connection fails; 0 for the sysctls' limits.
+   */
+  userTimeout = 0;
   /** For a TCP socket: next sequence number expected (rcv_nxt). */
   rcvNxt = 0;
   /** For a TCP socket: out-of-order segments held (out_of_order_queue), a red-black tree. */

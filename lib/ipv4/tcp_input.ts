@@ -219,6 +219,7 @@ export function newTcpState(o: {
     xmitTimer: null,
     finQueued: false,
     probesOut: 0,
+    probesTstamp: 0,
     finSacked: 0,
     retransOut: 0,
     lostOut: 0,

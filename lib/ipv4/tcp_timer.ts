@@ -196,8 +196,12 @@ export function tcpAckProbe(host: InetNet, cpu: Cpu, sk: Sock): void {
   if (!tp.finQueued) return;
   if (tcpSndWndTest(tp)) {
     tp.backoff = 0;
+    tp.probesTstamp = 0;
     if (tp.xmitTimer?.pending === "probe0") tp.xmitTimer = null;
-  } else tcpResetXmitTimer(host, cpu, sk, "probe0", tcpProbe0When(host, tp));
+  } else {
+    const when = tcpClampProbe0ToUserTimeout(host, sk, tcpProbe0When(host, tp));
+    tcpResetXmitTimer(host, cpu, sk, "probe0", when);
+  }
 }
 
 // tcp_probe_timer(): nothing to probe for once the FIN went; past tcp_retries2 unanswered
@@ -207,8 +211,15 @@ function tcpProbeTimer(host: InetNet, cpu: Cpu, sk: Sock): void {
   const tp = sk.tcp!;
   if (tcpPacketsOut(sk) || !tp.finQueued) {
     tp.probesOut = 0;
+    tp.probesTstamp = 0;
     return;
   }
+  // TCP_USER_TIMEOUT bounds the probing from its first probe
+  if (!tp.probesTstamp) tp.probesTstamp = jiffies(host);
+  else if (
+    sk.userTimeout &&
+    jiffies(host) - tp.probesTstamp >= usecsToJiffies(host, sk.userTimeout * 1000)
+  ) return tcpWriteErr(host, cpu, sk);
   let maxProbes = host.sysctl["net.ipv4.tcp_retries2"];
   if (tp.dead) {
     const rtoMax = usecsToJiffies(host, TCP_RTO_MAX_MS * 1000);
@@ -242,11 +253,13 @@ function tcpSendProbe0(host: InetNet, cpu: Cpu, sk: Sock): void {
     if (tcpPacketsOut(sk) || !tp.finQueued) {
       tp.probesOut = 0;
       tp.backoff = 0;
+      tp.probesTstamp = 0;
       return;
     }
     tp.probesOut++;
     if (tp.backoff < host.sysctl["net.ipv4.tcp_retries2"]) tp.backoff++;
-    tcpResetXmitTimer(host, cpu, sk, "probe0", tcpProbe0When(host, tp));
+    const when = tcpClampProbe0ToUserTimeout(host, sk, tcpProbe0When(host, tp));
+    tcpResetXmitTimer(host, cpu, sk, "probe0", when);
   });
 }
 
@@ -343,14 +356,15 @@ function tcpRetransmitTimer(host: InetNet, cpu: Cpu, sk: Sock): void {
     tcpRetransmitSkb(host, cpu, sk);
     tp.backoff++;
     tp.rtoDoublings++; // icsk_rto = min(icsk_rto << 1, TCP_RTO_MAX)
-    tcpResetXmitTimer(host, cpu, sk, "retrans", tcpRto(host, tp));
+    tcpResetXmitTimer(host, cpu, sk, "retrans", tcpClampRtoToUserTimeout(host, sk));
   });
 }
 
 // tcp_write_timeout() (inlined): each timeout picks a new flow hash (sk_rethink_txhash(),
 // TcpTimeoutRehash); past tcp_retries2 timeouts' worth of time since the first retransmission —
-// for an orphan, tcp_orphan_retries (0 means 8 while the RTO is below TCP_RTO_MAX) — the
-// connection fails with ETIMEDOUT (tcp_write_err(): TCPAbortOnTimeout)
+// for an orphan, tcp_orphan_retries (0 means 8 while the RTO is below TCP_RTO_MAX) — or past
+// TCP_USER_TIMEOUT when one is set, the connection fails with ETIMEDOUT (tcp_write_err():
+// TCPAbortOnTimeout)
 function tcpWriteTimeout(host: InetNet, cpu: Cpu, sk: Sock): boolean {
   const tp = sk.tcp!;
   let retryUntil = host.sysctl["net.ipv4.tcp_retries2"];
@@ -358,7 +372,7 @@ function tcpWriteTimeout(host: InetNet, cpu: Cpu, sk: Sock): boolean {
     const alive = tcpRto(host, tp) < usecsToJiffies(host, TCP_RTO_MAX_MS * 1000);
     retryUntil = host.sysctl["net.ipv4.tcp_orphan_retries"] || (alive ? 8 : 0);
   }
-  if (retransmitsTimedOut(host, tp, retryUntil)) {
+  if (retransmitsTimedOut(host, tp, retryUntil, sk.userTimeout)) {
     tcpWriteErr(host, cpu, sk);
     return true;
   }
@@ -366,21 +380,46 @@ function tcpWriteTimeout(host: InetNet, cpu: Cpu, sk: Sock): boolean {
   return false;
 }
 
-// retransmits_timed_out(): the time `boundary` timeouts take from TCP_RTO_MIN, doubling up to
-// TCP_RTO_MAX then linear (tcp_model_timeout()), measured from retrans_stamp
+// retransmits_timed_out(): the user timeout (ms), or else the time `boundary` timeouts take from
+// TCP_RTO_MIN, doubling up to TCP_RTO_MAX then linear (tcp_model_timeout()), measured from
+// retrans_stamp
 function retransmitsTimedOut(
   host: InetNet,
   tp: NonNullable<Sock["tcp"]>,
   boundary: number,
+  userTimeoutMs: number,
 ): boolean {
   if (!tp.retransmits) return false;
-  const rtoBaseMs = TCP_RTO_MIN_US / 1000;
-  const linearBackoffThresh = Math.floor(Math.log2(TCP_RTO_MAX_MS / rtoBaseMs));
-  const timeoutMs = boundary <= linearBackoffThresh
-    ? ((2 << boundary) - 1) * rtoBaseMs
-    : ((2 << linearBackoffThresh) - 1) * rtoBaseMs +
-      (boundary - linearBackoffThresh) * TCP_RTO_MAX_MS;
+  let timeoutMs = userTimeoutMs;
+  if (!timeoutMs) {
+    const rtoBaseMs = TCP_RTO_MIN_US / 1000;
+    const linearBackoffThresh = Math.floor(Math.log2(TCP_RTO_MAX_MS / rtoBaseMs));
+    timeoutMs = boundary <= linearBackoffThresh
+      ? ((2 << boundary) - 1) * rtoBaseMs
+      : ((2 << linearBackoffThresh) - 1) * rtoBaseMs +
+        (boundary - linearBackoffThresh) * TCP_RTO_MAX_MS;
+  }
   return ((timeoutMs - (tcpClockMs(host) - tp.retransStamp)) | 0) <= 0;
+}
+
+// tcp_clamp_rto_to_user_timeout(): the next timeout no later than the user timeout's end (at
+// once, a jiffy, once it has passed)
+function tcpClampRtoToUserTimeout(host: InetNet, sk: Sock): number {
+  const tp = sk.tcp!;
+  if (!sk.userTimeout) return tcpRto(host, tp);
+  const remaining = sk.userTimeout - (tcpClockMs(host) - tp.retransStamp);
+  if (remaining <= 0) return 1;
+  return Math.min(tcpRto(host, tp), usecsToJiffies(host, remaining * 1000));
+}
+
+// tcp_clamp_probe0_to_user_timeout(): a probe no later than the user timeout's end, counted
+// from the first probe, but at least TCP_TIMEOUT_MIN (2 jiffies) away
+function tcpClampProbe0ToUserTimeout(host: InetNet, sk: Sock, when: number): number {
+  const tp = sk.tcp!;
+  if (!sk.userTimeout || !tp.probesTstamp) return when;
+  const elapsed = Math.max(0, jiffies(host) - tp.probesTstamp);
+  const remaining = Math.max(usecsToJiffies(host, sk.userTimeout * 1000) - elapsed, 2);
+  return Math.min(remaining, when);
 }
 
 // tcp_write_err() (inlined): the socket's error is ETIMEDOUT, told to whoever waits; the FIN's

@@ -43,6 +43,8 @@ export interface ScriptFd {
   rcvbuf?: number;
   /** SO_RCVLOWAT given before the kernel socket existed. */
   rcvlowat?: number;
+  /** TCP_USER_TIMEOUT given before the kernel socket existed, ms. */
+  userTimeout?: number;
   /** For an epoll_create() descriptor, the instance. */
   epoll?: EpollInstance;
   /** A UDP socket (SOCK_DGRAM): bind() makes its kernel socket. */
@@ -144,6 +146,7 @@ const SOCKOPTS = new Set([
   "TCP_MAXSEG",
   "TCP_NODELAY",
   "TCP_QUICKACK",
+  "TCP_USER_TIMEOUT",
 ]);
 
 const HANDLERS: Record<string, Handler> = {
@@ -179,6 +182,7 @@ const HANDLERS: Record<string, Handler> = {
       if (fd.rcvlowat !== undefined) {
         tcpSetRcvlowat(ctx.host, ctx.cpu, fd.listener, fd.rcvlowat);
       }
+      fd.listener.userTimeout = fd.userTimeout ?? 0;
       return ok(0);
     },
   },
@@ -234,6 +238,12 @@ const HANDLERS: Record<string, Handler> = {
         case "TCP_QUICKACK":
           if (sk) tcpSetQuickack(ctx.host, ctx.cpu, sk, val);
           break;
+        case "TCP_USER_TIMEOUT":
+          // tcp_sock_set_user_timeout(): any non-negative number of ms
+          if (val < 0) return fail("EINVAL");
+          if (sk) sk.userTimeout = val;
+          else fd.userTimeout = val;
+          break;
       }
       return ok(0);
     },
@@ -271,6 +281,10 @@ const HANDLERS: Record<string, Handler> = {
         }
         case "SO_RCVLOWAT":
           return { result: 0, errno: null, out: String((fd.sk ?? fd.listener)?.rcvlowat ?? 1) };
+        case "TCP_USER_TIMEOUT": {
+          const sk = fd.sk ?? fd.listener;
+          return { result: 0, errno: null, out: String(sk ? sk.userTimeout : fd.userTimeout ?? 0) };
+        }
       }
       return fail("ENOPROTOOPT");
     },
@@ -474,6 +488,7 @@ function connect(ctx: SyscallContext, fd: ScriptFd): SyscallOutcome {
     });
     if (!fd.sk) return fail("ENETUNREACH");
     if (fd.rcvlowat !== undefined) tcpSetRcvlowat(ctx.host, ctx.cpu, fd.sk, fd.rcvlowat);
+    fd.sk.userTimeout = fd.userTimeout ?? 0;
     fd.connecting = true;
     return fd.nonblock ? fail("EINPROGRESS") : "blocked";
   }
