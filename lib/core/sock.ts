@@ -626,6 +626,8 @@ export class Sock {
    * window probes may go unanswered before the connection fails; 0 for the sysctls' limits.
    */
   userTimeout = 0;
+  /** SO_LINGER: the linger time in seconds (sk_lingertime) when SOCK_LINGER is set, else null. */
+  lingerTime: number | null = null;
   /** For a TCP socket: next sequence number expected (rcv_nxt). */
   rcvNxt = 0;
   /** For a TCP socket: out-of-order segments held (out_of_order_queue), a red-black tree. */

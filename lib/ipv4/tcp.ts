@@ -29,7 +29,7 @@ import {
 } from "./tcp_output.ts";
 import { jiffies } from "../kernel/timer.ts";
 import { tcpRcvbufGrow } from "./tcp_input.ts";
-import { tcpPacketsOut, tcpPushPendingFrames } from "./tcp_timer.ts";
+import { tcpPacketsOut, tcpPushPendingFrames, tcpWriteQueuePurge } from "./tcp_timer.ts";
 
 /** -EAGAIN: nothing to read yet (a blocking reader sleeps in sk_wait_data()). */
 export const EAGAIN = 11;
@@ -245,6 +245,18 @@ function close(host: InetNet, cpu: Cpu, sk: Sock): void {
     // unread data: tcp_send_active_reset(), TCPAbortOnClose
     tcpSendActiveReset(host, cpu, sk);
     host.mib.tcpExt.TCPAbortOnClose++;
+    return unhash();
+  }
+  if (sk.lingerTime === 0) {
+    // SO_LINGER with no time: tcp_disconnect() aborts — a reset where tcp_need_reset() wants
+    // one, or where a FIN is still queued in CLOSING or LAST_ACK — counted TCPAbortOnData
+    const s = sk.state;
+    const needReset = s === TCP_STATES.ESTABLISHED || s === TCP_STATES.CLOSE_WAIT ||
+      s === TCP_STATES.FIN_WAIT1 || s === TCP_STATES.FIN_WAIT2 ||
+      (tp.finQueued && (s === TCP_STATES.CLOSING || s === TCP_STATES.LAST_ACK));
+    if (needReset) tcpSendActiveReset(host, cpu, sk);
+    tcpWriteQueuePurge(host, cpu, sk);
+    host.mib.tcpExt.TCPAbortOnData++;
     return unhash();
   }
   // __tcp_close(): both directions shut (SHUTDOWN_MASK), the socket orphaned (sock_orphan());

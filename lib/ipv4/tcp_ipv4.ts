@@ -869,7 +869,9 @@ function tcpV4SynRecvSock(
   // sk_clone_lock(): the child keeps the listener's buffer lock and SO_RCVLOWAT
   child.rcvbufLocked = listener.rcvbufLocked;
   child.rcvlowat = listener.rcvlowat;
-  child.userTimeout = listener.userTimeout; // inet_csk_clone_lock() copies icsk_user_timeout
+  // inet_csk_clone_lock() copies icsk_user_timeout, SOCK_LINGER and sk_lingertime
+  child.userTimeout = listener.userTimeout;
+  child.lingerTime = listener.lingerTime;
   child.tcp = tcpChildState(host, req, child, s.window * 2 ** req.sndWscale);
   // tcp_synack_rtt_meas(): the handshake's RTT, unless the SYN-ACK was sent again or a cookie
   // stood for the request (no snt_synack)

@@ -45,6 +45,8 @@ export interface ScriptFd {
   rcvlowat?: number;
   /** TCP_USER_TIMEOUT given before the kernel socket existed, ms. */
   userTimeout?: number;
+  /** SO_LINGER's time given before the kernel socket existed (null: off). */
+  lingerTime?: number | null;
   /** For an epoll_create() descriptor, the instance. */
   epoll?: EpollInstance;
   /** A UDP socket (SOCK_DGRAM): bind() makes its kernel socket. */
@@ -183,6 +185,7 @@ const HANDLERS: Record<string, Handler> = {
         tcpSetRcvlowat(ctx.host, ctx.cpu, fd.listener, fd.rcvlowat);
       }
       fd.listener.userTimeout = fd.userTimeout ?? 0;
+      fd.listener.lingerTime = fd.lingerTime ?? null;
       return ok(0);
     },
   },
@@ -211,10 +214,18 @@ const HANDLERS: Record<string, Handler> = {
     },
   },
   setsockopt: {
-    check: (sc) =>
-      SOCKOPTS.has(word(sc.args[2]) ?? "") && word(sc.args[2]) !== "SO_ERROR"
+    check: (sc) => {
+      if (word(sc.args[2]) === "SO_LINGER") {
+        const l = linger(sc);
+        if (!l) return "SO_LINGER takes {onoff=N, linger=N} here";
+        return l.onoff && l.linger
+          ? "SO_LINGER with a linger time (a close() that waits for its FIN's ACK) is not modelled"
+          : null;
+      }
+      return SOCKOPTS.has(word(sc.args[2]) ?? "") && word(sc.args[2]) !== "SO_ERROR"
         ? null
-        : `setsockopt ${word(sc.args[2]) ?? "?"} is not modelled`,
+        : `setsockopt ${word(sc.args[2]) ?? "?"} is not modelled`;
+    },
     run: (ctx, sc, fd) => {
       if (!fd) return fail("EBADF");
       const val = intValue(sc.args[3]) ?? 0;
@@ -244,6 +255,14 @@ const HANDLERS: Record<string, Handler> = {
           if (sk) sk.userTimeout = val;
           else fd.userTimeout = val;
           break;
+        case "SO_LINGER": {
+          // sk_setsockopt(): SOCK_LINGER on with its time, or off
+          const l = linger(sc)!;
+          const time = l.onoff ? l.linger : null;
+          if (sk) sk.lingerTime = time;
+          else fd.lingerTime = time;
+          break;
+        }
       }
       return ok(0);
     },
@@ -424,6 +443,16 @@ const HANDLERS: Record<string, Handler> = {
 /** The system calls the kit runs. */
 export const SYSCALLS: ReadonlySet<string> = new Set(Object.keys(HANDLERS));
 
+// struct linger as a script gives it: {onoff=N, linger=N} (l_onoff, l_linger)
+function linger(sc: SyscallSpec): { onoff: number; linger: number } | null {
+  const arg = sc.args[3];
+  if (arg?.kind !== "struct") return null;
+  const field = (name: string) =>
+    intValue(arg.fields.find((f) => f.name === name || f.name === `l_${name}`)?.value);
+  const onoff = field("onoff"), time = field("linger");
+  return onoff === null || time === null ? null : { onoff, linger: time };
+}
+
 // A receive call's flags: none, MSG_DONTWAIT, MSG_PEEK (the others are not modelled)
 function recvFlags(index: number): (sc: SyscallSpec) => string | null {
   return (sc) => {
@@ -489,6 +518,7 @@ function connect(ctx: SyscallContext, fd: ScriptFd): SyscallOutcome {
     if (!fd.sk) return fail("ENETUNREACH");
     if (fd.rcvlowat !== undefined) tcpSetRcvlowat(ctx.host, ctx.cpu, fd.sk, fd.rcvlowat);
     fd.sk.userTimeout = fd.userTimeout ?? 0;
+    fd.sk.lingerTime = fd.lingerTime ?? null;
     fd.connecting = true;
     return fd.nonblock ? fail("EINPROGRESS") : "blocked";
   }

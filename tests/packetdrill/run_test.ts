@@ -185,6 +185,11 @@ Deno.test("a script using what the kit does not model is refused before it runs,
       /x\.pkt:8: .*recv flags other than MSG_DONTWAIT and MSG_PEEK are not modelled/,
     ],
     [
+      "SO_LINGER with a linger time (close() would wait)",
+      `${HANDSHAKE}+0 setsockopt(4, SOL_SOCKET, SO_LINGER, {onoff=1, linger=5}, 8) = 0\n`,
+      /x\.pkt:8: .*SO_LINGER with a linger time .* is not modelled/,
+    ],
+    [
       "a raw socket",
       "0 socket(..., SOCK_RAW, IPPROTO_ICMP) = 3\n",
       /x\.pkt:1: .*only TCP .* and UDP/,
