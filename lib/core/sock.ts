@@ -263,6 +263,8 @@ export interface TcpSockState {
   probesOut: number;
   /** When the first of those probes went, jiffies; 0 for none (icsk_probes_tstamp). */
   probesTstamp: number;
+  /** The keepalive timer (icsk_keepalive_timer) while armed: its identity, so a re-arm replaces it. */
+  keepaliveTimer: object | null;
   /** TCP_SKB_CB(skb)->sacked of our FIN while it waits for its ACK: TCPCB_* bits. */
   finSacked: number;
   /** Segments sent again and not yet acknowledged or lost again (retrans_out, tcpi_retrans). */
@@ -628,6 +630,13 @@ export class Sock {
   userTimeout = 0;
   /** SO_LINGER: the linger time in seconds (sk_lingertime) when SOCK_LINGER is set, else null. */
   lingerTime: number | null = null;
+  /** SO_KEEPALIVE is set (SOCK_KEEPOPEN). */
+  keepOpen = false;
+  /**
+   * TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT (keepalive_time and keepalive_intvl in seconds,
+   * keepalive_probes); 0 for the tcp_keepalive_* sysctls.
+   */
+  readonly keepalive = { time: 0, intvl: 0, probes: 0 };
   /** For a TCP socket: next sequence number expected (rcv_nxt). */
   rcvNxt = 0;
   /** For a TCP socket: out-of-order segments held (out_of_order_queue), a red-black tree. */

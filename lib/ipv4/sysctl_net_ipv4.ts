@@ -59,6 +59,23 @@ export function ipv4SysctlTable(host: InetNet): CtlTable[] {
     entry("tcp_early_retrans", 3, 0, 4, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     entry("tcp_retries2", 15, 0, 255, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     entry("tcp_orphan_retries", 0, 0, 255, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
+    // keepalive (tcp_keepalive_timer()): idle seconds before the first probe, seconds between
+    // probes (proc_dointvec_jiffies), unanswered probes before the reset (a u8)
+    entry(
+      "tcp_keepalive_time",
+      7200,
+      0,
+      Math.floor(INT_MAX / host.hz),
+      "net/ipv4/tcp_ipv4.c:tcp_sk_init",
+    ),
+    entry(
+      "tcp_keepalive_intvl",
+      75,
+      0,
+      Math.floor(INT_MAX / host.hz),
+      "net/ipv4/tcp_ipv4.c:tcp_sk_init",
+    ),
+    entry("tcp_keepalive_probes", 9, 0, 255, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     // proc_dointvec_ms_jiffies: ms between ACKs to segments out of window (tcp_oow_rate_limited()),
     // HZ/2; a connection in TIME_WAIT is reset, not just closed, by a RST unless this is set
     entry("tcp_invalid_ratelimit", 500, 0, INT_MAX, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),

@@ -13,7 +13,6 @@ import {
   TCP_STATES,
 } from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
-import { TCP_FLAGS } from "../wire/tcp.ts";
 import { tcpEpollinReady } from "./tcp_input.ts";
 import { sockDefReadable } from "./udp.ts";
 import {
@@ -21,11 +20,9 @@ import {
   TCP_INIT_CWND,
   tcpAdvmss,
   tcpDelackMaxOfSock,
-  tcpEstablishedOptions,
   tcpRto,
-  tcpSelectWindow,
   tcpSendAck,
-  tcpTransmitSkb,
+  tcpSendActiveReset,
 } from "./tcp_output.ts";
 import { jiffies } from "../kernel/timer.ts";
 import { tcpRcvbufGrow } from "./tcp_input.ts";
@@ -264,29 +261,6 @@ function close(host: InetNet, cpu: Cpu, sk: Sock): void {
   tp.recvShutdown = true;
   tp.dead = true;
   tcpSendFin(host, cpu, sk);
-}
-
-// tcp_send_active_reset(): a RST with our next sequence number, acknowledging what came; the
-// connection leaves ESTABLISHED or CLOSE_WAIT as a reset one (tcp_set_state(): EstabResets)
-function tcpSendActiveReset(host: InetNet, cpu: Cpu, sk: Sock): void {
-  const tp = sk.tcp!;
-  tcpTransmitSkb(
-    host,
-    cpu,
-    sk,
-    {
-      seq: tp.sndNxt,
-      ack: sk.rcvNxt,
-      flags: TCP_FLAGS.RST | TCP_FLAGS.ACK,
-      window: tcpSelectWindow(host, sk),
-      options: tcpEstablishedOptions(host, sk),
-    },
-    false,
-  );
-  if (sk.state === TCP_STATES.ESTABLISHED || sk.state === TCP_STATES.CLOSE_WAIT) {
-    host.mib.tcp.EstabResets++;
-    host.mib.tcp.CurrEstab--;
-  }
 }
 
 // The socket leaves the host's table, closed

@@ -65,8 +65,10 @@ import {
 import {
   tcpAckProbe,
   tcpDone,
+  tcpKeepaliveTimeWhen,
   tcpPushPendingFrames,
   tcpRearmRto,
+  tcpResetKeepaliveTimer,
   tcpScheduleLossProbe,
   tcpSetCaState,
   tcpWriteQueuePurge,
@@ -220,6 +222,7 @@ export function newTcpState(o: {
     finQueued: false,
     probesOut: 0,
     probesTstamp: 0,
+    keepaliveTimer: null,
     finSacked: 0,
     retransOut: 0,
     lostOut: 0,
@@ -384,6 +387,8 @@ export function tcpRcvSynsentStateProcess(
     tp.sndCwnd = tp.totalRetrans > 1 && tp.undoMarker ? 1 : TCP_INIT_CWND;
     host.mib.tcp.CurrEstab++;
     tcpInitBufferSpace(host, tp, sk);
+    // tcp_finish_connect(): SO_KEEPALIVE's timer starts with the connection
+    if (sk.keepOpen) tcpResetKeepaliveTimer(host, cpu, sk, tcpKeepaliveTimeWhen(host, sk));
     // the fast path waits for the first scaled window when the peer scales (tp.predFlags 0)
     if (!tp.sndWscale) tcpFastPathOn(tp, tp.sndWnd);
     else tp.predFlags = 0;

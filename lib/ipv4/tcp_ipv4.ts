@@ -53,6 +53,7 @@ import {
   tcpSegsIn,
 } from "./tcp_input.ts";
 import { inetTwskDeschedulePut, tcpTimewaitStateProcess } from "./tcp_minisocks.ts";
+import { tcpKeepaliveTimeWhen, tcpResetKeepaliveTimer } from "./tcp_timer.ts";
 import {
   TCP_DEFAULT_SCALING_RATIO,
   TCP_MAX_WSCALE,
@@ -872,6 +873,8 @@ function tcpV4SynRecvSock(
   // inet_csk_clone_lock() copies icsk_user_timeout, SOCK_LINGER and sk_lingertime
   child.userTimeout = listener.userTimeout;
   child.lingerTime = listener.lingerTime;
+  child.keepOpen = listener.keepOpen;
+  Object.assign(child.keepalive, listener.keepalive);
   child.tcp = tcpChildState(host, req, child, s.window * 2 ** req.sndWscale);
   // tcp_synack_rtt_meas(): the handshake's RTT, unless the SYN-ACK was sent again or a cookie
   // stood for the request (no snt_synack)
@@ -890,6 +893,7 @@ function tcpV4SynRecvSock(
   child.tcp.totalRetrans = req.retrans;
   child.tcp.delivered = 1;
   child.tcp.lsndtime = jiffies(host);
+  if (child.keepOpen) tcpResetKeepaliveTimer(host, cpu, child, tcpKeepaliveTimeWhen(host, child));
   host.sim.exitFn(cpu, "tcp_create_openreq_child", skb.id);
   host.sim.exitFn(cpu, "tcp_v4_syn_recv_sock", skb.id);
   listener.acceptQueue.push(child);

@@ -361,6 +361,36 @@ function tcpEventAckSent(host: InetNet, tp: TcpSockState): void {
 }
 
 /**
+ * Resets a connection from our side, as tcp_send_active_reset(): a RST with our next sequence
+ * number, acknowledging what came; a connection in ESTABLISHED or CLOSE_WAIT leaves it as a
+ * reset one (tcp_set_state(): EstabResets) — unless the caller closes it itself.
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the connection
+ * @param closing count the state change here (false: the caller's tcp_done() does)
+ */
+export function tcpSendActiveReset(host: InetNet, cpu: Cpu, sk: Sock, closing = true): void {
+  const tp = sk.tcp!;
+  tcpTransmitSkb(
+    host,
+    cpu,
+    sk,
+    {
+      seq: tp.sndNxt,
+      ack: sk.rcvNxt,
+      flags: TCP_FLAGS.RST | TCP_FLAGS.ACK,
+      window: tcpSelectWindow(host, sk),
+      options: tcpEstablishedOptions(host, sk),
+    },
+    false,
+  );
+  if (closing && (sk.state === TCP_STATES.ESTABLISHED || sk.state === TCP_STATES.CLOSE_WAIT)) {
+    host.mib.tcp.EstabResets++;
+    host.mib.tcp.CurrEstab--;
+  }
+}
+
+/**
  * Sends a request sock's SYN-ACK, as tcp_v4_send_synack() → tcp_make_synack(): the window
  * unscaled (at most 65535) and the options tcp_synack_options() chose — MSS always, then
  * SACK-permitted, timestamps and window scale as the SYN offered them.

@@ -23,6 +23,7 @@ import {
   tcpEstablishedOptions,
   tcpRto,
   tcpSelectWindow,
+  tcpSendActiveReset,
   tcpTransmitSkb,
 } from "./tcp_output.ts";
 
@@ -237,19 +238,7 @@ function tcpProbeTimer(host: InetNet, cpu: Cpu, sk: Sock): void {
 function tcpSendProbe0(host: InetNet, cpu: Cpu, sk: Sock): void {
   host.sim.traced(cpu, "tcp_send_probe0", () => {
     const tp = sk.tcp!;
-    host.sim.traced(cpu, "tcp_write_wakeup", () => {
-      if (tcpSndWndTest(tp)) return tcpTransmitFin(host, cpu, sk);
-      host.sim.traced(cpu, "tcp_xmit_probe_skb", () => {
-        host.mib.tcpExt.TCPWinProbe++;
-        tcpTransmitSkb(host, cpu, sk, {
-          seq: (tp.sndUna - 1) >>> 0,
-          ack: sk.rcvNxt,
-          flags: TCP_FLAGS.ACK,
-          window: tcpSelectWindow(host, sk),
-          options: tcpEstablishedOptions(host, sk),
-        });
-      });
-    });
+    tcpWriteWakeup(host, cpu, sk, "TCPWinProbe");
     if (tcpPacketsOut(sk) || !tp.finQueued) {
       tp.probesOut = 0;
       tp.backoff = 0;
@@ -260,6 +249,128 @@ function tcpSendProbe0(host: InetNet, cpu: Cpu, sk: Sock): void {
     if (tp.backoff < host.sysctl["net.ipv4.tcp_retries2"]) tp.backoff++;
     const when = tcpClampProbe0ToUserTimeout(host, sk, tcpProbe0When(host, tp));
     tcpResetXmitTimer(host, cpu, sk, "probe0", when);
+  });
+}
+
+// tcp_write_wakeup(): the queued FIN if the window now has room for it, else a probe — an ACK
+// one below snd_una that the peer must answer (tcp_xmit_probe_skb(), counted under `mib`)
+function tcpWriteWakeup(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  mib: "TCPWinProbe" | "TCPKeepAlive",
+): void {
+  const tp = sk.tcp!;
+  host.sim.traced(cpu, "tcp_write_wakeup", () => {
+    if (tp.finQueued && tcpSndWndTest(tp)) return tcpTransmitFin(host, cpu, sk);
+    host.sim.traced(cpu, "tcp_xmit_probe_skb", () => {
+      host.mib.tcpExt[mib]++;
+      tcpTransmitSkb(host, cpu, sk, {
+        seq: (tp.sndUna - 1) >>> 0,
+        ack: sk.rcvNxt,
+        flags: TCP_FLAGS.ACK,
+        window: tcpSelectWindow(host, sk),
+        options: tcpEstablishedOptions(host, sk),
+      });
+    });
+  });
+}
+
+/**
+ * The keepalive idle time, jiffies (keepalive_time_when()): TCP_KEEPIDLE, else
+ * tcp_keepalive_time.
+ * @param host the host (sysctls, HZ)
+ * @param sk the socket
+ * @returns jiffies
+ */
+export function tcpKeepaliveTimeWhen(host: InetNet, sk: Sock): number {
+  return (sk.keepalive.time || host.sysctl["net.ipv4.tcp_keepalive_time"]) * host.hz;
+}
+
+// keepalive_time_elapsed(): since data or an ACK last came
+function keepaliveTimeElapsed(host: InetNet, tp: NonNullable<Sock["tcp"]>): number {
+  const now = jiffies(host);
+  return Math.min(now - tp.lrcvtime, now - tp.rcvTstamp);
+}
+
+/**
+ * Arms the keepalive timer, as inet_csk_reset_keepalive_timer().
+ * @param host the host
+ * @param cpu the CPU the timer runs on
+ * @param sk the connection
+ * @param when jiffies from now
+ */
+export function tcpResetKeepaliveTimer(host: InetNet, cpu: Cpu, sk: Sock, when: number): void {
+  const tp = sk.tcp!;
+  const armed = {};
+  tp.keepaliveTimer = armed;
+  modTimer(host, when, () => {
+    if (tp.keepaliveTimer === armed) tcpKeepaliveTimer(host, cpu, sk);
+  });
+}
+
+/**
+ * Turns SO_KEEPALIVE on or off, as tcp_set_keepalive(): on, a connection's keepalive timer
+ * starts with the whole idle time; off, it stops.
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the socket
+ * @param on the option's value
+ */
+export function tcpSetKeepalive(host: InetNet, cpu: Cpu, sk: Sock, on: boolean): void {
+  const open = sk.tcp && sk.state !== TCP_STATES.CLOSE && sk.state !== TCP_STATES.LISTEN;
+  if (open && on && !sk.keepOpen) {
+    tcpResetKeepaliveTimer(host, cpu, sk, tcpKeepaliveTimeWhen(host, sk));
+  } else if (open && !on) sk.tcp!.keepaliveTimer = null; // inet_csk_delete_keepalive_timer()
+  sk.keepOpen = on;
+}
+
+/**
+ * Sets TCP_KEEPIDLE, as tcp_sock_set_keepidle_locked(): with keepalive on, the timer is re-armed
+ * for what is left of the new idle time.
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the socket
+ * @param seconds the idle time, 1 to 32767
+ */
+export function tcpSetKeepidle(host: InetNet, cpu: Cpu, sk: Sock, seconds: number): void {
+  sk.keepalive.time = seconds;
+  if (!sk.keepOpen || !sk.tcp || sk.state === TCP_STATES.CLOSE) return;
+  if (sk.state === TCP_STATES.LISTEN) return;
+  const left = tcpKeepaliveTimeWhen(host, sk) - keepaliveTimeElapsed(host, sk.tcp);
+  tcpResetKeepaliveTimer(host, cpu, sk, Math.max(left, 0));
+}
+
+// tcp_keepalive_timer(): held by its owner, it tries again in 50 ms; on an open connection with
+// nothing in flight or queued, idle for the keepalive time, it sends a probe (TCPKeepAlive) every
+// interval, and once keepalive_probes of them (or TCP_USER_TIMEOUT) went unanswered resets the
+// connection and fails it (ETIMEDOUT)
+function tcpKeepaliveTimer(host: InetNet, cpu: Cpu, sk: Sock): void {
+  host.sim.traced(cpu, "tcp_keepalive_timer", () => {
+    const tp = sk.tcp!;
+    if (sk.ownedByUser) return tcpResetKeepaliveTimer(host, cpu, sk, Math.floor(host.hz / 20));
+    const s = sk.state;
+    if (!sk.keepOpen || s === TCP_STATES.CLOSE || s === TCP_STATES.SYN_SENT) return;
+    if (s === TCP_STATES.LISTEN || s === TCP_STATES.TIME_WAIT || tp.timeWait) return;
+    let when = tcpKeepaliveTimeWhen(host, sk);
+    if (!tcpPacketsOut(sk) && !tp.finQueued) {
+      const elapsed = keepaliveTimeElapsed(host, tp);
+      if (elapsed >= when) {
+        const probes = sk.keepalive.probes || host.sysctl["net.ipv4.tcp_keepalive_probes"];
+        const ut = sk.userTimeout;
+        if (
+          (ut && elapsed >= usecsToJiffies(host, ut * 1000) && tp.probesOut > 0) ||
+          (!ut && tp.probesOut >= probes)
+        ) {
+          tcpSendActiveReset(host, cpu, sk, false);
+          return tcpWriteErr(host, cpu, sk);
+        }
+        tcpWriteWakeup(host, cpu, sk, "TCPKeepAlive");
+        tp.probesOut++;
+        when = (sk.keepalive.intvl || host.sysctl["net.ipv4.tcp_keepalive_intvl"]) * host.hz;
+      } else when -= elapsed;
+    }
+    tcpResetKeepaliveTimer(host, cpu, sk, when);
   });
 }
 
@@ -427,7 +538,9 @@ function tcpClampProbe0ToUserTimeout(host: InetNet, sk: Sock, when: number): num
 function tcpWriteErr(host: InetNet, cpu: Cpu, sk: Sock): void {
   host.mib.tcpExt.TCPAbortOnTimeout++;
   sk.tcp!.error = "ETIMEDOUT";
+  // tcp_done() → tcp_set_state(TCP_CLOSE): an open connection ends as a reset one
   if (sk.state === TCP_STATES.ESTABLISHED || sk.state === TCP_STATES.CLOSE_WAIT) {
+    host.mib.tcp.EstabResets++;
     host.mib.tcp.CurrEstab--;
   }
   tcpWriteQueuePurge(host, cpu, sk);

@@ -7,6 +7,7 @@
 
 import type { Host } from "../init/main.ts";
 import { tcpListen, tcpV4Connect } from "../ipv4/tcp_ipv4.ts";
+import { tcpSetKeepalive, tcpSetKeepidle } from "../ipv4/tcp_timer.ts";
 import { udpClose, udpConnect, udpRecvmsg, udpSocket } from "../ipv4/udp.ts";
 import { type Sock, sockSetRcvbuf, TCP_STATES } from "../core/sock.ts";
 import {
@@ -47,6 +48,8 @@ export interface ScriptFd {
   userTimeout?: number;
   /** SO_LINGER's time given before the kernel socket existed (null: off). */
   lingerTime?: number | null;
+  /** SO_KEEPALIVE and TCP_KEEPIDLE/KEEPINTVL/KEEPCNT given before the kernel socket existed. */
+  keepalive?: { open: boolean; time: number; intvl: number; probes: number };
   /** For an epoll_create() descriptor, the instance. */
   epoll?: EpollInstance;
   /** A UDP socket (SOCK_DGRAM): bind() makes its kernel socket. */
@@ -149,7 +152,18 @@ const SOCKOPTS = new Set([
   "TCP_NODELAY",
   "TCP_QUICKACK",
   "TCP_USER_TIMEOUT",
+  "SO_KEEPALIVE",
+  "TCP_KEEPIDLE",
+  "TCP_KEEPINTVL",
+  "TCP_KEEPCNT",
 ]);
+
+// include/net/tcp.h: MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL, MAX_TCP_KEEPCNT
+const KEEPALIVE_MAX: Record<string, number> = {
+  TCP_KEEPIDLE: 32767,
+  TCP_KEEPINTVL: 32767,
+  TCP_KEEPCNT: 127,
+};
 
 const HANDLERS: Record<string, Handler> = {
   socket: {
@@ -186,6 +200,14 @@ const HANDLERS: Record<string, Handler> = {
       }
       fd.listener.userTimeout = fd.userTimeout ?? 0;
       fd.listener.lingerTime = fd.lingerTime ?? null;
+      if (fd.keepalive) {
+        fd.listener.keepOpen = fd.keepalive.open;
+        Object.assign(fd.listener.keepalive, {
+          time: fd.keepalive.time,
+          intvl: fd.keepalive.intvl,
+          probes: fd.keepalive.probes,
+        });
+      }
       return ok(0);
     },
   },
@@ -255,6 +277,26 @@ const HANDLERS: Record<string, Handler> = {
           if (sk) sk.userTimeout = val;
           else fd.userTimeout = val;
           break;
+        case "SO_KEEPALIVE":
+        case "TCP_KEEPIDLE":
+        case "TCP_KEEPINTVL":
+        case "TCP_KEEPCNT": {
+          // do_tcp_setsockopt(): 1 to the maximum, else EINVAL
+          const name = word(sc.args[2])!;
+          if (name !== "SO_KEEPALIVE" && (val < 1 || val > KEEPALIVE_MAX[name])) {
+            return fail("EINVAL");
+          }
+          const k = fd.keepalive ??= { open: false, time: 0, intvl: 0, probes: 0 };
+          if (name === "SO_KEEPALIVE") k.open = val !== 0;
+          else {k[
+              name === "TCP_KEEPIDLE" ? "time" : name === "TCP_KEEPINTVL" ? "intvl" : "probes"
+            ] = val;}
+          if (!sk) break;
+          if (name === "SO_KEEPALIVE") tcpSetKeepalive(ctx.host, ctx.cpu, sk, val !== 0);
+          else if (name === "TCP_KEEPIDLE") tcpSetKeepidle(ctx.host, ctx.cpu, sk, val);
+          else sk.keepalive[name === "TCP_KEEPINTVL" ? "intvl" : "probes"] = val;
+          break;
+        }
         case "SO_LINGER": {
           // sk_setsockopt(): SOCK_LINGER on with its time, or off
           const l = linger(sc)!;
@@ -303,6 +345,29 @@ const HANDLERS: Record<string, Handler> = {
         case "TCP_USER_TIMEOUT": {
           const sk = fd.sk ?? fd.listener;
           return { result: 0, errno: null, out: String(sk ? sk.userTimeout : fd.userTimeout ?? 0) };
+        }
+        case "SO_KEEPALIVE": {
+          const open = (fd.sk ?? fd.listener)?.keepOpen ?? fd.keepalive?.open ?? false;
+          return { result: 0, errno: null, out: String(open ? 1 : 0) };
+        }
+        case "TCP_KEEPIDLE":
+        case "TCP_KEEPINTVL":
+        case "TCP_KEEPCNT": {
+          // do_tcp_getsockopt(): the socket's value, else the sysctl's
+          const name = word(sc.args[2])!;
+          const field = name === "TCP_KEEPIDLE"
+            ? "time"
+            : name === "TCP_KEEPINTVL"
+            ? "intvl"
+            : "probes";
+          const sysctl = {
+            time: "tcp_keepalive_time",
+            intvl: "tcp_keepalive_intvl",
+            probes: "tcp_keepalive_probes",
+          }[field];
+          const v = (fd.sk ?? fd.listener)?.keepalive[field] || fd.keepalive?.[field] ||
+            ctx.host.sysctl[`net.ipv4.${sysctl}`];
+          return { result: 0, errno: null, out: String(v) };
         }
       }
       return fail("ENOPROTOOPT");
@@ -519,6 +584,14 @@ function connect(ctx: SyscallContext, fd: ScriptFd): SyscallOutcome {
     if (fd.rcvlowat !== undefined) tcpSetRcvlowat(ctx.host, ctx.cpu, fd.sk, fd.rcvlowat);
     fd.sk.userTimeout = fd.userTimeout ?? 0;
     fd.sk.lingerTime = fd.lingerTime ?? null;
+    if (fd.keepalive) {
+      fd.sk.keepOpen = fd.keepalive.open;
+      Object.assign(fd.sk.keepalive, {
+        time: fd.keepalive.time,
+        intvl: fd.keepalive.intvl,
+        probes: fd.keepalive.probes,
+      });
+    }
     fd.connecting = true;
     return fd.nonblock ? fail("EINPROGRESS") : "blocked";
   }
