@@ -138,7 +138,8 @@ export class RbTree<T> {
   }
 
   /**
-   * Rebalances after {@linkcode RbTree.link}, as rb_insert_color() (__rb_insert()).
+   * Rebalances after {@linkcode RbTree.link}, as rb_insert_color() (__rb_insert()); as in
+   * lib/rbtree.c, the left and right cases are written out mirror-fashion.
    * @param node the node just linked
    */
   insertColor(node: RbNode<T>): void {
@@ -305,7 +306,7 @@ export class RbTree<T> {
     this.#changeChild(old, node, parent);
   }
 
-  // ____rb_erase_color()
+  // ____rb_erase_color(), its two mirror cases written out as lib/rbtree.c writes them
   #eraseColor(parent: RbNode<T>): void {
     let node: RbNode<T> | null = null;
     for (;;) {

@@ -195,19 +195,7 @@ const HANDLERS: Record<string, Handler> = {
       fd.listener = tcpListen(ctx.host, 0, ctx.bindPort, intValue(sc.args[1]) ?? 0, {
         rcvbuf: fd.rcvbuf,
       });
-      if (fd.rcvlowat !== undefined) {
-        tcpSetRcvlowat(ctx.host, ctx.cpu, fd.listener, fd.rcvlowat);
-      }
-      fd.listener.userTimeout = fd.userTimeout ?? 0;
-      fd.listener.lingerTime = fd.lingerTime ?? null;
-      if (fd.keepalive) {
-        fd.listener.keepOpen = fd.keepalive.open;
-        Object.assign(fd.listener.keepalive, {
-          time: fd.keepalive.time,
-          intvl: fd.keepalive.intvl,
-          probes: fd.keepalive.probes,
-        });
-      }
+      applyEarlyOptions(ctx, fd, fd.listener);
       return ok(0);
     },
   },
@@ -571,6 +559,17 @@ function recv(
   return nonblock ? fail("EAGAIN") : "blocked";
 }
 
+// The options a script set before listen() or connect() made the kernel socket, on it now
+function applyEarlyOptions(ctx: SyscallContext, fd: ScriptFd, sk: Sock): void {
+  if (fd.rcvlowat !== undefined) tcpSetRcvlowat(ctx.host, ctx.cpu, sk, fd.rcvlowat);
+  sk.userTimeout = fd.userTimeout ?? 0;
+  sk.lingerTime = fd.lingerTime ?? null;
+  if (!fd.keepalive) return;
+  const { open, time, intvl, probes } = fd.keepalive;
+  sk.keepOpen = open;
+  Object.assign(sk.keepalive, { time, intvl, probes });
+}
+
 // __inet_stream_connect(): the first call sends the SYN; a non-blocking one returns
 // EINPROGRESS, a blocking one sleeps until the handshake ends; a socket that connected returns
 // 0 (then EISCONN), one that failed its error
@@ -581,17 +580,7 @@ function connect(ctx: SyscallContext, fd: ScriptFd): SyscallOutcome {
       rcvbuf: fd.rcvbuf,
     });
     if (!fd.sk) return fail("ENETUNREACH");
-    if (fd.rcvlowat !== undefined) tcpSetRcvlowat(ctx.host, ctx.cpu, fd.sk, fd.rcvlowat);
-    fd.sk.userTimeout = fd.userTimeout ?? 0;
-    fd.sk.lingerTime = fd.lingerTime ?? null;
-    if (fd.keepalive) {
-      fd.sk.keepOpen = fd.keepalive.open;
-      Object.assign(fd.sk.keepalive, {
-        time: fd.keepalive.time,
-        intvl: fd.keepalive.intvl,
-        probes: fd.keepalive.probes,
-      });
-    }
+    applyEarlyOptions(ctx, fd, fd.sk);
     fd.connecting = true;
     return fd.nonblock ? fail("EINPROGRESS") : "blocked";
   }
