@@ -1,9 +1,10 @@
-// The retransmission timer of a connection (net/ipv4/tcp_timer.c and the parts of tcp_output.c
-// and tcp_input.c it drives): the only segment the kit's connections send that takes sequence
-// space after the handshake is the FIN, so what is in flight is that FIN. It goes when the
-// peer's window has room for it; while the window is shut the timer sends zero-window probes.
-// A SACK connection first sends it again as a tail-loss probe; the RTO then sends it again,
-// entering loss recovery (TCP_CA_Loss, cwnd 1) and doubling the timeout each time.
+// A connection's timers (net/ipv4/tcp_timer.c and the parts of tcp_output.c and tcp_input.c
+// they drive). The retransmission timer: the only segment the kit's connections send that takes
+// sequence space after the handshake is the FIN, so what is in flight is that FIN. It goes when
+// the peer's window has room for it; while the window is shut the timer sends zero-window
+// probes. A SACK connection first sends it again as a tail-loss probe; the RTO then sends it
+// again, entering loss recovery (TCP_CA_Loss, cwnd 1) and doubling the timeout each time. The
+// keepalive timer probes an idle connection (SO_KEEPALIVE).
 import type { InetNet } from "./netns_ipv4.ts";
 import { skWmemFree, type Sock, TCP_STATES } from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
