@@ -265,6 +265,8 @@ export interface TcpSockState {
   probesTstamp: number;
   /** The keepalive timer (icsk_keepalive_timer) while armed: its identity, so a re-arm replaces it. */
   keepaliveTimer: object | null;
+  /** The timewait sock's timer (tw_timer) while the connection is one: its identity. */
+  twTimer: object | null;
   /** TCP_SKB_CB(skb)->sacked of our FIN while it waits for its ACK: TCPCB_* bits. */
   finSacked: number;
   /** Segments sent again and not yet acknowledged or lost again (retrans_out, tcpi_retrans). */
@@ -630,6 +632,11 @@ export class Sock {
   userTimeout = 0;
   /** SO_LINGER: the linger time in seconds (sk_lingertime) when SOCK_LINGER is set, else null. */
   lingerTime: number | null = null;
+  /**
+   * For a TCP socket: TCP_LINGER2, jiffies (linger2): how long an orphan waits in FIN_WAIT2; 0
+   * for tcp_fin_timeout, negative to reset at once.
+   */
+  linger2 = 0;
   /** SO_KEEPALIVE is set (SOCK_KEEPOPEN). */
   keepOpen = false;
   /**

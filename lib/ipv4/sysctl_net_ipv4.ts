@@ -59,6 +59,14 @@ export function ipv4SysctlTable(host: InetNet): CtlTable[] {
     entry("tcp_early_retrans", 3, 0, 4, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     entry("tcp_retries2", 15, 0, 255, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     entry("tcp_orphan_retries", 0, 0, 255, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
+    // how long an orphan waits in FIN_WAIT2, seconds (proc_dointvec_jiffies; tcp_fin_time())
+    entry(
+      "tcp_fin_timeout",
+      60,
+      0,
+      Math.floor(INT_MAX / host.hz),
+      "net/ipv4/tcp_ipv4.c:tcp_sk_init",
+    ),
     // keepalive (tcp_keepalive_timer()): idle seconds before the first probe, seconds between
     // probes (proc_dointvec_jiffies), unanswered probes before the reset (a u8)
     entry(

@@ -63,14 +63,17 @@ import {
   tcpWinFromSpace,
 } from "./tcp_output.ts";
 import {
+  TCP_TIMEWAIT_LEN_S,
   tcpAckProbe,
   tcpDone,
+  tcpFinTime,
   tcpKeepaliveTimeWhen,
   tcpPushPendingFrames,
   tcpRearmRto,
   tcpResetKeepaliveTimer,
   tcpScheduleLossProbe,
   tcpSetCaState,
+  tcpTimeWait,
   tcpWriteQueuePurge,
 } from "./tcp_timer.ts";
 
@@ -223,6 +226,7 @@ export function newTcpState(o: {
     probesOut: 0,
     probesTstamp: 0,
     keepaliveTimer: null,
+    twTimer: null,
     finSacked: 0,
     retransOut: 0,
     lostOut: 0,
@@ -550,7 +554,8 @@ function tcpSlowPath(
     if (!established) tcpSendChallengeAck(host, cpu, sk);
     return refused;
   }
-  tcpAckOfFin(host, sk, tp, s);
+  const abort = tcpAckOfFin(host, cpu, sk, tp, s);
+  if (abort) return abort;
   // our FIN acknowledged in LAST_ACK (done), CLOSING (TIME_WAIT) or by an orphan's peer (a
   // timewait sock in FIN_WAIT2): the segment is consumed, nothing more of it is looked at
   if (sk.state === TCP_STATES.CLOSE || sk.state === TCP_STATES.TIME_WAIT || tp.timeWait) {
@@ -1094,25 +1099,38 @@ function reset(host: InetNet, cpu: Cpu, sk: Sock): void {
 }
 
 // tcp_rcv_state_process() for a socket that sent its FIN: its ACK moves FIN_WAIT1 on to
-// FIN_WAIT2, CLOSING to TIME_WAIT, and LAST_ACK to the end of the connection
-function tcpAckOfFin(host: InetNet, sk: Sock, tp: TcpSockState, s: TcpSegment): void {
+// FIN_WAIT2 — an orphan with TCP_LINGER2 negative is done and reset (TCPAbortOnData), one with a
+// wait up to TCP_TIMEWAIT_LEN becomes a timewait sock in FIN_WAIT2, a longer one keeps its
+// socket until the keepalive timer hands it over — CLOSING to TIME_WAIT, and LAST_ACK to the
+// end of the connection
+function tcpAckOfFin(
+  host: InetNet,
+  cpu: Cpu,
+  sk: Sock,
+  tp: TcpSockState,
+  s: TcpSegment,
+): { reset: SkbDropReason } | null {
   // snd_una must reach write_seq: a FIN still queued is not acknowledged yet
-  if (s.ack !== tp.sndNxt || tp.finQueued) return;
+  if (s.ack !== tp.sndNxt || tp.finQueued) return null;
   // tcp_clean_rtx_queue(): the FIN's skb is freed (tcp_wmem_free_skb())
   if (sk.wmemQueued) skWmemFree(sk, sk.wmemQueued);
   if (sk.state === TCP_STATES.FIN_WAIT1) {
     sk.state = TCP_STATES.FIN_WAIT2;
-    // an orphan waits for the peer's FIN as a time-wait sock (tcp_time_wait(sk, TCP_FIN_WAIT2,
-    // tcp_fin_time()): inet_twsk_schedule() counts TW)
-    if (tp.dead && !s.dataLen && !(s.flags & TCP_FLAGS.FIN)) {
-      tp.timeWait = true;
-      host.mib.tcpExt.TW++;
+    if (!tp.dead) return null;
+    if (sk.linger2 < 0) {
+      tcpDone(host, sk);
+      host.mib.tcpExt.TCPAbortOnData++;
+      return { reset: "TCP_ABORT_ON_DATA" };
     }
+    if (s.dataLen || s.flags & TCP_FLAGS.FIN) return null;
+    const tmo = tcpFinTime(host, sk);
+    const twLen = TCP_TIMEWAIT_LEN_S * host.hz;
+    if (tmo > twLen) tcpResetKeepaliveTimer(host, cpu, sk, tmo - twLen);
+    else tcpTimeWait(host, sk, "FIN_WAIT2", tmo);
   } else if (sk.state === TCP_STATES.CLOSING) {
-    // tcp_time_wait(sk, TCP_TIME_WAIT, 0): both FINs are acknowledged
-    sk.state = TCP_STATES.TIME_WAIT;
-    host.mib.tcpExt.TW++;
+    tcpTimeWait(host, sk, "TIME_WAIT", 0); // both FINs are acknowledged
   } else if (sk.state === TCP_STATES.LAST_ACK) tcpDone(host, sk);
+  return null;
 }
 
 // tcp_dsack_set(): the first block of the next ACK names the duplicate (TCPDSACKOldSent for
@@ -1716,10 +1734,9 @@ function tcpFin(host: InetNet, cpu: Cpu, sk: Sock, tp: TcpSockState): void {
     tcpSendAck(host, cpu, sk);
     sk.state = TCP_STATES.CLOSING;
   } else if (sk.state === TCP_STATES.FIN_WAIT2) {
-    // the ACK at once, then tcp_time_wait(): inet_twsk_schedule() counts TW for the 60 s wait
+    // the ACK at once, then tcp_time_wait() for the 60 s wait
     tcpSendAck(host, cpu, sk);
-    sk.state = TCP_STATES.TIME_WAIT;
-    host.mib.tcpExt.TW++;
+    tcpTimeWait(host, sk, "TIME_WAIT", 0);
   }
   // what is held after the FIN is dropped, and the SACK blocks with it (tcp_sack_reset())
   const held = sk.outOfOrder.values();

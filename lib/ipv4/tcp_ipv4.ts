@@ -52,8 +52,12 @@ import {
   type TcpSegment,
   tcpSegsIn,
 } from "./tcp_input.ts";
-import { inetTwskDeschedulePut, tcpTimewaitStateProcess } from "./tcp_minisocks.ts";
-import { tcpKeepaliveTimeWhen, tcpResetKeepaliveTimer } from "./tcp_timer.ts";
+import { tcpTimewaitStateProcess } from "./tcp_minisocks.ts";
+import {
+  inetTwskDeschedulePut,
+  tcpKeepaliveTimeWhen,
+  tcpResetKeepaliveTimer,
+} from "./tcp_timer.ts";
 import {
   TCP_DEFAULT_SCALING_RATIO,
   TCP_MAX_WSCALE,
@@ -874,6 +878,7 @@ function tcpV4SynRecvSock(
   child.userTimeout = listener.userTimeout;
   child.lingerTime = listener.lingerTime;
   child.keepOpen = listener.keepOpen;
+  child.linger2 = listener.linger2;
   Object.assign(child.keepalive, listener.keepalive);
   child.tcp = tcpChildState(host, req, child, s.window * 2 ** req.sndWscale);
   // tcp_synack_rtt_meas(): the handshake's RTT, unless the SYN-ACK was sent again or a cookie

@@ -13,6 +13,7 @@ import {
   tcpReceiveWindow,
   type TcpSegment,
 } from "./tcp_input.ts";
+import { inetTwskDeschedulePut, inetTwskReschedule } from "./tcp_timer.ts";
 
 /**
  * What tcp_timewait_state_process() tells tcp_v4_rcv() to do (enum tcp_tw_status): nothing, an
@@ -68,11 +69,13 @@ export function tcpTimewaitStateProcess(host: InetNet, sk: Sock, s: TcpSegment):
     sk.state = TCP_STATES.TIME_WAIT;
     sk.rcvNxt = endSeq;
     if (ts) tp.tsRecent = ts.tsval;
+    inetTwskReschedule(host, sk);
     return { status: "ack", reason };
   }
   if (!pawsReject && s.seq === rcvNxt && (s.seq === endSeq || rst)) {
     // in window: only a RST or a bare ACK; a RST assassinates the TIME_WAIT (RFC 1337)
     if (rst && !host.sysctl["net.ipv4.tcp_rfc1337"]) return tcpTwKill(host, sk);
+    if (!rst) inetTwskReschedule(host, sk);
     if (ts) tp.tsRecent = ts.tsval;
     return { status: "success", reason };
   }
@@ -85,6 +88,7 @@ export function tcpTimewaitStateProcess(host: InetNet, sk: Sock, s: TcpSegment):
   const why: SkbDropReason = pawsReject ? "TCP_RFC7323_TW_PAWS" : reason;
   if (pawsReject) host.mib.tcpExt.PAWSTimewait++;
   if (rst) return { status: "success", reason: why };
+  if (pawsReject || ack) inetTwskReschedule(host, sk); // the TIME_WAIT starts over
   return ackOrSkip("TCPACKSkippedTimeWait", why);
 }
 
@@ -93,18 +97,6 @@ function tcpInWindow(seq: number, endSeq: number, sWin: number, eWin: number): b
   if (seq === sWin) return true;
   if (after(endSeq, sWin) && before(seq, eWin)) return true;
   return seq === eWin && seq === endSeq;
-}
-
-/**
- * Ends a timewait sock, as inet_twsk_deschedule_put(): its 4-tuple is free.
- * @param host the host
- * @param sk the connection in TIME_WAIT
- */
-export function inetTwskDeschedulePut(host: InetNet, sk: Sock): void {
-  sk.state = TCP_STATES.CLOSE;
-  const socks = host.ipv4.tcpSockets;
-  const i = socks.indexOf(sk);
-  if (i >= 0) socks.splice(i, 1);
 }
 
 function tcpTwKill(host: InetNet, sk: Sock): TcpTwStatus {

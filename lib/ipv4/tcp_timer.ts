@@ -351,6 +351,14 @@ function tcpKeepaliveTimer(host: InetNet, cpu: Cpu, sk: Sock): void {
     const tp = sk.tcp!;
     if (sk.ownedByUser) return tcpResetKeepaliveTimer(host, cpu, sk, Math.floor(host.hz / 20));
     const s = sk.state;
+    // an orphan in FIN_WAIT2 with a longer TCP_LINGER2 than TIME_WAIT lasts: its socket waited
+    // the difference, now a timewait sock waits the rest
+    if (s === TCP_STATES.FIN_WAIT2 && tp.dead && !tp.timeWait) {
+      const tmo = tcpFinTime(host, sk) - TCP_TIMEWAIT_LEN_S * host.hz;
+      if (sk.linger2 >= 0 && tmo > 0) return tcpTimeWait(host, sk, "FIN_WAIT2", tmo);
+      tcpSendActiveReset(host, cpu, sk);
+      return tcpDone(host, sk);
+    }
     if (!sk.keepOpen || s === TCP_STATES.CLOSE || s === TCP_STATES.SYN_SENT) return;
     if (s === TCP_STATES.LISTEN || s === TCP_STATES.TIME_WAIT || tp.timeWait) return;
     let when = tcpKeepaliveTimeWhen(host, sk);
@@ -562,6 +570,89 @@ export function tcpWriteQueuePurge(host: InetNet, cpu: Cpu, sk: Sock): void {
     if (sk.wmemQueued) skWmemFree(sk, sk.wmemQueued);
     sk.tcp!.backoff = 0;
   });
+}
+
+// include/net/tcp.h: TCP_TIMEWAIT_LEN (60 s), TCP_FIN_TIMEOUT_MAX (120 s)
+/** TCP_TIMEWAIT_LEN, seconds: how long a TIME_WAIT lasts. */
+export const TCP_TIMEWAIT_LEN_S = 60;
+/** TCP_LINGER2's largest value, seconds (TCP_FIN_TIMEOUT_MAX). */
+export const TCP_FIN_TIMEOUT_MAX_S = 120;
+
+/**
+ * How long an orphan waits in FIN_WAIT2, jiffies, as tcp_fin_time(): TCP_LINGER2, else
+ * tcp_fin_timeout, but at least 3.5 RTOs.
+ * @param host the host (sysctls, HZ)
+ * @param sk the connection
+ * @returns jiffies
+ */
+export function tcpFinTime(host: InetNet, sk: Sock): number {
+  const rto = tcpRto(host, sk.tcp!);
+  const fin = sk.linger2 || host.sysctl["net.ipv4.tcp_fin_timeout"] * host.hz;
+  return Math.max(fin, (rto << 2) - (rto >> 1));
+}
+
+/**
+ * Leaves the connection to a timewait sock, as tcp_time_wait(): in FIN_WAIT2 (an orphan waiting
+ * for the peer's FIN) for `timeo` jiffies, or in TIME_WAIT for TCP_TIMEWAIT_LEN (60 s), at least
+ * 3.5 RTOs either way; counted TW, or TWKilled for a wait of 4 s or less
+ * (__inet_twsk_schedule()); when the time runs out the sock is gone.
+ * @param host the host
+ * @param sk the connection
+ * @param state the timewait sock's substate
+ * @param timeo jiffies, for FIN_WAIT2
+ */
+export function tcpTimeWait(
+  host: InetNet,
+  sk: Sock,
+  state: "FIN_WAIT2" | "TIME_WAIT",
+  timeo: number,
+): void {
+  const tp = sk.tcp!;
+  const rto = tcpRto(host, tp);
+  let t = Math.max(timeo, (rto << 2) - (rto >> 1));
+  if (state === "TIME_WAIT") {
+    t = TCP_TIMEWAIT_LEN_S * host.hz;
+    sk.state = TCP_STATES.TIME_WAIT;
+  } else {
+    sk.state = TCP_STATES.FIN_WAIT2;
+    tp.timeWait = true;
+  }
+  if (t <= 4 * host.hz) host.mib.tcpExt.TWKilled++;
+  else host.mib.tcpExt.TW++;
+  inetTwskReschedule(host, sk, t);
+}
+
+/**
+ * Sets the timewait sock's timer afresh, as inet_twsk_reschedule(): it ends the sock when it
+ * fires.
+ * @param host the host
+ * @param sk the connection, a timewait sock
+ * @param timeo jiffies; TCP_TIMEWAIT_LEN by default
+ */
+export function inetTwskReschedule(
+  host: InetNet,
+  sk: Sock,
+  timeo = TCP_TIMEWAIT_LEN_S * host.hz,
+): void {
+  const tp = sk.tcp!;
+  const armed = {};
+  tp.twTimer = armed;
+  modTimer(host, timeo, () => {
+    if (tp.twTimer === armed) inetTwskDeschedulePut(host, sk); // tw_timer_handler()
+  });
+}
+
+/**
+ * Ends a timewait sock, as inet_twsk_deschedule_put(): its 4-tuple is free.
+ * @param host the host
+ * @param sk the connection in TIME_WAIT
+ */
+export function inetTwskDeschedulePut(host: InetNet, sk: Sock): void {
+  if (sk.tcp) sk.tcp.twTimer = null;
+  sk.state = TCP_STATES.CLOSE;
+  const socks = host.ipv4.tcpSockets;
+  const i = socks.indexOf(sk);
+  if (i >= 0) socks.splice(i, 1);
 }
 
 /**

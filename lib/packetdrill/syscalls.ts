@@ -7,7 +7,7 @@
 
 import type { Host } from "../init/main.ts";
 import { tcpListen, tcpV4Connect } from "../ipv4/tcp_ipv4.ts";
-import { tcpSetKeepalive, tcpSetKeepidle } from "../ipv4/tcp_timer.ts";
+import { TCP_FIN_TIMEOUT_MAX_S, tcpSetKeepalive, tcpSetKeepidle } from "../ipv4/tcp_timer.ts";
 import { udpClose, udpConnect, udpRecvmsg, udpSocket } from "../ipv4/udp.ts";
 import { type Sock, sockSetRcvbuf, TCP_STATES } from "../core/sock.ts";
 import {
@@ -48,6 +48,8 @@ export interface ScriptFd {
   userTimeout?: number;
   /** SO_LINGER's time given before the kernel socket existed (null: off). */
   lingerTime?: number | null;
+  /** TCP_LINGER2 given before the kernel socket existed, jiffies as linger2 holds it. */
+  linger2?: number;
   /** SO_KEEPALIVE and TCP_KEEPIDLE/KEEPINTVL/KEEPCNT given before the kernel socket existed. */
   keepalive?: { open: boolean; time: number; intvl: number; probes: number };
   /** For an epoll_create() descriptor, the instance. */
@@ -156,6 +158,7 @@ const SOCKOPTS = new Set([
   "TCP_KEEPIDLE",
   "TCP_KEEPINTVL",
   "TCP_KEEPCNT",
+  "TCP_LINGER2",
 ]);
 
 // include/net/tcp.h: MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL, MAX_TCP_KEEPCNT
@@ -285,6 +288,15 @@ const HANDLERS: Record<string, Handler> = {
           else sk.keepalive[name === "TCP_KEEPINTVL" ? "intvl" : "probes"] = val;
           break;
         }
+        case "TCP_LINGER2": {
+          // do_tcp_setsockopt(): negative is -1 (reset at once), else seconds within
+          // TCP_FIN_TIMEOUT_MAX, as jiffies
+          const hz = ctx.host.hz;
+          const v = val < 0 ? -1 : Math.min(val, TCP_FIN_TIMEOUT_MAX_S) * hz;
+          if (sk) sk.linger2 = v;
+          else fd.linger2 = v;
+          break;
+        }
         case "SO_LINGER": {
           // sk_setsockopt(): SOCK_LINGER on with its time, or off
           const l = linger(sc)!;
@@ -333,6 +345,12 @@ const HANDLERS: Record<string, Handler> = {
         case "TCP_USER_TIMEOUT": {
           const sk = fd.sk ?? fd.listener;
           return { result: 0, errno: null, out: String(sk ? sk.userTimeout : fd.userTimeout ?? 0) };
+        }
+        case "TCP_LINGER2": {
+          // do_tcp_getsockopt(): seconds, tcp_fin_timeout for 0, -1 as it is
+          const v = (fd.sk ?? fd.listener)?.linger2 ?? fd.linger2 ?? 0;
+          const secs = v < 0 ? -1 : v / ctx.host.hz || ctx.host.sysctl["net.ipv4.tcp_fin_timeout"];
+          return { result: 0, errno: null, out: String(secs) };
         }
         case "SO_KEEPALIVE": {
           const open = (fd.sk ?? fd.listener)?.keepOpen ?? fd.keepalive?.open ?? false;
@@ -564,6 +582,7 @@ function applyEarlyOptions(ctx: SyscallContext, fd: ScriptFd, sk: Sock): void {
   if (fd.rcvlowat !== undefined) tcpSetRcvlowat(ctx.host, ctx.cpu, sk, fd.rcvlowat);
   sk.userTimeout = fd.userTimeout ?? 0;
   sk.lingerTime = fd.lingerTime ?? null;
+  sk.linger2 = fd.linger2 ?? 0;
   if (!fd.keepalive) return;
   const { open, time, intvl, probes } = fd.keepalive;
   sk.keepOpen = open;

@@ -176,8 +176,8 @@ Deno.test("a script using what the kit does not model is refused before it runs,
     ],
     [
       "a sysctl the kit does not model",
-      `\`sysctl -q net.ipv4.tcp_fin_timeout=5\`\n${HANDSHAKE}`,
-      /x\.pkt:1: .*sysctl net\.ipv4\.tcp_fin_timeout is not modelled/,
+      `\`sysctl -q net.ipv4.tcp_max_tw_buckets=5\`\n${HANDSHAKE}`,
+      /x\.pkt:1: .*sysctl net\.ipv4\.tcp_max_tw_buckets is not modelled/,
     ],
     [
       "a receive flag other than MSG_DONTWAIT and MSG_PEEK (MSG_WAITALL)",
