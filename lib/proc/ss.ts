@@ -37,8 +37,9 @@ function g(x: number): string {
 }
 
 /**
- * Renders `ss -tmin`: a row per TCP socket not listening (State, Recv-Q, Send-Q, the local and
- * peer address and port), then a tab-indented line of `skmem:(r,rb,t,tb,f,w,o,bl,d)` and the
+ * Renders `ss -tmin`: a row per TCP socket ss's default filter shows — not listening, not in
+ * TIME_WAIT — (State, Recv-Q, Send-Q, the local and peer address and port), then a tab-indented
+ * line — empty for a timewait sock in FIN_WAIT2, which has none — of `skmem:(r,rb,t,tb,f,w,o,bl,d)` and the
  * TCP_INFO fields in ss's words and order (wscale, rto, rtt/rttvar, ato, mss, pmtu, rcvmss,
  * advmss, cwnd, bytes_received, segs_out/in, send, lastsnd/rcv/ack, delivered, rcv_rtt,
  * rcv_space, rcv_ssthresh, minrtt, rcv_ooopack, snd_wnd…), times in ms.
@@ -53,7 +54,8 @@ function g(x: number): string {
  */
 export function ssTcp(host: InetNet): TextView {
   const socks = host.ipv4.tcpSockets.filter((sk) =>
-    sk.state !== TCP_STATES.LISTEN && sk.state !== TCP_STATES.CLOSE
+    sk.state !== TCP_STATES.LISTEN && sk.state !== TCP_STATES.CLOSE &&
+    sk.state !== TCP_STATES.TIME_WAIT
   );
   const rows = socks.map((sk) => {
     const tp = sk.tcp;
@@ -63,13 +65,15 @@ export function ssTcp(host: InetNet): TextView {
     const sendQ = tp && sk.state !== TCP_STATES.SYN_SENT
       ? ((tp.sndNxt - tp.sndUna) >>> 0) + (tp.finQueued ? 1 : 0)
       : 0;
+    // a timewait sock (inet_twsk_diag_fill()): its substate, empty queues, no memory or info
+    const tw = !!tp?.timeWait;
     return {
-      state: STATE_NAMES[tp?.timeWait ? TCP_STATES.TIME_WAIT : sk.state],
-      recvQ: String(recvQ),
-      sendQ: String(sendQ),
+      state: STATE_NAMES[sk.state],
+      recvQ: String(tw ? 0 : recvQ),
+      sendQ: String(tw ? 0 : sendQ),
       local: [inNtoa(sk.rcvSaddr), String(sk.num)],
       peer: [inNtoa(sk.daddr), String(sk.dport)],
-      info: infoLine(host, sk),
+      info: tw ? "    " : infoLine(host, sk),
     };
   });
   const w = (head: string, cells: string[]) => Math.max(head.length, ...cells.map((c) => c.length));
@@ -77,10 +81,11 @@ export function ssTcp(host: InetNet): TextView {
   const wl = w("Local Address", rows.map((r) => r.local[0]));
   const wlp = w("Port", rows.map((r) => r.local[1]));
   const wp = w("Peer Address", rows.map((r) => r.peer[0]));
+  const wpp = w("Port", rows.map((r) => r.peer[1]));
   const lines = [
     `${"State".padEnd(ws)} Recv-Q Send-Q ${"Local Address".padStart(wl)}:${"Port".padEnd(wlp)} ${
       "Peer Address".padStart(wp)
-    }:Port Process`,
+    }:${"Port".padEnd(wpp)}Process`,
   ];
   for (const r of rows) {
     lines.push(

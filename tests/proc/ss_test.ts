@@ -34,7 +34,7 @@ function close(name: string, kit: string, kernel: string): boolean {
   return a.every((x, i) => Math.abs(x - b[i]) <= (slack < 1 ? slack * b[i] : slack));
 }
 
-Deno.test("ss -tmin shows a connection's queues, memory and TCP_INFO as ss does on Linux 6.18", async (t) => {
+Deno.test("ss -tmin shows a connection's queues, memory and TCP_INFO as ss does on Linux 6.18 — a timewait sock in FIN_WAIT2 with nothing more, TIME_WAIT not at all", async (t) => {
   for (const entry of Deno.readDirSync(scripts)) {
     if (!entry.name.endsWith(".pkt")) continue;
     await t.step(entry.name, () => {
@@ -45,6 +45,7 @@ Deno.test("ss -tmin shows a connection's queues, memory and TCP_INFO as ss does 
         .trimEnd().split("\n");
       assert.equal(kit.length, kernel.length);
       assert.deepEqual(kit[0].split(/\s+/), kernel[0].split(/\s+/));
+      if (kernel.length === 1) return; // no socket ss's filter shows
       // the row: state, queues, the local port and the peer's address (packetdrill draws the
       // local address and the peer's port at random)
       const row = (l: string) => {
@@ -52,8 +53,8 @@ Deno.test("ss -tmin shows a connection's queues, memory and TCP_INFO as ss does 
         return [state, recvQ, sendQ, local.split(":")[1], peer.split(":")[0]];
       };
       assert.deepEqual(row(kit[1]), row(kernel[1]));
-      const a = infoTokens(kit[2]);
-      const b = infoTokens(kernel[2]);
+      const a = infoTokens(kit[2] ?? ""); // a timewait sock's line is blank
+      const b = infoTokens(kernel[2] ?? "");
       assert.deepEqual(a.map((w) => w.split(":")[0]), b.map((w) => w.split(":")[0]));
       const off = a.filter((w, i) => {
         const [name, value] = w.split(/:(.*)/);
