@@ -260,6 +260,8 @@ class PacketdrillRun {
   // A semantic error of the script (packetdrill finds it parsing), or an init command that
   // failed (a sysctl the kernel refused): reported when the run starts, the first one found
   #initFailure: { line: number; text: string } | null = null;
+  // what set_sysctls.py last wrote into /tmp/sysctl_restore_${PPID}.sh, or null before
+  #sysctlRestore: { name: string; value: string }[] | null = null;
 
   constructor(script: Script, path: string, options: PacketdrillOptions) {
     this.#script = script;
@@ -329,21 +331,19 @@ class PacketdrillRun {
     let scratch: Host | null = null;
     for (const c of script.initCommands) {
       const actions = this.#commandActions(c.command, c.line, options.readFile);
-      for (const a of actions) {
-        if (a.kind === "nstat") this.#nstatPipeline(a.stages);
-        else if (!this.#trySysctl(this.#host, a, c.line) && !a.sourced) {
-          this.#initFailure ??= {
-            line: c.line,
-            text: `error executing \`${c.command}\` command: non-zero status 1`,
-          };
-        }
+      if (!this.#runCommand(actions, this.#host, c.line)) {
+        this.#initFailure ??= {
+          line: c.line,
+          text: `error executing \`${c.command}\` command: non-zero status 1`,
+        };
       }
     }
     for (const e of script.events) {
       if (e.type !== "command") continue;
       const actions = this.#commandActions(e.command, e.line, options.readFile);
       for (const a of actions) {
-        if (a.kind === "sysctl") this.#trySysctl(scratch ??= createHost({ cpus: 1 }), a, e.line);
+        const settings = a.kind === "sysctl" ? [a] : a.kind === "setSysctls" ? a.settings : [];
+        for (const v of settings) this.#trySysctl(scratch ??= createHost({ cpus: 1 }), v, e.line);
       }
       this.#commands.set(e, actions);
     }
@@ -508,14 +508,34 @@ class PacketdrillRun {
     if (e.type === "code") return this.#codeEvent(e);
     if (e.type !== "command") return null;
     // run_command_event(): a command that exits non-zero ends the run
-    // (a shell script it runs goes on past a failing line)
-    for (const a of this.#commands.get(e) ?? []) {
-      const ok = a.kind === "sysctl"
-        ? this.#setSysctl(a.name, a.value) || a.sourced
-        : this.#nstatPipeline(a.stages) === 0;
-      if (!ok) return { text: `error executing \`${e.command}\` command: non-zero status 1` };
+    if (this.#runCommand(this.#commands.get(e) ?? [], this.#host, e.line)) return null;
+    return { text: `error executing \`${e.command}\` command: non-zero status 1` };
+  }
+
+  // Runs a command's actions in order, as sh -c does: each runs whatever the one before did;
+  // the exit status is the last one's (false: non-zero)
+  #runCommand(actions: CommandAction[], host: Host, line: number): boolean {
+    let ok = true;
+    for (const a of actions) {
+      if (a.kind === "nstat") ok = this.#nstatPipeline(a.stages) === 0;
+      else if (a.kind === "sysctl") ok = this.#trySysctl(host, a, line);
+      else if (a.kind === "setSysctls") {
+        // set_sysctls.py: the old values go to the restore script, then each is echoed into
+        // its file (a refused value fails only that echo: the script still exits 0)
+        this.#sysctlRestore = a.settings.map((v) => ({
+          name: v.name,
+          value: sysctlValue(host, v.name),
+        }));
+        for (const v of a.settings) this.#trySysctl(host, v, line);
+        ok = true;
+      } else {
+        // /tmp/sysctl_restore_${PPID}.sh: missing (127) until set_sysctls.py has written it
+        ok = this.#sysctlRestore !== null;
+        for (const v of this.#sysctlRestore ?? []) this.#trySysctl(host, v, line);
+      }
+      if (a.statusIgnored) ok = true;
     }
-    return null;
+    return ok;
   }
 
   // run_code_event(): TCP_INFO and SO_MEMINFO of the socket under test, kept for the end
@@ -855,10 +875,12 @@ class PacketdrillRun {
     return true;
   }
 
-  // A backquoted command's actions: `sysctl -q name=value ...` lines, `nstat` piped into `grep`,
-  // comments, a script file read the same way, and the two setup lines of packetdrill's
-  // defaults.sh that change nothing the kit models (flushing tcp_metrics, a pfifo qdisc on
-  // tun0); anything else is refused.
+  // A backquoted command's actions, one per shell command (lines, `;`): `sysctl -q name=value
+  // ...`, `echo value > /proc/sys/...`, `set_sysctls.py /proc/sys/...=value ...` and the restore
+  // script it writes, `nstat` piped into `grep`, comments, a script file read the same way, and
+  // the two setup lines of packetdrill's defaults.sh that change nothing the kit models
+  // (flushing tcp_metrics, a pfifo qdisc on tun0); anything else is refused. Only the last
+  // command's status is the command's (a script it runs goes on past a failing line).
   #commandActions(
     command: string,
     line: number,
@@ -866,24 +888,40 @@ class PacketdrillRun {
     sourced = false,
   ): CommandAction[] {
     const out: CommandAction[] = [];
-    for (const raw of command.split("\n")) {
-      const text = raw.replace(/(^|\s)#.*$/, "").trim();
-      if (!text || text.startsWith("#!")) continue;
-      if (/^[^\s]+\.sh$/.test(text)) {
+    const texts = command.replace(/\\\n/g, " ").split("\n").flatMap((raw) =>
+      splitCommands(raw.replace(/(^|\s)#.*$/, ""))
+    ).map((t) => t.trim()).filter((t) => t && !t.startsWith("#!"));
+    for (const [i, text] of texts.entries()) {
+      const statusIgnored = sourced || i < texts.length - 1;
+      if (/&&|\|\|/.test(text)) {
+        this.#refuse(line, `the shell operators in \`${text}\` are not modelled`);
+      }
+      if (/^[^\s]+\.sh$/.test(text) && !/sysctl_restore_/.test(text)) {
         if (!readFile) this.#refuse(line, `the script file ${text} cannot be read`);
         out.push(...this.#commandActions(readFile(text), line, readFile, true));
         continue;
       }
-      const m = /^sysctl\s+(-q\s+)?(.*?)(\s*>\s*\/dev\/null.*)?$/.exec(text);
+      const m = /^sysctl\s+((?:-[qew]\s+)*)(.*?)(\s*>\s*\/dev\/null.*)?$/.exec(text);
       if (m) {
-        for (const a of m[2].matchAll(/([a-z0-9_.]+)=("[^"]*"|\S+)/g)) {
-          out.push({
-            kind: "sysctl",
-            name: a[1],
-            value: a[2].replace(/"/g, "").trim(),
-            sourced,
-          });
+        for (const a of m[2].matchAll(/([a-z0-9_.\/]+)=("[^"]*"|\S+)/g)) {
+          out.push({ kind: "sysctl", ...sysctlSetting(a[1], a[2]), statusIgnored });
         }
+        continue;
+      }
+      const echo = /^echo\s+("[^"]*"|'[^']*'|\S+)\s*>\s*\/proc\/sys\/(\S+)$/.exec(text);
+      if (echo) {
+        out.push({ kind: "sysctl", ...sysctlSetting(echo[2], echo[1]), statusIgnored });
+        continue;
+      }
+      const set = /^(\S*\/)?set_sysctls\.py\s+(.*)$/.exec(text);
+      if (set) {
+        const settings = [...set[2].matchAll(/\/proc\/sys\/([^=\s]+)=("[^"]*"|'[^']*'|\S+)/g)]
+          .map((a) => sysctlSetting(a[1], a[2]));
+        out.push({ kind: "setSysctls", settings, statusIgnored });
+        continue;
+      }
+      if (/^\/tmp\/sysctl_restore_\$\{?PPID\}?\.sh$/.test(text)) {
+        out.push({ kind: "restoreSysctls", statusIgnored });
         continue;
       }
       if (/^(ip tcp_metrics flush|tc qdisc add dev tun0 root pfifo)/.test(text)) continue;
@@ -895,13 +933,42 @@ class PacketdrillRun {
         isPattern(g[g.length - 1])
       );
       if (nstatOk && grepOk) {
-        out.push({ kind: "nstat", stages });
+        out.push({ kind: "nstat", stages, statusIgnored });
         continue;
       }
       this.#refuse(line, `the shell command \`${text}\` is not modelled`);
     }
     return out;
   }
+}
+
+// A sysctl as a command names it: dotted or as its path under /proc/sys, quotes off the value
+function sysctlSetting(name: string, value: string): { name: string; value: string } {
+  return { name: name.replaceAll("/", "."), value: value.replace(/["']/g, "").trim() };
+}
+
+// A sysctl's value as reading its /proc/sys file gives it
+function sysctlValue(host: Host, name: string): string {
+  if (name === "net.ipv4.tcp_rmem") return host.ipv4.tcpRmem.join("\t");
+  if (name === "net.ipv4.tcp_wmem") return host.ipv4.tcpWmem.join("\t");
+  if (name === "net.ipv4.tcp_congestion_control") return host.ipv4.tcpCongestionControl;
+  return String(host.sysctl[name] ?? "");
+}
+
+// A shell line's commands, split at `;` outside quotes
+function splitCommands(text: string): string[] {
+  const out = [""];
+  let quote = "";
+  for (const c of text) {
+    if (quote) quote = c === quote ? "" : quote;
+    else if (c === '"' || c === "'") quote = c;
+    else if (c === ";") {
+      out.push("");
+      continue;
+    }
+    out[out.length - 1] += c;
+  }
+  return out;
 }
 
 // The bytes of a script packet's TCP options (TCPOLEN_*)
@@ -914,12 +981,19 @@ function optionsLength(options: TcpOptionSpec[]): number {
 }
 
 /**
- * What a backquoted command does: set a sysctl (from a shell script it runs, `sourced`: the
- * script goes on if it fails), or run nstat into grep.
+ * What one shell command of a backquoted command does: set a sysctl, set some as
+ * set_sysctls.py does or put them back as its restore script does, or run nstat into grep.
+ * `statusIgnored`: its exit status is not the command's (not the last one, or in a script the
+ * command runs).
  */
 type CommandAction =
-  | { kind: "sysctl"; name: string; value: string; sourced: boolean }
-  | { kind: "nstat"; stages: string[][] };
+  & { statusIgnored: boolean }
+  & (
+    | { kind: "sysctl"; name: string; value: string }
+    | { kind: "setSysctls"; settings: { name: string; value: string }[] }
+    | { kind: "restoreSysctls" }
+    | { kind: "nstat"; stages: string[][] }
+  );
 
 // Whether grep's pattern is one the kit can match (a regular expression JavaScript reads too)
 function isPattern(text: string): boolean {
