@@ -630,6 +630,8 @@ export class Sock {
    * window probes may go unanswered before the connection fails; 0 for the sysctls' limits.
    */
   userTimeout = 0;
+  /** For a TCP socket: TCP_MAXSEG (rx_opt.user_mss), the most MSS it announces and takes; 0: none. */
+  userMss = 0;
   /** SO_LINGER: the linger time in seconds (sk_lingertime) when SOCK_LINGER is set, else null. */
   lingerTime: number | null = null;
   /**

@@ -100,6 +100,8 @@ export function ipv4SysctlTable(host: InetNet): CtlTable[] {
     entry("tcp_comp_sack_nr", 44, 0, 255, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     entry("tcp_comp_sack_delay_ns", 1_000_000, 0, INT_MAX, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     entry("tcp_comp_sack_slack_ns", 100_000, 0, INT_MAX, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
+    // __tcp_mtu_to_mss(): the least MSS we send whatever the peer announced (TCP_MIN_SND_MSS)
+    entry("tcp_min_snd_mss", 48, 48, 65535, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     // SYN cookies when the SYN queue is full (1), always (2), never (0)
     entry("tcp_syncookies", 1, 0, 2, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     // tcp_sk_init(): max(128, ehash buckets / 128): 2048 on the reference host

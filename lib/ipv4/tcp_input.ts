@@ -245,28 +245,46 @@ export function newTcpState(o: {
 }
 
 /**
+ * The peer's MSS as a SYN or SYN-ACK gives it, as tcp_parse_options(): its MSS option, within
+ * TCP_MAXSEG; without the option (or with 0) the clamp stays as it was.
+ * @param optMss the MSS option's value, if the segment has one
+ * @param userMss the socket's TCP_MAXSEG, 0 for none
+ * @param clamp the clamp before the segment (TCP_MSS_DEFAULT, or TCP_MAXSEG for a connect())
+ * @returns rx_opt.mss_clamp
+ */
+export function tcpParseMss(optMss: number | undefined, userMss: number, clamp: number): number {
+  if (!optMss) return clamp;
+  return userMss && userMss < optMss ? userMss : optMss;
+}
+
+/**
  * The first guess of the peer's segment size, as tcp_initialize_rcv_mss() after
  * tcp_sync_mss() has set mss_cache: the smallest of our advmss, mss_cache, half the window and
  * 536, at least 88.
+ * @param host the host (net.ipv4.tcp_min_snd_mss)
  * @param tp the connection
  * @param peerMss the MSS the peer announced (mss_cache's bound)
  * @returns rcv_mss
  */
-export function tcpInitialRcvMss(tp: TcpSockState, peerMss: number): number {
+export function tcpInitialRcvMss(host: InetNet, tp: TcpSockState, peerMss: number): number {
   tp.mssClamp = peerMss;
-  tcpSyncMss(tp);
+  tcpSyncMss(host, tp);
   const hint = Math.min(tp.advmss, tp.mssCache, Math.floor(tp.rcvWnd / 2), TCP_MSS_DEFAULT);
   return Math.max(hint, TCP_MIN_MSS);
 }
 
 /**
- * Sets the segment size we send, as tcp_sync_mss(): the peer's MSS within the path MTU's, less
- * the timestamp option, then at most half the largest window the peer offered (all of it when
- * that is below 536: tcp_bound_to_half_wnd()), never below 68 bytes with the headers.
+ * Sets the segment size we send, as tcp_sync_mss(): the peer's MSS within the path MTU's, at
+ * least net.ipv4.tcp_min_snd_mss (__tcp_mtu_to_mss()), less the options every segment carries
+ * (the timestamp: tcp_header_len), then at most
+ * half the largest window the peer offered (all of it when that is below 536:
+ * tcp_bound_to_half_wnd()), never below 68 bytes with the headers.
+ * @param host the host (net.ipv4.tcp_min_snd_mss)
  * @param tp the connection (mss_clamp, max_window, tcp_header_len)
  */
-export function tcpSyncMss(tp: TcpSockState): void {
-  let mss = Math.min(tp.mssClamp, tcpAdvmss()) - (tp.tstampOk ? 12 : 0);
+export function tcpSyncMss(host: InetNet, tp: TcpSockState): void {
+  const minSndMss = host.sysctl["net.ipv4.tcp_min_snd_mss"];
+  let mss = Math.max(Math.min(tp.mssClamp, tcpAdvmss()), minSndMss) - (tp.tcpHeaderLen - TCP_HLEN);
   const cutoff = tp.maxWindow > TCP_MSS_DEFAULT ? tp.maxWindow >> 1 : tp.maxWindow;
   if (cutoff && mss > cutoff) mss = Math.max(cutoff, 68 - tp.tcpHeaderLen);
   tp.mssCache = mss;
@@ -380,7 +398,7 @@ export function tcpRcvSynsentStateProcess(
       tp.tsRecent = o.timestamp.tsval;
       tp.rcvTsecr = o.timestamp.tsecr;
     } else tp.tcpHeaderLen = 20;
-    tp.rcvMss = tcpInitialRcvMss(tp, o.mss ?? TCP_MSS_DEFAULT);
+    tp.rcvMss = tcpInitialRcvMss(host, tp, tcpParseMss(o.mss, sk.userMss, tp.mssClamp));
     // tcp_finish_connect() → tcp_init_transfer()
     host.sim.enterFn(cpu, "tcp_finish_connect", skb.id);
     sk.state = TCP_STATES.ESTABLISHED;
@@ -646,7 +664,7 @@ function ack(
     if (s.dataLen === 0 && !(s.flags & (TCP_FLAGS.SYN | TCP_FLAGS.FIN))) {
       host.mib.tcpExt.TCPPureAcks++;
     }
-    tcpAckUpdateWindow(sk, tp, s);
+    tcpAckUpdateWindow(host, sk, tp, s);
   }
   if (advanced) tp.retransmits = 0;
   if (packetsOut && advanced) {
@@ -893,7 +911,7 @@ function tcpSndUnaUpdate(tp: TcpSockState, ack: number): void {
 
 // tcp_ack_update_window(): a newer segment (tcp_may_update_window()) sets the peer's window;
 // a changed window turns the fast path off and on again with the new value
-function tcpAckUpdateWindow(sk: Sock, tp: TcpSockState, s: TcpSegment): void {
+function tcpAckUpdateWindow(host: InetNet, sk: Sock, tp: TcpSockState, s: TcpSegment): void {
   const nwin = s.flags & TCP_FLAGS.SYN ? s.window : s.window * 2 ** tp.sndWscale;
   const mayUpdate = after(s.ack, tp.sndUna) || after(s.seq, tp.sndWl1) ||
     (s.seq === tp.sndWl1 && (nwin > tp.sndWnd || !nwin));
@@ -901,7 +919,7 @@ function tcpAckUpdateWindow(sk: Sock, tp: TcpSockState, s: TcpSegment): void {
     tp.sndWl1 = s.seq;
     if (nwin > tp.maxWindow) {
       tp.maxWindow = nwin;
-      tcpSyncMss(tp);
+      tcpSyncMss(host, tp);
     }
     if (tp.sndWnd !== nwin) {
       tp.sndWnd = nwin;
@@ -1181,14 +1199,16 @@ function tcpDataQueue(
       host.sim.exitFn(cpu, "tcp_data_queue", skb.id);
       return "TCP_ZEROWINDOW";
     }
-    if (tp && !tcpTryRmemSchedule(host, cpu, sk, tp, s)) {
-      // no memory even after pruning: a zero-window ACK at once; with data queued the segment
-      // is dropped (TCPRcvQDrop, PROTO_MEM), else it is taken anyway (sk_forced_mem_schedule())
+    // an empty queue takes the segment whatever its size (sk_forced_mem_schedule()), with no
+    // immediate ACK (a too big segment into an empty queue is ACKed late on 6.18); with data
+    // queued and no memory even after pruning, a zero-window ACK at once and the segment is
+    // dropped (TCPRcvQDrop, PROTO_MEM) — a bare FIN is taken anyway
+    if (tp && sk.receiveQueue.length && !tcpTryRmemSchedule(host, cpu, sk, tp, s)) {
       tp.ackPending.nomem = true;
       tp.ackPending.now = true;
       tp.ackPending.sched = true;
       tcpDataReady(host, cpu, sk, tp);
-      if (sk.receiveQueue.length && len) {
+      if (len) {
         host.mib.tcpExt.TCPRcvQDrop++;
         host.sim.exitFn(cpu, "tcp_data_queue", skb.id);
         return "PROTO_MEM";
@@ -1237,9 +1257,10 @@ function tcpDataQueue(
 }
 
 // tcp_can_ingest() (6.18): the queues may take a segment while what they hold (sk_rmem_alloc)
-// is within sk_rcvbuf — its own size aside, so a too big segment finds room in an empty queue
-function tcpCanIngest(sk: Sock): boolean {
-  return sk.rmemAlloc <= sk.rcvbuf;
+// and its payload (skb->len, not its truesize) stay within sk_rcvbuf — seen on 6.18: 2304 held
+// takes 700 more in a 4200-byte buffer, 4608 held takes no 700 more in a 4608-byte one
+function tcpCanIngest(sk: Sock, s: TcpSegment): boolean {
+  return sk.rmemAlloc + s.dataLen <= sk.rcvbuf;
 }
 
 // tcp_try_rmem_schedule(): room for the segment, pruning the queues when it does not fit
@@ -1251,7 +1272,7 @@ function tcpTryRmemSchedule(
   tp: TcpSockState,
   s: TcpSegment,
 ): boolean {
-  if (tcpCanIngest(sk)) return true;
+  if (tcpCanIngest(sk, s)) return true;
   return host.sim.traced(cpu, "tcp_prune_queue", () => tcpPruneQueue(host, sk, tp, s)) === 0;
 }
 
@@ -1261,13 +1282,13 @@ function tcpTryRmemSchedule(
 function tcpPruneQueue(host: InetNet, sk: Sock, tp: TcpSockState, s: TcpSegment): number {
   if (!sk.rmemAlloc) return -1; // 6.18: nothing queued, nothing to prune
   host.mib.tcpExt.PruneCalled++;
-  if (!tcpCanIngest(sk)) tcpClampWindow(host, sk, tp);
-  if (tcpCanIngest(sk)) return 0;
+  if (!tcpCanIngest(sk, s)) tcpClampWindow(host, sk, tp);
+  if (tcpCanIngest(sk, s)) return 0;
   tcpCollapseOfoQueue(host, sk, tp);
   if (sk.receiveQueue.length) tcpCollapse(host, sk, tp);
-  if (tcpCanIngest(sk)) return 0;
+  if (tcpCanIngest(sk, s)) return 0;
   tcpPruneOfoQueue(host, sk, tp, s);
-  if (tcpCanIngest(sk)) return 0;
+  if (tcpCanIngest(sk, s)) return 0;
   host.mib.tcpExt.RcvPruned++;
   tp.predFlags = 0;
   return -1;
@@ -1355,12 +1376,12 @@ function tcpCollapseOfoQueue(host: InetNet, sk: Sock, tp: TcpSockState): void {
   for (let i = 0; i < sk.outOfOrder.size;) {
     const q = sk.outOfOrder.values();
     let start = q[i].seq;
-    let end = (q[i].seq + q[i].len) >>> 0;
+    let end = ofoEndSeq(q[i]);
     let rangeTruesize = q[i].truesize;
     let j = i + 1;
     for (; j < q.length; j++) {
       const e = q[j];
-      const eEnd = (e.seq + e.len) >>> 0;
+      const eEnd = ofoEndSeq(e);
       if (after(e.seq, end) || before(eEnd, start)) break;
       rangeTruesize += e.truesize;
       if (before(e.seq, start)) start = e.seq;
@@ -1402,20 +1423,22 @@ function collapseHeld(
   const kept: OfoSkb[] = [];
   for (; k < to; k++) {
     const e = q[k];
-    const eEnd = (e.seq + e.len) >>> 0;
+    const eEnd = ofoEndSeq(e);
     if (!before(start, eEnd)) {
       freeOne(e); // no new bits
       continue;
     }
     const bloated = tcpWinFromSpace(tp.scalingRatio, e.truesize) > e.len;
     const next = k + 1 < to ? q[k + 1] : null;
-    if (!e.fin && (bloated || before(e.seq, start) || (next && eEnd !== next.seq))) break;
+    if (!e.fin && (bloated || before(e.seq, start))) break;
+    if (next && eEnd !== next.seq) break;
     kept.push(e);
     start = eEnd;
   }
+  // nothing worth collapsing, or it would start at a FIN: nothing is done
+  if (k === to || q[k].fin) return kept.length + to - k;
   const made: OfoSkb[] = [];
   let src = k;
-  if (k === to) return kept.length;
   while (src < to && !q[src].fin && before(start, end)) {
     const copy = Math.min(SKB_MAX_ONE_PAGE, (end - start) >>> 0);
     const size = allocSkbSize(copy);
@@ -1452,6 +1475,11 @@ function collapseHeld(
   return kept.length + made.length;
 }
 
+// A held segment's end_seq: its FIN counts
+function ofoEndSeq(o: OfoSkb): number {
+  return (o.seq + o.len + (o.fin ? 1 : 0)) >>> 0;
+}
+
 // tcp_prune_ofo_queue(): held segments go from the highest down (OfoPruned, TCP_OFO_QUEUE_PRUNE)
 // an eighth of the buffer at a time until the segment fits, never one after where it lands; the
 // SACK state is reset
@@ -1476,7 +1504,7 @@ function tcpPruneOfoQueue(host: InetNet, sk: Sock, tp: TcpSockState, s: TcpSegme
       t: host.sim.now,
     });
     if (!sk.outOfOrder.size || goal <= 0) {
-      if (tcpCanIngest(sk)) break;
+      if (tcpCanIngest(sk, s)) break;
       goal = sk.rcvbuf >> 3;
     }
   }

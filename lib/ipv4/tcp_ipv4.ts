@@ -45,12 +45,14 @@ import {
   tcpInitBufferSpace,
   tcpInitialRcvMss,
   tcpInitMetrics,
+  tcpParseMss,
   tcpRcvEstablished,
   tcpRcvSynRecv,
   tcpRcvSynsentStateProcess,
   tcpReceiveWindow,
   type TcpSegment,
   tcpSegsIn,
+  tcpSyncMss,
 } from "./tcp_input.ts";
 import { tcpTimewaitStateProcess } from "./tcp_minisocks.ts";
 import {
@@ -123,6 +125,8 @@ export function tcpListen(
 export interface TcpSocketOptions {
   /** SO_RCVBUF's value (doubled and locked, as sock_setsockopt() does). */
   rcvbuf?: number;
+  /** TCP_MAXSEG: the most MSS announced and taken from the peer. */
+  userMss?: number;
 }
 
 // sk_acceptq_is_full(): more children wait than the backlog allows
@@ -621,6 +625,7 @@ function tcpConnRequest(
     maxSynBacklog - listener.requests.length < maxSynBacklog >> 2
   ) return drop();
   const o = s.options;
+  const peerMss = tcpParseMss(o.mss, listener.userMss, TCP_MSS_DEFAULT);
   const tstampOk = o.timestamp !== undefined && sysctl["net.ipv4.tcp_timestamps"] > 0;
   // a cookie without a timestamp to carry them back keeps no options (tcp_clear_options())
   const keepOptions = !wantCookie || tstampOk;
@@ -632,7 +637,7 @@ function tcpConnRequest(
     ? host.sim.traced(
       cpu,
       "cookie_v4_init_sequence",
-      () => cookieV4InitSequence(host, flow, s.seq, o.mss ?? TCP_MSS_DEFAULT),
+      () => cookieV4InitSequence(host, flow, s.seq, peerMss),
       skb.id,
     )
     : null;
@@ -643,7 +648,7 @@ function tcpConnRequest(
   const win = tcpSelectInitialWindow(
     host,
     fullSpace,
-    tcpAdvmss() - (tstampOk ? 12 : 0),
+    tcpAdvmss(listener.userMss) - (tstampOk ? 12 : 0),
     wscaleOk,
     listener.rcvbufLocked ? fullSpace : 0, // a smaller buffer the user set limits the window
   );
@@ -653,7 +658,7 @@ function tcpConnRequest(
     daddr: s.daddr,
     iss,
     irs: s.seq,
-    mssClamp: cookie ? cookie.mss : o.mss ?? TCP_MSS_DEFAULT,
+    mssClamp: cookie ? cookie.mss : peerMss,
     wscaleOk,
     sndWscale: wscaleOk ? Math.min(o.wscale!, TCP_MAX_WSCALE) : 0,
     rcvWscale: win.rcvWscale,
@@ -677,11 +682,11 @@ function tcpConnRequest(
       listener.synqOverflowAt = now;
     }
     host.mib.tcpExt.SyncookiesSent++;
-    tcpSendSynack(host, cpu, request, listener.num);
+    tcpSendSynack(host, cpu, request, listener);
     return;
   }
   listener.requests.push(request);
-  tcpSendSynack(host, cpu, request, listener.num);
+  tcpSendSynack(host, cpu, request, listener);
   reqskTimer(host, cpu, listener, request, s, 0);
 }
 
@@ -771,18 +776,18 @@ function reqskTimer(
       listener.requests.splice(i, 1);
       return;
     }
-    tcpRtxSynack(host, cpu, s, req);
+    tcpRtxSynack(host, cpu, listener, s, req);
     reqskTimer(host, cpu, listener, req, s, n + 1);
   });
 }
 
 // tcp_rtx_synack(): the SYN-ACK again (RetransSegs, TCPSynRetrans), then the
 // tcp_retransmit_synack event.
-function tcpRtxSynack(host: InetNet, cpu: Cpu, s: Seg, req: TcpRequestSock): void {
+function tcpRtxSynack(host: InetNet, cpu: Cpu, listener: Sock, s: Seg, req: TcpRequestSock): void {
   host.mib.tcp.RetransSegs++;
   host.mib.tcpExt.TCPSynRetrans++;
   req.retrans++;
-  tcpSendSynack(host, cpu, req, s.dport, false);
+  tcpSendSynack(host, cpu, req, listener, false);
   host.sim.tracepoint(cpu, "tcp_retransmit_synack", () => ({
     family: "AF_INET",
     sport: s.dport,
@@ -805,7 +810,7 @@ function tcpCheckReq(
   const flg = s.flags & (TCP_FLAGS.RST | TCP_FLAGS.SYN | TCP_FLAGS.ACK);
   if (s.seq === req.irs && flg === TCP_FLAGS.SYN) {
     // a retransmitted SYN: send the SYN-ACK again (inet_rtx_syn_ack(), RetransSegs)
-    tcpRtxSynack(host, cpu, s, req);
+    tcpRtxSynack(host, cpu, listener, s, req);
     return "NOT_SPECIFIED";
   }
   if (flg & TCP_FLAGS.ACK && s.ack !== ((req.iss + 1) >>> 0)) {
@@ -822,7 +827,9 @@ function tcpCheckReq(
     (after(endSeq, rcvNxt) && before(s.seq, rcvNxt + req.rcvWnd));
   if (!inWindow) return "TCP_OVERWINDOW";
   if (flg & (TCP_FLAGS.RST | TCP_FLAGS.SYN)) {
+    // embryonic_reset: the request unlinked (inet_csk_reqsk_queue_drop(): EmbryonicRsts)
     host.mib.tcp.AttemptFails++;
+    host.mib.tcpExt.EmbryonicRsts++;
     listener.requests.splice(listener.requests.indexOf(req), 1);
     if (!(flg & TCP_FLAGS.RST)) sendReset(host, cpu, s, rt, skb, "TCP_FLAGS", listener);
     return flg & TCP_FLAGS.RST ? "TCP_RESET" : "TCP_FLAGS";
@@ -879,6 +886,7 @@ function tcpV4SynRecvSock(
   child.lingerTime = listener.lingerTime;
   child.keepOpen = listener.keepOpen;
   child.linger2 = listener.linger2;
+  child.userMss = listener.userMss;
   Object.assign(child.keepalive, listener.keepalive);
   child.tcp = tcpChildState(host, req, child, s.window * 2 ** req.sndWscale);
   // tcp_synack_rtt_meas(): the handshake's RTT, unless the SYN-ACK was sent again or a cookie
@@ -921,7 +929,7 @@ function tcpChildState(
     rcvWnd: req.rcvWnd,
     windowClamp: req.windowClamp,
     rcvWscale: req.rcvWscale,
-    advmss: tcpAdvmss(),
+    advmss: tcpAdvmss(child.userMss), // tcp_v4_syn_recv_sock(): within the listener's TCP_MAXSEG
   });
   tp.sndWscale = req.sndWscale;
   tp.sndWl1 = req.irs; // tcp_init_wl(newtp, treq->rcv_isn)
@@ -938,7 +946,7 @@ function tcpChildState(
   tp.ecnOk = req.ecnOk;
   // the ACK's window, scaled, is the largest the peer offered yet (max_window)
   tp.maxWindow = ackWindow;
-  tp.rcvMss = tcpInitialRcvMss(tp, req.mssClamp);
+  tp.rcvMss = tcpInitialRcvMss(host, tp, req.mssClamp);
   tcpInitBufferSpace(host, tp, child);
   return tp;
 }
@@ -976,11 +984,12 @@ export function tcpV4Connect(
   );
   const sysctl = host.sysctl;
   if (opts.rcvbuf !== undefined) sockSetRcvbuf(sk, opts.rcvbuf, sysctl["net.core.rmem_max"]);
+  sk.userMss = opts.userMss ?? 0;
   const fullSpace = tcpWinFromSpace(TCP_DEFAULT_SCALING_RATIO, sk.rcvbuf);
   const win = tcpSelectInitialWindow(
     host,
     fullSpace,
-    tcpAdvmss(), // no timestamp is known yet (ts_recent_stamp): whole MSS
+    tcpAdvmss(sk.userMss), // no timestamp is known yet (ts_recent_stamp): whole MSS
     sysctl["net.ipv4.tcp_window_scaling"] === 1,
     sk.rcvbufLocked ? fullSpace : 0,
   );
@@ -990,10 +999,13 @@ export function tcpV4Connect(
     rcvWnd: win.rcvWnd,
     windowClamp: win.windowClamp,
     rcvWscale: win.rcvWscale,
-    advmss: tcpAdvmss(),
+    advmss: tcpAdvmss(sk.userMss),
   });
   tp.tsOffset = sysctl["net.ipv4.tcp_timestamps"] > 0 ? host.sim.rng.nextU32() : 0;
   tp.tcpHeaderLen = 20 + (sysctl["net.ipv4.tcp_timestamps"] > 0 ? 12 : 0);
+  // tcp_connect_init(): TCP_MAXSEG is the clamp until the SYN-ACK tells the peer's MSS
+  if (sk.userMss) tp.mssClamp = sk.userMss;
+  tcpSyncMss(host, tp);
   tp.synSentAt = host.sim.now;
   tp.sndUna = tp.iss; // tcp_connect_init(): the SYN is outstanding
   sk.tcp = tp;

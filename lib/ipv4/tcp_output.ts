@@ -397,17 +397,18 @@ export function tcpSendActiveReset(host: InetNet, cpu: Cpu, sk: Sock, closing = 
  * @param host the host
  * @param cpu the CPU
  * @param req the request sock
- * @param sport the listener's port
+ * @param listener the listener (its port, its TCP_MAXSEG bounding the MSS announced)
  * @param bhOff sent from softirq context (the first), not from the timer (retransmissions)
  */
 export function tcpSendSynack(
   host: InetNet,
   cpu: Cpu,
   req: TcpRequestSock,
-  sport: number,
+  listener: Sock,
   bhOff = true,
 ): void {
-  const advmss = tcpAdvmss();
+  const advmss = tcpAdvmss(listener.userMss);
+  const sport = listener.num;
   host.sim.enterFn(cpu, "tcp_v4_send_synack");
   tcpTransmit(host, cpu, { saddr: req.daddr, sport, daddr: req.saddr, dport: req.sport }, {
     seq: req.iss,
@@ -455,7 +456,7 @@ export function tcpSendSyn(host: InetNet, cpu: Cpu, sk: Sock, retransmit = false
     flags: TCP_FLAGS.SYN | ecn,
     window: Math.min(tp.rcvWnd, 65535),
     options: writeOptions({
-      mss: tcpAdvmss(),
+      mss: tp.advmss, // tcp_advertise_mss()
       sackPerm: sysctl["net.ipv4.tcp_sack"] === 1,
       ts: sysctl["net.ipv4.tcp_timestamps"] > 0
         ? { val: u32(tcpClockMs(host) + tp.tsOffset), ecr: 0 }
@@ -503,12 +504,14 @@ export function tcpConnect(host: InetNet, cpu: Cpu, sk: Sock, onTimeout: () => v
 }
 
 /**
- * The MSS we advertise, as tcp_mss_clamp(dst_metric_advmss()): the route's MTU (1500) less the
- * IPv4 and TCP headers.
- * @returns 1460
+ * The MSS we advertise, as tcp_mss_clamp(tcp_dst_advmss()): the route's MTU (1500) less the
+ * IPv4 and TCP headers, within the socket's TCP_MAXSEG.
+ * @param userMss TCP_MAXSEG (rx_opt.user_mss), 0 for none
+ * @returns 1460, or a smaller TCP_MAXSEG
  */
-export function tcpAdvmss(): number {
-  return 1500 - 20 - TCP_HLEN;
+export function tcpAdvmss(userMss = 0): number {
+  const mss = 1500 - 20 - TCP_HLEN;
+  return userMss && userMss < mss ? userMss : mss;
 }
 
 /**

@@ -46,6 +46,8 @@ export interface ScriptFd {
   rcvlowat?: number;
   /** TCP_USER_TIMEOUT given before the kernel socket existed, ms. */
   userTimeout?: number;
+  /** TCP_MAXSEG given before the kernel socket existed. */
+  userMss?: number;
   /** SO_LINGER's time given before the kernel socket existed (null: off). */
   lingerTime?: number | null;
   /** TCP_LINGER2 given before the kernel socket existed, jiffies as linger2 holds it. */
@@ -262,6 +264,13 @@ const HANDLERS: Record<string, Handler> = {
         case "TCP_QUICKACK":
           if (sk) tcpSetQuickack(ctx.host, ctx.cpu, sk, val);
           break;
+        case "TCP_MAXSEG":
+          // do_tcp_setsockopt(): 0, or TCP_MIN_MSS to MAX_TCP_WINDOW; it bounds the MSS the
+          // next SYN or SYN-ACK announces and takes, not a connection's present one
+          if (val && (val < 88 || val > 32767)) return fail("EINVAL");
+          if (sk) sk.userMss = val;
+          else fd.userMss = val;
+          break;
         case "TCP_USER_TIMEOUT":
           // tcp_sock_set_user_timeout(): any non-negative number of ms
           if (val < 0) return fail("EINVAL");
@@ -326,9 +335,15 @@ const HANDLERS: Record<string, Handler> = {
         }
         case "TCP_INQ":
           return { result: 0, errno: null, out: String(fd.inq ? 1 : 0) };
-        case "TCP_MAXSEG":
-          // tcp_getsockopt(): mss_cache, or the default before a connection
-          return { result: 0, errno: null, out: String(tp?.mssCache ?? 536) };
+        case "TCP_MAXSEG": {
+          // do_tcp_getsockopt(): mss_cache (TCP_MSS_DEFAULT before a connection), but TCP_MAXSEG
+          // itself for a closed or listening socket that has one
+          const sk = fd.sk ?? fd.listener;
+          const userMss = sk ? sk.userMss : fd.userMss ?? 0;
+          const closed = !sk || sk.state === TCP_STATES.CLOSE || sk.state === TCP_STATES.LISTEN;
+          const val = userMss && closed ? userMss : tp?.mssCache ?? 536;
+          return { result: 0, errno: null, out: String(val) };
+        }
         case "TCP_NODELAY":
           return { result: 0, errno: null, out: String(fd.nodelay ? 1 : 0) };
         case "TCP_QUICKACK":
@@ -581,6 +596,7 @@ function recv(
 function applyEarlyOptions(ctx: SyscallContext, fd: ScriptFd, sk: Sock): void {
   if (fd.rcvlowat !== undefined) tcpSetRcvlowat(ctx.host, ctx.cpu, sk, fd.rcvlowat);
   sk.userTimeout = fd.userTimeout ?? 0;
+  sk.userMss = fd.userMss ?? 0;
   sk.lingerTime = fd.lingerTime ?? null;
   sk.linger2 = fd.linger2 ?? 0;
   if (!fd.keepalive) return;
@@ -597,6 +613,7 @@ function connect(ctx: SyscallContext, fd: ScriptFd): SyscallOutcome {
   if (!sk) {
     fd.sk = tcpV4Connect(ctx.host, ctx.cpu, ctx.remote.addr, ctx.remote.port, {
       rcvbuf: fd.rcvbuf,
+      userMss: fd.userMss,
     });
     if (!fd.sk) return fail("ENETUNREACH");
     applyEarlyOptions(ctx, fd, fd.sk);

@@ -85,6 +85,10 @@ const TCP_INFO_CLOCK_BOUND: Record<string, { fields: string[]; why: string }> = 
     fields: ["tcpi_rtt", "tcpi_rttvar", "tcpi_min_rtt", "tcpi_rto", "tcpi_rcv_rtt"],
     why: "a cookie's TS val replaces the clock's low six bits, so the echo's age depends on them",
   },
+  "rxpath/maxseg-syncookie.pkt": {
+    fields: ["tcpi_rtt", "tcpi_rttvar", "tcpi_min_rtt", "tcpi_rto", "tcpi_rcv_rtt"],
+    why: "a cookie's TS val replaces the clock's low six bits, so the echo's age depends on them",
+  },
   "rxpath/rcvlowat.pkt": {
     fields: ["SK_MEMINFO_RMEM_ALLOC", "SK_MEMINFO_FWD_ALLOC"],
     why: "the snapshot races the blocking read woken at the same instant: its copy may be done",
