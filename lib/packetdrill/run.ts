@@ -259,7 +259,7 @@ class PacketdrillRun {
   readonly #output: string[] = [];
   // A semantic error of the script (packetdrill finds it parsing), or an init command that
   // failed (a sysctl the kernel refused): reported when the run starts, the first one found
-  #initFailure: { line: number; text: string } | null = null;
+  #initFailure: { line: number | null; text: string } | null = null;
   // what set_sysctls.py last wrote into /tmp/sysctl_restore_${PPID}.sh, or null before
   #sysctlRestore: { name: string; value: string }[] | null = null;
 
@@ -331,10 +331,12 @@ class PacketdrillRun {
     let scratch: Host | null = null;
     for (const c of script.initCommands) {
       const actions = this.#commandActions(c.command, c.line, options.readFile);
-      if (!this.#runCommand(actions, this.#host, c.line)) {
+      const status = this.#runCommand(actions, this.#host, c.line);
+      // run_init_commands(): named neither by line nor by text
+      if (status) {
         this.#initFailure ??= {
-          line: c.line,
-          text: `error executing \`${c.command}\` command: non-zero status 1`,
+          line: null,
+          text: `error executing init command: non-zero status ${status}`,
         };
       }
     }
@@ -508,17 +510,19 @@ class PacketdrillRun {
     if (e.type === "code") return this.#codeEvent(e);
     if (e.type !== "command") return null;
     // run_command_event(): a command that exits non-zero ends the run
-    if (this.#runCommand(this.#commands.get(e) ?? [], this.#host, e.line)) return null;
-    return { text: `error executing \`${e.command}\` command: non-zero status 1` };
+    const status = this.#runCommand(this.#commands.get(e) ?? [], this.#host, e.line);
+    if (!status) return null;
+    return { text: `error executing \`${e.command}\` command: non-zero status ${status}` };
   }
 
   // Runs a command's actions in order, as sh -c does: each runs whatever the one before did;
-  // the exit status is the last one's (false: non-zero)
-  #runCommand(actions: CommandAction[], host: Host, line: number): boolean {
-    let ok = true;
+  // the exit status is the last one's — sysctl's and echo's 1 for a value refused, grep's 1
+  // for no line matched, the shell's 127 for a script not there
+  #runCommand(actions: CommandAction[], host: Host, line: number): number {
+    let status = 0;
     for (const a of actions) {
-      if (a.kind === "nstat") ok = this.#nstatPipeline(a.stages) === 0;
-      else if (a.kind === "sysctl") ok = this.#trySysctl(host, a, line);
+      if (a.kind === "nstat") status = this.#nstatPipeline(a.stages);
+      else if (a.kind === "sysctl") status = this.#trySysctl(host, a, line) ? 0 : 1;
       else if (a.kind === "setSysctls") {
         // set_sysctls.py: the old values go to the restore script, then each is echoed into
         // its file (a refused value fails only that echo: the script still exits 0)
@@ -527,15 +531,15 @@ class PacketdrillRun {
           value: sysctlValue(host, v.name),
         }));
         for (const v of a.settings) this.#trySysctl(host, v, line);
-        ok = true;
+        status = 0;
       } else {
-        // /tmp/sysctl_restore_${PPID}.sh: missing (127) until set_sysctls.py has written it
-        ok = this.#sysctlRestore !== null;
+        // /tmp/sysctl_restore_${PPID}.sh: missing until set_sysctls.py has written it
+        status = this.#sysctlRestore === null ? 127 : 0;
         for (const v of this.#sysctlRestore ?? []) this.#trySysctl(host, v, line);
       }
-      if (a.statusIgnored) ok = true;
+      if (a.statusIgnored) status = 0;
     }
-    return ok;
+    return status;
   }
 
   // run_code_event(): TCP_INFO and SO_MEMINFO of the socket under test, kept for the end
@@ -837,8 +841,8 @@ class PacketdrillRun {
     if (usecs > this.#nowUsecs()) this.#host.sim.run(Math.round(usecs * 1000));
   }
 
-  #fail(line: number, text: string): PacketdrillResult {
-    return this.#result(`${this.#path}:${line}: ${text}\n`);
+  #fail(line: number | null, text: string): PacketdrillResult {
+    return this.#result(`${this.#path}${line === null ? "" : `:${line}`}: ${text}\n`);
   }
 
   #result(error: string | null): PacketdrillResult {

@@ -233,6 +233,11 @@ Deno.test("a script using what the kit does not model is refused before it runs,
       `${HANDSHAKE}+0 setsockopt(4, SOL_TCP, TCP_CORK, [1], 4) = 0\n`,
       /x\.pkt:8: .*TCP_CORK/,
     ],
+    [
+      "shell operators beyond ;",
+      `\`sysctl -q net.ipv4.tcp_sack=0 && sysctl -q net.ipv4.tcp_dsack=0\`\n${HANDSHAKE}`,
+      /x\.pkt:1: .*the shell operators in `sysctl .*` are not modelled/,
+    ],
   ];
   for (const [what, script, message] of cases) {
     await t.step(what, () => assert.throws(() => runPacketdrill(script, "x.pkt"), message));
@@ -256,6 +261,32 @@ Deno.test("sysctls set by the script change what the host does: no timestamps, n
     "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n" +
     "+0 < S 0:0(0) win 32792 <mss 1000,sackOK,TS val 1 ecr 0,nop,wscale 7>\n+0 > S. 0:0(0) ack 1 win 64240 <mss 1460>\n";
   assert.equal(runPacketdrill(script, "x.pkt").error, null);
+});
+
+Deno.test("a backquoted command's exit status is its last command's, as sh -c gives it: a refused sysctl before ; does not fail it", () => {
+  const listen = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n";
+  const command = (text: string) => `${listen}+0 \`${text}\`\n`;
+  const cubic = "sysctl -q net.ipv4.tcp_congestion_control=cubic";
+  const sack = "sysctl -q net.ipv4.tcp_sack=0";
+  assert.equal(runPacketdrill(command(`${cubic}; ${sack}`), "x.pkt").error, null);
+  assert.equal(
+    runPacketdrill(command(`${sack}; ${cubic}`), "x.pkt").error,
+    `x.pkt:2: error executing \`${sack}; ${cubic}\` command: non-zero status 1\n`,
+  );
+  // packetdrill names a failed init command by neither line nor text
+  assert.equal(
+    runPacketdrill(`\`${cubic}\`\n${listen}`, "x.pkt").error,
+    "x.pkt: error executing init command: non-zero status 1\n",
+  );
+});
+
+Deno.test("set_sysctls.py's restore script is missing until it has run: the shell's status 127", () => {
+  const script =
+    "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 `/tmp/sysctl_restore_${PPID}.sh`\n";
+  assert.equal(
+    runPacketdrill(script, "x.pkt").error,
+    "x.pkt:2: error executing `/tmp/sysctl_restore_${PPID}.sh` command: non-zero status 127\n",
+  );
 });
 
 Deno.test("a connected UDP socket never sees the script's datagrams: packetdrill sends them from the peer to 0.0.0.0:0, a martian destination dropped as IP_INVALID_DEST (seen on 6.18)", () => {
