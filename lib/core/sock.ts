@@ -135,6 +135,12 @@ export interface TcpSockState {
   /** For an active open, when the SYN first went, ns (retrans_stamp). */
   synSentAt: number;
   /**
+   * For an active open, the SYN's retransmission timer: times sent again (icsk_retransmits),
+   * the timeout (icsk_rto, jiffies), which arming is current (a later one supersedes), and what
+   * giving up does.
+   */
+  synTimer: { retransmits: number; rto: number; gen: number; onTimeout: () => void } | null;
+  /**
    * icsk_ack.pending: an ACK is owed (ICSK_ACK_SCHED), must go now (ICSK_ACK_NOW), its timer is
    * armed (ICSK_ACK_TIMER), a small segment came (ICSK_ACK_PUSHED, twice: ICSK_ACK_PUSHED2).
    */

@@ -57,6 +57,7 @@ import {
   TCPCB_SACKED_RETRANS,
   tcpClockMs,
   tcpDelackMax,
+  tcpResetSynTimer,
   tcpRto,
   tcpSendAck,
   tcpSendDelayedAck,
@@ -126,6 +127,9 @@ export const after = (a: number, b: number): boolean => before(b, a);
 
 // include/net/tcp.h: TCP_MIN_MSS
 const TCP_MIN_MSS = 88;
+
+// include/net/tcp.h: TCP_TIMEOUT_MIN, the shortest TCP timer, jiffies
+const TCP_TIMEOUT_MIN = 2;
 // include/net/tcp.h: NOP, NOP, timestamp
 const TCPOLEN_TSTAMP_ALIGNED = 12;
 // tcp_sk_init(): tcp_comp_sack_nr and tcp_comp_sack_delay_ns (1 ms)
@@ -169,6 +173,7 @@ export function newTcpState(o: {
     minRttUs: 0xffffffff,
     finSentAt: -1,
     synSentAt: 0,
+    synTimer: null,
     ackPending: { sched: false, now: false, timer: false, pushed: false, pushed2: false },
     lrcvtime: 0,
     lastSegSize: 0,
@@ -363,7 +368,12 @@ export function tcpRcvSynsentStateProcess(
       // a RST without ACK is ignored; a bare SYN (a simultaneous open) is not modelled
       return s.flags & TCP_FLAGS.RST ? "TCP_RESET" : "TCP_FLAGS";
     }
-    if (s.ack !== tp.sndNxt) return { reset: "TCP_INVALID_ACK_SEQUENCE" };
+    if (s.ack !== tp.sndNxt) {
+      // a reset for it; the SYN goes again soon (TCP_TIMEOUT_MIN, 2 jiffies) unless it already
+      // went again: the reset or FIN the peer answered our SYN with may have been lost
+      if (tp.synTimer?.retransmits === 0) tcpResetSynTimer(host, cpu, sk, TCP_TIMEOUT_MIN);
+      return { reset: "TCP_INVALID_ACK_SEQUENCE" };
+    }
     if (s.flags & TCP_FLAGS.RST) {
       tp.error = "ECONNREFUSED";
       host.mib.tcp.AttemptFails++;

@@ -482,25 +482,41 @@ export function tcpSendSyn(host: InetNet, cpu: Cpu, sk: Sock, retransmit = false
  */
 export function tcpConnect(host: InetNet, cpu: Cpu, sk: Sock, onTimeout: () => void): void {
   tcpSendSyn(host, cpu, sk);
-  const linear = host.sysctl["net.ipv4.tcp_syn_linear_timeouts"];
-  const maxRetransmits = host.sysctl["net.ipv4.tcp_syn_retries"] + linear;
-  const rtoMax = 120 * host.hz; // TCP_RTO_MAX
-  const arm = (retransmits: number, rto: number) =>
-    modTimer(host, rto, () => {
-      if (sk.state !== TCP_STATES.SYN_SENT) return;
-      const mib = host.mib.tcpExt;
-      mib.TCPTimeouts++;
-      if (retransmits >= maxRetransmits) return onTimeout();
-      mib.TcpTimeoutRehash++;
-      if (retransmits) mib.TCPLostRetransmit++;
-      else sk.tcp!.undoMarker = sk.tcp!.sndUna; // tcp_enter_loss() → tcp_init_undo()
-      host.mib.tcp.RetransSegs++;
-      mib.TCPSynRetrans++;
-      tcpSendSyn(host, cpu, sk, true);
-      // tcp_update_rto_stats() counts it (total_rto), then the backoff decision
-      arm(retransmits + 1, retransmits + 1 > linear ? Math.min(rto * 2, rtoMax) : rto);
-    });
-  arm(0, host.hz); // tcp_timeout_init(): TCP_TIMEOUT_INIT
+  // tcp_timeout_init(): TCP_TIMEOUT_INIT
+  sk.tcp!.synTimer = { retransmits: 0, rto: host.hz, gen: 0, onTimeout };
+  tcpResetSynTimer(host, cpu, sk, host.hz);
+}
+
+/**
+ * Arms the SYN's retransmission timer `jiffies` from now, as inet_csk_reset_xmit_timer(sk,
+ * ICSK_TIME_RETRANS, ...) does in SYN_SENT (an earlier arming no longer fires). When it fires
+ * the SYN goes again and the timeout doubles after net.ipv4.tcp_syn_linear_timeouts linear
+ * ones; past tcp_syn_retries more the connection fails.
+ * @param host the host
+ * @param cpu the CPU
+ * @param sk the connecting socket
+ * @param jiffies the delay
+ */
+export function tcpResetSynTimer(host: InetNet, cpu: Cpu, sk: Sock, jiffies: number): void {
+  const t = sk.tcp!.synTimer!;
+  const gen = ++t.gen;
+  modTimer(host, jiffies, () => {
+    if (sk.state !== TCP_STATES.SYN_SENT || t.gen !== gen) return;
+    const linear = host.sysctl["net.ipv4.tcp_syn_linear_timeouts"];
+    const mib = host.mib.tcpExt;
+    mib.TCPTimeouts++;
+    if (t.retransmits >= host.sysctl["net.ipv4.tcp_syn_retries"] + linear) return t.onTimeout();
+    mib.TcpTimeoutRehash++;
+    if (t.retransmits) mib.TCPLostRetransmit++;
+    else sk.tcp!.undoMarker = sk.tcp!.sndUna; // tcp_enter_loss() → tcp_init_undo()
+    host.mib.tcp.RetransSegs++;
+    mib.TCPSynRetrans++;
+    tcpSendSyn(host, cpu, sk, true);
+    // tcp_update_rto_stats() counts it (total_rto), then the backoff decision (TCP_RTO_MAX)
+    t.retransmits++;
+    if (t.retransmits > linear) t.rto = Math.min(t.rto * 2, 120 * host.hz);
+    tcpResetSynTimer(host, cpu, sk, t.rto);
+  });
 }
 
 /**

@@ -269,7 +269,23 @@ class PacketdrillRun {
     this.#config = this.#readConfig(script.options, options);
     const udpFds = new Set<number>();
     let udpSpoiled: { line: number; what: string } | null = null;
+    // a TCP connect() not yet answered by a SYN-ACK, to refuse a crossing SYN
+    let connecting = false;
     for (const e of script.events) {
+      if (e.type === "syscall" && ["socket", "listen", "close"].includes(e.syscall.name)) {
+        connecting = false;
+      }
+      if (e.type === "syscall" && e.syscall.name === "connect") connecting = true;
+      if (e.type === "packet" && e.packet.proto === "tcp" && e.packet.direction === "inbound") {
+        const flags = e.packet.flags;
+        if (connecting && flags.includes("S") && !flags.includes(".")) {
+          this.#refuse(
+            e.line,
+            "a SYN answering our SYN (a simultaneous open, tcp_rcv_synsent_state_process()'s SYN_RECV) is not modelled",
+          );
+        }
+        if (flags.includes("S") && flags.includes(".")) connecting = false;
+      }
       if (e.type === "syscall" && e.syscall.name === "socket" && e.syscall.result.kind === "int") {
         const dgram = e.syscall.args[1]?.kind === "word" && e.syscall.args[1].word === "SOCK_DGRAM";
         if (dgram) udpFds.add(e.syscall.result.value);

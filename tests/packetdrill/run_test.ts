@@ -234,6 +234,12 @@ Deno.test("a script using what the kit does not model is refused before it runs,
       /x\.pkt:8: .*TCP_CORK/,
     ],
     [
+      "a simultaneous open",
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 connect(3, ..., ...) = 0\n" +
+      "+0 > S 0:0(0) <...>\n+0 < S 0:0(0) win 1000\n",
+      /x\.pkt:4: .*a SYN answering our SYN \(a simultaneous open/,
+    ],
+    [
       "shell operators beyond ;",
       `\`sysctl -q net.ipv4.tcp_sack=0 && sysctl -q net.ipv4.tcp_dsack=0\`\n${HANDSHAKE}`,
       /x\.pkt:1: .*the shell operators in `sysctl .*` are not modelled/,
