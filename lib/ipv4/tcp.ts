@@ -122,11 +122,14 @@ function recvmsg(host: InetNet, cpu: Cpu, sk: Sock, len: number, peek: boolean):
   }
   tcpCleanupRbuf(host, cpu, sk, copied);
   if (copied) return copied;
-  // tcp_recvmsg_locked(): the peer's FIN (SOCK_DONE) first, then the error, then RCV_SHUTDOWN
+  // tcp_recvmsg_locked(): the peer's FIN (SOCK_DONE) first, then the error — reported once:
+  // sock_error() clears it — then RCV_SHUTDOWN
   if (tp.finReceived) return 0;
-  if (tp.error === "ECONNRESET") return -ECONNRESET;
-  if (tp.error === "EPIPE") return -EPIPE;
-  if (tp.error === "ETIMEDOUT") return -ETIMEDOUT;
+  const error = tp.error;
+  if (error === "ECONNRESET" || error === "EPIPE" || error === "ETIMEDOUT") {
+    tp.error = null;
+    return error === "ECONNRESET" ? -ECONNRESET : error === "EPIPE" ? -EPIPE : -ETIMEDOUT;
+  }
   return tp.recvShutdown ? 0 : -EAGAIN;
 }
 
@@ -285,9 +288,9 @@ export const EPOLLRDHUP = 0x2000;
 
 /**
  * What a poll of the socket reports, as tcp_poll(): a listener is readable with a connection to
- * accept; a connection is readable with data (or at end of stream), writable once established
- * and not shut for writing (the kit has no send queue to fill), hung up when both sides are
- * shut, in error after a reset.
+ * accept; a connection is readable with data (or at end of stream), writable once past SYN_SENT
+ * — with room to write (the kit has no send queue to fill) or shut for writing, as tcp_poll()
+ * reports both — hung up when both sides are shut or it is closed, in error after a reset.
  * @param sk the socket
  * @returns EPOLL* bits
  */
@@ -303,8 +306,7 @@ export function tcpPoll(sk: Sock): number {
   if (sk.state === TCP_STATES.SYN_SENT) return mask;
   // tcp_stream_is_readable(): SO_RCVLOWAT's bytes (or the buffer nearly full)
   if (tcpEpollinReady(sk, sk.rcvlowat)) mask |= EPOLLIN;
-  if (!tp.sendShutdown && sk.state !== TCP_STATES.CLOSE) mask |= EPOLLOUT;
-  return mask;
+  return mask | EPOLLOUT;
 }
 
 /**

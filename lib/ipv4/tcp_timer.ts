@@ -656,13 +656,17 @@ export function inetTwskDeschedulePut(host: InetNet, sk: Sock): void {
 }
 
 /**
- * Ends a connection, as tcp_done(): it is closed and leaves the host's table.
+ * Ends a connection, as tcp_done(): it is closed, both directions shut (SHUTDOWN_MASK), and
+ * leaves the host's table.
  * @param host the host
  * @param sk the connection
  */
 export function tcpDone(host: InetNet, sk: Sock): void {
   sk.state = TCP_STATES.CLOSE;
-  if (sk.tcp) sk.tcp.xmitTimer = null; // tcp_clear_xmit_timers()
+  if (sk.tcp) {
+    sk.tcp.xmitTimer = null; // tcp_clear_xmit_timers()
+    sk.tcp.sendShutdown = sk.tcp.recvShutdown = true; // sk_shutdown = SHUTDOWN_MASK
+  }
   const socks = host.ipv4.tcpSockets;
   const i = socks.indexOf(sk);
   if (i >= 0) socks.splice(i, 1);
