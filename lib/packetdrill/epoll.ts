@@ -94,6 +94,14 @@ export class EpollInstance {
   }
 
   /**
+   * The sockets the instance watches.
+   * @returns them, in the order they were added
+   */
+  sockets(): Sock[] {
+    return [...this.#items.values()].map((it) => it.sk);
+  }
+
+  /**
    * epoll_wait(): the ready items' events, at most `maxevents`, as `IN|OUT` texts in ready-list
    * order.
    * @param maxevents how many at most

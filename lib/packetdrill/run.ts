@@ -46,8 +46,10 @@ import {
   checkSyscall,
   invokeSyscall,
   type SyscallContext,
+  syscallTimeoutNs,
   unsupported,
-  waitQueueOf,
+  waitQueuesOf,
+  withoutWaiting,
 } from "./syscalls.ts";
 
 /** Options of a run, as packetdrill's command line gives them (they override the script's). */
@@ -98,6 +100,9 @@ export interface PacketdrillLogEntry {
   /** The script line it answers. */
   line: number;
 }
+
+// run_system_call.c: await_idle_thread()'s MAX_WAIT_SECS
+const AWAIT_IDLE_USECS = 1_000_000;
 
 // config.c: packetdrill's defaults
 const DEFAULT_TOLERANCE_USECS = 4000;
@@ -493,13 +498,18 @@ class PacketdrillRun {
       if (error) return this.#fail(error.line ?? e.line, error.text);
       prev = e;
     }
+    // syscalls_free() → await_idle_thread(): a call still blocked has a second to return, and
+    // is then checked as any other
     const blocked = this.#pending;
+    if (blocked && !blocked.done) this.#runUntilReturned(blocked);
     if (blocked && !blocked.done) {
       return this.#fail(
         blocked.event.line,
-        `runtime error: exiting while a blocking ${blocked.sc.name} call is in progress`,
+        "runtime error: exiting while a blocking system call is in progress",
       );
     }
+    const late = this.#pendingError();
+    if (late) return this.#fail(late.line, late.text);
     // code_execute(): the snippets run once the script is done
     const code = executeCode(this.#fragments, this.#path);
     this.#output.push(...code.output);
@@ -731,22 +741,28 @@ class PacketdrillRun {
 
   #syscall(e: ScriptEvent, sc: SyscallSpec, time: { at: number }) {
     this.#runTo(time.at);
-    // the syscall thread runs one call at a time: a new one waits for a blocked one
-    while (
-      this.#pending && !this.#pending.done &&
-      this.#nowUsecs() < this.#pending.expectedEnd + SNIFF_TIMEOUT_USECS
-    ) {
-      this.#runTo(this.#nextEventUsecs());
-    }
+    // await_idle_thread(): a call waits up to a second for a blocked one to return; a blocking
+    // one still finding it blocked fails, a non-blocking one goes ahead
+    const blocked = this.#pending;
+    if (blocked && !blocked.done) this.#runUntilReturned(blocked);
     const late = this.#pendingError();
     if (late) return late;
-    if (this.#pending && !this.#pending.done) {
+    if (this.#pending && sc.endUsecs !== null) {
       return {
-        line: this.#pending.event.line,
-        text: `runtime error in ${this.#pending.sc.name} call: the call never returned`,
+        text:
+          `runtime error in ${sc.name} call: blocking system call while another blocking system call is already in progress`,
       };
     }
-    this.#pending = null;
+    // invoke_system_call() → wait_for_event(): the call's start, late after a wait, checked
+    const start = verifyTime(
+      e.time,
+      { at: time.at, end: time.at },
+      this.#nowUsecs(),
+      this.#lastEventUsecs,
+      this.#config,
+      "system call start",
+    );
+    if (start) return { text: start };
     // socket() makes a new socket under test; listen() makes it listen; connect() starts its
     // connection, to packetdrill's remote port
     if (sc.name === "socket") this.#conn = null;
@@ -795,19 +811,21 @@ class PacketdrillRun {
     return null;
   }
 
-  // A blocked call is packetdrill's syscall thread: a task that sleeps on the socket's wait
-  // queue and, woken by sock_def_readable(), runs once the softirq that woke it is done and
-  // tries the call again.
+  // A blocked call is packetdrill's syscall thread: a task that sleeps on its sockets' wait
+  // queues and, woken by sock_def_readable(), runs once the softirq that woke it is done and
+  // tries the call again; a poll() or epoll_wait() with a timeout is also woken by its hrtimer
+  // and then returns what it finds, nothing ready being 0.
   #waitOn(pending: Pending): void {
     const ctx = this.#ctx;
     const sim = this.#host.sim;
+    let timedOut = false;
     const body = function* (): TaskBody {
       for (;;) {
-        const sk = waitQueueOf(ctx, pending.sc);
-        if (!sk) return;
-        sk.waiters.push(task);
+        const socks = waitQueuesOf(ctx, pending.sc);
+        if (!socks.length && !timedOut) return;
+        for (const sk of socks) sk.waiters.push(task);
         yield { op: "sleep" };
-        const outcome = invokeSyscall(ctx, pending.sc);
+        const outcome = invokeSyscall(ctx, timedOut ? withoutWaiting(pending.sc) : pending.sc);
         if (outcome !== "blocked") {
           pending.done = { ...outcome, usecs: sim.now / 1000 };
           return;
@@ -816,6 +834,24 @@ class PacketdrillRun {
     };
     const task = new Task(pending.sc.name, body());
     this.#cpu.addTask(task);
+    const timeout = syscallTimeoutNs(pending.sc);
+    if (timeout !== null) {
+      sim.at(sim.now + timeout, () => {
+        timedOut = true;
+        task.wake();
+      });
+    }
+  }
+
+  // await_idle_thread(): the simulation runs, event by event, until the blocked call returns or
+  // a second has passed
+  #runUntilReturned(pending: Pending): void {
+    const sim = this.#host.sim;
+    const limit = sim.now + AWAIT_IDLE_USECS * 1000;
+    while (!pending.done && sim.now < limit) {
+      const next = sim.events.nextAt;
+      sim.run(next === null || next > limit ? limit : next);
+    }
   }
 
   // A blocked call that has returned: its result and its return time, checked.

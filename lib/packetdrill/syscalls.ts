@@ -732,12 +732,53 @@ export function checkSyscall(
 }
 
 /**
- * The socket a blocked call waits on: the listener for accept(), the connection otherwise.
- * @param ctx the descriptors
+ * The sockets a blocked call sleeps on: the listener for accept(), each polled socket for
+ * poll(), each watched one for epoll_wait() (ep_poll_callback() wakes it), else the socket.
+ * @param ctx the run's descriptors
  * @param sc the call
- * @returns the socket whose wait queue it sleeps on
+ * @returns the sockets, none when the descriptor has none
  */
-export function waitQueueOf(ctx: SyscallContext, sc: SyscallSpec): Sock | null {
+export function waitQueuesOf(ctx: SyscallContext, sc: SyscallSpec): Sock[] {
   const fd = ctx.fds.get(intValue(sc.args[0]) ?? -1);
-  return sc.name === "accept" ? fd?.listener ?? null : fd?.sk ?? null;
+  if (sc.name === "accept") return fd?.listener ? [fd.listener] : [];
+  if (sc.name === "epoll_wait") return fd?.epoll?.sockets() ?? [];
+  if (sc.name === "poll") {
+    const items = sc.args[0].kind === "array" ? sc.args[0].items : [];
+    return items.flatMap((item) => {
+      const value = item.kind === "struct"
+        ? item.fields.find((f) => f.name === "fd")?.value
+        : undefined;
+      const polled = ctx.fds.get(intValue(value) ?? -1);
+      const sk = polled?.sk ?? polled?.listener;
+      return sk ? [sk] : [];
+    });
+  }
+  return fd?.sk ? [fd.sk] : [];
+}
+
+/**
+ * How long a blocked poll() or epoll_wait() waits, ns: its timeout plus the slack its hrtimer
+ * may fire within (select_estimate_accuracy(): a thousandth, at least timer_slack_ns 50 µs); null
+ * for a call without a timeout or one that waits for ever (a negative one).
+ * @param sc the call
+ * @returns the wait, or null
+ */
+export function syscallTimeoutNs(sc: SyscallSpec): number | null {
+  const ms = sc.name === "poll"
+    ? intValue(sc.args[2])
+    : sc.name === "epoll_wait"
+    ? intValue(sc.args[3])
+    : null;
+  if (ms === null || ms < 0) return null;
+  return ms * 1e6 + Math.min(Math.max(ms * 1e3, 50_000), 100_000_000);
+}
+
+/**
+ * The same call with a timeout of 0: what a timed-out poll() or epoll_wait() returns.
+ * @param sc the call
+ * @returns the call, not waiting
+ */
+export function withoutWaiting(sc: SyscallSpec): SyscallSpec {
+  const at = sc.name === "poll" ? 2 : 3;
+  return { ...sc, args: sc.args.map((a, i) => (i === at ? { kind: "int", value: 0 } : a)) };
 }

@@ -41,6 +41,13 @@ export class EventQueue {
     return this.#now;
   }
 
+  /** The time of the next event to run, ns, or null when none waits. */
+  get nextAt(): number | null {
+    const h = this.#heap;
+    while (h.length > 0 && h[0].cancelled) this.#pop();
+    return h.length > 0 ? h[0].at : null;
+  }
+
   /** How many events wait, cancelled ones included until they reach the top. */
   get size(): number {
     return this.#heap.length;
