@@ -265,6 +265,13 @@ class PacketdrillRun {
   // A semantic error of the script (packetdrill finds it parsing), or an init command that
   // failed (a sysctl the kernel refused): reported when the run starts, the first one found
   #initFailure: { line: number | null; text: string } | null = null;
+  // errno as packetdrill's threads leave it: a call that succeeds does not reset it, and its
+  // messages print it — the main thread starts with ENOENT from packetdrill's own start-up,
+  // the syscall thread (calls with `...`) with 0 (both seen on 6.18 runs)
+  readonly #errno: { main: string | null; thread: string | null } = {
+    main: "ENOENT",
+    thread: null,
+  };
   // what set_sysctls.py last wrote into /tmp/sysctl_restore_${PPID}.sh, or null before
   #sysctlRestore: { name: string; value: string }[] | null = null;
 
@@ -790,7 +797,7 @@ class PacketdrillRun {
       this.#lastEventUsecs = time.at;
       return null;
     }
-    const error = checkSyscall(sc, outcome);
+    const error = checkSyscall(sc, this.#withErrno(sc, outcome));
     if (error) return { text: `runtime error in ${sc.name} call: ${error}` };
     // run_syscall_accept(): the connection under test gets its descriptor
     if (sc.name === "accept" && this.#socketUnderTest === null && outcome.result >= 0) {
@@ -843,6 +850,16 @@ class PacketdrillRun {
     }
   }
 
+  // A call's outcome with the errno its thread holds after it: its own, or the one left before
+  #withErrno(
+    sc: SyscallSpec,
+    outcome: { result: number; errno: string | null; out?: string | null },
+  ): { result: number; errno: string | null; out?: string | null } {
+    const thread = sc.endUsecs === null ? "main" : "thread";
+    if (outcome.errno) this.#errno[thread] = outcome.errno;
+    return { ...outcome, errno: this.#errno[thread] };
+  }
+
   // await_idle_thread(): the simulation runs, event by event, until the blocked call returns or
   // a second has passed
   #runUntilReturned(pending: Pending): void {
@@ -859,7 +876,7 @@ class PacketdrillRun {
     const p = this.#pending;
     if (!p?.done) return null;
     this.#pending = null;
-    const error = checkSyscall(p.sc, p.done);
+    const error = checkSyscall(p.sc, this.#withErrno(p.sc, p.done));
     if (error) return { line: p.event.line, text: `runtime error in ${p.sc.name} call: ${error}` };
     const timing = verifyTime(
       p.event.time,

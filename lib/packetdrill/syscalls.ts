@@ -81,6 +81,7 @@ export type SyscallOutcome =
 
 // include/uapi/asm-generic/errno-base.h and errno.h: what the kit's calls can fail with
 const ERRNO: Record<string, [number, string]> = {
+  ENOENT: [2, "No such file or directory"],
   EBADF: [9, "Bad file descriptor"],
   EAGAIN: [11, "Resource temporarily unavailable"],
   EINVAL: [22, "Invalid argument"],
