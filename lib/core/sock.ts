@@ -520,8 +520,10 @@ export interface TcpRequestSock {
   sentAt: number;
   /** SYN-ACKs sent again (num_retrans): then only a timestamp can measure the RTT. */
   retrans: number;
-  /** Its ACK came while the accept queue was full (inet_rsk(req)->acked). */
+  /** Its ACK came while the accept queue was full or TCP_DEFER_ACCEPT held it (inet_rsk(req)->acked). */
   acked: boolean;
+  /** How often its timer has fired (num_timeout). */
+  numTimeout: number;
   /** A SYN cookie stands for it: no request was kept (req->syncookie). */
   syncookie: boolean;
 }
@@ -636,6 +638,11 @@ export class Sock {
    * window probes may go unanswered before the connection fails; 0 for the sysctls' limits.
    */
   userTimeout = 0;
+  /**
+   * For a listener: TCP_DEFER_ACCEPT as SYN-ACK timeouts (rskq_defer_accept): until that many
+   * have passed, a bare ACK completing a handshake is dropped and the request waits for data.
+   */
+  deferAccept = 0;
   /** For a TCP socket: TCP_MAXSEG (rx_opt.user_mss), the most MSS it announces and takes; 0: none. */
   userMss = 0;
   /** SO_LINGER: the linger time in seconds (sk_lingertime) when SOCK_LINGER is set, else null. */

@@ -57,6 +57,7 @@ import {
   TCPCB_SACKED_RETRANS,
   tcpClockMs,
   tcpDelackMax,
+  tcpResetDelackTimer,
   tcpResetSynTimer,
   tcpRto,
   tcpSendAck,
@@ -426,6 +427,13 @@ export function tcpRcvSynsentStateProcess(
     else tp.predFlags = 0;
     sockDefReadable(host, cpu, sk); // sk_state_change(): the connecting task wakes
     host.sim.exitFn(cpu, "tcp_finish_connect", skb.id);
+    if (sk.deferAccept || tp.pingpong) {
+      // TCP_DEFER_ACCEPT or pingpong mode: the handshake's ACK waits to ride on data, the
+      // delayed-ACK timer sending it alone after TCP_DELACK_MAX
+      tcpEnterQuickackMode(host, tp);
+      tcpResetDelackTimer(host, cpu, sk, tcpDelackMax(host.hz));
+      return "consumed";
+    }
     tcpSendAck(host, cpu, sk);
     return "consumed";
   } finally {

@@ -690,12 +690,13 @@ function tcpConnRequest(
   reqskTimer(host, cpu, listener, request, s, 0);
 }
 
-// inet_reqsk_alloc(): a request whose SYN-ACK goes now, not yet sent again nor acknowledged
+// inet_reqsk_alloc(): a request whose SYN-ACK goes now, not yet sent again, acknowledged nor timed
+// out
 function newRequest(
   host: InetNet,
-  o: Omit<TcpRequestSock, "sentAt" | "retrans" | "acked">,
+  o: Omit<TcpRequestSock, "sentAt" | "retrans" | "acked" | "numTimeout">,
 ): TcpRequestSock {
-  return { ...o, sentAt: host.sim.now, retrans: 0, acked: false };
+  return { ...o, sentAt: host.sim.now, retrans: 0, acked: false, numTimeout: 0 };
 }
 
 // cookie_v4_check(): with cookies on and a flood within two minutes (tcp_synq_no_recent_overflow()),
@@ -758,8 +759,10 @@ function cookieCheck(
 }
 
 // reqsk_timer_handler(): the SYN-ACK goes again after TCP_TIMEOUT_INIT (1 s), doubling each time,
-// net.ipv4.tcp_synack_retries (5) times; then the request sock is dropped. A timer_list: it
-// fires on the wheel's bucket (timerWheelExpiry()), up to 32 ms late for 1 s.
+// net.ipv4.tcp_synack_retries (5) times; then the request sock is dropped. With TCP_DEFER_ACCEPT
+// (syn_ack_recalc()) a request whose bare ACK came waits for data without sending, from the
+// deferring's last timeout on sends again, and expires only once the deferring is over too. A
+// timer_list: it fires on the wheel's bucket (timerWheelExpiry()), up to 32 ms late for 1 s.
 function reqskTimer(
   host: InetNet,
   cpu: Cpu,
@@ -772,11 +775,14 @@ function reqskTimer(
     const i = listener.requests.indexOf(req);
     if (i < 0) return;
     host.mib.tcpExt.TCPTimeouts++; // tcp_syn_ack_timeout()
-    if (n >= host.sysctl["net.ipv4.tcp_synack_retries"]) {
+    const defer = listener.deferAccept;
+    const expire = n >= host.sysctl["net.ipv4.tcp_synack_retries"] && (!req.acked || n >= defer);
+    if (expire) {
       listener.requests.splice(i, 1);
       return;
     }
-    tcpRtxSynack(host, cpu, listener, s, req);
+    if (!defer || !req.acked || n >= defer - 1) tcpRtxSynack(host, cpu, listener, s, req);
+    req.numTimeout = n + 1;
     reqskTimer(host, cpu, listener, req, s, n + 1);
   });
 }
@@ -835,6 +841,12 @@ function tcpCheckReq(
     return flg & TCP_FLAGS.RST ? "TCP_RESET" : "TCP_FLAGS";
   }
   if (!(flg & TCP_FLAGS.ACK)) return "NOT_SPECIFIED";
+  // TCP_DEFER_ACCEPT: a bare ACK is dropped while the deferring lasts; the request, acked, waits
+  if (req.numTimeout < listener.deferAccept && endSeq === rcvNxt) {
+    req.acked = true;
+    host.mib.tcpExt.TCPDeferAcceptDrop++;
+    return "NOT_SPECIFIED";
+  }
   // no room in the accept queue: the ACK is dropped and the request remembers it was acked
   // (tcp_abort_on_overflow 0); its SYN-ACK goes again on the timer
   const child = tcpV4SynRecvSock(host, cpu, listener, req, skb, s);

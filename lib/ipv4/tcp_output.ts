@@ -626,6 +626,20 @@ function sendDelayedAck(host: InetNet, cpu: Cpu, sk: Sock): void {
     }
     if (timeout >= tp.delackTimeout) timeout = tp.delackTimeout;
   }
+  tcpResetDelackTimer(host, cpu, sk, timeout - now);
+}
+
+/**
+ * inet_csk_reset_xmit_timer(sk, ICSK_TIME_DACK, when): an ACK is owed and the delayed-ACK timer
+ * sends it `when` jiffies from now, unless one goes sooner.
+ * @param host the host
+ * @param cpu the CPU the timer runs on
+ * @param sk the connection
+ * @param when jiffies from now
+ */
+export function tcpResetDelackTimer(host: InetNet, cpu: Cpu, sk: Sock, when: number): void {
+  const tp = sk.tcp!;
+  const timeout = jiffies(host) + when;
   tp.ackPending.timer = true;
   tp.ackPending.sched = true;
   tp.delackTimeout = timeout;
@@ -641,7 +655,7 @@ function sendDelayedAck(host: InetNet, cpu: Cpu, sk: Sock): void {
       tcpSendAck(host, cpu, sk);
     });
   };
-  modTimer(host, timeout - now, () => {
+  modTimer(host, when, () => {
     if (tp.delackTimeout !== timeout || !tp.ackPending.sched) return;
     host.sim.traced(cpu, "tcp_delack_timer", () => {
       if (!sk.ownedByUser) return handler();

@@ -48,6 +48,8 @@ export interface ScriptFd {
   userTimeout?: number;
   /** TCP_MAXSEG given before the kernel socket existed. */
   userMss?: number;
+  /** TCP_DEFER_ACCEPT given before listen(), as SYN-ACK timeouts. */
+  deferAccept?: number;
   /** SO_LINGER's time given before the kernel socket existed (null: off). */
   lingerTime?: number | null;
   /** TCP_LINGER2 given before the kernel socket existed, jiffies as linger2 holds it. */
@@ -162,6 +164,7 @@ const SOCKOPTS = new Set([
   "TCP_KEEPINTVL",
   "TCP_KEEPCNT",
   "TCP_LINGER2",
+  "TCP_DEFER_ACCEPT",
 ]);
 
 // include/net/tcp.h: MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL, MAX_TCP_KEEPCNT
@@ -265,6 +268,13 @@ const HANDLERS: Record<string, Handler> = {
         case "TCP_QUICKACK":
           if (sk) tcpSetQuickack(ctx.host, ctx.cpu, sk, val);
           break;
+        case "TCP_DEFER_ACCEPT": {
+          // do_tcp_setsockopt(): seconds as the SYN-ACK timeouts that cover them
+          const retrans = secsToRetrans(val);
+          if (sk) sk.deferAccept = retrans;
+          else fd.deferAccept = retrans;
+          break;
+        }
         case "TCP_MAXSEG":
           // do_tcp_setsockopt(): 0, or TCP_MIN_MSS to MAX_TCP_WINDOW; it bounds the MSS the
           // next SYN or SYN-ACK announces and takes, not a connection's present one
@@ -336,6 +346,10 @@ const HANDLERS: Record<string, Handler> = {
         }
         case "TCP_INQ":
           return { result: 0, errno: null, out: String(fd.inq ? 1 : 0) };
+        case "TCP_DEFER_ACCEPT": {
+          const retrans = (fd.sk ?? fd.listener)?.deferAccept ?? fd.deferAccept ?? 0;
+          return { result: 0, errno: null, out: String(retransToSecs(retrans)) };
+        }
         case "TCP_MAXSEG": {
           // do_tcp_getsockopt(): mss_cache (TCP_MSS_DEFAULT before a connection), but TCP_MAXSEG
           // itself for a closed or listening socket that has one
@@ -530,6 +544,32 @@ const HANDLERS: Record<string, Handler> = {
 /** The system calls the kit runs. */
 export const SYSCALLS: ReadonlySet<string> = new Set(Object.keys(HANDLERS));
 
+// net/ipv4/tcp.c: TCP_TIMEOUT_INIT and TCP_RTO_MAX in seconds, for TCP_DEFER_ACCEPT's count
+const DEFER_TIMEOUT_S = 1;
+const DEFER_RTO_MAX_S = 120;
+
+// secs_to_retrans(): how many SYN-ACK timeouts (1 s, doubling, at most 120 s) cover `seconds`
+function secsToRetrans(seconds: number): number {
+  if (seconds <= 0) return 0;
+  let timeout = DEFER_TIMEOUT_S, period = timeout, res = 1;
+  while (seconds > period && res < 255) {
+    res++;
+    timeout = Math.min(timeout * 2, DEFER_RTO_MAX_S);
+    period += timeout;
+  }
+  return res;
+}
+
+// retrans_to_secs(): the seconds that many SYN-ACK timeouts last
+function retransToSecs(retrans: number): number {
+  let timeout = DEFER_TIMEOUT_S, period = retrans > 0 ? timeout : 0;
+  for (let n = retrans; --n > 0;) {
+    timeout = Math.min(timeout * 2, DEFER_RTO_MAX_S);
+    period += timeout;
+  }
+  return period;
+}
+
 // struct linger as a script gives it: {onoff=N, linger=N} (l_onoff, l_linger)
 function linger(sc: SyscallSpec): { onoff: number; linger: number } | null {
   const arg = sc.args[3];
@@ -598,6 +638,7 @@ function applyEarlyOptions(ctx: SyscallContext, fd: ScriptFd, sk: Sock): void {
   if (fd.rcvlowat !== undefined) tcpSetRcvlowat(ctx.host, ctx.cpu, sk, fd.rcvlowat);
   sk.userTimeout = fd.userTimeout ?? 0;
   sk.userMss = fd.userMss ?? 0;
+  sk.deferAccept = fd.deferAccept ?? 0;
   sk.lingerTime = fd.lingerTime ?? null;
   sk.linger2 = fd.linger2 ?? 0;
   if (!fd.keepalive) return;
