@@ -64,6 +64,7 @@ export * from "./lib/drivers/virtio_net_features.ts";
 export * from "./lib/drivers/rss.ts";
 export * from "./lib/drivers/veth.ts";
 export * from "./lib/drivers/tun.ts";
+export * from "./lib/drivers/loopback.ts";
 
 // ---- Interrupts and softirqs: MSI-X, /proc/interrupts, NET_RX, ksoftirqd -----------------------
 export * from "./lib/kernel/irq.ts";
@@ -142,6 +143,7 @@ export * from "./lib/experiments/gro.ts";
 export * from "./lib/experiments/sockets.ts";
 export * from "./lib/experiments/bridge.ts";
 export * from "./lib/experiments/netfilter.ts";
+export * from "./lib/experiments/neigh.ts";
 export * from "./lib/packetdrill/script.ts";
 export * from "./lib/packetdrill/packet.ts";
 export * from "./lib/packetdrill/syscalls.ts";

@@ -79,6 +79,18 @@ function netDevStartXmit(skb: SkBuff): Record<string, string | number> {
 }
 
 /**
+ * Notes a frame the host's stack sends out of one of its devices: kept on the device
+ * ({@linkcode NetDevice.transmitted}, when it records) and told to the host's tap (a replay's).
+ * @param host the host
+ * @param dev the device
+ * @param frame the frame, from its link-layer header
+ */
+export function devXmitRecord(host: Net, dev: NetDevice, frame: Uint8Array): void {
+  if (dev.recordTransmitted) dev.transmitted.push({ t: host.sim.now, frame });
+  host.devXmitTap?.(dev, frame);
+}
+
+/**
  * An skb for a frame the stack built to send (a reply, a forward's copy), not followed by the
  * skb ledger: its id is negative so that it never names a received skb.
  * @param host the host

@@ -1,7 +1,114 @@
-// Models the init side of net/core/neighbour.c (Linux 6.18): neigh_init() registers the
-// rtnetlink handlers for neighbour messages; neigh_table_init() adds a protocol's table.
+// Models net/core/neighbour.c (Linux 6.18): neigh_init() registers the rtnetlink handlers for
+// neighbour messages; neigh_table_init() adds a protocol's table. A table holds neighbours
+// (struct neighbour), each with its NUD state: the resolution state machine of
+// __neigh_event_send(), neigh_timer_handler() and __neigh_update(), the packets waiting for an
+// address (arp_queue), and the output functions neigh_output() picks between: the cached
+// hardware header (neigh_hh_output()) for a connected entry, neigh_resolve_output() otherwise.
+// A table's protocol gives what is its own (struct neigh_ops): how to build an entry
+// (arp_constructor()), how to ask for an address (arp_solicit()), what to do with packets
+// nobody answered for (arp_error_report()).
 
 import type { Net } from "./net_namespace.ts";
+import type { NetDevice } from "./netdevice.ts";
+import type { Cpu } from "../sim/cpu.ts";
+import { kfreeSkbReason, type SkBuff } from "./skbuff.ts";
+import { devQueueXmit, devXmitRecord } from "./dev_xmit.ts";
+import { jiffies, modTimer } from "../kernel/timer.ts";
+import { macToString } from "../wire/ethernet.ts";
+
+/** NUD_INCOMPLETE: a solicitation is out, no address yet (include/uapi/linux/neighbour.h). */
+export const NUD_INCOMPLETE = 0x01;
+/** NUD_REACHABLE: the address was confirmed within reachable_time. */
+export const NUD_REACHABLE = 0x02;
+/** NUD_STALE: an address, unconfirmed; used as it is until a packet goes. */
+export const NUD_STALE = 0x04;
+/** NUD_DELAY: a packet went to a stale address; waiting delay_first_probe_time for a confirmation. */
+export const NUD_DELAY = 0x08;
+/** NUD_PROBE: unicast solicitations to the known address. */
+export const NUD_PROBE = 0x10;
+/** NUD_FAILED: nobody answered. */
+export const NUD_FAILED = 0x20;
+/** NUD_NOARP: no resolution needed (a device without ARP, a broadcast or multicast address). */
+export const NUD_NOARP = 0x40;
+/** NUD_PERMANENT: set by the administrator (`ip neigh ... nud permanent`). */
+export const NUD_PERMANENT = 0x80;
+/** NUD_NONE: just created. */
+export const NUD_NONE = 0x00;
+/** States with a running timer (include/net/neighbour.h). */
+export const NUD_IN_TIMER = NUD_INCOMPLETE | NUD_REACHABLE | NUD_DELAY | NUD_PROBE;
+/** States with a usable address. */
+export const NUD_VALID = NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | NUD_PROBE | NUD_STALE |
+  NUD_DELAY;
+/** States whose address is trusted: neigh_output() uses the cached header. */
+export const NUD_CONNECTED = NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE;
+
+/** NEIGH_UPDATE_F_OVERRIDE: a different address may replace the known one. */
+export const NEIGH_UPDATE_F_OVERRIDE = 1 << 0;
+/** NEIGH_UPDATE_F_WEAK_OVERRIDE: a different address makes a connected entry stale. */
+export const NEIGH_UPDATE_F_WEAK_OVERRIDE = 1 << 1;
+/** NEIGH_UPDATE_F_ADMIN: the administrator's update, which may change permanent entries. */
+export const NEIGH_UPDATE_F_ADMIN = 1 << 7;
+
+const STATE_NAMES: [number, string][] = [
+  [NUD_INCOMPLETE, "incomplete"],
+  [NUD_REACHABLE, "reachable"],
+  [NUD_STALE, "stale"],
+  [NUD_DELAY, "delay"],
+  [NUD_PROBE, "probe"],
+  [NUD_FAILED, "failed"],
+  [NUD_NOARP, "noarp"],
+  [NUD_PERMANENT, "permanent"],
+];
+
+/**
+ * A state's name as the neigh tracepoints print it (neigh_state_str()) and, upper-cased, as
+ * `ip neigh` shows it.
+ * @param state NUD_* bits
+ * @returns the name, "none" for NUD_NONE
+ * @example
+ * ```ts
+ * import { NUD_REACHABLE, nudStateName } from "@rxpath/rxpath";
+ * console.log(nudStateName(NUD_REACHABLE)); // "reachable"
+ * ```
+ */
+export function nudStateName(state: number): string {
+  return STATE_NAMES.find(([bit]) => bit === state)?.[1] ?? "none";
+}
+
+/**
+ * A device's neighbour settings (struct neigh_parms), the net.ipv4.neigh.<dev>.* sysctls, in
+ * jiffies where the kernel keeps jiffies.
+ */
+export interface NeighParms {
+  /** base_reachable_time: reachable_time is drawn around it (30 s). */
+  baseReachableTime: number;
+  /** reachable_time: how long a confirmation lasts, between half and 1.5 times the base. */
+  reachableTime: number;
+  /** retrans_time: between solicitations (1 s). */
+  retransTime: number;
+  /** delay_first_probe_time: how long DELAY waits before probing (5 s). */
+  delayProbeTime: number;
+  /** ucast_solicit: unicast probes before FAILED (3). */
+  ucastProbes: number;
+  /** mcast_solicit: broadcast solicitations before FAILED (3). */
+  mcastProbes: number;
+  /** mcast_resolicit: broadcast solicitations after the unicast ones in PROBE (0). */
+  mcastReprobes: number;
+  /** app_solicit: solicitations left to a user-space daemon (0). */
+  appProbes: number;
+  /** unres_qlen_bytes: the bytes (truesize) of packets a neighbour holds while resolving. */
+  queueLenBytes: number;
+  /** locktime: how long an address stays before another reply may replace it (1 s). */
+  locktime: number;
+}
+
+/** A neighbour's protocol-specific operations (struct neigh_ops). */
+export interface NeighOps {
+  /** Sends a solicitation (arp_solicit()); `skb` is the newest packet waiting, if any. */
+  solicit(host: Net, cpu: Cpu, n: Neighbour, skb: SkBuff | null): void;
+  /** Reports a packet nobody answered for and frees it (arp_error_report()). */
+  errorReport(host: Net, cpu: Cpu, n: Neighbour, skb: SkBuff): void;
+}
 
 /** A neighbour table (struct neigh_table), such as ARP's arp_tbl. */
 export interface NeighTable {
@@ -11,17 +118,72 @@ export interface NeighTable {
   id: string;
   /** Address family. */
   family: number;
+  /** The entries, by device and address (tbl->nht). */
+  entries?: Map<string, Neighbour>;
+  /** Builds a new entry (tbl->constructor, arp_constructor()). */
+  constructor?: (host: Net, cpu: Cpu | undefined, n: Neighbour) => void;
+  /** The protocol's operations. */
+  ops?: NeighOps;
+  /** The settings new devices start from (tbl->parms: net.ipv4.neigh.default.*). */
+  parms?: NeighParms;
+  /** Each device's own settings, by ifindex (in_dev->arp_parms, on tbl->parms_list). */
+  devParms?: Map<number, NeighParms>;
+  /** The counters of /proc/net/stat/arp_cache (struct neigh_statistics). */
+  stats?: NeighStatistics;
 }
 
-/** An rtnetlink handler registration (rtnl_register()). */
-export interface RtnlHandler {
-  /** Message type name, such as `RTM_NEWNEIGH`. */
-  msgtype: string;
-  /** doit handler's symbol, or null. */
-  doit: string | null;
-  /** dumpit handler's symbol, or null. */
-  dumpit: string | null;
+/** The counters of /proc/net/stat/arp_cache (struct neigh_statistics). */
+export interface NeighStatistics {
+  /** Entries made (allocs). */
+  allocs: number;
+  /** Lookups (lookups) and the ones that found an entry (hits). */
+  lookups: number;
+  /** Lookups that found an entry. */
+  hits: number;
+  /** Resolutions that failed (res_failed). */
+  res_failed: number;
+  /** Packets dropped from a full arp_queue (unres_discards). */
+  unres_discards: number;
 }
+
+/** A neighbour (struct neighbour): one address on one device and what is known of it. */
+export interface Neighbour {
+  /** The table it is in. */
+  tbl: NeighTable;
+  /** The device. */
+  dev: NetDevice;
+  /** The protocol address (primary_key), host order for IPv4. */
+  primaryKey: number;
+  /** Hardware address (ha); zeros until known. */
+  ha: Uint8Array;
+  /** NUD_* state (nud_state). */
+  nudState: number;
+  /** The route type of the address (type: RTN_UNICAST 1, RTN_BROADCAST 3...). */
+  type: number;
+  /** Jiffies of the last state or address change (updated). */
+  updated: number;
+  /** Jiffies of the last packet sent through it by neigh_resolve_output() (used). */
+  used: number;
+  /** Jiffies of the last confirmation (confirmed). */
+  confirmed: number;
+  /** Solicitations sent in this round (probes). */
+  probes: number;
+  /** Packets waiting for the address (arp_queue). */
+  arpQueue: SkBuff[];
+  /** Their truesize (arp_queue_len_bytes). */
+  arpQueueLenBytes: number;
+  /** The cached hardware header (hh_cache), empty until neigh_hh_init(). */
+  hh: Uint8Array;
+  /** The output function for an unconnected entry: resolving, or direct for NOARP devices. */
+  output: "neigh_resolve_output" | "neigh_direct_output";
+  /** The settings it was made with (parms). */
+  parms: NeighParms;
+  /** When its timer is due, ns, or -1 (timer). */
+  timerAt: number;
+}
+
+// the entries' key: device and address
+const key = (dev: NetDevice, addr: number) => `${dev.ifindex}/${addr >>> 0}`;
 
 /**
  * Registers the neighbour rtnetlink handlers, as neigh_init() (a subsys_initcall): what
@@ -44,6 +206,16 @@ export function neighInit(host: Net): void {
   host.sim.exitFn(host.bootCpu, "neigh_init");
 }
 
+/** An rtnetlink handler registration (rtnl_register()). */
+export interface RtnlHandler {
+  /** Message type name, such as `RTM_NEWNEIGH`. */
+  msgtype: string;
+  /** doit handler's symbol, or null. */
+  doit: string | null;
+  /** dumpit handler's symbol, or null. */
+  dumpit: string | null;
+}
+
 /**
  * Adds a neighbour table, as neigh_table_init().
  * @param host the host
@@ -51,6 +223,537 @@ export function neighInit(host: Net): void {
  */
 export function neighTableInit(host: Net, table: NeighTable): void {
   host.sim.enterFn(host.bootCpu, "neigh_table_init");
+  table.entries ??= new Map();
+  table.devParms ??= new Map();
+  table.stats ??= { allocs: 0, lookups: 0, hits: 0, res_failed: 0, unres_discards: 0 };
   host.neighTables[table.index] = table;
   host.sim.exitFn(host.bootCpu, "neigh_table_init");
+}
+
+/**
+ * A device's settings (neigh_parms_alloc() on first use): a copy of the table's default, with
+ * its own reachable_time drawn.
+ * @param host the host
+ * @param tbl the table
+ * @param dev the device
+ * @returns the device's settings, which its sysctls change
+ */
+export function neighParms(host: Net, tbl: NeighTable, dev: { ifindex: number }): NeighParms {
+  let p = tbl.devParms!.get(dev.ifindex);
+  if (!p) {
+    p = { ...tbl.parms! };
+    p.reachableTime = neighRandReachTime(host, p.baseReachableTime);
+    tbl.devParms!.set(dev.ifindex, p);
+  }
+  return p;
+}
+
+/**
+ * neigh_rand_reach_time(): a reachable_time drawn between half and 1.5 times the base, so that
+ * neighbours do not all expire together.
+ * @param host the host, for its random source
+ * @param base base_reachable_time, jiffies
+ * @returns jiffies
+ */
+export function neighRandReachTime(host: Net, base: number): number {
+  return base ? Math.floor(host.sim.rng.float() * base) + (base >> 1) : 0;
+}
+
+/**
+ * Finds a neighbour (neigh_lookup()).
+ * @param tbl the table
+ * @param dev the device
+ * @param addr the address, host order
+ * @returns the entry, or undefined
+ */
+export function neighLookup(tbl: NeighTable, dev: NetDevice, addr: number): Neighbour | undefined {
+  tbl.stats!.lookups++;
+  const n = tbl.entries!.get(key(dev, addr));
+  if (n) tbl.stats!.hits++;
+  return n;
+}
+
+/**
+ * Makes a neighbour (___neigh_create()): NUD_NONE, its settings the device's, then the table's
+ * constructor (arp_constructor(): NOARP for a device without ARP or a broadcast address). The
+ * neigh_create tracepoint reports it.
+ * @param host the host
+ * @param cpu the CPU, or undefined for the administrator's (`ip neigh add`), untraced
+ * @param tbl the table
+ * @param dev the device
+ * @param addr the address, host order
+ * @returns the entry, in the table
+ */
+export function neighCreate(
+  host: Net,
+  cpu: Cpu | undefined,
+  tbl: NeighTable,
+  dev: NetDevice,
+  addr: number,
+): Neighbour {
+  if (!cpu) return neighAlloc(host, undefined, tbl, dev, addr);
+  return host.sim.traced(cpu, "___neigh_create", () => neighAlloc(host, cpu, tbl, dev, addr));
+}
+
+// neigh_alloc(), the constructor, the entry hashed in, the neigh_create event
+function neighAlloc(
+  host: Net,
+  cpu: Cpu | undefined,
+  tbl: NeighTable,
+  dev: NetDevice,
+  addr: number,
+): Neighbour {
+  const now = jiffies(host);
+  const parms = neighParms(host, tbl, dev);
+  const n: Neighbour = {
+    tbl,
+    dev,
+    primaryKey: addr >>> 0,
+    ha: new Uint8Array(dev.hardHeaderLen ? 6 : 0),
+    nudState: NUD_NONE,
+    type: 1,
+    // neigh_alloc(): updated = used = now; confirmed long past, so nothing counts as confirmed
+    updated: now,
+    used: now,
+    confirmed: now - (parms.baseReachableTime << 1),
+    probes: 0,
+    arpQueue: [],
+    arpQueueLenBytes: 0,
+    hh: new Uint8Array(0),
+    output: "neigh_resolve_output",
+    parms,
+    timerAt: -1,
+  };
+  tbl.constructor!(host, cpu, n);
+  tbl.stats!.allocs++;
+  tbl.entries!.set(key(dev, addr), n);
+  if (!cpu) return n;
+  host.sim.tracepoint(cpu, "neigh_create", () => ({
+    family: tbl.family,
+    dev: dev.name,
+    entries: tbl.entries!.size,
+    primary_key4: ipv4String(n.primaryKey),
+    created: 1,
+    gc_exempt: 0,
+  }));
+  return n;
+}
+
+/**
+ * __neigh_lookup(): the entry, or with `creat` a new one.
+ * @param host the host
+ * @param cpu the CPU
+ * @param tbl the table
+ * @param dev the device
+ * @param addr the address, host order
+ * @param creat make one when there is none
+ * @returns the entry, or undefined
+ */
+export function __neighLookup(
+  host: Net,
+  cpu: Cpu,
+  tbl: NeighTable,
+  dev: NetDevice,
+  addr: number,
+  creat: boolean,
+): Neighbour | undefined {
+  const n = neighLookup(tbl, dev, addr);
+  if (n || !creat) return n;
+  return neighCreate(host, cpu, tbl, dev, addr);
+}
+
+function ipv4String(a: number): string {
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}
+
+// neigh_add_timer(): the entry's timer, due at `when` jiffies
+function neighAddTimer(host: Net, cpu: Cpu, n: Neighbour, when: number): void {
+  const at = modTimer(host, Math.max(0, when - jiffies(host)), () => {
+    if (n.timerAt !== at) return;
+    n.timerAt = -1;
+    host.sim.traced(cpu, "neigh_timer_handler", () => neighTimerHandler(host, cpu, n));
+  });
+  n.timerAt = at;
+}
+
+// neigh_del_timer()
+function neighDelTimer(n: Neighbour): void {
+  n.timerAt = -1;
+}
+
+// neigh_max_probes(): how many solicitations a round sends before FAILED
+function neighMaxProbes(n: Neighbour): number {
+  const p = n.parms;
+  return p.ucastProbes + p.appProbes +
+    (n.nudState & NUD_PROBE ? p.mcastReprobes : p.mcastProbes);
+}
+
+// max(retrans_time, HZ/100): the next solicitation
+function retransWhen(host: Net, n: Neighbour): number {
+  return jiffies(host) + Math.max(n.parms.retransTime, Math.floor(host.hz / 100));
+}
+
+// neigh_probe(): a solicitation, carrying the newest waiting packet's source
+function neighProbe(host: Net, cpu: Cpu, n: Neighbour): void {
+  host.sim.traced(cpu, "neigh_probe", () => {
+    n.tbl.ops!.solicit(host, cpu, n, n.arpQueue.at(-1) ?? null);
+    n.probes++;
+  });
+}
+
+// neigh_invalidate(): each waiting packet is reported and dropped
+function neighInvalidate(host: Net, cpu: Cpu, n: Neighbour): void {
+  host.sim.traced(cpu, "neigh_invalidate", () => {
+    n.tbl.stats!.res_failed++;
+    n.updated = jiffies(host);
+    while (n.nudState === NUD_FAILED && n.arpQueue.length) {
+      n.tbl.ops!.errorReport(host, cpu, n, n.arpQueue.shift()!);
+    }
+    n.arpQueue.length = 0;
+    n.arpQueueLenBytes = 0;
+  });
+}
+
+/**
+ * neigh_timer_handler(): REACHABLE past reachable_time goes to DELAY if a packet went lately,
+ * else STALE; DELAY confirmed meanwhile goes back to REACHABLE, else to PROBE; INCOMPLETE and
+ * PROBE solicit again every retrans_time until neigh_max_probes(), then FAILED.
+ * @param host the host
+ * @param cpu the CPU the timer runs on
+ * @param n the neighbour
+ */
+export function neighTimerHandler(host: Net, cpu: Cpu, n: Neighbour): void {
+  const state = n.nudState;
+  const now = jiffies(host);
+  let next = now + host.hz;
+  if (!(state & NUD_IN_TIMER)) return;
+  const p = n.parms;
+  if (state & NUD_REACHABLE) {
+    if (now <= n.confirmed + p.reachableTime) {
+      next = n.confirmed + p.reachableTime;
+    } else if (now <= n.used + p.delayProbeTime) {
+      n.nudState = NUD_DELAY;
+      n.updated = now;
+      next = now + p.delayProbeTime;
+    } else {
+      n.nudState = NUD_STALE;
+      n.updated = now;
+    }
+  } else if (state & NUD_DELAY) {
+    if (now <= n.confirmed + p.delayProbeTime) {
+      n.nudState = NUD_REACHABLE;
+      n.updated = now;
+      next = n.confirmed + p.reachableTime;
+    } else {
+      n.nudState = NUD_PROBE;
+      n.updated = now;
+      n.probes = 0;
+      next = retransWhen(host, n);
+    }
+  } else {
+    next = retransWhen(host, n); // NUD_PROBE | NUD_INCOMPLETE
+  }
+  if (n.nudState & (NUD_INCOMPLETE | NUD_PROBE) && n.probes >= neighMaxProbes(n)) {
+    n.nudState = NUD_FAILED;
+    neighInvalidate(host, cpu, n);
+    return;
+  }
+  if (n.nudState & NUD_IN_TIMER) {
+    neighAddTimer(host, cpu, n, Math.max(next, now + Math.floor(host.hz / 100)));
+  }
+  if (n.nudState & (NUD_INCOMPLETE | NUD_PROBE)) neighProbe(host, cpu, n);
+}
+
+/**
+ * neigh_event_send() → __neigh_event_send(): a packet wants the neighbour's address. It marks
+ * the entry used; an entry with no address starts resolving (INCOMPLETE, the first
+ * solicitation now) and a stale one is given delay_first_probe_time (DELAY). While INCOMPLETE
+ * the packet waits in arp_queue, the oldest dropped (NEIGH_QUEUEFULL) while the queue's
+ * truesize would pass unres_qlen_bytes.
+ * @param host the host
+ * @param cpu the CPU
+ * @param n the neighbour
+ * @param skb the packet
+ * @returns true when the packet was taken (queued or dropped), false when it may go now
+ */
+export function neighEventSend(host: Net, cpu: Cpu, n: Neighbour, skb: SkBuff): boolean {
+  const now = jiffies(host);
+  n.used = now;
+  if (n.nudState & (NUD_CONNECTED | NUD_DELAY | NUD_PROBE)) return false;
+  return host.sim.traced(cpu, "__neigh_event_send", () => {
+    const p = n.parms;
+    let immediateProbe = false;
+    if (!(n.nudState & (NUD_STALE | NUD_INCOMPLETE))) {
+      if (p.mcastProbes + p.appProbes === 0) {
+        n.nudState = NUD_FAILED;
+        n.updated = now;
+        kfreeSkbReason(host.sim, skb, "NEIGH_FAILED", "__neigh_event_send");
+        return true;
+      }
+      n.probes = p.ucastProbes;
+      neighDelTimer(n);
+      n.nudState = NUD_INCOMPLETE;
+      n.updated = now;
+      immediateProbe = true;
+      neighAddTimer(host, cpu, n, retransWhen(host, n));
+    } else if (n.nudState & NUD_STALE) {
+      neighDelTimer(n);
+      n.nudState = NUD_DELAY;
+      n.updated = now;
+      neighAddTimer(host, cpu, n, now + p.delayProbeTime);
+    }
+    let taken = false;
+    if (n.nudState === NUD_INCOMPLETE) {
+      while (n.arpQueueLenBytes + skb.truesize > p.queueLenBytes && n.arpQueue.length) {
+        const old = n.arpQueue.shift()!;
+        n.arpQueueLenBytes -= old.truesize;
+        kfreeSkbReason(host.sim, old, "NEIGH_QUEUEFULL", "__neigh_event_send");
+        n.tbl.stats!.unres_discards++;
+      }
+      n.arpQueue.push(skb);
+      n.arpQueueLenBytes += skb.truesize;
+      taken = true;
+    }
+    if (immediateProbe) neighProbe(host, cpu, n);
+    return taken;
+  });
+}
+
+/**
+ * neigh_update() → __neigh_update(): what a reply or the administrator says of a neighbour.
+ * Permanent and NOARP entries change only for the administrator; a new address replaces a
+ * known one only with NEIGH_UPDATE_F_OVERRIDE; a connected state records the confirmation.
+ * An entry that becomes valid sends the packets that waited for it.
+ * @param host the host
+ * @param cpu the CPU, or undefined for the administrator's update, untraced
+ * @param n the neighbour
+ * @param lladdr the hardware address given, or null
+ * @param newState the NUD_* state proposed
+ * @param flags NEIGH_UPDATE_F_* bits
+ * @returns 0, or -EPERM (-1) / -EINVAL (-22) when refused
+ */
+export function neighUpdate(
+  host: Net,
+  cpu: Cpu | undefined,
+  n: Neighbour,
+  lladdr: Uint8Array | null,
+  newState: number,
+  flags: number,
+): number {
+  if (!cpu) return update(host, host.bootCpu, n, lladdr, newState, flags);
+  return host.sim.traced(
+    cpu,
+    "neigh_update",
+    () => neighUpdateTraced(host, cpu, n, lladdr, newState, flags),
+  );
+}
+
+function neighUpdateTraced(
+  host: Net,
+  cpu: Cpu,
+  n: Neighbour,
+  lladdr: Uint8Array | null,
+  newState: number,
+  flags: number,
+): number {
+  return host.sim.traced(cpu, "__neigh_update", () => {
+    host.sim.tracepoint(cpu, "neigh_update", () => ({
+      family: n.tbl.family,
+      dev: n.dev.name,
+      lladdr: hex(n.ha),
+      flags: 0,
+      nud_state: nudStateName(n.nudState),
+      type: n.type,
+      dead: 0,
+      refcnt: 2,
+      primary_key4: ipv4String(n.primaryKey),
+      confirmed: n.confirmed,
+      updated: n.updated,
+      used: n.used,
+      new_lladdr: hex(lladdr ?? n.ha),
+      new_state: nudStateName(newState),
+      update_flags: flags,
+      pid: 0,
+    }));
+    return update(host, cpu, n, lladdr, newState, flags);
+  });
+}
+
+function hex(b: Uint8Array): string {
+  return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+function update(
+  host: Net,
+  cpu: Cpu,
+  n: Neighbour,
+  lladdr: Uint8Array | null,
+  state: number,
+  flags: number,
+): number {
+  const old = n.nudState;
+  const now = jiffies(host);
+  if (!(flags & NEIGH_UPDATE_F_ADMIN) && old & (NUD_NOARP | NUD_PERMANENT)) return -1;
+  if (!(state & NUD_VALID)) {
+    neighDelTimer(n);
+    n.nudState = state;
+    if (old & (NUD_INCOMPLETE | NUD_PROBE) && state & NUD_FAILED) neighInvalidate(host, cpu, n);
+    return 0;
+  }
+  let addr = lladdr;
+  if (!addr) {
+    if (!(old & NUD_VALID)) return -22;
+    addr = n.ha;
+  }
+  const sameAddr = addr === n.ha || (old & NUD_VALID && sameBytes(addr, n.ha));
+  if (state & NUD_CONNECTED) n.confirmed = now;
+  if (old & NUD_VALID) {
+    if (!sameAddr && !(flags & NEIGH_UPDATE_F_OVERRIDE)) {
+      if (!(flags & NEIGH_UPDATE_F_WEAK_OVERRIDE) || !(old & NUD_CONNECTED)) return 0;
+      addr = n.ha;
+      state = NUD_STALE;
+    } else if (sameAddr && state === NUD_STALE && !(flags & NEIGH_UPDATE_F_ADMIN)) {
+      state = old; // a stale hint of the same address leaves the state as it is
+    }
+  }
+  const changedAddr = !(old & NUD_VALID && sameBytes(addr, n.ha));
+  if (state !== old || changedAddr) n.updated = now;
+  if (state !== old) {
+    neighDelTimer(n);
+    if (state & NUD_PROBE) n.probes = 0;
+    if (state & NUD_IN_TIMER) {
+      neighAddTimer(host, cpu, n, now + (state & NUD_REACHABLE ? n.parms.reachableTime : 0));
+    }
+    n.nudState = state;
+  }
+  if (changedAddr) {
+    n.ha = addr.slice();
+    n.hh = new Uint8Array(0); // neigh_update_hhs(): the cached header is made again
+    if (!(state & NUD_CONNECTED)) n.confirmed = now - (n.parms.baseReachableTime << 1);
+  }
+  if (state === old) return 0;
+  if (!(old & NUD_VALID)) {
+    // the packets that waited go out through the entry's output now
+    while (n.nudState & NUD_VALID && n.arpQueue.length) {
+      const skb = n.arpQueue.shift()!;
+      neighResolveOutput(host, cpu, n, skb);
+    }
+    n.arpQueue.length = 0;
+    n.arpQueueLenBytes = 0;
+  }
+  return 0;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+// dev_hard_header() → eth_header(): the link-layer header in front of the datagram
+function devHardHeader(
+  host: Net,
+  cpu: Cpu,
+  skb: SkBuff,
+  dev: NetDevice,
+  daddr: Uint8Array,
+  proto: number,
+): void {
+  host.sim.traced(cpu, "eth_header", () => ethHeader(skb, dev, daddr, proto), skb.id);
+}
+
+function ethHeader(skb: SkBuff, dev: NetDevice, daddr: Uint8Array, proto: number): void {
+  skb.data -= dev.hardHeaderLen;
+  skb.len += dev.hardHeaderLen;
+  const h = skb.head;
+  h.set(daddr, skb.data);
+  h.set(dev.devAddr, skb.data + 6);
+  h[skb.data + 12] = proto >> 8;
+  h[skb.data + 13] = proto & 255;
+}
+
+// dev_queue_xmit() of a frame the host made, recorded as sent
+function xmit(host: Net, cpu: Cpu, dev: NetDevice, skb: SkBuff): void {
+  devXmitRecord(host, dev, skb.head.slice(skb.data, skb.data + skb.len));
+  devQueueXmit(host, cpu, dev, skb);
+}
+
+/**
+ * neigh_resolve_output(): the slow output, through neigh_event_send(); with the address known,
+ * the header cache is filled (neigh_hh_init()) and the frame goes to dev_queue_xmit().
+ * @param host the host
+ * @param cpu the CPU
+ * @param n the neighbour
+ * @param skb the packet, its data at the network header, with room for the link header before
+ */
+export function neighResolveOutput(host: Net, cpu: Cpu, n: Neighbour, skb: SkBuff): void {
+  host.sim.traced(cpu, "neigh_resolve_output", () => {
+    if (neighEventSend(host, cpu, n, skb)) return;
+    if (n.hh.length === 0) neighHhInit(host, cpu, n, skb.protocol);
+    devHardHeader(host, cpu, skb, n.dev, n.ha, skb.protocol);
+    xmit(host, cpu, n.dev, skb);
+  }, skb.id);
+}
+
+/**
+ * neigh_hh_init() → eth_header_cache(): the Ethernet header for this neighbour, kept so that
+ * later packets copy it whole (hh_cache).
+ * @param host the host
+ * @param cpu the CPU
+ * @param n the neighbour
+ * @param proto the ethertype
+ */
+export function neighHhInit(host: Net, cpu: Cpu, n: Neighbour, proto: number): void {
+  // neigh_hh_init() is inline: the device's header_ops->cache builds the header
+  host.sim.traced(cpu, "eth_header_cache", () => {
+    const hh = new Uint8Array(n.dev.hardHeaderLen);
+    hh.set(n.ha, 0);
+    hh.set(n.dev.devAddr, 6);
+    hh[12] = proto >> 8;
+    hh[13] = proto & 255;
+    n.hh = hh;
+  });
+}
+
+/**
+ * neigh_output(): a connected neighbour with a cached header takes the fast way,
+ * neigh_hh_output() copying the header in front of the packet; any other goes through the
+ * entry's output (neigh_resolve_output(), or neigh_direct_output() on a device without a
+ * link-layer header).
+ * @param host the host
+ * @param cpu the CPU
+ * @param n the neighbour
+ * @param skb the packet, its data at the network header
+ */
+export function neighOutput(host: Net, cpu: Cpu, n: Neighbour, skb: SkBuff): void {
+  if (n.nudState & NUD_CONNECTED && n.hh.length) {
+    host.sim.traced(cpu, "neigh_hh_output", () => {
+      skb.data -= n.hh.length;
+      skb.len += n.hh.length;
+      skb.head.set(n.hh, skb.data);
+      xmit(host, cpu, n.dev, skb);
+    }, skb.id);
+    return;
+  }
+  if (n.output === "neigh_direct_output") {
+    host.sim.traced(cpu, "neigh_direct_output", () => xmit(host, cpu, n.dev, skb), skb.id);
+    return;
+  }
+  neighResolveOutput(host, cpu, n, skb);
+}
+
+/**
+ * The table as `ip -s neigh show` prints it: address, device, hardware address, state.
+ * @param tbl the table
+ * @returns one line per entry, FAILED and INCOMPLETE ones without an address
+ */
+export function neighShow(tbl: NeighTable): string {
+  const lines: string[] = [];
+  for (const n of tbl.entries!.values()) {
+    const ll = n.nudState & NUD_VALID && n.dev.hardHeaderLen ? ` lladdr ${macToString(n.ha)}` : "";
+    lines.push(
+      `${ipv4String(n.primaryKey)} dev ${n.dev.name}${ll} ${
+        nudStateName(n.nudState).toUpperCase()
+      }`,
+    );
+  }
+  return lines.join("\n");
 }

@@ -187,6 +187,12 @@ export class SkBuff {
   gsoType = 0;
   /** The GRO control block while GRO looks at the skb (NAPI_GRO_CB()). */
   groCb: NapiGroCb | null = null;
+  /**
+   * The route attached to it (skb_dst()), when a layer routed it before it arrived: a packet the
+   * host sent itself comes back through lo with its output route, so input takes that one and
+   * looks up none. Its type is the routing layer's.
+   */
+  dst: object | null = null;
   /** References held (skb->users): deliver_skb() adds one per extra handler; the last free ends it. */
   users = 1;
   /** The hash was computed by the stack, not reported by the NIC (skb->sw_hash). */

@@ -16,6 +16,11 @@ export interface CtlTable {
   source: string;
   /** One entry per device (net.ipv4.conf.<dev>.*) rather than one value. */
   perDevice?: boolean;
+  /**
+   * Per device only, with no `all` or `default` (net.ipv4.neigh.<dev>.*: the default set is
+   * the initial namespace's alone).
+   */
+  devicesOnly?: boolean;
   /** A further check of the handler's, returning what is wrong with a value. */
   check?: (value: number) => string | undefined;
   /** What a write does besides storing the value; `which` is the `<dev>` part. */

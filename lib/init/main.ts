@@ -4,6 +4,7 @@
 
 import { neighInit } from "../core/neighbour.ts";
 import { netDevInit } from "../core/dev.ts";
+import { loopbackNetInit } from "../drivers/loopback.ts";
 import { Net, type NetOptions } from "../core/net_namespace.ts";
 import type { NetOffload } from "../core/gro.ts";
 import { inetInit, ipv4OffloadInit } from "../ipv4/af_inet.ts";
@@ -97,7 +98,14 @@ export interface Initcall {
  */
 export const NET_INITCALLS: readonly Initcall[] = [
   { level: "early", name: "spawn_ksoftirqd", fn: (h) => h.softirqs.spawnKsoftirqd() },
-  { level: "subsys", name: "net_dev_init", fn: netDevInit },
+  {
+    level: "subsys",
+    name: "net_dev_init",
+    fn: (h) => {
+      netDevInit(h);
+      loopbackNetInit(h);
+    },
+  },
   { level: "subsys", name: "neigh_init", fn: neighInit },
   { level: "fs", name: "ipv4_offload_init", fn: ipv4OffloadInit },
   { level: "fs", name: "inet_init", fn: inetInit },

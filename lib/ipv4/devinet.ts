@@ -5,7 +5,7 @@
 import { InputRangeError } from "../base/errors.ts";
 import type { NetDevice } from "../core/netdevice.ts";
 import type { NetdevCmd, NetdevNotifier } from "../core/net_namespace.ts";
-import type { CtlTable } from "../core/sysctl_net.ts";
+import { type CtlTable, INT_MAX, INT_MIN } from "../core/sysctl_net.ts";
 import type { InetNet } from "./netns_ipv4.ts";
 import { fibAddIfaddr } from "./fib.ts";
 
@@ -29,6 +29,14 @@ export interface Ipv4Devconf {
   log_martians: number;
   /** Drop unicast IP in link-layer multicast or broadcast frames (IN_DEV_ORCONF: all or dev). */
   drop_unicast_in_l2_multicast: number;
+  /** Which ARP requests to answer (IN_DEV_ARP_IGNORE: max of all and dev); see arp_ignore(). */
+  arp_ignore: number;
+  /** Which source address an ARP request carries (IN_DEV_ARP_ANNOUNCE: max); see arp_solicit(). */
+  arp_announce: number;
+  /** Whether gratuitous ARP and replies make new entries (IN_DEV_ARP_ACCEPT: max). */
+  arp_accept: number;
+  /** Drop gratuitous ARP (IN_DEV_ORCONF: all or dev). */
+  drop_gratuitous_arp: number;
 }
 
 /** The kernel's built-in defaults (ipv4_devconf and ipv4_devconf_dflt in devinet.c). */
@@ -43,6 +51,10 @@ export function defaultDevconf(): Ipv4Devconf {
     shared_media: 1,
     log_martians: 0,
     drop_unicast_in_l2_multicast: 0,
+    arp_ignore: 0,
+    arp_announce: 0,
+    arp_accept: 0,
+    drop_gratuitous_arp: 0,
   };
 }
 
@@ -214,6 +226,9 @@ export function inDevConf(host: InetNet, inDev: InDevice, key: ConfKey): number 
   const dev = inDev.cnf[key];
   switch (key) {
     case "rp_filter": // IN_DEV_MAXCONF
+    case "arp_ignore":
+    case "arp_announce":
+    case "arp_accept":
       return Math.max(all, dev);
     case "bc_forwarding": // IN_DEV_ANDCONF
       return all && dev ? 1 : 0;
@@ -235,6 +250,11 @@ const CONF_RANGES: Record<ConfKey, [number, number]> = {
   shared_media: [0, 1],
   log_martians: [0, 1],
   drop_unicast_in_l2_multicast: [0, 1],
+  // DEVINET_SYSCTL_RW_ENTRY: any int is stored; the ARP code reads unknown values as 0
+  arp_ignore: [INT_MIN, INT_MAX],
+  arp_announce: [INT_MIN, INT_MAX],
+  arp_accept: [INT_MIN, INT_MAX],
+  drop_gratuitous_arp: [INT_MIN, INT_MAX],
 };
 
 /**

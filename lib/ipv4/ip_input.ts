@@ -227,7 +227,10 @@ function ipRcvFinishCore(
   host.sim.enterFn(cpu, "ip_rcv_finish_core", skb.id);
   const iph = ipHdr(skb);
   const dscp = inetDsfieldToDscp(iph.tos); // ip4h_dscp()
-  const route = hint
+  // skb_valid_dst(): a packet looped back keeps the route it went out by
+  const route = skb.dst
+    ? skb.dst as Rtable
+    : hint
     ? ipRouteUseHint(host, hint, iph.saddr, dev, cpu, { daddr: iph.daddr, tos: dscp })
     : ipRouteInputNoref(host, iph.daddr, iph.saddr, iph.protocol, dev, cpu, dscp);
   let ok: Rtable | null = null;

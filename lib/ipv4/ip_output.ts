@@ -8,18 +8,40 @@ import type { InetNet } from "./netns_ipv4.ts";
 import type { NetDevice } from "../core/netdevice.ts";
 import {
   allocSkb,
+  allocSkbLinear,
+  allocSkbSize,
   CHECKSUM_NONE,
   ipHdr,
+  SKB_TRUESIZE,
   skbForwarded,
   type SkBuff,
   traceConsumeSkb,
 } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial } from "../wire/checksum.ts";
-import { ETH_P_IP, EthHdr } from "../wire/ethernet.ts";
+import { ETH_P_IP } from "../wire/ethernet.ts";
 import { IP_DF, IP_MF, IP_OFFSET, IpHdr, IPV4_HLEN } from "../wire/ipv4.ts";
 import { nfHook } from "../netfilter/core.ts";
-import { devQueueXmit, txSkb } from "../core/dev_xmit.ts";
+import { txSkb } from "../core/dev_xmit.ts";
+import { neighOutput } from "../core/neighbour.ts";
+import { arpNeighLookup } from "./arp.ts";
+import type { Rtable } from "./route.ts";
+
+// the output route to a local address (rt_flags RTCF_LOCAL, dst.input ip_local_deliver)
+const LOCAL_ROUTE: Rtable = {
+  input: "ip_local_deliver",
+  type: "local",
+  local: true,
+  broadcast: false,
+  multicast: false,
+  doRedirect: false,
+  error: 0,
+  fib: null,
+};
+
+// LL_RESERVED_SPACE() of an Ethernet device (and of a TUN one): the 14-byte header rounded up
+// to 16
+const LL_RESERVED = 16;
 
 /** Where a packet leaves: device and next hop (the parts of a dst_entry output uses). */
 export interface OutRoute {
@@ -30,69 +52,47 @@ export interface OutRoute {
 }
 
 /**
- * The MAC address of a neighbour (arp_tbl lookup). The kit models no ARP: a neighbour the host
- * was told about ({@linkcode neighPermanent}) has its address; any other counts as resolved
- * too, to 02:fe and its IPv4 address, as the scenario format takes every on-link peer as
- * resolved.
- * @param host the host
- * @param dev the device
- * @param addr the neighbour's address, host order
- * @returns six bytes
- */
-export function neighLookup(host: InetNet, dev: NetDevice, addr: number): Uint8Array {
-  const known = host.ipv4.neigh.get(`${dev.name}/${addr >>> 0}`);
-  if (known) return known;
-  return new Uint8Array([
-    0x02,
-    0xfe,
-    addr >>> 24,
-    (addr >>> 16) & 255,
-    (addr >>> 8) & 255,
-    addr & 255,
-  ]);
-}
-
-/**
- * Hands a frame to the device, as neigh_output() → dev_queue_xmit(): the Ethernet header is
- * written and the frame recorded on the device (the kit has no qdisc or driver TX ring).
+ * Hands a datagram to its neighbour, as ip_finish_output2(): OutTransmits counted, then
+ * neigh_output() — the cached header for a connected neighbour, resolution otherwise — which
+ * puts the link-layer header in front and calls dev_queue_xmit(). A device without a
+ * link-layer header (a TUN device) takes the datagram as it is (neigh_direct_output()).
  * @param host the host
  * @param cpu the CPU
  * @param ipPacket the IP datagram
  * @param route device and next hop
+ * @param truesize the memory its skb is charged for
+ * @param ipSummed CHECKSUM_PARTIAL when the device completes the transport checksum
  */
 function ipFinishOutput2(
   host: InetNet,
   cpu: Cpu,
   ipPacket: Uint8Array,
   route: OutRoute,
+  truesize: number,
   ipSummed = CHECKSUM_NONE,
 ): void {
   host.sim.enterFn(cpu, "ip_finish_output2");
-  // a device without a link-layer header (a TUN device: no header_ops, neigh_direct_output())
-  // takes the datagram as it is
   const hlen = route.dev.hardHeaderLen;
-  const frame = new Uint8Array(hlen + ipPacket.length);
-  if (hlen) {
-    const eth = new EthHdr(frame, 0);
-    eth.hDest.set(neighLookup(host, route.dev, route.nexthop));
-    eth.hSource.set(route.dev.devAddr);
-    eth.hProto = ETH_P_IP;
-  }
-  frame.set(ipPacket, hlen);
+  const buf = new Uint8Array(hlen + ipPacket.length);
+  buf.set(ipPacket, hlen);
   // ip_finish_output2(): IP_UPD_PO_STATS(IPSTATS_MIB_OUT), packets and octets after fragmenting
   host.mib.ip.OutTransmits++;
   host.mib.ipExt.OutOctets += ipPacket.length;
-  if (route.dev.recordTransmitted) route.dev.transmitted.push({ t: host.sim.now, frame });
-  host.devXmitTap?.(route.dev, frame);
   // An skb the ledger follows only where a driver takes it on (a veth's peer receives it).
   const skb = route.dev.ndoStartXmit
-    ? allocSkb(host.sim, frame, route.dev)
-    : txSkb(host, frame, route.dev);
+    ? allocSkb(host.sim, buf, route.dev)
+    : txSkb(host, buf, route.dev);
+  skb.truesize = truesize; // the datagram's own skb's, which an arp_queue counts
+  skb.data = hlen;
+  skb.len = ipPacket.length;
   skb.protocol = ETH_P_IP;
   skb.ipSummed = ipSummed;
   skb.networkHeader = hlen;
-  skb.transportHeader = hlen + new IpHdr(frame, hlen).ihl * 4;
-  devQueueXmit(host, cpu, route.dev, skb);
+  skb.transportHeader = hlen + new IpHdr(buf, hlen).ihl * 4;
+  // to one of the host's own addresses: the route, RTCF_LOCAL, goes round with it (skb_dst())
+  if (route.dev.loopback) skb.dst = LOCAL_ROUTE;
+  // ip_neigh_gw4(): the next hop's entry, or a new one (__neigh_create())
+  neighOutput(host, cpu, arpNeighLookup(host, cpu, route.dev, route.nexthop, true)!, skb);
   host.sim.exitFn(cpu, "ip_finish_output2");
 }
 
@@ -120,7 +120,7 @@ function ipFinishOutput(
   route: OutRoute,
 ): void {
   const mtu = route.dev.mtu;
-  if (pkt.length <= mtu) return ipFinishOutput2(host, cpu, pkt, route, skb.ipSummed);
+  if (pkt.length <= mtu) return ipFinishOutput2(host, cpu, pkt, route, skb.truesize, skb.ipSummed);
   host.sim.enterFn(cpu, "ip_do_fragment", skb.id);
   const iph = new IpHdr(pkt, 0);
   const ihl = iph.ihl * 4;
@@ -139,7 +139,8 @@ function ipFinishOutput(
     fiph.fragOff = ((base + off) / 8) | (more ? IP_MF : 0);
     ipSendCheck(frag, fiph);
     host.mib.ip.FragCreates++;
-    ipFinishOutput2(host, cpu, frag, route);
+    // alloc_skb(len + hlen + LL_RESERVED_SPACE(dev)) for each fragment
+    ipFinishOutput2(host, cpu, frag, route, SKB_TRUESIZE(allocSkbSize(frag.length + LL_RESERVED)));
   }
   host.mib.ip.FragOKs++;
   traceConsumeSkb(host.sim, cpu, skb, "ip_do_fragment"); // the fragments went in new skbs
@@ -214,7 +215,9 @@ export function ipLocalOut(host: InetNet, cpu: Cpu, p: LocalPacket, route: OutRo
   iph.daddr = p.daddr;
   pkt.set(p.payload, IPV4_HLEN);
   ipSendCheck(pkt, iph);
-  const skb = allocSkb(host.sim, pkt);
+  // __ip_append_data(): sock_alloc_send_skb(fraglen + hh_len + 15), hh_len the device's
+  // LL_RESERVED_SPACE
+  const skb = allocSkbLinear(host.sim, pkt, LL_RESERVED + 15);
   skb.networkHeader = 0;
   skb.protocol = ETH_P_IP; // __ip_local_out()
   skb.ipSummed = p.ipSummed ?? CHECKSUM_NONE;

@@ -49,8 +49,11 @@ export class NetnsIpv4 {
   readonly fib: { local: FibTable; main: FibTable } = newFibTables();
   /** inet_peer entries by address (ipv4.peers). */
   readonly peers: Map<number, InetPeer> = new Map();
-  /** Neighbour entries (arp_tbl) the host has, address to MAC, per device name. */
-  readonly neigh: Map<string, Uint8Array> = new Map();
+  /**
+   * Whether the host resolves neighbours with ARP (true) or, as the kit does unless asked,
+   * takes every peer it has no entry for as a permanent neighbour (see ipNeighGw4()).
+   */
+  arpResolve = false;
   /** Reassembly queues by key (ipv4.fqdir). */
   readonly frags: Map<string, Ipq> = new Map();
   /** UDP sockets, in bind order (udp_table). */

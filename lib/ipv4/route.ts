@@ -292,6 +292,12 @@ export function ipRouteOutput(
   if (typeof res === "number" || !res.route.dev) return null;
   const r = res.route;
   if (r.type !== "unicast" && r.type !== "local" && r.type !== "broadcast") return null;
+  if (r.type === "local") {
+    // ip_route_output_key_hash_rcu(): to one of the host's own addresses by the loopback
+    // device, from that address unless the route prefers another
+    const lo = host.devices.find((d) => d.loopback)!;
+    return { route: { dev: lo, nexthop: daddr }, saddr: r.prefsrc || daddr };
+  }
   const saddr = r.prefsrc || inetSelectAddr(host, r.dev!, daddr);
   return { route: { dev: r.dev!, nexthop: r.gw || daddr }, saddr };
 }

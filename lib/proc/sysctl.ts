@@ -1,6 +1,7 @@
 // Models what `sysctl -a` prints of the registered net.* entries (fs/proc/proc_sysctl.c reads
 // each entry's data through its handler): name = value, sorted by name as sysctl(8) walks
-// /proc/sys, per-device entries for all, default and every device.
+// /proc/sys, per-device entries for all, default (where the namespace has them) and every
+// device.
 
 import type { Net } from "../core/net_namespace.ts";
 import { TextView } from "../viz/display.ts";
@@ -22,7 +23,8 @@ export function sysctlA(net: Net): TextView {
       lines.push(`${e.procname} = ${net.sysctl[e.procname]}`);
       continue;
     }
-    for (const which of ["all", "default", ...net.devices.map((d) => d.name)]) {
+    const devices = net.devices.map((d) => d.name);
+    for (const which of e.devicesOnly ? devices : ["all", "default", ...devices]) {
       // /proc/sys writes a dot in a device name as a slash (eth0.100 is eth0/100)
       lines.push(`${e.procname.replace("<dev>", which)} = ${e.read!(which)}`);
     }

@@ -34,7 +34,7 @@ export interface TraceOptions {
   onHost?: (host: ScenarioHost) => void;
 }
 
-/** The tracepoints the kit emits, by name (the recorder's set, minus the neighbour events). */
+/** The tracepoints the kit emits, by name (the recorder's set). */
 export const TRACEPOINTS: readonly string[] = [
   "softirq_raise",
   "softirq_entry",
@@ -53,6 +53,8 @@ export const TRACEPOINTS: readonly string[] = [
   "udp_fail_queue_rcv_skb",
   "tcp_send_reset",
   "tcp_retransmit_synack",
+  "neigh_create",
+  "neigh_update",
 ];
 
 /** One frame's run: its number and what the kernel did for it. */

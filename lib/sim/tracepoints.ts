@@ -1,5 +1,5 @@
 // The text of the kernel's tracepoints: each event's TP_printk as Linux 6.18 defines it
-// (include/trace/events/{irq,net,napi,fib,icmp,skb,sock,udp,tcp}.h), and the line
+// (include/trace/events/{irq,net,napi,fib,icmp,skb,sock,udp,tcp,neigh}.h), and the line
 // /sys/kernel/tracing/trace_pipe prints around it (kernel/trace/trace_output.c).
 
 import type { TraceEvent } from "./trace.ts";
@@ -51,6 +51,17 @@ const TP_PRINTK: Record<string, (f: Fields) => string> = {
     `table ${f.tb_id} oif ${f.oif} iif ${f.iif} proto ${f.proto} ${f.src}/${f.sport} -> ${f.dst}/${f.dport} tos ${f.tos} scope ${f.scope} flags ${
       Number(f.flags).toString(16)
     } ==> dev ${f.name} gw ${f.gw4}/${f.gw6} err ${f.err}`,
+  // include/trace/events/neigh.h: %pI6c of the v4-mapped key for primary_key6
+  neigh_create: (f) =>
+    `family ${f.family} dev ${f.dev} entries ${f.entries} primary_key4 ${f.primary_key4} primary_key6 ::ffff:${f.primary_key4} created ${f.created} gc_exempt ${f.gc_exempt}`,
+  neigh_update: (f) =>
+    `family ${f.family} dev ${f.dev} lladdr ${f.lladdr} flags ${
+      Number(f.flags).toString(16).padStart(2, "0")
+    } nud_state ${f.nud_state} type ${
+      Number(f.type).toString(16).padStart(2, "0")
+    } dead ${f.dead} refcnt ${f.refcnt} primary_key4 ${f.primary_key4} primary_key6 ::ffff:${f.primary_key4} confirmed ${f.confirmed} updated ${f.updated} used ${f.used} new_lladdr ${f.new_lladdr} new_state ${f.new_state} update_flags ${
+      Number(f.update_flags).toString(16).padStart(2, "0")
+    } pid ${f.pid}`,
   icmp_send: (f) =>
     `icmp_send: type=${f.type}, code=${f.code}. From ${f.saddr}:${f.sport} to ${f.daddr}:${f.dport} ulen=${f.ulen} skbaddr=${
       ptr(f.skbaddr)

@@ -4,7 +4,15 @@
 
 import { InputRangeError, InputSyntaxError, quoteValue } from "../base/errors.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "./checksum.ts";
-import { ETH_HLEN, ETH_P_8021Q, ETH_P_IP, ETH_ZLEN, macAton, VLAN_HLEN } from "./ethernet.ts";
+import {
+  ETH_HLEN,
+  ETH_P_8021Q,
+  ETH_P_ARP,
+  ETH_P_IP,
+  ETH_ZLEN,
+  macAton,
+  VLAN_HLEN,
+} from "./ethernet.ts";
 import { ICMP_HLEN } from "./icmp.ts";
 import { inAton, IP_DF, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPV4_HLEN } from "./ipv4.ts";
 import {
@@ -120,6 +128,20 @@ export interface IcmpSpec {
   checksum?: number;
 }
 
+/** ARP fields of a frame to build: Ethernet and IPv4 addresses (RFC 826). */
+export interface ArpSpec {
+  /** Operation: 1 request (ARPOP_REQUEST), 2 reply; default 1. */
+  op?: number;
+  /** Sender hardware address, default the frame's source. */
+  sha?: string;
+  /** Sender protocol address. */
+  sip: string;
+  /** Target hardware address, default zeros. */
+  tha?: string;
+  /** Target protocol address. */
+  tip: string;
+}
+
 /** Everything {@linkcode buildFrame} needs: layers from the wire up, then the payload. */
 export interface FrameSpec {
   /** Ethernet header fields. */
@@ -132,10 +154,28 @@ export interface FrameSpec {
   tcp?: TcpSpec;
   /** An ICMP header on top of IPv4. */
   icmp?: IcmpSpec;
+  /** An ARP packet instead of IPv4: ethertype 0x0806, broadcast unless `eth.dst` says. */
+  arp?: ArpSpec;
   /** Payload bytes, or a byte count filled with a repeating pattern. */
   payload?: Uint8Array | number;
   /** Pad short frames to ETH_ZLEN (60) as an Ethernet sender must; default true. */
   pad?: boolean;
+}
+
+// an ARP packet for Ethernet and IPv4: hardware type 1, protocol 0x0800, sizes 6 and 4
+function arpBytes(a: ArpSpec, src?: string): Uint8Array {
+  const b = new Uint8Array(28);
+  const v = new DataView(b.buffer);
+  v.setUint16(0, 1);
+  v.setUint16(2, ETH_P_IP);
+  b[4] = 6;
+  b[5] = 4;
+  v.setUint16(6, a.op ?? 1);
+  b.set(macAton(a.sha ?? src ?? "02:00:00:00:00:01"), 8);
+  v.setUint32(14, inAton(a.sip));
+  if (a.tha) b.set(macAton(a.tha), 18);
+  v.setUint32(24, inAton(a.tip));
+  return b;
 }
 
 function tcpFlagByte(flags: string | number): number {
@@ -221,6 +261,7 @@ function checkFields(spec: FrameSpec): void {
       check: 16,
     }],
     ["icmp", spec.icmp, { type: 8, code: 8, id: 16, sequence: 16, checksum: 16 }],
+    ["arp", spec.arp, { op: 16 }],
   ];
   for (const [layer, fields, widths] of bits) {
     for (const [name, width] of Object.entries(widths)) {
@@ -287,7 +328,10 @@ export function buildFrame(spec: FrameSpec): Uint8Array {
   const eth = spec.eth ?? {};
   const tagged = eth.vlan !== undefined;
   const l2len = ETH_HLEN + (tagged ? VLAN_HLEN : 0);
-  const payload = payloadBytes(spec.payload);
+  if (spec.arp && spec.ipv4) {
+    throw new InputRangeError("Cannot build frame: give arp or ipv4, not both");
+  }
+  const payload = spec.arp ? arpBytes(spec.arp, eth.src) : payloadBytes(spec.payload);
   const ipOpts = spec.ipv4?.options ? padTo4(spec.ipv4.options) : new Uint8Array(0);
   const iphl = spec.ipv4 ? IPV4_HLEN + ipOpts.length : 0;
   const l4 = spec.ipv4 ? l4Header(spec) : { bytes: new Uint8Array(0), proto: 0 };
@@ -301,13 +345,13 @@ export function buildFrame(spec: FrameSpec): Uint8Array {
   const frame = new Uint8Array(spec.pad === false ? wire : Math.max(wire, ETH_ZLEN));
   const v = new DataView(frame.buffer);
 
-  frame.set(macAton(eth.dst ?? "02:00:00:00:00:02"), 0);
+  frame.set(macAton(eth.dst ?? (spec.arp ? "ff:ff:ff:ff:ff:ff" : "02:00:00:00:00:02")), 0);
   frame.set(macAton(eth.src ?? "02:00:00:00:00:01"), 6);
   if (tagged) {
     v.setUint16(12, ETH_P_8021Q);
     v.setUint16(14, eth.vlan! & 0x0fff);
   }
-  v.setUint16(l2len - 2, eth.type ?? (spec.ipv4 ? ETH_P_IP : 0x88b5));
+  v.setUint16(l2len - 2, eth.type ?? (spec.ipv4 ? ETH_P_IP : spec.arp ? ETH_P_ARP : 0x88b5));
   if (!spec.ipv4) {
     frame.set(payload, l2len);
     return frame;

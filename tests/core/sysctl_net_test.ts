@@ -21,7 +21,7 @@ Deno.test("per-device entries answer for all, default and any device name, dots 
     assert.equal(found?.dev, which);
   }
   assert.equal(sysctlTableLookup(host.sysctlTables, "net.ipv4.conf..rp_filter"), undefined);
-  assert.equal(sysctlTableLookup(host.sysctlTables, "net.ipv4.conf.all.arp_ignore"), undefined);
+  assert.equal(sysctlTableLookup(host.sysctlTables, "net.ipv4.conf.all.arp_notify"), undefined);
 });
 
 Deno.test("setSysctl() runs the entry's handler: ip_forward is conf.all.forwarding (inet_forward_change)", () => {

@@ -82,8 +82,10 @@ def setup(s, frames):
             for itf, dev in nets:  # an on-link destination of a forward
                 if dst in itf.network and dst not in (itf.ip, itf.network.broadcast_address):
                     peers.setdefault(str(dst), dev)
-    for n, (ip, dev) in enumerate(sorted(peers.items())):
-        sh("ip", "neigh", "replace", ip, "lladdr", f"02:fe:00:00:{n >> 8:02x}:{n & 255:02x}", "nud", "permanent", "dev", dev, ns=HOST, check=False)
+    # each with the MAC the kit gives a peer it takes as resolved: 02:fe and the IPv4 address
+    for ip, dev in sorted(peers.items()):
+        mac = "02:fe:" + ":".join(f"{int(b):02x}" for b in ip.split("."))
+        sh("ip", "neigh", "replace", ip, "lladdr", mac, "nud", "permanent", "dev", dev, ns=HOST, check=False)
     for name, value in s.get("sysctl", {}).items():
         if sh("sysctl", "-w", f"{name}={value}", ns=HOST).strip() != f"{name} = {value}":
             raise RuntimeError(f"sysctl {name}={value} did not take in the namespace")

@@ -6,12 +6,7 @@
 import assert from "node:assert/strict";
 import { firstDifference, modelled, recorded, TRACE_CASES } from "./trace_events.ts";
 
-const KNOWN_DIFFERENCES: Record<string, Record<number, string>> = {
-  l2_odds: {
-    3: "ARP requests are counted, not answered: the kernel's arp_process() routes, replies and " +
-      "updates the neighbour (issue 14)",
-  },
-};
+const KNOWN_DIFFERENCES: Record<string, Record<number, string>> = {};
 
 for (const name of TRACE_CASES) {
   Deno.test(`tracepoints ${name}: each frame's events are Linux 6.18's, in its order`, () => {

@@ -1,0 +1,148 @@
+// Chapter 12's neighbour runs: a host with one veth that resolves its neighbours with ARP, and
+// peers on the wire that send frames, answer ARP requests for their addresses (or do not), and
+// see what the host sends — the run tests/oracle/neigh_oracle.py makes on a real kernel.
+
+import { createHost } from "../init/main.ts";
+import { Veth } from "../drivers/veth.ts";
+import { inetAddAddr } from "../ipv4/devinet.ts";
+import { arpTbl } from "../ipv4/arp.ts";
+import { NUD_VALID, nudStateName } from "../core/neighbour.ts";
+import { macAton, macToString } from "../wire/ethernet.ts";
+import { inAton, inNtoa } from "../wire/ipv4.ts";
+import { parseCidr } from "../scenario/scenario.ts";
+import type { Host } from "../init/main.ts";
+import { snmpGroups } from "../ipv4/snmp.ts";
+
+/** What {@linkcode runNeighbours} runs: the host's interface, its settings and the wire's part. */
+export interface NeighRun {
+  /** The host's one interface. */
+  interface: { name: string; mac: string; addrs: string[]; mtu: number };
+  /** sysctls set on the host (net.ipv4.neigh.eth0.retrans_time_ms ...). */
+  sysctl: Record<string, number>;
+  /** Frames the wire sends, at seconds from the start, as bytes or hex. */
+  frames: { t: number; frame: Uint8Array | string }[];
+  /** Peers that answer ARP requests for their address: MAC, delay in seconds, how many times. */
+  answer: Record<string, { mac: string; delay: number; count?: number }>;
+  /** When to read the host's neighbour table, seconds. */
+  snapshots: number[];
+  /** When the run ends, seconds. */
+  end: number;
+}
+
+/** What the run shows, as neigh_oracle.py records it of a kernel. */
+export interface NeighRunResult {
+  /** Frames the host sent on the wire, with their time in seconds. */
+  sent: { t: number; frame: string }[];
+  /** `ip neigh show dev DEV` at each snapshot. */
+  neigh: { t: number; lines: string[] }[];
+  /** Nonzero Ip, Icmp and IcmpMsg counters of /proc/net/snmp. */
+  counters: Record<string, Record<string, number>>;
+  /** The drop reasons of packets that waited for a neighbour (NEIGH_*), in order. */
+  drops: string[];
+  /** The host after the run. */
+  host: Host;
+}
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+const bytes = (h: string) => Uint8Array.from(h.match(/../g)!, (x) => parseInt(x, 16));
+
+// the reply a peer owning the requested address sends back to the asker, padded to 60 bytes
+function arpReply(req: Uint8Array, mac: Uint8Array): Uint8Array {
+  const f = new Uint8Array(60);
+  f.set(req.subarray(22, 28), 0);
+  f.set(mac, 6);
+  f.set([0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 2], 12);
+  f.set(mac, 22);
+  f.set(req.subarray(38, 42), 28);
+  f.set(req.subarray(22, 28), 32);
+  f.set(req.subarray(28, 32), 38);
+  return f;
+}
+
+/**
+ * The neighbour table of a device as `ip neigh show dev DEV` prints it: address, the MAC for a
+ * valid entry, the state.
+ * @param host the host
+ * @param dev the device's name
+ * @returns one line per entry, in the table's order
+ */
+export function ipNeighShowDev(host: Host, dev: string): string[] {
+  return [...arpTbl(host).entries!.values()].filter((n) => n.dev.name === dev).map((n) =>
+    `${inNtoa(n.primaryKey)} ${n.nudState & NUD_VALID ? `lladdr ${macToString(n.ha)} ` : ""}${
+      nudStateName(n.nudState).toUpperCase()
+    } `
+  );
+}
+
+/**
+ * Runs a host that resolves with ARP against peers on a veth's far side: the wire sends the
+ * frames at their times, answers each ARP request for an address it owns (after its delay, up
+ * to its count), and records what the host sends.
+ * @param run the interface, sysctls, frames, answers, snapshots and end
+ * @param seed the seed (reachable_time is drawn from it)
+ * @returns what was sent, the neighbour table at each snapshot, counters and drops
+ * @example
+ * ```ts
+ * import { buildFrame, runNeighbours } from "@rxpath/rxpath";
+ * const ping = buildFrame({ eth: { dst: "02:00:00:00:00:02" }, ipv4: { saddr: "10.1.0.7", daddr: "10.1.0.2" }, icmp: { type: 8 }, payload: 56 });
+ * const r = runNeighbours({
+ *   interface: { name: "eth0", mac: "02:00:00:00:00:02", addrs: ["10.1.0.2/24"], mtu: 1500 },
+ *   sysctl: {}, frames: [{ t: 0, frame: ping }], answer: {}, snapshots: [0.5], end: 4,
+ * });
+ * console.log(r.neigh[0].lines, r.sent.length, r.drops); // [ "10.1.0.7 INCOMPLETE " ] 3 [ "NEIGH_FAILED" ]
+ * ```
+ */
+export function runNeighbours(run: NeighRun, seed = 1): NeighRunResult {
+  const host = createHost({ cpus: 1, seed });
+  host.ipv4.arpResolve = true;
+  const itf = run.interface;
+  const veth = new Veth(host, itf.name, itf.mac, "w0");
+  veth.dev.groEnabled = false;
+  for (const a of itf.addrs) {
+    const c = parseCidr(a, `interface.addrs`);
+    inetAddAddr(host, veth.dev, c.addr, c.len);
+  }
+  for (const [name, value] of Object.entries(run.sysctl)) host.setSysctl(name, value);
+  const cpu = host.sim.cpus[0];
+  const send = (t: number, frame: Uint8Array) =>
+    host.sim.at(Math.round(t * 1e9), () => veth.xmit(cpu, [frame]));
+  const left = new Map(
+    Object.entries(run.answer).map(([ip, a]) => [inAton(ip), a.count ?? Infinity]),
+  );
+  const sent: NeighRunResult["sent"] = [];
+  host.devXmitTap = (dev, frame) => {
+    if (dev !== veth.dev) return;
+    const t = host.sim.now / 1e9;
+    sent.push({ t, frame: hex(frame) });
+    const isRequest = frame[12] === 8 && frame[13] === 6 && frame[21] === 1;
+    if (!isRequest) return;
+    const tip = new DataView(frame.buffer, frame.byteOffset).getUint32(38);
+    const answer = run.answer[inNtoa(tip)];
+    if (!answer || !(left.get(tip)! > 0)) return;
+    left.set(tip, left.get(tip)! - 1);
+    send(t + answer.delay, arpReply(frame, macAton(answer.mac)));
+  };
+  veth.dev.recordTransmitted = false;
+  for (const f of run.frames) {
+    send(f.t, typeof f.frame === "string" ? bytes(f.frame) : f.frame);
+  }
+  const neigh: NeighRunResult["neigh"] = [];
+  for (const t of run.snapshots) {
+    host.sim.at(
+      Math.round(t * 1e9),
+      () => neigh.push({ t, lines: ipNeighShowDev(host, itf.name) }),
+    );
+  }
+  host.sim.run(Math.round(run.end * 1e9));
+  const snmp = snmpGroups(host);
+  const counters: NeighRunResult["counters"] = {};
+  for (const group of ["Ip", "Icmp", "IcmpMsg"] as const) {
+    counters[group] = Object.fromEntries(
+      Object.entries(snmp[group]).filter(([k, v]) => v && k !== "Forwarding" && k !== "DefaultTTL"),
+    );
+  }
+  const drops = host.sim.ledger.fates.filter((f) => f.reason?.startsWith("NEIGH_")).map((f) =>
+    f.reason!
+  );
+  return { sent, neigh, counters, drops, host };
+}

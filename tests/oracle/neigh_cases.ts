@@ -1,0 +1,143 @@
+// The neighbour cases: a host (eth0, 10.1.0.2/24) whose replies need an address it must resolve
+// with ARP, and peers on the wire that answer or do not. neigh_oracle.py runs each on a real
+// kernel; tests/ipv4/neigh_oracle_test.ts holds the kit to the recordings.
+import { buildFrame } from "../../lib/wire/build.ts";
+
+/** A case as neigh_oracle.py takes it, frames as hex. */
+export interface NeighCase {
+  /** The host's one interface. */
+  interface: { name: string; mac: string; addrs: string[]; mtu: number };
+  /** sysctls set in the host namespace. */
+  sysctl: Record<string, number>;
+  /** Frames the wire sends, at seconds from the start. */
+  frames: { t: number; frame: string }[];
+  /** Peers that answer ARP requests for their address: MAC, delay in seconds, how many times. */
+  answer: Record<string, { mac: string; delay: number; count?: number }>;
+  /** When to read the host's neighbour table, seconds. */
+  snapshots: number[];
+  /** When the run ends, seconds. */
+  end: number;
+}
+
+const HOST_MAC = "02:00:00:00:00:02";
+const PEER_MAC = "02:00:00:00:00:01";
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+// an echo request from a peer on the link
+function ping(t: number, seq: number, saddr = "10.1.0.7", payload = 56) {
+  return {
+    t,
+    frame: hex(buildFrame({
+      eth: { src: PEER_MAC, dst: HOST_MAC },
+      ipv4: { saddr, daddr: "10.1.0.2" },
+      icmp: { type: 8, id: 7, sequence: seq },
+      payload,
+    })),
+  };
+}
+
+// an ARP packet from the wire
+function arp(
+  t: number,
+  o: { op?: number; src?: string; dst?: string; sip: string; tip: string; tha?: string },
+) {
+  return {
+    t,
+    frame: hex(buildFrame({
+      eth: { src: o.src ?? PEER_MAC, dst: o.dst ?? "ff:ff:ff:ff:ff:ff" },
+      arp: { op: o.op, sha: o.src ?? PEER_MAC, sip: o.sip, tip: o.tip, tha: o.tha },
+    })),
+  };
+}
+
+const base = {
+  interface: { name: "eth0", mac: HOST_MAC, addrs: ["10.1.0.2/24"], mtu: 1500 },
+  sysctl: {},
+  answer: {},
+};
+
+/** The cases, by name. */
+export const NEIGH_CASES: Record<string, NeighCase> = {
+  // the reply waits in arp_queue for the ARP exchange; the next goes at once (REACHABLE)
+  resolved: {
+    ...base,
+    frames: [ping(0, 1), ping(0.5, 2)],
+    answer: { "10.1.0.7": { mac: PEER_MAC, delay: 0.001 } },
+    snapshots: [0.2, 0.8],
+    end: 1,
+  },
+  // nobody answers: three broadcast requests a second apart, then FAILED; both held replies
+  // dropped (NEIGH_FAILED) with a host unreachable each; a later reply starts over
+  unanswered: {
+    ...base,
+    frames: [ping(0, 1), ping(0.2, 2), ping(3.6, 3)],
+    snapshots: [0.5, 3.4, 3.8],
+    end: 4,
+  },
+  // a small unres_qlen_bytes: the oldest held replies make room for the newest
+  queue_full: {
+    ...base,
+    sysctl: { "net.ipv4.neigh.eth0.unres_qlen_bytes": 2000 },
+    frames: [0, 0.01, 0.02, 0.03, 0.04].map((t, i) => ping(t, i + 1)),
+    answer: { "10.1.0.7": { mac: PEER_MAC, delay: 0.3 } },
+    snapshots: [0.5],
+    end: 0.6,
+  },
+  // REACHABLE lasts reachable_time (2-6 s of a 4 s base), then STALE (no packet within
+  // delay_first_probe_time of the expiry); a reply to a stale neighbour goes at once and starts
+  // DELAY; a second later, PROBE: a unicast request, answered, back to REACHABLE
+  stale_delay_probe: {
+    ...base,
+    sysctl: {
+      "net.ipv4.neigh.eth0.base_reachable_time_ms": 4000,
+      "net.ipv4.neigh.eth0.delay_first_probe_time": 1,
+    },
+    frames: [ping(0, 1), ping(6.5, 2)],
+    answer: { "10.1.0.7": { mac: PEER_MAC, delay: 0.001 } },
+    snapshots: [1, 6.3, 6.7, 8.5],
+    end: 9,
+  },
+  // PROBE with nobody answering: ucast_solicit (3) unicast requests a second apart, then FAILED
+  probe_fails: {
+    ...base,
+    sysctl: {
+      "net.ipv4.neigh.eth0.base_reachable_time_ms": 4000,
+      "net.ipv4.neigh.eth0.delay_first_probe_time": 1,
+    },
+    frames: [ping(0, 1), ping(6.5, 2)],
+    answer: { "10.1.0.7": { mac: PEER_MAC, delay: 0.001, count: 1 } },
+    snapshots: [6.3, 7, 8, 11],
+    end: 11.2,
+  },
+  // requests for the host's address are answered and teach it the asker (STALE); one for
+  // another address, a gratuitous ARP and an unsolicited reply teach it nothing (arp_accept 0);
+  // a probe from 0.0.0.0 is answered to the asker's MAC
+  requests: {
+    ...base,
+    frames: [
+      arp(0, { src: "02:00:00:00:00:09", sip: "10.1.0.9", tip: "10.1.0.2" }),
+      arp(0.1, { sip: "10.1.0.7", tip: "10.1.0.99" }),
+      arp(0.2, { src: "02:00:00:00:00:08", sip: "10.1.0.8", tip: "10.1.0.8" }),
+      arp(0.3, {
+        op: 2,
+        src: "02:00:00:00:00:06",
+        dst: HOST_MAC,
+        sip: "10.1.0.6",
+        tip: "10.1.0.2",
+      }),
+      arp(0.4, { src: "02:00:00:00:00:05", sip: "0.0.0.0", tip: "10.1.0.2" }),
+      ping(0.5, 1, "10.1.0.9"),
+    ],
+    snapshots: [0.45, 0.7],
+    end: 0.8,
+  },
+  // arp_ignore 8: no request is answered, but the reply to a ping still resolves
+  arp_ignore: {
+    ...base,
+    sysctl: { "net.ipv4.conf.eth0.arp_ignore": 8 },
+    frames: [arp(0, { sip: "10.1.0.7", tip: "10.1.0.2" }), ping(0.2, 1)],
+    answer: { "10.1.0.7": { mac: PEER_MAC, delay: 0.001 } },
+    snapshots: [0.1, 0.4],
+    end: 0.5,
+  },
+};

@@ -1,0 +1,174 @@
+"""What a real Linux kernel does when its replies need a neighbour it has to resolve: the ARP
+exchange on the wire and its timing, the neighbour's state over time, the packets held and
+released or dropped, and the counters.
+
+Run as root on the machine's own kernel:  python3 tests/oracle/neigh_oracle.py CASE.json
+
+The host is a network namespace with one veth, eth0, whose peer w0 sits in a "wire" namespace
+with no addresses (its kernel answers nothing). A process on w0 plays the peers: it sends the
+case's frames at their times, answers the ARP requests the case says to answer (after a delay,
+up to a count), and records every frame the host sends, with its time from the first frame
+sent. At the case's snapshot times it reads `ip neigh show dev eth0`; at the end the host's
+/proc/net/snmp and the skb:kfree_skb events with a NEIGH_* reason.
+
+Case: {"interface": {"name", "mac", "addrs", "mtu"}, "sysctl": {NAME: VALUE},
+       "frames": [{"t": SECONDS, "frame": HEX}],
+       "answer": {IP: {"mac": MAC, "delay": SECONDS, "count": N}},
+       "snapshots": [SECONDS], "end": SECONDS}
+Output (JSON): {"sent": [{"t", "frame"}], "neigh": [{"t", "lines"}], "counters", "drops"}
+"""
+import json
+import os
+import select
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+HOST, WIRE = "rxn_host", "rxn_wire"
+TRACE = "/sys/kernel/tracing"
+INSTANCE = f"{TRACE}/instances/rxpath_neigh"
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+
+
+def sh(*args, check=True, ns=None):
+    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(args)
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}: {r.stderr.strip()}")
+    return r.stdout
+
+
+def teardown():
+    for ns in (HOST, WIRE):
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+def setup(case):
+    teardown()
+    for ns in (HOST, WIRE):
+        sh("ip", "netns", "add", ns)
+        sh("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", ns=ns)
+        sh("sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1", ns=ns)
+    itf = case["interface"]
+    sh("ip", "link", "set", "lo", "up", ns=HOST)
+    sh("ip", "link", "add", itf["name"], "netns", HOST, "type", "veth", "peer", "name", "w0", "netns", WIRE)
+    sh("ip", "link", "set", itf["name"], "address", itf["mac"], "mtu", str(itf["mtu"]), "up", ns=HOST)
+    sh("ip", "link", "set", "w0", "mtu", str(itf["mtu"]), "up", ns=WIRE)
+    sh("ethtool", "-K", itf["name"], "rx", "off", "gro", "off", ns=HOST, check=False)
+    for a in itf["addrs"]:
+        sh("ip", "addr", "add", a, "dev", itf["name"], ns=HOST)
+    for name, value in case.get("sysctl", {}).items():
+        if sh("sysctl", "-w", f"{name}={value}", ns=HOST).strip() != f"{name} = {value}":
+            raise RuntimeError(f"sysctl {name}={value} did not take in the namespace")
+    # the address's own neighbour work (its gratuitous traffic) is over before the case starts
+    time.sleep(0.5)
+
+
+def mac_bytes(mac):
+    return bytes(int(x, 16) for x in mac.split(":"))
+
+
+def arp_reply(req, mac):
+    """The reply a peer owning the requested address sends back to the asker."""
+    sha, sip, tip = req[22:28], req[28:32], req[38:42]
+    arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 2) + mac + tip + sha + sip
+    return sha + mac + b"\x08\x06" + arp + bytes(60 - 14 - len(arp))
+
+
+def wire(case, host_mac):
+    """Runs in the wire namespace: sends, answers, records."""
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    s.bind(("w0", 0))
+    answers = {ip: dict(a, left=a.get("count", 1 << 30)) for ip, a in case.get("answer", {}).items()}
+    todo = sorted(((f["t"], bytes.fromhex(f["frame"])) for f in case["frames"]), key=lambda x: x[0])
+    todo += [(t, "snapshot") for t in case.get("snapshots", [])]
+    todo.sort(key=lambda x: x[0])
+    start = time.monotonic()
+    sent, neigh = [], []
+    end = case["end"]
+    while True:
+        now = time.monotonic() - start
+        if todo and todo[0][0] <= now:
+            t, what = todo.pop(0)
+            if what == "snapshot":
+                out = subprocess.run(["ip", "-n", HOST, "neigh", "show", "dev", case["interface"]["name"]],
+                                     capture_output=True, text=True).stdout
+                neigh.append({"t": t, "lines": [l for l in out.splitlines() if l.strip()]})
+            else:
+                s.send(what)
+            continue
+        if now >= end:
+            break
+        wait = min([end - now] + [todo[0][0] - now] if todo else [end - now])
+        r, _, _ = select.select([s], [], [], max(0, wait))
+        if not r:
+            continue
+        data, addr = s.recvfrom(65535)
+        t = time.monotonic() - start
+        if addr[2] == PACKET_OUTGOING or data[6:12] != host_mac:
+            continue
+        sent.append({"t": round(t, 6), "frame": data.hex()})
+        if data[12:14] == b"\x08\x06" and data[20:22] == b"\x00\x01":
+            tip = socket.inet_ntoa(data[38:42])
+            a = answers.get(tip)
+            if a and a["left"] > 0:
+                a["left"] -= 1
+                when = t + a.get("delay", 0)
+                todo.append((when, arp_reply(data, mac_bytes(a["mac"]))))
+                todo.sort(key=lambda x: x[0])
+    print(json.dumps({"sent": sent, "neigh": neigh}))
+
+
+def counters():
+    """The host's nonzero Ip, Icmp and IcmpMsg counters from /proc/net/snmp."""
+    lines = sh("cat", "/proc/net/snmp", ns=HOST).splitlines()
+    out = {}
+    for head, vals in zip(lines[::2], lines[1::2]):
+        name, *keys = head.split()
+        _, *nums = vals.split()
+        group = name.rstrip(":")
+        if group not in ("Ip", "Icmp", "IcmpMsg"):
+            continue
+        out[group] = {k: int(v) for k, v in zip(keys, nums) if int(v) and k not in ("Forwarding", "DefaultTTL")}
+    return out
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: neigh_oracle.py CASE.json")
+    case = json.load(open(sys.argv[1]))
+    setup(case)
+    if os.path.isdir(INSTANCE):
+        os.rmdir(INSTANCE)
+    os.mkdir(INSTANCE)
+    try:
+        with open(f"{INSTANCE}/events/skb/kfree_skb/enable", "w") as f:
+            f.write("1")
+        with open(f"{INSTANCE}/trace", "w") as f:
+            f.write("")
+        host_mac = mac_bytes(case["interface"]["mac"])
+        child = subprocess.run(["ip", "netns", "exec", WIRE, "python3", __file__, "--wire", sys.argv[1], host_mac.hex()],
+                               capture_output=True, text=True)
+        if child.returncode != 0:
+            raise RuntimeError(child.stderr)
+        result = json.loads(child.stdout)
+        with open(f"{INSTANCE}/events/skb/kfree_skb/enable", "w") as f:
+            f.write("0")
+        trace = open(f"{INSTANCE}/trace").read()
+        result["drops"] = [l.split("reason: ")[1].strip() for l in trace.splitlines()
+                           if "reason: NEIGH_" in l]
+        result["counters"] = counters()
+        print(json.dumps(result, indent=1))
+    finally:
+        os.rmdir(INSTANCE)
+        teardown()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--wire":
+        wire(json.load(open(sys.argv[2])), bytes.fromhex(sys.argv[3]))
+    else:
+        main()
