@@ -137,6 +137,8 @@ export function runNeighbours(run: NeighRun, seed = 1): NeighRunResult {
   const snmp = snmpGroups(host);
   const counters: NeighRunResult["counters"] = {};
   for (const group of ["Ip", "Icmp", "IcmpMsg"] as const) {
+    // /proc/net/snmp has an IcmpMsg line only once some type was counted
+    if (group === "IcmpMsg" && !Object.keys(snmp.IcmpMsg).length) continue;
     counters[group] = Object.fromEntries(
       Object.entries(snmp[group]).filter(([k, v]) => v && k !== "Forwarding" && k !== "DefaultTTL"),
     );

@@ -24,12 +24,12 @@ const PEER_MAC = "02:00:00:00:00:01";
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
 // an echo request from a peer on the link
-function ping(t: number, seq: number, saddr = "10.1.0.7", payload = 56) {
+function ping(t: number, seq: number, saddr = "10.1.0.7", payload = 56, daddr = "10.1.0.2") {
   return {
     t,
     frame: hex(buildFrame({
       eth: { src: PEER_MAC, dst: HOST_MAC },
-      ipv4: { saddr, daddr: "10.1.0.2" },
+      ipv4: { saddr, daddr },
       icmp: { type: 8, id: 7, sequence: seq },
       payload,
     })),
@@ -139,5 +139,131 @@ export const NEIGH_CASES: Record<string, NeighCase> = {
     answer: { "10.1.0.7": { mac: PEER_MAC, delay: 0.001 } },
     snapshots: [0.1, 0.4],
     end: 0.5,
+  },
+  // a forward to an on-link peer nobody answers for: the host redirects the sender, holds the
+  // packet, and when the peer's entry fails sends the sender a host unreachable
+  forward_unresolved: {
+    ...base,
+    sysctl: { "net.ipv4.ip_forward": 1 },
+    frames: [ping(0, 1, "10.1.0.7", 56, "10.1.0.8")],
+    answer: { "10.1.0.7": { mac: PEER_MAC, delay: 0.001 } },
+    snapshots: [0.5, 3.5],
+    end: 3.6,
+  },
+  // mcast_solicit 0 (and app_solicit 0): no solicitation at all, the entry FAILED at once and the
+  // reply dropped (NEIGH_FAILED) with no unreachable
+  no_solicit: {
+    ...base,
+    sysctl: { "net.ipv4.neigh.eth0.mcast_solicit": 0 },
+    frames: [ping(0, 1), ping(0.3, 2)],
+    snapshots: [0.1, 0.5],
+    end: 0.6,
+  },
+  // a gratuitous ARP with a new MAC replaces a resolved neighbour's address (STALE); the next
+  // reply goes to the new MAC
+  gratuitous_update: {
+    ...base,
+    frames: [
+      ping(0, 1),
+      arp(0.5, { src: "02:00:00:00:00:0b", sip: "10.1.0.7", tip: "10.1.0.7" }),
+      ping(0.7, 2),
+    ],
+    answer: { "10.1.0.7": { mac: PEER_MAC, delay: 0.001 } },
+    snapshots: [0.6, 0.8],
+    end: 0.9,
+  },
+  // a reply with another MAC within locktime (1 s) of the last update is ignored; after it, a
+  // unicast reply replaces the address (REACHABLE), a broadcast one only makes it STALE
+  locktime: {
+    ...base,
+    frames: [
+      ping(0, 1),
+      arp(0.3, {
+        op: 2,
+        src: "02:00:00:00:00:0b",
+        dst: HOST_MAC,
+        sip: "10.1.0.7",
+        tip: "10.1.0.2",
+      }),
+      arp(1.5, {
+        op: 2,
+        src: "02:00:00:00:00:0c",
+        dst: HOST_MAC,
+        sip: "10.1.0.7",
+        tip: "10.1.0.2",
+      }),
+      arp(3, { op: 2, src: "02:00:00:00:00:0d", sip: "10.1.0.7", tip: "10.1.0.2" }),
+    ],
+    answer: { "10.1.0.7": { mac: PEER_MAC, delay: 0.001 } },
+    snapshots: [0.4, 1.6, 3.1],
+    end: 3.2,
+  },
+  // a request from a known neighbour with a new MAC: answered to the new MAC, which the entry
+  // takes (STALE)
+  request_new_mac: {
+    ...base,
+    frames: [
+      ping(0, 1),
+      arp(0.5, { src: "02:00:00:00:00:0b", sip: "10.1.0.7", tip: "10.1.0.2" }),
+      ping(0.7, 2),
+    ],
+    answer: { "10.1.0.7": { mac: PEER_MAC, delay: 0.001 } },
+    snapshots: [0.6, 0.8],
+    end: 0.9,
+  },
+  // unres_qlen counts packets of SKB_TRUESIZE(1514) (2090 bytes): 1 holds two small replies
+  unres_qlen: {
+    ...base,
+    sysctl: { "net.ipv4.neigh.eth0.unres_qlen": 1 },
+    frames: [0, 0.01, 0.02, 0.03, 0.04].map((t, i) => ping(t, i + 1)),
+    answer: { "10.1.0.7": { mac: PEER_MAC, delay: 0.3 } },
+    snapshots: [0.5],
+    end: 0.6,
+  },
+  // arp_accept 1: a gratuitous ARP and an unsolicited reply make entries
+  arp_accept: {
+    ...base,
+    sysctl: { "net.ipv4.conf.eth0.arp_accept": 1 },
+    frames: [
+      arp(0, { src: "02:00:00:00:00:08", sip: "10.1.0.8", tip: "10.1.0.8" }),
+      arp(0.1, {
+        op: 2,
+        src: "02:00:00:00:00:06",
+        dst: HOST_MAC,
+        sip: "10.1.0.6",
+        tip: "10.1.0.2",
+      }),
+    ],
+    snapshots: [0.2],
+    end: 0.3,
+  },
+  // a reply from a secondary address: arp_announce 0 asks from that address, 2 from the primary
+  announce_secondary: {
+    ...base,
+    interface: { ...base.interface, addrs: ["10.1.0.2/24", "10.1.0.3/24"] },
+    frames: [ping(0, 1, "10.1.0.7", 56, "10.1.0.3")],
+    answer: { "10.1.0.7": { mac: PEER_MAC, delay: 0.001 } },
+    snapshots: [0.1],
+    end: 0.2,
+  },
+  announce_primary: {
+    ...base,
+    interface: { ...base.interface, addrs: ["10.1.0.2/24", "10.1.0.3/24"] },
+    sysctl: { "net.ipv4.conf.eth0.arp_announce": 2 },
+    frames: [ping(0, 1, "10.1.0.7", 56, "10.1.0.3")],
+    answer: { "10.1.0.7": { mac: PEER_MAC, delay: 0.001 } },
+    snapshots: [0.1],
+    end: 0.2,
+  },
+  // arp_ignore 2: a request is answered only when the asker is in the target address's subnet
+  arp_ignore_subnet: {
+    ...base,
+    sysctl: { "net.ipv4.conf.eth0.arp_ignore": 2 },
+    frames: [
+      arp(0, { sip: "10.1.0.7", tip: "10.1.0.2" }),
+      arp(0.1, { src: "02:00:00:00:00:0b", sip: "10.2.0.7", tip: "10.1.0.2" }),
+    ],
+    snapshots: [0.2],
+    end: 0.3,
   },
 };

@@ -21,7 +21,7 @@ for (const name of Deno.args.length ? Deno.args : Object.keys(NEIGH_CASES)) {
   Deno.removeSync(casePath);
   Deno.writeTextFileSync(
     `${dir}${name}.json`,
-    JSON.stringify({ case: NEIGH_CASES[name], kernel: run }, null, 1) + "\n",
+    JSON.stringify({ case: NEIGH_CASES[name], kernel: run }, null, 2) + "\n",
   );
   console.log(name, JSON.stringify(run.neigh), run.drops, run.sent.length);
 }
