@@ -324,18 +324,21 @@ function neighAlloc(
     parms,
     timerAt: -1,
   };
+  // trace_neigh_create() comes before the key is copied in: its primary_key6 is whatever the
+  // ring buffer held
+  if (cpu) {
+    host.sim.tracepoint(cpu, "neigh_create", () => ({
+      family: tbl.family,
+      dev: dev.name,
+      entries: tbl.entries!.size + 1,
+      primary_key4: ipv4String(n.primaryKey),
+      created: 1,
+      gc_exempt: 0,
+    }));
+  }
   tbl.constructor!(host, cpu, n);
   tbl.stats!.allocs++;
   tbl.entries!.set(key(dev, addr), n);
-  if (!cpu) return n;
-  host.sim.tracepoint(cpu, "neigh_create", () => ({
-    family: tbl.family,
-    dev: dev.name,
-    entries: tbl.entries!.size,
-    primary_key4: ipv4String(n.primaryKey),
-    created: 1,
-    gc_exempt: 0,
-  }));
   return n;
 }
 
@@ -394,10 +397,16 @@ function retransWhen(host: Net, n: Neighbour): number {
 }
 
 // neigh_probe(): a solicitation, carrying the newest waiting packet's source
-function neighProbe(host: Net, cpu: Cpu, n: Neighbour): void {
-  host.sim.traced(cpu, "neigh_probe", () => {
-    n.tbl.ops!.solicit(host, cpu, n, n.arpQueue.at(-1) ?? null);
-    n.probes++;
+// neigh_probe(): a solicitation carrying a clone of the newest waiting packet, freed after it
+// (inlined: its consume_skb() reports the caller)
+function neighProbe(host: Net, cpu: Cpu, n: Neighbour, caller: string): void {
+  const newest = n.arpQueue.at(-1) ?? null;
+  n.tbl.ops!.solicit(host, cpu, n, newest);
+  n.probes++;
+  if (!newest) return;
+  const clone = -host.sim.ledger.nextId;
+  host.sim.traced(cpu, "consume_skb", () => {
+    host.sim.tracepoint(cpu, "consume_skb", () => ({ skbaddr: clone, location: caller }));
   });
 }
 
@@ -428,6 +437,8 @@ export function neighTimerHandler(host: Net, cpu: Cpu, n: Neighbour): void {
   let next = now + host.hz;
   if (!(state & NUD_IN_TIMER)) return;
   const p = n.parms;
+  // RTM_NEWNEIGH goes out for every change but REACHABLE to DELAY
+  let notify = false;
   if (state & NUD_REACHABLE) {
     if (now <= n.confirmed + p.reachableTime) {
       next = n.confirmed + p.reachableTime;
@@ -438,8 +449,10 @@ export function neighTimerHandler(host: Net, cpu: Cpu, n: Neighbour): void {
     } else {
       n.nudState = NUD_STALE;
       n.updated = now;
+      notify = true;
     }
   } else if (state & NUD_DELAY) {
+    notify = true;
     if (now <= n.confirmed + p.delayProbeTime) {
       n.nudState = NUD_REACHABLE;
       n.updated = now;
@@ -456,12 +469,14 @@ export function neighTimerHandler(host: Net, cpu: Cpu, n: Neighbour): void {
   if (n.nudState & (NUD_INCOMPLETE | NUD_PROBE) && n.probes >= neighMaxProbes(n)) {
     n.nudState = NUD_FAILED;
     neighInvalidate(host, cpu, n);
+    neighUpdateNotify(host, cpu);
     return;
   }
   if (n.nudState & NUD_IN_TIMER) {
     neighAddTimer(host, cpu, n, Math.max(next, now + Math.floor(host.hz / 100)));
   }
-  if (n.nudState & (NUD_INCOMPLETE | NUD_PROBE)) neighProbe(host, cpu, n);
+  if (n.nudState & (NUD_INCOMPLETE | NUD_PROBE)) neighProbe(host, cpu, n, "neigh_timer_handler");
+  if (notify) neighUpdateNotify(host, cpu);
 }
 
 /**
@@ -514,7 +529,7 @@ export function neighEventSend(host: Net, cpu: Cpu, n: Neighbour, skb: SkBuff): 
       n.arpQueueLenBytes += skb.truesize;
       taken = true;
     }
-    if (immediateProbe) neighProbe(host, cpu, n);
+    if (immediateProbe) neighProbe(host, cpu, n, "__neigh_event_send");
     return taken;
   });
 }
@@ -540,7 +555,7 @@ export function neighUpdate(
   newState: number,
   flags: number,
 ): number {
-  if (!cpu) return update(host, host.bootCpu, n, lladdr, newState, flags);
+  if (!cpu) return update(host, undefined, n, lladdr, newState, flags);
   return host.sim.traced(
     cpu,
     "neigh_update",
@@ -562,16 +577,17 @@ function neighUpdateTraced(
       dev: n.dev.name,
       lladdr: hex(n.ha),
       flags: 0,
-      nud_state: nudStateName(n.nudState),
+      nud_state: neighStateStr(n.nudState),
       type: n.type,
       dead: 0,
-      refcnt: 2,
+      // the table's reference and the caller's, and one more while the timer is pending
+      refcnt: n.timerAt >= 0 ? 3 : 2,
       primary_key4: ipv4String(n.primaryKey),
-      confirmed: n.confirmed,
-      updated: n.updated,
-      used: n.used,
+      confirmed: initialJiffies(host) + n.confirmed,
+      updated: initialJiffies(host) + n.updated,
+      used: initialJiffies(host) + n.used,
       new_lladdr: hex(lladdr ?? n.ha),
-      new_state: nudStateName(newState),
+      new_state: neighStateStr(newState),
       update_flags: flags,
       pid: 0,
     }));
@@ -579,25 +595,45 @@ function neighUpdateTraced(
   });
 }
 
+// neigh_state_str(): __print_symbolic() of the states, a value with no name in hex
+function neighStateStr(state: number): string {
+  return STATE_NAMES.some(([bit]) => bit === state)
+    ? nudStateName(state)
+    : `0x${state.toString(16)}`;
+}
+
+// INITIAL_JIFFIES: the kernel's jiffies start 300 s short of wrapping 32 bits, which the
+// tracepoints print from
+function initialJiffies(host: Net): number {
+  return 2 ** 32 - 300 * host.hz;
+}
+
 function hex(b: Uint8Array): string {
   return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 }
 
+// __neigh_update()'s body; `cpu` undefined for the administrator's update, which traces nothing
 function update(
   host: Net,
-  cpu: Cpu,
+  cpu: Cpu | undefined,
   n: Neighbour,
   lladdr: Uint8Array | null,
   state: number,
   flags: number,
 ): number {
+  const on = cpu ?? host.bootCpu;
   const old = n.nudState;
   const now = jiffies(host);
   if (!(flags & NEIGH_UPDATE_F_ADMIN) && old & (NUD_NOARP | NUD_PERMANENT)) return -1;
   if (!(state & NUD_VALID)) {
     neighDelTimer(n);
     n.nudState = state;
-    if (old & (NUD_INCOMPLETE | NUD_PROBE) && state & NUD_FAILED) neighInvalidate(host, cpu, n);
+    let notify = (old & NUD_VALID) !== 0;
+    if (old & (NUD_INCOMPLETE | NUD_PROBE) && state & NUD_FAILED) {
+      neighInvalidate(host, on, n);
+      notify = true;
+    }
+    if (notify && cpu) neighUpdateNotify(host, cpu);
     return 0;
   }
   let addr = lladdr;
@@ -622,7 +658,7 @@ function update(
     neighDelTimer(n);
     if (state & NUD_PROBE) n.probes = 0;
     if (state & NUD_IN_TIMER) {
-      neighAddTimer(host, cpu, n, now + (state & NUD_REACHABLE ? n.parms.reachableTime : 0));
+      neighAddTimer(host, on, n, now + (state & NUD_REACHABLE ? n.parms.reachableTime : 0));
     }
     n.nudState = state;
   }
@@ -631,17 +667,31 @@ function update(
     n.hh = new Uint8Array(0); // neigh_update_hhs(): the cached header is made again
     if (!(state & NUD_CONNECTED)) n.confirmed = now - (n.parms.baseReachableTime << 1);
   }
-  if (state === old) return 0;
-  if (!(old & NUD_VALID)) {
+  if (state !== old && !(old & NUD_VALID)) {
     // the packets that waited go out through the entry's output now
     while (n.nudState & NUD_VALID && n.arpQueue.length) {
       const skb = n.arpQueue.shift()!;
-      neighResolveOutput(host, cpu, n, skb);
+      neighResolveOutput(host, on, n, skb);
     }
     n.arpQueue.length = 0;
     n.arpQueueLenBytes = 0;
   }
+  if ((state !== old || changedAddr) && cpu) neighUpdateNotify(host, cpu);
   return 0;
+}
+
+// neigh_update_notify() → __neigh_notify(): an RTM_NEWNEIGH message to RTNLGRP_NEIGH, which no
+// one in the namespace listens to: netlink_broadcast() frees it
+function neighUpdateNotify(host: Net, cpu: Cpu): void {
+  host.sim.traced(cpu, "__neigh_notify", () => {
+    const msg = -host.sim.ledger.nextId;
+    host.sim.traced(cpu, "consume_skb", () => {
+      host.sim.tracepoint(cpu, "consume_skb", () => ({
+        skbaddr: msg,
+        location: "netlink_broadcast_filtered",
+      }));
+    });
+  });
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -178,28 +178,36 @@ export function arpNeighLookup(
 }
 
 /**
- * Adds a neighbour the way `ip neigh replace ADDR lladdr MAC nud permanent dev DEV` does
- * (neigh_add() → __neigh_update() with NEIGH_UPDATE_F_ADMIN): the host then sends to ADDR out of
- * DEV with that MAC, with no ARP.
+ * Sets a neighbour the way `ip neigh replace ADDR lladdr MAC nud STATE dev DEV` does (neigh_add()
+ * → __neigh_update() with NEIGH_UPDATE_F_ADMIN): PERMANENT and NOARP entries stay as given;
+ * a REACHABLE one counts as confirmed now and expires after reachable_time; a STALE one is
+ * used as it is until a packet makes it DELAY.
  * @param host the host
  * @param dev the device's name
  * @param addr the neighbour's IPv4 address, host order
  * @param mac its MAC address, six bytes
+ * @param state NUD_PERMANENT (the default), NUD_NOARP, NUD_REACHABLE or NUD_STALE
  * @throws {RangeError} when the host has no such device
+ * @example
+ * ```ts
+ * import { createHost, inAton, ipNeighReplace, macAton, NUD_STALE, registerEtherdev } from "@rxpath/rxpath";
+ * const host = createHost();
+ * registerEtherdev(host, "eth0", "02:00:00:00:00:02");
+ * ipNeighReplace(host, "eth0", inAton("10.1.0.7"), macAton("02:00:00:00:00:07"), NUD_STALE);
+ * ```
  */
-export function neighPermanent(host: InetNet, dev: string, addr: number, mac: Uint8Array): void {
+export function ipNeighReplace(
+  host: InetNet,
+  dev: string,
+  addr: number,
+  mac: Uint8Array,
+  state = NUD_PERMANENT,
+): void {
   const device = host.devices.find((d) => d.name === dev);
   if (!device) throw new InputRangeError(`Cannot add neighbour on ${dev}: no device ${dev}`);
   const tbl = arpTbl(host);
   const n = neighLookup(tbl, device, addr) ?? neighCreate(host, undefined, tbl, device, addr);
-  neighUpdate(
-    host,
-    undefined,
-    n,
-    mac,
-    NUD_PERMANENT,
-    NEIGH_UPDATE_F_OVERRIDE | NEIGH_UPDATE_F_ADMIN,
-  );
+  neighUpdate(host, undefined, n, mac, state, NEIGH_UPDATE_F_OVERRIDE | NEIGH_UPDATE_F_ADMIN);
 }
 
 /**
@@ -309,6 +317,9 @@ function arpProcess(host: InetNet, cpu: Cpu, skb: SkBuff): void {
   const dev = skb.dev as NetDevice;
   const inDev = inDevGet(host, dev);
   const drop = () => kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "arp_process");
+  // the wire's end of a veth: its namespace has no address and so no routing table yet
+  // (fib_main is made with the first route): a request is routed nowhere, nothing is learnt
+  if (!host.devices.includes(dev)) return consumeSkb(host.sim, skb, "arp_process");
   if (!inDev) return drop();
   const a = arpFields(skb);
   if ((a.hrd !== ARPHRD_ETHER && a.hrd !== ARPHRD_IEEE802) || a.pro !== ETH_P_IP) return drop();
@@ -417,8 +428,8 @@ function arpSolicit(
         skb.networkHeader + 12,
       )
       : 0;
-    if (announce === 0 && skb && inetAddrTypeDevTable(host, src) === "local") saddr = src;
-    else if (announce === 1 && skb && inetAddrTypeDevTable(host, src) === "local") {
+    if (announce === 0 && skb && inetAddrTypeDevTable(host, src, cpu) === "local") saddr = src;
+    else if (announce === 1 && skb && inetAddrTypeDevTable(host, src, cpu) === "local") {
       if (
         inDev.ifaList.some((f) =>
           ((f.local ^ n.primaryKey) & f.mask) === 0 &&

@@ -28,6 +28,15 @@ import { IcmpHdr } from "../wire/icmp.ts";
 import { TcpHdr } from "../wire/tcp.ts";
 import { type Scenario, splitSysctlName } from "./scenario.ts";
 import { NET_SYSCTL_DEFAULTS } from "./sysctl_defaults.ts";
+import { ipNeighReplace } from "../ipv4/arp.ts";
+import { NUD_NOARP, NUD_PERMANENT, NUD_REACHABLE, NUD_STALE } from "../core/neighbour.ts";
+
+const NUD_BY_NAME = {
+  permanent: NUD_PERMANENT,
+  noarp: NUD_NOARP,
+  reachable: NUD_REACHABLE,
+  stale: NUD_STALE,
+};
 
 /** A host built from a scenario. */
 export interface ScenarioHost {
@@ -126,6 +135,11 @@ export function scenarioHost(scenario: Scenario, options: ScenarioHostOptions = 
       throw new InputRangeError(`Cannot set up scenario: routes[${i}]: ${(e as Error).message}`);
     }
   });
+  // the neighbour table as `ip neigh replace` leaves it, then whether the rest is resolved
+  host.ipv4.arpResolve = scenario.neighbours.arp;
+  for (const n of scenario.neighbours.entries) {
+    ipNeighReplace(host, n.dev, n.addr, n.mac, NUD_BY_NAME[n.state]);
+  }
   for (const [name, value] of Object.entries(scenario.sysctl)) {
     if (!host.modelsSysctl(name)) {
       // A sysctl the kit does not act on may be given at the kernel's default, which changes

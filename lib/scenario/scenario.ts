@@ -72,6 +72,29 @@ export interface ScenarioSocket {
   rcvbuf?: number;
 }
 
+/** A neighbour entry the scenario starts with, as `ip neigh replace ... nud STATE` makes it. */
+export interface ScenarioNeighbour {
+  /** The device. */
+  dev: string;
+  /** The neighbour's IPv4 address, host order. */
+  addr: number;
+  /** Its MAC address. */
+  mac: Uint8Array;
+  /** The NUD state given. */
+  state: "permanent" | "noarp" | "reachable" | "stale";
+}
+
+/** The neighbour table a scenario starts with, and how the host finds the rest. */
+export interface ScenarioNeighbours {
+  /**
+   * true: a peer with no entry is resolved with ARP (the wire answers only with what the frames
+   * carry); false, the format's default: every peer is taken as resolved already.
+   */
+  arp: boolean;
+  /** Entries made before the first frame, in order. */
+  entries: ScenarioNeighbour[];
+}
+
 /** A loaded scenario. */
 export interface Scenario {
   /** The interface the frames arrive on. */
@@ -88,6 +111,8 @@ export interface Scenario {
   policies: Partial<Record<"INPUT" | "FORWARD" | "OUTPUT", "ACCEPT" | "DROP">>;
   /** Sockets. */
   sockets: ScenarioSocket[];
+  /** The neighbour table and whether the host resolves with ARP. */
+  neighbours: ScenarioNeighbours;
 }
 
 type Json = Record<string, unknown>;
@@ -240,6 +265,7 @@ export function loadScenario(json: unknown): Scenario {
     "filter",
     "policies",
     "sockets",
+    "neighbours",
   ]);
   const interfaces = array(top.interfaces, "interfaces").map((v, i): ScenarioInterface => {
     const w = `interfaces[${i}]`;
@@ -399,5 +425,49 @@ export function loadScenario(json: unknown): Scenario {
     if (o.rcvbuf !== undefined) s.rcvbuf = integer(o.rcvbuf, `${w}.rcvbuf`, 0, 2147483647);
     return s;
   });
-  return { ingress, interfaces, routes, sysctl, filter, policies, sockets };
+  const neighbours = top.neighbours === undefined
+    ? { arp: false, entries: [] }
+    : loadNeighbours(top.neighbours, dev);
+  return { ingress, interfaces, routes, sysctl, filter, policies, sockets, neighbours };
+}
+
+const NUD_STATES = ["permanent", "noarp", "reachable", "stale"];
+
+// "neighbours": {"arp": true|false, "entries": [{"dev", "addr", "mac", "state"}]}
+function loadNeighbours(
+  v: unknown,
+  dev: (v: unknown, where: string) => string,
+): ScenarioNeighbours {
+  const o = object(v, "neighbours", ["arp", "entries"]);
+  if (o.arp !== undefined && typeof o.arp !== "boolean") {
+    fail("neighbours.arp", `must be true or false, found ${quoteValue(o.arp)}`);
+  }
+  const entries = array(o.entries, "neighbours.entries").map((e, i): ScenarioNeighbour => {
+    const w = `neighbours.entries[${i}]`;
+    const x = object(e, w, ["dev", "addr", "mac", "state"]);
+    const text = string(x.mac, `${w}.mac`);
+    let mac: Uint8Array;
+    try {
+      mac = macAton(text);
+    } catch {
+      throw new InputSyntaxError(
+        `Cannot load scenario: ${w}.mac ${quoteValue(text)} is not a MAC address`,
+      );
+    }
+    const state = x.state === undefined ? "permanent" : string(x.state, `${w}.state`);
+    if (!NUD_STATES.includes(state)) {
+      throw new InputRangeError(
+        `Cannot load scenario: ${w}.state ${quoteValue(state)} is not ${
+          NUD_STATES.join(", ")
+        } (the states \`ip neigh replace\` sets that hold an address)`,
+      );
+    }
+    return {
+      dev: dev(x.dev, `${w}.dev`),
+      addr: address(x.addr, `${w}.addr`),
+      mac,
+      state: state as ScenarioNeighbour["state"],
+    };
+  });
+  return { arp: o.arp === true, entries };
 }

@@ -31,7 +31,7 @@ import { ethTypeTrans } from "../../lib/ethernet/eth.ts";
 import { ipRcv } from "../../lib/ipv4/ip_input.ts";
 import { Sock, sockSetRcvbuf } from "../../lib/core/sock.ts";
 import { tcpEstablished } from "../../lib/ipv4/tcp_ipv4.ts";
-import { neighPermanent } from "../../lib/ipv4/arp.ts";
+import { ipNeighReplace } from "../../lib/ipv4/arp.ts";
 
 const BASE = {
   ingress: "eth0",
@@ -400,7 +400,7 @@ Deno.test("a frame longer than the ingress MTU never reaches IP: the veth drops 
 
 Deno.test("a neighbour entry (ip neigh ... nud permanent) gives a forward its destination MAC", () => {
   const sh = scenarioHost(loadScenario({ ...BASE, sysctl: { "net.ipv4.ip_forward": 1 } }));
-  neighPermanent(sh.host, "eth1", inAton("10.2.0.1"), new Uint8Array([2, 0, 0, 0, 0x99, 1]));
+  ipNeighReplace(sh.host, "eth1", inAton("10.2.0.1"), new Uint8Array([2, 0, 0, 0, 0x99, 1]));
   sh.host.sim.at(0, () => sh.inject(udp({ ipv4: { saddr: "10.1.0.7", daddr: "10.9.0.1" } })));
   sh.host.sim.run(1_000_000);
   const eth1 = sh.host.devices.find((d) => d.name === "eth1")!;

@@ -115,6 +115,34 @@ function retarget(frame: Uint8Array, daddr: number[]): Uint8Array {
 
 /** The cases, by name. */
 export const REPLAY_CASES: Record<string, ReplayCase> = {
+  // The host resolves with ARP: entries given STALE, REACHABLE and PERMANENT are used at once (the
+  // STALE one goes DELAY); a peer with none gets a broadcast request and its reply waits until an
+  // ARP reply among the frames gives the address; a request from a new peer is answered and
+  // teaches the host its address, which the reply to its datagram then uses.
+  neighbour_states: {
+    scenario: with_({
+      neighbours: {
+        arp: true,
+        entries: [
+          { dev: "eth0", addr: "10.1.0.7", mac: "02:00:00:00:00:07", state: "stale" },
+          { dev: "eth0", addr: "10.1.0.8", mac: "02:00:00:00:00:08", state: "reachable" },
+          { dev: "eth0", addr: "10.1.0.9", mac: "02:00:00:00:00:09" },
+        ],
+      },
+    }),
+    frames: [
+      icmp(8, { saddr: "10.1.0.7" }),
+      icmp(8, { saddr: "10.1.0.8" }),
+      icmp(8, { saddr: "10.1.0.9" }),
+      icmp(8, { saddr: "10.1.0.6" }),
+      buildFrame({
+        eth: { src: "02:00:00:00:00:06", dst: "02:00:00:00:00:02" },
+        arp: { op: 2, sip: "10.1.0.6", tip: "10.1.0.2", tha: "02:00:00:00:00:02" },
+      }),
+      buildFrame({ eth: { src: "02:00:00:00:00:05" }, arp: { sip: "10.1.0.5", tip: "10.1.0.2" } }),
+      udp(5002, { saddr: "10.1.0.5", sport: 6001 }),
+    ],
+  },
   ip_header_errors: {
     scenario: BASE_SCENARIO,
     frames: [

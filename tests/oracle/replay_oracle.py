@@ -72,7 +72,10 @@ def setup(s, frames):
     for r in s.get("routes", []):
         args = ["ip", "route", "add", r["dst"]] + (["via", r["via"]] if "via" in r else []) + ["dev", r["dev"]]
         sh(*args, ns=HOST)
-    # Next hops and on-link peers are resolved already: permanent neighbour entries.
+    # Next hops and on-link peers are resolved already: permanent neighbour entries, each with the
+    # MAC the kit gives a peer it takes as resolved (02:fe and the IPv4 address) — unless the
+    # scenario has the host resolve with ARP. Its own entries come last, replacing any.
+    neighbours = s.get("neighbours", {})
     peers = {r["via"]: r["dev"] for r in s.get("routes", []) if "via" in r}
     nets = [(ipaddress.ip_interface(a), itf["name"]) for itf in s["interfaces"] for a in itf["addrs"]]
     for f in frames:
@@ -82,10 +85,12 @@ def setup(s, frames):
             for itf, dev in nets:  # an on-link destination of a forward
                 if dst in itf.network and dst not in (itf.ip, itf.network.broadcast_address):
                     peers.setdefault(str(dst), dev)
-    # each with the MAC the kit gives a peer it takes as resolved: 02:fe and the IPv4 address
-    for ip, dev in sorted(peers.items()):
+    for ip, dev in [] if neighbours.get("arp") else sorted(peers.items()):
         mac = "02:fe:" + ":".join(f"{int(b):02x}" for b in ip.split("."))
         sh("ip", "neigh", "replace", ip, "lladdr", mac, "nud", "permanent", "dev", dev, ns=HOST, check=False)
+    for e in neighbours.get("entries", []):
+        sh("ip", "neigh", "replace", e["addr"], "lladdr", e["mac"], "nud", e.get("state", "permanent"),
+           "dev", e["dev"], ns=HOST)
     for name, value in s.get("sysctl", {}).items():
         if sh("sysctl", "-w", f"{name}={value}", ns=HOST).strip() != f"{name} = {value}":
             raise RuntimeError(f"sysctl {name}={value} did not take in the namespace")

@@ -125,6 +125,44 @@ const bad: [string, unknown, string, RegExp][] = [
     "TypeError",
     /sysctl must be an object/,
   ],
+  [
+    "a neighbour state ip neigh cannot give an address to",
+    {
+      ...example,
+      neighbours: {
+        entries: [{ dev: "eth0", addr: "10.1.0.7", mac: "02:00:00:00:00:07", state: "incomplete" }],
+      },
+    },
+    "RangeError",
+    /neighbours\.entries\[0\]\.state "incomplete" is not permanent, noarp, reachable, stale/,
+  ],
+  [
+    "a neighbour on an unknown device",
+    {
+      ...example,
+      neighbours: { entries: [{ dev: "eth5", addr: "10.1.0.7", mac: "02:00:00:00:00:07" }] },
+    },
+    "RangeError",
+    /neighbours\.entries\[0\]\.dev "eth5" is not an interface/,
+  ],
+  [
+    "a neighbour with a bad MAC",
+    { ...example, neighbours: { entries: [{ dev: "eth0", addr: "10.1.0.7", mac: "02:00:zz" }] } },
+    "SyntaxError",
+    /neighbours\.entries\[0\]\.mac "02:00:zz" is not a MAC address/,
+  ],
+  [
+    "arp that is not a boolean",
+    { ...example, neighbours: { arp: "yes" } },
+    "TypeError",
+    /neighbours\.arp must be true or false/,
+  ],
+  [
+    "an unknown neighbours field",
+    { ...example, neighbours: { resolve: true } },
+    "TypeError",
+    /neighbours\.resolve is not a field/,
+  ],
 ];
 
 for (const [name, json, error, message] of bad) {
