@@ -312,6 +312,10 @@ const COMMANDS: Record<string, Command> = {
           : "";
         const l3 = d.ipv4
           ? `${d.ipv4.saddr} > ${d.ipv4.daddr} ttl ${d.ipv4.ttl} len ${d.ipv4.totLen}`
+          : d.arp
+          ? d.arp.op === 1
+            ? `ARP who-has ${d.arp.tip} tell ${d.arp.sip}`
+            : `ARP ${d.arp.sip} is-at ${d.arp.sha}${d.arp.op === 2 ? "" : ` (op ${d.arp.op})`}`
           : "";
         const eth = d.eth
           ? `${d.eth.src} > ${d.eth.dst} type 0x${d.eth.type.toString(16).padStart(4, "0")}`

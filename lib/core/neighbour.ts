@@ -292,7 +292,11 @@ export function neighCreate(
   addr: number,
 ): Neighbour {
   if (!cpu) return neighAlloc(host, undefined, tbl, dev, addr);
-  return host.sim.traced(cpu, "___neigh_create", () => neighAlloc(host, cpu, tbl, dev, addr));
+  return host.sim.traced(
+    cpu,
+    "__neigh_create",
+    () => host.sim.traced(cpu, "___neigh_create", () => neighAlloc(host, cpu, tbl, dev, addr)),
+  );
 }
 
 // neigh_alloc(), the constructor, the entry hashed in, the neigh_create event
@@ -330,7 +334,8 @@ function neighAlloc(
     host.sim.tracepoint(cpu, "neigh_create", () => ({
       family: tbl.family,
       dev: dev.name,
-      entries: tbl.entries!.size + 1,
+      // tbl->gc_entries: the entries a garbage collection may take, all but permanent ones
+      entries: [...tbl.entries!.values()].filter((e) => !(e.nudState & NUD_PERMANENT)).length + 1,
       primary_key4: ipv4String(n.primaryKey),
       created: 1,
       gc_exempt: 0,

@@ -5,10 +5,9 @@
 import { createHost } from "../init/main.ts";
 import { Veth } from "../drivers/veth.ts";
 import { inetAddAddr } from "../ipv4/devinet.ts";
-import { arpTbl } from "../ipv4/arp.ts";
-import { NUD_VALID, nudStateName } from "../core/neighbour.ts";
-import { macAton, macToString } from "../wire/ethernet.ts";
+import { macAton } from "../wire/ethernet.ts";
 import { inAton, inNtoa } from "../wire/ipv4.ts";
+import { ipNeighShow } from "../proc/neigh.ts";
 import { parseCidr } from "../scenario/scenario.ts";
 import type { Host } from "../init/main.ts";
 import { snmpGroups } from "../ipv4/snmp.ts";
@@ -57,21 +56,6 @@ function arpReply(req: Uint8Array, mac: Uint8Array): Uint8Array {
   f.set(req.subarray(22, 28), 32);
   f.set(req.subarray(28, 32), 38);
   return f;
-}
-
-/**
- * The neighbour table of a device as `ip neigh show dev DEV` prints it: address, the MAC for a
- * valid entry, the state.
- * @param host the host
- * @param dev the device's name
- * @returns one line per entry, in the table's order
- */
-export function ipNeighShowDev(host: Host, dev: string): string[] {
-  return [...arpTbl(host).entries!.values()].filter((n) => n.dev.name === dev).map((n) =>
-    `${inNtoa(n.primaryKey)} ${n.nudState & NUD_VALID ? `lladdr ${macToString(n.ha)} ` : ""}${
-      nudStateName(n.nudState).toUpperCase()
-    } `
-  );
 }
 
 /**
@@ -130,7 +114,7 @@ export function runNeighbours(run: NeighRun, seed = 1): NeighRunResult {
   for (const t of run.snapshots) {
     host.sim.at(
       Math.round(t * 1e9),
-      () => neigh.push({ t, lines: ipNeighShowDev(host, itf.name) }),
+      () => neigh.push({ t, lines: ipNeighShow(host, itf.name).text.split("\n").filter((l) => l) }),
     );
   }
   host.sim.run(Math.round(run.end * 1e9));

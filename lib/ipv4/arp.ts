@@ -146,16 +146,13 @@ function construct(host: InetNet, cpu: Cpu | undefined, n: Neighbour): void {
 }
 
 /**
- * Looks a neighbour up in arp_tbl (__neigh_lookup()), making it with `creat`. A host that does
- * not resolve ({@linkcode NetnsIpv4.arpResolve} false, the kit's default) has an entry for
- * every peer, as if given beforehand with `ip neigh replace ADDR lladdr 02:fe:A:B:C:D nud
- * permanent` — its MAC 02:fe followed by its IPv4 address — the way the reference setup
- * (tests/oracle/replay_oracle.py) makes one for every peer a scenario's frames name.
+ * Looks a neighbour up in arp_tbl (__neigh_lookup()), making it with `creat`
+ * (neigh_event_ns(), ip_neigh_gw4()).
  * @param host the host
  * @param cpu the CPU
  * @param dev the device
  * @param addr the address, host order
- * @param creat make an entry when there is none (neigh_event_ns(), ip_neigh_gw4())
+ * @param creat make an entry when there is none
  * @returns the entry, or undefined
  */
 export function arpNeighLookup(
@@ -167,14 +164,32 @@ export function arpNeighLookup(
 ): Neighbour | undefined {
   const tbl = arpTbl(host);
   const n = neighLookup(tbl, dev, addr);
-  if (n || (host.ipv4.arpResolve && !creat)) return n;
-  if (host.ipv4.arpResolve) return neighCreate(host, cpu, tbl, dev, addr);
-  const made = neighCreate(host, undefined, tbl, dev, addr);
-  if (made.nudState === NUD_NONE) {
+  if (n || !creat) return n;
+  return neighCreate(host, cpu, tbl, dev, addr);
+}
+
+/**
+ * The kit's stand-in for a peer given beforehand with `ip neigh replace ADDR lladdr
+ * 02:fe:A:B:C:D nud permanent dev DEV` — its MAC 02:fe followed by its IPv4 address — when the
+ * host does not resolve ({@linkcode NetnsIpv4.arpResolve} false): the scenario format takes
+ * every on-link peer as resolved, and the reference setup (tests/oracle/replay_oracle.py) makes
+ * such an entry for every peer the frames name. Made without a trace, as before the run; an
+ * address the constructor needs no resolution for (a broadcast) stays NOARP.
+ * @param host the host
+ * @param dev the device
+ * @param addr the peer's address, host order
+ * @returns its entry, the one there already if any
+ */
+export function arpAssumeResolved(host: InetNet, dev: NetDevice, addr: number): Neighbour {
+  const tbl = arpTbl(host);
+  const known = neighLookup(tbl, dev, addr);
+  if (known) return known;
+  const n = neighCreate(host, undefined, tbl, dev, addr);
+  if (n.nudState === NUD_NONE) {
     const mac = new Uint8Array([0x02, 0xfe, addr >>> 24, addr >>> 16, addr >>> 8, addr]);
-    neighUpdate(host, undefined, made, mac, NUD_PERMANENT, NEIGH_UPDATE_F_ADMIN);
+    neighUpdate(host, undefined, n, mac, NUD_PERMANENT, NEIGH_UPDATE_F_ADMIN);
   }
-  return made;
+  return n;
 }
 
 /**
@@ -285,6 +300,18 @@ export function arpRcv(host: InetNet, cpu: Cpu, skb: SkBuff): void {
   host.sim.traced(cpu, "arp_process", () => arpProcess(host, cpu, skb), skb.id);
 }
 
+// the sender's entry: a host that does not resolve has one for every peer (arpAssumeResolved())
+function senderEntry(
+  host: InetNet,
+  cpu: Cpu,
+  dev: NetDevice,
+  sip: number,
+  creat: boolean,
+): Neighbour | undefined {
+  if (!host.ipv4.arpResolve) return arpAssumeResolved(host, dev, sip);
+  return arpNeighLookup(host, cpu, dev, sip, creat);
+}
+
 // the fields of a received ARP packet
 function arpFields(skb: SkBuff) {
   const v = new DataView(skb.head.buffer, skb.head.byteOffset + skb.data, ARP_HLEN);
@@ -344,7 +371,7 @@ function arpProcess(host: InetNet, cpu: Cpu, skb: SkBuff): void {
       if (!arpIgnore(host, inDev, a.sip, a.tip)) {
         // neigh_event_ns(): the sender's entry, made if need be, told its address (STALE)
         host.sim.traced(cpu, "neigh_event_ns", () => {
-          const n = arpNeighLookup(host, cpu, dev, a.sip, true)!;
+          const n = senderEntry(host, cpu, dev, a.sip, true)!;
           neighUpdate(host, cpu, n, a.sha, NUD_STALE, NEIGH_UPDATE_F_OVERRIDE);
         });
         arpSend(host, cpu, ARPOP_REPLY, a.sip, dev, a.tip, a.sha, a.sha);
@@ -352,11 +379,11 @@ function arpProcess(host: InetNet, cpu: Cpu, skb: SkBuff): void {
       return consumeSkb(host.sim, skb, "arp_process");
     }
   }
-  let n = arpNeighLookup(host, cpu, dev, a.sip, false);
+  let n = senderEntry(host, cpu, dev, a.sip, false);
   const accept = arpAccept(host, inDev, a.sip);
   let isGarp = false;
-  if (n || accept) isGarp = arpIsGarp(host, a);
-  if (accept && !n && (isGarp || (a.op === ARPOP_REPLY && isUnicast(host, a.sip)))) {
+  if (n || accept) isGarp = arpIsGarp(host, a, cpu);
+  if (accept && !n && (isGarp || (a.op === ARPOP_REPLY && isUnicast(host, a.sip, cpu)))) {
     n = arpNeighLookup(host, cpu, dev, a.sip, true);
   }
   if (n) {
@@ -369,15 +396,15 @@ function arpProcess(host: InetNet, cpu: Cpu, skb: SkBuff): void {
   consumeSkb(host.sim, skb, "arp_process");
 }
 
-function isUnicast(host: InetNet, addr: number): boolean {
-  return inetAddrTypeDevTable(host, addr) === "unicast";
+function isUnicast(host: InetNet, addr: number, cpu: Cpu): boolean {
+  return inetAddrTypeDevTable(host, addr, cpu) === "unicast";
 }
 
 // arp_is_garp(): sender and target the same unicast address (and, for a reply, the same MAC)
-function arpIsGarp(host: InetNet, a: ReturnType<typeof arpFields>): boolean {
+function arpIsGarp(host: InetNet, a: ReturnType<typeof arpFields>, cpu: Cpu): boolean {
   let garp = a.sip === a.tip;
   if (garp && a.op === ARPOP_REPLY) garp = a.tha.every((x, i) => x === a.sha[i]);
-  return garp && isUnicast(host, a.sip);
+  return garp && isUnicast(host, a.sip, cpu);
 }
 
 // arp_accept(): 0 learns nothing new, 1 learns from gratuitous ARP and replies, 2 only for a
@@ -538,27 +565,4 @@ function parmsOf(host: InetNet, which: string, name: string): NeighParms {
   const dev = host.devices.find((d) => d.name === which);
   if (!dev) throw new InputRangeError(`Cannot set sysctl ${name}: no device ${which}`);
   return neighParms(host, arpTbl(host), dev);
-}
-
-/**
- * The entries of arp_tbl as /proc/net/arp lists them (arp_seq_show()): IP address, HW type,
- * flags (ATF_COM 0x2 for a valid entry, ATF_PERM 0x4 for a permanent one), HW address, mask,
- * device.
- * @param host the host
- * @returns the file's text
- */
-export function procNetArp(host: InetNet): string {
-  const lines = ["IP address       HW type     Flags       HW address            Mask     Device"];
-  for (const n of arpTbl(host).entries!.values()) {
-    if (n.nudState === NUD_NOARP || !n.dev.hardHeaderLen) continue;
-    const flags = (n.nudState & NUD_VALID ? 2 : 0) | (n.nudState & NUD_PERMANENT ? 4 : 0);
-    const ip = [24, 16, 8, 0].map((s) => (n.primaryKey >>> s) & 255).join(".");
-    const hw = [...n.ha].map((x) => x.toString(16).padStart(2, "0")).join(":");
-    lines.push(
-      `${ip.padEnd(17)}0x1         0x${flags.toString(16).padEnd(10)}${
-        hw.padEnd(22)
-      }*        ${n.dev.name}`,
-    );
-  }
-  return lines.join("\n") + "\n";
 }

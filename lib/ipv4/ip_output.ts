@@ -24,7 +24,7 @@ import { IP_DF, IP_MF, IP_OFFSET, IpHdr, IPV4_HLEN } from "../wire/ipv4.ts";
 import { nfHook } from "../netfilter/core.ts";
 import { txSkb } from "../core/dev_xmit.ts";
 import { neighOutput } from "../core/neighbour.ts";
-import { arpNeighLookup } from "./arp.ts";
+import { arpAssumeResolved, arpNeighLookup } from "./arp.ts";
 import type { Rtable } from "./route.ts";
 
 // the output route to a local address (rt_flags RTCF_LOCAL, dst.input ip_local_deliver)
@@ -91,8 +91,12 @@ function ipFinishOutput2(
   skb.transportHeader = hlen + new IpHdr(buf, hlen).ihl * 4;
   // to one of the host's own addresses: the route, RTCF_LOCAL, goes round with it (skb_dst())
   if (route.dev.loopback) skb.dst = LOCAL_ROUTE;
-  // ip_neigh_gw4(): the next hop's entry, or a new one (__neigh_create())
-  neighOutput(host, cpu, arpNeighLookup(host, cpu, route.dev, route.nexthop, true)!, skb);
+  // ip_neigh_gw4(): the next hop's entry, or a new one (__neigh_create()) — taken as resolved
+  // already by a host that does not resolve
+  const n = host.ipv4.arpResolve
+    ? arpNeighLookup(host, cpu, route.dev, route.nexthop, true)!
+    : arpAssumeResolved(host, route.dev, route.nexthop);
+  neighOutput(host, cpu, n, skb);
   host.sim.exitFn(cpu, "ip_finish_output2");
 }
 

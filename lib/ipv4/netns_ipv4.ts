@@ -51,7 +51,8 @@ export class NetnsIpv4 {
   readonly peers: Map<number, InetPeer> = new Map();
   /**
    * Whether the host resolves neighbours with ARP (true) or, as the kit does unless asked,
-   * takes every peer it has no entry for as a permanent neighbour (see ipNeighGw4()).
+   * takes every peer it sends to and has no entry for as a permanent neighbour
+   * (arpAssumeResolved()).
    */
   arpResolve = false;
   /** Reassembly queues by key (ipv4.fqdir). */

@@ -408,17 +408,28 @@ export function snmpGroups(host: InetNet): SnmpGroups {
   return { Ip: ip, Icmp: icmp, IcmpMsg: icmpMsg, Tcp: tcp, Udp: { ...m.udp } };
 }
 
+/** The groups of /proc/net/snmp with their non-zero fields; IcmpMsg only once some type counted. */
+export type SnmpNonZero = Omit<SnmpGroups, "IcmpMsg"> & { IcmpMsg?: Record<string, number> };
+
 /**
  * The non-zero fields of each /proc/net/snmp group (Ip, Icmp, IcmpMsg, Tcp, Udp), as the
- * replay summary reports them.
+ * replay summary reports them; the IcmpMsg group is left out while empty, as the file leaves
+ * out its lines (icmpmsg_put()).
  * @param host the host
  * @returns groups with their non-zero fields
  */
-export function snmpNonZero(host: InetNet): SnmpGroups {
+export function snmpNonZero(host: InetNet): SnmpNonZero {
   const g = snmpGroups(host);
   const nz = (r: Record<string, number>) =>
     Object.fromEntries(Object.entries(r).filter(([, v]) => v !== 0));
-  return { Ip: nz(g.Ip), Icmp: nz(g.Icmp), IcmpMsg: nz(g.IcmpMsg), Tcp: nz(g.Tcp), Udp: nz(g.Udp) };
+  const icmpMsg = nz(g.IcmpMsg);
+  return {
+    Ip: nz(g.Ip),
+    Icmp: nz(g.Icmp),
+    ...(Object.keys(icmpMsg).length ? { IcmpMsg: icmpMsg } : {}),
+    Tcp: nz(g.Tcp),
+    Udp: nz(g.Udp),
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * What a host shows, in the formats a real host prints: /proc files, `ip route`, `ethtool`,
- * `iptables -L`, `sysctl -a`, `ss -tmin`. Every view is a {@linkcode TextView}.
+ * `ip neigh`, /proc/net/arp, `iptables -L`, `sysctl -a`, `ss -tmin`. Every view is a {@linkcode TextView}.
  *
  * @example
  * ```ts
@@ -20,6 +20,7 @@ export * from "./ethtool.ts";
 export * from "./qstats.ts";
 export * from "./sysctl.ts";
 export * from "./route.ts";
+export * from "./neigh.ts";
 export * from "./snmp.ts";
 export * from "./udp.ts";
 export * from "./ss.ts";

@@ -13,7 +13,7 @@ import { devSetMtu } from "../core/dev.ts";
 import { VirtioNet } from "../drivers/virtio_net.ts";
 import { inetAddAddr } from "../ipv4/devinet.ts";
 import { fibAddRoute } from "../ipv4/fib.ts";
-import { type SnmpGroups, snmpNonZero } from "../ipv4/snmp.ts";
+import { type SnmpNonZero, snmpNonZero } from "../ipv4/snmp.ts";
 import { tcpListen } from "../ipv4/tcp_ipv4.ts";
 
 // scenario-format.md, the reference host: TCP listeners use listen(128)
@@ -207,7 +207,7 @@ export interface ReplaySummary {
   /** Always true. */
   summary: true;
   /** Non-zero /proc/net/snmp fields after the replay. */
-  counters: SnmpGroups;
+  counters: SnmpNonZero;
   /** Packet and byte counters of each filter rule, in the scenario's order. */
   rules: { pkts: number; bytes: number }[];
 }

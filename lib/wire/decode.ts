@@ -8,6 +8,7 @@ import {
   ETH_HLEN,
   ETH_P_8021AD,
   ETH_P_8021Q,
+  ETH_P_ARP,
   ETH_P_IP,
   macToString,
   VLAN_HLEN,
@@ -59,6 +60,8 @@ export interface DecodedFrame {
     optionsLength: number;
     checksumOk: boolean;
   };
+  /** An ARP packet for Ethernet and IPv4 (op 1 request, 2 reply), with where it starts. */
+  arp?: { offset: number; op: number; sha: string; sip: string; tha: string; tip: string };
   /** UDP header. */
   udp?: { offset: number; source: number; dest: number; len: number; checksumOk: boolean };
   /** TCP header and options. */
@@ -153,6 +156,7 @@ export function decodeFrame(frame: Uint8Array): DecodedFrame {
     vlans,
   };
   const ipo = off + 2;
+  if (type === ETH_P_ARP) return decodeArp(out, frame, dv, ipo, problem);
   if (type !== ETH_P_IP) return out;
 
   if (frame.length - ipo < IPV4_HLEN) {
@@ -281,3 +285,39 @@ export function decodeFrame(frame: Uint8Array): DecodedFrame {
   }
   return out;
 }
+
+// an ARP packet: hardware type, protocol, address sizes, op, then the two address pairs
+function decodeArp(
+  out: DecodedFrame,
+  frame: Uint8Array,
+  dv: DataView,
+  at: number,
+  problem: (layer: string, offset: number, what: string) => DecodedFrame,
+): DecodedFrame {
+  if (frame.length - at < ARP_LEN) {
+    return problem("arp", at, `ARP packet needs ${ARP_LEN} bytes, ${frame.length - at} left`);
+  }
+  const hrd = dv.getUint16(at), pro = dv.getUint16(at + 2);
+  if (hrd !== 1 || pro !== ETH_P_IP || frame[at + 4] !== 6 || frame[at + 5] !== 4) {
+    return problem(
+      "arp",
+      at,
+      `hardware type ${hrd}, protocol 0x${pro.toString(16).padStart(4, "0")}, address sizes ${
+        frame[at + 4]
+      }/${frame[at + 5]}: not Ethernet and IPv4 (1, 0x0800, 6/4)`,
+    );
+  }
+  const ip = (o: number) => [...frame.subarray(o, o + 4)].join(".");
+  out.arp = {
+    offset: at,
+    op: dv.getUint16(at + 6),
+    sha: macToString(frame.subarray(at + 8, at + 14)),
+    sip: ip(at + 14),
+    tha: macToString(frame.subarray(at + 18, at + 24)),
+    tip: ip(at + 24),
+  };
+  return out;
+}
+
+// an ARP packet for Ethernet and IPv4: 8 bytes of header, two MACs, two addresses
+const ARP_LEN = 28;

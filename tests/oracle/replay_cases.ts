@@ -113,8 +113,39 @@ function retarget(frame: Uint8Array, daddr: number[]): Uint8Array {
   return g;
 }
 
+/** An ARP packet from the wire, its bytes changed where `patch` says (offset from the frame). */
+function arpFrame(
+  o: { op?: number; src?: string; dst?: string; sip: string; tip: string },
+  patch: Record<number, number> = {},
+): Uint8Array {
+  const f = buildFrame({
+    eth: { src: o.src, dst: o.dst },
+    arp: { op: o.op, sip: o.sip, tip: o.tip },
+  });
+  for (const [at, v] of Object.entries(patch)) f[Number(at)] = v;
+  return f;
+}
+
 /** The cases, by name. */
 export const REPLAY_CASES: Record<string, ReplayCase> = {
+  // ARP that arp_rcv() or arp_process() refuses or ignores, and requests for addresses of
+  // another interface (answered: the host owns them) and of a routed network (not: no proxy ARP)
+  arp_odds: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      arpFrame({ sip: PEER, tip: HOST }).slice(0, 34),
+      arpFrame({ sip: PEER, tip: HOST }, { 18: 8 }),
+      arpFrame({ op: 3, sip: PEER, tip: HOST }),
+      arpFrame({ sip: PEER, tip: HOST }, { 15: 6 }),
+      arpFrame({ sip: PEER, tip: "224.0.0.1" }),
+      arpFrame({ sip: PEER, tip: "127.0.0.1" }),
+      arpFrame({ sip: PEER, tip: PEER }),
+      arpFrame({ sip: PEER, tip: "10.2.0.2" }),
+      arpFrame({ sip: PEER, tip: "10.9.0.1" }),
+      arpFrame({ dst: "02:00:00:00:09:09", sip: PEER, tip: HOST }),
+      arpFrame({ sip: PEER, tip: HOST }, { 16: 0x86, 17: 0xdd }),
+    ],
+  },
   // The host resolves with ARP: entries given STALE, REACHABLE and PERMANENT are used at once (the
   // STALE one goes DELAY); a peer with none gets a broadcast request and its reply waits until an
   // ARP reply among the frames gives the address; a request from a new peer is answered and

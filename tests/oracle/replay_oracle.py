@@ -79,6 +79,8 @@ def setup(s, frames):
     peers = {r["via"]: r["dev"] for r in s.get("routes", []) if "via" in r}
     nets = [(ipaddress.ip_interface(a), itf["name"]) for itf in s["interfaces"] for a in itf["addrs"]]
     for f in frames:
+        if len(f) >= 42 and f[12:14] == b"\x08\x06" and any(f[28:32]):  # an ARP sender
+            peers.setdefault(socket.inet_ntoa(f[28:32]), s["ingress"])
         if len(f) >= 34 and f[12:14] == b"\x08\x00":
             peers.setdefault(socket.inet_ntoa(f[26:30]), s["ingress"])
             dst = ipaddress.ip_address(f[30:34])

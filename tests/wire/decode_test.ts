@@ -157,3 +157,29 @@ Deno.test("decodeFrame() never throws on hostile bytes: random frames and every 
     }
   }
 });
+
+Deno.test("decodeFrame() reads an ARP request as buildFrame() makes it: RFC 826 fields for Ethernet and IPv4", () => {
+  const frame = buildFrame({
+    eth: { src: "02:00:00:00:00:05" },
+    arp: { sip: "10.1.0.5", tip: "10.1.0.2" },
+  });
+  assert.equal(frame.length, 60); // padded to ETH_ZLEN, as a sender must
+  assert.deepEqual(decodeFrame(frame).arp, {
+    offset: 14,
+    op: 1,
+    sha: "02:00:00:00:00:05",
+    sip: "10.1.0.5",
+    tha: "00:00:00:00:00:00",
+    tip: "10.1.0.2",
+  });
+});
+
+Deno.test("decodeFrame() names an ARP packet cut short or not for Ethernet and IPv4, by byte offset", () => {
+  const frame = buildFrame({ arp: { sip: "10.1.0.5", tip: "10.1.0.2" } });
+  assert.deepEqual(decodeFrame(frame.slice(0, 30)).problems, [
+    { layer: "arp", offset: 14, what: "ARP packet needs 28 bytes, 16 left" },
+  ]);
+  const odd = frame.slice();
+  odd[18] = 8; // ar_hln 8: arp_rcv() drops it (ar_hln != dev->addr_len)
+  assert.match(decodeFrame(odd).problems[0].what, /address sizes 8\/4: not Ethernet and IPv4/);
+});
