@@ -14,7 +14,7 @@ import type { Cpu } from "../sim/cpu.ts";
 import { kfreeSkbReason, type SkBuff } from "./skbuff.ts";
 import { devQueueXmit, devXmitRecord } from "./dev_xmit.ts";
 import { jiffies, modTimer } from "../kernel/timer.ts";
-import { macToString } from "../wire/ethernet.ts";
+import { inNtoa } from "../wire/ipv4.ts";
 
 /** NUD_INCOMPLETE: a solicitation is out, no address yet (include/uapi/linux/neighbour.h). */
 export const NUD_INCOMPLETE = 0x01;
@@ -336,7 +336,7 @@ function neighAlloc(
       dev: dev.name,
       // tbl->gc_entries: the entries a garbage collection may take, all but permanent ones
       entries: [...tbl.entries!.values()].filter((e) => !(e.nudState & NUD_PERMANENT)).length + 1,
-      primary_key4: ipv4String(n.primaryKey),
+      primary_key4: inNtoa(n.primaryKey),
       created: 1,
       gc_exempt: 0,
     }));
@@ -368,10 +368,6 @@ export function __neighLookup(
   const n = neighLookup(tbl, dev, addr);
   if (n || !creat) return n;
   return neighCreate(host, cpu, tbl, dev, addr);
-}
-
-function ipv4String(a: number): string {
-  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 }
 
 // neigh_add_timer(): the entry's timer, due at `when` jiffies
@@ -587,7 +583,7 @@ function neighUpdateTraced(
       dead: 0,
       // the table's reference and the caller's, and one more while the timer is pending
       refcnt: n.timerAt >= 0 ? 3 : 2,
-      primary_key4: ipv4String(n.primaryKey),
+      primary_key4: inNtoa(n.primaryKey),
       confirmed: initialJiffies(host) + n.confirmed,
       updated: initialJiffies(host) + n.updated,
       used: initialJiffies(host) + n.used,
@@ -793,22 +789,4 @@ export function neighOutput(host: Net, cpu: Cpu, n: Neighbour, skb: SkBuff): voi
     return;
   }
   neighResolveOutput(host, cpu, n, skb);
-}
-
-/**
- * The table as `ip -s neigh show` prints it: address, device, hardware address, state.
- * @param tbl the table
- * @returns one line per entry, FAILED and INCOMPLETE ones without an address
- */
-export function neighShow(tbl: NeighTable): string {
-  const lines: string[] = [];
-  for (const n of tbl.entries!.values()) {
-    const ll = n.nudState & NUD_VALID && n.dev.hardHeaderLen ? ` lladdr ${macToString(n.ha)}` : "";
-    lines.push(
-      `${ipv4String(n.primaryKey)} dev ${n.dev.name}${ll} ${
-        nudStateName(n.nudState).toUpperCase()
-      }`,
-    );
-  }
-  return lines.join("\n");
 }

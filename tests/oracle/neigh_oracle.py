@@ -26,19 +26,13 @@ import subprocess
 import sys
 import time
 
+from replay_oracle import sh
+
 HOST, WIRE = "rxn_host", "rxn_wire"
 TRACE = "/sys/kernel/tracing"
 INSTANCE = f"{TRACE}/instances/rxpath_neigh"
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
-
-
-def sh(*args, check=True, ns=None):
-    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(args)
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if check and r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)}: {r.stderr.strip()}")
-    return r.stdout
 
 
 def teardown():
