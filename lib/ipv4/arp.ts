@@ -22,7 +22,6 @@ import {
   NUD_PERMANENT,
   NUD_REACHABLE,
   NUD_STALE,
-  NUD_VALID,
 } from "../core/neighbour.ts";
 import {
   allocSkbLinear,
