@@ -397,7 +397,6 @@ function retransWhen(host: Net, n: Neighbour): number {
   return jiffies(host) + Math.max(n.parms.retransTime, Math.floor(host.hz / 100));
 }
 
-// neigh_probe(): a solicitation, carrying the newest waiting packet's source
 // neigh_probe(): a solicitation carrying a clone of the newest waiting packet, freed after it
 // (inlined: its consume_skb() reports the caller)
 function neighProbe(host: Net, cpu: Cpu, n: Neighbour, caller: string): void {

@@ -38,6 +38,11 @@ const REASONS: Record<string, string> = {
   announce_secondary: "arp_announce 0 solicits from the waiting packet's source address",
   announce_primary: "arp_announce 2 solicits from the device's primary address",
   arp_ignore_subnet: "arp_ignore 2 answers only askers in the target address's subnet",
+  peer_asks_first:
+    "a request from the peer being resolved answers the question: the held reply goes at once",
+  unanswered_fast: "retrans_time_ms and mcast_solicit set the pace and number of requests",
+  probe_resolicit:
+    "PROBE sends ucast_solicit unicast requests, then mcast_resolicit broadcast ones",
 };
 
 const names = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".json"));

@@ -266,4 +266,38 @@ export const NEIGH_CASES: Record<string, NeighCase> = {
     snapshots: [0.2],
     end: 0.3,
   },
+  // the peer asks first while its entry is INCOMPLETE: the host answers, learns its MAC (STALE)
+  // and the held reply goes out at once, the entry now DELAY
+  peer_asks_first: {
+    ...base,
+    frames: [ping(0, 1), arp(0.3, { sip: "10.1.0.7", tip: "10.1.0.2" })],
+    snapshots: [0.2, 0.5],
+    end: 0.6,
+  },
+  // retrans_time_ms 300 and mcast_solicit 5: five broadcast requests 300 ms apart, then FAILED
+  unanswered_fast: {
+    ...base,
+    sysctl: {
+      "net.ipv4.neigh.eth0.retrans_time_ms": 300,
+      "net.ipv4.neigh.eth0.mcast_solicit": 5,
+    },
+    frames: [ping(0, 1)],
+    snapshots: [1, 1.8],
+    end: 2,
+  },
+  // PROBE with ucast_solicit 1 and mcast_resolicit 2: one unicast request, then two broadcast
+  // ones, then FAILED
+  probe_resolicit: {
+    ...base,
+    sysctl: {
+      "net.ipv4.neigh.eth0.base_reachable_time_ms": 4000,
+      "net.ipv4.neigh.eth0.delay_first_probe_time": 1,
+      "net.ipv4.neigh.eth0.ucast_solicit": 1,
+      "net.ipv4.neigh.eth0.mcast_resolicit": 2,
+    },
+    frames: [ping(0, 1), ping(6.5, 2)],
+    answer: { "10.1.0.7": { mac: PEER_MAC, delay: 0.001, count: 1 } },
+    snapshots: [7, 9.8],
+    end: 10,
+  },
 };
