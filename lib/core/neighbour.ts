@@ -530,6 +530,11 @@ export function neighEventSend(host: Net, cpu: Cpu, n: Neighbour, skb: SkBuff): 
       taken = true;
     }
     if (immediateProbe) neighProbe(host, cpu, n, "__neigh_event_send");
+    // ip_finish_output2()'s lookup holds no reference (__ipv4_neigh_lookup_noref())
+    host.sim.tracepoint(cpu, "neigh_event_send_done", () => ({
+      ...neighFields(host, n, 0),
+      err: taken ? 1 : 0,
+    }));
     return taken;
   });
 }
@@ -572,27 +577,37 @@ function neighUpdateTraced(
   flags: number,
 ): number {
   return host.sim.traced(cpu, "__neigh_update", () => {
+    // the caller holds a reference of its own (neigh_event_ns(), __neigh_lookup())
     host.sim.tracepoint(cpu, "neigh_update", () => ({
-      family: n.tbl.family,
-      dev: n.dev.name,
-      lladdr: hex(n.ha),
-      flags: 0,
-      nud_state: neighStateStr(n.nudState),
-      type: n.type,
-      dead: 0,
-      // the table's reference and the caller's, and one more while the timer is pending
-      refcnt: n.timerAt >= 0 ? 3 : 2,
-      primary_key4: inNtoa(n.primaryKey),
-      confirmed: initialJiffies(host) + n.confirmed,
-      updated: initialJiffies(host) + n.updated,
-      used: initialJiffies(host) + n.used,
+      ...neighFields(host, n, 1),
       new_lladdr: hex(lladdr ?? n.ha),
       new_state: neighStateStr(newState),
       update_flags: flags,
       pid: 0,
     }));
-    return update(host, cpu, n, lladdr, newState, flags);
+    const err = update(host, cpu, n, lladdr, newState, flags);
+    host.sim.tracepoint(cpu, "neigh_update_done", () => ({ ...neighFields(host, n, 1), err }));
+    return err;
   });
+}
+
+// The fields the neigh tracepoints share (include/trace/events/neigh.h): the table's reference,
+// the timer's while it is pending, and those `held` by the caller
+function neighFields(host: Net, n: Neighbour, held: number): Record<string, string | number> {
+  return {
+    family: n.tbl.family,
+    dev: n.dev.name,
+    lladdr: hex(n.ha),
+    flags: 0,
+    nud_state: neighStateStr(n.nudState),
+    type: n.type,
+    dead: 0,
+    refcnt: 1 + held + (n.timerAt >= 0 ? 1 : 0),
+    primary_key4: inNtoa(n.primaryKey),
+    confirmed: initialJiffies(host) + n.confirmed,
+    updated: initialJiffies(host) + n.updated,
+    used: initialJiffies(host) + n.used,
+  };
 }
 
 // neigh_state_str(): __print_symbolic() of the states, a value with no name in hex

@@ -55,6 +55,8 @@ export const TRACEPOINTS: readonly string[] = [
   "tcp_retransmit_synack",
   "neigh_create",
   "neigh_update",
+  "neigh_update_done",
+  "neigh_event_send_done",
 ];
 
 /** One frame's run: its number and what the kernel did for it. */

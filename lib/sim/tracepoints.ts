@@ -24,6 +24,15 @@ const hex4 = (v: string | number) => `0x${Number(v).toString(16).padStart(4, "0"
 const softirq = (f: Fields) => `vec=${f.vec} [action=${f.action}]`;
 const netDevTemplate = (f: Fields) => `dev=${f.name} skbaddr=${ptr(f.skbaddr)} len=${f.len}`;
 
+// neigh__update's TP_printk (include/trace/events/neigh.h): neigh_update_done and
+// neigh_event_send_done
+const neighUpdateDone = (f: Fields) =>
+  `family ${f.family} dev ${f.dev} lladdr ${f.lladdr} flags ${
+    Number(f.flags).toString(16).padStart(2, "0")
+  } nud_state ${f.nud_state} type ${
+    Number(f.type).toString(16).padStart(2, "0")
+  } dead ${f.dead} refcnt ${f.refcnt} primary_key4 ${f.primary_key4} primary_key6 ::ffff:${f.primary_key4} confirmed ${f.confirmed} updated ${f.updated} used ${f.used} err ${f.err}`;
+
 /** Each event's TP_printk, from its fields. */
 const TP_PRINTK: Record<string, (f: Fields) => string> = {
   softirq_raise: softirq,
@@ -62,6 +71,8 @@ const TP_PRINTK: Record<string, (f: Fields) => string> = {
     } dead ${f.dead} refcnt ${f.refcnt} primary_key4 ${f.primary_key4} primary_key6 ::ffff:${f.primary_key4} confirmed ${f.confirmed} updated ${f.updated} used ${f.used} new_lladdr ${f.new_lladdr} new_state ${f.new_state} update_flags ${
       Number(f.update_flags).toString(16).padStart(2, "0")
     } pid ${f.pid}`,
+  neigh_update_done: neighUpdateDone,
+  neigh_event_send_done: neighUpdateDone,
   icmp_send: (f) =>
     `icmp_send: type=${f.type}, code=${f.code}. From ${f.saddr}:${f.sport} to ${f.daddr}:${f.dport} ulen=${f.ulen} skbaddr=${
       ptr(f.skbaddr)
