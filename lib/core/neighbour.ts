@@ -370,8 +370,10 @@ export function __neighLookup(
   return neighCreate(host, cpu, tbl, dev, addr);
 }
 
-// neigh_add_timer(): the entry's timer, due at `when` jiffies
+// neigh_add_timer(): the entry's timer, due at `when` jiffies; an entry confirmed since it was
+// last used counts as used then
 function neighAddTimer(host: Net, cpu: Cpu, n: Neighbour, when: number): void {
+  if (n.used < n.confirmed) n.used = n.confirmed;
   const at = modTimer(host, Math.max(0, when - jiffies(host)), () => {
     if (n.timerAt !== at) return;
     n.timerAt = -1;

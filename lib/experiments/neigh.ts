@@ -34,6 +34,8 @@ export interface NeighRunResult {
   sent: { t: number; frame: string }[];
   /** `ip neigh show dev DEV` at each snapshot. */
   neigh: { t: number; lines: string[] }[];
+  /** `ip -s neigh show dev DEV` at each snapshot. */
+  stats: { t: number; lines: string[] }[];
   /** Nonzero Ip, Icmp and IcmpMsg counters of /proc/net/snmp. */
   counters: Record<string, Record<string, number>>;
   /** The drop reasons of packets that waited for a neighbour (NEIGH_*), in order. */
@@ -64,7 +66,8 @@ function arpReply(req: Uint8Array, mac: Uint8Array): Uint8Array {
  * to its count), and records what the host sends.
  * @param run the interface, sysctls, frames, answers, snapshots and end
  * @param seed the seed (reachable_time is drawn from it)
- * @returns what was sent, the neighbour table at each snapshot, counters and drops
+ * @returns what was sent, the neighbour table at each snapshot (plain and with statistics),
+ *   counters and drops
  * @example
  * ```ts
  * import { buildFrame, runNeighbours } from "@rxpath/rxpath";
@@ -111,11 +114,14 @@ export function runNeighbours(run: NeighRun, seed = 1): NeighRunResult {
     send(f.t, typeof f.frame === "string" ? bytes(f.frame) : f.frame);
   }
   const neigh: NeighRunResult["neigh"] = [];
+  const stats: NeighRunResult["stats"] = [];
+  const lines = (stats: boolean) =>
+    ipNeighShow(host, itf.name, stats).text.split("\n").filter((l) => l);
   for (const t of run.snapshots) {
-    host.sim.at(
-      Math.round(t * 1e9),
-      () => neigh.push({ t, lines: ipNeighShow(host, itf.name).text.split("\n").filter((l) => l) }),
-    );
+    host.sim.at(Math.round(t * 1e9), () => {
+      neigh.push({ t, lines: lines(false) });
+      stats.push({ t, lines: lines(true) });
+    });
   }
   host.sim.run(Math.round(run.end * 1e9));
   const snmp = snmpGroups(host);
@@ -130,5 +136,5 @@ export function runNeighbours(run: NeighRun, seed = 1): NeighRunResult {
   const drops = host.sim.ledger.fates.filter((f) => f.reason?.startsWith("NEIGH_")).map((f) =>
     f.reason!
   );
-  return { sent, neigh, counters, drops, host };
+  return { sent, neigh, stats, counters, drops, host };
 }

@@ -13,14 +13,19 @@ import {
 import { macToString } from "../wire/ethernet.ts";
 import { inNtoa } from "../wire/ipv4.ts";
 import { TextView } from "../viz/display.ts";
+import { jiffies } from "../kernel/timer.ts";
 
 /**
  * The ARP table as `ip neigh show` prints it, or `ip neigh show dev DEV` (the device left out of
  * each line): address, device, the MAC of an entry that has one, the state — each line ending
- * in a space, as iproute2 prints it. The kernel dumps its hash buckets in order, a random order
- * for a learner; the kit lists entries as they were made.
+ * in a space, as iproute2 prints it. With `stats`, as `ip -s neigh` prints it: the references
+ * beyond the table's (` ref N`, when any: a pending timer holds one), then `used A/B/C` — seconds
+ * since the entry was last used by the slow path, confirmed and updated (NDA_CACHEINFO) — and the
+ * probes of the current round, in iproute2's spacing. The kernel dumps its hash buckets in
+ * order, a random order for a learner; the kit lists entries as they were made.
  * @param host the host
  * @param dev only this device's entries
+ * @param stats print `ip -s neigh`'s statistics
  * @returns the text view
  * @example
  * ```ts
@@ -29,15 +34,27 @@ import { TextView } from "../viz/display.ts";
  * registerEtherdev(host, "eth0", "02:00:00:00:00:02");
  * ipNeighReplace(host, "eth0", inAton("10.1.0.7"), macAton("02:00:00:00:00:07"));
  * console.log(ipNeighShow(host).text); // 10.1.0.7 dev eth0 lladdr 02:00:00:00:00:07 PERMANENT
+ * console.log(ipNeighShow(host, "eth0", true).text); // 10.1.0.7 lladdr 02:00:00:00:00:07  used 0/0/0probes 0 PERMANENT
  * ```
  */
-export function ipNeighShow(host: InetNet, dev?: string): TextView {
-  const lines = entries(host).filter((n) => !dev || n.dev.name === dev).map((n) =>
-    `${inNtoa(n.primaryKey)} ${dev ? "" : `dev ${n.dev.name} `}${
-      n.nudState & NUD_VALID && n.dev.hardHeaderLen ? `lladdr ${macToString(n.ha)} ` : ""
-    }${nudStateName(n.nudState).toUpperCase()} `
-  );
-  return new TextView(`ip neigh show${dev ? ` dev ${dev}` : ""}`, lines.join("\n") + "\n");
+export function ipNeighShow(host: InetNet, dev?: string, stats = false): TextView {
+  const now = jiffies(host);
+  // jiffies_to_clock_t() in NDA_CACHEINFO, then iproute2's division by USER_HZ
+  const age = (j: number) => Math.floor((now - j) / host.hz);
+  const lines = entries(host).filter((n) => !dev || n.dev.name === dev).map((n) => {
+    const ll = n.nudState & NUD_VALID && n.dev.hardHeaderLen ? `lladdr ${macToString(n.ha)} ` : "";
+    const refs = n.timerAt >= 0 ? 1 : 0;
+    const cache = stats
+      ? `${refs ? ` ref ${refs}` : ""} used ${age(n.used)}/${age(n.confirmed)}/${
+        age(n.updated)
+      }probes ${n.probes} `
+      : "";
+    return `${inNtoa(n.primaryKey)} ${dev ? "" : `dev ${n.dev.name} `}${ll}${cache}${
+      nudStateName(n.nudState).toUpperCase()
+    } `;
+  });
+  const title = `ip${stats ? " -s" : ""} neigh show${dev ? ` dev ${dev}` : ""}`;
+  return new TextView(title, lines.join("\n") + "\n");
 }
 
 /**

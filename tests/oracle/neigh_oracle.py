@@ -8,14 +8,16 @@ The host is a network namespace with one veth, eth0, whose peer w0 sits in a "wi
 with no addresses (its kernel answers nothing). A process on w0 plays the peers: it sends the
 case's frames at their times, answers the ARP requests the case says to answer (after a delay,
 up to a count), and records every frame the host sends, with its time from the first frame
-sent. At the case's snapshot times it reads `ip neigh show dev eth0`; at the end the host's
+sent. At the case's snapshot times it reads `ip neigh show dev eth0` and `ip -s neigh show dev
+eth0`; at the end the host's
 /proc/net/snmp and the skb:kfree_skb events with a NEIGH_* reason.
 
 Case: {"interface": {"name", "mac", "addrs", "mtu"}, "sysctl": {NAME: VALUE},
        "frames": [{"t": SECONDS, "frame": HEX}],
        "answer": {IP: {"mac": MAC, "delay": SECONDS, "count": N}},
        "snapshots": [SECONDS], "end": SECONDS}
-Output (JSON): {"sent": [{"t", "frame"}], "neigh": [{"t", "lines"}], "counters", "drops"}
+Output (JSON): {"sent": [{"t", "frame"}], "neigh": [{"t", "lines"}], "stats": [{"t", "lines"}],
+"counters", "drops"}
 """
 import json
 import os
@@ -81,16 +83,17 @@ def wire(case, host_mac):
     todo += [(t, "snapshot") for t in case.get("snapshots", [])]
     todo.sort(key=lambda x: x[0])
     start = time.monotonic()
-    sent, neigh = [], []
+    sent, neigh, stats = [], [], []
     end = case["end"]
     while True:
         now = time.monotonic() - start
         if todo and todo[0][0] <= now:
             t, what = todo.pop(0)
             if what == "snapshot":
-                out = subprocess.run(["ip", "-n", HOST, "neigh", "show", "dev", case["interface"]["name"]],
-                                     capture_output=True, text=True).stdout
-                neigh.append({"t": t, "lines": [l for l in out.splitlines() if l.strip()]})
+                for opts, into in (([], neigh), (["-s"], stats)):
+                    out = subprocess.run(["ip", "-n", HOST, *opts, "neigh", "show", "dev", case["interface"]["name"]],
+                                         capture_output=True, text=True).stdout
+                    into.append({"t": t, "lines": [l for l in out.splitlines() if l.strip()]})
             else:
                 s.send(what)
             continue
@@ -113,7 +116,7 @@ def wire(case, host_mac):
                 when = t + a.get("delay", 0)
                 todo.append((when, arp_reply(data, mac_bytes(a["mac"]))))
                 todo.sort(key=lambda x: x[0])
-    print(json.dumps({"sent": sent, "neigh": neigh}))
+    print(json.dumps({"sent": sent, "neigh": neigh, "stats": stats}))
 
 
 def counters():
