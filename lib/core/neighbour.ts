@@ -100,6 +100,10 @@ export interface NeighParms {
   queueLenBytes: number;
   /** locktime: how long an address stays before another reply may replace it (1 s). */
   locktime: number;
+  /** proxy_delay: a proxied request is answered after a random delay below this (0.8 s). */
+  proxyDelay: number;
+  /** proxy_qlen: how many proxied requests may wait (64). */
+  proxyQlen: number;
 }
 
 /** A neighbour's protocol-specific operations (struct neigh_ops). */
@@ -130,6 +134,12 @@ export interface NeighTable {
   devParms?: Map<number, NeighParms>;
   /** The counters of /proc/net/stat/arp_cache (struct neigh_statistics). */
   stats?: NeighStatistics;
+  /** Requests answered for another host after a delay (proxy_queue), each with its due jiffy. */
+  proxyQueue?: { skb: SkBuff; due: number; parms: NeighParms }[];
+  /** When the proxy timer is due, ns, or -1 (proxy_timer). */
+  proxyTimerAt?: number;
+  /** Runs a proxied request again when its time comes (tbl->proxy_redo, parp_redo()). */
+  proxyRedo?: (host: Net, cpu: Cpu, skb: SkBuff) => void;
 }
 
 /** The counters of /proc/net/stat/arp_cache (struct neigh_statistics). */
@@ -225,6 +235,8 @@ export function neighTableInit(host: Net, table: NeighTable): void {
   host.sim.enterFn(host.bootCpu, "neigh_table_init");
   table.entries ??= new Map();
   table.devParms ??= new Map();
+  table.proxyQueue ??= [];
+  table.proxyTimerAt ??= -1;
   table.stats ??= { allocs: 0, lookups: 0, hits: 0, res_failed: 0, unres_discards: 0 };
   host.neighTables[table.index] = table;
   host.sim.exitFn(host.bootCpu, "neigh_table_init");
@@ -805,4 +817,58 @@ export function neighOutput(host: Net, cpu: Cpu, n: Neighbour, skb: SkBuff): voi
     return;
   }
   neighResolveOutput(host, cpu, n, skb);
+}
+
+/**
+ * pneigh_enqueue(): a request to answer for another host waits a random delay below
+ * proxy_delay (neigh_proxy_delay()), so that the host it stands in for answers first if it can;
+ * past proxy_qlen waiting ones it is dropped. The table's one proxy timer
+ * (neigh_proxy_process()) runs each due request again through the protocol (parp_redo()).
+ * @param host the host
+ * @param cpu the CPU
+ * @param tbl the table
+ * @param parms the receiving device's settings
+ * @param skb the request
+ */
+export function pneighEnqueue(
+  host: Net,
+  cpu: Cpu,
+  tbl: NeighTable,
+  parms: NeighParms,
+  skb: SkBuff,
+): void {
+  host.sim.traced(cpu, "pneigh_enqueue", () => {
+    const queue = tbl.proxyQueue!;
+    if (queue.filter((q) => q.parms === parms).length > parms.proxyQlen) {
+      kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "pneigh_enqueue");
+      return;
+    }
+    const now = jiffies(host);
+    const due = now + (parms.proxyDelay ? Math.floor(host.sim.rng.float() * parms.proxyDelay) : 0);
+    queue.push({ skb, due, parms });
+    const earliest = Math.min(...queue.map((q) => q.due));
+    proxyTimer(host, cpu, tbl, earliest - now);
+  }, skb.id);
+}
+
+// mod_timer(&tbl->proxy_timer): one timer for the table, due at the earliest request
+function proxyTimer(host: Net, cpu: Cpu, tbl: NeighTable, delay: number): void {
+  const at = modTimer(host, Math.max(0, delay), () => {
+    if (tbl.proxyTimerAt !== at) return;
+    tbl.proxyTimerAt = -1;
+    host.sim.traced(cpu, "neigh_proxy_process", () => neighProxyProcess(host, cpu, tbl));
+  });
+  tbl.proxyTimerAt = at;
+}
+
+// neigh_proxy_process(): due requests go back to the protocol, the timer re-armed for the rest
+function neighProxyProcess(host: Net, cpu: Cpu, tbl: NeighTable): void {
+  const now = jiffies(host);
+  const queue = tbl.proxyQueue!;
+  const due = queue.filter((q) => q.due <= now);
+  tbl.proxyQueue = queue.filter((q) => q.due > now);
+  for (const q of due) tbl.proxyRedo!(host, cpu, q.skb);
+  if (tbl.proxyQueue.length) {
+    proxyTimer(host, cpu, tbl, Math.min(...tbl.proxyQueue.map((q) => q.due)) - now);
+  }
 }

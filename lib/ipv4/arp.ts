@@ -22,6 +22,7 @@ import {
   NUD_PERMANENT,
   NUD_REACHABLE,
   NUD_STALE,
+  pneighEnqueue,
 } from "../core/neighbour.ts";
 import {
   allocSkbLinear,
@@ -78,6 +79,8 @@ export function arpDefaultParms(host: InetNet): NeighParms {
     appProbes: 0,
     queueLenBytes: SK_WMEM_MAX,
     locktime: hz,
+    proxyDelay: Math.floor(8 * hz / 10),
+    proxyQlen: 64,
   };
 }
 
@@ -98,6 +101,7 @@ export function arpInit(host: InetNet): void {
       errorReport: (_h, cpu, _n, skb) => arpErrorReport(host, cpu, skb),
     },
     parms: arpDefaultParms(host),
+    proxyRedo: (_h, cpu, skb) => parpRedo(host, cpu, skb),
   };
   neighTableInit(host, tbl);
   devAddPack(host, {
@@ -167,6 +171,9 @@ export function arpNeighLookup(
   return neighCreate(host, cpu, tbl, dev, addr);
 }
 
+// how long before the first frame the reference setup's entries are made, at least (seconds)
+const BEFORE_THE_RUN_S = 60;
+
 /**
  * The kit's stand-in for a peer given beforehand with `ip neigh replace ADDR lladdr
  * 02:fe:A:B:C:D nud permanent dev DEV` — its MAC 02:fe followed by its IPv4 address — when the
@@ -187,6 +194,8 @@ export function arpAssumeResolved(host: InetNet, dev: NetDevice, addr: number): 
   if (n.nudState === NUD_NONE) {
     const mac = new Uint8Array([0x02, 0xfe, addr >>> 24, addr >>> 16, addr >>> 8, addr]);
     neighUpdate(host, undefined, n, mac, NUD_PERMANENT, NEIGH_UPDATE_F_ADMIN);
+    // made before the run, as the setup makes it: its locktime long over
+    n.updated = n.confirmed = n.used = -BEFORE_THE_RUN_S * host.hz;
   }
   return n;
 }
@@ -299,6 +308,36 @@ export function arpRcv(host: InetNet, cpu: Cpu, skb: SkBuff): void {
   host.sim.traced(cpu, "arp_process", () => arpProcess(host, cpu, skb), skb.id);
 }
 
+// requests queued by pneigh_enqueue() (NEIGH_CB(skb)->flags & LOCALLY_ENQUEUED)
+const PROXIED = new WeakSet<SkBuff>();
+
+// parp_redo(): a delayed proxied request is processed again, now answered
+function parpRedo(host: InetNet, cpu: Cpu, skb: SkBuff): void {
+  host.sim.traced(cpu, "parp_redo", () => {
+    host.sim.traced(cpu, "arp_process", () => arpProcess(host, cpu, skb), skb.id);
+  }, skb.id);
+}
+
+// arp_fwd_proxy(): proxy_arp on the receiving device, the route out of another one (medium_id,
+// which the kit does not model, at its default 0: any other device)
+function arpFwdProxy(host: InetNet, inDev: InDevice, dev: NetDevice, rt: Rtable): boolean {
+  return rt.fib?.dev !== dev && inDevConf(host, inDev, "proxy_arp") !== 0;
+}
+
+// arp_fwd_pvlan(): proxy_arp_pvlan answers for other hosts of the same segment, but not a
+// host's probe for its own address
+function arpFwdPvlan(
+  host: InetNet,
+  inDev: InDevice,
+  dev: NetDevice,
+  rt: Rtable,
+  sip: number,
+  tip: number,
+): boolean {
+  if (rt.fib?.dev !== dev || sip === tip) return false;
+  return inDevConf(host, inDev, "proxy_arp_pvlan") !== 0;
+}
+
 // the sender's entry: a host that does not resolve has one for every peer (arpAssumeResolved())
 function senderEntry(
   host: InetNet,
@@ -364,18 +403,36 @@ function arpProcess(host: InetNet, cpu: Cpu, skb: SkBuff): void {
     }
     return consumeSkb(host.sim, skb, "arp_process");
   }
+  // neigh_event_ns(): the sender's entry, made if need be, told its address (STALE)
+  const learnSender = () =>
+    host.sim.traced(cpu, "neigh_event_ns", () => {
+      const n = senderEntry(host, cpu, dev, a.sip, true)!;
+      neighUpdate(host, cpu, n, a.sha, NUD_STALE, NEIGH_UPDATE_F_OVERRIDE);
+    });
   if (a.op === ARPOP_REQUEST) {
     const rt = ipRouteInputNoref(host, a.tip, a.sip, 0, dev, cpu);
     if (typeof rt === "object" && rt.type === "local") {
       if (!arpIgnore(host, inDev, a.sip, a.tip)) {
-        // neigh_event_ns(): the sender's entry, made if need be, told its address (STALE)
-        host.sim.traced(cpu, "neigh_event_ns", () => {
-          const n = senderEntry(host, cpu, dev, a.sip, true)!;
-          neighUpdate(host, cpu, n, a.sha, NUD_STALE, NEIGH_UPDATE_F_OVERRIDE);
-        });
+        learnSender();
         arpSend(host, cpu, ARPOP_REPLY, a.sip, dev, a.tip, a.sha, a.sha);
       }
       return consumeSkb(host.sim, skb, "arp_process");
+    }
+    // a request for a host this one forwards to: proxy ARP answers with this host's MAC, at
+    // once for a request sent to it or already delayed, else after proxy_delay's random wait
+    if (
+      typeof rt === "object" && rt.type === "unicast" && inDevConf(host, inDev, "forwarding") &&
+      (arpFwdProxy(host, inDev, dev, rt) || arpFwdPvlan(host, inDev, dev, rt, a.sip, a.tip))
+    ) {
+      learnSender();
+      const tbl = arpTbl(host);
+      const parms = neighParms(host, tbl, dev);
+      if (PROXIED.has(skb) || skb.pktType === PACKET_HOST || parms.proxyDelay === 0) {
+        arpSend(host, cpu, ARPOP_REPLY, a.sip, dev, a.tip, a.sha, a.sha);
+        return consumeSkb(host.sim, skb, "arp_process");
+      }
+      PROXIED.add(skb);
+      return pneighEnqueue(host, cpu, tbl, parms, skb);
     }
   }
   let n = senderEntry(host, cpu, dev, a.sip, false);
@@ -512,6 +569,8 @@ const NEIGH_SYSCTLS: [string, keyof NeighParms, "ms" | "s" | "userhz" | "n" | "p
   ["unres_qlen_bytes", "queueLenBytes", "n"],
   ["unres_qlen", "queueLenBytes", "pkts"],
   ["locktime", "locktime", "userhz"],
+  ["proxy_delay", "proxyDelay", "userhz"],
+  ["proxy_qlen", "proxyQlen", "n"],
 ];
 
 // SKB_TRUESIZE(ETH_FRAME_LEN): 1514 + the aligned sk_buff (256) and skb_shared_info (320)

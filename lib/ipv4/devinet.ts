@@ -37,6 +37,10 @@ export interface Ipv4Devconf {
   arp_accept: number;
   /** Drop gratuitous ARP (IN_DEV_ORCONF: all or dev). */
   drop_gratuitous_arp: number;
+  /** Answer ARP for hosts routed out of another device (IN_DEV_ORCONF); see arp_fwd_proxy(). */
+  proxy_arp: number;
+  /** Answer ARP for other hosts on the same device, a private VLAN (IN_DEV_ORCONF). */
+  proxy_arp_pvlan: number;
 }
 
 /** The kernel's built-in defaults (ipv4_devconf and ipv4_devconf_dflt in devinet.c). */
@@ -55,6 +59,8 @@ export function defaultDevconf(): Ipv4Devconf {
     arp_announce: 0,
     arp_accept: 0,
     drop_gratuitous_arp: 0,
+    proxy_arp: 0,
+    proxy_arp_pvlan: 0,
   };
 }
 
@@ -255,6 +261,8 @@ const CONF_RANGES: Record<ConfKey, [number, number]> = {
   arp_announce: [INT_MIN, INT_MAX],
   arp_accept: [INT_MIN, INT_MAX],
   drop_gratuitous_arp: [INT_MIN, INT_MAX],
+  proxy_arp: [INT_MIN, INT_MAX],
+  proxy_arp_pvlan: [INT_MIN, INT_MAX],
 };
 
 /**

@@ -300,4 +300,33 @@ export const NEIGH_CASES: Record<string, NeighCase> = {
     snapshots: [7, 9.8],
     end: 10,
   },
+  // proxy_arp_pvlan on a forwarding host answers for other hosts of the segment with its own
+  // MAC; with proxy_delay 0, a broadcast request is answered at once
+  proxy_pvlan: {
+    ...base,
+    sysctl: {
+      "net.ipv4.ip_forward": 1,
+      "net.ipv4.conf.eth0.proxy_arp_pvlan": 1,
+      "net.ipv4.neigh.eth0.proxy_delay": 0,
+    },
+    frames: [
+      arp(0, { sip: "10.1.0.7", tip: "10.1.0.8" }),
+      arp(0.1, { sip: "10.1.0.7", tip: "10.1.0.7" }),
+    ],
+    snapshots: [0.2],
+    end: 0.3,
+  },
+  // with the default proxy_delay (80: 0.8 s), a broadcast request waits a random time below it
+  // in the proxy queue (pneigh_enqueue()) before it is answered; one sent to the host's own MAC
+  // is answered at once
+  proxy_delayed: {
+    ...base,
+    sysctl: { "net.ipv4.ip_forward": 1, "net.ipv4.conf.eth0.proxy_arp_pvlan": 1 },
+    frames: [
+      arp(0, { sip: "10.1.0.7", tip: "10.1.0.8" }),
+      arp(1, { dst: HOST_MAC, sip: "10.1.0.7", tip: "10.1.0.9" }),
+    ],
+    snapshots: [1.1],
+    end: 1.2,
+  },
 };

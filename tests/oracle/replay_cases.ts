@@ -128,6 +128,20 @@ function arpFrame(
 
 /** The cases, by name. */
 export const REPLAY_CASES: Record<string, ReplayCase> = {
+  // proxy_arp on eth0 (forwarding on): a request sent to the host for an address it routes out
+  // of eth1 is answered with eth0's MAC; one for its own segment is not (that would be
+  // proxy_arp_pvlan's), nor a self-probe from an address strict rp_filter refuses
+  proxy_arp: {
+    scenario: with_({
+      sysctl: { ...BASE_SCENARIO.sysctl, "net.ipv4.conf.eth0.proxy_arp": 1 },
+    }),
+    frames: [
+      arpFrame({ dst: "02:00:00:00:00:02", sip: PEER, tip: "10.9.0.1" }),
+      arpFrame({ dst: "02:00:00:00:00:02", sip: PEER, tip: "10.2.0.9" }),
+      arpFrame({ dst: "02:00:00:00:00:02", sip: PEER, tip: "10.1.0.8" }),
+      arpFrame({ dst: "02:00:00:00:00:02", sip: "10.9.0.1", tip: "10.9.0.1" }),
+    ],
+  },
   // ARP that arp_rcv() or arp_process() refuses or ignores, and requests for addresses of
   // another interface (answered: the host owns them) and of a routed network (not: no proxy ARP)
   arp_odds: {
