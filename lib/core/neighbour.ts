@@ -303,11 +303,12 @@ export function neighCreate(
   dev: NetDevice,
   addr: number,
 ): Neighbour {
-  if (!cpu) return neighAlloc(host, undefined, tbl, dev, addr);
+  const alloc = () => neighAlloc(host, cpu, { tbl, dev, addr });
+  if (!cpu) return alloc();
   return host.sim.traced(
     cpu,
     "__neigh_create",
-    () => host.sim.traced(cpu, "___neigh_create", () => neighAlloc(host, cpu, tbl, dev, addr)),
+    () => host.sim.traced(cpu, "___neigh_create", alloc),
   );
 }
 
@@ -315,9 +316,7 @@ export function neighCreate(
 function neighAlloc(
   host: Net,
   cpu: Cpu | undefined,
-  tbl: NeighTable,
-  dev: NetDevice,
-  addr: number,
+  { tbl, dev, addr }: { tbl: NeighTable; dev: NetDevice; addr: number },
 ): Neighbour {
   const now = jiffies(host);
   const parms = neighParms(host, tbl, dev);

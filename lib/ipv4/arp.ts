@@ -40,7 +40,7 @@ import type { NetDevice } from "../core/netdevice.ts";
 import { devQueueXmit, devXmitRecord } from "../core/dev_xmit.ts";
 import { inDevConf, inDevGet, type InDevice, inetSelectAddr } from "./devinet.ts";
 import { inetAddrTypeDevTable } from "./fib.ts";
-import { ipRouteInputNoref, type Rtable } from "./route.ts";
+import { ipRouteInputNoref, ipRouteOutput, type Rtable } from "./route.ts";
 import type { CtlTable } from "../core/sysctl_net.ts";
 import { INT_MAX } from "../core/sysctl_net.ts";
 import { InputRangeError } from "../base/errors.ts";
@@ -308,6 +308,15 @@ export function arpRcv(host: InetNet, cpu: Cpu, skb: SkBuff): void {
   host.sim.traced(cpu, "arp_process", () => arpProcess(host, cpu, skb), skb.id);
 }
 
+// arp_filter(): no answer when the route back to the asker leaves by another device (ArpFilter)
+function arpFilter(host: InetNet, cpu: Cpu, sip: number, tip: number, dev: NetDevice): boolean {
+  const back = ipRouteOutput(host, sip, cpu, { saddr: tip });
+  if (!back) return true;
+  if (back.route.dev === dev) return false;
+  host.mib.tcpExt.ArpFilter++;
+  return true;
+}
+
 // requests queued by pneigh_enqueue() (NEIGH_CB(skb)->flags & LOCALLY_ENQUEUED)
 const PROXIED = new WeakSet<SkBuff>();
 
@@ -412,7 +421,9 @@ function arpProcess(host: InetNet, cpu: Cpu, skb: SkBuff): void {
   if (a.op === ARPOP_REQUEST) {
     const rt = ipRouteInputNoref(host, a.tip, a.sip, 0, dev, cpu);
     if (typeof rt === "object" && rt.type === "local") {
-      if (!arpIgnore(host, inDev, a.sip, a.tip)) {
+      const dontSend = arpIgnore(host, inDev, a.sip, a.tip) ||
+        (inDevConf(host, inDev, "arp_filter") !== 0 && arpFilter(host, cpu, a.sip, a.tip, dev));
+      if (!dontSend) {
         learnSender();
         arpSend(host, cpu, ARPOP_REPLY, a.sip, dev, a.tip, a.sha, a.sha);
       }

@@ -41,6 +41,8 @@ export interface Ipv4Devconf {
   proxy_arp: number;
   /** Answer ARP for other hosts on the same device, a private VLAN (IN_DEV_ORCONF). */
   proxy_arp_pvlan: number;
+  /** Answer a request only if the reply would leave by the device it came in on (IN_DEV_ORCONF). */
+  arp_filter: number;
 }
 
 /** The kernel's built-in defaults (ipv4_devconf and ipv4_devconf_dflt in devinet.c). */
@@ -61,6 +63,7 @@ export function defaultDevconf(): Ipv4Devconf {
     drop_gratuitous_arp: 0,
     proxy_arp: 0,
     proxy_arp_pvlan: 0,
+    arp_filter: 0,
   };
 }
 
@@ -263,6 +266,7 @@ const CONF_RANGES: Record<ConfKey, [number, number]> = {
   drop_gratuitous_arp: [INT_MIN, INT_MAX],
   proxy_arp: [INT_MIN, INT_MAX],
   proxy_arp_pvlan: [INT_MIN, INT_MAX],
+  arp_filter: [INT_MIN, INT_MAX],
 };
 
 /**

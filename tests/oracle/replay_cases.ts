@@ -128,6 +128,23 @@ function arpFrame(
 
 /** The cases, by name. */
 export const REPLAY_CASES: Record<string, ReplayCase> = {
+  // arp_filter on eth0: a request for eth1's address is answered when the route back to the
+  // asker leaves by eth0, not when it leaves by eth1 (ArpFilter counted); rp_filter off, so
+  // that the second asker's request is routed at all
+  arp_filter: {
+    scenario: with_({
+      sysctl: {
+        ...BASE_SCENARIO.sysctl,
+        "net.ipv4.conf.eth0.rp_filter": 0,
+        "net.ipv4.conf.eth0.arp_filter": 1,
+      },
+    }),
+    frames: [
+      arpFrame({ sip: PEER, tip: "10.2.0.2" }),
+      arpFrame({ sip: "10.9.0.5", tip: "10.2.0.2" }),
+      arpFrame({ sip: "10.9.0.5", tip: HOST }),
+    ],
+  },
   // proxy_arp on eth0 (forwarding on): a request sent to the host for an address it routes out
   // of eth1 is answered with eth0's MAC; one for its own segment is not (that would be
   // proxy_arp_pvlan's), nor a self-probe from an address strict rp_filter refuses
