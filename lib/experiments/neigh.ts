@@ -7,7 +7,7 @@ import { Veth } from "../drivers/veth.ts";
 import { inetAddAddr } from "../ipv4/devinet.ts";
 import { macAton } from "../wire/ethernet.ts";
 import { inAton, inNtoa } from "../wire/ipv4.ts";
-import { ipNeighShow } from "../proc/neigh.ts";
+import { ipNeighShow, procNetArp } from "../proc/neigh.ts";
 import { parseCidr } from "../scenario/scenario.ts";
 import type { Host } from "../init/main.ts";
 import { snmpGroups } from "../ipv4/snmp.ts";
@@ -36,6 +36,8 @@ export interface NeighRunResult {
   neigh: { t: number; lines: string[] }[];
   /** `ip -s neigh show dev DEV` at each snapshot. */
   stats: { t: number; lines: string[] }[];
+  /** /proc/net/arp at the end, its lines. */
+  arp: string[];
   /** Nonzero Ip, Icmp and IcmpMsg counters of /proc/net/snmp. */
   counters: Record<string, Record<string, number>>;
   /** The drop reasons of packets that waited for a neighbour (NEIGH_*), in order. */
@@ -67,7 +69,7 @@ function arpReply(req: Uint8Array, mac: Uint8Array): Uint8Array {
  * @param run the interface, sysctls, frames, answers, snapshots and end
  * @param seed the seed (reachable_time is drawn from it)
  * @returns what was sent, the neighbour table at each snapshot (plain and with statistics),
- *   counters and drops
+ *   /proc/net/arp at the end, counters and drops
  * @example
  * ```ts
  * import { buildFrame, runNeighbours } from "@rxpath/rxpath";
@@ -136,5 +138,6 @@ export function runNeighbours(run: NeighRun, seed = 1): NeighRunResult {
   const drops = host.sim.ledger.fates.filter((f) => f.reason?.startsWith("NEIGH_")).map((f) =>
     f.reason!
   );
-  return { sent, neigh, stats, counters, drops, host };
+  const arp = procNetArp(host).text.split("\n").filter((l) => l);
+  return { sent, neigh, stats, arp, counters, drops, host };
 }

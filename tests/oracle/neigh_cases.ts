@@ -94,7 +94,7 @@ export const NEIGH_CASES: Record<string, NeighCase> = {
     },
     frames: [ping(0, 1), ping(6.5, 2)],
     answer: { "10.1.0.7": { mac: PEER_MAC, delay: 0.001 } },
-    snapshots: [1, 6.3, 6.7, 8.5],
+    snapshots: [1, 6.3, 6.7, 8.2],
     end: 9,
   },
   // PROBE with nobody answering: ucast_solicit (3) unicast requests a second apart, then FAILED

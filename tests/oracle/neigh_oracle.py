@@ -9,7 +9,7 @@ with no addresses (its kernel answers nothing). A process on w0 plays the peers:
 case's frames at their times, answers the ARP requests the case says to answer (after a delay,
 up to a count), and records every frame the host sends, with its time from the first frame
 sent. At the case's snapshot times it reads `ip neigh show dev eth0` and `ip -s neigh show dev
-eth0`; at the end the host's
+eth0`; at the end /proc/net/arp, the host's
 /proc/net/snmp and the skb:kfree_skb events with a NEIGH_* reason.
 
 Case: {"interface": {"name", "mac", "addrs", "mtu"}, "sysctl": {NAME: VALUE},
@@ -17,7 +17,7 @@ Case: {"interface": {"name", "mac", "addrs", "mtu"}, "sysctl": {NAME: VALUE},
        "answer": {IP: {"mac": MAC, "delay": SECONDS, "count": N}},
        "snapshots": [SECONDS], "end": SECONDS}
 Output (JSON): {"sent": [{"t", "frame"}], "neigh": [{"t", "lines"}], "stats": [{"t", "lines"}],
-"counters", "drops"}
+"arp": [LINE], "counters", "drops"}
 """
 import json
 import os
@@ -158,6 +158,7 @@ def main():
         result["drops"] = [l.split("reason: ")[1].strip() for l in trace.splitlines()
                            if "reason: NEIGH_" in l]
         result["counters"] = counters()
+        result["arp"] = sh("cat", "/proc/net/arp", ns=HOST).splitlines()
         print(json.dumps(result, indent=1))
     finally:
         os.rmdir(INSTANCE)
