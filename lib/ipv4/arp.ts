@@ -36,6 +36,7 @@ import {
 import { ETH_HLEN, ETH_P_ARP, ETH_P_IP } from "../wire/ethernet.ts";
 import { PF_INET } from "../core/socket.ts";
 import type { Cpu } from "../sim/cpu.ts";
+import { jiffies } from "../kernel/timer.ts";
 import type { NetDevice } from "../core/netdevice.ts";
 import { devQueueXmit, devXmitRecord } from "../core/dev_xmit.ts";
 import { inDevConf, inDevGet, type InDevice, inetSelectAddr } from "./devinet.ts";
@@ -403,7 +404,8 @@ function arpProcess(host: InetNet, cpu: Cpu, skb: SkBuff): void {
   }
   if (a.sip === a.tip && inDevConf(host, inDev, "drop_gratuitous_arp")) return drop();
   if (a.sip === 0) {
-    // duplicate address detection: answered to the broadcast-less sender, nothing learnt
+    // a probe from 0.0.0.0 (duplicate address detection): answered to the asker's MAC, nothing
+    // learnt
     if (
       a.op === ARPOP_REQUEST && inetAddrTypeDevTable(host, a.tip, cpu) === "local" &&
       !arpIgnore(host, inDev, a.sip, a.tip)
@@ -454,8 +456,7 @@ function arpProcess(host: InetNet, cpu: Cpu, skb: SkBuff): void {
     n = arpNeighLookup(host, cpu, dev, a.sip, true);
   }
   if (n) {
-    const now = Math.floor(host.sim.now * host.hz / 1e9);
-    const override = now > n.updated + n.parms.locktime || isGarp;
+    const override = jiffies(host) > n.updated + n.parms.locktime || isGarp;
     // a broadcast reply or a request does not prove the neighbour reachable
     const state = a.op === ARPOP_REPLY && skb.pktType === PACKET_HOST ? NUD_REACHABLE : NUD_STALE;
     neighUpdate(host, cpu, n, a.sha, state, override ? NEIGH_UPDATE_F_OVERRIDE : 0);
