@@ -109,9 +109,9 @@ export interface NeighParms {
 /** A neighbour's protocol-specific operations (struct neigh_ops). */
 export interface NeighOps {
   /** Sends a solicitation (arp_solicit()); `skb` is the newest packet waiting, if any. */
-  solicit(host: Net, cpu: Cpu, n: Neighbour, skb: SkBuff | null): void;
+  solicit(cpu: Cpu, n: Neighbour, skb: SkBuff | null): void;
   /** Reports a packet nobody answered for and frees it (arp_error_report()). */
-  errorReport(host: Net, cpu: Cpu, n: Neighbour, skb: SkBuff): void;
+  errorReport(cpu: Cpu, n: Neighbour, skb: SkBuff): void;
 }
 
 /** A neighbour table (struct neigh_table), such as ARP's arp_tbl. */
@@ -123,23 +123,23 @@ export interface NeighTable {
   /** Address family. */
   family: number;
   /** The entries, by device and address (tbl->nht). */
-  entries?: Map<string, Neighbour>;
+  entries: Map<string, Neighbour>;
   /** Builds a new entry (tbl->constructor, arp_constructor()). */
-  constructor?: (host: Net, cpu: Cpu | undefined, n: Neighbour) => void;
+  constructor: (cpu: Cpu | undefined, n: Neighbour) => void;
   /** The protocol's operations. */
-  ops?: NeighOps;
+  ops: NeighOps;
   /** The settings new devices start from (tbl->parms: net.ipv4.neigh.default.*). */
-  parms?: NeighParms;
+  parms: NeighParms;
   /** Each device's own settings, by ifindex (in_dev->arp_parms, on tbl->parms_list). */
-  devParms?: Map<number, NeighParms>;
+  devParms: Map<number, NeighParms>;
   /** The counters of /proc/net/stat/arp_cache (struct neigh_statistics). */
-  stats?: NeighStatistics;
+  stats: NeighStatistics;
   /** Requests answered for another host after a delay (proxy_queue), each with its due jiffy. */
-  proxyQueue?: { skb: SkBuff; due: number; parms: NeighParms }[];
+  proxyQueue: { skb: SkBuff; due: number; parms: NeighParms }[];
   /** When the proxy timer is due, ns, or -1 (proxy_timer). */
-  proxyTimerAt?: number;
+  proxyTimerAt: number;
   /** Runs a proxied request again when its time comes (tbl->proxy_redo, parp_redo()). */
-  proxyRedo?: (host: Net, cpu: Cpu, skb: SkBuff) => void;
+  proxyRedo: (cpu: Cpu, skb: SkBuff) => void;
 }
 
 /** The counters of /proc/net/stat/arp_cache (struct neigh_statistics). */
@@ -226,20 +226,32 @@ export interface RtnlHandler {
   dumpit: string | null;
 }
 
+/** What a protocol gives neigh_table_init(): the static part of its table (arp_tbl's fields). */
+export type NeighTableDef = Pick<
+  NeighTable,
+  "index" | "id" | "family" | "constructor" | "ops" | "parms" | "proxyRedo"
+>;
+
 /**
- * Adds a neighbour table, as neigh_table_init().
+ * Adds a neighbour table, as neigh_table_init(): the protocol's definition, with an empty hash
+ * of entries, no device settings yet, zeroed statistics and an idle proxy queue.
  * @param host the host
- * @param table the table
+ * @param def the protocol's part
+ * @returns the table, in neigh_tables
  */
-export function neighTableInit(host: Net, table: NeighTable): void {
+export function neighTableInit(host: Net, def: NeighTableDef): NeighTable {
   host.sim.enterFn(host.bootCpu, "neigh_table_init");
-  table.entries ??= new Map();
-  table.devParms ??= new Map();
-  table.proxyQueue ??= [];
-  table.proxyTimerAt ??= -1;
-  table.stats ??= { allocs: 0, lookups: 0, hits: 0, res_failed: 0, unres_discards: 0 };
+  const table: NeighTable = {
+    ...def,
+    entries: new Map(),
+    devParms: new Map(),
+    stats: { allocs: 0, lookups: 0, hits: 0, res_failed: 0, unres_discards: 0 },
+    proxyQueue: [],
+    proxyTimerAt: -1,
+  };
   host.neighTables[table.index] = table;
   host.sim.exitFn(host.bootCpu, "neigh_table_init");
+  return table;
 }
 
 /**
@@ -251,11 +263,11 @@ export function neighTableInit(host: Net, table: NeighTable): void {
  * @returns the device's settings, which its sysctls change
  */
 export function neighParms(host: Net, tbl: NeighTable, dev: { ifindex: number }): NeighParms {
-  let p = tbl.devParms!.get(dev.ifindex);
+  let p = tbl.devParms.get(dev.ifindex);
   if (!p) {
-    p = { ...tbl.parms! };
+    p = { ...tbl.parms };
     p.reachableTime = neighRandReachTime(host, p.baseReachableTime);
-    tbl.devParms!.set(dev.ifindex, p);
+    tbl.devParms.set(dev.ifindex, p);
   }
   return p;
 }
@@ -279,9 +291,9 @@ export function neighRandReachTime(host: Net, base: number): number {
  * @returns the entry, or undefined
  */
 export function neighLookup(tbl: NeighTable, dev: NetDevice, addr: number): Neighbour | undefined {
-  tbl.stats!.lookups++;
-  const n = tbl.entries!.get(key(dev, addr));
-  if (n) tbl.stats!.hits++;
+  tbl.stats.lookups++;
+  const n = tbl.entries.get(key(dev, addr));
+  if (n) tbl.stats.hits++;
   return n;
 }
 
@@ -346,15 +358,15 @@ function neighAlloc(
       family: tbl.family,
       dev: dev.name,
       // tbl->gc_entries: the entries a garbage collection may take, all but permanent ones
-      entries: [...tbl.entries!.values()].filter((e) => !(e.nudState & NUD_PERMANENT)).length + 1,
+      entries: [...tbl.entries.values()].filter((e) => !(e.nudState & NUD_PERMANENT)).length + 1,
       primary_key4: inNtoa(n.primaryKey),
       created: 1,
       gc_exempt: 0,
     }));
   }
-  tbl.constructor!(host, cpu, n);
-  tbl.stats!.allocs++;
-  tbl.entries!.set(key(dev, addr), n);
+  tbl.constructor(cpu, n);
+  tbl.stats.allocs++;
+  tbl.entries.set(key(dev, addr), n);
   return n;
 }
 
@@ -414,7 +426,7 @@ function retransWhen(host: Net, n: Neighbour): number {
 // (inlined: its consume_skb() reports the caller)
 function neighProbe(host: Net, cpu: Cpu, n: Neighbour, caller: string): void {
   const newest = n.arpQueue.at(-1) ?? null;
-  n.tbl.ops!.solicit(host, cpu, n, newest);
+  n.tbl.ops.solicit(cpu, n, newest);
   n.probes++;
   if (!newest) return;
   const clone = -host.sim.ledger.nextId;
@@ -426,10 +438,10 @@ function neighProbe(host: Net, cpu: Cpu, n: Neighbour, caller: string): void {
 // neigh_invalidate(): each waiting packet is reported and dropped
 function neighInvalidate(host: Net, cpu: Cpu, n: Neighbour): void {
   host.sim.traced(cpu, "neigh_invalidate", () => {
-    n.tbl.stats!.res_failed++;
+    n.tbl.stats.res_failed++;
     n.updated = jiffies(host);
     while (n.nudState === NUD_FAILED && n.arpQueue.length) {
-      n.tbl.ops!.errorReport(host, cpu, n, n.arpQueue.shift()!);
+      n.tbl.ops.errorReport(cpu, n, n.arpQueue.shift()!);
     }
     n.arpQueue.length = 0;
     n.arpQueueLenBytes = 0;
@@ -536,7 +548,7 @@ export function neighEventSend(host: Net, cpu: Cpu, n: Neighbour, skb: SkBuff): 
         const old = n.arpQueue.shift()!;
         n.arpQueueLenBytes -= old.truesize;
         kfreeSkbReason(host.sim, old, "NEIGH_QUEUEFULL", "__neigh_event_send");
-        n.tbl.stats!.unres_discards++;
+        n.tbl.stats.unres_discards++;
       }
       n.arpQueue.push(skb);
       n.arpQueueLenBytes += skb.truesize;
@@ -750,7 +762,7 @@ function ethHeader(skb: SkBuff, dev: NetDevice, daddr: Uint8Array, proto: number
 
 // dev_queue_xmit() of a frame the host made, recorded as sent
 function xmit(host: Net, cpu: Cpu, dev: NetDevice, skb: SkBuff): void {
-  devXmitRecord(host, dev, skb.head.slice(skb.data, skb.data + skb.len));
+  devXmitRecord(host, dev, skb.head.subarray(skb.data, skb.data + skb.len));
   devQueueXmit(host, cpu, dev, skb);
 }
 
@@ -837,7 +849,7 @@ export function pneighEnqueue(
   skb: SkBuff,
 ): void {
   host.sim.traced(cpu, "pneigh_enqueue", () => {
-    const queue = tbl.proxyQueue!;
+    const queue = tbl.proxyQueue;
     if (queue.filter((q) => q.parms === parms).length > parms.proxyQlen) {
       kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "pneigh_enqueue");
       return;
@@ -863,10 +875,10 @@ function proxyTimer(host: Net, cpu: Cpu, tbl: NeighTable, delay: number): void {
 // neigh_proxy_process(): due requests go back to the protocol, the timer re-armed for the rest
 function neighProxyProcess(host: Net, cpu: Cpu, tbl: NeighTable): void {
   const now = jiffies(host);
-  const queue = tbl.proxyQueue!;
+  const queue = tbl.proxyQueue;
   const due = queue.filter((q) => q.due <= now);
   tbl.proxyQueue = queue.filter((q) => q.due > now);
-  for (const q of due) tbl.proxyRedo!(host, cpu, q.skb);
+  for (const q of due) tbl.proxyRedo(cpu, q.skb);
   if (tbl.proxyQueue.length) {
     proxyTimer(host, cpu, tbl, Math.min(...tbl.proxyQueue.map((q) => q.due)) - now);
   }

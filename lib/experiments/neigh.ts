@@ -5,12 +5,12 @@
 import { createHost } from "../init/main.ts";
 import { Veth } from "../drivers/veth.ts";
 import { inetAddAddr } from "../ipv4/devinet.ts";
-import { macAton } from "../wire/ethernet.ts";
-import { inAton, inNtoa } from "../wire/ipv4.ts";
+import { buildFrame } from "../wire/build.ts";
+import { decodeFrame } from "../wire/decode.ts";
 import { ipNeighShow, procNetArp } from "../proc/neigh.ts";
 import { parseCidr } from "../scenario/scenario.ts";
 import type { Host } from "../init/main.ts";
-import { snmpGroups } from "../ipv4/snmp.ts";
+import { snmpNonZero } from "../ipv4/snmp.ts";
 
 /** What {@linkcode runNeighbours} runs: the host's interface, its settings and the wire's part. */
 export interface NeighRun {
@@ -49,19 +49,6 @@ export interface NeighRunResult {
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const bytes = (h: string) => Uint8Array.from(h.match(/../g)!, (x) => parseInt(x, 16));
 
-// the reply a peer owning the requested address sends back to the asker, padded to 60 bytes
-function arpReply(req: Uint8Array, mac: Uint8Array): Uint8Array {
-  const f = new Uint8Array(60);
-  f.set(req.subarray(22, 28), 0);
-  f.set(mac, 6);
-  f.set([0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 2], 12);
-  f.set(mac, 22);
-  f.set(req.subarray(38, 42), 28);
-  f.set(req.subarray(22, 28), 32);
-  f.set(req.subarray(28, 32), 38);
-  return f;
-}
-
 /**
  * Runs a host that resolves with ARP against peers on a veth's far side: the wire sends the
  * frames at their times, answers each ARP request for an address it owns (after its delay, up
@@ -95,21 +82,19 @@ export function runNeighbours(run: NeighRun, seed = 1): NeighRunResult {
   const cpu = host.sim.cpus[0];
   const send = (t: number, frame: Uint8Array) =>
     host.sim.at(Math.round(t * 1e9), () => veth.xmit(cpu, [frame]));
-  const left = new Map(
-    Object.entries(run.answer).map(([ip, a]) => [inAton(ip), a.count ?? Infinity]),
-  );
+  const left = new Map(Object.entries(run.answer).map(([ip, a]) => [ip, a.count ?? Infinity]));
   const sent: NeighRunResult["sent"] = [];
   host.devXmitTap = (dev, frame) => {
     if (dev !== veth.dev) return;
     const t = host.sim.now / 1e9;
     sent.push({ t, frame: hex(frame) });
-    const isRequest = frame[12] === 8 && frame[13] === 6 && frame[21] === 1;
-    if (!isRequest) return;
-    const tip = new DataView(frame.buffer, frame.byteOffset).getUint32(38);
-    const answer = run.answer[inNtoa(tip)];
-    if (!answer || !(left.get(tip)! > 0)) return;
-    left.set(tip, left.get(tip)! - 1);
-    send(t + answer.delay, arpReply(frame, macAton(answer.mac)));
+    // a peer owning the requested address answers the asker
+    const req = decodeFrame(frame).arp;
+    const answer = req?.op === 1 ? run.answer[req.tip] : undefined;
+    if (!req || !answer || !(left.get(req.tip)! > 0)) return;
+    left.set(req.tip, left.get(req.tip)! - 1);
+    const arp = { op: 2, sha: answer.mac, sip: req.tip, tha: req.sha, tip: req.sip };
+    send(t + answer.delay, buildFrame({ eth: { src: answer.mac, dst: req.sha }, arp }));
   };
   veth.dev.recordTransmitted = false;
   for (const f of run.frames) {
@@ -126,15 +111,9 @@ export function runNeighbours(run: NeighRun, seed = 1): NeighRunResult {
     });
   }
   host.sim.run(Math.round(run.end * 1e9));
-  const snmp = snmpGroups(host);
-  const counters: NeighRunResult["counters"] = {};
-  for (const group of ["Ip", "Icmp", "IcmpMsg"] as const) {
-    // /proc/net/snmp has an IcmpMsg line only once some type was counted
-    if (group === "IcmpMsg" && !Object.keys(snmp.IcmpMsg).length) continue;
-    counters[group] = Object.fromEntries(
-      Object.entries(snmp[group]).filter(([k, v]) => v && k !== "Forwarding" && k !== "DefaultTTL"),
-    );
-  }
+  // /proc/net/snmp's Ip, Icmp and IcmpMsg lines, as the oracle reads them
+  const { Ip: { Forwarding: _f, DefaultTTL: _t, ...ip }, Icmp, IcmpMsg } = snmpNonZero(host);
+  const counters = { Ip: ip, Icmp, ...(IcmpMsg ? { IcmpMsg } : {}) };
   const drops = host.sim.ledger.fates.filter((f) => f.reason?.startsWith("NEIGH_")).map((f) =>
     f.reason!
   );

@@ -6,6 +6,7 @@
 import type { InetNet } from "./netns_ipv4.ts";
 import { devAddPack } from "../core/dev.ts";
 import {
+  __neighLookup,
   NEIGH_UPDATE_F_ADMIN,
   NEIGH_UPDATE_F_OVERRIDE,
   type Neighbour,
@@ -39,9 +40,10 @@ import type { Cpu } from "../sim/cpu.ts";
 import { jiffies } from "../kernel/timer.ts";
 import type { NetDevice } from "../core/netdevice.ts";
 import { devQueueXmit, devXmitRecord } from "../core/dev_xmit.ts";
-import { inDevConf, inDevGet, type InDevice, inetSelectAddr } from "./devinet.ts";
+import { inDevConf, inDevGet, type InDevice, inetAddrOnlink, inetSelectAddr } from "./devinet.ts";
+import { IpHdr } from "../wire/ipv4.ts";
 import { inetAddrTypeDevTable } from "./fib.ts";
-import { ipRouteInputNoref, ipRouteOutput, type Rtable } from "./route.ts";
+import { ipRouteInputNoref, ipRouteOutput, type Rtable, UNICAST_OUTPUT_ROUTE } from "./route.ts";
 import type { CtlTable } from "../core/sysctl_net.ts";
 import { INT_MAX } from "../core/sysctl_net.ts";
 import { InputRangeError } from "../base/errors.ts";
@@ -92,19 +94,18 @@ export function arpDefaultParms(host: InetNet): NeighParms {
  */
 export function arpInit(host: InetNet): void {
   host.sim.enterFn(host.bootCpu, "arp_init");
-  const tbl: NeighTable = {
+  const tbl = neighTableInit(host, {
     index: 0,
     id: "arp_cache",
     family: PF_INET,
-    constructor: (_h, cpu, n) => arpConstructor(host, cpu, n),
+    constructor: (cpu, n) => arpConstructor(host, cpu, n),
     ops: {
-      solicit: (_h, cpu, n, skb) => arpSolicit(host, cpu, n, skb),
-      errorReport: (_h, cpu, _n, skb) => arpErrorReport(host, cpu, skb),
+      solicit: (cpu, n, skb) => arpSolicit(host, cpu, n, skb),
+      errorReport: (cpu, _n, skb) => arpErrorReport(host, cpu, skb),
     },
     parms: arpDefaultParms(host),
-    proxyRedo: (_h, cpu, skb) => parpRedo(host, cpu, skb),
-  };
-  neighTableInit(host, tbl);
+    proxyRedo: (cpu, skb) => parpRedo(host, cpu, skb),
+  });
   devAddPack(host, {
     type: ETH_P_ARP,
     dev: null,
@@ -114,7 +115,7 @@ export function arpInit(host: InetNet): void {
       host.sim.traced(on, "arp_rcv", () => arpRcv(host, on, skb), skb.id);
     },
   });
-  host.registerNetSysctl(neighSysctlTable(host, tbl.parms!));
+  host.registerNetSysctl(neighSysctlTable(host, tbl.parms));
   host.sim.exitFn(host.bootCpu, "arp_init");
 }
 
@@ -128,7 +129,7 @@ export function arpTbl(host: InetNet): NeighTable {
 }
 
 // arp_constructor(): a device without a link-layer header (tun) or with IFF_NOARP (lo) needs no
-// resolution; nor does a broadcast address
+// resolution; nor does a multicast or broadcast address, whose MAC follows from it
 function arpConstructor(host: InetNet, cpu: Cpu | undefined, n: Neighbour): void {
   host.sim.traced(cpu, "arp_constructor", () => construct(host, cpu, n));
 }
@@ -140,6 +141,11 @@ function construct(host: InetNet, cpu: Cpu | undefined, n: Neighbour): void {
   if (!n.dev.hardHeaderLen) {
     n.nudState = NUD_NOARP;
     n.output = "neigh_direct_output";
+  } else if (type === "multicast") {
+    // arp_mc_map() → ip_eth_mc_map(): 01:00:5e and the group's low 23 bits
+    const a = n.primaryKey;
+    n.nudState = NUD_NOARP;
+    n.ha = new Uint8Array([0x01, 0x00, 0x5e, (a >>> 16) & 0x7f, (a >>> 8) & 255, a & 255]);
   } else if (n.dev.loopback) {
     n.nudState = NUD_NOARP;
     n.ha = n.dev.devAddr.slice();
@@ -147,29 +153,6 @@ function construct(host: InetNet, cpu: Cpu | undefined, n: Neighbour): void {
     n.nudState = NUD_NOARP;
     n.ha = new Uint8Array(6).fill(0xff);
   }
-}
-
-/**
- * Looks a neighbour up in arp_tbl (__neigh_lookup()), making it with `creat`
- * (neigh_event_ns(), ip_neigh_gw4()).
- * @param host the host
- * @param cpu the CPU
- * @param dev the device
- * @param addr the address, host order
- * @param creat make an entry when there is none
- * @returns the entry, or undefined
- */
-export function arpNeighLookup(
-  host: InetNet,
-  cpu: Cpu,
-  dev: NetDevice,
-  addr: number,
-  creat: boolean,
-): Neighbour | undefined {
-  const tbl = arpTbl(host);
-  const n = neighLookup(tbl, dev, addr);
-  if (n || !creat) return n;
-  return neighCreate(host, cpu, tbl, dev, addr);
 }
 
 // how long before the first frame the reference setup's entries are made, at least (seconds)
@@ -357,7 +340,7 @@ function senderEntry(
   creat: boolean,
 ): Neighbour | undefined {
   if (!host.ipv4.arpResolve) return arpAssumeResolved(host, dev, sip);
-  return arpNeighLookup(host, cpu, dev, sip, creat);
+  return __neighLookup(host, cpu, arpTbl(host), dev, sip, creat);
 }
 
 // the fields of a received ARP packet
@@ -453,7 +436,7 @@ function arpProcess(host: InetNet, cpu: Cpu, skb: SkBuff): void {
   let isGarp = false;
   if (n || accept) isGarp = arpIsGarp(host, a, cpu);
   if (accept && !n && (isGarp || (a.op === ARPOP_REPLY && isUnicast(host, a.sip, cpu)))) {
-    n = arpNeighLookup(host, cpu, dev, a.sip, true);
+    n = __neighLookup(host, cpu, arpTbl(host), dev, a.sip, true);
   }
   if (n) {
     const override = jiffies(host) > n.updated + n.parms.locktime || isGarp;
@@ -482,7 +465,7 @@ function arpAccept(host: InetNet, inDev: InDevice, sip: number): boolean {
     case 1:
       return true;
     case 2:
-      return inDev.ifaList.some((f) => ((f.local ^ sip) & f.mask) === 0);
+      return inetAddrOnlink(inDev, sip, 0);
     default:
       return false;
   }
@@ -516,20 +499,16 @@ function arpSolicit(
   host.sim.traced(cpu, "arp_solicit", () => {
     const inDev = inDevGet(host, n.dev);
     if (!inDev) return;
+    // the waiting packet's source when it is one of the host's addresses: always with
+    // arp_announce 0 (and any value past 2), with 1 only if the target is on its subnet; else
+    // inet_select_addr()'s choice
     let saddr = 0;
     const announce = inDevConf(host, inDev, "arp_announce");
-    const src = skb
-      ? new DataView(skb.head.buffer, skb.head.byteOffset).getUint32(
-        skb.networkHeader + 12,
-      )
-      : 0;
-    if (announce === 0 && skb && inetAddrTypeDevTable(host, src, cpu) === "local") saddr = src;
-    else if (announce === 1 && skb && inetAddrTypeDevTable(host, src, cpu) === "local") {
+    if (skb && announce !== 2) {
+      const src = new IpHdr(skb.head, skb.networkHeader).saddr;
       if (
-        inDev.ifaList.some((f) =>
-          ((f.local ^ n.primaryKey) & f.mask) === 0 &&
-          ((f.local ^ src) & f.mask) === 0
-        )
+        inetAddrTypeDevTable(host, src, cpu) === "local" &&
+        (announce !== 1 || inetAddrOnlink(inDev, n.primaryKey, src))
       ) saddr = src;
     }
     if (!saddr) saddr = inetSelectAddr(host, n.dev, n.primaryKey);
@@ -544,24 +523,12 @@ function arpSolicit(
   });
 }
 
-// skb_rtable() of a packet on its way out: a unicast route, not to this host
-const OUTPUT_ROUTE: Rtable = {
-  input: "ip_forward",
-  type: "unicast",
-  local: false,
-  broadcast: false,
-  multicast: false,
-  doRedirect: false,
-  error: 0,
-  fib: null,
-};
-
 // arp_error_report() → dst_link_failure() → ipv4_link_failure(): a host unreachable to the
 // packet's source, then the packet dropped
 function arpErrorReport(host: InetNet, cpu: Cpu, skb: SkBuff): void {
   host.sim.traced(cpu, "arp_error_report", () => {
     host.sim.traced(cpu, "ipv4_link_failure", () => {
-      icmpSend(host, cpu, skb, OUTPUT_ROUTE, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+      icmpSend(host, cpu, skb, UNICAST_OUTPUT_ROUTE, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
     }, skb.id);
     kfreeSkbReason(host.sim, skb, "NEIGH_FAILED", "arp_error_report");
   }, skb.id);

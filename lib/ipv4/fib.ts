@@ -24,6 +24,7 @@ export type RouteType =
   | "unicast"
   | "local"
   | "broadcast"
+  | "multicast"
   | "unreachable"
   | "blackhole"
   | "prohibit";
@@ -249,8 +250,10 @@ export function fibComputeSpecDst(
 export const FLOWI_FLAG_ANYSRC = 0x01;
 
 /**
- * The type of route an address has in the local table, as inet_addr_type_dev_table(): one
- * lookup in RT_TABLE_LOCAL (which, with no custom rules, shares the main table's trie).
+ * The type of route an address has in the local table, as inet_addr_type_dev_table(): 0.0.0.0
+ * and the limited broadcast are broadcast and 224/4 multicast without a lookup
+ * (__inet_dev_addr_type()); any other takes one lookup in RT_TABLE_LOCAL (which, with no custom
+ * rules, shares the main table's trie).
  * @param host the host
  * @param addr the address, host order
  * @param cpu the CPU, to trace the lookup on
@@ -262,6 +265,9 @@ export function inetAddrTypeDevTable(host: InetNet, addr: number, cpu?: Cpu): Ro
     "inet_addr_type_dev_table",
     () =>
       host.sim.traced(cpu, "__inet_dev_addr_type", () => {
+        // 0.0.0.0 and 255.255.255.255 are broadcast, 224/4 multicast, with no lookup
+        if (addr === 0 || addr >>> 0 === 0xffffffff) return "broadcast";
+        if (addr >>> 28 === 0xe) return "multicast";
         const res = fibLookup(host, addr, 0, cpu, {}, RT_TABLE_LOCAL);
         return typeof res === "object" ? res.route.type : "unicast";
       }),

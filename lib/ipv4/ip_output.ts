@@ -23,21 +23,9 @@ import { ETH_P_IP } from "../wire/ethernet.ts";
 import { IP_DF, IP_MF, IP_OFFSET, IpHdr, IPV4_HLEN } from "../wire/ipv4.ts";
 import { nfHook } from "../netfilter/core.ts";
 import { txSkb } from "../core/dev_xmit.ts";
-import { neighOutput } from "../core/neighbour.ts";
-import { arpAssumeResolved, arpNeighLookup } from "./arp.ts";
-import type { Rtable } from "./route.ts";
-
-// the output route to a local address (rt_flags RTCF_LOCAL, dst.input ip_local_deliver)
-const LOCAL_ROUTE: Rtable = {
-  input: "ip_local_deliver",
-  type: "local",
-  local: true,
-  broadcast: false,
-  multicast: false,
-  doRedirect: false,
-  error: 0,
-  fib: null,
-};
+import { __neighLookup, neighOutput } from "../core/neighbour.ts";
+import { arpAssumeResolved, arpTbl } from "./arp.ts";
+import { LOCAL_OUTPUT_ROUTE } from "./route.ts";
 
 // LL_RESERVED_SPACE() of an Ethernet device (and of a TUN one): the 14-byte header rounded up
 // to 16
@@ -90,11 +78,11 @@ function ipFinishOutput2(
   skb.networkHeader = hlen;
   skb.transportHeader = hlen + new IpHdr(buf, hlen).ihl * 4;
   // to one of the host's own addresses: the route, RTCF_LOCAL, goes round with it (skb_dst())
-  if (route.dev.loopback) skb.dst = LOCAL_ROUTE;
+  if (route.dev.loopback) skb.dst = LOCAL_OUTPUT_ROUTE;
   // ip_neigh_gw4(): the next hop's entry, or a new one (__neigh_create()) — taken as resolved
   // already by a host that does not resolve
   const n = host.ipv4.arpResolve
-    ? arpNeighLookup(host, cpu, route.dev, route.nexthop, true)!
+    ? __neighLookup(host, cpu, arpTbl(host), route.dev, route.nexthop, true)!
     : arpAssumeResolved(host, route.dev, route.nexthop);
   neighOutput(host, cpu, n, skb);
   host.sim.exitFn(cpu, "ip_finish_output2");

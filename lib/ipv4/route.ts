@@ -65,6 +65,11 @@ function rt(input: DstInput, type: Rtable["type"], extra: Partial<Rtable> = {}):
   };
 }
 
+/** The route a packet to one of the host's own addresses goes out by (RTCF_LOCAL): round lo. */
+export const LOCAL_OUTPUT_ROUTE: Rtable = rt("ip_local_deliver", "local");
+/** skb_rtable() of a packet on its way out to another host: unicast, not RTCF_LOCAL. */
+export const UNICAST_OUTPUT_ROUTE: Rtable = rt("ip_forward", "unicast");
+
 /**
  * Routes a received packet, as ip_route_input_noref(): multicast first (only groups the host
  * joined are taken; every device is in 224.0.0.1), then ip_route_input_slow(): martian sources

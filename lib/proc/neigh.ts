@@ -79,5 +79,5 @@ export function procNetArp(host: InetNet): TextView {
 }
 
 function entries(host: InetNet): Neighbour[] {
-  return [...arpTbl(host).entries!.values()];
+  return [...arpTbl(host).entries.values()];
 }

@@ -24,14 +24,18 @@ const hex4 = (v: string | number) => `0x${Number(v).toString(16).padStart(4, "0"
 const softirq = (f: Fields) => `vec=${f.vec} [action=${f.action}]`;
 const netDevTemplate = (f: Fields) => `dev=${f.name} skbaddr=${ptr(f.skbaddr)} len=${f.len}`;
 
-// neigh__update's TP_printk (include/trace/events/neigh.h): neigh_update_done and
-// neigh_event_send_done
-const neighUpdateDone = (f: Fields) =>
+const hex2 = (v: string | number) => Number(v).toString(16).padStart(2, "0");
+
+// The entry's fields both neigh tracepoint classes print first (include/trace/events/neigh.h)
+const neighEntry = (f: Fields) =>
   `family ${f.family} dev ${f.dev} lladdr ${f.lladdr} flags ${
-    Number(f.flags).toString(16).padStart(2, "0")
+    hex2(f.flags)
   } nud_state ${f.nud_state} type ${
-    Number(f.type).toString(16).padStart(2, "0")
-  } dead ${f.dead} refcnt ${f.refcnt} primary_key4 ${f.primary_key4} primary_key6 ::ffff:${f.primary_key4} confirmed ${f.confirmed} updated ${f.updated} used ${f.used} err ${f.err}`;
+    hex2(f.type)
+  } dead ${f.dead} refcnt ${f.refcnt} primary_key4 ${f.primary_key4} primary_key6 ::ffff:${f.primary_key4} confirmed ${f.confirmed} updated ${f.updated} used ${f.used}`;
+
+// neigh__update's TP_printk: neigh_update_done and neigh_event_send_done
+const neighUpdateDone = (f: Fields) => `${neighEntry(f)} err ${f.err}`;
 
 /** Each event's TP_printk, from its fields. */
 const TP_PRINTK: Record<string, (f: Fields) => string> = {
@@ -64,12 +68,8 @@ const TP_PRINTK: Record<string, (f: Fields) => string> = {
   neigh_create: (f) =>
     `family ${f.family} dev ${f.dev} entries ${f.entries} primary_key4 ${f.primary_key4} primary_key6 ::ffff:${f.primary_key4} created ${f.created} gc_exempt ${f.gc_exempt}`,
   neigh_update: (f) =>
-    `family ${f.family} dev ${f.dev} lladdr ${f.lladdr} flags ${
-      Number(f.flags).toString(16).padStart(2, "0")
-    } nud_state ${f.nud_state} type ${
-      Number(f.type).toString(16).padStart(2, "0")
-    } dead ${f.dead} refcnt ${f.refcnt} primary_key4 ${f.primary_key4} primary_key6 ::ffff:${f.primary_key4} confirmed ${f.confirmed} updated ${f.updated} used ${f.used} new_lladdr ${f.new_lladdr} new_state ${f.new_state} update_flags ${
-      Number(f.update_flags).toString(16).padStart(2, "0")
+    `${neighEntry(f)} new_lladdr ${f.new_lladdr} new_state ${f.new_state} update_flags ${
+      hex2(f.update_flags)
     } pid ${f.pid}`,
   neigh_update_done: neighUpdateDone,
   neigh_event_send_done: neighUpdateDone,
