@@ -38,6 +38,7 @@ const REASONS: Record<string, string> = {
   arp_accept: "arp_accept 1 makes entries from gratuitous ARP and unsolicited replies",
   announce_secondary: "arp_announce 0 solicits from the waiting packet's source address",
   announce_primary: "arp_announce 2 solicits from the device's primary address",
+  announce_past_two: "arp_announce 3 acts as 0, the switch's default",
   arp_ignore_subnet: "arp_ignore 2 answers only askers in the target address's subnet",
   peer_asks_first:
     "a request from the peer being resolved answers the question: the held reply goes at once",

@@ -255,6 +255,16 @@ export const NEIGH_CASES: Record<string, NeighCase> = {
     snapshots: [0.1],
     end: 0.2,
   },
+  // arp_announce 3 is no case of arp_solicit()'s switch: it acts as 0
+  announce_past_two: {
+    ...base,
+    interface: { ...base.interface, addrs: ["10.1.0.2/24", "10.1.0.3/24"] },
+    sysctl: { "net.ipv4.conf.eth0.arp_announce": 3 },
+    frames: [ping(0, 1, "10.1.0.7", 56, "10.1.0.3")],
+    answer: { "10.1.0.7": { mac: PEER_MAC, delay: 0.001 } },
+    snapshots: [0.1],
+    end: 0.2,
+  },
   // arp_ignore 2: a request is answered only when the asker is in the target address's subnet
   arp_ignore_subnet: {
     ...base,
