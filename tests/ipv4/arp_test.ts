@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import { runNeighbours } from "../../lib/experiments/neigh.ts";
 import { createHost } from "../../lib/init/main.ts";
 import { registerEtherdev } from "../../lib/core/netdevice.ts";
-import { inetAddAddr } from "../../lib/ipv4/devinet.ts";
 import { inetAddrTypeDevTable } from "../../lib/ipv4/fib.ts";
 import { arpTbl } from "../../lib/ipv4/arp.ts";
 import { neighCreate, NUD_NOARP } from "../../lib/core/neighbour.ts";
