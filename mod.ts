@@ -109,6 +109,15 @@ export * from "./lib/ipv4/arp.ts";
 export * from "./lib/core/neighbour.ts";
 export * from "./lib/ipv6/af_inet6.ts";
 
+// ---- The way out: qdiscs, NET_TX, byte queue limits, tc ----------------------------------------
+export * from "./lib/sched/sch_generic.ts";
+export * from "./lib/sched/sch_fifo.ts";
+export * from "./lib/sched/sch_tbf.ts";
+export * from "./lib/sched/sch_mq.ts";
+export * from "./lib/sched/sch_api.ts";
+export * from "./lib/sched/tc_units.ts";
+export * from "./lib/kernel/dynamic_queue_limits.ts";
+
 // ---- Netfilter: hook entries in priority order, iptables tables and rules ----------------------
 export * from "./lib/netfilter/core.ts";
 export * from "./lib/netfilter/ip_tables.ts";

@@ -7,7 +7,7 @@
 export const LAYERS: readonly (readonly string[])[] = [
   ["base"], // the kit's error types
   ["wire", "sim"], // bytes on the wire; the simulated machine: clock, CPUs, costs, trace
-  ["kernel", "core"], // irqs and softirqs; net/core: skbs, devices, NAPI, GRO, RPS, struct net
+  ["kernel", "core", "sched"], // irqs, softirqs; net/core: skbs, devices, NAPI, GRO, RPS; qdiscs
   ["drivers", "ethernet", "packet", "bridge", "netfilter", "ipv4", "ipv6"], // what hooks into core
   ["init", "traffic", "viz"], // boot a whole host; traffic to send it; charts and views
   ["proc", "scenario", "experiments", "packetdrill"], // what a user reads and runs on a host

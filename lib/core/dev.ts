@@ -12,6 +12,7 @@ import { NetDevice } from "./netdevice.ts";
 import { consumeSkb, SkbQueue, type SkBuff } from "./skbuff.ts";
 import { groNormalList, type GroState, initGroHash, napiGroFlush, napiGroHolds } from "./gro.ts";
 import { backlogNapi, netRpsActionAndIrqEnable, type SdFlowLimit } from "./netif_receive.ts";
+import { type Qdisc, qdiscRun } from "../sched/sch_generic.ts";
 
 /** Buckets of ptype_base (PTYPE_HASH_SIZE). */
 export const PTYPE_HASH_SIZE = 16;
@@ -186,6 +187,23 @@ export function devSetMtu(net: Net, dev: NetDevice, mtu: number): void {
   net.callNetdeviceNotifiers("NETDEV_CHANGEMTU", dev);
 }
 
+/**
+ * Sets a device's txqueuelen, as dev_change_tx_queue_len(): the qdiscs that size themselves by
+ * it follow (dev_qdisc_change_tx_queue_len(): pfifo_fast's bands); a pfifo or bfifo keeps the
+ * limit it was made with.
+ * @param net the host
+ * @param dev the device
+ * @param len packets, 0 … 2^32 − 1
+ * @throws {RangeError} for a length that is not an unsigned int (ERANGE)
+ */
+export function devSetTxQueueLen(net: Net, dev: NetDevice, len: number): void {
+  if (!Number.isInteger(len) || len < 0 || len > 0xffffffff) {
+    throw new InputRangeError(`Cannot set txqueuelen of ${dev.name} to ${len} (ERANGE)`);
+  }
+  dev.txQueueLen = len;
+  for (const txq of dev.tx) txq.qdiscSleeping.changeTxQueueLen(net, len);
+}
+
 /** NAPI state bits that the kit models (include/linux/netdevice.h: NAPI_STATE_*). */
 export interface NapiState {
   /** NAPI_STATE_SCHED: on a poll list, being polled, or owned by a busy poller. */
@@ -271,6 +289,8 @@ export class SoftnetData {
   readonly processQueue: SkbQueue = new SkbQueue();
   /** skbs freed from hard interrupt context, freed by net_tx_action (completion_queue). */
   completionQueue: SkBuff[] = [];
+  /** Root qdiscs waiting for net_tx_action() to run them (output_queue). */
+  outputQueue: Qdisc[] = [];
   /** The backlog NAPI instance, polled by process_backlog() (sd->backlog). */
   backlog!: Napi;
   /** CPUs whose backlogs this CPU must kick by IPI when net_rx_action() ends (rps_ipi_list). */
@@ -563,8 +583,10 @@ export function* netRxAction(host: Net, cpu: Cpu): Work {
 }
 
 /**
- * The NET_TX softirq handler, net_tx_action(), as far as the receive path needs it: frees the
- * skbs that hard interrupt context queued on completion_queue (dev_kfree_skb_irq()).
+ * The NET_TX softirq handler, net_tx_action(): frees the skbs hard interrupt context queued on
+ * completion_queue (dev_kfree_skb_irq()), then runs each qdisc on output_queue — put there by
+ * __netif_schedule() when a qdisc used its quota, a driver woke its queue, or a shaper's
+ * watchdog fired.
  * @param host the host
  * @param cpu the CPU
  * @returns the code to run in softirq context
@@ -574,6 +596,12 @@ export function* netTxAction(host: Net, cpu: Cpu): Work {
   const done = sd.completionQueue;
   sd.completionQueue = [];
   for (const skb of done) consumeSkb(host.sim, skb, "net_tx_action");
+  const head = sd.outputQueue;
+  sd.outputQueue = [];
+  for (const q of head) {
+    q.scheduled = false;
+    qdiscRun(host, cpu, q);
+  }
   yield 0;
 }
 
@@ -595,6 +623,7 @@ export function netDevInit(host: Net): void {
     devAddr: new Uint8Array(6),
     loopback: true,
   });
+  lo.noQueue = true; // loopback_setup(): IFF_NO_QUEUE
   host.registerNetdevice(lo);
   // The backlog NAPI belongs to no device; the kit hangs it on lo, which it never polls.
   for (const sd of host.softnetData) sd.backlog = backlogNapi(host, sd, lo);

@@ -1,28 +1,52 @@
-// Models the transmit entry of net/core/dev.c (Linux 6.18) as far as what the receive path
-// sends needs it: __dev_queue_xmit() on a queueless device (a veth's default qdisc is noqueue)
-// goes straight to dev_hard_start_xmit() → xmit_one() → netdev_start_xmit() → the driver's
-// ndo_start_xmit, with the net_dev_queue, net_dev_start_xmit and net_dev_xmit tracepoints.
+// Models the transmit entry of net/core/dev.c (Linux 6.18): __dev_queue_xmit() picks the
+// transmit queue and hands the packet to its qdisc (__dev_xmit_skb()), or, on a device without
+// a queue (noqueue: veth, loopback), straight to dev_hard_start_xmit() → xmit_one() →
+// netdev_start_xmit() → the driver's ndo_start_xmit, with the net_dev_queue, qdisc_enqueue,
+// net_dev_start_xmit and net_dev_xmit tracepoints.
 
 import type { Cpu } from "../sim/cpu.ts";
 import type { Net } from "./net_namespace.ts";
-import type { NetDevice } from "./netdevice.ts";
-import { SkBuff } from "./skbuff.ts";
+import type { NetDevice, NetdevQueue } from "./netdevice.ts";
+import { kfreeSkbReason, SkBuff } from "./skbuff.ts";
 import { netDevTemplate } from "./netif_receive.ts";
 import { ETH_HLEN, ETH_P_8021Q, EthHdr } from "../wire/ethernet.ts";
+import {
+  __qdiscRun,
+  freeDropped,
+  NET_XMIT_SUCCESS,
+  type Qdisc,
+  qdiscRun,
+  qdiscRunBegin,
+  qdiscRunEnd,
+  schDirectXmit,
+} from "../sched/sch_generic.ts";
 
 /** ndo_start_xmit's "sent" (NETDEV_TX_OK). */
 export const NETDEV_TX_OK = 0;
+/** ndo_start_xmit's "no room: give it back" (NETDEV_TX_BUSY). */
+export const NETDEV_TX_BUSY = 0x10;
+/** __dev_queue_xmit()'s answer for a device that cannot send (-ENETDOWN). */
+export const ENETDOWN: number = -100;
 
 /**
- * Sends an skb out of a device, as dev_queue_xmit(): the net_dev_queue event, then the driver
- * through dev_hard_start_xmit(), then net_dev_xmit with the driver's return code. The skb's
- * data starts at its Ethernet header; its network and transport headers are set when known.
- * A device whose driver the kit does not model takes the skb as sent.
+ * dev_xmit_complete(): the driver took the packet (sent it or dropped it itself).
+ * @param rc the driver's code
+ */
+export function devXmitComplete(rc: number): boolean {
+  return rc < 0x0f; // NET_XMIT_MASK
+}
+
+/**
+ * Sends an skb out of a device, as dev_queue_xmit(): the transmit queue's qdisc takes it
+ * (__dev_xmit_skb()), or a queueless device's driver at once. The skb's data starts at its
+ * Ethernet header; its network and transport headers are set when known. A device whose driver
+ * the kit does not model takes the skb as sent.
  * @param host the host
  * @param cpu the CPU
  * @param dev the device
  * @param skb the skb
- * @returns the driver's code, NETDEV_TX_OK when sent
+ * @returns NET_XMIT_SUCCESS (0), NET_XMIT_DROP (1) or NET_XMIT_CN (2) from a qdisc, the
+ *   driver's code on a queueless device, or -ENETDOWN
  * @example
  * ```ts
  * import { buildFrame, createHost, devQueueXmit, registerEtherdev, SkBuff } from "@rxpath/rxpath";
@@ -38,26 +62,152 @@ export function devQueueXmit(host: Net, cpu: Cpu, dev: NetDevice, skb: SkBuff): 
   skb.dev = dev;
   // __dev_queue_xmit() runs under rcu_read_lock_bh(): bottom halves off
   const rc = sim.holding(cpu, { bh: 1 }, () => {
+    const txq = netdevCorePickTx(host, cpu, dev, skb);
+    const q = txq.qdisc;
     sim.tracepoint(cpu, "net_dev_queue", () => netDevTemplate(skb));
-    sim.enterFn(cpu, "dev_hard_start_xmit", skb.id);
-    const len = skb.len; // net_dev_xmit prints the length from before the driver had the skb
-    sim.tracepoint(cpu, "net_dev_start_xmit", () => netDevStartXmit(skb));
-    const rc = dev.ndoStartXmit?.(skb, cpu) ?? NETDEV_TX_OK;
-    sim.tracepoint(cpu, "net_dev_xmit", () => ({ name: dev.name, skbaddr: skb.id, len, rc }));
-    sim.exitFn(cpu, "dev_hard_start_xmit", skb.id);
-    return rc;
+    if (!q.queueless) return __devXmitSkb(host, cpu, skb, q, dev, txq);
+    if (dev.up && !txq.stopped) {
+      const { ret } = devHardStartXmit(host, cpu, [skb], dev, txq);
+      if (devXmitComplete(ret)) return ret;
+    }
+    // a queueless device that is down, or asks to queue: the packet is lost
+    dev.stats.tx_dropped++;
+    kfreeSkbReason(sim, skb, "NOT_SPECIFIED", "__dev_queue_xmit");
+    return ENETDOWN;
   });
   sim.exitFn(cpu, "__dev_queue_xmit", skb.id);
   return rc;
 }
 
+// netdev_core_pick_tx(): queue 0 when one queue is in use; else netdev_pick_tx() →
+// skb_tx_hash(): a forwarded packet keeps the number of the queue it came in on (folded into
+// the device's count), any other goes by its flow hash (reciprocal_scale()).
+function netdevCorePickTx(host: Net, cpu: Cpu, dev: NetDevice, skb: SkBuff): NetdevQueue {
+  const n = dev.realNumTxQueues;
+  return host.sim.traced(cpu, "netdev_core_pick_tx", () => {
+    if (n === 1) return dev.tx[0];
+    return host.sim.traced(cpu, "netdev_pick_tx", () => {
+      const index = skb.queueMapping
+        ? (skb.queueMapping - 1) % n
+        : Number((BigInt(skb.hash >>> 0) * BigInt(n)) >> 32n);
+      return dev.tx[index];
+    }, skb.id);
+  }, skb.id);
+}
+
+// __dev_xmit_skb(): an empty work-conserving qdisc not running elsewhere lets the packet go to
+// the driver at once (bypass, counted as sent by the qdisc); otherwise it is enqueued and the
+// qdisc run. Dropped packets are freed after, with the reason the qdisc gave (QDISC_DROP unless
+// it said more).
+function __devXmitSkb(
+  host: Net,
+  cpu: Cpu,
+  skb: SkBuff,
+  q: Qdisc,
+  dev: NetDevice,
+  txq: NetdevQueue,
+): number {
+  {
+    skb.dropReason = "QDISC_DROP"; // tcf_set_drop_reason()
+    const toFree: SkBuff[] = [];
+    let rc = NET_XMIT_SUCCESS;
+    // nolock_qdisc_is_empty() reads the MISSED and DRAINING bits; a locked qdisc its qlen
+    const empty = q.nolock ? !q.missed && !q.draining : q.qstats.qlen === 0;
+    if (q.canBypass && empty && qdiscRunBegin(q)) {
+      q.bstats.bytes += skb.len;
+      q.bstats.packets++;
+      if (schDirectXmit(host, cpu, [skb], q, dev, txq) && (!q.nolock || q.missed || q.draining)) {
+        __qdiscRun(host, cpu, q);
+      }
+      qdiscRunEnd(host, cpu, q);
+    } else {
+      rc = devQdiscEnqueue(host, cpu, skb, q, toFree);
+      qdiscRun(host, cpu, q);
+    }
+    freeDropped(host, toFree);
+    return rc;
+  }
+}
+
+// dev_qdisc_enqueue(): the qdisc's enqueue, traced by qdisc_enqueue when it took the packet
+function devQdiscEnqueue(
+  host: Net,
+  cpu: Cpu,
+  skb: SkBuff,
+  q: Qdisc,
+  toFree: SkBuff[],
+): number {
+  const rc = host.sim.traced(cpu, "dev_qdisc_enqueue", () => {
+    return host.sim.traced(cpu, q.symbols.enqueue, () => q.enqueue(host, cpu, skb, toFree), skb.id);
+  }, skb.id);
+  if (rc === NET_XMIT_SUCCESS) {
+    host.sim.tracepoint(cpu, "qdisc_enqueue", () => ({
+      ifindex: q.dev.ifindex,
+      handle: q.handle,
+      parent: q.parent,
+      skbaddr: skb.id,
+    }));
+  }
+  return rc;
+}
+
+/**
+ * dev_hard_start_xmit(): hands packets to the driver one by one (xmit_one()), stopping at one
+ * it refuses or when the driver stops the queue with more to send.
+ * @param host the host
+ * @param cpu the CPU
+ * @param skbs the packets, in order
+ * @param dev the device
+ * @param txq the transmit queue
+ * @returns the packets not sent, and the last driver code (NETDEV_TX_BUSY when stopped)
+ */
+export function devHardStartXmit(
+  host: Net,
+  cpu: Cpu,
+  skbs: SkBuff[],
+  dev: NetDevice,
+  txq: NetdevQueue,
+): { left: SkBuff[]; ret: number } {
+  return host.sim.traced(cpu, "dev_hard_start_xmit", () => {
+    let rc = NETDEV_TX_OK;
+    for (let i = 0; i < skbs.length; i++) {
+      rc = xmitOne(host, cpu, skbs[i], dev, txq);
+      if (!devXmitComplete(rc)) return { left: skbs.slice(i), ret: rc };
+      if (txq.drvXoff && i + 1 < skbs.length) {
+        return { left: skbs.slice(i + 1), ret: NETDEV_TX_BUSY };
+      }
+    }
+    return { left: [], ret: rc };
+  }, skbs[0].id);
+}
+
+// xmit_one(): the taps see the frame (dev_queue_xmit_nit()), then the driver has it
+function xmitOne(host: Net, cpu: Cpu, skb: SkBuff, dev: NetDevice, txq: NetdevQueue): number {
+  const sim = host.sim;
+  if (host.devices.includes(dev)) {
+    devXmitRecord(host, dev, skb.head.subarray(skb.data, skb.data + skb.len));
+  }
+  const len = skb.len; // net_dev_xmit prints the length from before the driver had the skb
+  sim.tracepoint(cpu, "net_dev_start_xmit", () => netDevStartXmit(skb, txq));
+  const rc = dev.ndoStartXmit?.(skb, cpu) ?? NETDEV_TX_OK; // netdev_start_xmit(), inline
+  sim.tracepoint(cpu, "net_dev_xmit", () => ({ name: dev.name, skbaddr: skb.id, len, rc }));
+  if (rc === NETDEV_TX_OK) {
+    // each driver counts what it sent (veth_xmit(), virtio's start_xmit()): here in one place
+    dev.stats.tx_packets++;
+    dev.stats.tx_bytes += len;
+    txq.txPackets++;
+    txq.txBytes += len;
+  }
+  return rc;
+}
+
 // The fields of net_dev_start_xmit (include/trace/events/net.h): offsets from the MAC header,
 // a transport offset only when one was set.
-function netDevStartXmit(skb: SkBuff): Record<string, string | number> {
+function netDevStartXmit(skb: SkBuff, txq: NetdevQueue): Record<string, string | number> {
   const proto = skb.len >= ETH_HLEN ? new EthHdr(skb.head, skb.data).hProto : 0;
   return {
     name: skb.dev!.name,
-    queue_mapping: 0,
+    queue_mapping: txq.index,
     skbaddr: skb.id,
     vlan_tagged: 0,
     vlan_proto: 0,

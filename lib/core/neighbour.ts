@@ -12,7 +12,7 @@ import type { Net } from "./net_namespace.ts";
 import type { NetDevice } from "./netdevice.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { kfreeSkbReason, type SkBuff } from "./skbuff.ts";
-import { devQueueXmit, devXmitRecord } from "./dev_xmit.ts";
+import { devQueueXmit } from "./dev_xmit.ts";
 import { jiffies, modTimer } from "../kernel/timer.ts";
 import { inNtoa } from "../wire/ipv4.ts";
 
@@ -35,6 +35,14 @@ export const NUD_PERMANENT = 0x80;
 /** NUD_NONE: just created. */
 export const NUD_NONE = 0x00;
 /** States with a running timer (include/net/neighbour.h). */
+/** The states an entry may be given by hand (`ip neigh replace … nud NAME`), by name. */
+export const NUD_BY_NAME = {
+  permanent: NUD_PERMANENT,
+  noarp: NUD_NOARP,
+  reachable: NUD_REACHABLE,
+  stale: NUD_STALE,
+} as const;
+/** NUD states that run the entry's timer. */
 export const NUD_IN_TIMER = NUD_INCOMPLETE | NUD_REACHABLE | NUD_DELAY | NUD_PROBE;
 /** States with a usable address. */
 export const NUD_VALID = NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | NUD_PROBE | NUD_STALE |
@@ -760,10 +768,9 @@ function ethHeader(skb: SkBuff, dev: NetDevice, daddr: Uint8Array, proto: number
   h[skb.data + 13] = proto & 255;
 }
 
-// dev_queue_xmit() of a frame the host made, recorded as sent
-function xmit(host: Net, cpu: Cpu, dev: NetDevice, skb: SkBuff): void {
-  devXmitRecord(host, dev, skb.head.subarray(skb.data, skb.data + skb.len));
-  devQueueXmit(host, cpu, dev, skb);
+// dev_queue_xmit() of a frame the host made
+function xmit(host: Net, cpu: Cpu, dev: NetDevice, skb: SkBuff): number {
+  return devQueueXmit(host, cpu, dev, skb);
 }
 
 /**
@@ -773,13 +780,14 @@ function xmit(host: Net, cpu: Cpu, dev: NetDevice, skb: SkBuff): void {
  * @param cpu the CPU
  * @param n the neighbour
  * @param skb the packet, its data at the network header, with room for the link header before
+ * @returns dev_queue_xmit()'s code, or 0 for a packet left waiting in (or dropped from) arp_queue
  */
-export function neighResolveOutput(host: Net, cpu: Cpu, n: Neighbour, skb: SkBuff): void {
-  host.sim.traced(cpu, "neigh_resolve_output", () => {
-    if (neighEventSend(host, cpu, n, skb)) return;
+export function neighResolveOutput(host: Net, cpu: Cpu, n: Neighbour, skb: SkBuff): number {
+  return host.sim.traced(cpu, "neigh_resolve_output", () => {
+    if (neighEventSend(host, cpu, n, skb)) return 0;
     if (n.hh.length === 0) neighHhInit(host, cpu, n, skb.protocol);
     devHardHeader(host, cpu, skb, n.dev, n.ha, skb.protocol);
-    xmit(host, cpu, n.dev, skb);
+    return xmit(host, cpu, n.dev, skb);
   }, skb.id);
 }
 
@@ -812,22 +820,21 @@ export function neighHhInit(host: Net, cpu: Cpu, n: Neighbour, proto: number): v
  * @param cpu the CPU
  * @param n the neighbour
  * @param skb the packet, its data at the network header
+ * @returns dev_queue_xmit()'s code (NET_XMIT_DROP when the qdisc dropped it), or 0
  */
-export function neighOutput(host: Net, cpu: Cpu, n: Neighbour, skb: SkBuff): void {
+export function neighOutput(host: Net, cpu: Cpu, n: Neighbour, skb: SkBuff): number {
   if (n.nudState & NUD_CONNECTED && n.hh.length) {
-    host.sim.traced(cpu, "neigh_hh_output", () => {
+    return host.sim.traced(cpu, "neigh_hh_output", () => {
       skb.data -= n.hh.length;
       skb.len += n.hh.length;
       skb.head.set(n.hh, skb.data);
-      xmit(host, cpu, n.dev, skb);
+      return xmit(host, cpu, n.dev, skb);
     }, skb.id);
-    return;
   }
   if (n.output === "neigh_direct_output") {
-    host.sim.traced(cpu, "neigh_direct_output", () => xmit(host, cpu, n.dev, skb), skb.id);
-    return;
+    return host.sim.traced(cpu, "neigh_direct_output", () => xmit(host, cpu, n.dev, skb), skb.id);
   }
-  neighResolveOutput(host, cpu, n, skb);
+  return neighResolveOutput(host, cpu, n, skb);
 }
 
 /**

@@ -11,7 +11,8 @@ import { isValidEtherAddr, macToString } from "../wire/ethernet.ts";
 import { IrqController } from "../kernel/irq.ts";
 import { tickSchedInit } from "../kernel/tick.ts";
 import { devValidName, newPtypeTables, type PtypeTables, type SoftnetData } from "./dev.ts";
-import type { NetDevice } from "./netdevice.ts";
+import { type NetDevice, NetdevQueue } from "./netdevice.ts";
+import { devActivate } from "../sched/sch_api.ts";
 import type { PacketOffload } from "./gro.ts";
 import type { SkBuff } from "./skbuff.ts";
 import type { Proto } from "./sock.ts";
@@ -57,6 +58,7 @@ export class Net {
   readonly bootCpu: Cpu;
   /** Values of the registered global sysctls, by name (see {@linkcode Net.sysctlTables}). */
   readonly sysctl: Record<string, number> = {};
+  #autohandle = 0;
   /** The registered sysctl tables, in registration order (register_net_sysctl()). */
   readonly sysctlTables: CtlTable[] = [];
   /** The softirq engine (kernel/softirq.c). */
@@ -204,9 +206,32 @@ export class Net {
       );
     }
     this.sim.enterFn(this.bootCpu, "register_netdevice");
+    // netif_alloc_netdev_queues(): one netdev_queue per transmit queue
+    if (dev.tx.length === 0) {
+      dev.tx = Array.from(
+        { length: dev.numTxQueues },
+        (_, i) => new NetdevQueue(i, this.hz, () => this.softirqs.jiffies),
+      );
+    }
     this.devices.push(dev);
     this.callNetdeviceNotifiers("NETDEV_REGISTER", dev);
     this.sim.exitFn(this.bootCpu, "register_netdevice");
+    // the kit's devices are up from the start: dev_open() → dev_activate()
+    devActivate(this, dev);
+  }
+
+  /**
+   * A handle for a qdisc tc adds without one (qdisc_alloc_handle(): 8001:, 8002:, …).
+   * @returns the handle, major:0
+   */
+  nextQdiscHandle(): number {
+    this.#autohandle += 0x10000;
+    return (0x80000000 + this.#autohandle) >>> 0;
+  }
+
+  /** Packets one __qdisc_run() sends before it yields to NET_TX (dev_tx_weight). */
+  get devTxWeight(): number {
+    return this.sysctl["net.core.dev_weight"] * this.sysctl["net.core.dev_weight_tx_bias"];
   }
 
   /**

@@ -7,6 +7,8 @@ import { ETH_HLEN, macAton } from "../wire/ethernet.ts";
 import { InputRangeError } from "../base/errors.ts";
 import type { SkBuff } from "./skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
+import { Dql } from "../kernel/dynamic_queue_limits.ts";
+import type { Qdisc } from "../sched/sch_generic.ts";
 
 /** What an rx_handler tells __netif_receive_skb_core() (enum rx_handler_result). */
 export type RxHandlerResult =
@@ -21,6 +23,51 @@ export interface NetdevRxQueue {
   rpsCpus: number[];
   /** The RFS flow table (queues/rx-N/rps_flow_cnt entries), or null. */
   rpsFlowTable: { cpu: number; lastQtail: number }[] | null;
+}
+
+/**
+ * A device's transmit queue (struct netdev_queue): the qdisc feeding it, the driver's stop bit,
+ * and its byte queue limit.
+ */
+export class NetdevQueue {
+  /** The qdisc in use (txq->qdisc); noop until the device opens. */
+  qdisc!: Qdisc;
+  /** The qdisc attached while the device is down (qdisc_sleeping). */
+  qdiscSleeping!: Qdisc;
+  /** __QUEUE_STATE_DRV_XOFF: the driver stopped the queue (netif_tx_stop_queue()). */
+  drvXoff = false;
+  /** __QUEUE_STATE_STACK_XOFF: BQL stopped it, its byte limit reached (netdev_tx_sent_queue()). */
+  stackXoff = false;
+  /** Byte queue limits (txq->dql). */
+  readonly dql: Dql;
+  /** Packets the driver sent from this queue (tx_packets of the queue's stats). */
+  txPackets = 0;
+  /** Bytes the driver sent from this queue. */
+  txBytes = 0;
+  /** Times the queue was stopped by its driver (ethtool's tx_stop / tx-N.xoff). */
+  stops = 0;
+  /** Times it was woken again (tx_wake). */
+  wakes = 0;
+
+  /**
+   * Makes one, as netdev_init_one_queue(): BQL's hold time is one second (HZ jiffies).
+   * @param index its number (tx-N)
+   * @param hz the host's HZ
+   * @param jiffies the host's jiffies clock
+   */
+  constructor(readonly index: number, hz: number, jiffies: () => number) {
+    this.dql = new Dql(hz, jiffies);
+  }
+
+  /** netif_xmit_stopped(): stopped by the driver or by BQL. */
+  get stopped(): boolean {
+    return this.drvXoff || this.stackXoff;
+  }
+
+  /** txq->state as the qdisc_dequeue tracepoint prints it (DRV_XOFF 1, STACK_XOFF 2). */
+  get state(): number {
+    return (this.drvXoff ? 1 : 0) | (this.stackXoff ? 2 : 0);
+  }
 }
 
 /** Device counters named as in struct rtnl_link_stats64 (ip -s link). */
@@ -39,6 +86,12 @@ export interface RtnlLinkStats64 {
   rx_otherhost_dropped: number;
   /** Frames too short or too long for the device (rx_length_errors). */
   rx_length_errors: number;
+  /** Packets sent (tx_packets). */
+  tx_packets: number;
+  /** Bytes sent (tx_bytes). */
+  tx_bytes: number;
+  /** Packets dropped on the way out (tx_dropped). */
+  tx_dropped: number;
 }
 
 /** What {@linkcode NetDevice} needs to be made. */
@@ -55,6 +108,8 @@ export interface NetDeviceOptions {
   loopback?: boolean;
   /** Bytes of link-layer header it writes (hard_header_len): 14 for Ethernet, 0 for a TUN device. */
   hardHeaderLen?: number;
+  /** Transmit queues it has (alloc_netdev_mqs()'s txqs), default 1. */
+  numTxQueues?: number;
 }
 
 /**
@@ -97,7 +152,22 @@ export class NetDevice {
     rx_missed_errors: 0,
     rx_otherhost_dropped: 0,
     rx_length_errors: 0,
+    tx_packets: 0,
+    tx_bytes: 0,
+    tx_dropped: 0,
   };
+  /** IFF_NO_QUEUE: a virtual device sends at once and gets noqueue (veth, loopback, dummy). */
+  noQueue = false;
+  /** Packets a queueing discipline may hold per queue or band (txqueuelen; ether_setup(): 1000). */
+  txQueueLen = 1000;
+  /** The transmit queues (dev->_tx), their qdiscs, stop bits and byte limits. */
+  tx: NetdevQueue[] = [];
+  /** The root qdisc (dev->qdisc), as `tc qdisc show` lists it first. */
+  qdisc: Qdisc | null = null;
+  /** Transmit queues it was made with (num_tx_queues): set before registration. */
+  numTxQueues: number;
+  /** Transmit queues in use (real_num_tx_queues), at most numTxQueues; packets pick among these. */
+  realNumTxQueues: number;
   /** Per-RX-queue RPS state (dev->_rx), one entry per queue. */
   rx: NetdevRxQueue[] = [{ rpsCpus: [], rpsFlowTable: null }];
   /** The rx_handler a bridge or bond installs (netdev_rx_handler_register()), if any. */
@@ -128,6 +198,8 @@ export class NetDevice {
     this.devAddr = o.devAddr;
     this.loopback = o.loopback ?? false;
     this.hardHeaderLen = o.hardHeaderLen ?? ETH_HLEN;
+    this.numTxQueues = o.numTxQueues ?? 1;
+    this.realNumTxQueues = this.numTxQueues;
   }
 }
 
@@ -138,6 +210,8 @@ export class NetDevice {
  * @param name interface name
  * @param mac MAC address as aa:bb:cc:dd:ee:ff
  * @param mtu MTU, default 1500
+ * @param setup the driver's setup, run before registration as alloc_netdev()'s is (a veth's
+ *   sets IFF_NO_QUEUE, say)
  * @returns the registered device
  * @example
  * ```ts
@@ -146,7 +220,13 @@ export class NetDevice {
  * console.log(registerEtherdev(host, "eth1", "02:00:00:00:00:09").ifindex); // 2
  * ```
  */
-export function registerEtherdev(host: Net, name: string, mac: string, mtu = 1500): NetDevice {
+export function registerEtherdev(
+  host: Net,
+  name: string,
+  mac: string,
+  mtu = 1500,
+  setup?: (dev: NetDevice) => void,
+): NetDevice {
   const devAddr = macAton(mac);
   // dev_validate_mtu() against ether_setup()'s bounds
   if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
@@ -155,6 +235,7 @@ export function registerEtherdev(host: Net, name: string, mac: string, mtu = 150
     );
   }
   const dev = new NetDevice({ name, ifindex: host.devices.length + 1, mtu, devAddr });
+  setup?.(dev);
   host.registerNetdevice(dev);
   return dev;
 }

@@ -173,6 +173,10 @@ export class SkBuff {
   dev: SkbDevice | null;
   /** RX queue index + 1, or 0 when unrecorded (skb_record_rx_queue()). */
   queueMapping = 0;
+  /** The queueing priority (skb->priority): pfifo_fast's band; ip_forward() sets it from TOS. */
+  priority = 0;
+  /** Why a qdisc dropped it, kept in the qdisc's control block (tcf_set_drop_reason()). */
+  dropReason: SkbDropReason | null = null;
   /** Receive timestamp in ns of virtual time (skb->tstamp). */
   tstamp = 0;
   /** When the frame reached the NIC, ns, as a hardware timestamp records it (skb_hwtstamps()). */
@@ -575,6 +579,7 @@ export function skbClone(sim: Sim, skb: SkBuff): SkBuff {
       "swHash",
       "ipSummed",
       "queueMapping",
+      "priority",
       "tstamp",
       "hwtstamp",
       "gsoSize",

@@ -25,6 +25,14 @@ export function netCoreSysctlTable(net: Net): CtlTable[] {
       source: `${FILE} (extra1 = &netdev_budget_usecs_min)`,
     },
     { procname: "net.core.dev_weight", value: 64, min: 1, max: INT_MAX, source: FILE },
+    // proc_do_dev_weight: dev_tx_weight = dev_weight * dev_weight_tx_bias, the qdisc quota
+    {
+      procname: "net.core.dev_weight_tx_bias",
+      value: 1,
+      min: 1,
+      max: INT_MAX,
+      source: FILE,
+    },
     {
       procname: "net.core.netdev_max_backlog",
       value: 1000,

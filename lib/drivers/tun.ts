@@ -63,6 +63,7 @@ export class Tun implements SkbHolder {
       hardHeaderLen: 0,
     });
     this.dev.groEnabled = false;
+    this.dev.txQueueLen = 500; // tun_net_initialize(): TUN_READQ_SIZE; it gets pfifo_fast
     host.registerNetdevice(this.dev);
     this.dev.ndoStartXmit = (skb, cpu) => this.#tunNetXmit(cpu, skb);
   }

@@ -7,7 +7,8 @@
 import type { Net } from "../core/net_namespace.ts";
 import { type Cpu, Task } from "../sim/cpu.ts";
 import type { SkbHolder } from "../sim/ledger.ts";
-import { NetDevice, registerEtherdev } from "../core/netdevice.ts";
+import { NetDevice, NetdevQueue, registerEtherdev } from "../core/netdevice.ts";
+import { attachDefaultQdiscs } from "../sched/sch_api.ts";
 import { devQueueXmit, NETDEV_TX_OK } from "../core/dev_xmit.ts";
 import { type Napi, napiCompleteDone, napiSchedule, netifNapiAdd } from "../core/dev.ts";
 import { napiGroReceive } from "../core/gro.ts";
@@ -64,11 +65,21 @@ export class Veth {
    */
   constructor(host: Net, name: string, mac: string, peerName = "veth0") {
     this.#host = host;
-    this.dev = registerEtherdev(host, name, mac);
+    // veth_setup(): IFF_NO_QUEUE, so the device gets noqueue. veth_get_num_queues(): a queue
+    // per possible CPU, of which veth_init_queues() uses one (real_num_tx_queues 1) — so the
+    // device counts as multiqueue (netif_is_multiqueue()) though every packet takes queue 0
+    this.dev = registerEtherdev(host, name, mac, 1500, (d) => {
+      d.noQueue = true;
+      d.numTxQueues = host.sim.cpus.length;
+      d.realNumTxQueues = 1;
+    });
     // veth_newlink() gives a peer without an address a random one (eth_hw_addr_random())
     const peerMac = Uint8Array.from({ length: 6 }, () => host.sim.rng.nextU32() & 255);
     peerMac[0] = (peerMac[0] & 0xfe) | 0x02;
     this.peer = new NetDevice({ name: peerName, ifindex: 2, mtu: 1500, devAddr: peerMac });
+    this.peer.noQueue = true;
+    this.peer.tx = [new NetdevQueue(0, host.hz, () => host.softirqs.jiffies)];
+    attachDefaultQdiscs(this.peer);
     this.peer.groEnabled = false;
     this.peer.ndoStartXmit = (skb, cpu) => this.#vethXmit(cpu, skb, this.dev);
     this.dev.ndoStartXmit = (skb, cpu) => this.#vethXmit(cpu, skb, this.peer);

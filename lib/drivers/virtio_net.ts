@@ -191,6 +191,9 @@ export class VirtioNet {
       ifindex: host.devices.length + 1,
       mtu: options.mtu ?? 1500,
       devAddr: macAton(options.mac ?? "02:00:00:00:00:02"),
+      // alloc_etherdev_mq(sizeof(*vi), max_queue_pairs): a transmit queue per pair, so a
+      // device with more than one pair gets mq
+      numTxQueues: options.maxQueuePairs ?? 1,
     });
     this.#rxHandler = options.rxHandler ?? groHandler(host);
     // init_vqs(): virtnet_alloc_queues() adds each queue's NAPI, virtnet_find_vqs() (inlined)

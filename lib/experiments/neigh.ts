@@ -11,6 +11,12 @@ import { ipNeighShow, procNetArp } from "../proc/neigh.ts";
 import { parseCidr } from "../scenario/scenario.ts";
 import type { Host } from "../init/main.ts";
 import { snmpNonZero } from "../ipv4/snmp.ts";
+import { ipNeighReplace } from "../ipv4/arp.ts";
+import { devSetTxQueueLen } from "../core/dev.ts";
+import { tc } from "../sched/sch_api.ts";
+import { InputRangeError } from "../base/errors.ts";
+import { macAton } from "../wire/ethernet.ts";
+import { NUD_BY_NAME } from "../core/neighbour.ts";
 
 /** What {@linkcode runNeighbours} runs: the host's interface, its settings and the wire's part. */
 export interface NeighRun {
@@ -18,6 +24,13 @@ export interface NeighRun {
   interface: { name: string; mac: string; addrs: string[]; mtu: number };
   /** sysctls set on the host (net.ipv4.neigh.eth0.retrans_time_ms ...). */
   sysctl: Record<string, number>;
+  /**
+   * `ip` commands run first, as argument lists: `neigh replace ADDR lladdr MAC nud STATE dev
+   * DEV` and `link set DEV txqueuelen N`.
+   */
+  ip?: string[][];
+  /** `tc qdisc` commands then run on the host, as argument lists after `tc qdisc`. */
+  qdisc?: string[][];
   /** Frames the wire sends, at seconds from the start, as bytes or hex. */
   frames: { t: number; frame: Uint8Array | string }[];
   /** Peers that answer ARP requests for their address: MAC, delay in seconds, how many times. */
@@ -36,11 +49,13 @@ export interface NeighRunResult {
   neigh: { t: number; lines: string[] }[];
   /** `ip -s neigh show dev DEV` at each snapshot. */
   stats: { t: number; lines: string[] }[];
+  /** `tc -s qdisc show dev DEV` at each snapshot, when the run set a qdisc. */
+  tc?: { t: number; lines: string[] }[];
   /** /proc/net/arp at the end, its lines. */
   arp: string[];
   /** Nonzero Ip, Icmp and IcmpMsg counters of /proc/net/snmp. */
   counters: Record<string, Record<string, number>>;
-  /** The drop reasons of packets that waited for a neighbour (NEIGH_*), in order. */
+  /** The drop reasons of packets that waited for a neighbour (NEIGH_*) or a qdisc dropped, in order. */
   drops: string[];
   /** The host after the run. */
   host: Host;
@@ -69,7 +84,8 @@ const bytes = (h: string) => Uint8Array.from(h.match(/../g)!, (x) => parseInt(x,
  * ```
  */
 export function runNeighbours(run: NeighRun, seed = 1): NeighRunResult {
-  const host = createHost({ cpus: 1, seed });
+  // the reference machine's two CPUs: a veth has a transmit queue for each
+  const host = createHost({ cpus: 2, seed });
   host.ipv4.arpResolve = true;
   const itf = run.interface;
   const veth = new Veth(host, itf.name, itf.mac, "w0");
@@ -78,7 +94,9 @@ export function runNeighbours(run: NeighRun, seed = 1): NeighRunResult {
     const c = parseCidr(a, `interface.addrs`);
     inetAddAddr(host, veth.dev, c.addr, c.len);
   }
+  for (const args of run.ip ?? []) ipCommand(host, args);
   for (const [name, value] of Object.entries(run.sysctl)) host.setSysctl(name, value);
+  for (const args of run.qdisc ?? []) tc(host, ["qdisc", ...args]);
   const cpu = host.sim.cpus[0];
   const send = (t: number, frame: Uint8Array) =>
     host.sim.at(Math.round(t * 1e9), () => veth.xmit(cpu, [frame]));
@@ -104,19 +122,50 @@ export function runNeighbours(run: NeighRun, seed = 1): NeighRunResult {
   const stats: NeighRunResult["stats"] = [];
   const lines = (stats: boolean) =>
     ipNeighShow(host, itf.name, stats).text.split("\n").filter((l) => l);
+  const tcLines: { t: number; lines: string[] }[] = [];
   for (const t of run.snapshots) {
     host.sim.at(Math.round(t * 1e9), () => {
       neigh.push({ t, lines: lines(false) });
       stats.push({ t, lines: lines(true) });
+      const shown = tc(host, ["-s", "qdisc", "show", "dev", itf.name]);
+      tcLines.push({ t, lines: shown.split("\n").filter((l) => l).map((l) => l.trimEnd()) });
     });
   }
   host.sim.run(Math.round(run.end * 1e9));
   // /proc/net/snmp's Ip, Icmp and IcmpMsg lines, as the oracle reads them
   const { Ip: { Forwarding: _f, DefaultTTL: _t, ...ip }, Icmp, IcmpMsg } = snmpNonZero(host);
   const counters = { Ip: ip, Icmp, ...(IcmpMsg ? { IcmpMsg } : {}) };
-  const drops = host.sim.ledger.fates.filter((f) => f.reason?.startsWith("NEIGH_")).map((f) =>
-    f.reason!
-  );
+  const drops = host.sim.ledger.fates.filter((f) => /^(NEIGH|QDISC)_/.test(f.reason ?? ""))
+    .map((f) => f.reason!);
   const arp = procNetArp(host).text.split("\n").filter((l) => l);
-  return { sent, neigh, stats, arp, counters, drops, host };
+  return { sent, neigh, stats, ...(run.qdisc ? { tc: tcLines } : {}), arp, counters, drops, host };
+}
+
+// The `ip` commands a run may start with: a neighbour entry, a device's txqueuelen
+function ipCommand(host: Host, args: string[]): void {
+  const [obj, verb, ...rest] = args;
+  const opt = (name: string) => {
+    const i = rest.indexOf(name);
+    if (i < 0 || rest[i + 1] === undefined) {
+      throw new InputRangeError(`ip ${args.join(" ")}: "${name}" and its value are needed`);
+    }
+    return rest[i + 1];
+  };
+  if (obj === "neigh" && verb === "replace") {
+    const state = NUD_BY_NAME[opt("nud") as keyof typeof NUD_BY_NAME];
+    if (state === undefined) throw new InputRangeError(`ip ${args.join(" ")}: unknown nud state`);
+    const addr = parseCidr(`${rest[0]}/32`, "ip neigh").addr;
+    ipNeighReplace(host, opt("dev"), addr, macAton(opt("lladdr")), state);
+    return;
+  }
+  if (obj === "link" && verb === "set") {
+    const name = rest[0] === "dev" ? rest[1] : rest[0];
+    const dev = host.devices.find((d) => d.name === name);
+    if (!dev) throw new InputRangeError(`ip ${args.join(" ")}: Cannot find device "${name}"`);
+    devSetTxQueueLen(host, dev, Number(opt("txqueuelen")));
+    return;
+  }
+  throw new InputRangeError(
+    `ip ${args.join(" ")}: only "neigh replace" and "link set DEV txqueuelen N" are modelled`,
+  );
 }

@@ -39,7 +39,7 @@ import { PF_INET } from "../core/socket.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { jiffies } from "../kernel/timer.ts";
 import type { NetDevice } from "../core/netdevice.ts";
-import { devQueueXmit, devXmitRecord } from "../core/dev_xmit.ts";
+import { devQueueXmit } from "../core/dev_xmit.ts";
 import { inDevConf, inDevGet, type InDevice, inetAddrOnlink, inetSelectAddr } from "./devinet.ts";
 import { IpHdr } from "../wire/ipv4.ts";
 import { inetAddrTypeDevTable } from "./fib.ts";
@@ -261,7 +261,6 @@ export function arpSend(
     skb.networkHeader = ETH_HLEN;
     host.sim.traced(cpu, "arp_xmit", () => {
       host.sim.traced(cpu, "arp_xmit_finish", () => {
-        devXmitRecord(host, dev, frame);
         devQueueXmit(host, cpu, dev, skb);
       }, skb.id);
     }, skb.id);

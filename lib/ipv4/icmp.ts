@@ -5,6 +5,7 @@
 // rate limits: the global credit (icmp_msgs_per_sec, icmp_msgs_burst) and the per-destination
 // token bucket of inet_peer (icmp_ratelimit, icmp_ratemask).
 
+import { NET_XMIT_CN } from "../sched/sch_generic.ts";
 import type { InetNet } from "./netns_ipv4.ts";
 import {
   consumeSkb,
@@ -147,7 +148,7 @@ function icmpPush(
   icmpMsgInc(host, "out", countedType);
   sim.exitFn(cpu, "__ip_make_skb");
   sim.enterFn(cpu, "ip_send_skb");
-  ipLocalOut(host, cpu, {
+  const rc = ipLocalOut(host, cpu, {
     saddr: out.saddr,
     daddr,
     protocol: IPPROTO_ICMP,
@@ -155,6 +156,9 @@ function icmpPush(
     df: false,
     payload: icmp,
   }, out.route);
+  // ip_send_skb(): a qdisc's drop (net_xmit_errno(): -ENOBUFS; NET_XMIT_CN is no error) is an
+  // output discard too
+  if (rc > 0 && rc !== NET_XMIT_CN) host.mib.ip.OutDiscards++;
   sim.exitFn(cpu, "ip_send_skb");
   sim.exitFn(cpu, "ip_push_pending_frames");
   sim.exitFn(cpu, "icmp_push_reply");

@@ -43,12 +43,28 @@ export function ipForward(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): 
       kfreeSkbReason(host.sim, skb, "PKT_TOO_BIG", "ip_forward");
     } else {
       ipDecreaseTtl(iph);
+      if (host.sysctl["net.ipv4.ip_forward_update_priority"]) {
+        skb.priority = rtTos2Priority(iph.tos);
+      }
       if (route.doRedirect) ipRtSendRedirect(host, cpu, skb, route);
       const verdict = nfHook(host, skb, { hook: "FORWARD", in: inDev, out, cpu });
       if (verdict === "NF_ACCEPT") ipForwardFinish(host, cpu, skb, route, inDev);
     }
   }
   host.sim.exitFn(cpu, "ip_forward", skb.id);
+}
+
+// The queueing priority of each TOS value (ip_tos2prio, net/ipv4/route.c): TC_PRIO_BESTEFFORT 0,
+// BULK 2, INTERACTIVE_BULK 4, INTERACTIVE 6
+const IP_TOS2PRIO = [0, 0, 0, 0, 2, 2, 2, 2, 6, 6, 6, 6, 4, 4, 4, 4];
+
+/**
+ * rt_tos2priority(): the priority a TOS maps to, by its four TOS bits (IPTOS_TOS(tos) >> 1).
+ * @param tos the IP header's TOS byte
+ * @returns skb->priority
+ */
+export function rtTos2Priority(tos: number): number {
+  return IP_TOS2PRIO[(tos & 0x1e) >> 1];
 }
 
 // ip_decrease_ttl(): TTL down by one, the checksum patched incrementally (RFC 1624).

@@ -50,6 +50,8 @@ export interface OutRoute {
  * @param route device and next hop
  * @param truesize the memory its skb is charged for
  * @param ipSummed CHECKSUM_PARTIAL when the device completes the transport checksum
+ * @param priority the queueing priority (skb->priority) a qdisc reads
+ * @returns neigh_output()'s code
  */
 function ipFinishOutput2(
   host: InetNet,
@@ -57,8 +59,9 @@ function ipFinishOutput2(
   ipPacket: Uint8Array,
   route: OutRoute,
   truesize: number,
-  ipSummed = CHECKSUM_NONE,
-): void {
+  ipSummed: number,
+  priority: number,
+): number {
   host.sim.enterFn(cpu, "ip_finish_output2");
   const hlen = route.dev.hardHeaderLen;
   const buf = new Uint8Array(hlen + ipPacket.length);
@@ -75,6 +78,7 @@ function ipFinishOutput2(
   skb.len = ipPacket.length;
   skb.protocol = ETH_P_IP;
   skb.ipSummed = ipSummed;
+  skb.priority = priority;
   skb.networkHeader = hlen;
   skb.transportHeader = hlen + new IpHdr(buf, hlen).ihl * 4;
   // to one of the host's own addresses: the route, RTCF_LOCAL, goes round with it (skb_dst())
@@ -84,8 +88,9 @@ function ipFinishOutput2(
   const n = host.ipv4.arpResolve
     ? __neighLookup(host, cpu, arpTbl(host), route.dev, route.nexthop, true)!
     : arpAssumeResolved(host, route.dev, route.nexthop);
-  neighOutput(host, cpu, n, skb);
+  const rc = neighOutput(host, cpu, n, skb);
   host.sim.exitFn(cpu, "ip_finish_output2");
+  return rc;
 }
 
 // ip_send_check(): the header checksum over the header's ihl words, the check field zero
@@ -103,6 +108,7 @@ function ipSendCheck(pkt: Uint8Array, iph: IpHdr): void {
  * @param skb the datagram's skb
  * @param pkt the datagram
  * @param route device and next hop
+ * @returns the transmit's code (ip_do_fragment() stops at no error of a fragment: 0)
  */
 function ipFinishOutput(
   host: InetNet,
@@ -110,9 +116,11 @@ function ipFinishOutput(
   skb: SkBuff,
   pkt: Uint8Array,
   route: OutRoute,
-): void {
+): number {
   const mtu = route.dev.mtu;
-  if (pkt.length <= mtu) return ipFinishOutput2(host, cpu, pkt, route, skb.truesize, skb.ipSummed);
+  if (pkt.length <= mtu) {
+    return ipFinishOutput2(host, cpu, pkt, route, skb.truesize, skb.ipSummed, skb.priority);
+  }
   host.sim.enterFn(cpu, "ip_do_fragment", skb.id);
   const iph = new IpHdr(pkt, 0);
   const ihl = iph.ihl * 4;
@@ -132,11 +140,13 @@ function ipFinishOutput(
     ipSendCheck(frag, fiph);
     host.mib.ip.FragCreates++;
     // alloc_skb(len + hlen + LL_RESERVED_SPACE(dev)) for each fragment
-    ipFinishOutput2(host, cpu, frag, route, SKB_TRUESIZE(allocSkbSize(frag.length + LL_RESERVED)));
+    const truesize = SKB_TRUESIZE(allocSkbSize(frag.length + LL_RESERVED));
+    ipFinishOutput2(host, cpu, frag, route, truesize, CHECKSUM_NONE, skb.priority);
   }
   host.mib.ip.FragOKs++;
   traceConsumeSkb(host.sim, cpu, skb, "ip_do_fragment"); // the fragments went in new skbs
   host.sim.exitFn(cpu, "ip_do_fragment", skb.id);
+  return 0;
 }
 
 /**
@@ -147,6 +157,7 @@ function ipFinishOutput(
  * @param skb the packet (its network header is the datagram)
  * @param route device and next hop
  * @param inDev the device a forwarded packet came in on
+ * @returns the transmit's code: NET_XMIT_DROP (1) when a qdisc dropped the packet, else 0
  */
 export function ipOutput(
   host: InetNet,
@@ -154,15 +165,17 @@ export function ipOutput(
   skb: SkBuff,
   route: OutRoute,
   inDev: NetDevice | null,
-): void {
+): number {
   host.sim.enterFn(cpu, "ip_output", skb.id);
+  let rc = 0;
   const verdict = nfHook(host, skb, { hook: "POST_ROUTING", in: inDev, out: route.dev, cpu });
   if (verdict === "NF_ACCEPT") {
     const nh = skb.networkHeader;
-    ipFinishOutput(host, cpu, skb, skb.head.slice(nh, nh + ipHdr(skb).totLen), route);
+    rc = ipFinishOutput(host, cpu, skb, skb.head.slice(nh, nh + ipHdr(skb).totLen), route);
     skbForwarded(host.sim, skb, route.dev.name);
   }
   host.sim.exitFn(cpu, "ip_output", skb.id);
+  return rc;
 }
 
 /** A datagram the host itself sends. */
@@ -191,8 +204,10 @@ export interface LocalPacket {
  * @param cpu the CPU
  * @param p the datagram's fields
  * @param route device and next hop
+ * @returns the transmit's code: -EPERM (-1) for a netfilter drop, NET_XMIT_DROP (1) when a
+ *   qdisc dropped it, else 0
  */
-export function ipLocalOut(host: InetNet, cpu: Cpu, p: LocalPacket, route: OutRoute): void {
+export function ipLocalOut(host: InetNet, cpu: Cpu, p: LocalPacket, route: OutRoute): number {
   host.sim.enterFn(cpu, "ip_local_out");
   const pkt = new Uint8Array(IPV4_HLEN + p.payload.length);
   const iph = new IpHdr(pkt, 0);
@@ -215,8 +230,12 @@ export function ipLocalOut(host: InetNet, cpu: Cpu, p: LocalPacket, route: OutRo
   skb.ipSummed = p.ipSummed ?? CHECKSUM_NONE;
   host.mib.ip.OutRequests++;
   const verdict = nfHook(host, skb, { hook: "LOCAL_OUT", in: null, out: route.dev, cpu });
+  let rc = 0;
   // ip_send_skb(): the hook's -EPERM is counted as an output discard
-  if (verdict === "NF_DROP") host.mib.ip.OutDiscards++;
-  else if (verdict === "NF_ACCEPT") ipOutput(host, cpu, skb, route, null);
+  if (verdict === "NF_DROP") {
+    host.mib.ip.OutDiscards++;
+    rc = -1;
+  } else if (verdict === "NF_ACCEPT") rc = ipOutput(host, cpu, skb, route, null);
   host.sim.exitFn(cpu, "ip_local_out");
+  return rc;
 }

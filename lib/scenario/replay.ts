@@ -29,14 +29,7 @@ import { TcpHdr } from "../wire/tcp.ts";
 import { type Scenario, splitSysctlName } from "./scenario.ts";
 import { NET_SYSCTL_DEFAULTS } from "./sysctl_defaults.ts";
 import { ipNeighReplace } from "../ipv4/arp.ts";
-import { NUD_NOARP, NUD_PERMANENT, NUD_REACHABLE, NUD_STALE } from "../core/neighbour.ts";
-
-const NUD_BY_NAME = {
-  permanent: NUD_PERMANENT,
-  noarp: NUD_NOARP,
-  reachable: NUD_REACHABLE,
-  stale: NUD_STALE,
-};
+import { NUD_BY_NAME } from "../core/neighbour.ts";
 
 /** A host built from a scenario. */
 export interface ScenarioHost {

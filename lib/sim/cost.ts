@@ -114,11 +114,11 @@ export const DEFAULT_COSTS = {
     basis: "estimate: a recvfrom() system call copying one small datagram to user space",
   },
   coldScale: {
-    ns: 8750,
+    ns: 8700,
     per: "model",
     basis: "per mille, the extra on every cost of a CPU fully cold (caches, TLBs and predictors " +
       "gone, a virtual CPU woken from halt): fitted to Linux 6.18.44 on the reference host (AMD " +
-      "EPYC under Firecracker) — the kit's warm times ×9.75 bring 190 of 245 recorded frames, " +
+      "EPYC under Firecracker) — the kit's warm times ×9.7 bring 189 of 245 recorded frames, " +
       "each sent after 0.4 s or more of idle, within ±30% of the kernel's median of five runs " +
       "(tests/golden/linux-6.18/trace_timing.json)",
   },

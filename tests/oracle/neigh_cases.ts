@@ -9,6 +9,10 @@ export interface NeighCase {
   interface: { name: string; mac: string; addrs: string[]; mtu: number };
   /** sysctls set in the host namespace. */
   sysctl: Record<string, number>;
+  /** `ip` commands run first in the host namespace (a permanent neighbour, a txqueuelen). */
+  ip?: string[][];
+  /** `tc qdisc` commands then set up eth0's queueing (after `tc qdisc`). */
+  qdisc?: string[][];
   /** Frames the wire sends, at seconds from the start. */
   frames: { t: number; frame: string }[];
   /** Peers that answer ARP requests for their address: MAC, delay in seconds, how many times. */
@@ -19,12 +23,14 @@ export interface NeighCase {
   end: number;
 }
 
-const HOST_MAC = "02:00:00:00:00:02";
-const PEER_MAC = "02:00:00:00:00:01";
+/** The host's MAC. */
+export const HOST_MAC = "02:00:00:00:00:02";
+/** The peer's MAC, 10.1.0.7 on the wire. */
+export const PEER_MAC = "02:00:00:00:00:01";
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
-// an echo request from a peer on the link
-function ping(t: number, seq: number, saddr = "10.1.0.7", payload = 56, daddr = "10.1.0.2") {
+/** An echo request from a peer on the link, as a case frame at time t. */
+export function ping(t: number, seq: number, saddr = "10.1.0.7", payload = 56, daddr = "10.1.0.2") {
   return {
     t,
     frame: hex(buildFrame({

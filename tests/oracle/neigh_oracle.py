@@ -12,12 +12,18 @@ sent. At the case's snapshot times it reads `ip neigh show dev eth0` and `ip -s 
 eth0`; at the end /proc/net/arp, the host's
 /proc/net/snmp and the skb:kfree_skb events with a NEIGH_* reason.
 
+The case's "ip" commands run first (a permanent neighbour, a txqueuelen); with "qdisc", its
+tc commands then set up eth0's queueing (a veth has none: noqueue),
+and each snapshot also reads `tc -s qdisc show dev eth0`; frames given the same time go back to
+back, and the times the wire actually sent them are recorded ("in").
+
 Case: {"interface": {"name", "mac", "addrs", "mtu"}, "sysctl": {NAME: VALUE},
+       "ip": [[IP ARGS]], "qdisc": [[TC ARGS after "tc qdisc"]],
        "frames": [{"t": SECONDS, "frame": HEX}],
        "answer": {IP: {"mac": MAC, "delay": SECONDS, "count": N}},
        "snapshots": [SECONDS], "end": SECONDS}
 Output (JSON): {"sent": [{"t", "frame"}], "neigh": [{"t", "lines"}], "stats": [{"t", "lines"}],
-"arp": [LINE], "counters", "drops"}
+"tc": [{"t", "lines"}], "in": [SECONDS], "arp": [LINE], "counters", "drops"}
 """
 import json
 import os
@@ -35,6 +41,7 @@ TRACE = "/sys/kernel/tracing"
 INSTANCE = f"{TRACE}/instances/rxpath_neigh"
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
+SO_TIMESTAMPNS = 35
 
 
 def teardown():
@@ -56,9 +63,13 @@ def setup(case):
     sh("ethtool", "-K", itf["name"], "rx", "off", "gro", "off", ns=HOST, check=False)
     for a in itf["addrs"]:
         sh("ip", "addr", "add", a, "dev", itf["name"], ns=HOST)
+    for args in case.get("ip", []):
+        sh("ip", *args, ns=HOST)
     for name, value in case.get("sysctl", {}).items():
         if sh("sysctl", "-w", f"{name}={value}", ns=HOST).strip() != f"{name} = {value}":
             raise RuntimeError(f"sysctl {name}={value} did not take in the namespace")
+    for args in case.get("qdisc", []):
+        sh("tc", "qdisc", *args, ns=HOST)
     # the address's own neighbour work (its gratuitous traffic) is over before the case starts
     time.sleep(0.5)
 
@@ -78,24 +89,33 @@ def wire(case, host_mac):
     """Runs in the wire namespace: sends, answers, records."""
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     s.bind(("w0", 0))
+    s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)  # a frame's time is the kernel's, not the loop's
     answers = {ip: dict(a, left=a.get("count", 1 << 30)) for ip, a in case.get("answer", {}).items()}
-    todo = sorted(((f["t"], bytes.fromhex(f["frame"])) for f in case["frames"]), key=lambda x: x[0])
-    todo += [(t, "snapshot") for t in case.get("snapshots", [])]
+    todo = sorted(((f["t"], bytes.fromhex(f["frame"]), True) for f in case["frames"]), key=lambda x: x[0])
+    todo += [(t, "snapshot", False) for t in case.get("snapshots", [])]
     todo.sort(key=lambda x: x[0])
     start = time.monotonic()
-    sent, neigh, stats = [], [], []
+    start_real = time.time() - (time.monotonic() - start)
+    sent, neigh, stats, tc, sent_in = [], [], [], [], []
     end = case["end"]
     while True:
         now = time.monotonic() - start
         if todo and todo[0][0] <= now:
-            t, what = todo.pop(0)
+            t, what, from_case = todo.pop(0)
             if what == "snapshot":
+                if "qdisc" in case:  # first: the qdisc moves fastest
+                    out = subprocess.run(["ip", "netns", "exec", HOST, "tc", "-s", "qdisc", "show", "dev",
+                                          case["interface"]["name"]], capture_output=True, text=True).stdout
+                    tc.append({"t": t, "lines": [l.rstrip() for l in out.splitlines() if l.strip()],
+                               "done": round(time.monotonic() - start, 6)})
                 for opts, into in (([], neigh), (["-s"], stats)):
                     out = subprocess.run(["ip", "-n", HOST, *opts, "neigh", "show", "dev", case["interface"]["name"]],
                                          capture_output=True, text=True).stdout
                     into.append({"t": t, "lines": [l for l in out.splitlines() if l.strip()]})
             else:
                 s.send(what)
+                if from_case:
+                    sent_in.append(round(time.monotonic() - start, 6))
             continue
         if now >= end:
             break
@@ -103,8 +123,9 @@ def wire(case, host_mac):
         r, _, _ = select.select([s], [], [], max(0, wait))
         if not r:
             continue
-        data, addr = s.recvfrom(65535)
-        t = time.monotonic() - start
+        data, anc, _, addr = s.recvmsg(65535, 64)
+        sec, nsec = next(struct.unpack("qq", d[:16]) for lvl, typ, d in anc if typ == SO_TIMESTAMPNS)
+        t = sec + nsec / 1e9 - start_real
         if addr[2] == PACKET_OUTGOING or data[6:12] != host_mac:
             continue
         sent.append({"t": round(t, 6), "frame": data.hex()})
@@ -114,9 +135,12 @@ def wire(case, host_mac):
             if a and a["left"] > 0:
                 a["left"] -= 1
                 when = t + a.get("delay", 0)
-                todo.append((when, arp_reply(data, mac_bytes(a["mac"]))))
+                todo.append((when, arp_reply(data, mac_bytes(a["mac"])), False))
                 todo.sort(key=lambda x: x[0])
-    print(json.dumps({"sent": sent, "neigh": neigh, "stats": stats}))
+    out = {"sent": sent, "neigh": neigh, "stats": stats}
+    if "qdisc" in case:
+        out.update({"tc": tc, "in": sent_in})
+    print(json.dumps(out))
 
 
 def counters():
@@ -156,7 +180,7 @@ def main():
             f.write("0")
         trace = open(f"{INSTANCE}/trace").read()
         result["drops"] = [l.split("reason: ")[1].strip() for l in trace.splitlines()
-                           if "reason: NEIGH_" in l]
+                           if "reason: NEIGH_" in l or "reason: QDISC_" in l]
         result["counters"] = counters()
         result["arp"] = sh("cat", "/proc/net/arp", ns=HOST).splitlines()
         print(json.dumps(result, indent=1))

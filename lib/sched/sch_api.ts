@@ -1,0 +1,255 @@
+// Models the qdisc side of net/sched/sch_api.c and dev_activate() of sch_generic.c (Linux
+// 6.18): the default qdiscs a device gets when it opens, and `tc qdisc add|replace|del|show`
+// as iproute2 sends them (qdisc_create(), qdisc_graft()) and prints them (tc_fill_qdisc()).
+
+import type { Net } from "../core/net_namespace.ts";
+import type { NetDevice, NetdevQueue } from "../core/netdevice.ts";
+import { InputRangeError } from "../base/errors.ts";
+import { NoqueueQdisc, PfifoFastQdisc, type Qdisc, TC_H_ROOT } from "./sch_generic.ts";
+import { FifoQdisc } from "./sch_fifo.ts";
+import { TbfQdisc } from "./sch_tbf.ts";
+import { MqQdisc } from "./sch_mq.ts";
+import { formatSize, parseRate, parseSize, parseTime } from "./tc_units.ts";
+
+// attach_one_default_qdisc(): noqueue for IFF_NO_QUEUE, else the default (pfifo_fast)
+function defaultQdisc(dev: NetDevice, txq: NetdevQueue): Qdisc {
+  return dev.noQueue ? new NoqueueQdisc(dev, txq) : new PfifoFastQdisc(dev, txq);
+}
+
+/**
+ * attach_default_qdiscs(): a single-queue device (or an IFF_NO_QUEUE one) gets one default
+ * qdisc per queue, root of the device (ONETXQUEUE on a single queue); a multiqueue device gets
+ * mq, whose children are a default qdisc per queue (parent :1, :2, …).
+ * @param dev the device, its transmit queues made
+ */
+export function attachDefaultQdiscs(dev: NetDevice): void {
+  const multiqueue = dev.numTxQueues > 1;
+  if (!multiqueue || dev.noQueue) {
+    for (const txq of dev.tx) {
+      const q = defaultQdisc(dev, txq);
+      if (!multiqueue) q.oneTxQueue = true;
+      q.refcnt = 2; // the queue's and the device's
+      txq.qdisc = txq.qdiscSleeping = q;
+    }
+    dev.qdisc = dev.tx[0].qdisc;
+    return;
+  }
+  const mq = new MqQdisc(dev);
+  dev.tx.forEach((txq, i) => {
+    const q = defaultQdisc(dev, txq);
+    q.parent = i + 1; // TC_H_MAKE(TC_H_MAJ(0), TC_H_MIN(ntx + 1))
+    q.oneTxQueue = true;
+    txq.qdisc = txq.qdiscSleeping = q;
+  });
+  mq.refcnt = 2;
+  dev.qdisc = mq;
+}
+
+/**
+ * dev_activate(): a device that opens gets its default qdiscs (attach_default_qdiscs()).
+ * @param host the host
+ * @param dev the device, its transmit queues made
+ */
+export function devActivate(host: Net, dev: NetDevice): void {
+  host.sim.traced(host.bootCpu, "dev_activate", () => attachDefaultQdiscs(dev));
+}
+
+// tc_get_qdisc's handle syntax: "1:", "1:0", "ffff:"; 0 for none
+function parseHandle(text: string, what: string): number {
+  const m = /^([0-9a-f]{1,4}):([0-9a-f]{0,4})$/i.exec(text);
+  if (!m) throw new InputRangeError(`tc: invalid ${what} ${JSON.stringify(text)}`);
+  return ((parseInt(m[1], 16) << 16) | (m[2] ? parseInt(m[2], 16) : 0)) >>> 0;
+}
+
+function formatHandle(h: number): string {
+  return `${(h >>> 16).toString(16)}:`;
+}
+
+function formatParent(h: number): string {
+  const maj = h >>> 16;
+  return `${maj ? maj.toString(16) : ""}:${(h & 0xffff).toString(16)}`;
+}
+
+// The qdisc kind's options, as tc parses them (tc/q_*.c)
+function makeQdisc(host: Net, dev: NetDevice, txq: NetdevQueue, kind: string, opts: string[]) {
+  const o: Record<string, string> = {};
+  for (let i = 0; i < opts.length; i += 2) {
+    if (opts[i + 1] === undefined) {
+      throw new InputRangeError(`tc: ${kind}: "${opts[i]}" needs a value`);
+    }
+    o[opts[i]] = opts[i + 1];
+  }
+  const allow = (names: string[]) => {
+    for (const k of Object.keys(o)) {
+      if (!names.includes(k)) throw new InputRangeError(`tc: ${kind}: unknown option "${k}"`);
+    }
+  };
+  switch (kind) {
+    case "pfifo_fast":
+      allow([]);
+      return new PfifoFastQdisc(dev, txq);
+    case "noqueue":
+      allow([]);
+      return new NoqueueQdisc(dev, txq);
+    case "pfifo":
+    case "bfifo": {
+      allow(["limit"]);
+      const limit = o.limit === undefined
+        ? undefined
+        : kind === "pfifo"
+        ? Number(o.limit)
+        : parseSize(o.limit);
+      if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
+        throw new InputRangeError(`tc: ${kind}: illegal limit ${JSON.stringify(o.limit)}`);
+      }
+      return new FifoQdisc(kind, dev, txq, limit);
+    }
+    case "tbf": {
+      allow(["rate", "burst", "limit", "latency"]);
+      for (const k of ["rate", "burst"]) {
+        if (o[k] === undefined) throw new InputRangeError(`tc: tbf: "${k}" is required`);
+      }
+      if ((o.limit === undefined) === (o.latency === undefined)) {
+        throw new InputRangeError(`tc: tbf: one of "limit" and "latency" is required`);
+      }
+      const rate = parseRate(o.rate);
+      const burst = parseSize(o.burst);
+      // tbf_parse_opt(): a latency becomes the limit that many microseconds of rate hold,
+      // plus the burst
+      const limit = o.limit !== undefined
+        ? parseSize(o.limit)
+        : Math.trunc((rate * parseTime(o.latency)) / 1e9 + burst) >>> 0;
+      return new TbfQdisc(host, dev, txq, { rate, burst, limit });
+    }
+    case "mq":
+      allow([]);
+      if (dev.numTxQueues < 2) {
+        throw new InputRangeError(`tc: mq on ${dev.name}: a single-queue device (EOPNOTSUPP)`);
+      }
+      return new MqQdisc(dev);
+    default:
+      throw new InputRangeError(
+        `tc: qdisc kind "${kind}" is not modelled (pfifo_fast, pfifo, bfifo, tbf, mq, noqueue)`,
+      );
+  }
+}
+
+/**
+ * `tc qdisc add|replace|del|show` on a host: `dev D root|parent X:Y [handle H:] KIND [options]`
+ * for pfifo_fast, pfifo, bfifo, tbf (rate, burst, limit), mq and noqueue; `-s` before `qdisc`
+ * shows the statistics. Grafting under a parent is tbf's class (X:1).
+ * @param host the host
+ * @param command the arguments after `tc`, as one string or a list
+ * @returns what tc prints (empty for a change)
+ * @example
+ * ```ts
+ * import { createHost, registerEtherdev, tc } from "@rxpath/rxpath";
+ * const host = createHost();
+ * registerEtherdev(host, "eth0", "02:00:00:00:00:02");
+ * tc(host, "qdisc replace dev eth0 root handle 1: tbf rate 1mbit burst 3000 limit 6000");
+ * console.log(tc(host, "qdisc show dev eth0"));
+ * // qdisc tbf 1: root refcnt 3 rate 1Mbit burst 3000b lat 24ms
+ * ```
+ */
+export function tc(host: Net, command: string | string[]): string {
+  const args = typeof command === "string" ? command.trim().split(/\s+/) : [...command];
+  let stats = false;
+  while (args[0]?.startsWith("-")) {
+    const flag = args.shift()!;
+    if (flag === "-s") stats = true;
+    else throw new InputRangeError(`tc: option ${JSON.stringify(flag)} is not modelled`);
+  }
+  if (args.shift() !== "qdisc") throw new InputRangeError(`tc: only "tc qdisc" is modelled`);
+  const verb = args.shift() ?? "show";
+  const dev = (): NetDevice => {
+    if (args[0] !== "dev") {
+      throw new InputRangeError(`tc qdisc ${verb}: "dev NAME" must come first`);
+    }
+    args.shift();
+    const name = args.shift();
+    const d = host.devices.find((x) => x.name === name);
+    if (!d) throw new InputRangeError(`tc: Cannot find device ${JSON.stringify(name)}`);
+    return d;
+  };
+  if (verb === "show" || verb === "ls" || verb === "list") {
+    const devs = args.length ? [dev()] : host.devices;
+    return devs.map((d) => qdiscShow(d, stats)).join("");
+  }
+  if (!["add", "replace", "change", "del", "delete"].includes(verb)) {
+    throw new InputRangeError(`tc qdisc: unknown command "${verb}"`);
+  }
+  const d = dev();
+  let parent: number;
+  const where = args.shift();
+  if (where === "root") parent = TC_H_ROOT;
+  else if (where === "parent") parent = parseHandle(args.shift() ?? "", "parent");
+  else throw new InputRangeError(`tc qdisc ${verb}: "root" or "parent X:Y" must follow the device`);
+  let handle = 0;
+  if (args[0] === "handle") {
+    args.shift();
+    handle = parseHandle(args.shift() ?? "", "handle");
+  }
+  if (verb === "del" || verb === "delete") {
+    if (parent !== TC_H_ROOT) throw new InputRangeError(`tc qdisc del: only the root is modelled`);
+    devActivate(host, d); // the default qdiscs again
+    return "";
+  }
+  const kind = args.shift();
+  if (!kind) throw new InputRangeError(`tc qdisc ${verb}: the qdisc kind is missing`);
+  if (parent === TC_H_ROOT) {
+    const q = makeQdisc(host, d, d.tx[0], kind, args);
+    q.handle = handle || host.nextQdiscHandle();
+    q.refcnt = 3;
+    if (q instanceof MqQdisc) {
+      d.tx.forEach((txq, i) => {
+        const c = makeQdisc(host, d, txq, "pfifo_fast", []);
+        c.parent = (q.handle | (i + 1)) >>> 0;
+        c.oneTxQueue = true;
+        txq.qdisc = txq.qdiscSleeping = c;
+      });
+    } else {
+      // qdisc_create(): ONETXQUEUE (bulk dequeue by BQL's byte budget) only where the device
+      // has one queue at all; a veth has one per possible CPU
+      q.oneTxQueue = d.numTxQueues === 1;
+      for (const txq of d.tx) txq.qdisc = txq.qdiscSleeping = q;
+    }
+    d.qdisc = q;
+    return "";
+  }
+  const owner = d.qdisc;
+  if (!(owner instanceof TbfQdisc) || owner.handle !== (parent & 0xffff0000) >>> 0) {
+    throw new InputRangeError(
+      `tc: parent ${formatParent(parent)} on ${d.name}: only a tbf root's class can take a child`,
+    );
+  }
+  const child = makeQdisc(host, d, d.tx[0], kind, args);
+  child.handle = handle || host.nextQdiscHandle();
+  child.parent = parent;
+  owner.child = child;
+  owner.childGrafted = true;
+  return "";
+}
+
+/**
+ * What `tc [-s] qdisc show dev D` prints for one device: its root, then the qdiscs below it.
+ * @param dev the device
+ * @param stats with `-s`: sent, dropped, overlimits, requeues, backlog
+ * @returns the text, one qdisc after another
+ */
+export function qdiscShow(dev: NetDevice, stats: boolean): string {
+  const root = dev.qdisc;
+  if (!root) return "";
+  let out = "";
+  for (const q of [root, ...root.children()]) {
+    const where = q === root ? `root refcnt ${q.refcnt}` : `parent ${formatParent(q.parent)}`;
+    const opts = q.options();
+    out += `qdisc ${q.kind} ${formatHandle(q.handle)} ${where} ${opts}`.replace(/ $/, "") +
+      (opts.endsWith(" ") || !opts ? " " : "") + "\n";
+    if (!stats) continue;
+    const { bstats: b, qstats: s } = q.dumpStats();
+    out +=
+      ` Sent ${b.bytes} bytes ${b.packets} pkt (dropped ${s.drops}, overlimits ${s.overlimits} requeues ${s.requeues}) \n`;
+    out += ` backlog ${formatSize(s.backlog)} ${s.qlen}p requeues ${s.requeues}\n`;
+  }
+  return out;
+}

@@ -1,0 +1,125 @@
+// The qdisc cases: the neighbour oracle's host (eth0, 10.1.0.2/24, a veth) with a shaper on
+// eth0 so that its replies and forwards queue: tbf as the bottleneck (rate, burst, limit),
+// sometimes with pfifo_fast grafted below it. Bursts of echo requests (or packets to forward
+// back out of eth0) arrive back to back; the wire records what leaves and when, and `tc -s
+// qdisc` between departures. neigh_oracle.py runs each on a real kernel; the kit is held to the
+// recordings by tests/sched/qdisc_oracle_test.ts.
+import { buildFrame } from "../../lib/wire/build.ts";
+import { HOST_MAC, type NeighCase, PEER_MAC, ping } from "./neigh_cases.ts";
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+// the peer and a second host on the link are known (no ARP), so nothing but the qdisc decides
+const PERMANENT = [
+  ["neigh", "replace", "10.1.0.7", "lladdr", PEER_MAC, "nud", "permanent", "dev", "eth0"],
+  [
+    "neigh",
+    "replace",
+    "10.1.0.8",
+    "lladdr",
+    "02:00:00:00:00:08",
+    "nud",
+    "permanent",
+    "dev",
+    "eth0",
+  ],
+];
+
+const base = {
+  interface: { name: "eth0", mac: HOST_MAC, addrs: ["10.1.0.2/24"], mtu: 1500 },
+  sysctl: {},
+  answer: {},
+  ip: PERMANENT,
+};
+
+const tbf = (
+  ...opts: string[]
+) => ["replace", "dev", "eth0", "root", "handle", "1:", "tbf", ...opts];
+
+// n echo requests of `payload` bytes, back to back at time t
+const burst = (t: number, n: number, payload = 1000) =>
+  Array.from({ length: n }, (_, i) => ping(t, i + 1, "10.1.0.7", payload));
+
+// a packet from the peer to 10.1.0.8 through the host (forwarded back out of eth0), with a TOS
+function forward(t: number, seq: number, tos: number) {
+  return {
+    t,
+    frame: hex(buildFrame({
+      eth: { src: PEER_MAC, dst: HOST_MAC },
+      ipv4: { saddr: "10.1.0.7", daddr: "10.1.0.8", tos },
+      udp: { source: 4000 + seq, dest: 9 },
+      payload: 1000,
+    })),
+  };
+}
+
+const FORWARDING = {
+  "net.ipv4.ip_forward": 1,
+  "net.ipv4.conf.all.send_redirects": 0,
+  "net.ipv4.conf.eth0.send_redirects": 0,
+};
+
+/** The cases, by name. */
+export const QDISC_CASES: Record<string, NeighCase> = {
+  // 20 replies of 1042 bytes into tbf at 100 kbit/s with a 3000-byte bucket and 6000 bytes of
+  // queue: two leave at once, the third when the bucket refills, five wait and leave one per
+  // 83 ms as the watchdog fires; the other 13 are dropped
+  tbf_burst: {
+    ...base,
+    qdisc: [tbf("rate", "100kbit", "burst", "3000", "limit", "6000")],
+    frames: burst(0.01, 20),
+    snapshots: [0.05, 0.14, 0.3, 0.55],
+    end: 0.6,
+  },
+  // a bucket smaller than a reply: every reply is over max_size and dropped at enqueue
+  tbf_burst_too_small: {
+    ...base,
+    qdisc: [tbf("rate", "1mbit", "burst", "1000", "limit", "10000")],
+    frames: burst(0.01, 5),
+    snapshots: [0.1],
+    end: 0.2,
+  },
+  // the limit given as a latency: 50 ms at 100 kbit/s plus the 2000-byte burst
+  tbf_latency: {
+    ...base,
+    qdisc: [tbf("rate", "100kbit", "burst", "2000", "latency", "50ms")],
+    frames: burst(0.01, 6, 400),
+    snapshots: [0.05, 0.2],
+    end: 0.3,
+  },
+  // a second burst after the first drained: the bucket is full again by then
+  tbf_two_bursts: {
+    ...base,
+    qdisc: [tbf("rate", "200kbit", "burst", "2500", "limit", "5000")],
+    frames: [...burst(0.01, 6, 500), ...burst(0.4, 6, 500)],
+    snapshots: [0.2, 0.35, 0.6],
+    end: 0.7,
+  },
+  // forwards with three TOS values into pfifo_fast below tbf: band 0 (lowdelay, priority 6)
+  // leaves first, band 2 (throughput, priority 2) last; a band holds txqueuelen packets
+  pfifo_fast_bands: {
+    ...base,
+    sysctl: FORWARDING,
+    ip: [...PERMANENT, ["link", "set", "eth0", "txqueuelen", "4"]],
+    qdisc: [
+      tbf("rate", "100kbit", "burst", "1100", "limit", "30000"),
+      ["add", "dev", "eth0", "parent", "1:1", "handle", "10:", "pfifo_fast"],
+    ],
+    frames: [0x08, 0, 0x10, 0x08, 0, 0x10, 0x08, 0, 0x10, 0x08, 0, 0x10, 0x08, 0x10].map((tos, i) =>
+      forward(0.01, i, tos)
+    ),
+    snapshots: [0.05, 0.2, 0.46],
+    end: 1.2,
+  },
+  // pfifo below tbf: its limit is in packets
+  pfifo_child: {
+    ...base,
+    qdisc: [
+      tbf("rate", "100kbit", "burst", "1100", "limit", "30000"),
+      ["add", "dev", "eth0", "parent", "1:1", "handle", "20:", "pfifo", "limit", "3"],
+    ],
+    frames: burst(0.01, 8),
+    snapshots: [0.05, 0.2],
+    end: 0.5,
+  },
+};
