@@ -60,6 +60,7 @@ export * from "./lib/init/main.ts";
 // ---- The NIC: the virtio-net device and its driver, RSS, a veth -------------------------------
 export * from "./lib/drivers/virtio_net_device.ts";
 export * from "./lib/drivers/virtio_net.ts";
+export * from "./lib/drivers/virtio_net_tx.ts";
 export * from "./lib/drivers/virtio_net_features.ts";
 export * from "./lib/drivers/rss.ts";
 export * from "./lib/drivers/veth.ts";
@@ -153,6 +154,7 @@ export * from "./lib/experiments/sockets.ts";
 export * from "./lib/experiments/bridge.ts";
 export * from "./lib/experiments/netfilter.ts";
 export * from "./lib/experiments/neigh.ts";
+export * from "./lib/experiments/xmit.ts";
 export * from "./lib/packetdrill/script.ts";
 export * from "./lib/packetdrill/packet.ts";
 export * from "./lib/packetdrill/syscalls.ts";

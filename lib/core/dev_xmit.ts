@@ -14,6 +14,7 @@ import {
   __qdiscRun,
   freeDropped,
   NET_XMIT_SUCCESS,
+  netifSchedule,
   type Qdisc,
   qdiscRun,
   qdiscRunBegin,
@@ -81,17 +82,25 @@ export function devQueueXmit(host: Net, cpu: Cpu, dev: NetDevice, skb: SkBuff): 
 
 // netdev_core_pick_tx(): queue 0 when one queue is in use; else netdev_pick_tx() →
 // skb_tx_hash(): a forwarded packet keeps the number of the queue it came in on (folded into
-// the device's count), any other goes by its flow hash (reciprocal_scale()).
+// the device's count), any other goes by its flow hash (reciprocal_scale()). The choice is
+// written into skb->queue_mapping (skb_set_queue_mapping()), where the driver reads it.
 function netdevCorePickTx(host: Net, cpu: Cpu, dev: NetDevice, skb: SkBuff): NetdevQueue {
   const n = dev.realNumTxQueues;
   return host.sim.traced(cpu, "netdev_core_pick_tx", () => {
-    if (n === 1) return dev.tx[0];
-    return host.sim.traced(cpu, "netdev_pick_tx", () => {
-      const index = skb.queueMapping
-        ? (skb.queueMapping - 1) % n
-        : Number((BigInt(skb.hash >>> 0) * BigInt(n)) >> 32n);
-      return dev.tx[index];
-    }, skb.id);
+    let index = 0;
+    if (n > 1) {
+      index = host.sim.traced(
+        cpu,
+        "netdev_pick_tx",
+        () =>
+          skb.queueMapping
+            ? (skb.queueMapping - 1) % n
+            : Number((BigInt(skb.hash >>> 0) * BigInt(n)) >> 32n),
+        skb.id,
+      );
+    }
+    skb.queueMapping = index;
+    return dev.tx[index];
   }, skb.id);
 }
 
@@ -171,7 +180,7 @@ export function devHardStartXmit(
   return host.sim.traced(cpu, "dev_hard_start_xmit", () => {
     let rc = NETDEV_TX_OK;
     for (let i = 0; i < skbs.length; i++) {
-      rc = xmitOne(host, cpu, skbs[i], dev, txq);
+      rc = xmitOne(host, cpu, skbs[i], dev, txq, i + 1 < skbs.length);
       if (!devXmitComplete(rc)) return { left: skbs.slice(i), ret: rc };
       if (txq.drvXoff && i + 1 < skbs.length) {
         return { left: skbs.slice(i + 1), ret: NETDEV_TX_BUSY };
@@ -181,15 +190,23 @@ export function devHardStartXmit(
   }, skbs[0].id);
 }
 
-// xmit_one(): the taps see the frame (dev_queue_xmit_nit()), then the driver has it
-function xmitOne(host: Net, cpu: Cpu, skb: SkBuff, dev: NetDevice, txq: NetdevQueue): number {
+// xmit_one(): the taps see the frame (dev_queue_xmit_nit()), then the driver has it, told
+// whether more follow at once (netdev_xmit_more())
+function xmitOne(
+  host: Net,
+  cpu: Cpu,
+  skb: SkBuff,
+  dev: NetDevice,
+  txq: NetdevQueue,
+  more: boolean,
+): number {
   const sim = host.sim;
   if (host.devices.includes(dev)) {
     devXmitRecord(host, dev, skb.head.subarray(skb.data, skb.data + skb.len));
   }
   const len = skb.len; // net_dev_xmit prints the length from before the driver had the skb
   sim.tracepoint(cpu, "net_dev_start_xmit", () => netDevStartXmit(skb, txq));
-  const rc = dev.ndoStartXmit?.(skb, cpu) ?? NETDEV_TX_OK; // netdev_start_xmit(), inline
+  const rc = dev.ndoStartXmit?.(skb, cpu, more) ?? NETDEV_TX_OK; // netdev_start_xmit(), inline
   sim.tracepoint(cpu, "net_dev_xmit", () => ({ name: dev.name, skbaddr: skb.id, len, rc }));
   if (rc === NETDEV_TX_OK) {
     // each driver counts what it sent (veth_xmit(), virtio's start_xmit()): here in one place
@@ -250,4 +267,63 @@ export function devXmitRecord(host: Net, dev: NetDevice, frame: Uint8Array): voi
  */
 export function txSkb(host: Net, frame: Uint8Array, dev: NetDevice): SkBuff {
   return new SkBuff(-host.sim.ledger.nextId, frame, 0, dev);
+}
+
+/**
+ * netif_tx_stop_queue(): the driver has no room for another packet; the qdisc holds packets
+ * until the queue is woken.
+ * @param txq the transmit queue
+ */
+export function netifTxStopQueue(txq: NetdevQueue): void {
+  if (!txq.drvXoff) txq.stops++;
+  txq.drvXoff = true;
+}
+
+/**
+ * netif_tx_wake_queue(): the driver has room again; a stopped queue's qdisc is scheduled on
+ * NET_TX to send what it holds.
+ * @param host the host
+ * @param cpu the CPU
+ * @param txq the transmit queue
+ */
+export function netifTxWakeQueue(host: Net, cpu: Cpu, txq: NetdevQueue): void {
+  host.sim.traced(cpu, "netif_tx_wake_queue", () => {
+    if (!txq.drvXoff) return;
+    txq.drvXoff = false;
+    txq.wakes++;
+    netifSchedule(host, cpu, txq.qdisc);
+  });
+}
+
+/**
+ * __netdev_tx_sent_queue(): BQL counts the bytes the driver queued to the device; past the
+ * queue's limit the stack stops it (STACK_XOFF). With more packets coming (xmit_more) only the
+ * bytes are counted and the driver kicks the device only if the queue is stopped.
+ * @param txq the transmit queue
+ * @param bytes the packet's length
+ * @param more netdev_xmit_more(): the stack has more packets for the driver at once
+ * @returns whether the driver should kick the device now
+ */
+export function netdevTxSentQueue(txq: NetdevQueue, bytes: number, more: boolean): boolean {
+  txq.dql.queued(bytes);
+  if (more) return txq.drvXoff;
+  if (txq.dql.avail() < 0) txq.stackXoff = true;
+  return true;
+}
+
+/**
+ * netdev_tx_completed_queue(): the device sent `bytes`; BQL recomputes the limit, and a queue
+ * it had stopped with room again is scheduled (netif_schedule_queue()).
+ * @param host the host
+ * @param cpu the CPU
+ * @param txq the transmit queue
+ * @param bytes bytes completed
+ */
+export function netdevTxCompletedQueue(host: Net, cpu: Cpu, txq: NetdevQueue, bytes: number): void {
+  if (!bytes) return;
+  txq.dql.completed(bytes);
+  if (txq.dql.avail() < 0) return;
+  if (!txq.stackXoff) return;
+  txq.stackXoff = false;
+  if (!txq.stopped) netifSchedule(host, cpu, txq.qdisc);
 }

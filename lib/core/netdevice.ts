@@ -173,10 +173,11 @@ export class NetDevice {
   /** The rx_handler a bridge or bond installs (netdev_rx_handler_register()), if any. */
   rxHandler: ((skb: SkBuff, cpu: Cpu) => RxHandlerResult) | null = null;
   /**
-   * The driver's transmit, netdev_ops->ndo_start_xmit (veth_xmit() for a veth), returning
-   * NETDEV_TX_OK (0) or an error; null for a device whose driver the kit does not model.
+   * The driver's transmit, netdev_ops->ndo_start_xmit (veth_xmit() for a veth), told whether
+   * more packets follow at once (netdev_xmit_more()), returning NETDEV_TX_OK (0) or an error;
+   * null for a device whose driver the kit does not model.
    */
-  ndoStartXmit: ((skb: SkBuff, cpu: Cpu) => number) | null = null;
+  ndoStartXmit: ((skb: SkBuff, cpu: Cpu, more: boolean) => number) | null = null;
   /** Frames sent out of the device (dev_queue_xmit()), with the time, for learners. */
   readonly transmitted: { t: number; frame: Uint8Array }[] = [];
   /** Whether {@linkcode NetDevice.transmitted} records: a long run that reads the frames as they

@@ -25,6 +25,7 @@ import type { IrqDesc } from "../kernel/irq.ts";
 import { ETH_HLEN, macAton } from "../wire/ethernet.ts";
 import { rxfhIndirDefault } from "./rss.ts";
 import { VIRTIO_NET_FEATURES } from "./virtio_net_features.ts";
+import { SendQueue, VirtnetTx } from "./virtio_net_tx.ts";
 import {
   type Coalesce,
   type UsedBuffer,
@@ -141,6 +142,8 @@ export class VirtioNet {
   readonly dev: NetDevice;
   /** Receive queues, one per queue pair the device offers. */
   readonly rq: ReceiveQueue[];
+  /** The transmit side: send queues, start_xmit(), TX NAPI (virtio_net_tx.ts). */
+  readonly tx: VirtnetTx;
   /** Queue pairs in use (ethtool -l Combined). */
   currQueuePairs: number;
   /** Ring size in use (ethtool -g RX). */
@@ -153,7 +156,7 @@ export class VirtioNet {
   readonly virtioIndex: number;
   /** MSI-X chip name of the device. */
   readonly chip: string;
-  /** The config-change vector and the transmit vectors, registered but never fired here. */
+  /** The config-change vector, registered but never fired here. */
   readonly otherIrqs: IrqDesc[] = [];
   readonly #rxHandler: (skb: SkBuff, napi: Napi) => Work;
   #inHandOff: SkBuff | null = null;
@@ -169,13 +172,18 @@ export class VirtioNet {
   constructor(host: Net, options: VirtioNetOptions = {}) {
     this.host = host;
     host.sim.enterFn(host.bootCpu, "virtnet_probe");
-    this.device = new VirtioNetDevice(host.sim, (vq) => host.irqs.fire(this.rq[vq.index].irq!), {
-      maxQueuePairs: options.maxQueuePairs,
-      maxRingSize: options.maxRingSize,
-      linkGbps: options.linkGbps,
-      deviceStats: options.deviceStats,
-      rss: options.rss,
-    });
+    this.device = new VirtioNetDevice(
+      host.sim,
+      (vq) => host.irqs.fire(this.rq[vq.index].irq!),
+      {
+        maxQueuePairs: options.maxQueuePairs,
+        maxRingSize: options.maxRingSize,
+        linkGbps: options.linkGbps,
+        deviceStats: options.deviceStats,
+        rss: options.rss,
+      },
+      (vq) => host.irqs.fire(this.tx.sq[vq.index].irq!),
+    );
     this.ringSize = this.device.maxRingSize;
     this.features = new Map(
       VIRTIO_NET_FEATURES.map(([name, on, fixed, child]) => [name, { on, fixed, child }]),
@@ -209,6 +217,18 @@ export class VirtioNet {
       host.sim.exitFn(host.bootCpu, "netif_napi_add_weight_locked");
       return new ReceiveQueue(i, napi, vq);
     });
+    // netif_napi_add_tx_weight(): each send queue's TX NAPI (napi_tx, on by default)
+    const sq = this.device.txVqs.map((vq, i) => {
+      host.sim.enterFn(host.bootCpu, "netif_napi_add_weight_locked");
+      const napi = netifNapiAdd(
+        `${this.dev.name}-tx-${i}`,
+        this.dev,
+        (n) => this.tx.virtnetPollTx(i, n),
+      );
+      host.sim.exitFn(host.bootCpu, "netif_napi_add_weight_locked");
+      return new SendQueue(i, napi, vq, this.dev);
+    });
+    this.tx = new VirtnetTx(host, this.dev, this.device, sq);
     // virtnet_probe(): all queue pairs, unless there are fewer online CPUs.
     this.currQueuePairs = Math.min(this.device.maxQueuePairs, host.sim.cpus.length);
     this.device.queuePairs = this.currQueuePairs;
@@ -243,13 +263,13 @@ export class VirtioNet {
         affinity: masks[i] ?? this.#allCpus(),
         handler: (cpu) => this.skbRecvDone(cpu, i),
       });
-      this.otherIrqs.push(irqs.requestIrq({
+      this.tx.sq[i].irq = irqs.requestIrq({
         chip: this.chip,
         hwirq: 2 + 2 * i,
         action: `${name}-output.${i}`,
         affinity: masks[i] ?? this.#allCpus(),
-        handler: null,
-      }));
+        handler: (cpu) => this.tx.skbXmitDone(cpu, i),
+      });
     });
   }
 
@@ -344,6 +364,7 @@ export class VirtioNet {
     const cpu = sim.cpus[napi.listOwner >= 0 ? napi.listOwner : this.rq[index].irq!.affinity[0]];
     const q = this.rq[index];
     sim.enterFn(cpu, "virtnet_poll");
+    this.tx.pollCleantx(cpu, index);
     if (budget) this.device.setCallbacks(q.vq, false);
     const received = yield* this.#virtnetReceive(cpu, q, budget);
     if (received < budget) this.#virtqueueNapiComplete(cpu, q, received);
@@ -483,6 +504,27 @@ export class VirtioNet {
       for (const q of this.rq.slice(0, this.currQueuePairs)) {
         this.#tryFillRecv(this.host.bootCpu, q);
       }
+    }
+  }
+
+  /**
+   * Sets the transmit ring size (ethtool -G tx N): a power of two up to the device maximum,
+   * while nothing is in flight (virtnet_tx_resize() → virtqueue_resize()).
+   * @param size descriptors per send ring
+   * @throws {RangeError} for a size the device cannot take, or a ring with packets in flight
+   */
+  setTxRingSize(size: number): void {
+    const max = this.device.maxRingSize;
+    if (!Number.isInteger(size) || size < 1 || size > max || (size & (size - 1)) !== 0) {
+      throw new InputRangeError(
+        `Cannot set tx ring size to ${size}: a power of two from 1 to ${max}`,
+      );
+    }
+    for (const { vq } of this.tx.sq) {
+      if (vq.availIdx !== vq.lastUsedIdx) {
+        throw new InputRangeError(`Cannot set tx ring size while packets are in flight`);
+      }
+      vq.size = size;
     }
   }
 

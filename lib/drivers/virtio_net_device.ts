@@ -78,6 +78,61 @@ export class Virtqueue {
   }
 }
 
+/** Per-queue transmit counters of the device. */
+export interface VirtioTxHwStats {
+  /** Frames the device put on the wire. */
+  packets: number;
+  /** Bytes the device put on the wire. */
+  bytes: number;
+  /** Notifications (kicks) the driver sent. */
+  notifications: number;
+  /** Interrupts the device raised. */
+  interrupts: number;
+}
+
+/**
+ * A transmit virtqueue as the device sees it (split ring with VIRTIO_RING_F_EVENT_IDX): buffers
+ * the driver made available, sent one after another at the link's speed and returned in the
+ * used ring; the driver is notified when the used index passes its used_event.
+ */
+export class TxVirtqueue {
+  /** Queue index among the transmit queues. */
+  readonly index: number;
+  /** Descriptors in the ring (its size). */
+  size: number;
+  /** Buffers made available so far (avail->idx). */
+  availIdx = 0;
+  /** Buffers used so far (used->idx). */
+  usedIdx = 0;
+  /** Buffers the driver has taken back so far (last_used_idx). */
+  lastUsedIdx = 0;
+  /** The driver's used_event: notify when used->idx passes it; null while callbacks are off. */
+  usedEvent: number | null = 0;
+  /** Frames available and not yet sent, in order. */
+  readonly pending: { frame: Uint8Array; token: unknown }[] = [];
+  /** Sent buffers' tokens the driver has not taken back (the used ring), in order. */
+  readonly used: unknown[] = [];
+  /** The device is sending (it polls the ring until empty: no kick needed meanwhile). */
+  busy = false;
+  /** Device counters. */
+  readonly hw: VirtioTxHwStats = { packets: 0, bytes: 0, notifications: 0, interrupts: 0 };
+
+  /**
+   * Makes a queue.
+   * @param index queue number
+   * @param size ring size
+   */
+  constructor(index: number, size: number) {
+    this.index = index;
+    this.size = size;
+  }
+
+  /** vq->num_free: descriptors neither in flight nor used-and-not-taken (one per frame). */
+  get numFree(): number {
+    return this.size - (this.availIdx - this.lastUsedIdx);
+  }
+}
+
 /** What a virtio-net device is built with. */
 export interface VirtioNetDeviceOptions {
   /** Queue pairs the device offers (max_queue_pairs), default 1. */
@@ -119,6 +174,10 @@ export class VirtioNetDevice {
   readonly rss: boolean;
   /** The receive virtqueues, one per queue pair. */
   readonly vqs: Virtqueue[];
+  /** The transmit virtqueues, one per queue pair. */
+  readonly txVqs: TxVirtqueue[];
+  /** Where sent frames go: the wire, for whoever listens. */
+  onWire: ((frame: Uint8Array) => void) | null = null;
   /** Queue pairs the driver enabled (VIRTIO_NET_CTRL_MQ). */
   queuePairs = 1;
   /** The RSS key the driver set. */
@@ -131,22 +190,27 @@ export class VirtioNetDevice {
   readonly coalesce: Coalesce = { rxUsecs: 0, rxFrames: 1 };
   readonly #sim: Sim;
   readonly #interrupt: (vq: Virtqueue) => void;
+  readonly #txInterrupt: (vq: TxVirtqueue) => void;
   #linkBusyUntil = 0;
+  #txLinkBusyUntil = 0;
 
   /**
    * Makes a device on a simulation.
    * @param sim the simulation
-   * @param interrupt raises a queue's MSI-X vector (the transport's job)
+   * @param interrupt raises a receive queue's MSI-X vector (the transport's job)
    * @param options what the device offers
+   * @param txInterrupt raises a transmit queue's MSI-X vector
    * @throws {RangeError} for impossible settings
    */
   constructor(
     sim: Sim,
     interrupt: (vq: Virtqueue) => void,
     options: VirtioNetDeviceOptions = {},
+    txInterrupt: (vq: TxVirtqueue) => void = () => {},
   ) {
     this.#sim = sim;
     this.#interrupt = interrupt;
+    this.#txInterrupt = txInterrupt;
     this.maxQueuePairs = options.maxQueuePairs ?? 1;
     if (
       !Number.isInteger(this.maxQueuePairs) || this.maxQueuePairs < 1 || this.maxQueuePairs > 256
@@ -166,6 +230,10 @@ export class VirtioNetDevice {
     this.deviceStats = options.deviceStats ?? false;
     this.rss = options.rss ?? true;
     this.vqs = Array.from({ length: this.maxQueuePairs }, (_, i) => new Virtqueue(i));
+    this.txVqs = Array.from(
+      { length: this.maxQueuePairs },
+      (_, i) => new TxVirtqueue(i, this.maxRingSize),
+    );
     this.indir = rxfhIndirDefault(128, 1);
   }
 
@@ -234,6 +302,59 @@ export class VirtioNetDevice {
   setCallbacks(vq: Virtqueue, on: boolean): void {
     vq.callbacksEnabled = on;
     if (on) vq.pendingNotify = 0;
+  }
+
+  /**
+   * The driver made a frame available on a transmit queue (virtqueue_add_outbuf()).
+   * @param vq the queue
+   * @param frame the frame
+   * @param token what the driver gets back when the buffer is used (its skb)
+   */
+  addOutbuf(vq: TxVirtqueue, frame: Uint8Array, token: unknown): void {
+    vq.availIdx++;
+    vq.pending.push({ frame, token });
+  }
+
+  /**
+   * The driver kicked a transmit queue (virtqueue_notify()): an idle device starts sending
+   * what is available, one frame after another at the link's speed; a busy one needs no kick.
+   * @param vq the queue
+   * @returns whether the kick reached the device (it was idle)
+   */
+  kickTx(vq: TxVirtqueue): boolean {
+    if (vq.busy) return false;
+    vq.hw.notifications++;
+    vq.busy = true;
+    this.#sendNext(vq);
+    return true;
+  }
+
+  // The device takes the next available frame, puts it on the wire, and returns its buffer in
+  // the used ring once sent; it notifies when the used index passes used_event
+  // (vring_need_event()), then goes on while frames are available.
+  #sendNext(vq: TxVirtqueue): void {
+    const next = vq.pending.shift();
+    if (!next) {
+      vq.busy = false;
+      return;
+    }
+    const sim = this.#sim;
+    const start = Math.max(sim.now, this.#txLinkBusyUntil);
+    const sent = start + Math.round(wireTimeNs(next.frame.length, this.linkGbps));
+    this.#txLinkBusyUntil = sent;
+    sim.at(sent, () => {
+      this.onWire?.(next.frame);
+      vq.hw.packets++;
+      vq.hw.bytes += next.frame.length;
+      const old = vq.usedIdx;
+      vq.usedIdx++;
+      vq.used.push(next.token);
+      if (vq.usedEvent !== null && ((vq.usedIdx - vq.usedEvent - 1) >>> 0) < vq.usedIdx - old) {
+        vq.hw.interrupts++;
+        this.#txInterrupt(vq);
+      }
+      this.#sendNext(vq);
+    });
   }
 
   #deliver(vq: Virtqueue, buf: UsedBuffer): void {

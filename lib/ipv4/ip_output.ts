@@ -48,9 +48,9 @@ export interface OutRoute {
  * @param cpu the CPU
  * @param ipPacket the IP datagram
  * @param route device and next hop
- * @param truesize the memory its skb is charged for
- * @param ipSummed CHECKSUM_PARTIAL when the device completes the transport checksum
- * @param priority the queueing priority (skb->priority) a qdisc reads
+ * @param meta what the datagram's skb carries on: the memory it is charged for (truesize),
+ *   CHECKSUM_PARTIAL when the device completes the transport checksum, the queueing priority a
+ *   qdisc reads, and the receive queue recorded on a forwarded packet (queue_mapping)
  * @returns neigh_output()'s code
  */
 function ipFinishOutput2(
@@ -58,9 +58,7 @@ function ipFinishOutput2(
   cpu: Cpu,
   ipPacket: Uint8Array,
   route: OutRoute,
-  truesize: number,
-  ipSummed: number,
-  priority: number,
+  meta: Pick<SkBuff, "truesize" | "ipSummed" | "priority" | "queueMapping">,
 ): number {
   host.sim.enterFn(cpu, "ip_finish_output2");
   const hlen = route.dev.hardHeaderLen;
@@ -73,12 +71,13 @@ function ipFinishOutput2(
   const skb = route.dev.ndoStartXmit
     ? allocSkb(host.sim, buf, route.dev)
     : txSkb(host, buf, route.dev);
-  skb.truesize = truesize; // the datagram's own skb's, which an arp_queue counts
+  skb.truesize = meta.truesize; // the datagram's own skb's, which an arp_queue counts
   skb.data = hlen;
   skb.len = ipPacket.length;
   skb.protocol = ETH_P_IP;
-  skb.ipSummed = ipSummed;
-  skb.priority = priority;
+  skb.ipSummed = meta.ipSummed;
+  skb.priority = meta.priority;
+  skb.queueMapping = meta.queueMapping;
   skb.networkHeader = hlen;
   skb.transportHeader = hlen + new IpHdr(buf, hlen).ihl * 4;
   // to one of the host's own addresses: the route, RTCF_LOCAL, goes round with it (skb_dst())
@@ -118,9 +117,7 @@ function ipFinishOutput(
   route: OutRoute,
 ): number {
   const mtu = route.dev.mtu;
-  if (pkt.length <= mtu) {
-    return ipFinishOutput2(host, cpu, pkt, route, skb.truesize, skb.ipSummed, skb.priority);
-  }
+  if (pkt.length <= mtu) return ipFinishOutput2(host, cpu, pkt, route, skb);
   host.sim.enterFn(cpu, "ip_do_fragment", skb.id);
   const iph = new IpHdr(pkt, 0);
   const ihl = iph.ihl * 4;
@@ -140,8 +137,13 @@ function ipFinishOutput(
     ipSendCheck(frag, fiph);
     host.mib.ip.FragCreates++;
     // alloc_skb(len + hlen + LL_RESERVED_SPACE(dev)) for each fragment
-    const truesize = SKB_TRUESIZE(allocSkbSize(frag.length + LL_RESERVED));
-    ipFinishOutput2(host, cpu, frag, route, truesize, CHECKSUM_NONE, skb.priority);
+    // ip_copy_metadata(): the priority goes with each fragment's new skb
+    ipFinishOutput2(host, cpu, frag, route, {
+      truesize: SKB_TRUESIZE(allocSkbSize(frag.length + LL_RESERVED)),
+      ipSummed: CHECKSUM_NONE,
+      priority: skb.priority,
+      queueMapping: 0,
+    });
   }
   host.mib.ip.FragOKs++;
   traceConsumeSkb(host.sim, cpu, skb, "ip_do_fragment"); // the fragments went in new skbs

@@ -199,7 +199,7 @@ export function tc(host: Net, command: string | string[]): string {
   if (parent === TC_H_ROOT) {
     const q = makeQdisc(host, d, d.tx[0], kind, args);
     q.handle = handle || host.nextQdiscHandle();
-    q.refcnt = 3;
+    q.refcnt = q instanceof MqQdisc ? 1 : 3; // qdisc_graft(): the queues' and the device's
     if (q instanceof MqQdisc) {
       d.tx.forEach((txq, i) => {
         const c = makeQdisc(host, d, txq, "pfifo_fast", []);
@@ -241,7 +241,12 @@ export function qdiscShow(dev: NetDevice, stats: boolean): string {
   if (!root) return "";
   let out = "";
   for (const q of [root, ...root.children()]) {
-    const where = q === root ? `root refcnt ${q.refcnt}` : `parent ${formatParent(q.parent)}`;
+    // tc prints a root's references only when not 1 (mq's are 1)
+    const where = q !== root
+      ? `parent ${formatParent(q.parent)}`
+      : q.refcnt !== 1
+      ? `root refcnt ${q.refcnt}`
+      : "root";
     const opts = q.options();
     out += `qdisc ${q.kind} ${formatHandle(q.handle)} ${where} ${opts}`.replace(/ $/, "") +
       (opts.endsWith(" ") || !opts ? " " : "") + "\n";

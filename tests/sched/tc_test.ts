@@ -1,0 +1,46 @@
+// The kit's `tc qdisc` prints what iproute2 6.1 prints on Linux 6.18 for the same commands on a
+// veth (tests/golden/linux-6.18/tc_show.json, recorded by tests/oracle/record_tc.ts): rates,
+// sizes and latencies in tc's units, references, handles and parents, the default qdiscs.
+import assert from "node:assert/strict";
+import { createHost } from "../../lib/init/main.ts";
+import { Veth } from "../../lib/drivers/veth.ts";
+import { tc } from "../../lib/sched/sch_api.ts";
+import { devSetTxQueueLen } from "../../lib/core/dev.ts";
+
+const steps: { cmd: string[]; show: string; stats: string }[] = JSON.parse(
+  Deno.readTextFileSync(new URL("../golden/linux-6.18/tc_show.json", import.meta.url)),
+);
+
+Deno.test("tc qdisc show prints each qdisc as iproute2 does on Linux 6.18", async (t) => {
+  const host = createHost({ cpus: 2 });
+  const veth = new Veth(host, "qa", "02:00:00:00:00:0a");
+  for (const step of steps) {
+    await t.step(step.cmd.join(" ") || "a new veth: noqueue", () => {
+      if (step.cmd[0] === "link") devSetTxQueueLen(host, veth.dev, Number(step.cmd[4]));
+      else if (step.cmd.length) tc(host, step.cmd);
+      assert.equal(tc(host, "qdisc show dev qa"), step.show);
+      assert.equal(tc(host, "-s qdisc show dev qa"), step.stats);
+    });
+  }
+});
+
+Deno.test("tc refuses what it cannot do, naming it", () => {
+  const host = createHost({ cpus: 2 });
+  new Veth(host, "qa", "02:00:00:00:00:0a");
+  assert.throws(
+    () => tc(host, "qdisc replace dev qa root tbf rate 1mbit limit 3000"),
+    /"burst" is required/,
+  );
+  assert.throws(
+    () => tc(host, "qdisc replace dev qa root tbf rate 1mbit burst 10 limit 3000 latency 5ms"),
+    /one of "limit" and "latency"/,
+  );
+  assert.throws(
+    () => tc(host, "qdisc replace dev qa root tbf rate fast burst 10 limit 3000"),
+    /illegal rate "fast"/,
+  );
+  assert.throws(() => tc(host, "qdisc replace dev nope root pfifo"), /Cannot find device "nope"/);
+  assert.throws(() => tc(host, "qdisc replace dev qa root fq_codel"), /"fq_codel" is not modelled/);
+  assert.throws(() => tc(host, "qdisc replace dev qa root pfifo limit"), /"limit" needs a value/);
+  assert.throws(() => tc(host, "qdisc add dev qa parent 7:1 pfifo"), /only a tbf root's class/);
+});
