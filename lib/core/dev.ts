@@ -600,7 +600,9 @@ export function* netTxAction(host: Net, cpu: Cpu): Work {
   sd.outputQueue = [];
   for (const q of head) {
     q.scheduled = false;
-    qdiscRun(host, cpu, q);
+    // a locked qdisc runs under its root lock
+    if (q.nolock) qdiscRun(host, cpu, q);
+    else host.sim.holding(cpu, { preempt: 1 }, () => qdiscRun(host, cpu, q));
   }
   yield 0;
 }
@@ -623,7 +625,8 @@ export function netDevInit(host: Net): void {
     devAddr: new Uint8Array(6),
     loopback: true,
   });
-  lo.noQueue = true; // loopback_setup(): IFF_NO_QUEUE
+  lo.noQueue = true; // loopback_setup(): IFF_NO_QUEUE, and lltx
+  lo.lltx = true;
   host.registerNetdevice(lo);
   // The backlog NAPI belongs to no device; the kit hangs it on lo, which it never polls.
   for (const sd of host.softnetData) sd.backlog = backlogNapi(host, sd, lo);

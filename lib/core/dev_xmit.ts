@@ -68,7 +68,7 @@ export function devQueueXmit(host: Net, cpu: Cpu, dev: NetDevice, skb: SkBuff): 
     sim.tracepoint(cpu, "net_dev_queue", () => netDevTemplate(skb));
     if (!q.queueless) return __devXmitSkb(host, cpu, skb, q, dev, txq);
     if (dev.up && !txq.stopped) {
-      const { ret } = devHardStartXmit(host, cpu, [skb], dev, txq);
+      const { ret } = devHardStartXmitLocked(host, cpu, [skb], dev, txq);
       if (devXmitComplete(ret)) return ret;
     }
     // a queueless device that is down, or asks to queue: the packet is lost
@@ -122,17 +122,22 @@ function __devXmitSkb(
     let rc = NET_XMIT_SUCCESS;
     // nolock_qdisc_is_empty() reads the MISSED and DRAINING bits; a locked qdisc its qlen
     const empty = q.nolock ? !q.missed && !q.draining : q.qstats.qlen === 0;
-    if (q.canBypass && empty && qdiscRunBegin(q)) {
-      q.bstats.bytes += skb.len;
-      q.bstats.packets++;
-      if (schDirectXmit(host, cpu, [skb], q, dev, txq) && (!q.nolock || q.missed || q.draining)) {
-        __qdiscRun(host, cpu, q);
+    // a locked qdisc is worked on under its root lock (spin_lock(root_lock)); a lockless one
+    // runs under its seqlock once qdisc_run_begin() took it
+    host.sim.holding(cpu, { preempt: q.nolock ? 0 : 1 }, () => {
+      if (q.canBypass && empty && qdiscRunBegin(q)) {
+        q.bstats.bytes += skb.len;
+        q.bstats.packets++;
+        host.sim.holding(cpu, { preempt: q.nolock ? 1 : 0 }, () => {
+          const sent = schDirectXmit(host, cpu, [skb], q, dev, txq);
+          if (sent && (!q.nolock || q.missed || q.draining)) __qdiscRun(host, cpu, q);
+        });
+        qdiscRunEnd(host, cpu, q);
+      } else {
+        rc = devQdiscEnqueue(host, cpu, skb, q, toFree);
+        qdiscRun(host, cpu, q);
       }
-      qdiscRunEnd(host, cpu, q);
-    } else {
-      rc = devQdiscEnqueue(host, cpu, skb, q, toFree);
-      qdiscRun(host, cpu, q);
-    }
+    });
     freeDropped(host, toFree);
     return rc;
   }
@@ -158,6 +163,30 @@ function devQdiscEnqueue(
     }));
   }
   return rc;
+}
+
+/**
+ * dev_hard_start_xmit() under HARD_TX_LOCK: the queue's transmit lock, unless the driver takes
+ * its own (NETIF_F_LLTX).
+ * @param host the host
+ * @param cpu the CPU
+ * @param skbs the packets, in order
+ * @param dev the device
+ * @param txq the transmit queue
+ * @returns the packets not sent, and the last driver code
+ */
+export function devHardStartXmitLocked(
+  host: Net,
+  cpu: Cpu,
+  skbs: SkBuff[],
+  dev: NetDevice,
+  txq: NetdevQueue,
+): { left: SkBuff[]; ret: number } {
+  return host.sim.holding(
+    cpu,
+    { preempt: dev.lltx ? 0 : 1 },
+    () => devHardStartXmit(host, cpu, skbs, dev, txq),
+  );
 }
 
 /**

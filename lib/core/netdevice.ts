@@ -156,6 +156,8 @@ export class NetDevice {
     tx_bytes: 0,
     tx_dropped: 0,
   };
+  /** NETIF_F_LLTX: the driver locks for itself, the stack takes no transmit lock (veth, lo, tun). */
+  lltx = false;
   /** IFF_NO_QUEUE: a virtual device sends at once and gets noqueue (veth, loopback, dummy). */
   noQueue = false;
   /** Packets a queueing discipline may hold per queue or band (txqueuelen; ether_setup(): 1000). */

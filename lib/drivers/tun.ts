@@ -64,6 +64,7 @@ export class Tun implements SkbHolder {
     });
     this.dev.groEnabled = false;
     this.dev.txQueueLen = 500; // tun_net_initialize(): TUN_READQ_SIZE; it gets pfifo_fast
+    this.dev.lltx = true; // tun_set_iff(): dev->lltx
     host.registerNetdevice(this.dev);
     this.dev.ndoStartXmit = (skb, cpu) => this.#tunNetXmit(cpu, skb);
   }

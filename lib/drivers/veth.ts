@@ -70,6 +70,7 @@ export class Veth {
     // device counts as multiqueue (netif_is_multiqueue()) though every packet takes queue 0
     this.dev = registerEtherdev(host, name, mac, 1500, (d) => {
       d.noQueue = true;
+      d.lltx = true; // veth_setup(): dev->lltx
       d.numTxQueues = host.sim.cpus.length;
       d.realNumTxQueues = 1;
     });
@@ -78,6 +79,7 @@ export class Veth {
     peerMac[0] = (peerMac[0] & 0xfe) | 0x02;
     this.peer = new NetDevice({ name: peerName, ifindex: 2, mtu: 1500, devAddr: peerMac });
     this.peer.noQueue = true;
+    this.peer.lltx = true;
     this.peer.tx = [new NetdevQueue(0, host.hz, () => host.softirqs.jiffies)];
     attachDefaultQdiscs(this.peer);
     this.peer.groEnabled = false;

@@ -199,17 +199,21 @@ export class VirtnetTx {
     const sq = this.sq[index];
     const cpu = this.host.sim.cpus[napi.listOwner >= 0 ? napi.listOwner : sq.irq?.affinity[0] ?? 0];
     this.host.sim.traced(cpu, "virtnet_poll_tx", () => {
-      sq.vq.usedEvent = null;
-      this.freeOldXmit(cpu, sq);
-      if (sq.vq.numFree >= VIRTNET_TX_ROOM) {
-        if (sq.txq.drvXoff) sq.stats.wake++;
-        netifTxWakeQueue(this.host, cpu, sq.txq);
-      }
-      const opaque = sq.vq.lastUsedIdx; // virtqueue_enable_cb_prepare()
-      sq.vq.usedEvent = opaque;
-      if (napiCompleteDone(this.host, cpu, napi, 0)) {
-        if (sq.vq.usedIdx !== opaque) this.#virtqueueNapiSchedule(cpu, sq);
-      } else sq.vq.usedEvent = null;
+      let done = false;
+      const opaque = this.host.sim.holding(cpu, { preempt: 1 }, () => { // __netif_tx_lock()
+        sq.vq.usedEvent = null;
+        this.freeOldXmit(cpu, sq);
+        if (sq.vq.numFree >= VIRTNET_TX_ROOM) {
+          if (sq.txq.drvXoff) sq.stats.wake++;
+          netifTxWakeQueue(this.host, cpu, sq.txq);
+        }
+        const opaque = sq.vq.lastUsedIdx; // virtqueue_enable_cb_prepare()
+        sq.vq.usedEvent = opaque;
+        done = napiCompleteDone(this.host, cpu, napi, 0);
+        if (!done) sq.vq.usedEvent = null;
+        return opaque;
+      });
+      if (done && sq.vq.usedIdx !== opaque) this.#virtqueueNapiSchedule(cpu, sq);
     });
     yield 0;
     return 0;

@@ -24,6 +24,7 @@ import { IP_DF, IP_MF, IP_OFFSET, IpHdr, IPV4_HLEN } from "../wire/ipv4.ts";
 import { nfHook } from "../netfilter/core.ts";
 import { txSkb } from "../core/dev_xmit.ts";
 import { __neighLookup, neighOutput } from "../core/neighbour.ts";
+import { NET_XMIT_DROP } from "../sched/sch_generic.ts";
 import { arpAssumeResolved, arpTbl } from "./arp.ts";
 import { LOCAL_OUTPUT_ROUTE } from "./route.ts";
 
@@ -51,7 +52,7 @@ export interface OutRoute {
  * @param meta what the datagram's skb carries on: the memory it is charged for (truesize),
  *   CHECKSUM_PARTIAL when the device completes the transport checksum, the queueing priority a
  *   qdisc reads, and the receive queue recorded on a forwarded packet (queue_mapping)
- * @returns neigh_output()'s code
+ * @returns neigh_output()'s code, and the id of the skb a qdisc dropped, if it did
  */
 function ipFinishOutput2(
   host: InetNet,
@@ -59,7 +60,7 @@ function ipFinishOutput2(
   ipPacket: Uint8Array,
   route: OutRoute,
   meta: Pick<SkBuff, "truesize" | "ipSummed" | "priority" | "queueMapping">,
-): number {
+): XmitResult {
   host.sim.enterFn(cpu, "ip_finish_output2");
   const hlen = route.dev.hardHeaderLen;
   const buf = new Uint8Array(hlen + ipPacket.length);
@@ -89,7 +90,13 @@ function ipFinishOutput2(
     : arpAssumeResolved(host, route.dev, route.nexthop);
   const rc = neighOutput(host, cpu, n, skb);
   host.sim.exitFn(cpu, "ip_finish_output2");
-  return rc;
+  return { rc, dropped: rc === NET_XMIT_DROP ? skb.id : null };
+}
+
+/** What sending a datagram came to: the transmit's code, and the skb a qdisc dropped, if any. */
+interface XmitResult {
+  rc: number;
+  dropped: number | null;
 }
 
 // ip_send_check(): the header checksum over the header's ihl words, the check field zero
@@ -107,7 +114,7 @@ function ipSendCheck(pkt: Uint8Array, iph: IpHdr): void {
  * @param skb the datagram's skb
  * @param pkt the datagram
  * @param route device and next hop
- * @returns the transmit's code (ip_do_fragment() stops at no error of a fragment: 0)
+ * @returns the transmit's code and drop (ip_do_fragment() stops at no error of a fragment: 0)
  */
 function ipFinishOutput(
   host: InetNet,
@@ -115,7 +122,7 @@ function ipFinishOutput(
   skb: SkBuff,
   pkt: Uint8Array,
   route: OutRoute,
-): number {
+): XmitResult {
   const mtu = route.dev.mtu;
   if (pkt.length <= mtu) return ipFinishOutput2(host, cpu, pkt, route, skb);
   host.sim.enterFn(cpu, "ip_do_fragment", skb.id);
@@ -148,7 +155,7 @@ function ipFinishOutput(
   host.mib.ip.FragOKs++;
   traceConsumeSkb(host.sim, cpu, skb, "ip_do_fragment"); // the fragments went in new skbs
   host.sim.exitFn(cpu, "ip_do_fragment", skb.id);
-  return 0;
+  return { rc: 0, dropped: null };
 }
 
 /**
@@ -173,8 +180,20 @@ export function ipOutput(
   const verdict = nfHook(host, skb, { hook: "POST_ROUTING", in: inDev, out: route.dev, cpu });
   if (verdict === "NF_ACCEPT") {
     const nh = skb.networkHeader;
-    rc = ipFinishOutput(host, cpu, skb, skb.head.slice(nh, nh + ipHdr(skb).totLen), route);
-    skbForwarded(host.sim, skb, route.dev.name);
+    const r = ipFinishOutput(host, cpu, skb, skb.head.slice(nh, nh + ipHdr(skb).totLen), route);
+    rc = r.rc;
+    // the kit sent the datagram in an skb of its own: when a qdisc dropped that one, this
+    // packet's life goes on into it, and ends with its drop
+    if (r.dropped === null) skbForwarded(host.sim, skb, route.dev.name);
+    else if (--skb.users === 0) {
+      host.sim.ledger.end({
+        skb: skb.id,
+        kind: "merged",
+        into: r.dropped,
+        where: "__dev_queue_xmit",
+        t: host.sim.now,
+      });
+    }
   }
   host.sim.exitFn(cpu, "ip_output", skb.id);
   return rc;

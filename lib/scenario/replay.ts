@@ -9,7 +9,7 @@ import { type NetDevice, registerEtherdev } from "../core/netdevice.ts";
 import { type Sock, TCP_STATES } from "../core/sock.ts";
 import type { SkBuff } from "../core/skbuff.ts";
 import { Veth } from "../drivers/veth.ts";
-import { devSetMtu } from "../core/dev.ts";
+import { devSetMtu, devSetTxQueueLen } from "../core/dev.ts";
 import { VirtioNet } from "../drivers/virtio_net.ts";
 import { inetAddAddr } from "../ipv4/devinet.ts";
 import { fibAddRoute } from "../ipv4/fib.ts";
@@ -30,6 +30,7 @@ import { type Scenario, splitSysctlName } from "./scenario.ts";
 import { NET_SYSCTL_DEFAULTS } from "./sysctl_defaults.ts";
 import { ipNeighReplace } from "../ipv4/arp.ts";
 import { NUD_BY_NAME } from "../core/neighbour.ts";
+import { tc } from "../sched/sch_api.ts";
 
 /** A host built from a scenario. */
 export interface ScenarioHost {
@@ -119,6 +120,15 @@ export function scenarioHost(scenario: Scenario, options: ScenarioHostOptions = 
     }
     devs.set(itf.name, dev);
     for (const a of itf.addrs) inetAddAddr(host, dev, a.addr, a.len);
+    // `ip link set DEV txqueuelen N`, then `tc qdisc replace dev DEV root …`
+    try {
+      if (itf.txqueuelen !== null) devSetTxQueueLen(host, dev, itf.txqueuelen);
+      if (itf.qdisc) tc(host, ["qdisc", "replace", "dev", itf.name, "root", ...itf.qdisc]);
+    } catch (e) {
+      throw new InputRangeError(
+        `Cannot set up scenario: interfaces[${i}]: ${(e as Error).message}`,
+      );
+    }
   });
   if (options.rpsCpus?.length) host.setRpsCpus(devs.get(scenario.ingress)!, 0, options.rpsCpus);
   scenario.routes.forEach((r, i) => {

@@ -2,6 +2,7 @@
 // every error naming the field and what was wrong with it. What the kit does with each field
 // grows chapter by chapter; loadScenario() itself accepts exactly the format.
 
+import { parseQdiscArgs } from "../sched/sch_api.ts";
 import { InputRangeError, InputSyntaxError, InputTypeError, quoteValue } from "../base/errors.ts";
 import { devValidName } from "../core/dev.ts";
 import { inAton } from "../wire/ipv4.ts";
@@ -28,6 +29,11 @@ export interface ScenarioInterface {
   addrs: Cidr[];
   /** MTU. */
   mtu: number;
+  /** The root qdisc, as tc's arguments after `root` (["tbf", "rate", "1mbit", …]), or null for
+   * the device's default (a veth's noqueue). */
+  qdisc: string[] | null;
+  /** txqueuelen, or null for the default (1000). */
+  txqueuelen: number | null;
 }
 
 /** A main-table route. */
@@ -116,6 +122,19 @@ export interface Scenario {
 }
 
 type Json = Record<string, unknown>;
+
+// "qdisc": "tbf rate 1mbit burst 3000 limit 6000", read as tc would
+function qdiscArgs(v: unknown, where: string): string[] {
+  const args = string(v, where).trim().split(/\s+/);
+  try {
+    parseQdiscArgs(args);
+  } catch (e) {
+    throw new InputRangeError(
+      `Cannot load scenario: ${where}: ${(e as Error).message.replace(/^tc: /, "")}`,
+    );
+  }
+  return args;
+}
 
 function fail(where: string, what: string): never {
   throw new InputTypeError(`Cannot load scenario: ${where} ${what}`);
@@ -269,7 +288,7 @@ export function loadScenario(json: unknown): Scenario {
   ]);
   const interfaces = array(top.interfaces, "interfaces").map((v, i): ScenarioInterface => {
     const w = `interfaces[${i}]`;
-    const o = object(v, w, ["name", "mac", "addrs", "mtu"]);
+    const o = object(v, w, ["name", "mac", "addrs", "mtu", "qdisc", "txqueuelen"]);
     const mac = string(o.mac, `${w}.mac`);
     try {
       macAton(mac);
@@ -301,6 +320,10 @@ export function loadScenario(json: unknown): Scenario {
         parseCidr(string(a, `${w}.addrs[${j}]`), `${w}.addrs[${j}]`)
       ),
       mtu: integer(o.mtu, `${w}.mtu`, 68, 65535),
+      qdisc: o.qdisc === undefined ? null : qdiscArgs(o.qdisc, `${w}.qdisc`),
+      txqueuelen: o.txqueuelen === undefined
+        ? null
+        : integer(o.txqueuelen, `${w}.txqueuelen`, 0, 0xffffffff),
     };
   });
   if (interfaces.length === 0) fail("interfaces", "must list at least the ingress interface");

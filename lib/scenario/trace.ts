@@ -42,6 +42,8 @@ export const TRACEPOINTS: readonly string[] = [
   "netif_rx",
   "netif_receive_skb",
   "net_dev_queue",
+  "qdisc_enqueue",
+  "qdisc_dequeue",
   "net_dev_start_xmit",
   "net_dev_xmit",
   "napi_poll",

@@ -70,8 +70,22 @@ function formatParent(h: number): string {
   return `${maj ? maj.toString(16) : ""}:${(h & 0xffff).toString(16)}`;
 }
 
-// The qdisc kind's options, as tc parses them (tc/q_*.c)
-function makeQdisc(host: Net, dev: NetDevice, txq: NetdevQueue, kind: string, opts: string[]) {
+/** A qdisc as tc's arguments describe it, its options read (tc/q_*.c), before it is made. */
+export type QdiscSpec =
+  | { kind: "pfifo_fast" | "noqueue" | "mq" }
+  | { kind: "pfifo" | "bfifo"; limit?: number }
+  | { kind: "tbf"; rate: number; burst: number; limit: number };
+
+/**
+ * Reads a qdisc's kind and options as tc does: `pfifo_fast`, `noqueue`, `mq`, `pfifo [limit
+ * N]`, `bfifo [limit SIZE]`, `tbf rate RATE burst SIZE (limit SIZE | latency TIME)`.
+ * @param args the kind and its options, such as ["tbf", "rate", "1mbit", "burst", "3000", "limit", "6000"]
+ * @returns the qdisc's settings
+ * @throws {RangeError} naming an unknown kind, an unknown or missing option, or a bad value
+ */
+export function parseQdiscArgs(args: string[]): QdiscSpec {
+  const [kind, ...opts] = args;
+  if (!kind) throw new InputRangeError(`tc: the qdisc kind is missing`);
   const o: Record<string, string> = {};
   for (let i = 0; i < opts.length; i += 2) {
     if (opts[i + 1] === undefined) {
@@ -86,23 +100,19 @@ function makeQdisc(host: Net, dev: NetDevice, txq: NetdevQueue, kind: string, op
   };
   switch (kind) {
     case "pfifo_fast":
-      allow([]);
-      return new PfifoFastQdisc(dev, txq);
     case "noqueue":
+    case "mq":
       allow([]);
-      return new NoqueueQdisc(dev, txq);
+      return { kind };
     case "pfifo":
     case "bfifo": {
       allow(["limit"]);
-      const limit = o.limit === undefined
-        ? undefined
-        : kind === "pfifo"
-        ? Number(o.limit)
-        : parseSize(o.limit);
-      if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
+      if (o.limit === undefined) return { kind };
+      const limit = kind === "pfifo" ? Number(o.limit) : parseSize(o.limit);
+      if (!(Number.isInteger(limit) && limit >= 0 && limit <= 0xffffffff)) {
         throw new InputRangeError(`tc: ${kind}: illegal limit ${JSON.stringify(o.limit)}`);
       }
-      return new FifoQdisc(kind, dev, txq, limit);
+      return { kind, limit };
     }
     case "tbf": {
       allow(["rate", "burst", "limit", "latency"]);
@@ -119,18 +129,33 @@ function makeQdisc(host: Net, dev: NetDevice, txq: NetdevQueue, kind: string, op
       const limit = o.limit !== undefined
         ? parseSize(o.limit)
         : Math.trunc((rate * parseTime(o.latency)) / 1e9 + burst) >>> 0;
-      return new TbfQdisc(host, dev, txq, { rate, burst, limit });
+      return { kind, rate, burst, limit };
     }
-    case "mq":
-      allow([]);
-      if (dev.numTxQueues < 2) {
-        throw new InputRangeError(`tc: mq on ${dev.name}: a single-queue device (EOPNOTSUPP)`);
-      }
-      return new MqQdisc(dev);
     default:
       throw new InputRangeError(
         `tc: qdisc kind "${kind}" is not modelled (pfifo_fast, pfifo, bfifo, tbf, mq, noqueue)`,
       );
+  }
+}
+
+// qdisc_create(): the qdisc a spec describes, on a device's queue
+function makeQdisc(host: Net, dev: NetDevice, txq: NetdevQueue, args: string[]): Qdisc {
+  const spec = parseQdiscArgs(args);
+  switch (spec.kind) {
+    case "pfifo_fast":
+      return new PfifoFastQdisc(dev, txq);
+    case "noqueue":
+      return new NoqueueQdisc(dev, txq);
+    case "pfifo":
+    case "bfifo":
+      return new FifoQdisc(spec.kind, dev, txq, spec.limit);
+    case "tbf":
+      return new TbfQdisc(host, dev, txq, spec);
+    case "mq":
+      if (dev.numTxQueues < 2) {
+        throw new InputRangeError(`tc: mq on ${dev.name}: a single-queue device (EOPNOTSUPP)`);
+      }
+      return new MqQdisc(dev);
   }
 }
 
@@ -194,15 +219,13 @@ export function tc(host: Net, command: string | string[]): string {
     devActivate(host, d); // the default qdiscs again
     return "";
   }
-  const kind = args.shift();
-  if (!kind) throw new InputRangeError(`tc qdisc ${verb}: the qdisc kind is missing`);
   if (parent === TC_H_ROOT) {
-    const q = makeQdisc(host, d, d.tx[0], kind, args);
+    const q = makeQdisc(host, d, d.tx[0], args);
     q.handle = handle || host.nextQdiscHandle();
     q.refcnt = q instanceof MqQdisc ? 1 : 3; // qdisc_graft(): the queues' and the device's
     if (q instanceof MqQdisc) {
       d.tx.forEach((txq, i) => {
-        const c = makeQdisc(host, d, txq, "pfifo_fast", []);
+        const c = makeQdisc(host, d, txq, ["pfifo_fast"]);
         c.parent = (q.handle | (i + 1)) >>> 0;
         c.oneTxQueue = true;
         txq.qdisc = txq.qdiscSleeping = c;
@@ -222,7 +245,7 @@ export function tc(host: Net, command: string | string[]): string {
       `tc: parent ${formatParent(parent)} on ${d.name}: only a tbf root's class can take a child`,
     );
   }
-  const child = makeQdisc(host, d, d.tx[0], kind, args);
+  const child = makeQdisc(host, d, d.tx[0], args);
   child.handle = handle || host.nextQdiscHandle();
   child.parent = parent;
   owner.child = child;

@@ -8,7 +8,7 @@ import type { Net } from "../core/net_namespace.ts";
 import type { NetDevice, NetdevQueue } from "../core/netdevice.ts";
 import { kfreeSkbReason, type SkBuff } from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
-import { devHardStartXmit, devXmitComplete, NETDEV_TX_BUSY } from "../core/dev_xmit.ts";
+import { devHardStartXmitLocked, devXmitComplete, NETDEV_TX_BUSY } from "../core/dev_xmit.ts";
 import { NET_TX_SOFTIRQ } from "../kernel/softirq.ts";
 
 /** The qdisc took the packet (NET_XMIT_SUCCESS). */
@@ -367,7 +367,9 @@ function qdiscMaybeClearMissed(q: Qdisc, txq: NetdevQueue): void {
  */
 export function qdiscRun(host: Net, cpu: Cpu, q: Qdisc): void {
   if (!qdiscRunBegin(q)) return;
-  __qdiscRun(host, cpu, q);
+  // a lockless qdisc runs holding its seqlock (spin_trylock() in qdisc_run_begin())
+  if (q.nolock) host.sim.holding(cpu, { preempt: 1 }, () => __qdiscRun(host, cpu, q));
+  else __qdiscRun(host, cpu, q);
   qdiscRunEnd(host, cpu, q);
 }
 
@@ -496,8 +498,11 @@ export function schDirectXmit(
   return host.sim.traced(cpu, "sch_direct_xmit", () => {
     let left = skbs;
     let ret = NETDEV_TX_BUSY;
-    if (!txq.stopped) ({ left, ret } = devHardStartXmit(host, cpu, skbs, dev, txq));
-    else if (q.nolock) qdiscMaybeClearMissed(q, txq);
+    // the root lock of a locked qdisc is let go while the driver has the packets
+    host.sim.holding(cpu, { preempt: q.nolock ? 0 : -1 }, () => {
+      if (!txq.stopped) ({ left, ret } = devHardStartXmitLocked(host, cpu, skbs, dev, txq));
+      else if (q.nolock) qdiscMaybeClearMissed(q, txq);
+    });
     if (left.length && !devXmitComplete(ret)) {
       devRequeueSkb(host, cpu, left, q);
       return false;

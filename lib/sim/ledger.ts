@@ -72,11 +72,13 @@ export class SkbLedger {
   }
 
   /**
-   * Ends an skb's life.
+   * Ends an skb's life (an skb with a negative id, never born, ends without the check).
    * @param fate how it ended
    */
   end(fate: Fate): void {
-    if (!this.#alive.delete(fate.skb)) {
+    // an skb the ledger does not follow (a frame the stack built) was never born: its end is
+    // told all the same
+    if (fate.skb >= 0 && !this.#alive.delete(fate.skb)) {
       throw new Error(
         `BUG: skb ${fate.skb} ended twice or never born (${fate.kind} in ${fate.where})`,
       );

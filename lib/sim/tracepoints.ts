@@ -19,6 +19,8 @@ function sym(fn: string | number): string {
   return `${fn}+0x0/0x0`;
 }
 
+// %X of an unsigned value: 0x and upper-case hex
+const hexU = (v: string | number) => `0x${(Number(v) >>> 0).toString(16).toUpperCase()}`;
 const hex4 = (v: string | number) => `0x${Number(v).toString(16).padStart(4, "0")}`;
 
 const softirq = (f: Fields) => `vec=${f.vec} [action=${f.action}]`;
@@ -55,6 +57,15 @@ const TP_PRINTK: Record<string, (f: Fields) => string> = {
       hex4(f.protocol)
     } ip_summed=${f.ip_summed} len=${f.len} data_len=${f.data_len} network_offset=${f.network_offset} transport_offset_valid=${f.transport_offset_valid} transport_offset=${f.transport_offset} tx_flags=${f.tx_flags} gso_size=${f.gso_size} gso_segs=${f.gso_segs} gso_type=0x${
       Number(f.gso_type).toString(16)
+    }`,
+  // include/trace/events/qdisc.h
+  qdisc_dequeue: (f) =>
+    `dequeue ifindex=${f.ifindex} qdisc handle=${hexU(f.handle)} parent=${
+      hexU(f.parent)
+    } txq_state=${hexU(f.txq_state)} packets=${f.packets} skbaddr=${ptr(f.skbaddr)}`,
+  qdisc_enqueue: (f) =>
+    `enqueue ifindex=${f.ifindex} qdisc handle=${hexU(f.handle)} parent=${hexU(f.parent)} skbaddr=${
+      ptr(f.skbaddr)
     }`,
   napi_poll: (f) =>
     `napi poll on napi struct ${

@@ -274,6 +274,24 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       udp(5000, { daddr: "10.9.1.1", ipv4: { ttl: 1 } as never, udp: { check: 0x1234 } as never }),
     ],
   },
+  // eth1 shaped by tbf (a 1400-byte bucket, refilled between frames), eth0 with pfifo_fast: a
+  // forward within the burst passes (qdisc_enqueue, qdisc_dequeue), one larger than the burst is
+  // dropped at tbf_enqueue (QDISC_DROP); replies out of eth0 bypass the empty pfifo_fast
+  qdiscs_out: {
+    scenario: with_({
+      interfaces: [
+        { ...BASE_SCENARIO.interfaces[0], qdisc: "pfifo_fast", txqueuelen: 100 },
+        { ...BASE_SCENARIO.interfaces[1], qdisc: "tbf rate 1mbit burst 1400 limit 3000" },
+      ],
+    }),
+    frames: [
+      udp(5000, { daddr: "10.9.1.1", payload: 1000 }),
+      udp(5000, { daddr: "10.9.1.1", payload: 1300 }),
+      udp(5000, { daddr: "10.9.1.1", payload: 1450 }),
+      icmp(8),
+      udp(7),
+    ],
+  },
   forward_too_big: {
     scenario: with_({
       interfaces: [

@@ -69,6 +69,10 @@ def setup(s, frames):
         sh("ethtool", "-K", itf["name"], "rx", "off", "gro", "off", ns=HOST, check=False)
         for a in itf["addrs"]:
             sh("ip", "addr", "add", a, "dev", itf["name"], ns=HOST)
+        if "txqueuelen" in itf:
+            sh("ip", "link", "set", itf["name"], "txqueuelen", str(itf["txqueuelen"]), ns=HOST)
+        if "qdisc" in itf:
+            sh("tc", "qdisc", "replace", "dev", itf["name"], "root", *itf["qdisc"].split(), ns=HOST)
     for r in s.get("routes", []):
         args = ["ip", "route", "add", r["dst"]] + (["via", r["via"]] if "via" in r else []) + ["dev", r["dev"]]
         sh(*args, ns=HOST)

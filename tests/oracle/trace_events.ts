@@ -16,9 +16,11 @@ export const TRACE_CASES: string[] = [...Deno.readDirSync(`${golden}trace`)]
 
 // %p values and %pS offsets vary from boot to boot; so do jiffies (a neighbour's confirmed,
 // updated and used), which count from the boot; neigh_create's primary_key6 is uninitialised
-// and its entries machine-wide
+// and its entries machine-wide; a qdisc made without a handle gets the next of the machine's
+// (qdisc_alloc_handle(): 8001: up)
 function mask(body: string): string {
   return body.replace(/\b[0-9a-f]{16}\b/g, "PTR").replace(/\+0x[0-9a-f]+\/0x[0-9a-f]+/g, "")
+    .replace(/handle=0x8[0-9A-F]{3}0000/, "handle=AUTO")
     .replace(/confirmed \d+ updated \d+ used \d+/, "confirmed J updated J used J")
     // neigh_create records primary_key6 before the key is there: any bytes; and its entries
     // (tbl->gc_entries) counts arp_tbl, one table for every namespace of the machine

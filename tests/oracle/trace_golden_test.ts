@@ -39,12 +39,13 @@ for (const name of cases) {
       );
       assert.ok(rx, `frame ${i}: no netif_receive_skb on ${scenario.ingress}`);
       const skb = /skbaddr=(\w+)/.exec(rx.body)![1];
-      // the skb is the host's until it leaves by one of the host's devices: a forward or a
-      // reply goes on, the same skb, into the wire peer's receive path, which drops it there
+      // the skb is the host's until it leaves by one of the host's devices — handed to the
+      // driver, past any qdisc, which may drop it: a forward or a reply goes on, the same skb,
+      // into the wire peer's receive path, which drops it there
       const hostDevs = new Set(scenario.interfaces.map((d: { name: string }) => d.name));
       const events = frames[i].slice(frames[i].indexOf(rx));
       const out = events.findIndex((e) =>
-        e.event === "net_dev_queue" && e.body.includes(`skbaddr=${skb} `) &&
+        e.event === "net_dev_start_xmit" && e.body.includes(`skbaddr=${skb} `) &&
         hostDevs.has(/dev=(\S+)/.exec(e.body)![1])
       );
       const freed = events.slice(0, out < 0 ? undefined : out)

@@ -27,7 +27,7 @@ EVENTS = [
     "net/net_dev_xmit", "napi/napi_poll", "fib/fib_table_lookup", "icmp/icmp_send",
     "skb/kfree_skb", "skb/consume_skb", "sock/sock_rcvqueue_full", "udp/udp_fail_queue_rcv_skb",
     "tcp/tcp_send_reset", "tcp/tcp_receive_reset", "tcp/tcp_retransmit_synack",
-    "qdisc/qdisc_dequeue", "neigh/neigh_update", "neigh/neigh_create", "neigh/neigh_update_done",
+    "qdisc/qdisc_dequeue", "qdisc/qdisc_enqueue", "neigh/neigh_update", "neigh/neigh_create", "neigh/neigh_update_done",
     "neigh/neigh_event_send_done",
 ]
 INSTANCE = f"{ro.TRACE}/instances/rxpath_trace"

@@ -163,6 +163,24 @@ const bad: [string, unknown, string, RegExp][] = [
     "TypeError",
     /neighbours\.resolve is not a field/,
   ],
+  [
+    "a qdisc the kit does not model",
+    { ...example, interfaces: [{ ...example.interfaces[0], qdisc: "fq_codel" }] },
+    "RangeError",
+    /interfaces\[0\]\.qdisc: qdisc kind "fq_codel" is not modelled/,
+  ],
+  [
+    "a tbf without its burst",
+    { ...example, interfaces: [{ ...example.interfaces[0], qdisc: "tbf rate 1mbit limit 3000" }] },
+    "RangeError",
+    /interfaces\[0\]\.qdisc: tbf: "burst" is required/,
+  ],
+  [
+    "a negative txqueuelen",
+    { ...example, interfaces: [{ ...example.interfaces[0], txqueuelen: -1 }] },
+    "RangeError",
+    /interfaces\[0\]\.txqueuelen/,
+  ],
 ];
 
 for (const [name, json, error, message] of bad) {
