@@ -89,6 +89,8 @@ export interface XmitResult {
   wireBytes: number;
   /** The host after the run. */
   host: Host;
+  /** Its virtio-net NIC, eth0. */
+  nic: VirtioNet;
 }
 
 /**
@@ -184,5 +186,6 @@ export function runXmit(run: XmitRun): XmitResult {
     wakes: txq.wakes,
     wireBytes,
     host,
+    nic,
   };
 }

@@ -12,8 +12,8 @@ const RX_HW_BASIC = ["packets", "bytes", "notifications", "interrupts"] as const
 
 /**
  * `ethtool -S DEV`: totals (rx, then tx), then per receive queue, then per transmit queue;
- * with device statistics, the `rx_hw_` basic counters follow each rx group. Transmit is not
- * modelled, so its counters stay zero.
+ * with device statistics, the `rx_hw_` basic counters follow each rx group. The transmit
+ * counters are the send queues' (kicks; no XDP, no transmit timeouts here).
  * @param nic the device
  * @returns the text view
  * @example
@@ -35,9 +35,15 @@ export function ethtoolS(nic: VirtioNet): TextView {
   const rqStat = (i: number, s: string) => nic.rq[i].stats[s as keyof typeof nic.rq[0]["stats"]];
   const hwStat = (i: number, s: string) => nic.rq[i].vq.hw[s as keyof typeof nic.rq[0]["vq"]["hw"]];
   rxGroup("rx", (s) => sum((i) => rqStat(i, s)), (s) => sum((i) => hwStat(i, s)));
-  for (const s of SQ_STATS) rows.push([`tx_${s}`, 0]);
+  const sqStat = (i: number, s: string) =>
+    s === "kicks"
+      ? nic.tx.sq[i].stats.kicks
+      : s === "tx_timeouts"
+      ? nic.tx.sq[i].stats.tx_timeouts
+      : 0;
+  for (const s of SQ_STATS) rows.push([`tx_${s}`, sum((i) => sqStat(i, s))]);
   queues.forEach((_, i) => rxGroup(`rx${i}`, (s) => rqStat(i, s), (s) => hwStat(i, s)));
-  queues.forEach((_, i) => SQ_STATS.forEach((s) => rows.push([`tx${i}_${s}`, 0])));
+  queues.forEach((_, i) => SQ_STATS.forEach((s) => rows.push([`tx${i}_${s}`, sqStat(i, s)])));
   const text = ["NIC statistics:", ...rows.map(([k, v]) => `     ${k}: ${v}`)].join("\n") + "\n";
   return new TextView(`ethtool -S ${nic.dev.name}`, text);
 }

@@ -41,7 +41,6 @@ export function attachDefaultQdiscs(dev: NetDevice): void {
     q.oneTxQueue = true;
     txq.qdisc = txq.qdiscSleeping = q;
   });
-  mq.refcnt = 2;
   dev.qdisc = mq;
 }
 
@@ -197,8 +196,8 @@ export function tc(host: Net, command: string | string[]): string {
     return d;
   };
   if (verb === "show" || verb === "ls" || verb === "list") {
-    const devs = args.length ? [dev()] : host.devices;
-    return devs.map((d) => qdiscShow(d, stats)).join("");
+    if (args.length) return qdiscShow(dev(), stats);
+    return host.devices.map((d) => qdiscShow(d, stats, true)).join("");
   }
   if (!["add", "replace", "change", "del", "delete"].includes(verb)) {
     throw new InputRangeError(`tc qdisc: unknown command "${verb}"`);
@@ -257,9 +256,10 @@ export function tc(host: Net, command: string | string[]): string {
  * What `tc [-s] qdisc show dev D` prints for one device: its root, then the qdiscs below it.
  * @param dev the device
  * @param stats with `-s`: sent, dropped, overlimits, requeues, backlog
+ * @param named each line names the device (`dev NAME`), as `tc qdisc show` of every device does
  * @returns the text, one qdisc after another
  */
-export function qdiscShow(dev: NetDevice, stats: boolean): string {
+export function qdiscShow(dev: NetDevice, stats: boolean, named = false): string {
   const root = dev.qdisc;
   if (!root) return "";
   let out = "";
@@ -271,7 +271,8 @@ export function qdiscShow(dev: NetDevice, stats: boolean): string {
       ? `root refcnt ${q.refcnt}`
       : "root";
     const opts = q.options();
-    out += `qdisc ${q.kind} ${formatHandle(q.handle)} ${where} ${opts}`.replace(/ $/, "") +
+    const name = named ? `dev ${dev.name} ` : "";
+    out += `qdisc ${q.kind} ${formatHandle(q.handle)} ${name}${where} ${opts}`.replace(/ $/, "") +
       (opts.endsWith(" ") || !opts ? " " : "") + "\n";
     if (!stats) continue;
     const { bstats: b, qstats: s } = q.dumpStats();

@@ -57,6 +57,8 @@ export interface GraphFilter {
   to?: number;
   /** Only the calls of this function and everything they call: an excerpt of the graph. */
   root?: string;
+  /** With `root`: only its first this many calls. */
+  calls?: number;
 }
 
 /**
@@ -181,7 +183,7 @@ export class Tracer {
         (filter.to === undefined || r.t < filter.to)
       ) recs.push(r);
     }
-    const shown = filter.root ? subtrees(recs, filter.root) : recs;
+    const shown = filter.root ? subtrees(recs, filter.root, filter.calls ?? Infinity) : recs;
     const base = shown.reduce((m, r) => Math.min(m, r.depth), Infinity);
     const lines = [
       `#${"TIME".padStart(10).padEnd(13)} |  CPU  ${"CONTEXT".padEnd(8)} ${
@@ -229,14 +231,16 @@ function duration(ns: number): string {
   return `${(ns / 1000).toFixed(3)} us`.padStart(10).padEnd(13);
 }
 
-// The records of every call of `root` with what it called, per CPU: from its entry to the exit
-// at the same depth.
-function subtrees(recs: TraceRecord[], root: string): TraceRecord[] {
+// The records of the first `calls` calls of `root` with what they called, per CPU: from its
+// entry to the exit at the same depth.
+function subtrees(recs: TraceRecord[], root: string, calls: number): TraceRecord[] {
   const open = new Map<number, number>(); // CPU → depth of the root call being copied
+  let started = 0;
   return recs.filter((r) => {
     const depth = open.get(r.cpu);
     if (depth === undefined) {
-      if (r.kind !== "entry" || r.fn !== root) return false;
+      if (r.kind !== "entry" || r.fn !== root || started >= calls) return false;
+      started++;
       open.set(r.cpu, r.depth);
       return true;
     }

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { runXmit, type XmitResult } from "../../lib/experiments/xmit.ts";
 import { VIRTNET_TX_ROOM } from "../../lib/drivers/virtio_net_tx.ts";
+import { ethtoolS } from "../../lib/proc/ethtool.ts";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const delays = (r: XmitResult, flow: number) =>
@@ -69,4 +70,12 @@ Deno.test("pfifo_fast drops past txqueuelen in a band (QDISC_OVERLIMIT); every p
   const out = r.packets.filter((p) => p.outAt !== null);
   assert.equal(out.length + drops, 1_000);
   out.forEach((p, i) => i && assert.ok(p.outAt! > out[i - 1].outAt!));
+});
+
+Deno.test("ethtool -S counts the send queue's kicks: one per notification that reached an idle device", () => {
+  const r = load(true);
+  const kicks = r.nic.tx.sq[0].vq.hw.notifications;
+  assert.ok(kicks > 0);
+  assert.match(ethtoolS(r.nic).text, new RegExp(`\\n     tx_kicks: ${kicks}\\n`));
+  assert.match(ethtoolS(r.nic).text, new RegExp(`\\n     tx0_kicks: ${kicks}\\n`));
 });
