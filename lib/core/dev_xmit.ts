@@ -10,6 +10,7 @@ import type { NetDevice, NetdevQueue } from "./netdevice.ts";
 import { kfreeSkbReason, SkBuff } from "./skbuff.ts";
 import { netDevTemplate } from "./netif_receive.ts";
 import { ETH_HLEN, ETH_P_8021Q, EthHdr } from "../wire/ethernet.ts";
+import { InputRangeError } from "../base/errors.ts";
 import {
   __qdiscRun,
   freeDropped,
@@ -80,28 +81,39 @@ export function devQueueXmit(host: Net, cpu: Cpu, dev: NetDevice, skb: SkBuff): 
   return rc;
 }
 
-// netdev_core_pick_tx(): queue 0 when one queue is in use; else netdev_pick_tx() →
-// skb_tx_hash(): a forwarded packet keeps the number of the queue it came in on (folded into
-// the device's count), any other goes by its flow hash (reciprocal_scale()). The choice is
-// written into skb->queue_mapping (skb_set_queue_mapping()), where the driver reads it.
+// netdev_core_pick_tx(): queue 0 when one queue is in use; else netdev_pick_tx(): the XPS map
+// of the sending CPU (skb->sender_cpu) when one is set, or skb_tx_hash(): a forwarded packet
+// keeps the number of the queue it came in on (folded into the device's count), any other goes
+// by its flow hash (reciprocal_scale()). The choice is written into skb->queue_mapping
+// (skb_set_queue_mapping()), where the driver reads it.
 function netdevCorePickTx(host: Net, cpu: Cpu, dev: NetDevice, skb: SkBuff): NetdevQueue {
   const n = dev.realNumTxQueues;
   return host.sim.traced(cpu, "netdev_core_pick_tx", () => {
     let index = 0;
     if (n > 1) {
-      index = host.sim.traced(
-        cpu,
-        "netdev_pick_tx",
-        () =>
-          skb.queueMapping
-            ? (skb.queueMapping - 1) % n
-            : Number((BigInt(skb.hash >>> 0) * BigInt(n)) >> 32n),
-        skb.id,
-      );
+      index = host.sim.traced(cpu, "netdev_pick_tx", () => {
+        const xps = getXpsQueue(dev, cpu, skb);
+        if (xps >= 0) return xps;
+        return skb.queueMapping ? (skb.queueMapping - 1) % n : reciprocalScale(skb.hash, n);
+      }, skb.id);
     }
     skb.queueMapping = index;
     return dev.tx[index];
   }, skb.id);
+}
+
+// reciprocal_scale(): a 32-bit value scaled into [0, n)
+function reciprocalScale(v: number, n: number): number {
+  return Number((BigInt(v >>> 0) * BigInt(n)) >> 32n);
+}
+
+// get_xps_queue() → __get_xps_queue_idx() (one traffic class): the sending CPU's map — its one
+// queue, or one of several by the flow hash; -1 without a map or for a queue not in use
+function getXpsQueue(dev: NetDevice, cpu: Cpu, skb: SkBuff): number {
+  const map = dev.xpsCpus?.[cpu.id];
+  if (!map?.length) return -1;
+  const q = map.length === 1 ? map[0] : map[reciprocalScale(skb.hash, map.length)];
+  return q < dev.realNumTxQueues ? q : -1;
 }
 
 // __dev_xmit_skb(): an empty work-conserving qdisc not running elsewhere lets the packet go to
@@ -355,4 +367,36 @@ export function netdevTxCompletedQueue(host: Net, cpu: Cpu, txq: NetdevQueue, by
   if (!txq.stackXoff) return;
   txq.stackXoff = false;
   if (!txq.stopped) netifSchedule(host, cpu, txq.qdisc);
+}
+
+/**
+ * netif_set_xps_queue() for XPS_CPUS (`echo MASK > /sys/class/net/DEV/queues/tx-N/xps_cpus`):
+ * each CPU in the mask gets the queue added to its map, at the end; each CPU not in it loses
+ * the queue (remove_xps_queue() puts the map's last queue in its place).
+ * @param dev the device, multiqueue
+ * @param index the transmit queue
+ * @param mask the CPUs, one bit each
+ * @throws {RangeError} on a single-queue device (ENOENT) or a queue it does not have
+ */
+export function netifSetXpsQueue(dev: NetDevice, index: number, mask: number): void {
+  if (dev.numTxQueues < 2) {
+    throw new InputRangeError(`xps_cpus of ${dev.name}: a single-queue device has none (ENOENT)`);
+  }
+  if (!(index >= 0 && index < dev.numTxQueues)) {
+    throw new InputRangeError(`${dev.name} has no transmit queue tx-${index}`);
+  }
+  const maps = dev.xpsCpus ?? [];
+  const ncpus = Math.max(maps.length, 32 - Math.clz32(mask));
+  for (let cpu = 0; cpu < ncpus; cpu++) {
+    const map = maps[cpu] ?? (maps[cpu] = []);
+    const pos = map.indexOf(index);
+    if ((mask >> cpu) & 1) {
+      if (pos < 0) map.push(index);
+    } else if (pos >= 0) {
+      map[pos] = map[map.length - 1];
+      map.pop();
+    }
+  }
+  dev.tx[index].xpsCpus = mask;
+  dev.xpsCpus = maps.some((m) => m.length) ? maps : null;
 }

@@ -48,6 +48,8 @@ export class NetdevQueue {
   stops = 0;
   /** Times it was woken again (tx_wake). */
   wakes = 0;
+  /** The CPUs whose packets XPS sends here (queues/tx-N/xps_cpus), one bit each. */
+  xpsCpus = 0;
 
   /**
    * Makes one, as netdev_init_one_queue(): BQL's hold time is one second (HZ jiffies).
@@ -164,6 +166,9 @@ export class NetDevice {
   txQueueLen = 1000;
   /** The transmit queues (dev->_tx), their qdiscs, stop bits and byte limits. */
   tx: NetdevQueue[] = [];
+  /** XPS by CPU (dev->xps_maps[XPS_CPUS]): for each CPU the queues its packets may take, or
+   * null when no queue has xps_cpus set. */
+  xpsCpus: number[][] | null = null;
   /** The root qdisc (dev->qdisc), as `tc qdisc show` lists it first. */
   qdisc: Qdisc | null = null;
   /** Transmit queues it was made with (num_tx_queues): set before registration. */

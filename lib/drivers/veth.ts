@@ -62,17 +62,20 @@ export class Veth {
    * @param name interface name
    * @param mac its MAC address
    * @param peerName the peer's name
+   * @param txQueues transmit queues asked for (`ip link add … numtxqueues N`), all in use;
+   *   by default a queue per possible CPU, one in use
    */
-  constructor(host: Net, name: string, mac: string, peerName = "veth0") {
+  constructor(host: Net, name: string, mac: string, peerName = "veth0", txQueues?: number) {
     this.#host = host;
     // veth_setup(): IFF_NO_QUEUE, so the device gets noqueue. veth_get_num_queues(): a queue
-    // per possible CPU, of which veth_init_queues() uses one (real_num_tx_queues 1) — so the
-    // device counts as multiqueue (netif_is_multiqueue()) though every packet takes queue 0
+    // per possible CPU, of which veth_init_queues() uses one (real_num_tx_queues 1) unless the
+    // count was asked for — so the device counts as multiqueue (netif_is_multiqueue()) though
+    // every packet takes queue 0
     this.dev = registerEtherdev(host, name, mac, 1500, (d) => {
       d.noQueue = true;
       d.lltx = true; // veth_setup(): dev->lltx
-      d.numTxQueues = host.sim.cpus.length;
-      d.realNumTxQueues = 1;
+      d.numTxQueues = txQueues ?? host.sim.cpus.length;
+      d.realNumTxQueues = txQueues ?? 1;
     });
     // veth_newlink() gives a peer without an address a random one (eth_hw_addr_random())
     const peerMac = Uint8Array.from({ length: 6 }, () => host.sim.rng.nextU32() & 255);

@@ -14,6 +14,7 @@ import { snmpNonZero } from "../ipv4/snmp.ts";
 import { ipNeighReplace } from "../ipv4/arp.ts";
 import { devSetTxQueueLen } from "../core/dev.ts";
 import { tc } from "../sched/sch_api.ts";
+import { sysfsWrite } from "../proc/sysfs.ts";
 import { InputRangeError } from "../base/errors.ts";
 import { macAton } from "../wire/ethernet.ts";
 import { NUD_BY_NAME } from "../core/neighbour.ts";
@@ -31,6 +32,12 @@ export interface NeighRun {
   ip?: string[][];
   /** `tc qdisc` commands then run on the host, as argument lists after `tc qdisc`. */
   qdisc?: string[][];
+  /** Transmit queues of the interface (`ip link add … numtxqueues N`), all in use. */
+  numTxQueues?: number;
+  /** /sys/class/net files written last, as `echo VALUE > PATH` (xps_cpus, byte_queue_limits). */
+  sysfs?: [string, string][];
+  /** The CPU the wire sends from (so the host's softirq work runs there), default 0. */
+  wireCpu?: number;
   /** Frames the wire sends, at seconds from the start, as bytes or hex. */
   frames: { t: number; frame: Uint8Array | string }[];
   /** Peers that answer ARP requests for their address: MAC, delay in seconds, how many times. */
@@ -88,7 +95,7 @@ export function runNeighbours(run: NeighRun, seed = 1): NeighRunResult {
   const host = createHost({ cpus: 2, seed });
   host.ipv4.arpResolve = true;
   const itf = run.interface;
-  const veth = new Veth(host, itf.name, itf.mac, "w0");
+  const veth = new Veth(host, itf.name, itf.mac, "w0", run.numTxQueues);
   veth.dev.groEnabled = false;
   for (const a of itf.addrs) {
     const c = parseCidr(a, `interface.addrs`);
@@ -97,7 +104,8 @@ export function runNeighbours(run: NeighRun, seed = 1): NeighRunResult {
   for (const args of run.ip ?? []) ipCommand(host, args);
   for (const [name, value] of Object.entries(run.sysctl)) host.setSysctl(name, value);
   for (const args of run.qdisc ?? []) tc(host, ["qdisc", ...args]);
-  const cpu = host.sim.cpus[0];
+  for (const [path, value] of run.sysfs ?? []) sysfsWrite(host, path, value);
+  const cpu = host.sim.cpus[run.wireCpu ?? 0];
   const send = (t: number, frame: Uint8Array) =>
     host.sim.at(Math.round(t * 1e9), () => veth.xmit(cpu, [frame]));
   const left = new Map(Object.entries(run.answer).map(([ip, a]) => [ip, a.count ?? Infinity]));

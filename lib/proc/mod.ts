@@ -1,6 +1,7 @@
 /**
  * What a host shows, in the formats a real host prints: /proc files, `ip route`, `ethtool`,
- * `ip neigh`, /proc/net/arp, `iptables -L`, `sysctl -a`, `ss -tmin`. Every view is a {@linkcode TextView}.
+ * `ip neigh`, /proc/net/arp, `iptables -L`, `sysctl -a`, `ss -tmin`, the transmit files of
+ * /sys/class/net. Every view is a {@linkcode TextView}.
  *
  * @example
  * ```ts
@@ -25,4 +26,5 @@ export * from "./snmp.ts";
 export * from "./udp.ts";
 export * from "./ss.ts";
 export * from "./iptables.ts";
+export * from "./sysfs.ts";
 export { TextView } from "../viz/display.ts";

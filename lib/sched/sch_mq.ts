@@ -40,9 +40,13 @@ export class MqQdisc extends Qdisc {
     return "";
   }
 
-  /** The per-queue qdiscs `tc` lists: those of the queues in use (mq_attach()'s hash adds). */
+  /**
+   * The per-queue qdiscs `tc` lists: those of the queues in use, last first — mq_attach() adds
+   * each to the device's qdisc hash at the head of one bucket (their handles are all 0).
+   */
   override children(): Qdisc[] {
-    return this.dev.tx.slice(0, this.dev.realNumTxQueues).map((txq) => txq.qdiscSleeping);
+    const inUse = this.dev.tx.slice(0, this.dev.realNumTxQueues);
+    return inUse.map((txq) => txq.qdiscSleeping).reverse();
   }
 
   /** mq_dump(): the children's counters added up. */

@@ -13,6 +13,14 @@ export interface NeighCase {
   ip?: string[][];
   /** `tc qdisc` commands then set up eth0's queueing (after `tc qdisc`). */
   qdisc?: string[][];
+  /** eth0's transmit queues (`ip link add … numtxqueues N`), all in use. */
+  numtxqueues?: number;
+  /** /sys/class/net files written after the qdiscs: [path, value]. */
+  sysfs?: [string, string][];
+  /** The CPU the wire sends from (`taskset -c`), where the host's softirq work runs. */
+  wire_cpu?: number;
+  /** /sys/class/net files read at the end. */
+  read?: string[];
   /** Frames the wire sends, at seconds from the start. */
   frames: { t: number; frame: string }[];
   /** Peers that answer ARP requests for their address: MAC, delay in seconds, how many times. */

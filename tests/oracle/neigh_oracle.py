@@ -18,12 +18,13 @@ and each snapshot also reads `tc -s qdisc show dev eth0`; frames given the same 
 back, and the times the wire actually sent them are recorded ("in").
 
 Case: {"interface": {"name", "mac", "addrs", "mtu"}, "sysctl": {NAME: VALUE},
-       "ip": [[IP ARGS]], "qdisc": [[TC ARGS after "tc qdisc"]],
+       "ip": [[IP ARGS]], "qdisc": [[TC ARGS after "tc qdisc"]], "numtxqueues": N,
+       "sysfs": [[PATH, VALUE]], "wire_cpu": CPU, "read": [PATH],
        "frames": [{"t": SECONDS, "frame": HEX}],
        "answer": {IP: {"mac": MAC, "delay": SECONDS, "count": N}},
        "snapshots": [SECONDS], "end": SECONDS}
 Output (JSON): {"sent": [{"t", "frame"}], "neigh": [{"t", "lines"}], "stats": [{"t", "lines"}],
-"tc": [{"t", "lines"}], "in": [SECONDS], "arp": [LINE], "counters", "drops"}
+"tc": [{"t", "lines"}], "in": [SECONDS], "arp": [LINE], "sysfs": {PATH: TEXT}, "counters", "drops"}
 """
 import json
 import os
@@ -57,7 +58,8 @@ def setup(case):
         sh("sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1", ns=ns)
     itf = case["interface"]
     sh("ip", "link", "set", "lo", "up", ns=HOST)
-    sh("ip", "link", "add", itf["name"], "netns", HOST, "type", "veth", "peer", "name", "w0", "netns", WIRE)
+    queues = ["numtxqueues", str(case["numtxqueues"])] if "numtxqueues" in case else []
+    sh("ip", "link", "add", itf["name"], "netns", HOST, *queues, "type", "veth", "peer", "name", "w0", "netns", WIRE)
     sh("ip", "link", "set", itf["name"], "address", itf["mac"], "mtu", str(itf["mtu"]), "up", ns=HOST)
     sh("ip", "link", "set", "w0", "mtu", str(itf["mtu"]), "up", ns=WIRE)
     sh("ethtool", "-K", itf["name"], "rx", "off", "gro", "off", ns=HOST, check=False)
@@ -70,6 +72,8 @@ def setup(case):
             raise RuntimeError(f"sysctl {name}={value} did not take in the namespace")
     for args in case.get("qdisc", []):
         sh("tc", "qdisc", *args, ns=HOST)
+    for path, value in case.get("sysfs", []):
+        sh("sh", "-c", f"echo {value} > {path}", ns=HOST)
     # the address's own neighbour work (its gratuitous traffic) is over before the case starts
     time.sleep(0.5)
 
@@ -171,8 +175,10 @@ def main():
         with open(f"{INSTANCE}/trace", "w") as f:
             f.write("")
         host_mac = mac_bytes(case["interface"]["mac"])
-        child = subprocess.run(["ip", "netns", "exec", WIRE, "python3", __file__, "--wire", sys.argv[1], host_mac.hex()],
-                               capture_output=True, text=True)
+        # the wire's CPU is where the host's softirq work for what it sends runs
+        pin = ["taskset", "-c", str(case["wire_cpu"])] if "wire_cpu" in case else []
+        child = subprocess.run(pin + ["ip", "netns", "exec", WIRE, "python3", __file__, "--wire", sys.argv[1],
+                                      host_mac.hex()], capture_output=True, text=True)
         if child.returncode != 0:
             raise RuntimeError(child.stderr)
         result = json.loads(child.stdout)
@@ -183,6 +189,8 @@ def main():
                            if "reason: NEIGH_" in l or "reason: QDISC_" in l]
         result["counters"] = counters()
         result["arp"] = sh("cat", "/proc/net/arp", ns=HOST).splitlines()
+        if "read" in case:
+            result["sysfs"] = {path: sh("cat", path, ns=HOST) for path in case["read"]}
         print(json.dumps(result, indent=1))
     finally:
         os.rmdir(INSTANCE)

@@ -122,4 +122,42 @@ export const QDISC_CASES: Record<string, NeighCase> = {
     snapshots: [0.05, 0.2],
     end: 0.5,
   },
+  // XPS: eth0 with two transmit queues under mq; CPU 0's packets go to tx-1 and CPU 1's to tx-0.
+  // The wire sends from CPU 0, so the replies (made in softirq there) leave by tx-1: its
+  // pfifo_fast counts them, tx-0's none. The queues' xps_cpus are read back at the end (a veth
+  // has no byte_queue_limits: netdev_uses_bql() is false for LLTX and IFF_NO_QUEUE devices).
+  xps_cpus: {
+    ...base,
+    numtxqueues: 2,
+    qdisc: [["replace", "dev", "eth0", "root", "handle", "1:", "mq"]],
+    sysfs: [
+      ["/sys/class/net/eth0/queues/tx-0/xps_cpus", "2"],
+      ["/sys/class/net/eth0/queues/tx-1/xps_cpus", "1"],
+    ],
+    wire_cpu: 0,
+    frames: burst(0.01, 6, 100),
+    snapshots: [0.1],
+    end: 0.2,
+    read: [
+      "/sys/class/net/eth0/tx_queue_len",
+      "/sys/class/net/eth0/queues/tx-0/xps_cpus",
+      "/sys/class/net/eth0/queues/tx-1/xps_cpus",
+    ],
+  },
+  // the same from CPU 1, with forwards: XPS maps the forwarding CPU, whatever queue the packet
+  // came in on — all leave by tx-0
+  xps_forward: {
+    ...base,
+    sysctl: FORWARDING,
+    numtxqueues: 2,
+    qdisc: [["replace", "dev", "eth0", "root", "handle", "1:", "mq"]],
+    sysfs: [
+      ["/sys/class/net/eth0/queues/tx-0/xps_cpus", "2"],
+      ["/sys/class/net/eth0/queues/tx-1/xps_cpus", "1"],
+    ],
+    wire_cpu: 1,
+    frames: [0, 0x10, 0x08, 0].map((tos, i) => forward(0.01 + i * 0.01, i, tos)),
+    snapshots: [0.1],
+    end: 0.2,
+  },
 };

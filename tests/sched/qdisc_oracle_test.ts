@@ -8,6 +8,7 @@
 // counters (OutDiscards for a reply its qdisc dropped).
 import assert from "node:assert/strict";
 import { runNeighbours } from "../../lib/experiments/neigh.ts";
+import { sysfsRead } from "../../lib/proc/sysfs.ts";
 
 const dir = new URL("../golden/linux-6.18/qdisc/", import.meta.url).pathname;
 const TOLERANCE_S = 0.001;
@@ -26,6 +27,9 @@ const REASONS: Record<string, string> = {
   pfifo_fast_bands:
     "forwards take their band from TOS (rt_tos2priority()), band 0 leaves first, a full band drops QDISC_OVERLIMIT",
   pfifo_child: "pfifo below tbf holds its limit in packets; tbf counts the child's drops",
+  xps_cpus:
+    "XPS sends a CPU's replies by the queue whose xps_cpus has it: mq's child for tx-1 counts them all",
+  xps_forward: "XPS maps the forwarding CPU whatever queue the packet came in on",
 };
 
 type Snap = { t: number; lines: string[]; done?: number };
@@ -40,7 +44,12 @@ for (const file of [...Deno.readDirSync(dir)].map((e) => e.name).sort()) {
       assert.deepEqual(moved, [], `a frame left during the snapshot at ${s.t} s`);
     }
     const frames = c.frames.map((f: { frame: string }, i: number) => ({ ...f, t: kernel.in[i] }));
-    const kit = runNeighbours({ ...c, frames });
+    const kit = runNeighbours({
+      ...c,
+      frames,
+      numTxQueues: c.numtxqueues,
+      wireCpu: c.wire_cpu,
+    });
     assert.deepEqual(
       kit.sent.map((s) => masked(s.frame)),
       kernel.sent.map((s: { frame: string }) => masked(s.frame)),
@@ -55,5 +64,8 @@ for (const file of [...Deno.readDirSync(dir)].map((e) => e.name).sort()) {
     assert.deepEqual(kit.tc, (kernel.tc as Snap[]).map(({ t, lines }) => ({ t, lines })));
     assert.deepEqual(kit.drops, kernel.drops);
     assert.deepEqual(kit.counters, kernel.counters);
+    for (const path of c.read ?? []) {
+      assert.equal(sysfsRead(kit.host, path), kernel.sysfs[path], path);
+    }
   });
 }
