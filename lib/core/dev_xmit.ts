@@ -69,7 +69,7 @@ export function devQueueXmit(host: Net, cpu: Cpu, dev: NetDevice, skb: SkBuff): 
     sim.tracepoint(cpu, "net_dev_queue", () => netDevTemplate(skb));
     if (!q.queueless) return __devXmitSkb(host, cpu, skb, q, dev, txq);
     if (dev.up && !txq.stopped) {
-      const { ret } = devHardStartXmitLocked(host, cpu, [skb], dev, txq);
+      const { ret } = devHardStartXmit(host, cpu, [skb], dev, txq);
       if (devXmitComplete(ret)) return ret;
     }
     // a queueless device that is down, or asks to queue: the packet is lost
@@ -178,31 +178,8 @@ function devQdiscEnqueue(
 }
 
 /**
- * dev_hard_start_xmit() under HARD_TX_LOCK: the queue's transmit lock, unless the driver takes
- * its own (NETIF_F_LLTX).
- * @param host the host
- * @param cpu the CPU
- * @param skbs the packets, in order
- * @param dev the device
- * @param txq the transmit queue
- * @returns the packets not sent, and the last driver code
- */
-export function devHardStartXmitLocked(
-  host: Net,
-  cpu: Cpu,
-  skbs: SkBuff[],
-  dev: NetDevice,
-  txq: NetdevQueue,
-): { left: SkBuff[]; ret: number } {
-  return host.sim.holding(
-    cpu,
-    { preempt: dev.lltx ? 0 : 1 },
-    () => devHardStartXmit(host, cpu, skbs, dev, txq),
-  );
-}
-
-/**
- * dev_hard_start_xmit(): hands packets to the driver one by one (xmit_one()), stopping at one
+ * dev_hard_start_xmit() under HARD_TX_LOCK (the queue's transmit lock, unless the driver takes
+ * its own: NETIF_F_LLTX): hands packets to the driver one by one (xmit_one()), stopping at one
  * it refuses or when the driver stops the queue with more to send.
  * @param host the host
  * @param cpu the CPU
@@ -218,17 +195,22 @@ export function devHardStartXmit(
   dev: NetDevice,
   txq: NetdevQueue,
 ): { left: SkBuff[]; ret: number } {
-  return host.sim.traced(cpu, "dev_hard_start_xmit", () => {
-    let rc = NETDEV_TX_OK;
-    for (let i = 0; i < skbs.length; i++) {
-      rc = xmitOne(host, cpu, skbs[i], dev, txq, i + 1 < skbs.length);
-      if (!devXmitComplete(rc)) return { left: skbs.slice(i), ret: rc };
-      if (txq.drvXoff && i + 1 < skbs.length) {
-        return { left: skbs.slice(i + 1), ret: NETDEV_TX_BUSY };
-      }
-    }
-    return { left: [], ret: rc };
-  }, skbs[0].id);
+  return host.sim.holding(
+    cpu,
+    { preempt: dev.lltx ? 0 : 1 },
+    () =>
+      host.sim.traced(cpu, "dev_hard_start_xmit", () => {
+        let rc = NETDEV_TX_OK;
+        for (let i = 0; i < skbs.length; i++) {
+          rc = xmitOne(host, cpu, skbs[i], dev, txq, i + 1 < skbs.length);
+          if (!devXmitComplete(rc)) return { left: skbs.slice(i), ret: rc };
+          if (txq.drvXoff && i + 1 < skbs.length) {
+            return { left: skbs.slice(i + 1), ret: NETDEV_TX_BUSY };
+          }
+        }
+        return { left: [], ret: rc };
+      }, skbs[0].id),
+  );
 }
 
 // xmit_one(): the taps see the frame (dev_queue_xmit_nit()), then the driver has it, told

@@ -8,7 +8,7 @@ import type { Net } from "../core/net_namespace.ts";
 import type { NetDevice, NetdevQueue } from "../core/netdevice.ts";
 import { kfreeSkbReason, type SkBuff } from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
-import { devHardStartXmitLocked, devXmitComplete, NETDEV_TX_BUSY } from "../core/dev_xmit.ts";
+import { devHardStartXmit, devXmitComplete, NETDEV_TX_BUSY } from "../core/dev_xmit.ts";
 import { NET_TX_SOFTIRQ } from "../kernel/softirq.ts";
 
 /** The qdisc took the packet (NET_XMIT_SUCCESS). */
@@ -91,6 +91,8 @@ export abstract class Qdisc {
   readonly qstats: QdiscQstats = { qlen: 0, backlog: 0, drops: 0, requeues: 0, overlimits: 0 };
   /** skbs the driver refused, sent first next time (q->gso_skb). */
   readonly gsoSkb: SkBuff[] = [];
+  /** A packet dequeued in a bulk for another transmit queue, sent next (q->skb_bad_txq). */
+  skbBadTxq: SkBuff | null = null;
   /** __QDISC_STATE_SCHED: on a CPU's output_queue, waiting for net_tx_action(). */
   scheduled = false;
   /** __QDISC_STATE2_RUNNING, or the seqlock held: one CPU dequeues at a time. */
@@ -185,18 +187,16 @@ export function qdiscPktLen(skb: SkBuff): number {
 }
 
 /**
- * noqueue: the default of virtual devices (IFF_NO_QUEUE: veth, loopback, dummy); it has no
- * enqueue, so __dev_queue_xmit() hands each packet straight to the driver.
+ * A qdisc with no queue of its own: noqueue (nothing queues at all) and mq (each transmit
+ * queue's own qdisc takes the packets). Nothing is ever dequeued from it.
  */
-export class NoqueueQdisc extends Qdisc {
-  /** The kind. */
-  readonly kind = "noqueue";
-  /** noqueue has neither. */
+export abstract class QueuelessQdisc extends Qdisc {
+  /** It has neither. */
   readonly symbols = { enqueue: "", dequeue: "" };
 
-  /** noqueue takes nothing: the caller must not ask. */
+  /** Nothing enqueues here: the caller must not ask. */
   enqueue(): number {
-    throw new Error("BUG: enqueue on noqueue");
+    throw new Error(`BUG: enqueue on ${this.kind}`);
   }
 
   /** Nothing is ever queued. */
@@ -209,10 +209,19 @@ export class NoqueueQdisc extends Qdisc {
     return null;
   }
 
-  /** noqueue prints no settings. */
+  /** It prints no settings. */
   options(): string {
     return "";
   }
+}
+
+/**
+ * noqueue: the default of virtual devices (IFF_NO_QUEUE: veth, loopback, dummy); it has no
+ * enqueue, so __dev_queue_xmit() hands each packet straight to the driver.
+ */
+export class NoqueueQdisc extends QueuelessQdisc {
+  /** The kind. */
+  readonly kind = "noqueue";
 
   /** No enqueue: the device has no queue. */
   override get queueless(): boolean {
@@ -413,7 +422,10 @@ function qdiscRestart(
 ): { more: boolean; packets: number } {
   const { skbs, packets } = dequeueSkb(host, cpu, q, budget);
   if (skbs.length === 0) return { more: false, packets };
-  return { more: schDirectXmit(host, cpu, skbs, q, q.dev, q.devQueue), packets };
+  // skb_get_tx_queue(): the queue netdev_core_pick_tx() gave the packet (a root qdisc of a
+  // multiqueue device feeds them all)
+  const txq = q.dev.tx[skbs[0].queueMapping] ?? q.devQueue;
+  return { more: schDirectXmit(host, cpu, skbs, q, q.dev, txq), packets };
 }
 
 // dequeue_skb(): a requeued packet first; else the qdisc's own, then more in bulk as far as
@@ -440,7 +452,15 @@ function dequeueSkb(
       if (q.nolock) qdiscMaybeClearMissed(q, txq);
       return { skbs, packets };
     }
-    const skb = qdiscDequeue(host, cpu, q);
+    // qdisc_dequeue_skb_bad_txq(): a packet set aside for another queue goes first, when that
+    // queue can send (else nothing goes, untraced)
+    let skb = q.skbBadTxq;
+    if (skb) {
+      if (q.dev.tx[skb.queueMapping].stopped) return { skbs, packets };
+      q.skbBadTxq = null;
+      q.qstats.qlen--;
+      q.qstats.backlog -= qdiscPktLen(skb);
+    } else skb = qdiscDequeue(host, cpu, q);
     if (skb) {
       skbs.push(skb);
       if (q.oneTxQueue) {
@@ -459,6 +479,13 @@ function dequeueSkb(
         do {
           const next = qdiscDequeue(host, cpu, q);
           if (!next) break;
+          if (next.queueMapping !== skb.queueMapping) {
+            // qdisc_enqueue_skb_bad_txq(): kept for the next dequeue_skb()
+            q.skbBadTxq = next;
+            q.qstats.qlen++;
+            q.qstats.backlog += qdiscPktLen(next);
+            break;
+          }
           skbs.push(next);
         } while (++cnt < 8);
         packets += cnt;
@@ -469,7 +496,7 @@ function dequeueSkb(
     ifindex: q.dev.ifindex,
     handle: q.handle,
     parent: q.parent,
-    txq_state: txq.stopped ? 1 : 0,
+    txq_state: txq.state,
     packets: skbs.length ? packets : 0,
     skbaddr: skbs[0]?.id ?? 0,
   }));
@@ -500,7 +527,7 @@ export function schDirectXmit(
     let ret = NETDEV_TX_BUSY;
     // the root lock of a locked qdisc is let go while the driver has the packets
     host.sim.holding(cpu, { preempt: q.nolock ? 0 : -1 }, () => {
-      if (!txq.stopped) ({ left, ret } = devHardStartXmitLocked(host, cpu, skbs, dev, txq));
+      if (!txq.stopped) ({ left, ret } = devHardStartXmit(host, cpu, skbs, dev, txq));
       else if (q.nolock) qdiscMaybeClearMissed(q, txq);
     });
     if (left.length && !devXmitComplete(ret)) {

@@ -3,14 +3,12 @@
 // their sums.
 
 import type { NetDevice } from "../core/netdevice.ts";
-import { Qdisc, type QdiscBstats, type QdiscQstats } from "./sch_generic.ts";
+import { type Qdisc, type QdiscBstats, type QdiscQstats, QueuelessQdisc } from "./sch_generic.ts";
 
 /** mq: one child qdisc per transmit queue; its counters are theirs added up (mq_dump()). */
-export class MqQdisc extends Qdisc {
+export class MqQdisc extends QueuelessQdisc {
   /** The kind. */
   readonly kind = "mq";
-  /** mq queues nothing itself. */
-  readonly symbols = { enqueue: "", dequeue: "" };
 
   /**
    * Makes one on a multiqueue device (mq_init()); the children are the queues' qdiscs.
@@ -18,26 +16,6 @@ export class MqQdisc extends Qdisc {
    */
   constructor(dev: NetDevice) {
     super(dev, dev.tx[0]);
-  }
-
-  /** mq has no enqueue of its own: each queue's qdisc takes its packets. */
-  enqueue(): number {
-    throw new Error("BUG: enqueue on mq");
-  }
-
-  /** Nothing queues in mq itself. */
-  dequeue(): null {
-    return null;
-  }
-
-  /** Nothing queues in mq itself. */
-  peek(): null {
-    return null;
-  }
-
-  /** mq prints no settings. */
-  options(): string {
-    return "";
   }
 
   /**
