@@ -73,7 +73,14 @@ function formatParent(h: number): string {
 export type QdiscSpec =
   | { kind: "pfifo_fast" | "noqueue" | "mq" }
   | { kind: "pfifo" | "bfifo"; limit?: number }
-  | { kind: "tbf"; rate: number; burst: number; limit: number };
+  | {
+    kind: "tbf";
+    rate: number;
+    burst: number;
+    limit: number;
+    peakrate?: number;
+    mtu?: number;
+  };
 
 /**
  * Reads a qdisc's kind and options as tc does: `pfifo_fast`, `noqueue`, `mq`, `pfifo [limit
@@ -114,7 +121,7 @@ export function parseQdiscArgs(args: string[]): QdiscSpec {
       return { kind, limit };
     }
     case "tbf": {
-      allow(["rate", "burst", "limit", "latency"]);
+      allow(["rate", "burst", "limit", "latency", "peakrate", "mtu", "minburst"]);
       for (const k of ["rate", "burst"]) {
         if (o[k] === undefined) throw new InputRangeError(`tc: tbf: "${k}" is required`);
       }
@@ -123,12 +130,22 @@ export function parseQdiscArgs(args: string[]): QdiscSpec {
       }
       const rate = parseRate(o.rate);
       const burst = parseSize(o.burst);
-      // tbf_parse_opt(): a latency becomes the limit that many microseconds of rate hold,
-      // plus the burst
-      const limit = o.limit !== undefined
-        ? parseSize(o.limit)
-        : Math.trunc((rate * parseTime(o.latency)) / 1e9 + burst) >>> 0;
-      return { kind, rate, burst, limit };
+      const mtuText = o.mtu ?? o.minburst;
+      if ((o.peakrate === undefined) !== (mtuText === undefined)) {
+        throw new InputRangeError(`tc: tbf: "peakrate" and "mtu" (or "minburst") go together`);
+      }
+      const peakrate = o.peakrate === undefined ? undefined : parseRate(o.peakrate);
+      const mtu = mtuText === undefined ? undefined : parseSize(mtuText);
+      // tbf_parse_opt(): a latency becomes the limit that many microseconds of rate hold, plus
+      // the burst — or of the peak rate plus mtu, if that is less
+      let limit = o.limit !== undefined ? parseSize(o.limit) : 0;
+      if (o.latency !== undefined) {
+        const latency = parseTime(o.latency) / 1e9;
+        let lim = rate * latency + burst;
+        if (peakrate !== undefined) lim = Math.min(lim, peakrate * latency + mtu!);
+        limit = Math.trunc(lim) >>> 0;
+      }
+      return { kind, rate, burst, limit, peakrate, mtu };
     }
     default:
       throw new InputRangeError(

@@ -71,6 +71,10 @@ export interface TbfOptions {
   burst: number;
   /** Bytes that may wait (limit), the bfifo child's limit. */
   limit: number;
+  /** A second, faster bucket that bounds the burst's own rate: peakrate, bytes per second. */
+  peakrate?: number;
+  /** The peak bucket's size, bytes (mtu or minburst; TCA_TBF_PBURST). */
+  mtu?: number;
 }
 
 /**
@@ -87,10 +91,20 @@ export class TbfQdisc extends Qdisc {
   childGrafted = false;
   /** The rate (q->rate). */
   readonly rate: PschedRatecfg;
+  /** The peak rate (q->peak), or null. */
+  readonly peak: PschedRatecfg | null;
+  /** The peak bucket, ns (q->mtu); 0 without a peak rate. */
+  readonly mtu: number;
+  /** Peak tokens, ns (q->ptokens). */
+  ptokens: number;
   /** The bucket, ns (q->buffer). */
   readonly buffer: number;
-  /** The largest packet it passes (q->max_size): the burst. */
+  /** The largest packet it passes (q->max_size): the burst, or the peak bucket if smaller. */
   readonly maxSize: number;
+  /** The bucket's size as given, bytes. */
+  readonly burstBytes: number;
+  /** The peak bucket's size as given, bytes (0 without a peak rate). */
+  readonly mtuBytes: number;
   /** Bytes that may wait (q->limit). */
   readonly limit: number;
   /** Tokens, ns (q->tokens). */
@@ -113,7 +127,24 @@ export class TbfQdisc extends Qdisc {
     }
     this.rate = new PschedRatecfg(o.rate);
     this.maxSize = o.burst;
+    this.burstBytes = o.burst;
     this.buffer = this.rate.l2t(o.burst);
+    this.peak = null;
+    this.mtu = 0;
+    this.mtuBytes = o.mtu ?? 0;
+    if (o.peakrate !== undefined) {
+      // tbf_change(): a peak rate must be above the rate; its bucket bounds the largest packet
+      if (!(o.peakrate > o.rate)) {
+        throw new InputRangeError(
+          `tbf on ${dev.name}: peakrate must be above rate (EINVAL)`,
+        );
+      }
+      if (!(o.mtu! > 0)) throw new InputRangeError(`tbf on ${dev.name}: peakrate needs mtu`);
+      this.peak = new PschedRatecfg(o.peakrate);
+      this.maxSize = Math.min(this.maxSize, o.mtu!);
+      this.mtu = this.peak.l2t(o.mtu!);
+    }
+    this.ptokens = this.mtu;
     this.limit = o.limit;
     this.child = new FifoQdisc("bfifo", dev, devQueue, o.limit); // fifo_create_dflt(), invisible
     this.tokens = this.buffer;
@@ -141,27 +172,32 @@ export class TbfQdisc extends Qdisc {
 
   /**
    * tbf_dequeue(): the head packet leaves if the bucket (topped up by the time since t_c, at
-   * most buffer) holds its transmission time; else the watchdog is set for when it will.
+   * most buffer) holds its transmission time, and the peak bucket (at most mtu) its time at the
+   * peak rate; else the watchdog is set for when both will.
    */
   dequeue(host: Net, cpu: Cpu): SkBuff | null {
     const skb = this.child.peek(host, cpu);
     if (!skb) return null;
     const len = qdiscPktLen(skb);
     const now = host.sim.now;
-    let toks = Math.min(now - this.tc, this.buffer) + this.tokens;
+    let toks = Math.min(now - this.tc, this.buffer);
+    let ptoks = 0;
+    if (this.peak) ptoks = Math.min(toks + this.ptokens, this.mtu) - this.peak.l2t(len);
+    toks += this.tokens;
     if (toks > this.buffer) toks = this.buffer;
     toks -= this.rate.l2t(len);
-    if (toks >= 0) {
+    if (toks >= 0 && ptoks >= 0) {
       host.sim.traced(cpu, this.child.symbols.dequeue, () => this.child.dequeue(host, cpu));
       this.tc = now;
       this.tokens = toks;
+      this.ptokens = ptoks;
       this.qstats.backlog -= len;
       this.qstats.qlen--;
       this.bstats.bytes += len;
       this.bstats.packets++;
       return skb;
     }
-    qdiscWatchdogSchedule(host, cpu, this, now - toks);
+    qdiscWatchdogSchedule(host, cpu, this, now + Math.max(-toks, -ptoks));
     this.qstats.overlimits++;
     return null;
   }
@@ -181,10 +217,19 @@ export class TbfQdisc extends Qdisc {
    * limit when that latency would be negative.
    */
   options(): string {
-    const latencyUs = 1e6 * (this.limit / this.rate.rateBytesPs) - this.buffer / 1e3;
+    let latencyUs = 1e6 * (this.limit / this.rate.rateBytesPs) - this.buffer / 1e3;
+    let peak = "";
+    if (this.peak) {
+      // the latency the peak bucket allows, when longer
+      const lat2 = 1e6 * (this.limit / this.peak.rateBytesPs) - this.mtu / 1e3;
+      if (lat2 > latencyUs) latencyUs = lat2;
+      peak = `peakrate ${formatRate(this.peak.rateBytesPs)} minburst ${formatSize(this.mtuBytes)} `;
+    }
     const tail = latencyUs >= 0
       ? `lat ${formatTime(latencyUs)}`
       : `limit ${formatSize(this.limit)}`;
-    return `rate ${formatRate(this.rate.rateBytesPs)} burst ${formatSize(this.maxSize)} ${tail} `;
+    return `rate ${formatRate(this.rate.rateBytesPs)} burst ${
+      formatSize(this.burstBytes)
+    } ${peak}${tail} `;
   }
 }

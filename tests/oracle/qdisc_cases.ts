@@ -160,4 +160,24 @@ export const QDISC_CASES: Record<string, NeighCase> = {
     snapshots: [0.1],
     end: 0.2,
   },
+  // a peak rate bounds the burst's own pace: replies leave one per 542 bytes at 1 Mbit/s while
+  // the 5000-byte bucket lasts, then at the rate
+  tbf_peakrate: {
+    ...base,
+    qdisc: [tbf(
+      "rate",
+      "200kbit",
+      "burst",
+      "5000",
+      "limit",
+      "20000",
+      "peakrate",
+      "1mbit",
+      "mtu",
+      "1600",
+    )],
+    frames: burst(0.01, 12, 500),
+    snapshots: [0.3],
+    end: 0.4,
+  },
 };

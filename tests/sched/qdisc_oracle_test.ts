@@ -30,6 +30,8 @@ const REASONS: Record<string, string> = {
   xps_cpus:
     "XPS sends a CPU's replies by the queue whose xps_cpus has it: mq's child for tx-1 counts them all",
   xps_forward: "XPS maps the forwarding CPU whatever queue the packet came in on",
+  tbf_peakrate:
+    "a peak rate paces the burst itself: replies leave at the peak rate while the bucket lasts, then at the rate",
 };
 
 type Snap = { t: number; lines: string[]; done?: number };

@@ -43,4 +43,17 @@ Deno.test("tc refuses what it cannot do, naming it", () => {
   assert.throws(() => tc(host, "qdisc replace dev qa root fq_codel"), /"fq_codel" is not modelled/);
   assert.throws(() => tc(host, "qdisc replace dev qa root pfifo limit"), /"limit" needs a value/);
   assert.throws(() => tc(host, "qdisc add dev qa parent 7:1 pfifo"), /only a tbf root's class/);
+  // tbf_change(): a peak rate at or below the rate is EINVAL, as 6.18 answered
+  assert.throws(
+    () =>
+      tc(
+        host,
+        "qdisc replace dev qa root tbf rate 1mbit burst 3000 limit 6000 peakrate 1mbit mtu 1600",
+      ),
+    /peakrate must be above rate \(EINVAL\)/,
+  );
+  assert.throws(
+    () => tc(host, "qdisc replace dev qa root tbf rate 1mbit burst 3000 limit 6000 peakrate 2mbit"),
+    /"peakrate" and "mtu"/,
+  );
 });
