@@ -468,14 +468,25 @@ export class VirtioNet {
   }
 
   /**
-   * What the driver holds between building an skb and handing it up, for the ledger's check at
-   * the end of a run that stopped mid-poll.
-   * @returns a holder of at most one skb
+   * What the driver holds at the end of a run, for the ledger's check: an skb between being
+   * built and handed up (a run that stopped mid-poll), the skbs in its send rings, and those
+   * waiting in the device's qdiscs.
+   * @returns the holder
    */
   skbHolder(): SkbHolder {
     return {
       name: `${this.dev.name} driver`,
-      skbIds: () => (this.#inHandOff ? [this.#inHandOff.id] : []),
+      skbIds: () => {
+        const ids = this.#inHandOff ? [this.#inHandOff.id] : [];
+        for (const { vq } of this.tx.sq) {
+          for (const p of vq.pending) ids.push((p.token as SkBuff).id);
+          if (vq.sending) ids.push((vq.sending as SkBuff).id);
+          for (const t of vq.used) ids.push((t as SkBuff).id);
+        }
+        const qdiscs = new Set(this.dev.tx.map((txq) => txq.qdiscSleeping));
+        for (const q of qdiscs) for (const skb of q.heldSkbs()) ids.push(skb.id);
+        return ids.filter((id) => id >= 0); // those the ledger follows
+      },
     };
   }
 

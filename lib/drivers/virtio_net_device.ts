@@ -112,6 +112,8 @@ export class TxVirtqueue {
   readonly pending: { frame: Uint8Array; token: unknown }[] = [];
   /** Sent buffers' tokens the driver has not taken back (the used ring), in order. */
   readonly used: unknown[] = [];
+  /** The token of the frame on the wire now, or null. */
+  sending: unknown = null;
   /** The device is sending (it polls the ring until empty: no kick needed meanwhile). */
   busy = false;
   /** Device counters. */
@@ -342,7 +344,9 @@ export class VirtioNetDevice {
     const start = Math.max(sim.now, this.#txLinkBusyUntil);
     const sent = start + Math.round(wireTimeNs(next.frame.length, this.linkGbps));
     this.#txLinkBusyUntil = sent;
+    vq.sending = next.token;
     sim.at(sent, () => {
+      vq.sending = null;
       this.onWire?.(next.frame);
       vq.hw.packets++;
       vq.hw.bytes += next.frame.length;

@@ -10,6 +10,7 @@ import { rpsRecordSockFlow } from "../core/netif_receive.ts";
 import { consumeSkb } from "../core/skbuff.ts";
 import { NET_RX_SOFTIRQ } from "../kernel/softirq.ts";
 import { Task } from "../sim/cpu.ts";
+import type { SkbHolder } from "../sim/ledger.ts";
 import { generateTraffic, type TrafficSpec } from "../traffic/generator.ts";
 
 /** What {@linkcode runRx} sets up. */
@@ -258,7 +259,13 @@ export function runRx(exp: RxExperiment): RxResult {
   };
 }
 
-function backlogHolders(host: Host) {
+/**
+ * The per-CPU backlogs (input_pkt_queue, process_queue) as holders of skbs, for the ledger's
+ * check at the end of a run.
+ * @param host the host
+ * @returns one holder per CPU
+ */
+export function backlogHolders(host: Host): SkbHolder[] {
   return host.softnetData.map((sd) => ({
     name: `cpu${sd.cpu} backlog`,
     skbIds: () => [...sd.inputPktQueue, ...sd.processQueue].map((s) => s.id),

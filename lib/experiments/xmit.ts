@@ -15,6 +15,7 @@ import { tc } from "../sched/sch_api.ts";
 import { DQL_MAX_LIMIT } from "../kernel/dynamic_queue_limits.ts";
 import { NET_RX_SOFTIRQ, NET_TX_SOFTIRQ } from "../kernel/softirq.ts";
 import { InputRangeError } from "../base/errors.ts";
+import { backlogHolders } from "./rx.ts";
 
 /** One flow of a transmit run: equal packets at a constant rate. */
 export interface XmitFlow {
@@ -171,6 +172,8 @@ export function runXmit(run: XmitRun): XmitResult {
       }));
   }
   host.sim.run(run.durationNs);
+  // every skb is accounted for: ended, or in a backlog, the veth's ring, a qdisc or the NIC
+  host.sim.ledger.check([...backlogHolders(host), veth.skbHolder(), nic.skbHolder()]);
   const sum = (nr: number) => host.softirqs.counts.reduce((a, c) => a + c[nr], 0);
   const irqSum = (counts: number[]) => counts.reduce((a, b) => a + b, 0);
   return {

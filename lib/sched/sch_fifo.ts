@@ -71,6 +71,11 @@ export class FifoQdisc extends Qdisc {
     return this.q[0] ?? null;
   }
 
+  /** The queue's skbs too. */
+  override heldSkbs(): SkBuff[] {
+    return [...super.heldSkbs(), ...this.q];
+  }
+
   /** fifo_dump(): the limit. */
   options(): string {
     return this.kind === "pfifo" ? `limit ${this.limit}p` : `limit ${formatSize(this.limit)}`;

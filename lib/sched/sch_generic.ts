@@ -150,6 +150,11 @@ export abstract class Qdisc {
    */
   changeTxQueueLen(_host: Net, _len: number): void {}
 
+  /** Every skb it holds: requeued, set aside, and queued in it or below it. */
+  heldSkbs(): SkBuff[] {
+    return [...this.gsoSkb, ...(this.skbBadTxq ? [this.skbBadTxq] : [])];
+  }
+
   /** The counters `tc -s qdisc` prints for it (a qdisc's dump_stats). */
   dumpStats(): { bstats: QdiscBstats; qstats: QdiscQstats } {
     return { bstats: this.bstats, qstats: this.qstats };
@@ -308,6 +313,11 @@ export class PfifoFastQdisc extends Qdisc {
         kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "__skb_array_destroy_skb");
       }
     }
+  }
+
+  /** The bands' skbs too. */
+  override heldSkbs(): SkBuff[] {
+    return [...super.heldSkbs(), ...this.bands.flat()];
   }
 
   /** pfifo_fast_dump(): bands and priomap. */

@@ -207,6 +207,11 @@ export class TbfQdisc extends Qdisc {
     return this.child.peek(host, cpu);
   }
 
+  /** The child's skbs too. */
+  override heldSkbs(): SkBuff[] {
+    return [...super.heldSkbs(), ...this.child.heldSkbs()];
+  }
+
   /** A child tc grafted at class 1:1. */
   override children(): Qdisc[] {
     return this.childGrafted ? [this.child] : [];
