@@ -292,6 +292,22 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       udp(7),
     ],
   },
+  // work-conserving qdiscs that lock (pfifo, bfifo): an empty one lets each packet bypass it
+  // under its root lock, which is let go while the driver has the packet
+  qdiscs_bypass: {
+    scenario: with_({
+      interfaces: [
+        { ...BASE_SCENARIO.interfaces[0], qdisc: "pfifo limit 10" },
+        { ...BASE_SCENARIO.interfaces[1], qdisc: "bfifo limit 3000", txqueuelen: 10 },
+      ],
+    }),
+    frames: [
+      udp(5000, { daddr: "10.9.1.1", payload: 1000 }),
+      icmp(8),
+      tcp(80, "S"),
+      udp(7),
+    ],
+  },
   forward_too_big: {
     scenario: with_({
       interfaces: [
