@@ -114,6 +114,7 @@ export * from "./lib/ipv6/af_inet6.ts";
 export * from "./lib/sched/sch_generic.ts";
 export * from "./lib/sched/sch_fifo.ts";
 export * from "./lib/sched/sch_tbf.ts";
+export * from "./lib/sched/sch_fq_codel.ts";
 export * from "./lib/sched/sch_mq.ts";
 export * from "./lib/sched/sch_api.ts";
 export * from "./lib/sched/tc_units.ts";

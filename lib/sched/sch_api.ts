@@ -9,6 +9,7 @@ import { NoqueueQdisc, PfifoFastQdisc, type Qdisc, TC_H_ROOT } from "./sch_gener
 import { FifoQdisc } from "./sch_fifo.ts";
 import { TbfQdisc } from "./sch_tbf.ts";
 import { MqQdisc } from "./sch_mq.ts";
+import { type FqCodelOptions, FqCodelQdisc } from "./sch_fq_codel.ts";
 import { formatSize, parseRate, parseSize, parseTime } from "./tc_units.ts";
 
 // attach_one_default_qdisc(): noqueue for IFF_NO_QUEUE, else the default (pfifo_fast)
@@ -73,6 +74,7 @@ function formatParent(h: number): string {
 export type QdiscSpec =
   | { kind: "pfifo_fast" | "noqueue" | "mq" }
   | { kind: "pfifo" | "bfifo"; limit?: number }
+  | { kind: "fq_codel" } & FqCodelOptions
   | {
     kind: "tbf";
     rate: number;
@@ -90,8 +92,13 @@ export type QdiscSpec =
  * @throws {RangeError} naming an unknown kind, an unknown or missing option, or a bad value
  */
 export function parseQdiscArgs(args: string[]): QdiscSpec {
-  const [kind, ...opts] = args;
+  const [kind, ...all] = args;
   if (!kind) throw new InputRangeError(`tc: the qdisc kind is missing`);
+  // fq_codel's ecn and noecn stand alone; every other option takes a value
+  const flags: string[] = kind === "fq_codel"
+    ? all.filter((x) => x === "ecn" || x === "noecn")
+    : [];
+  const opts = all.filter((x) => !flags.includes(x));
   const o: Record<string, string> = {};
   for (let i = 0; i < opts.length; i += 2) {
     if (opts[i + 1] === undefined) {
@@ -119,6 +126,33 @@ export function parseQdiscArgs(args: string[]): QdiscSpec {
         throw new InputRangeError(`tc: ${kind}: illegal limit ${JSON.stringify(o.limit)}`);
       }
       return { kind, limit };
+    }
+    case "fq_codel": {
+      // tc/q_fq_codel.c: counts, times, sizes, and ecn / noecn
+      allow(["limit", "flows", "target", "interval", "quantum", "memory_limit", "drop_batch"]);
+      const count = (k: string) => {
+        if (o[k] === undefined) return undefined;
+        const n = Number(o[k]);
+        if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) {
+          throw new InputRangeError(`tc: fq_codel: illegal ${k} ${JSON.stringify(o[k])}`);
+        }
+        return n;
+      };
+      const flows = count("flows");
+      if (flows !== undefined && flows > 65536) {
+        throw new InputRangeError(`tc: fq_codel: flows ${flows} is over 65536 (EINVAL)`);
+      }
+      return {
+        kind,
+        limit: count("limit"),
+        flows,
+        quantum: count("quantum"),
+        dropBatch: count("drop_batch"),
+        target: o.target === undefined ? undefined : parseTime(o.target),
+        interval: o.interval === undefined ? undefined : parseTime(o.interval),
+        memoryLimit: o.memory_limit === undefined ? undefined : parseSize(o.memory_limit),
+        ecn: flags.length ? flags[flags.length - 1] === "ecn" : undefined,
+      };
     }
     case "tbf": {
       allow(["rate", "burst", "limit", "latency", "peakrate", "mtu", "minburst"]);
@@ -149,7 +183,7 @@ export function parseQdiscArgs(args: string[]): QdiscSpec {
     }
     default:
       throw new InputRangeError(
-        `tc: qdisc kind "${kind}" is not modelled (pfifo_fast, pfifo, bfifo, tbf, mq, noqueue)`,
+        `tc: qdisc kind "${kind}" is not modelled (pfifo_fast, fq_codel, pfifo, bfifo, tbf, mq, noqueue)`,
       );
   }
 }
@@ -167,6 +201,8 @@ function makeQdisc(host: Net, dev: NetDevice, txq: NetdevQueue, args: string[]):
       return new FifoQdisc(spec.kind, dev, txq, spec.limit);
     case "tbf":
       return new TbfQdisc(host, dev, txq, spec);
+    case "fq_codel":
+      return new FqCodelQdisc(dev, txq, spec);
     case "mq":
       if (dev.numTxQueues < 2) {
         throw new InputRangeError(`tc: mq on ${dev.name}: a single-queue device (EOPNOTSUPP)`);
@@ -296,6 +332,7 @@ export function qdiscShow(dev: NetDevice, stats: boolean, named = false): string
     out +=
       ` Sent ${b.bytes} bytes ${b.packets} pkt (dropped ${s.drops}, overlimits ${s.overlimits} requeues ${s.requeues}) \n`;
     out += ` backlog ${formatSize(s.backlog)} ${s.qlen}p requeues ${s.requeues}\n`;
+    out += q.xstats();
   }
   return out;
 }

@@ -155,6 +155,11 @@ export abstract class Qdisc {
     return [...this.gsoSkb, ...(this.skbBadTxq ? [this.skbBadTxq] : [])];
   }
 
+  /** Its own statistics, as `tc -s` prints them below the backlog line (none by default). */
+  xstats(): string {
+    return "";
+  }
+
   /** The counters `tc -s qdisc` prints for it (a qdisc's dump_stats). */
   dumpStats(): { bstats: QdiscBstats; qstats: QdiscQstats } {
     return { bstats: this.bstats, qstats: this.qstats };

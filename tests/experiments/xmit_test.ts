@@ -79,3 +79,21 @@ Deno.test("ethtool -S counts the send queue's kicks: one per notification that r
   assert.match(ethtoolS(r.nic).text, new RegExp(`\\n     tx_kicks: ${kicks}\\n`));
   assert.match(ethtoolS(r.nic).text, new RegExp(`\\n     tx0_kicks: ${kicks}\\n`));
 });
+
+Deno.test("fq_codel gives a sparse flow its own queue: behind a bulk flow of the same TOS it waits far less than in pfifo_fast", () => {
+  const mixed = (qdisc?: string[]) =>
+    runXmit({
+      linkGbps: 0.1,
+      qdisc,
+      flows: [
+        { tos: 0, size: 1000, pps: 15_000, count: 3_000 },
+        { tos: 0, size: 64, pps: 1_000, count: 200, startNs: 10_000_000 },
+      ],
+      durationNs: 200_000_000,
+    });
+  const late = (r: XmitResult) => delays(r, 1).filter((_, i) => i >= 100); // after the queue built
+  const fifo = median(late(mixed()));
+  const fq = median(late(mixed(["fq_codel"])));
+  // measured: 12.9 ms against 38.5 ms, the rest of fq_codel's wait being the send ring's
+  assert.ok(fq * 2 < fifo, `fq_codel ${fq} ns, pfifo_fast ${fifo} ns`);
+});

@@ -165,9 +165,9 @@ const bad: [string, unknown, string, RegExp][] = [
   ],
   [
     "a qdisc the kit does not model",
-    { ...example, interfaces: [{ ...example.interfaces[0], qdisc: "fq_codel" }] },
+    { ...example, interfaces: [{ ...example.interfaces[0], qdisc: "cake" }] },
     "RangeError",
-    /interfaces\[0\]\.qdisc: qdisc kind "fq_codel" is not modelled/,
+    /interfaces\[0\]\.qdisc: qdisc kind "cake" is not modelled/,
   ],
   [
     "a tbf without its burst",

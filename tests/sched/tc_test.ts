@@ -40,7 +40,13 @@ Deno.test("tc refuses what it cannot do, naming it", () => {
     /illegal rate "fast"/,
   );
   assert.throws(() => tc(host, "qdisc replace dev nope root pfifo"), /Cannot find device "nope"/);
-  assert.throws(() => tc(host, "qdisc replace dev qa root fq_codel"), /"fq_codel" is not modelled/);
+  assert.throws(() => tc(host, "qdisc replace dev qa root cake"), /"cake" is not modelled/);
+  assert.throws(() => tc(host, "qdisc replace dev qa root fq_codel flows 70000"), /over 65536/);
+  assert.throws(() => tc(host, "qdisc replace dev qa root fq_codel limit 0"), /illegal limit/);
+  assert.throws(
+    () => tc(host, "qdisc replace dev qa root fq_codel target"),
+    /"target" needs a value/,
+  );
   assert.throws(() => tc(host, "qdisc replace dev qa root pfifo limit"), /"limit" needs a value/);
   assert.throws(() => tc(host, "qdisc add dev qa parent 7:1 pfifo"), /only a tbf root's class/);
   // tbf_change(): a peak rate at or below the rate is EINVAL, as 6.18 answered
