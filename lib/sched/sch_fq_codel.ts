@@ -107,7 +107,7 @@ export function inetEcnSetCe(skb: SkBuff): boolean {
   if (!(ecn & 2)) return !ecn;
   h[nh + 1] |= 3;
   h[nh + 10] = h[nh + 11] = 0;
-  const check = csumFold(csumPartial(h, nh, 0, (h[nh] & 15) * 4));
+  const check = csumFold(csumPartial(h, 0, nh, nh + (h[nh] & 15) * 4));
   h[nh + 10] = check >> 8;
   h[nh + 11] = check & 255;
   return true;

@@ -74,7 +74,10 @@ function sequence(seed: number): string[] {
     ops.push(`t ${t}`);
     const f = Math.floor(rng.float() * flows.length);
     const len = f === 0 ? 1514 : 64 + Math.floor(rng.float() * 1400);
-    ops.push(`e ${++id} ${flows[f]} ${len} ${len > 700 ? 2304 : 1280}`);
+    // ECN-capable packets, which CoDel marks instead of dropping: every flow's in sequence 7,
+    // the second flow's in sequence 8
+    const op = seed === 7 || (seed === 8 && f === 1) ? "E" : "e";
+    ops.push(`${op} ${++id} ${flows[f]} ${len} ${len > 700 ? 2304 : 1280}`);
   }
   for (let i = 0; i < 200; i++) ops.push(`t ${(next += gap)}`, "d");
   return ops;
@@ -102,6 +105,17 @@ Deno.writeTextFileSync(
 );
 Deno.removeSync(tmp, { recursive: true });
 for (const c of cases) {
-  const s = c.states as [number, number, number, number, number][];
-  console.log(c.seed, "drops", s.at(-1)![3], "overlimit", s.at(-1)![4], "ops", c.ops.length);
+  const s = c.states as number[][];
+  const end = s[s.length - 1];
+  console.log(
+    c.seed,
+    "drops",
+    end[3],
+    "overlimit",
+    end[4],
+    "ecn_mark",
+    end[7],
+    "ops",
+    c.ops.length,
+  );
 }

@@ -4,13 +4,17 @@
 // run). After every enqueue and dequeue the kit's FqCodelQdisc gives the same answer (the
 // enqueue's code, the packet dequeued), holds the same packets and bytes, has dropped the same
 // packets — by CoDel at dequeue, or from the fattest flow past the limit or memory limit — and
-// counts the same drop_overlimit, new_flow_count and maxpacket.
+// counts the same drop_overlimit, new_flow_count, maxpacket and ECN marks (CoDel marks an
+// ECN-capable packet CE instead of dropping it).
 import assert from "node:assert/strict";
 import { createHost } from "../../lib/init/main.ts";
 import { registerEtherdev } from "../../lib/core/netdevice.ts";
 import { allocSkb } from "../../lib/core/skbuff.ts";
-import { FqCodelQdisc } from "../../lib/sched/sch_fq_codel.ts";
+import { FqCodelQdisc, inetEcnSetCe } from "../../lib/sched/sch_fq_codel.ts";
+import { IpHdr } from "../../lib/wire/ipv4.ts";
+import { csumFold, csumPartial } from "../../lib/wire/checksum.ts";
 import type { SkBuff } from "../../lib/core/skbuff.ts";
+import { buildFrame } from "../../lib/wire/build.ts";
 
 const { fields, cases } = JSON.parse(
   Deno.readTextFileSync(new URL("../golden/linux-6.18/fq_codel.json", import.meta.url)),
@@ -23,13 +27,19 @@ Deno.test("fq_codel: flows by hash, deficit round robin, CoDel's drops and the f
     cases.some((c: { states: number[][] }) => c.states.at(-1)![3] > c.states.at(-1)![4]),
     "and CoDel's own drops",
   );
+  assert.ok(all.some((s: number[]) => s[7] > 0), "and its ECN marks");
   for (const c of cases as { seed: number; ops: string[]; states: unknown[][] }[]) {
     await t.step(`sequence ${c.seed}`, () => {
       const host = createHost();
       const dev = registerEtherdev(host, "eth1", "02:00:00:00:00:09");
       let q = new FqCodelQdisc(dev, dev.tx[0]);
       const ids = new Map<SkBuff, number>();
-      const frame = new Uint8Array(60); // not IPv4: never ECN-capable, as the recording's skbs
+      const frame = new Uint8Array(60); // not IPv4: never ECN-capable
+      // an IPv4 packet with ECT(0), which INET_ECN_set_ce() marks
+      const ect = buildFrame({
+        ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2", tos: 2 },
+        payload: 20,
+      });
       let freed: number[] = [];
       const byId = new Map<number, number>(); // the skb's ledger id → the recording's
       host.sim.ledger.onEnd = (f) => {
@@ -60,9 +70,10 @@ Deno.test("fq_codel: flows by hash, deficit round robin, CoDel's drops and the f
         }
         freed = [];
         let result: number;
-        if (name === "e") {
+        if (name === "e" || name === "E") {
           const [id, hash, len, truesize] = args;
-          const skb = allocSkb(host.sim, frame, dev);
+          const skb = allocSkb(host.sim, name === "E" ? ect.slice() : frame, dev);
+          skb.networkHeader = 14;
           skb.hash = hash;
           skb.len = len;
           skb.truesize = truesize;
@@ -83,6 +94,7 @@ Deno.test("fq_codel: flows by hash, deficit round robin, CoDel's drops and the f
           q.dropOverlimit,
           q.newFlowCount,
           q.maxpacket,
+          q.ecnMark,
           freed,
         ];
         assert.deepEqual(
@@ -94,4 +106,25 @@ Deno.test("fq_codel: flows by hash, deficit round robin, CoDel's drops and the f
       }
     });
   }
+});
+
+Deno.test("INET_ECN_set_ce(): ECT(0) and ECT(1) become CE with the header checksum mended; Not-ECT is left alone", () => {
+  const host = createHost();
+  const dev = registerEtherdev(host, "eth1", "02:00:00:00:00:09");
+  const mark = (tos: number) => {
+    const skb = allocSkb(
+      host.sim,
+      buildFrame({ ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2", tos }, payload: 8 }),
+      dev,
+    );
+    skb.networkHeader = 14;
+    const marked = inetEcnSetCe(skb);
+    const iph = new IpHdr(skb.head, 14);
+    const sum = csumFold(csumPartial(skb.head, 0, 14, 34));
+    return { marked, ecn: iph.tos & 3, checksumOk: sum === 0 };
+  };
+  assert.deepEqual(mark(0x02), { marked: true, ecn: 3, checksumOk: true }); // ECT(0)
+  assert.deepEqual(mark(0x01), { marked: true, ecn: 3, checksumOk: true }); // ECT(1)
+  assert.deepEqual(mark(0x03), { marked: true, ecn: 3, checksumOk: true }); // CE already
+  assert.deepEqual(mark(0x10), { marked: false, ecn: 0, checksumOk: true }); // Not-ECT
 });

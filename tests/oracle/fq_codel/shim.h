@@ -43,7 +43,7 @@ static inline void list_del_init(struct list_head *e) { __list_del(e); INIT_LIST
 static inline void list_move_tail(struct list_head *e, struct list_head *h) { __list_del(e); list_add_tail(e, h); }
 #define list_first_entry(h, type, member) container_of((h)->next, type, member)
 
-struct sk_buff { struct sk_buff *next, *prev; unsigned int len; u32 priority; u32 hash; unsigned int truesize; int id; char cb[48]; };
+struct sk_buff { struct sk_buff *next, *prev; unsigned int len; u32 priority; u32 hash; unsigned int truesize; int id; int ect; char cb[48]; };
 struct sk_buff_head { struct sk_buff *next, *prev; u32 qlen; };
 static inline void skb_mark_not_on_list(struct sk_buff *skb) { skb->next = NULL; }
 static inline u32 skb_get_hash(struct sk_buff *skb) { return skb->hash; }
@@ -92,5 +92,6 @@ static inline int tcf_classify_qdisc(struct sk_buff *skb, const struct tcf_proto
 
 extern u64 now_ns;
 static inline u64 ktime_get_ns(void) { return now_ns; }
-static inline int INET_ECN_set_ce(struct sk_buff *skb) { return 0; }
+// an ECN-capable packet (ECT) takes CE: marked; any other is not
+static inline int INET_ECN_set_ce(struct sk_buff *skb) { return skb->ect; }
 #endif
