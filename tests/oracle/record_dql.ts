@@ -6,6 +6,7 @@
 // Writes tests/golden/linux-6.18/dql.json. Needs gcc:
 //   deno run -A tests/oracle/record_dql.ts [/usr/src/linux-source-6.12]
 import { Rng } from "../../lib/sim/rng.ts";
+import { buildDriver, drive } from "./kernel_code.ts";
 
 const src = Deno.args[0] ?? "/usr/src/linux-source-6.12";
 const here = new URL("./dql/", import.meta.url).pathname;
@@ -23,17 +24,7 @@ Deno.copyFileSync(
   `${src}/include/linux/dynamic_queue_limits.h`,
   `${tmp}/linux/dynamic_queue_limits.h`,
 );
-const cc = new Deno.Command("gcc", {
-  args: [
-    "-O1",
-    `-I${tmp}`,
-    `-DDQL_C="${src}/lib/dynamic_queue_limits.c"`,
-    "-o",
-    `${tmp}/drive`,
-    `${here}drive.c`,
-  ],
-}).outputSync();
-if (!cc.success) throw new Error(new TextDecoder().decode(cc.stderr));
+buildDriver(tmp, `${here}drive.c`, [`-DDQL_C="${src}/lib/dynamic_queue_limits.c"`]);
 
 // A driver's life: packets of 60…1514 bytes queued while dql_avail() > 0 (a stopped queue
 // waits), completions of what the device sent since the last interrupt, jiffies advancing
@@ -65,24 +56,14 @@ function sequence(seed: number, n: number): string[] {
       ops.push("r");
       inflight = [];
     }
-    avail = drive(ops).at(-1)![3]; // the driver reads dql_avail() back
+    avail = drive<number[]>(tmp, ops).at(-1)![3]; // the driver reads dql_avail() back
   }
   return ops;
 }
 
-// the kernel code's state after each operation
-function drive(ops: string[]): number[][] {
-  Deno.writeTextFileSync(`${tmp}/ops`, ops.join("\n") + "\n");
-  const run = new Deno.Command("sh", { args: ["-c", `"${tmp}/drive" < "${tmp}/ops"`] })
-    .outputSync();
-  if (!run.success) throw new Error(`the kernel's dql refused: ${ops.at(-1)}`);
-  const out = new TextDecoder().decode(run.stdout).trim();
-  return out.split("\n").map((l) => JSON.parse(l));
-}
-
 const cases = [1, 2, 3, 4, 5, 6].map((seed) => {
   const ops = sequence(seed, 300);
-  return { seed, ops, states: drive(ops) };
+  return { seed, ops, states: drive<number[]>(tmp, ops) };
 });
 Deno.writeTextFileSync(
   new URL("../golden/linux-6.18/dql.json", import.meta.url).pathname,

@@ -7,6 +7,7 @@
 // Writes tests/golden/linux-6.18/fq_codel.json. Needs gcc:
 //   deno run -A tests/oracle/record_fq_codel.ts [/usr/src/linux-source-6.12]
 import { Rng } from "../../lib/sim/rng.ts";
+import { buildDriver, drive } from "./kernel_code.ts";
 
 const src = Deno.args[0] ?? "/usr/src/linux-source-6.12";
 const here = new URL("./fq_codel/", import.meta.url).pathname;
@@ -32,26 +33,7 @@ const first = lines.findIndex((l) => l.startsWith("struct fq_codel_flow {"));
 const peek = lines.findIndex((l) => l.startsWith("static struct sk_buff *fq_codel_peek("));
 const last = lines.findIndex((l, i) => i > peek && l === "}");
 Deno.writeTextFileSync(`${tmp}/fq_part.c`, lines.slice(first, last + 1).join("\n") + "\n");
-const cc = new Deno.Command("gcc", {
-  args: [
-    "-O1",
-    `-I${tmp}`,
-    `-I${here}`,
-    `-DFQ_PART="${tmp}/fq_part.c"`,
-    "-o",
-    `${tmp}/drive`,
-    `${here}drive.c`,
-  ],
-}).outputSync();
-if (!cc.success) throw new Error(new TextDecoder().decode(cc.stderr));
-
-function drive(ops: string[]): unknown[] {
-  Deno.writeTextFileSync(`${tmp}/ops`, ops.join("\n") + "\n");
-  const run = new Deno.Command("sh", { args: ["-c", `"${tmp}/drive" < "${tmp}/ops"`] })
-    .outputSync();
-  if (!run.success) throw new Error("the kernel's fq_codel failed");
-  return new TextDecoder().decode(run.stdout).trim().split("\n").map((l) => JSON.parse(l));
-}
+buildDriver(tmp, `${here}drive.c`, [`-I${here}`, `-DFQ_PART="${tmp}/fq_part.c"`]);
 
 // flows sending packets at random times, the link taking one every `gap` ns
 function sequence(seed: number): string[] {
@@ -85,7 +67,7 @@ function sequence(seed: number): string[] {
 
 const cases = [1, 2, 3, 4, 5, 6, 7, 8].map((seed) => {
   const ops = sequence(seed);
-  return { seed, ops, states: drive(ops) };
+  return { seed, ops, states: drive<number[]>(tmp, ops) };
 });
 Deno.writeTextFileSync(
   new URL("../golden/linux-6.18/fq_codel.json", import.meta.url).pathname,
