@@ -169,6 +169,8 @@ export class NetDevice {
   /** XPS by CPU (dev->xps_maps[XPS_CPUS]): for each CPU the queues its packets may take, or
    * null when no queue has xps_cpus set. */
   xpsCpus: number[][] | null = null;
+  /** The qdiscs below the root that tc lists (dev->qdisc_hash), in the order they were added. */
+  qdiscHash: Qdisc[] = [];
   /** The root qdisc (dev->qdisc), as `tc qdisc show` lists it first. */
   qdisc: Qdisc | null = null;
   /** Transmit queues it was made with (num_tx_queues): set before registration. */

@@ -25,6 +25,7 @@ function defaultQdisc(dev: NetDevice, txq: NetdevQueue): Qdisc {
  */
 export function attachDefaultQdiscs(dev: NetDevice): void {
   const multiqueue = dev.numTxQueues > 1;
+  dev.qdiscHash = [];
   if (!multiqueue || dev.noQueue) {
     for (const txq of dev.tx) {
       const q = defaultQdisc(dev, txq);
@@ -41,6 +42,7 @@ export function attachDefaultQdiscs(dev: NetDevice): void {
     q.parent = i + 1; // TC_H_MAKE(TC_H_MAJ(0), TC_H_MIN(ntx + 1))
     q.oneTxQueue = true;
     txq.qdisc = txq.qdiscSleeping = q;
+    if (i < dev.realNumTxQueues) dev.qdiscHash.push(q); // mq_attach(): qdisc_hash_add()
   });
   dev.qdisc = mq;
 }
@@ -275,12 +277,14 @@ export function tc(host: Net, command: string | string[]): string {
     const q = makeQdisc(host, d, d.tx[0], args);
     q.handle = handle || host.nextQdiscHandle();
     q.refcnt = q instanceof MqQdisc ? 1 : 3; // qdisc_graft(): the queues' and the device's
+    d.qdiscHash = []; // the old tree goes, and its qdiscs with it
     if (q instanceof MqQdisc) {
       d.tx.forEach((txq, i) => {
         const c = makeQdisc(host, d, txq, ["pfifo_fast"]);
         c.parent = (q.handle | (i + 1)) >>> 0;
         c.oneTxQueue = true;
         txq.qdisc = txq.qdiscSleeping = c;
+        if (i < d.realNumTxQueues) d.qdiscHash.push(c);
       });
     } else {
       // qdisc_create(): ONETXQUEUE (bulk dequeue by BQL's byte budget) only where the device
@@ -292,17 +296,45 @@ export function tc(host: Net, command: string | string[]): string {
     return "";
   }
   const owner = d.qdisc;
-  if (!(owner instanceof TbfQdisc) || owner.handle !== (parent & 0xffff0000) >>> 0) {
+  const major = (parent & 0xffff0000) >>> 0;
+  const minor = parent & 0xffff;
+  if (owner instanceof MqQdisc && owner.handle === major && minor >= 1 && minor <= d.numTxQueues) {
+    // mq_graft(): the queue's qdisc replaced, a lone-queue qdisc (ONETXQUEUE)
+    const txq = d.tx[minor - 1];
+    const child = makeQdisc(host, d, txq, args);
+    child.handle = handle || host.nextQdiscHandle();
+    child.parent = parent;
+    child.oneTxQueue = true;
+    hashReplace(d, txq.qdiscSleeping, child);
+    txq.qdisc = txq.qdiscSleeping = child;
+    return "";
+  }
+  if (!(owner instanceof TbfQdisc) || owner.handle !== major || minor !== 1) {
     throw new InputRangeError(
-      `tc: parent ${formatParent(parent)} on ${d.name}: only a tbf root's class can take a child`,
+      `tc: parent ${
+        formatParent(parent)
+      } on ${d.name}: only a tbf root's class 1 or an mq root's ` +
+        `queue can take a child`,
     );
   }
   const child = makeQdisc(host, d, d.tx[0], args);
   child.handle = handle || host.nextQdiscHandle();
   child.parent = parent;
+  hashReplace(d, owner.childGrafted ? owner.child : null, child);
   owner.child = child;
   owner.childGrafted = true;
   return "";
+}
+
+// qdisc_hash_del() of the qdisc replaced, qdisc_hash_add() of the new one
+function hashReplace(dev: NetDevice, old: Qdisc | null, q: Qdisc): void {
+  if (old) dev.qdiscHash = dev.qdiscHash.filter((x) => x !== old);
+  dev.qdiscHash.push(q);
+}
+
+// The qdisc hash's bucket of a handle (hash_min(): hash_32(handle, 4), 16 buckets)
+function hashBucket(handle: number): number {
+  return Math.imul(handle, 0x61c88647) >>> 28;
 }
 
 /**
@@ -316,7 +348,11 @@ export function qdiscShow(dev: NetDevice, stats: boolean, named = false): string
   const root = dev.qdisc;
   if (!root) return "";
   let out = "";
-  for (const q of [root, ...root.children()]) {
+  // tc_dump_qdisc_root(): the root, then the hash's buckets in order, each newest first
+  const listed = dev.qdiscHash.map((q, i) => ({ q, i }))
+    .sort((a, b) => hashBucket(a.q.handle) - hashBucket(b.q.handle) || b.i - a.i)
+    .map(({ q }) => q);
+  for (const q of [root, ...listed]) {
     // tc prints a root's references only when not 1 (mq's are 1)
     const where = q !== root
       ? `parent ${formatParent(q.parent)}`

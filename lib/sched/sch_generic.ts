@@ -138,11 +138,6 @@ export abstract class Qdisc {
   /** Its settings, as `tc qdisc show` prints them after the handle and parent. */
   abstract options(): string;
 
-  /** The qdiscs below it that `tc qdisc show` lists (an mq's per-queue children). */
-  children(): Qdisc[] {
-    return [];
-  }
-
   /**
    * ops->change_tx_queue_len: most qdiscs ignore a new txqueuelen.
    * @param _host the host

@@ -3,7 +3,7 @@
 // their sums.
 
 import type { NetDevice } from "../core/netdevice.ts";
-import { type Qdisc, type QdiscBstats, type QdiscQstats, QueuelessQdisc } from "./sch_generic.ts";
+import { type QdiscBstats, type QdiscQstats, QueuelessQdisc } from "./sch_generic.ts";
 
 /** mq: one child qdisc per transmit queue; its counters are theirs added up (mq_dump()). */
 export class MqQdisc extends QueuelessQdisc {
@@ -16,15 +16,6 @@ export class MqQdisc extends QueuelessQdisc {
    */
   constructor(dev: NetDevice) {
     super(dev, dev.tx[0]);
-  }
-
-  /**
-   * The per-queue qdiscs `tc` lists: those of the queues in use, last first — mq_attach() adds
-   * each to the device's qdisc hash at the head of one bucket (their handles are all 0).
-   */
-  override children(): Qdisc[] {
-    const inUse = this.dev.tx.slice(0, this.dev.realNumTxQueues);
-    return inUse.map((txq) => txq.qdiscSleeping).reverse();
   }
 
   /** mq_dump(): the children's counters added up. */

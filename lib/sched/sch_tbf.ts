@@ -212,11 +212,6 @@ export class TbfQdisc extends Qdisc {
     return [...super.heldSkbs(), ...this.child.heldSkbs()];
   }
 
-  /** A child tc grafted at class 1:1. */
-  override children(): Qdisc[] {
-    return this.childGrafted ? [this.child] : [];
-  }
-
   /**
    * tbf_dump() as tc prints it: rate, burst, and the latency the limit allows (lat), or the
    * limit when that latency would be negative.

@@ -180,4 +180,39 @@ export const QDISC_CASES: Record<string, NeighCase> = {
     snapshots: [0.3],
     end: 0.4,
   },
+  // mq with a shaper grafted on one queue: CPU 0's replies take tx-1 (XPS), where tbf holds them
+  // back; the other queue's pfifo stays idle. tc lists mq, then its hash: pfifo 10: and tbf 20:
+  // in the order of their handles' buckets
+  mq_graft: {
+    ...base,
+    numtxqueues: 2,
+    qdisc: [
+      ["replace", "dev", "eth0", "root", "handle", "1:", "mq"],
+      ["add", "dev", "eth0", "parent", "1:1", "handle", "10:", "pfifo", "limit", "50"],
+      [
+        "replace",
+        "dev",
+        "eth0",
+        "parent",
+        "1:2",
+        "handle",
+        "20:",
+        "tbf",
+        "rate",
+        "100kbit",
+        "burst",
+        "3000",
+        "limit",
+        "6000",
+      ],
+    ],
+    sysfs: [
+      ["/sys/class/net/eth0/queues/tx-0/xps_cpus", "2"],
+      ["/sys/class/net/eth0/queues/tx-1/xps_cpus", "1"],
+    ],
+    wire_cpu: 0,
+    frames: burst(0.01, 10),
+    snapshots: [0.05, 0.14, 0.55],
+    end: 0.6,
+  },
 };

@@ -163,6 +163,8 @@ export const TC_STEPS: string[][] = [
     "1540",
   ],
   ["qdisc", "replace", "dev", "qa", "root", "handle", "d:", "mq"],
+  ["qdisc", "replace", "dev", "qa", "parent", "d:2", "handle", "30:", "pfifo", "limit", "9"],
+  ["qdisc", "replace", "dev", "qa", "parent", "d:1", "handle", "40:", "bfifo", "limit", "9000"],
   ["qdisc", "del", "dev", "qa", "root"],
   ["link", "set", "qa", "txqueuelen", "5"],
   ["qdisc", "replace", "dev", "qa", "root", "handle", "e:", "pfifo"],

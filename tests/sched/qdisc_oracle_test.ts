@@ -30,6 +30,8 @@ const REASONS: Record<string, string> = {
   xps_cpus:
     "XPS sends a CPU's replies by the queue whose xps_cpus has it: mq's child for tx-1 counts them all",
   xps_forward: "XPS maps the forwarding CPU whatever queue the packet came in on",
+  mq_graft:
+    "a qdisc grafted on one of mq's queues (mq_graft()) shapes that queue alone; tc lists mq's children by its qdisc hash",
   tbf_peakrate:
     "a peak rate paces the burst itself: replies leave at the peak rate while the bucket lasts, then at the rate",
 };
