@@ -215,8 +215,10 @@ function makeQdisc(host: Net, dev: NetDevice, txq: NetdevQueue, args: string[]):
 
 /**
  * `tc qdisc add|replace|del|show` on a host: `dev D root|parent X:Y [handle H:] KIND [options]`
- * for pfifo_fast, pfifo, bfifo, tbf (rate, burst, limit), mq and noqueue; `-s` before `qdisc`
- * shows the statistics. Grafting under a parent is tbf's class (X:1).
+ * for pfifo_fast, fq_codel, pfifo, bfifo, tbf (rate, burst, limit or latency, peakrate), mq and
+ * noqueue; `-s` before `qdisc`
+ * shows the statistics. A child is grafted under a tbf root's class (X:1) or one of an mq
+ * root's queues (X:N).
  * @param host the host
  * @param command the arguments after `tc`, as one string or a list
  * @returns what tc prints (empty for a change)
