@@ -323,6 +323,7 @@ export function tc(host: Net, command: string | string[]): string {
   child.handle = handle || host.nextQdiscHandle();
   child.parent = parent;
   hashReplace(d, owner.childGrafted ? owner.child : null, child);
+  child.parentQdisc = owner;
   owner.child = child;
   owner.childGrafted = true;
   return "";

@@ -10,7 +10,13 @@ import type { Cpu } from "../sim/cpu.ts";
 import type { Net } from "../core/net_namespace.ts";
 import type { NetDevice, NetdevQueue } from "../core/netdevice.ts";
 import { kfreeSkbReason, type SkBuff } from "../core/skbuff.ts";
-import { NET_XMIT_CN, NET_XMIT_SUCCESS, Qdisc, qdiscPktLen } from "./sch_generic.ts";
+import {
+  NET_XMIT_CN,
+  NET_XMIT_SUCCESS,
+  Qdisc,
+  qdiscPktLen,
+  qdiscTreeReduceBacklog,
+} from "./sch_generic.ts";
 import { pschedMtu } from "./sch_fifo.ts";
 import { formatSize, formatTime } from "./tc_units.ts";
 import { csumFold, csumPartial } from "../wire/checksum.ts";
@@ -50,6 +56,8 @@ export interface FqCodelFlow {
   index: number;
   /** Its packets, head first. */
   q: SkBuff[];
+  /** Their bytes (q->backlogs[idx]). */
+  backlog: number;
   /** Bytes it may still send this round (deficit). */
   deficit: number;
   /** Its CoDel state. */
@@ -158,6 +166,8 @@ export class FqCodelQdisc extends Qdisc {
   ecnMark = 0;
   readonly #enqueuedAt = new Map<SkBuff, number>();
   readonly #memUsage = new Map<SkBuff, number>();
+  #dropCount = 0;
+  #dropLen = 0;
 
   /**
    * Makes one, as fq_codel_init() (then fq_codel_change() with the options).
@@ -179,6 +189,7 @@ export class FqCodelQdisc extends Qdisc {
     this.flows = Array.from({ length: o.flows ?? 1024 }, (_, index) => ({
       index,
       q: [],
+      backlog: 0,
       deficit: 0,
       cvars: codelVars(),
       listed: false,
@@ -197,6 +208,7 @@ export class FqCodelQdisc extends Qdisc {
     this.#enqueuedAt.set(skb, codelTime(host));
     const flow = this.flows[idx];
     flow.q.push(skb);
+    flow.backlog += qdiscPktLen(skb);
     this.qstats.backlog += qdiscPktLen(skb);
     if (!flow.listed) {
       flow.listed = true;
@@ -209,11 +221,20 @@ export class FqCodelQdisc extends Qdisc {
     const memoryLimited = this.memoryUsage > this.memoryLimit;
     if (++this.qstats.qlen <= this.limit && !memoryLimited) return NET_XMIT_SUCCESS;
     const prevQlen = this.qstats.qlen;
+    const prevBacklog = this.qstats.backlog;
+    const pktLen = qdiscPktLen(skb);
     const dropped = this.#drop(toFree);
     const n = prevQlen - this.qstats.qlen;
+    const len = prevBacklog - this.qstats.backlog;
     this.dropOverlimit += n;
     if (memoryLimited) this.dropOvermemory += n;
-    return dropped === idx ? NET_XMIT_CN : NET_XMIT_SUCCESS;
+    // the parents never counted this packet when it was the one dropped (NET_XMIT_CN)
+    if (dropped === idx) {
+      qdiscTreeReduceBacklog(this, n - 1, len - pktLen);
+      return NET_XMIT_CN;
+    }
+    qdiscTreeReduceBacklog(this, n, len);
+    return NET_XMIT_SUCCESS;
   }
 
   // fq_codel_drop(): half the fattest flow's backlog, at most drop_batch_size packets
@@ -221,9 +242,8 @@ export class FqCodelQdisc extends Qdisc {
     let maxbacklog = 0;
     let idx = 0;
     this.flows.forEach((f, i) => {
-      const backlog = f.q.reduce((a, s) => a + qdiscPktLen(s), 0);
-      if (backlog > maxbacklog) {
-        maxbacklog = backlog;
+      if (f.backlog > maxbacklog) {
+        maxbacklog = f.backlog;
         idx = i;
       }
     });
@@ -240,6 +260,7 @@ export class FqCodelQdisc extends Qdisc {
       toFree.push(skb);
     } while (++i < this.dropBatch && len < threshold);
     flow.cvars.count = u32(flow.cvars.count + i);
+    flow.backlog -= len;
     this.qstats.drops += i;
     this.qstats.backlog -= len;
     this.qstats.qlen -= i;
@@ -255,6 +276,7 @@ export class FqCodelQdisc extends Qdisc {
   #dequeueHead(flow: FqCodelFlow): SkBuff | null {
     const skb = flow.q.shift();
     if (!skb) return null;
+    flow.backlog -= qdiscPktLen(skb);
     this.memoryUsage -= this.#memUsage.get(skb)!;
     this.qstats.qlen--;
     this.qstats.backlog -= qdiscPktLen(skb);
@@ -268,6 +290,28 @@ export class FqCodelQdisc extends Qdisc {
    * dry moves to old_flows if there are any (so old flows are not starved), else leaves.
    */
   dequeue(host: Net): SkBuff | null {
+    // qdisc_dequeue_peeked(): a packet peek() took out goes first
+    const peeked = this.gsoSkb.shift();
+    if (peeked) {
+      this.qstats.backlog -= qdiscPktLen(peeked);
+      this.qstats.qlen--;
+      return peeked;
+    }
+    return this.#dequeue(host);
+  }
+
+  // __fq_codel_dequeue(), then fq_codel_dequeue_drop(): CoDel's drops leave the parents' counts
+  #dequeue(host: Net): SkBuff | null {
+    const skb = this.#nextFlowPacket(host);
+    if (this.#dropCount) {
+      qdiscTreeReduceBacklog(this, this.#dropCount, this.#dropLen);
+      this.#dropCount = this.#dropLen = 0;
+    }
+    return skb;
+  }
+
+  // __fq_codel_dequeue(): the flows in turn
+  #nextFlowPacket(host: Net): SkBuff | null {
     for (;;) {
       const fromNew = this.newFlows.length > 0;
       const list = fromNew ? this.newFlows : this.oldFlows;
@@ -315,8 +359,11 @@ export class FqCodelQdisc extends Qdisc {
     return after(now, v.firstAboveTime);
   }
 
-  // drop_func(): a CoDel drop, freed at once (QDISC_CONGESTED: an AQM's drop)
+  // drop_func(): a CoDel drop, freed at once (QDISC_CONGESTED: an AQM's drop), counted in
+  // cstats.drop_count and drop_len for the parents
   #codelDrop(host: Net, skb: SkBuff): void {
+    this.#dropCount++;
+    this.#dropLen += qdiscPktLen(skb);
     this.#forget(skb);
     this.qstats.drops++;
     kfreeSkbReason(host.sim, skb, "QDISC_CONGESTED", "fq_codel_dequeue");
@@ -372,10 +419,19 @@ export class FqCodelQdisc extends Qdisc {
     return skb;
   }
 
-  /** The head of the flow dequeue() would serve. */
-  peek(): SkBuff | null {
-    const flow = this.newFlows[0] ?? this.oldFlows[0];
-    return flow?.q[0] ?? null;
+  /**
+   * fq_codel_peek(): the packet dequeue() gives next — dequeued now, CoDel's drops and all, and
+   * kept in gso_skb (still counted as queued) for the dequeue that follows.
+   */
+  peek(host: Net): SkBuff | null {
+    if (this.gsoSkb.length) return this.gsoSkb[0];
+    const skb = this.#dequeue(host);
+    if (skb) {
+      this.gsoSkb.push(skb);
+      this.qstats.backlog += qdiscPktLen(skb);
+      this.qstats.qlen++;
+    }
+    return skb;
   }
 
   /** Every skb it holds. */

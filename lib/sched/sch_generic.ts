@@ -101,6 +101,9 @@ export abstract class Qdisc {
   missed = false;
   /** __QDISC_STATE_DRAINING: packets left in it while the driver's queue is stopped. */
   draining = false;
+  /** The qdisc it hangs below, whose counts include its packets (tbf's child); null for a root
+   * or a child that keeps its own (mq's: TCQ_F_NOPARENT). */
+  parentQdisc: Qdisc | null = null;
   /** When the watchdog hrtimer fires (qdisc_watchdog), ns, or -1. */
   watchdogAt: number = -1;
 
@@ -184,6 +187,21 @@ export function qdiscDrop(
   toFree.push(skb);
   q.qstats.drops++;
   return NET_XMIT_DROP;
+}
+
+/**
+ * qdisc_tree_reduce_backlog(): packets a child dropped by itself (not as the answer to an
+ * enqueue) leave its ancestors' counts too, and count as their drops.
+ * @param q the child
+ * @param n packets
+ * @param len bytes
+ */
+export function qdiscTreeReduceBacklog(q: Qdisc, n: number, len: number): void {
+  for (let p = q.parentQdisc; p; p = p.parentQdisc) {
+    p.qstats.qlen -= n;
+    p.qstats.backlog -= len;
+    p.qstats.drops += Math.max(n, 0);
+  }
 }
 
 /** qdisc_pkt_len(): the length a qdisc counts, the skb's from its link-layer header. */

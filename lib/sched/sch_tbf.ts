@@ -8,7 +8,6 @@ import type { Net } from "../core/net_namespace.ts";
 import type { NetDevice, NetdevQueue } from "../core/netdevice.ts";
 import type { SkBuff } from "../core/skbuff.ts";
 import {
-  NET_XMIT_DROP,
   NET_XMIT_SUCCESS,
   Qdisc,
   qdiscDrop,
@@ -162,7 +161,7 @@ export class TbfQdisc extends Qdisc {
       () => child.enqueue(host, cpu, skb, toFree),
     );
     if (ret !== NET_XMIT_SUCCESS) {
-      if (ret === NET_XMIT_DROP) this.qstats.drops++; // net_xmit_drop_count()
+      this.qstats.drops++; // net_xmit_drop_count(): a drop or congestion, never stolen here
       return ret;
     }
     this.qstats.backlog += len;

@@ -10,6 +10,8 @@ import assert from "node:assert/strict";
 import { createHost } from "../../lib/init/main.ts";
 import { registerEtherdev } from "../../lib/core/netdevice.ts";
 import { allocSkb } from "../../lib/core/skbuff.ts";
+import { devQueueXmit, txSkb } from "../../lib/core/dev_xmit.ts";
+import { tc } from "../../lib/sched/sch_api.ts";
 import { FqCodelQdisc, inetEcnSetCe } from "../../lib/sched/sch_fq_codel.ts";
 import { IpHdr } from "../../lib/wire/ipv4.ts";
 import { csumFold, csumPartial } from "../../lib/wire/checksum.ts";
@@ -127,4 +129,33 @@ Deno.test("INET_ECN_set_ce(): ECT(0) and ECT(1) become CE with the header checks
   assert.deepEqual(mark(0x01), { marked: true, ecn: 3, checksumOk: true }); // ECT(1)
   assert.deepEqual(mark(0x03), { marked: true, ecn: 3, checksumOk: true }); // CE already
   assert.deepEqual(mark(0x10), { marked: false, ecn: 0, checksumOk: true }); // Not-ECT
+});
+
+Deno.test("fq_codel below tbf: its drops leave tbf's counts (qdisc_tree_reduce_backlog()), and tbf peeks through fq_codel_peek()", () => {
+  const host = createHost();
+  const dev = registerEtherdev(host, "eth1", "02:00:00:00:00:09");
+  tc(host, "qdisc replace dev eth1 root handle 1: tbf rate 1mbit burst 1600 limit 100000");
+  tc(host, "qdisc add dev eth1 parent 1:1 handle 10: fq_codel limit 4");
+  const frame = buildFrame({
+    ipv4: { saddr: "10.0.0.1", daddr: "10.0.0.2" },
+    udp: { source: 1, dest: 2 },
+    payload: 1000,
+  });
+  for (let i = 0; i < 10; i++) {
+    host.sim.at(i, () => devQueueXmit(host, host.sim.cpus[0], dev, txSkb(host, frame, dev)));
+  }
+  host.sim.run(5_000);
+  const root = dev.qdisc!;
+  const child = dev.qdiscHash[0];
+  // one sent at once; past its limit of 4 fq_codel dropped half the flow's backlog at a time:
+  // tbf's counts are its child's, and every packet is sent, held or dropped
+  assert.deepEqual(
+    [root.bstats.packets, root.qstats.qlen, root.qstats.drops],
+    [1, child.qstats.qlen, child.qstats.drops],
+  );
+  assert.ok(child.qstats.drops > 0);
+  assert.equal(root.bstats.packets + child.qstats.qlen + child.qstats.drops, 10);
+  host.sim.run(200_000_000);
+  assert.deepEqual([root.qstats.qlen, child.qstats.qlen], [0, 0]);
+  assert.equal(root.bstats.packets + root.qstats.drops, 10);
 });
