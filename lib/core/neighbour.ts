@@ -112,6 +112,8 @@ export interface NeighParms {
   proxyDelay: number;
   /** proxy_qlen: how many proxied requests may wait (64). */
   proxyQlen: number;
+  /** gc_stale_time: how long an unused entry stays before the periodic collection takes it (60 s). */
+  gcStaletime: number;
 }
 
 /** A neighbour's protocol-specific operations (struct neigh_ops). */
@@ -148,6 +150,27 @@ export interface NeighTable {
   proxyTimerAt: number;
   /** Runs a proxied request again when its time comes (tbl->proxy_redo, parp_redo()). */
   proxyRedo: (cpu: Cpu, skb: SkBuff) => void;
+  /** Whether an address is multicast, an entry forced collection always takes (is_multicast). */
+  isMulticast: (addr: number) => boolean;
+  /** gc_thresh1: below this many entries the periodic collection takes none (128). */
+  gcThresh1: number;
+  /** gc_thresh2: past this many, making an entry first collects, at most every 5 s (512). */
+  gcThresh2: number;
+  /** gc_thresh3: past this many, an entry is made only if a collection frees room (1024). */
+  gcThresh3: number;
+  /** gc_interval, jiffies (30 s): shown and settable, used by no collection since 4.x. */
+  gcInterval: number;
+  /**
+   * The entries collection may take, oldest first (gc_list; its size is gc_entries): all but
+   * the administrator's permanent ones.
+   */
+  gcList: Set<Neighbour>;
+  /** Jiffies of the last forced collection that looked at every entry (last_flush). */
+  lastFlush: number;
+  /** Jiffies of the last new reachable_time draw for every device (last_rand). */
+  lastRand: number;
+  /** log2 of the hash table's buckets (nht->hash_shift): 3 at first, one more as it doubles. */
+  hashShift: number;
 }
 
 /** The counters of /proc/net/stat/arp_cache (struct neigh_statistics). */
@@ -162,6 +185,16 @@ export interface NeighStatistics {
   res_failed: number;
   /** Packets dropped from a full arp_queue (unres_discards). */
   unres_discards: number;
+  /** Entries freed (destroys). */
+  destroys: number;
+  /** Times the hash table doubled (hash_grows). */
+  hash_grows: number;
+  /** Runs of the periodic collection (periodic_gc_runs). */
+  periodic_gc_runs: number;
+  /** Runs of the forced collection (forced_gc_runs). */
+  forced_gc_runs: number;
+  /** Entries not made because the table was full (table_fulls). */
+  table_fulls: number;
 }
 
 /** A neighbour (struct neighbour): one address on one device and what is known of it. */
@@ -237,27 +270,58 @@ export interface RtnlHandler {
 /** What a protocol gives neigh_table_init(): the static part of its table (arp_tbl's fields). */
 export type NeighTableDef = Pick<
   NeighTable,
-  "index" | "id" | "family" | "constructor" | "ops" | "parms" | "proxyRedo"
+  | "index"
+  | "id"
+  | "family"
+  | "constructor"
+  | "ops"
+  | "parms"
+  | "proxyRedo"
+  | "isMulticast"
+  | "gcThresh1"
+  | "gcThresh2"
+  | "gcThresh3"
+  | "gcInterval"
 >;
 
 /**
  * Adds a neighbour table, as neigh_table_init(): the protocol's definition, with an empty hash
- * of entries, no device settings yet, zeroed statistics and an idle proxy queue.
+ * of entries, no device settings yet, zeroed statistics and an idle proxy queue; its periodic
+ * collection first runs after the table's reachable_time, then every half base_reachable_time.
  * @param host the host
  * @param def the protocol's part
  * @returns the table, in neigh_tables
  */
 export function neighTableInit(host: Net, def: NeighTableDef): NeighTable {
   host.sim.enterFn(host.bootCpu, "neigh_table_init");
+  const now = jiffies(host);
   const table: NeighTable = {
     ...def,
     entries: new Map(),
     devParms: new Map(),
-    stats: { allocs: 0, lookups: 0, hits: 0, res_failed: 0, unres_discards: 0 },
+    stats: {
+      allocs: 0,
+      destroys: 0,
+      hash_grows: 0,
+      lookups: 0,
+      hits: 0,
+      res_failed: 0,
+      periodic_gc_runs: 0,
+      forced_gc_runs: 0,
+      unres_discards: 0,
+      table_fulls: 0,
+    },
     proxyQueue: [],
     proxyTimerAt: -1,
+    gcList: new Set(),
+    // last_flush is the table's birth, and a forced collection waits 5 s past it; the kit's
+    // runs start at boot but stand for a host up long since, as the recordings' machine is
+    lastFlush: now - 5 * host.hz - 1,
+    lastRand: now + def.parms.reachableTime * 20,
+    hashShift: 3, // neigh_hash_alloc(3)
   };
   host.neighTables[table.index] = table;
+  queueGcWork(host, table, def.parms.reachableTime);
   host.sim.exitFn(host.bootCpu, "neigh_table_init");
   return table;
 }
@@ -306,15 +370,33 @@ export function neighLookup(tbl: NeighTable, dev: NetDevice, addr: number): Neig
 }
 
 /**
+ * Finds a neighbour without counting the lookup (___neigh_lookup_noref()), as the way out does.
+ * @param tbl the table
+ * @param dev the device
+ * @param addr the address, host order
+ * @returns the entry, or undefined
+ */
+export function neighLookupNoref(
+  tbl: NeighTable,
+  dev: NetDevice,
+  addr: number,
+): Neighbour | undefined {
+  return tbl.entries.get(key(dev, addr));
+}
+
+/**
  * Makes a neighbour (___neigh_create()): NUD_NONE, its settings the device's, then the table's
- * constructor (arp_constructor(): NOARP for a device without ARP or a broadcast address). The
- * neigh_create tracepoint reports it.
+ * constructor (arp_constructor(): NOARP for a device without ARP or a broadcast address). An
+ * entry not exempt from collection counts against gc_thresh2 and gc_thresh3 (neigh_alloc()):
+ * past them a forced collection runs first, and with the table still full nothing is made. The
+ * neigh_create tracepoint reports either outcome.
  * @param host the host
  * @param cpu the CPU, or undefined for the administrator's (`ip neigh add`), untraced
  * @param tbl the table
  * @param dev the device
  * @param addr the address, host order
- * @returns the entry, in the table
+ * @param exemptFromGc made permanent by the administrator: never collected nor counted
+ * @returns the entry, in the table, or undefined when the table is full
  */
 export function neighCreate(
   host: Net,
@@ -322,28 +404,60 @@ export function neighCreate(
   tbl: NeighTable,
   dev: NetDevice,
   addr: number,
-): Neighbour {
-  const alloc = () => neighAlloc(host, cpu, { tbl, dev, addr });
-  if (!cpu) return alloc();
+  exemptFromGc = false,
+): Neighbour | undefined {
+  const create = () => {
+    const n = neighAlloc(host, cpu, tbl, dev, exemptFromGc);
+    neighCreateTrace(host, cpu, tbl, dev, addr, n !== undefined, exemptFromGc);
+    if (!n) return undefined;
+    n.primaryKey = addr >>> 0;
+    tbl.constructor(cpu, n);
+    // the table doubles when it holds more entries than buckets (neigh_hash_grow())
+    if (tbl.entries.size + 1 > 1 << tbl.hashShift) {
+      tbl.hashShift++;
+      tbl.stats.hash_grows++;
+    }
+    tbl.entries.set(key(dev, n.primaryKey), n);
+    if (!exemptFromGc) tbl.gcList.add(n);
+    return n;
+  };
+  if (!cpu) return create();
   return host.sim.traced(
     cpu,
     "__neigh_create",
-    () => host.sim.traced(cpu, "___neigh_create", alloc),
+    () => host.sim.traced(cpu, "___neigh_create", create),
   );
 }
 
-// neigh_alloc(), the constructor, the entry hashed in, the neigh_create event
+// neigh_alloc(): room made (or not) under the thresholds, then a fresh entry; `pending` is
+// this entry in gc_entries while it is being made
 function neighAlloc(
   host: Net,
   cpu: Cpu | undefined,
-  { tbl, dev, addr }: { tbl: NeighTable; dev: NetDevice; addr: number },
-): Neighbour {
+  tbl: NeighTable,
+  dev: NetDevice,
+  exemptFromGc: boolean,
+): Neighbour | undefined {
   const now = jiffies(host);
+  if (!exemptFromGc) {
+    const entries = tbl.gcList.size;
+    if (
+      entries >= tbl.gcThresh3 ||
+      (entries >= tbl.gcThresh2 && now > tbl.lastFlush + 5 * host.hz)
+    ) {
+      if (!neighForcedGc(host, cpu, tbl, entries + 1) && entries >= tbl.gcThresh3) {
+        // net_info_ratelimited("%s: neighbor table overflow!")
+        tbl.stats.table_fulls++;
+        return undefined;
+      }
+    }
+  }
   const parms = neighParms(host, tbl, dev);
-  const n: Neighbour = {
+  tbl.stats.allocs++;
+  return {
     tbl,
     dev,
-    primaryKey: addr >>> 0,
+    primaryKey: 0,
     ha: new Uint8Array(dev.hardHeaderLen ? 6 : 0),
     nudState: NUD_NONE,
     type: 1,
@@ -359,23 +473,28 @@ function neighAlloc(
     parms,
     timerAt: -1,
   };
-  // trace_neigh_create() comes before the key is copied in: its primary_key6 is whatever the
-  // ring buffer held
-  if (cpu) {
-    host.sim.tracepoint(cpu, "neigh_create", () => ({
-      family: tbl.family,
-      dev: dev.name,
-      // tbl->gc_entries: the entries a garbage collection may take, all but permanent ones
-      entries: [...tbl.entries.values()].filter((e) => !(e.nudState & NUD_PERMANENT)).length + 1,
-      primary_key4: inNtoa(n.primaryKey),
-      created: 1,
-      gc_exempt: 0,
-    }));
-  }
-  tbl.constructor(cpu, n);
-  tbl.stats.allocs++;
-  tbl.entries.set(key(dev, addr), n);
-  return n;
+}
+
+// trace_neigh_create(), after neigh_alloc() and before the key is copied in: entries is
+// gc_entries with this entry counted if it was made
+function neighCreateTrace(
+  host: Net,
+  cpu: Cpu | undefined,
+  tbl: NeighTable,
+  dev: NetDevice,
+  addr: number,
+  created: boolean,
+  exemptFromGc: boolean,
+): void {
+  if (!cpu) return;
+  host.sim.tracepoint(cpu, "neigh_create", () => ({
+    family: tbl.family,
+    dev: dev.name,
+    entries: tbl.gcList.size + (created && !exemptFromGc ? 1 : 0),
+    primary_key4: inNtoa(addr >>> 0),
+    created: created ? 1 : 0,
+    gc_exempt: exemptFromGc ? 1 : 0,
+  }));
 }
 
 /**
@@ -416,6 +535,109 @@ function neighAddTimer(host: Net, cpu: Cpu, n: Neighbour, when: number): void {
 // neigh_del_timer()
 function neighDelTimer(n: Neighbour): void {
   n.timerAt = -1;
+}
+
+// a step traced on the CPU that runs it, or run untraced for the administrator's (no CPU)
+function step<T>(host: Net, cpu: Cpu | undefined, fn: string, body: () => T): T {
+  return cpu ? host.sim.traced(cpu, fn, body) : body();
+}
+
+// neigh_forced_gc(): the entries no one holds (no timer pending) that failed, need no
+// resolution, are multicast or were last updated 5 s ago or more go, oldest first, until
+// gc_entries is back to gc_thresh2; a walk that ends sets last_flush
+function neighForcedGc(
+  host: Net,
+  cpu: Cpu | undefined,
+  tbl: NeighTable,
+  gcEntries: number,
+): number {
+  return step(host, cpu, "neigh_forced_gc", () => {
+    const maxClean = gcEntries - tbl.gcThresh2;
+    const now = jiffies(host);
+    const tref = now - 5 * host.hz;
+    let shrunk = 0;
+    tbl.stats.forced_gc_runs++;
+    for (const n of [...tbl.gcList]) {
+      if (n.timerAt >= 0) continue;
+      const remove = n.nudState === NUD_FAILED || n.nudState === NUD_NOARP ||
+        tbl.isMulticast(n.primaryKey) || n.updated < tref || n.updated > now;
+      if (remove) {
+        step(host, cpu, "neigh_remove_one", () => neighDel(host, cpu, n));
+        shrunk++;
+      }
+      if (shrunk >= maxClean) break;
+    }
+    tbl.lastFlush = now;
+    return shrunk;
+  });
+}
+
+// the periodic collection's next run, `delay` jiffies on (queue_delayed_work() of gc_work)
+function queueGcWork(host: Net, tbl: NeighTable, delay: number): void {
+  modTimer(host, delay, () => {
+    host.sim.traced(host.bootCpu, "neigh_periodic_work", () => neighPeriodicWork(host, tbl));
+  });
+}
+
+/**
+ * neigh_periodic_work(), every half base_reachable_time of the table's own settings: every
+ * 300 s each device draws a new reachable_time; with gc_thresh1 entries or more, each entry with
+ * no timer pending that failed or went unused for its gc_stale_time is removed.
+ * @param host the host
+ * @param tbl the table
+ */
+export function neighPeriodicWork(host: Net, tbl: NeighTable): void {
+  const now = jiffies(host);
+  tbl.stats.periodic_gc_runs++;
+  if (now > tbl.lastRand + 300 * host.hz) {
+    tbl.lastRand = now;
+    for (const p of [tbl.parms, ...tbl.devParms.values()]) {
+      p.reachableTime = neighRandReachTime(host, p.baseReachableTime);
+    }
+  }
+  if (tbl.entries.size >= tbl.gcThresh1) {
+    for (const n of [...tbl.entries.values()]) {
+      if (n.nudState & (NUD_PERMANENT | NUD_IN_TIMER)) continue;
+      if (n.used < n.confirmed && n.confirmed <= now) n.used = n.confirmed;
+      if (
+        n.timerAt < 0 &&
+        (n.nudState === NUD_FAILED || now < n.used || now >= n.used + n.parms.gcStaletime)
+      ) {
+        neighDel(host, host.bootCpu, n);
+      }
+    }
+  }
+  queueGcWork(host, tbl, tbl.parms.baseReachableTime >> 1);
+}
+
+// neigh_del() → neigh_mark_dead(), out of the hash and gc_list, then
+// neigh_cleanup_and_release(): RTM_DELNEIGH to no listener, and the last reference dropped
+// (neigh_destroy())
+function neighDel(host: Net, cpu: Cpu | undefined, n: Neighbour): void {
+  const tbl = n.tbl;
+  tbl.entries.delete(key(n.dev, n.primaryKey));
+  tbl.gcList.delete(n);
+  step(host, cpu, "neigh_cleanup_and_release", () => {
+    if (cpu) {
+      host.sim.tracepoint(cpu, "neigh_cleanup_and_release", () => ({
+        ...neighFields(host, n, 0),
+        dead: 1,
+        err: 0,
+      }));
+      neighUpdateNotify(host, cpu);
+    }
+    step(host, cpu, "neigh_destroy", () => {
+      tbl.stats.destroys++;
+    });
+  });
+}
+
+// neigh_update_gc_list(): an entry made or unmade permanent leaves or joins the collection's
+// list, at its tail
+function neighUpdateGcList(n: Neighbour): void {
+  if (!n.tbl.entries.has(key(n.dev, n.primaryKey))) return;
+  if (n.nudState & NUD_PERMANENT) n.tbl.gcList.delete(n);
+  else if (!n.tbl.gcList.has(n)) n.tbl.gcList.add(n);
 }
 
 // neigh_max_probes(): how many solicitations a round sends before FAILED
@@ -660,8 +882,24 @@ function hex(b: Uint8Array): string {
   return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 }
 
-// __neigh_update()'s body; `cpu` undefined for the administrator's update, which traces nothing
+// __neigh_update(); `cpu` undefined for the administrator's update, which traces nothing. A
+// change to or from PERMANENT moves the entry on or off gc_list (neigh_update_gc_list())
 function update(
+  host: Net,
+  cpu: Cpu | undefined,
+  n: Neighbour,
+  lladdr: Uint8Array | null,
+  state: number,
+  flags: number,
+): number {
+  const old = n.nudState;
+  const err = updateState(host, cpu, n, lladdr, state, flags);
+  if ((old ^ n.nudState) & NUD_PERMANENT) neighUpdateGcList(n);
+  return err;
+}
+
+// __neigh_update()'s state and address change
+function updateState(
   host: Net,
   cpu: Cpu | undefined,
   n: Neighbour,

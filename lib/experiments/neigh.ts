@@ -7,7 +7,7 @@ import { Veth } from "../drivers/veth.ts";
 import { inetAddAddr } from "../ipv4/devinet.ts";
 import { buildFrame } from "../wire/build.ts";
 import { decodeFrame } from "../wire/decode.ts";
-import { ipNeighShow, procNetArp } from "../proc/neigh.ts";
+import { arpCacheStats, ipNeighShow, procNetArp } from "../proc/neigh.ts";
 import { parseCidr } from "../scenario/scenario.ts";
 import type { Host } from "../init/main.ts";
 import { snmpNonZero } from "../ipv4/snmp.ts";
@@ -64,6 +64,17 @@ export interface NeighRunResult {
   counters: Record<string, Record<string, number>>;
   /** The drop reasons of packets that waited for a neighbour (NEIGH_*) or a qdisc dropped, in order. */
   drops: string[];
+  /**
+   * What the run added to each /proc/net/stat/arp_cache column ({@linkcode arpCacheStats}):
+   * entries made, refused and collected.
+   */
+  arpCache: Record<string, number>;
+  /**
+   * The entries made (or refused) and removed, in order, as their neigh_create and
+   * neigh_cleanup_and_release tracepoints show them: device, key, gc_entries, created,
+   * gc_exempt; device, key, state.
+   */
+  table: string[];
   /** The host after the run. */
   host: Host;
 }
@@ -92,7 +103,7 @@ const bytes = (h: string) => Uint8Array.from(h.match(/../g)!, (x) => parseInt(x,
  */
 export function runNeighbours(run: NeighRun, seed = 1): NeighRunResult {
   // the reference machine's two CPUs: a veth has a transmit queue for each
-  const host = createHost({ cpus: 2, seed });
+  const host = createHost({ cpus: 2, seed, trace: true });
   host.ipv4.arpResolve = true;
   const itf = run.interface;
   const veth = new Veth(host, itf.name, itf.mac, "w0", run.numTxQueues);
@@ -101,18 +112,28 @@ export function runNeighbours(run: NeighRun, seed = 1): NeighRunResult {
     const c = parseCidr(a, `interface.addrs`);
     inetAddAddr(host, veth.dev, c.addr, c.len);
   }
+  // arp_tbl's machine-wide settings first, as the reference setup makes them
+  const sysctls = Object.entries(run.sysctl);
+  for (const [name, value] of sysctls.filter(([n]) => n.startsWith(MACHINE_WIDE))) {
+    host.setSysctl(name, value);
+  }
   for (const args of run.ip ?? []) ipCommand(host, args);
-  for (const [name, value] of Object.entries(run.sysctl)) host.setSysctl(name, value);
+  for (const [name, value] of sysctls.filter(([n]) => !n.startsWith(MACHINE_WIDE))) {
+    host.setSysctl(name, value);
+  }
   for (const args of run.qdisc ?? []) tc(host, ["qdisc", ...args]);
   for (const [path, value] of run.sysfs ?? []) sysfsWrite(host, path, value);
+  const before = arpCacheStats(host);
+  const events = host.sim.trace.events.length;
   const cpu = host.sim.cpus[run.wireCpu ?? 0];
-  const send = (t: number, frame: Uint8Array) =>
-    host.sim.at(Math.round(t * 1e9), () => veth.xmit(cpu, [frame]));
+  // the run's clock: the setup above stands SETUP_WAIT_S before its start
+  const at = (t: number) => Math.round((t + SETUP_WAIT_S) * 1e9);
+  const send = (t: number, frame: Uint8Array) => host.sim.at(at(t), () => veth.xmit(cpu, [frame]));
   const left = new Map(Object.entries(run.answer).map(([ip, a]) => [ip, a.count ?? Infinity]));
   const sent: NeighRunResult["sent"] = [];
   host.devXmitTap = (dev, frame) => {
     if (dev !== veth.dev) return;
-    const t = host.sim.now / 1e9;
+    const t = host.sim.now / 1e9 - SETUP_WAIT_S;
     sent.push({ t, frame: hex(frame) });
     // a peer owning the requested address answers the asker
     const req = decodeFrame(frame).arp;
@@ -132,22 +153,49 @@ export function runNeighbours(run: NeighRun, seed = 1): NeighRunResult {
     ipNeighShow(host, itf.name, stats).text.split("\n").filter((l) => l);
   const tcLines: { t: number; lines: string[] }[] = [];
   for (const t of run.snapshots) {
-    host.sim.at(Math.round(t * 1e9), () => {
+    host.sim.at(at(t), () => {
       neigh.push({ t, lines: lines(false) });
       stats.push({ t, lines: lines(true) });
       const shown = tc(host, ["-s", "qdisc", "show", "dev", itf.name]);
       tcLines.push({ t, lines: shown.split("\n").filter((l) => l).map((l) => l.trimEnd()) });
     });
   }
-  host.sim.run(Math.round(run.end * 1e9));
+  host.sim.run(at(run.end));
   // /proc/net/snmp's Ip, Icmp and IcmpMsg lines, as the oracle reads them
   const { Ip: { Forwarding: _f, DefaultTTL: _t, ...ip }, Icmp, IcmpMsg } = snmpNonZero(host);
   const counters = { Ip: ip, Icmp, ...(IcmpMsg ? { IcmpMsg } : {}) };
   const drops = host.sim.ledger.fates.filter((f) => /^(NEIGH|QDISC)_/.test(f.reason ?? ""))
     .map((f) => f.reason!);
   const arp = procNetArp(host).text.split("\n").filter((l) => l);
-  return { sent, neigh, stats, ...(run.qdisc ? { tc: tcLines } : {}), arp, counters, drops, host };
+  const after = arpCacheStats(host);
+  const arpCache = Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - before[k]]));
+  const table = host.sim.trace.events.slice(events).filter((e) => TABLE_EVENTS.includes(e.event))
+    .map((e) =>
+      [e.event, ...TABLE_FIELDS.filter((k) => k in e.fields).map((k) => `${k} ${e.fields[k]}`)]
+        .join(" ")
+    );
+  return {
+    sent,
+    neigh,
+    stats,
+    ...(run.qdisc ? { tc: tcLines } : {}),
+    arp,
+    counters,
+    drops,
+    arpCache,
+    table,
+    host,
+  };
 }
+
+// how long before the first frame the setup's commands ran, at least (neigh_oracle.py's wait)
+const SETUP_WAIT_S = 0.5;
+// the sysctls of arp_tbl itself, machine-wide, which the reference setup makes before the rest
+const MACHINE_WIDE = "net.ipv4.neigh.default.gc_";
+
+// the tracepoints and fields neigh_oracle.py keeps of entries made and removed
+const TABLE_EVENTS = ["neigh_create", "neigh_cleanup_and_release"];
+const TABLE_FIELDS = ["dev", "primary_key4", "entries", "created", "gc_exempt", "nud_state"];
 
 // The `ip` commands a run may start with: a neighbour entry, a device's txqueuelen
 function ipCommand(host: Host, args: string[]): void {

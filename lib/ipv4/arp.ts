@@ -12,6 +12,7 @@ import {
   type Neighbour,
   neighCreate,
   neighLookup,
+  neighLookupNoref,
   type NeighParms,
   neighParms,
   neighRandReachTime,
@@ -84,6 +85,7 @@ export function arpDefaultParms(host: InetNet): NeighParms {
     locktime: hz,
     proxyDelay: Math.floor(8 * hz / 10),
     proxyQlen: 64,
+    gcStaletime: 60 * hz,
   };
 }
 
@@ -105,6 +107,12 @@ export function arpInit(host: InetNet): void {
     },
     parms: arpDefaultParms(host),
     proxyRedo: (cpu, skb) => parpRedo(host, cpu, skb),
+    isMulticast,
+    // arp_tbl's collection settings, machine-wide
+    gcInterval: 30 * host.hz,
+    gcThresh1: 128,
+    gcThresh2: 512,
+    gcThresh3: 1024,
   });
   devAddPack(host, {
     type: ETH_P_ARP,
@@ -116,6 +124,7 @@ export function arpInit(host: InetNet): void {
     },
   });
   host.registerNetSysctl(neighSysctlTable(host, tbl.parms));
+  host.registerNetSysctl(neighGcSysctlTable(host, tbl));
   host.sim.exitFn(host.bootCpu, "arp_init");
 }
 
@@ -135,6 +144,9 @@ function arpConstructor(host: InetNet, cpu: Cpu | undefined, n: Neighbour): void
 }
 
 function construct(host: InetNet, cpu: Cpu | undefined, n: Neighbour): void {
+  // one entry, keyed 0.0.0.0, serves every next hop of a loopback or point-to-point device (a
+  // TUN device, the kit's only one without a link-layer header)
+  n.primaryKey = arpKey(n.dev, n.primaryKey);
   const type = inetAddrTypeDevTable(host, n.primaryKey, cpu);
   n.type = ({ unicast: 1, local: 2, broadcast: 3, multicast: 5 } as Record<string, number>)[type] ??
     1;
@@ -172,9 +184,9 @@ const BEFORE_THE_RUN_S = 60;
  */
 export function arpAssumeResolved(host: InetNet, dev: NetDevice, addr: number): Neighbour {
   const tbl = arpTbl(host);
-  const known = neighLookup(tbl, dev, addr);
+  const known = neighLookupNoref(tbl, dev, arpKey(dev, addr));
   if (known) return known;
-  const n = neighCreate(host, undefined, tbl, dev, addr);
+  const n = neighCreate(host, undefined, tbl, dev, addr, true)!;
   if (n.nudState === NUD_NONE) {
     const mac = new Uint8Array([0x02, 0xfe, addr >>> 24, addr >>> 16, addr >>> 8, addr]);
     neighUpdate(host, undefined, n, mac, NUD_PERMANENT, NEIGH_UPDATE_F_ADMIN);
@@ -194,7 +206,7 @@ export function arpAssumeResolved(host: InetNet, dev: NetDevice, addr: number): 
  * @param addr the neighbour's IPv4 address, host order
  * @param mac its MAC address, six bytes
  * @param state NUD_PERMANENT (the default), NUD_NOARP, NUD_REACHABLE or NUD_STALE
- * @throws {RangeError} when the host has no such device
+ * @throws {RangeError} when the host has no such device, or a full table has no room
  * @example
  * ```ts
  * import { createHost, inAton, ipNeighReplace, macAton, NUD_STALE, registerEtherdev } from "@rxpath/rxpath";
@@ -213,8 +225,38 @@ export function ipNeighReplace(
   const device = host.devices.find((d) => d.name === dev);
   if (!device) throw new InputRangeError(`Cannot add neighbour on ${dev}: no device ${dev}`);
   const tbl = arpTbl(host);
-  const n = neighLookup(tbl, device, addr) ?? neighCreate(host, undefined, tbl, device, addr);
+  const n = neighLookup(tbl, device, addr) ??
+    neighCreate(host, undefined, tbl, device, addr, (state & NUD_PERMANENT) !== 0);
+  // neigh_add(): a full table refuses a new entry (ENOBUFS)
+  if (!n) throw new InputRangeError("RTNETLINK answers: No buffer space available");
   neighUpdate(host, undefined, n, mac, state, NEIGH_UPDATE_F_OVERRIDE | NEIGH_UPDATE_F_ADMIN);
+}
+
+/**
+ * The next hop's entry for a datagram on its way out (ip_neigh_gw4()): found without counting
+ * (__ipv4_neigh_lookup_noref(), under the 0.0.0.0 key on a loopback or point-to-point device),
+ * or made (__neigh_create(), exempt from collection on a loopback device).
+ * @param host the host
+ * @param cpu the CPU
+ * @param dev the device out
+ * @param addr the next hop, host order
+ * @returns the entry, or undefined when a full table had no room for it
+ */
+export function ipNeighGw4(
+  host: InetNet,
+  cpu: Cpu,
+  dev: NetDevice,
+  addr: number,
+): Neighbour | undefined {
+  const tbl = arpTbl(host);
+  return neighLookupNoref(tbl, dev, arpKey(dev, addr)) ??
+    neighCreate(host, cpu, tbl, dev, addr, dev.loopback);
+}
+
+// the key an entry for `addr` has: 0.0.0.0 on a loopback or point-to-point device
+// (arp_constructor(), __ipv4_neigh_lookup_noref())
+function arpKey(dev: NetDevice, addr: number): number {
+  return dev.loopback || !dev.hardHeaderLen ? 0 : addr;
 }
 
 /**
@@ -396,19 +438,21 @@ function arpProcess(host: InetNet, cpu: Cpu, skb: SkBuff): void {
     }
     return consumeSkb(host.sim, skb, "arp_process");
   }
-  // neigh_event_ns(): the sender's entry, made if need be, told its address (STALE)
+  // neigh_event_ns(): the sender's entry, made if need be, told its address (STALE); false
+  // when a full table has no room for it
   const learnSender = () =>
     host.sim.traced(cpu, "neigh_event_ns", () => {
-      const n = senderEntry(host, cpu, dev, a.sip, true)!;
-      neighUpdate(host, cpu, n, a.sha, NUD_STALE, NEIGH_UPDATE_F_OVERRIDE);
+      const n = senderEntry(host, cpu, dev, a.sip, true);
+      if (n) neighUpdate(host, cpu, n, a.sha, NUD_STALE, NEIGH_UPDATE_F_OVERRIDE);
+      return n !== undefined;
     });
   if (a.op === ARPOP_REQUEST) {
     const rt = ipRouteInputNoref(host, a.tip, a.sip, 0, dev, cpu);
     if (typeof rt === "object" && rt.type === "local") {
       const dontSend = arpIgnore(host, inDev, a.sip, a.tip) ||
         (inDevConf(host, inDev, "arp_filter") !== 0 && arpFilter(host, cpu, a.sip, a.tip, dev));
-      if (!dontSend) {
-        learnSender();
+      // no entry for the asker, no answer
+      if (!dontSend && learnSender()) {
         arpSend(host, cpu, ARPOP_REPLY, a.sip, dev, a.tip, a.sha, a.sha);
       }
       return consumeSkb(host.sim, skb, "arp_process");
@@ -549,6 +593,7 @@ const NEIGH_SYSCTLS: [string, keyof NeighParms, "ms" | "s" | "userhz" | "n" | "p
   ["locktime", "locktime", "userhz"],
   ["proxy_delay", "proxyDelay", "userhz"],
   ["proxy_qlen", "proxyQlen", "n"],
+  ["gc_stale_time", "gcStaletime", "s"],
 ];
 
 // SKB_TRUESIZE(ETH_FRAME_LEN): 1514 + the aligned sk_buff (256) and skb_shared_info (320)
@@ -595,6 +640,43 @@ export function neighSysctlTable(host: InetNet, dflt: NeighParms): CtlTable[] {
     read: (which: string) =>
       fromJiffies(host, unit, parmsOf(host, which, `net.ipv4.neigh.${which}.${name}`)[field]),
   }));
+}
+
+/**
+ * arp_tbl's collection settings, net.ipv4.neigh.default.gc_thresh1..3 and gc_interval
+ * (neigh_sysctl_register() points them at the table itself): one table serves every network
+ * namespace, so only the initial one has them, and the kit's host, a machine of its own, does.
+ * @param host the host
+ * @param tbl arp_tbl
+ * @returns the entries
+ */
+export function neighGcSysctlTable(host: InetNet, tbl: NeighTable): CtlTable[] {
+  const source = "net/core/neighbour.c:neigh_sysctl_register";
+  const thresh = (n: 1 | 2 | 3): CtlTable => ({
+    procname: `net.ipv4.neigh.default.gc_thresh${n}`,
+    value: tbl[`gcThresh${n}`],
+    min: 0,
+    max: INT_MAX,
+    source,
+    handler: (value: number) => {
+      tbl[`gcThresh${n}`] = value;
+    },
+  });
+  return [
+    thresh(1),
+    thresh(2),
+    thresh(3),
+    {
+      procname: "net.ipv4.neigh.default.gc_interval",
+      value: Math.floor(tbl.gcInterval / host.hz),
+      min: 0,
+      max: INT_MAX,
+      source,
+      handler: (value: number) => {
+        tbl.gcInterval = value * host.hz;
+      },
+    },
+  ];
 }
 
 function parmsOf(host: InetNet, which: string, name: string): NeighParms {

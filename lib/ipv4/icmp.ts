@@ -156,9 +156,9 @@ function icmpPush(
     df: false,
     payload: icmp,
   }, out.route);
-  // ip_send_skb(): a qdisc's drop (net_xmit_errno(): -ENOBUFS; NET_XMIT_CN is no error) is an
-  // output discard too
-  if (rc > 0 && rc !== NET_XMIT_CN) host.mib.ip.OutDiscards++;
+  // ip_send_skb(): any failure is an output discard — a netfilter drop, no neighbour entry, a
+  // qdisc's drop (net_xmit_errno(): NET_XMIT_CN is no error)
+  if (rc !== 0 && rc !== NET_XMIT_CN) host.mib.ip.OutDiscards++;
   sim.exitFn(cpu, "ip_send_skb");
   sim.exitFn(cpu, "ip_push_pending_frames");
   sim.exitFn(cpu, "icmp_push_reply");

@@ -12,6 +12,7 @@ import {
   allocSkbSize,
   CHECKSUM_NONE,
   ipHdr,
+  kfreeSkbReason,
   SKB_TRUESIZE,
   skbForwarded,
   type SkBuff,
@@ -23,10 +24,13 @@ import { ETH_P_IP } from "../wire/ethernet.ts";
 import { IP_DF, IP_MF, IP_OFFSET, IpHdr, IPV4_HLEN } from "../wire/ipv4.ts";
 import { nfHook } from "../netfilter/core.ts";
 import { txSkb } from "../core/dev_xmit.ts";
-import { __neighLookup, neighOutput } from "../core/neighbour.ts";
+import { neighOutput } from "../core/neighbour.ts";
 import { NET_XMIT_DROP } from "../sched/sch_generic.ts";
-import { arpAssumeResolved, arpTbl } from "./arp.ts";
+import { arpAssumeResolved, ipNeighGw4 } from "./arp.ts";
 import { LOCAL_OUTPUT_ROUTE } from "./route.ts";
+
+const EPERM = 1;
+const ENOBUFS = 105;
 
 // LL_RESERVED_SPACE() of an Ethernet device (and of a TUN one): the 14-byte header rounded up
 // to 16
@@ -86,17 +90,27 @@ function ipFinishOutput2(
   // ip_neigh_gw4(): the next hop's entry, or a new one (__neigh_create()) — taken as resolved
   // already by a host that does not resolve
   const n = host.ipv4.arpResolve
-    ? __neighLookup(host, cpu, arpTbl(host), route.dev, route.nexthop, true)!
+    ? ipNeighGw4(host, cpu, route.dev, route.nexthop)
     : arpAssumeResolved(host, route.dev, route.nexthop);
-  const rc = neighOutput(host, cpu, n, skb);
+  let rc: number;
+  if (n) rc = neighOutput(host, cpu, n, skb);
+  else {
+    // a full table made no entry: "No header cache and no neighbour!", -ENOBUFS
+    kfreeSkbReason(host.sim, skb, "NEIGH_CREATEFAIL", "ip_finish_output2");
+    rc = -ENOBUFS;
+  }
   host.sim.exitFn(cpu, "ip_finish_output2");
-  return { rc, dropped: rc === NET_XMIT_DROP ? skb.id : null };
+  return { rc, dropped: rc === NET_XMIT_DROP || rc < 0 ? skb.id : null };
 }
 
-/** What sending a datagram came to: the transmit's code, and the skb a qdisc dropped, if any. */
+/**
+ * What sending a datagram came to: the transmit's code, the skb the way out dropped it in, if
+ * any, and whether the datagram's own skb is freed already (a fragment refused).
+ */
 interface XmitResult {
   rc: number;
   dropped: number | null;
+  freed?: boolean;
 }
 
 // ip_send_check(): the header checksum over the header's ihl words, the check field zero
@@ -142,15 +156,23 @@ function ipFinishOutput(
     fiph.totLen = frag.length;
     fiph.fragOff = ((base + off) / 8) | (more ? IP_MF : 0);
     ipSendCheck(frag, fiph);
-    host.mib.ip.FragCreates++;
     // alloc_skb(len + hlen + LL_RESERVED_SPACE(dev)) for each fragment
     // ip_copy_metadata(): the priority goes with each fragment's new skb
-    ipFinishOutput2(host, cpu, frag, route, {
+    const r = ipFinishOutput2(host, cpu, frag, route, {
       truesize: SKB_TRUESIZE(allocSkbSize(frag.length + LL_RESERVED)),
       ipSummed: CHECKSUM_NONE,
       priority: skb.priority,
       queueMapping: 0,
     });
+    // a fragment the way out refused (any code but 0) ends the datagram: FragFails, the rest
+    // unsent
+    if (r.rc !== 0) {
+      host.mib.ip.FragFails++;
+      kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "ip_do_fragment");
+      host.sim.exitFn(cpu, "ip_do_fragment", skb.id);
+      return { rc: r.rc, dropped: null, freed: true };
+    }
+    host.mib.ip.FragCreates++;
   }
   host.mib.ip.FragOKs++;
   traceConsumeSkb(host.sim, cpu, skb, "ip_do_fragment"); // the fragments went in new skbs
@@ -166,7 +188,8 @@ function ipFinishOutput(
  * @param skb the packet (its network header is the datagram)
  * @param route device and next hop
  * @param inDev the device a forwarded packet came in on
- * @returns the transmit's code: NET_XMIT_DROP (1) when a qdisc dropped the packet, else 0
+ * @returns the transmit's code: NET_XMIT_DROP (1) when a qdisc dropped the packet, -ENOBUFS
+ *   (-105) when a full neighbour table had no room for its next hop, else 0
  */
 export function ipOutput(
   host: InetNet,
@@ -182,15 +205,16 @@ export function ipOutput(
     const nh = skb.networkHeader;
     const r = ipFinishOutput(host, cpu, skb, skb.head.slice(nh, nh + ipHdr(skb).totLen), route);
     rc = r.rc;
-    // the kit sent the datagram in an skb of its own: when a qdisc dropped that one, this
+    // the kit sent the datagram in an skb of its own: when the way out dropped that one, this
     // packet's life goes on into it, and ends with its drop
-    if (r.dropped === null) skbForwarded(host.sim, skb, route.dev.name);
-    else if (--skb.users === 0) {
+    if (r.dropped === null) {
+      if (!r.freed) skbForwarded(host.sim, skb, route.dev.name);
+    } else if (--skb.users === 0) {
       host.sim.ledger.end({
         skb: skb.id,
         kind: "merged",
         into: r.dropped,
-        where: "__dev_queue_xmit",
+        where: r.rc < 0 ? "ip_finish_output2" : "__dev_queue_xmit",
         t: host.sim.now,
       });
     }
@@ -219,14 +243,14 @@ export interface LocalPacket {
 
 /**
  * Sends a datagram the host made, as ip_local_out() → __ip_local_out(): the IP header is built
- * (TTL from ip_default_ttl, the next ID), OutRequests counted, NF_INET_LOCAL_OUT run (a drop
- * there counts OutDiscards), then ip_output().
+ * (TTL from ip_default_ttl, the next ID), OutRequests counted, NF_INET_LOCAL_OUT run, then
+ * ip_output(). The caller counts a failure as an output discard (ip_send_skb()) or not.
  * @param host the host
  * @param cpu the CPU
  * @param p the datagram's fields
  * @param route device and next hop
  * @returns the transmit's code: -EPERM (-1) for a netfilter drop, NET_XMIT_DROP (1) when a
- *   qdisc dropped it, else 0
+ *   qdisc dropped it, -ENOBUFS (-105) when no neighbour entry could be made, else 0
  */
 export function ipLocalOut(host: InetNet, cpu: Cpu, p: LocalPacket, route: OutRoute): number {
   host.sim.enterFn(cpu, "ip_local_out");
@@ -252,11 +276,8 @@ export function ipLocalOut(host: InetNet, cpu: Cpu, p: LocalPacket, route: OutRo
   host.mib.ip.OutRequests++;
   const verdict = nfHook(host, skb, { hook: "LOCAL_OUT", in: null, out: route.dev, cpu });
   let rc = 0;
-  // ip_send_skb(): the hook's -EPERM is counted as an output discard
-  if (verdict === "NF_DROP") {
-    host.mib.ip.OutDiscards++;
-    rc = -1;
-  } else if (verdict === "NF_ACCEPT") rc = ipOutput(host, cpu, skb, route, null);
+  if (verdict === "NF_DROP") rc = -EPERM;
+  else if (verdict === "NF_ACCEPT") rc = ipOutput(host, cpu, skb, route, null);
   host.sim.exitFn(cpu, "ip_local_out");
   return rc;
 }

@@ -4,6 +4,7 @@
 // and the segments it sends without data: SYN-ACKs, ACKs (tcp_send_ack()) and delayed ACKs
 // (tcp_send_delayed_ack(), tcp_delack_timer()).
 
+import { NET_XMIT_CN } from "../sched/sch_generic.ts";
 import type { InetNet } from "./netns_ipv4.ts";
 import { cookieInitTimestamp } from "./syncookies.ts";
 import { type Sock, TCP_STATES, type TcpRequestSock, type TcpSockState } from "../core/sock.ts";
@@ -300,7 +301,7 @@ export function tcpTransmit(
     if (!seg.retransmit) host.mib.tcp.OutSegs++;
     if (seg.flags & TCP_FLAGS.RST) host.mib.tcp.OutRsts++;
     const fromSocket = (seg.flags & TCP_FLAGS.SYN) !== 0 || (seg.flags & TCP_FLAGS.RST) === 0;
-    ipLocalOut(host, cpu, {
+    const rc = ipLocalOut(host, cpu, {
       saddr: flow.saddr,
       daddr: flow.daddr,
       protocol: IPPROTO_TCP,
@@ -309,6 +310,9 @@ export function tcpTransmit(
       payload: t,
       ipSummed: fromSocket ? CHECKSUM_PARTIAL : CHECKSUM_NONE,
     }, out.route);
+    // ip_send_unicast_reply() → ip_send_skb(): a reset's failure is an output discard; a
+    // socket's segment (ip_queue_xmit(), ip_build_and_send_pkt()) counts none
+    if (!fromSocket && rc !== 0 && rc !== NET_XMIT_CN) host.mib.ip.OutDiscards++;
   });
 }
 

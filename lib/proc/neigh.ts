@@ -81,3 +81,35 @@ export function procNetArp(host: InetNet): TextView {
 function entries(host: InetNet): Neighbour[] {
   return [...arpTbl(host).entries.values()];
 }
+
+/**
+ * The ARP table's counters as /proc/net/stat/arp_cache names its columns (neigh_stat_seq_show()),
+ * summed over the CPUs as `ip -s ntable` sums them: entries is the table's size now. rcv_probes_*
+ * count only IPv6's neighbour discovery, so they stay 0 here.
+ * @param host the host
+ * @returns each column's value
+ * @example
+ * ```ts
+ * import { arpCacheStats, createHost } from "@rxpath/rxpath";
+ * console.log(arpCacheStats(createHost()).table_fulls); // 0
+ * ```
+ */
+export function arpCacheStats(host: InetNet): Record<string, number> {
+  const tbl = arpTbl(host);
+  const s = tbl.stats;
+  return {
+    entries: tbl.entries.size,
+    allocs: s.allocs,
+    destroys: s.destroys,
+    hash_grows: s.hash_grows,
+    lookups: s.lookups,
+    hits: s.hits,
+    res_failed: s.res_failed,
+    rcv_probes_mcast: 0,
+    rcv_probes_ucast: 0,
+    periodic_gc_runs: s.periodic_gc_runs,
+    forced_gc_runs: s.forced_gc_runs,
+    unresolved_discards: s.unres_discards,
+    table_fulls: s.table_fulls,
+  };
+}

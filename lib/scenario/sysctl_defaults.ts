@@ -207,6 +207,11 @@ export const NET_SYSCTL_DEFAULTS: Readonly<Record<string, number>> = {
   "net.ipv4.neigh.<dev>.ucast_solicit": 3,
   "net.ipv4.neigh.<dev>.unres_qlen": 101,
   "net.ipv4.neigh.<dev>.unres_qlen_bytes": 212992,
+  // arp_tbl's own, machine-wide, in the initial namespace only
+  "net.ipv4.neigh.default.gc_interval": 30,
+  "net.ipv4.neigh.default.gc_thresh1": 128,
+  "net.ipv4.neigh.default.gc_thresh2": 512,
+  "net.ipv4.neigh.default.gc_thresh3": 1024,
   "net.ipv4.nexthop_compat_mode": 1,
   "net.ipv4.raw_l3mdev_accept": 1,
   "net.ipv4.route.error_burst": 1250,

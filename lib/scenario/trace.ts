@@ -59,6 +59,7 @@ export const TRACEPOINTS: readonly string[] = [
   "neigh_update",
   "neigh_update_done",
   "neigh_event_send_done",
+  "neigh_cleanup_and_release",
 ];
 
 /** One frame's run: its number and what the kernel did for it. */

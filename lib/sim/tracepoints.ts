@@ -84,6 +84,7 @@ const TP_PRINTK: Record<string, (f: Fields) => string> = {
     } pid ${f.pid}`,
   neigh_update_done: neighUpdateDone,
   neigh_event_send_done: neighUpdateDone,
+  neigh_cleanup_and_release: neighUpdateDone,
   icmp_send: (f) =>
     `icmp_send: type=${f.type}, code=${f.code}. From ${f.saddr}:${f.sport} to ${f.daddr}:${f.dport} ulen=${f.ulen} skbaddr=${
       ptr(f.skbaddr)

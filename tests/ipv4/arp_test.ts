@@ -21,7 +21,7 @@ Deno.test("__inet_dev_addr_type(): 0.0.0.0 and 255.255.255.255 are broadcast, 22
 Deno.test("arp_constructor(): a multicast neighbour needs no ARP, its MAC 01:00:5e and the group's low 23 bits (ip_eth_mc_map())", () => {
   const host = createHost();
   const dev = registerEtherdev(host, "eth0", "02:00:00:00:00:02");
-  const n = neighCreate(host, undefined, arpTbl(host), dev, inAton("239.129.2.3"));
+  const n = neighCreate(host, undefined, arpTbl(host), dev, inAton("239.129.2.3"))!;
   assert.equal(n.nudState, NUD_NOARP);
   assert.equal(macToString(n.ha), "01:00:5e:01:02:03");
 });

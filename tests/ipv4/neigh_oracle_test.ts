@@ -48,7 +48,54 @@ const REASONS: Record<string, string> = {
   proxy_pvlan: "proxy_arp_pvlan answers for other hosts of the segment, not a host's self-probe",
   proxy_delayed:
     "a proxied broadcast request waits below proxy_delay, a unicast one is answered at once",
+  gc_forced:
+    "past gc_thresh2 and gc_thresh3 a new entry runs a forced collection of entries no timer holds; a full table drops the reply NEIGH_CREATEFAIL and answers no request",
+  gc_forced_stale:
+    "a forced collection takes a STALE entry updated 5 s ago, not a DELAY one or a newer STALE one, and runs at most every 5 s",
+  gc_periodic:
+    "past gc_thresh1 the periodic collection removes failed entries and ones unused for gc_stale_time",
 };
+
+// /proc/net/stat/arp_cache's columns a run is held to: the table serves every namespace, so the
+// wire's own lookups count too (see tableLookups), and the periodic collection's runs depend on
+// when the machine booted
+const ARP_CACHE = [
+  "allocs",
+  "destroys",
+  "hash_grows",
+  "hits",
+  "res_failed",
+  "forced_gc_runs",
+  "unresolved_discards",
+  "table_fulls",
+];
+
+// the lookups the machine's table counts: the host's, and one by the wire namespace's
+// arp_process() for each broadcast ARP request the host sent (a unicast one is OTHERHOST there)
+function tableLookups(kit: { sent: { frame: string }[]; arpCache: Record<string, number> }) {
+  const broadcasts = kit.sent.filter((s) =>
+    s.frame.startsWith("ffffffffffff") &&
+    s.frame.slice(24, 28) === "0806"
+  );
+  return kit.arpCache.lookups + broadcasts.length;
+}
+
+// the neigh tables' entries made and removed: the periodic collection walks the hash buckets,
+// seeded at random, so removals that come together are compared as a set
+function tableEvents(lines: string[]): string[] {
+  const out: string[] = [];
+  let run: string[] = [];
+  for (const l of [...lines, ""]) {
+    if (l.startsWith("neigh_cleanup_and_release")) {
+      run.push(l);
+      continue;
+    }
+    out.push(...run.sort());
+    run = [];
+    if (l) out.push(l);
+  }
+  return out;
+}
 
 // a proxied broadcast request is answered after a delay drawn at random below proxy_delay (0.8 s)
 const DRAWN_DELAY_S: Record<string, number> = { proxy_delayed: 0.8 };
@@ -91,5 +138,11 @@ for (const file of names.sort()) {
     assert.deepEqual(table(kit.arp), table(kernel.arp), "/proc/net/arp");
     assert.deepEqual(kit.counters, kernel.counters);
     assert.deepEqual(kit.drops, kernel.drops);
+    if (kernel.table) {
+      assert.deepEqual(tableEvents(kit.table), tableEvents(kernel.table), "neigh_create/cleanup");
+      const pick = (c: Record<string, number>) => ARP_CACHE.map((k) => `${k} ${c[k]}`);
+      assert.deepEqual(pick(kit.arpCache), pick(kernel.arp_cache), "/proc/net/stat/arp_cache");
+      assert.equal(tableLookups(kit), kernel.arp_cache.lookups, "arp_cache lookups");
+    }
   });
 }

@@ -353,4 +353,128 @@ export const NEIGH_CASES: Record<string, NeighCase> = {
     snapshots: [1.1],
     end: 1.2,
   },
+  // gc_thresh2 2 and gc_thresh3 4 (machine-wide): past gc_thresh2 a new entry first runs a
+  // forced collection (at most every 5 s), past gc_thresh3 one must free room. Three unanswered
+  // peers go FAILED (their host unreachables make a NOARP entry for lo); the next new peer's
+  // entry pushes out the three failed ones, a later one the NOARP one; with only entries whose
+  // timers run left, the table is full: the reply to .33 is dropped NEIGH_CREATEFAIL
+  // (OutDiscards) and .34's request goes unanswered
+  gc_forced: {
+    ...base,
+    sysctl: {
+      "net.ipv4.neigh.default.gc_thresh2": 2,
+      "net.ipv4.neigh.default.gc_thresh3": 4,
+    },
+    frames: [
+      // a tenth of a second apart: their retransmission timers never share a wheel bucket
+      ping(0, 1, "10.1.0.11"),
+      ping(0.1, 1, "10.1.0.12"),
+      ping(0.2, 1, "10.1.0.13"),
+      ping(4, 1, "10.1.0.21"),
+      ping(4.1, 1, "10.1.0.22"),
+      ping(4.5, 1, "10.1.0.31"),
+      ping(4.6, 1, "10.1.0.32"),
+      ping(4.7, 1, "10.1.0.33"),
+      arp(5, { src: "02:00:00:00:00:34", sip: "10.1.0.34", tip: "10.1.0.2" }),
+    ],
+    answer: Object.fromEntries(
+      ["21", "22", "31", "32", "33"].map((h) => [`10.1.0.${h}`, { mac: PEER_MAC, delay: 0.001 }]),
+    ),
+    snapshots: [3.5, 4.3, 4.65, 5.5],
+    end: 6,
+  },
+  // gc_thresh2 1 (machine-wide): every new entry may run a forced collection, but not within 5 s
+  // of the last one. It takes a STALE entry last updated 5 s ago or more, leaves one whose DELAY
+  // timer runs, and a STALE entry learnt from a request a second before; the next entry, a
+  // second later, runs none
+  gc_forced_stale: {
+    ...base,
+    sysctl: { "net.ipv4.neigh.default.gc_thresh2": 1 },
+    ip: [
+      [
+        "neigh",
+        "replace",
+        "10.1.0.51",
+        "lladdr",
+        "02:00:00:00:00:51",
+        "nud",
+        "stale",
+        "dev",
+        "eth0",
+      ],
+      [
+        "neigh",
+        "replace",
+        "10.1.0.52",
+        "lladdr",
+        "02:00:00:00:00:52",
+        "nud",
+        "stale",
+        "dev",
+        "eth0",
+      ],
+    ],
+    frames: [
+      ping(3, 1, "10.1.0.52"),
+      arp(4, { src: "02:00:00:00:00:55", sip: "10.1.0.55", tip: "10.1.0.2" }),
+      ping(5, 1, "10.1.0.53"),
+      ping(6, 1, "10.1.0.54"),
+    ],
+    answer: Object.fromEntries(
+      ["53", "54"].map((h) => [`10.1.0.${h}`, { mac: PEER_MAC, delay: 0.001 }]),
+    ),
+    snapshots: [3.5, 5.5, 6.5],
+    end: 7,
+  },
+  // gc_thresh1 3 (machine-wide): the periodic collection (every 15 s, half arp_tbl's
+  // base_reachable_time) removes the entries without a timer that failed or went unused for
+  // eth0's gc_stale_time (2 s); a permanent entry and a REACHABLE one (reachable_time drawn from
+  // 120 s) stay
+  gc_periodic: {
+    ...base,
+    sysctl: {
+      "net.ipv4.neigh.default.gc_thresh1": 3,
+      "net.ipv4.neigh.eth0.gc_stale_time": 2,
+      "net.ipv4.neigh.eth0.base_reachable_time_ms": 120000,
+    },
+    ip: [
+      [
+        "neigh",
+        "replace",
+        "10.1.0.41",
+        "lladdr",
+        "02:00:00:00:00:41",
+        "nud",
+        "stale",
+        "dev",
+        "eth0",
+      ],
+      [
+        "neigh",
+        "replace",
+        "10.1.0.42",
+        "lladdr",
+        "02:00:00:00:00:42",
+        "nud",
+        "stale",
+        "dev",
+        "eth0",
+      ],
+      [
+        "neigh",
+        "replace",
+        "10.1.0.43",
+        "lladdr",
+        "02:00:00:00:00:43",
+        "nud",
+        "permanent",
+        "dev",
+        "eth0",
+      ],
+    ],
+    frames: [ping(0, 1, "10.1.0.45"), ping(0, 1, "10.1.0.46")],
+    answer: { "10.1.0.45": { mac: PEER_MAC, delay: 0.001 } },
+    snapshots: [0.5, 47],
+    end: 48,
+  },
 };

@@ -12,6 +12,13 @@ sent. At the case's snapshot times it reads `ip neigh show dev eth0` and `ip -s 
 eth0`; at the end /proc/net/arp, the host's
 /proc/net/snmp and the skb:kfree_skb events with a NEIGH_* reason.
 
+arp_tbl is one table for the whole machine: its gc_thresh1..3 (net.ipv4.neigh.default.gc_*,
+which only the initial namespace has) are set there and put back after, and while the case runs
+the table holds the case's entries alone — every other namespace's dynamic IPv4 entry is made
+permanent (outside collection; deleted after, to be learnt again) or, unresolved, deleted. The
+table's counters (/proc/net/stat/arp_cache, summed over CPUs) are recorded as what the case added
+("arp_cache").
+
 The case's "ip" commands run first (a permanent neighbour, a txqueuelen); with "qdisc", its
 tc commands then set up eth0's queueing (a veth has none: noqueue),
 and each snapshot also reads `tc -s qdisc show dev eth0`; frames given the same time go back to
@@ -24,10 +31,12 @@ Case: {"interface": {"name", "mac", "addrs", "mtu"}, "sysctl": {NAME: VALUE},
        "answer": {IP: {"mac": MAC, "delay": SECONDS, "count": N}},
        "snapshots": [SECONDS], "end": SECONDS}
 Output (JSON): {"sent": [{"t", "frame"}], "neigh": [{"t", "lines"}], "stats": [{"t", "lines"}],
-"tc": [{"t", "lines"}], "in": [SECONDS], "arp": [LINE], "sysfs": {PATH: TEXT}, "counters", "drops"}
+"tc": [{"t", "lines"}], "in": [SECONDS], "arp": [LINE], "sysfs": {PATH: TEXT}, "counters", "drops",
+"arp_cache": {COLUMN: DELTA}}
 """
 import json
 import os
+import re
 import select
 import socket
 import struct
@@ -68,6 +77,8 @@ def setup(case):
     for args in case.get("ip", []):
         sh("ip", *args, ns=HOST)
     for name, value in case.get("sysctl", {}).items():
+        if name.startswith(MACHINE_WIDE):
+            continue
         if sh("sysctl", "-w", f"{name}={value}", ns=HOST).strip() != f"{name} = {value}":
             raise RuntimeError(f"sysctl {name}={value} did not take in the namespace")
     for args in case.get("qdisc", []):
@@ -76,6 +87,64 @@ def setup(case):
         sh("sh", "-c", f"echo {value} > {path}", ns=HOST)
     # the address's own neighbour work (its gratuitous traffic) is over before the case starts
     time.sleep(0.5)
+
+
+MACHINE_WIDE = "net.ipv4.neigh.default.gc_"
+
+
+def own_the_table(case):
+    """Sets the case's machine-wide settings and leaves arp_tbl's collection list to the case:
+    returns what to put back."""
+    saved = {"sysctl": {}, "made_permanent": []}
+    for name, value in case.get("sysctl", {}).items():
+        if name.startswith(MACHINE_WIDE):
+            saved["sysctl"][name] = sh("sysctl", "-n", name).strip()
+            sh("sysctl", "-qw", f"{name}={value}")
+    for ns in [None] + [l.split()[0] for l in sh("ip", "netns", "list").splitlines()
+                        if l.split()[0] not in (HOST, WIRE)]:
+        pre = ["ip"] + (["-n", ns] if ns else [])
+        for line in sh(*pre, "-4", "neigh", "show").splitlines():
+            f = line.split()
+            if not f or f[-1] in ("PERMANENT", "NOARP"):
+                continue
+            if "lladdr" in f:
+                addr, dev, mac = f[0], f[f.index("dev") + 1], f[f.index("lladdr") + 1]
+                sh(*pre, "neigh", "replace", addr, "lladdr", mac, "nud", "permanent", "dev", dev)
+                saved["made_permanent"].append((pre, addr, dev))
+            else:
+                sh(*pre, "neigh", "del", f[0], "dev", f[f.index("dev") + 1], check=False)
+    return saved
+
+
+def give_back_the_table(saved):
+    for name, value in saved["sysctl"].items():
+        sh("sysctl", "-qw", f"{name}={value}")
+    for pre, addr, dev in saved["made_permanent"]:
+        sh(*pre, "neigh", "del", addr, "dev", dev, check=False)
+
+
+def arp_cache():
+    """/proc/net/stat/arp_cache's counters summed over the CPUs (entries is the table's, once)."""
+    head, *rows = sh("cat", "/proc/net/stat/arp_cache").splitlines()
+    names = head.split()
+    sums = {n: 0 for n in names[1:]}
+    for row in rows:
+        for n, v in zip(names[1:], row.split()[1:]):
+            sums[n] += int(v, 16)
+    return sums
+
+
+TRACED = ("skb/kfree_skb", "neigh/neigh_create", "neigh/neigh_cleanup_and_release")
+
+
+def table_event(line):
+    """An entry made (or refused) or removed, from its neigh tracepoint: the event and the
+    fields that say which entry and how many the collection counted."""
+    event, body = re.search(r" (neigh_create|neigh_cleanup_and_release): (.*)$", line).groups()
+    words = body.split()
+    f = dict(zip(words[::2], words[1::2]))
+    keep = ("dev", "primary_key4", "entries", "created", "gc_exempt", "nud_state")
+    return " ".join([event] + [f"{k} {f[k]}" for k in keep if k in f])
 
 
 def mac_bytes(mac):
@@ -165,16 +234,26 @@ def main():
     if len(sys.argv) != 2:
         sys.exit("usage: neigh_oracle.py CASE.json")
     case = json.load(open(sys.argv[1]))
+    saved = own_the_table(case)
+    try:
+        run(case)
+    finally:
+        give_back_the_table(saved)
+
+
+def run(case):
     setup(case)
     if os.path.isdir(INSTANCE):
         os.rmdir(INSTANCE)
     os.mkdir(INSTANCE)
     try:
-        with open(f"{INSTANCE}/events/skb/kfree_skb/enable", "w") as f:
-            f.write("1")
+        for event in TRACED:
+            with open(f"{INSTANCE}/events/{event}/enable", "w") as f:
+                f.write("1")
         with open(f"{INSTANCE}/trace", "w") as f:
             f.write("")
         host_mac = mac_bytes(case["interface"]["mac"])
+        before = arp_cache()
         # the wire's CPU is where the host's softirq work for what it sends runs
         pin = ["taskset", "-c", str(case["wire_cpu"])] if "wire_cpu" in case else []
         child = subprocess.run(pin + ["ip", "netns", "exec", WIRE, "python3", __file__, "--wire", sys.argv[1],
@@ -182,11 +261,16 @@ def main():
         if child.returncode != 0:
             raise RuntimeError(child.stderr)
         result = json.loads(child.stdout)
-        with open(f"{INSTANCE}/events/skb/kfree_skb/enable", "w") as f:
-            f.write("0")
+        for event in TRACED:
+            with open(f"{INSTANCE}/events/{event}/enable", "w") as f:
+                f.write("0")
         trace = open(f"{INSTANCE}/trace").read()
         result["drops"] = [l.split("reason: ")[1].strip() for l in trace.splitlines()
                            if "reason: NEIGH_" in l or "reason: QDISC_" in l]
+        result["table"] = [table_event(l) for l in trace.splitlines()
+                           if re.search(r" neigh_(create|cleanup_and_release): ", l)]
+        after = arp_cache()
+        result["arp_cache"] = {n: after[n] - before[n] for n in after}
         result["counters"] = counters()
         result["arp"] = sh("cat", "/proc/net/arp", ns=HOST).splitlines()
         if "read" in case:
