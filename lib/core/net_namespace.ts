@@ -12,13 +12,13 @@ import { IrqController } from "../kernel/irq.ts";
 import { tickSchedInit } from "../kernel/tick.ts";
 import { devValidName, newPtypeTables, type PtypeTables, type SoftnetData } from "./dev.ts";
 import { type NetDevice, NetdevQueue } from "./netdevice.ts";
-import { devActivate } from "../sched/sch_api.ts";
+import { defaultQdiscSysctl, devActivate } from "../sched/sch_api.ts";
 import type { PacketOffload } from "./gro.ts";
 import type { SkBuff } from "./skbuff.ts";
 import type { Proto } from "./sock.ts";
 import type { NetProtoFamily } from "./socket.ts";
 import type { NeighTable, RtnlHandler } from "./neighbour.ts";
-import { type CtlTable, sysctlTableLookup } from "./sysctl_net.ts";
+import { type CtlEntry, sysctlTableLookup } from "./sysctl_net.ts";
 import { netCoreSysctlTable } from "./sysctl_net_core.ts";
 
 /** Options of a namespace's machine: CPUs, seed, costs, and CONFIG_HZ. */
@@ -59,8 +59,13 @@ export class Net {
   /** Values of the registered global sysctls, by name (see {@linkcode Net.sysctlTables}). */
   readonly sysctl: Record<string, number> = {};
   #autohandle = 0;
+  /**
+   * The qdisc a device that opens gets on each queue (default_qdisc_ops, net.core.default_qdisc):
+   * pfifo_fast unless the kernel was configured otherwise (CONFIG_NET_SCH_DEFAULT).
+   */
+  defaultQdisc = "pfifo_fast";
   /** The registered sysctl tables, in registration order (register_net_sysctl()). */
-  readonly sysctlTables: CtlTable[] = [];
+  readonly sysctlTables: CtlEntry[] = [];
   /** The softirq engine (kernel/softirq.c). */
   readonly softirqs: Softirqs;
   /** The interrupt controller and /proc/interrupts (kernel/irq/). */
@@ -114,7 +119,7 @@ export class Net {
     // rps_cpu_mask = roundup_pow_of_two(nr_cpu_ids) - 1 (net/core/dev.c:net_dev_init)
     this.rpsCpuMask = (1 << Math.ceil(Math.log2(Math.max(2, this.sim.cpus.length)))) - 1;
     this.hashSecret = this.sim.rng.nextU32();
-    this.registerNetSysctl(netCoreSysctlTable(this));
+    this.registerNetSysctl([...netCoreSysctlTable(this), defaultQdiscSysctl(this)]);
   }
 
   /**
@@ -122,13 +127,13 @@ export class Net {
    * @param table the entries
    * @throws {Error} when a name is registered already
    */
-  registerNetSysctl(table: CtlTable[]): void {
+  registerNetSysctl(table: CtlEntry[]): void {
     for (const e of table) {
       if (this.sysctlTables.some((t) => t.procname === e.procname)) {
         throw new Error(`BUG: sysctl ${e.procname} registered twice`);
       }
       this.sysctlTables.push(e);
-      if (!e.perDevice) this.sysctl[e.procname] = e.value;
+      if ("value" in e && !e.perDevice) this.sysctl[e.procname] = e.value;
     }
   }
 
@@ -144,10 +149,10 @@ export class Net {
   /**
    * Writes a sysctl, with the range checks of the kernel's handler, then applies it.
    * @param name the sysctl name, such as `net.core.netdev_budget` or `net.ipv4.conf.eth0.rp_filter`
-   * @param value the new value
+   * @param value the new value: a number, or a name for a text entry (net.core.default_qdisc)
    * @throws {RangeError} for an unknown name or a value the kernel rejects
    */
-  setSysctl(name: string, value: number): void {
+  setSysctl(name: string, value: number | string): void {
     const found = sysctlTableLookup(this.sysctlTables, name);
     if (!found) {
       const known = this.sysctlTables.filter((t) => !t.perDevice).map((t) => t.procname);
@@ -156,6 +161,17 @@ export class Net {
       );
     }
     const { entry, dev } = found;
+    if (!("value" in entry)) {
+      if (typeof value !== "string") {
+        throw new InputRangeError(`Cannot set sysctl ${name} to ${value}: it takes a name`);
+      }
+      return entry.write(value);
+    }
+    if (typeof value !== "number") {
+      throw new InputRangeError(
+        `Cannot set sysctl ${name} to ${JSON.stringify(value)}: it takes a number`,
+      );
+    }
     const problem = !Number.isInteger(value) || value < entry.min || value > entry.max
       ? `must be ${entry.perDevice ? "from" : "an integer from"} ${entry.min} to ${entry.max}`
       : entry.check?.(value);

@@ -29,6 +29,28 @@ export interface CtlTable {
   read?: (which: string) => number;
 }
 
+/**
+ * A text entry (a proc_dostring handler of its own), such as net.core.default_qdisc: one value
+ * for the machine, read and written as a name.
+ */
+export interface CtlStringTable {
+  /** The full name, dots for slashes. */
+  procname: string;
+  /** The kernel's default text. */
+  text: string;
+  /** Where the entry and its handler are in the kernel, `file:function`. */
+  source: string;
+  /** The value now, as a read prints it. */
+  read: () => string;
+  /** What a write does: takes the value, or throws the error the handler returns. */
+  write: (value: string) => void;
+  /** Never per device. */
+  perDevice?: undefined;
+}
+
+/** A registered entry, numeric or text. */
+export type CtlEntry = CtlTable | CtlStringTable;
+
 /** Smallest int a plain proc_dointvec entry takes (INT_MIN). */
 export const INT_MIN: number = -0x80000000;
 /** Largest int (INT_MAX). */
@@ -48,9 +70,9 @@ export const INT_MAX: number = 0x7fffffff;
  * ```
  */
 export function sysctlTableLookup(
-  tables: readonly CtlTable[],
+  tables: readonly CtlEntry[],
   name: string,
-): { entry: CtlTable; dev?: string } | undefined {
+): { entry: CtlEntry; dev?: string } | undefined {
   for (const entry of tables) {
     if (!entry.perDevice) {
       if (entry.procname === name) return { entry };

@@ -26,6 +26,8 @@ const TUN_HEADROOM = 64;
 const PAGE_SIZE = 4096;
 // SKB_MAX_HEAD(NET_SKB_PAD): a page less the headroom and the aligned skb_shared_info
 const TUN_GOOD_LINEAR = PAGE_SIZE - TUN_HEADROOM - 320;
+// MAX_TAP_QUEUES: the queues of a multiqueue TUN device (include/uapi/linux/if_tun.h)
+const MAX_TAP_QUEUES = 256;
 
 /**
  * A TUN device and the program that holds its file: packets written in, packets read out.
@@ -51,8 +53,10 @@ export class Tun implements SkbHolder {
    * Makes and registers the device (TUNSETIFF), up, MTU 1500 (tun_net_init()).
    * @param host the host
    * @param name its name
+   * @param multiQueue IFF_MULTI_QUEUE: MAX_TAP_QUEUES (256) transmit queues, one in use while
+   *   one file is attached (tun_set_real_num_queues())
    */
-  constructor(host: Net, name: string) {
+  constructor(host: Net, name: string, multiQueue = false) {
     this.#host = host;
     this.name = name;
     this.dev = new NetDevice({
@@ -61,7 +65,9 @@ export class Tun implements SkbHolder {
       mtu: 1500,
       devAddr: new Uint8Array(0),
       hardHeaderLen: 0,
+      numTxQueues: multiQueue ? MAX_TAP_QUEUES : 1,
     });
+    this.dev.realNumTxQueues = 1;
     this.dev.groEnabled = false;
     this.dev.txQueueLen = 500; // tun_net_initialize(): TUN_READQ_SIZE; it gets pfifo_fast
     this.dev.lltx = true; // tun_set_iff(): dev->lltx

@@ -84,7 +84,7 @@ export class Veth {
     this.peer.noQueue = true;
     this.peer.lltx = true;
     this.peer.tx = [new NetdevQueue(0, host.hz, () => host.softirqs.jiffies)];
-    attachDefaultQdiscs(this.peer);
+    attachDefaultQdiscs(host, this.peer);
     this.peer.groEnabled = false;
     this.peer.ndoStartXmit = (skb, cpu) => this.#vethXmit(cpu, skb, this.dev);
     this.dev.ndoStartXmit = (skb, cpu) => this.#vethXmit(cpu, skb, this.peer);

@@ -23,8 +23,8 @@ import { NUD_BY_NAME } from "../core/neighbour.ts";
 export interface NeighRun {
   /** The host's one interface. */
   interface: { name: string; mac: string; addrs: string[]; mtu: number };
-  /** sysctls set on the host (net.ipv4.neigh.eth0.retrans_time_ms ...). */
-  sysctl: Record<string, number>;
+  /** sysctls set on the host (net.ipv4.neigh.eth0.retrans_time_ms ..., net.core.default_qdisc). */
+  sysctl: Record<string, number | string>;
   /**
    * `ip` commands run first, as argument lists: `neigh replace ADDR lladdr MAC nud STATE dev
    * DEV` and `link set DEV txqueuelen N`.
@@ -114,11 +114,11 @@ export function runNeighbours(run: NeighRun, seed = 1): NeighRunResult {
   }
   // arp_tbl's machine-wide settings first, as the reference setup makes them
   const sysctls = Object.entries(run.sysctl);
-  for (const [name, value] of sysctls.filter(([n]) => n.startsWith(MACHINE_WIDE))) {
+  for (const [name, value] of sysctls.filter(([n]) => machineWide(n))) {
     host.setSysctl(name, value);
   }
   for (const args of run.ip ?? []) ipCommand(host, args);
-  for (const [name, value] of sysctls.filter(([n]) => !n.startsWith(MACHINE_WIDE))) {
+  for (const [name, value] of sysctls.filter(([n]) => !machineWide(n))) {
     host.setSysctl(name, value);
   }
   for (const args of run.qdisc ?? []) tc(host, ["qdisc", ...args]);
@@ -190,8 +190,10 @@ export function runNeighbours(run: NeighRun, seed = 1): NeighRunResult {
 
 // how long before the first frame the setup's commands ran, at least (neigh_oracle.py's wait)
 const SETUP_WAIT_S = 0.5;
-// the sysctls of arp_tbl itself, machine-wide, which the reference setup makes before the rest
-const MACHINE_WIDE = "net.ipv4.neigh.default.gc_";
+// the machine-wide sysctls, arp_tbl's own and the default qdisc, which the reference setup
+// makes before the rest
+const MACHINE_WIDE = ["net.ipv4.neigh.default.gc_", "net.core.default_qdisc"];
+const machineWide = (name: string) => MACHINE_WIDE.some((p) => name.startsWith(p));
 
 // the tracepoints and fields neigh_oracle.py keeps of entries made and removed
 const TABLE_EVENTS = ["neigh_create", "neigh_cleanup_and_release"];

@@ -26,7 +26,7 @@ export interface RxExperiment {
   /** Interrupt coalescing (ethtool -C). */
   coalesce?: Partial<Coalesce>;
   /** sysctls, such as net.core.netdev_budget. */
-  sysctl?: Record<string, number>;
+  sysctl?: Record<string, number | string>;
   /** Cost overrides, ns. */
   costs?: Record<string, number>;
   /** /sys/class/net/DEV/napi_defer_hard_irqs. */

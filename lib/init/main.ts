@@ -19,7 +19,7 @@ import type { IptTable, IptTableName } from "../netfilter/ip_tables.ts";
 /** Options of {@linkcode createHost}. */
 export interface HostOptions extends NetOptions {
   /** Sysctl overrides by name. */
-  sysctl?: Partial<Record<string, number>>;
+  sysctl?: Partial<Record<string, number | string>>;
 }
 
 /**

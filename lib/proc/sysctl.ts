@@ -19,6 +19,10 @@ import { TextView } from "../viz/display.ts";
 export function sysctlA(net: Net): TextView {
   const lines: string[] = [];
   for (const e of net.sysctlTables) {
+    if (!("value" in e)) {
+      lines.push(`${e.procname} = ${e.read()}`);
+      continue;
+    }
     if (!e.perDevice) {
       lines.push(`${e.procname} = ${net.sysctl[e.procname]}`);
       continue;

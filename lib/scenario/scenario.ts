@@ -8,6 +8,7 @@ import { devValidName } from "../core/dev.ts";
 import { inAton } from "../wire/ipv4.ts";
 import { isValidEtherAddr, macAton } from "../wire/ethernet.ts";
 import { NET_SYSCTL_NAMES } from "./sysctl_names.ts";
+import { NET_SYSCTL_TEXT_DEFAULTS } from "./sysctl_defaults.ts";
 
 /** An IPv4 prefix, parsed. */
 export interface Cidr {
@@ -109,8 +110,8 @@ export interface Scenario {
   interfaces: ScenarioInterface[];
   /** Main-table routes. */
   routes: ScenarioRoute[];
-  /** sysctl settings by name. */
-  sysctl: Record<string, number>;
+  /** sysctl settings by name: numbers, a name for a text entry (net.core.default_qdisc). */
+  sysctl: Record<string, number | string>;
   /** Filter rules in chain order. */
   filter: ScenarioRule[];
   /** Chain policies. */
@@ -359,7 +360,7 @@ export function loadScenario(json: unknown): Scenario {
     ? Object.keys(top.sysctl)
     : [];
   const sysctlIn = top.sysctl === undefined ? {} : object(top.sysctl, "sysctl", sysctlKeys);
-  const sysctl: Record<string, number> = {};
+  const sysctl: Record<string, number | string> = {};
   for (const [name, value] of Object.entries(sysctlIn)) {
     const { generic, normalized } = splitSysctlName(name, [...names]);
     if (!NET_SYSCTL_NAMES.has(generic)) {
@@ -367,7 +368,10 @@ export function loadScenario(json: unknown): Scenario {
         `Cannot load scenario: sysctl ${quoteValue(name)} is not a sysctl of Linux 6.18`,
       );
     }
-    sysctl[normalized] = integer(value, `sysctl ${quoteValue(name)}`, -2147483648, 2147483647);
+    // a text entry (net.core.default_qdisc) takes a name, every other one an integer
+    sysctl[normalized] = generic in NET_SYSCTL_TEXT_DEFAULTS
+      ? string(value, `sysctl ${quoteValue(name)}`)
+      : integer(value, `sysctl ${quoteValue(name)}`, -2147483648, 2147483647);
   }
   const filter = array(top.filter, "filter").map((v, i): ScenarioRule => {
     const w = `filter[${i}]`;

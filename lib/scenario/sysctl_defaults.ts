@@ -603,3 +603,8 @@ export const NET_SYSCTL_DEFAULTS: Readonly<Record<string, number>> = {
   "net.nf_conntrack_max": 262144,
   "net.unix.max_dgram_qlen": 10,
 };
+
+/** Defaults of the text net.* sysctls on the reference host, by name. */
+export const NET_SYSCTL_TEXT_DEFAULTS: Readonly<Record<string, string>> = {
+  "net.core.default_qdisc": "pfifo_fast",
+};

@@ -5,6 +5,7 @@
 import type { Net } from "../core/net_namespace.ts";
 import type { NetDevice, NetdevQueue } from "../core/netdevice.ts";
 import { InputRangeError } from "../base/errors.ts";
+import type { CtlStringTable } from "../core/sysctl_net.ts";
 import { NoqueueQdisc, PfifoFastQdisc, type Qdisc, TC_H_ROOT } from "./sch_generic.ts";
 import { FifoQdisc } from "./sch_fifo.ts";
 import { TbfQdisc } from "./sch_tbf.ts";
@@ -12,39 +13,105 @@ import { MqQdisc } from "./sch_mq.ts";
 import { type FqCodelOptions, FqCodelQdisc } from "./sch_fq_codel.ts";
 import { formatSize, parseRate, parseSize, parseTime } from "./tc_units.ts";
 
-// attach_one_default_qdisc(): noqueue for IFF_NO_QUEUE, else the default (pfifo_fast)
-function defaultQdisc(dev: NetDevice, txq: NetdevQueue): Qdisc {
-  return dev.noQueue ? new NoqueueQdisc(dev, txq) : new PfifoFastQdisc(dev, txq);
+// The qdiscs the kit registers (register_qdisc()): what net.core.default_qdisc may name
+const REGISTERED_QDISCS = ["pfifo_fast", "pfifo", "bfifo", "tbf", "fq_codel", "mq", "noqueue"];
+
+/**
+ * net.core.default_qdisc (set_default_qdisc() → qdisc_set_default()): any registered qdisc may
+ * be named, even one that cannot be made without options; a name not registered is ENOENT.
+ * @param host the host
+ * @returns the entry
+ */
+export function defaultQdiscSysctl(host: Net): CtlStringTable {
+  return {
+    procname: "net.core.default_qdisc",
+    text: "pfifo_fast",
+    source: "net/core/sysctl_net_core.c:set_default_qdisc",
+    read: () => host.defaultQdisc,
+    write: (value: string) => {
+      if (!REGISTERED_QDISCS.includes(value)) {
+        throw new InputRangeError(
+          `sysctl: setting key "net.core.default_qdisc": No such file or directory (no qdisc ` +
+            `${JSON.stringify(value)}; the kit has ${REGISTERED_QDISCS.join(", ")})`,
+        );
+      }
+      host.defaultQdisc = value;
+    },
+  };
+}
+
+// qdisc_create_dflt(): a qdisc of a kind with no options, or null where its init fails: tbf
+// needs a rate (tbf_init(): -EINVAL), mq works only at the root of a multiqueue device
+function qdiscCreateDflt(
+  host: Net,
+  dev: NetDevice,
+  txq: NetdevQueue,
+  kind: string,
+  parent: number,
+): Qdisc | null {
+  if (kind === "tbf") return null;
+  if (kind === "mq") {
+    if (parent !== TC_H_ROOT || dev.numTxQueues < 2) return null;
+    const mq = new MqQdisc(dev);
+    return mqAttachChildren(host, dev, mq) ? mq : null;
+  }
+  const q = makeQdisc(host, dev, txq, [kind]);
+  q.parent = parent;
+  return q;
+}
+
+// mq_init(): a default qdisc for every transmit queue (get_default_qdisc_ops(): the default for
+// the queues in use, pfifo_fast beyond them), parent mq's major and the queue's number; the ones
+// in use go in the qdisc hash (mq_attach()). False when one cannot be made
+function mqAttachChildren(host: Net, dev: NetDevice, mq: MqQdisc): boolean {
+  const children: Qdisc[] = [];
+  for (const [i, txq] of dev.tx.entries()) {
+    const kind = i < dev.realNumTxQueues ? host.defaultQdisc : "pfifo_fast";
+    const c = qdiscCreateDflt(host, dev, txq, kind, (mq.handle | (i + 1)) >>> 0);
+    if (!c) return false;
+    children.push(c);
+  }
+  dev.qdiscHash = [];
+  children.forEach((c, i) => {
+    c.oneTxQueue = true;
+    dev.tx[i].qdisc = dev.tx[i].qdiscSleeping = c;
+    if (i < dev.realNumTxQueues) dev.qdiscHash.push(c);
+  });
+  return true;
 }
 
 /**
- * attach_default_qdiscs(): a single-queue device (or an IFF_NO_QUEUE one) gets one default
- * qdisc per queue, root of the device (ONETXQUEUE on a single queue); a multiqueue device gets
- * mq, whose children are a default qdisc per queue (parent :1, :2, …).
+ * attach_default_qdiscs(): a single-queue device (or an IFF_NO_QUEUE one) gets a default qdisc
+ * (net.core.default_qdisc; noqueue on an IFF_NO_QUEUE device) on each queue, root of the device
+ * (ONETXQUEUE on a single queue); a multiqueue device gets mq, with a default qdisc per queue
+ * (parent :1, :2, …). When the default cannot be made, the device falls back to noqueue
+ * ("default qdisc (%s) fail, fallback to noqueue").
+ * @param host the host, for net.core.default_qdisc
  * @param dev the device, its transmit queues made
  */
-export function attachDefaultQdiscs(dev: NetDevice): void {
+export function attachDefaultQdiscs(host: Net, dev: NetDevice): void {
   const multiqueue = dev.numTxQueues > 1;
   dev.qdiscHash = [];
-  if (!multiqueue || dev.noQueue) {
+  const attachEach = (kind: string) => {
     for (const txq of dev.tx) {
-      const q = defaultQdisc(dev, txq);
+      const q = qdiscCreateDflt(host, dev, txq, kind, TC_H_ROOT);
+      if (!q) return false;
       if (!multiqueue) q.oneTxQueue = true;
       q.refcnt = 2; // the queue's and the device's
       txq.qdisc = txq.qdiscSleeping = q;
     }
     dev.qdisc = dev.tx[0].qdisc;
-    return;
+    return true;
+  };
+  let attached: boolean;
+  if (!multiqueue || dev.noQueue) {
+    attached = attachEach(dev.noQueue ? "noqueue" : host.defaultQdisc);
+  } else {
+    const mq = new MqQdisc(dev);
+    attached = mqAttachChildren(host, dev, mq);
+    if (attached) dev.qdisc = mq;
   }
-  const mq = new MqQdisc(dev);
-  dev.tx.forEach((txq, i) => {
-    const q = defaultQdisc(dev, txq);
-    q.parent = i + 1; // TC_H_MAKE(TC_H_MAJ(0), TC_H_MIN(ntx + 1))
-    q.oneTxQueue = true;
-    txq.qdisc = txq.qdiscSleeping = q;
-    if (i < dev.realNumTxQueues) dev.qdiscHash.push(q); // mq_attach(): qdisc_hash_add()
-  });
-  dev.qdisc = mq;
+  if (!attached) attachEach("noqueue");
 }
 
 /**
@@ -53,7 +120,7 @@ export function attachDefaultQdiscs(dev: NetDevice): void {
  * @param dev the device, its transmit queues made
  */
 export function devActivate(host: Net, dev: NetDevice): void {
-  host.sim.traced(host.bootCpu, "dev_activate", () => attachDefaultQdiscs(dev));
+  host.sim.traced(host.bootCpu, "dev_activate", () => attachDefaultQdiscs(host, dev));
 }
 
 // tc_get_qdisc's handle syntax: "1:", "1:0", "ffff:"; 0 for none
@@ -281,13 +348,13 @@ export function tc(host: Net, command: string | string[]): string {
     q.refcnt = q instanceof MqQdisc ? 1 : 3; // qdisc_graft(): the queues' and the device's
     d.qdiscHash = []; // the old tree goes, and its qdiscs with it
     if (q instanceof MqQdisc) {
-      d.tx.forEach((txq, i) => {
-        const c = makeQdisc(host, d, txq, ["pfifo_fast"]);
-        c.parent = (q.handle | (i + 1)) >>> 0;
-        c.oneTxQueue = true;
-        txq.qdisc = txq.qdiscSleeping = c;
-        if (i < d.realNumTxQueues) d.qdiscHash.push(c);
-      });
+      if (!mqAttachChildren(host, d, q)) {
+        // mq_init(): -ENOMEM when a queue's qdisc cannot be made
+        throw new InputRangeError(
+          `RTNETLINK answers: Cannot allocate memory (mq on ${d.name}: its queues' default ` +
+            `qdisc, ${host.defaultQdisc}, cannot be made without options)`,
+        );
+      }
     } else {
       // qdisc_create(): ONETXQUEUE (bulk dequeue by BQL's byte budget) only where the device
       // has one queue at all; a veth has one per possible CPU

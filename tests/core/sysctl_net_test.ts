@@ -3,15 +3,34 @@
 // 6.18.44 host), and writes go through the entry's bounds and handler.
 import assert from "node:assert/strict";
 import { createHost, Host } from "../../lib/init/main.ts";
-import { NET_SYSCTL_DEFAULTS } from "../../lib/scenario/sysctl_defaults.ts";
+import {
+  NET_SYSCTL_DEFAULTS,
+  NET_SYSCTL_TEXT_DEFAULTS,
+} from "../../lib/scenario/sysctl_defaults.ts";
 import { sysctlTableLookup } from "../../lib/core/sysctl_net.ts";
 
 Deno.test("every registered sysctl starts at the default a Linux 6.18 netns has", () => {
   const host = createHost();
   assert.ok(host.sysctlTables.length >= 20);
   for (const e of host.sysctlTables) {
-    assert.equal(e.value, NET_SYSCTL_DEFAULTS[e.procname], `${e.procname} (${e.source})`);
+    const want = "value" in e
+      ? NET_SYSCTL_DEFAULTS[e.procname]
+      : NET_SYSCTL_TEXT_DEFAULTS[e.procname];
+    assert.equal("value" in e ? e.value : e.text, want, `${e.procname} (${e.source})`);
   }
+});
+
+Deno.test("net.core.default_qdisc takes a registered qdisc's name, and refuses another (ENOENT)", () => {
+  const host = createHost();
+  assert.equal(host.defaultQdisc, "pfifo_fast");
+  host.setSysctl("net.core.default_qdisc", "fq_codel");
+  assert.equal(host.defaultQdisc, "fq_codel");
+  assert.throws(
+    () => host.setSysctl("net.core.default_qdisc", "cake"),
+    /No such file or directory/,
+  );
+  assert.throws(() => host.setSysctl("net.core.default_qdisc", 1), /takes a name/);
+  assert.throws(() => host.setSysctl("net.core.netdev_budget", "300"), /takes a number/);
 });
 
 Deno.test("per-device entries answer for all, default and any device name, dots included", () => {

@@ -8,7 +8,7 @@ export interface NeighCase {
   /** The host's one interface. */
   interface: { name: string; mac: string; addrs: string[]; mtu: number };
   /** sysctls set in the host namespace. */
-  sysctl: Record<string, number>;
+  sysctl: Record<string, number | string>;
   /** `ip` commands run first in the host namespace (a permanent neighbour, a txqueuelen). */
   ip?: string[][];
   /** `tc qdisc` commands then set up eth0's queueing (after `tc qdisc`). */

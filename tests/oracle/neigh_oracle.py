@@ -13,7 +13,8 @@ eth0`; at the end /proc/net/arp, the host's
 /proc/net/snmp and the skb:kfree_skb events with a NEIGH_* reason.
 
 arp_tbl is one table for the whole machine: its gc_thresh1..3 (net.ipv4.neigh.default.gc_*,
-which only the initial namespace has) are set there and put back after, and while the case runs
+which only the initial namespace has) are set there and put back after, as is
+net.core.default_qdisc, and while the case runs
 the table holds the case's entries alone — every other namespace's dynamic IPv4 entry is made
 permanent (outside collection; deleted after, to be learnt again) or, unresolved, deleted. The
 table's counters (/proc/net/stat/arp_cache, summed over CPUs) are recorded as what the case added
@@ -89,7 +90,8 @@ def setup(case):
     time.sleep(0.5)
 
 
-MACHINE_WIDE = "net.ipv4.neigh.default.gc_"
+# sysctls only the initial namespace has, for the whole machine
+MACHINE_WIDE = ("net.ipv4.neigh.default.gc_", "net.core.default_qdisc")
 
 
 def own_the_table(case):

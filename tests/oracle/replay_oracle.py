@@ -52,6 +52,24 @@ def teardown():
         sh("ip", "netns", "del", ns, check=False)
 
 
+# sysctls only the initial namespace has, for the whole machine: set there, put back after
+MACHINE_WIDE = ("net.ipv4.neigh.default.gc_", "net.core.default_qdisc")
+
+
+def set_machine_wide(s):
+    saved = {}
+    for name, value in s.get("sysctl", {}).items():
+        if name.startswith(MACHINE_WIDE):
+            saved[name] = sh("sysctl", "-n", name).strip()
+            sh("sysctl", "-qw", f"{name}={value}")
+    return saved
+
+
+def put_back(saved):
+    for name, value in saved.items():
+        sh("sysctl", "-qw", f"{name}={value}")
+
+
 def setup(s, frames):
     teardown()
     sh("ip", "netns", "add", HOST)
@@ -98,6 +116,8 @@ def setup(s, frames):
         sh("ip", "neigh", "replace", e["addr"], "lladdr", e["mac"], "nud", e.get("state", "permanent"),
            "dev", e["dev"], ns=HOST)
     for name, value in s.get("sysctl", {}).items():
+        if name.startswith(MACHINE_WIDE):
+            continue
         if sh("sysctl", "-w", f"{name}={value}", ns=HOST).strip() != f"{name} = {value}":
             raise RuntimeError(f"sysctl {name}={value} did not take in the namespace")
     for rule in s.get("filter", []):
@@ -157,65 +177,71 @@ def main():
         sys.exit("usage: replay_oracle.py SCENARIO.json FRAMES.pcap")
     s = json.load(open(sys.argv[1]))
     frames, stamps = read_pcap(sys.argv[2])
-    setup(s, frames)
+    saved = set_machine_wide(s)
     try:
-        socks = subprocess.Popen(["ip", "netns", "exec", HOST, "python3", "-c", SOCKETS, json.dumps(s.get("sockets", []))],
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        keys = socks.stdout.readline().split()
-        if len(keys) != len(s.get("sockets", [])):  # a bind the kernel refused, say
-            raise RuntimeError("the sockets could not all be made: " + socks.stderr.read())
-        sniff = {}
-        for i, itf in enumerate(s["interfaces"]):
-            p = subprocess.Popen(["ip", "netns", "exec", WIRE, "python3", "-c", SNIFFER, f"w{i}"], stdout=subprocess.PIPE, text=True)
-            assert p.stdout.readline().strip() == "ready"
-            sniff[itf["name"]] = p
-        ingress_peer = "w%d" % [i for i, itf in enumerate(s["interfaces"]) if itf["name"] == s["ingress"]][0]
-        open(f"{TRACE}/events/skb/kfree_skb/enable", "w").write("1")
-        open(f"{TRACE}/events/net/netif_receive_skb/enable", "w").write("1")
-        results = []
-        time.sleep(0.3)
-        start = time.time()
-        for n, f in enumerate(frames):
-            # frames go at their capture times (relative to the first), never sooner than the
-            # previous one is done with
-            time.sleep(max(0.0, start + stamps[n] - time.time()))
-            open(f"{TRACE}/trace", "w").write("")
-            before = udp_table()
-            t0 = time.time()
-            subprocess.run(["ip", "netns", "exec", WIRE, "python3", "-c", SENDER, ingress_peer], input=f.hex(), text=True, check=True)
-            time.sleep(0.15)
-            after = udp_table()
-            trace = open(f"{TRACE}/trace").read()
-            results.append((t0, time.time(), before, after, trace))
-        late = ""
-        if any(frag_key(f) for f in frames):
-            # fragments may still be queued: wait out the reassembly timer (ip_expire), whose
-            # drops and ICMP time exceeded come late
-            open(f"{TRACE}/trace", "w").write("")
-            time.sleep(31)
-            late = open(f"{TRACE}/trace").read()
-        lines, addrs = describe(s, results, keys, {name: drain(p) for name, p in sniff.items()}, frames)
-        freed = kfree_reasons(late)
-        for l in lines:
-            if l.get("fate") == "held":
-                reason = next((r for a, r in freed if a == addrs[l["frame"]]), "?")
-                l.update({"fate": "dropped", "reason": reason})
-        open(f"{TRACE}/events/skb/kfree_skb/enable", "w").write("0")
-        open(f"{TRACE}/events/net/netif_receive_skb/enable", "w").write("0")
-        for line in lines:
-            print(json.dumps(line, separators=(", ", ": ")))
-        views = os.environ.get("RXR_VIEWS")
-        if views:  # the host's own views after the replay, for the kit's renderings to match
-            for name, cmd in {"ip_route_local.txt": ["ip", "route", "show", "table", "local"],
-                              "ip_route_main.txt": ["ip", "route", "show", "table", "main"],
-                              "proc_net_snmp.txt": ["cat", "/proc/net/snmp"],
-                              "proc_net_udp.txt": ["cat", "/proc/net/udp"],
-                              "iptables_filter.txt": ["iptables", "-L", "-v", "-x", "-n"]}.items():
-                open(os.path.join(views, name), "w").write(sh(*cmd, ns=HOST))
-        print(json.dumps({"summary": True, "counters": snmp(), "rules": rule_counters(s)}, separators=(", ", ": ")))
-        socks.stdin.close()
+        setup(s, frames)
+        replay(s, frames, stamps)
     finally:
         teardown()
+        put_back(saved)
+
+
+def replay(s, frames, stamps):
+    socks = subprocess.Popen(["ip", "netns", "exec", HOST, "python3", "-c", SOCKETS, json.dumps(s.get("sockets", []))],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    keys = socks.stdout.readline().split()
+    if len(keys) != len(s.get("sockets", [])):  # a bind the kernel refused, say
+        raise RuntimeError("the sockets could not all be made: " + socks.stderr.read())
+    sniff = {}
+    for i, itf in enumerate(s["interfaces"]):
+        p = subprocess.Popen(["ip", "netns", "exec", WIRE, "python3", "-c", SNIFFER, f"w{i}"], stdout=subprocess.PIPE, text=True)
+        assert p.stdout.readline().strip() == "ready"
+        sniff[itf["name"]] = p
+    ingress_peer = "w%d" % [i for i, itf in enumerate(s["interfaces"]) if itf["name"] == s["ingress"]][0]
+    open(f"{TRACE}/events/skb/kfree_skb/enable", "w").write("1")
+    open(f"{TRACE}/events/net/netif_receive_skb/enable", "w").write("1")
+    results = []
+    time.sleep(0.3)
+    start = time.time()
+    for n, f in enumerate(frames):
+        # frames go at their capture times (relative to the first), never sooner than the
+        # previous one is done with
+        time.sleep(max(0.0, start + stamps[n] - time.time()))
+        open(f"{TRACE}/trace", "w").write("")
+        before = udp_table()
+        t0 = time.time()
+        subprocess.run(["ip", "netns", "exec", WIRE, "python3", "-c", SENDER, ingress_peer], input=f.hex(), text=True, check=True)
+        time.sleep(0.15)
+        after = udp_table()
+        trace = open(f"{TRACE}/trace").read()
+        results.append((t0, time.time(), before, after, trace))
+    late = ""
+    if any(frag_key(f) for f in frames):
+        # fragments may still be queued: wait out the reassembly timer (ip_expire), whose
+        # drops and ICMP time exceeded come late
+        open(f"{TRACE}/trace", "w").write("")
+        time.sleep(31)
+        late = open(f"{TRACE}/trace").read()
+    lines, addrs = describe(s, results, keys, {name: drain(p) for name, p in sniff.items()}, frames)
+    freed = kfree_reasons(late)
+    for l in lines:
+        if l.get("fate") == "held":
+            reason = next((r for a, r in freed if a == addrs[l["frame"]]), "?")
+            l.update({"fate": "dropped", "reason": reason})
+    open(f"{TRACE}/events/skb/kfree_skb/enable", "w").write("0")
+    open(f"{TRACE}/events/net/netif_receive_skb/enable", "w").write("0")
+    for line in lines:
+        print(json.dumps(line, separators=(", ", ": ")))
+    views = os.environ.get("RXR_VIEWS")
+    if views:  # the host's own views after the replay, for the kit's renderings to match
+        for name, cmd in {"ip_route_local.txt": ["ip", "route", "show", "table", "local"],
+                          "ip_route_main.txt": ["ip", "route", "show", "table", "main"],
+                          "proc_net_snmp.txt": ["cat", "/proc/net/snmp"],
+                          "proc_net_udp.txt": ["cat", "/proc/net/udp"],
+                          "iptables_filter.txt": ["iptables", "-L", "-v", "-x", "-n"]}.items():
+            open(os.path.join(views, name), "w").write(sh(*cmd, ns=HOST))
+    print(json.dumps({"summary": True, "counters": snmp(), "rules": rule_counters(s)}, separators=(", ", ": ")))
+    socks.stdin.close()
 
 
 # The wire side only watches: a tcx ingress program (r0 = TC_ACT_SHOT; exit) drops everything

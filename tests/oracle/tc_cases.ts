@@ -170,3 +170,17 @@ export const TC_STEPS: string[][] = [
   ["qdisc", "replace", "dev", "qa", "root", "handle", "e:", "pfifo"],
   ["qdisc", "replace", "dev", "qa", "root", "handle", "f:", "bfifo"],
 ];
+
+/**
+ * The net.core.default_qdisc values record_default_qdisc.ts tries: each qdisc the kit models
+ * that this machine's kernel has too, and one neither has.
+ */
+export const DEFAULT_QDISC_VALUES: string[] = [
+  "pfifo_fast",
+  "pfifo",
+  "bfifo",
+  "noqueue",
+  "tbf",
+  "mq",
+  "cake",
+];
