@@ -110,7 +110,16 @@ function reciprocalScale(v: number, n: number): number {
 // get_xps_queue() → __get_xps_queue_idx() (one traffic class): the sending CPU's map — its one
 // queue, or one of several by the flow hash; -1 without a map or for a queue not in use
 function getXpsQueue(dev: NetDevice, cpu: Cpu, skb: SkBuff): number {
-  const map = dev.xpsCpus?.[cpu.id];
+  let q = -1;
+  // the sending socket's receive queue first (sk_rx_queue_get()), then the sending CPU's
+  if (dev.xpsRxqs && skb.skRxQueue >= 0) q = xpsQueueIdx(dev, dev.xpsRxqs[skb.skRxQueue], skb);
+  if (q < 0 && dev.xpsCpus) q = xpsQueueIdx(dev, dev.xpsCpus[cpu.id], skb);
+  return q;
+}
+
+// __get_xps_queue_idx(): a map's one queue, or one of its queues by the flow hash; none when
+// it is empty or names a queue not in use
+function xpsQueueIdx(dev: NetDevice, map: number[] | undefined, skb: SkBuff): number {
   if (!map?.length) return -1;
   const q = map.length === 1 ? map[0] : map[reciprocalScale(skb.hash, map.length)];
   return q < dev.realNumTxQueues ? q : -1;
@@ -352,33 +361,55 @@ export function netdevTxCompletedQueue(host: Net, cpu: Cpu, txq: NetdevQueue, by
 }
 
 /**
- * netif_set_xps_queue() for XPS_CPUS (`echo MASK > /sys/class/net/DEV/queues/tx-N/xps_cpus`):
- * each CPU in the mask gets the queue added to its map, at the end; each CPU not in it loses
- * the queue (remove_xps_queue() puts the map's last queue in its place).
+ * netif_set_xps_queue() (`echo MASK > /sys/class/net/DEV/queues/tx-N/xps_cpus`, or
+ * `xps_rxqs` with a mask of receive queues): each CPU or receive queue in the mask gets the
+ * queue added to its map, at the end; each one not in it loses the queue (remove_xps_queue()
+ * puts the map's last queue in its place).
  * @param dev the device, multiqueue
  * @param index the transmit queue
- * @param mask the CPUs, one bit each
- * @throws {RangeError} on a single-queue device (ENOENT) or a queue it does not have
+ * @param mask the CPUs or receive queues, one bit each
+ * @param type XPS_CPUS ("cpus", the default) or XPS_RXQS ("rxqs")
+ * @throws {RangeError} on a single-queue device (ENOENT), a queue it does not have, or a
+ *   receive queue past num_rx_queues (EOVERFLOW)
  */
-export function netifSetXpsQueue(dev: NetDevice, index: number, mask: number): void {
+export function netifSetXpsQueue(
+  dev: NetDevice,
+  index: number,
+  mask: number,
+  type: "cpus" | "rxqs" = "cpus",
+): void {
   if (dev.numTxQueues < 2) {
-    throw new InputRangeError(`xps_cpus of ${dev.name}: a single-queue device has none (ENOENT)`);
+    throw new InputRangeError(
+      `xps_${type} of ${dev.name}: a single-queue device has none (ENOENT)`,
+    );
   }
   if (!(index >= 0 && index < dev.numTxQueues)) {
     throw new InputRangeError(`${dev.name} has no transmit queue tx-${index}`);
   }
-  const maps = dev.xpsCpus ?? [];
-  const ncpus = Math.max(maps.length, 32 - Math.clz32(mask));
-  for (let cpu = 0; cpu < ncpus; cpu++) {
-    const map = maps[cpu] ?? (maps[cpu] = []);
+  // bitmap_parse() into num_rx_queues bits: a higher one is out of range
+  if (type === "rxqs" && dev.numRxQueues < 32 && mask >>> dev.numRxQueues !== 0) {
+    throw new InputRangeError(
+      `xps_rxqs of ${dev.name}: ${dev.numRxQueues} receive queues (Value too large for defined data type)`,
+    );
+  }
+  const maps = (type === "cpus" ? dev.xpsCpus : dev.xpsRxqs) ?? [];
+  const n = Math.max(maps.length, 32 - Math.clz32(mask));
+  for (let id = 0; id < n; id++) {
+    const map = maps[id] ?? (maps[id] = []);
     const pos = map.indexOf(index);
-    if ((mask >> cpu) & 1) {
+    if ((mask >> id) & 1) {
       if (pos < 0) map.push(index);
     } else if (pos >= 0) {
       map[pos] = map[map.length - 1];
       map.pop();
     }
   }
-  dev.tx[index].xpsCpus = mask;
-  dev.xpsCpus = maps.some((m) => m.length) ? maps : null;
+  const set = maps.some((m) => m.length) ? maps : null;
+  if (type === "cpus") {
+    dev.tx[index].xpsCpus = mask;
+    dev.xpsCpus = set;
+  } else {
+    dev.tx[index].xpsRxqs = mask;
+    dev.xpsRxqs = set;
+  }
 }

@@ -50,6 +50,11 @@ export class NetdevQueue {
   wakes = 0;
   /** The CPUs whose packets XPS sends here (queues/tx-N/xps_cpus), one bit each. */
   xpsCpus = 0;
+  /**
+   * The receive queues whose sockets' packets XPS sends here (queues/tx-N/xps_rxqs), one bit
+   * each.
+   */
+  xpsRxqs = 0;
 
   /**
    * Makes one, as netdev_init_one_queue(): BQL's hold time is one second (HZ jiffies).
@@ -169,6 +174,11 @@ export class NetDevice {
   /** XPS by CPU (dev->xps_maps[XPS_CPUS]): for each CPU the queues its packets may take, or
    * null when no queue has xps_cpus set. */
   xpsCpus: number[][] | null = null;
+  /** XPS by receive queue (dev->xps_maps[XPS_RXQS]): for each receive queue the queues a
+   * socket's packets may take when it last received on that queue, or null when none is set. */
+  xpsRxqs: number[][] | null = null;
+  /** Receive queues it was made with (num_rx_queues): the width of an xps_rxqs mask. */
+  numRxQueues = 1;
   /** The qdiscs below the root that tc lists (dev->qdisc_hash), in the order they were added. */
   qdiscHash: Qdisc[] = [];
   /** The root qdisc (dev->qdisc), as `tc qdisc show` lists it first. */

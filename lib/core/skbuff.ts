@@ -173,6 +173,11 @@ export class SkBuff {
   dev: SkbDevice | null;
   /** RX queue index + 1, or 0 when unrecorded (skb_record_rx_queue()). */
   queueMapping = 0;
+  /**
+   * The receive queue of the socket sending it (sk_rx_queue_get(skb->sk)), or -1: XPS by
+   * receive queue reads it.
+   */
+  skRxQueue: number = -1;
   /** The queueing priority (skb->priority): pfifo_fast's band; ip_forward() sets it from TOS. */
   priority = 0;
   /** Why a qdisc dropped it, kept in the qdisc's control block (tcf_set_drop_reason()). */
@@ -579,6 +584,7 @@ export function skbClone(sim: Sim, skb: SkBuff): SkBuff {
       "swHash",
       "ipSummed",
       "queueMapping",
+      "skRxQueue",
       "priority",
       "tstamp",
       "hwtstamp",

@@ -526,6 +526,19 @@ export interface TcpRequestSock {
   numTimeout: number;
   /** A SYN cookie stands for it: no request was kept (req->syncookie). */
   syncookie: boolean;
+  /** The receive queue its SYN came in on (sk_rx_queue_set()), or -1 when none was recorded. */
+  rxQueue: number;
+}
+
+/**
+ * Records the receive queue a packet came in on as the socket's (__sk_rx_queue_set()), when
+ * its driver recorded one: `sk_rx_queue_set()` always, `sk_rx_queue_update()` when it changed
+ * (the same, without the write).
+ * @param sk the socket or request
+ * @param skb the packet
+ */
+export function skRxQueueSet(sk: { rxQueue: number }, skb: SkBuff): void {
+  if (skb.queueMapping) sk.rxQueue = skb.queueMapping - 1;
 }
 
 /** Options of a new {@linkcode Sock}. */
@@ -613,6 +626,11 @@ export class Sock {
    * segments on the backlog.
    */
   ownedByUser = false;
+  /**
+   * The receive queue its packets last came in on (sk_rx_queue_mapping), or -1
+   * (NO_QUEUE_MAPPING): XPS by receive queue sends its packets by it.
+   */
+  rxQueue: number = -1;
   /** Segments that came while the socket was owned (sk_backlog), for release_sock(). */
   readonly backlog: SkBuff[] = [];
   /** The truesize on the backlog (sk_backlog.len), reset when release_sock() has drained it. */

@@ -68,6 +68,7 @@ export class Tun implements SkbHolder {
       numTxQueues: multiQueue ? MAX_TAP_QUEUES : 1,
     });
     this.dev.realNumTxQueues = 1;
+    this.dev.numRxQueues = this.dev.numTxQueues;
     this.dev.groEnabled = false;
     this.dev.txQueueLen = 500; // tun_net_initialize(): TUN_READQ_SIZE; it gets pfifo_fast
     this.dev.lltx = true; // tun_set_iff(): dev->lltx

@@ -64,8 +64,18 @@ export class Veth {
    * @param peerName the peer's name
    * @param txQueues transmit queues asked for (`ip link add … numtxqueues N`), all in use;
    *   by default a queue per possible CPU, one in use
+   * @param peerTxQueues the peer's (`peer name P numtxqueues N`), all in use, or one: which one
+   *   the far end sends a frame from is the queue it arrives on here, recorded one less
+   *   (skb->queue_mapping crosses as it is)
    */
-  constructor(host: Net, name: string, mac: string, peerName = "veth0", txQueues?: number) {
+  constructor(
+    host: Net,
+    name: string,
+    mac: string,
+    peerName = "veth0",
+    txQueues?: number,
+    peerTxQueues = 1,
+  ) {
     this.#host = host;
     // veth_setup(): IFF_NO_QUEUE, so the device gets noqueue. veth_get_num_queues(): a queue
     // per possible CPU, of which veth_init_queues() uses one (real_num_tx_queues 1) unless the
@@ -76,14 +86,24 @@ export class Veth {
       d.lltx = true; // veth_setup(): dev->lltx
       d.numTxQueues = txQueues ?? host.sim.cpus.length;
       d.realNumTxQueues = txQueues ?? 1;
+      d.numRxQueues = host.sim.cpus.length;
     });
     // veth_newlink() gives a peer without an address a random one (eth_hw_addr_random())
     const peerMac = Uint8Array.from({ length: 6 }, () => host.sim.rng.nextU32() & 255);
     peerMac[0] = (peerMac[0] & 0xfe) | 0x02;
-    this.peer = new NetDevice({ name: peerName, ifindex: 2, mtu: 1500, devAddr: peerMac });
+    this.peer = new NetDevice({
+      name: peerName,
+      ifindex: 2,
+      mtu: 1500,
+      devAddr: peerMac,
+      numTxQueues: peerTxQueues,
+    });
     this.peer.noQueue = true;
     this.peer.lltx = true;
-    this.peer.tx = [new NetdevQueue(0, host.hz, () => host.softirqs.jiffies)];
+    this.peer.tx = Array.from(
+      { length: peerTxQueues },
+      (_, i) => new NetdevQueue(i, host.hz, () => host.softirqs.jiffies),
+    );
     attachDefaultQdiscs(host, this.peer);
     this.peer.groEnabled = false;
     this.peer.ndoStartXmit = (skb, cpu) => this.#vethXmit(cpu, skb, this.dev);

@@ -203,6 +203,7 @@ export class VirtioNet {
       // device with more than one pair gets mq
       numTxQueues: options.maxQueuePairs ?? 1,
     });
+    this.dev.numRxQueues = options.maxQueuePairs ?? 1;
     this.#rxHandler = options.rxHandler ?? groHandler(host);
     // init_vqs(): virtnet_alloc_queues() adds each queue's NAPI, virtnet_find_vqs() (inlined)
     // asks the transport for the virtqueues and their vectors

@@ -14,6 +14,9 @@ import { snmpNonZero } from "../ipv4/snmp.ts";
 import { ipNeighReplace } from "../ipv4/arp.ts";
 import { devSetTxQueueLen } from "../core/dev.ts";
 import { tc } from "../sched/sch_api.ts";
+import { tcpListen } from "../ipv4/tcp_ipv4.ts";
+import { netifSetXpsQueue } from "../core/dev_xmit.ts";
+import type { NetDevice } from "../core/netdevice.ts";
 import { sysfsWrite } from "../proc/sysfs.ts";
 import { InputRangeError } from "../base/errors.ts";
 import { macAton } from "../wire/ethernet.ts";
@@ -38,6 +41,15 @@ export interface NeighRun {
   sysfs?: [string, string][];
   /** The CPU the wire sends from (so the host's softirq work runs there), default 0. */
   wireCpu?: number;
+  /** The wire end's transmit queues (`peer name w0 numtxqueues N`), all in use; default 1. */
+  wireNumTxQueues?: number;
+  /**
+   * The wire end's files written, as `echo VALUE > PATH` there: `/sys/class/net/w0/queues/tx-N/
+   * xps_cpus`, which picks the queue the wire's frames leave by, and so arrive by.
+   */
+  wireSysfs?: [string, string][];
+  /** TCP ports the host listens on, on any address (listen(128)). */
+  listen?: number[];
   /** Frames the wire sends, at seconds from the start, as bytes or hex. */
   frames: { t: number; frame: Uint8Array | string }[];
   /** Peers that answer ARP requests for their address: MAC, delay in seconds, how many times. */
@@ -106,7 +118,7 @@ export function runNeighbours(run: NeighRun, seed = 1): NeighRunResult {
   const host = createHost({ cpus: 2, seed, trace: true });
   host.ipv4.arpResolve = true;
   const itf = run.interface;
-  const veth = new Veth(host, itf.name, itf.mac, "w0", run.numTxQueues);
+  const veth = new Veth(host, itf.name, itf.mac, "w0", run.numTxQueues, run.wireNumTxQueues);
   veth.dev.groEnabled = false;
   for (const a of itf.addrs) {
     const c = parseCidr(a, `interface.addrs`);
@@ -123,6 +135,8 @@ export function runNeighbours(run: NeighRun, seed = 1): NeighRunResult {
   }
   for (const args of run.qdisc ?? []) tc(host, ["qdisc", ...args]);
   for (const [path, value] of run.sysfs ?? []) sysfsWrite(host, path, value);
+  for (const [path, value] of run.wireSysfs ?? []) wireSysfsWrite(veth.peer, path, value);
+  for (const port of run.listen ?? []) tcpListen(host, 0, port, 128);
   const before = arpCacheStats(host);
   const events = host.sim.trace.events.length;
   const cpu = host.sim.cpus[run.wireCpu ?? 0];
@@ -198,6 +212,18 @@ const machineWide = (name: string) => MACHINE_WIDE.some((p) => name.startsWith(p
 // the tracepoints and fields neigh_oracle.py keeps of entries made and removed
 const TABLE_EVENTS = ["neigh_create", "neigh_cleanup_and_release"];
 const TABLE_FIELDS = ["dev", "primary_key4", "entries", "created", "gc_exempt", "nud_state"];
+
+// The wire end's sysfs writes: only its queues' xps_cpus
+function wireSysfsWrite(w0: NetDevice, path: string, value: string): void {
+  const m = new RegExp(`^/sys/class/net/${w0.name}/queues/tx-(\\d+)/xps_cpus$`).exec(path);
+  if (!m || !/^[0-9a-f]+$/i.test(value.trim())) {
+    throw new InputRangeError(
+      `wire sysfs ${path} = ${JSON.stringify(value)}: only a hex mask in ` +
+        `/sys/class/net/${w0.name}/queues/tx-N/xps_cpus is modelled`,
+    );
+  }
+  netifSetXpsQueue(w0, Number(m[1]), parseInt(value.trim(), 16));
+}
 
 // The `ip` commands a run may start with: a neighbour entry, a device's txqueuelen
 function ipCommand(host: Host, args: string[]): void {

@@ -55,7 +55,8 @@ export interface OutRoute {
  * @param route device and next hop
  * @param meta what the datagram's skb carries on: the memory it is charged for (truesize),
  *   CHECKSUM_PARTIAL when the device completes the transport checksum, the queueing priority a
- *   qdisc reads, and the receive queue recorded on a forwarded packet (queue_mapping)
+ *   qdisc reads, the receive queue recorded on a forwarded packet (queue_mapping), and the
+ *   sending socket's receive queue (skb->sk's, for XPS)
  * @returns neigh_output()'s code, and the id of the skb a qdisc dropped, if it did
  */
 function ipFinishOutput2(
@@ -63,7 +64,7 @@ function ipFinishOutput2(
   cpu: Cpu,
   ipPacket: Uint8Array,
   route: OutRoute,
-  meta: Pick<SkBuff, "truesize" | "ipSummed" | "priority" | "queueMapping">,
+  meta: Pick<SkBuff, "truesize" | "ipSummed" | "priority" | "queueMapping" | "skRxQueue">,
 ): XmitResult {
   host.sim.enterFn(cpu, "ip_finish_output2");
   const hlen = route.dev.hardHeaderLen;
@@ -83,6 +84,7 @@ function ipFinishOutput2(
   skb.ipSummed = meta.ipSummed;
   skb.priority = meta.priority;
   skb.queueMapping = meta.queueMapping;
+  skb.skRxQueue = meta.skRxQueue;
   skb.networkHeader = hlen;
   skb.transportHeader = hlen + new IpHdr(buf, hlen).ihl * 4;
   // to one of the host's own addresses: the route, RTCF_LOCAL, goes round with it (skb_dst())
@@ -163,6 +165,7 @@ function ipFinishOutput(
       ipSummed: CHECKSUM_NONE,
       priority: skb.priority,
       queueMapping: 0,
+      skRxQueue: skb.skRxQueue,
     });
     // a fragment the way out refused (any code but 0) ends the datagram: FragFails, the rest
     // unsent
@@ -239,6 +242,8 @@ export interface LocalPacket {
   payload: Uint8Array;
   /** CHECKSUM_PARTIAL when the transport checksum is left to the device (a SYN-ACK's). */
   ipSummed?: number;
+  /** The sending socket's receive queue (sk_rx_queue_get()), for XPS by receive queue. */
+  rxQueue?: number;
 }
 
 /**
@@ -273,6 +278,7 @@ export function ipLocalOut(host: InetNet, cpu: Cpu, p: LocalPacket, route: OutRo
   skb.networkHeader = 0;
   skb.protocol = ETH_P_IP; // __ip_local_out()
   skb.ipSummed = p.ipSummed ?? CHECKSUM_NONE;
+  skb.skRxQueue = p.rxQueue ?? -1;
   host.mib.ip.OutRequests++;
   const verdict = nfHook(host, skb, { hook: "LOCAL_OUT", in: null, out: route.dev, cpu });
   let rc = 0;

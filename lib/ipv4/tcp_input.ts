@@ -26,6 +26,7 @@ import {
   type OfoSkb,
   skbSetOwnerR,
   skRmemSchedule,
+  skRxQueueSet,
   skWmemFree,
   type Sock,
   SOCK_MIN_RCVBUF,
@@ -968,6 +969,7 @@ export function tcpRcvSynRecv(
   s: TcpSegment,
 ): SkbDropReason | "consumed" | "held" {
   tcpSegsIn(sk.tcp!, skb, s); // tcp_child_process()
+  skRxQueueSet(sk, skb); // tcp_child_process(): sk_mark_napi_id_set()
   host.sim.enterFn(cpu, "tcp_rcv_state_process", skb.id);
   try {
     const tp = sk.tcp!;

@@ -18,6 +18,7 @@ import {
 } from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
 import {
+  skRxQueueSet,
   Sock,
   sockSetRcvbuf,
   TCP_STATES,
@@ -442,6 +443,7 @@ function tcpV4DoRcv(
   s: Seg,
 ): SkbDropReason | "consumed" | "held" {
   return host.sim.traced(cpu, "tcp_v4_do_rcv", () => {
+    if (sk.state === TCP_STATES.ESTABLISHED) skRxQueueSet(sk, skb); // sk_mark_napi_id()
     const verdict = tcpRcvEstablished(host, cpu, sk, skb, s);
     if (typeof verdict === "string") return verdict;
     // reset: tcp_v4_send_reset(), then the segment is dropped
@@ -673,6 +675,9 @@ function tcpConnRequest(
     rcvWnd: win.rcvWnd,
     windowClamp: win.windowClamp,
     syncookie: wantCookie,
+    // sk_rx_queue_set(): -1 when the driver recorded none — where the kernel leaves the
+    // request's mapping as its memory held (reqsk_alloc() clears only the transmit one)
+    rxQueue: skb.queueMapping - 1,
   });
   if (wantCookie) {
     // cookie_init_sequence() → tcp_synq_overflow(): the listener remembers a flood, at most
@@ -754,6 +759,7 @@ function cookieCheck(
     rcvWnd: win.rcvWnd,
     windowClamp: win.windowClamp,
     syncookie: true,
+    rxQueue: -1,
   });
   return tcpV4SynRecvSock(host, cpu, listener, req, skb, s);
 }

@@ -248,6 +248,11 @@ export interface TcpFlow {
   daddr: number;
   /** The peer's port. */
   dport: number;
+  /**
+   * The receive queue of the socket or request sending (sk_rx_queue_get()), which XPS by
+   * receive queue reads; -1 or absent for none (a reset from no socket).
+   */
+  rxQueue?: number;
 }
 
 /**
@@ -309,6 +314,7 @@ export function tcpTransmit(
       df: true,
       payload: t,
       ipSummed: fromSocket ? CHECKSUM_PARTIAL : CHECKSUM_NONE,
+      rxQueue: flow.rxQueue,
     }, out.route);
     // ip_send_unicast_reply() → ip_send_skb(): a reset's failure is an output discard; a
     // socket's segment (ip_queue_xmit(), ip_build_and_send_pkt()) counts none
@@ -337,7 +343,7 @@ export function tcpTransmitSkb(
   tcpTransmit(
     host,
     cpu,
-    { saddr: sk.rcvSaddr, sport: sk.num, daddr: sk.daddr, dport: sk.dport },
+    { saddr: sk.rcvSaddr, sport: sk.num, daddr: sk.daddr, dport: sk.dport, rxQueue: sk.rxQueue },
     seg,
     bhOff,
   );
@@ -414,7 +420,14 @@ export function tcpSendSynack(
   const advmss = tcpAdvmss(listener.userMss);
   const sport = listener.num;
   host.sim.enterFn(cpu, "tcp_v4_send_synack");
-  tcpTransmit(host, cpu, { saddr: req.daddr, sport, daddr: req.saddr, dport: req.sport }, {
+  const flow = {
+    saddr: req.daddr,
+    sport,
+    daddr: req.saddr,
+    dport: req.sport,
+    rxQueue: req.rxQueue,
+  };
+  tcpTransmit(host, cpu, flow, {
     seq: req.iss,
     ack: req.irs + 1,
     // tcp_ecn_make_synack(): ECE grants the ECN the SYN asked for

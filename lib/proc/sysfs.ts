@@ -1,5 +1,5 @@
 // The transmit files of /sys/class/net/DEV (net/core/net-sysfs.c, Linux 6.18): tx_queue_len,
-// and per transmit queue queues/tx-N/xps_cpus and byte_queue_limits/*, read and written as the
+// and per transmit queue queues/tx-N/xps_cpus, xps_rxqs and byte_queue_limits/*, read and written as the
 // kernel's show and store functions do.
 
 import type { Net } from "../core/net_namespace.ts";
@@ -31,7 +31,8 @@ function noBql(dev: NetDevice, path: string): void {
 
 /**
  * Reads a transmit file of /sys/class/net, as `cat` shows it: `tx_queue_len`,
- * `queues/tx-N/xps_cpus` (a hex CPU mask), `queues/tx-N/byte_queue_limits/` `limit`,
+ * `queues/tx-N/xps_cpus` (a hex CPU mask), `xps_rxqs` (a hex mask of receive queues),
+ * `queues/tx-N/byte_queue_limits/` `limit`,
  * `limit_max`, `limit_min`, `hold_time` (ms), `inflight`, `stall_thrs`, `stall_cnt`, `stall_max`.
  * @param host the host
  * @param path the file's path
@@ -57,8 +58,9 @@ export function sysfsRead(host: Net, path: string): string {
   if (file.startsWith("byte_queue_limits/")) noBql(dev, path);
   switch (file) {
     case "xps_cpus":
+    case "xps_rxqs":
       if (dev.numTxQueues < 2) throw new InputRangeError(`${path}: No such file or directory`);
-      return `${txq.xpsCpus.toString(16)}\n`;
+      return `${(file === "xps_cpus" ? txq.xpsCpus : txq.xpsRxqs).toString(16)}\n`;
     case "byte_queue_limits/limit":
       return `${dql.limit}\n`;
     case "byte_queue_limits/limit_max":
@@ -79,7 +81,8 @@ export function sysfsRead(host: Net, path: string): string {
 
 /**
  * Writes a transmit file of /sys/class/net, as `echo VALUE > FILE` does: `tx_queue_len`,
- * `queues/tx-N/xps_cpus` (a hex CPU mask; multiqueue devices only), and
+ * `queues/tx-N/xps_cpus` (a hex CPU mask; multiqueue devices only), `xps_rxqs` (a hex mask of
+ * receive queues, within num_rx_queues), and
  * `byte_queue_limits/limit_max`, `limit_min` (bytes, or `max`: DQL_MAX_LIMIT) and `hold_time`
  * (ms, kept in jiffies).
  * @param host the host
@@ -110,11 +113,13 @@ export function sysfsWrite(host: Net, path: string, value: string): void {
     return n;
   };
   switch (file) {
-    case "xps_cpus": {
+    case "xps_cpus":
+    case "xps_rxqs": {
       if (!/^[0-9a-f,]+$/i.test(v)) {
         throw new InputRangeError(`${path}: ${JSON.stringify(value)}: Invalid argument`);
       }
-      netifSetXpsQueue(dev, queue, parseInt(v.replaceAll(",", ""), 16));
+      const type = file === "xps_cpus" ? "cpus" : "rxqs";
+      netifSetXpsQueue(dev, queue, parseInt(v.replaceAll(",", ""), 16), type);
       return;
     }
     case "byte_queue_limits/limit_max":

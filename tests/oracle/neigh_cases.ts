@@ -21,6 +21,12 @@ export interface NeighCase {
   wire_cpu?: number;
   /** /sys/class/net files read at the end. */
   read?: string[];
+  /** TCP ports the host listens on. */
+  listen?: number[];
+  /** The wire end's transmit queues (`peer name w0 numtxqueues N`). */
+  wire_numtxqueues?: number;
+  /** /sys/class/net/w0 files written in the wire's namespace: [path, value]. */
+  wire_sysfs?: [string, string][];
   /** Frames the wire sends, at seconds from the start. */
   frames: { t: number; frame: string }[];
   /** Peers that answer ARP requests for their address: MAC, delay in seconds, how many times. */

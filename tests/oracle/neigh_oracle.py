@@ -27,7 +27,8 @@ back, and the times the wire actually sent them are recorded ("in").
 
 Case: {"interface": {"name", "mac", "addrs", "mtu"}, "sysctl": {NAME: VALUE},
        "ip": [[IP ARGS]], "qdisc": [[TC ARGS after "tc qdisc"]], "numtxqueues": N,
-       "sysfs": [[PATH, VALUE]], "wire_cpu": CPU, "read": [PATH],
+       "sysfs": [[PATH, VALUE]], "wire_cpu": CPU, "read": [PATH], "listen": [PORT],
+       "wire_numtxqueues": N, "wire_sysfs": [[PATH, VALUE]],
        "frames": [{"t": SECONDS, "frame": HEX}],
        "answer": {IP: {"mac": MAC, "delay": SECONDS, "count": N}},
        "snapshots": [SECONDS], "end": SECONDS}
@@ -69,7 +70,9 @@ def setup(case):
     itf = case["interface"]
     sh("ip", "link", "set", "lo", "up", ns=HOST)
     queues = ["numtxqueues", str(case["numtxqueues"])] if "numtxqueues" in case else []
-    sh("ip", "link", "add", itf["name"], "netns", HOST, *queues, "type", "veth", "peer", "name", "w0", "netns", WIRE)
+    wire_queues = ["numtxqueues", str(case["wire_numtxqueues"])] if "wire_numtxqueues" in case else []
+    sh("ip", "link", "add", itf["name"], "netns", HOST, *queues, "type", "veth", "peer", "name", "w0", "netns", WIRE,
+       *wire_queues)
     sh("ip", "link", "set", itf["name"], "address", itf["mac"], "mtu", str(itf["mtu"]), "up", ns=HOST)
     sh("ip", "link", "set", "w0", "mtu", str(itf["mtu"]), "up", ns=WIRE)
     sh("ethtool", "-K", itf["name"], "rx", "off", "gro", "off", ns=HOST, check=False)
@@ -86,6 +89,8 @@ def setup(case):
         sh("tc", "qdisc", *args, ns=HOST)
     for path, value in case.get("sysfs", []):
         sh("sh", "-c", f"echo {value} > {path}", ns=HOST)
+    for path, value in case.get("wire_sysfs", []):
+        sh("sh", "-c", f"echo {value} > {path}", ns=WIRE)
     # the address's own neighbour work (its gratuitous traffic) is over before the case starts
     time.sleep(0.5)
 
@@ -135,6 +140,19 @@ def arp_cache():
             sums[n] += int(v, 16)
     return sums
 
+
+# TCP listeners on the host's ports, any address, listen(128), held until killed
+LISTENER = """
+import json, socket, sys, time
+socks = []
+for port in json.loads(sys.argv[1]):
+    s = socket.socket()
+    s.bind(("0.0.0.0", port))
+    s.listen(128)
+    socks.append(s)
+print("ready", flush=True)
+time.sleep(3600)
+"""
 
 TRACED = ("skb/kfree_skb", "neigh/neigh_create", "neigh/neigh_cleanup_and_release")
 
@@ -255,11 +273,17 @@ def run(case):
         with open(f"{INSTANCE}/trace", "w") as f:
             f.write("")
         host_mac = mac_bytes(case["interface"]["mac"])
+        # the listeners live as long as the run
+        listeners = subprocess.Popen(["ip", "netns", "exec", HOST, "python3", "-c", LISTENER,
+                                      json.dumps(case.get("listen", []))], stdout=subprocess.PIPE, text=True)
+        assert listeners.stdout.readline().strip() == "ready"
         before = arp_cache()
         # the wire's CPU is where the host's softirq work for what it sends runs
         pin = ["taskset", "-c", str(case["wire_cpu"])] if "wire_cpu" in case else []
         child = subprocess.run(pin + ["ip", "netns", "exec", WIRE, "python3", __file__, "--wire", sys.argv[1],
                                       host_mac.hex()], capture_output=True, text=True)
+        listeners.kill()
+        listeners.wait()
         if child.returncode != 0:
             raise RuntimeError(child.stderr)
         result = json.loads(child.stdout)

@@ -215,4 +215,67 @@ export const QDISC_CASES: Record<string, NeighCase> = {
     snapshots: [0.05, 0.14, 0.55],
     end: 0.6,
   },
+  // XPS by receive queue: SYNs to a listener arrive by eth0's receive queue 0 (the wire sends
+  // them from w0's tx-1, and a veth hands queue_mapping across as it is: recorded, one less), so
+  // each request sock records queue 0 (sk_rx_queue_set()) and its SYN-ACK takes the queue
+  // xps_rxqs maps it to, tx-1, before the sending CPU's xps_cpus (tx-0) is looked at
+  xps_rxqs: {
+    ...base,
+    numtxqueues: 2,
+    qdisc: [["replace", "dev", "eth0", "root", "handle", "1:", "mq"]],
+    sysfs: [
+      ["/sys/class/net/eth0/queues/tx-0/xps_cpus", "1"],
+      ["/sys/class/net/eth0/queues/tx-1/xps_rxqs", "1"],
+    ],
+    wire_numtxqueues: 2,
+    wire_sysfs: [
+      ["/sys/class/net/w0/queues/tx-0/xps_cpus", "2"],
+      ["/sys/class/net/w0/queues/tx-1/xps_cpus", "1"],
+    ],
+    wire_cpu: 0,
+    listen: [80],
+    frames: [0, 1, 2, 3].map((i) => syn(0.01 + i * 0.01, 1000 + i)),
+    snapshots: [0.1],
+    end: 0.2,
+    read: [
+      "/sys/class/net/eth0/queues/tx-0/xps_rxqs",
+      "/sys/class/net/eth0/queues/tx-1/xps_rxqs",
+    ],
+  },
+  // the SYNs leave the wire by w0's tx-2 and arrive recorded as receive queue 1, which
+  // xps_rxqs maps to tx-0, while the CPU's xps_cpus names tx-1: the SYN-ACKs leave by tx-0.
+  // (A SYN that came by w0's tx-0 has no receive queue recorded, and a request sock's
+  // sk_rx_queue_mapping is then whatever its memory held before — reqsk_alloc() clears the tx
+  // mapping only — so no case is made of it.)
+  xps_rxqs_queue1: {
+    ...base,
+    numtxqueues: 2,
+    qdisc: [["replace", "dev", "eth0", "root", "handle", "1:", "mq"]],
+    sysfs: [
+      ["/sys/class/net/eth0/queues/tx-0/xps_rxqs", "2"],
+      ["/sys/class/net/eth0/queues/tx-1/xps_cpus", "1"],
+    ],
+    wire_numtxqueues: 3,
+    wire_sysfs: [
+      ["/sys/class/net/w0/queues/tx-0/xps_cpus", "2"],
+      ["/sys/class/net/w0/queues/tx-2/xps_cpus", "1"],
+    ],
+    wire_cpu: 0,
+    listen: [80],
+    frames: [0, 1, 2, 3].map((i) => syn(0.01 + i * 0.01, 1000 + i)),
+    snapshots: [0.1],
+    end: 0.2,
+  },
 };
+
+// a SYN from the peer to the host's port 80, with no options (the SYN-ACK then carries MSS alone)
+function syn(t: number, sport: number) {
+  return {
+    t,
+    frame: hex(buildFrame({
+      eth: { src: PEER_MAC, dst: HOST_MAC },
+      ipv4: { saddr: "10.1.0.7", daddr: "10.1.0.2" },
+      tcp: { source: sport, dest: 80, seq: 1000, flags: "S", window: 64240 },
+    })),
+  };
+}

@@ -56,3 +56,15 @@ Deno.test("veth and lo have no byte_queue_limits; xps_cpus only on a multiqueue 
   assert.throws(() => sysfsRead(host, "/sys/class/net/lo/queues/tx-0/xps_cpus"), /No such file/);
   assert.throws(() => sysfsRead(host, "/sys/class/net/veth0/queues/tx-7/xps_cpus"), /No such/);
 });
+
+Deno.test("xps_rxqs takes a mask of the device's receive queues: a higher bit is EOVERFLOW, a non-hex one EINVAL (as 6.18's bitmap_parse())", () => {
+  const host = createHost({ cpus: 2 });
+  new Veth(host, "qa", "02:00:00:00:00:0a", "qb", 2); // two receive queues: one per possible CPU
+  const path = "/sys/class/net/qa/queues/tx-1/xps_rxqs";
+  assert.equal(sysfsRead(host, path), "0\n");
+  assert.throws(() => sysfsWrite(host, path, "4"), /Value too large/);
+  assert.throws(() => sysfsWrite(host, path, "zz"), /Invalid argument/);
+  sysfsWrite(host, path, "3");
+  assert.equal(sysfsRead(host, path), "3\n");
+  assert.throws(() => sysfsRead(host, "/sys/class/net/lo/queues/tx-0/xps_rxqs"), /No such file/);
+});

@@ -13,10 +13,14 @@ import { sysfsRead } from "../../lib/proc/sysfs.ts";
 const dir = new URL("../golden/linux-6.18/qdisc/", import.meta.url).pathname;
 const TOLERANCE_S = 0.001;
 
-const masked = (frame: string) =>
-  frame.slice(24, 28) !== "0800"
-    ? frame
-    : frame.slice(0, 36) + "0000" + frame.slice(40, 48) + "0000" + frame.slice(52);
+// IP ID and header checksum masked, and in a TCP segment (a SYN-ACK) the sequence number and
+// checksum: the kernel draws its initial sequence numbers at random
+function masked(frame: string): string {
+  if (frame.slice(24, 28) !== "0800") return frame;
+  const ip = frame.slice(0, 36) + "0000" + frame.slice(40, 48) + "0000" + frame.slice(52);
+  if (frame.slice(46, 48) !== "06") return ip;
+  return ip.slice(0, 76) + "00000000" + ip.slice(84, 100) + "0000" + ip.slice(104);
+}
 
 const REASONS: Record<string, string> = {
   tbf_burst:
@@ -34,6 +38,10 @@ const REASONS: Record<string, string> = {
     "a qdisc grafted on one of mq's queues (mq_graft()) shapes that queue alone; tc lists mq's children by its qdisc hash",
   tbf_peakrate:
     "a peak rate paces the burst itself: replies leave at the peak rate while the bucket lasts, then at the rate",
+  xps_rxqs:
+    "a SYN-ACK leaves by the queue xps_rxqs maps its SYN's receive queue to, before the CPU's xps_cpus",
+  xps_rxqs_queue1:
+    "a SYN recorded on receive queue 1 gets its SYN-ACK sent by the queue xps_rxqs maps queue 1 to",
 };
 
 type Snap = { t: number; lines: string[]; done?: number };
@@ -53,6 +61,8 @@ for (const file of [...Deno.readDirSync(dir)].map((e) => e.name).sort()) {
       frames,
       numTxQueues: c.numtxqueues,
       wireCpu: c.wire_cpu,
+      wireNumTxQueues: c.wire_numtxqueues,
+      wireSysfs: c.wire_sysfs,
     });
     assert.deepEqual(
       kit.sent.map((s) => masked(s.frame)),
