@@ -815,12 +815,17 @@ export function neighUpdate(
   newState: number,
   flags: number,
 ): number {
-  if (!cpu) return update(host, undefined, n, lladdr, newState, flags);
-  return host.sim.traced(
-    cpu,
-    "neigh_update",
-    () => neighUpdateTraced(host, cpu, n, lladdr, newState, flags),
-  );
+  const old = n.nudState;
+  const err = cpu
+    ? host.sim.traced(
+      cpu,
+      "neigh_update",
+      () => neighUpdateTraced(host, cpu, n, lladdr, newState, flags),
+    )
+    : update(host, undefined, n, lladdr, newState, flags);
+  // a change to or from PERMANENT moves the entry on or off gc_list (neigh_update_gc_list())
+  if ((old ^ n.nudState) & NUD_PERMANENT) neighUpdateGcList(n);
+  return err;
 }
 
 function neighUpdateTraced(
@@ -882,24 +887,8 @@ function hex(b: Uint8Array): string {
   return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 }
 
-// __neigh_update(); `cpu` undefined for the administrator's update, which traces nothing. A
-// change to or from PERMANENT moves the entry on or off gc_list (neigh_update_gc_list())
+// __neigh_update()'s body; `cpu` undefined for the administrator's update, which traces nothing
 function update(
-  host: Net,
-  cpu: Cpu | undefined,
-  n: Neighbour,
-  lladdr: Uint8Array | null,
-  state: number,
-  flags: number,
-): number {
-  const old = n.nudState;
-  const err = updateState(host, cpu, n, lladdr, state, flags);
-  if ((old ^ n.nudState) & NUD_PERMANENT) neighUpdateGcList(n);
-  return err;
-}
-
-// __neigh_update()'s state and address change
-function updateState(
   host: Net,
   cpu: Cpu | undefined,
   n: Neighbour,

@@ -70,6 +70,19 @@ function arp(
   };
 }
 
+// `ip neigh replace ADDR lladdr MAC nud STATE dev eth0`, as a case's ip command
+const neighReplace = (addr: string, mac: string, state: string) => [
+  "neigh",
+  "replace",
+  addr,
+  "lladdr",
+  mac,
+  "nud",
+  state,
+  "dev",
+  "eth0",
+];
+
 const base = {
   interface: { name: "eth0", mac: HOST_MAC, addrs: ["10.1.0.2/24"], mtu: 1500 },
   sysctl: {},
@@ -397,28 +410,8 @@ export const NEIGH_CASES: Record<string, NeighCase> = {
     ...base,
     sysctl: { "net.ipv4.neigh.default.gc_thresh2": 1 },
     ip: [
-      [
-        "neigh",
-        "replace",
-        "10.1.0.51",
-        "lladdr",
-        "02:00:00:00:00:51",
-        "nud",
-        "stale",
-        "dev",
-        "eth0",
-      ],
-      [
-        "neigh",
-        "replace",
-        "10.1.0.52",
-        "lladdr",
-        "02:00:00:00:00:52",
-        "nud",
-        "stale",
-        "dev",
-        "eth0",
-      ],
+      neighReplace("10.1.0.51", "02:00:00:00:00:51", "stale"),
+      neighReplace("10.1.0.52", "02:00:00:00:00:52", "stale"),
     ],
     frames: [
       ping(3, 1, "10.1.0.52"),
@@ -444,39 +437,9 @@ export const NEIGH_CASES: Record<string, NeighCase> = {
       "net.ipv4.neigh.eth0.base_reachable_time_ms": 120000,
     },
     ip: [
-      [
-        "neigh",
-        "replace",
-        "10.1.0.41",
-        "lladdr",
-        "02:00:00:00:00:41",
-        "nud",
-        "stale",
-        "dev",
-        "eth0",
-      ],
-      [
-        "neigh",
-        "replace",
-        "10.1.0.42",
-        "lladdr",
-        "02:00:00:00:00:42",
-        "nud",
-        "stale",
-        "dev",
-        "eth0",
-      ],
-      [
-        "neigh",
-        "replace",
-        "10.1.0.43",
-        "lladdr",
-        "02:00:00:00:00:43",
-        "nud",
-        "permanent",
-        "dev",
-        "eth0",
-      ],
+      neighReplace("10.1.0.41", "02:00:00:00:00:41", "stale"),
+      neighReplace("10.1.0.42", "02:00:00:00:00:42", "stale"),
+      neighReplace("10.1.0.43", "02:00:00:00:00:43", "permanent"),
     ],
     frames: [ping(0, 1, "10.1.0.45"), ping(0, 1, "10.1.0.46")],
     answer: { "10.1.0.45": { mac: PEER_MAC, delay: 0.001 } },
