@@ -38,7 +38,8 @@ import { procNetPtype, procNetSoftnetStat } from "./proc/net_procfs.ts";
 import { procSoftirqs } from "./proc/softirqs.ts";
 import { loadScenario } from "./scenario/scenario.ts";
 import { groStream } from "./experiments/gro.ts";
-import { replayStream } from "./scenario/replay.ts";
+import { replayStream, type ScenarioHost } from "./scenario/replay.ts";
+import { HOST_VIEWS } from "./proc/views.ts";
 import { ReplayTable } from "./scenario/replay_table.ts";
 import { traceText } from "./scenario/trace.ts";
 import { calibrate, costOverrides } from "./scenario/calibrate.ts";
@@ -494,18 +495,36 @@ const COMMANDS: Record<string, Command> = {
   },
   replay: {
     args: ["SCENARIO.json", "FRAMES.pcap"],
-    options: { "--json": { value: false } },
-    usage: "usage: rxpath replay SCENARIO.json FRAMES.pcap [--json]",
+    options: { "--json": { value: false }, "--show": { value: true } },
+    usage: `usage: rxpath replay SCENARIO.json FRAMES.pcap [--json] [--show VIEW[,VIEW...]]\n` +
+      `  views: ${Object.keys(HOST_VIEWS).join(", ")}`,
     run: (a, out) => {
       const scenario = readScenario(a.positional[0]);
       const records = streamFrames(a.positional[1]);
+      // the views to print after the replay, checked before it runs
+      const shown = (value(a, "--show") ?? "").split(",").filter(Boolean).map((name) => {
+        const view = HOST_VIEWS[name];
+        if (!view) {
+          throw new InputRangeError(
+            `Cannot run replay: --show: no view ${quoteValue(name)} (views: ${
+              Object.keys(HOST_VIEWS).join(", ")
+            })`,
+          );
+        }
+        return view;
+      });
+      let sh: ScenarioHost;
       if (a.options.has("--json")) {
-        replayStream(scenario, records, (l) => out(jsonLine(l)));
-        return;
+        sh = replayStream(scenario, records, (l) => out(jsonLine(l)));
+      } else {
+        const table = new ReplayTable(scenario);
+        sh = replayStream(scenario, records, (l) => table.add(l));
+        for (const line of table.lines()) out(line);
       }
-      const table = new ReplayTable(scenario);
-      replayStream(scenario, records, (l) => table.add(l));
-      for (const line of table.lines()) out(line);
+      for (const view of shown) {
+        out(`==> ${view.command} <==`);
+        out(view.render(sh.host).text.trimEnd());
+      }
     },
   },
   packetdrill: {

@@ -375,6 +375,19 @@ Deno.test("rxpath replay without --json reads as a table for a person", () => {
   assert.match(text, /0: INPUT -> DROP: 1 packets, 60 bytes/);
 });
 
+Deno.test("rxpath replay --show prints the host's views after the replay, as the host printed them", () => {
+  const dir = new URL("./golden/linux-6.18/", import.meta.url).pathname;
+  const replay = `${dir}replay/netfilter_rules`;
+  const { code, out } = run(["replay", `${replay}.json`, `${replay}.pcap`, "--show", "dev,link"]);
+  assert.equal(code, 0);
+  const text = out.join("\n");
+  const dev = Deno.readTextFileSync(`${dir}views/proc_net_dev.txt`).trimEnd();
+  assert.ok(text.includes(`==> cat /proc/net/dev <==\n${dev}\n==> ip -s -s link <==`));
+  const bad = run(["replay", `${replay}.json`, `${replay}.pcap`, "--show", "dev,meminfo"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err.join("\n"), /no view "meminfo" \(views: interrupts, softirqs/);
+});
+
 Deno.test("rxpath replay names the scenario's unknown field, bad CIDR or unknown sysctl, and exits 2", async () => {
   const bad = [
     [

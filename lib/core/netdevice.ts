@@ -144,6 +144,8 @@ export class NetDevice {
   readonly hardHeaderLen: number;
   /** IFF_UP. */
   up = true;
+  /** The index of its peer for a veth (dev_get_iflink(), `ip link`'s `@ifN`), or 0. */
+  peerIfindex = 0;
   /** NETIF_F_GRO: GRO on (ethtool -K DEV gro on|off). */
   groEnabled = true;
   /** Time GRO may hold packets and IRQs stay deferred, ns (/sys/class/net/DEV/gro_flush_timeout). */

@@ -85,6 +85,13 @@ export function netCoreSysctlTable(net: Net): CtlTable[] {
       source: FILE,
     },
     {
+      procname: "net.core.wmem_default",
+      value: 212992, // SK_WMEM_MAX, the same as rmem_default's (net/core/sock.c)
+      min: 2304, // SOCK_MIN_SNDBUF / 2
+      max: INT_MAX,
+      source: FILE,
+    },
+    {
       procname: "net.core.rmem_max",
       value: 4194304, // 4 MiB since 6.18
       min: 2304,

@@ -31,6 +31,9 @@ export const VETH_RING_SIZE = 256;
 /** What veth_xmit() returns when the peer dropped the skb (NET_XMIT_DROP). */
 const NET_XMIT_DROP = 1;
 
+// how many peers each host's veths have made, numbering them in the peers' namespace
+const peersMade = new WeakMap<object, number>();
+
 /**
  * A veth pair whose one end is the host's device, GRO off by default as on Linux (NAPI mode
  * when GRO is turned on); the other end, the peer, sits in another namespace (the "wire") with
@@ -91,13 +94,18 @@ export class Veth {
     // veth_newlink() gives a peer without an address a random one (eth_hw_addr_random())
     const peerMac = Uint8Array.from({ length: 6 }, () => host.sim.rng.nextU32() & 255);
     peerMac[0] = (peerMac[0] & 0xfe) | 0x02;
+    // the peers live in one namespace of their own, after its lo: w0 is 2, w1 3, …
+    const peerIfindex = 2 + (peersMade.get(host) ?? 0);
+    peersMade.set(host, peerIfindex - 1);
     this.peer = new NetDevice({
       name: peerName,
-      ifindex: 2,
+      ifindex: peerIfindex,
       mtu: 1500,
       devAddr: peerMac,
       numTxQueues: peerTxQueues,
     });
+    this.dev.peerIfindex = peerIfindex;
+    this.peer.peerIfindex = this.dev.ifindex;
     this.peer.noQueue = true;
     this.peer.lltx = true;
     this.peer.tx = Array.from(

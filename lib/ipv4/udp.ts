@@ -141,6 +141,7 @@ export function udpSocket(host: InetNet, b: UdpBind): Sock {
     ino: ++host.ipv4.lastIno,
   });
   if (b.rcvbuf !== undefined) sockSetRcvbuf(sk, b.rcvbuf, host.sysctl["net.core.rmem_max"]);
+  sk.sndbuf = host.sysctl["net.core.wmem_default"]; // sock_init_data()
   sk.llUsec = host.sysctl["net.core.busy_read"];
   // udp_lib_get_port() adds at the head of the port's slots: the newest socket is seen first.
   host.ipv4.udpSockets.unshift(sk);

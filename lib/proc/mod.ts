@@ -27,4 +27,6 @@ export * from "./udp.ts";
 export * from "./ss.ts";
 export * from "./iptables.ts";
 export * from "./sysfs.ts";
+export * from "./link.ts";
+export * from "./views.ts";
 export { TextView } from "../viz/display.ts";

@@ -76,34 +76,12 @@ export function ssTcp(host: InetNet): TextView {
       info: tw ? "    " : infoLine(host, sk),
     };
   });
-  const w = (head: string, cells: string[]) => Math.max(head.length, ...cells.map((c) => c.length));
-  const ws = w("State", rows.map((r) => r.state));
-  const wl = w("Local Address", rows.map((r) => r.local[0]));
-  const wlp = w("Port", rows.map((r) => r.local[1]));
-  const wp = w("Peer Address", rows.map((r) => r.peer[0]));
-  const wpp = w("Port", rows.map((r) => r.peer[1]));
-  const lines = [
-    `${"State".padEnd(ws)} Recv-Q Send-Q ${"Local Address".padStart(wl)}:${"Port".padEnd(wlp)} ${
-      "Peer Address".padStart(wp)
-    }:${"Port".padEnd(wpp)}Process`,
-  ];
-  for (const r of rows) {
-    lines.push(
-      `${r.state.padEnd(ws)} ${r.recvQ.padEnd(6)} ${r.sendQ.padEnd(6)} ${r.local[0].padStart(wl)}:${
-        r.local[1].padEnd(wlp)
-      } ${r.peer[0].padStart(wp)}:${r.peer[1]}`,
-    );
-    lines.push(`\t ${r.info}`);
-  }
-  return new TextView("ss -tmin", lines.join("\n") + "\n");
+  return ssTable("ss -tmin", rows);
 }
 
 // tcp_show_info(): skmem, then tcp_stats_print()'s fields, each only when not zero
 function infoLine(host: InetNet, sk: Sock): string {
-  const m = skGetMeminfo(sk);
-  const parts = [
-    `skmem:(r${m.rmemAlloc},rb${m.rcvbuf},t0,tb${m.sndbuf},f${m.fwdAlloc},w${m.wmemQueued},o0,bl${m.backlog},d${m.drops})`,
-  ];
+  const parts = [skmem(sk)];
   const i = tcpGetInfo(host, sk);
   if (!i) return parts[0];
   const add = (cond: unknown, text: string) => cond && parts.push(text);
@@ -144,4 +122,75 @@ function infoLine(host: InetNet, sk: Sock): string {
   add(i.tcpiRcvOoopack, `rcv_ooopack:${i.tcpiRcvOoopack}`);
   add(i.tcpiSndWnd, `snd_wnd:${i.tcpiSndWnd}`);
   return parts.join(" ");
+}
+
+/**
+ * Renders `ss -u -a -m`: a row per UDP socket — UNCONN, or ESTAB once connected — with Recv-Q
+ * (the memory its queued datagrams take, sk_rmem_alloc), Send-Q, the local and peer address and
+ * port (`*` for no peer port), then its memory (`skmem:`), in the order the UDP hash dumps them
+ * (by port).
+ * @param host the host
+ * @returns the text view
+ * @example
+ * ```ts
+ * import { createHost, udpSocket } from "@rxpath/rxpath";
+ * import { ssUdp } from "@rxpath/rxpath/proc";
+ * const host = createHost();
+ * udpSocket(host, { addr: 0, port: 5000 });
+ * console.log(ssUdp(host).text.split("\n")[1]); // UNCONN 0      0      0.0.0.0:5000 0.0.0.0:*
+ * ```
+ */
+export function ssUdp(host: InetNet): TextView {
+  const rows = [...host.ipv4.udpSockets].sort((a, b) => a.num - b.num).map((sk) => {
+    return {
+      state: STATE_NAMES[sk.state],
+      recvQ: String(sk.rmemAlloc),
+      sendQ: "0",
+      local: [inNtoa(sk.rcvSaddr), String(sk.num)],
+      peer: [inNtoa(sk.daddr), sk.dport ? String(sk.dport) : "*"],
+      info: skmem(sk),
+    };
+  });
+  return ssTable("ss -u -a -m", rows);
+}
+
+// print_skmeminfo(): the socket's memory as sk_get_meminfo() reports it
+function skmem(sk: Sock): string {
+  const m = skGetMeminfo(sk);
+  return `skmem:(r${m.rmemAlloc},rb${m.rcvbuf},t0,tb${m.sndbuf},f${m.fwdAlloc},w${m.wmemQueued},o0,bl${m.backlog},d${m.drops})`;
+}
+
+/** A row of ss's table, and the line under it. */
+interface SsRow {
+  state: string;
+  recvQ: string;
+  sendQ: string;
+  local: string[];
+  peer: string[];
+  info: string;
+}
+
+// ss's columns: State and the ports left-aligned, the addresses right-aligned, each as wide as
+// its widest cell or heading; the queues six wide; the socket's details tab-indented below
+function ssTable(title: string, rows: SsRow[]): TextView {
+  const w = (head: string, cells: string[]) => Math.max(head.length, ...cells.map((c) => c.length));
+  const ws = w("State", rows.map((r) => r.state));
+  const wl = w("Local Address", rows.map((r) => r.local[0]));
+  const wlp = w("Port", rows.map((r) => r.local[1]));
+  const wp = w("Peer Address", rows.map((r) => r.peer[0]));
+  const wpp = w("Port", rows.map((r) => r.peer[1]));
+  const lines = [
+    `${"State".padEnd(ws)} Recv-Q Send-Q ${"Local Address".padStart(wl)}:${"Port".padEnd(wlp)} ${
+      "Peer Address".padStart(wp)
+    }:${"Port".padEnd(wpp)}Process`,
+  ];
+  for (const r of rows) {
+    lines.push(
+      `${r.state.padEnd(ws)} ${r.recvQ.padEnd(6)} ${r.sendQ.padEnd(6)} ${r.local[0].padStart(wl)}:${
+        r.local[1].padEnd(wlp)
+      } ${r.peer[0].padStart(wp)}:${r.peer[1]}`,
+    );
+    lines.push(`\t ${r.info}`);
+  }
+  return new TextView(title, lines.join("\n") + "\n");
 }

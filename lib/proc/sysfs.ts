@@ -4,6 +4,7 @@
 
 import type { Net } from "../core/net_namespace.ts";
 import type { NetDevice } from "../core/netdevice.ts";
+import { devStatistic } from "./link.ts";
 import { devSetTxQueueLen } from "../core/dev.ts";
 import { netifSetXpsQueue } from "../core/dev_xmit.ts";
 import { DQL_MAX_LIMIT } from "../kernel/dynamic_queue_limits.ts";
@@ -30,7 +31,8 @@ function noBql(dev: NetDevice, path: string): void {
 }
 
 /**
- * Reads a transmit file of /sys/class/net, as `cat` shows it: `tx_queue_len`,
+ * Reads a file of /sys/class/net, as `cat` shows it: `tx_queue_len`, `statistics/*` (the
+ * device's counters, {@linkcode devGetStats}),
  * `queues/tx-N/xps_cpus` (a hex CPU mask), `xps_rxqs` (a hex mask of receive queues),
  * `queues/tx-N/byte_queue_limits/` `limit`,
  * `limit_max`, `limit_min`, `hold_time` (ms), `inflight`, `stall_thrs`, `stall_cnt`, `stall_max`.
@@ -51,6 +53,7 @@ export function sysfsRead(host: Net, path: string): string {
   const { dev, queue, file } = locate(host, path);
   if (queue === null) {
     if (file === "tx_queue_len") return `${dev.txQueueLen}\n`;
+    if (file.startsWith("statistics/")) return devStatistic(dev, file.slice("statistics/".length));
     throw new InputRangeError(`${path}: No such file or directory`);
   }
   const txq = dev.tx[queue];

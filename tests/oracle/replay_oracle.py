@@ -238,7 +238,13 @@ def replay(s, frames, stamps):
                           "ip_route_main.txt": ["ip", "route", "show", "table", "main"],
                           "proc_net_snmp.txt": ["cat", "/proc/net/snmp"],
                           "proc_net_udp.txt": ["cat", "/proc/net/udp"],
-                          "iptables_filter.txt": ["iptables", "-L", "-v", "-x", "-n"]}.items():
+                          "iptables_filter.txt": ["iptables", "-L", "-v", "-x", "-n"],
+                          "proc_net_dev.txt": ["cat", "/proc/net/dev"],
+                          "ip_s_s_link.txt": ["ip", "-s", "-s", "link", "show"],
+                          "netstat_s.txt": ["netstat", "-s"],
+                          "ss_uam.txt": ["ss", "-u", "-a", "-m"],
+                          "sys_class_net_eth0_statistics.txt": ["grep", "-r", ".", "/sys/class/net/eth0/statistics"],
+                          }.items():
             open(os.path.join(views, name), "w").write(sh(*cmd, ns=HOST))
     print(json.dumps({"summary": True, "counters": snmp(), "rules": rule_counters(s)}, separators=(", ", ": ")))
     socks.stdin.close()
