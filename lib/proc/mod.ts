@@ -28,5 +28,6 @@ export * from "./ss.ts";
 export * from "./iptables.ts";
 export * from "./sysfs.ts";
 export * from "./link.ts";
+export * from "./netstat.ts";
 export * from "./views.ts";
 export { TextView } from "../viz/display.ts";

@@ -9,6 +9,7 @@ import { procStat } from "./stat.ts";
 import { procNetSoftnetStat } from "./net_procfs.ts";
 import { ipLinkShow, procNetDev } from "./link.ts";
 import { nstat, nstatCounters, procNetNetstat, procNetSnmp } from "./snmp.ts";
+import { netstatS } from "./netstat.ts";
 import { procNetUdp } from "./udp.ts";
 import { ssTcp, ssUdp } from "./ss.ts";
 import { ipNeighShow, procNetArp } from "./neigh.ts";
@@ -26,7 +27,7 @@ export interface HostView {
 
 /**
  * The host views by name: `interrupts`, `softirqs`, `stat`, `softnet_stat`, `dev`, `link`,
- * `snmp`, `netstat`, `nstat`, `udp`, `ss-u`, `ss-t`, `arp`, `neigh`, `route`, `iptables`, `tc`.
+ * `snmp`, `netstat`, `nstat`, `netstat-s`, `udp`, `ss-u`, `ss-t`, `arp`, `neigh`, `route`, `iptables`, `tc`.
  * @example
  * ```ts
  * import { createHost, HOST_VIEWS } from "@rxpath/rxpath";
@@ -45,6 +46,7 @@ export const HOST_VIEWS: Readonly<Record<string, HostView>> = {
   snmp: { command: "cat /proc/net/snmp", render: procNetSnmp },
   netstat: { command: "cat /proc/net/netstat", render: procNetNetstat },
   nstat: { command: "nstat -a", render: (h) => nstat({}, nstatCounters(h)) },
+  "netstat-s": { command: "netstat -s", render: netstatS },
   udp: { command: "cat /proc/net/udp", render: procNetUdp },
   "ss-u": { command: "ss -u -a -m", render: ssUdp },
   "ss-t": { command: "ss -tmin", render: ssTcp },

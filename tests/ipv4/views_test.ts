@@ -12,6 +12,7 @@ import { iptablesList } from "../../lib/proc/iptables.ts";
 import { ipLinkShow, procNetDev, STATISTICS_FILES } from "../../lib/proc/link.ts";
 import { sysfsRead } from "../../lib/proc/sysfs.ts";
 import { ssUdp } from "../../lib/proc/ss.ts";
+import { netstatS } from "../../lib/proc/netstat.ts";
 
 const golden = (name: string) =>
   Deno.readTextFileSync(new URL(`../golden/linux-6.18/${name}`, import.meta.url));
@@ -50,6 +51,10 @@ Deno.test("/proc/net/udp: rx_queue counts truesize, state 01 for a connected soc
   assert.deepEqual(mask(procNetUdp(host).text), mask(golden("views/proc_net_udp.txt")));
 });
 
+Deno.test("netstat -s: net-tools' words for each counter, its histograms, and Name: value where its tables miss one", () => {
+  assert.equal(netstatS(host).text, golden("views/netstat_s.txt"));
+});
+
 Deno.test("/proc/net/dev: each device's receive and transmit counters in dev_seq_printf_stats()'s columns", () => {
   assert.equal(procNetDev(host).text, golden("views/proc_net_dev.txt"));
 });
@@ -82,13 +87,14 @@ Deno.test("ss -u -a -m: UNCONN or ESTAB, Recv-Q the queued datagrams' truesize, 
 // promiscuous device (rx_otherhost_dropped, ip's "otherhost" column) and one no protocol takes
 // (rx_dropped)
 for (const name of ["otherhost_and_l2", "l2_odds"]) {
-  Deno.test(`/proc/net/dev and ip -s -s link after the ${name} replay, as the host printed them`, () => {
+  Deno.test(`/proc/net/dev, ip -s -s link and netstat -s after the ${name} replay, as the host printed them`, () => {
     const replay = new URL(`${replayDir}${name}`, import.meta.url).pathname;
     const after = runReplay(
       loadScenario(JSON.parse(Deno.readTextFileSync(`${replay}.json`))),
       readPcap(Deno.readFileSync(`${replay}.pcap`)).records,
     ).host.host;
     assert.equal(procNetDev(after).text, golden(`views/${name}/proc_net_dev.txt`));
+    assert.equal(netstatS(after).text, golden(`views/${name}/netstat_s.txt`));
     assert.equal(
       ipLinkShow(after, { stats: 2, peerNetns: "rxr_wire" }).text,
       golden(`views/${name}/ip_s_s_link.txt`),
