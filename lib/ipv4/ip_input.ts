@@ -235,6 +235,8 @@ function ipRcvFinishCore(
     : ipRouteInputNoref(host, iph.daddr, iph.saddr, iph.protocol, dev, cpu, dscp);
   let ok: Rtable | null = null;
   if (typeof route === "string") {
+    // drop_error: the reverse-path filter's -EXDEV is counted (LINUX_MIB_IPRPFILTER)
+    if (route === "IP_RPFILTER") host.mib.tcpExt.IPReversePathFilter++;
     kfreeSkbReason(host.sim, skb, route, "ip_rcv_finish_core");
   } else if (iph.ihl > 5 && !ipRcvOptions(host, cpu, skb, route)) {
     // dropped by ip_rcv_options()

@@ -153,3 +153,65 @@ export function tracePipeLine(e: TraceEvent, pid = 1000): string {
     tracepointBody(e)
   }`;
 }
+
+// The tracepoint group each event is in (include/trace/events/<group>.h), as perf names it
+const GROUP: Record<string, string> = {
+  softirq_raise: "irq",
+  softirq_entry: "irq",
+  softirq_exit: "irq",
+  netif_rx: "net",
+  netif_receive_skb: "net",
+  net_dev_queue: "net",
+  net_dev_start_xmit: "net",
+  net_dev_xmit: "net",
+  qdisc_dequeue: "qdisc",
+  qdisc_enqueue: "qdisc",
+  napi_poll: "napi",
+  fib_table_lookup: "fib",
+  neigh_create: "neigh",
+  neigh_update: "neigh",
+  neigh_update_done: "neigh",
+  neigh_event_send_done: "neigh",
+  neigh_cleanup_and_release: "neigh",
+  icmp_send: "icmp",
+  kfree_skb: "skb",
+  consume_skb: "skb",
+  sock_rcvqueue_full: "sock",
+  udp_fail_queue_rcv_skb: "udp",
+  tcp_send_reset: "tcp",
+  tcp_retransmit_synack: "tcp",
+};
+
+/**
+ * A tracepoint hit as `perf script` prints what `perf record -e GROUP:EVENT` caught: `COMM PID
+ * [CPU] SECONDS: GROUP:EVENT: BODY`, the idle task as `swapper` with PID 0.
+ * @param e the event
+ * @param pid the task's PID to print (the kit's tasks have none; 1000 by default)
+ * @returns the line
+ * @example
+ * ```ts
+ * import { perfScriptLine } from "@rxpath/rxpath/sim";
+ * const e = { t: 2_000_123_000, cpu: 1, ctx: "softirq" as const, task: "<idle>", bhOff: false, irqsOff: false, preemptDepth: 1, event: "softirq_exit", fields: { vec: 3, action: "NET_RX" } };
+ * console.log(perfScriptLine(e)); // "         swapper     0 [001]     2.000123: irq:softirq_exit: vec=3 [action=NET_RX]"
+ * ```
+ */
+export function perfScriptLine(e: TraceEvent, pid = 1000): string {
+  const idle = e.task === "<idle>";
+  const comm = (idle ? "swapper" : e.task).padStart(16);
+  const secs = `${Math.floor(e.t / 1e9)}`.padStart(5);
+  const usecs = `${Math.floor((e.t % 1e9) / 1e3)}`.padStart(6, "0");
+  const group = GROUP[e.event];
+  if (!group) throw new Error(`BUG: no group for tracepoint ${e.event}`);
+  // libtraceevent prints a %pS address as symbol+offset, without the size tracefs adds, and a
+  // %p pointer raw, 0x-prefixed, NULL as (nil), where tracefs prints 16 hashed hex digits
+  const body = tracepointBody(e)
+    .replace(/(=\S+\+0x[0-9a-f]+)\/0x[0-9a-f]+/g, "$1")
+    .replace(
+      /([= ])([0-9a-f]{16})\b/g,
+      (_, sep: string, p: string) =>
+        `${sep}${/^0+$/.test(p) ? "(nil)" : `0x${p.replace(/^0+/, "")}`}`,
+    );
+  return `${comm} ${String(idle ? 0 : pid).padStart(5)} [${
+    String(e.cpu).padStart(3, "0")
+  }] ${secs}.${usecs}: ${group}:${e.event}: ${body}`;
+}

@@ -92,3 +92,32 @@ Deno.test("Tracer.forgetBefore() drops what came before, and the graph after it 
   assert.equal(t.events.length, 0);
   assert.equal(t.functionGraph(), later);
 });
+
+Deno.test("perfScriptLine() prints a drop as perf script printed one on Linux 6.18: comm, pid, [cpu], seconds, skb:kfree_skb, the body with location as symbol+offset", async () => {
+  const { perfScriptLine } = await import("../../lib/sim/tracepoints.ts");
+  const recorded = Deno.readTextFileSync(
+    new URL("../golden/linux-6.18/perf_script_kfree_skb.txt", import.meta.url),
+  ).split("\n")[0];
+  // the recorded drop: python3 (pid 17371) on CPU 0 sent a datagram to a port nobody bound
+  const line = perfScriptLine({
+    t: 75620_595417_000,
+    cpu: 0,
+    ctx: "softirq",
+    task: "python3",
+    bhOff: true,
+    irqsOff: false,
+    preemptDepth: 1,
+    event: "kfree_skb",
+    fields: {
+      skbaddr: 1,
+      rx_sk: 0,
+      protocol: 2048,
+      location: "__udp4_lib_rcv",
+      reason: "NO_SOCKET",
+    },
+  }, 17371);
+  // the skb's address and the call's offset are the machine's own
+  const mask = (l: string) =>
+    l.replace(/skbaddr=\S+/, "skbaddr=A").replace(/\+0x[0-9a-f]+ /, "+0xOFF ");
+  assert.equal(mask(line), mask(recorded));
+});
