@@ -123,6 +123,12 @@ export function notebookProblems(nb: Notebook): string[] {
     if (svgs < charts) {
       problems.push(`cell ${i}: shows ${charts} chart(s) but kept ${svgs} SVG rendering(s)`);
     }
+    // the PNG an untrusted notebook shows: base64 of a PNG (its signature reads iVBORw0KGgo)
+    const pngs = outputs.filter((o) => joined(o.data?.["image/png"]).startsWith("iVBORw0KGgo"))
+      .length;
+    if (pngs < charts) {
+      problems.push(`cell ${i}: shows ${charts} chart(s) but kept ${pngs} PNG rendering(s)`);
+    }
   });
   return problems;
 }

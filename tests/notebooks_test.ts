@@ -1,5 +1,6 @@
-// Every chapter: its cells are formatted as deno fmt formats the library, they type-check, it executes headless on the Deno kernel with no error and
-// every chart keeping its SVG, and its HTML export still draws the charts.
+// Every chapter: its cells are formatted as deno fmt formats the library, they type-check, it
+// executes headless on the Deno kernel with no error and every chart keeping its SVG and its PNG
+// (what an untrusted notebook shows), and its HTML export still draws the charts.
 import assert from "node:assert/strict";
 import {
   cellsAsModule,
@@ -34,7 +35,7 @@ for (const path of chapterPaths()) {
           .output();
         assert.ok(out.success, new TextDecoder().decode(out.stderr));
       });
-      await t.step("it executes headless, every chart keeping its SVG", async () => {
+      await t.step("it executes headless, every chart keeping its SVG and PNG", async () => {
         await executeNotebook(path, work);
         assert.deepEqual(notebookProblems(readNotebook(`${work}/${name}`)), []);
       });

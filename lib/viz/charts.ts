@@ -1,8 +1,10 @@
 // Vega-Lite (v5) spec builders for what the chapters plot, and the Chart that shows a spec in
-// a notebook as the interactive chart plus an SVG rendering made headless with vega.
+// a notebook as the interactive chart plus an SVG rendering made headless with vega, and a PNG
+// of it drawn with resvg.
 
 import * as vega from "vega";
 import { compile } from "vega-lite";
+import { createRequire } from "node:module";
 import { $display, type MimeBundle } from "./display.ts";
 
 /** A Vega-Lite v5 specification, as JSON. */
@@ -91,6 +93,77 @@ export function stackedBars(
       y: { field: y, type: "quantitative", title: text.yTitle ?? y, stack: stack ? "zero" : null },
       ...(stack ? { color: { field: stack, type: "nominal", sort: null } } : {}),
     },
+  };
+}
+
+/**
+ * One horizontal bar per row, labelled with its category in full and its value written at its
+ * end; on a log scale when the values span orders of magnitude, coloured by a group field with
+ * twenty distinct colours.
+ * @param data rows, in the order to show them
+ * @param label the category field (the y axis)
+ * @param value the quantitative field (the x axis)
+ * @param text title and axis titles
+ * @param o `color`: the field that groups bars; `log`: a log x scale (values above 0)
+ * @returns the spec
+ * @example
+ * ```ts
+ * import { labelledBars } from "@rxpath/rxpath";
+ * labelledBars([{ why: "NO_SOCKET", n: 3 }, { why: "CPU_BACKLOG", n: 290 }], "why", "n", {
+ *   title: "drops",
+ * }, { log: true });
+ * ```
+ */
+export function labelledBars(
+  data: Row[],
+  label: string,
+  value: string,
+  text: ChartText,
+  o: { color?: string; log?: boolean } = {},
+): VegaLiteSpec {
+  const top = Math.max(1, ...data.map((r) => Number(r[value]) || 0));
+  return {
+    ...base(text.title, data),
+    height: { step: 18 },
+    encoding: {
+      y: {
+        field: label,
+        type: "nominal",
+        sort: null,
+        title: text.yTitle ?? label,
+        axis: { labelLimit: 0 },
+      },
+      x: {
+        field: value,
+        type: "quantitative",
+        title: text.xTitle ?? value,
+        // room past the longest bar for its value; a log scale has no 0, so its bars start
+        // from half the smallest count there can be
+        scale: o.log
+          ? { type: "log", domainMin: 0.5, domainMax: top * 4 }
+          : { domainMax: top * 1.15 },
+      },
+    },
+    layer: [
+      {
+        mark: "bar",
+        encoding: o.color
+          ? {
+            ...(o.log ? { x2: { datum: 0.5 } } : {}),
+            color: {
+              field: o.color,
+              type: "nominal",
+              sort: null,
+              scale: { scheme: "tableau20" },
+              legend: { labelLimit: 0 },
+            },
+          }
+          : o.log
+          ? { x2: { datum: 0.5 } }
+          : {},
+      },
+      { mark: { type: "text", align: "left", dx: 3 }, encoding: { text: { field: value } } },
+    ],
   };
 }
 
@@ -202,10 +275,63 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
   }
 }
 
+// The font the PNG's text is drawn with (the SVG names sans-serif): Debian's fonts-dejavu-core
+const PNG_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+let resvg: Promise<{ Resvg: typeof import("@resvg/resvg-wasm").Resvg; font: Uint8Array }> | null =
+  null;
+
+// resvg's WebAssembly, loaded once, and the font
+function loadResvg() {
+  resvg ??= (async () => {
+    const mod = await import("@resvg/resvg-wasm");
+    const wasm = createRequire(import.meta.url).resolve("@resvg/resvg-wasm/index_bg.wasm");
+    await mod.initWasm(await Deno.readFile(wasm));
+    return { Resvg: mod.Resvg, font: await Deno.readFile(PNG_FONT) };
+  })();
+  return resvg;
+}
+
+/**
+ * Renders a chart's SVG to PNG with resvg (WebAssembly), its text in DejaVu Sans: the picture
+ * an untrusted notebook shows, which may show text, PNG and JPEG but no SVG.
+ * @param svg the SVG document, as {@linkcode renderSvg} makes it
+ * @returns the PNG's bytes
+ * @throws {Error} when the font is missing (Debian's fonts-dejavu-core, which `.ci/setup` installs)
+ * @example
+ * ```ts
+ * import { renderPng, renderSvg, timeSeries } from "@rxpath/rxpath";
+ * const png = await renderPng(await renderSvg(timeSeries([{ t: 0, v: 1 }], "t", "v", { title: "x" })));
+ * console.log(png.subarray(1, 4)); // the PNG signature's "PNG"
+ * ```
+ */
+export async function renderPng(svg: string): Promise<Uint8Array> {
+  let loaded;
+  try {
+    loaded = await loadResvg();
+  } catch (e) {
+    resvg = null;
+    throw new Error(
+      `Cannot draw a chart as PNG: ${
+        (e as Error).message
+      } (the font is Debian's fonts-dejavu-core)`,
+    );
+  }
+  const { Resvg, font } = loaded;
+  const r = new Resvg(svg, {
+    font: { fontBuffers: [font], loadSystemFonts: false, defaultFontFamily: "DejaVu Sans" },
+  });
+  try {
+    return r.render().asPng();
+  } finally {
+    r.free();
+  }
+}
+
 /**
  * A chart for a notebook: as a cell's value it shows as one MIME bundle with the Vega-Lite v5
  * spec, an SVG rendering of it (for viewers that do not run Vega, such as a repository page or
- * an HTML export) and a short text line; no text/html, which exporters would prefer to the SVG.
+ * an HTML export), a PNG of the same (what an untrusted notebook shows: text, PNG and JPEG only)
+ * and a short text line; no text/html, which exporters would prefer to the SVG.
  *
  * @example
  * ```ts
@@ -228,13 +354,16 @@ export class Chart {
   }
 
   /**
-   * The MIME bundle: application/vnd.vegalite.v5+json, image/svg+xml and text/plain.
+   * The MIME bundle: application/vnd.vegalite.v5+json, image/svg+xml, image/png (base64) and
+   * text/plain.
    * @returns the bundle
    */
   async bundle(): Promise<MimeBundle> {
+    const svg = await renderSvg(this.spec);
     return {
       "application/vnd.vegalite.v5+json": this.spec,
-      "image/svg+xml": await renderSvg(this.spec),
+      "image/svg+xml": svg,
+      "image/png": base64(await renderPng(svg)),
       "text/plain": `<Chart: ${String(this.spec.title ?? "untitled")}>`,
     };
   }
@@ -246,4 +375,13 @@ export class Chart {
   [$display](): Promise<MimeBundle> {
     return this.bundle();
   }
+}
+
+// a PNG as a notebook's MIME bundle carries it: base64 text
+function base64(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
 }

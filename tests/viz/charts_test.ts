@@ -4,6 +4,7 @@ import {
   Chart,
   heatmap,
   histogram,
+  labelledBars,
   renderSvg,
   stackedBars,
   timeSeries,
@@ -26,6 +27,10 @@ const specs = {
   histogram: histogram(rows, "us", { title: "hist" }),
   cdf: cdf(rows, "us", { title: "cdf" }, "cpu"),
   heatmap: heatmap(rows, "t", "q", "us", { title: "heat" }),
+  labelledBars: labelledBars(rows.slice(1), "t", "us", { title: "labelled" }, {
+    color: "cpu",
+    log: true,
+  }),
 };
 
 for (const [name, spec] of Object.entries(specs)) {
@@ -45,15 +50,26 @@ Deno.test("stackedBars() with an x domain draws an axis label for categories wit
   assert.match(svg, />15<\/text>/);
 });
 
-Deno.test("Chart shows one bundle: Vega-Lite v5 spec, SVG and text, and no text/html", async () => {
+Deno.test("Chart shows one bundle: Vega-Lite v5 spec, SVG, PNG (what an untrusted notebook may show) and text, and no text/html", async () => {
   const chart = new Chart(specs.stackedBars);
   const bundle = await chart[$display]();
   assert.deepEqual(Object.keys(bundle).sort(), [
     "application/vnd.vegalite.v5+json",
+    "image/png",
     "image/svg+xml",
     "text/plain",
   ]);
   assert.equal(bundle["text/plain"], "<Chart: bars>");
+  // a PNG as big as the SVG says, its text drawn (not an empty picture)
+  const png = Uint8Array.from(atob(bundle["image/png"] as string), (c) => c.charCodeAt(0));
+  assert.deepEqual([...png.subarray(1, 4)].map((b) => String.fromCharCode(b)).join(""), "PNG");
+  const view = new DataView(png.buffer);
+  const svgSize = /width="(\d+)" height="(\d+)"/.exec(bundle["image/svg+xml"] as string)!;
+  assert.deepEqual([view.getUint32(16), view.getUint32(20)], [
+    Number(svgSize[1]),
+    Number(svgSize[2]),
+  ]);
+  assert.ok(png.length > 5000, `${png.length} bytes`);
 });
 
 Deno.test("show() sends raw MIME bundles in order, then waits for the kernel to flush", async () => {
@@ -76,4 +92,15 @@ Deno.test("tableView() right-aligns numbers and left-aligns text", () => {
 Deno.test("TextView escapes HTML in its html form", () => {
   const b = new TextView("a<b", "<x>")[$display]();
   assert.equal(b["text/html"], '<pre title="a&lt;b">&lt;x&gt;</pre>');
+});
+
+Deno.test("labelledBars() writes every label in full and each bar's value, on a log scale from 0.5", async () => {
+  const long = "routing: IP_INADDRERRORS, a label longer than Vega's default limit";
+  const svg = await renderSvg(
+    labelledBars([{ what: long, n: 1 }, { what: "ring", n: 568 }], "what", "n", {
+      title: "drops",
+    }, { log: true }),
+  );
+  assert.ok(svg.includes(`>${long}</text>`));
+  assert.match(svg, />568<\/text>/);
 });
