@@ -1,6 +1,7 @@
 // deno task book: executes every chapter headless and renders the HTML book into book/.
 // With --inplace the chapters in notebooks/ are refreshed too (what gets committed).
 
+import { pathDiagramSvg } from "./path.ts";
 import {
   chapterPaths,
   executeNotebook,
@@ -43,6 +44,7 @@ Deno.writeTextFileSync(
   `${outDir}/index.html`,
   `<!doctype html><meta charset="utf-8"><title>rxpath: the Linux receive path</title>
 <h1>rxpath: the Linux receive path, chapter by chapter</h1>
+${pathDiagramSvg(".html")}
 <ol start="0">
 ${entries.join("\n")}
 </ol>

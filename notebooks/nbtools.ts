@@ -92,6 +92,8 @@ export async function exportHtml(path: string, outDir: string): Promise<void> {
     "nbconvert",
     "--to",
     "html",
+    // markdown's images (chapter 0's figure of the path) go into the page as data URIs
+    "--embed-images",
     "--template",
     "rxpath",
     `--TemplateExporter.extra_template_basedirs=${here}template`,
