@@ -23,6 +23,10 @@ export interface ChartText {
   xTitle?: string;
   /** Axis title of y, default the field name. */
   yTitle?: string;
+  /** A log x scale, for a sweep over orders of magnitude (its values above 0). */
+  xLog?: boolean;
+  /** A field whose value is written beside each point: the setting of a trade-off curve. */
+  label?: string;
 }
 
 function base(title: string, data: Row[]): VegaLiteSpec {
@@ -50,14 +54,30 @@ export function timeSeries(
   text: ChartText,
   color?: string,
 ): VegaLiteSpec {
+  const line = { mark: { type: "line", point: data.length <= 60 } };
   return {
     ...base(text.title, data),
-    mark: { type: "line", point: data.length <= 60 },
     encoding: {
-      x: { field: x, type: "quantitative", title: text.xTitle ?? x },
+      x: {
+        field: x,
+        type: "quantitative",
+        title: text.xTitle ?? x,
+        ...(text.xLog ? { scale: { type: "log" } } : {}),
+      },
       y: { field: y, type: "quantitative", title: text.yTitle ?? y },
       ...(color ? { color: { field: color, type: "nominal" } } : {}),
     },
+    ...(text.label
+      ? {
+        layer: [
+          line,
+          {
+            mark: { type: "text", align: "left", dx: 5, dy: -6, fontSize: 10 },
+            encoding: { text: { field: text.label } },
+          },
+        ],
+      }
+      : line),
   };
 }
 
