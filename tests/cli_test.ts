@@ -184,7 +184,7 @@ Deno.test("rxpath trace prints each frame's call chain down to the socket, with 
     const chain = out[2].split("\n").filter((l) => !l.startsWith("#")).map((l) =>
       l.split("|").at(-1)!.trim()
     );
-    assert.deepEqual(chain.slice(0, 53), [
+    assert.deepEqual(chain.slice(0, 54), [
       "common_interrupt() {",
       "__common_interrupt() {",
       "handle_edge_irq() {",
@@ -223,6 +223,7 @@ Deno.test("rxpath trace prints each frame's call chain down to the socket, with 
       "ip_rcv_core();",
       "ip_sublist_rcv() {",
       "ip_rcv_finish_core() {",
+      "udp_v4_early_demux();",
       "ip_route_input_noref() {",
       "ip_route_input_slow() {",
       "fib_table_lookup();",

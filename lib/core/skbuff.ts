@@ -202,6 +202,11 @@ export class SkBuff {
    * looks up none. Its type is the routing layer's.
    */
   dst: object | null = null;
+  /**
+   * The socket early demux found for it (skb->sk), which the transport takes instead of looking
+   * one up (skb_steal_sock()).
+   */
+  sk: object | null = null;
   /** References held (skb->users): deliver_skb() adds one per extra handler; the last free ends it. */
   users = 1;
   /** The hash was computed by the stack, not reported by the NIC (skb->sw_hash). */

@@ -631,6 +631,13 @@ export class Sock {
    * (NO_QUEUE_MAPPING): XPS by receive queue sends its packets by it.
    */
   rxQueue: number = -1;
+  /**
+   * The input route its last packet took (sk_rx_dst), which early demux gives the next one
+   * instead of a route lookup; its type is the routing layer's.
+   */
+  rxDst: object | null = null;
+  /** The device that route was for (sk_rx_dst_ifindex). */
+  rxDstIfindex = 0;
   /** Segments that came while the socket was owned (sk_backlog), for release_sock(). */
   readonly backlog: SkBuff[] = [];
   /** The truesize on the backlog (sk_backlog.len), reset when release_sock() has drained it. */

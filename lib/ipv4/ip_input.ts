@@ -17,7 +17,13 @@ import {
 } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial } from "../wire/checksum.ts";
-import { INET_ECN_MASK, inetDsfieldToDscp, ipIsFragment, IPV4_HLEN } from "../wire/ipv4.ts";
+import {
+  INET_ECN_MASK,
+  inetDsfieldToDscp,
+  ipIsFragment,
+  IPPROTO_UDP,
+  IPV4_HLEN,
+} from "../wire/ipv4.ts";
 import { nfHook, nfHookList } from "../netfilter/core.ts";
 import { inDevConf, inDevGet } from "./devinet.ts";
 import { icmpSend, inetGetpeer } from "./icmp.ts";
@@ -26,6 +32,7 @@ import { ipForward } from "./ip_forward.ts";
 import { inetCurrentTimestamp, ipOptionsCompile, ipOptionsFill } from "./ip_options.ts";
 import { fibComputeSpecDst, inetAddrTypeDevTable } from "./fib.ts";
 import { ipRouteInputNoref, ipRouteUseHint, type Rtable, sameDst } from "./route.ts";
+import { udpV4EarlyDemux } from "./udp.ts";
 
 /**
  * The IPv4 packet handler on ptype_base, ip_rcv(): ip_rcv_core(), then NF_INET_PRE_ROUTING,
@@ -227,7 +234,16 @@ function ipRcvFinishCore(
   host.sim.enterFn(cpu, "ip_rcv_finish_core", skb.id);
   const iph = ipHdr(skb);
   const dscp = inetDsfieldToDscp(iph.tos); // ip4h_dscp()
-  // skb_valid_dst(): a packet looped back keeps the route it went out by
+  // early demux: the socket of an established flow, and the route its last packet took
+  if (
+    !hint && !skb.dst && !skb.sk && host.sysctl["net.ipv4.ip_early_demux"] && !ipIsFragment(iph)
+  ) {
+    if (iph.protocol === IPPROTO_UDP && host.sysctl["net.ipv4.udp_early_demux"]) {
+      udpV4EarlyDemux(host, cpu, skb);
+    }
+  }
+  // skb_valid_dst(): a packet looped back keeps the route it went out by, an early-demuxed one
+  // its socket's
   const route = skb.dst
     ? skb.dst as Rtable
     : hint

@@ -28,6 +28,9 @@ export function ipv4SysctlTable(host: InetNet): CtlTable[] {
       handler: (v: number) => devinetSetConf(host, "all", "forwarding", v),
     },
     entry("ip_default_ttl", 64, 1, 255), // ip_ttl_min, ip_ttl_max
+    // proc_dou8vec_minmax with no bounds: any u8; 0 turns ip_rcv_finish_core()'s early demux off
+    entry("ip_early_demux", 1, 0, 255),
+    entry("udp_early_demux", 1, 0, 255),
     // proc_dou8vec_minmax 0 or 1 (ipv4_fwd_update_priority): ip_forward() sets skb->priority
     entry("ip_forward_update_priority", 1, 0, 1),
     entry("ip_nonlocal_bind", 0, 0, 1), // proc_dou8vec_minmax, 0 or 1

@@ -6,7 +6,14 @@
 import type { InetNet } from "./netns_ipv4.ts";
 import { InputRangeError } from "../base/errors.ts";
 import { inetBindCheck } from "./af_inet.ts";
-import { ipHdr, kfreeSkbReason, skbClone, type SkBuff, udpHdr } from "../core/skbuff.ts";
+import {
+  ipHdr,
+  kfreeSkbReason,
+  PACKET_HOST,
+  skbClone,
+  type SkBuff,
+  udpHdr,
+} from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
 import { Sock, sockSetRcvbuf, TCP_STATES } from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
@@ -225,6 +232,33 @@ export function __udp4LibLookup(
 }
 
 /**
+ * Finds the connected socket a unicast datagram is for before its route is looked up, as
+ * udp_v4_early_demux() → __udp4_lib_demux_lookup(): the first socket bound to the datagram's
+ * address and port must be connected to its source (address and port) and bound to no other
+ * device. The socket goes with the skb (skb->sk), and the route its last datagram took
+ * (sk_rx_dst) becomes this one's, so ip_rcv_finish_core() looks none up.
+ * @param host the host
+ * @param cpu the CPU
+ * @param skb the datagram, its network and transport headers set
+ */
+export function udpV4EarlyDemux(host: InetNet, cpu: Cpu, skb: SkBuff): void {
+  if (skb.pktType !== PACKET_HOST) return;
+  const iph = ipHdr(skb);
+  if (skb.networkHeader + iph.totLen - skb.transportHeader < UDP_HLEN) return;
+  const uh = udpHdr(skb);
+  const dif = skb.dev?.ifindex ?? 0;
+  host.sim.traced(cpu, "udp_v4_early_demux", () => {
+    // only the first socket of the address and port's hash chain is looked at
+    const first = host.ipv4.udpSockets.find((s) => s.rcvSaddr === iph.daddr && s.num === uh.dest);
+    const match = first && first.daddr === iph.saddr && first.dport === uh.source &&
+      (!first.boundDevIf || first.boundDevIf === dif);
+    if (!match) return;
+    skb.sk = first;
+    if (first.rxDst) skb.dst = first.rxDst;
+  }, skb.id);
+}
+
+/**
  * Wakes what waits on a socket, as sock_def_readable(): every task asleep in recvmsg.
  * @param host the host
  * @param cpu the CPU doing the wakeup
@@ -359,6 +393,21 @@ function udpRcvReason(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): SkbDrop
   const { saddr, daddr } = iph;
   const { source: sport, dest: dport } = uh;
   const dif = skb.dev?.ifindex ?? 0;
+  // skb_steal_sock(): the socket early demux found; its route is cached for the next packet
+  // (udp_sk_rx_dst_set())
+  const stolen = skb.sk as Sock | null;
+  if (stolen) {
+    skb.sk = null;
+    if (stolen.rxDst !== rt) {
+      host.sim.traced(cpu, "udp_sk_rx_dst_set", () => {
+        stolen.rxDst = rt;
+      }, skb.id);
+    }
+    host.sim.enterFn(cpu, "udp_unicast_rcv_skb", skb.id);
+    udpQueueRcvSkb(host, cpu, stolen, skb);
+    host.sim.exitFn(cpu, "udp_unicast_rcv_skb", skb.id);
+    return null;
+  }
   if (rt.broadcast || rt.multicast) {
     return udpMcastDeliver(host, cpu, skb, saddr, sport, daddr, dport, dif);
   }

@@ -790,4 +790,34 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       udp(5000, { saddr: "10.9.0.5" }),
     ],
   },
+  // Early demux: a datagram for a connected socket is matched to it in ip_rcv_finish_core()
+  // (udp_v4_early_demux()), and from the second one on takes the route the socket cached
+  // (sk_rx_dst) — no fib_table_lookup; one from another port, or for an unconnected socket,
+  // is routed as usual
+  udp_early_demux: {
+    scenario: with_({
+      sockets: [
+        { proto: "udp", local: "0.0.0.0:5000" },
+        { proto: "udp", local: "10.1.0.2:5002", remote: "10.1.0.7:6000" },
+      ],
+    }),
+    frames: [
+      udp(5002, { sport: 6000 }),
+      udp(5002, { sport: 6000 }),
+      udp(5000, { sport: 6000 }),
+      udp(5002, { sport: 6000 }),
+      udp(5002, { sport: 6001 }),
+    ],
+  },
+  // the same with net.ipv4.ip_early_demux 0: every datagram is routed
+  udp_early_demux_off: {
+    scenario: with_({
+      sysctl: { ...BASE_SCENARIO.sysctl, "net.ipv4.ip_early_demux": 0 },
+      sockets: [
+        { proto: "udp", local: "0.0.0.0:5000" },
+        { proto: "udp", local: "10.1.0.2:5002", remote: "10.1.0.7:6000" },
+      ],
+    }),
+    frames: [udp(5002, { sport: 6000 }), udp(5002, { sport: 6000 })],
+  },
 };
