@@ -541,6 +541,18 @@ export function skRxQueueSet(sk: { rxQueue: number }, skb: SkBuff): void {
   if (skb.queueMapping) sk.rxQueue = skb.queueMapping - 1;
 }
 
+/**
+ * Caches the input route a connection's packet took, and its device, for early demux to give
+ * the next one (inet_sk_rx_dst_set()).
+ * @param sk the connection
+ * @param skb the packet, routed (its dst set)
+ */
+export function inetSkRxDstSet(sk: Sock, skb: SkBuff): void {
+  if (!skb.dst) return;
+  sk.rxDst = skb.dst;
+  sk.rxDstIfindex = skb.dev?.ifindex ?? 0;
+}
+
 /** Options of a new {@linkcode Sock}. */
 export interface SockOptions {
   /** IPPROTO_UDP or IPPROTO_TCP. */

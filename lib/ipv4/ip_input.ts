@@ -21,6 +21,7 @@ import {
   INET_ECN_MASK,
   inetDsfieldToDscp,
   ipIsFragment,
+  IPPROTO_TCP,
   IPPROTO_UDP,
   IPV4_HLEN,
 } from "../wire/ipv4.ts";
@@ -33,6 +34,7 @@ import { inetCurrentTimestamp, ipOptionsCompile, ipOptionsFill } from "./ip_opti
 import { fibComputeSpecDst, inetAddrTypeDevTable } from "./fib.ts";
 import { ipRouteInputNoref, ipRouteUseHint, type Rtable, sameDst } from "./route.ts";
 import { udpV4EarlyDemux } from "./udp.ts";
+import { tcpV4EarlyDemux } from "./tcp_ipv4.ts";
 
 /**
  * The IPv4 packet handler on ptype_base, ip_rcv(): ip_rcv_core(), then NF_INET_PRE_ROUTING,
@@ -238,7 +240,9 @@ function ipRcvFinishCore(
   if (
     !hint && !skb.dst && !skb.sk && host.sysctl["net.ipv4.ip_early_demux"] && !ipIsFragment(iph)
   ) {
-    if (iph.protocol === IPPROTO_UDP && host.sysctl["net.ipv4.udp_early_demux"]) {
+    if (iph.protocol === IPPROTO_TCP && host.sysctl["net.ipv4.tcp_early_demux"]) {
+      tcpV4EarlyDemux(host, cpu, skb);
+    } else if (iph.protocol === IPPROTO_UDP && host.sysctl["net.ipv4.udp_early_demux"]) {
       udpV4EarlyDemux(host, cpu, skb);
     }
   }

@@ -31,6 +31,7 @@ export function ipv4SysctlTable(host: InetNet): CtlTable[] {
     // proc_dou8vec_minmax with no bounds: any u8; 0 turns ip_rcv_finish_core()'s early demux off
     entry("ip_early_demux", 1, 0, 255),
     entry("udp_early_demux", 1, 0, 255),
+    entry("tcp_early_demux", 1, 0, 255),
     // proc_dou8vec_minmax 0 or 1 (ipv4_fwd_update_priority): ip_forward() sets skb->priority
     entry("ip_forward_update_priority", 1, 0, 1),
     entry("ip_nonlocal_bind", 0, 0, 1), // proc_dou8vec_minmax, 0 or 1

@@ -23,6 +23,7 @@ import {
 } from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
 import {
+  inetSkRxDstSet,
   type OfoSkb,
   skbSetOwnerR,
   skRmemSchedule,
@@ -414,6 +415,7 @@ export function tcpRcvSynsentStateProcess(
     // tcp_finish_connect() → tcp_init_transfer()
     host.sim.enterFn(cpu, "tcp_finish_connect", skb.id);
     sk.state = TCP_STATES.ESTABLISHED;
+    inetSkRxDstSet(sk, skb);
     tp.lsndtime = jiffies(host); // no cwnd restart on the first data
     tp.lrcvtime = tp.lsndtime;
     tcpInitMetrics(tp);
@@ -473,6 +475,10 @@ export function tcpRcvEstablished(
     const tp = sk.tcp;
     if (!tp) return s.flags & TCP_FLAGS.RST ? "TCP_RESET" : tcpDataQueue(host, cpu, sk, skb, s);
     tp.mstamp = host.sim.now; // tcp_mstamp_refresh()
+    // the input route is cached on the first segment the connection takes here: a passive
+    // open's child, though tcp_v4_syn_recv_sock() also calls inet_sk_rx_dst_set(), still has
+    // its first data segment routed on Linux 6.18 (recorded: tcp_early_demux.json)
+    if (established && !sk.rxDst) inetSkRxDstSet(sk, skb);
     // tcp_fast_parse_options(): a segment without a timestamp leaves the last echo in place
     const ts = s.options.timestamp;
     if (tp.tstampOk && ts) tp.rcvTsecr = ts.tsecr;

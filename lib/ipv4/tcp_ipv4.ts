@@ -31,6 +31,7 @@ import { inNtoa, IPPROTO_TCP } from "../wire/ipv4.ts";
 import {
   TCP_FLAGS,
   TCP_HLEN,
+  TcpHdr,
   TCPOPT_NOP,
   TCPOPT_SACK_PERM,
   TCPOPT_TIMESTAMP,
@@ -288,6 +289,44 @@ function tcpChecksumOk(skb: SkBuff, s: Seg): boolean {
   ) === 0;
 }
 
+// __inet_lookup_established(): the exact 4-tuple, in any state a connection has
+function inetLookupEstablished(
+  host: InetNet,
+  saddr: number,
+  sport: number,
+  daddr: number,
+  dport: number,
+): Sock | undefined {
+  return host.ipv4.tcpSockets.find((sk) =>
+    sk.state !== TCP_STATES.LISTEN && sk.state !== TCP_STATES.CLOSE &&
+    sk.rcvSaddr === daddr && sk.num === dport && sk.daddr === saddr && sk.dport === sport
+  );
+}
+
+/**
+ * Finds the connection a segment is for before its route is looked up, as
+ * tcp_v4_early_demux(): the socket goes with the skb, and a full socket's cached input route
+ * (sk_rx_dst) becomes the segment's when it came in by the same device — so
+ * ip_rcv_finish_core() looks none up.
+ * @param host the host
+ * @param cpu the CPU
+ * @param skb the segment, its network and transport headers set
+ */
+export function tcpV4EarlyDemux(host: InetNet, cpu: Cpu, skb: SkBuff): void {
+  if (skb.pktType !== PACKET_HOST) return;
+  const iph = ipHdr(skb);
+  if (skb.networkHeader + iph.totLen - skb.transportHeader < TCP_HLEN) return;
+  const th = new TcpHdr(skb.head, skb.transportHeader);
+  if (th.doff < 5) return;
+  host.sim.traced(cpu, "tcp_v4_early_demux", () => {
+    const sk = inetLookupEstablished(host, iph.saddr, th.source, iph.daddr, th.dest);
+    if (!sk) return;
+    skb.sk = sk;
+    const full = sk.state !== TCP_STATES.TIME_WAIT && !sk.tcp?.timeWait; // sk_fullsock()
+    if (full && sk.rxDst && sk.rxDstIfindex === (skb.dev?.ifindex ?? 0)) skb.dst = sk.rxDst;
+  }, skb.id);
+}
+
 /**
  * Receives a TCP segment, as tcp_v4_rcv(): only PACKET_HOST; InSegs; a data offset under 5 words
  * is PKT_TOO_SMALL (InErrs); a bad checksum TCP_CSUM (InCsumErrors, InErrs). Then the socket:
@@ -315,6 +354,10 @@ function tcpChecksumOk(skb: SkBuff, s: Seg): boolean {
  */
 export function tcpV4Rcv(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
   host.sim.enterFn(cpu, "tcp_v4_rcv", skb.id);
+  // the socket early demux found is the one the lookup finds again (skb_steal_sock()); the
+  // route is skb_dst(), which a connection caches (inet_sk_rx_dst_set())
+  skb.sk = null;
+  skb.dst = rt;
   cpu.chargeLater(host.sim.costs.ns("transport"));
   const reason = tcpV4RcvReason(host, cpu, skb, rt);
   if (reason === "consumed") consumeSkb(host.sim, skb, "tcp_v4_rcv");
@@ -345,12 +388,7 @@ function tcpV4RcvReason(
     mib.InErrs++;
     return "TCP_CSUM";
   }
-  const socks = host.ipv4.tcpSockets;
-  // __inet_lookup_established(): the exact 4-tuple, in any state a connection has
-  const est = socks.find((sk) =>
-    sk.state !== TCP_STATES.LISTEN && sk.state !== TCP_STATES.CLOSE &&
-    sk.rcvSaddr === s.daddr && sk.num === s.dport && sk.daddr === s.saddr && sk.dport === s.sport
-  );
+  const est = inetLookupEstablished(host, s.saddr, s.sport, s.daddr, s.dport);
   let twIsn = 0;
   if (est && (est.state === TCP_STATES.TIME_WAIT || est.tcp?.timeWait)) {
     // do_time_wait: after tcp_time_wait() the connection is a timewait sock
@@ -443,7 +481,11 @@ function tcpV4DoRcv(
   s: Seg,
 ): SkbDropReason | "consumed" | "held" {
   return host.sim.traced(cpu, "tcp_v4_do_rcv", () => {
-    if (sk.state === TCP_STATES.ESTABLISHED) skRxQueueSet(sk, skb); // sk_mark_napi_id()
+    if (sk.state === TCP_STATES.ESTABLISHED) {
+      skRxQueueSet(sk, skb); // sk_mark_napi_id()
+      // a cached input route for another device is dropped
+      if (sk.rxDst && sk.rxDstIfindex !== (skb.dev?.ifindex ?? 0)) sk.rxDst = null;
+    }
     const verdict = tcpRcvEstablished(host, cpu, sk, skb, s);
     if (typeof verdict === "string") return verdict;
     // reset: tcp_v4_send_reset(), then the segment is dropped

@@ -1,0 +1,95 @@
+"""What early demux saves a TCP connection on a real kernel: the input route lookups
+(fib_table_lookup events) of each segment a client sends to a listener on the host — the SYN,
+the handshake's ACK, then data segments — with net.ipv4.tcp_early_demux on and off.
+
+Run as root on the machine's own kernel:  python3 tests/oracle/tcp_early_demux_oracle.py
+The host is a namespace with eth0 (10.1.0.2/24, a veth); its peer w0 (10.1.0.7/24) is in a
+client namespace. Output (JSON): {"on": [N, ...], "off": [N, ...]}: per segment the client sent,
+in order, how many fib_table_lookup events the host's input routing of it made.
+"""
+import json
+import os
+import subprocess
+import time
+
+HOST, CLIENT = "rxe_host", "rxe_client"
+INSTANCE = "/sys/kernel/tracing/instances/rxpath_edemux"
+
+
+def sh(*args, ns=None, check=True):
+    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(args)
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}: {r.stderr.strip()}")
+    return r.stdout
+
+
+def setup(early_demux):
+    for ns in (HOST, CLIENT):
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        sh("ip", "netns", "add", ns)
+        sh("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", ns=ns)
+    sh("ip", "link", "add", "eth0", "netns", HOST, "type", "veth", "peer", "name", "w0", "netns", CLIENT)
+    sh("ip", "addr", "add", "10.1.0.2/24", "dev", "eth0", ns=HOST)
+    sh("ip", "addr", "add", "10.1.0.7/24", "dev", "w0", ns=CLIENT)
+    sh("ip", "link", "set", "eth0", "up", ns=HOST)
+    sh("ip", "link", "set", "w0", "up", ns=CLIENT)
+    sh("ip", "link", "set", "lo", "up", ns=HOST)
+    sh("sysctl", "-qw", f"net.ipv4.tcp_early_demux={early_demux}", ns=HOST)
+    sh("ethtool", "-K", "eth0", "gro", "off", ns=HOST, check=False)
+
+
+SERVER = """
+import socket, sys
+s = socket.socket(); s.bind(("10.1.0.2", 80)); s.listen(8)
+print("ready", flush=True)
+c, _ = s.accept()
+while c.recv(100):
+    pass
+"""
+
+CLIENT_CODE = """
+import socket, time
+c = socket.socket(); c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+c.connect(("10.1.0.2", 80))
+for i in range(3):
+    time.sleep(0.3)
+    c.send(b"x" * 10)
+    print("sent", flush=True)
+time.sleep(0.3)
+"""
+
+
+def run(early_demux):
+    setup(early_demux)
+    if os.path.isdir(INSTANCE):
+        os.rmdir(INSTANCE)
+    os.mkdir(INSTANCE)
+    try:
+        open(f"{INSTANCE}/events/fib/fib_table_lookup/enable", "w").write("1")
+        open(f"{INSTANCE}/events/net/netif_receive_skb/enable", "w").write("1")
+        open(f"{INSTANCE}/trace", "w").write("")
+        server = subprocess.Popen(["ip", "netns", "exec", HOST, "python3", "-c", SERVER], stdout=subprocess.PIPE, text=True)
+        assert server.stdout.readline().strip() == "ready"
+        subprocess.run(["ip", "netns", "exec", CLIENT, "python3", "-c", CLIENT_CODE], check=True, capture_output=True)
+        server.kill()
+        open(f"{INSTANCE}/events/fib/fib_table_lookup/enable", "w").write("0")
+        open(f"{INSTANCE}/events/net/netif_receive_skb/enable", "w").write("0")
+        lines = open(f"{INSTANCE}/trace").read().splitlines()
+    finally:
+        os.rmdir(INSTANCE)
+        for ns in (HOST, CLIENT):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    # each segment arriving at eth0 (netif_receive_skb dev=eth0), then the host's input lookups
+    # for it: iif 2 (eth0), 10.1.0.7 -> 10.1.0.2
+    counts = []
+    for line in lines:
+        if "netif_receive_skb: dev=eth0" in line:
+            counts.append(0)
+        elif "fib_table_lookup:" in line and counts and " iif 2 " in line and "10.1.0.7/0 -> 10.1.0.2/0" in line:
+            counts[-1] += 1
+    return counts
+
+
+if __name__ == "__main__":
+    print(json.dumps({"on": run(1), "off": run(0)}))
