@@ -10,18 +10,11 @@ in order, how many fib_table_lookup events the host's input routing of it made.
 import json
 import os
 import subprocess
-import time
+
+from replay_oracle import sh
 
 HOST, CLIENT = "rxe_host", "rxe_client"
 INSTANCE = "/sys/kernel/tracing/instances/rxpath_edemux"
-
-
-def sh(*args, ns=None, check=True):
-    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(args)
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if check and r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)}: {r.stderr.strip()}")
-    return r.stdout
 
 
 def setup(early_demux):
