@@ -65,7 +65,7 @@ export function timeSeries(
         ...(text.xLog ? { scale: { type: "log" } } : {}),
       },
       y: { field: y, type: "quantitative", title: text.yTitle ?? y },
-      ...(color ? { color: { field: color, type: "nominal" } } : {}),
+      ...(color ? { color: { field: color, type: "nominal", legend: { labelLimit: 0 } } } : {}),
     },
     ...(text.label
       ? {
@@ -109,9 +109,18 @@ export function stackedBars(
     ...base(text.title, data),
     mark: "bar",
     encoding: {
-      x: { field: x, type: "nominal", title: text.xTitle ?? x, sort: null, ...scale },
+      x: {
+        field: x,
+        type: "nominal",
+        title: text.xTitle ?? x,
+        sort: null,
+        axis: { labelLimit: 0 },
+        ...scale,
+      },
       y: { field: y, type: "quantitative", title: text.yTitle ?? y, stack: stack ? "zero" : null },
-      ...(stack ? { color: { field: stack, type: "nominal", sort: null } } : {}),
+      ...(stack
+        ? { color: { field: stack, type: "nominal", sort: null, legend: { labelLimit: 0 } } }
+        : {}),
     },
   };
 }
@@ -235,7 +244,7 @@ export function cdf(data: Row[], field: string, text: ChartText, color?: string)
     encoding: {
       x: { field, type: "quantitative", title: text.xTitle ?? field },
       y: { field: "fraction", type: "quantitative", title: text.yTitle ?? "fraction ≤ x" },
-      ...(color ? { color: { field: color, type: "nominal" } } : {}),
+      ...(color ? { color: { field: color, type: "nominal", legend: { labelLimit: 0 } } } : {}),
     },
   };
 }
