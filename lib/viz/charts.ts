@@ -274,8 +274,10 @@ export function heatmap(
     ...base(text.title, data),
     mark: "rect",
     encoding: {
-      x: { field: x, type: "ordinal", title: text.xTitle ?? x },
-      y: { field: y, type: "ordinal", title: text.yTitle ?? y },
+      // categories in the order the rows bring them (netfilter's hooks in packet order), not
+      // sorted by name
+      x: { field: x, type: "ordinal", title: text.xTitle ?? x, sort: null },
+      y: { field: y, type: "ordinal", title: text.yTitle ?? y, sort: null },
       color: { field: value, type: "quantitative" },
     },
   };
