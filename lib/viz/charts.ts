@@ -29,6 +29,10 @@ export interface ChartText {
   label?: string;
 }
 
+// Series colours: twenty distinct ones (Vega's default has ten, and repeats them), and a
+// legend that never cuts an entry
+const PALETTE = { scale: { scheme: "tableau20" }, legend: { labelLimit: 0 } };
+
 function base(title: string, data: Row[]): VegaLiteSpec {
   return { $schema: SCHEMA, title, width: 480, height: 240, data: { values: data } };
 }
@@ -65,7 +69,7 @@ export function timeSeries(
         ...(text.xLog ? { scale: { type: "log" } } : {}),
       },
       y: { field: y, type: "quantitative", title: text.yTitle ?? y },
-      ...(color ? { color: { field: color, type: "nominal", legend: { labelLimit: 0 } } } : {}),
+      ...(color ? { color: { field: color, type: "nominal", ...PALETTE } } : {}),
     },
     ...(text.label
       ? {
@@ -118,9 +122,7 @@ export function stackedBars(
         ...scale,
       },
       y: { field: y, type: "quantitative", title: text.yTitle ?? y, stack: stack ? "zero" : null },
-      ...(stack
-        ? { color: { field: stack, type: "nominal", sort: null, legend: { labelLimit: 0 } } }
-        : {}),
+      ...(stack ? { color: { field: stack, type: "nominal", sort: null, ...PALETTE } } : {}),
     },
   };
 }
@@ -179,13 +181,7 @@ export function labelledBars(
         encoding: o.color
           ? {
             ...(o.log ? { x2: { datum: 0.5 } } : {}),
-            color: {
-              field: o.color,
-              type: "nominal",
-              sort: null,
-              scale: { scheme: "tableau20" },
-              legend: { labelLimit: 0 },
-            },
+            color: { field: o.color, type: "nominal", sort: null, ...PALETTE },
           }
           : o.log
           ? { x2: { datum: 0.5 } }
@@ -244,7 +240,7 @@ export function cdf(data: Row[], field: string, text: ChartText, color?: string)
     encoding: {
       x: { field, type: "quantitative", title: text.xTitle ?? field },
       y: { field: "fraction", type: "quantitative", title: text.yTitle ?? "fraction ≤ x" },
-      ...(color ? { color: { field: color, type: "nominal", legend: { labelLimit: 0 } } } : {}),
+      ...(color ? { color: { field: color, type: "nominal", ...PALETTE } } : {}),
     },
   };
 }
