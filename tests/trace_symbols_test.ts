@@ -51,3 +51,22 @@ Deno.test("every function traced on the replay's veth path is a 6.18 symbol", as
   assert.ok(names.has("veth_xmit") && names.has("__netif_receive_skb_one_core"));
   assert.deepEqual([...names].filter((n) => !symbols.has(n)).sort(), []);
 });
+
+Deno.test("every function traced in the neighbour and qdisc recordings' runs is a 6.18 symbol", async () => {
+  const { runNeighbours } = await import("../lib/experiments/neigh.ts");
+  const { neighRun } = await import("./oracle/neigh_cases.ts");
+  const names = new Set<string>();
+  for (const kind of ["neigh", "qdisc"]) {
+    const dir = new URL(`./golden/linux-6.18/${kind}/`, import.meta.url).pathname;
+    for (const e of Deno.readDirSync(dir)) {
+      const c = JSON.parse(Deno.readTextFileSync(`${dir}${e.name}`)).case;
+      const run = runNeighbours(neighRun(c));
+      for (const r of run.host.sim.trace.records) names.add(r.fn);
+    }
+  }
+  // the collections and the entries' removal ran
+  for (const fn of ["neigh_periodic_work", "neigh_remove_one", "neigh_cleanup_and_release"]) {
+    assert.ok(names.has(fn), fn);
+  }
+  assert.deepEqual([...names].filter((n) => !symbols.has(n)).sort(), []);
+});

@@ -158,7 +158,7 @@ export interface NeighTable {
   gcThresh2: number;
   /** gc_thresh3: past this many, an entry is made only if a collection frees room (1024). */
   gcThresh3: number;
-  /** gc_interval, jiffies (30 s): shown and settable, used by no collection since 4.x. */
+  /** gc_interval, jiffies (30 s): shown and settable; no collection in 6.18 reads it. */
   gcInterval: number;
   /**
    * The entries collection may take, oldest first (gc_list; its size is gc_entries): all but
@@ -542,34 +542,33 @@ function step<T>(host: Net, cpu: Cpu | undefined, fn: string, body: () => T): T 
   return cpu ? host.sim.traced(cpu, fn, body) : body();
 }
 
-// neigh_forced_gc(): the entries no one holds (no timer pending) that failed, need no
-// resolution, are multicast or were last updated 5 s ago or more go, oldest first, until
-// gc_entries is back to gc_thresh2; a walk that ends sets last_flush
+// neigh_forced_gc() (static, inlined into neigh_alloc(): no function of its own in a graph):
+// the entries no one holds (no timer pending) that failed, need no resolution, are multicast or
+// were last updated 5 s ago or more go, oldest first, until gc_entries is back to gc_thresh2;
+// a walk that ends sets last_flush
 function neighForcedGc(
   host: Net,
   cpu: Cpu | undefined,
   tbl: NeighTable,
   gcEntries: number,
 ): number {
-  return step(host, cpu, "neigh_forced_gc", () => {
-    const maxClean = gcEntries - tbl.gcThresh2;
-    const now = jiffies(host);
-    const tref = now - 5 * host.hz;
-    let shrunk = 0;
-    tbl.stats.forced_gc_runs++;
-    for (const n of [...tbl.gcList]) {
-      if (n.timerAt >= 0) continue;
-      const remove = n.nudState === NUD_FAILED || n.nudState === NUD_NOARP ||
-        tbl.isMulticast(n.primaryKey) || n.updated < tref || n.updated > now;
-      if (remove) {
-        step(host, cpu, "neigh_remove_one", () => neighDel(host, cpu, n));
-        shrunk++;
-      }
-      if (shrunk >= maxClean) break;
+  const maxClean = gcEntries - tbl.gcThresh2;
+  const now = jiffies(host);
+  const tref = now - 5 * host.hz;
+  let shrunk = 0;
+  tbl.stats.forced_gc_runs++;
+  for (const n of [...tbl.gcList]) {
+    if (n.timerAt >= 0) continue;
+    const remove = n.nudState === NUD_FAILED || n.nudState === NUD_NOARP ||
+      tbl.isMulticast(n.primaryKey) || n.updated < tref || n.updated > now;
+    if (remove) {
+      step(host, cpu, "neigh_remove_one", () => neighDel(host, cpu, n));
+      shrunk++;
     }
-    tbl.lastFlush = now;
-    return shrunk;
-  });
+    if (shrunk >= maxClean) break;
+  }
+  tbl.lastFlush = now;
+  return shrunk;
 }
 
 // the periodic collection's next run, `delay` jiffies on (queue_delayed_work() of gc_work)

@@ -7,6 +7,7 @@
 // probes), and its counters and NEIGH_* drops are the kernel's.
 import assert from "node:assert/strict";
 import { runNeighbours } from "../../lib/experiments/neigh.ts";
+import { neighRun } from "../oracle/neigh_cases.ts";
 
 const dir = new URL("../golden/linux-6.18/neigh/", import.meta.url).pathname;
 const TOLERANCE_S = 0.04;
@@ -105,7 +106,7 @@ for (const file of names.sort()) {
   const name = file.slice(0, -5);
   const { case: c, kernel } = JSON.parse(Deno.readTextFileSync(`${dir}${file}`));
   Deno.test(`neighbours ${name}: ${REASONS[name]}, as on Linux 6.18`, () => {
-    const kit = runNeighbours(c);
+    const kit = runNeighbours(neighRun(c));
     assert.deepEqual(
       kit.sent.map((s) => masked(s.frame)),
       kernel.sent.map((s: { frame: string }) => masked(s.frame)),

@@ -2,6 +2,7 @@
 // with ARP, and peers on the wire that answer or do not. neigh_oracle.py runs each on a real
 // kernel; tests/ipv4/neigh_oracle_test.ts holds the kit to the recordings.
 import { buildFrame } from "../../lib/wire/build.ts";
+import type { NeighRun } from "../../lib/experiments/neigh.ts";
 
 /** A case as neigh_oracle.py takes it, frames as hex. */
 export interface NeighCase {
@@ -35,6 +36,17 @@ export interface NeighCase {
   snapshots: number[];
   /** When the run ends, seconds. */
   end: number;
+}
+
+/** A recorded case as runNeighbours takes it: the wire's fields under the kit's names. */
+export function neighRun(c: NeighCase): NeighRun {
+  return {
+    ...c,
+    numTxQueues: c.numtxqueues,
+    wireCpu: c.wire_cpu,
+    wireNumTxQueues: c.wire_numtxqueues,
+    wireSysfs: c.wire_sysfs,
+  };
 }
 
 /** The host's MAC. */

@@ -8,6 +8,7 @@
 // counters (OutDiscards for a reply its qdisc dropped).
 import assert from "node:assert/strict";
 import { runNeighbours } from "../../lib/experiments/neigh.ts";
+import { neighRun } from "../oracle/neigh_cases.ts";
 import { sysfsRead } from "../../lib/proc/sysfs.ts";
 
 const dir = new URL("../golden/linux-6.18/qdisc/", import.meta.url).pathname;
@@ -56,14 +57,7 @@ for (const file of [...Deno.readDirSync(dir)].map((e) => e.name).sort()) {
       assert.deepEqual(moved, [], `a frame left during the snapshot at ${s.t} s`);
     }
     const frames = c.frames.map((f: { frame: string }, i: number) => ({ ...f, t: kernel.in[i] }));
-    const kit = runNeighbours({
-      ...c,
-      frames,
-      numTxQueues: c.numtxqueues,
-      wireCpu: c.wire_cpu,
-      wireNumTxQueues: c.wire_numtxqueues,
-      wireSysfs: c.wire_sysfs,
-    });
+    const kit = runNeighbours(neighRun({ ...c, frames }));
     assert.deepEqual(
       kit.sent.map((s) => masked(s.frame)),
       kernel.sent.map((s: { frame: string }) => masked(s.frame)),
