@@ -37,8 +37,15 @@ export interface Proto {
   objSize: number;
   /** Header room it reserves (max_header). */
   maxHeader: number;
-  /** Pages charged to it (memory_allocated), or null when it keeps no account. */
+  /**
+   * Pages charged to it (memory_allocated), or null when it keeps no account: the count its
+   * limits and /proc/net/sockstat see, behind what each CPU's reserve holds.
+   */
   memoryAllocated: number | null;
+  /** Pages each CPU has charged and not yet added to memory_allocated (per_cpu_fw_alloc). */
+  perCpuFwAlloc: number[];
+  /** Its limits in pages, min, pressure and max (sysctl_mem: net.ipv4.udp_mem), or null. */
+  sysctlMem: [number, number, number] | null;
   /** Memory pressure state, or null when not implemented ("NI"). */
   memoryPressure: boolean | null;
   /** Sockets in use (sock_prot_inuse_get()). */
@@ -65,6 +72,75 @@ export function protoRegister(host: Net, prot: Proto, allocSlab: boolean): void 
   prot.slab = allocSlab;
   host.protoList.unshift(prot);
   host.sim.exitFn(host.bootCpu, "proto_register");
+}
+
+// Moves a CPU's reserve into the shared count (proto_memory_pcpu_drain()).
+function protoMemoryPcpuDrain(prot: Proto, cpu: number): void {
+  prot.memoryAllocated = (prot.memoryAllocated ?? 0) + (prot.perCpuFwAlloc[cpu] ?? 0);
+  prot.perCpuFwAlloc[cpu] = 0;
+}
+
+/**
+ * Charges pages to a protocol from a CPU, as sk_memory_allocated_add()
+ * (include/net/proto_memory.h): the CPU's reserve takes them, and only once it holds
+ * net.core.mem_pcpu_rsv pages does it go into memory_allocated — so the count the limits see
+ * moves in steps of 256 pages (1 MiB) per CPU.
+ * @param host the host (its net.core.mem_pcpu_rsv)
+ * @param prot the protocol
+ * @param cpu the CPU charging
+ * @param pages how many
+ */
+export function skMemoryAllocatedAdd(host: Net, prot: Proto, cpu: number, pages: number): void {
+  prot.perCpuFwAlloc[cpu] = (prot.perCpuFwAlloc[cpu] ?? 0) + pages;
+  if (prot.perCpuFwAlloc[cpu] >= host.sysctl["net.core.mem_pcpu_rsv"]) {
+    protoMemoryPcpuDrain(prot, cpu);
+  }
+}
+
+/**
+ * Returns pages a protocol had charged, as sk_memory_allocated_sub(): the CPU's reserve goes
+ * down, into memory_allocated once it is net.core.mem_pcpu_rsv pages below zero.
+ * @param host the host
+ * @param prot the protocol
+ * @param cpu the CPU returning them
+ * @param pages how many
+ */
+export function skMemoryAllocatedSub(host: Net, prot: Proto, cpu: number, pages: number): void {
+  prot.perCpuFwAlloc[cpu] = (prot.perCpuFwAlloc[cpu] ?? 0) - pages;
+  if (prot.perCpuFwAlloc[cpu] <= -host.sysctl["net.core.mem_pcpu_rsv"]) {
+    protoMemoryPcpuDrain(prot, cpu);
+  }
+}
+
+/**
+ * Asks a protocol for `amt` pages for a socket's receive side, as __sk_mem_raise_allocated()
+ * with SK_MEM_RECV: granted while memory_allocated is at most sysctl_mem[0]; refused above
+ * sysctl_mem[2]; in between granted only while the socket holds less than rmem0 (udp_rmem_min)
+ * — a protocol with no pressure state (UDP) has no fairer rule after that, and refuses. A
+ * refusal takes the pages back.
+ * @param host the host
+ * @param prot the protocol
+ * @param cpu the CPU charging
+ * @param sk the socket
+ * @param amt pages asked for
+ * @param rmem0 the guaranteed minimum of sk_rmem_alloc, bytes (sk_get_rmem0())
+ * @returns true when granted
+ */
+export function skMemRaiseAllocatedRecv(
+  host: Net,
+  prot: Proto,
+  cpu: number,
+  sk: Sock,
+  amt: number,
+  rmem0: number,
+): boolean {
+  skMemoryAllocatedAdd(host, prot, cpu, amt);
+  const allocated = prot.memoryAllocated ?? 0;
+  const limits = prot.sysctlMem;
+  if (!limits || allocated <= limits[0]) return true;
+  if (allocated <= limits[2] && sk.rmemAlloc < rmem0) return true;
+  skMemoryAllocatedSub(host, prot, cpu, amt); // suppress_allocation
+  return false;
 }
 
 /** TCP states (include/net/tcp_states.h) the kit uses; UDP reuses ESTABLISHED and CLOSE. */
@@ -631,6 +707,15 @@ export class Sock {
   }[] = [];
   /** Memory scheduled for this socket and not yet charged to an skb, bytes (sk_forward_alloc). */
   forwardAlloc = 0;
+  /** UDP: bytes read and not yet returned (udp_sock.forward_deficit). */
+  forwardDeficit = 0;
+  /** UDP: the deficit that is returned at once (udp_sock.forward_threshold, sk_rcvbuf / 4). */
+  forwardThreshold = 0;
+  /**
+   * UDP: how many of the receive queue's first datagrams the reader has taken over
+   * (udp_sock.reader_queue, spliced from sk_receive_queue when it runs dry).
+   */
+  readerQueueLen = 0;
   /** Truesize of the skbs queued to send or awaiting their ACK (sk_wmem_queued). */
   wmemQueued = 0;
   /**

@@ -99,6 +99,9 @@ export function netCoreSysctlTable(net: Net): CtlTable[] {
       source: FILE,
     },
     { procname: "net.core.busy_read", value: 0, min: 0, max: INT_MAX, source: FILE },
+    // net_hotdata.sysctl_mem_pcpu_rsv: the pages a CPU charges to a protocol before the shared
+    // count sees them; SK_MEMORY_PCPU_RESERVE (1 MiB in pages) is also its minimum
+    { procname: "net.core.mem_pcpu_rsv", value: 256, min: 256, max: INT_MAX, source: FILE },
     // net/core/net_namespace.c: SOMAXCONN (4096), the cap on listen()'s backlog
     { procname: "net.core.somaxconn", value: 4096, min: 0, max: INT_MAX, source: FILE },
   ];

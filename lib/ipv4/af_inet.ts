@@ -61,6 +61,8 @@ function proto(
     objSize,
     maxHeader,
     memoryAllocated: accounted ? 0 : null,
+    perCpuFwAlloc: [],
+    sysctlMem: null,
     memoryPressure: pressure ? false : null,
     inuse: 0,
     slab: false,
@@ -120,7 +122,9 @@ export function inetBindCheck(
 export function inetInit(host: InetNet): void {
   host.sim.enterFn(host.bootCpu, "inet_init");
   protoRegister(host, proto("TCP", 2304, 192, true, true, "yyyyyyyyyyyynyyyyy"), true);
-  protoRegister(host, proto("UDP", 1344, 0, true, false, "yyynyyynyyyynnyyyn"), true);
+  const udp = proto("UDP", 1344, 0, true, false, "yyynyyynyyyynnyyyn");
+  udp.sysctlMem = host.ipv4.udpMem; // udp_prot.sysctl_mem = sysctl_udp_mem
+  protoRegister(host, udp, true);
   protoRegister(host, proto("RAW", 1152, 0, false, false, "yyynyyynyyyyyyyynn"), true);
   protoRegister(host, proto("PING", 1016, 0, false, false, "yyynnynnyyyyyynyyn"), true);
   sockRegister(host, { family: PF_INET, create: "inet_create", name: "AF_INET" });

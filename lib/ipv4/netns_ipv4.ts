@@ -79,6 +79,12 @@ export class NetnsIpv4 {
    */
   tcpWmem: [number, number, number] = [4096, 16384, 4194304];
   /**
+   * net.ipv4.udp_mem (sysctl_udp_mem), pages: min, pressure, max. udp_init() makes them ¾L, L and
+   * 1½L, L an eighth of free buffer memory: what the reference 6.18 machine (24 GiB) shows. One
+   * set for the machine in the kernel; the kit's host is the machine. UDP's proto points here.
+   */
+  udpMem: [number, number, number] = [575796, 767731, 1151592];
+  /**
    * net.ipv4.tcp_congestion_control: a new namespace on the reference 6.18 host starts with
    * bbr (its kernel's default), whose sndbuf_expand() provisions three windows, not two.
    */

@@ -2,7 +2,8 @@
 // (ip_fragment.c's ip4_frags_ns_ctl_table, devinet.c's conf tables): the net.ipv4.* sysctls the
 // kit acts on, with the kernel's defaults and the bounds of their handlers.
 
-import { type CtlTable, INT_MAX } from "../core/sysctl_net.ts";
+import { InputRangeError } from "../base/errors.ts";
+import { type CtlEntry, type CtlStringTable, INT_MAX } from "../core/sysctl_net.ts";
 import { devinetSetConf, devinetSysctlTable } from "./devinet.ts";
 import type { InetNet } from "./netns_ipv4.ts";
 
@@ -13,7 +14,7 @@ const FILE = "net/ipv4/sysctl_net_ipv4.c";
  * @param host the namespace whose values the handlers change
  * @returns the entries
  */
-export function ipv4SysctlTable(host: InetNet): CtlTable[] {
+export function ipv4SysctlTable(host: InetNet): CtlEntry[] {
   const entry = (procname: string, value: number, min: number, max = INT_MAX, source = FILE) => ({
     procname: `net.ipv4.${procname}`,
     value,
@@ -32,6 +33,10 @@ export function ipv4SysctlTable(host: InetNet): CtlTable[] {
     entry("ip_early_demux", 1, 0, 255),
     entry("udp_early_demux", 1, 0, 255),
     entry("tcp_early_demux", 1, 0, 255),
+    // ipv4_net_table: proc_dointvec_minmax from 1 (SYSCTL_ONE); what a UDP socket may hold
+    // whatever udp_mem says, short of its hard limit (__sk_mem_raise_allocated())
+    entry("udp_rmem_min", 4096, 1),
+    udpMemSysctl(host),
     // proc_dou8vec_minmax 0 or 1 (ipv4_fwd_update_priority): ip_forward() sets skb->priority
     entry("ip_forward_update_priority", 1, 0, 1),
     entry("ip_nonlocal_bind", 0, 0, 1), // proc_dou8vec_minmax, 0 or 1
@@ -114,4 +119,31 @@ export function ipv4SysctlTable(host: InetNet): CtlTable[] {
     entry("tcp_max_syn_backlog", 2048, 0, INT_MAX, "net/ipv4/tcp_ipv4.c:tcp_sk_init"),
     ...devinetSysctlTable(host),
   ];
+}
+
+/**
+ * net.ipv4.udp_mem (ipv4_table, proc_doulongvec_minmax): UDP's limits in pages — min, pressure,
+ * max — for the whole machine, read tab-separated. A write sets as many of the three as it
+ * gives (`sysctl -w net.ipv4.udp_mem="1000"` changes only min); anything but up to three
+ * non-negative integers is EINVAL.
+ * @param host the host whose UDP protocol the limits are
+ * @returns the entry
+ */
+export function udpMemSysctl(host: InetNet): CtlStringTable {
+  return {
+    procname: "net.ipv4.udp_mem",
+    text: "575796\t767731\t1151592",
+    source: `${FILE}:ipv4_table`,
+    read: () => host.ipv4.udpMem.join("\t"),
+    write: (value: string) => {
+      const words = value.trim().split(/\s+/);
+      if (words.length > 3 || !words.every((w) => /^\d+$/.test(w))) {
+        throw new InputRangeError(
+          `sysctl: setting key "net.ipv4.udp_mem": Invalid argument (${JSON.stringify(value)}: ` +
+            `up to three page counts, min pressure max)`,
+        );
+      }
+      words.forEach((w, i) => host.ipv4.udpMem[i] = Number(w));
+    },
+  };
 }

@@ -1,7 +1,8 @@
 // Models the UDP receive side of net/ipv4/udp.c (Linux 6.18): __udp4_lib_rcv() with its length
 // and checksum checks, the socket lookup and its scoring, broadcast and multicast delivery to
-// every matching socket, __udp_enqueue_schedule_skb()'s receive-buffer accounting by truesize,
-// sock_def_readable() waking a reader, and the /proc/net/udp view.
+// every matching socket, __udp_enqueue_schedule_skb()'s receive-buffer accounting by truesize and
+// its pages charged against net.ipv4.udp_mem, sock_def_readable() waking a reader, the reader
+// returning memory (udp_rmem_release()), and the /proc/net/udp view.
 
 import type { InetNet } from "./netns_ipv4.ts";
 import { InputRangeError } from "../base/errors.ts";
@@ -15,7 +16,14 @@ import {
   udpHdr,
 } from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
-import { Sock, sockSetRcvbuf, TCP_STATES } from "../core/sock.ts";
+import {
+  type Proto,
+  skMemoryAllocatedSub,
+  skMemRaiseAllocatedRecv,
+  Sock,
+  sockSetRcvbuf,
+  TCP_STATES,
+} from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
 import { inNtoa, IPPROTO_UDP } from "../wire/ipv4.ts";
@@ -49,6 +57,11 @@ export function udpClose(host: InetNet, sk: Sock): void {
   const socks = host.ipv4.udpSockets;
   const i = socks.indexOf(sk);
   if (i >= 0) socks.splice(i, 1);
+  // udp_destruct_common(): what the queue held and the deficit go back, then the forward
+  // allocation (sk_mem_reclaim_final())
+  const held = sk.receiveQueue.reduce((n, q) => n + q.truesize, 0) + sk.forwardDeficit;
+  udpMemReduce(host, host.sim.cpus[0].id, (held + sk.forwardAlloc) >> PAGE_SHIFT);
+  sk.forwardAlloc = sk.forwardDeficit = sk.readerQueueLen = 0;
   for (const q of sk.receiveQueue.splice(0)) {
     sk.rmemAlloc -= q.truesize;
     host.sim.ledger.end({
@@ -148,6 +161,8 @@ export function udpSocket(host: InetNet, b: UdpBind): Sock {
     ino: ++host.ipv4.lastIno,
   });
   if (b.rcvbuf !== undefined) sockSetRcvbuf(sk, b.rcvbuf, host.sysctl["net.core.rmem_max"]);
+  // udp_lib_init_sock(), and udp_lib_setsockopt() after SO_RCVBUF
+  sk.forwardThreshold = sk.rcvbuf >> 2;
   sk.sndbuf = host.sysctl["net.core.wmem_default"]; // sock_init_data()
   sk.llUsec = host.sysctl["net.core.busy_read"];
   // udp_lib_get_port() adds at the head of the port's slots: the newest socket is seen first.
@@ -272,17 +287,44 @@ export function sockDefReadable(host: InetNet, cpu: Cpu, sk: Sock): void {
 
 // The receive buffer is full (ENOMEM).
 const ENOMEM = 12;
+// Socket memory is counted in pages (SK_MEM_QUANTUM).
+const PAGE_SHIFT = 12;
+
+// UDP's struct proto: the pages its sockets hold are charged to it.
+function udpProt(host: InetNet): Proto {
+  return host.protoList.find((p) => p.name === "UDP")!;
+}
+
+// __sk_mem_reduce_allocated() for UDP.
+function udpMemReduce(host: InetNet, cpu: number, pages: number): void {
+  if (pages > 0) skMemoryAllocatedSub(host, udpProt(host), cpu, pages);
+}
+
+// udp_rmem_schedule() → __sk_mem_schedule(): what sk_forward_alloc lacks for `size` bytes is
+// asked of udp_mem in whole pages; refused, the forward allocation is taken back.
+function udpRmemSchedule(host: InetNet, cpu: Cpu, sk: Sock, size: number): boolean {
+  const delta = size - sk.forwardAlloc;
+  if (delta <= 0) return true;
+  const amt = (delta + (1 << PAGE_SHIFT) - 1) >> PAGE_SHIFT;
+  sk.forwardAlloc += amt << PAGE_SHIFT;
+  const rmem0 = host.sysctl["net.ipv4.udp_rmem_min"];
+  if (skMemRaiseAllocatedRecv(host, udpProt(host), cpu.id, sk, amt, rmem0)) return true;
+  sk.forwardAlloc -= amt << PAGE_SHIFT;
+  return false;
+}
 
 /**
  * Queues a datagram on a socket, as __udp_enqueue_schedule_skb() in 6.18: the skb is charged
  * its truesize; when that would take sk_rmem_alloc past sk_rcvbuf the datagram is refused —
  * except that an empty queue takes one datagram whatever its size — with -ENOMEM, and sk_drops
- * counts it (the caller drops it). A queued one wakes the reader.
+ * counts it (the caller drops it). The pages sk_forward_alloc lacks are asked of udp_mem; refused,
+ * the datagram is dropped here with PROTO_MEM, sk_drops counting it and — 6.18's batched
+ * enqueue has no SNMP update for it — no Udp counter. A queued one wakes the reader.
  * @param host the host
  * @param cpu the CPU
  * @param sk the socket
  * @param skb the datagram
- * @returns 0 when queued, else -ENOMEM
+ * @returns 0 when queued or dropped for memory, else -ENOMEM
  */
 export function __udpEnqueueScheduleSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: SkBuff): number {
   host.sim.enterFn(cpu, "__udp_enqueue_schedule_skb", skb.id);
@@ -292,7 +334,11 @@ export function __udpEnqueueScheduleSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: 
   if (sk.rmemAlloc + size > sk.rcvbuf && sk.rmemAlloc > 0) {
     sk.drops++;
     rc = -ENOMEM;
+  } else if (!udpRmemSchedule(host, cpu, sk, size)) {
+    sk.drops++; // numa_drop_add()
+    kfreeSkbReason(host.sim, skb, "PROTO_MEM", "__udp_enqueue_schedule_skb");
   } else {
+    sk.forwardAlloc -= size;
     sk.rmemAlloc += size;
     sk.incomingCpu = cpu.id;
     sk.receiveQueue.push({
@@ -305,6 +351,39 @@ export function __udpEnqueueScheduleSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: 
   }
   host.sim.exitFn(cpu, "__udp_enqueue_schedule_skb", skb.id);
   return rc;
+}
+
+/**
+ * The bytes a UDP socket has queued, as /proc/net/udp's rx_queue and ss's Recv-Q show them
+ * (udp_rqueue_get()): sk_rmem_alloc less what was read and not yet returned (the forward deficit).
+ * @param sk the socket
+ * @returns bytes
+ */
+export function udpRqueueGet(sk: Sock): number {
+  return sk.rmemAlloc - sk.forwardDeficit;
+}
+
+/**
+ * Returns a read datagram's memory, as udp_rmem_release() with partial set (udp_skb_destructor()):
+ * the bytes add to the socket's forward deficit, and while that is below forward_threshold
+ * (sk_rcvbuf / 4) and the reader still has datagrams it took over, nothing is returned — not even
+ * to sk_rmem_alloc. Otherwise the deficit leaves sk_rmem_alloc, sk_forward_alloc keeps less than
+ * a page of it, the whole pages go back to udp_mem, and the reader takes over the receive queue.
+ * @param host the host
+ * @param cpu the reader's CPU
+ * @param sk the socket
+ * @param size the datagram's truesize
+ */
+export function udpRmemRelease(host: InetNet, cpu: number, sk: Sock, size: number): void {
+  sk.forwardDeficit += size;
+  const deficit = sk.forwardDeficit;
+  if (deficit < sk.forwardThreshold && sk.readerQueueLen > 0) return;
+  sk.forwardDeficit = 0;
+  const amt = (deficit + sk.forwardAlloc - 1) & ~((1 << PAGE_SHIFT) - 1);
+  sk.forwardAlloc += deficit - amt;
+  udpMemReduce(host, cpu, amt >> PAGE_SHIFT);
+  sk.rmemAlloc -= deficit;
+  sk.readerQueueLen = sk.receiveQueue.length; // skb_queue_splice_tail_init()
 }
 
 // udp_queue_rcv_skb() → udp_queue_rcv_one_skb() → __udp_queue_rcv_skb() (inlined): the skb
@@ -487,10 +566,13 @@ export function udpRecvmsg(
   peek = false,
 ): { len: number; arrived: number } | null {
   const take = () => {
+    // __skb_recv_udp(): the reader's queue, refilled from the receive queue when it runs dry
+    if (sk.readerQueueLen === 0) sk.readerQueueLen = sk.receiveQueue.length;
     const q = peek ? sk.receiveQueue[0] : sk.receiveQueue.shift();
     if (!q) return null;
     if (peek) return { len: q.len, arrived: q.arrived };
-    sk.rmemAlloc -= q.truesize;
+    sk.readerQueueLen--;
+    udpRmemRelease(host, cpu?.id ?? 0, sk, q.truesize);
     host.mib.udp.InDatagrams++;
     host.sim.ledger.end({ skb: q.id, kind: "delivered", where: "udp_recvmsg", t: host.sim.now });
     return { len: q.len, arrived: q.arrived };

@@ -7,6 +7,7 @@
 import type { InetNet } from "../ipv4/netns_ipv4.ts";
 import { skGetMeminfo, type Sock, TCP_STATES } from "../core/sock.ts";
 import { tcpGetInfo } from "../ipv4/tcp.ts";
+import { udpRqueueGet } from "../ipv4/udp.ts";
 import { inNtoa } from "../wire/ipv4.ts";
 import { TextView } from "../viz/display.ts";
 
@@ -144,7 +145,7 @@ export function ssUdp(host: InetNet): TextView {
   const rows = [...host.ipv4.udpSockets].sort((a, b) => a.num - b.num).map((sk) => {
     return {
       state: STATE_NAMES[sk.state],
-      recvQ: String(sk.rmemAlloc),
+      recvQ: String(udpRqueueGet(sk)),
       sendQ: "0",
       local: [inNtoa(sk.rcvSaddr), String(sk.num)],
       peer: [inNtoa(sk.daddr), sk.dport ? String(sk.dport) : "*"],

@@ -1,6 +1,7 @@
 // Models udp4_seq_show() of net/ipv4/udp.c (Linux 6.18): /proc/net/udp, a row per socket.
 
 import type { InetNet } from "../ipv4/netns_ipv4.ts";
+import { udpRqueueGet } from "../ipv4/udp.ts";
 import { TextView } from "../viz/display.ts";
 
 function hexAddr(addr: number, port: number): string {
@@ -25,11 +26,35 @@ export function procNetUdp(host: InetNet): TextView {
     const row = `${String(i).padStart(5)}: ${hexAddr(sk.rcvSaddr, sk.num)} ${
       hexAddr(sk.daddr, sk.dport)
     } ${sk.state.toString(16).toUpperCase().padStart(2, "0")} ${"0".padStart(8, "0")}:${
-      sk.rmemAlloc.toString(16).toUpperCase().padStart(8, "0")
+      udpRqueueGet(sk).toString(16).toUpperCase().padStart(8, "0")
     } 00:00000000 00000000 ${String(0).padStart(5)} ${
       String(0).padStart(8)
     } ${sk.ino} 2 0000000000000000 ${sk.drops}`;
     return row.padEnd(127);
   });
   return new TextView("/proc/net/udp", [head.padEnd(127), ...rows].join("\n") + "\n");
+}
+
+/**
+ * The UDP line of /proc/net/sockstat, as sockstat_seq_show() prints it (what
+ * `grep UDP: /proc/net/sockstat` shows): the UDP sockets of the namespace, and the pages UDP has
+ * charged — the count net.ipv4.udp_mem limits, which moves only when a CPU's reserve of
+ * net.core.mem_pcpu_rsv pages is added to it.
+ * @param host the host
+ * @returns the text view
+ * @example
+ * ```ts
+ * import { createHost, udpSocket } from "@rxpath/rxpath";
+ * import { sockstatUdp } from "@rxpath/rxpath/proc";
+ * const host = createHost();
+ * udpSocket(host, { addr: 0, port: 53 });
+ * console.log(sockstatUdp(host).text); // UDP: inuse 1 mem 0
+ * ```
+ */
+export function sockstatUdp(host: InetNet): TextView {
+  const udp = host.protoList.find((p) => p.name === "UDP");
+  return new TextView(
+    "grep UDP: /proc/net/sockstat",
+    `UDP: inuse ${host.ipv4.udpSockets.length} mem ${udp?.memoryAllocated ?? 0}\n`,
+  );
 }

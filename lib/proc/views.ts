@@ -10,7 +10,7 @@ import { procNetSoftnetStat } from "./net_procfs.ts";
 import { ipLinkShow, procNetDev } from "./link.ts";
 import { nstat, nstatCounters, procNetNetstat, procNetSnmp } from "./snmp.ts";
 import { netstatS } from "./netstat.ts";
-import { procNetUdp } from "./udp.ts";
+import { procNetUdp, sockstatUdp } from "./udp.ts";
 import { ssTcp, ssUdp } from "./ss.ts";
 import { ipNeighShow, procNetArp } from "./neigh.ts";
 import { ipRouteShow } from "./route.ts";
@@ -27,7 +27,8 @@ export interface HostView {
 
 /**
  * The host views by name: `interrupts`, `softirqs`, `stat`, `softnet_stat`, `dev`, `link`,
- * `snmp`, `netstat`, `nstat`, `netstat-s`, `udp`, `ss-u`, `ss-t`, `arp`, `neigh`, `route`, `iptables`, `tc`.
+ * `snmp`, `netstat`, `nstat`, `netstat-s`, `udp`, `sockstat-udp`, `ss-u`, `ss-t`, `arp`, `neigh`,
+ * `route`, `iptables`, `tc`.
  * @example
  * ```ts
  * import { createHost, HOST_VIEWS } from "@rxpath/rxpath";
@@ -48,6 +49,7 @@ export const HOST_VIEWS: Readonly<Record<string, HostView>> = {
   nstat: { command: "nstat -a", render: (h) => nstat({}, nstatCounters(h)) },
   "netstat-s": { command: "netstat -s", render: netstatS },
   udp: { command: "cat /proc/net/udp", render: procNetUdp },
+  "sockstat-udp": { command: "grep UDP: /proc/net/sockstat", render: sockstatUdp },
   "ss-u": { command: "ss -u -a -m", render: ssUdp },
   "ss-t": { command: "ss -tmin", render: ssTcp },
   arp: { command: "cat /proc/net/arp", render: procNetArp },

@@ -110,7 +110,10 @@ export interface Scenario {
   interfaces: ScenarioInterface[];
   /** Main-table routes. */
   routes: ScenarioRoute[];
-  /** sysctl settings by name: numbers, a name for a text entry (net.core.default_qdisc). */
+  /**
+   * sysctl settings by name: numbers; text for a text entry (net.core.default_qdisc's qdisc
+   * name, net.ipv4.udp_mem's page counts).
+   */
   sysctl: Record<string, number | string>;
   /** Filter rules in chain order. */
   filter: ScenarioRule[];
@@ -368,7 +371,8 @@ export function loadScenario(json: unknown): Scenario {
         `Cannot load scenario: sysctl ${quoteValue(name)} is not a sysctl of Linux 6.18`,
       );
     }
-    // a text entry (net.core.default_qdisc) takes a name, every other one an integer
+    // a text entry (net.core.default_qdisc, net.ipv4.udp_mem) takes text, every other one an
+    // integer
     sysctl[normalized] = generic in NET_SYSCTL_TEXT_DEFAULTS
       ? string(value, `sysctl ${quoteValue(name)}`)
       : integer(value, `sysctl ${quoteValue(name)}`, -2147483648, 2147483647);

@@ -607,4 +607,6 @@ export const NET_SYSCTL_DEFAULTS: Readonly<Record<string, number>> = {
 /** Defaults of the text net.* sysctls on the reference host, by name. */
 export const NET_SYSCTL_TEXT_DEFAULTS: Readonly<Record<string, string>> = {
   "net.core.default_qdisc": "pfifo_fast",
+  // three page counts, as `sysctl net.ipv4.udp_mem` prints them on the reference machine
+  "net.ipv4.udp_mem": "575796\t767731\t1151592",
 };
