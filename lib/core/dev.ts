@@ -1,10 +1,11 @@
 // Models net/core/dev.c (Linux 6.18): the packet_type tables (ptype_all, ptype_base) with
 // dev_add_pack(), the per-CPU softnet_data, NAPI scheduling and polling (____napi_schedule,
-// napi_poll, napi_complete_done), the NET_RX and NET_TX softirq handlers, and net_dev_init().
+// napi_poll, napi_complete_done), threaded NAPI (a kthread per instance that polls it instead of
+// NET_RX), the NET_RX and NET_TX softirq handlers, and net_dev_init().
 // GRO, RPS and the backlog NAPI come with later chapters.
 
 import { InputRangeError } from "../base/errors.ts";
-import type { Cpu, TaskOp, Work } from "../sim/cpu.ts";
+import { type Cpu, Task, type TaskBody, type TaskOp, type Work } from "../sim/cpu.ts";
 import type { Net } from "./net_namespace.ts";
 import { NET_RX_SOFTIRQ, NET_TX_SOFTIRQ } from "../kernel/softirq.ts";
 import { ETH_P_ALL } from "../wire/ethernet.ts";
@@ -212,6 +213,10 @@ export interface NapiState {
   missed: boolean;
   /** NAPI_STATE_IN_BUSY_POLL: a task's napi_busy_loop() owns the instance. */
   inBusyPoll: boolean;
+  /** NAPI_STATE_THREADED: its kthread polls it, not NET_RX. */
+  threaded: boolean;
+  /** NAPI_STATE_SCHED_THREADED: scheduled for its kthread, which owns the poll. */
+  schedThreaded: boolean;
 }
 
 /** A NAPI instance (struct napi_struct). */
@@ -232,6 +237,10 @@ export interface Napi {
   poll: (napi: Napi, budget: number) => Generator<number, number, void>;
   /** GRO's held skbs and the batch going up. */
   gro: GroState;
+  /** Its number (napi_id), given in order from MIN_NAPI_ID, 0 until the host hashes it. */
+  id: number;
+  /** Its kthread `napi/DEV-ID` (napi->thread) while the device is threaded, else null. */
+  thread: Task | null;
 }
 
 /**
@@ -255,16 +264,26 @@ export function netifNapiAdd(
   poll: Napi["poll"],
   weight: number = NAPI_POLL_WEIGHT,
 ): Napi {
-  return {
+  const napi: Napi = {
     name,
     dev,
     weight,
-    state: { sched: false, missed: false, inBusyPoll: false },
+    state: {
+      sched: false,
+      missed: false,
+      inBusyPoll: false,
+      threaded: false,
+      schedThreaded: false,
+    },
     deferHardIrqsCount: 0,
     listOwner: -1,
     poll,
     gro: initGroHash(),
+    id: 0,
+    thread: null,
   };
+  dev.napiList.push(napi);
+  return napi;
 }
 
 /** Per-CPU receive state (struct softnet_data) with the /proc/net/softnet_stat counters. */
@@ -336,7 +355,13 @@ export function napiSchedulePrep(n: Napi): boolean {
  */
 export function __napiSchedule(host: Net, cpu: Cpu, n: Napi): void {
   host.sim.enterFn(cpu, "__napi_schedule");
-  // ____napi_schedule(), inlined
+  // ____napi_schedule(), inlined; a threaded instance is its kthread's to poll
+  if (n.state.threaded && n.thread) {
+    n.state.schedThreaded = true;
+    napiThreadWake(host, cpu, n.thread);
+    host.sim.exitFn(cpu, "__napi_schedule");
+    return;
+  }
   const sd = host.softnetData[cpu.id];
   sd.pollList.push(n);
   n.listOwner = cpu.id;
@@ -415,6 +440,7 @@ function napiCompleteDoneCore(host: Net, cpu: Cpu, n: Napi, workDone: number): b
     return false;
   }
   n.state.sched = false;
+  n.state.schedThreaded = false;
   if (timeout) {
     host.sim.after(
       timeout,
@@ -422,6 +448,94 @@ function napiCompleteDoneCore(host: Net, cpu: Cpu, n: Napi, workDone: number): b
     );
   }
   return ret;
+}
+
+// wake_up_process() of an unbound kthread: select_task_rq_fair() keeps it where it last ran if
+// that CPU idles, else takes an idle CPU, else the waker's (simplified: no load balancing).
+function napiThreadWake(host: Net, waker: Cpu, thread: Task): void {
+  if (thread.state !== "sleeping") return;
+  const cpus = host.sim.cpus;
+  if (!thread.cpu!.isIdle) thread.cpu = cpus.find((c) => c.isIdle) ?? waker;
+  thread.wake();
+}
+
+// napi_threaded_poll(): sleep until the instance is scheduled for this thread (napi_thread_wait()
+// tests SCHED_THREADED), then napi_threaded_poll_loop(): with bottom halves off, __napi_poll()
+// with the instance's weight, then let the softirqs it raised run; again while it repolls.
+function* napiThreadedPoll(host: Net, n: Napi, self: () => Task): TaskBody {
+  for (;;) {
+    if (!n.state.schedThreaded) {
+      if (!n.thread) return; // kthread_should_stop(): threaded was turned off
+      yield { op: "sleep" };
+      continue;
+    }
+    for (;;) {
+      const cpu = self().cpu!;
+      yield { op: "local_bh_disable" };
+      host.sim.enterFn(cpu, "napi_threaded_poll");
+      host.sim.enterFn(cpu, "napi_threaded_poll_loop");
+      const repoll: Napi[] = [];
+      n.listOwner = cpu.id; // on no list, but the driver polls on the CPU this names
+      yield* napiPoll(host, cpu, n, repoll);
+      if (host.softnetData[cpu.id].rpsIpiList.length > 0) netRpsActionAndIrqEnable(host, cpu);
+      host.sim.exitFn(cpu, "napi_threaded_poll_loop");
+      host.sim.exitFn(cpu, "napi_threaded_poll");
+      yield { op: "local_bh_enable" };
+      if (repoll.length === 0) break;
+      yield { op: "cond_resched" };
+    }
+  }
+}
+
+/**
+ * Turns threaded NAPI on or off for a device, as writing /sys/class/net/DEV/threaded does
+ * (modify_napi_threaded() → netif_set_threaded()): with 1 each NAPI instance gets a kthread
+ * `napi/DEV-ID` (napi_kthread_create()) that polls it from then on — a scheduled instance wakes
+ * its thread instead of raising NET_RX, and the poll runs in task context, its time the
+ * thread's system time, counted in no softirq; with 0 the threads stop and NET_RX polls again.
+ * @param host the host
+ * @param dev the device
+ * @param value what is written: 0 or 1
+ * @throws {RangeError} for a device without NAPI or a mode other than 0 or 1 (EOPNOTSUPP), or
+ *   what is not a small integer (EINVAL)
+ */
+export function devSetThreaded(host: Net, dev: NetDevice, value: number): void {
+  if (dev.napiList.length === 0) {
+    throw new InputRangeError(
+      `Cannot write /sys/class/net/${dev.name}/threaded: Operation not supported (no NAPI)`,
+    );
+  }
+  // kstrtou8() fails on anything but a small integer (EINVAL); a mode other than 0 or 1 is
+  // EOPNOTSUPP, as 6.18 answers 2 and 3
+  if (!Number.isInteger(value) || value < 0 || value > 255) {
+    throw new InputRangeError(
+      `Cannot write ${value} to /sys/class/net/${dev.name}/threaded: Invalid argument`,
+    );
+  }
+  if (value !== 0 && value !== 1) {
+    throw new InputRangeError(
+      `Cannot write ${value} to /sys/class/net/${dev.name}/threaded: Operation not supported (0 or 1)`,
+    );
+  }
+  dev.threaded = value === 1;
+  for (const n of dev.napiList) {
+    n.state.threaded = dev.threaded;
+    if (dev.threaded && !n.thread) {
+      if (n.id === 0) n.id = host.napiGenId++; // napi_hash_add()
+      const thread: Task = new Task(
+        `napi/${dev.name}-${n.id}`,
+        napiThreadedPoll(host, n, () => thread),
+        { kthread: true },
+      );
+      thread.state = "sleeping";
+      host.sim.cpus[0].addTask(thread);
+      n.thread = thread;
+    } else if (!dev.threaded && n.thread) {
+      const thread = n.thread;
+      n.thread = null;
+      thread.wake(); // kthread_stop(): it wakes to find it must stop
+    }
+  }
 }
 
 /** Packets per poll of a busy-polling task (BUSY_POLL_BUDGET, include/net/busy_poll.h). */

@@ -96,6 +96,11 @@ export class Net {
   readonly hashSecret: number;
   /** Registered transport protocols, newest first (proto_list). */
   readonly protoList: Proto[] = [];
+  /**
+   * The next NAPI id (napi_gen_id): ids start at MIN_NAPI_ID, NR_CPUS + 1 (include/net/busy_poll.h)
+   * — 257 on the reference 6.18 machine, whose kernel has CONFIG_NR_CPUS=256.
+   */
+  napiGenId = 257;
   /** Socket families by number (net_families[NPROTO]). */
   readonly netFamilies: (NetProtoFamily | null)[] = new Array(46).fill(null);
   /** Neighbour tables (neigh_tables). */

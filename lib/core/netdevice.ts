@@ -1,6 +1,7 @@
 // Models struct net_device of include/linux/netdevice.h (Linux 6.18): the fields the receive
 // path reads, the per-device tap and handler lists, and the rtnl_link_stats64 counters.
 
+import type { Napi } from "./dev.ts";
 import type { PacketType } from "./dev.ts";
 import type { Net } from "./net_namespace.ts";
 import { ETH_HLEN, macAton } from "../wire/ethernet.ts";
@@ -152,6 +153,10 @@ export class NetDevice {
   groFlushTimeout = 0;
   /** Completions to defer re-enabling the IRQ for (/sys/class/net/DEV/napi_defer_hard_irqs). */
   napiDeferHardIrqs = 0;
+  /** Its NAPI instances are polled by kthreads (/sys/class/net/DEV/threaded, dev->threaded). */
+  threaded = false;
+  /** Its NAPI instances, newest last (dev->napi_list). */
+  readonly napiList: Napi[] = [];
   /** Counters. */
   readonly stats: RtnlLinkStats64 = {
     rx_packets: 0,

@@ -5,7 +5,7 @@
 import { createHost, type Host } from "../init/main.ts";
 import { VirtioNet, type VirtioNetOptions } from "../drivers/virtio_net.ts";
 import type { Coalesce } from "../drivers/virtio_net_device.ts";
-import { napiBusyLoop } from "../core/dev.ts";
+import { devSetThreaded, napiBusyLoop } from "../core/dev.ts";
 import { rpsRecordSockFlow } from "../core/netif_receive.ts";
 import { consumeSkb } from "../core/skbuff.ts";
 import { NET_RX_SOFTIRQ } from "../kernel/softirq.ts";
@@ -33,6 +33,8 @@ export interface RxExperiment {
   napiDeferHardIrqs?: number;
   /** /sys/class/net/DEV/gro_flush_timeout, ns. */
   groFlushTimeout?: number;
+  /** /sys/class/net/DEV/threaded: each queue's NAPI is polled by its own kthread, not NET_RX. */
+  threaded?: boolean;
   /** smp_affinity of each queue's vector, by queue. */
   irqAffinity?: number[][];
   /** The traffic: one spec, or several whose frames are merged in time order (phases of load). */
@@ -180,6 +182,7 @@ export function runRx(exp: RxExperiment): RxResult {
   if (exp.coalesce) nic.setCoalesce(exp.coalesce);
   nic.dev.napiDeferHardIrqs = exp.napiDeferHardIrqs ?? 0;
   nic.dev.groFlushTimeout = exp.groFlushTimeout ?? 0;
+  if (exp.threaded) devSetThreaded(host, nic.dev, 1);
   exp.irqAffinity?.forEach((cpus, q) => host.irqs.setAffinity(nic.rq[q].irq!, cpus));
   nic.open();
   for (const cpuId of exp.userTasksOn ?? []) {

@@ -102,7 +102,7 @@ Deno.test("napi_schedule() on a scheduled instance only sets MISSED; completion 
   assert.equal(napi.state.missed, true);
   assert.equal(napiCompleteDone(host, cpu, napi, 0), false); // MISSED: rescheduled, IRQ stays off
   assert.equal(napi.state.sched, true);
-  const idle = { ...napi, state: { sched: false, missed: false, inBusyPoll: false } };
+  const idle = { ...napi, state: { ...napi.state, sched: false, missed: false } };
   assert.throws(
     () => napiCompleteDone(host, cpu, idle, 0),
     /BUG: napi_complete_done on test_poll while not scheduled/,
