@@ -29,9 +29,41 @@ import { SendQueue, VirtnetTx } from "./virtio_net_tx.ts";
 import {
   type Coalesce,
   type UsedBuffer,
+  VIRTIO_NET_RSS_HASH_TYPE_IPv4,
+  VIRTIO_NET_RSS_HASH_TYPE_TCPv4,
+  VIRTIO_NET_RSS_HASH_TYPE_UDPv4,
   VirtioNetDevice,
   type Virtqueue,
 } from "./virtio_net_device.ts";
+
+const HASH_TYPE = {
+  IPv4: VIRTIO_NET_RSS_HASH_TYPE_IPv4,
+  TCPv4: VIRTIO_NET_RSS_HASH_TYPE_TCPv4,
+  UDPv4: VIRTIO_NET_RSS_HASH_TYPE_UDPv4,
+};
+
+// ethtool's rx-flow-hash letters and the RXH_* bits they stand for (include/uapi/linux/ethtool.h)
+const RXH_LETTERS: Record<string, number> = {
+  m: 1 << 1, // RXH_L2DA
+  v: 1 << 2, // RXH_VLAN
+  t: 1 << 3, // RXH_L3_PROTO
+  s: 1 << 4, // RXH_IP_SRC
+  d: 1 << 5, // RXH_IP_DST
+  f: 1 << 6, // RXH_L4_B_0_1
+  n: 1 << 7, // RXH_L4_B_2_3
+  r: 2 ** 31, // RXH_DISCARD
+};
+const RXH_DISCARD = 2 ** 31;
+
+/** The flow types of `ethtool -n/-N DEV rx-flow-hash FLOW` the kit knows, as ethtool 6.1 names them. */
+export const RX_FLOW_TYPES: Readonly<Record<string, string>> = {
+  tcp4: "TCP over IPV4 flows",
+  udp4: "UDP over IPV4 flows",
+  sctp4: "SCTP over IPV4 flows",
+  tcp6: "TCP over IPV6 flows",
+  udp6: "UDP over IPV6 flows",
+  sctp6: "SCTP over IPV6 flows",
+};
 
 /** Options of {@linkcode VirtioNet}. */
 export interface VirtioNetOptions {
@@ -150,6 +182,8 @@ export class VirtioNet {
   ringSize: number;
   /** True once the user set the indirection table (netif_is_rxfh_configured()). */
   rxfhConfigured = false;
+  /** The hash types the driver keeps for the device (rss_hash_types_saved). */
+  rssHashTypesSaved: number;
   /** Netdev features by name (ethtool -k), in ethtool's order. */
   readonly features: Map<string, { on: boolean; fixed: boolean; child: boolean }>;
   /** virtio device index, as in `virtio0-input.0`. */
@@ -185,6 +219,7 @@ export class VirtioNet {
       (vq) => host.irqs.fire(this.tx.sq[vq.index].irq!),
     );
     this.ringSize = this.device.maxRingSize;
+    this.rssHashTypesSaved = this.device.hashTypes; // virtnet_init_default_rss()
     this.features = new Map(
       VIRTIO_NET_FEATURES.map(([name, on, fixed, child]) => [name, { on, fixed, child }]),
     );
@@ -580,10 +615,72 @@ export class VirtioNet {
         `Cannot set feature ${name} ${on ? "on" : "off"}: it is fixed ${f.on ? "on" : "off"}`,
       );
     }
+    const changed = f.on !== on;
     f.on = on;
     if (name === "generic-receive-offload") this.dev.groEnabled = on;
-    // virtnet_set_features(): NETIF_F_RXHASH asks the device for hash reports
-    if (name === "receive-hashing") this.device.hashReport = on;
+    // virtnet_set_features(): NETIF_F_RXHASH asks the device for hash reports, and a change sends
+    // it the saved hash types — or none (VIRTIO_NET_HASH_REPORT_NONE), which stops RSS spreading
+    if (name === "receive-hashing") {
+      this.device.hashReport = on;
+      if (changed) this.device.hashTypes = on ? this.rssHashTypesSaved : 0;
+    }
+  }
+
+  /**
+   * Chooses the fields a flow type is hashed on (ethtool -N DEV rx-flow-hash FLOW FIELDS), as
+   * virtnet_set_hashflow(): `sd` (addresses), `sdfn` (addresses and ports) or `r` (no hash: the
+   * flow goes to queue 0); IPv4 is one type for TCP, UDP and other IPv4 alike, so `r` on udp4
+   * leaves other IPv4 unhashed too. The device gets the change only while receive-hashing is
+   * on; it keeps it for when receive-hashing next turns on.
+   * @param flow tcp4, udp4, sctp4, or their IPv6 names
+   * @param fields ethtool's letters: m v t s d f n r
+   * @throws {RangeError} for an unknown flow or letter (ethtool's "bad command line argument"),
+   *   or what the driver refuses (EINVAL): other fields, other flows, types the device lacks
+   */
+  setRxFlowHash(flow: string, fields: string): void {
+    const letters = [...fields];
+    if (!(flow in RX_FLOW_TYPES) || !fields || letters.some((c) => !(c in RXH_LETTERS))) {
+      throw new InputRangeError(
+        `ethtool -N ${this.dev.name} rx-flow-hash ${flow} ${fields}: bad command line argument(s)`,
+      );
+    }
+    const bits = letters.reduce((b, c) => b | RXH_LETTERS[c], 0);
+    const { IPv4, TCPv4, UDPv4 } = HASH_TYPE;
+    const disable = (bits & RXH_DISCARD) !== 0;
+    const l4 = bits === (RXH_LETTERS.s | RXH_LETTERS.d | RXH_LETTERS.f | RXH_LETTERS.n);
+    const l3 = bits === (RXH_LETTERS.s | RXH_LETTERS.d);
+    let types = this.rssHashTypesSaved;
+    const l4Type = { tcp4: TCPv4, udp4: UDPv4 }[flow as "tcp4" | "udp4"];
+    const ok = (l3 || l4 || disable) && l4Type !== undefined;
+    if (ok) {
+      types &= ~(IPv4 | l4Type);
+      if (!disable) types |= IPv4 | (l4 ? l4Type : 0);
+    }
+    // other flows (IPv6 ones included: the device hashes IPv4 only) and types it lacks: EINVAL
+    if (!ok || (types & ~this.device.hashTypesSupported) !== 0) {
+      throw new InputRangeError(
+        `Cannot change RX network flow hashing options: Invalid argument (${this.dev.name} ` +
+          `hashes ${flow} on sd, sdfn or r only, and only the types its device supports)`,
+      );
+    }
+    if (types === this.rssHashTypesSaved) return;
+    this.rssHashTypesSaved = types;
+    // virtnet_commit_rss_command() only with NETIF_F_RXHASH on
+    if (this.features.get("receive-hashing")?.on) this.device.hashTypes = types;
+  }
+
+  /**
+   * The fields a flow type is hashed on, as virtnet_get_hashflow() reports them from the saved
+   * hash types (ethtool -n DEV rx-flow-hash FLOW): `sdfn`, `sd`, or none.
+   * @param flow tcp4 or udp4 (any other: none)
+   * @returns ethtool's letters
+   */
+  rxFlowHash(flow: string): string {
+    const { IPv4, TCPv4, UDPv4 } = HASH_TYPE;
+    const l4Type = { tcp4: TCPv4, udp4: UDPv4 }[flow as "tcp4" | "udp4"];
+    if (l4Type === undefined) return "";
+    if (this.rssHashTypesSaved & l4Type) return "sdfn";
+    return this.rssHashTypesSaved & IPv4 ? "sd" : "";
   }
 
   /**

@@ -12,6 +12,13 @@ import { ETH_HLEN, ETH_P_IP, EthHdr, wireTimeNs } from "../wire/ethernet.ts";
 import { IpHdr, ipIsFragment, IPPROTO_TCP, IPPROTO_UDP, IPV4_HLEN } from "../wire/ipv4.ts";
 import { MS_RSS_KEY, rssQueue, rxfhIndirDefault, toeplitzHash } from "./rss.ts";
 
+/** RSS hash type: IPv4 addresses (VIRTIO_NET_RSS_HASH_TYPE_IPv4). */
+export const VIRTIO_NET_RSS_HASH_TYPE_IPv4 = 1 << 0;
+/** RSS hash type: TCP over IPv4, addresses and ports (VIRTIO_NET_RSS_HASH_TYPE_TCPv4). */
+export const VIRTIO_NET_RSS_HASH_TYPE_TCPv4 = 1 << 1;
+/** RSS hash type: UDP over IPv4, addresses and ports (VIRTIO_NET_RSS_HASH_TYPE_UDPv4). */
+export const VIRTIO_NET_RSS_HASH_TYPE_UDPv4 = 1 << 6;
+
 /** Per-queue device counters (virtio_net_stats_rx_basic) and the qstat hw-drop-overruns. */
 export interface VirtioRxHwStats {
   /** Frames the device delivered. */
@@ -188,6 +195,13 @@ export class VirtioNetDevice {
   indir: number[];
   /** The driver asked for hash reports (VIRTIO_NET_F_HASH_REPORT with receive-hashing on). */
   hashReport = false;
+  /** Hash types the device supports (supported_hash_types): IPv4, TCPv4, UDPv4 with RSS, else none. */
+  readonly hashTypesSupported: number;
+  /**
+   * Hash types the driver set (rss hash_types): which fields each kind of packet is hashed on.
+   * virtnet_init_default_rss() starts with every supported type but the _EX ones.
+   */
+  hashTypes: number;
   /** Notification coalescing the driver set (VIRTIO_NET_CTRL_NOTF_COAL). */
   readonly coalesce: Coalesce = { rxUsecs: 0, rxFrames: 1 };
   readonly #sim: Sim;
@@ -237,6 +251,11 @@ export class VirtioNetDevice {
       (_, i) => new TxVirtqueue(i, this.maxRingSize),
     );
     this.indir = rxfhIndirDefault(128, 1);
+    this.hashTypesSupported = this.rss
+      ? VIRTIO_NET_RSS_HASH_TYPE_IPv4 | VIRTIO_NET_RSS_HASH_TYPE_TCPv4 |
+        VIRTIO_NET_RSS_HASH_TYPE_UDPv4
+      : 0;
+    this.hashTypes = this.hashTypesSupported;
   }
 
   /**
@@ -250,8 +269,11 @@ export class VirtioNetDevice {
     const sim = this.#sim;
     // The device hashes only when the hash is used: to pick a queue or to report it.
     const hashed = this.rss && (this.queuePairs > 1 || this.hashReport);
-    const { hash, l4 } = hashed ? this.rssHash(frame) : { hash: 0, l4: false };
-    const vq = this.vqs[hashed && this.queuePairs > 1 ? rssQueue(this.indir, hash) : 0];
+    const { hash, l4, classified } = hashed
+      ? this.rssHash(frame)
+      : { hash: 0, l4: false, classified: false };
+    // a packet no hash type covers goes to unclassified_queue, which the driver sets to 0
+    const vq = this.vqs[classified && this.queuePairs > 1 ? rssQueue(this.indir, hash) : 0];
     const start = Math.max(sim.now, this.#linkBusyUntil);
     const received = start + Math.round(wireTimeNs(frame.length, this.linkGbps));
     this.#linkBusyUntil = received;
@@ -261,28 +283,38 @@ export class VirtioNetDevice {
   }
 
   /**
-   * The RSS hash the device computes: TCP and UDP over IPv4 hash the 4-tuple, other IPv4 the
-   * addresses (not the ports of fragments, which only the first carries); non-IP frames hash to 0.
+   * The RSS hash the device computes, by the hash types the driver set (virtio 1.2 5.1.6.4.3.1):
+   * TCP over IPv4 hashes the 4-tuple with TCPv4 set, UDP with UDPv4, else the addresses with IPv4
+   * set (so do fragments past the first, which carry no ports); a packet no type covers, and a
+   * non-IP frame, is not hashed (0, unclassified).
    * @param frame the frame
-   * @returns the hash and whether it covered ports
+   * @returns the hash, whether it covered ports, and whether a hash type covered the packet
    */
-  rssHash(frame: Uint8Array): { hash: number; l4: boolean } {
+  rssHash(frame: Uint8Array): { hash: number; l4: boolean; classified: boolean } {
+    const none = { hash: 0, l4: false, classified: false };
     if (frame.length < ETH_HLEN + IPV4_HLEN || new EthHdr(frame, 0).hProto !== ETH_P_IP) {
-      return { hash: 0, l4: false };
+      return none;
     }
     const iph = new IpHdr(frame, ETH_HLEN);
-    if (iph.version !== 4 || iph.ihl < 5) return { hash: 0, l4: false };
+    if (iph.version !== 4 || iph.ihl < 5) return none;
     // the Toeplitz input: source and destination address, then the two ports, in wire order
     const input = new Uint8Array(12);
     const v = new DataView(input.buffer);
     v.setUint32(0, iph.saddr);
     v.setUint32(4, iph.daddr);
     const lo = ETH_HLEN + iph.ihl * 4;
-    const ports = (iph.protocol === IPPROTO_TCP || iph.protocol === IPPROTO_UDP) &&
-      !ipIsFragment(iph) && frame.length >= lo + 4;
-    if (!ports) return { hash: toeplitzHash(this.rssKey, input.subarray(0, 8)), l4: false };
+    const l4Type = iph.protocol === IPPROTO_TCP
+      ? VIRTIO_NET_RSS_HASH_TYPE_TCPv4
+      : iph.protocol === IPPROTO_UDP
+      ? VIRTIO_NET_RSS_HASH_TYPE_UDPv4
+      : 0;
+    const ports = (this.hashTypes & l4Type) !== 0 && !ipIsFragment(iph) && frame.length >= lo + 4;
+    if (!ports) {
+      if (!(this.hashTypes & VIRTIO_NET_RSS_HASH_TYPE_IPv4)) return none;
+      return { hash: toeplitzHash(this.rssKey, input.subarray(0, 8)), l4: false, classified: true };
+    }
     input.set(frame.subarray(lo, lo + 4), 8);
-    return { hash: toeplitzHash(this.rssKey, input), l4: true };
+    return { hash: toeplitzHash(this.rssKey, input), l4: true, classified: true };
   }
 
   /**

@@ -35,6 +35,11 @@ export interface RxExperiment {
   groFlushTimeout?: number;
   /** /sys/class/net/DEV/threaded: each queue's NAPI is polled by its own kthread, not NET_RX. */
   threaded?: boolean;
+  /**
+   * ethtool -N DEV rx-flow-hash, by flow type, such as `{ udp4: "sd" }`. receive-hashing is
+   * turned on first (ethtool -K DEV rxhash on): only then does the driver send the hash types.
+   */
+  rxFlowHash?: Record<string, string>;
   /** smp_affinity of each queue's vector, by queue. */
   irqAffinity?: number[][];
   /** The traffic: one spec, or several whose frames are merged in time order (phases of load). */
@@ -183,6 +188,10 @@ export function runRx(exp: RxExperiment): RxResult {
   nic.dev.napiDeferHardIrqs = exp.napiDeferHardIrqs ?? 0;
   nic.dev.groFlushTimeout = exp.groFlushTimeout ?? 0;
   if (exp.threaded) devSetThreaded(host, nic.dev, 1);
+  if (exp.rxFlowHash) {
+    nic.setFeature("receive-hashing", true);
+    for (const [flow, fields] of Object.entries(exp.rxFlowHash)) nic.setRxFlowHash(flow, fields);
+  }
   exp.irqAffinity?.forEach((cpus, q) => host.irqs.setAffinity(nic.rq[q].irq!, cpus));
   nic.open();
   for (const cpuId of exp.userTasksOn ?? []) {

@@ -3,7 +3,8 @@
 // order virtnet_get_strings() gives them, -g rings, -l channels, -c coalescing, -x RSS, -k
 // features.
 
-import type { VirtioNet } from "../drivers/virtio_net.ts";
+import { InputRangeError } from "../base/errors.ts";
+import { RX_FLOW_TYPES, type VirtioNet } from "../drivers/virtio_net.ts";
 import { TextView } from "../viz/display.ts";
 
 const RQ_STATS = ["drops", "xdp_packets", "xdp_tx", "xdp_redirects", "xdp_drops", "kicks"] as const;
@@ -157,4 +158,35 @@ export function ethtoolK(nic: VirtioNet): TextView {
     lines.push(`${f.child ? "\t" : ""}${name}: ${f.on ? "on" : "off"}${f.fixed ? " [fixed]" : ""}`);
   }
   return new TextView(`ethtool -k ${nic.dev.name}`, lines.join("\n") + "\n");
+}
+
+// unparse_rxfhashopts() of ethtool 6.1: one line per field hashed.
+const RXH_FIELD_LINES: Readonly<Record<string, string>> = {
+  s: "IP SA",
+  d: "IP DA",
+  f: "L4 bytes 0 & 1 [TCP/UDP src port]",
+  n: "L4 bytes 2 & 3 [TCP/UDP dst port]",
+};
+
+/**
+ * `ethtool -n DEV rx-flow-hash FLOW`: the fields the flow type is hashed on, as ethtool 6.1's
+ * dump_rxfhash() prints them — a line each, then a blank line — or `None`.
+ * @param nic the device
+ * @param flow tcp4, udp4, sctp4, or their IPv6 names
+ * @returns the text view
+ * @throws {RangeError} for a flow ethtool does not name
+ */
+export function ethtoolNRxFlowHash(nic: VirtioNet, flow: string): TextView {
+  const head = RX_FLOW_TYPES[flow];
+  if (!head) {
+    throw new InputRangeError(
+      `ethtool -n ${nic.dev.name} rx-flow-hash ${flow}: bad command line argument(s)`,
+    );
+  }
+  const fields = nic.rxFlowHash(flow);
+  const body = fields ? [...fields].map((c) => RXH_FIELD_LINES[c] + "\n").join("") : "None";
+  return new TextView(
+    `ethtool -n ${nic.dev.name} rx-flow-hash ${flow}`,
+    `${head} use these fields for computing Hash flow key:\n${body}\n`,
+  );
 }
