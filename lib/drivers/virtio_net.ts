@@ -193,7 +193,8 @@ export class VirtioNet {
   /** The config-change vector, registered but never fired here. */
   readonly otherIrqs: IrqDesc[] = [];
   readonly #rxHandler: (skb: SkBuff, napi: Napi) => Work;
-  #inHandOff: SkBuff | null = null;
+  // the skb each queue's poll is handing up now: queues on different CPUs poll at once
+  readonly #inHandOff = new Map<number, SkBuff>();
   #opened = false;
 
   /**
@@ -463,9 +464,9 @@ export class VirtioNet {
     sim.enterFn(cpu, "eth_type_trans", skb.id);
     skb.protocol = ethTypeTrans(skb, this.dev);
     sim.exitFn(cpu, "eth_type_trans", skb.id);
-    this.#inHandOff = skb;
+    this.#inHandOff.set(q.index, skb);
     yield* this.#rxHandler(skb, q.napi);
-    this.#inHandOff = null;
+    this.#inHandOff.delete(q.index);
     sim.exitFn(cpu, "virtnet_receive_done", skb.id);
   }
 
@@ -513,7 +514,7 @@ export class VirtioNet {
     return {
       name: `${this.dev.name} driver`,
       skbIds: () => {
-        const ids = this.#inHandOff ? [this.#inHandOff.id] : [];
+        const ids = [...this.#inHandOff.values()].map((skb) => skb.id);
         for (const { vq } of this.tx.sq) {
           for (const p of vq.pending) ids.push((p.token as SkBuff).id);
           if (vq.sending) ids.push((vq.sending as SkBuff).id);
