@@ -101,6 +101,11 @@ export class Net {
    * — 257 on the reference 6.18 machine, whose kernel has CONFIG_NR_CPUS=256.
    */
   napiGenId = 257;
+  /**
+   * Sockets that asked for receive timestamps (netstamp_needed_key's count, raised by
+   * net_enable_timestamp()): while 0, no skb is time-stamped.
+   */
+  netstampNeeded = 0;
   /** Socket families by number (net_families[NPROTO]). */
   readonly netFamilies: (NetProtoFamily | null)[] = new Array(46).fill(null);
   /** Neighbour tables (neigh_tables). */

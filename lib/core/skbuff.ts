@@ -182,8 +182,13 @@ export class SkBuff {
   priority = 0;
   /** Why a qdisc dropped it, kept in the qdisc's control block (tcf_set_drop_reason()). */
   dropReason: SkbDropReason | null = null;
-  /** Receive timestamp in ns of virtual time (skb->tstamp). */
+  /**
+   * Receive timestamp in ns of virtual time (skb->tstamp): 0 until net_timestamp_check() stamps
+   * it, which it does only while some socket asks for timestamps (netstamp_needed_key).
+   */
   tstamp = 0;
+  /** When the skb was made, ns: the kit's own record (no kernel field), for latencies. */
+  born = 0;
   /** When the frame reached the NIC, ns, as a hardware timestamp records it (skb_hwtstamps()). */
   hwtstamp = 0;
   /** Payload pieces added after the head (page frags and frag_list, as GRO appends them). */
@@ -448,7 +453,7 @@ export function allocSkbWithFrags(
 // buffer is the skb's own, as a DMA'd copy is: the stack rewrites headers in place.
 function bornSkb(sim: Sim, frame: Uint8Array, size: number, dev: SkbDevice | null): SkBuff {
   const skb = new SkBuff(sim.ledger.born(), copyBytes(frame), SKB_TRUESIZE(size), dev);
-  skb.tstamp = sim.now;
+  skb.born = sim.now;
   return skb;
 }
 
@@ -592,6 +597,7 @@ export function skbClone(sim: Sim, skb: SkBuff): SkBuff {
       "skRxQueue",
       "priority",
       "tstamp",
+      "born",
       "hwtstamp",
       "gsoSize",
       "gsoSegs",

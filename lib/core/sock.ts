@@ -698,6 +698,8 @@ export class Sock {
     truesize: number;
     len: number;
     arrived: number;
+    /** The skb's receive timestamp (skb->tstamp), 0 if none was taken. */
+    tstamp?: number;
     tailroom?: number;
     buf?: { readonly dataref: number };
     /** Bytes of it already read (the reader's offset into a partly read skb). */
@@ -707,6 +709,8 @@ export class Sock {
   }[] = [];
   /** Memory scheduled for this socket and not yet charged to an skb, bytes (sk_forward_alloc). */
   forwardAlloc = 0;
+  /** SO_TIMESTAMPNS is set: reads report the datagram's receive time (SOCK_RCVTSTAMP). */
+  rcvTstamp = false;
   /** UDP: bytes read and not yet returned (udp_sock.forward_deficit). */
   forwardDeficit = 0;
   /** UDP: the deficit that is returned at once (udp_sock.forward_threshold, sk_rcvbuf / 4). */

@@ -99,6 +99,14 @@ export function netCoreSysctlTable(net: Net): CtlTable[] {
       source: FILE,
     },
     { procname: "net.core.busy_read", value: 0, min: 0, max: INT_MAX, source: FILE },
+    // net_hotdata.tstamp_prequeue, proc_dointvec: any int, read as true or false
+    {
+      procname: "net.core.netdev_tstamp_prequeue",
+      value: 1,
+      min: INT_MIN,
+      max: INT_MAX,
+      source: FILE,
+    },
     // net_hotdata.sysctl_mem_pcpu_rsv: the pages a CPU charges to a protocol before the shared
     // count sees them; SK_MEMORY_PCPU_RESERVE (1 MiB in pages) is also its minimum
     { procname: "net.core.mem_pcpu_rsv", value: 256, min: 256, max: INT_MAX, source: FILE },

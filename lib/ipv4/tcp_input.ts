@@ -1568,7 +1568,7 @@ function tcpQueueRcv(
       id: skb.id,
       truesize: skb.truesize,
       len,
-      arrived: skb.hwtstamp || skb.tstamp,
+      arrived: skb.hwtstamp || skb.born,
       tailroom: skb.tailroom,
       buf: skb,
       fin,

@@ -59,6 +59,7 @@ export function udpClose(host: InetNet, sk: Sock): void {
   if (i >= 0) socks.splice(i, 1);
   // udp_destruct_common(): what the queue held and the deficit go back, then the forward
   // allocation (sk_mem_reclaim_final())
+  if (sk.rcvTstamp) host.netstampNeeded--; // sock_disable_timestamp() as the socket goes
   const held = sk.receiveQueue.reduce((n, q) => n + q.truesize, 0) + sk.forwardDeficit;
   udpMemReduce(host, host.sim.cpus[0].id, (held + sk.forwardAlloc) >> PAGE_SHIFT);
   sk.forwardAlloc = sk.forwardDeficit = sk.readerQueueLen = 0;
@@ -112,6 +113,8 @@ export interface UdpBind {
   port: number;
   /** Peer address and port of a connected socket. */
   remote?: { addr: number; port: number };
+  /** SO_TIMESTAMPNS: reads report each datagram's receive time. */
+  timestamp?: boolean;
   /** SO_RCVBUF value, if set. */
   rcvbuf?: number;
   /** SO_REUSEPORT. */
@@ -163,6 +166,10 @@ export function udpSocket(host: InetNet, b: UdpBind): Sock {
   if (b.rcvbuf !== undefined) sockSetRcvbuf(sk, b.rcvbuf, host.sysctl["net.core.rmem_max"]);
   // udp_lib_init_sock(), and udp_lib_setsockopt() after SO_RCVBUF
   sk.forwardThreshold = sk.rcvbuf >> 2;
+  if (b.timestamp) {
+    sk.rcvTstamp = true;
+    host.netstampNeeded++; // sock_enable_timestamp() → net_enable_timestamp()
+  }
   sk.sndbuf = host.sysctl["net.core.wmem_default"]; // sock_init_data()
   sk.llUsec = host.sysctl["net.core.busy_read"];
   // udp_lib_get_port() adds at the head of the port's slots: the newest socket is seen first.
@@ -345,7 +352,8 @@ export function __udpEnqueueScheduleSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: 
       id: skb.id,
       truesize: size,
       len: udpHdr(skb).len - UDP_HLEN,
-      arrived: skb.hwtstamp || skb.tstamp,
+      arrived: skb.hwtstamp || skb.born,
+      tstamp: skb.tstamp,
     });
     sockDefReadable(host, cpu, sk);
   }
@@ -544,7 +552,9 @@ function udpMcastDeliver(
  * @param sk the socket
  * @param cpu the CPU the reading task runs on, for the call graph
  * @param peek MSG_PEEK: the datagram is copied but stays queued, not counted
- * @returns the datagram's payload length and arrival time, or null when the queue is empty
+ * @returns the datagram's payload length and arrival time — with SO_TIMESTAMPNS also its receive
+ *   timestamp (sock_recv_timestamp(): skb->tstamp, or the time of the read when none was taken)
+ *   — or null when the queue is empty
  * @example
  * ```ts
  * import { allocSkb, buildFrame, createHost, ethTypeTrans, inAton, inetAddAddr, ipRcv, registerEtherdev, udpRecvmsg, udpSocket } from "@rxpath/rxpath";
@@ -564,18 +574,20 @@ export function udpRecvmsg(
   sk: Sock,
   cpu?: Cpu,
   peek = false,
-): { len: number; arrived: number } | null {
+): { len: number; arrived: number; tstamp?: number } | null {
+  const stamp = (q: { tstamp?: number }) =>
+    sk.rcvTstamp ? { tstamp: q.tstamp || host.sim.now + (cpu?.pendingCharge ?? 0) } : {};
   const take = () => {
     // __skb_recv_udp(): the reader's queue, refilled from the receive queue when it runs dry
     if (sk.readerQueueLen === 0) sk.readerQueueLen = sk.receiveQueue.length;
     const q = peek ? sk.receiveQueue[0] : sk.receiveQueue.shift();
     if (!q) return null;
-    if (peek) return { len: q.len, arrived: q.arrived };
+    if (peek) return { len: q.len, arrived: q.arrived, ...stamp(q) };
     sk.readerQueueLen--;
     udpRmemRelease(host, cpu?.id ?? 0, sk, q.truesize);
     host.mib.udp.InDatagrams++;
     host.sim.ledger.end({ skb: q.id, kind: "delivered", where: "udp_recvmsg", t: host.sim.now });
-    return { len: q.len, arrived: q.arrived };
+    return { len: q.len, arrived: q.arrived, ...stamp(q) };
   };
   if (!cpu) return take();
   const sim = host.sim;
