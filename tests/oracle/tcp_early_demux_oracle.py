@@ -12,21 +12,14 @@ import os
 import subprocess
 
 from replay_oracle import sh
+from veth_pair import delete, veth_pair
 
 HOST, CLIENT = "rxe_host", "rxe_client"
 INSTANCE = "/sys/kernel/tracing/instances/rxpath_edemux"
 
 
 def setup(early_demux):
-    for ns in (HOST, CLIENT):
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        sh("ip", "netns", "add", ns)
-        sh("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", ns=ns)
-    sh("ip", "link", "add", "eth0", "netns", HOST, "type", "veth", "peer", "name", "w0", "netns", CLIENT)
-    sh("ip", "addr", "add", "10.1.0.2/24", "dev", "eth0", ns=HOST)
-    sh("ip", "addr", "add", "10.1.0.7/24", "dev", "w0", ns=CLIENT)
-    sh("ip", "link", "set", "eth0", "up", ns=HOST)
-    sh("ip", "link", "set", "w0", "up", ns=CLIENT)
+    veth_pair(HOST, CLIENT)
     sh("ip", "link", "set", "lo", "up", ns=HOST)
     sh("sysctl", "-qw", f"net.ipv4.tcp_early_demux={early_demux}", ns=HOST)
     sh("ethtool", "-K", "eth0", "gro", "off", ns=HOST, check=False)
@@ -71,8 +64,7 @@ def run(early_demux):
         lines = open(f"{INSTANCE}/trace").read().splitlines()
     finally:
         os.rmdir(INSTANCE)
-        for ns in (HOST, CLIENT):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        delete(HOST, CLIENT)
     # each segment arriving at eth0 (netif_receive_skb dev=eth0), then the host's input lookups
     # for it: iif 2 (eth0), 10.1.0.7 -> 10.1.0.2
     counts = []

@@ -20,6 +20,7 @@ import re
 import subprocess
 
 from replay_oracle import sh
+from veth_pair import delete, neigh_resolved, veth_pair
 
 HOST, CLIENT = "rxn_host", "rxn_client"
 INSTANCE = "/sys/kernel/tracing/instances/rxpath_threaded"
@@ -45,20 +46,11 @@ sys.stdin.readline()
 
 
 def setup():
-    for ns in (HOST, CLIENT):
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        sh("ip", "netns", "add", ns)
-        sh("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", ns=ns)
-    sh("ip", "link", "add", "eth0", "netns", HOST, "type", "veth", "peer", "name", "w0", "netns", CLIENT)
-    sh("ip", "addr", "add", "10.1.0.2/24", "dev", "eth0", ns=HOST)
-    sh("ip", "addr", "add", "10.1.0.7/24", "dev", "w0", ns=CLIENT)
-    sh("ip", "link", "set", "eth0", "up", ns=HOST)
-    sh("ip", "link", "set", "w0", "up", ns=CLIENT)
+    veth_pair(HOST, CLIENT)
     sh("ethtool", "-K", "eth0", "gro", "on", ns=HOST)
     # veth_skb_is_eligible_for_gro(): a sender with TSO would bypass NAPI (netif_rx())
     sh("ethtool", "-K", "w0", "tso", "off", ns=CLIENT)
-    mac = sh("cat", "/sys/class/net/eth0/address", ns=HOST).strip()
-    sh("ip", "neigh", "add", "10.1.0.2", "lladdr", mac, "dev", "w0", "nud", "permanent", ns=CLIENT)
+    neigh_resolved(HOST, CLIENT)
 
 
 WRITE = """
@@ -116,8 +108,7 @@ def run(threaded):
         receiver.kill()
         receiver.wait()
         os.rmdir(INSTANCE)
-        for ns in (HOST, CLIENT):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        delete(HOST, CLIENT)
     polls = []
     last_net_rx = {}  # cpu -> the task whose softirq_entry vec=3 was last seen there
     for line in lines:
@@ -144,8 +135,7 @@ def writes():
             out.append({"write": value, "error": err, "reads": now, "threads": len(napi_threads())})
         return out
     finally:
-        for ns in (HOST, CLIENT):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        delete(HOST, CLIENT)
 
 
 if __name__ == "__main__":

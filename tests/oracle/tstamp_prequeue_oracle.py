@@ -14,6 +14,7 @@ import json
 import subprocess
 
 from replay_oracle import sh
+from veth_pair import delete, neigh_resolved, veth_pair
 
 HOST, CLIENT = "rxt_host", "rxt_client"
 COUNT = 200
@@ -42,19 +43,10 @@ for _ in range({COUNT}):
 
 
 def setup():
-    for ns in (HOST, CLIENT):
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        sh("ip", "netns", "add", ns)
-        sh("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", ns=ns)
-    sh("ip", "link", "add", "eth0", "netns", HOST, "type", "veth", "peer", "name", "w0", "netns", CLIENT)
-    sh("ip", "addr", "add", "10.1.0.2/24", "dev", "eth0", ns=HOST)
-    sh("ip", "addr", "add", "10.1.0.7/24", "dev", "w0", ns=CLIENT)
-    sh("ip", "link", "set", "eth0", "up", ns=HOST)
-    sh("ip", "link", "set", "w0", "up", ns=CLIENT)
+    veth_pair(HOST, CLIENT)
     sh("ethtool", "-K", "eth0", "gro", "off", ns=HOST, check=False)
     sh("sh", "-c", "echo 2 > /sys/class/net/eth0/queues/rx-0/rps_cpus", ns=HOST)
-    mac = sh("cat", "/sys/class/net/eth0/address", ns=HOST).strip()
-    sh("ip", "neigh", "add", "10.1.0.2", "lladdr", mac, "dev", "w0", "nud", "permanent", ns=CLIENT)
+    neigh_resolved(HOST, CLIENT)
 
 
 def run(prequeue):
@@ -70,8 +62,7 @@ def run(prequeue):
         receiver.wait()
     finally:
         open("/proc/sys/net/core/netdev_tstamp_prequeue", "w").write(saved)
-        for ns in (HOST, CLIENT):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        delete(HOST, CLIENT)
     return [int(b) - int(a) for a, b in (p.split(":") for p in pairs)]
 
 

@@ -25,6 +25,7 @@ import os
 import subprocess
 
 from replay_oracle import sh
+from veth_pair import delete, neigh_resolved, veth_pair
 
 HOST, CLIENT = "rxu_host", "rxu_client"
 INSTANCE = "/sys/kernel/tracing/instances/rxpath_udpmem"
@@ -74,18 +75,10 @@ for line in sys.stdin:
 
 
 def setup():
-    for ns in (HOST, CLIENT):
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        sh("ip", "netns", "add", ns)
-        sh("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", ns=ns)
-    sh("ip", "link", "add", "eth0", "netns", HOST, "type", "veth", "peer", "name", "w0", "netns", CLIENT)
-    sh("ip", "addr", "add", "10.1.0.2/24", "dev", "eth0", ns=HOST)
-    sh("ip", "addr", "add", "10.1.0.7/24", "dev", "w0", ns=CLIENT)
+    veth_pair(HOST, CLIENT)
     for ns, dev in ((HOST, "eth0"), (CLIENT, "w0")):
-        sh("ip", "link", "set", dev, "up", ns=ns)
         sh("ethtool", "-K", dev, "gro", "off", ns=ns, check=False)
-    mac = sh("cat", "/sys/class/net/eth0/address", ns=HOST).strip()
-    sh("ip", "neigh", "add", "10.1.0.2", "lladdr", mac, "dev", "w0", "nud", "permanent", ns=CLIENT)
+    neigh_resolved(HOST, CLIENT)
 
 
 def udp_mem_pages():
@@ -168,8 +161,7 @@ def run(limits, rmem_min, script, payload):
             p.kill()
             p.wait()
         os.rmdir(INSTANCE)
-        for ns in (HOST, CLIENT):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        delete(HOST, CLIENT)
     return {"udp_mem": limits, "udp_rmem_min": rmem_min, "payload": payload, "script": script, "steps": steps,
             "snmp": snmp, "reasons": reasons}
 
