@@ -376,17 +376,18 @@ export function __netifRx(host: Net, cpu: Cpu, skb: SkBuff): boolean {
 
 /**
  * Stamps an skb with the time now, as net_timestamp_check(): only while some socket wants receive
- * timestamps (netstamp_needed_key), only when `cond` holds, and only once.
- * netif_rx_internal() and netif_receive_skb_list_internal() call it with
- * net.core.netdev_tstamp_prequeue, before RPS queues the skb to another CPU's backlog;
- * __netif_receive_skb_core() with its negation, on the CPU that handles it.
+ * timestamps (netstamp_needed_key), only once, and only at the call point
+ * net.core.netdev_tstamp_prequeue picks: with it set, netif_rx_internal() and
+ * netif_receive_skb_list_internal(), before RPS queues the skb to another CPU's backlog;
+ * without, __netif_receive_skb_core(), on the CPU that handles it.
  * @param host the host
  * @param cpu the CPU running now
- * @param cond whether this call point stamps
+ * @param prequeue true at the points before queueing, false in __netif_receive_skb_core()
  * @param skb the skb
  */
-export function netTimestampCheck(host: Net, cpu: Cpu, cond: boolean, skb: SkBuff): void {
-  if (host.netstampNeeded > 0 && cond && skb.tstamp === 0) {
+export function netTimestampCheck(host: Net, cpu: Cpu, prequeue: boolean, skb: SkBuff): void {
+  if (host.netstampNeeded === 0 || skb.tstamp !== 0) return; // the static key is off
+  if ((host.sysctl["net.core.netdev_tstamp_prequeue"] !== 0) === prequeue) {
     skb.tstamp = host.sim.now + cpu.pendingCharge; // ktime_get_real()
   }
 }
@@ -395,7 +396,7 @@ export function netTimestampCheck(host: Net, cpu: Cpu, cond: boolean, skb: SkBuf
 // enqueue_to_backlog().
 function netifRxInternal(host: Net, cpu: Cpu, skb: SkBuff): boolean {
   host.sim.enterFn(cpu, "netif_rx_internal", skb.id);
-  netTimestampCheck(host, cpu, host.sysctl["net.core.netdev_tstamp_prequeue"] !== 0, skb);
+  netTimestampCheck(host, cpu, true, skb);
   host.sim.tracepoint(cpu, "netif_rx", () => netDevTemplate(skb));
   host.rxTap?.(skb);
   let target = cpu.id;
@@ -433,10 +434,9 @@ function netifRxInternal(host: Net, cpu: Cpu, skb: SkBuff): boolean {
 export function netifReceiveSkbListInternal(host: Net, cpu: Cpu, skbs: SkBuff[]): void {
   host.sim.enterFn(cpu, "netif_receive_skb_list_internal");
   const here: SkBuff[] = [];
-  const prequeue = host.sysctl["net.core.netdev_tstamp_prequeue"] !== 0;
   for (const skb of skbs) {
     skb.groCb = null;
-    netTimestampCheck(host, cpu, prequeue, skb);
+    netTimestampCheck(host, cpu, true, skb);
     host.rxTap?.(skb);
     if (host.rpsNeeded() && skb.dev) {
       const { cpu: target, rflow } = getRpsCpu(host, skb.dev as NetDevice, skb);
@@ -563,7 +563,7 @@ function deliverSkb(host: Net, cpu: Cpu, skb: SkBuff, pt: PacketType): void {
  */
 export function __netifReceiveSkbCore(host: Net, cpu: Cpu, skb: SkBuff): PacketType | null {
   host.sim.enterFn(cpu, "__netif_receive_skb_core", skb.id);
-  netTimestampCheck(host, cpu, host.sysctl["net.core.netdev_tstamp_prequeue"] === 0, skb);
+  netTimestampCheck(host, cpu, false, skb);
   host.sim.tracepoint(cpu, "netif_receive_skb", () => netDevTemplate(skb));
   host.netifReceiveSkbTap?.(skb, cpu);
   cpu.chargeLater(host.sim.costs.ns("netifReceiveSkbCore"));

@@ -125,6 +125,7 @@ export function inetInit(host: InetNet): void {
   const udp = proto("UDP", 1344, 0, true, false, "yyynyyynyyyynnyyyn");
   udp.sysctlMem = host.ipv4.udpMem; // udp_prot.sysctl_mem = sysctl_udp_mem
   protoRegister(host, udp, true);
+  host.ipv4.udpProt = udp;
   protoRegister(host, proto("RAW", 1152, 0, false, false, "yyynyyynyyyyyyyynn"), true);
   protoRegister(host, proto("PING", 1016, 0, false, false, "yyynnynnyyyyyynyyn"), true);
   sockRegister(host, { family: PF_INET, create: "inet_create", name: "AF_INET" });

@@ -6,7 +6,7 @@ import type { InDevice, Ipv4Devconf } from "./devinet.ts";
 import { defaultDevconf } from "./devinet.ts";
 import { type FibTable, newFibTables } from "./fib.ts";
 import type { Ipq } from "./ip_fragment.ts";
-import type { Sock } from "../core/sock.ts";
+import type { Proto, Sock } from "../core/sock.ts";
 import type { NetOffload } from "../core/gro.ts";
 import type { NfNet } from "../netfilter/core.ts";
 import type { Mib } from "./snmp.ts";
@@ -84,6 +84,8 @@ export class NetnsIpv4 {
    * set for the machine in the kernel; the kit's host is the machine. UDP's proto points here.
    */
   udpMem: [number, number, number] = [575796, 767731, 1151592];
+  /** UDP's struct proto (udp_prot), once inet_init() registered it: its sockets' pages go there. */
+  udpProt: Proto | null = null;
   /**
    * net.ipv4.tcp_congestion_control: a new namespace on the reference 6.18 host starts with
    * bbr (its kernel's default), whose sndbuf_expand() provisions three windows, not two.

@@ -17,7 +17,6 @@ import {
 } from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
 import {
-  type Proto,
   skMemoryAllocatedSub,
   skMemRaiseAllocatedRecv,
   Sock,
@@ -297,14 +296,9 @@ const ENOMEM = 12;
 // Socket memory is counted in pages (SK_MEM_QUANTUM).
 const PAGE_SHIFT = 12;
 
-// UDP's struct proto: the pages its sockets hold are charged to it.
-function udpProt(host: InetNet): Proto {
-  return host.protoList.find((p) => p.name === "UDP")!;
-}
-
 // __sk_mem_reduce_allocated() for UDP.
 function udpMemReduce(host: InetNet, cpu: number, pages: number): void {
-  if (pages > 0) skMemoryAllocatedSub(host, udpProt(host), cpu, pages);
+  if (pages > 0) skMemoryAllocatedSub(host, host.ipv4.udpProt!, cpu, pages);
 }
 
 // udp_rmem_schedule() → __sk_mem_schedule(): what sk_forward_alloc lacks for `size` bytes is
@@ -315,7 +309,7 @@ function udpRmemSchedule(host: InetNet, cpu: Cpu, sk: Sock, size: number): boole
   const amt = (delta + (1 << PAGE_SHIFT) - 1) >> PAGE_SHIFT;
   sk.forwardAlloc += amt << PAGE_SHIFT;
   const rmem0 = host.sysctl["net.ipv4.udp_rmem_min"];
-  if (skMemRaiseAllocatedRecv(host, udpProt(host), cpu.id, sk, amt, rmem0)) return true;
+  if (skMemRaiseAllocatedRecv(host, host.ipv4.udpProt!, cpu.id, sk, amt, rmem0)) return true;
   sk.forwardAlloc -= amt << PAGE_SHIFT;
   return false;
 }

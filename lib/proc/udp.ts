@@ -52,9 +52,8 @@ export function procNetUdp(host: InetNet): TextView {
  * ```
  */
 export function sockstatUdp(host: InetNet): TextView {
-  const udp = host.protoList.find((p) => p.name === "UDP");
   return new TextView(
     "grep UDP: /proc/net/sockstat",
-    `UDP: inuse ${host.ipv4.udpSockets.length} mem ${udp?.memoryAllocated ?? 0}\n`,
+    `UDP: inuse ${host.ipv4.udpSockets.length} mem ${host.ipv4.udpProt?.memoryAllocated ?? 0}\n`,
   );
 }
