@@ -123,9 +123,10 @@ export function ipv4SysctlTable(host: InetNet): CtlEntry[] {
 
 /**
  * net.ipv4.udp_mem (ipv4_table, proc_doulongvec_minmax): UDP's limits in pages — min, pressure,
- * max — for the whole machine, read tab-separated. A write sets as many of the three as it
- * gives (`sysctl -w net.ipv4.udp_mem="1000"` changes only min); anything but up to three
- * non-negative integers is EINVAL.
+ * max — for the whole machine, read tab-separated. A write sets the values it gives in order
+ * (`sysctl -w net.ipv4.udp_mem="1000"` changes only min) and ignores what follows the third; a
+ * value that is not a non-negative integer is EINVAL, the values before it already set — as
+ * Linux 6.18 does (tests/golden/linux-6.18/udp_mem_writes.json).
  * @param host the host whose UDP protocol the limits are
  * @returns the entry
  */
@@ -136,14 +137,15 @@ export function udpMemSysctl(host: InetNet): CtlStringTable {
     source: `${FILE}:ipv4_table`,
     read: () => host.ipv4.udpMem.join("\t"),
     write: (value: string) => {
-      const words = value.trim().split(/\s+/);
-      if (words.length > 3 || !words.every((w) => /^\d+$/.test(w))) {
+      const words = value.trim().split(/\s+/).filter(Boolean).slice(0, 3);
+      const bad = words.findIndex((w) => !/^\d+$/.test(w));
+      words.slice(0, bad < 0 ? 3 : bad).forEach((w, i) => host.ipv4.udpMem[i] = Number(w));
+      if (bad >= 0 || words.length === 0) {
         throw new InputRangeError(
           `sysctl: setting key "net.ipv4.udp_mem": Invalid argument (${JSON.stringify(value)}: ` +
-            `up to three page counts, min pressure max)`,
+            `page counts, min pressure max)`,
         );
       }
-      words.forEach((w, i) => host.ipv4.udpMem[i] = Number(w));
     },
   };
 }
