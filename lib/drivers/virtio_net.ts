@@ -36,10 +36,11 @@ import {
   type Virtqueue,
 } from "./virtio_net_device.ts";
 
-const HASH_TYPE = {
-  IPv4: VIRTIO_NET_RSS_HASH_TYPE_IPv4,
-  TCPv4: VIRTIO_NET_RSS_HASH_TYPE_TCPv4,
-  UDPv4: VIRTIO_NET_RSS_HASH_TYPE_UDPv4,
+// The flows virtnet_set_hashflow() can change (IPv4 ones: the device hashes no IPv6), with the
+// hash type of their ports; the addresses' type, IPv4, they share.
+const L4_HASH_TYPE: Readonly<Record<string, number>> = {
+  tcp4: VIRTIO_NET_RSS_HASH_TYPE_TCPv4,
+  udp4: VIRTIO_NET_RSS_HASH_TYPE_UDPv4,
 };
 
 // ethtool's rx-flow-hash letters and the RXH_* bits they stand for (include/uapi/linux/ethtool.h)
@@ -53,7 +54,6 @@ const RXH_LETTERS: Record<string, number> = {
   n: 1 << 7, // RXH_L4_B_2_3
   r: 2 ** 31, // RXH_DISCARD
 };
-const RXH_DISCARD = 2 ** 31;
 
 /** The flow types of `ethtool -n/-N DEV rx-flow-hash FLOW` the kit knows, as ethtool 6.1 names them. */
 export const RX_FLOW_TYPES: Readonly<Record<string, string>> = {
@@ -646,18 +646,18 @@ export class VirtioNet {
       );
     }
     const bits = letters.reduce((b, c) => b | RXH_LETTERS[c], 0);
-    const { IPv4, TCPv4, UDPv4 } = HASH_TYPE;
-    const disable = (bits & RXH_DISCARD) !== 0;
+    const disable = (bits & RXH_LETTERS.r) !== 0;
     const l4 = bits === (RXH_LETTERS.s | RXH_LETTERS.d | RXH_LETTERS.f | RXH_LETTERS.n);
     const l3 = bits === (RXH_LETTERS.s | RXH_LETTERS.d);
+    const IPv4 = VIRTIO_NET_RSS_HASH_TYPE_IPv4;
     let types = this.rssHashTypesSaved;
-    const l4Type = { tcp4: TCPv4, udp4: UDPv4 }[flow as "tcp4" | "udp4"];
+    const l4Type = L4_HASH_TYPE[flow];
     const ok = (l3 || l4 || disable) && l4Type !== undefined;
     if (ok) {
       types &= ~(IPv4 | l4Type);
       if (!disable) types |= IPv4 | (l4 ? l4Type : 0);
     }
-    // other flows (IPv6 ones included: the device hashes IPv4 only) and types it lacks: EINVAL
+    // other flows and types the device lacks: EINVAL
     if (!ok || (types & ~this.device.hashTypesSupported) !== 0) {
       throw new InputRangeError(
         `Cannot change RX network flow hashing options: Invalid argument (${this.dev.name} ` +
@@ -677,11 +677,10 @@ export class VirtioNet {
    * @returns ethtool's letters
    */
   rxFlowHash(flow: string): string {
-    const { IPv4, TCPv4, UDPv4 } = HASH_TYPE;
-    const l4Type = { tcp4: TCPv4, udp4: UDPv4 }[flow as "tcp4" | "udp4"];
+    const l4Type = L4_HASH_TYPE[flow];
     if (l4Type === undefined) return "";
     if (this.rssHashTypesSaved & l4Type) return "sdfn";
-    return this.rssHashTypesSaved & IPv4 ? "sd" : "";
+    return this.rssHashTypesSaved & VIRTIO_NET_RSS_HASH_TYPE_IPv4 ? "sd" : "";
   }
 
   /**

@@ -569,19 +569,25 @@ export function udpRecvmsg(
   cpu?: Cpu,
   peek = false,
 ): { len: number; arrived: number; tstamp?: number } | null {
-  const stamp = (q: { tstamp?: number }) =>
-    sk.rcvTstamp ? { tstamp: q.tstamp || host.sim.now + (cpu?.pendingCharge ?? 0) } : {};
   const take = () => {
     // __skb_recv_udp(): the reader's queue, refilled from the receive queue when it runs dry
     if (sk.readerQueueLen === 0) sk.readerQueueLen = sk.receiveQueue.length;
     const q = peek ? sk.receiveQueue[0] : sk.receiveQueue.shift();
     if (!q) return null;
-    if (peek) return { len: q.len, arrived: q.arrived, ...stamp(q) };
+    // sock_recv_timestamp(): skb->tstamp, or now when none was taken
+    const got = sk.rcvTstamp
+      ? {
+        len: q.len,
+        arrived: q.arrived,
+        tstamp: q.tstamp || host.sim.now + (cpu?.pendingCharge ?? 0),
+      }
+      : { len: q.len, arrived: q.arrived };
+    if (peek) return got;
     sk.readerQueueLen--;
     udpRmemRelease(host, cpu?.id ?? 0, sk, q.truesize);
     host.mib.udp.InDatagrams++;
     host.sim.ledger.end({ skb: q.id, kind: "delivered", where: "udp_recvmsg", t: host.sim.now });
-    return { len: q.len, arrived: q.arrived, ...stamp(q) };
+    return got;
   };
   if (!cpu) return take();
   const sim = host.sim;
