@@ -9,6 +9,7 @@ import type { Cpu } from "../sim/cpu.ts";
 import type { Napi } from "./dev.ts";
 import { napiSkbMerged, type SkBuff } from "./skbuff.ts";
 import { IP_DF, type IpHdr } from "../wire/ipv4.ts";
+import { ETH_HLEN } from "../wire/ethernet.ts";
 import { netifReceiveSkbListInternal } from "./netif_receive.ts";
 
 /** Buckets of held skbs per NAPI instance (GRO_HASH_BUCKETS). */
@@ -121,7 +122,7 @@ function devGroReceive(host: Net, cpu: Cpu, napi: Napi, skb: SkBuff): GroResult 
   // netif_elide_gro(): GRO off (ethtool -K gro off) hands everything up as it is.
   if (!napi.dev.groEnabled) return groNormal(skb);
   groListPrepare(list, skb);
-  const ptype = host.offloadBase.find((po) => po.type === skb.protocol);
+  const ptype = offloadByType(host, skb.protocol);
   if (!ptype) return groNormal(skb);
   skb.networkHeader = skb.data;
   skb.groCb = {
@@ -160,12 +161,23 @@ function groNormal(skb: SkBuff): GroResult {
 // gro_list_prepare(): a held skb can be of the new skb's flow only with the same hash,
 // device and MAC header (compare_ether_header()).
 function groListPrepare(list: SkBuff[], skb: SkBuff): void {
-  const mac = skb.head.subarray(skb.macHeader, skb.macHeader + 14);
   for (const p of list) {
-    const pmac = p.head.subarray(p.macHeader, p.macHeader + 14);
-    p.groCb!.sameFlow = p.hash === skb.hash && p.dev === skb.dev &&
-      pmac.every((b, i) => b === mac[i]);
+    p.groCb!.sameFlow = p.hash === skb.hash && p.dev === skb.dev && sameEtherHeader(p, skb);
   }
+}
+
+// compare_ether_header(): the 14 bytes at both MAC headers are equal.
+function sameEtherHeader(p: SkBuff, skb: SkBuff): boolean {
+  for (let i = 0; i < ETH_HLEN; i++) {
+    if (p.head[p.macHeader + i] !== skb.head[skb.macHeader + i]) return false;
+  }
+  return true;
+}
+
+// The offload registered for an ethertype (gro_find_receive_by_type()).
+function offloadByType(host: Net, type: number): PacketOffload | undefined {
+  for (const po of host.offloadBase) if (po.type === type) return po;
+  return undefined;
 }
 
 /**
@@ -204,7 +216,7 @@ export function napiGroComplete(host: Net, cpu: Cpu, napi: Napi, skb: SkBuff): v
   if (skb.groCb!.count === 1) {
     skb.gsoSize = 0;
   } else {
-    host.offloadBase.find((po) => po.type === skb.protocol)!.groComplete(host, skb, 0);
+    offloadByType(host, skb.protocol)!.groComplete(host, skb, 0);
   }
   host.sim.exitFn(cpu, "gro_complete", skb.id);
   groNormalOne(host, cpu, napi, skb, skb.groCb!.count);

@@ -397,7 +397,7 @@ export function netTimestampCheck(host: Net, cpu: Cpu, prequeue: boolean, skb: S
 function netifRxInternal(host: Net, cpu: Cpu, skb: SkBuff): boolean {
   host.sim.enterFn(cpu, "netif_rx_internal", skb.id);
   netTimestampCheck(host, cpu, true, skb);
-  host.sim.tracepoint(cpu, "netif_rx", () => netDevTemplate(skb));
+  host.sim.tracepoint(cpu, "netif_rx", netDevTemplate, skb);
   host.rxTap?.(skb);
   let target = cpu.id;
   let rflow: { lastQtail: number } | null = null;
@@ -542,6 +542,24 @@ function runHandler(host: Net, cpu: Cpu, pt: PacketType, skb: SkBuff): void {
   host.sim.exitFn(cpu, pt.name, skb.id);
 }
 
+// Each handler of `list` (those for `type`, or all for -1) first delivers to the match before
+// it (pt_prev); returns the last match, still to run.
+function offer(
+  host: Net,
+  cpu: Cpu,
+  skb: SkBuff,
+  ptPrev: PacketType | null,
+  list: PacketType[],
+  type: number,
+): PacketType | null {
+  for (const pt of list) {
+    if (type >= 0 && (pt.type !== type || pt.type === ETH_P_ALL)) continue;
+    if (ptPrev) deliverSkb(host, cpu, skb, ptPrev);
+    ptPrev = pt;
+  }
+  return ptPrev;
+}
+
 // deliver_skb(): one more reference, then the handler; the last match gets the skb itself.
 function deliverSkb(host: Net, cpu: Cpu, skb: SkBuff, pt: PacketType): void {
   skb.users++;
@@ -564,24 +582,20 @@ function deliverSkb(host: Net, cpu: Cpu, skb: SkBuff, pt: PacketType): void {
 export function __netifReceiveSkbCore(host: Net, cpu: Cpu, skb: SkBuff): PacketType | null {
   host.sim.enterFn(cpu, "__netif_receive_skb_core", skb.id);
   netTimestampCheck(host, cpu, false, skb);
-  host.sim.tracepoint(cpu, "netif_receive_skb", () => netDevTemplate(skb));
+  host.sim.tracepoint(cpu, "netif_receive_skb", netDevTemplate, skb);
   host.netifReceiveSkbTap?.(skb, cpu);
   cpu.chargeLater(host.sim.costs.ns("netifReceiveSkbCore"));
   const origDev = skb.dev as NetDevice;
   let ptPrev: PacketType | null = null;
   let deliverExact = false;
-  const offer = (pt: PacketType) => {
-    if (ptPrev) deliverSkb(host, cpu, skb, ptPrev);
-    ptPrev = pt;
-  };
   for (let round = 0;; round++) {
     if (round > 8) throw new Error(`BUG: rx_handler sent skb ${skb.id} round more than 8 times`);
     const dev = skb.dev as NetDevice;
     if (isVlanType(skb.protocol)) skbVlanUntag(skb);
     skb.networkHeader = skb.data;
     host.softnetData[cpu.id].processed++;
-    for (const pt of host.ptype.all) offer(pt);
-    for (const pt of dev.ptypeAll) offer(pt);
+    ptPrev = offer(host, cpu, skb, ptPrev, host.ptype.all, -1);
+    ptPrev = offer(host, cpu, skb, ptPrev, dev.ptypeAll, -1);
     if (!dev.rxHandler) break;
     if (ptPrev) {
       deliverSkb(host, cpu, skb, ptPrev);
@@ -610,12 +624,13 @@ export function __netifReceiveSkbCore(host: Net, cpu: Cpu, skb: SkBuff): PacketT
     }
   }
   const type = skb.protocol;
-  const matches = (list: PacketType[]) => {
-    for (const pt of list) if (pt.type === type && pt.type !== ETH_P_ALL) offer(pt);
-  };
-  if (!deliverExact) matches(host.ptype.base[type & PTYPE_HASH_MASK]);
-  matches(origDev.ptypeSpecific);
-  if (skb.dev !== origDev) matches((skb.dev as NetDevice).ptypeSpecific);
+  if (!deliverExact) {
+    ptPrev = offer(host, cpu, skb, ptPrev, host.ptype.base[type & PTYPE_HASH_MASK], type);
+  }
+  ptPrev = offer(host, cpu, skb, ptPrev, origDev.ptypeSpecific, type);
+  if (skb.dev !== origDev) {
+    ptPrev = offer(host, cpu, skb, ptPrev, (skb.dev as NetDevice).ptypeSpecific, type);
+  }
   if (!ptPrev) {
     const dev = skb.dev as NetDevice;
     if (deliverExact) dev.stats.rx_nohandler++;

@@ -112,6 +112,22 @@ function kmallocSizeRoundup(size: number): number {
   return c;
 }
 
+/** The header views an skb keeps, each with the buffer and offset it was made for. */
+export interface SkbHeaderViews {
+  /** The IPv4 header view ipHdr() made. */
+  ip: IpHdr | null;
+  /** The buffer it views. */
+  ipHead: Uint8Array | null;
+  /** Its offset there. */
+  ipOff: number;
+  /** The UDP header view udpHdr() made. */
+  udp: UdpHdr | null;
+  /** The buffer it views. */
+  udpHead: Uint8Array | null;
+  /** Its offset there. */
+  udpOff: number;
+}
+
 /** The device an skb came in on, as far as an skb needs to know it. */
 export interface SkbDevice {
   /** Interface name, such as `eth0`. */
@@ -228,6 +244,15 @@ export class SkBuff {
    * header changed, so its checksum must be made again.
    */
   ipOpt: { rr: number; ts: number; changed: boolean } | null = null;
+  /** The header views ipHdr() and udpHdr() last made, with the head and offset they view. */
+  readonly views: SkbHeaderViews = {
+    ip: null,
+    ipHead: null,
+    ipOff: -1,
+    udp: null,
+    udpHead: null,
+    udpOff: -1,
+  };
 
   /**
    * Wraps bytes in a new skb; use {@linkcode allocSkb} to register it in a simulation.
@@ -302,7 +327,14 @@ export function ethHdr(skb: SkBuff): EthHdr {
  * ```
  */
 export function ipHdr(skb: SkBuff): IpHdr {
-  return new IpHdr(skb.head, skb.networkHeader);
+  // a view holds no bytes of its own: the one made for this head and offset serves again
+  const v = skb.views;
+  if (v.ip === null || v.ipHead !== skb.head || v.ipOff !== skb.networkHeader) {
+    v.ip = new IpHdr(skb.head, skb.networkHeader);
+    v.ipHead = skb.head;
+    v.ipOff = skb.networkHeader;
+  }
+  return v.ip;
 }
 
 /**
@@ -311,7 +343,13 @@ export function ipHdr(skb: SkBuff): IpHdr {
  * @returns a view over the bytes, nothing copied
  */
 export function udpHdr(skb: SkBuff): UdpHdr {
-  return new UdpHdr(skb.head, skb.transportHeader);
+  const v = skb.views;
+  if (v.udp === null || v.udpHead !== skb.head || v.udpOff !== skb.transportHeader) {
+    v.udp = new UdpHdr(skb.head, skb.transportHeader);
+    v.udpHead = skb.head;
+    v.udpOff = skb.transportHeader;
+  }
+  return v.udp;
 }
 
 /**

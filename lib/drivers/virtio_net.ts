@@ -85,8 +85,9 @@ export interface VirtioNetOptions {
   deviceStats?: boolean;
   /** The device does RSS and reports hashes (VIRTIO_NET_F_RSS, _HASH_REPORT), default true. */
   rss?: boolean;
-  /** What receive_buf() hands each skb to; default napi_gro_receive(). */
-  rxHandler?: (skb: SkBuff, napi: Napi) => Work;
+  /** What receive_buf() hands each skb to: code that takes CPU time, or nothing when the work is
+   * done within the step; default napi_gro_receive(). */
+  rxHandler?: (skb: SkBuff, napi: Napi) => Work | void;
   /** virtio device index for IRQ names (`virtio0-input.0`), default 0. */
   virtioIndex?: number;
   /** PCI address for the MSI-X chip name, default 0000:00:03.0. */
@@ -192,9 +193,9 @@ export class VirtioNet {
   readonly chip: string;
   /** The config-change vector, registered but never fired here. */
   readonly otherIrqs: IrqDesc[] = [];
-  readonly #rxHandler: (skb: SkBuff, napi: Napi) => Work;
+  readonly #rxHandler: (skb: SkBuff, napi: Napi) => Work | void;
   // the skb each queue's poll is handing up now: queues on different CPUs poll at once
-  readonly #inHandOff = new Map<number, SkBuff>();
+  readonly #inHandOff: (SkBuff | null)[] = [];
   #opened = false;
 
   /**
@@ -403,20 +404,21 @@ export class VirtioNet {
     sim.enterFn(cpu, "virtnet_poll");
     this.tx.pollCleantx(cpu, index);
     if (budget) this.device.setCallbacks(q.vq, false);
-    const received = yield* this.#virtnetReceive(cpu, q, budget);
-    if (received < budget) this.#virtqueueNapiComplete(cpu, q, received);
-    sim.exitFn(cpu, "virtnet_poll");
-    return received;
-  }
-
-  *#virtnetReceive(cpu: Cpu, q: ReceiveQueue, budget: number): Generator<number, number, void> {
-    const sim = this.host.sim;
     // virtnet_receive() is inlined into virtnet_poll() in 6.18: ftrace shows no call of its own
-    let packets = 0;
-    while (packets < budget && q.vq.used.length > 0) {
+    let received = 0;
+    while (received < budget && q.vq.used.length > 0) {
       const buf = q.vq.used.shift()!; // virtqueue_get_buf()
-      packets++;
-      yield* this.#receiveBuf(cpu, q, buf);
+      received++;
+      sim.enterFn(cpu, "receive_buf");
+      yield sim.costs.ns("virtnetReceiveBuf");
+      const skb = this.#receiveBuf(q, buf);
+      if (skb) {
+        const work = this.#virtnetReceiveDone(cpu, q, buf, skb);
+        if (work) yield* work;
+        this.#inHandOff[q.index] = null;
+        sim.exitFn(cpu, "virtnet_receive_done", skb.id);
+      }
+      sim.exitFn(cpu, "receive_buf");
     }
     // Refill when more than half of min(budget, ring) descriptors are free (vq->num_free).
     const numFree = this.#numFree(q);
@@ -426,33 +428,32 @@ export class VirtioNet {
       this.#postBuffers(cpu, q);
       sim.exitFn(cpu, "try_fill_recv");
     }
-    return packets;
+    if (received < budget) this.#virtqueueNapiComplete(cpu, q, received);
+    sim.exitFn(cpu, "virtnet_poll");
+    return received;
   }
 
-  // receive_buf(): a frame too short for an Ethernet header is dropped and counted as a
-  // length error; others become skbs (receive_small/receive_mergeable, inlined) and go on
-  // through virtnet_receive_done().
-  *#receiveBuf(cpu: Cpu, q: ReceiveQueue, buf: UsedBuffer): Work {
-    const sim = this.host.sim;
-    sim.enterFn(cpu, "receive_buf");
-    yield sim.costs.ns("virtnetReceiveBuf");
+  // receive_buf(), after its cost: a frame too short for an Ethernet header is dropped and
+  // counted as a length error (null); others become skbs (receive_small/receive_mergeable,
+  // inlined) that go on through virtnet_receive_done().
+  #receiveBuf(q: ReceiveQueue, buf: UsedBuffer): SkBuff | null {
     if (buf.frame.length < ETH_HLEN) {
       this.dev.stats.rx_length_errors++;
       q.stats.drops++;
-    } else {
-      const skb = allocSkb(sim, buf.frame, this.dev);
-      q.stats.packets++;
-      q.stats.bytes += buf.frame.length;
-      this.dev.stats.rx_packets++;
-      this.dev.stats.rx_bytes += buf.frame.length;
-      yield* this.#virtnetReceiveDone(cpu, q, buf, skb);
+      return null;
     }
-    sim.exitFn(cpu, "receive_buf");
+    const skb = allocSkb(this.host.sim, buf.frame, this.dev);
+    q.stats.packets++;
+    q.stats.bytes += buf.frame.length;
+    this.dev.stats.rx_packets++;
+    this.dev.stats.rx_bytes += buf.frame.length;
+    return skb;
   }
 
   // virtnet_receive_done(): the device's hash (with receive-hashing on), the queue, the
-  // protocol from eth_type_trans(), then napi_gro_receive().
-  *#virtnetReceiveDone(cpu: Cpu, q: ReceiveQueue, buf: UsedBuffer, skb: SkBuff): Work {
+  // protocol from eth_type_trans(), then napi_gro_receive(). It returns what the handler still
+  // has to run; the poll loop leaves virtnet_receive_done after it.
+  #virtnetReceiveDone(cpu: Cpu, q: ReceiveQueue, buf: UsedBuffer, skb: SkBuff): Work | void {
     const sim = this.host.sim;
     sim.enterFn(cpu, "virtnet_receive_done", skb.id);
     if (this.device.rss && this.features.get("receive-hashing")!.on) {
@@ -464,10 +465,8 @@ export class VirtioNet {
     sim.enterFn(cpu, "eth_type_trans", skb.id);
     skb.protocol = ethTypeTrans(skb, this.dev);
     sim.exitFn(cpu, "eth_type_trans", skb.id);
-    this.#inHandOff.set(q.index, skb);
-    yield* this.#rxHandler(skb, q.napi);
-    this.#inHandOff.delete(q.index);
-    sim.exitFn(cpu, "virtnet_receive_done", skb.id);
+    this.#inHandOff[q.index] = skb;
+    return this.#rxHandler(skb, q.napi);
   }
 
   // Descriptors neither posted nor holding a used buffer the driver has yet to take.
@@ -514,7 +513,7 @@ export class VirtioNet {
     return {
       name: `${this.dev.name} driver`,
       skbIds: () => {
-        const ids = [...this.#inHandOff.values()].map((skb) => skb.id);
+        const ids = this.#inHandOff.flatMap((skb) => skb ? [skb.id] : []);
         for (const { vq } of this.tx.sq) {
           for (const p of vq.pending) ids.push((p.token as SkBuff).id);
           if (vq.sending) ids.push((vq.sending as SkBuff).id);
@@ -739,9 +738,10 @@ export class VirtioNet {
   }
 }
 
-// receive_buf() -> napi_gro_receive(): GRO decides; what it hands up reaches the stack.
-function groHandler(host: Net): (skb: SkBuff, napi: Napi) => Work {
-  return function* (skb, napi) {
+// receive_buf() -> napi_gro_receive(): GRO decides; what it hands up reaches the stack, all
+// within the step (nothing to yield).
+function groHandler(host: Net): (skb: SkBuff, napi: Napi) => void {
+  return (skb, napi) => {
     napiGroReceive(host, host.sim.cpus[napi.listOwner], napi, skb);
   };
 }

@@ -457,21 +457,24 @@ export function fibValidateSource(
   cpu?: Cpu,
   flow: { daddr?: number; tos?: number } = {},
 ): SourceCheck {
-  return host.sim.traced(cpu, "fib_validate_source", (): SourceCheck => {
-    const inDev = inDevGet(host, dev)!;
-    const rpf = inDevConf(host, inDev, "rp_filter");
-    if (!rpf && (dev.ifindex !== oif || !inDevConf(host, inDev, "send_redirects"))) {
-      // no reverse-path check and no redirect to decide: the local addresses alone answer
-      return inDevConf(host, inDev, "accept_local") || !isLocalAddress(host, saddr)
-        ? 0
-        : "IP_LOCAL_SOURCE";
-    }
-    return host.sim.traced(
+  if (cpu) host.sim.enterFn(cpu, "fib_validate_source");
+  const inDev = inDevGet(host, dev)!;
+  const rpf = inDevConf(host, inDev, "rp_filter");
+  let r: SourceCheck;
+  if (!rpf && (dev.ifindex !== oif || !inDevConf(host, inDev, "send_redirects"))) {
+    // no reverse-path check and no redirect to decide: the local addresses alone answer
+    r = inDevConf(host, inDev, "accept_local") || !isLocalAddress(host, saddr)
+      ? 0
+      : "IP_LOCAL_SOURCE";
+  } else {
+    r = host.sim.traced(
       cpu,
       "__fib_validate_source",
       () => __fibValidateSource(host, saddr, oif, dev, rpf, cpu, flow),
     );
-  });
+  }
+  if (cpu) host.sim.exitFn(cpu, "fib_validate_source");
+  return r;
 }
 
 // fib_validate_source()'s slow path, __fib_validate_source(), when rp_filter or redirects need

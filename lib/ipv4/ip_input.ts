@@ -164,10 +164,21 @@ function ipListRcvFinish(host: InetNet, cpu: Cpu, skbs: SkBuff[]): void {
  * ```
  */
 export function ipRcvCore(host: InetNet, cpu: Cpu, skb: SkBuff): boolean {
-  return host.sim.traced(cpu, "ip_rcv_core", () => {
-    cpu.chargeLater(host.sim.costs.ns("ipRcv"));
-    return ipRcvCoreChecks(host, skb);
-  }, skb.id);
+  host.sim.enterFn(cpu, "ip_rcv_core", skb.id);
+  cpu.chargeLater(host.sim.costs.ns("ipRcv"));
+  const ok = ipRcvCoreChecks(host, skb);
+  host.sim.exitFn(cpu, "ip_rcv_core", skb.id);
+  return ok;
+}
+
+// The MIB counter of each ECN codepoint (IP_ECN_* order).
+const ECN_COUNTERS = ["InNoECTPkts", "InECT1Pkts", "InECT0Pkts", "InCEPkts"] as const;
+
+// A header error: InHdrErrors and the drop.
+function ipInhdrError(host: InetNet, skb: SkBuff, reason: "IP_INHDR" | "IP_CSUM"): false {
+  host.mib.ip.InHdrErrors++;
+  kfreeSkbReason(host.sim, skb, reason, "ip_rcv_core");
+  return false;
 }
 
 function ipRcvCoreChecks(host: InetNet, skb: SkBuff): boolean {
@@ -180,21 +191,16 @@ function ipRcvCoreChecks(host: InetNet, skb: SkBuff): boolean {
   ip.InReceives++;
   host.mib.ipExt.InOctets += skb.len;
   skb.networkHeader = skb.data; // skb_reset_network_header()
-  const inhdr = (reason: "IP_INHDR" | "IP_CSUM" = "IP_INHDR") => {
-    ip.InHdrErrors++;
-    kfreeSkbReason(host.sim, skb, reason, "ip_rcv_core");
-    return false;
-  };
-  if (skb.len < IPV4_HLEN) return inhdr(); // pskb_may_pull(skb, sizeof(struct iphdr))
+  // pskb_may_pull(skb, sizeof(struct iphdr))
+  if (skb.len < IPV4_HLEN) return ipInhdrError(host, skb, "IP_INHDR");
   const iph = ipHdr(skb);
-  if (iph.ihl < 5 || iph.version !== 4) return inhdr();
-  const ecn = ["InNoECTPkts", "InECT1Pkts", "InECT0Pkts", "InCEPkts"] as const;
-  host.mib.ipExt[ecn[iph.tos & INET_ECN_MASK]]++;
-  if (skb.len < iph.ihl * 4) return inhdr();
+  if (iph.ihl < 5 || iph.version !== 4) return ipInhdrError(host, skb, "IP_INHDR");
+  host.mib.ipExt[ECN_COUNTERS[iph.tos & INET_ECN_MASK]]++;
+  if (skb.len < iph.ihl * 4) return ipInhdrError(host, skb, "IP_INHDR");
   const nh = skb.networkHeader;
   if (csumFold(csumPartial(skb.head, 0, nh, nh + iph.ihl * 4)) !== 0) {
     host.mib.ipExt.InCsumErrors++;
-    return inhdr("IP_CSUM");
+    return ipInhdrError(host, skb, "IP_CSUM");
   }
   const len = iph.totLen;
   if (skb.len < len) {
@@ -202,7 +208,7 @@ function ipRcvCoreChecks(host: InetNet, skb: SkBuff): boolean {
     kfreeSkbReason(host.sim, skb, "PKT_TOO_SMALL", "ip_rcv_core");
     return false;
   }
-  if (len < iph.ihl * 4) return inhdr();
+  if (len < iph.ihl * 4) return ipInhdrError(host, skb, "IP_INHDR");
   skb.len = len; // pskb_trim_rcsum(): drop the link layer's padding
   skb.transportHeader = nh + iph.ihl * 4;
   return true;

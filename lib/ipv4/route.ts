@@ -167,7 +167,8 @@ export function ipRouteUseHint(
 ): Rtable | SkbDropReason {
   host.sim.enterFn(cpu, "ip_route_use_hint");
   const inDev = inDevGet(host, dev);
-  let r: Rtable | SkbDropReason = { ...hint, doRedirect: false };
+  // skb_dst_copy(): the hint's dst itself, less its redirect (__mkroute_input() sets it per skb)
+  let r: Rtable | SkbDropReason = hint.doRedirect ? { ...hint, doRedirect: false } : hint;
   if (!inDev) r = "NOT_SPECIFIED";
   else if (isMulticast(saddr) || isLbcast(saddr) || isZero(saddr)) r = "IP_INVALID_SOURCE";
   else if (isLoopback(saddr) && !inDevConf(host, inDev, "route_localnet")) r = "IP_LOCALNET";

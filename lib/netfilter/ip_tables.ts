@@ -235,30 +235,32 @@ export function iptSetPolicy(
   hookChain(host, t, c);
 }
 
-// xt_tcpudp's tcp_mt()/udp_mt(): skb_header_pointer() for the ports at the transport header.
-function ports(skb: SkBuff): [number, number] | null {
+// xt_tcpudp's tcp_mt()/udp_mt(): skb_header_pointer() for the ports at the transport header,
+// the source port in the high half; -1 when there are none.
+function ports(skb: SkBuff): number {
   const iph = ipHdr(skb);
   const th = skb.networkHeader + iph.ihl * 4;
   // A fragment other than the first has no ports: port matches fail (xt_tcpudp: par->fragoff).
-  if (iph.fragOff & IP_OFFSET || th + 4 > skb.head.length) return null;
+  if (iph.fragOff & IP_OFFSET || th + 4 > skb.head.length) return -1;
   const h = skb.head; // source, dest
-  return [(h[th] << 8) | h[th + 1], (h[th + 2] << 8) | h[th + 3]];
+  return ((h[th] << 24) | (h[th + 1] << 16) | (h[th + 2] << 8) | h[th + 3]) >>> 0;
 }
 
+const inPrefix = (a: number, p: [number, number]) =>
+  p[1] === 0 || ((a ^ p[0]) >>> (32 - p[1])) === 0;
+
 function ruleMatches(r: IptRule, skb: SkBuff, state: NfHookState): boolean {
-  const { saddr, daddr, protocol } = ipHdr(skb);
-  const inPrefix = (a: number, p: [number, number]) =>
-    p[1] === 0 || ((a ^ p[0]) >>> (32 - p[1])) === 0;
-  if (r.proto !== undefined && protocol !== r.proto) return false;
-  if (r.src && !inPrefix(saddr, r.src)) return false;
-  if (r.dst && !inPrefix(daddr, r.dst)) return false;
+  const iph = ipHdr(skb);
+  if (r.proto !== undefined && iph.protocol !== r.proto) return false;
+  if (r.src && !inPrefix(iph.saddr, r.src)) return false;
+  if (r.dst && !inPrefix(iph.daddr, r.dst)) return false;
   if (r.in && state.in?.name !== r.in) return false;
   if (r.out && state.out?.name !== r.out) return false;
   if (r.sport !== undefined || r.dport !== undefined) {
     const p = ports(skb);
-    if (!p) return false;
-    if (r.sport !== undefined && p[0] !== r.sport) return false;
-    if (r.dport !== undefined && p[1] !== r.dport) return false;
+    if (p < 0) return false;
+    if (r.sport !== undefined && p >>> 16 !== r.sport) return false;
+    if (r.dport !== undefined && (p & 0xffff) !== r.dport) return false;
   }
   return true;
 }

@@ -65,6 +65,8 @@ interface Frame {
   event?: SimEvent;
   name: string;
   onIrqExit?: () => void;
+  // called when the code returns, before the time it charged at its very end is spent
+  onDone?: () => void;
 }
 
 /** Options of a {@linkcode Task}. */
@@ -139,6 +141,9 @@ export interface CpuOptions {
   /** Shared with the simulation: which CPU's code is executing right now. */
   running?: { cpu?: Cpu };
 }
+
+// what a frame's code gives once it has returned and only its last charge is left to spend
+const FRAME_ENDED: IteratorReturnResult<void> = { done: true, value: undefined };
 
 // kernel/sched/fair.c: sysctl_sched_base_slice is 0.75 ms scaled by 1 + ilog2(ncpus)
 // (update_sysctl, SCHED_TUNABLESCALING_LOG); on the 2-CPU machines this kit targets, 1.5 ms.
@@ -409,7 +414,7 @@ export class Cpu {
       return false;
     }
     let r: IteratorResult<number | TaskOp, void | number>;
-    if (top.ending) r = { done: true as const, value: undefined };
+    if (top.ending) r = FRAME_ENDED;
     else {
       // smp_processor_id() for the code that runs now; a nested CPU loop (an IPI) restores it
       const running = this.#running;
@@ -420,6 +425,7 @@ export class Cpu {
       } finally {
         running.cpu = before;
       }
+      if (r.done) top.onDone?.();
     }
     if (r.done) {
       if (this.#debt > 0) {
@@ -520,14 +526,7 @@ export class Cpu {
     this.#stack.pop();
     if (!runSoftirqs) return;
     const run = this.bottomHalves!.run(this, "irq_exit");
-    const onIrqExit = f.onIrqExit;
-    const work = onIrqExit
-      ? (function* () {
-        yield* run;
-        onIrqExit();
-      })()
-      : run;
-    this.#push("softirq", work, "softirq", "irq_exit");
+    this.#push("softirq", run, "softirq", "irq_exit").onDone = f.onIrqExit;
   }
 
   #schedule(): boolean {

@@ -83,28 +83,31 @@ export class EventQueue {
     const it = items[Symbol.iterator]();
     // one sequence number for all: only one item waits at a time, and every event scheduled
     // later, at the same time, comes after it as it would after the whole batch
-    const seq = this.#seq++;
-    let index = 0, last = this.#now;
+    let index = 0, item: T;
+    // one event serves every item: it waits again, at the next item's time, each time it fires
+    const cursor: { at: number; seq: number; fn: () => void; cancelled: boolean } = {
+      at: this.#now,
+      seq: this.#seq++,
+      fn: () => {
+        const current = item;
+        pull();
+        fn(current);
+      },
+      cancelled: false,
+    };
     const pull = () => {
       const r = it.next();
       if (r.done) return;
-      const item = r.value, at = timeOf(item);
-      if (!Number.isSafeInteger(at) || at < last) {
+      const at = timeOf(r.value);
+      if (!Number.isSafeInteger(at) || at < cursor.at) {
         throw new InputRangeError(
-          `Cannot schedule item ${index} at ${at} ns: times must be integers in order (the one before is at ${last} ns)`,
+          `Cannot schedule item ${index} at ${at} ns: times must be integers in order (the one before is at ${cursor.at} ns)`,
         );
       }
       index++;
-      last = at;
-      this.#push({
-        at,
-        seq,
-        fn: () => {
-          pull();
-          fn(item);
-        },
-        cancelled: false,
-      });
+      item = r.value;
+      cursor.at = at;
+      this.#push(cursor);
     };
     pull();
   }

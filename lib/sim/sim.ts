@@ -100,7 +100,7 @@ export class Sim {
    * @param skb the skb id, if the call is about one
    */
   enterFn(cpu: Cpu, fn: string, skb?: number): void {
-    const t = this.now + cpu.pendingCharge;
+    const t = this.events.now + cpu.pendingCharge;
     this.#entered[cpu.id].push(t);
     if (!this.trace.enabled) return;
     const ctx = cpu.context;
@@ -116,13 +116,13 @@ export class Sim {
    * @param skb the skb id, if the call is about one
    */
   exitFn(cpu: Cpu, fn: string, skb?: number): void {
-    const ctx = cpu.context;
     // A call that no step's cost covers still takes time: the floor calibration resolves.
     const entered = this.#entered[cpu.id].pop();
-    if (entered === this.now + cpu.pendingCharge && ctx !== "idle") {
+    if (entered === this.events.now + cpu.pendingCharge && cpu.context !== "idle") {
       cpu.chargeLater(this.#callNs);
     }
     if (!this.trace.enabled) return;
+    const ctx = cpu.context;
     this.trace.exit(this.now + cpu.pendingCharge, cpu.id, ctx === "idle" ? "task" : ctx, fn, skb);
   }
 
@@ -132,8 +132,15 @@ export class Sim {
    * @param event the event's name, such as `netif_receive_skb`
    * @param fields makes its fields, named as the event's TP_STRUCT__entry names them; called
    *   only when the event is recorded, so an untraced run builds none
+   * @param arg what `fields` is called with: a module-level function and its argument build no
+   *   closure per hit
    */
-  tracepoint(cpu: Cpu, event: string, fields: () => Record<string, string | number>): void {
+  tracepoint<A>(
+    cpu: Cpu,
+    event: string,
+    fields: (arg: A) => Record<string, string | number>,
+    arg?: A,
+  ): void {
     const session = this.trace.session;
     if (!this.trace.enabled || (session && !session.has(event))) return;
     const ctx = cpu.context;
@@ -148,7 +155,7 @@ export class Sim {
       // softirq and hard IRQ code run with a preempt count of one; locks add theirs
       preemptDepth: (ctx === "softirq" || ctx === "hardirq" ? 1 : 0) + cpu.held.preempt,
       event,
-      fields: fields(),
+      fields: fields(arg as A),
     });
     // an enabled tracepoint writes its event into the ring buffer: that takes time
     // (fib_table_lookup's, with its strings and addresses, more than most)
