@@ -287,7 +287,11 @@ export function udpV4EarlyDemux(host: InetNet, cpu: Cpu, skb: SkBuff): void {
  */
 export function sockDefReadable(host: InetNet, cpu: Cpu, sk: Sock): void {
   host.sim.enterFn(cpu, "sock_def_readable");
-  for (const w of sk.waiters.splice(0)) if (w.wake()) cpu.chargeLater(host.sim.costs.ns("wakeup"));
+  if (sk.waiters.length > 0) {
+    for (const w of sk.waiters.splice(0)) {
+      if (w.wake()) cpu.chargeLater(host.sim.costs.ns("wakeup"));
+    }
+  }
   host.sim.exitFn(cpu, "sock_def_readable");
 }
 

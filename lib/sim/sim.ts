@@ -7,7 +7,7 @@ import { Cpu } from "./cpu.ts";
 import { EventQueue } from "./events.ts";
 import { SkbLedger } from "./ledger.ts";
 import { Rng } from "./rng.ts";
-import { Tracer } from "./trace.ts";
+import { type Context, Tracer } from "./trace.ts";
 
 /** Options of a {@linkcode Sim}. */
 export interface SimOptions {
@@ -24,6 +24,12 @@ export interface SimOptions {
   sliceNs?: number;
 }
 
+// The context a trace record names: the idle loop runs as a task.
+function traceContext(cpu: Cpu): Context {
+  const ctx = cpu.context;
+  return ctx === "idle" ? "task" : ctx;
+}
+
 /**
  * A simulation run: everything a model component needs to take time and make choices.
  *
@@ -38,7 +44,10 @@ export interface SimOptions {
 export class Sim {
   readonly #running: { cpu?: Cpu } = {};
   // Per CPU, when each open traced call began (virtual time with pending charges).
-  readonly #entered: number[][];
+  // Per CPU, when the last traced call began (virtual time with pending charges), and whether no
+  // call has returned since.
+  readonly #lastEntry: Float64Array;
+  readonly #inLeaf: Uint8Array;
   readonly #callNs: number;
   /** The event queue and clock. */
   readonly events: EventQueue = new EventQueue();
@@ -72,7 +81,8 @@ export class Sim {
     const coldFactor = scale > 0 && decay > 0
       ? (idleNs: number) => 1 + scale * (1 - Math.exp(-idleNs / decay))
       : null;
-    this.#entered = Array.from({ length: n }, () => []);
+    this.#lastEntry = new Float64Array(n);
+    this.#inLeaf = new Uint8Array(n);
     this.trace.enabled = options.trace ?? false;
     this.cpus = Array.from({ length: n }, (_, i) =>
       new Cpu(i, this.events, {
@@ -100,13 +110,12 @@ export class Sim {
    * @param skb the skb id, if the call is about one
    */
   enterFn(cpu: Cpu, fn: string, skb?: number): void {
-    const t = this.events.now + cpu.pendingCharge;
-    this.#entered[cpu.id].push(t);
-    if (!this.trace.enabled) return;
-    const ctx = cpu.context;
     // Time that synchronous code charged before this call is spent before it (the CPU runs it
-    // right after the step): the record stands where the call really starts.
-    this.trace.enter(t, cpu.id, ctx === "idle" ? "task" : ctx, fn, skb);
+    // right after the step): the call really starts there.
+    const t = this.events.now + cpu.pendingCharge;
+    this.#lastEntry[cpu.id] = t;
+    this.#inLeaf[cpu.id] = 1;
+    if (this.trace.enabled) this.trace.enter(t, cpu.id, traceContext(cpu), fn, skb);
   }
 
   /**
@@ -116,14 +125,20 @@ export class Sim {
    * @param skb the skb id, if the call is about one
    */
   exitFn(cpu: Cpu, fn: string, skb?: number): void {
-    // A call that no step's cost covers still takes time: the floor calibration resolves.
-    const entered = this.#entered[cpu.id].pop();
-    if (entered === this.events.now + cpu.pendingCharge && cpu.context !== "idle") {
+    // A call that no step's cost covers still takes time: the floor calibration resolves. Only
+    // a call that made none (a leaf: the last entry on its CPU is its own) can have taken no
+    // time, as each call it made took at least the floor.
+    const id = cpu.id;
+    if (
+      this.#inLeaf[id] === 1 && this.#lastEntry[id] === this.events.now + cpu.pendingCharge &&
+      cpu.context !== "idle"
+    ) {
       cpu.chargeLater(this.#callNs);
     }
-    if (!this.trace.enabled) return;
-    const ctx = cpu.context;
-    this.trace.exit(this.now + cpu.pendingCharge, cpu.id, ctx === "idle" ? "task" : ctx, fn, skb);
+    this.#inLeaf[id] = 0;
+    if (this.trace.enabled) {
+      this.trace.exit(this.now + cpu.pendingCharge, id, traceContext(cpu), fn, skb);
+    }
   }
 
   /**
