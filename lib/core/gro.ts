@@ -136,7 +136,6 @@ function devGroReceive(host: Net, cpu: Cpu, napi: Napi, skb: SkBuff): GroResult 
     ipFixedId: false,
     mergedInto: null,
   };
-  if (skb.mergedIds.length === 0) skb.mergedIds.push(skb.id);
   const pp = ptype.groReceive(host, list, skb);
   const cb = skb.groCb;
   const ret: GroResult = cb.free ? "GRO_MERGED_FREE" : "GRO_MERGED";
@@ -195,7 +194,9 @@ export function skbGroReceive(p: SkBuff, skb: SkBuff): number {
   p.len += len;
   p.truesize += skb.truesize;
   p.groCb!.count += skb.groCb!.count;
-  p.mergedIds.push(...skb.mergedIds);
+  if (p.mergedIds.length === 0) p.mergedIds.push(p.id);
+  if (skb.mergedIds.length === 0) p.mergedIds.push(skb.id);
+  else p.mergedIds.push(...skb.mergedIds);
   skb.groCb!.free = true;
   skb.groCb!.sameFlow = true;
   skb.groCb!.mergedInto = p;

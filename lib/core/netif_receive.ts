@@ -5,7 +5,7 @@
 // pt_prev deferral of deliver_skb().
 
 import type { Net } from "./net_namespace.ts";
-import type { Cpu } from "../sim/cpu.ts";
+import type { Cpu, Work } from "../sim/cpu.ts";
 import { NET_RX_SOFTIRQ } from "../kernel/softirq.ts";
 import { raiseIrqTraced } from "../kernel/irq.ts";
 import {
@@ -244,22 +244,29 @@ export function netRpsActionAndIrqEnable(host: Net, cpu: Cpu): void {
     const target = host.sim.cpus[remsd.cpu];
     host.sim.enterFn(cpu, "smp_call_function_single_async");
     host.sim.exitFn(cpu, "smp_call_function_single_async");
-    // sysvec_call_function_single() → generic_smp_call_function_single_interrupt()
-    const entry: [string, string] = [
-      "generic_smp_call_function_single_interrupt",
-      "__flush_smp_call_function_queue",
-    ];
-    raiseIrqTraced(host.sim, target, "CAL", entry, function* () {
+    raiseIrqTraced(host.sim, target, "CAL", CALL_FUNCTION_INTERRUPT, () => {
       host.irqs.callFunction[target.id]++;
-      host.sim.enterFn(target, "rps_trigger_softirq");
-      yield host.sim.costs.ns("hardirq");
-      remsd.pollList.push(remsd.backlog); // ____napi_schedule()
-      remsd.backlog.listOwner = target.id;
-      if (!remsd.inNetRxAction) host.softirqs.raiseSoftirqIrqoff(target, NET_RX_SOFTIRQ);
-      remsd.receivedRps++;
-      host.sim.exitFn(target, "rps_trigger_softirq");
+      return rpsTriggerSoftirq(host, target, remsd);
     });
   }
+}
+
+// sysvec_call_function_single() → generic_smp_call_function_single_interrupt()
+const CALL_FUNCTION_INTERRUPT: [string, string] = [
+  "generic_smp_call_function_single_interrupt",
+  "__flush_smp_call_function_queue",
+];
+
+// rps_trigger_softirq() on the target CPU: its backlog goes on its poll list and NET_RX is
+// raised. One shared generator function: a new one per IPI would cost V8 a microsecond to start.
+function* rpsTriggerSoftirq(host: Net, target: Cpu, remsd: SoftnetData): Work {
+  host.sim.enterFn(target, "rps_trigger_softirq");
+  yield host.sim.costs.ns("hardirq");
+  remsd.pollList.push(remsd.backlog); // ____napi_schedule()
+  remsd.backlog.listOwner = target.id;
+  if (!remsd.inNetRxAction) host.softirqs.raiseSoftirqIrqoff(target, NET_RX_SOFTIRQ);
+  remsd.receivedRps++;
+  host.sim.exitFn(target, "rps_trigger_softirq");
 }
 
 /**

@@ -234,7 +234,10 @@ export class SkBuff {
   swHash = false;
   /** The transport checksum was verified in software (skb->csum_valid): not summed twice. */
   csumValid = false;
-  /** ids of the skbs GRO merged into this one, itself first: the kit's record for learners. */
+  /**
+   * ids of the skbs GRO merged into this one, itself first, or none when GRO merged nothing into
+   * it: the kit's record for learners.
+   */
   readonly mergedIds: number[] = [];
   /** skbs chained after this one (skb_shinfo()->frag_list), as reassembly leaves them. */
   readonly fragList: SkBuff[] = [];

@@ -5,7 +5,7 @@
 // This is the receiver the kit's GRO results are compared against.
 
 import type { Net } from "../core/net_namespace.ts";
-import { type Cpu, Task } from "../sim/cpu.ts";
+import { type Cpu, Task, type TaskBody } from "../sim/cpu.ts";
 import type { SkbHolder } from "../sim/ledger.ts";
 import { NetDevice, NetdevQueue, registerEtherdev } from "../core/netdevice.ts";
 import { attachDefaultQdiscs } from "../sched/sch_api.ts";
@@ -128,33 +128,30 @@ export class Veth {
    * @param onSkb told each frame's skb as it is made, with the frame's index
    */
   xmit(cpu: Cpu, frames: Uint8Array[], onSkb?: (skb: SkBuff, i: number) => void): void {
+    cpu.addTask(new Task("sender", this.#send(cpu, frames, onSkb)));
+  }
+
+  // The sender's code: each frame an skb through the peer's dev_queue_xmit(), bottom halves off
+  // until all are sent.
+  *#send(cpu: Cpu, frames: Uint8Array[], onSkb?: (skb: SkBuff, i: number) => void): TaskBody {
     const host = this.#host;
     const { dev, ring, napi, peer } = this;
-    cpu.addTask(
-      new Task(
-        "sender",
-        function* () {
-          yield { op: "local_bh_disable" } as const;
-          for (let i = 0; i < frames.length; i++) {
-            const frame = frames[i];
-            // sized by the sender's packet_snd(), 16 bytes of headroom before the frame; with
-            // GRO on, veth_xdp_rcv_skb() would copy it into a page-backed skb
-            const skb = dev.groEnabled
-              ? allocSkb(host.sim, frame)
-              : allocSkbLinear(host.sim, frame, 16);
-            onSkb?.(skb, i);
-            if (frame.length < ETH_HLEN) {
-              kfreeSkbReason(host.sim, skb, "PKT_TOO_SMALL", "veth_xmit");
-              continue;
-            }
-            packetParseHeaders(skb);
-            devQueueXmit(host, cpu, peer, skb);
-          }
-          if (ring.length) napiSchedule(host, cpu, napi);
-          yield { op: "local_bh_enable" } as const;
-        }(),
-      ),
-    );
+    yield { op: "local_bh_disable" };
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i];
+      // sized by the sender's packet_snd(), 16 bytes of headroom before the frame; with
+      // GRO on, veth_xdp_rcv_skb() would copy it into a page-backed skb
+      const skb = dev.groEnabled ? allocSkb(host.sim, frame) : allocSkbLinear(host.sim, frame, 16);
+      onSkb?.(skb, i);
+      if (frame.length < ETH_HLEN) {
+        kfreeSkbReason(host.sim, skb, "PKT_TOO_SMALL", "veth_xmit");
+        continue;
+      }
+      packetParseHeaders(skb);
+      devQueueXmit(host, cpu, peer, skb);
+    }
+    if (ring.length) napiSchedule(host, cpu, napi);
+    yield { op: "local_bh_enable" };
   }
 
   // veth_xmit() on one end: veth_forward_skb() into the other, rcv. __dev_forward_skb() drops

@@ -156,6 +156,13 @@ export interface VirtioNetDeviceOptions {
   rss?: boolean;
 }
 
+// What the device reports for a packet it did not hash: no hash, unclassified.
+const NOT_HASHED: Readonly<{ hash: number; l4: boolean; classified: boolean }> = {
+  hash: 0,
+  l4: false,
+  classified: false,
+};
+
 /**
  * A virtio-net device: the hardware side, which the driver (`VirtioNet`) probes and drives.
  *
@@ -269,9 +276,7 @@ export class VirtioNetDevice {
     const sim = this.#sim;
     // The device hashes only when the hash is used: to pick a queue or to report it.
     const hashed = this.rss && (this.queuePairs > 1 || this.hashReport);
-    const { hash, l4, classified } = hashed
-      ? this.rssHash(frame)
-      : { hash: 0, l4: false, classified: false };
+    const { hash, l4, classified } = hashed ? this.rssHash(frame) : NOT_HASHED;
     // a packet no hash type covers goes to unclassified_queue, which the driver sets to 0
     const vq = this.vqs[classified && this.queuePairs > 1 ? rssQueue(this.indir, hash) : 0];
     const start = Math.max(sim.now, this.#linkBusyUntil);
@@ -291,7 +296,7 @@ export class VirtioNetDevice {
    * @returns the hash, whether it covered ports, and whether a hash type covered the packet
    */
   rssHash(frame: Uint8Array): { hash: number; l4: boolean; classified: boolean } {
-    const none = { hash: 0, l4: false, classified: false };
+    const none = NOT_HASHED;
     if (frame.length < ETH_HLEN + IPV4_HLEN || new EthHdr(frame, 0).hProto !== ETH_P_IP) {
       return none;
     }

@@ -46,13 +46,19 @@ export function ethTypeTrans(skb: SkBuff, dev: NetDevice): number {
   const eth = new EthHdr(skb.head, skb.data);
   skb.data += ETH_HLEN;
   skb.len -= ETH_HLEN;
-  const dest = eth.hDest;
-  if (dest.every((b, i) => b === dev.devAddr[i])) skb.pktType = PACKET_HOST;
-  else if (isMulticastEtherAddr(dest)) {
-    skb.pktType = isBroadcastEtherAddr(dest) ? PACKET_BROADCAST : PACKET_MULTICAST;
+  if (etherAddrEqual(skb.head, skb.macHeader, dev.devAddr)) skb.pktType = PACKET_HOST;
+  else if (isMulticastEtherAddr(eth.hDest)) {
+    skb.pktType = isBroadcastEtherAddr(eth.hDest) ? PACKET_BROADCAST : PACKET_MULTICAST;
   } else skb.pktType = PACKET_OTHERHOST;
-  if (eth.hProto >= ETH_P_802_3_MIN) return eth.hProto;
+  const proto = eth.hProto;
+  if (proto >= ETH_P_802_3_MIN) return proto;
   // *(unsigned short *)rawp == 0xFFFF: the raw 802.3 frames of old Novell IPX
   const sap = skb.len >= 2 ? (skb.head[skb.data] << 8) | skb.head[skb.data + 1] : -1;
   return sap === 0xffff ? ETH_P_802_3 : ETH_P_802_2;
+}
+
+// ether_addr_equal(): the six bytes at `off` of `buf` are `addr`.
+function etherAddrEqual(buf: Uint8Array, off: number, addr: Uint8Array): boolean {
+  for (let i = 0; i < 6; i++) if (buf[off + i] !== addr[i]) return false;
+  return true;
 }

@@ -126,17 +126,10 @@ export class IrqController {
     const handler = desc.handler;
     if (!handler) throw new Error(`BUG: IRQ ${desc.irq} (${desc.action}) fired with no handler`);
     const cpu = this.#sim.cpus[desc.affinity[0]];
-    const entryNs = this.#entryNs;
-    const sim = this.#sim;
-    raiseIrqTraced(sim, cpu, desc.action, ["common_interrupt", "__common_interrupt"], function* () {
+    const sim = this.#sim, entryNs = this.#entryNs;
+    raiseIrqTraced(sim, cpu, desc.action, COMMON_INTERRUPT, () => {
       desc.counts[cpu.id]++; // kstat_incr_irqs_this_cpu() in handle_edge_irq()
-      sim.enterFn(cpu, "handle_edge_irq");
-      sim.enterFn(cpu, "handle_irq_event"); // → __handle_irq_event_percpu() → the action
-      yield entryNs();
-      yield* handler(cpu);
-      yield 0; // charged time is spent inside the handler, before irq exit
-      sim.exitFn(cpu, "handle_irq_event");
-      sim.exitFn(cpu, "handle_edge_irq");
+      return handleEdgeIrq(sim, cpu, entryNs(), handler(cpu));
     });
   }
 
@@ -148,23 +141,60 @@ export class IrqController {
    * @param fn what it does
    */
   timerInterrupt(cpu: Cpu, name: string, fn: (cpu: Cpu) => Work): void {
-    const entryNs = this.#entryNs;
-    const sim = this.#sim;
-    const counts = this.localTimer;
-    const entry: [string, string] = [
-      "sysvec_apic_timer_interrupt",
-      "__sysvec_apic_timer_interrupt",
-    ];
-    raiseIrqTraced(sim, cpu, "LOC", entry, function* () {
+    const sim = this.#sim, entryNs = this.#entryNs, counts = this.localTimer;
+    raiseIrqTraced(sim, cpu, "LOC", APIC_TIMER_INTERRUPT, () => {
       counts[cpu.id]++;
-      sim.enterFn(cpu, "hrtimer_interrupt");
-      yield entryNs();
-      sim.enterFn(cpu, name);
-      yield* fn(cpu);
-      sim.exitFn(cpu, name);
-      sim.exitFn(cpu, "hrtimer_interrupt");
+      return hrtimerInterrupt(sim, cpu, entryNs, name, fn);
     });
   }
+}
+
+// The entry functions of a device interrupt and of the local APIC timer.
+const COMMON_INTERRUPT: [string, string] = ["common_interrupt", "__common_interrupt"];
+const APIC_TIMER_INTERRUPT: [string, string] = [
+  "sysvec_apic_timer_interrupt",
+  "__sysvec_apic_timer_interrupt",
+];
+
+// Each interrupt runs one of these shared generator functions: a generator function made anew
+// per interrupt costs V8 about a microsecond to start.
+
+// handle_edge_irq() → handle_irq_event() → the action.
+function* handleEdgeIrq(sim: Sim, cpu: Cpu, entryNs: number, action: Work): Work {
+  sim.enterFn(cpu, "handle_edge_irq");
+  sim.enterFn(cpu, "handle_irq_event"); // → __handle_irq_event_percpu() → the action
+  yield entryNs;
+  yield* action;
+  yield 0; // charged time is spent inside the handler, before irq exit
+  sim.exitFn(cpu, "handle_irq_event");
+  sim.exitFn(cpu, "handle_edge_irq");
+}
+
+// hrtimer_interrupt() → the timer's function.
+function* hrtimerInterrupt(
+  sim: Sim,
+  cpu: Cpu,
+  entryNs: () => number,
+  name: string,
+  fn: (cpu: Cpu) => Work,
+): Work {
+  sim.enterFn(cpu, "hrtimer_interrupt");
+  yield entryNs();
+  sim.enterFn(cpu, name);
+  yield* fn(cpu);
+  sim.exitFn(cpu, name);
+  sim.exitFn(cpu, "hrtimer_interrupt");
+}
+
+// The entry functions around the handler, then irq_exit_rcu() → __irq_exit_rcu().
+function* irqEntry(sim: Sim, cpu: Cpu, outer: string, inner: string, handler: Work): Work {
+  sim.enterFn(cpu, outer);
+  sim.enterFn(cpu, inner);
+  yield* handler;
+  yield 0; // time the handler charged is spent before the entry function returns
+  sim.exitFn(cpu, inner);
+  sim.enterFn(cpu, "irq_exit_rcu");
+  sim.enterFn(cpu, "__irq_exit_rcu");
 }
 
 /**
@@ -186,15 +216,7 @@ export function raiseIrqTraced(
   handler: () => Work,
 ): void {
   const [outer, inner] = entry;
-  cpu.raiseIrq(action, function* () {
-    sim.enterFn(cpu, outer);
-    sim.enterFn(cpu, inner);
-    yield* handler();
-    yield 0; // time the handler charged is spent before the entry function returns
-    sim.exitFn(cpu, inner);
-    sim.enterFn(cpu, "irq_exit_rcu");
-    sim.enterFn(cpu, "__irq_exit_rcu");
-  }, () => {
+  cpu.raiseIrq(action, () => irqEntry(sim, cpu, outer, inner, handler()), () => {
     sim.exitFn(cpu, "__irq_exit_rcu");
     sim.exitFn(cpu, "irq_exit_rcu");
     sim.exitFn(cpu, outer);

@@ -3,7 +3,7 @@
 // requeueing, __netif_schedule() onto the NET_TX softirq, the qdisc watchdog, noqueue and
 // pfifo_fast, and the default qdiscs a device gets when it opens (attach_default_qdiscs()).
 
-import type { Cpu } from "../sim/cpu.ts";
+import type { Cpu, Work } from "../sim/cpu.ts";
 import type { Net } from "../core/net_namespace.ts";
 import type { NetDevice, NetdevQueue } from "../core/netdevice.ts";
 import { kfreeSkbReason, type SkBuff } from "../core/skbuff.ts";
@@ -595,6 +595,13 @@ export function freeDropped(host: Net, toFree: SkBuff[]): void {
   }
 }
 
+// qdisc_watchdog(): the root qdisc goes on NET_TX (one shared generator function: a new one per
+// expiry would cost V8 a microsecond to start).
+function* qdiscWatchdog(host: Net, cpu: Cpu, root: Qdisc): Work {
+  netifSchedule(host, cpu, root);
+  yield 0;
+}
+
 /**
  * qdisc_watchdog_schedule_ns(): arms the qdisc's hrtimer (pinned to this CPU) to schedule its
  * root on NET_TX at the given time; an armed timer moves unless it is due then already.
@@ -610,9 +617,6 @@ export function qdiscWatchdogSchedule(host: Net, cpu: Cpu, q: Qdisc, expires: nu
   host.sim.at(Math.max(expires, host.sim.now), () => {
     if (q.watchdogAt !== expires) return;
     q.watchdogAt = -1;
-    host.irqs.timerInterrupt(cpu, "qdisc_watchdog", function* (c) {
-      netifSchedule(host, c, root);
-      yield 0;
-    });
+    host.irqs.timerInterrupt(cpu, "qdisc_watchdog", (c) => qdiscWatchdog(host, c, root));
   });
 }
