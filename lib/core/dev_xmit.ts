@@ -66,7 +66,7 @@ export function devQueueXmit(host: Net, cpu: Cpu, dev: NetDevice, skb: SkBuff): 
   const rc = sim.holding(cpu, { bh: 1 }, () => {
     const txq = netdevCorePickTx(host, cpu, dev, skb);
     const q = txq.qdisc;
-    sim.tracepoint(cpu, "net_dev_queue", () => netDevTemplate(skb));
+    sim.tracepoint(cpu, "net_dev_queue", netDevTemplate, skb);
     if (!q.queueless) return __devXmitSkb(host, cpu, skb, q, dev, txq);
     if (dev.up && !txq.stopped) {
       const { ret } = devHardStartXmit(host, cpu, [skb], dev, txq);
@@ -204,23 +204,38 @@ export function devHardStartXmit(
   dev: NetDevice,
   txq: NetdevQueue,
 ): { left: SkBuff[]; ret: number } {
-  return host.sim.holding(
-    cpu,
-    { preempt: dev.lltx ? 0 : 1 },
-    () =>
-      host.sim.traced(cpu, "dev_hard_start_xmit", () => {
-        let rc = NETDEV_TX_OK;
-        for (let i = 0; i < skbs.length; i++) {
-          rc = xmitOne(host, cpu, skbs[i], dev, txq, i + 1 < skbs.length);
-          if (!devXmitComplete(rc)) return { left: skbs.slice(i), ret: rc };
-          if (txq.drvXoff && i + 1 < skbs.length) {
-            return { left: skbs.slice(i + 1), ret: NETDEV_TX_BUSY };
-          }
-        }
-        return { left: [], ret: rc };
-      }, skbs[0].id),
-  );
+  // the driver's queue lock (HARD_TX_LOCK()), which an LLTX driver does without
+  return host.sim.holding(cpu, dev.lltx ? NOTHING_HELD : QUEUE_LOCK_HELD, () => {
+    host.sim.enterFn(cpu, "dev_hard_start_xmit", skbs[0].id);
+    const r = devHardStartXmitLocked(host, cpu, skbs, dev, txq);
+    host.sim.exitFn(cpu, "dev_hard_start_xmit", skbs[0].id);
+    return r;
+  });
 }
+
+const NOTHING_HELD = { preempt: 0 };
+const QUEUE_LOCK_HELD = { preempt: 1 };
+
+// dev_hard_start_xmit()'s loop: xmit_one() for each packet until the driver refuses one or
+// stops its queue.
+function devHardStartXmitLocked(
+  host: Net,
+  cpu: Cpu,
+  skbs: SkBuff[],
+  dev: NetDevice,
+  txq: NetdevQueue,
+): { left: SkBuff[]; ret: number } {
+  let rc = NETDEV_TX_OK;
+  for (let i = 0; i < skbs.length; i++) {
+    rc = xmitOne(host, cpu, skbs[i], dev, txq, i + 1 < skbs.length);
+    if (!devXmitComplete(rc)) return { left: skbs.slice(i), ret: rc };
+    if (txq.drvXoff && i + 1 < skbs.length) return { left: skbs.slice(i + 1), ret: NETDEV_TX_BUSY };
+  }
+  return { left: NO_SKBS, ret: rc };
+}
+
+// what dev_hard_start_xmit() leaves when it sent everything: never changed, so shared
+const NO_SKBS: SkBuff[] = [];
 
 // xmit_one(): the taps see the frame (dev_queue_xmit_nit()), then the driver has it, told
 // whether more follow at once (netdev_xmit_more())
@@ -237,9 +252,11 @@ function xmitOne(
     devXmitRecord(host, dev, skb.head.subarray(skb.data, skb.data + skb.len));
   }
   const len = skb.len; // net_dev_xmit prints the length from before the driver had the skb
-  sim.tracepoint(cpu, "net_dev_start_xmit", () => netDevStartXmit(skb, txq));
+  if (sim.trace.enabled) sim.tracepoint(cpu, "net_dev_start_xmit", () => netDevStartXmit(skb, txq));
   const rc = dev.ndoStartXmit?.(skb, cpu, more) ?? NETDEV_TX_OK; // netdev_start_xmit(), inline
-  sim.tracepoint(cpu, "net_dev_xmit", () => ({ name: dev.name, skbaddr: skb.id, len, rc }));
+  if (sim.trace.enabled) {
+    sim.tracepoint(cpu, "net_dev_xmit", () => ({ name: dev.name, skbaddr: skb.id, len, rc }));
+  }
   if (rc === NETDEV_TX_OK) {
     // each driver counts what it sent (veth_xmit(), virtio's start_xmit()): here in one place
     dev.stats.tx_packets++;

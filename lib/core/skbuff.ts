@@ -515,7 +515,7 @@ export function consumeSkb(sim: Sim, skb: SkBuff, where: string): void {
   const cpu = sim.runningCpu;
   if (cpu) sim.enterFn(cpu, "consume_skb", skb.id);
   if (--skb.users === 0) { // skb_unref(): another handler may still hold it
-    if (cpu) {
+    if (cpu && sim.trace.enabled) { // an untraced run makes no closures for the events
       sim.tracepoint(cpu, "consume_skb", () => ({ skbaddr: skb.id, location: where }));
       for (const f of skb.fragList) {
         sim.tracepoint(cpu, "consume_skb", () => ({ skbaddr: f.id, location: "skb_release_data" }));
@@ -576,7 +576,7 @@ export function kfreeSkbReason(sim: Sim, skb: SkBuff, reason: SkbDropReason, whe
   const cpu = sim.runningCpu;
   if (cpu) sim.enterFn(cpu, "sk_skb_reason_drop", skb.id);
   if (--skb.users === 0) { // skb_unref(): only the last reference's free is a drop
-    if (cpu) {
+    if (cpu && sim.trace.enabled) { // an untraced run makes no closures for the events
       sim.tracepoint(cpu, "kfree_skb", () => ({
         skbaddr: skb.id,
         rx_sk: 0,

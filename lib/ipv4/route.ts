@@ -104,11 +104,10 @@ export function ipRouteInputNoref(
   cpu?: Cpu,
   dscp = 0,
 ): Rtable | SkbDropReason {
-  return host.sim.traced(
-    cpu,
-    "ip_route_input_noref",
-    () => ipRouteInputRcu(host, daddr, saddr, protocol, dev, cpu, dscp),
-  );
+  if (cpu) host.sim.enterFn(cpu, "ip_route_input_noref");
+  const r = ipRouteInputRcu(host, daddr, saddr, protocol, dev, cpu, dscp);
+  if (cpu) host.sim.exitFn(cpu, "ip_route_input_noref");
+  return r;
 }
 
 // ip_route_input_rcu(): a joined multicast group, else ip_route_input_slow().
@@ -137,11 +136,10 @@ function ipRouteInputRcu(
     }
     return rt("ip_local_deliver", "multicast");
   }
-  return host.sim.traced(
-    cpu,
-    "ip_route_input_slow",
-    () => ipRouteInputSlow(host, daddr, saddr, dev, cpu, dscp),
-  );
+  if (cpu) host.sim.enterFn(cpu, "ip_route_input_slow");
+  const r = ipRouteInputSlow(host, daddr, saddr, dev, cpu, dscp);
+  if (cpu) host.sim.exitFn(cpu, "ip_route_input_slow");
+  return r;
 }
 
 /**

@@ -145,7 +145,7 @@ export class Softirqs {
    * @param nr the vector
    */
   __raiseSoftirqIrqoff(cpu: Cpu, nr: number): void {
-    this.#sim.tracepoint(cpu, "softirq_raise", () => ({ vec: nr, action: SOFTIRQ_TO_NAME[nr] }));
+    this.#sim.tracepoint(cpu, "softirq_raise", softirqFields, nr);
     this.pendingBits[cpu.id] |= 1 << nr;
   }
 
@@ -184,12 +184,12 @@ export class Softirqs {
         this.counts[cpu.id][nr]++;
         const h = this.vec[nr];
         if (!h) continue; // raised without a handler: the kernel would call NULL; we skip it
-        sim.tracepoint(cpu, "softirq_entry", () => ({ vec: nr, action: SOFTIRQ_TO_NAME[nr] }));
+        sim.tracepoint(cpu, "softirq_entry", softirqFields, nr);
         sim.enterFn(cpu, h.name);
         yield* h.action(cpu);
         yield 0; // time the handler charged without yielding is spent before the restart check
         sim.exitFn(cpu, h.name);
-        sim.tracepoint(cpu, "softirq_exit", () => ({ vec: nr, action: SOFTIRQ_TO_NAME[nr] }));
+        sim.tracepoint(cpu, "softirq_exit", softirqFields, nr);
       }
       if (this.pendingBits[cpu.id] === 0) break;
       if (this.jiffies < end && !cpu.needResched() && --maxRestart > 0) continue;
@@ -228,4 +228,9 @@ export class Softirqs {
     }
     sim.exitFn(sim.cpus[0], "spawn_ksoftirqd");
   }
+}
+
+// The fields of the softirq_raise, softirq_entry and softirq_exit events.
+function softirqFields(nr: number): Record<string, string | number> {
+  return { vec: nr, action: SOFTIRQ_TO_NAME[nr] };
 }
