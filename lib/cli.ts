@@ -270,6 +270,8 @@ function* streamFrames(path: string): Generator<PcapRecord, void, void> {
 // JSON as Python's json.dumps writes it ("a": 1, [1, 2]), the layout the issue texts and the
 // kernel-side tools use; strings are written as JSON.stringify writes them, never changed.
 function jsonLine(v: unknown): string {
+  if (typeof v === "number") return Number.isFinite(v) ? String(v) : "null";
+  if (typeof v === "string") return JSON.stringify(v);
   if (Array.isArray(v)) {
     let text = "[";
     for (let i = 0; i < v.length; i++) {
@@ -284,11 +286,19 @@ function jsonLine(v: unknown): string {
       const x = (v as Record<string, unknown>)[k];
       if (x === undefined) continue;
       if (text.length > 1) text += ", ";
-      text += `${JSON.stringify(k)}: ${jsonLine(x)}`;
+      text += keyText(k) + jsonLine(x);
     }
     return text + "}";
   }
   return JSON.stringify(v);
+}
+
+// A key as jsonLine() writes it, with its colon: the few keys of the kit's lines, made once.
+const KEY_TEXT = new Map<string, string>();
+function keyText(k: string): string {
+  let text = KEY_TEXT.get(k);
+  if (text === undefined) KEY_TEXT.set(k, text = `${JSON.stringify(k)}: `);
+  return text;
 }
 
 const COMMANDS: Record<string, Command> = {

@@ -20,6 +20,7 @@ import {
 } from "../core/skbuff.ts";
 import { __netifReceiveSkb } from "../core/netif_receive.ts";
 import { ETH_P_IP } from "../wire/ethernet.ts";
+import { copyBytes } from "../wire/copy_bytes.ts";
 
 // NET_SKB_PAD (64 on x86-64) + NET_IP_ALIGN (0): the room tun_alloc_skb() leaves before the data
 const TUN_HEADROOM = 64;
@@ -130,7 +131,7 @@ export class Tun implements SkbHolder {
   read(): { packet: Uint8Array; tstamp: number } | null {
     const skb = this.txRing.shift();
     if (!skb) return null;
-    const packet = skb.head.slice(skb.data, skb.data + skb.len);
+    const packet = copyBytes(skb.head.subarray(skb.data, skb.data + skb.len));
     consumeSkb(this.#host.sim, skb, "tun_do_read");
     return { packet, tstamp: skb.tstamp };
   }

@@ -21,6 +21,7 @@ import {
 } from "../core/dev_xmit.ts";
 import type { IrqDesc } from "../kernel/irq.ts";
 import type { TxVirtqueue, VirtioNetDevice } from "./virtio_net_device.ts";
+import { copyBytes } from "../wire/copy_bytes.ts";
 
 /** Descriptors a packet may need at most: its header and MAX_SKB_FRAGS (17) fragments, + 1. */
 export const VIRTNET_TX_ROOM: number = 2 + 17;
@@ -117,7 +118,7 @@ export class VirtnetTx {
       } while (!more && !enableCbDelayed(vq));
       // xmit_skb() (inlined): the virtio-net header pushed, the skb mapped, one descriptor
       this.host.sim.traced(cpu, "virtqueue_add_outbuf", () => {
-        this.device.addOutbuf(vq, skb.head.slice(skb.data, skb.data + skb.len), skb);
+        this.device.addOutbuf(vq, copyBytes(skb.head.subarray(skb.data, skb.data + skb.len)), skb);
       }, skb.id);
       this.#checkSqFullAndDisable(cpu, sq);
       if (netdevTxSentQueue(sq.txq, skb.len, more)) {

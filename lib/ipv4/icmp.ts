@@ -18,6 +18,7 @@ import {
 import type { SkbDropReason } from "../core/dropreason.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial } from "../wire/checksum.ts";
+import { allocBytes, copyBytes } from "../wire/copy_bytes.ts";
 import {
   inetDsfieldToDscp,
   inNtoa,
@@ -226,7 +227,7 @@ export function __icmpSend(
       }
       const room = Math.min(576, out.route.dev.mtu) - IPV4_HLEN - ICMP_HLEN;
       const quote = h.subarray(nh, nh + Math.min(iph.totLen, room, h.length - nh));
-      const icmp = new Uint8Array(ICMP_HLEN + quote.length);
+      const icmp = allocBytes(ICMP_HLEN + quote.length);
       const icmph = new IcmpHdr(icmp, 0);
       icmph.type = type;
       icmph.code = code;
@@ -495,7 +496,7 @@ function icmpHandle(
   switch (type) {
     case 8: { // icmp_echo()
       if (host.sysctl["net.ipv4.icmp_echo_ignore_all"]) return null;
-      const reply = h.slice(th, end);
+      const reply = copyBytes(h.subarray(th, end));
       new IcmpHdr(reply, 0).type = ICMP_ECHOREPLY;
       icmpReply(host, cpu, skb, rt, reply);
       return null;

@@ -20,6 +20,7 @@ import {
 } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial } from "../wire/checksum.ts";
+import { allocBytes, copyBytes } from "../wire/copy_bytes.ts";
 import { ETH_P_IP } from "../wire/ethernet.ts";
 import { IP_DF, IP_MF, IP_OFFSET, IpHdr, IPV4_HLEN } from "../wire/ipv4.ts";
 import { nfHook } from "../netfilter/core.ts";
@@ -68,7 +69,7 @@ function ipFinishOutput2(
 ): XmitResult {
   host.sim.enterFn(cpu, "ip_finish_output2");
   const hlen = route.dev.hardHeaderLen;
-  const buf = new Uint8Array(hlen + ipPacket.length);
+  const buf = allocBytes(hlen + ipPacket.length);
   buf.set(ipPacket, hlen);
   // ip_finish_output2(): IP_UPD_PO_STATS(IPSTATS_MIB_OUT), packets and octets after fragmenting
   host.mib.ip.OutTransmits++;
@@ -151,7 +152,7 @@ function ipFinishOutput(
   for (let off = 0; off < body.length; off += step) {
     const part = body.subarray(off, off + step);
     const more = off + step < body.length || (fragOff & IP_MF) !== 0;
-    const frag = new Uint8Array(ihl + part.length);
+    const frag = allocBytes(ihl + part.length);
     frag.set(pkt.subarray(0, ihl));
     frag.set(part, ihl);
     const fiph = new IpHdr(frag, 0);
@@ -206,7 +207,8 @@ export function ipOutput(
   const verdict = nfHook(host, skb, { hook: "POST_ROUTING", in: inDev, out: route.dev, cpu });
   if (verdict === "NF_ACCEPT") {
     const nh = skb.networkHeader;
-    const r = ipFinishOutput(host, cpu, skb, skb.head.slice(nh, nh + ipHdr(skb).totLen), route);
+    const datagram = copyBytes(skb.head.subarray(nh, nh + ipHdr(skb).totLen));
+    const r = ipFinishOutput(host, cpu, skb, datagram, route);
     rc = r.rc;
     // the kit sent the datagram in an skb of its own: when the way out dropped that one, this
     // packet's life goes on into it, and ends with its drop
@@ -259,7 +261,7 @@ export interface LocalPacket {
  */
 export function ipLocalOut(host: InetNet, cpu: Cpu, p: LocalPacket, route: OutRoute): number {
   host.sim.enterFn(cpu, "ip_local_out");
-  const pkt = new Uint8Array(IPV4_HLEN + p.payload.length);
+  const pkt = allocBytes(IPV4_HLEN + p.payload.length);
   const iph = new IpHdr(pkt, 0);
   iph.setVersionIhl(4, 5);
   iph.tos = p.tos;

@@ -11,6 +11,7 @@ import { type Sock, TCP_STATES, type TcpRequestSock, type TcpSockState } from ".
 import { CHECKSUM_NONE, CHECKSUM_PARTIAL } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
+import { allocBytes } from "../wire/copy_bytes.ts";
 import { IPPROTO_TCP } from "../wire/ipv4.ts";
 import {
   TCP_FLAGS,
@@ -290,7 +291,7 @@ export function tcpTransmit(
     });
     if (!out) return;
     const len = TCP_HLEN + seg.options.length;
-    const t = new Uint8Array(len);
+    const t = allocBytes(len);
     const th = new TcpHdr(t, 0);
     th.source = flow.sport;
     th.dest = flow.dport;
