@@ -344,14 +344,34 @@ export class Cpu {
   }
 
   #inFlight(): number {
-    const top = this.#stack.at(-1);
+    const top = this.#top();
     return top?.event ? this.#q.now - top.since : 0;
   }
 
   #push(ctx: Context, work: Work | TaskBody, charge: Charge, name: string, task?: Task): Frame {
-    const f: Frame = { ctx, work, task, charge, remaining: 0, since: this.#q.now, name };
+    // every field set from the start: frames all share one shape, which V8 reads fastest
+    const f: Frame = {
+      ctx,
+      work,
+      ending: false,
+      task,
+      billTo: undefined,
+      charge,
+      remaining: 0,
+      since: this.#q.now,
+      event: undefined,
+      name,
+      onIrqExit: undefined,
+      onDone: undefined,
+    };
     this.#stack.push(f);
     return f;
+  }
+
+  // The frame running now, if any.
+  #top(): Frame | undefined {
+    const stack = this.#stack;
+    return stack.length > 0 ? stack[stack.length - 1] : undefined;
   }
 
   #account(f: Frame, ns: number): void {
@@ -364,7 +384,7 @@ export class Cpu {
   }
 
   #preemptTop(): void {
-    const top = this.#stack.at(-1);
+    const top = this.#top();
     if (!top?.event) return;
     this.#q.cancel(top.event);
     top.event = undefined;
@@ -384,7 +404,7 @@ export class Cpu {
 
   // One decision; returns false once an event is scheduled or the CPU idles.
   #stepOnce(): boolean {
-    const top = this.#stack.at(-1);
+    const top = this.#top();
     if (this.#pendingIrqs.length > 0 && top?.ctx !== "hardirq") {
       const irq = this.#pendingIrqs.shift()!;
       this.irqCount++;
