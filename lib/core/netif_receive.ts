@@ -440,12 +440,15 @@ function netifRxInternal(host: Net, cpu: Cpu, skb: SkBuff): boolean {
  */
 export function netifReceiveSkbListInternal(host: Net, cpu: Cpu, skbs: SkBuff[]): void {
   host.sim.enterFn(cpu, "netif_receive_skb_list_internal");
-  const here: SkBuff[] = [];
+  const rps = host.rpsNeeded();
+  // without RPS every skb stays here: the list goes on as it came
+  const here: SkBuff[] = rps ? [] : skbs;
   for (const skb of skbs) {
     skb.groCb = null;
     netTimestampCheck(host, cpu, true, skb);
     host.rxTap?.(skb);
-    if (host.rpsNeeded() && skb.dev) {
+    if (!rps) continue;
+    if (skb.dev) {
       const { cpu: target, rflow } = getRpsCpu(host, skb.dev as NetDevice, skb);
       if (target >= 0) {
         enqueueToBacklog(host, cpu, skb, target, rflow);

@@ -174,7 +174,8 @@ export function inetGroReceive(host: InetNet, head: SkBuff[], skb: SkBuff): SkBu
   let flush = 1;
   let pp: SkBuff | null = null;
   if (skbGroLen(skb) >= IPV4_HLEN) {
-    const iph = new IpHdr(skb.head, off);
+    // skb_gro_network_header(): the network header itself the first time round
+    const iph = off === skb.networkHeader ? ipHdr(skb) : new IpHdr(skb.head, off);
     const ops = host.inetOffloads[iph.protocol];
     // *(u8 *)iph != 0x45: version 4 and no options, the only header GRO takes
     if (

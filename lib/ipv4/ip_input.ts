@@ -118,7 +118,8 @@ function ipSublistRcv(host: InetNet, cpu: Cpu, skbs: SkBuff[], dev: NetDevice): 
 // to dst_input() (ip_sublist_rcv_finish(), inlined). No hint after a limited broadcast or a
 // 0.0.0.0 → 0.0.0.0 packet (ip_extract_route_hint(); the kit has no policy rules or multipath).
 function ipListRcvFinish(host: InetNet, cpu: Cpu, skbs: SkBuff[]): void {
-  let sublist: [SkBuff, Rtable][] = [];
+  // the run of packets with one dst, and each one's route
+  const sublist: SkBuff[] = [], routes: Rtable[] = [];
   let currDst: Rtable | null = null;
   let hint: SkBuff | null = null;
   for (const skb of skbs) {
@@ -130,13 +131,20 @@ function ipListRcvFinish(host: InetNet, cpu: Cpu, skbs: SkBuff[]): void {
     if (!byHint && (currDst === null || !sameDst(route, currDst))) {
       const lbcast = iph.daddr === 0xffffffff || (iph.daddr === 0 && iph.saddr === 0);
       hint = lbcast ? null : skb;
-      for (const [s, r] of sublist) dstInput(host, cpu, s, r);
-      sublist = [];
+      ipSublistRcvFinish(host, cpu, sublist, routes);
       currDst = route;
     }
-    sublist.push([skb, route]);
+    sublist.push(skb);
+    routes.push(route);
   }
-  for (const [s, r] of sublist) dstInput(host, cpu, s, r);
+  ipSublistRcvFinish(host, cpu, sublist, routes);
+}
+
+// ip_sublist_rcv_finish(), inlined: dst_input() for each packet of the run, which then ends.
+function ipSublistRcvFinish(host: InetNet, cpu: Cpu, skbs: SkBuff[], routes: Rtable[]): void {
+  for (let i = 0; i < skbs.length; i++) dstInput(host, cpu, skbs[i], routes[i]);
+  skbs.length = 0;
+  routes.length = 0;
 }
 
 /**
