@@ -5,7 +5,7 @@
 // This is the receiver the kit's GRO results are compared against.
 
 import type { Net } from "../core/net_namespace.ts";
-import { type Cpu, Task, type TaskBody } from "../sim/cpu.ts";
+import { type Cpu, Task, type TaskBody, type TaskOp } from "../sim/cpu.ts";
 import type { SkbHolder } from "../sim/ledger.ts";
 import { NetDevice, NetdevQueue, registerEtherdev } from "../core/netdevice.ts";
 import { attachDefaultQdiscs } from "../sched/sch_api.ts";
@@ -33,6 +33,10 @@ const NET_XMIT_DROP = 1;
 
 // how many peers each host's veths have made, numbering them in the peers' namespace
 const peersMade = new WeakMap<object, number>();
+
+// What the sender asks of its CPU around the frames, made once.
+const LOCAL_BH_DISABLE: TaskOp = { op: "local_bh_disable" };
+const LOCAL_BH_ENABLE: TaskOp = { op: "local_bh_enable" };
 
 /**
  * A veth pair whose one end is the host's device, GRO off by default as on Linux (NAPI mode
@@ -136,7 +140,7 @@ export class Veth {
   *#send(cpu: Cpu, frames: Uint8Array[], onSkb?: (skb: SkBuff, i: number) => void): TaskBody {
     const host = this.#host;
     const { dev, ring, napi, peer } = this;
-    yield { op: "local_bh_disable" };
+    yield LOCAL_BH_DISABLE;
     for (let i = 0; i < frames.length; i++) {
       const frame = frames[i];
       // sized by the sender's packet_snd(), 16 bytes of headroom before the frame; with
@@ -151,7 +155,7 @@ export class Veth {
       devQueueXmit(host, cpu, peer, skb);
     }
     if (ring.length) napiSchedule(host, cpu, napi);
-    yield { op: "local_bh_enable" };
+    yield LOCAL_BH_ENABLE;
   }
 
   // veth_xmit() on one end: veth_forward_skb() into the other, rcv. __dev_forward_skb() drops

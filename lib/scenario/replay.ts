@@ -274,20 +274,30 @@ function tcpListenerIndex(sockets: Sock[], frame: Uint8Array): number | null {
  */
 export function answers(sent: Uint8Array, got: Uint8Array): boolean {
   if (sent.length < 34 || got.length < 34) return false;
-  const same = (a: number, b: number, n: number) =>
-    sent.subarray(a, a + n).every((x, k) => x === got[b + k]);
-  if (!same(30, 26, 4)) return false; // to the sender
-  if (same(26, 26, 8)) return false; // a forward of the frame itself
+  if (!sameBytes(sent, 30, got, 26, 4)) return false; // to the sender
+  if (sameBytes(sent, 26, got, 26, 8)) return false; // a forward of the frame itself
   const body = 14 + (sent[14] & 15) * 4;
   const gotL4 = 14 + (got[14] & 15) * 4;
   if (sent[23] === 1) {
     const type = sent[body];
-    if ([3, 4, 5, 11, 12].includes(type)) {
-      return same(body + 8 + 12, 26, 8) && same(body + 8 + 4, 18, 2); // quotes its header
+    if (type === 3 || type === 4 || type === 5 || type === 11 || type === 12) {
+      // quotes its header
+      return sameBytes(sent, body + 8 + 12, got, 26, 8) &&
+        sameBytes(sent, body + 8 + 4, got, 18, 2);
     }
-    return got[23] === 1 && same(body + 4, gotL4 + 4, 4); // same identifier and sequence
+    // same identifier and sequence
+    return got[23] === 1 && sameBytes(sent, body + 4, got, gotL4 + 4, 4);
   }
-  if (sent[23] === 6) return got[23] === 6 && same(body, gotL4 + 2, 2) && same(body + 2, gotL4, 2);
+  if (sent[23] === 6) {
+    return got[23] === 6 && sameBytes(sent, body, got, gotL4 + 2, 2) &&
+      sameBytes(sent, body + 2, got, gotL4, 2);
+  }
+  return true;
+}
+
+// The n bytes of a at i are those of b at j, as far as a goes.
+function sameBytes(a: Uint8Array, i: number, b: Uint8Array, j: number, n: number): boolean {
+  for (let k = 0; k < n && i + k < a.length; k++) if (a[i + k] !== b[j + k]) return false;
   return true;
 }
 
@@ -466,7 +476,7 @@ export function replayStream(
         } s the capture still spans more than the 104 days the virtual clock holds`,
       );
     }
-    sockets.forEach((s, k) => queued[k] = activity(s));
+    for (let k = 0; k < sockets.length; k++) queued[k] = activity(sockets[k]);
     const p: PendingFrame = {
       index,
       data: r.data,
