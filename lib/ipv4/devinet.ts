@@ -177,7 +177,7 @@ export function inetAddAddr(host: InetNet, dev: NetDevice, local: number, prefix
  */
 export function isLocalAddress(host: InetNet, addr: number): boolean {
   for (const inDev of host.ipv4.inDevices.values()) {
-    if (inDev.ifaList.some((a) => a.local === addr)) return true;
+    for (const ifa of inDev.ifaList) if (ifa.local === addr) return true;
   }
   return false;
 }

@@ -129,13 +129,12 @@ export class Sim {
     // a call that made none (a leaf: the last entry on its CPU is its own) can have taken no
     // time, as each call it made took at least the floor.
     const id = cpu.id;
-    if (
-      this.#inLeaf[id] === 1 && this.#lastEntry[id] === this.events.now + cpu.pendingCharge &&
-      cpu.context !== "idle"
-    ) {
-      cpu.chargeLater(this.#callNs);
+    if (this.#inLeaf[id] === 1) {
+      this.#inLeaf[id] = 0;
+      if (this.#lastEntry[id] === this.events.now + cpu.pendingCharge && cpu.context !== "idle") {
+        cpu.chargeLater(this.#callNs);
+      }
     }
-    this.#inLeaf[id] = 0;
     if (this.trace.enabled) {
       this.trace.exit(this.now + cpu.pendingCharge, id, traceContext(cpu), fn, skb);
     }
