@@ -381,7 +381,9 @@ export function replayStream(
   const { host, inject, sockets, rules } = sh;
   const sim = host.sim;
   // What the host sent since the oldest pending frame's window; sent[0] is send number sentBase.
-  let sent: { dev: string; frame: Uint8Array }[] = [];
+  const sent: { dev: string; frame: Uint8Array }[] = [];
+  // what a frame's window leaves for the frames before it: nothing, until the end
+  const NONE_LATE: typeof sent = [];
   let sentBase = 0;
   host.devXmitTap = (dev, frame) => sent.push({ dev: dev.name, frame });
   for (const dev of host.devices) dev.recordTransmitted = false;
@@ -410,12 +412,13 @@ export function replayStream(
     const owner = frameOfSkb.get(id) ?? p;
     // a reply leaves by the device the route back names, which need not be the ingress; what
     // came after the last window (ip_expire()'s time exceeded) answers the frame it quotes
-    const replies: typeof sent = [];
-    for (let k = p.from - sentBase; k < p.to - sentBase; k++) {
-      if (answers(sent[k].frame, p.data)) replies.push(sent[k]);
+    let reply: (typeof sent)[number] | undefined;
+    for (let k = p.from - sentBase; k < p.to - sentBase && !reply; k++) {
+      if (answers(sent[k].frame, p.data)) reply = sent[k];
     }
-    const lateReply = replies.length ? -1 : late.findIndex((s) => answers(s.frame, p.data));
-    if (lateReply >= 0) replies.push(...late.splice(lateReply, 1));
+    for (let k = 0; k < late.length && !reply; k++) {
+      if (answers(late[k].frame, p.data)) reply = late.splice(k, 1)[0];
+    }
     let line: ReplayLine;
     if (!fate || fate.kind === "delivered") {
       line = { frame: p.index, fate: "delivered", socket: owner.socket };
@@ -424,7 +427,7 @@ export function replayStream(
     } else {
       line = { frame: p.index, fate: "dropped", reason: fate.reason ?? "NOT_SPECIFIED" };
     }
-    if (replies.length) line.reply = replyName(replies[0].frame);
+    if (reply) line.reply = replyName(reply.frame);
     // a SYN answered without a request kept (a SYN cookie) still went to its listener
     if ("socket" in line && line.socket === null && line.reply === "tcp syn-ack") {
       line.socket = tcpListenerIndex(sockets, p.data);
@@ -447,7 +450,7 @@ export function replayStream(
       head = 0;
       if (fates.size > 64) fates.clear(); // now and then: a new table each frame costs more
       sentBase += sent.length;
-      sent = [];
+      sent.length = 0;
     } else if (head > 1024 && head * 2 > pending.length) {
       pending.splice(0, head);
       head = 0;
@@ -497,7 +500,7 @@ export function replayStream(
     p.to = sentBase + sent.length;
     t += FRAME_WINDOW_NS;
     index++;
-    flush([]);
+    flush(NONE_LATE);
   }
   const lastWindowEnd = sentBase + sent.length;
   if (host.ipv4.frags.size) {
