@@ -393,6 +393,18 @@ export class Cpu {
     top.remaining -= elapsed;
   }
 
+  // The event that ends the running frame's step: a preemption cancels it, so when it fires the
+  // frame that scheduled it is still on top.
+  readonly #stepEnd = () => {
+    this.#spent(this.#top()!);
+    this.#ownEvent = true;
+    try {
+      this.#loop();
+    } finally {
+      this.#ownEvent = false;
+    }
+  };
+
   #loop(): void {
     this.#looping = true;
     try {
@@ -422,15 +434,7 @@ export class Cpu {
         return true;
       }
       top.since = this.#q.now;
-      top.event = this.#q.schedule(end, () => {
-        this.#spent(top);
-        this.#ownEvent = true;
-        try {
-          this.#loop();
-        } finally {
-          this.#ownEvent = false;
-        }
-      });
+      top.event = this.#q.schedule(end, this.#stepEnd);
       return false;
     }
     let r: IteratorResult<number | TaskOp, void | number>;
