@@ -205,34 +205,29 @@ export function devHardStartXmit(
   txq: NetdevQueue,
 ): { left: SkBuff[]; ret: number } {
   // the driver's queue lock (HARD_TX_LOCK()), which an LLTX driver does without
-  return host.sim.holding(cpu, dev.lltx ? NOTHING_HELD : QUEUE_LOCK_HELD, () => {
-    host.sim.enterFn(cpu, "dev_hard_start_xmit", skbs[0].id);
-    const r = devHardStartXmitLocked(host, cpu, skbs, dev, txq);
-    host.sim.exitFn(cpu, "dev_hard_start_xmit", skbs[0].id);
-    return r;
+  const sim = host.sim;
+  return sim.holding(cpu, dev.lltx ? NOTHING_HELD : QUEUE_LOCK_HELD, () => {
+    sim.enterFn(cpu, "dev_hard_start_xmit", skbs[0].id);
+    let left = NO_SKBS, ret = NETDEV_TX_OK;
+    for (let i = 0; i < skbs.length; i++) {
+      ret = xmitOne(host, cpu, skbs[i], dev, txq, i + 1 < skbs.length);
+      if (!devXmitComplete(ret)) {
+        left = skbs.slice(i);
+        break;
+      }
+      if (txq.drvXoff && i + 1 < skbs.length) {
+        left = skbs.slice(i + 1);
+        ret = NETDEV_TX_BUSY;
+        break;
+      }
+    }
+    sim.exitFn(cpu, "dev_hard_start_xmit", skbs[0].id);
+    return { left, ret };
   });
 }
 
 const NOTHING_HELD = { preempt: 0 };
 const QUEUE_LOCK_HELD = { preempt: 1 };
-
-// dev_hard_start_xmit()'s loop: xmit_one() for each packet until the driver refuses one or
-// stops its queue.
-function devHardStartXmitLocked(
-  host: Net,
-  cpu: Cpu,
-  skbs: SkBuff[],
-  dev: NetDevice,
-  txq: NetdevQueue,
-): { left: SkBuff[]; ret: number } {
-  let rc = NETDEV_TX_OK;
-  for (let i = 0; i < skbs.length; i++) {
-    rc = xmitOne(host, cpu, skbs[i], dev, txq, i + 1 < skbs.length);
-    if (!devXmitComplete(rc)) return { left: skbs.slice(i), ret: rc };
-    if (txq.drvXoff && i + 1 < skbs.length) return { left: skbs.slice(i + 1), ret: NETDEV_TX_BUSY };
-  }
-  return { left: NO_SKBS, ret: rc };
-}
 
 // what dev_hard_start_xmit() leaves when it sent everything: never changed, so shared
 const NO_SKBS: SkBuff[] = [];
