@@ -43,7 +43,6 @@ function traceContext(cpu: Cpu): Context {
  */
 export class Sim {
   readonly #running: { cpu?: Cpu } = {};
-  // Per CPU, when each open traced call began (virtual time with pending charges).
   // Per CPU, when the last traced call began (virtual time with pending charges), and whether no
   // call has returned since.
   readonly #lastEntry: Float64Array;
