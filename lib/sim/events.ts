@@ -80,7 +80,9 @@ export class EventQueue {
    * @throws {RangeError} when an item's time is not an integer or goes back, naming the item
    */
   scheduleEach<T>(items: Iterable<T>, timeOf: (item: T) => number, fn: (item: T) => void): void {
-    const it = items[Symbol.iterator]();
+    // an array is read by index, as its iterator would read it, with no result object per item
+    const array = Array.isArray(items) ? items as T[] : null;
+    const it = array ? null : items[Symbol.iterator]();
     // one sequence number for all: only one item waits at a time, and every event scheduled
     // later, at the same time, comes after it as it would after the whole batch
     let index = 0, item: T;
@@ -96,16 +98,23 @@ export class EventQueue {
       cancelled: false,
     };
     const pull = () => {
-      const r = it.next();
-      if (r.done) return;
-      const at = timeOf(r.value);
+      let next: T;
+      if (array) {
+        if (index >= array.length) return;
+        next = array[index];
+      } else {
+        const r = it!.next();
+        if (r.done) return;
+        next = r.value;
+      }
+      const at = timeOf(next);
       if (!Number.isSafeInteger(at) || at < cursor.at) {
         throw new InputRangeError(
           `Cannot schedule item ${index} at ${at} ns: times must be integers in order (the one before is at ${cursor.at} ns)`,
         );
       }
       index++;
-      item = r.value;
+      item = next;
       cursor.at = at;
       this.#push(cursor);
     };
