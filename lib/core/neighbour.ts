@@ -1050,15 +1050,19 @@ export function neighHhInit(host: Net, cpu: Cpu, n: Neighbour, proto: number): v
  */
 export function neighOutput(host: Net, cpu: Cpu, n: Neighbour, skb: SkBuff): number {
   if (n.nudState & NUD_CONNECTED && n.hh.length) {
-    return host.sim.traced(cpu, "neigh_hh_output", () => {
-      skb.data -= n.hh.length;
-      skb.len += n.hh.length;
-      skb.head.set(n.hh, skb.data);
-      return xmit(host, cpu, n.dev, skb);
-    }, skb.id);
+    host.sim.enterFn(cpu, "neigh_hh_output", skb.id);
+    skb.data -= n.hh.length;
+    skb.len += n.hh.length;
+    skb.head.set(n.hh, skb.data);
+    const rc = xmit(host, cpu, n.dev, skb);
+    host.sim.exitFn(cpu, "neigh_hh_output", skb.id);
+    return rc;
   }
   if (n.output === "neigh_direct_output") {
-    return host.sim.traced(cpu, "neigh_direct_output", () => xmit(host, cpu, n.dev, skb), skb.id);
+    host.sim.enterFn(cpu, "neigh_direct_output", skb.id);
+    const rc = xmit(host, cpu, n.dev, skb);
+    host.sim.exitFn(cpu, "neigh_direct_output", skb.id);
+    return rc;
   }
   return neighResolveOutput(host, cpu, n, skb);
 }

@@ -167,18 +167,19 @@ export function fibLookup(
 ): FibResult | number {
   // One fib_table_lookup(): with no custom rules 6.18 keeps local and main in one trie
   // (fib_lookup() → fib_get_table(RT_TABLE_MAIN)), whose routes say which table they belong to.
-  return host.sim.traced(cpu, "fib_table_lookup", () => {
-    cpu?.chargeLater(host.sim.costs.ns("fibTableLookup"));
-    const res = fibLookupTables(host, daddr, oif);
-    if (cpu) {
-      host.sim.tracepoint(
-        cpu,
-        "fib_table_lookup",
-        () => fibTableLookupFields(res, daddr, oif, flow, tbId),
-      );
-    }
-    return res;
-  });
+  if (!cpu) return fibLookupTables(host, daddr, oif);
+  host.sim.enterFn(cpu, "fib_table_lookup");
+  cpu.chargeLater(host.sim.costs.ns("fibTableLookup"));
+  const res = fibLookupTables(host, daddr, oif);
+  if (host.sim.trace.enabled) { // an untraced run makes no closure for the event
+    host.sim.tracepoint(
+      cpu,
+      "fib_table_lookup",
+      () => fibTableLookupFields(res, daddr, oif, flow, tbId),
+    );
+  }
+  host.sim.exitFn(cpu, "fib_table_lookup");
+  return res;
 }
 
 // The fields of the fib_table_lookup tracepoint (include/trace/events/fib.h): the flow, then
@@ -275,11 +276,15 @@ export function inetAddrTypeDevTable(host: InetNet, addr: number, cpu?: Cpu): Ro
 }
 
 function fibLookupTables(host: InetNet, daddr: number, oif: number): FibResult | number {
-  for (const table of [host.ipv4.fib.local, host.ipv4.fib.main]) {
-    const route = fibTableLookup(table, daddr, oif);
-    if (route) return FIB_TYPE_ERROR[route.type] ?? { route, table: table.id };
+  const { local, main } = host.ipv4.fib;
+  let table = local;
+  let route = fibTableLookup(local, daddr, oif);
+  if (!route) {
+    table = main;
+    route = fibTableLookup(main, daddr, oif);
   }
-  return ENETUNREACH;
+  if (!route) return ENETUNREACH;
+  return FIB_TYPE_ERROR[route.type] ?? { route, table: table.id };
 }
 
 function fibMagic(

@@ -203,15 +203,9 @@ function ipRouteInputSlow(
   const inDev = inDevGet(host, dev)!;
   const flow = { daddr, tos: dscp };
   if (isMulticast(saddr) || isLbcast(saddr)) return "IP_INVALID_SOURCE";
-  const brdInput = (): Rtable | SkbDropReason => {
-    if (!isZero(saddr)) {
-      // brd_input: the source is validated for no particular destination
-      const v = fibValidateSource(host, saddr, 0, dev, cpu, { tos: dscp });
-      if (typeof v === "string") return v;
-    }
-    return rt("ip_local_deliver", "broadcast");
-  };
-  if (isLbcast(daddr) || (saddr === 0 && daddr === 0)) return brdInput();
+  if (isLbcast(daddr) || (saddr === 0 && daddr === 0)) {
+    return brdInput(host, saddr, dev, cpu, dscp);
+  }
   if (isZero(saddr)) return "IP_INVALID_SOURCE";
   if (isZero(daddr)) return "IP_INVALID_DEST";
   if (isLoopback(daddr)) {
@@ -231,7 +225,7 @@ function ipRouteInputSlow(
     if (inDevConf(host, inDev, "bc_forwarding")) {
       return mkrouteInput(host, r, saddr, dev, cpu, flow);
     }
-    return brdInput();
+    return brdInput(host, saddr, dev, cpu, dscp);
   }
   if (r.type === "local") {
     const v = fibValidateSource(host, saddr, 0, dev, cpu, flow);
@@ -241,6 +235,21 @@ function ipRouteInputSlow(
   if (!forwarding) return rt("ip_error", "unreachable", { error: 113 });
   if (r.type !== "unicast") return "IP_INVALID_DEST";
   return mkrouteInput(host, r, saddr, dev, cpu, flow);
+}
+
+// ip_route_input_slow()'s brd_input: the source is validated for no particular destination.
+function brdInput(
+  host: InetNet,
+  saddr: number,
+  dev: NetDevice,
+  cpu: Cpu | undefined,
+  dscp: number,
+): Rtable | SkbDropReason {
+  if (!isZero(saddr)) {
+    const v = fibValidateSource(host, saddr, 0, dev, cpu, { tos: dscp });
+    if (typeof v === "string") return v;
+  }
+  return rt("ip_local_deliver", "broadcast");
 }
 
 // __mkroute_input(): validate the source against the output device; a forward back out of the

@@ -268,15 +268,23 @@ export function udpV4EarlyDemux(host: InetNet, cpu: Cpu, skb: SkBuff): void {
   if (skb.networkHeader + iph.totLen - skb.transportHeader < UDP_HLEN) return;
   const uh = udpHdr(skb);
   const dif = skb.dev?.ifindex ?? 0;
-  host.sim.traced(cpu, "udp_v4_early_demux", () => {
-    // only the first socket of the address and port's hash chain is looked at
-    const first = host.ipv4.udpSockets.find((s) => s.rcvSaddr === iph.daddr && s.num === uh.dest);
-    const match = first && first.daddr === iph.saddr && first.dport === uh.source &&
-      (!first.boundDevIf || first.boundDevIf === dif);
-    if (!match) return;
+  host.sim.enterFn(cpu, "udp_v4_early_demux", skb.id);
+  // only the first socket of the address and port's hash chain is looked at
+  let first: Sock | undefined;
+  for (const s of host.ipv4.udpSockets) {
+    if (s.rcvSaddr === iph.daddr && s.num === uh.dest) {
+      first = s;
+      break;
+    }
+  }
+  if (
+    first && first.daddr === iph.saddr && first.dport === uh.source &&
+    (!first.boundDevIf || first.boundDevIf === dif)
+  ) {
     skb.sk = first;
     if (first.rxDst) skb.dst = first.rxDst;
-  }, skb.id);
+  }
+  host.sim.exitFn(cpu, "udp_v4_early_demux", skb.id);
 }
 
 /**
