@@ -229,7 +229,8 @@ export function __udp4LibLookup(
   cpu: number,
   hash = 0,
 ): Sock | null {
-  for (const addr of [daddr, 0]) {
+  // the socket bound to the address, then one bound to any (INADDR_ANY)
+  for (let addr = daddr, pass = 0; pass < 2; addr = 0, pass++) {
     let best: Sock | null = null;
     let badness = 0;
     for (const sk of host.ipv4.udpSockets) {
