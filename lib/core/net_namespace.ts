@@ -56,8 +56,7 @@ export class Net {
   readonly hz: number;
   /** The CPU that boots the machine (CPU 0), where init code is traced. */
   readonly bootCpu: Cpu;
-  /** Values of the registered global sysctls, by name (see {@linkcode Net.sysctlTables}). */
-  readonly sysctl: Record<string, number> = {};
+  #sysctl: Record<string, number> = {};
   #autohandle = 0;
   /**
    * The qdisc a device that opens gets on each queue (default_qdisc_ops, net.core.default_qdisc):
@@ -138,13 +137,25 @@ export class Net {
    * @throws {Error} when a name is registered already
    */
   registerNetSysctl(table: CtlEntry[]): void {
+    const added: Record<string, number> = {};
     for (const e of table) {
       if (this.sysctlTables.some((t) => t.procname === e.procname)) {
         throw new Error(`BUG: sysctl ${e.procname} registered twice`);
       }
       this.sysctlTables.push(e);
-      if ("value" in e && !e.perDevice) this.sysctl[e.procname] = e.value;
+      if ("value" in e && !e.perDevice) added[e.procname] = e.value;
     }
+    // made anew, not grown: an object given more than about 20 keys one by one becomes a hash
+    // table in V8 (dictionary mode), and every read on the receive path a hash lookup
+    this.#sysctl = { ...this.#sysctl, ...added };
+  }
+
+  /**
+   * Values of the registered global sysctls, by name (see {@linkcode Net.sysctlTables}); write
+   * through {@linkcode Net.setSysctl}, which checks the value as the kernel's handler does.
+   */
+  get sysctl(): Record<string, number> {
+    return this.#sysctl;
   }
 
   /**
