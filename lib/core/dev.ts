@@ -589,7 +589,7 @@ export function* napiBusyLoop(
       yield { op: "cond_resched" };
       if (loopEnd()) break;
     }
-    if (work === 0) yield { op: "system", ns: host.sim.costs.ns("busyPollSpin") }; // cpu_relax()
+    if (work === 0) yield { op: "system", ns: host.sim.costs.ns.busyPollSpin }; // cpu_relax()
   }
   if (owned) yield* busyPollStop(host, cpu, n);
 }

@@ -104,7 +104,7 @@ export function napiGroReceive(host: Net, cpu: Cpu, napi: Napi, skb: SkBuff): Gr
   // napi_gro_receive() is a static inline over gro_receive_skb() since 6.17
   host.sim.enterFn(cpu, "gro_receive_skb", skb.id);
   host.sim.enterFn(cpu, "dev_gro_receive", skb.id);
-  cpu.chargeLater(host.sim.costs.ns("napiGroReceive"));
+  cpu.chargeLater(host.sim.costs.ns.napiGroReceive);
   const ret = devGroReceive(host, cpu, napi, skb);
   host.sim.exitFn(cpu, "dev_gro_receive", skb.id);
   // napi_skb_finish(): a merged skb's data lives on in the held one

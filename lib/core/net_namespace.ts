@@ -123,7 +123,7 @@ export class Net {
     this.hz = options.hz ?? 250;
     this.bootCpu = this.sim.cpus[0];
     this.softirqs = new Softirqs(this.sim, this.hz);
-    this.irqs = new IrqController(this.sim, () => this.sim.costs.ns("hardirq"));
+    this.irqs = new IrqController(this.sim, () => this.sim.costs.ns.hardirq);
     tickSchedInit(this.sim, this.irqs, this.hz);
     // rps_cpu_mask = roundup_pow_of_two(nr_cpu_ids) - 1 (net/core/dev.c:net_dev_init)
     this.rpsCpuMask = (1 << Math.ceil(Math.log2(Math.max(2, this.sim.cpus.length)))) - 1;

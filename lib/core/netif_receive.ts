@@ -261,7 +261,7 @@ const CALL_FUNCTION_INTERRUPT: [string, string] = [
 // raised. One shared generator function: a new one per IPI would cost V8 a microsecond to start.
 function* rpsTriggerSoftirq(host: Net, target: Cpu, remsd: SoftnetData): Work {
   host.sim.enterFn(target, "rps_trigger_softirq");
-  yield host.sim.costs.ns("hardirq");
+  yield host.sim.costs.ns.hardirq;
   remsd.pollList.push(remsd.backlog); // ____napi_schedule()
   remsd.backlog.listOwner = target.id;
   if (!remsd.inNetRxAction) host.softirqs.raiseSoftirqIrqoff(target, NET_RX_SOFTIRQ);
@@ -594,7 +594,7 @@ export function __netifReceiveSkbCore(host: Net, cpu: Cpu, skb: SkBuff): PacketT
   netTimestampCheck(host, cpu, false, skb);
   host.sim.tracepoint(cpu, "netif_receive_skb", netDevTemplate, skb);
   host.netifReceiveSkbTap?.(skb, cpu);
-  cpu.chargeLater(host.sim.costs.ns("netifReceiveSkbCore"));
+  cpu.chargeLater(host.sim.costs.ns.netifReceiveSkbCore);
   const origDev = skb.dev as NetDevice;
   let ptPrev: PacketType | null = null;
   let deliverExact = false;

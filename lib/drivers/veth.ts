@@ -165,7 +165,7 @@ export class Veth {
   #vethXmit(cpu: Cpu, skb: SkBuff, rcv: NetDevice): number {
     const host = this.#host;
     host.sim.enterFn(cpu, "veth_xmit", skb.id);
-    cpu.chargeLater(host.sim.costs.ns("vethXmit"));
+    cpu.chargeLater(host.sim.costs.ns.vethXmit);
     let rc = NETDEV_TX_OK;
     if (skb.len > rcv.mtu + ETH_HLEN + 4) {
       rcv.stats.rx_dropped++;

@@ -282,7 +282,7 @@ export class VirtioNetDevice {
     const start = Math.max(sim.now, this.#linkBusyUntil);
     const received = start + Math.round(wireTimeNs(frame.length, this.linkGbps));
     this.#linkBusyUntil = received;
-    const done = received + sim.costs.ns("nicDma");
+    const done = received + sim.costs.ns.nicDma;
     const arrivedAt = sim.now;
     sim.at(done, () => this.#deliver(vq, { frame, hash, l4Hash: l4, arrivedAt }));
   }

@@ -162,7 +162,7 @@ export function runRx(exp: RxExperiment): RxResult {
   const nic = new VirtioNet(host, {
     ...exp.nic,
     rxHandler: fullStack ? undefined : function* (skb) {
-      yield sim.costs.ns("napiGroReceive"); // what napi_gro_receive() would have cost
+      yield sim.costs.ns.napiGroReceive; // what napi_gro_receive() would have cost
       latenciesNs.push(sim.now - skb.hwtstamp);
       consumeSkb(sim, skb, "napi_gro_receive");
     },

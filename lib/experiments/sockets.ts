@@ -118,7 +118,7 @@ export function runSocketReader(exp: SocketReaderExperiment): SocketReaderResult
   const syscall = () => {
     if (!resumed) syscalls++;
     resumed = false;
-    return { op: "system", ns: host.sim.costs.ns("recvmsg") } as const;
+    return { op: "system", ns: host.sim.costs.ns.recvmsg } as const;
   };
   function* readBatch(): TaskBody {
     for (let n = 0; n < batch && sk.receiveQueue.length; n++) {

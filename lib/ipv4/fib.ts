@@ -169,7 +169,7 @@ export function fibLookup(
   // (fib_lookup() → fib_get_table(RT_TABLE_MAIN)), whose routes say which table they belong to.
   if (!cpu) return fibLookupTables(host, daddr, oif);
   host.sim.enterFn(cpu, "fib_table_lookup");
-  cpu.chargeLater(host.sim.costs.ns("fibTableLookup"));
+  cpu.chargeLater(host.sim.costs.ns.fibTableLookup);
   const res = fibLookupTables(host, daddr, oif);
   if (host.sim.trace.enabled) { // an untraced run makes no closure for the event
     host.sim.tracepoint(

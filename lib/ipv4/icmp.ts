@@ -395,7 +395,7 @@ function icmpReplyLocked(
  */
 export function icmpRcv(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
   host.sim.enterFn(cpu, "icmp_rcv", skb.id);
-  cpu.chargeLater(host.sim.costs.ns("transport"));
+  cpu.chargeLater(host.sim.costs.ns.transport);
   const reason = icmpRcvReason(host, cpu, skb, rt);
   if (reason === null) consumeSkb(host.sim, skb, "icmp_rcv");
   else if (reason !== "freed") kfreeSkbReason(host.sim, skb, reason, "icmp_rcv");

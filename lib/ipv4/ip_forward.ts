@@ -25,7 +25,7 @@ import type { Rtable } from "./route.ts";
  */
 export function ipForward(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): void {
   host.sim.enterFn(cpu, "ip_forward", skb.id);
-  cpu.chargeLater(host.sim.costs.ns("ipForward"));
+  cpu.chargeLater(host.sim.costs.ns.ipForward);
   const iph = ipHdr(skb);
   const out = route.fib!.dev!;
   const inDev = skb.dev as NetDevice | null;

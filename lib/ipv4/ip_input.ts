@@ -173,7 +173,7 @@ function ipSublistRcvFinish(host: InetNet, cpu: Cpu, skbs: SkBuff[], routes: Rta
  */
 export function ipRcvCore(host: InetNet, cpu: Cpu, skb: SkBuff): boolean {
   host.sim.enterFn(cpu, "ip_rcv_core", skb.id);
-  cpu.chargeLater(host.sim.costs.ns("ipRcv"));
+  cpu.chargeLater(host.sim.costs.ns.ipRcv);
   const ok = ipRcvCoreChecks(host, skb);
   host.sim.exitFn(cpu, "ip_rcv_core", skb.id);
   return ok;

@@ -358,7 +358,7 @@ export function tcpV4Rcv(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): void
   // route is skb_dst(), which a connection caches (inet_sk_rx_dst_set())
   skb.sk = null;
   skb.dst = rt;
-  cpu.chargeLater(host.sim.costs.ns("transport"));
+  cpu.chargeLater(host.sim.costs.ns.transport);
   const reason = tcpV4RcvReason(host, cpu, skb, rt);
   if (reason === "consumed") consumeSkb(host.sim, skb, "tcp_v4_rcv");
   else if (reason !== "held") kfreeSkbReason(host.sim, skb, reason, "tcp_v4_rcv");

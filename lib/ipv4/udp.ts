@@ -298,7 +298,7 @@ export function sockDefReadable(host: InetNet, cpu: Cpu, sk: Sock): void {
   host.sim.enterFn(cpu, "sock_def_readable");
   if (sk.waiters.length > 0) {
     for (const w of sk.waiters.splice(0)) {
-      if (w.wake()) cpu.chargeLater(host.sim.costs.ns("wakeup"));
+      if (w.wake()) cpu.chargeLater(host.sim.costs.ns.wakeup);
     }
   }
   host.sim.exitFn(cpu, "sock_def_readable");
@@ -342,7 +342,7 @@ function udpRmemSchedule(host: InetNet, cpu: Cpu, sk: Sock, size: number): boole
  */
 export function __udpEnqueueScheduleSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: SkBuff): number {
   host.sim.enterFn(cpu, "__udp_enqueue_schedule_skb", skb.id);
-  cpu.chargeLater(host.sim.costs.ns("sockQueue"));
+  cpu.chargeLater(host.sim.costs.ns.sockQueue);
   const size = skb.truesize;
   let rc = 0;
   if (sk.rmemAlloc + size > sk.rcvbuf && sk.rmemAlloc > 0) {
@@ -456,7 +456,7 @@ function udpQueueRcvSkb(host: InetNet, cpu: Cpu, sk: Sock, skb: SkBuff): void {
 export function udpRcv(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable): void {
   host.sim.enterFn(cpu, "udp_rcv", skb.id);
   host.sim.enterFn(cpu, "__udp4_lib_rcv", skb.id);
-  cpu.chargeLater(host.sim.costs.ns("transport"));
+  cpu.chargeLater(host.sim.costs.ns.transport);
   const reason = udpRcvReason(host, cpu, skb, rt);
   if (reason) kfreeSkbReason(host.sim, skb, reason, "__udp4_lib_rcv");
   host.sim.exitFn(cpu, "__udp4_lib_rcv", skb.id);

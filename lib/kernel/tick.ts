@@ -44,5 +44,5 @@ export function tickSchedInit(sim: Sim, irqs: IrqController, hz: number): void {
 // tick_sched_timer(): the tick's work, one shared generator function (a new one per tick would
 // cost V8 a microsecond to start).
 function* tickSchedTimer(sim: Sim): Work {
-  yield sim.costs.ns("tick");
+  yield sim.costs.ns.tick;
 }

@@ -286,7 +286,7 @@ export function iptDoTable(
   // iptables-nft, the reference host's backend: the base chain's hook is nft_do_chain_ipv4()
   host.sim.enterFn(state.cpu, "nft_do_chain_ipv4", skb.id);
   host.sim.enterFn(state.cpu, "nft_do_chain", skb.id);
-  state.cpu.chargeLater(host.sim.costs.ns("nftDoChain"));
+  state.cpu.chargeLater(host.sim.costs.ns.nftDoChain);
   const len = ipHdr(skb).totLen;
   const stack: { chain: IptChain; next: number }[] = [];
   let chain = table.chains.get(chainName)!;
@@ -305,7 +305,7 @@ export function iptDoTable(
       break;
     }
     const r = chain.rules[i++];
-    state.cpu.chargeLater(host.sim.costs.ns("iptRule"));
+    state.cpu.chargeLater(host.sim.costs.ns.iptRule);
     if (!ruleMatches(r, skb, state)) continue;
     r.pkts++;
     r.bytes += len;

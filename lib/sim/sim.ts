@@ -75,8 +75,8 @@ export class Sim {
     }
     this.rng = new Rng(options.seed ?? 1);
     this.costs = new CostModel(options.costs);
-    this.#callNs = this.costs.ns("call");
-    const scale = this.costs.ns("coldScale") / 1000, decay = this.costs.ns("coldDecay");
+    this.#callNs = this.costs.ns.call;
+    const scale = this.costs.ns.coldScale / 1000, decay = this.costs.ns.coldDecay;
     const coldFactor = scale > 0 && decay > 0
       ? (idleNs: number) => 1 + scale * (1 - Math.exp(-idleNs / decay))
       : null;
@@ -87,7 +87,7 @@ export class Sim {
       new Cpu(i, this.events, {
         running: this.#running,
         sliceNs: options.sliceNs,
-        contextSwitchNs: this.costs.ns("contextSwitch"),
+        contextSwitchNs: this.costs.ns.contextSwitch,
       }));
     for (const cpu of this.cpus) cpu.coldFactor = coldFactor;
   }
@@ -174,7 +174,7 @@ export class Sim {
     // (fib_table_lookup's, with its strings and addresses, more than most)
     if (session) {
       cpu.chargeLater(
-        this.costs.ns(event === "fib_table_lookup" ? "tracepointFibTableLookup" : "tracepoint"),
+        this.costs.ns[event === "fib_table_lookup" ? "tracepointFibTableLookup" : "tracepoint"],
       );
     }
   }
