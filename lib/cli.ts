@@ -271,7 +271,7 @@ function* streamFrames(path: string): Generator<PcapRecord, void, void> {
 // kernel-side tools use; strings are written as JSON.stringify writes them, never changed.
 function jsonLine(v: unknown): string {
   if (typeof v === "number") return Number.isFinite(v) ? String(v) : "null";
-  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "string") return stringText(v);
   if (Array.isArray(v)) {
     let text = "[";
     for (let i = 0; i < v.length; i++) {
@@ -298,6 +298,18 @@ const KEY_TEXT = new Map<string, string>();
 function keyText(k: string): string {
   let text = KEY_TEXT.get(k);
   if (text === undefined) KEY_TEXT.set(k, text = `${JSON.stringify(k)}: `);
+  return text;
+}
+
+// A string value as JSON: the same few (fates, drop reasons, devices, replies) come back line
+// after line, so up to 4096 are kept (then the table starts again).
+const STRING_TEXT = new Map<string, string>();
+function stringText(v: string): string {
+  let text = STRING_TEXT.get(v);
+  if (text === undefined) {
+    if (STRING_TEXT.size >= 4096) STRING_TEXT.clear();
+    STRING_TEXT.set(v, text = JSON.stringify(v));
+  }
   return text;
 }
 
