@@ -151,8 +151,8 @@ export class Net {
   }
 
   /**
-   * Values of the registered global sysctls, by name (see {@linkcode Net.sysctlTables}); write
-   * through {@linkcode Net.setSysctl}, which checks the value as the kernel's handler does.
+   * Values of the registered global sysctls, by name (see {@linkcode Net.sysctlTables}).
+   * {@linkcode Net.setSysctl} writes one with the checks of the kernel's handler.
    */
   get sysctl(): Record<string, number> {
     return this.#sysctl;
