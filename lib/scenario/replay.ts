@@ -389,14 +389,14 @@ export function replayStream(
   for (const dev of host.devices) dev.recordTransmitted = false;
   const pending: PendingFrame[] = [];
   let head = 0; // pending[head] is the oldest frame whose line is not out
-  const frameOfSkb = new Map<number, PendingFrame>();
   const fates = new Map<number, Fate>();
   sim.ledger.onEnd = (f) => fates.set(f.skb, f);
   const queued = sockets.map(() => 0);
   const activity = (s: Sock) =>
     s.receiveQueue.length + s.requests.length + s.acceptQueue.length + s.outOfOrder.size;
   // The line of a frame once its fate is settled; undefined while a fragment of it is held.
-  const settle = (p: PendingFrame, late: typeof sent): ReplayLine | undefined => {
+  // Frames from pending[from] on are the ones whose lines this flush may write.
+  const settle = (p: PendingFrame, late: typeof sent, from: number): ReplayLine | undefined => {
     let id = p.skb;
     let fate = fates.get(id);
     while (fate?.kind === "merged" && fate.into !== undefined) {
@@ -409,7 +409,14 @@ export function replayStream(
     ) {
       return undefined;
     }
-    const owner = frameOfSkb.get(id) ?? p;
+    // the frame whose skb the fate ended in: this one, or the one reassembly joined it into
+    let owner = p;
+    for (let k = from; id !== p.skb && k < pending.length; k++) {
+      if (pending[k].skb === id) {
+        owner = pending[k];
+        break;
+      }
+    }
     // a reply leaves by the device the route back names, which need not be the ingress; what
     // came after the last window (ip_expire()'s time exceeded) answers the frame it quotes
     let reply: (typeof sent)[number] | undefined;
@@ -439,12 +446,11 @@ export function replayStream(
   const flush = (late: typeof sent) => {
     const first = head;
     while (head < pending.length) {
-      const line = settle(pending[head], late);
+      const line = settle(pending[head], late, first);
       if (!line) break;
       emit(line);
       head++;
     }
-    for (let k = first; k < head; k++) frameOfSkb.delete(pending[k].skb);
     if (head === pending.length) {
       pending.length = 0;
       head = 0;
@@ -489,11 +495,7 @@ export function replayStream(
       to: 0,
     };
     pending.push(p);
-    sim.at(t, () =>
-      inject(r.data, (skb) => {
-        frameOfSkb.set(skb.id, p);
-        p.skb = skb.id;
-      }));
+    sim.at(t, () => inject(r.data, (skb) => p.skb = skb.id));
     sim.run(t + FRAME_WINDOW_NS);
     const grew = sockets.findIndex((s, k) => activity(s) > queued[k]);
     p.socket = grew < 0 ? null : grew;
