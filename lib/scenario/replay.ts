@@ -383,7 +383,7 @@ export function replayStream(
   // What the host sent since the oldest pending frame's window; sent[0] is send number sentBase.
   const sent: { dev: string; frame: Uint8Array }[] = [];
   // what a frame's window leaves for the frames before it: nothing, until the end
-  const NONE_LATE: typeof sent = [];
+  const noneLate: typeof sent = [];
   let sentBase = 0;
   host.devXmitTap = (dev, frame) => sent.push({ dev: dev.name, frame });
   for (const dev of host.devices) dev.recordTransmitted = false;
@@ -410,13 +410,7 @@ export function replayStream(
       return undefined;
     }
     // the frame whose skb the fate ended in: this one, or the one reassembly joined it into
-    let owner = p;
-    for (let k = from; id !== p.skb && k < pending.length; k++) {
-      if (pending[k].skb === id) {
-        owner = pending[k];
-        break;
-      }
-    }
+    const owner = id === p.skb ? p : pending.find((q, k) => k >= from && q.skb === id) ?? p;
     // a reply leaves by the device the route back names, which need not be the ingress; what
     // came after the last window (ip_expire()'s time exceeded) answers the frame it quotes
     let reply: (typeof sent)[number] | undefined;
@@ -502,7 +496,7 @@ export function replayStream(
     p.to = sentBase + sent.length;
     t += FRAME_WINDOW_NS;
     index++;
-    flush(NONE_LATE);
+    flush(noneLate);
   }
   const lastWindowEnd = sentBase + sent.length;
   if (host.ipv4.frags.size) {
