@@ -389,8 +389,15 @@ export function replayStream(
   for (const dev of host.devices) dev.recordTransmitted = false;
   const pending: PendingFrame[] = [];
   let head = 0; // pending[head] is the oldest frame whose line is not out
-  const fates = new Map<number, Fate>();
-  sim.ledger.onEnd = (f) => fates.set(f.skb, f);
+  // The fates told since the lines last all went out, by skb id: ids are handed out in order,
+  // so an array from the first id that can still matter (a Map's hashing cost more)
+  const fates: Fate[] = [];
+  let fateBase = 0; // fates[i] is skb fateBase + i's
+  sim.ledger.onEnd = (f) => {
+    if (f.skb >= fateBase) fates[f.skb - fateBase] = f;
+  };
+  const fateOf = (id: number): Fate | undefined =>
+    id >= fateBase ? fates[id - fateBase] : undefined;
   const queued = sockets.map(() => 0);
   const activity = (s: Sock) =>
     s.receiveQueue.length + s.requests.length + s.acceptQueue.length + s.outOfOrder.size;
@@ -398,10 +405,10 @@ export function replayStream(
   // Frames from pending[from] on are the ones whose lines this flush may write.
   const settle = (p: PendingFrame, late: typeof sent, from: number): ReplayLine | undefined => {
     let id = p.skb;
-    let fate = fates.get(id);
+    let fate = fateOf(id);
     while (fate?.kind === "merged" && fate.into !== undefined) {
       id = fate.into;
-      fate = fates.get(id);
+      fate = fateOf(id);
     }
     if (
       !fate && host.ipv4.frags.size &&
@@ -448,7 +455,8 @@ export function replayStream(
     if (head === pending.length) {
       pending.length = 0;
       head = 0;
-      if (fates.size > 64) fates.clear(); // now and then: a new table each frame costs more
+      fateBase += fates.length;
+      fates.length = 0;
       sentBase += sent.length;
       sent.length = 0;
     } else if (head > 1024 && head * 2 > pending.length) {
