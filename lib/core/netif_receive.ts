@@ -310,7 +310,8 @@ export function* processBacklog(
     while (sd.processQueue.length > 0) {
       const skb = sd.processQueue.dequeue()!;
       __netifReceiveSkb(host, cpu, skb);
-      yield 0; // lets the CPU time __netif_receive_skb() charged run before the next packet
+      // the CPU time __netif_receive_skb() charged runs before the next packet
+      if (!cpu.spendNow(0)) yield 0;
       if (++work >= quota) {
         sd.inputQueueHead += work;
         host.sim.exitFn(cpu, "process_backlog");

@@ -211,7 +211,8 @@ export class Veth {
       host.sim.exitFn(cpu, "veth_xdp_rcv_skb", skb.id);
       napiGroReceive(host, cpu, napi, skb);
       done++;
-      yield 0; // the time GRO and the stack charged passes before the next skb is taken
+      // the time GRO and the stack charged passes before the next skb is taken
+      if (!cpu.spendNow(0)) yield 0;
     }
     host.sim.exitFn(cpu, "veth_xdp_rcv");
     if (done < budget && napiCompleteDone(host, cpu, napi, done) && this.ring.length > 0) {

@@ -410,7 +410,7 @@ export class VirtioNet {
       const buf = q.vq.used.shift()!; // virtqueue_get_buf()
       received++;
       sim.enterFn(cpu, "receive_buf");
-      yield sim.costs.ns.virtnetReceiveBuf;
+      if (!cpu.spendNow(sim.costs.ns.virtnetReceiveBuf)) yield sim.costs.ns.virtnetReceiveBuf;
       const skb = this.#receiveBuf(q, buf);
       if (skb) {
         const work = this.#virtnetReceiveDone(cpu, q, buf, skb);
@@ -424,7 +424,8 @@ export class VirtioNet {
     const numFree = this.#numFree(q);
     if (numFree > Math.floor(Math.min(budget, this.ringSize) / 2)) {
       sim.enterFn(cpu, "try_fill_recv");
-      yield sim.costs.ns.virtnetRefill * numFree;
+      const refillNs = sim.costs.ns.virtnetRefill * numFree;
+      if (!cpu.spendNow(refillNs)) yield refillNs;
       this.#postBuffers(cpu, q);
       sim.exitFn(cpu, "try_fill_recv");
     }

@@ -163,9 +163,10 @@ const APIC_TIMER_INTERRUPT: [string, string] = [
 function* handleEdgeIrq(sim: Sim, cpu: Cpu, entryNs: number, action: Work): Work {
   sim.enterFn(cpu, "handle_edge_irq");
   sim.enterFn(cpu, "handle_irq_event"); // → __handle_irq_event_percpu() → the action
-  yield entryNs;
+  if (!cpu.spendNow(entryNs)) yield entryNs;
   yield* action;
-  yield 0; // charged time is spent inside the handler, before irq exit
+  // charged time is spent inside the handler, before irq exit
+  if (!cpu.spendNow(0)) yield 0;
   sim.exitFn(cpu, "handle_irq_event");
   sim.exitFn(cpu, "handle_edge_irq");
 }
@@ -191,7 +192,8 @@ function* irqEntry(sim: Sim, cpu: Cpu, outer: string, inner: string, handler: Wo
   sim.enterFn(cpu, outer);
   sim.enterFn(cpu, inner);
   yield* handler;
-  yield 0; // time the handler charged is spent before the entry function returns
+  // time the handler charged is spent before the entry function returns
+  if (!cpu.spendNow(0)) yield 0;
   sim.exitFn(cpu, inner);
   sim.enterFn(cpu, "irq_exit_rcu");
   sim.enterFn(cpu, "__irq_exit_rcu");

@@ -172,7 +172,7 @@ export class Softirqs {
     const fn = from === "ksoftirqd" ? "run_ksoftirqd" : "__do_softirq";
     sim.enterFn(cpu, fn);
     sim.enterFn(cpu, "handle_softirqs");
-    yield sim.costs.ns.softirqEntry;
+    if (!cpu.spendNow(sim.costs.ns.softirqEntry)) yield sim.costs.ns.softirqEntry;
     // msecs_to_jiffies() rounds up: 2 ms is 1 jiffy at HZ 250, so the deadline is the next tick.
     const end = this.jiffies + Math.ceil((MAX_SOFTIRQ_TIME_MS * 1e6) / this.#tickNs);
     let maxRestart = MAX_SOFTIRQ_RESTART;
@@ -187,7 +187,8 @@ export class Softirqs {
         sim.tracepoint(cpu, "softirq_entry", softirqFields, nr);
         sim.enterFn(cpu, h.name);
         yield* h.action(cpu);
-        yield 0; // time the handler charged without yielding is spent before the restart check
+        // time the handler charged without yielding is spent before the restart check
+        if (!cpu.spendNow(0)) yield 0;
         sim.exitFn(cpu, h.name);
         sim.tracepoint(cpu, "softirq_exit", softirqFields, nr);
       }

@@ -272,6 +272,32 @@ export class Cpu {
   }
 
   /**
+   * Spends `ns` and the time charged so far at once, as the running hardirq or softirq code
+   * yielding `ns` would, when nothing can happen before they end: no interrupt waits and no
+   * event falls within them. Saves the step — a resume of every generator the code is nested
+   * in. Written `if (!cpu.spendNow(ns)) yield ns;`.
+   * @param ns CPU time, a non-negative integer
+   * @returns false, with nothing spent, when something could happen first: the code must yield
+   *   `ns` instead
+   */
+  spendNow(ns: number): boolean {
+    const top = this.#top();
+    if (
+      !this.#ownEvent || this.#pendingIrqs.length > 0 || !top || top.ctx === "task" ||
+      top.remaining > 0 || top.ending || !Number.isSafeInteger(ns) || ns < 0
+    ) {
+      return false;
+    }
+    const total = this.#scaled(ns) + this.#debt;
+    if (total === 0) return true;
+    if (!this.#q.advanceTo(this.#q.now + total)) return false;
+    top.remaining = total;
+    this.#debt = 0;
+    this.#spent(top);
+    return true;
+  }
+
+  /**
    * Tells whether a waiting task should get the CPU (need_resched()): one is queued and the CPU
    * idles or the running task used up its slice. Simplified: no wakeup preemption by vruntime.
    * @returns true when softirq processing should stop restarting and yield

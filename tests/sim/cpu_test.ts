@@ -176,3 +176,57 @@ Deno.test("Cpu: code that calls a CPU's loop from outside goes on at the time it
   assert.deepEqual(log, [[100, "timer goes on"], [1100, "woken step 0"], [2100, "woken step 1"]]);
   assert.equal(cpu.time.user, 2000);
 });
+
+Deno.test("Cpu.spendNow: in its own step, hardirq code spends its time at once, as yielding it would", () => {
+  const { q, cpu, log, note } = setup();
+  const spent: boolean[] = [];
+  const handler = (inline: boolean) =>
+    function* () {
+      yield 100; // the first step ends by an event: from then on the CPU runs its own loop
+      cpu.chargeLater(200);
+      if (inline) spent.push(cpu.spendNow(300));
+      else yield 300;
+      note("after");
+      yield 50;
+    };
+  q.schedule(0, () => cpu.raiseIrq("a", handler(true)));
+  q.schedule(10_000, () => cpu.raiseIrq("b", handler(false)));
+  q.runUntil(20_000);
+  assert.deepEqual(spent, [true]);
+  assert.deepEqual(log, [[600, "after"], [10_600, "after"]]);
+  assert.equal(cpu.time.irq, 2 * 650);
+});
+
+Deno.test("Cpu.spendNow: an event within the time, a waiting interrupt or task context make the code yield", () => {
+  const { q, cpu, log, note } = setup();
+  const answers: boolean[] = [];
+  cpu.raiseIrq("a", function* () {
+    yield 100;
+    answers.push(cpu.spendNow(1000)); // the event at 500 falls within
+    yield 1000;
+    note("a end");
+  });
+  q.schedule(500, () => note("event"));
+  q.schedule(5000, () => {
+    cpu.raiseIrq("b", function* () {
+      yield 100;
+      cpu.raiseIrq("c", function* () {
+        note("c");
+      });
+      answers.push(cpu.spendNow(10)); // c waits to run after b
+      yield 10;
+    });
+  });
+  cpu.addTask(
+    new Task(
+      "reader",
+      function* () {
+        yield 20_000;
+        answers.push(cpu.spendNow(10));
+      }(),
+    ),
+  );
+  q.runUntil(50_000);
+  assert.deepEqual(answers, [false, false, false]);
+  assert.deepEqual(log, [[500, "event"], [1100, "a end"], [5110, "c"]]);
+});
