@@ -5,7 +5,7 @@
 
 /** The folders of lib/ by layer, lowest first; `.` is lib/ itself (cli.ts, layers.ts). */
 export const LAYERS: readonly (readonly string[])[] = [
-  ["base"], // the kit's error types
+  ["base"], // the kit's error types and array helpers
   ["wire", "sim"], // bytes on the wire; the simulated machine: clock, CPUs, costs, trace
   ["kernel", "core", "sched"], // irqs, softirqs; net/core: skbs, devices, NAPI, GRO, RPS; qdiscs
   ["drivers", "ethernet", "packet", "bridge", "netfilter", "ipv4", "ipv6"], // what hooks into core

@@ -4,6 +4,7 @@
 
 import type { Sim } from "../sim/sim.ts";
 import type { Cpu } from "../sim/cpu.ts";
+import { emptyArray } from "../base/arrays.ts";
 import type { SkbDropReason } from "./dropreason.ts";
 import { copyBytes } from "../wire/copy_bytes.ts";
 import { EthHdr } from "../wire/ethernet.ts";
@@ -693,8 +694,10 @@ export class SkbQueue implements Iterable<SkBuff> {
     const skb = this.#items[this.#head];
     this.#items[this.#head++] = undefined;
     // the taken slots are dropped now and then, so memory follows what is queued
-    if (this.#head === this.#items.length) this.#items.length = this.#head = 0;
-    else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+    if (this.#head === this.#items.length) {
+      emptyArray(this.#items);
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }
@@ -707,8 +710,9 @@ export class SkbQueue implements Iterable<SkBuff> {
    * @param list the queue to empty into this one
    */
   spliceTailInit(list: SkbQueue): void {
-    for (const skb of list) this.#items.push(skb);
-    list.#items = [];
+    const from = list.#items;
+    for (let i = list.#head; i < from.length; i++) this.#items.push(from[i]);
+    emptyArray(from);
     list.#head = 0;
   }
 

@@ -4,6 +4,7 @@
 // (reassembly, NF_INET_LOCAL_IN, ip_protocol_deliver_rcu() through inet_protos), ip_forward()
 // or ip_error().
 
+import { emptyArray } from "../base/arrays.ts";
 import type { InetNet } from "./netns_ipv4.ts";
 import type { NetDevice } from "../core/netdevice.ts";
 import type { PacketHandler } from "../core/dev.ts";
@@ -143,8 +144,8 @@ function ipListRcvFinish(host: InetNet, cpu: Cpu, skbs: SkBuff[]): void {
 // ip_sublist_rcv_finish(), inlined: dst_input() for each packet of the run, which then ends.
 function ipSublistRcvFinish(host: InetNet, cpu: Cpu, skbs: SkBuff[], routes: Rtable[]): void {
   for (let i = 0; i < skbs.length; i++) dstInput(host, cpu, skbs[i], routes[i]);
-  skbs.length = 0;
-  routes.length = 0;
+  emptyArray(skbs);
+  emptyArray(routes);
 }
 
 /**

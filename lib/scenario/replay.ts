@@ -4,6 +4,7 @@
 // host did with every frame in the kernel's vocabulary, then its SNMP counters and rule counters.
 
 import { InputRangeError } from "../base/errors.ts";
+import { emptyArray } from "../base/arrays.ts";
 import { createHost, type Host } from "../init/main.ts";
 import { type NetDevice, registerEtherdev } from "../core/netdevice.ts";
 import { type Sock, TCP_STATES } from "../core/sock.ts";
@@ -453,12 +454,12 @@ export function replayStream(
       head++;
     }
     if (head === pending.length) {
-      pending.length = 0;
+      emptyArray(pending);
       head = 0;
       fateBase += fates.length;
-      fates.length = 0;
+      emptyArray(fates);
       sentBase += sent.length;
-      sent.length = 0;
+      emptyArray(sent);
     } else if (head > 1024 && head * 2 > pending.length) {
       pending.splice(0, head);
       head = 0;
