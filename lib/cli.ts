@@ -38,7 +38,12 @@ import { procNetPtype, procNetSoftnetStat } from "./proc/net_procfs.ts";
 import { procSoftirqs } from "./proc/softirqs.ts";
 import { loadScenario } from "./scenario/scenario.ts";
 import { groStream } from "./experiments/gro.ts";
-import { replayStream, type ScenarioHost } from "./scenario/replay.ts";
+import {
+  type ReplayLine,
+  replayStream,
+  type ReplaySummary,
+  type ScenarioHost,
+} from "./scenario/replay.ts";
 import { HOST_VIEWS } from "./proc/views.ts";
 import { ReplayTable } from "./scenario/replay_table.ts";
 import { traceText } from "./scenario/trace.ts";
@@ -293,6 +298,18 @@ function jsonLine(v: unknown): string {
   return JSON.stringify(v);
 }
 
+// A replay line as jsonLine() writes it, made field by field in the format's order: a replay
+// writes a line per frame, and jsonLine()'s walk over the keys took about 3 % of its time.
+function replayLineText(l: ReplayLine | ReplaySummary): string {
+  if ("summary" in l) return jsonLine(l);
+  let text = `{"frame": ${l.frame}, "fate": ${stringText(l.fate)}`;
+  if ("socket" in l) text += `, "socket": ${l.socket ?? "null"}`;
+  else if ("dev" in l) text += `, "dev": ${stringText(l.dev)}`;
+  else text += `, "reason": ${stringText(l.reason)}`;
+  if (l.reply !== undefined) text += `, "reply": ${stringText(l.reply)}`;
+  return text + "}";
+}
+
 // A key as jsonLine() writes it, with its colon: the few keys of the kit's lines, made once.
 const KEY_TEXT = new Map<string, string>();
 function keyText(k: string): string {
@@ -537,7 +554,7 @@ const COMMANDS: Record<string, Command> = {
       });
       let sh: ScenarioHost;
       if (a.options.has("--json")) {
-        sh = replayStream(scenario, records, (l) => out(jsonLine(l)));
+        sh = replayStream(scenario, records, (l) => out(replayLineText(l)));
       } else {
         const table = new ReplayTable(scenario);
         sh = replayStream(scenario, records, (l) => table.add(l));
