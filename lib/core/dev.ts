@@ -4,6 +4,7 @@
 // NET_RX), the NET_RX and NET_TX softirq handlers, and net_dev_init().
 // GRO, RPS and the backlog NAPI come with later chapters.
 
+import { takeFirst } from "../base/arrays.ts";
 import { InputRangeError } from "../base/errors.ts";
 import { type Cpu, Task, type TaskBody, type TaskOp, type Work } from "../sim/cpu.ts";
 import type { Net } from "./net_namespace.ts";
@@ -675,7 +676,7 @@ export function* netRxAction(host: Net, cpu: Cpu): Work {
     sd.pollList = [];
     let squeezed = false;
     while (list.length > 0) {
-      const n = list.shift()!;
+      const n = takeFirst(list)!;
       budget -= yield* napiPoll(host, cpu, n, repoll);
       if (budget <= 0 || host.softirqs.jiffies >= timeLimit) {
         sd.timeSqueeze++;

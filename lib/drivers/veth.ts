@@ -4,6 +4,7 @@
 // to the budget from the ring into napi_gro_receive(), then completes NAPI if the ring ran dry.
 // This is the receiver the kit's GRO results are compared against.
 
+import { takeFirst } from "../base/arrays.ts";
 import type { Net } from "../core/net_namespace.ts";
 import { type Cpu, Task, type TaskBody, type TaskOp } from "../sim/cpu.ts";
 import type { SkbHolder } from "../sim/ledger.ts";
@@ -205,7 +206,7 @@ export class Veth {
     host.sim.enterFn(cpu, "veth_poll");
     host.sim.enterFn(cpu, "veth_xdp_rcv");
     while (done < budget && this.ring.length > 0) {
-      const skb = this.ring.shift()!;
+      const skb = takeFirst(this.ring)!;
       // veth_xdp_rcv_skb(): with no XDP program attached the skb goes on as it is
       host.sim.enterFn(cpu, "veth_xdp_rcv_skb", skb.id);
       host.sim.exitFn(cpu, "veth_xdp_rcv_skb", skb.id);

@@ -6,6 +6,7 @@
 // hands them to napi_gro_receive(), refills, and virtqueue_napi_complete() re-enables callbacks
 // through napi_complete_done(). ethtool's settings reach the device over the control queue.
 
+import { takeFirst } from "../base/arrays.ts";
 import { InputRangeError } from "../base/errors.ts";
 import type { Net } from "../core/net_namespace.ts";
 import type { Cpu, Work } from "../sim/cpu.ts";
@@ -407,7 +408,7 @@ export class VirtioNet {
     // virtnet_receive() is inlined into virtnet_poll() in 6.18: ftrace shows no call of its own
     let received = 0;
     while (received < budget && q.vq.used.length > 0) {
-      const buf = q.vq.used.shift()!; // virtqueue_get_buf()
+      const buf = takeFirst(q.vq.used)!; // virtqueue_get_buf()
       received++;
       sim.enterFn(cpu, "receive_buf");
       if (!cpu.spendNow(sim.costs.ns.virtnetReceiveBuf)) yield sim.costs.ns.virtnetReceiveBuf;

@@ -5,6 +5,7 @@
 // queue's MSI-X vector — coalesced (VIRTIO_NET_F_NOTF_COAL) and only while the driver's used
 // event is armed (VIRTIO_RING_F_EVENT_IDX). The kernel's side is drivers/virtio_net.ts.
 
+import { takeFirst } from "../base/arrays.ts";
 import { InputRangeError } from "../base/errors.ts";
 import type { Sim } from "../sim/sim.ts";
 import type { SimEvent } from "../sim/events.ts";
@@ -372,7 +373,7 @@ export class VirtioNetDevice {
   // the used ring once sent; it notifies when the used index passes used_event
   // (vring_need_event()), then goes on while frames are available.
   #sendNext(vq: TxVirtqueue): void {
-    const next = vq.pending.shift();
+    const next = takeFirst(vq.pending);
     if (!next) {
       vq.busy = false;
       return;

@@ -7,6 +7,7 @@
 // virtnet_poll_tx(), frees the sent skbs, completes their bytes for BQL and wakes the queue.
 // The receive poll of the paired queue cleans the send queue too (virtnet_poll_cleantx()).
 
+import { takeFirst } from "../base/arrays.ts";
 import type { Net } from "../core/net_namespace.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import type { NetDevice, NetdevQueue } from "../core/netdevice.ts";
@@ -152,7 +153,7 @@ export class VirtnetTx {
       let packets = 0;
       let bytes = 0;
       while (vq.used.length) {
-        const skb = vq.used.shift() as SkBuff;
+        const skb = takeFirst(vq.used) as SkBuff;
         vq.lastUsedIdx++;
         packets++;
         bytes += skb.len;

@@ -4,6 +4,7 @@
 // its pages charged against net.ipv4.udp_mem, sock_def_readable() waking a reader, the reader
 // returning memory (udp_rmem_release()), and the /proc/net/udp view.
 
+import { takeFirst } from "../base/arrays.ts";
 import type { InetNet } from "./netns_ipv4.ts";
 import { InputRangeError } from "../base/errors.ts";
 import { inetBindCheck } from "./af_inet.ts";
@@ -585,7 +586,7 @@ export function udpRecvmsg(
   const take = () => {
     // __skb_recv_udp(): the reader's queue, refilled from the receive queue when it runs dry
     if (sk.readerQueueLen === 0) sk.readerQueueLen = sk.receiveQueue.length;
-    const q = peek ? sk.receiveQueue[0] : sk.receiveQueue.shift();
+    const q = peek ? sk.receiveQueue[0] : takeFirst(sk.receiveQueue);
     if (!q) return null;
     // sock_recv_timestamp(): skb->tstamp, or now when none was taken
     const got = sk.rcvTstamp

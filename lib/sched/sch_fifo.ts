@@ -1,6 +1,7 @@
 // Models net/sched/sch_fifo.c (Linux 6.18): pfifo (a limit in packets) and bfifo (in bytes),
 // the tail-drop queues a shaper such as tbf hangs below itself.
 
+import { takeFirst } from "../base/arrays.ts";
 import type { Net } from "../core/net_namespace.ts";
 import type { NetDevice, NetdevQueue } from "../core/netdevice.ts";
 import type { SkBuff } from "../core/skbuff.ts";
@@ -57,7 +58,7 @@ export class FifoQdisc extends Qdisc {
 
   /** qdisc_dequeue_head(). */
   dequeue(): SkBuff | null {
-    const skb = this.q.shift();
+    const skb = takeFirst(this.q);
     if (!skb) return null;
     this.qstats.qlen--;
     this.qstats.backlog -= qdiscPktLen(skb);

@@ -3,6 +3,7 @@
 // requeueing, __netif_schedule() onto the NET_TX softirq, the qdisc watchdog, noqueue and
 // pfifo_fast, and the default qdiscs a device gets when it opens (attach_default_qdiscs()).
 
+import { takeFirst } from "../base/arrays.ts";
 import type { Cpu, Work } from "../sim/cpu.ts";
 import type { Net } from "../core/net_namespace.ts";
 import type { NetDevice, NetdevQueue } from "../core/netdevice.ts";
@@ -298,7 +299,7 @@ export class PfifoFastQdisc extends Qdisc {
    */
   dequeue(): SkBuff | null {
     for (const band of this.bands) {
-      const skb = band.shift();
+      const skb = takeFirst(band);
       if (!skb) continue;
       this.qstats.qlen--;
       this.qstats.backlog -= qdiscPktLen(skb);

@@ -9,6 +9,7 @@
 // current context before the generator continues. What the bottom halves are is the kernel
 // layer's business (lib/kernel/softirq.ts); this file only knows when they may run.
 
+import { takeFirst } from "../base/arrays.ts";
 import { InputRangeError, quoteValue } from "../base/errors.ts";
 import type { EventQueue, SimEvent } from "./events.ts";
 import type { Context } from "./trace.ts";
@@ -458,7 +459,7 @@ export class Cpu {
   #stepOnce(): boolean {
     const top = this.#top();
     if (this.#pendingIrqs.length > 0 && top?.ctx !== "hardirq") {
-      const irq = this.#pendingIrqs.shift()!;
+      const irq = takeFirst(this.#pendingIrqs)!;
       this.irqCount++;
       this.#push("hardirq", irq.handler(), "irq", irq.name).onIrqExit = irq.onIrqExit;
       return true;
@@ -594,7 +595,7 @@ export class Cpu {
   }
 
   #schedule(): boolean {
-    const next = this.#runqueue.shift();
+    const next = takeFirst(this.#runqueue);
     if (!next) {
       this.#idleSince = this.#q.now;
       return false;
