@@ -160,6 +160,8 @@ export class PcapReader {
   *records(): Generator<PcapRecord, void, void> {
     const le = !this.bigEndian;
     const limit = this.resolution === "nsec" ? 1_000_000_000 : 1_000_000;
+    // the records of one second share its start in ns, made once (BigInt arithmetic is slow)
+    let sec = -1, secNs = 0n;
     for (let n = 0;; n++) {
       const off = this.#offset;
       const have = this.#need(PCAP_RECORD_HEADER_LEN);
@@ -169,7 +171,7 @@ export class PcapReader {
           `Cannot read pcap record ${n} header at byte ${off}: ${have} bytes left, the header needs ${PCAP_RECORD_HEADER_LEN}`,
         );
       }
-      const sec = this.#u32(0, le);
+      const recordSec = this.#u32(0, le);
       const frac = this.#u32(4, le);
       const caplen = this.#u32(8, le);
       const origLen = this.#u32(12, le);
@@ -213,7 +215,8 @@ export class PcapReader {
       const data = copyBytes(this.#buf.subarray(this.#start, this.#start + caplen));
       this.#consume(caplen);
       const ns = this.resolution === "nsec" ? frac : frac * 1000;
-      yield { tsNs: BigInt(sec) * 1_000_000_000n + BigInt(ns), data, origLen };
+      if (recordSec !== sec) secNs = BigInt(sec = recordSec) * 1_000_000_000n;
+      yield { tsNs: secNs + BigInt(ns), data, origLen };
     }
   }
 
