@@ -3,7 +3,6 @@
 // Both byte orders, microsecond (0xa1b2c3d4) and nanosecond (0xa1b23c4d) magic, link type
 // Ethernet. Every error names the byte offset where the file went wrong.
 
-import { copyBytes } from "./copy_bytes.ts";
 import { InputRangeError, InputSyntaxError } from "../base/errors.ts";
 /** Link type of Ethernet frames (LINKTYPE_ETHERNET). */
 export const LINKTYPE_ETHERNET = 1;
@@ -153,7 +152,8 @@ export class PcapReader {
 
   /**
    * The records, one at a time, in file order.
-   * @returns a generator of records, each with its own copy of the bytes
+   * @returns a generator of records, each with bytes of its own: a view on a buffer the reader
+   *   never writes to again
    * @throws {SyntaxError} naming the byte offset, for a record header cut short, a record longer
    *   than the file, caplen above snaplen or above the wire length, a bad timestamp
    */
@@ -212,7 +212,8 @@ export class PcapReader {
           `Cannot read pcap record ${n} data at byte ${start}: caplen ${caplen} runs past the end of the file (${left} bytes left)`,
         );
       }
-      const data = copyBytes(this.#buf.subarray(this.#start, this.#start + caplen));
+      // bytes of its own: the reader never writes to what it has read again
+      const data = this.#buf.subarray(this.#start, this.#start + caplen);
       this.#consume(caplen);
       const ns = this.resolution === "nsec" ? frac : frac * 1000;
       if (recordSec !== sec) secNs = BigInt(sec = recordSec) * 1_000_000_000n;
@@ -252,9 +253,12 @@ export class PcapReader {
       this.#start = 0;
       this.#buf = grown;
     } else if (this.#start + n > this.#buf.length) {
-      this.#buf.copyWithin(0, this.#start, this.#end);
+      // a new buffer, not the front of this one: the records read so far are views on it
+      const next = new Uint8Array(this.#buf.length);
+      next.set(this.#buf.subarray(this.#start, this.#end));
       this.#end -= this.#start;
       this.#start = 0;
+      this.#buf = next;
     }
     while (this.#end - this.#start < n) {
       const got = this.#src.readSync(this.#buf.subarray(this.#end));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { buildFrame } from "../../lib/wire/build.ts";
-import { type PcapRecord, readPcap, writePcap } from "../../lib/wire/pcap.ts";
+import { PcapReader, type PcapRecord, readPcap, writePcap } from "../../lib/wire/pcap.ts";
 
 const frame = buildFrame({
   ipv4: { saddr: "10.1.0.9", daddr: "10.1.0.2", ttl: 33 },
@@ -183,4 +183,30 @@ Deno.test("tshark reads a file writePcap() wrote with the right fields", async (
   } finally {
     await Deno.remove(path);
   }
+});
+
+Deno.test("PcapReader: every record keeps its bytes while the reader reads on, across buffer refills", () => {
+  // 3000 frames of different lengths and contents: 300 KB, several of the reader's 64 KiB buffers
+  const frames = Array.from({ length: 3000 }, (_, i) => {
+    const f = new Uint8Array(60 + (i * 7) % 1400);
+    for (let k = 0; k < f.length; k++) f[k] = (i + k * 13) & 255;
+    return f;
+  });
+  const file = writePcap(
+    frames.map((data, i) => ({ tsNs: BigInt(i), data, origLen: data.length })),
+  );
+  // a source that hands out odd-sized pieces, so records straddle the refills
+  let at = 0;
+  const reader = new PcapReader({
+    readSync(p) {
+      if (at >= file.length) return null;
+      const n = Math.min(p.length, 777, file.length - at);
+      p.set(file.subarray(at, at + n));
+      at += n;
+      return n;
+    },
+  });
+  const records = [...reader.records()];
+  assert.equal(records.length, frames.length);
+  records.forEach((r, i) => assert.deepEqual(r.data, frames[i], `record ${i}`));
 });
