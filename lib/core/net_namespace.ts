@@ -11,7 +11,7 @@ import { isValidEtherAddr, macToString } from "../wire/ethernet.ts";
 import { IrqController } from "../kernel/irq.ts";
 import { tickSchedInit } from "../kernel/tick.ts";
 import { devValidName, newPtypeTables, type PtypeTables, type SoftnetData } from "./dev.ts";
-import { type NetDevice, NetdevQueue } from "./netdevice.ts";
+import { type NetDevice, NetdevQueue, type NetdevRxQueue } from "./netdevice.ts";
 import { defaultQdiscSysctl, devActivate } from "../sched/sch_api.ts";
 import type { PacketOffload } from "./gro.ts";
 import type { SkBuff } from "./skbuff.ts";
@@ -58,6 +58,7 @@ export class Net {
   readonly bootCpu: Cpu;
   #sysctl: Record<string, number> = {};
   #autohandle = 0;
+  #rpsNeeded = false;
   /**
    * The qdisc a device that opens gets on each queue (default_qdisc_ops, net.core.default_qdisc):
    * pfifo_fast unless the kernel was configured otherwise (CONFIG_NET_SCH_DEFAULT).
@@ -290,7 +291,16 @@ export class Net {
    * @returns whether netif_receive_skb_list_internal() must consult get_rps_cpu()
    */
   rpsNeeded(): boolean {
-    return this.devices.some((d) => d.rx.some((q) => q.rpsCpus.length > 0 || q.rpsFlowTable));
+    return this.#rpsNeeded;
+  }
+
+  // Sets a queue's RPS state and the key with it, as store_rps_map() turns rps_needed on and off
+  // (a queue with an RFS table counts too): read per packet, so kept rather than found by a walk.
+  #setRpsQueue(rxq: NetdevRxQueue, setting: Partial<NetdevRxQueue>): void {
+    Object.assign(rxq, setting);
+    this.#rpsNeeded = this.devices.some((d) =>
+      d.rx.some((q) => q.rpsCpus.length > 0 || q.rpsFlowTable)
+    );
   }
 
   /**
@@ -311,7 +321,7 @@ export class Net {
         `Cannot set rps_cpus of ${dev.name} rx-${queue}: CPU ${bad} does not exist (0 to ${n - 1})`,
       );
     }
-    dev.rx[queue].rpsCpus = [...new Set(cpus)].sort((a, b) => a - b);
+    this.#setRpsQueue(dev.rx[queue], { rpsCpus: [...new Set(cpus)].sort((a, b) => a - b) });
   }
 
   /**
@@ -333,9 +343,11 @@ export class Net {
     }
     const size = count > 0 ? 2 ** Math.ceil(Math.log2(count)) : 0;
     // entries start with no CPU (RPS_NO_CPU) and a tail that counts as dequeued
-    dev.rx[queue].rpsFlowTable = size
-      ? Array.from({ length: size }, () => ({ cpu: 0xffff, lastQtail: 0 }))
-      : null;
+    this.#setRpsQueue(dev.rx[queue], {
+      rpsFlowTable: size
+        ? Array.from({ length: size }, () => ({ cpu: 0xffff, lastQtail: 0 }))
+        : null,
+    });
   }
 
   /**

@@ -18,12 +18,15 @@ export type RxHandlerResult =
   | "RX_HANDLER_EXACT"
   | "RX_HANDLER_PASS";
 
-/** A device's per-RX-queue RPS state (struct netdev_rx_queue). */
+/**
+ * A device's per-RX-queue RPS state (struct netdev_rx_queue), set with `Net.setRpsCpus()` and
+ * `Net.setRpsFlowCnt()`, which also keep the rps_needed key.
+ */
 export interface NetdevRxQueue {
   /** CPUs RPS may steer to (queues/rx-N/rps_cpus), or empty for none. */
-  rpsCpus: number[];
+  readonly rpsCpus: readonly number[];
   /** The RFS flow table (queues/rx-N/rps_flow_cnt entries), or null. */
-  rpsFlowTable: { cpu: number; lastQtail: number }[] | null;
+  readonly rpsFlowTable: { cpu: number; lastQtail: number }[] | null;
 }
 
 /**
