@@ -284,7 +284,11 @@ function fibLookupTables(host: InetNet, daddr: number, oif: number): FibResult |
     route = fibTableLookup(main, daddr, oif);
   }
   if (!route) return ENETUNREACH;
-  return FIB_TYPE_ERROR[route.type] ?? { route, table: table.id };
+  // a path, or the error of a type that is not one (read by name only then: one read by every
+  // type went megamorphic)
+  const type = route.type;
+  const error = type === "unicast" || type === "local" ? undefined : FIB_TYPE_ERROR[type];
+  return error ?? { route, table: table.id };
 }
 
 function fibMagic(

@@ -125,7 +125,7 @@ export function nfRegisterNetHook(host: NfNet, ops: NfHookOps): void {
  * ```
  */
 export function nfHook(host: NfNet, skb: SkBuff, state: NfHookState): NfVerdict {
-  const list = host.nfHooks[state.hook];
+  const list = hookEntries(host, state.hook);
   if (list.length === 0) return "NF_ACCEPT";
   host.sim.enterFn(state.cpu, "nf_hook_slow", skb.id);
   let verdict: NfVerdict = "NF_ACCEPT";
@@ -141,6 +141,24 @@ export function nfHook(host: NfNet, skb: SkBuff, state: NfHookState): NfVerdict 
   return verdict;
 }
 
+// A hook's entries, by a named read per hook: one read by the hook's name for every hook went
+// megamorphic in V8 (looked up twice per packet)
+function hookEntries(host: NfNet, hook: NfInetHook): NfHookOps[] {
+  const hooks = host.nfHooks;
+  switch (hook) {
+    case "PRE_ROUTING":
+      return hooks.PRE_ROUTING;
+    case "LOCAL_IN":
+      return hooks.LOCAL_IN;
+    case "FORWARD":
+      return hooks.FORWARD;
+    case "LOCAL_OUT":
+      return hooks.LOCAL_OUT;
+    case "POST_ROUTING":
+      return hooks.POST_ROUTING;
+  }
+}
+
 /**
  * A run of packets through one hook, as NF_HOOK_LIST(): nothing at all without hooks, else
  * nf_hook_slow_list() takes each packet through nf_hook_slow(), which frees the dropped ones
@@ -151,7 +169,7 @@ export function nfHook(host: NfNet, skb: SkBuff, state: NfHookState): NfVerdict 
  * @returns the packets accepted, in order
  */
 export function nfHookList(host: NfNet, skbs: SkBuff[], state: NfHookState): SkBuff[] {
-  if (host.nfHooks[state.hook].length === 0) return skbs;
+  if (hookEntries(host, state.hook).length === 0) return skbs;
   host.sim.enterFn(state.cpu, "nf_hook_slow_list");
   const accepted = skbs.filter((skb) => nfHook(host, skb, state) === "NF_ACCEPT");
   host.sim.exitFn(state.cpu, "nf_hook_slow_list");

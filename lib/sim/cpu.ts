@@ -417,7 +417,20 @@ export class Cpu {
       case "softirq":
         t.softirq += ns;
     }
-    if (f.ctx === "softirq") this.softirqTimeBy[f.name] += ns;
+    if (f.ctx === "softirq") {
+      // a store per entry too: one store by the entry's name went megamorphic
+      const by = this.softirqTimeBy;
+      switch (f.name) {
+        case "irq_exit":
+          by.irq_exit += ns;
+          break;
+        case "do_softirq":
+          by.do_softirq += ns;
+          break;
+        case "run_ksoftirqd":
+          by.run_ksoftirqd += ns;
+      }
+    }
     const task = f.task ?? f.billTo;
     if (!task) return;
     task.runtime += ns;
