@@ -51,17 +51,23 @@ const isLbcast = (a: number) => a === 0xffffffff;
 const isMulticast = (a: number) => (a >>> 28) === 0xe;
 const isLoopback = (a: number) => (a >>> 24) === 127;
 
-function rt(input: DstInput, type: Rtable["type"], extra: Partial<Rtable> = {}): Rtable {
+// A route, every field set in one literal (one made per packet: no spread of optional fields)
+function rt(
+  input: DstInput,
+  type: Rtable["type"],
+  fib: FibRoute | null = null,
+  error = 0,
+  doRedirect = false,
+): Rtable {
   return {
     input,
     type,
     local: input === "ip_local_deliver",
     broadcast: type === "broadcast",
     multicast: type === "multicast",
-    doRedirect: false,
-    error: 0,
-    fib: null,
-    ...extra,
+    doRedirect,
+    error,
+    fib,
   };
 }
 
@@ -218,7 +224,7 @@ function ipRouteInputSlow(
   if (typeof res === "number") {
     // no_route: ip_error() with EHOSTUNREACH when the device does not forward
     const err = forwarding ? -res : 113;
-    return rt("ip_error", "unreachable", { error: err });
+    return rt("ip_error", "unreachable", null, err);
   }
   const r = res.route;
   if (r.type === "broadcast") {
@@ -230,9 +236,9 @@ function ipRouteInputSlow(
   if (r.type === "local") {
     const v = fibValidateSource(host, saddr, 0, dev, cpu, flow);
     if (typeof v === "string") return v;
-    return rt("ip_local_deliver", "local", { fib: r });
+    return rt("ip_local_deliver", "local", r);
   }
-  if (!forwarding) return rt("ip_error", "unreachable", { error: 113 });
+  if (!forwarding) return rt("ip_error", "unreachable", null, 113);
   if (r.type !== "unicast") return "IP_INVALID_DEST";
   return mkrouteInput(host, r, saddr, dev, cpu, flow);
 }
@@ -270,7 +276,7 @@ function mkrouteInput(
   const doRedirect = out.ifindex === dev.ifindex && v === 1 &&
     inDevConf(host, outDev, "send_redirects") !== 0 &&
     (inDevConf(host, outDev, "shared_media") !== 0 || inetAddrOnlink(inDev, saddr, r.gw));
-  return rt("ip_forward", "unicast", { fib: r, doRedirect });
+  return rt("ip_forward", "unicast", r, 0, doRedirect);
 }
 
 /**
