@@ -208,6 +208,9 @@ export class Cpu {
   // the running loop began at this CPU's own event: nothing else waits on the call stack
   #ownEvent = false;
   #debt = 0;
+  // When the last traced call began (virtual time with pending charges) while no call has
+  // returned since, else -1
+  #callAt = -1;
   #running: { cpu?: Cpu };
 
   /**
@@ -296,6 +299,26 @@ export class Cpu {
     this.#debt = 0;
     this.#spent(top);
     return true;
+  }
+
+  /**
+   * Notes that a traced kernel call begins here (`Sim.enterFn()`).
+   */
+  callEntered(): void {
+    this.#callAt = this.#q.now + this.#debt;
+  }
+
+  /**
+   * Notes that a traced kernel call returns (`Sim.exitFn()`): a call that took no time
+   * is charged `floorNs`. Only a call that made none (a leaf: the last entry is its own) can
+   * have, as each call it made took at least the floor.
+   * @param floorNs the least time a call takes
+   */
+  callReturned(floorNs: number): void {
+    if (this.#callAt === this.#q.now + this.#debt && this.#stack.length > 0) {
+      this.chargeLater(floorNs);
+    }
+    this.#callAt = -1;
   }
 
   /**

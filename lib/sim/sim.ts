@@ -43,10 +43,6 @@ function traceContext(cpu: Cpu): Context {
  */
 export class Sim {
   readonly #running: { cpu?: Cpu } = {};
-  // Per CPU, when the last traced call began (virtual time with pending charges), and whether no
-  // call has returned since.
-  readonly #lastEntry: Float64Array;
-  readonly #inLeaf: Uint8Array;
   readonly #callNs: number;
   /** The event queue and clock. */
   readonly events: EventQueue = new EventQueue();
@@ -80,8 +76,6 @@ export class Sim {
     const coldFactor = scale > 0 && decay > 0
       ? (idleNs: number) => 1 + scale * (1 - Math.exp(-idleNs / decay))
       : null;
-    this.#lastEntry = new Float64Array(n);
-    this.#inLeaf = new Uint8Array(n);
     this.trace.enabled = options.trace ?? false;
     this.cpus = Array.from({ length: n }, (_, i) =>
       new Cpu(i, this.events, {
@@ -109,12 +103,12 @@ export class Sim {
    * @param skb the skb id, if the call is about one
    */
   enterFn(cpu: Cpu, fn: string, skb?: number): void {
+    cpu.callEntered();
     // Time that synchronous code charged before this call is spent before it (the CPU runs it
     // right after the step): the call really starts there.
-    const t = this.events.now + cpu.pendingCharge;
-    this.#lastEntry[cpu.id] = t;
-    this.#inLeaf[cpu.id] = 1;
-    if (this.trace.enabled) this.trace.enter(t, cpu.id, traceContext(cpu), fn, skb);
+    if (this.trace.enabled) {
+      this.trace.enter(this.now + cpu.pendingCharge, cpu.id, traceContext(cpu), fn, skb);
+    }
   }
 
   /**
@@ -124,18 +118,10 @@ export class Sim {
    * @param skb the skb id, if the call is about one
    */
   exitFn(cpu: Cpu, fn: string, skb?: number): void {
-    // A call that no step's cost covers still takes time: the floor calibration resolves. Only
-    // a call that made none (a leaf: the last entry on its CPU is its own) can have taken no
-    // time, as each call it made took at least the floor.
-    const id = cpu.id;
-    if (this.#inLeaf[id] === 1) {
-      this.#inLeaf[id] = 0;
-      if (this.#lastEntry[id] === this.events.now + cpu.pendingCharge && cpu.context !== "idle") {
-        cpu.chargeLater(this.#callNs);
-      }
-    }
+    // A call that no step's cost covers still takes time: the floor calibration resolves.
+    cpu.callReturned(this.#callNs);
     if (this.trace.enabled) {
-      this.trace.exit(this.now + cpu.pendingCharge, id, traceContext(cpu), fn, skb);
+      this.trace.exit(this.now + cpu.pendingCharge, cpu.id, traceContext(cpu), fn, skb);
     }
   }
 
