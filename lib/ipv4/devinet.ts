@@ -164,6 +164,7 @@ export function inetAddAddr(host: InetNet, dev: NetDevice, local: number, prefix
   const broadcast = prefixlen < 31 ? ((local & mask) | ~mask) >>> 0 : 0;
   const ifa: InIfaddr = { local, prefixlen, mask, broadcast, secondary };
   inDev.ifaList.push(ifa);
+  host.ipv4.inetAddrLst.add(local); // inet_hash_insert()
   inDev.ifaList.sort((a, b) => Number(a.secondary) - Number(b.secondary));
   fibAddIfaddr(host, dev, ifa);
 }
@@ -176,10 +177,7 @@ export function inetAddAddr(host: InetNet, dev: NetDevice, local: number, prefix
  * @returns whether it is local
  */
 export function isLocalAddress(host: InetNet, addr: number): boolean {
-  for (const inDev of host.ipv4.inDevices.values()) {
-    for (const ifa of inDev.ifaList) if (ifa.local === addr) return true;
-  }
-  return false;
+  return host.ipv4.inetAddrLst.has(addr); // __ip_dev_find(): a hash lookup
 }
 
 /**

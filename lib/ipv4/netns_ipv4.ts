@@ -45,6 +45,8 @@ export class NetnsIpv4 {
   readonly devconfDefault: Ipv4Devconf = defaultDevconf();
   /** Devices' IPv4 state by ifindex (dev->ip_ptr). */
   readonly inDevices: Map<number, InDevice> = new Map();
+  /** Every address of the host's devices, as the inet_addr_lst hash holds them. */
+  readonly inetAddrLst: Set<number> = new Set();
   /** The local and main routing tables. */
   readonly fib: { local: FibTable; main: FibTable } = newFibTables();
   /** inet_peer entries by address (ipv4.peers). */
