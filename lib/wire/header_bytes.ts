@@ -1,6 +1,12 @@
 // The bytes of one header inside a frame, read and written in network byte order straight from
 // the frame: a DataView per header costs more to make than every read the stack does with it.
 
+// A DataView's refusal of a read or write outside it; out of #at(), which V8 inlines at every
+// header field read
+function outOfBounds(): never {
+  throw new RangeError("Offset is outside the bounds of the view");
+}
+
 /**
  * A bounded big-endian window on a frame, with DataView's read and write methods: what the
  * header views (IpHdr, UdpHdr, TcpHdr, IcmpHdr) keep. Reads and writes outside it throw a
@@ -13,12 +19,6 @@
  * console.log(h.getUint16(0).toString(16)); // "800"
  * ```
  */
-// A DataView's refusal of a read or write outside it; out of #at(), which V8 inlines at every
-// header field read
-function outOfBounds(): never {
-  throw new RangeError("Offset is outside the bounds of the view");
-}
-
 export class HeaderBytes {
   readonly #buf: Uint8Array;
   readonly #off: number;
