@@ -302,12 +302,16 @@ function jsonLine(v: unknown): string {
 // writes a line per frame, and jsonLine()'s walk over the keys took about 3 % of its time.
 function replayLineText(l: ReplayLine | ReplaySummary): string {
   if ("summary" in l) return jsonLine(l);
-  let text = `{"frame": ${l.frame}, "fate": ${stringText(l.fate)}`;
-  if ("socket" in l) text += `, "socket": ${l.socket ?? "null"}`;
-  else if ("dev" in l) text += `, "dev": ${stringText(l.dev)}`;
-  else text += `, "reason": ${stringText(l.reason)}`;
-  if (l.reply !== undefined) text += `, "reply": ${stringText(l.reply)}`;
-  return text + "}";
+  const end = l.reply === undefined ? "}" : `, "reply": ${stringText(l.reply)}}`;
+  // the fate says which field follows (replayStream() pairs them so)
+  switch (l.fate) {
+    case "delivered":
+      return `{"frame": ${l.frame}, "fate": "delivered", "socket": ${l.socket ?? "null"}${end}`;
+    case "forwarded":
+      return `{"frame": ${l.frame}, "fate": "forwarded", "dev": ${stringText(l.dev)}${end}`;
+    case "dropped":
+      return `{"frame": ${l.frame}, "fate": "dropped", "reason": ${stringText(l.reason)}${end}`;
+  }
 }
 
 // A key as jsonLine() writes it, with its colon: the few keys of the kit's lines, made once.

@@ -202,8 +202,12 @@ export function scenarioHost(scenario: Scenario, options: ScenarioHostOptions = 
 
 /** One frame's line of a replay. */
 export type ReplayLine =
-  & { frame: number; fate: "delivered" | "forwarded" | "dropped" }
-  & ({ socket: number | null } | { dev: string } | { reason: string })
+  & { frame: number }
+  & (
+    | { fate: "delivered"; socket: number | null }
+    | { fate: "forwarded"; dev: string }
+    | { fate: "dropped"; reason: string }
+  )
   & { reply?: string };
 
 /** The summary line of a replay. */
