@@ -4,7 +4,7 @@
 // NET_RX), the NET_RX and NET_TX softirq handlers, and net_dev_init().
 // GRO, RPS and the backlog NAPI come with later chapters.
 
-import { takeFirst } from "../base/arrays.ts";
+import { emptyArray, takeFirst } from "../base/arrays.ts";
 import { InputRangeError } from "../base/errors.ts";
 import { type Cpu, Task, type TaskBody, type TaskOp, type Work } from "../sim/cpu.ts";
 import type { Net } from "./net_namespace.ts";
@@ -293,8 +293,24 @@ export class SoftnetData {
   readonly cpu: number;
   /** NAPI instances waiting to be polled (sd->poll_list). */
   pollList: Napi[] = [];
+  // the other list net_rx_action() splices the poll list into, kept empty between runs
+  #spliced: Napi[] = [];
   /** True while net_rx_action() runs (sd->in_net_rx_action). */
   inNetRxAction = false;
+
+  /**
+   * Moves the poll list into a list of net_rx_action()'s own and leaves it empty
+   * (list_splice_init()): the two arrays swap, so none is made per run. The caller empties the
+   * list it gets before it next splices.
+   * @returns the instances that were on the poll list
+   */
+  splicePollList(): Napi[] {
+    const list = this.pollList;
+    this.pollList = this.#spliced;
+    this.#spliced = list;
+    return list;
+  }
+
   /** Packets taken off the backlog or handed up (processed). */
   processed = 0;
   /** Packets dropped at the backlog (dropped). */
@@ -625,13 +641,15 @@ export function* napiPoll(
   let work = 0;
   if (n.state.sched) {
     work = yield* n.poll(n, n.weight);
-    host.sim.tracepoint(cpu, "napi_poll", () => ({
-      napi: napiId(n),
-      // the backlog NAPI hangs on no device (sd->backlog.dev is NULL): NO_DEV
-      dev_name: host.softnetData.some((sd) => sd.backlog === n) ? "(no_device)" : n.dev.name,
-      work,
-      budget: n.weight,
-    }));
+    if (host.sim.trace.enabled) { // an untraced run makes no closure per poll
+      host.sim.tracepoint(cpu, "napi_poll", () => ({
+        napi: napiId(n),
+        // the backlog NAPI hangs on no device (sd->backlog.dev is NULL): NO_DEV
+        dev_name: host.softnetData.some((sd) => sd.backlog === n) ? "(no_device)" : n.dev.name,
+        work,
+        budget: n.weight,
+      }));
+    }
   }
   if (work > n.weight) {
     throw new Error(`BUG: ${n.name} returned ${work}, exceeding its budget of ${n.weight}`);
@@ -672,8 +690,7 @@ export function* netRxAction(host: Net, cpu: Cpu): Work {
   let list: Napi[] = [];
   for (;;) {
     sd.inNetRxAction = true;
-    list = sd.pollList;
-    sd.pollList = [];
+    list = sd.splicePollList();
     let squeezed = false;
     while (list.length > 0) {
       const n = takeFirst(list)!;
@@ -692,6 +709,7 @@ export function* netRxAction(host: Net, cpu: Cpu): Work {
     break;
   }
   sd.pollList = [...list, ...sd.pollList, ...repoll];
+  emptyArray(list);
   if (sd.pollList.length > 0) host.softirqs.__raiseSoftirqIrqoff(cpu, NET_RX_SOFTIRQ);
   else sd.inNetRxAction = false;
   netRpsActionAndIrqEnable(host, cpu);

@@ -87,6 +87,7 @@ export class Softirqs {
   readonly handoffs: number[];
   readonly #sim: Sim;
   readonly #tickNs: number;
+  readonly #maxSoftirqJiffies: number; // MAX_SOFTIRQ_TIME in jiffies
 
   /**
    * Makes the engine and plugs it into every CPU of the simulation.
@@ -99,6 +100,8 @@ export class Softirqs {
     }
     this.#sim = sim;
     this.#tickNs = 1e9 / hz;
+    // msecs_to_jiffies() rounds up: 2 ms is 1 jiffy at HZ 250, so the deadline is the next tick.
+    this.#maxSoftirqJiffies = Math.ceil((MAX_SOFTIRQ_TIME_MS * 1e6) / this.#tickNs);
     const n = sim.cpus.length;
     this.pendingBits = new Array(n).fill(0);
     this.counts = Array.from({ length: n }, () => new Array(NR_SOFTIRQS).fill(0));
@@ -173,8 +176,7 @@ export class Softirqs {
     sim.enterFn(cpu, fn);
     sim.enterFn(cpu, "handle_softirqs");
     if (!cpu.spendNow(sim.costs.ns.softirqEntry)) yield sim.costs.ns.softirqEntry;
-    // msecs_to_jiffies() rounds up: 2 ms is 1 jiffy at HZ 250, so the deadline is the next tick.
-    const end = this.jiffies + Math.ceil((MAX_SOFTIRQ_TIME_MS * 1e6) / this.#tickNs);
+    const end = this.jiffies + this.#maxSoftirqJiffies;
     let maxRestart = MAX_SOFTIRQ_RESTART;
     for (;;) {
       let pending = this.pendingBits[cpu.id];

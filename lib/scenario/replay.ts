@@ -517,8 +517,10 @@ export function replayStream(
     pending.push(p);
     sim.at(t, () => inject(r.data, (skb) => p.skb = skb.id));
     sim.run(t + FRAME_WINDOW_NS);
-    const grew = sockets.findIndex((s, k) => activity(s) > queued[k]);
-    p.socket = grew < 0 ? null : grew;
+    p.socket = null; // the first socket whose queues grew
+    for (let k = 0; k < sockets.length && p.socket === null; k++) {
+      if (activity(sockets[k]) > queued[k]) p.socket = k;
+    }
     p.to = sentBase + sent.length;
     t += FRAME_WINDOW_NS;
     index++;
