@@ -515,7 +515,8 @@ export function replayStream(
       to: 0,
     };
     pending.push(p);
-    sim.at(t, () => inject(r.data, (skb) => p.skb = skb.id));
+    // the ingress's peer sends from CPU 0 (scenarioHost()): the send is that CPU's own event
+    sim.cpus[0].startAt(t, () => inject(r.data, (skb) => p.skb = skb.id));
     sim.run(t + FRAME_WINDOW_NS);
     p.socket = null; // the first socket whose queues grew
     for (let k = 0; k < sockets.length && p.socket === null; k++) {

@@ -212,6 +212,9 @@ export class Cpu {
   #looping = false;
   // the running loop began at this CPU's own event: nothing else waits on the call stack
   #ownEvent = false;
+  // startAt()'s code is running: the loop it would start waits until it returns (#startWanted)
+  #starting = false;
+  #startWanted = false;
   #debt = 0;
   // When the last traced call began (virtual time with pending charges) while no call has
   // returned since, else -1
@@ -367,7 +370,40 @@ export class Cpu {
     this.#pendingIrqs.push({ name, handler, onIrqExit });
     if (this.#looping || this.context === "hardirq") return;
     this.#preemptTop();
-    this.#loop();
+    this.#start();
+  }
+
+  /**
+   * Runs `fn` at time `t` as an event of this CPU's own: the work it starts here (a task it adds,
+   * an interrupt it raises) runs once `fn` returns, at the same time, and steps that nothing can
+   * interrupt spend their time at once, as in any step's end, not each at an event of its own.
+   * For code that ends by starting work here, such as handing a sender task its frame.
+   * @param t the time, ns
+   * @param fn the code: nothing it does after starting work here may depend on that work
+   */
+  startAt(t: number, fn: () => void): void {
+    this.#q.schedule(t, () => {
+      this.#starting = true;
+      try {
+        fn();
+      } finally {
+        this.#starting = false;
+      }
+      if (!this.#startWanted) return;
+      this.#startWanted = false;
+      this.#ownEvent = true;
+      try {
+        this.#loop();
+      } finally {
+        this.#ownEvent = false;
+      }
+    });
+  }
+
+  // Runs the loop for work just started here, or, inside startAt()'s code, once that returns.
+  #start(): void {
+    if (this.#starting) this.#startWanted = true;
+    else this.#loop();
   }
 
   /**
@@ -386,7 +422,7 @@ export class Cpu {
   enqueue(task: Task): void {
     if (this.#stack.length === 0 && !this.#looping) this.#idleExit();
     this.#runqueue.push(task);
-    if (!this.#looping && this.#stack.length === 0) this.#loop();
+    if (!this.#looping && this.#stack.length === 0) this.#start();
   }
 
   // Leaving idle: this busy period's costs take the cold factor of the idle time behind it.

@@ -230,3 +230,34 @@ Deno.test("Cpu.spendNow: an event within the time, a waiting interrupt or task c
   assert.deepEqual(answers, [false, false, false]);
   assert.deepEqual(log, [[500, "event"], [1100, "a end"], [5110, "c"]]);
 });
+
+Deno.test("Cpu.startAt: work started at t runs at the times an event at t gives it, without an event per step", () => {
+  const run = (start: (q: EventQueue, cpu: Cpu, fn: () => void) => void) => {
+    const { q, cpu, log, note } = setup();
+    const sender = () =>
+      cpu.addTask(
+        new Task(
+          "sender",
+          function* () {
+            note("send");
+            yield 300;
+            cpu.raiseIrq("eth0", function* () {
+              note("irq");
+              yield 200;
+            });
+            yield 100;
+            note("sent");
+          }(),
+        ),
+      );
+    start(q, cpu, sender);
+    const events = q.runUntil(10_000);
+    return { log, time: { ...cpu.time }, events };
+  };
+  const byEvent = run((q, _cpu, fn) => q.schedule(1000, fn));
+  const own = run((_q, cpu, fn) => cpu.startAt(1000, fn));
+  assert.deepEqual(own.log, byEvent.log);
+  assert.deepEqual(own.log, [[1000, "send"], [1300, "irq"], [1600, "sent"]]);
+  assert.deepEqual(own.time, byEvent.time);
+  assert.deepEqual([byEvent.events, own.events], [2, 1]); // the first step took an event of its own
+});
