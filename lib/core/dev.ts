@@ -637,19 +637,36 @@ export function* napiPoll(
   n: Napi,
   repoll: Napi[],
 ): Generator<number, number, void> {
+  const polled = napiPollBegin(host, cpu, n);
+  return napiPollEnd(host, cpu, n, polled, polled ? yield* n.poll(n, n.weight) : 0, repoll);
+}
+
+// __napi_poll() up to the driver's poll: whether the instance is still scheduled, so polled.
+// net_rx_action() runs it and napiPollEnd() around the poll itself, as napi_poll() is inlined
+// there: no generator of its own per poll.
+function napiPollBegin(host: Net, cpu: Cpu, n: Napi): boolean {
   host.sim.enterFn(cpu, "__napi_poll"); // napi_poll() is inlined into net_rx_action()
-  let work = 0;
-  if (n.state.sched) {
-    work = yield* n.poll(n, n.weight);
-    if (host.sim.trace.enabled) { // an untraced run makes no closure per poll
-      host.sim.tracepoint(cpu, "napi_poll", () => ({
-        napi: napiId(n),
-        // the backlog NAPI hangs on no device (sd->backlog.dev is NULL): NO_DEV
-        dev_name: host.softnetData.some((sd) => sd.backlog === n) ? "(no_device)" : n.dev.name,
-        work,
-        budget: n.weight,
-      }));
-    }
+  return n.state.sched;
+}
+
+// __napi_poll() after the poll did `work`: a poll that used its whole weight still owns the
+// instance, which goes on the repoll list. Returns the work.
+function napiPollEnd(
+  host: Net,
+  cpu: Cpu,
+  n: Napi,
+  polled: boolean,
+  work: number,
+  repoll: Napi[],
+): number {
+  if (polled && host.sim.trace.enabled) { // an untraced run makes no closure per poll
+    host.sim.tracepoint(cpu, "napi_poll", () => ({
+      napi: napiId(n),
+      // the backlog NAPI hangs on no device (sd->backlog.dev is NULL): NO_DEV
+      dev_name: host.softnetData.some((sd) => sd.backlog === n) ? "(no_device)" : n.dev.name,
+      work,
+      budget: n.weight,
+    }));
   }
   if (work > n.weight) {
     throw new Error(`BUG: ${n.name} returned ${work}, exceeding its budget of ${n.weight}`);
@@ -694,7 +711,8 @@ export function* netRxAction(host: Net, cpu: Cpu): Work {
     let squeezed = false;
     while (list.length > 0) {
       const n = takeFirst(list)!;
-      budget -= yield* napiPoll(host, cpu, n, repoll);
+      const polled = napiPollBegin(host, cpu, n);
+      budget -= napiPollEnd(host, cpu, n, polled, polled ? yield* n.poll(n, n.weight) : 0, repoll);
       if (budget <= 0 || host.softirqs.jiffies >= timeLimit) {
         sd.timeSqueeze++;
         squeezed = true;
