@@ -321,8 +321,10 @@ export class Cpu {
    * @param floorNs the least time a call takes
    */
   callReturned(floorNs: number): void {
-    if (this.#callAt === this.#q.now + this.#debt) this.#chargeFloor(floorNs);
+    const at = this.#callAt;
+    if (at < 0) return; // a call that made calls: each of them took the floor at least
     this.#callAt = -1;
+    if (at === this.#q.now + this.#debt) this.#chargeFloor(floorNs);
   }
 
   // A leaf call took no time: it takes the floor, unless nothing runs (setup code outside any
