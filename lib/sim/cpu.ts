@@ -393,12 +393,7 @@ export class Cpu {
       }
       if (!this.#startWanted) return;
       this.#startWanted = false;
-      this.#ownEvent = true;
-      try {
-        this.#loop();
-      } finally {
-        this.#ownEvent = false;
-      }
+      this.#ownLoop();
     });
   }
 
@@ -519,13 +514,19 @@ export class Cpu {
   // frame that scheduled it is still on top.
   readonly #stepEnd = () => {
     this.#spent(this.#top()!);
+    this.#ownLoop();
+  };
+
+  // The loop, run at an event of this CPU's own: nothing else waits on the call stack, so steps
+  // nothing can interrupt may spend their time at once.
+  #ownLoop(): void {
     this.#ownEvent = true;
     try {
       this.#loop();
     } finally {
       this.#ownEvent = false;
     }
-  };
+  }
 
   #loop(): void {
     this.#looping = true;
