@@ -385,15 +385,16 @@ export class Cpu {
    */
   startAt(t: number, fn: () => void): void {
     this.#q.schedule(t, () => {
+      let wanted = false;
       this.#starting = true;
       try {
         fn();
       } finally {
         this.#starting = false;
+        wanted = this.#startWanted;
+        this.#startWanted = false;
       }
-      if (!this.#startWanted) return;
-      this.#startWanted = false;
-      this.#ownLoop();
+      if (wanted) this.#ownLoop();
     });
   }
 
