@@ -74,13 +74,19 @@ row(
 const dir = writeFixtures();
 const cli = (...args: string[]) => runCase(args.map((a) => a.replace("@", `${dir}/`)));
 const timed = (r: CaseResult) => `${(r.ms / 1000).toFixed(2)} s, ${r.peakMB} MB peak`;
+// the median of three runs: one run's time moves by up to ±5 % on a shared VM, and a target is
+// judged on the middle one
+const medianRun = async (...args: string[]) => {
+  const runs = [await cli(...args), await cli(...args), await cli(...args)];
+  return runs.sort((a, b) => a.ms - b.ms)[1];
+};
 for (const kind of ["udp", "mix"]) {
   const small = await cli("replay", `@${kind}.json`, `@${kind}-100000.pcap`, "--json");
-  const big = await cli("replay", `@${kind}.json`, `@${kind}-1000000.pcap`, "--json");
+  const big = await medianRun("replay", `@${kind}.json`, `@${kind}-1000000.pcap`, "--json");
   const what = kind === "udp" ? "into one socket" : "mixed: drops, forwards, replies";
   row(`replay 100k frames, ${what}`, timed(small), "");
   row(
-    `replay 1M frames, ${what}`,
+    `replay 1M frames, ${what} (median of 3)`,
     timed(big),
     "< 3 s, < 500 MB",
     big.ms < 3000 && big.peakMB < 500,
