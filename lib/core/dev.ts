@@ -23,8 +23,16 @@ export const PTYPE_HASH_MASK = PTYPE_HASH_SIZE - 1;
 /** Default NAPI weight of drivers (NAPI_POLL_WEIGHT). */
 export const NAPI_POLL_WEIGHT = 64;
 
-/** A protocol handler's code: takes the skb on; returns the CPU time it used via yields. */
-export type PacketHandler = (skb: SkBuff, dev: NetDevice, pt: PacketType, cpu?: Cpu) => Work;
+/**
+ * A protocol handler's code: takes the skb on. A generator yields the CPU time it uses; a plain
+ * function charges it itself (`cpu.chargeLater()`), with no generator made per packet.
+ */
+export type PacketHandler = (
+  skb: SkBuff,
+  dev: NetDevice,
+  pt: PacketType,
+  cpu?: Cpu,
+) => Work | void;
 
 /** A protocol's list handler (packet_type.list_func): a run of skbs that picked it, in order. */
 export type PacketListHandler = (

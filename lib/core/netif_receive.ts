@@ -549,7 +549,8 @@ export function __netifReceiveSkb(host: Net, cpu: Cpu, skb: SkBuff): void {
 
 function runHandler(host: Net, cpu: Cpu, pt: PacketType, skb: SkBuff): void {
   host.sim.enterFn(cpu, pt.name, skb.id);
-  for (const ns of pt.func(skb, skb.dev as NetDevice, pt, cpu)) cpu.chargeLater(ns);
+  const work = pt.func(skb, skb.dev as NetDevice, pt, cpu);
+  if (work) { for (const ns of work) cpu.chargeLater(ns); }
   host.sim.exitFn(cpu, pt.name, skb.id);
 }
 
