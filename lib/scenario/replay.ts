@@ -42,6 +42,10 @@ export interface ScenarioHost {
   /** Hands one frame to the ingress as its peer or the wire would, at the current time; a veth
    * ingress tells `onSkb` the skb it made. */
   inject(frame: Uint8Array, onSkb?: (skb: SkBuff) => void): void;
+  /** Hands one frame to the ingress as {@linkcode ScenarioHost.inject} does, at time `t` ns, as
+   * an event of the sending CPU's own (`Cpu.startAt()`): the steps of the send that nothing can
+   * interrupt take no events of their own. */
+  injectAt(t: number, frame: Uint8Array, onSkb?: (skb: SkBuff) => void): void;
   /** The scenario's sockets, in its order. */
   sockets: Sock[];
   /** The scenario's filter rules, in its order. */
@@ -96,6 +100,8 @@ export function scenarioHost(scenario: Scenario, options: ScenarioHostOptions = 
   });
   const devs = new Map<string, NetDevice>();
   let inject: ScenarioHost["inject"] = () => {};
+  // the CPU the ingress's peer sends from (a virtio NIC's frames come off the wire, on no CPU)
+  const sender = host.sim.cpus[0];
   let virtio: VirtioNet | undefined;
   scenario.interfaces.forEach((itf, i) => {
     let dev: NetDevice;
@@ -116,7 +122,7 @@ export function scenarioHost(scenario: Scenario, options: ScenarioHostOptions = 
       veth.peer.mtu = itf.mtu;
       dev.groEnabled = false; // a veth's default: GRO only when asked for (or with XDP)
       if (itf.name === scenario.ingress) {
-        inject = (frame, onSkb) => veth.xmit(host.sim.cpus[0], [frame], onSkb);
+        inject = (frame, onSkb) => veth.xmit(sender, [frame], onSkb);
       }
     }
     devs.set(itf.name, dev);
@@ -197,7 +203,17 @@ export function scenarioHost(scenario: Scenario, options: ScenarioHostOptions = 
       throw new InputRangeError(`Cannot set up scenario: sockets[${i}]: ${(e as Error).message}`);
     }
   });
-  return { host, ingress: devs.get(scenario.ingress)!, inject, sockets, rules, nic: virtio };
+  const injectAt: ScenarioHost["injectAt"] = (t, frame, onSkb) =>
+    sender.startAt(t, () => inject(frame, onSkb));
+  return {
+    host,
+    ingress: devs.get(scenario.ingress)!,
+    inject,
+    injectAt,
+    sockets,
+    rules,
+    nic: virtio,
+  };
 }
 
 /** One frame's line of a replay. */
@@ -386,7 +402,7 @@ export function replayStream(
   emit: (line: ReplayLine | ReplaySummary) => void,
 ): ScenarioHost {
   const sh = scenarioHost(scenario);
-  const { host, inject, sockets, rules } = sh;
+  const { host, injectAt, sockets, rules } = sh;
   const sim = host.sim;
   // What the host sent since the oldest pending frame's window; sent[0] is send number sentBase.
   const sent: { dev: string; frame: Uint8Array }[] = [];
@@ -515,8 +531,7 @@ export function replayStream(
       to: 0,
     };
     pending.push(p);
-    // the ingress's peer sends from CPU 0 (scenarioHost()): the send is that CPU's own event
-    sim.cpus[0].startAt(t, () => inject(r.data, (skb) => p.skb = skb.id));
+    injectAt(t, r.data, (skb) => p.skb = skb.id);
     sim.run(t + FRAME_WINDOW_NS);
     p.socket = null; // the first socket whose queues grew
     for (let k = 0; k < sockets.length && p.socket === null; k++) {

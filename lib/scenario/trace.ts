@@ -128,7 +128,7 @@ export function traceStream(
     costs: options.costs,
     trace: true,
   });
-  const { host, inject } = sh;
+  const { host, injectAt } = sh;
   for (const e of options.events ?? []) {
     if (!TRACEPOINTS.includes(e)) {
       throw new InputRangeError(
@@ -156,8 +156,7 @@ export function traceStream(
     const nextStart = next.done ? Infinity : startOf(next.value, i + 1, from);
     // the frame's own work: what later timers do (a SYN-ACK sent again) is not the frame's
     const to = Math.min(nextStart, from + TRACE_GAP_NS);
-    // the ingress's peer sends from CPU 0 (scenarioHost()): the send is that CPU's own event
-    host.sim.cpus[0].startAt(from, () => inject(r.data));
+    injectAt(from, r.data);
     host.sim.run(to - 1);
     const graphs = host.sim.cpus
       .map((cpu) => trace.functionGraph({ cpu: cpu.id, from, to, root: options.root }))
