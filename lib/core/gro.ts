@@ -190,13 +190,13 @@ export function skbGroReceive(p: SkBuff, skb: SkBuff): number {
   const len = skbGroLen(skb);
   if (p.len + len >= GRO_LEGACY_MAX_SIZE || skb.groCb!.flush) return -7;
   const payload = skb.head.subarray(skb.data + skb.groCb!.offset, skb.data + skb.len);
-  p.frags.push(payload);
+  (p.frags ??= []).push(payload);
   p.len += len;
   p.truesize += skb.truesize;
   p.groCb!.count += skb.groCb!.count;
-  if (p.mergedIds.length === 0) p.mergedIds.push(p.id);
-  if (skb.mergedIds.length === 0) p.mergedIds.push(skb.id);
-  else p.mergedIds.push(...skb.mergedIds);
+  p.mergedIds ??= [p.id];
+  if (skb.mergedIds) p.mergedIds.push(...skb.mergedIds);
+  else p.mergedIds.push(skb.id);
   skb.groCb!.free = true;
   skb.groCb!.sameFlow = true;
   skb.groCb!.mergedInto = p;

@@ -208,8 +208,11 @@ export class SkBuff {
   born = 0;
   /** When the frame reached the NIC, ns, as a hardware timestamp records it (skb_hwtstamps()). */
   hwtstamp = 0;
-  /** Payload pieces added after the head (page frags and frag_list, as GRO appends them). */
-  readonly frags: Uint8Array[] = [];
+  /**
+   * Payload pieces added after the head (page frags and frag_list, as GRO appends them); null
+   * until the first (most skbs have none: no list made for them).
+   */
+  frags: Uint8Array[] | null = null;
   /** Segment size of a GSO/GRO packet; 0 for an ordinary one (skb_shinfo()->gso_size). */
   gsoSize = 0;
   /** Segments a GSO/GRO packet stands for (gso_segs). */
@@ -236,12 +239,15 @@ export class SkBuff {
   /** The transport checksum was verified in software (skb->csum_valid): not summed twice. */
   csumValid = false;
   /**
-   * ids of the skbs GRO merged into this one, itself first, or none when GRO merged nothing into
+   * ids of the skbs GRO merged into this one, itself first, or null when GRO merged nothing into
    * it: the kit's record for learners.
    */
-  readonly mergedIds: number[] = [];
-  /** skbs chained after this one (skb_shinfo()->frag_list), as reassembly leaves them. */
-  readonly fragList: SkBuff[] = [];
+  mergedIds: number[] | null = null;
+  /**
+   * skbs chained after this one (skb_shinfo()->frag_list), as reassembly leaves them; null for
+   * none.
+   */
+  fragList: SkBuff[] | null = null;
   /**
    * IPCB(skb)->opt, what a forward still does to the IPv4 options: the offsets from the network
    * header of a record-route and a timestamp option wanting its address (or -1), and whether the
@@ -276,7 +282,7 @@ export class SkBuff {
   /** The bytes from `data` on, the frags included. */
   get bytes(): Uint8Array {
     const headLen = this.len - this.dataLen;
-    if (this.frags.length === 0) return this.head.subarray(this.data, this.data + headLen);
+    if (!this.frags) return this.head.subarray(this.data, this.data + headLen);
     const out = new Uint8Array(this.len);
     out.set(this.head.subarray(this.data, this.data + headLen));
     let off = headLen;
@@ -289,7 +295,7 @@ export class SkBuff {
 
   /** Bytes held in frags rather than the head (skb->data_len). */
   get dataLen(): number {
-    return this.frags.reduce((a, f) => a + f.length, 0);
+    return this.frags?.reduce((a, f) => a + f.length, 0) ?? 0;
   }
 
   /**
@@ -518,7 +524,7 @@ export function consumeSkb(sim: Sim, skb: SkBuff, where: string): void {
   if (--skb.users === 0) { // skb_unref(): another handler may still hold it
     if (cpu && sim.trace.enabled) { // an untraced run makes no closures for the events
       sim.tracepoint(cpu, "consume_skb", () => ({ skbaddr: skb.id, location: where }));
-      for (const f of skb.fragList) {
+      for (const f of skb.fragList ?? []) {
         sim.tracepoint(cpu, "consume_skb", () => ({ skbaddr: f.id, location: "skb_release_data" }));
       }
     }
@@ -586,7 +592,7 @@ export function kfreeSkbReason(sim: Sim, skb: SkBuff, reason: SkbDropReason, whe
         reason,
       }));
       // skb_release_data() frees the frag_list after the skb, with no reason of its own
-      for (const f of skb.fragList) {
+      for (const f of skb.fragList ?? []) {
         sim.tracepoint(cpu, "kfree_skb", () => ({
           skbaddr: f.id,
           rx_sk: 0,
@@ -649,7 +655,7 @@ export function skbClone(sim: Sim, skb: SkBuff): SkBuff {
   ) {
     (c as unknown as Record<string, unknown>)[k] = skb[k];
   }
-  c.frags.push(...skb.frags);
+  if (skb.frags) c.frags = [...skb.frags];
   return c;
 }
 

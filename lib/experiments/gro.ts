@@ -94,7 +94,7 @@ export function groStream(
 const BATCH_NS = 100_000_000;
 
 function describe(skb: SkBuff, firstId: number): GroLine {
-  const frames = (skb.mergedIds.length ? skb.mergedIds : [skb.id]).map((id) => id - firstId);
+  const frames = (skb.mergedIds ?? [skb.id]).map((id) => id - firstId);
   if (skb.protocol !== ETH_P_IP || skb.len < 20) {
     return { frames, ip_len: 0, payload: 0, segs: 1, gso_size: 0 };
   }

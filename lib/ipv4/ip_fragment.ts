@@ -257,8 +257,8 @@ function ipFragReasm(host: InetNet, cpu: Cpu, q: Ipq, last: SkBuff): SkBuff {
   const whole = last;
   whole.head = pkt;
   whole.truesize = truesize;
-  whole.frags.length = 0;
-  whole.fragList.push(...fragList);
+  whole.frags = null;
+  (whole.fragList ??= []).push(...fragList);
   whole.networkHeader = fnh;
   whole.data = fnh;
   whole.len = tot;
