@@ -1,9 +1,11 @@
 // `deno task bench`'s table: the UDP flood against a bare loop over the same frames (ratios taken
 // in one run, so they mean something on a noisy machine), the flood's events and heap bytes per
 // packet, and the scale cases — 1M-frame replays, a 1M-frame gro, a 100k-frame trace and a 5 GB
-// pcap streamed — each in a child process that reports its wall time and peak RSS.
+// pcap streamed — each in a child process that reports its wall time and peak RSS; then what
+// each kind of the mixed replay's frames costs.
 import { bareLoop, FLOOD_PACKETS, simulateFlood } from "./flood.ts";
 import { type CaseResult, runCase, STREAM_BYTES, streamCase, writeFixtures } from "./scale.ts";
+import { KIND_FRAMES, measureMixKinds } from "./mix_kinds.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 const rows: string[][] = [["case", "measured", "target", "met"]];
@@ -121,10 +123,26 @@ row(
 const zero = await runCase(["decode", "/dev/zero"]);
 row(
   "decode /dev/zero",
-  `${timed(zero)}: ${zero.error}`,
+  `${timed(zero)}, exit ${zero.code} (below)`,
   "the error at byte 0, at once",
   zero.code === 2 && zero.error.includes("byte 0"),
 );
+printTable(rows);
+console.log(`\ndecode /dev/zero said: ${zero.error}`);
 
-const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-for (const r of rows) console.log(r.map((x, c) => x.padEnd(widths[c])).join("  ").trimEnd());
+// The mixed replay's frames by kind, for where its time goes.
+const kinds = measureMixKinds();
+const delivered = kinds[0].us;
+console.log(
+  `\nthe mixed replay's kinds, each replayed alone (${fmt(KIND_FRAMES)} frames from memory, no ` +
+    "pcap, no lines; median of 9):",
+);
+printTable([
+  ["kind", "us per frame", "to a delivered frame"],
+  ...kinds.map((k) => [k.kind, k.us.toFixed(2), `${(k.us / delivered).toFixed(2)}x`]),
+]);
+
+function printTable(table: string[][]): void {
+  const widths = table[0].map((_, c) => Math.max(...table.map((r) => r[c].length)));
+  for (const r of table) console.log(r.map((x, c) => x.padEnd(widths[c])).join("  ").trimEnd());
+}

@@ -22,52 +22,69 @@ const udp = (dest: number, saddr = "10.1.0.7"): FrameSpec => ({
   payload: 32,
 });
 
-/** The mix: delivered, filtered, no socket (port unreachable), echo (reply), forwarded, TTL
- * exceeded, a bad IP checksum, a SYN to a listener (SYN-ACK) and to a closed port (RST) — on
- * the scenario-format example host (../shared/scenario-format.md). */
-export const MIX_SPECS: FrameSpec[] = [
-  udp(5000),
-  udp(7000, "10.1.0.9"),
-  udp(9999),
+/** The mix, one frame of each kind in turn, on the scenario-format example host
+ * (../shared/scenario-format.md), named by what the host does with it. */
+export const MIX: { kind: string; spec: FrameSpec }[] = [
+  { kind: "delivered to a UDP socket", spec: udp(5000) },
+  { kind: "dropped by an INPUT rule", spec: udp(7000, "10.1.0.9") },
+  { kind: "no socket: port unreachable", spec: udp(9999) },
   {
-    eth: { dst: MAC },
-    ipv4: { saddr: "10.1.0.7", daddr: "10.1.0.2" },
-    icmp: { type: ICMP_ECHO, id: 7, sequence: 1 },
-    payload: 32,
+    kind: "echo request: echo reply",
+    spec: {
+      eth: { dst: MAC },
+      ipv4: { saddr: "10.1.0.7", daddr: "10.1.0.2" },
+      icmp: { type: ICMP_ECHO, id: 7, sequence: 1 },
+      payload: 32,
+    },
   },
   {
-    eth: { dst: MAC },
-    ipv4: { saddr: "10.1.0.7", daddr: "10.9.1.1" },
-    udp: { source: 1, dest: 2 },
+    kind: "forwarded",
+    spec: {
+      eth: { dst: MAC },
+      ipv4: { saddr: "10.1.0.7", daddr: "10.9.1.1" },
+      udp: { source: 1, dest: 2 },
+    },
   },
   {
-    eth: { dst: MAC },
-    ipv4: { saddr: "10.1.0.7", daddr: "10.9.1.1", ttl: 1 },
-    udp: { source: 1, dest: 2 },
-  },
-  { ...udp(5000), ipv4: { saddr: "10.1.0.7", daddr: "10.1.0.2", check: 1 } },
-  {
-    eth: { dst: MAC },
-    ipv4: { saddr: "10.1.0.7", daddr: "10.1.0.2" },
-    tcp: { source: 40000, dest: 80, flags: "S", seq: 1 },
+    kind: "TTL 1 to forward: time exceeded",
+    spec: {
+      eth: { dst: MAC },
+      ipv4: { saddr: "10.1.0.7", daddr: "10.9.1.1", ttl: 1 },
+      udp: { source: 1, dest: 2 },
+    },
   },
   {
-    eth: { dst: MAC },
-    ipv4: { saddr: "10.1.0.7", daddr: "10.1.0.2" },
-    tcp: { source: 40001, dest: 81, flags: "S", seq: 1 },
+    kind: "bad IP checksum",
+    spec: { ...udp(5000), ipv4: { saddr: "10.1.0.7", daddr: "10.1.0.2", check: 1 } },
+  },
+  {
+    kind: "SYN to a listener: SYN-ACK",
+    spec: {
+      eth: { dst: MAC },
+      ipv4: { saddr: "10.1.0.7", daddr: "10.1.0.2" },
+      tcp: { source: 40000, dest: 80, flags: "S", seq: 1 },
+    },
+  },
+  {
+    kind: "SYN to a closed port: RST",
+    spec: {
+      eth: { dst: MAC },
+      ipv4: { saddr: "10.1.0.7", daddr: "10.1.0.2" },
+      tcp: { source: 40001, dest: 81, flags: "S", seq: 1 },
+    },
   },
 ];
+
+/** The scenario the mixed replays run on. */
+export const MIX_SCENARIO_PATH = `${HERE}../golden/linux-6.18/replay/format_example.json`;
 
 /** A temporary directory with the captures and scenarios the cases read. */
 export function writeFixtures(): string {
   const dir = Deno.makeTempDirSync({ prefix: "rxpath-bench-" });
   Deno.writeTextFileSync(`${dir}/udp.json`, JSON.stringify(UDP_SCENARIO));
-  Deno.copyFileSync(
-    `${HERE}../golden/linux-6.18/replay/format_example.json`,
-    `${dir}/mix.json`,
-  );
+  Deno.copyFileSync(MIX_SCENARIO_PATH, `${dir}/mix.json`);
   const udpFrame = buildFrame(udp(5000));
-  const mixFrames = MIX_SPECS.map(buildFrame);
+  const mixFrames = MIX.map((m) => buildFrame(m.spec));
   for (const n of [10_000, 100_000, 1_000_000]) {
     writeFrames(`${dir}/udp-${n}.pcap`, n, () => udpFrame);
     writeFrames(`${dir}/mix-${n}.pcap`, n, (i) => mixFrames[i % mixFrames.length]);
