@@ -600,6 +600,10 @@ export interface TcpRequestSock {
   acked: boolean;
   /** How often its timer has fired (num_timeout). */
   numTimeout: number;
+  /** When a SYN-ACK last answered a retransmitted SYN, jiffies; 0 for never (last_oow_ack_time). */
+  lastOowAckTime: number;
+  /** When its timer (rsk_timer) is due, ns: an expiry at another time was moved. */
+  timerDue: number;
   /** A SYN cookie stands for it: no request was kept (req->syncookie). */
   syncookie: boolean;
   /** The receive queue its SYN came in on (sk_rx_queue_set()), or -1 when none was recorded. */

@@ -1059,7 +1059,12 @@ function tcpValidateIncoming(
 export function tcpOowRateLimited(
   host: InetNet,
   s: TcpSegment,
-  mib: "TCPACKSkippedPAWS" | "TCPACKSkippedSeq" | "TCPACKSkippedFinWait2" | "TCPACKSkippedTimeWait",
+  mib:
+    | "TCPACKSkippedSynRecv"
+    | "TCPACKSkippedPAWS"
+    | "TCPACKSkippedSeq"
+    | "TCPACKSkippedFinWait2"
+    | "TCPACKSkippedTimeWait",
   holder: { lastOowAckTime: number },
 ): boolean {
   if (s.dataLen > 0 && !(s.flags & TCP_FLAGS.SYN)) return false;

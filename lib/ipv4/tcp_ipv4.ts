@@ -47,6 +47,7 @@ import {
   tcpInitBufferSpace,
   tcpInitialRcvMss,
   tcpInitMetrics,
+  tcpOowRateLimited,
   tcpParseMss,
   tcpRcvEstablished,
   tcpRcvSynRecv,
@@ -66,6 +67,7 @@ import {
   TCP_DEFAULT_SCALING_RATIO,
   TCP_MAX_WSCALE,
   TCP_MSS_DEFAULT,
+  TCP_RTO_MAX_MS,
   tcpAdvmss,
   tcpClockMs,
   tcpConnect,
@@ -741,9 +743,20 @@ function tcpConnRequest(
 // out
 function newRequest(
   host: InetNet,
-  o: Omit<TcpRequestSock, "sentAt" | "retrans" | "acked" | "numTimeout">,
+  o: Omit<
+    TcpRequestSock,
+    "sentAt" | "retrans" | "acked" | "numTimeout" | "lastOowAckTime" | "timerDue"
+  >,
 ): TcpRequestSock {
-  return { ...o, sentAt: host.sim.now, retrans: 0, acked: false, numTimeout: 0 };
+  return {
+    ...o,
+    sentAt: host.sim.now,
+    retrans: 0,
+    acked: false,
+    numTimeout: 0,
+    lastOowAckTime: 0,
+    timerDue: 0,
+  };
 }
 
 // cookie_v4_check(): with cookies on and a flood within two minutes (tcp_synq_no_recent_overflow()),
@@ -806,11 +819,13 @@ function cookieCheck(
   return tcpV4SynRecvSock(host, cpu, listener, req, skb, s);
 }
 
-// reqsk_timer_handler(): the SYN-ACK goes again after TCP_TIMEOUT_INIT (1 s), doubling each time,
-// net.ipv4.tcp_synack_retries (5) times; then the request sock is dropped. With TCP_DEFER_ACCEPT
-// (syn_ack_recalc()) a request whose bare ACK came waits for data without sending, from the
-// deferring's last timeout on sends again, and expires only once the deferring is over too. A
-// timer_list: it fires on the wheel's bucket (timerWheelExpiry()), up to 32 ms late for 1 s.
+// reqsk_timer_handler(): the SYN-ACK goes again after TCP_TIMEOUT_INIT (1 s), doubling each time
+// up to TCP_RTO_MAX (reqsk_timeout()), net.ipv4.tcp_synack_retries (5) times; then the request
+// sock is dropped. With TCP_DEFER_ACCEPT (syn_ack_recalc()) a request whose bare ACK came waits
+// for data without sending, from the deferring's last timeout on sends again, and expires only
+// once the deferring is over too. A timer_list: it fires on the wheel's bucket
+// (timerWheelExpiry()), up to 32 ms late for 1 s. Arming it again moves it: the expiry it
+// replaces does nothing (req.timerDue).
 function reqskTimer(
   host: InetNet,
   cpu: Cpu,
@@ -819,7 +834,9 @@ function reqskTimer(
   s: Seg,
   n: number,
 ) {
-  modTimer(host, 2 ** n * host.hz, () => {
+  const timeout = Math.min(2 ** n * host.hz, TCP_RTO_MAX_MS * host.hz / 1000);
+  const due = modTimer(host, timeout, () => {
+    if (req.timerDue !== due) return;
     const i = listener.requests.indexOf(req);
     if (i < 0) return;
     host.mib.tcpExt.TCPTimeouts++; // tcp_syn_ack_timeout()
@@ -833,6 +850,7 @@ function reqskTimer(
     req.numTimeout = n + 1;
     reqskTimer(host, cpu, listener, req, s, n + 1);
   });
+  req.timerDue = due;
 }
 
 // tcp_rtx_synack(): the SYN-ACK again (RetransSegs, TCPSynRetrans), then the
@@ -863,8 +881,13 @@ function tcpCheckReq(
 ): SkbDropReason | "consumed" | "held" {
   const flg = s.flags & (TCP_FLAGS.RST | TCP_FLAGS.SYN | TCP_FLAGS.ACK);
   if (s.seq === req.irs && flg === TCP_FLAGS.SYN) {
-    // a retransmitted SYN: send the SYN-ACK again (inet_rtx_syn_ack(), RetransSegs)
-    tcpRtxSynack(host, cpu, listener, s, req);
+    // a retransmitted SYN: the SYN-ACK again (inet_rtx_syn_ack(), RetransSegs), at most once per
+    // tcp_invalid_ratelimit (TCPACKSkippedSynRecv); one sent restarts the request's timer
+    // (mod_timer_pending() with reqsk_timeout())
+    if (!tcpOowRateLimited(host, s, "TCPACKSkippedSynRecv", req)) {
+      tcpRtxSynack(host, cpu, listener, s, req);
+      reqskTimer(host, cpu, listener, req, s, req.numTimeout);
+    }
     return "NOT_SPECIFIED";
   }
   if (flg & TCP_FLAGS.ACK && s.ack !== ((req.iss + 1) >>> 0)) {

@@ -476,6 +476,13 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       tcp(80, "SF"),
     ],
   },
+  // a SYN sent again while its request waits: tcp_check_req() answers a retransmitted SYN with
+  // the SYN-ACK again, at most once per tcp_invalid_ratelimit (500 ms; tcp_oow_rate_limited(),
+  // TCPACKSkippedSynRecv), and each SYN-ACK it sends restarts the request's timer
+  syn_retransmitted: {
+    scenario: BASE_SCENARIO,
+    frames: Array.from({ length: 8 }, () => tcp(80, "S")),
+  },
   // net.core.somaxconn 4 caps listen(128): the SYN queue is full once five requests wait, and
   // later SYNs get a cookie SYN-ACK; an ACK echoing no cookie of ours gets a reset
   syn_flood_cookies: {
