@@ -23,7 +23,9 @@ const udp = (dest: number, saddr = "10.1.0.7"): FrameSpec => ({
 });
 
 /** The mix, one frame of each kind in turn, on the scenario-format example host
- * (../shared/scenario-format.md), named by what the host does with it. */
+ * (../shared/scenario-format.md), named by what the host does with it. The SYN is the same each
+ * time: its request answers it again at most once per tcp_invalid_ratelimit. Linux 6.18's fates
+ * for four rounds of it are replay case bench_mix (tests/golden/linux-6.18/replay/). */
 export const MIX: { kind: string; spec: FrameSpec }[] = [
   { kind: "delivered to a UDP socket", spec: udp(5000) },
   { kind: "dropped by an INPUT rule", spec: udp(7000, "10.1.0.9") },
@@ -58,7 +60,7 @@ export const MIX: { kind: string; spec: FrameSpec }[] = [
     spec: { ...udp(5000), ipv4: { saddr: "10.1.0.7", daddr: "10.1.0.2", check: 1 } },
   },
   {
-    kind: "SYN to a listener: SYN-ACK",
+    kind: "SYN to a listener, again: SYN-ACK per 500 ms",
     spec: {
       eth: { dst: MAC },
       ipv4: { saddr: "10.1.0.7", daddr: "10.1.0.2" },

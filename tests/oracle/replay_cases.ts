@@ -2,6 +2,7 @@
 // (../shared/scenario-format.md) and the frames arriving on its ingress. record_replay.ts runs
 // them through the machine's own kernel (replay_oracle.py) and keeps the answers.
 import { buildFrame, type FrameSpec } from "../../lib/wire/build.ts";
+import { MIX } from "../bench/scale.ts";
 import { IP_MF } from "../../lib/wire/ipv4.ts";
 import { csumFold, csumPartial } from "../../lib/wire/checksum.ts";
 
@@ -482,6 +483,12 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
   syn_retransmitted: {
     scenario: BASE_SCENARIO,
     frames: Array.from({ length: 8 }, () => tcp(80, "S")),
+  },
+  // the bench's mixed replay (tests/bench/scale.ts), its nine frames four times over: each kind
+  // again after 3.6 s — the same SYN to its request, the same errors to the same peer
+  bench_mix: {
+    scenario: BASE_SCENARIO,
+    frames: Array.from({ length: 36 }, (_, i) => buildFrame(MIX[i % MIX.length].spec)),
   },
   // net.core.somaxconn 4 caps listen(128): the SYN queue is full once five requests wait, and
   // later SYNs get a cookie SYN-ACK; an ACK echoing no cookie of ours gets a reset
