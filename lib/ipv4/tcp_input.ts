@@ -1046,28 +1046,48 @@ function tcpValidateIncoming(
   return null;
 }
 
+/** The TcpExt counters of ACKs to segments out of window that a rate limit held back. */
+export type OowAckSkipped =
+  | "TCPACKSkippedSynRecv"
+  | "TCPACKSkippedPAWS"
+  | "TCPACKSkippedSeq"
+  | "TCPACKSkippedFinWait2"
+  | "TCPACKSkippedTimeWait"
+  | "TCPACKSkippedChallenge";
+
 /**
- * Whether an ACK to a segment out of window must wait, as tcp_oow_rate_limited(): never for
- * data without SYN (not part of an ACK loop); else one per tcp_invalid_ratelimit (500 ms) per
- * connection, those skipped counted under `mib`.
+ * Whether an ACK to a segment out of window must wait, as tcp_oow_rate_limited(): never for a
+ * segment that takes sequence space (data or FIN) without SYN, not part of an ACK loop; else as
+ * {@linkcode __tcpOowRateLimited}.
  * @param host the host (clock, sysctl, MIB)
  * @param s the segment
  * @param mib the TcpExt counter of skipped ACKs
- * @param holder what keeps last_oow_ack_time: the connection, or its timewait sock
+ * @param holder what keeps last_oow_ack_time: the connection, its timewait sock, or a request
  * @returns true when no ACK goes now
  */
 export function tcpOowRateLimited(
   host: InetNet,
   s: TcpSegment,
-  mib:
-    | "TCPACKSkippedSynRecv"
-    | "TCPACKSkippedPAWS"
-    | "TCPACKSkippedSeq"
-    | "TCPACKSkippedFinWait2"
-    | "TCPACKSkippedTimeWait",
+  mib: OowAckSkipped,
   holder: { lastOowAckTime: number },
 ): boolean {
-  if (s.dataLen > 0 && !(s.flags & TCP_FLAGS.SYN)) return false;
+  if ((s.dataLen > 0 || s.flags & TCP_FLAGS.FIN) && !(s.flags & TCP_FLAGS.SYN)) return false;
+  return __tcpOowRateLimited(host, mib, holder);
+}
+
+/**
+ * One ACK per tcp_invalid_ratelimit (500 ms) per holder, those skipped counted under `mib`, as
+ * __tcp_oow_rate_limited().
+ * @param host the host (clock, sysctl, MIB)
+ * @param mib the TcpExt counter of skipped ACKs
+ * @param holder what keeps last_oow_ack_time (0: no ACK yet)
+ * @returns true when no ACK goes now
+ */
+export function __tcpOowRateLimited(
+  host: InetNet,
+  mib: OowAckSkipped,
+  holder: { lastOowAckTime: number },
+): boolean {
   const now = jiffies(host);
   const limit = Math.floor(host.sysctl["net.ipv4.tcp_invalid_ratelimit"] * host.hz / 1000);
   if (holder.lastOowAckTime) {

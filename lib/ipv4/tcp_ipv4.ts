@@ -40,6 +40,7 @@ import {
 import { ipRouteOutput, type Rtable } from "./route.ts";
 import { jiffies, modTimer } from "../kernel/timer.ts";
 import {
+  __tcpOowRateLimited,
   after,
   before,
   newTcpState,
@@ -207,7 +208,7 @@ function sendReset(
   s: Seg,
   rt: Rtable | null,
   skb: SkBuff,
-  reason: SkbDropReason | "TCP_TIMEWAIT_SOCKET",
+  reason: SkbDropReason | "TCP_TIMEWAIT_SOCKET" | "INVALID_SYN",
   sk: Sock | null = null,
 ): void {
   if (s.flags & TCP_FLAGS.RST || (!sk && rt?.type !== "local")) return;
@@ -890,9 +891,9 @@ function tcpCheckReq(
     }
     return "NOT_SPECIFIED";
   }
-  if (flg & TCP_FLAGS.ACK && s.ack !== ((req.iss + 1) >>> 0)) {
+  if (flg & TCP_FLAGS.ACK && !(flg & TCP_FLAGS.RST) && s.ack !== ((req.iss + 1) >>> 0)) {
     // tcp_check_req() hands a wrong ACK back to the listener, whose tcp_v4_do_rcv() resets
-    // and drops it, as for any ACK to a listener
+    // and drops it, as for any ACK to a listener; a RST is judged by its sequence alone
     sendReset(host, cpu, s, rt, skb, "TCP_FLAGS", listener);
     kfreeSkbReason(host.sim, skb, "TCP_FLAGS", "tcp_v4_do_rcv");
     return "held";
@@ -900,18 +901,31 @@ function tcpCheckReq(
   const rcvNxt = (req.irs + 1) >>> 0;
   const endSeq = s.seq + s.dataLen + (s.flags & TCP_FLAGS.SYN ? 1 : 0) +
     (s.flags & TCP_FLAGS.FIN ? 1 : 0);
-  const inWindow = s.seq === rcvNxt ||
-    (after(endSeq, rcvNxt) && before(s.seq, rcvNxt + req.rcvWnd));
-  if (!inWindow) return "TCP_OVERWINDOW";
-  if (flg & (TCP_FLAGS.RST | TCP_FLAGS.SYN)) {
-    // embryonic_reset: the request unlinked (inet_csk_reqsk_queue_drop(): EmbryonicRsts)
+  // tcp_synack_window(): the window the SYN-ACK offered, at most 65535
+  if (!tcpInWindow(s.seq, endSeq, rcvNxt, rcvNxt + Math.min(req.rcvWnd, 65535))) {
+    // out of window: an ACK (tcp_v4_reqsk_send_ack(); rate limited, TCPACKSkippedSynRecv)
+    if (!(flg & TCP_FLAGS.RST) && !tcpOowRateLimited(host, s, "TCPACKSkippedSynRecv", req)) {
+      tcpV4ReqskSendAck(host, cpu, listener, req);
+    }
+    return "TCP_OVERWINDOW";
+  }
+  // a SYN at the peer's initial sequence is out of the window that starts after it: truncated
+  const f = s.seq === req.irs ? flg & ~TCP_FLAGS.SYN : flg;
+  if (f & TCP_FLAGS.RST && s.seq !== rcvNxt) {
+    // RFC 5961 3.2: a RST in the window but not at rcv_nxt gets a challenge ACK
+    tcpReqskSendChallengeAck(host, cpu, listener, req);
+    return "NOT_SPECIFIED";
+  }
+  if (f & (TCP_FLAGS.RST | TCP_FLAGS.SYN)) {
+    // embryonic_reset: a SYN is answered with a reset (SK_RST_REASON_INVALID_SYN); the request
+    // is unlinked (inet_csk_reqsk_queue_drop(): EmbryonicRsts); no drop reason is set
     host.mib.tcp.AttemptFails++;
+    if (!(f & TCP_FLAGS.RST)) sendReset(host, cpu, s, rt, skb, "INVALID_SYN", listener);
     host.mib.tcpExt.EmbryonicRsts++;
     listener.requests.splice(listener.requests.indexOf(req), 1);
-    if (!(flg & TCP_FLAGS.RST)) sendReset(host, cpu, s, rt, skb, "TCP_FLAGS", listener);
-    return flg & TCP_FLAGS.RST ? "TCP_RESET" : "TCP_FLAGS";
+    return "NOT_SPECIFIED";
   }
-  if (!(flg & TCP_FLAGS.ACK)) return "NOT_SPECIFIED";
+  if (!(f & TCP_FLAGS.ACK)) return "NOT_SPECIFIED";
   // TCP_DEFER_ACCEPT: a bare ACK is dropped while the deferring lasts; the request, acked, waits
   if (req.numTimeout < listener.deferAccept && endSeq === rcvNxt) {
     req.acked = true;
@@ -933,6 +947,61 @@ function tcpCheckReq(
     () => tcpRcvSynRecv(host, cpu, child, skb, s),
     skb.id,
   );
+}
+
+// tcp_in_window() of tcp_minisocks.c: the segment starts at the window, overlaps it, or is an
+// empty one at its right edge
+function tcpInWindow(seq: number, endSeq: number, sWin: number, eWin: number): boolean {
+  if (seq === sWin) return true;
+  if (after(endSeq, sWin) && before(seq, eWin)) return true;
+  return seq === eWin && seq === endSeq;
+}
+
+// tcp_reqsk_send_challenge_ack(): at most one ACK per tcp_invalid_ratelimit for the request
+// (TCPACKSkippedChallenge), then TCPChallengeACK and the ACK (tcp_challenge_ack_limit is
+// INT_MAX by default: no per-netns limit)
+function tcpReqskSendChallengeAck(
+  host: InetNet,
+  cpu: Cpu,
+  listener: Sock,
+  req: TcpRequestSock,
+): void {
+  host.sim.enterFn(cpu, "tcp_reqsk_send_challenge_ack");
+  if (!__tcpOowRateLimited(host, "TCPACKSkippedChallenge", req)) {
+    host.mib.tcpExt.TCPChallengeACK++;
+    tcpV4ReqskSendAck(host, cpu, listener, req);
+  }
+  host.sim.exitFn(cpu, "tcp_reqsk_send_challenge_ack");
+}
+
+// tcp_v4_reqsk_send_ack() → tcp_v4_send_ack(): the request's ACK — snt_isn + 1, rcv_nxt,
+// tcp_synack_window() scaled by our shift, a timestamp echoing the SYN's when it had one
+function tcpV4ReqskSendAck(host: InetNet, cpu: Cpu, listener: Sock, req: TcpRequestSock): void {
+  host.sim.enterFn(cpu, "tcp_v4_reqsk_send_ack");
+  host.sim.traced(cpu, "tcp_v4_send_ack", () => {
+    tcpTransmit(
+      host,
+      cpu,
+      { saddr: req.daddr, sport: listener.num, daddr: req.saddr, dport: req.sport },
+      {
+        seq: (req.iss + 1) >>> 0,
+        ack: (req.irs + 1) >>> 0,
+        flags: TCP_FLAGS.ACK,
+        window: Math.min(req.rcvWnd, 65535) >> req.rcvWscale,
+        options: req.tsRecent
+          ? [
+            TCPOPT_NOP,
+            TCPOPT_NOP,
+            TCPOPT_TIMESTAMP,
+            10,
+            ...u32Bytes((tcpClockMs(host) + req.tsOffset) >>> 0),
+            ...u32Bytes(req.tsRecent),
+          ]
+          : [],
+      },
+    );
+  });
+  host.sim.exitFn(cpu, "tcp_v4_reqsk_send_ack");
 }
 
 // tcp_v4_syn_recv_sock() → tcp_create_openreq_child(): with the accept queue full nothing is

@@ -521,6 +521,8 @@ export function replayStream(
         } s the capture still spans more than the 104 days the virtual clock holds`,
       );
     }
+    // what happens before the frame (a timer's retransmission, say) is not its doing
+    sim.run(t);
     for (let k = 0; k < sockets.length; k++) queued[k] = activity(sockets[k]);
     const p: PendingFrame = {
       index,

@@ -484,6 +484,25 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
     scenario: BASE_SCENARIO,
     frames: Array.from({ length: 8 }, () => tcp(80, "S")),
   },
+  // segments to a request sock that carry no good ACK (its SYN-ACK's sequence is not known
+  // ahead): out of its window, the same again within tcp_invalid_ratelimit, a RST in the window
+  // but not at rcv_nxt, a RST at rcv_nxt; on a new request a bare in-sequence segment and a SYN
+  // in the window; on a third a RST whose ACK is wrong
+  synrecv_window: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      tcp(80, "S"),
+      tcp(80, "P", { tcp: { seq: 900_000 } as never }),
+      tcp(80, "P", { tcp: { seq: 900_000 } as never }),
+      tcp(80, "R", { tcp: { seq: 1005 } as never }),
+      tcp(80, "R", { tcp: { seq: 1001 } as never }),
+      tcp(80, "S"),
+      tcp(80, "", { tcp: { seq: 1001 } as never }),
+      tcp(80, "S", { tcp: { seq: 1003 } as never }),
+      tcp(80, "S"),
+      tcp(80, "RA", { tcp: { seq: 1001, ackSeq: 5555 } as never }),
+    ],
+  },
   // the bench's mixed replay (tests/bench/scale.ts), its nine frames four times over: each kind
   // again after 3.6 s — the same SYN to its request, the same errors to the same peer
   bench_mix: {
