@@ -66,7 +66,7 @@ function icmp(type: number, o: { saddr?: string; daddr?: string } & Partial<Fram
     eth: o.eth,
     ipv4: { saddr: o.saddr ?? PEER, daddr: o.daddr ?? HOST, ...o.ipv4 },
     icmp: { type, id: 0x1234, sequence: 1, ...o.icmp },
-    payload: 56,
+    payload: o.payload ?? 56,
   });
 }
 
@@ -501,6 +501,55 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       tcp(80, "S", { tcp: { seq: 1003 } as never }),
       tcp(80, "S"),
       tcp(80, "RA", { tcp: { seq: 1001, ackSeq: 5555 } as never }),
+    ],
+  },
+  // flag sets no handshake sends, to a listener (no request waits) and to a closed port
+  tcp_flag_sets: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      ...["A", "F", "P", "R", "RA", "SA", "SR", "", "FPU", "SU"].map((f) =>
+        tcp(80, f, { tcp: { source: 41000, ackSeq: f.includes("A") ? 777 : 0 } as never })
+      ),
+      ...["F", "P", "FA", "", "SR", "R"].map((f) =>
+        tcp(81, f, { tcp: { source: 41000, ackSeq: f.includes("A") ? 99 : 0 } as never })
+      ),
+    ],
+  },
+  // ICMP types the host answers, ignores or takes as errors: timestamp, address mask, source
+  // quench, an unknown type, an echo with a bad checksum, short or long, with a code, an echo
+  // reply and a port unreachable nobody asked for
+  icmp_types: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      icmp(13, { payload: 12 }),
+      icmp(17, { payload: 4 }),
+      icmp(4),
+      icmp(99),
+      icmp(8, { icmp: { checksum: 1 } as never }),
+      icmp(8, { payload: 0 }),
+      icmp(8, { payload: 1400 }),
+      icmp(8, { icmp: { code: 5 } as never }),
+      icmp(0),
+      icmp(3, { icmp: { code: 3 } as never, payload: 28 }),
+    ],
+  },
+  // forwards back out of the ingress (a redirect each), TTL 1 for a fragment and for an ICMP
+  // error, DF too big for nothing (1400 fits eth1), broadcasts of other subnets, multicast
+  forward_odds: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      udp(53, { daddr: "8.8.8.8" }),
+      udp(53, { daddr: "8.8.8.8" }),
+      udp(53, { daddr: "8.8.4.4" }),
+      udp(53, { daddr: "8.8.8.8", ipv4: { ttl: 1 } as never }),
+      icmp(8, { daddr: "8.8.8.8" }),
+      icmp(3, { daddr: "10.9.1.1", icmp: { code: 1 } as never, ipv4: { ttl: 1 } as never }),
+      udp(53, { daddr: "10.9.1.1", ipv4: { ttl: 1, fragOff: 0x2000 } as never }),
+      udp(53, { daddr: "10.9.1.1", ipv4: { ttl: 1, fragOff: 10 } as never }),
+      udp(53, { daddr: "10.9.1.1", payload: 1400, ipv4: { fragOff: 0x4000 } as never }),
+      udp(53, { daddr: "10.2.0.255" }),
+      udp(53, { daddr: "10.9.255.255" }),
+      udp(53, { daddr: "224.1.2.3" }),
     ],
   },
   // the bench's mixed replay (tests/bench/scale.ts), its nine frames four times over: each kind
