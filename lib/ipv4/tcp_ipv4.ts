@@ -255,29 +255,41 @@ function inetLookupListener(host: InetNet, s: Seg): Sock | undefined {
 // tcp_v4_timewait_ack() → tcp_v4_send_ack(): the timewait sock's ACK — snd_nxt, rcv_nxt, the
 // window it kept, a timestamp echoing the last one; no SACK
 function tcpV4TimewaitAck(host: InetNet, cpu: Cpu, sk: Sock): void {
+  const tp = sk.tcp!;
+  tcpV4SendAck(
+    host,
+    cpu,
+    { saddr: sk.rcvSaddr, sport: sk.num, daddr: sk.daddr, dport: sk.dport },
+    tp.sndNxt,
+    sk.rcvNxt,
+    tcpReceiveWindow(tp, sk.rcvNxt) >> (tp.wscaleOk ? tp.rcvWscale : 0),
+    (tcpClockMs(host) + tp.tsOffset) >>> 0,
+    tp.tstampOk ? tp.tsRecent : 0,
+  );
+}
+
+// tcp_v4_send_ack(): a bare ACK for what has no full socket (a timewait sock, a request) —
+// the sequence, acknowledgment and window given, and a timestamp when there is one to echo
+function tcpV4SendAck(
+  host: InetNet,
+  cpu: Cpu,
+  flow: { saddr: number; sport: number; daddr: number; dport: number },
+  seq: number,
+  ack: number,
+  window: number,
+  tsval: number,
+  tsecr: number,
+): void {
   host.sim.traced(cpu, "tcp_v4_send_ack", () => {
-    const tp = sk.tcp!;
-    tcpTransmit(
-      host,
-      cpu,
-      { saddr: sk.rcvSaddr, sport: sk.num, daddr: sk.daddr, dport: sk.dport },
-      {
-        seq: tp.sndNxt,
-        ack: sk.rcvNxt,
-        flags: TCP_FLAGS.ACK,
-        window: tcpReceiveWindow(tp, sk.rcvNxt) >> (tp.wscaleOk ? tp.rcvWscale : 0),
-        options: tp.tstampOk && tp.tsRecent
-          ? [
-            TCPOPT_NOP,
-            TCPOPT_NOP,
-            TCPOPT_TIMESTAMP,
-            10,
-            ...u32Bytes((tcpClockMs(host) + tp.tsOffset) >>> 0),
-            ...u32Bytes(tp.tsRecent),
-          ]
-          : [],
-      },
-    );
+    tcpTransmit(host, cpu, flow, {
+      seq,
+      ack,
+      flags: TCP_FLAGS.ACK,
+      window,
+      options: tsecr
+        ? [TCPOPT_NOP, TCPOPT_NOP, TCPOPT_TIMESTAMP, 10, ...u32Bytes(tsval), ...u32Bytes(tsecr)]
+        : [],
+    });
   });
 }
 
@@ -978,29 +990,16 @@ function tcpReqskSendChallengeAck(
 // tcp_synack_window() scaled by our shift, a timestamp echoing the SYN's when it had one
 function tcpV4ReqskSendAck(host: InetNet, cpu: Cpu, listener: Sock, req: TcpRequestSock): void {
   host.sim.enterFn(cpu, "tcp_v4_reqsk_send_ack");
-  host.sim.traced(cpu, "tcp_v4_send_ack", () => {
-    tcpTransmit(
-      host,
-      cpu,
-      { saddr: req.daddr, sport: listener.num, daddr: req.saddr, dport: req.sport },
-      {
-        seq: (req.iss + 1) >>> 0,
-        ack: (req.irs + 1) >>> 0,
-        flags: TCP_FLAGS.ACK,
-        window: Math.min(req.rcvWnd, 65535) >> req.rcvWscale,
-        options: req.tsRecent
-          ? [
-            TCPOPT_NOP,
-            TCPOPT_NOP,
-            TCPOPT_TIMESTAMP,
-            10,
-            ...u32Bytes((tcpClockMs(host) + req.tsOffset) >>> 0),
-            ...u32Bytes(req.tsRecent),
-          ]
-          : [],
-      },
-    );
-  });
+  tcpV4SendAck(
+    host,
+    cpu,
+    { saddr: req.daddr, sport: listener.num, daddr: req.saddr, dport: req.sport },
+    (req.iss + 1) >>> 0,
+    (req.irs + 1) >>> 0,
+    Math.min(req.rcvWnd, 65535) >> req.rcvWscale,
+    (tcpClockMs(host) + req.tsOffset) >>> 0,
+    req.tsRecent,
+  );
   host.sim.exitFn(cpu, "tcp_v4_reqsk_send_ack");
 }
 
