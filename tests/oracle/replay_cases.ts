@@ -484,6 +484,14 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
     scenario: BASE_SCENARIO,
     frames: Array.from({ length: 8 }, () => tcp(80, "S")),
   },
+  // the same SYN every 25 s while its SYN-ACK timer runs (1, 3, 7, 15 s...): each answered SYN
+  // restarts the timer at the request's current timeout, so the request outlives the 63 s the
+  // retries alone would give it, and the last SYN finds it still waiting
+  syn_retransmitted_slow: {
+    scenario: BASE_SCENARIO,
+    frames: Array.from({ length: 4 }, () => tcp(80, "S")),
+    gapNs: 25_000_000_000n,
+  },
   // segments to a request sock that carry no good ACK (its SYN-ACK's sequence is not known
   // ahead): out of its window, the same again within tcp_invalid_ratelimit, a RST in the window
   // but not at rcv_nxt, a RST at rcv_nxt; on a new request a bare in-sequence segment and a SYN
