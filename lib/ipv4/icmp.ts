@@ -24,6 +24,7 @@ import {
   inNtoa,
   IP_OFFSET,
   IpHdr,
+  ipIsFragment,
   IPPROTO_ICMP,
   IPPROTO_TCP,
   IPPROTO_UDP,
@@ -273,10 +274,11 @@ function icmpRouteLookup(
 // The XFRM relookup of icmp_route_lookup(), which finds no policy and changes nothing.
 function icmpRelookup(host: InetNet, cpu: Cpu, skb: SkBuff, dscp: number): void {
   const iph = ipHdr(skb);
-  // xfrm_decode_session_reverse(): the packet's flow, turned around
+  // xfrm_decode_session_reverse(): the packet's flow, turned around; the flow dissector reads
+  // no ports of a fragment, the first one included (no FLOW_DISSECTOR_F_PARSE_1ST_FRAG)
   const th = skb.networkHeader + iph.ihl * 4;
   const ports = (iph.protocol === IPPROTO_TCP || iph.protocol === IPPROTO_UDP) &&
-      !(iph.fragOff & IP_OFFSET) && th + 4 <= skb.head.length
+      !ipIsFragment(iph) && th + 4 <= skb.head.length
     ? new UdpHdr(skb.head, th)
     : null;
   const flow = {

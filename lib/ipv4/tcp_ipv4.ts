@@ -231,6 +231,7 @@ function sendReset(
       flags: TCP_FLAGS.RST,
       window: 0,
       options: [],
+      reply: true,
     });
   } else {
     const len = s.dataLen + (s.flags & TCP_FLAGS.SYN ? 1 : 0) + (s.flags & TCP_FLAGS.FIN ? 1 : 0);
@@ -240,6 +241,7 @@ function sendReset(
       flags: TCP_FLAGS.RST | TCP_FLAGS.ACK,
       window: 0,
       options: [],
+      reply: true,
     });
   }
 }
@@ -285,6 +287,7 @@ function tcpV4SendAck(
       seq,
       ack,
       flags: TCP_FLAGS.ACK,
+      reply: true,
       window,
       options: tsecr
         ? [TCPOPT_NOP, TCPOPT_NOP, TCPOPT_TIMESTAMP, 10, ...u32Bytes(tsval), ...u32Bytes(tsecr)]

@@ -258,14 +258,15 @@ export interface TcpFlow {
 
 /**
  * Sends a segment without data, as tcp_transmit_skb() → ip_queue_xmit() (OutSegs, OutRsts),
- * the checksum left to the device for a SYN-ACK or a socket's segment, made here for a reset
- * from no socket (ip_send_unicast_reply()).
+ * the checksum left to the device for a SYN-ACK or a socket's segment, made here for a reply
+ * from no full socket (ip_send_unicast_reply()).
  * @param host the host
  * @param cpu the CPU
  * @param flow our address and port, the peer's
  * @param seg sequence, acknowledgment, flags, window field and option bytes; a retransmission
  * of a SYN is not counted in OutSegs (__tcp_transmit_skb() counts only new sequence space and
- * segments that take none)
+ * segments that take none); `reply` for what tcp_v4_send_reset() and tcp_v4_send_ack() send
+ * for no full socket through ip_send_unicast_reply(), its checksum made here
  * @param bhOff sent with bottom halves off, as from softirq context
  */
 export function tcpTransmit(
@@ -279,6 +280,7 @@ export function tcpTransmit(
     window: number;
     options: number[];
     retransmit?: boolean;
+    reply?: boolean;
   },
   bhOff = true,
 ): void {
@@ -306,7 +308,7 @@ export function tcpTransmit(
     );
     if (!seg.retransmit) host.mib.tcp.OutSegs++;
     if (seg.flags & TCP_FLAGS.RST) host.mib.tcp.OutRsts++;
-    const fromSocket = (seg.flags & TCP_FLAGS.SYN) !== 0 || (seg.flags & TCP_FLAGS.RST) === 0;
+    const fromSocket = !seg.reply;
     const rc = ipLocalOut(host, cpu, {
       saddr: flow.saddr,
       daddr: flow.daddr,
