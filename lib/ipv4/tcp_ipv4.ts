@@ -65,6 +65,7 @@ import {
   tcpResetKeepaliveTimer,
 } from "./tcp_timer.ts";
 import {
+  inetCskRouteReq,
   TCP_DEFAULT_SCALING_RATIO,
   TCP_MAX_WSCALE,
   TCP_MSS_DEFAULT,
@@ -621,18 +622,21 @@ function tcpListenRcv(
       kfreeSkbReason(host.sim, skb, drop, "tcp_rcv_state_process");
       return;
     }
-    host.sim.traced(
-      cpu,
-      "tcp_v4_conn_request",
-      () =>
-        host.sim.traced(
-          cpu,
-          "tcp_conn_request",
-          () => tcpConnRequest(host, cpu, listener, s, skb, twIsn),
-          skb.id,
-        ),
-      skb.id,
-    );
+    // conn_request runs with bottom halves off (local_bh_disable()): a SYN may come from the
+    // socket's backlog, in task context
+    host.sim.holding(cpu, { bh: 1 }, () =>
+      host.sim.traced(
+        cpu,
+        "tcp_v4_conn_request",
+        () =>
+          host.sim.traced(
+            cpu,
+            "tcp_conn_request",
+            () => tcpConnRequest(host, cpu, listener, s, skb, twIsn),
+            skb.id,
+          ),
+        skb.id,
+      ));
     consumeSkb(host.sim, skb, "tcp_rcv_state_process");
   }, skb.id);
   return "held";
@@ -681,6 +685,21 @@ function tcpConnRequest(
     host.mib.tcpExt.ListenOverflows++;
     return drop();
   }
+  // route_req: the SYN-ACK's route, looked up before the last quarter's check asks whether the
+  // peer is proven (tcp_peer_is_proven() reads the dst's metrics)
+  const dst = host.sim.traced(
+    cpu,
+    "tcp_v4_route_req",
+    () =>
+      inetCskRouteReq(host, cpu, {
+        saddr: s.daddr,
+        sport: s.dport,
+        daddr: s.saddr,
+        dport: s.sport,
+      }),
+    skb.id,
+  );
+  if (!dst) return drop();
   const maxSynBacklog = sysctl["net.ipv4.tcp_max_syn_backlog"];
   if (
     !wantCookie && !isn && !syncookies &&
@@ -747,11 +766,11 @@ function tcpConnRequest(
       listener.synqOverflowAt = now;
     }
     host.mib.tcpExt.SyncookiesSent++;
-    tcpSendSynack(host, cpu, request, listener);
+    tcpSendSynack(host, cpu, request, listener, dst);
     return;
   }
   listener.requests.push(request);
-  tcpSendSynack(host, cpu, request, listener);
+  tcpSendSynack(host, cpu, request, listener, dst);
   reqskTimer(host, cpu, listener, request, s, 0);
 }
 
@@ -875,7 +894,7 @@ function tcpRtxSynack(host: InetNet, cpu: Cpu, listener: Sock, s: Seg, req: TcpR
   host.mib.tcp.RetransSegs++;
   host.mib.tcpExt.TCPSynRetrans++;
   req.retrans++;
-  tcpSendSynack(host, cpu, req, listener, false);
+  tcpSendSynack(host, cpu, req, listener);
   host.sim.tracepoint(cpu, "tcp_retransmit_synack", () => ({
     family: "AF_INET",
     sport: s.dport,

@@ -268,6 +268,7 @@ export interface TcpFlow {
  * segments that take none); `reply` for what tcp_v4_send_reset() and tcp_v4_send_ack() send
  * for no full socket through ip_send_unicast_reply(), its checksum made here
  * @param bhOff sent with bottom halves off, as from softirq context
+ * @param dst the route, when the caller looked it up; else tcpTransmit() does
  */
 export function tcpTransmit(
   host: InetNet,
@@ -283,9 +284,10 @@ export function tcpTransmit(
     reply?: boolean;
   },
   bhOff = true,
+  dst?: RouteReq,
 ): void {
   host.sim.holding(cpu, { bh: bhOff ? 1 : 0 }, () => {
-    const out = ipRouteOutput(host, flow.daddr, cpu, {
+    const out = dst ?? ipRouteOutput(host, flow.daddr, cpu, {
       proto: IPPROTO_TCP,
       saddr: flow.saddr,
       sport: flow.sport,
@@ -411,14 +413,15 @@ export function tcpSendActiveReset(host: InetNet, cpu: Cpu, sk: Sock, closing = 
  * @param cpu the CPU
  * @param req the request sock
  * @param listener the listener (its port, its TCP_MAXSEG bounding the MSS announced)
- * @param bhOff sent from softirq context (the first), not from the timer (retransmissions)
+ * @param dst the route tcp_conn_request() found for the first SYN-ACK; a retransmission has
+ *   none and looks it up (inet_csk_route_req()), sending nothing without one
  */
 export function tcpSendSynack(
   host: InetNet,
   cpu: Cpu,
   req: TcpRequestSock,
   listener: Sock,
-  bhOff = true,
+  dst?: RouteReq,
 ): void {
   const advmss = tcpAdvmss(listener.userMss);
   const sport = listener.num;
@@ -430,29 +433,62 @@ export function tcpSendSynack(
     dport: req.sport,
     rxQueue: req.rxQueue,
   };
-  tcpTransmit(host, cpu, flow, {
-    seq: req.iss,
-    ack: req.irs + 1,
-    // tcp_ecn_make_synack(): ECE grants the ECN the SYN asked for
-    flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK | (req.ecnOk ? TCP_FLAGS.ECE : 0),
-    window: Math.min(req.rcvWnd, 65535),
-    options: writeOptions({
-      mss: advmss,
-      sackPerm: req.sackOk,
-      // a cookie's TS val carries the options in its low bits (cookie_init_timestamp())
-      ts: req.tstampOk
-        ? {
-          val: u32(
-            (req.syncookie ? cookieInitTimestamp(tcpClockMs(host), req) : tcpClockMs(host)) +
-              req.tsOffset,
-          ),
-          ecr: req.tsRecent,
-        }
-        : undefined,
-      wscale: req.wscaleOk ? req.rcvWscale : undefined,
-    }),
-  }, bhOff);
+  const route = dst ?? inetCskRouteReq(host, cpu, flow);
+  if (!route) {
+    host.sim.exitFn(cpu, "tcp_v4_send_synack");
+    return;
+  }
+  tcpTransmit(
+    host,
+    cpu,
+    flow,
+    {
+      seq: req.iss,
+      ack: req.irs + 1,
+      // tcp_ecn_make_synack(): ECE grants the ECN the SYN asked for
+      flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK | (req.ecnOk ? TCP_FLAGS.ECE : 0),
+      window: Math.min(req.rcvWnd, 65535),
+      options: writeOptions({
+        mss: advmss,
+        sackPerm: req.sackOk,
+        // a cookie's TS val carries the options in its low bits (cookie_init_timestamp())
+        ts: req.tstampOk
+          ? {
+            val: u32(
+              (req.syncookie ? cookieInitTimestamp(tcpClockMs(host), req) : tcpClockMs(host)) +
+                req.tsOffset,
+            ),
+            ecr: req.tsRecent,
+          }
+          : undefined,
+        wscale: req.wscaleOk ? req.rcvWscale : undefined,
+      }),
+    },
+    false,
+    route,
+  );
   host.sim.exitFn(cpu, "tcp_v4_send_synack");
+}
+
+/** A request's route, as {@linkcode inetCskRouteReq} finds it. */
+export type RouteReq = NonNullable<ReturnType<typeof ipRouteOutput>>;
+
+/**
+ * The route a request sock's SYN-ACK takes, inet_csk_route_req() → ip_route_output_flow(): to
+ * the peer, from the address the SYN came to, for the SYN's ports.
+ * @param host the host
+ * @param cpu the CPU
+ * @param flow our address and port, the peer's
+ * @returns the route, or null when the peer cannot be reached (no SYN-ACK then)
+ */
+export function inetCskRouteReq(host: InetNet, cpu: Cpu, flow: TcpFlow): RouteReq | null {
+  return host.sim.traced(cpu, "inet_csk_route_req", () =>
+    ipRouteOutput(host, flow.daddr, cpu, {
+      proto: IPPROTO_TCP,
+      saddr: flow.saddr,
+      sport: flow.sport,
+      dport: flow.dport,
+    }));
 }
 
 /**
