@@ -888,13 +888,19 @@ function reqskTimer(
   req.timerDue = due;
 }
 
-// tcp_rtx_synack(): the SYN-ACK again (RetransSegs, TCPSynRetrans), then the
-// tcp_retransmit_synack event.
-function tcpRtxSynack(host: InetNet, cpu: Cpu, listener: Sock, s: Seg, req: TcpRequestSock): void {
+// inet_rtx_syn_ack() → tcp_rtx_synack(): the SYN-ACK again; once it went, RetransSegs,
+// TCPSynRetrans, the tcp_retransmit_synack event and num_retrans. Returns whether it went.
+function tcpRtxSynack(
+  host: InetNet,
+  cpu: Cpu,
+  listener: Sock,
+  s: Seg,
+  req: TcpRequestSock,
+): boolean {
+  if (!tcpSendSynack(host, cpu, req, listener)) return false;
   host.mib.tcp.RetransSegs++;
   host.mib.tcpExt.TCPSynRetrans++;
   req.retrans++;
-  tcpSendSynack(host, cpu, req, listener);
   host.sim.tracepoint(cpu, "tcp_retransmit_synack", () => ({
     family: "AF_INET",
     sport: s.dport,
@@ -902,6 +908,7 @@ function tcpRtxSynack(host: InetNet, cpu: Cpu, listener: Sock, s: Seg, req: TcpR
     saddr: inNtoa(s.daddr),
     daddr: inNtoa(s.saddr),
   }));
+  return true;
 }
 
 // tcp_check_req(): a segment for a connection in SYN_RECV.
@@ -919,8 +926,10 @@ function tcpCheckReq(
     // a retransmitted SYN: the SYN-ACK again (inet_rtx_syn_ack(), RetransSegs), at most once per
     // tcp_invalid_ratelimit (TCPACKSkippedSynRecv); one sent restarts the request's timer
     // (mod_timer_pending() with reqsk_timeout())
-    if (!tcpOowRateLimited(host, s, "TCPACKSkippedSynRecv", req)) {
-      tcpRtxSynack(host, cpu, listener, s, req);
+    if (
+      !tcpOowRateLimited(host, s, "TCPACKSkippedSynRecv", req) &&
+      tcpRtxSynack(host, cpu, listener, s, req)
+    ) {
       reqskTimer(host, cpu, listener, req, s, req.numTimeout);
     }
     return "NOT_SPECIFIED";
@@ -933,10 +942,10 @@ function tcpCheckReq(
     return "held";
   }
   const rcvNxt = (req.irs + 1) >>> 0;
-  const endSeq = s.seq + s.dataLen + (s.flags & TCP_FLAGS.SYN ? 1 : 0) +
-    (s.flags & TCP_FLAGS.FIN ? 1 : 0);
+  const endSeq = (s.seq + s.dataLen + (s.flags & TCP_FLAGS.SYN ? 1 : 0) +
+    (s.flags & TCP_FLAGS.FIN ? 1 : 0)) >>> 0;
   // tcp_synack_window(): the window the SYN-ACK offered, at most 65535
-  if (!tcpInWindow(s.seq, endSeq, rcvNxt, rcvNxt + Math.min(req.rcvWnd, 65535))) {
+  if (!tcpInWindow(s.seq, endSeq, rcvNxt, (rcvNxt + Math.min(req.rcvWnd, 65535)) >>> 0)) {
     // out of window: an ACK (tcp_v4_reqsk_send_ack(); rate limited, TCPACKSkippedSynRecv)
     if (!(flg & TCP_FLAGS.RST) && !tcpOowRateLimited(host, s, "TCPACKSkippedSynRecv", req)) {
       tcpV4ReqskSendAck(host, cpu, listener, req);

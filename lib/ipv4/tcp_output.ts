@@ -415,6 +415,7 @@ export function tcpSendActiveReset(host: InetNet, cpu: Cpu, sk: Sock, closing = 
  * @param listener the listener (its port, its TCP_MAXSEG bounding the MSS announced)
  * @param dst the route tcp_conn_request() found for the first SYN-ACK; a retransmission has
  *   none and looks it up (inet_csk_route_req()), sending nothing without one
+ * @returns whether it went: false without a route
  */
 export function tcpSendSynack(
   host: InetNet,
@@ -422,7 +423,7 @@ export function tcpSendSynack(
   req: TcpRequestSock,
   listener: Sock,
   dst?: RouteReq,
-): void {
+): boolean {
   const advmss = tcpAdvmss(listener.userMss);
   const sport = listener.num;
   host.sim.enterFn(cpu, "tcp_v4_send_synack");
@@ -436,7 +437,7 @@ export function tcpSendSynack(
   const route = dst ?? inetCskRouteReq(host, cpu, flow);
   if (!route) {
     host.sim.exitFn(cpu, "tcp_v4_send_synack");
-    return;
+    return false;
   }
   tcpTransmit(
     host,
@@ -468,6 +469,7 @@ export function tcpSendSynack(
     route,
   );
   host.sim.exitFn(cpu, "tcp_v4_send_synack");
+  return true;
 }
 
 /** A request's route, as {@linkcode inetCskRouteReq} finds it. */
