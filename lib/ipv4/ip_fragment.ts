@@ -11,6 +11,7 @@ import { consumeSkb, ipHdr, kfreeSkbReason, SkBuff, traceConsumeSkb } from "../c
 import type { Cpu } from "../sim/cpu.ts";
 import { IP_MF, IP_OFFSET, IpHdr } from "../wire/ipv4.ts";
 import { icmpSend } from "./icmp.ts";
+import { modTimer } from "../kernel/timer.ts";
 import type { Rtable } from "./route.ts";
 
 /** A reassembly queue (struct ipq). */
@@ -35,6 +36,8 @@ export interface Ipq {
   complete: boolean;
   /** End of the fragment that is last in offset order (fragments_tail's end). */
   lastArrivedEnd: number;
+  /** When its timer fires, ns: ipfrag_time on, on the timer wheel's bucket. */
+  expires: number;
 }
 
 // ip4_frag_match(): a queue is one (saddr, daddr, id, protocol)
@@ -111,10 +114,17 @@ export function ipDefrag(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): S
       cpu,
       complete: false,
       lastArrivedEnd: 0,
+      expires: 0,
     };
     host.ipv4.frags.set(key, q);
     const queue = q;
-    host.sim.after(host.sysctl["net.ipv4.ipfrag_time"] * 1e9, () => ipExpire(host, queue));
+    // inet_frag_create(): mod_timer(&q->timer, jiffies + fqdir->timeout), a timer_list, so the
+    // expiry lands on its wheel bucket: up to 2 s after the 30 s at HZ 250 (level 3)
+    q.expires = modTimer(
+      host,
+      host.sysctl["net.ipv4.ipfrag_time"] * host.hz,
+      () => ipExpire(host, queue),
+    );
   }
   // ip_frag_queue() runs under the queue's spinlock
   const queue = q;

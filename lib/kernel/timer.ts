@@ -9,6 +9,10 @@
 const LVL_CLK_SHIFT = 3;
 const LVL_DEPTH = 9;
 const LVL_SIZE = 64;
+// WHEEL_TIMEOUT_CUTOFF, LVL_START(LVL_DEPTH): what the wheel can hold; a timer further away is
+// filed at WHEEL_TIMEOUT_MAX, the cutoff less the last level's granularity
+const WHEEL_TIMEOUT_CUTOFF = (LVL_SIZE - 1) * 2 ** ((LVL_DEPTH - 1) * LVL_CLK_SHIFT);
+const WHEEL_TIMEOUT_MAX = WHEEL_TIMEOUT_CUTOFF - 2 ** ((LVL_DEPTH - 1) * LVL_CLK_SHIFT);
 
 /**
  * The tick a timer fires at, as calc_wheel_index() files it.
@@ -28,7 +32,25 @@ export function timerWheelExpiry(clk: number, expires: number): number {
     // LVL_START(lvl + 1): the first delta that no longer fits this level
     if (delta < (LVL_SIZE - 1) << (lvl * LVL_CLK_SHIFT)) return roundUp(expires, lvl);
   }
-  return roundUp(expires, LVL_DEPTH - 1);
+  // "force expire obscene large timeouts to expire at the capacity limit of the wheel"
+  return roundUp(delta >= WHEEL_TIMEOUT_CUTOFF ? clk + WHEEL_TIMEOUT_MAX : expires, LVL_DEPTH - 1);
+}
+
+/**
+ * The latest a timer armed `delta` jiffies ahead can fire, whatever the clock: its delay, capped
+ * at WHEEL_TIMEOUT_MAX, and one granularity unit of the level it is filed in.
+ * @param delta the delay, jiffies
+ * @returns jiffies from now
+ * @example
+ * ```ts
+ * import { timerWheelLatest } from "@rxpath/rxpath";
+ * console.log(timerWheelLatest(10), timerWheelLatest(250)); // 11 258
+ * ```
+ */
+export function timerWheelLatest(delta: number): number {
+  let lvl = 0;
+  while (lvl < LVL_DEPTH - 1 && delta >= (LVL_SIZE - 1) << (lvl * LVL_CLK_SHIFT)) lvl++;
+  return Math.min(delta, WHEEL_TIMEOUT_MAX) + 2 ** (lvl * LVL_CLK_SHIFT);
 }
 
 // calc_index(): one granularity unit past the expiry, at the level's granularity

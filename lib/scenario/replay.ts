@@ -16,6 +16,8 @@ import { inetAddAddr } from "../ipv4/devinet.ts";
 import { fibAddRoute } from "../ipv4/fib.ts";
 import { type SnmpNonZero, snmpNonZero } from "../ipv4/snmp.ts";
 import { tcpListen } from "../ipv4/tcp_ipv4.ts";
+import { TCP_RTO_MAX_MS } from "../ipv4/tcp_output.ts";
+import { timerWheelLatest } from "../kernel/timer.ts";
 
 // scenario-format.md, the reference host: TCP listeners use listen(128)
 const SCENARIO_LISTEN_BACKLOG = 128;
@@ -488,12 +490,19 @@ export function replayStream(
       head = 0;
     }
   };
-  // Nothing the kit models waits longer than this: a request sock gives up after 1 + 2 + ... +
-  // 32 = 63 s of SYN-ACK retries, a reassembly queue after ipfrag_time, the ICMP and redirect
-  // token buckets are full again within 21 s. A longer quiet gap in the capture is replayed as
-  // this long, which changes no decision and keeps every time exact on the virtual clock
-  // (integer ns up to 2^53, 104 days) whatever the capture spans.
-  const idleNs = BigInt(Math.max(63, host.sysctl["net.ipv4.ipfrag_time"]) + 1) * 1_000_000_000n;
+  // Nothing the kit models waits longer than this: a request sock gives up after its SYN-ACK
+  // retries (1 + 2 + ... + 32 = 63 s for tcp_synack_retries 5), a reassembly queue after
+  // ipfrag_time, each timer as late as the timer wheel may fire it; the ICMP and redirect token
+  // buckets are full again within 21 s. A longer quiet gap in the capture is replayed as this
+  // long, which changes no decision and keeps every time exact on the virtual clock (integer ns
+  // up to 2^53, 104 days) whatever the capture spans.
+  let synackJiffies = 0;
+  for (let n = 0; n <= host.sysctl["net.ipv4.tcp_synack_retries"]; n++) {
+    synackJiffies += timerWheelLatest(Math.min(2 ** n, TCP_RTO_MAX_MS / 1000) * host.hz);
+  }
+  const fragJiffies = timerWheelLatest(host.sysctl["net.ipv4.ipfrag_time"] * host.hz);
+  const idleNs = BigInt(Math.ceil(Math.max(synackJiffies, fragJiffies) / host.hz) + 1) *
+    1_000_000_000n;
   const lastT = Number.MAX_SAFE_INTEGER - Number(idleNs) - 2 * FRAME_WINDOW_NS;
   let shift = 0n;
   let t = 0;
@@ -546,7 +555,9 @@ export function replayStream(
   }
   const lastWindowEnd = sentBase + sent.length;
   if (host.ipv4.frags.size) {
-    sim.run(t + host.sysctl["net.ipv4.ipfrag_time"] * 1e9 + FRAME_WINDOW_NS);
+    let last = t;
+    for (const q of host.ipv4.frags.values()) last = Math.max(last, q.expires);
+    sim.run(last + FRAME_WINDOW_NS);
   }
   flush(sent.slice(lastWindowEnd - sentBase));
   emit({

@@ -612,6 +612,12 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       ...fragments(0x104, 1000, 512, 5003),
     ],
   },
+  // a datagram completes, then its last fragment comes again: a new queue that only times out,
+  // on its timer's wheel bucket (up to 2 s after ipfrag_time), with no ICMP (no first fragment)
+  fragment_again_after_reassembly: {
+    scenario: BASE_SCENARIO,
+    frames: [...fragments(0x301, 50, 24), fragments(0x301, 50, 24)[2]],
+  },
   fragments_trailing: {
     scenario: BASE_SCENARIO,
     frames: [fragments(0x201, 1000, 512)[1], fragments(0x202, 1000, 512)[0]],

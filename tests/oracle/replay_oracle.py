@@ -220,7 +220,7 @@ def replay(s, frames, stamps):
         # fragments may still be queued: wait out the reassembly timer (ip_expire), whose
         # drops and ICMP time exceeded come late
         open(f"{TRACE}/trace", "w").write("")
-        time.sleep(31)
+        time.sleep(33)  # ipfrag_time (30 s) and its timer-wheel slack (2.048 s at HZ 250)
         late = open(f"{TRACE}/trace").read()
     lines, addrs = describe(s, results, keys, {name: drain(p) for name, p in sniff.items()}, frames)
     freed = kfree_reasons(late)

@@ -14,7 +14,9 @@ const frame = buildFrame({
   udp: { source: 1, dest: 2 },
 });
 const WINDOW = 1_000_000; // replay.ts: FRAME_WINDOW_NS
-const IDLE = 64_000_000_000n; // replay.ts: idleNs at the default ipfrag_time (30 s): 63 s + 1
+// replay.ts: idleNs by default: the six SYN-ACK timers (1 + 2 + ... + 32 s) at their latest on
+// the timer wheel, 16,470 jiffies at HZ 250, rounded up to 66 s, and 1 s
+const IDLE = 67_000_000_000n;
 
 // The replay's clock by its definition, in exact arithmetic: a frame is at its timestamp less
 // the first's and less what every quiet gap longer than IDLE was shortened by, and never before
