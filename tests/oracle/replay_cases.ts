@@ -618,6 +618,12 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
     scenario: BASE_SCENARIO,
     frames: [...fragments(0x301, 50, 24), fragments(0x301, 50, 24)[2]],
   },
+  // a datagram completes, then its first fragment comes again under the same ID: the new queue
+  // expires, and its time exceeded quotes a header the first frame had too
+  fragment_id_again: {
+    scenario: BASE_SCENARIO,
+    frames: [...fragments(0x302, 50, 24), fragments(0x302, 50, 24)[0]],
+  },
   fragments_trailing: {
     scenario: BASE_SCENARIO,
     frames: [fragments(0x201, 1000, 512)[1], fragments(0x202, 1000, 512)[0]],

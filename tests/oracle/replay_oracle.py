@@ -453,13 +453,15 @@ def describe(s, results, keys, seen, frames):
                     prev.update({k: v for k, v in line.items() if k not in ("frame", "reply")})
         lines.append(line)
     # What came after the last frame's window (ip_expire's time exceeded) answers the first frame
-    # it quotes that has no reply yet.
+    # it quotes that has no reply yet, one still held for reassembly before any other: the queue
+    # that expired is one of theirs, while a frame of an earlier datagram with the same ID and
+    # addresses completed
     end = results[-1][1] if results else 0
     for t, p in sorted((t, p) for pkts in seen.values() for t, p in pkts if t > end and p[12:14] == b"\x08\x00"):
-        for n, line in enumerate(lines):
-            if "reply" not in line and answers(p, frames[n]):
-                line["reply"] = reply_name(p)
-                break
+        quoted = [n for n, line in enumerate(lines) if "reply" not in line and answers(p, frames[n])]
+        held = [n for n in quoted if lines[n]["fate"] == "held"]
+        if held or quoted:
+            lines[(held or quoted)[0]]["reply"] = reply_name(p)
     return lines, addrs
 
 
