@@ -408,8 +408,8 @@ export function replayStream(
   const sim = host.sim;
   // What the host sent since the oldest pending frame's window; sent[0] is send number sentBase.
   const sent: { dev: string; frame: Uint8Array }[] = [];
-  // what a frame's window leaves for the frames before it: nothing, until the end
-  const noneLate: typeof sent = [];
+  // what came after the last window, by the frame it answers: nothing, until the end
+  const noneLate = new Map<PendingFrame, (typeof sent)[number]>();
   let sentBase = 0;
   host.devXmitTap = (dev, frame) => sent.push({ dev: dev.name, frame });
   for (const dev of host.devices) dev.recordTransmitted = false;
@@ -429,13 +429,30 @@ export function replayStream(
     s.receiveQueue.length + s.requests.length + s.acceptQueue.length + s.outOfOrder.size;
   // The line of a frame once its fate is settled; undefined while a fragment of it is held.
   // Frames from pending[from] on are the ones whose lines this flush may write.
-  const settle = (p: PendingFrame, late: typeof sent, from: number): ReplayLine | undefined => {
+  // The fate a frame's skb ended in: its own, or that of the skb reassembly joined it into.
+  const finalFate = (p: PendingFrame): { id: number; fate: Fate | undefined } => {
     let id = p.skb;
     let fate = fateOf(id);
     while (fate?.kind === "merged" && fate.into !== undefined) {
       id = fate.into;
       fate = fateOf(id);
     }
+    return { id, fate };
+  };
+  // The first thing the host sent in the frame's window that answers it: a reply leaves by the
+  // device the route back names, which need not be the ingress.
+  const windowReply = (p: PendingFrame): (typeof sent)[number] | undefined => {
+    for (let k = p.from - sentBase; k < p.to - sentBase; k++) {
+      if (answers(sent[k].frame, p.data)) return sent[k];
+    }
+    return undefined;
+  };
+  const settle = (
+    p: PendingFrame,
+    lateFor: Map<PendingFrame, (typeof sent)[number]>,
+    from: number,
+  ): ReplayLine | undefined => {
+    const { id, fate } = finalFate(p);
     if (
       !fate && host.ipv4.frags.size &&
       [...host.ipv4.frags.values()].some((q) => q.fragments.some((f) => f.skb.id === id))
@@ -444,15 +461,7 @@ export function replayStream(
     }
     // the frame whose skb the fate ended in: this one, or the one reassembly joined it into
     const owner = id === p.skb ? p : pending.find((q, k) => k >= from && q.skb === id) ?? p;
-    // a reply leaves by the device the route back names, which need not be the ingress; what
-    // came after the last window (ip_expire()'s time exceeded) answers the frame it quotes
-    let reply: (typeof sent)[number] | undefined;
-    for (let k = p.from - sentBase; k < p.to - sentBase && !reply; k++) {
-      if (answers(sent[k].frame, p.data)) reply = sent[k];
-    }
-    for (let k = 0; k < late.length && !reply; k++) {
-      if (answers(late[k].frame, p.data)) reply = late.splice(k, 1)[0];
-    }
+    const reply = windowReply(p) ?? lateFor.get(p);
     let line: ReplayLine;
     if (!fate || fate.kind === "delivered") {
       line = { frame: p.index, fate: "delivered", socket: owner.socket };
@@ -468,12 +477,34 @@ export function replayStream(
     }
     return line;
   };
+  // What came after the last window (ip_expire()'s time exceeded) answers a frame it quotes that
+  // had no reply of its own, one whose datagram timed out before any other: the queue that
+  // expired is one of theirs, while an earlier datagram with the same ID and addresses may have
+  // completed.
+  const assignLate = (late: typeof sent) => {
+    const lateFor = new Map<PendingFrame, (typeof sent)[number]>();
+    for (const s of late) {
+      let quoted: PendingFrame | undefined;
+      for (let k = head; k < pending.length; k++) {
+        const p = pending[k];
+        if (lateFor.has(p) || !answers(s.frame, p.data) || windowReply(p)) continue;
+        quoted ??= p;
+        const { fate } = finalFate(p);
+        if (fate?.kind === "dropped" && fate.reason === "FRAG_REASM_TIMEOUT") {
+          quoted = p;
+          break;
+        }
+      }
+      if (quoted) lateFor.set(quoted, s);
+    }
+    return lateFor;
+  };
   // Emits the lines that are settled, in order, then forgets what only they needed: frames of
   // one datagram settle in the same pass, so nothing later looks back past it.
-  const flush = (late: typeof sent) => {
+  const flush = (lateFor: Map<PendingFrame, (typeof sent)[number]>) => {
     const first = head;
     while (head < pending.length) {
-      const line = settle(pending[head], late, first);
+      const line = settle(pending[head], lateFor, first);
       if (!line) break;
       emit(line);
       head++;
@@ -559,7 +590,7 @@ export function replayStream(
     for (const q of host.ipv4.frags.values()) last = Math.max(last, q.expires);
     sim.run(last + FRAME_WINDOW_NS);
   }
-  flush(sent.slice(lastWindowEnd - sentBase));
+  flush(assignLate(sent.slice(lastWindowEnd - sentBase)));
   emit({
     summary: true,
     counters: snmpNonZero(host),

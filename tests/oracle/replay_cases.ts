@@ -624,6 +624,17 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
     scenario: BASE_SCENARIO,
     frames: [...fragments(0x302, 50, 24), fragments(0x302, 50, 24)[0]],
   },
+  // a first fragment that never completes, a whole datagram, then a first fragment under that
+  // datagram's ID that never completes either: each queue's time exceeded answers its own
+  // fragment, though the second also quotes the whole datagram's addresses and ID
+  fragment_expiry_quotes: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      fragments(0x401, 50, 24)[0],
+      udp(5000, { ipv4: { id: 0x402 } as never }),
+      fragments(0x402, 50, 24)[0],
+    ],
+  },
   fragments_trailing: {
     scenario: BASE_SCENARIO,
     frames: [fragments(0x201, 1000, 512)[1], fragments(0x202, 1000, 512)[0]],
