@@ -427,8 +427,6 @@ export function replayStream(
   const queued = sockets.map(() => 0);
   const activity = (s: Sock) =>
     s.receiveQueue.length + s.requests.length + s.acceptQueue.length + s.outOfOrder.size;
-  // The line of a frame once its fate is settled; undefined while a fragment of it is held.
-  // Frames from pending[from] on are the ones whose lines this flush may write.
   // The fate a frame's skb ended in: its own, or that of the skb reassembly joined it into.
   const finalFate = (p: PendingFrame): { id: number; fate: Fate | undefined } => {
     let id = p.skb;
@@ -447,6 +445,8 @@ export function replayStream(
     }
     return undefined;
   };
+  // The line of a frame once its fate is settled; undefined while a fragment of it is held.
+  // Frames from pending[from] on are the ones whose lines this flush may write.
   const settle = (
     p: PendingFrame,
     lateFor: Map<PendingFrame, (typeof sent)[number]>,
