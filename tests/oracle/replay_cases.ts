@@ -635,6 +635,13 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       fragments(0x402, 50, 24)[0],
     ],
   },
+  // fragments 40 s apart: the first one's queue expires between frames (a time exceeded no
+  // frame's window sees), the last one's after the capture (no first fragment: no ICMP)
+  fragments_expire_between: {
+    scenario: BASE_SCENARIO,
+    frames: [fragments(0x501, 40, 24)[0], fragments(0x501, 40, 24)[1], udp(5000)],
+    gapNs: 40_000_000_000n,
+  },
   fragments_trailing: {
     scenario: BASE_SCENARIO,
     frames: [fragments(0x201, 1000, 512)[1], fragments(0x202, 1000, 512)[0]],

@@ -201,12 +201,16 @@ def replay(s, frames, stamps):
     open(f"{TRACE}/events/skb/kfree_skb/enable", "w").write("1")
     open(f"{TRACE}/events/net/netif_receive_skb/enable", "w").write("1")
     results = []
+    # what the trace held when it was cleared for frame n: frame n - 1's window and what came
+    # after it, such as a reassembly queue expiring between frames
+    gaps = []
     time.sleep(0.3)
     start = time.time()
     for n, f in enumerate(frames):
         # frames go at their capture times (relative to the first), never sooner than the
         # previous one is done with
         time.sleep(max(0.0, start + stamps[n] - time.time()))
+        gaps.append(open(f"{TRACE}/trace").read())
         open(f"{TRACE}/trace", "w").write("")
         before = udp_table()
         t0 = time.time()
@@ -216,6 +220,7 @@ def replay(s, frames, stamps):
         trace = open(f"{TRACE}/trace").read()
         results.append((t0, time.time(), before, after, trace))
     late = ""
+    gaps.append(open(f"{TRACE}/trace").read())
     if any(frag_key(f) for f in frames):
         # fragments may still be queued: wait out the reassembly timer (ip_expire), whose
         # drops and ICMP time exceeded come late
@@ -223,9 +228,10 @@ def replay(s, frames, stamps):
         time.sleep(33)  # ipfrag_time (30 s) and its timer-wheel slack (2.048 s at HZ 250)
         late = open(f"{TRACE}/trace").read()
     lines, addrs = describe(s, results, keys, {name: drain(p) for name, p in sniff.items()}, frames)
-    freed = kfree_reasons(late)
     for l in lines:
         if l.get("fate") == "held":
+            # freed after its own window: between later frames, or after the last
+            freed = kfree_reasons("".join(gaps[l["frame"] + 1:]) + late)
             reason = next((r for a, r in freed if a == addrs[l["frame"]]), "?")
             l.update({"fate": "dropped", "reason": reason})
     open(f"{TRACE}/events/skb/kfree_skb/enable", "w").write("0")
