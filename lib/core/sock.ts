@@ -600,7 +600,8 @@ export interface TcpRequestSock {
   acked: boolean;
   /** How often its timer has fired (num_timeout). */
   numTimeout: number;
-  /** When a SYN-ACK last answered a retransmitted SYN, jiffies; 0 for never (last_oow_ack_time). */
+  /** When it last answered a segment out of its window or a SYN again, jiffies; 0 for never
+   * (last_oow_ack_time). */
   lastOowAckTime: number;
   /** When its timer (rsk_timer) is due, ns: an expiry at another time was moved. */
   timerDue: number;

@@ -854,6 +854,17 @@ function cookieCheck(
   return tcpV4SynRecvSock(host, cpu, listener, req, skb, s);
 }
 
+/**
+ * A request sock's timeout after `numTimeout` expiries, as reqsk_timeout(req, TCP_RTO_MAX):
+ * TCP_TIMEOUT_INIT (1 s) doubled each time, at most TCP_RTO_MAX.
+ * @param hz ticks per second
+ * @param numTimeout how often its timer has fired
+ * @returns jiffies
+ */
+export function reqskTimeout(hz: number, numTimeout: number): number {
+  return Math.min(2 ** numTimeout * hz, TCP_RTO_MAX_MS * hz / 1000);
+}
+
 // reqsk_timer_handler(): the SYN-ACK goes again after TCP_TIMEOUT_INIT (1 s), doubling each time
 // up to TCP_RTO_MAX (reqsk_timeout()), net.ipv4.tcp_synack_retries (5) times; then the request
 // sock is dropped. With TCP_DEFER_ACCEPT (syn_ack_recalc()) a request whose bare ACK came waits
@@ -869,8 +880,7 @@ function reqskTimer(
   s: Seg,
   n: number,
 ) {
-  const timeout = Math.min(2 ** n * host.hz, TCP_RTO_MAX_MS * host.hz / 1000);
-  const due = modTimer(host, timeout, () => {
+  const due = modTimer(host, reqskTimeout(host.hz, n), () => {
     if (req.timerDue !== due) return;
     const i = listener.requests.indexOf(req);
     if (i < 0) return;

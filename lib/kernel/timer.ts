@@ -28,12 +28,19 @@ const WHEEL_TIMEOUT_MAX = WHEEL_TIMEOUT_CUTOFF - 2 ** ((LVL_DEPTH - 1) * LVL_CLK
 export function timerWheelExpiry(clk: number, expires: number): number {
   const delta = expires - clk;
   if (delta < 0) return clk;
-  for (let lvl = 0; lvl < LVL_DEPTH - 1; lvl++) {
-    // LVL_START(lvl + 1): the first delta that no longer fits this level
-    if (delta < (LVL_SIZE - 1) << (lvl * LVL_CLK_SHIFT)) return roundUp(expires, lvl);
-  }
   // "force expire obscene large timeouts to expire at the capacity limit of the wheel"
-  return roundUp(delta >= WHEEL_TIMEOUT_CUTOFF ? clk + WHEEL_TIMEOUT_MAX : expires, LVL_DEPTH - 1);
+  return roundUp(
+    delta >= WHEEL_TIMEOUT_CUTOFF ? clk + WHEEL_TIMEOUT_MAX : expires,
+    wheelLevel(delta),
+  );
+}
+
+// calc_wheel_index()'s choice of level for a timer `delta` jiffies ahead: the first whose
+// LVL_START(lvl + 1) it is below, else the last
+function wheelLevel(delta: number): number {
+  let lvl = 0;
+  while (lvl < LVL_DEPTH - 1 && delta >= (LVL_SIZE - 1) << (lvl * LVL_CLK_SHIFT)) lvl++;
+  return lvl;
 }
 
 /**
@@ -48,9 +55,7 @@ export function timerWheelExpiry(clk: number, expires: number): number {
  * ```
  */
 export function timerWheelLatest(delta: number): number {
-  let lvl = 0;
-  while (lvl < LVL_DEPTH - 1 && delta >= (LVL_SIZE - 1) << (lvl * LVL_CLK_SHIFT)) lvl++;
-  return Math.min(delta, WHEEL_TIMEOUT_MAX) + 2 ** (lvl * LVL_CLK_SHIFT);
+  return Math.min(delta, WHEEL_TIMEOUT_MAX) + 2 ** (wheelLevel(delta) * LVL_CLK_SHIFT);
 }
 
 // calc_index(): one granularity unit past the expiry, at the level's granularity

@@ -15,8 +15,7 @@ import { VirtioNet } from "../drivers/virtio_net.ts";
 import { inetAddAddr } from "../ipv4/devinet.ts";
 import { fibAddRoute } from "../ipv4/fib.ts";
 import { type SnmpNonZero, snmpNonZero } from "../ipv4/snmp.ts";
-import { tcpListen } from "../ipv4/tcp_ipv4.ts";
-import { TCP_RTO_MAX_MS } from "../ipv4/tcp_output.ts";
+import { reqskTimeout, tcpListen } from "../ipv4/tcp_ipv4.ts";
 import { timerWheelLatest } from "../kernel/timer.ts";
 
 // scenario-format.md, the reference host: TCP listeners use listen(128)
@@ -529,7 +528,7 @@ export function replayStream(
   // up to 2^53, 104 days) whatever the capture spans.
   let synackJiffies = 0;
   for (let n = 0; n <= host.sysctl["net.ipv4.tcp_synack_retries"]; n++) {
-    synackJiffies += timerWheelLatest(Math.min(2 ** n, TCP_RTO_MAX_MS / 1000) * host.hz);
+    synackJiffies += timerWheelLatest(reqskTimeout(host.hz, n));
   }
   const fragJiffies = timerWheelLatest(host.sysctl["net.ipv4.ipfrag_time"] * host.hz);
   const idleNs = BigInt(Math.ceil(Math.max(synackJiffies, fragJiffies) / host.hz) + 1) *
