@@ -150,6 +150,11 @@ export class NetDevice {
   up = true;
   /** The index of its peer for a veth (dev_get_iflink(), `ip link`'s `@ifN`), or 0. */
   peerIfindex = 0;
+  /**
+   * It lives in another namespace than the host's (dev_net()): a veth's peer, on the wire side,
+   * which has no IPv4 address or route of its own.
+   */
+  otherNamespace = false;
   /** NETIF_F_GRO: GRO on (ethtool -K DEV gro on|off). */
   groEnabled = true;
   /** Time GRO may hold packets and IRQs stay deferred, ns (/sys/class/net/DEV/gro_flush_timeout). */

@@ -111,6 +111,7 @@ export class Veth {
     });
     this.dev.peerIfindex = peerIfindex;
     this.peer.peerIfindex = this.dev.ifindex;
+    this.peer.otherNamespace = true;
     this.peer.noQueue = true;
     this.peer.lltx = true;
     this.peer.tx = Array.from(

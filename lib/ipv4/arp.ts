@@ -175,17 +175,30 @@ const BEFORE_THE_RUN_S = 60;
  * 02:fe:A:B:C:D nud permanent dev DEV` — its MAC 02:fe followed by its IPv4 address — when the
  * host does not resolve ({@linkcode NetnsIpv4.arpResolve} false): the scenario format takes
  * every on-link peer as resolved, and the reference setup (tests/oracle/replay_oracle.py) makes
- * such an entry for every peer the frames name. Made without a trace, as before the run; an
- * address the constructor needs no resolution for (a broadcast) stays NOARP.
+ * such an entry for every peer the frames name. Made without a trace, as before the run. A
+ * broadcast or multicast address is no peer: the first packet to it makes its entry, NOARP, as
+ * ip_neigh_gw4() does, traced when a CPU is given.
  * @param host the host
  * @param dev the device
  * @param addr the peer's address, host order
- * @returns its entry, the one there already if any
+ * @param cpu the CPU a packet to it is sent on, if one is
+ * @returns its entry, the one there already if any; undefined when a full table had no room
  */
-export function arpAssumeResolved(host: InetNet, dev: NetDevice, addr: number): Neighbour {
+export function arpAssumeResolved(
+  host: InetNet,
+  dev: NetDevice,
+  addr: number,
+  cpu?: Cpu,
+): Neighbour | undefined {
   const tbl = arpTbl(host);
   const known = neighLookupNoref(tbl, dev, arpKey(dev, addr));
   if (known) return known;
+  if (cpu && !dev.loopback && dev.hardHeaderLen) {
+    const type = inetAddrTypeDevTable(host, addr);
+    if (type === "broadcast" || type === "multicast") {
+      return neighCreate(host, cpu, tbl, dev, addr, false);
+    }
+  }
   const n = neighCreate(host, undefined, tbl, dev, addr, true)!;
   if (n.nudState === NUD_NONE) {
     const mac = new Uint8Array([0x02, 0xfe, addr >>> 24, addr >>> 16, addr >>> 8, addr]);

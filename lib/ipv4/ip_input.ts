@@ -59,9 +59,44 @@ import { tcpV4EarlyDemux } from "./tcp_ipv4.ts";
  * ```
  */
 export function ipRcv(host: InetNet, cpu: Cpu, skb: SkBuff, dev: NetDevice): void {
+  if (dev.otherNamespace) return ipRcvWireSide(host, cpu, skb);
   if (!ipRcvCore(host, cpu, skb)) return;
   const verdict = nfHook(host, skb, { hook: "PRE_ROUTING", in: dev, out: null, cpu });
   if (verdict === "NF_ACCEPT") ipRcvFinish(host, cpu, skb, dev);
+}
+
+// ip_rcv() in the namespace of a veth's peer, as the reference host's wire side is: no address,
+// no route and forwarding off. It counts in its own MIB, not the host's; a packet for no other
+// host finds no FIB table to look in (none is made before a first route, so no
+// fib_table_lookup) and ends in ip_error() as EHOSTUNREACH, IP_INADDRERRORS.
+function ipRcvWireSide(host: InetNet, cpu: Cpu, skb: SkBuff): void {
+  const sim = host.sim;
+  sim.enterFn(cpu, "ip_rcv_core", skb.id);
+  cpu.chargeLater(sim.costs.ns.ipRcv);
+  const otherHost = skb.pktType === PACKET_OTHERHOST;
+  if (otherHost) {
+    (skb.dev as NetDevice).stats.rx_otherhost_dropped++;
+    kfreeSkbReason(sim, skb, "OTHERHOST", "ip_rcv_core");
+  }
+  sim.exitFn(cpu, "ip_rcv_core", skb.id);
+  if (otherHost) return;
+  sim.enterFn(cpu, "ip_rcv_finish", skb.id);
+  sim.traced(
+    cpu,
+    "ip_rcv_finish_core",
+    () =>
+      sim.traced(
+        cpu,
+        "ip_route_input_noref",
+        () => sim.traced(cpu, "ip_route_input_slow", () => {}, skb.id),
+        skb.id,
+      ),
+    skb.id,
+  );
+  sim.enterFn(cpu, "ip_error", skb.id);
+  kfreeSkbReason(sim, skb, "IP_INADDRERRORS", "ip_error");
+  sim.exitFn(cpu, "ip_error", skb.id);
+  sim.exitFn(cpu, "ip_rcv_finish", skb.id);
 }
 
 /**

@@ -11,9 +11,12 @@ import {
   allocSkbLinear,
   allocSkbSize,
   CHECKSUM_NONE,
+  CHECKSUM_UNNECESSARY,
   ipHdr,
   kfreeSkbReason,
+  PACKET_LOOPBACK,
   SKB_TRUESIZE,
+  skbClone,
   skbForwarded,
   type SkBuff,
   traceConsumeSkb,
@@ -28,7 +31,8 @@ import { txSkb } from "../core/dev_xmit.ts";
 import { neighOutput } from "../core/neighbour.ts";
 import { NET_XMIT_DROP } from "../sched/sch_generic.ts";
 import { arpAssumeResolved, ipNeighGw4 } from "./arp.ts";
-import { LOCAL_OUTPUT_ROUTE } from "./route.ts";
+import { LOCAL_BROADCAST_OUTPUT_ROUTE, LOCAL_OUTPUT_ROUTE } from "./route.ts";
+import { netifRx } from "../core/netif_receive.ts";
 
 const EPERM = 1;
 const ENOBUFS = 105;
@@ -43,6 +47,9 @@ export interface OutRoute {
   dev: NetDevice;
   /** Next hop address, host order (the destination itself for a direct route). */
   nexthop: number;
+  /** RTCF_BROADCAST | RTCF_LOCAL: to a broadcast address of the host's own, which it also
+   * receives (ip_mc_output()). */
+  broadcast?: boolean;
 }
 
 /**
@@ -94,7 +101,7 @@ function ipFinishOutput2(
   // already by a host that does not resolve
   const n = host.ipv4.arpResolve
     ? ipNeighGw4(host, cpu, route.dev, route.nexthop)
-    : arpAssumeResolved(host, route.dev, route.nexthop);
+    : arpAssumeResolved(host, route.dev, route.nexthop, cpu);
   let rc: number;
   if (n) rc = neighOutput(host, cpu, n, skb);
   else {
@@ -203,6 +210,19 @@ export function ipOutput(
   inDev: NetDevice | null,
 ): number {
   host.sim.enterFn(cpu, "ip_output", skb.id);
+  const rc = postRoutingFinishOutput(host, cpu, skb, route, inDev);
+  host.sim.exitFn(cpu, "ip_output", skb.id);
+  return rc;
+}
+
+// NF_HOOK(POST_ROUTING, ..., ip_finish_output), the end of ip_output() and ip_mc_output()
+function postRoutingFinishOutput(
+  host: InetNet,
+  cpu: Cpu,
+  skb: SkBuff,
+  route: OutRoute,
+  inDev: NetDevice | null,
+): number {
   let rc = 0;
   const verdict = nfHook(host, skb, { hook: "POST_ROUTING", in: inDev, out: route.dev, cpu });
   if (verdict === "NF_ACCEPT") {
@@ -224,8 +244,41 @@ export function ipOutput(
       });
     }
   }
-  host.sim.exitFn(cpu, "ip_output", skb.id);
   return rc;
+}
+
+// ip_mc_output() for a broadcast route (only the host's own packets take one): a clone goes
+// through POST_ROUTING to ip_mc_finish_output() and comes back in as the host's own broadcast,
+// then the packet goes out as ip_output() sends it.
+function ipMcOutput(host: InetNet, cpu: Cpu, skb: SkBuff, route: OutRoute): number {
+  host.sim.enterFn(cpu, "ip_mc_output", skb.id);
+  const clone = skbClone(host.sim, skb);
+  if (
+    nfHook(host, clone, { hook: "POST_ROUTING", in: null, out: route.dev, cpu }) === "NF_ACCEPT"
+  ) {
+    host.sim.enterFn(cpu, "ip_mc_finish_output", clone.id);
+    // rt_dst_clone(): the route goes round with the copy, which ip_rcv() then keeps
+    clone.dst = LOCAL_BROADCAST_OUTPUT_ROUTE;
+    devLoopbackXmit(host, cpu, clone, route.dev);
+    host.sim.exitFn(cpu, "ip_mc_finish_output", clone.id);
+  }
+  const rc = postRoutingFinishOutput(host, cpu, skb, route, null);
+  host.sim.exitFn(cpu, "ip_mc_output", skb.id);
+  return rc;
+}
+
+// dev_loopback_xmit() (net/core/dev.c): the packet, from its IP header, back in by netif_rx() on
+// the device it goes out of, PACKET_LOOPBACK, a checksum never computed taken as verified.
+function devLoopbackXmit(host: InetNet, cpu: Cpu, skb: SkBuff, dev: NetDevice): void {
+  host.sim.enterFn(cpu, "dev_loopback_xmit", skb.id);
+  skb.macHeader = skb.networkHeader;
+  skb.len -= skb.networkHeader - skb.data;
+  skb.data = skb.networkHeader;
+  skb.dev = dev;
+  skb.pktType = PACKET_LOOPBACK;
+  if (skb.ipSummed === CHECKSUM_NONE) skb.ipSummed = CHECKSUM_UNNECESSARY;
+  netifRx(host, cpu, skb);
+  host.sim.exitFn(cpu, "dev_loopback_xmit", skb.id);
 }
 
 /** A datagram the host itself sends. */
@@ -285,7 +338,12 @@ export function ipLocalOut(host: InetNet, cpu: Cpu, p: LocalPacket, route: OutRo
   const verdict = nfHook(host, skb, { hook: "LOCAL_OUT", in: null, out: route.dev, cpu });
   let rc = 0;
   if (verdict === "NF_DROP") rc = -EPERM;
-  else if (verdict === "NF_ACCEPT") rc = ipOutput(host, cpu, skb, route, null);
+  else if (verdict === "NF_ACCEPT") {
+    // dst_output(): the route's output function
+    rc = route.broadcast
+      ? ipMcOutput(host, cpu, skb, route)
+      : ipOutput(host, cpu, skb, route, null);
+  }
   host.sim.exitFn(cpu, "ip_local_out");
   return rc;
 }

@@ -9,7 +9,7 @@ import type { NetDevice } from "../core/netdevice.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
 import { ipHdr, type SkBuff } from "../core/skbuff.ts";
-import { inetDsfieldToDscp } from "../wire/ipv4.ts";
+import { inetDsfieldToDscp, IPPROTO_IGMP } from "../wire/ipv4.ts";
 import { inDevConf, inDevGet, inetAddrOnlink, inetSelectAddr } from "./devinet.ts";
 import type { OutRoute } from "./ip_output.ts";
 import {
@@ -50,6 +50,8 @@ const isZero = (a: number) => a === 0;
 const isLbcast = (a: number) => a === 0xffffffff;
 const isMulticast = (a: number) => (a >>> 28) === 0xe;
 const isLoopback = (a: number) => (a >>> 24) === 127;
+/** ipv4_is_local_multicast(): 224.0.0.0/24, never forwarded. */
+const isLocalMulticast = (a: number) => (a >>> 8) === 0xe00000;
 
 // A route, every field set in one literal (one made per packet: no spread of optional fields)
 function rt(
@@ -73,6 +75,9 @@ function rt(
 
 /** The route a packet to one of the host's own addresses goes out by (RTCF_LOCAL): round lo. */
 export const LOCAL_OUTPUT_ROUTE: Rtable = rt("ip_local_deliver", "local");
+/** The route a broadcast to one of the host's own subnets goes out by (RTCF_BROADCAST |
+ * RTCF_LOCAL): its copy looped back is delivered locally (__mkroute_output(): ip_mc_output). */
+export const LOCAL_BROADCAST_OUTPUT_ROUTE: Rtable = rt("ip_local_deliver", "broadcast");
 /** skb_rtable() of a packet on its way out to another host: unicast, not RTCF_LOCAL. */
 export const UNICAST_OUTPUT_ROUTE: Rtable = rt("ip_forward", "unicast");
 
@@ -131,14 +136,15 @@ function ipRouteInputRcu(
   if (isMulticast(daddr)) {
     // ip_route_input_rcu(): ip_check_mc_rcu() — only a joined group is ours.
     if (daddr !== IGMP_ALL_HOSTS) return "NOT_SPECIFIED";
-    // ip_mc_validate_source()
-    if (isMulticast(saddr) || isLbcast(saddr) || (isZero(saddr) && protocol !== 2)) {
-      return "NOT_SPECIFIED";
-    }
-    if (isLoopback(saddr) && !inDevConf(host, inDev, "route_localnet")) return "NOT_SPECIFIED";
-    const v = isZero(saddr) ? 0 : fibValidateSource(host, saddr, 0, dev, cpu, { tos: dscp });
-    if (typeof v === "string") {
-      return "NOT_SPECIFIED";
+    // ip_mc_validate_source(), whose drop reason ip_route_input_mc() returns: 0.0.0.0 may send
+    // to a link-local group (224.0.0.0/24, the only kind joined here) or IGMP
+    if (isMulticast(saddr) || isLbcast(saddr)) return "IP_INVALID_SOURCE";
+    if (isLoopback(saddr) && !inDevConf(host, inDev, "route_localnet")) return "IP_LOCALNET";
+    if (isZero(saddr)) {
+      if (!isLocalMulticast(daddr) && protocol !== IPPROTO_IGMP) return "IP_INVALID_SOURCE";
+    } else {
+      const v = fibValidateSource(host, saddr, 0, dev, cpu, { tos: dscp });
+      if (typeof v === "string") return v;
     }
     return rt("ip_local_deliver", "multicast");
   }
@@ -318,7 +324,9 @@ export function ipRouteOutput(
     return { route: { dev: lo, nexthop: daddr }, saddr: r.prefsrc || daddr };
   }
   const saddr = r.prefsrc || inetSelectAddr(host, r.dev!, daddr);
-  return { route: { dev: r.dev!, nexthop: r.gw || daddr }, saddr };
+  // __mkroute_output(): a broadcast route is RTCF_BROADCAST | RTCF_LOCAL, output ip_mc_output
+  const broadcast = r.type === "broadcast" && !r.dev!.loopback;
+  return { route: { dev: r.dev!, nexthop: r.gw || daddr, broadcast }, saddr };
 }
 
 /**

@@ -78,6 +78,9 @@ function tcp(dport: number, flags: string, o: Partial<FrameSpec> = {}): Uint8Arr
   });
 }
 
+// the link-layer group of 224.0.0.1 (ip_eth_mc_map())
+const ALL_HOSTS_MAC = { dst: "01:00:5e:00:00:01" };
+
 function with_(changes: Record<string, unknown>): Record<string, unknown> {
   return { ...BASE_SCENARIO, ...changes };
 }
@@ -401,6 +404,56 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       udp(5000, { saddr: "0.0.0.0", daddr: "255.255.255.255", eth: { dst: "ff:ff:ff:ff:ff:ff" } }),
       udp(5000, { saddr: "10.1.0.255" }),
       udp(5000, { daddr: "240.0.0.1" }),
+    ],
+  },
+  // With no reverse-path filter a subnet's broadcast address passes as a source: the answer goes
+  // to a broadcast route, whose ip_mc_output() also loops a copy back in (PACKET_LOOPBACK).
+  broadcast_sources: {
+    scenario: with_({
+      sysctl: {},
+      filter: [
+        { chain: "INPUT", proto: "icmp", target: "ACCEPT" },
+        { chain: "INPUT", proto: "tcp", sport: 80, target: "ACCEPT" },
+        { chain: "OUTPUT", proto: "icmp", target: "ACCEPT" },
+      ],
+    }),
+    frames: [
+      tcp(80, "S", { ipv4: { saddr: "10.1.0.255", daddr: HOST } }),
+      icmp(8, { saddr: "10.1.0.255" }),
+      udp(9999, { saddr: "10.1.0.255" }),
+      tcp(81, "A", {
+        ipv4: { saddr: "10.1.0.255", daddr: HOST },
+        tcp: { source: 40002, dest: 81, ackSeq: 9 },
+      }),
+      udp(5000, { saddr: "10.1.0.255" }),
+      icmp(8, { saddr: "10.2.0.255" }),
+      tcp(80, "S", {
+        ipv4: { saddr: "10.2.0.255", daddr: HOST },
+        tcp: { source: 40003, dest: 80 },
+      }),
+      icmp(13, { saddr: "10.1.0.255", daddr: "10.2.0.2", payload: 12 }),
+    ],
+  },
+  // ip_mc_validate_source()'s reasons for a packet to a joined group (224.0.0.1): 0.0.0.0 may
+  // send to a link-local group; any other source is checked as a unicast one would be.
+  multicast_sources: {
+    scenario: with_({ sysctl: { "net.ipv4.conf.all.rp_filter": 1 } }),
+    frames: [
+      ...[
+        PEER,
+        "10.1.0.255",
+        "10.2.0.2",
+        "10.9.9.9",
+        "10.2.0.7",
+        "0.0.0.0",
+        "127.0.0.1",
+        "224.0.0.5",
+        "255.255.255.255",
+        HOST,
+      ].map((saddr) => udp(5000, { saddr, daddr: "224.0.0.1", eth: ALL_HOSTS_MAC })),
+      icmp(8, { saddr: "0.0.0.0", daddr: "224.0.0.1", eth: ALL_HOSTS_MAC }),
+      icmp(8, { daddr: "224.0.0.1", eth: ALL_HOSTS_MAC }),
+      udp(5000, { daddr: "224.0.0.2", eth: { dst: "01:00:5e:00:00:02" } }),
     ],
   },
   martians_route_localnet: {

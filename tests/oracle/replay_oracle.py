@@ -52,14 +52,21 @@ def teardown():
         sh("ip", "netns", "del", ns, check=False)
 
 
-# sysctls only the initial namespace has, for the whole machine: set there, put back after
-MACHINE_WIDE = ("net.ipv4.neigh.default.gc_", "net.core.default_qdisc")
+# sysctls only the initial namespace has, for the whole machine: set there, put back after.
+# net.core's are all init_net's but four (net/core/sysctl_net_core.c: netns_core_table), and of
+# those sysctl_core_net_init() makes rmem_*/wmem_* read-only in any other namespace.
+NETNS_CORE = ("net.core.somaxconn", "net.core.optmem_max", "net.core.txrehash", "net.core.rps_default_mask")
+MACHINE_WIDE = ("net.ipv4.neigh.default.gc_", "net.core.")
+
+
+def machine_wide(name):
+    return name.startswith(MACHINE_WIDE) and name not in NETNS_CORE
 
 
 def set_machine_wide(s):
     saved = {}
     for name, value in s.get("sysctl", {}).items():
-        if name.startswith(MACHINE_WIDE):
+        if machine_wide(name):
             saved[name] = sh("sysctl", "-n", name).strip()
             sh("sysctl", "-qw", f"{name}={value}")
     return saved
@@ -100,10 +107,18 @@ def setup(s, frames):
     neighbours = s.get("neighbours", {})
     peers = {r["via"]: r["dev"] for r in s.get("routes", []) if "via" in r}
     nets = [(ipaddress.ip_interface(a), itf["name"]) for itf in s["interfaces"] for a in itf["addrs"]]
+    # a frame's source is a peer only where one can be: not a broadcast, network, multicast or
+    # zero address, which no neighbour entry stands for (arp_constructor() gives those NOARP)
+    not_peers = {ipaddress.ip_address("255.255.255.255")}
+    for itf, _ in nets:
+        not_peers |= {itf.network.broadcast_address, itf.network.network_address}
+
+    def peer(a):
+        return not (a in not_peers or a.is_multicast or a.is_unspecified)
     for f in frames:
         if len(f) >= 42 and f[12:14] == b"\x08\x06" and any(f[28:32]):  # an ARP sender
             peers.setdefault(socket.inet_ntoa(f[28:32]), s["ingress"])
-        if len(f) >= 34 and f[12:14] == b"\x08\x00":
+        if len(f) >= 34 and f[12:14] == b"\x08\x00" and peer(ipaddress.ip_address(f[26:30])):
             peers.setdefault(socket.inet_ntoa(f[26:30]), s["ingress"])
             dst = ipaddress.ip_address(f[30:34])
             for itf, dev in nets:  # an on-link destination of a forward
@@ -116,7 +131,7 @@ def setup(s, frames):
         sh("ip", "neigh", "replace", e["addr"], "lladdr", e["mac"], "nud", e.get("state", "permanent"),
            "dev", e["dev"], ns=HOST)
     for name, value in s.get("sysctl", {}).items():
-        if name.startswith(MACHINE_WIDE):
+        if machine_wide(name):
             continue
         if sh("sysctl", "-w", f"{name}={value}", ns=HOST).strip() != f"{name} = {value}":
             raise RuntimeError(f"sysctl {name}={value} did not take in the namespace")
