@@ -320,9 +320,9 @@ export function devinetSysctlTable(host: InetNet): CtlTable[] {
 }
 
 /**
- * Writes net.ipv4.conf.<which>.<key>. Forwarding follows devinet_sysctl_forward(): writing it
- * for "all" is inet_forward_change(), which sets it on default and on every device too;
- * net.ipv4.ip_forward is the same switch.
+ * Writes net.ipv4.conf.<which>.<key>. Forwarding follows devinet_sysctl_forward(): changing it
+ * for "all" is inet_forward_change(), which sets it on default and on every device too (writing
+ * the value it has changes nothing); net.ipv4.ip_forward is the same switch.
  * @param host the host
  * @param which "all", "default" or a device name
  * @param key the setting
@@ -331,8 +331,10 @@ export function devinetSysctlTable(host: InetNet): CtlTable[] {
  */
 export function devinetSetConf(host: InetNet, which: string, key: ConfKey, value: number): void {
   if (which === "all") {
+    const was = host.ipv4.devconfAll[key];
     host.ipv4.devconfAll[key] = value;
-    if (key === "forwarding") {
+    // devinet_sysctl_forward(): only a change of the value is inet_forward_change()
+    if (key === "forwarding" && value !== was) {
       host.sysctl["net.ipv4.ip_forward"] = value;
       host.ipv4.devconfDefault.forwarding = value;
       for (const inDev of host.ipv4.inDevices.values()) inDev.cnf.forwarding = value;

@@ -332,6 +332,23 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       udp(5000, { daddr: "10.9.1.1", ipv4: { ttl: 1 } as never }),
     ],
   },
+  // Forwarding per device, in the order given: ip_forward and conf.all.forwarding written with
+  // the value they have change nothing (devinet_sysctl_forward()), so eth0 and eth1 forward.
+  forwarding_per_device: {
+    scenario: with_({
+      sysctl: {
+        "net.ipv4.conf.eth0.forwarding": 1,
+        "net.ipv4.ip_forward": 0,
+        "net.ipv4.conf.eth1.forwarding": 1,
+        "net.ipv4.conf.all.forwarding": 0,
+      },
+    }),
+    frames: [
+      udp(5000, { daddr: "10.9.1.1" }),
+      udp(5000, { daddr: "10.1.0.9" }),
+      udp(5000, { daddr: "192.168.1.1" }),
+    ],
+  },
   no_route: {
     scenario: with_({ routes: [{ dst: "10.9.0.0/16", via: "10.2.0.1", dev: "eth1" }] }),
     frames: [udp(5000, { daddr: "8.8.8.8" }), udp(5000, { daddr: "10.9.3.3" })],
