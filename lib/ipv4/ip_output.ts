@@ -132,12 +132,13 @@ function ipSendCheck(pkt: Uint8Array, iph: IpHdr): void {
 /**
  * Sends a datagram on after POST_ROUTING, as ip_finish_output(): within the MTU it goes out
  * whole; larger, it is cut into fragments of at most the MTU with payloads in multiples of 8
- * (ip_do_fragment()'s slow path), each counted in FragCreates, the datagram in FragOKs.
+ * (ip_do_fragment()), each counted in FragCreates, the datagram in FragOKs.
  * @param host the host
  * @param cpu the CPU
  * @param skb the datagram's skb
  * @param pkt the datagram
  * @param route device and next hop
+ * @param own the host's own datagram, not a forwarded one: ip_do_fragment()'s fast path
  * @returns the transmit's code and drop (ip_do_fragment() stops at no error of a fragment: 0)
  */
 function ipFinishOutput(
@@ -146,6 +147,7 @@ function ipFinishOutput(
   skb: SkBuff,
   pkt: Uint8Array,
   route: OutRoute,
+  own: boolean,
 ): XmitResult {
   const mtu = route.dev.mtu;
   if (pkt.length <= mtu) return ipFinishOutput2(host, cpu, pkt, route, skb);
@@ -186,7 +188,9 @@ function ipFinishOutput(
     host.mib.ip.FragCreates++;
   }
   host.mib.ip.FragOKs++;
-  traceConsumeSkb(host.sim, cpu, skb, "ip_do_fragment"); // the fragments went in new skbs
+  // the slow path copies into new skbs and frees the datagram's; the host's own datagram,
+  // built by ip_append_data() as a frag_list of fragment-sized skbs, goes out as they are
+  if (!own) traceConsumeSkb(host.sim, cpu, skb, "ip_do_fragment");
   host.sim.exitFn(cpu, "ip_do_fragment", skb.id);
   return { rc: 0, dropped: null };
 }
@@ -228,7 +232,7 @@ function postRoutingFinishOutput(
   if (verdict === "NF_ACCEPT") {
     const nh = skb.networkHeader;
     const datagram = copyBytes(skb.head.subarray(nh, nh + ipHdr(skb).totLen));
-    const r = ipFinishOutput(host, cpu, skb, datagram, route);
+    const r = ipFinishOutput(host, cpu, skb, datagram, route, inDev === null);
     rc = r.rc;
     // the kit sent the datagram in an skb of its own: when the way out dropped that one, this
     // packet's life goes on into it, and ends with its drop

@@ -46,7 +46,7 @@ import subprocess
 import sys
 import time
 
-from replay_oracle import sh
+from replay_oracle import machine_wide, sh
 
 HOST, WIRE = "rxn_host", "rxn_wire"
 TRACE = "/sys/kernel/tracing"
@@ -81,7 +81,7 @@ def setup(case):
     for args in case.get("ip", []):
         sh("ip", *args, ns=HOST)
     for name, value in case.get("sysctl", {}).items():
-        if name.startswith(MACHINE_WIDE):
+        if machine_wide(name):
             continue
         if sh("sysctl", "-w", f"{name}={value}", ns=HOST).strip() != f"{name} = {value}":
             raise RuntimeError(f"sysctl {name}={value} did not take in the namespace")
@@ -95,16 +95,12 @@ def setup(case):
     time.sleep(0.5)
 
 
-# sysctls only the initial namespace has, for the whole machine
-MACHINE_WIDE = ("net.ipv4.neigh.default.gc_", "net.core.default_qdisc")
-
-
 def own_the_table(case):
     """Sets the case's machine-wide settings and leaves arp_tbl's collection list to the case:
     returns what to put back."""
     saved = {"sysctl": {}, "made_permanent": []}
     for name, value in case.get("sysctl", {}).items():
-        if name.startswith(MACHINE_WIDE):
+        if machine_wide(name):
             saved["sysctl"][name] = sh("sysctl", "-n", name).strip()
             sh("sysctl", "-qw", f"{name}={value}")
     for ns in [None] + [l.split()[0] for l in sh("ip", "netns", "list").splitlines()

@@ -325,6 +325,24 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       udp(5000, { daddr: "10.9.1.1", payload: 900 }),
     ],
   },
+  // An echo reply longer than the way back's MTU leaves in fragments: ip_append_data() built it
+  // as a frag_list, which ip_do_fragment()'s fast path sends as it is (no copy, nothing freed).
+  fragmented_replies: {
+    scenario: with_({
+      sysctl: {},
+      interfaces: [
+        BASE_SCENARIO.interfaces[0],
+        { name: "eth1", mac: "02:00:00:00:01:02", addrs: ["10.2.0.2/24"], mtu: 576 },
+      ],
+    }),
+    frames: [
+      icmp(8, { saddr: "10.9.9.9", payload: 1300 }),
+      icmp(8, { saddr: "10.9.9.9", payload: 548 }),
+      icmp(8, { saddr: "10.9.9.9", payload: 549 }),
+      udp(9999, { saddr: "10.9.9.9", payload: 1300 }),
+      icmp(8, { saddr: "10.2.0.7", payload: 1400 }),
+    ],
+  },
   forwarding_off: {
     scenario: with_({ sysctl: { "net.ipv4.ip_forward": 0 } }),
     frames: [
@@ -434,8 +452,10 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
         { chain: "OUTPUT", proto: "icmp", target: "ACCEPT" },
       ],
     }),
+    // the SYNs last and close together: their SYN-ACKs' retransmissions (1 s on) fall after the
+    // capture's end, not on the recording's slower clock within it
+    gapNs: 100_000_000n,
     frames: [
-      tcp(80, "S", { ipv4: { saddr: "10.1.0.255", daddr: HOST } }),
       icmp(8, { saddr: "10.1.0.255" }),
       udp(9999, { saddr: "10.1.0.255" }),
       tcp(81, "A", {
@@ -444,11 +464,12 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       }),
       udp(5000, { saddr: "10.1.0.255" }),
       icmp(8, { saddr: "10.2.0.255" }),
+      icmp(13, { saddr: "10.1.0.255", daddr: "10.2.0.2", payload: 12 }),
+      tcp(80, "S", { ipv4: { saddr: "10.1.0.255", daddr: HOST } }),
       tcp(80, "S", {
         ipv4: { saddr: "10.2.0.255", daddr: HOST },
         tcp: { source: 40003, dest: 80 },
       }),
-      icmp(13, { saddr: "10.1.0.255", daddr: "10.2.0.2", payload: 12 }),
     ],
   },
   // ip_mc_validate_source()'s reasons for a packet to a joined group (224.0.0.1): 0.0.0.0 may

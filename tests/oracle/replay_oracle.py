@@ -119,7 +119,10 @@ def setup(s, frames):
         if len(f) >= 42 and f[12:14] == b"\x08\x06" and any(f[28:32]):  # an ARP sender
             peers.setdefault(socket.inet_ntoa(f[28:32]), s["ingress"])
         if len(f) >= 34 and f[12:14] == b"\x08\x00" and peer(ipaddress.ip_address(f[26:30])):
-            peers.setdefault(socket.inet_ntoa(f[26:30]), s["ingress"])
+            # an on-link source is a peer on the link of its subnet, whatever it came in by
+            src = ipaddress.ip_address(f[26:30])
+            link = next((dev for itf, dev in nets if src in itf.network), s["ingress"])
+            peers.setdefault(str(src), link)
             dst = ipaddress.ip_address(f[30:34])
             for itf, dev in nets:  # an on-link destination of a forward
                 if dst in itf.network and dst not in (itf.ip, itf.network.broadcast_address):
