@@ -504,13 +504,16 @@ function icmpHandle(
       return null;
     }
     case 13: { // icmp_timestamp(): originate echoed, receive and transmit = ms since midnight UTC
-      if (len < 8 + 12) {
+      // only the originate timestamp must be there: the reply is always three, code 0
+      if (len < ICMP_HLEN + 4) {
         mib.InErrors++;
         return "PKT_TOO_SMALL";
       }
       const reply = new Uint8Array(ICMP_HLEN + 12);
       reply.set(h.subarray(th, th + ICMP_HLEN + 4));
-      new IcmpHdr(reply, 0).type = ICMP_TIMESTAMPREPLY;
+      const rh = new IcmpHdr(reply, 0);
+      rh.type = ICMP_TIMESTAMPREPLY;
+      rh.code = 0;
       const ms = inetCurrentTimestamp(host);
       const times = new DataView(reply.buffer, ICMP_HLEN); // __be32 times[3]
       times.setUint32(4, ms);

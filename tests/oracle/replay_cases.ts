@@ -67,6 +67,7 @@ function icmp(type: number, o: { saddr?: string; daddr?: string } & Partial<Fram
     ipv4: { saddr: o.saddr ?? PEER, daddr: o.daddr ?? HOST, ...o.ipv4 },
     icmp: { type, id: 0x1234, sequence: 1, ...o.icmp },
     payload: o.payload ?? 56,
+    pad: o.pad,
   });
 }
 
@@ -492,6 +493,19 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       icmp(8, { saddr: "0.0.0.0", daddr: "224.0.0.1", eth: ALL_HOSTS_MAC }),
       icmp(8, { daddr: "224.0.0.1", eth: ALL_HOSTS_MAC }),
       udp(5000, { daddr: "224.0.0.2", eth: { dst: "01:00:5e:00:00:02" } }),
+    ],
+  },
+  // icmp_timestamp() needs only the originate timestamp (4 bytes after the header); icmp_rcv()
+  // counts an echo with a code and an address-mask request, and answers neither with an error.
+  icmp_timestamp_lengths: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      ...[0, 3, 4, 11, 12, 40].map((payload, i) =>
+        icmp(13, { icmp: { type: 13, code: i === 4 ? 7 : 0, sequence: i }, payload, pad: false })
+      ),
+      icmp(8, { icmp: { type: 8, code: 9 }, payload: 0, pad: false }),
+      icmp(17, { payload: 4 }),
+      icmp(14, { payload: 12 }),
     ],
   },
   martians_route_localnet: {
