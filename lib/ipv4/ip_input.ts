@@ -73,30 +73,26 @@ function ipRcvWireSide(host: InetNet, cpu: Cpu, skb: SkBuff): void {
   const sim = host.sim;
   sim.enterFn(cpu, "ip_rcv_core", skb.id);
   cpu.chargeLater(sim.costs.ns.ipRcv);
-  const otherHost = skb.pktType === PACKET_OTHERHOST;
-  if (otherHost) {
-    (skb.dev as NetDevice).stats.rx_otherhost_dropped++;
-    kfreeSkbReason(sim, skb, "OTHERHOST", "ip_rcv_core");
-  }
+  const dropped = otherHostDropped(host, skb);
   sim.exitFn(cpu, "ip_rcv_core", skb.id);
-  if (otherHost) return;
+  if (dropped) return;
   sim.enterFn(cpu, "ip_rcv_finish", skb.id);
-  sim.traced(
-    cpu,
-    "ip_rcv_finish_core",
-    () =>
-      sim.traced(
-        cpu,
-        "ip_route_input_noref",
-        () => sim.traced(cpu, "ip_route_input_slow", () => {}, skb.id),
-        skb.id,
-      ),
-    skb.id,
-  );
+  const routing = ["ip_rcv_finish_core", "ip_route_input_noref", "ip_route_input_slow"];
+  for (const fn of routing) sim.enterFn(cpu, fn, skb.id);
+  for (const fn of routing.reverse()) sim.exitFn(cpu, fn, skb.id);
   sim.enterFn(cpu, "ip_error", skb.id);
   kfreeSkbReason(sim, skb, "IP_INADDRERRORS", "ip_error");
   sim.exitFn(cpu, "ip_error", skb.id);
   sim.exitFn(cpu, "ip_rcv_finish", skb.id);
+}
+
+// ip_rcv_core()'s first check: a frame for another host is dropped, counted only in the
+// device's rx_otherhost_dropped
+function otherHostDropped(host: InetNet, skb: SkBuff): boolean {
+  if (skb.pktType !== PACKET_OTHERHOST) return false;
+  if (skb.dev) (skb.dev as NetDevice).stats.rx_otherhost_dropped++;
+  kfreeSkbReason(host.sim, skb, "OTHERHOST", "ip_rcv_core");
+  return true;
 }
 
 /**
@@ -227,11 +223,7 @@ function ipInhdrError(host: InetNet, skb: SkBuff, reason: "IP_INHDR" | "IP_CSUM"
 
 function ipRcvCoreChecks(host: InetNet, skb: SkBuff): boolean {
   const ip = host.mib.ip;
-  if (skb.pktType === PACKET_OTHERHOST) {
-    if (skb.dev) (skb.dev as NetDevice).stats.rx_otherhost_dropped++;
-    kfreeSkbReason(host.sim, skb, "OTHERHOST", "ip_rcv_core");
-    return false;
-  }
+  if (otherHostDropped(host, skb)) return false;
   ip.InReceives++;
   host.mib.ipExt.InOctets += skb.len;
   skb.networkHeader = skb.data; // skb_reset_network_header()
