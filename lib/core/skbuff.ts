@@ -138,6 +138,25 @@ export interface SkbDevice {
 }
 
 /**
+ * The IPv4 options a reply carries (struct ip_options, as __ip_options_echo() makes them for a
+ * reply and a request sock keeps them for its SYN-ACK, ireq_opt).
+ */
+export interface ReplyOptions {
+  /** The option bytes, padded with END to a multiple of 4. */
+  data: Uint8Array;
+  /** Offset from the IP header of the record-route option, or -1. */
+  rr: number;
+  /** The reply's own address goes in (opt->rr_needaddr). */
+  rrNeedaddr: boolean;
+  /** Offset from the IP header of the timestamp option, or -1. */
+  ts: number;
+  /** The reply's own address goes in (opt->ts_needaddr). */
+  tsNeedaddr: boolean;
+  /** The time goes in (opt->ts_needtime). */
+  tsNeedtime: boolean;
+}
+
+/**
  * The kit's sk_buff: the frame bytes and the metadata the stack attaches, named as in
  * include/linux/skbuff.h. Offsets are into `head`.
  *
@@ -249,11 +268,19 @@ export class SkBuff {
    */
   fragList: SkBuff[] | null = null;
   /**
-   * IPCB(skb)->opt, what a forward still does to the IPv4 options: the offsets from the network
-   * header of a record-route and a timestamp option wanting its address (or -1), and whether the
-   * header changed, so its checksum must be made again.
+   * IPCB(skb)->opt of a received packet with IPv4 options: their length, the offsets from the
+   * network header of its record-route and timestamp options (or -1) and what they asked of this
+   * hop (an address, a time), and whether the header changed, so its checksum must be made again.
    */
-  ipOpt: { rr: number; ts: number; changed: boolean } | null = null;
+  ipOpt: {
+    optlen: number;
+    rr: number;
+    rrNeedaddr: boolean;
+    ts: number;
+    tsNeedaddr: boolean;
+    tsNeedtime: boolean;
+    changed: boolean;
+  } | null = null;
   /** The header views ipHdr() and udpHdr() last made, with the head and offset they view. */
   readonly views: SkbHeaderViews = {
     ip: null,

@@ -3,7 +3,7 @@
 
 import { InputRangeError } from "../base/errors.ts";
 import type { Net } from "./net_namespace.ts";
-import type { SkBuff } from "./skbuff.ts";
+import type { ReplyOptions, SkBuff } from "./skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { RbTree } from "./rbtree.ts";
 
@@ -609,6 +609,8 @@ export interface TcpRequestSock {
   syncookie: boolean;
   /** The receive queue its SYN came in on (sk_rx_queue_set()), or -1 when none was recorded. */
   rxQueue: number;
+  /** The IP options its SYN carried, echoed for its SYN-ACKs (ireq_opt, tcp_v4_save_options()). */
+  ireqOpt: ReplyOptions | null;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   ipHdr,
   kfreeSkbReason,
   PACKET_HOST,
+  type ReplyOptions,
   type SkBuff,
 } from "../core/skbuff.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
@@ -37,7 +38,7 @@ import type { InetPeer } from "./netns_ipv4.ts";
 import { ipRouteInputNoref, ipRouteOutput, type Rtable } from "./route.ts";
 import { fibComputeSpecDst, FLOWI_FLAG_ANYSRC, inetAddrTypeDevTable } from "./fib.ts";
 import { icmpMsgInc } from "./snmp.ts";
-import { inetCurrentTimestamp } from "./ip_options.ts";
+import { inetCurrentTimestamp, ipOptionsEcho } from "./ip_options.ts";
 
 /** The highest ICMP type the kernel knows (NR_ICMP_TYPES). */
 export const NR_ICMP_TYPES = 18;
@@ -132,6 +133,7 @@ function icmpPush(
   tos: number,
   icmp: Uint8Array,
   countedType: number,
+  options: ReplyOptions,
 ): void {
   const sim = host.sim;
   sim.enterFn(cpu, "icmp_push_reply");
@@ -157,6 +159,7 @@ function icmpPush(
     tos,
     df: false,
     payload: icmp,
+    options,
   }, out.route);
   // ip_send_skb(): any failure is an output discard — a netfilter drop, no neighbour entry, a
   // qdisc's drop (net_xmit_errno(): NET_XMIT_CN is no error)
@@ -215,6 +218,8 @@ export function __icmpSend(
       }
       // Errors go with precedence "internetwork control" (IPTOS_PREC_INTERNETCONTROL).
       const tos = ICMP_ERROR_TYPES.has(type) ? (iph.tos & 0x1e) | 0xc0 : iph.tos;
+      const options = ipOptionsEcho(host, cpu, skb);
+      if (!options) return;
       // from the address it was sent to; from a forward, the source the route picks
       const out = icmpRouteLookup(host, cpu, skb, rt.local ? iph.daddr : 0, inetDsfieldToDscp(tos));
       if (!out) return;
@@ -226,7 +231,7 @@ export function __icmpSend(
           return;
         }
       }
-      const room = Math.min(576, out.route.dev.mtu) - IPV4_HLEN - ICMP_HLEN;
+      const room = Math.min(576, out.route.dev.mtu) - IPV4_HLEN - options.data.length - ICMP_HLEN;
       const quote = h.subarray(nh, nh + Math.min(iph.totLen, room, h.length - nh));
       const icmp = allocBytes(ICMP_HLEN + quote.length);
       const icmph = new IcmpHdr(icmp, 0);
@@ -235,7 +240,7 @@ export function __icmpSend(
       icmph.un = info;
       icmp.set(quote, ICMP_HLEN);
       host.sim.tracepoint(cpu, "icmp_send", () => icmpSendFields(skb, type, code));
-      icmpPush(host, cpu, out, saddr, tos, icmp, type);
+      icmpPush(host, cpu, out, saddr, tos, icmp, type, options);
     });
   } finally {
     host.sim.exitFn(cpu, "__icmp_send", skb.id);
@@ -341,10 +346,19 @@ export function icmpSend(...args: Parameters<typeof __icmpSend>): void {
 
 // icmp_reply(): answer an echo or timestamp request from the address it was sent to (or, for a
 // broadcast, one of the input device's), with the request's TOS.
+// The reply carries the request's record-route and timestamp options (ip_options_echo()); one
+// it cannot echo gets no reply.
 function icmpReply(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable, icmp: Uint8Array): void {
   host.sim.enterFn(cpu, "icmp_reply", skb.id);
+  const options = ipOptionsEcho(host, cpu, skb);
   // icmp_xmit_lock(): bottom halves off, the ICMP socket's spinlock held
-  host.sim.holding(cpu, { bh: 1, preempt: 1 }, () => icmpReplyLocked(host, cpu, skb, rt, icmp));
+  if (options) {
+    host.sim.holding(
+      cpu,
+      { bh: 1, preempt: 1 },
+      () => icmpReplyLocked(host, cpu, skb, rt, icmp, options),
+    );
+  }
   host.sim.exitFn(cpu, "icmp_reply", skb.id);
 }
 
@@ -354,6 +368,7 @@ function icmpReplyLocked(
   skb: SkBuff,
   rt: Rtable,
   icmp: Uint8Array,
+  options: ReplyOptions,
 ): void {
   const iph = ipHdr(skb);
   const saddr = fibComputeSpecDst(host, cpu, skb, rt.local && !rt.broadcast && !rt.multicast);
@@ -364,7 +379,7 @@ function icmpReplyLocked(
   });
   if (out) {
     out.saddr = saddr;
-    icmpPush(host, cpu, out, iph.saddr, iph.tos, icmp, 0);
+    icmpPush(host, cpu, out, iph.saddr, iph.tos, icmp, 0, options);
   }
 }
 

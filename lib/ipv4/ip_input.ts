@@ -327,6 +327,15 @@ function ipRcvFinishCore(
 // by default — the kit takes that sysctl only at its default.
 function ipRcvOptions(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): boolean {
   const found = ipOptionsCompile(skb);
+  // the route is known (skb_rtable()): record-route and timestamp get this hop's address and
+  // time as the options are compiled — up to a fault, whose parameter problem echoes them
+  skb.ipOpt = ipOptionsFill(
+    skb,
+    found,
+    () => fibComputeSpecDst(host, cpu, skb, route.local && !route.broadcast && !route.multicast),
+    inetCurrentTimestamp(host),
+    (addr) => inetAddrTypeDevTable(host, addr, cpu) === "unicast",
+  );
   if (found.ppPtr >= 0) {
     host.mib.ip.InHdrErrors++;
     icmpSend(host, cpu, skb, route, 12, 0, (found.ppPtr << 24) >>> 0);
@@ -337,15 +346,6 @@ function ipRcvOptions(host: InetNet, cpu: Cpu, skb: SkBuff, route: Rtable): bool
     kfreeSkbReason(host.sim, skb, "NOT_SPECIFIED", "ip_rcv_finish_core"); // ip_rcv_options(), inlined
     return false;
   }
-  // the route is known (skb_rtable()): record-route and timestamp get this hop's address
-  const fill = ipOptionsFill(
-    skb,
-    found,
-    () => fibComputeSpecDst(host, cpu, skb, route.local && !route.broadcast && !route.multicast),
-    inetCurrentTimestamp(host),
-    (addr) => inetAddrTypeDevTable(host, addr, cpu) === "local",
-  );
-  if (fill.changed) skb.ipOpt = fill;
   return true;
 }
 

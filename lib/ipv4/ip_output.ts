@@ -15,6 +15,7 @@ import {
   ipHdr,
   kfreeSkbReason,
   PACKET_LOOPBACK,
+  type ReplyOptions,
   SKB_TRUESIZE,
   skbClone,
   skbForwarded,
@@ -33,6 +34,7 @@ import { NET_XMIT_DROP } from "../sched/sch_generic.ts";
 import { arpAssumeResolved, ipNeighGw4 } from "./arp.ts";
 import { LOCAL_BROADCAST_OUTPUT_ROUTE, LOCAL_OUTPUT_ROUTE } from "./route.ts";
 import { netifRx } from "../core/netif_receive.ts";
+import { inetCurrentTimestamp, ipOptionsBuild } from "./ip_options.ts";
 
 const EPERM = 1;
 const ENOBUFS = 105;
@@ -303,6 +305,8 @@ export interface LocalPacket {
   ipSummed?: number;
   /** The sending socket's receive queue (sk_rx_queue_get()), for XPS by receive queue. */
   rxQueue?: number;
+  /** IP options a reply echoes (__ip_options_echo()), written by ip_options_build(). */
+  options?: ReplyOptions;
 }
 
 /**
@@ -318,9 +322,10 @@ export interface LocalPacket {
  */
 export function ipLocalOut(host: InetNet, cpu: Cpu, p: LocalPacket, route: OutRoute): number {
   host.sim.enterFn(cpu, "ip_local_out");
-  const pkt = allocBytes(IPV4_HLEN + p.payload.length);
+  const optlen = p.options?.data.length ?? 0;
+  const pkt = allocBytes(IPV4_HLEN + optlen + p.payload.length);
   const iph = new IpHdr(pkt, 0);
-  iph.setVersionIhl(4, 5);
+  iph.setVersionIhl(4, 5 + optlen / 4);
   iph.tos = p.tos;
   iph.totLen = pkt.length;
   iph.id = host.ipv4.ipIdent++ & 0xffff;
@@ -329,7 +334,8 @@ export function ipLocalOut(host: InetNet, cpu: Cpu, p: LocalPacket, route: OutRo
   iph.protocol = p.protocol;
   iph.saddr = p.saddr;
   iph.daddr = p.daddr;
-  pkt.set(p.payload, IPV4_HLEN);
+  if (optlen) ipOptionsBuild(pkt, p.options!, p.saddr, inetCurrentTimestamp(host));
+  pkt.set(p.payload, IPV4_HLEN + optlen);
   ipSendCheck(pkt, iph);
   // __ip_append_data(): sock_alloc_send_skb(fraglen + hh_len + 15), hh_len the device's
   // LL_RESERVED_SPACE

@@ -13,9 +13,11 @@ import {
   ipHdr,
   kfreeSkbReason,
   PACKET_HOST,
+  type ReplyOptions,
   type SkBuff,
   tcpHdr,
 } from "../core/skbuff.ts";
+import { ipOptionsEcho } from "./ip_options.ts";
 import type { SkbDropReason } from "../core/dropreason.ts";
 import {
   skRxQueueSet,
@@ -225,6 +227,7 @@ function sendReset(
     reason,
   }));
   const flow = { saddr: s.daddr, sport: s.dport, daddr: s.saddr, dport: s.sport };
+  const tos = ipHdr(skb).tos; // arg.tos
   if (s.flags & TCP_FLAGS.ACK) {
     tcpTransmit(host, cpu, flow, {
       seq: s.ack,
@@ -233,6 +236,8 @@ function sendReset(
       window: 0,
       options: [],
       reply: true,
+      tos,
+      answers: skb,
     });
   } else {
     const len = s.dataLen + (s.flags & TCP_FLAGS.SYN ? 1 : 0) + (s.flags & TCP_FLAGS.FIN ? 1 : 0);
@@ -243,6 +248,8 @@ function sendReset(
       window: 0,
       options: [],
       reply: true,
+      tos,
+      answers: skb,
     });
   }
 }
@@ -257,11 +264,12 @@ function inetLookupListener(host: InetNet, s: Seg): Sock | undefined {
 
 // tcp_v4_timewait_ack() → tcp_v4_send_ack(): the timewait sock's ACK — snd_nxt, rcv_nxt, the
 // window it kept, a timestamp echoing the last one; no SACK
-function tcpV4TimewaitAck(host: InetNet, cpu: Cpu, sk: Sock): void {
+function tcpV4TimewaitAck(host: InetNet, cpu: Cpu, sk: Sock, skb: SkBuff): void {
   const tp = sk.tcp!;
   tcpV4SendAck(
     host,
     cpu,
+    { tos: 0, answers: skb }, // tw_tos: the socket's, which the kit leaves 0
     { saddr: sk.rcvSaddr, sport: sk.num, daddr: sk.daddr, dport: sk.dport },
     tp.sndNxt,
     sk.rcvNxt,
@@ -276,6 +284,7 @@ function tcpV4TimewaitAck(host: InetNet, cpu: Cpu, sk: Sock): void {
 function tcpV4SendAck(
   host: InetNet,
   cpu: Cpu,
+  reply: { tos: number; answers: SkBuff },
   flow: { saddr: number; sport: number; daddr: number; dport: number },
   seq: number,
   ack: number,
@@ -289,6 +298,7 @@ function tcpV4SendAck(
       ack,
       flags: TCP_FLAGS.ACK,
       reply: true,
+      ...reply,
       window,
       options: tsecr
         ? [TCPOPT_NOP, TCPOPT_NOP, TCPOPT_TIMESTAMP, 10, ...u32Bytes(tsval), ...u32Bytes(tsecr)]
@@ -424,7 +434,7 @@ function tcpV4RcvReason(
       inetTwskDeschedulePut(host, est);
       twIsn = tw.isn;
     } else {
-      if (tw.status === "ack" || tw.status === "syn") tcpV4TimewaitAck(host, cpu, est);
+      if (tw.status === "ack" || tw.status === "syn") tcpV4TimewaitAck(host, cpu, est, skb);
       if (tw.status === "rst") {
         sendReset(host, cpu, s, rt, skb, "TCP_TIMEWAIT_SOCKET", est);
         inetTwskDeschedulePut(host, est);
@@ -687,16 +697,20 @@ function tcpConnRequest(
   }
   // route_req: the SYN-ACK's route, looked up before the last quarter's check asks whether the
   // peer is proven (tcp_peer_is_proven() reads the dst's metrics)
+  // tcp_v4_init_req() first: the SYN's IP options saved for the SYN-ACK
+  let ireqOpt: ReplyOptions | null = null;
   const dst = host.sim.traced(
     cpu,
     "tcp_v4_route_req",
-    () =>
-      inetCskRouteReq(host, cpu, {
+    () => {
+      ireqOpt = tcpV4SaveOptions(host, cpu, skb);
+      return inetCskRouteReq(host, cpu, {
         saddr: s.daddr,
         sport: s.dport,
         daddr: s.saddr,
         dport: s.sport,
-      }),
+      });
+    },
     skb.id,
   );
   if (!dst) return drop();
@@ -757,6 +771,7 @@ function tcpConnRequest(
     // sk_rx_queue_set(): -1 when the driver recorded none — where the kernel leaves the
     // request's mapping as its memory held (reqsk_alloc() clears only the transmit one)
     rxQueue: skb.queueMapping - 1,
+    ireqOpt,
   });
   if (wantCookie) {
     // cookie_init_sequence() → tcp_synq_overflow(): the listener remembers a flood, at most
@@ -776,6 +791,13 @@ function tcpConnRequest(
 
 // inet_reqsk_alloc(): a request whose SYN-ACK goes now, not yet sent again, acknowledged nor timed
 // out
+// tcp_v4_save_options(): the options a SYN carried, echoed as its SYN-ACKs will carry them;
+// none when it had none, or when they cannot be echoed
+function tcpV4SaveOptions(host: InetNet, cpu: Cpu, skb: SkBuff): ReplyOptions | null {
+  const opt = ipOptionsEcho(host, cpu, skb);
+  return opt?.data.length ? opt : null;
+}
+
 function newRequest(
   host: InetNet,
   o: Omit<
@@ -850,6 +872,7 @@ function cookieCheck(
     windowClamp: win.windowClamp,
     syncookie: true,
     rxQueue: -1,
+    ireqOpt: tcpV4SaveOptions(host, cpu, skb),
   });
   return tcpV4SynRecvSock(host, cpu, listener, req, skb, s);
 }
@@ -958,7 +981,7 @@ function tcpCheckReq(
   if (!tcpInWindow(s.seq, endSeq, rcvNxt, (rcvNxt + Math.min(req.rcvWnd, 65535)) >>> 0)) {
     // out of window: an ACK (tcp_v4_reqsk_send_ack(); rate limited, TCPACKSkippedSynRecv)
     if (!(flg & TCP_FLAGS.RST) && !tcpOowRateLimited(host, s, "TCPACKSkippedSynRecv", req)) {
-      tcpV4ReqskSendAck(host, cpu, listener, req);
+      tcpV4ReqskSendAck(host, cpu, listener, req, skb);
     }
     return "TCP_OVERWINDOW";
   }
@@ -966,7 +989,7 @@ function tcpCheckReq(
   const f = s.seq === req.irs ? flg & ~TCP_FLAGS.SYN : flg;
   if (f & TCP_FLAGS.RST && s.seq !== rcvNxt) {
     // RFC 5961 3.2: a RST in the window but not at rcv_nxt gets a challenge ACK
-    tcpReqskSendChallengeAck(host, cpu, listener, req);
+    tcpReqskSendChallengeAck(host, cpu, listener, req, skb);
     return "NOT_SPECIFIED";
   }
   if (f & (TCP_FLAGS.RST | TCP_FLAGS.SYN)) {
@@ -1018,22 +1041,30 @@ function tcpReqskSendChallengeAck(
   cpu: Cpu,
   listener: Sock,
   req: TcpRequestSock,
+  skb: SkBuff,
 ): void {
   host.sim.enterFn(cpu, "tcp_reqsk_send_challenge_ack");
   if (!__tcpOowRateLimited(host, "TCPACKSkippedChallenge", req)) {
     host.mib.tcpExt.TCPChallengeACK++;
-    tcpV4ReqskSendAck(host, cpu, listener, req);
+    tcpV4ReqskSendAck(host, cpu, listener, req, skb);
   }
   host.sim.exitFn(cpu, "tcp_reqsk_send_challenge_ack");
 }
 
 // tcp_v4_reqsk_send_ack() → tcp_v4_send_ack(): the request's ACK — snt_isn + 1, rcv_nxt,
 // tcp_synack_window() scaled by our shift, a timestamp echoing the SYN's when it had one
-function tcpV4ReqskSendAck(host: InetNet, cpu: Cpu, listener: Sock, req: TcpRequestSock): void {
+function tcpV4ReqskSendAck(
+  host: InetNet,
+  cpu: Cpu,
+  listener: Sock,
+  req: TcpRequestSock,
+  skb: SkBuff,
+): void {
   host.sim.enterFn(cpu, "tcp_v4_reqsk_send_ack");
   tcpV4SendAck(
     host,
     cpu,
+    { tos: ipHdr(skb).tos, answers: skb },
     { saddr: req.daddr, sport: listener.num, daddr: req.saddr, dport: req.sport },
     (req.iss + 1) >>> 0,
     (req.irs + 1) >>> 0,

@@ -8,11 +8,12 @@ import { NET_XMIT_CN } from "../sched/sch_generic.ts";
 import type { InetNet } from "./netns_ipv4.ts";
 import { cookieInitTimestamp } from "./syncookies.ts";
 import { type Sock, TCP_STATES, type TcpRequestSock, type TcpSockState } from "../core/sock.ts";
-import { CHECKSUM_NONE, CHECKSUM_PARTIAL } from "../core/skbuff.ts";
+import { CHECKSUM_NONE, CHECKSUM_PARTIAL, type ReplyOptions, type SkBuff } from "../core/skbuff.ts";
+import { ipOptionsEcho } from "./ip_options.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
 import { allocBytes } from "../wire/copy_bytes.ts";
-import { IPPROTO_TCP } from "../wire/ipv4.ts";
+import { INET_ECN_MASK, inetDsfieldToDscp, IPPROTO_TCP } from "../wire/ipv4.ts";
 import {
   TCP_FLAGS,
   TCP_HLEN,
@@ -266,7 +267,10 @@ export interface TcpFlow {
  * @param seg sequence, acknowledgment, flags, window field and option bytes; a retransmission
  * of a SYN is not counted in OutSegs (__tcp_transmit_skb() counts only new sequence space and
  * segments that take none); `reply` for what tcp_v4_send_reset() and tcp_v4_send_ack() send
- * for no full socket through ip_send_unicast_reply(), its checksum made here
+ * for no full socket through ip_send_unicast_reply(), its checksum made here, counted whether
+ * it goes out or not; such a reply's `tos` (arg->tos) and the segment it `answers`, whose IP
+ * options it echoes (__ip_options_echo(): nothing goes out when it cannot); a SYN-ACK's saved
+ * `ipOptions`
  * @param bhOff sent with bottom halves off, as from softirq context
  * @param dst the route, when the caller looked it up; else tcpTransmit() does
  */
@@ -282,16 +286,29 @@ export function tcpTransmit(
     options: number[];
     retransmit?: boolean;
     reply?: boolean;
+    tos?: number;
+    answers?: SkBuff;
+    ipOptions?: ReplyOptions;
   },
   bhOff = true,
   dst?: RouteReq,
 ): void {
   host.sim.holding(cpu, { bh: bhOff ? 1 : 0 }, () => {
+    const count = () => {
+      if (!seg.retransmit) host.mib.tcp.OutSegs++;
+      if (seg.flags & TCP_FLAGS.RST) host.mib.tcp.OutRsts++;
+    };
+    // tcp_v4_send_reset() and tcp_v4_send_ack() count what ip_send_unicast_reply() may not send
+    if (seg.reply) count();
+    const options = seg.answers ? ipOptionsEcho(host, cpu, seg.answers) : seg.ipOptions;
+    if (options === null) return;
+    const tos = seg.tos ?? 0;
     const out = dst ?? ipRouteOutput(host, flow.daddr, cpu, {
       proto: IPPROTO_TCP,
       saddr: flow.saddr,
       sport: flow.sport,
       dport: flow.dport,
+      tos: inetDsfieldToDscp(tos),
     });
     if (!out) return;
     const len = TCP_HLEN + seg.options.length;
@@ -308,18 +325,18 @@ export function tcpTransmit(
     th.check = csumFold(
       csumPartial(t, csumTcpudpNofold(flow.saddr, flow.daddr, len, IPPROTO_TCP, 0), 0, len),
     );
-    if (!seg.retransmit) host.mib.tcp.OutSegs++;
-    if (seg.flags & TCP_FLAGS.RST) host.mib.tcp.OutRsts++;
+    if (!seg.reply) count();
     const fromSocket = !seg.reply;
     const rc = ipLocalOut(host, cpu, {
       saddr: flow.saddr,
       daddr: flow.daddr,
       protocol: IPPROTO_TCP,
-      tos: 0,
+      tos: tos & ~INET_ECN_MASK,
       df: true,
       payload: t,
       ipSummed: fromSocket ? CHECKSUM_PARTIAL : CHECKSUM_NONE,
       rxQueue: flow.rxQueue,
+      options,
     }, out.route);
     // ip_send_unicast_reply() → ip_send_skb(): a reset's failure is an output discard; a
     // socket's segment (ip_queue_xmit(), ip_build_and_send_pkt()) counts none
@@ -448,6 +465,8 @@ export function tcpSendSynack(
       ack: req.irs + 1,
       // tcp_ecn_make_synack(): ECE grants the ECN the SYN asked for
       flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK | (req.ecnOk ? TCP_FLAGS.ECE : 0),
+      // ip_build_and_send_pkt(): the SYN's options (ireq_opt)
+      ipOptions: req.ireqOpt ?? undefined,
       window: Math.min(req.rcvWnd, 65535),
       options: writeOptions({
         mss: advmss,

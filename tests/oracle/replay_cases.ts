@@ -79,6 +79,21 @@ function tcp(dport: number, flags: string, o: Partial<FrameSpec> = {}): Uint8Arr
   });
 }
 
+// IP options a reply echoes: record-route with room for two addresses, for one, and full; a
+// timestamp with room for three times, for two address-time pairs, and prespecified (ours, then
+// the peer's); a record-route whose last slot is too short to echo; no-ops; two at once
+const ECHOED_OPTIONS: Record<string, Uint8Array> = {
+  rr2: Uint8Array.of(7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0),
+  rr1: Uint8Array.of(7, 7, 4, 0, 0, 0, 0),
+  rrFull: Uint8Array.of(7, 7, 8, 1, 2, 3, 4),
+  ts0: Uint8Array.of(68, 16, 5, 0, ...new Array(12).fill(0)),
+  ts1: Uint8Array.of(68, 20, 5, 1, ...new Array(16).fill(0)),
+  ts3: Uint8Array.of(68, 20, 5, 3, 10, 1, 0, 2, 0, 0, 0, 0, 10, 1, 0, 7, 0, 0, 0, 0),
+  rrShort: Uint8Array.of(7, 9, 4, 0, 0, 0, 0, 0, 0),
+  nops: Uint8Array.of(1, 1, 1, 1),
+  rrTs: Uint8Array.of(7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 68, 16, 5, 0, ...new Array(12).fill(0)),
+};
+
 // the link-layer group of 224.0.0.1 (ip_eth_mc_map())
 const ALL_HOSTS_MAC = { dst: "01:00:5e:00:00:01" };
 
@@ -506,6 +521,34 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       icmp(8, { icmp: { type: 8, code: 9 }, payload: 0, pad: false }),
       icmp(17, { payload: 4 }),
       icmp(14, { payload: 12 }),
+    ],
+  },
+  // Replies echo the record-route and timestamp options as this hop left them, with room for
+  // their own entry (__ip_options_echo(), ip_options_build()); an option with a slot too short
+  // for it gets no reply at all. RSTs take the segment's TOS. The SYNs go last: their SYN-ACKs'
+  // retransmissions fall after the capture.
+  ip_options_echoed: {
+    scenario: with_({ filter: [{ chain: "INPUT", proto: "udp", dport: 7, target: "DROP" }] }),
+    frames: [
+      ...Object.values(ECHOED_OPTIONS).flatMap((options, i) => [
+        icmp(8, { ipv4: { saddr: PEER, daddr: HOST, options, tos: 0x10 }, payload: 16 }),
+        udp(9999, { ipv4: { saddr: PEER, daddr: HOST, options } as never, payload: 16 }),
+        tcp(81, "A", {
+          ipv4: { saddr: PEER, daddr: HOST, options, tos: 0x11 },
+          tcp: { source: 41000 + i, dest: 81, seq: 5, ackSeq: 9 },
+        }),
+      ]),
+      udp(5000, {
+        daddr: "10.9.1.1",
+        ipv4: { options: ECHOED_OPTIONS.ts1, ttl: 1 } as never,
+        payload: 8,
+      }),
+      icmp(13, { ipv4: { saddr: PEER, daddr: HOST, options: ECHOED_OPTIONS.ts0 }, payload: 12 }),
+      tcp(80, "S", { ipv4: { saddr: PEER, daddr: HOST, options: ECHOED_OPTIONS.rr2 } }),
+      tcp(80, "S", {
+        ipv4: { saddr: PEER, daddr: HOST, options: ECHOED_OPTIONS.ts3 },
+        tcp: { source: 40001, dest: 80 },
+      }),
     ],
   },
   martians_route_localnet: {
