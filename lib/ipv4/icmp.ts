@@ -114,6 +114,31 @@ function globalAllow(host: InetNet): boolean {
   return true;
 }
 
+// icmpv4_global_allow(): a type outside icmp_ratemask goes, unlimited; another goes while the
+// global credit lasts (then the per-destination limit applies to it), or is counted in
+// OutRateLimitGlobal. Returns whether that limit applies, or null for no message.
+function icmpv4GlobalAllow(host: InetNet, type: number, code: number): boolean | null {
+  if (maskAllow(host, type, code)) return false;
+  if (globalAllow(host)) return true;
+  host.mib.icmp.OutRateLimitGlobal++;
+  return null;
+}
+
+// icmpv4_xrlim_allow(): the destination's token bucket (icmp_ratelimit), when the limit applies
+// and the message does not go out by the loopback device; a refusal counts OutRateLimitHost.
+function icmpv4XrlimAllow(
+  host: InetNet,
+  route: OutRoute,
+  daddr: number,
+  applyLimit: boolean,
+): boolean {
+  if (!applyLimit || route.dev.loopback) return true;
+  const timeout = msToJiffies(host, host.sysctl["net.ipv4.icmp_ratelimit"]);
+  if (inetPeerXrlimAllow(host, inetGetpeer(host, daddr), timeout)) return true;
+  host.mib.icmp.OutRateLimitHost++;
+  return false;
+}
+
 function msToJiffies(host: InetNet, ms: number): number {
   return Math.ceil((ms * host.hz) / 1000);
 }
@@ -208,14 +233,8 @@ export function __icmpSend(
     // local_bh_disable(), then icmp_xmit_lock()'s socket spinlock, for the rest
     host.sim.holding(cpu, { bh: 1, preempt: 1 }, () => {
       const saddr = iph.saddr;
-      let applyLimit = false;
-      if (!maskAllow(host, type, code)) {
-        if (!globalAllow(host)) {
-          host.mib.icmp.OutRateLimitGlobal++;
-          return;
-        }
-        applyLimit = true;
-      }
+      const applyLimit = icmpv4GlobalAllow(host, type, code);
+      if (applyLimit === null) return;
       // Errors go with precedence "internetwork control" (IPTOS_PREC_INTERNETCONTROL).
       const tos = ICMP_ERROR_TYPES.has(type) ? (iph.tos & 0x1e) | 0xc0 : iph.tos;
       const options = ipOptionsEcho(host, cpu, skb);
@@ -224,13 +243,7 @@ export function __icmpSend(
       const out = icmpRouteLookup(host, cpu, skb, rt.local ? iph.daddr : 0, inetDsfieldToDscp(tos));
       if (!out) return;
       if (rt.local) out.saddr = iph.daddr;
-      if (applyLimit && !out.route.dev.loopback) {
-        const timeout = msToJiffies(host, host.sysctl["net.ipv4.icmp_ratelimit"]);
-        if (!inetPeerXrlimAllow(host, inetGetpeer(host, saddr), timeout)) {
-          host.mib.icmp.OutRateLimitHost++;
-          return;
-        }
-      }
+      if (!icmpv4XrlimAllow(host, out.route, saddr, applyLimit)) return;
       const room = Math.min(576, out.route.dev.mtu) - IPV4_HLEN - options.data.length - ICMP_HLEN;
       const quote = h.subarray(nh, nh + Math.min(iph.totLen, room, h.length - nh));
       const icmp = allocBytes(ICMP_HLEN + quote.length);
@@ -351,13 +364,18 @@ export function icmpSend(...args: Parameters<typeof __icmpSend>): void {
 function icmpReply(host: InetNet, cpu: Cpu, skb: SkBuff, rt: Rtable, icmp: Uint8Array): void {
   host.sim.enterFn(cpu, "icmp_reply", skb.id);
   const options = ipOptionsEcho(host, cpu, skb);
-  // icmp_xmit_lock(): bottom halves off, the ICMP socket's spinlock held
+  // bottom halves off for the global limit, then icmp_xmit_lock()'s socket spinlock: the
+  // reply's type, not the request's, is what icmp_ratemask limits
   if (options) {
-    host.sim.holding(
-      cpu,
-      { bh: 1, preempt: 1 },
-      () => icmpReplyLocked(host, cpu, skb, rt, icmp, options),
-    );
+    host.sim.holding(cpu, { bh: 1 }, () => {
+      const applyLimit = icmpv4GlobalAllow(host, icmp[0], icmp[1]);
+      if (applyLimit === null) return;
+      host.sim.holding(
+        cpu,
+        { preempt: 1 },
+        () => icmpReplyLocked(host, cpu, skb, rt, icmp, options, applyLimit),
+      );
+    });
   }
   host.sim.exitFn(cpu, "icmp_reply", skb.id);
 }
@@ -369,6 +387,7 @@ function icmpReplyLocked(
   rt: Rtable,
   icmp: Uint8Array,
   options: ReplyOptions,
+  applyLimit: boolean,
 ): void {
   const iph = ipHdr(skb);
   const saddr = fibComputeSpecDst(host, cpu, skb, rt.local && !rt.broadcast && !rt.multicast);
@@ -377,7 +396,7 @@ function icmpReplyLocked(
     saddr,
     tos: inetDsfieldToDscp(iph.tos),
   });
-  if (out) {
+  if (out && icmpv4XrlimAllow(host, out.route, iph.saddr, applyLimit)) {
     out.saddr = saddr;
     icmpPush(host, cpu, out, iph.saddr, iph.tos, icmp, 0, options);
   }

@@ -551,6 +551,26 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       }),
     ],
   },
+  // icmp_reply() is limited as errors are when icmp_ratemask names the reply's type (echo and
+  // timestamp replies here): the destination's bucket holds six, then one a second
+  // (icmp_ratelimit); another destination has its own; the global credit never runs out here.
+  echo_reply_limits: {
+    scenario: with_({
+      sysctl: {
+        "net.ipv4.icmp_ratemask": (1 << 0) | (1 << 14),
+        "net.ipv4.icmp_msgs_per_sec": 10000,
+        "net.ipv4.icmp_msgs_burst": 10000,
+        "net.ipv4.icmp_ratelimit": 1000,
+      },
+    }),
+    frames: [
+      ...[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((sequence) =>
+        icmp(sequence === 5 ? 13 : 8, { icmp: { sequence } as never, payload: 12 })
+      ),
+      icmp(8, { saddr: "10.1.0.8", payload: 8 }),
+      udp(9999, { payload: 8 }),
+    ],
+  },
   martians_route_localnet: {
     scenario: with_({ sysctl: { "net.ipv4.conf.all.route_localnet": 1 } }),
     frames: [udp(5000, { saddr: "127.0.0.1" }), udp(5000, { daddr: "127.0.0.1" })],
