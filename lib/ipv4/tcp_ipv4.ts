@@ -789,8 +789,6 @@ function tcpConnRequest(
   reqskTimer(host, cpu, listener, request, s, 0);
 }
 
-// inet_reqsk_alloc(): a request whose SYN-ACK goes now, not yet sent again, acknowledged nor timed
-// out
 // tcp_v4_save_options(): the options a SYN carried, echoed as its SYN-ACKs will carry them;
 // none when it had none, or when they cannot be echoed
 function tcpV4SaveOptions(host: InetNet, cpu: Cpu, skb: SkBuff): ReplyOptions | null {
@@ -798,6 +796,8 @@ function tcpV4SaveOptions(host: InetNet, cpu: Cpu, skb: SkBuff): ReplyOptions | 
   return opt?.data.length ? opt : null;
 }
 
+// inet_reqsk_alloc(): a request whose SYN-ACK goes now, not yet sent again, acknowledged nor timed
+// out
 function newRequest(
   host: InetNet,
   o: Omit<
