@@ -500,16 +500,19 @@ export type RouteReq = NonNullable<ReturnType<typeof ipRouteOutput>>;
  * @param host the host
  * @param cpu the CPU
  * @param flow our address and port, the peer's
- * @returns the route, or null when the peer cannot be reached (no SYN-ACK then)
+ * @returns the route, or null when the peer cannot be reached (no SYN-ACK then; OutNoRoutes)
  */
 export function inetCskRouteReq(host: InetNet, cpu: Cpu, flow: TcpFlow): RouteReq | null {
-  return host.sim.traced(cpu, "inet_csk_route_req", () =>
-    ipRouteOutput(host, flow.daddr, cpu, {
+  return host.sim.traced(cpu, "inet_csk_route_req", () => {
+    const route = ipRouteOutput(host, flow.daddr, cpu, {
       proto: IPPROTO_TCP,
       saddr: flow.saddr,
       sport: flow.sport,
       dport: flow.dport,
-    }));
+    });
+    if (!route) host.mib.ip.OutNoRoutes++; // no_route: IPSTATS_MIB_OUTNOROUTES
+    return route;
+  });
 }
 
 /**

@@ -383,6 +383,28 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       udp(5000, { daddr: "192.168.1.1" }),
     ],
   },
+  // No route back to the source (no default route, no reverse-path filter): a RST or an ACK
+  // through ip_send_unicast_reply() is counted though it cannot go; a SYN-ACK's route is looked
+  // up first, and its failure counts OutNoRoutes (inet_csk_route_req()); ICMP counts neither.
+  no_route_back: {
+    scenario: with_({ sysctl: {}, routes: [] }),
+    frames: [
+      tcp(81, "A", {
+        ipv4: { saddr: "192.168.5.5", daddr: HOST },
+        tcp: { source: 4000, dest: 81, ackSeq: 2 },
+      }),
+      tcp(81, "S", {
+        ipv4: { saddr: "192.168.5.5", daddr: HOST },
+        tcp: { source: 4001, dest: 81 },
+      }),
+      tcp(80, "S", {
+        ipv4: { saddr: "192.168.5.5", daddr: HOST },
+        tcp: { source: 4002, dest: 80 },
+      }),
+      icmp(8, { saddr: "192.168.5.5", payload: 8 }),
+      udp(9999, { saddr: "192.168.5.5", payload: 8 }),
+    ],
+  },
   no_route: {
     scenario: with_({ routes: [{ dst: "10.9.0.0/16", via: "10.2.0.1", dev: "eth1" }] }),
     frames: [udp(5000, { daddr: "8.8.8.8" }), udp(5000, { daddr: "10.9.3.3" })],
