@@ -145,9 +145,12 @@ export class Veth {
     yield LOCAL_BH_DISABLE;
     for (let i = 0; i < frames.length; i++) {
       const frame = frames[i];
-      // sized by the sender's packet_snd(), 16 bytes of headroom before the frame; with
-      // GRO on, veth_xdp_rcv_skb() would copy it into a page-backed skb
+      // sized by the sender's packet_snd(), 16 bytes of headroom (LL_RESERVED_SPACE) before the
+      // frame; with GRO on, veth_xdp_rcv_skb() would copy it into a page-backed skb
       const skb = dev.groEnabled ? allocSkb(host.sim, frame) : allocSkbLinear(host.sim, frame, 16);
+      // a SOCK_RAW frame then starts hard_header_len earlier (skb_reserve(skb, -reserve)), so
+      // that its network header falls where it was reserved: that much more tailroom
+      if (!dev.groEnabled) skb.tailroom += ETH_HLEN;
       onSkb?.(skb, i);
       if (frame.length < ETH_HLEN) {
         kfreeSkbReason(host.sim, skb, "PKT_TOO_SMALL", "veth_xmit");

@@ -230,18 +230,30 @@ export function inetFragQueueInsert(
 function ipFragReasm(host: InetNet, cpu: Cpu, q: Ipq, last: SkBuff): SkBuff {
   const first = q.fragments[0].skb;
   if (first !== last) traceConsumeSkb(host.sim, cpu, first, "inet_frag_reasm_prepare");
-  // the frag_list: every fragment after the head, the completing one as a clone of it
-  const fragList = q.fragments.slice(1).map((f) => {
-    if (f.skb !== last) return f.skb;
-    const clone = new SkBuff(-host.sim.ledger.nextId, new Uint8Array(0), 0, last.dev);
-    clone.protocol = last.protocol;
-    return clone;
-  });
+  // inet_frag_reasm_finish() for local delivery (ip_frag_coalesce_ok()): fragments are copied
+  // into the head's tailroom while they fit (skb_try_coalesce()) and freed with no event; from
+  // the first that does not, the rest make the frag_list — the completing one as a clone of it
+  let room = first.frags ? 0 : first.tailroom;
+  const fragList: SkBuff[] = [];
+  let truesize = first.truesize;
+  for (const f of q.fragments.slice(1)) {
+    const len = f.end - f.offset;
+    if (!fragList.length && len <= room) {
+      room -= len;
+      continue;
+    }
+    truesize += f.skb.truesize;
+    if (f.skb !== last) fragList.push(f.skb);
+    else {
+      const clone = new SkBuff(-host.sim.ledger.nextId, new Uint8Array(0), 0, last.dev);
+      clone.protocol = last.protocol;
+      fragList.push(clone);
+    }
+  }
   const fnh = first.networkHeader;
   const ihl = ipHdr(first).ihl * 4;
   const pkt = new Uint8Array(fnh + ihl + q.len);
   pkt.set(first.head.subarray(0, fnh + ihl));
-  let truesize = 0;
   for (const f of q.fragments) {
     const s = f.skb;
     const sihl = ipHdr(s).ihl * 4;
@@ -249,7 +261,6 @@ function ipFragReasm(host: InetNet, cpu: Cpu, q: Ipq, last: SkBuff): SkBuff {
       s.head.subarray(s.networkHeader + sihl, s.networkHeader + sihl + f.end - f.offset),
       fnh + ihl + f.offset,
     );
-    truesize += s.truesize;
     if (s !== last) {
       host.sim.ledger.end({
         skb: s.id,
@@ -265,8 +276,11 @@ function ipFragReasm(host: InetNet, cpu: Cpu, q: Ipq, last: SkBuff): SkBuff {
   iph.totLen = tot;
   iph.fragOff = 0;
   const whole = last;
+  // skb_morph() into the head's place: its IPCB, the options as compiled, goes with it
+  whole.ipOpt = first.ipOpt;
   whole.head = pkt;
   whole.truesize = truesize;
+  whole.tailroom = fragList.length ? 0 : room;
   whole.frags = null;
   (whole.fragList ??= []).push(...fragList);
   whole.networkHeader = fnh;

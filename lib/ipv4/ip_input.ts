@@ -245,7 +245,9 @@ function ipRcvCoreChecks(host: InetNet, skb: SkBuff): boolean {
     return false;
   }
   if (len < iph.ihl * 4) return ipInhdrError(host, skb, "IP_INHDR");
-  skb.len = len; // pskb_trim_rcsum(): drop the link layer's padding
+  // pskb_trim_rcsum(): drop the link layer's padding, which a linear skb has as tailroom again
+  if (skb.tailroom > 0 && !skb.frags) skb.tailroom += skb.len - len;
+  skb.len = len;
   skb.transportHeader = nh + iph.ihl * 4;
   return true;
 }

@@ -102,12 +102,19 @@ function with_(changes: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** A UDP datagram of `len` payload bytes cut into fragments of `size` bytes of IP payload. */
-function fragments(id: number, len: number, size: number, dport = 5000): Uint8Array[] {
+function fragments(
+  id: number,
+  len: number,
+  size: number,
+  dport = 5000,
+  o: { firstOptions?: Uint8Array; oneCut?: boolean } = {},
+): Uint8Array[] {
   const whole = udp(dport, { payload: len, ipv4: { id, fragOff: 0 } as never, pad: false });
   const ipPayload = whole.subarray(34);
   const out: Uint8Array[] = [];
-  for (let off = 0; off < ipPayload.length; off += size) {
-    const more = off + size < ipPayload.length;
+  // every `size` bytes, or with `oneCut` the first `size` and the rest
+  for (let off = 0, end = size; off < ipPayload.length; off = end, end += o.oneCut ? 65536 : size) {
+    const more = end < ipPayload.length;
     out.push(buildFrame({
       ipv4: {
         saddr: PEER,
@@ -115,8 +122,9 @@ function fragments(id: number, len: number, size: number, dport = 5000): Uint8Ar
         id,
         protocol: 17,
         fragOff: (more ? IP_MF : 0) | (off / 8),
+        options: off ? undefined : o.firstOptions,
       },
-      payload: ipPayload.subarray(off, off + size),
+      payload: ipPayload.subarray(off, end),
     }));
   }
   return out;
@@ -800,6 +808,21 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       })(),
       fragments(0x103, 1000, 512)[0],
       ...fragments(0x104, 1000, 512, 5003),
+    ],
+  },
+  // Reassembly for local delivery copies a fragment into the head's tailroom while it fits
+  // (inet_frag_reasm_finish(), skb_try_coalesce()): behind a 130-byte first fragment the peer's
+  // packet_snd() left 124 bytes. A coalesced datagram is charged only its head's truesize, so a
+  // small receive buffer takes twice as many; the first fragment's IP options are the
+  // datagram's (skb_morph()), which the port unreachable echoes.
+  fragments_coalesced: {
+    scenario: BASE_SCENARIO,
+    frames: [
+      ...[104, 124, 125, 160].flatMap((second, i) =>
+        fragments(0x401 + i, 88 + second, 96, 9999, { oneCut: true })
+      ),
+      ...Array.from({ length: 14 }, (_, i) => fragments(0x410 + i, 112, 96, 5001)).flat(),
+      ...fragments(0x420, 192, 96, 9999, { firstOptions: ECHOED_OPTIONS.rr2, oneCut: true }),
     ],
   },
   // a datagram completes, then its last fragment comes again: a new queue that only times out,
