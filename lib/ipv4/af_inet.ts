@@ -30,8 +30,8 @@ import { icmpRcv, icmpSend } from "./icmp.ts";
 import { ipListRcv, ipPacketHandler } from "./ip_input.ts";
 import { devinetInit } from "./devinet.ts";
 import { fibTableLookup, ipFibInit } from "./fib.ts";
-import { tcpV4Rcv } from "./tcp_ipv4.ts";
-import { udpRcv } from "./udp.ts";
+import { tcpV4Err, tcpV4Rcv } from "./tcp_ipv4.ts";
+import { udpErr, udpRcv } from "./udp.ts";
 import { consumeSkb, ipHdr, kfreeSkbReason } from "../core/skbuff.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import type { Rtable } from "./route.ts";
@@ -129,12 +129,23 @@ export function inetInit(host: InetNet): void {
   protoRegister(host, proto("RAW", 1152, 0, false, false, "yyynyyynyyyyyyyynn"), true);
   protoRegister(host, proto("PING", 1016, 0, false, false, "yyynnynnyyyyyynyyn"), true);
   sockRegister(host, { family: PF_INET, create: "inet_create", name: "AF_INET" });
-  const add = (name: string, num: number, handler: NetProtocol["handler"]) => {
-    inetAddProtocol(host, { name, handler }, num);
+  const add = (
+    name: string,
+    num: number,
+    handler: NetProtocol["handler"],
+    errHandler?: NetProtocol["errHandler"],
+  ) => {
+    inetAddProtocol(host, { name, handler, errHandler }, num);
   };
   add("icmp_rcv", IPPROTO_ICMP, (cpu, skb, rt) => icmpRcv(host, cpu, skb, rt));
-  add("udp_rcv", IPPROTO_UDP, (cpu, skb, rt) => udpRcv(host, cpu, skb, rt));
-  add("tcp_v4_rcv", IPPROTO_TCP, (cpu, skb, rt) => tcpV4Rcv(host, cpu, skb, rt));
+  add("udp_rcv", IPPROTO_UDP, (cpu, skb, rt) => udpRcv(host, cpu, skb, rt), {
+    name: "udp_err",
+    fn: (cpu, skb, quoted) => udpErr(host, cpu, skb, quoted),
+  });
+  add("tcp_v4_rcv", IPPROTO_TCP, (cpu, skb, rt) => tcpV4Rcv(host, cpu, skb, rt), {
+    name: "tcp_v4_err",
+    fn: (cpu, skb, quoted) => tcpV4Err(host, cpu, skb, quoted),
+  });
   // CONFIG_IP_MULTICAST=y, as in distribution kernels
   add("igmp_rcv", IPPROTO_IGMP, (_cpu, skb) => igmpRcv(host, skb));
   arpInit(host);

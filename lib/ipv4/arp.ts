@@ -176,8 +176,8 @@ const BEFORE_THE_RUN_S = 60;
  * host does not resolve ({@linkcode NetnsIpv4.arpResolve} false): the scenario format takes
  * every on-link peer as resolved, and the reference setup (tests/oracle/replay_oracle.py) makes
  * such an entry for every peer the frames name. Made without a trace, as before the run. A
- * broadcast or multicast address is no peer: the first packet to it makes its entry, NOARP, as
- * ip_neigh_gw4() does, traced when a CPU is given.
+ * broadcast or multicast address is no peer, nor the loopback device's one entry: the first
+ * packet to it makes its entry, NOARP, as ip_neigh_gw4() does, traced when a CPU is given.
  * @param host the host
  * @param dev the device
  * @param addr the peer's address, host order
@@ -193,7 +193,9 @@ export function arpAssumeResolved(
   const tbl = arpTbl(host);
   const known = neighLookupNoref(tbl, dev, arpKey(dev, addr));
   if (known) return known;
-  if (cpu && !dev.loopback && dev.hardHeaderLen) {
+  // the loopback device's one entry, too, is made by the first packet out of it
+  if (cpu && dev.loopback) return neighCreate(host, cpu, tbl, dev, addr, true);
+  if (cpu && dev.hardHeaderLen) {
     const type = inetAddrTypeDevTable(host, addr);
     if (type === "broadcast" || type === "multicast") {
       return neighCreate(host, cpu, tbl, dev, addr, false);

@@ -93,25 +93,29 @@ function maskAllow(host: InetNet, type: number, code: number): boolean {
   return ((1 << type) & host.sysctl["net.ipv4.icmp_ratemask"]) === 0;
 }
 
-// icmp_global_allow(): a credit refilled at icmp_msgs_per_sec up to icmp_msgs_burst.
+// icmp_global_allow(): yes while credit is left; else a refill for the time since the last one
+// (icmp_msgs_per_sec a second, a second's worth at most, up to icmp_msgs_burst) — none before
+// HZ / 50 jiffies have passed, and none of less than one message — which, made, is a yes.
 function globalAllow(host: InetNet): boolean {
   const ip4 = host.ipv4;
-  const burst = host.sysctl["net.ipv4.icmp_msgs_burst"];
-  if (ip4.icmpGlobalCredit < 0) {
-    ip4.icmpGlobalCredit = burst;
-    ip4.icmpGlobalStamp = host.sim.now;
-  }
-  const elapsed = Math.min(host.sim.now - ip4.icmpGlobalStamp, 1e9);
-  if (elapsed >= 1e9 / 50) {
-    ip4.icmpGlobalCredit = Math.min(
-      burst,
-      ip4.icmpGlobalCredit + Math.floor(host.sysctl["net.ipv4.icmp_msgs_per_sec"] * elapsed / 1e9),
-    );
-    ip4.icmpGlobalStamp = host.sim.now;
-  }
-  if (ip4.icmpGlobalCredit <= 0) return false;
-  ip4.icmpGlobalCredit--;
+  if (ip4.icmpGlobalCredit > 0) return true;
+  const now = host.softirqs.jiffies;
+  const delta = Math.min(now - ip4.icmpGlobalStamp, host.hz);
+  if (delta < Math.floor(host.hz / 50)) return false;
+  const incr = Math.floor(host.sysctl["net.ipv4.icmp_msgs_per_sec"] * delta / host.hz);
+  if (!incr) return false;
+  ip4.icmpGlobalStamp = now;
+  ip4.icmpGlobalCredit = Math.min(
+    ip4.icmpGlobalCredit + incr,
+    host.sysctl["net.ipv4.icmp_msgs_burst"],
+  );
   return true;
+}
+
+// icmp_global_consume(): a message sent under the global limit spends get_random_u32_below(3)
+// credits — 0, 1 or 2 — which the kit takes at their mean, 1 (the credit may go below zero)
+function globalConsume(host: InetNet): void {
+  host.ipv4.icmpGlobalCredit--;
 }
 
 // icmpv4_global_allow(): a type outside icmp_ratemask goes, unlimited; another goes while the
@@ -125,18 +129,39 @@ function icmpv4GlobalAllow(host: InetNet, type: number, code: number): boolean |
 }
 
 // icmpv4_xrlim_allow(): the destination's token bucket (icmp_ratelimit), when the limit applies
-// and the message does not go out by the loopback device; a refusal counts OutRateLimitHost.
+// and the message does not go out by the loopback device; a refusal counts OutRateLimitHost, a
+// message let through spends global credit.
 function icmpv4XrlimAllow(
   host: InetNet,
   route: OutRoute,
   daddr: number,
   applyLimit: boolean,
 ): boolean {
-  if (!applyLimit || route.dev.loopback) return true;
+  if (!applyLimit) return true;
   const timeout = msToJiffies(host, host.sysctl["net.ipv4.icmp_ratelimit"]);
-  if (inetPeerXrlimAllow(host, inetGetpeer(host, daddr), timeout)) return true;
+  if (route.dev.loopback || inetPeerXrlimAllow(host, inetGetpeer(host, daddr), timeout)) {
+    globalConsume(host);
+    return true;
+  }
   host.mib.icmp.OutRateLimitHost++;
   return false;
+}
+
+// icmp_socket_deliver(): the quoted header and 8 bytes after it must be there (else InErrors),
+// then the quoted protocol's err_handler, if it has one, takes the error.
+function icmpSocketDeliver(
+  host: InetNet,
+  cpu: Cpu,
+  skb: SkBuff,
+  body: Uint8Array,
+  quoted: IpHdr,
+): void {
+  if (body.length < quoted.ihl * 4 + 8) {
+    host.mib.icmp.InErrors++;
+    return;
+  }
+  const err = host.inetProtos[quoted.protocol]?.errHandler;
+  if (err) host.sim.traced(cpu, err.name, () => err.fn(cpu, skb, body), skb.id);
 }
 
 function msToJiffies(host: InetNet, ms: number): number {
@@ -566,11 +591,16 @@ function icmpHandle(
         mib.InErrors++;
         return "PKT_TOO_SMALL";
       }
-      if (new IpHdr(body, 0).ihl < 5) {
+      const quoted = new IpHdr(body, 0);
+      if (quoted.ihl < 5) {
         mib.InErrors++;
         return "IP_INHDR";
       }
-      return null; // icmp_socket_deliver() → the protocol's err_handler
+      // unreachable codes past NR_ICMP_UNREACH and a reassembly timeout go no further
+      const code = h[th + 1];
+      if ((type === 3 && code > 15) || (type === 11 && code === 1)) return null;
+      icmpSocketDeliver(host, cpu, skb, body, quoted);
+      return null;
     }
     case 5: // icmp_redirect()
       if (body.length < 20) {

@@ -63,10 +63,10 @@ export class NetnsIpv4 {
   readonly udpSockets: Sock[] = [];
   /** TCP sockets: listeners and established ones, in creation order (tcp_hashinfo). */
   readonly tcpSockets: Sock[] = [];
-  /** Tokens of the global ICMP rate limit (icmp_global.credit). */
-  icmpGlobalCredit: number = -1;
-  /** When the global credit was last refilled, ns. */
-  icmpGlobalStamp = 0;
+  /** The global ICMP credit (icmp_global_credit): none until first refilled. */
+  icmpGlobalCredit = 0;
+  /** When it was last refilled, jiffies (icmp_global_stamp): never yet. */
+  icmpGlobalStamp: number = -Infinity;
   /** The next IP ID the host's own packets take (ip_idents, simplified to one counter). */
   ipIdent = 0;
   /**

@@ -16,6 +16,11 @@ export interface NetProtocol {
   name: string;
   /** The handler, given the packet with its input route (skb_rtable()). */
   handler: (cpu: Cpu, skb: SkBuff, rt: Rtable) => void;
+  /**
+   * The error handler (err_handler): given an ICMP error whose data is at the header it quotes,
+   * one this protocol sent, and the error's info word.
+   */
+  errHandler?: { name: string; fn: (cpu: Cpu, skb: SkBuff, quoted: Uint8Array) => void };
 }
 
 /**

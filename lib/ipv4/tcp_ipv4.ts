@@ -29,7 +29,7 @@ import {
 } from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
-import { inNtoa, IPPROTO_TCP } from "../wire/ipv4.ts";
+import { inNtoa, IpHdr, IPPROTO_TCP } from "../wire/ipv4.ts";
 import {
   TCP_FLAGS,
   TCP_HLEN,
@@ -319,6 +319,32 @@ function tcpChecksumOk(skb: SkBuff, s: Seg): boolean {
 }
 
 // __inet_lookup_established(): the exact 4-tuple, in any state a connection has
+/**
+ * Takes an ICMP error about a segment the host sent, as tcp_v4_err(): the connection, request
+ * or timewait sock that sent what the error quotes is looked up (__inet_lookup_established(),
+ * listeners not included); with none, the error is counted in Icmp InErrors. What an error does
+ * to a sock found (a soft error, a request dropped) is not modelled.
+ * @param host the host
+ * @param _cpu the CPU
+ * @param _skb the ICMP error
+ * @param quoted the header it quotes and at least 8 bytes after it
+ */
+export function tcpV4Err(host: InetNet, _cpu: Cpu, _skb: SkBuff, quoted: Uint8Array): void {
+  const iph = new IpHdr(quoted, 0);
+  const th = iph.ihl * 4;
+  const sport = (quoted[th] << 8) | quoted[th + 1];
+  const dport = (quoted[th + 2] << 8) | quoted[th + 3];
+  // the sock whose local end is the quoted source
+  const found = inetLookupEstablished(host, iph.daddr, dport, iph.saddr, sport) ??
+    host.ipv4.tcpSockets.find((l) =>
+      l.state === TCP_STATES.LISTEN &&
+      l.requests.some((r) =>
+        r.daddr === iph.saddr && r.saddr === iph.daddr && r.sport === dport && l.num === sport
+      )
+    );
+  if (!found) host.mib.icmp.InErrors++;
+}
+
 function inetLookupEstablished(
   host: InetNet,
   saddr: number,

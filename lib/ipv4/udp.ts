@@ -26,7 +26,8 @@ import {
 } from "../core/sock.ts";
 import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
-import { inNtoa, IPPROTO_UDP } from "../wire/ipv4.ts";
+import { inNtoa, IpHdr, IPPROTO_UDP } from "../wire/ipv4.ts";
+import type { NetDevice } from "../core/netdevice.ts";
 import { UDP_HLEN } from "../wire/udp.ts";
 import { icmpSend } from "./icmp.ts";
 import { ipRouteOutput, type Rtable } from "./route.ts";
@@ -252,6 +253,26 @@ export function __udp4LibLookup(
     if (best) return best;
   }
   return null;
+}
+
+/**
+ * Takes an ICMP error about a datagram the host sent, as udp_err() → __udp4_lib_err(): the socket
+ * that sent what the error quotes is looked up (bound to its source, connected to its
+ * destination or not); with none, the error is counted in Icmp InErrors. What an error does to
+ * a socket found (sk_err, IP_RECVERR queues) is not modelled: sockets are never read here.
+ * @param host the host
+ * @param cpu the CPU
+ * @param skb the ICMP error (its device is the one it came in on)
+ * @param quoted the header it quotes and at least 8 bytes after it
+ */
+export function udpErr(host: InetNet, cpu: Cpu, skb: SkBuff, quoted: Uint8Array): void {
+  const iph = new IpHdr(quoted, 0);
+  const uh = iph.ihl * 4;
+  const sport = (quoted[uh] << 8) | quoted[uh + 1];
+  const dport = (quoted[uh + 2] << 8) | quoted[uh + 3];
+  const dev = skb.dev as NetDevice;
+  const sk = __udp4LibLookup(host, iph.daddr, dport, iph.saddr, sport, dev.ifindex, cpu.id);
+  if (!sk) host.mib.icmp.InErrors++;
 }
 
 /**

@@ -410,7 +410,10 @@ export function replayStream(
   // what came after the last window, by the frame it answers: nothing, until the end
   const noneLate = new Map<PendingFrame, (typeof sent)[number]>();
   let sentBase = 0;
-  host.devXmitTap = (dev, frame) => sent.push({ dev: dev.name, frame });
+  // what leaves the host: a reply to one of its own addresses goes round lo, unseen on the wire
+  host.devXmitTap = (dev, frame) => {
+    if (!dev.loopback) sent.push({ dev: dev.name, frame });
+  };
   for (const dev of host.devices) dev.recordTransmitted = false;
   const pending: PendingFrame[] = [];
   let head = 0; // pending[head] is the oldest frame whose line is not out

@@ -439,3 +439,19 @@ Deno.test("udp_recvmsg with MSG_PEEK copies the oldest datagram but leaves it qu
   assert.equal(udpRecvmsg(host, sk, undefined, true)?.len, 200);
   assert.equal(host.mib.udp.InDatagrams, 1);
 });
+
+Deno.test("ICMP: at icmp_msgs_per_sec 1 an error a second goes (icmp_global_allow() refills whole messages, from no credit at first; each message spends its mean credit, 1)", () => {
+  const { frames, summary } = run({ sysctl: { "net.ipv4.icmp_msgs_per_sec": 1 } }, [
+    udp({ dport: 9999 }), // the first refill: one message's credit, spent
+    udp({ dport: 9999 }), // 0.4 s: 100 jiffies make no whole message
+    udp({ dport: 9999 }), // 0.8 s: nor 200
+    udp({ dport: 9999 }), // 1.2 s: a second's worth (250) at most, one message
+  ]);
+  assert.deepEqual(frames.map((f) => f.reply ?? null), [
+    "icmp port-unreachable",
+    null,
+    null,
+    "icmp port-unreachable",
+  ]);
+  assert.equal(summary.counters.Icmp.OutRateLimitGlobal, 2);
+});

@@ -601,6 +601,52 @@ export const REPLAY_CASES: Record<string, ReplayCase> = {
       udp(9999, { payload: 8 }),
     ],
   },
+  // An ICMP error goes to the err_handler of the protocol it quotes (icmp_socket_deliver()):
+  // UDP's and TCP's count Icmp InErrors when no socket sent what it quotes (a listener is not
+  // looked up); less than 8 bytes after the quoted header is InErrors too; a reassembly timeout
+  // and unreachable codes past 15 go no further.
+  icmp_errors_quoting: {
+    scenario: BASE_SCENARIO,
+    frames: (() => {
+      // what the host would have sent: its IP header and 8 bytes after it
+      const sent = (l4: Partial<FrameSpec>, n = 28) =>
+        buildFrame({ ipv4: { saddr: HOST, daddr: PEER }, ...l4, payload: 0, pad: false })
+          .subarray(14, 14 + n);
+      const udpFrom = (sport: number) => sent({ udp: { source: sport, dest: 9 } });
+      const err = (type: number, code: number, quoted: Uint8Array) =>
+        icmp(type, { icmp: { type, code, id: 0, sequence: 0 }, payload: quoted } as never);
+      return [
+        err(3, 3, udpFrom(5000)),
+        err(3, 3, udpFrom(7777)),
+        err(3, 3, udpFrom(5001)),
+        err(3, 1, sent({ tcp: { source: 80, dest: 4000, seq: 1, flags: "A" } })),
+        err(3, 3, udpFrom(7777).subarray(0, 24)),
+        err(11, 0, udpFrom(7777)),
+        err(11, 1, udpFrom(7777)),
+        err(3, 16, udpFrom(7777)),
+        err(12, 0, udpFrom(7777)),
+        err(3, 4, udpFrom(7777)),
+        err(3, 2, sent({ icmp: { type: 8, id: 1, sequence: 1 } })),
+        err(4, 0, udpFrom(7777)),
+      ];
+    })(),
+  },
+  // From one of its own addresses (accept_local): every answer goes round lo, back into the
+  // host — a protocol and a port unreachable (their own quotes find no socket: InErrors), an echo
+  // reply, a RST — and nothing leaves it.
+  replies_to_own_address: {
+    scenario: with_({ sysctl: { "net.ipv4.conf.eth0.accept_local": 1 } }),
+    frames: [
+      udp(5000, { saddr: "10.2.0.2", ipv4: { protocol: 200 } as never }),
+      udp(9999, { saddr: "10.2.0.2", payload: 8 }),
+      icmp(8, { saddr: "10.2.0.2", payload: 8 }),
+      tcp(81, "A", {
+        ipv4: { saddr: "10.2.0.2", daddr: HOST },
+        tcp: { source: 40000, dest: 81, ackSeq: 2 },
+      }),
+      udp(5000, { saddr: "10.2.0.2", payload: 8 }),
+    ],
+  },
   martians_route_localnet: {
     scenario: with_({ sysctl: { "net.ipv4.conf.all.route_localnet": 1 } }),
     frames: [udp(5000, { saddr: "127.0.0.1" }), udp(5000, { daddr: "127.0.0.1" })],
