@@ -138,6 +138,28 @@ export interface SkbDevice {
 }
 
 /**
+ * IPCB(skb)->opt as ip_options_compile() leaves it on a received packet: where its
+ * record-route and timestamp options are and what they asked of this hop, which a forward
+ * fills in again (ip_forward_options()) and a reply echoes (__ip_options_echo()).
+ */
+export interface IpOptions {
+  /** Bytes of options in the header (opt->optlen). */
+  optlen: number;
+  /** Offset from the IP header of the record-route option, or -1 (opt->rr). */
+  rr: number;
+  /** It had room for this hop's address (opt->rr_needaddr). */
+  rrNeedaddr: boolean;
+  /** Offset from the IP header of the timestamp option, or -1 (opt->ts). */
+  ts: number;
+  /** It wanted this hop's address (flag 1, opt->ts_needaddr). */
+  tsNeedaddr: boolean;
+  /** It wanted this hop's time (opt->ts_needtime). */
+  tsNeedtime: boolean;
+  /** Bytes of the header were written (opt->is_changed): a forward recomputes the checksum. */
+  changed: boolean;
+}
+
+/**
  * The IPv4 options a reply carries (struct ip_options, as __ip_options_echo() makes them for a
  * reply and a request sock keeps them for its SYN-ACK, ireq_opt).
  */
@@ -267,20 +289,8 @@ export class SkBuff {
    * none.
    */
   fragList: SkBuff[] | null = null;
-  /**
-   * IPCB(skb)->opt of a received packet with IPv4 options: their length, the offsets from the
-   * network header of its record-route and timestamp options (or -1) and what they asked of this
-   * hop (an address, a time), and whether the header changed, so its checksum must be made again.
-   */
-  ipOpt: {
-    optlen: number;
-    rr: number;
-    rrNeedaddr: boolean;
-    ts: number;
-    tsNeedaddr: boolean;
-    tsNeedtime: boolean;
-    changed: boolean;
-  } | null = null;
+  /** IPCB(skb)->opt of a received packet with IPv4 options, as they were compiled. */
+  ipOpt: IpOptions | null = null;
   /** The header views ipHdr() and udpHdr() last made, with the head and offset they view. */
   readonly views: SkbHeaderViews = {
     ip: null,

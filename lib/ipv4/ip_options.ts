@@ -4,7 +4,7 @@
 // route is dropped unless accept_source_route allows it; record-route and timestamp options get
 // this hop's address and time, and a forward's own address (ip_forward_options()).
 
-import { ipHdr, type ReplyOptions, type SkBuff } from "../core/skbuff.ts";
+import { ipHdr, type IpOptions, type ReplyOptions, type SkBuff } from "../core/skbuff.ts";
 import { IPV4_HLEN } from "../wire/ipv4.ts";
 import { csumFold, csumPartial } from "../wire/checksum.ts";
 import type { InetNet } from "./netns_ipv4.ts";
@@ -112,28 +112,6 @@ export function inetCurrentTimestamp(host: { sim: { now: number } }): number {
 }
 
 /**
- * IPCB(skb)->opt as ip_options_compile() leaves it on a received packet: where its
- * record-route and timestamp options are and what they asked of this hop, which a forward
- * fills in again (ip_forward_options()) and a reply echoes (__ip_options_echo()).
- */
-export interface IpOptionsFill {
-  /** Bytes of options in the header (opt->optlen). */
-  optlen: number;
-  /** Offset from the IP header of the record-route option, or -1 (opt->rr). */
-  rr: number;
-  /** It had room for this hop's address (opt->rr_needaddr). */
-  rrNeedaddr: boolean;
-  /** Offset from the IP header of the timestamp option, or -1 (opt->ts). */
-  ts: number;
-  /** It wanted this hop's address (flag 1, opt->ts_needaddr). */
-  tsNeedaddr: boolean;
-  /** It wanted this hop's time (opt->ts_needtime). */
-  tsNeedtime: boolean;
-  /** Bytes of the header were written (opt->is_changed): a forward recomputes the checksum. */
-  changed: boolean;
-}
-
-/**
  * Fills in what a received packet's record-route and timestamp options ask of this hop, as
  * ip_options_compile() does once the packet has a route: the address it was received on
  * (`specDst()`, fib_compute_spec_dst()) into a record-route slot, the time in ms since midnight
@@ -155,12 +133,12 @@ export function ipOptionsFill(
   specDst: () => number,
   nowMs: number,
   isUnicast: (addr: number) => boolean,
-): IpOptionsFill {
+): IpOptions {
   const h = skb.head;
   const nh = skb.networkHeader;
   const be32 = (at: number, v: number) =>
     new DataView(h.buffer, h.byteOffset).setUint32(at, v >>> 0);
-  const fill: IpOptionsFill = {
+  const fill: IpOptions = {
     optlen: ipHdr(skb).ihl * 4 - IPV4_HLEN,
     rr: found.rr,
     rrNeedaddr: false,
