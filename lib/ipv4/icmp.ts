@@ -156,12 +156,11 @@ function icmpSocketDeliver(
   body: Uint8Array,
   quoted: IpHdr,
 ): void {
-  if (body.length < quoted.ihl * 4 + 8) {
-    host.mib.icmp.InErrors++;
-    return;
-  }
+  host.sim.enterFn(cpu, "icmp_socket_deliver", skb.id);
   const err = host.inetProtos[quoted.protocol]?.errHandler;
-  if (err) host.sim.traced(cpu, err.name, () => err.fn(cpu, skb, body), skb.id);
+  if (body.length < quoted.ihl * 4 + 8) host.mib.icmp.InErrors++;
+  else if (err) host.sim.traced(cpu, err.name, () => err.fn(cpu, skb, body), skb.id);
+  host.sim.exitFn(cpu, "icmp_socket_deliver", skb.id);
 }
 
 function msToJiffies(host: InetNet, ms: number): number {

@@ -17,8 +17,8 @@ export interface NetProtocol {
   /** The handler, given the packet with its input route (skb_rtable()). */
   handler: (cpu: Cpu, skb: SkBuff, rt: Rtable) => void;
   /**
-   * The error handler (err_handler): given an ICMP error whose data is at the header it quotes,
-   * one this protocol sent, and the error's info word.
+   * The error handler (err_handler), by its symbol: given an ICMP error and the header it quotes
+   * (one this protocol sent) with at least 8 bytes after it.
    */
   errHandler?: { name: string; fn: (cpu: Cpu, skb: SkBuff, quoted: Uint8Array) => void };
 }

@@ -331,16 +331,15 @@ function tcpChecksumOk(skb: SkBuff, s: Seg): boolean {
  */
 export function tcpV4Err(host: InetNet, _cpu: Cpu, _skb: SkBuff, quoted: Uint8Array): void {
   const iph = new IpHdr(quoted, 0);
+  // only the first 8 bytes of the TCP header are quoted: the ports
   const th = iph.ihl * 4;
-  const sport = (quoted[th] << 8) | quoted[th + 1];
-  const dport = (quoted[th + 2] << 8) | quoted[th + 3];
+  const source = (quoted[th] << 8) | quoted[th + 1];
+  const dest = (quoted[th + 2] << 8) | quoted[th + 3];
   // the sock whose local end is the quoted source
-  const found = inetLookupEstablished(host, iph.daddr, dport, iph.saddr, sport) ??
+  const found = inetLookupEstablished(host, iph.daddr, dest, iph.saddr, source) ??
     host.ipv4.tcpSockets.find((l) =>
-      l.state === TCP_STATES.LISTEN &&
-      l.requests.some((r) =>
-        r.daddr === iph.saddr && r.saddr === iph.daddr && r.sport === dport && l.num === sport
-      )
+      l.state === TCP_STATES.LISTEN && l.num === source &&
+      l.requests.some((r) => r.daddr === iph.saddr && r.saddr === iph.daddr && r.sport === dest)
     );
   if (!found) host.mib.icmp.InErrors++;
 }

@@ -28,7 +28,7 @@ import type { Cpu } from "../sim/cpu.ts";
 import { csumFold, csumPartial, csumTcpudpNofold } from "../wire/checksum.ts";
 import { inNtoa, IpHdr, IPPROTO_UDP } from "../wire/ipv4.ts";
 import type { NetDevice } from "../core/netdevice.ts";
-import { UDP_HLEN } from "../wire/udp.ts";
+import { UDP_HLEN, UdpHdr } from "../wire/udp.ts";
 import { icmpSend } from "./icmp.ts";
 import { ipRouteOutput, type Rtable } from "./route.ts";
 
@@ -266,13 +266,13 @@ export function __udp4LibLookup(
  * @param quoted the header it quotes and at least 8 bytes after it
  */
 export function udpErr(host: InetNet, cpu: Cpu, skb: SkBuff, quoted: Uint8Array): void {
+  host.sim.enterFn(cpu, "__udp4_lib_err", skb.id);
   const iph = new IpHdr(quoted, 0);
-  const uh = iph.ihl * 4;
-  const sport = (quoted[uh] << 8) | quoted[uh + 1];
-  const dport = (quoted[uh + 2] << 8) | quoted[uh + 3];
+  const uh = new UdpHdr(quoted, iph.ihl * 4);
   const dev = skb.dev as NetDevice;
-  const sk = __udp4LibLookup(host, iph.daddr, dport, iph.saddr, sport, dev.ifindex, cpu.id);
+  const sk = __udp4LibLookup(host, iph.daddr, uh.dest, iph.saddr, uh.source, dev.ifindex, cpu.id);
   if (!sk) host.mib.icmp.InErrors++;
+  host.sim.exitFn(cpu, "__udp4_lib_err", skb.id);
 }
 
 /**
