@@ -294,12 +294,8 @@ export function tcpTransmit(
   dst?: RouteReq,
 ): void {
   host.sim.holding(cpu, { bh: bhOff ? 1 : 0 }, () => {
-    const count = () => {
-      if (!seg.retransmit) host.mib.tcp.OutSegs++;
-      if (seg.flags & TCP_FLAGS.RST) host.mib.tcp.OutRsts++;
-    };
     // tcp_v4_send_reset() and tcp_v4_send_ack() count what ip_send_unicast_reply() may not send
-    if (seg.reply) count();
+    if (seg.reply) countSegment(host, seg);
     const options = seg.answers ? ipOptionsEcho(host, cpu, seg.answers) : seg.ipOptions;
     if (options === null) return;
     const tos = seg.tos ?? 0;
@@ -325,7 +321,7 @@ export function tcpTransmit(
     th.check = csumFold(
       csumPartial(t, csumTcpudpNofold(flow.saddr, flow.daddr, len, IPPROTO_TCP, 0), 0, len),
     );
-    if (!seg.reply) count();
+    if (!seg.reply) countSegment(host, seg);
     const fromSocket = !seg.reply;
     const rc = ipLocalOut(host, cpu, {
       saddr: flow.saddr,
@@ -342,6 +338,12 @@ export function tcpTransmit(
     // socket's segment (ip_queue_xmit(), ip_build_and_send_pkt()) counts none
     if (!fromSocket && rc !== 0 && rc !== NET_XMIT_CN) host.mib.ip.OutDiscards++;
   });
+}
+
+// OutSegs for a segment but a retransmitted SYN or SYN-ACK, and OutRsts for a reset
+function countSegment(host: InetNet, seg: { flags: number; retransmit?: boolean }): void {
+  if (!seg.retransmit) host.mib.tcp.OutSegs++;
+  if (seg.flags & TCP_FLAGS.RST) host.mib.tcp.OutRsts++;
 }
 
 /**
